@@ -1,0 +1,66 @@
+// Element types kcore tensors can hold.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "core/errors.h"
+
+namespace kcore {
+
+enum class DType : int { f32 = 0, f64 = 1, i32 = 2, i64 = 3 };
+
+inline size_t dtype_size(DType t) {
+  switch (t) {
+    case DType::f32: case DType::i32: return 4;
+    default: return 8;
+  }
+}
+
+inline const char* dtype_name(DType t) {
+  switch (t) {
+    case DType::f32: return "float32";
+    case DType::f64: return "float64";
+    case DType::i32: return "int32";
+    default: return "int64";
+  }
+}
+
+inline bool is_floating(DType t) { return t == DType::f32 || t == DType::f64; }
+
+template <typename T> struct dtype_of;
+template <> struct dtype_of<float> { static constexpr DType value = DType::f32; };
+template <> struct dtype_of<double> { static constexpr DType value = DType::f64; };
+template <> struct dtype_of<int32_t> { static constexpr DType value = DType::i32; };
+template <> struct dtype_of<int64_t> { static constexpr DType value = DType::i64; };
+
+// Calls fn.template operator()<T>() with T the C++ type of a floating dtype.
+template <typename Fn>
+auto dispatch_float(DType t, const char* op, Fn&& fn) {
+  switch (t) {
+    case DType::f32: return fn(float{});
+    case DType::f64: return fn(double{});
+    default: throw TypeError(std::string(op) + ": expected a float32 or float64 tensor, got " + dtype_name(t));
+  }
+}
+
+template <typename Fn>
+auto dispatch_index(DType t, const char* op, Fn&& fn) {
+  switch (t) {
+    case DType::i32: return fn(int32_t{});
+    case DType::i64: return fn(int64_t{});
+    default: throw TypeError(std::string(op) + ": expected an int32 or int64 index tensor, got " + dtype_name(t));
+  }
+}
+
+template <typename Fn>
+auto dispatch_all(DType t, Fn&& fn) {
+  switch (t) {
+    case DType::f32: return fn(float{});
+    case DType::f64: return fn(double{});
+    case DType::i32: return fn(int32_t{});
+    default: return fn(int64_t{});
+  }
+}
+
+}  // namespace kcore

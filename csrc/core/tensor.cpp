@@ -1,0 +1,174 @@
+#include "core/tensor.h"
+
+#include <cstdlib>
+#include <cstring>
+
+#include "core/parallel.h"
+
+namespace kcore {
+
+std::shared_ptr<Storage> Storage::allocate(size_t nbytes) {
+  auto s = std::make_shared<Storage>();
+  size_t padded = ((nbytes + 63) / 64) * 64;
+  if (padded == 0) padded = 64;
+  s->data = std::aligned_alloc(64, padded);
+  if (!s->data) throw std::bad_alloc();
+  s->nbytes = nbytes;
+  s->release = [](void* p) { std::free(p); };
+  return s;
+}
+
+Shape contiguous_strides(const Shape& shape) {
+  Shape st(shape.size());
+  int64_t acc = 1;
+  for (int64_t i = (int64_t)shape.size() - 1; i >= 0; --i) {
+    st[i] = acc;
+    acc *= shape[i];
+  }
+  return st;
+}
+
+int64_t shape_numel(const Shape& shape) {
+  int64_t n = 1;
+  for (auto d : shape) n *= d;
+  return n;
+}
+
+int64_t normalize_axis(int64_t axis, int64_t ndim, const char* op) {
+  int64_t a = axis < 0 ? axis + ndim : axis;
+  KCORE_CHECK(a >= 0 && a < ndim, op << ": axis " << axis << " is out of range for a tensor of rank " << ndim);
+  return a;
+}
+
+Tensor::Tensor(std::shared_ptr<Storage> storage, Shape shape, DType dtype, int64_t offset)
+    : storage_(std::move(storage)), shape_(std::move(shape)), offset_(offset), dtype_(dtype) {
+  for (auto d : shape_) KCORE_CHECK(d >= 0, "negative dimension in shape " << shape_str(shape_));
+  strides_ = contiguous_strides(shape_);
+  numel_ = shape_numel(shape_);
+}
+
+Tensor Tensor::empty(const Shape& shape, DType dtype) {
+  for (auto d : shape) KCORE_CHECK(d >= 0, "negative dimension in shape " << shape_str(shape));
+  return Tensor(Storage::allocate(shape_numel(shape) * dtype_size(dtype)), shape, dtype);
+}
+
+Tensor Tensor::zeros(const Shape& shape, DType dtype) {
+  Tensor t = empty(shape, dtype);
+  std::memset(t.raw(), 0, t.numel() * dtype_size(dtype));
+  return t;
+}
+
+Tensor Tensor::full(const Shape& shape, DType dtype, double value) {
+  Tensor t = empty(shape, dtype);
+  dispatch_all(dtype, [&](auto tag) {
+    using T = decltype(tag);
+    T* p = t.data<T>();
+    T v = static_cast<T>(value);
+    for (int64_t i = 0; i < t.numel(); ++i) p[i] = v;
+  });
+  return t;
+}
+
+bool Tensor::is_contiguous() const {
+  int64_t acc = 1;
+  for (int64_t i = ndim() - 1; i >= 0; --i) {
+    if (shape_[i] != 1 && strides_[i] != acc) return false;
+    acc *= shape_[i];
+  }
+  return true;
+}
+
+Tensor Tensor::contiguous() const { return is_contiguous() ? *this : clone(); }
+
+Tensor Tensor::clone() const {
+  Tensor out = empty(shape_, dtype_);
+  out.copy_from(*this);
+  return out;
+}
+
+Tensor Tensor::view(const Shape& shape) const {
+  KCORE_CHECK(is_contiguous(), "view of a non-contiguous tensor");
+  KCORE_CHECK(shape_numel(shape) == numel_,
+              "reshape: cannot reshape a tensor of shape " << shape_str(shape_) << " (" << numel_
+                                                           << " elements) into shape " << shape_str(shape));
+  return Tensor(storage_, shape, dtype_, offset_);
+}
+
+Tensor Tensor::as_strided(const Shape& shape, const Shape& strides, int64_t offset) const {
+  Tensor t = *this;
+  t.shape_ = shape;
+  t.strides_ = strides;
+  t.offset_ = offset;
+  t.numel_ = shape_numel(shape);
+  return t;
+}
+
+Tensor Tensor::astype(DType dtype) const {
+  Tensor src = contiguous();
+  Tensor out = empty(shape_, dtype);
+  dispatch_all(dtype_, [&](auto a) {
+    using A = decltype(a);
+    dispatch_all(dtype, [&](auto b) {
+      using B = decltype(b);
+      const A* s = src.data<A>();
+      B* d = out.data<B>();
+      parallel_for(numel_, 1 << 16, [&](int64_t lo, int64_t hi) {
+        for (int64_t i = lo; i < hi; ++i) d[i] = static_cast<B>(s[i]);
+      });
+    });
+  });
+  return out;
+}
+
+// Strided copy: walks the source's index space row by row (last axis innermost).
+void Tensor::copy_from(const Tensor& src) {
+  check_same_shape(*this, src, "copy");
+  KCORE_CHECK(dtype_ == src.dtype_, "copy: dtype mismatch");
+  if (numel_ == 0) return;
+  const size_t es = dtype_size(dtype_);
+  if (src.is_contiguous() && is_contiguous()) {
+    std::memcpy(raw(), src.raw(), numel_ * es);
+    return;
+  }
+  const int64_t nd = ndim();
+  if (nd == 0) { std::memcpy(raw(), src.raw(), es); return; }
+  const int64_t inner = shape_[nd - 1];
+  const int64_t rows = numel_ / inner;
+  const int64_t s_in = src.strides_[nd - 1], d_in = strides_[nd - 1];
+  parallel_for(rows, std::max<int64_t>(1, 32768 / std::max<int64_t>(inner, 1)), [&](int64_t lo, int64_t hi) {
+    for (int64_t r = lo; r < hi; ++r) {
+      int64_t so = 0, dof = 0, rem = r;
+      for (int64_t d = nd - 2; d >= 0; --d) {
+        int64_t idx = rem % shape_[d];
+        rem /= shape_[d];
+        so += idx * src.strides_[d];
+        dof += idx * strides_[d];
+      }
+      const char* s = static_cast<const char*>(src.raw()) + so * es;
+      char* dst = static_cast<char*>(raw()) + dof * es;
+      if (s_in == 1 && d_in == 1) {
+        std::memcpy(dst, s, inner * es);
+      } else {
+        for (int64_t i = 0; i < inner; ++i) std::memcpy(dst + i * d_in * es, s + i * s_in * es, es);
+      }
+    }
+  });
+}
+
+void check_float(const Tensor& t, const char* op, const char* name) {
+  KCORE_CHECK(t.defined(), op << ": " << name << " is undefined");
+  if (!is_floating(t.dtype()))
+    throw TypeError(std::string(op) + ": " + name + " must be float32 or float64, got " + dtype_name(t.dtype()));
+}
+
+void check_same_dtype(const Tensor& a, const Tensor& b, const char* op) {
+  if (a.dtype() != b.dtype())
+    throw TypeError(std::string(op) + ": dtype mismatch, " + dtype_name(a.dtype()) + " vs " + dtype_name(b.dtype()));
+}
+
+void check_same_shape(const Tensor& a, const Tensor& b, const char* op) {
+  KCORE_CHECK(a.shape() == b.shape(),
+              op << ": shapes must match, got " << shape_str(a.shape()) << " and " << shape_str(b.shape()));
+}
+
+}  // namespace kcore

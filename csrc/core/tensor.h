@@ -1,0 +1,82 @@
+// The native tensor: shared storage + shape + strides (in elements) + dtype + device.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "core/dtype.h"
+#include "core/errors.h"
+
+namespace kcore {
+
+using Shape = std::vector<int64_t>;
+
+enum class Device : int { cpu = 0, cuda = 1 };
+
+// A block of memory. kcore's own allocations are 64-byte aligned; storage can also
+// borrow memory owned by someone else (a NumPy array), kept alive through `release`.
+struct Storage {
+  void* data = nullptr;
+  size_t nbytes = 0;
+  Device device = Device::cpu;
+  std::function<void(void*)> release;
+
+  Storage() = default;
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+  ~Storage() {
+    if (release) release(data);
+  }
+  static std::shared_ptr<Storage> allocate(size_t nbytes);
+};
+
+class Tensor {
+ public:
+  Tensor() = default;
+  Tensor(std::shared_ptr<Storage> storage, Shape shape, DType dtype, int64_t offset = 0);
+
+  static Tensor empty(const Shape& shape, DType dtype);
+  static Tensor zeros(const Shape& shape, DType dtype);
+  static Tensor full(const Shape& shape, DType dtype, double value);
+
+  const Shape& shape() const { return shape_; }
+  const Shape& strides() const { return strides_; }
+  int64_t dim(int64_t i) const { return shape_[i < 0 ? i + ndim() : i]; }
+  int64_t ndim() const { return (int64_t)shape_.size(); }
+  int64_t numel() const { return numel_; }
+  DType dtype() const { return dtype_; }
+  Device device() const { return storage_ ? storage_->device : Device::cpu; }
+  int64_t offset() const { return offset_; }
+  const std::shared_ptr<Storage>& storage() const { return storage_; }
+  bool defined() const { return storage_ != nullptr; }
+
+  void* raw() const { return static_cast<char*>(storage_->data) + offset_ * dtype_size(dtype_); }
+  template <typename T> T* data() const { return static_cast<T*>(raw()); }
+
+  bool is_contiguous() const;
+  Tensor contiguous() const;     // self if already contiguous, else a packed copy
+  Tensor clone() const;          // always a packed copy
+  Tensor view(const Shape& shape) const;                 // same storage, contiguous only
+  Tensor as_strided(const Shape& shape, const Shape& strides, int64_t offset) const;
+  Tensor astype(DType dtype) const;
+  void copy_from(const Tensor& src);  // same shape; any strides on src
+
+ private:
+  std::shared_ptr<Storage> storage_;
+  Shape shape_, strides_;
+  int64_t offset_ = 0;
+  int64_t numel_ = 0;
+  DType dtype_ = DType::f32;
+};
+
+Shape contiguous_strides(const Shape& shape);
+int64_t shape_numel(const Shape& shape);
+int64_t normalize_axis(int64_t axis, int64_t ndim, const char* op);
+
+// Checks shared by every entry point: a defined tensor of a floating dtype on the CPU.
+void check_float(const Tensor& t, const char* op, const char* name);
+void check_same_dtype(const Tensor& a, const Tensor& b, const char* op);
+void check_same_shape(const Tensor& a, const Tensor& b, const char* op);
+
+}  // namespace kcore

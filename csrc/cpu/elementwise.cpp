@@ -1,0 +1,396 @@
+// CPU kernels for broadcasting binary arithmetic and unary math (forward and backward).
+#include "ops/elementwise.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "core/broadcast.h"
+#include "ops/reduce.h"
+
+namespace kcore {
+
+namespace {
+const char* binary_name(BinaryOp op) {
+  static const char* names[] = {"add", "subtract", "multiply", "divide", "power", "maximum", "minimum"};
+  return names[(int)op];
+}
+
+// Applies f elementwise over three broadcast operands: out[i] = f(a[i], b[i]).
+template <typename T, typename F>
+void map2(const BroadcastPlan<3>& p, T* out, const T* a, const T* b, F f) {
+  for_each_chunk<T, 3>(p, {out, const_cast<T*>(a), const_cast<T*>(b)},
+                       [&](int64_t n, std::array<T*, 3> q, std::array<int64_t, 3> s) {
+                         T* o = q[0];
+                         const T* x = q[1];
+                         const T* y = q[2];
+                         if (s[1] == 1 && s[2] == 1) {
+                           for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], y[i]);
+                         } else if (s[1] == 1 && s[2] == 0) {
+                           const T yv = *y;
+                           for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], yv);
+                         } else if (s[1] == 0 && s[2] == 1) {
+                           const T xv = *x;
+                           for (int64_t i = 0; i < n; ++i) o[i] = f(xv, y[i]);
+                         } else {
+                           for (int64_t i = 0; i < n; ++i) o[i] = f(x[i * s[1]], y[i * s[2]]);
+                         }
+                       });
+}
+
+template <typename T>
+void binary_kernel(BinaryOp op, const BroadcastPlan<3>& p, T* o, const T* a, const T* b) {
+  switch (op) {
+    case BinaryOp::add: return map2(p, o, a, b, [](T x, T y) { return x + y; });
+    case BinaryOp::subtract: return map2(p, o, a, b, [](T x, T y) { return x - y; });
+    case BinaryOp::multiply: return map2(p, o, a, b, [](T x, T y) { return x * y; });
+    case BinaryOp::divide: return map2(p, o, a, b, [](T x, T y) { return x / y; });
+    case BinaryOp::power: return map2(p, o, a, b, [](T x, T y) { return std::pow(x, y); });
+    case BinaryOp::maximum: return map2(p, o, a, b, [](T x, T y) { return (x >= y || std::isnan(x)) ? x : y; });
+    case BinaryOp::minimum: return map2(p, o, a, b, [](T x, T y) { return (x <= y || std::isnan(x)) ? x : y; });
+  }
+}
+
+// d(op)/da and d(op)/db times the incoming gradient g, at the broadcast shape.
+template <typename T>
+void binary_grad_kernel(BinaryOp op, const Shape& shape, const Tensor& a, const Tensor& b, const Tensor& g,
+                        Tensor* ga, Tensor* gb) {
+  auto run = [&](Tensor* out, auto f) {
+    if (!out) return;
+    *out = Tensor::empty(shape, g.dtype());
+    auto p = make_plan<4>(shape, {out, &g, &a, &b});
+    for_each_chunk<T, 4>(p, {out->data<T>(), g.data<T>(), a.data<T>(), b.data<T>()},
+                         [&](int64_t n, std::array<T*, 4> q, std::array<int64_t, 4> s) {
+                           for (int64_t i = 0; i < n; ++i)
+                             q[0][i * s[0]] = f(q[1][i * s[1]], q[2][i * s[2]], q[3][i * s[3]]);
+                         });
+  };
+  switch (op) {
+    case BinaryOp::add:
+      run(ga, [](T gv, T, T) { return gv; });
+      run(gb, [](T gv, T, T) { return gv; });
+      break;
+    case BinaryOp::subtract:
+      run(ga, [](T gv, T, T) { return gv; });
+      run(gb, [](T gv, T, T) { return -gv; });
+      break;
+    case BinaryOp::multiply:
+      run(ga, [](T gv, T, T y) { return gv * y; });
+      run(gb, [](T gv, T x, T) { return gv * x; });
+      break;
+    case BinaryOp::divide:
+      run(ga, [](T gv, T, T y) { return gv / y; });
+      run(gb, [](T gv, T x, T y) { return -gv * x / (y * y); });
+      break;
+    case BinaryOp::power:
+      run(ga, [](T gv, T x, T y) { return y == T(0) ? T(0) : gv * y * std::pow(x, y - T(1)); });
+      run(gb, [](T gv, T x, T y) { return x > T(0) ? gv * std::pow(x, y) * std::log(x) : T(0); });
+      break;
+    case BinaryOp::maximum:
+      run(ga, [](T gv, T x, T y) { return x >= y ? gv : T(0); });
+      run(gb, [](T gv, T x, T y) { return x >= y ? T(0) : gv; });
+      break;
+    case BinaryOp::minimum:
+      run(ga, [](T gv, T x, T y) { return x <= y ? gv : T(0); });
+      run(gb, [](T gv, T x, T y) { return x <= y ? T(0) : gv; });
+      break;
+  }
+}
+
+constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
+constexpr double kSeluScale = 1.0507009873554804934193349852946;
+
+template <typename T>
+inline T sigmoid(T x) {
+  return x >= T(0) ? T(1) / (T(1) + std::exp(-x)) : std::exp(x) / (T(1) + std::exp(x));
+}
+template <typename T>
+inline T softplus(T x) {
+  return x > T(0) ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
+}
+
+template <typename T>
+T unary_value(UnaryOp op, T x, T alpha) {
+  switch (op) {
+    case UnaryOp::negative: return -x;
+    case UnaryOp::exp: return std::exp(x);
+    case UnaryOp::log: return std::log(x);
+    case UnaryOp::sqrt: return std::sqrt(x);
+    case UnaryOp::square: return x * x;
+    case UnaryOp::abs: return std::abs(x);
+    case UnaryOp::tanh: return std::tanh(x);
+    case UnaryOp::sigmoid: return sigmoid(x);
+    case UnaryOp::relu: return x > T(0) ? x : T(0);
+    case UnaryOp::elu: return x > T(0) ? x : alpha * std::expm1(x);
+    case UnaryOp::selu: return T(kSeluScale) * (x > T(0) ? x : T(kSeluAlpha) * std::expm1(x));
+    case UnaryOp::softplus: return softplus(x);
+    case UnaryOp::softsign: return x / (T(1) + std::abs(x));
+    case UnaryOp::hard_sigmoid: return std::min(std::max(x + T(3), T(0)), T(6)) / T(6);
+    case UnaryOp::hard_sigmoid_k2: return std::min(std::max(T(0.2) * x + T(0.5), T(0)), T(1));
+    case UnaryOp::gelu: return T(0.5) * x * (T(1) + std::erf(x * T(M_SQRT1_2)));
+    case UnaryOp::gelu_tanh: {
+      const T c = T(0.7978845608028654);  // sqrt(2/pi)
+      return T(0.5) * x * (T(1) + std::tanh(c * (x + T(0.044715) * x * x * x)));
+    }
+    case UnaryOp::silu: return x * sigmoid(x);
+    case UnaryOp::leaky_relu: return x > T(0) ? x : alpha * x;
+    case UnaryOp::relu6: return std::min(std::max(x, T(0)), T(6));
+    case UnaryOp::log_sigmoid: return -softplus(-x);
+    case UnaryOp::reciprocal: return T(1) / x;
+    case UnaryOp::sin: return std::sin(x);
+    case UnaryOp::cos: return std::cos(x);
+    case UnaryOp::sign: return x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0));
+    case UnaryOp::mish: return x * std::tanh(softplus(x));
+  }
+  return x;
+}
+
+// dy/dx given x and y = f(x).
+template <typename T>
+T unary_derivative(UnaryOp op, T x, T y, T alpha) {
+  switch (op) {
+    case UnaryOp::negative: return T(-1);
+    case UnaryOp::exp: return y;
+    case UnaryOp::log: return T(1) / x;
+    case UnaryOp::sqrt: return T(0.5) / y;
+    case UnaryOp::square: return T(2) * x;
+    case UnaryOp::abs: return x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0));
+    case UnaryOp::tanh: return T(1) - y * y;
+    case UnaryOp::sigmoid: return y * (T(1) - y);
+    case UnaryOp::relu: return x > T(0) ? T(1) : T(0);
+    case UnaryOp::elu: return x > T(0) ? T(1) : y + alpha;
+    case UnaryOp::selu: return x > T(0) ? T(kSeluScale) : y + T(kSeluScale * kSeluAlpha);
+    case UnaryOp::softplus: return sigmoid(x);
+    case UnaryOp::softsign: {
+      T d = T(1) + std::abs(x);
+      return T(1) / (d * d);
+    }
+    case UnaryOp::hard_sigmoid: return (x > T(-3) && x < T(3)) ? T(1) / T(6) : T(0);
+    case UnaryOp::hard_sigmoid_k2: return (x > T(-2.5) && x < T(2.5)) ? T(0.2) : T(0);
+    case UnaryOp::gelu: {
+      T cdf = T(0.5) * (T(1) + std::erf(x * T(M_SQRT1_2)));
+      T pdf = std::exp(T(-0.5) * x * x) * T(0.3989422804014327);
+      return cdf + x * pdf;
+    }
+    case UnaryOp::gelu_tanh: {
+      const T c = T(0.7978845608028654);
+      T u = c * (x + T(0.044715) * x * x * x);
+      T t = std::tanh(u);
+      T du = c * (T(1) + T(3 * 0.044715) * x * x);
+      return T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * du;
+    }
+    case UnaryOp::silu: {
+      T s = sigmoid(x);
+      return s * (T(1) + x * (T(1) - s));
+    }
+    case UnaryOp::leaky_relu: return x > T(0) ? T(1) : alpha;
+    case UnaryOp::relu6: return (x > T(0) && x < T(6)) ? T(1) : T(0);
+    case UnaryOp::log_sigmoid: return sigmoid(-x);
+    case UnaryOp::reciprocal: return -y * y;
+    case UnaryOp::sin: return std::cos(x);
+    case UnaryOp::cos: return -std::sin(x);
+    case UnaryOp::sign: return T(0);
+    case UnaryOp::mish: {
+      T sp = softplus(x), t = std::tanh(sp);
+      return t + x * (T(1) - t * t) * sigmoid(x);
+    }
+  }
+  return T(0);
+}
+
+// The loop over elements is instantiated per op so the compiler can vectorise each one.
+template <typename T, UnaryOp OP>
+void unary_loop(int64_t n, T* o, const T* x, T alpha) {
+  for (int64_t i = 0; i < n; ++i) o[i] = unary_value<T>(OP, x[i], alpha);
+}
+template <typename T, UnaryOp OP>
+void unary_grad_loop(int64_t n, T* o, const T* x, const T* y, const T* g, T alpha) {
+  for (int64_t i = 0; i < n; ++i) o[i] = g[i] * unary_derivative<T>(OP, x[i], y[i], alpha);
+}
+
+template <typename T, typename Fn>
+void with_unary_op(UnaryOp op, Fn&& fn) {
+#define KC_CASE(name) \
+  case UnaryOp::name: return fn(std::integral_constant<UnaryOp, UnaryOp::name>{});
+  switch (op) {
+    KC_CASE(negative) KC_CASE(exp) KC_CASE(log) KC_CASE(sqrt) KC_CASE(square) KC_CASE(abs) KC_CASE(tanh)
+    KC_CASE(sigmoid) KC_CASE(relu) KC_CASE(elu) KC_CASE(selu) KC_CASE(softplus) KC_CASE(softsign)
+    KC_CASE(hard_sigmoid) KC_CASE(hard_sigmoid_k2) KC_CASE(gelu) KC_CASE(gelu_tanh) KC_CASE(silu)
+    KC_CASE(leaky_relu) KC_CASE(relu6) KC_CASE(log_sigmoid) KC_CASE(reciprocal) KC_CASE(sin) KC_CASE(cos)
+    KC_CASE(sign) KC_CASE(mish)
+  }
+#undef KC_CASE
+  throw ValueError("unknown unary op");
+}
+}  // namespace
+
+Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
+  size_t nd = std::max(a.size(), b.size());
+  Shape out(nd);
+  for (size_t i = 0; i < nd; ++i) {
+    int64_t da = i < nd - a.size() ? 1 : a[i - (nd - a.size())];
+    int64_t db = i < nd - b.size() ? 1 : b[i - (nd - b.size())];
+    KCORE_CHECK(da == db || da == 1 || db == 1,
+                op << ": operands could not be broadcast together with shapes " << shape_str(a) << " and "
+                   << shape_str(b));
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
+  const char* name = binary_name(op);
+  check_float(a, name, "x1");
+  check_float(b, name, "x2");
+  check_same_dtype(a, b, name);
+  Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
+  Tensor out = Tensor::empty(shape, a.dtype());
+  if (out.numel() == 0) return out;
+  auto plan = make_plan<3>(shape, {&out, &a, &b});
+  dispatch_float(a.dtype(), name, [&](auto tag) {
+    using T = decltype(tag);
+    binary_kernel<T>(op, plan, out.data<T>(), a.data<T>(), b.data<T>());
+  });
+  return out;
+}
+
+std::pair<Tensor, Tensor> binary_backward(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& grad,
+                                          bool need_a, bool need_b) {
+  const char* name = binary_name(op);
+  check_same_dtype(a, grad, name);
+  check_same_dtype(b, grad, name);
+  Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
+  KCORE_CHECK(grad.shape() == shape, name << " backward: gradient shape " << shape_str(grad.shape())
+                                          << " does not match output shape " << shape_str(shape));
+  Tensor ga, gb;
+  dispatch_float(grad.dtype(), name, [&](auto tag) {
+    using T = decltype(tag);
+    binary_grad_kernel<T>(op, shape, a, b, grad, need_a ? &ga : nullptr, need_b ? &gb : nullptr);
+  });
+  if (need_a) ga = sum_to_shape(ga, a.shape());
+  if (need_b) gb = sum_to_shape(gb, b.shape());
+  return {ga, gb};
+}
+
+Tensor unary(UnaryOp op, const Tensor& x_in, double alpha) {
+  check_float(x_in, "unary", "x");
+  Tensor x = x_in.contiguous();
+  Tensor out = Tensor::empty(x.shape(), x.dtype());
+  dispatch_float(x.dtype(), "unary", [&](auto tag) {
+    using T = decltype(tag);
+    const T* xp = x.data<T>();
+    T* op_ = out.data<T>();
+    with_unary_op<T>(op, [&](auto opc) {
+      parallel_for(x.numel(), 1 << 14, [&](int64_t lo, int64_t hi) {
+        unary_loop<T, decltype(opc)::value>(hi - lo, op_ + lo, xp + lo, T(alpha));
+      });
+    });
+  });
+  return out;
+}
+
+Tensor unary_backward(UnaryOp op, const Tensor& x_in, const Tensor& y_in, const Tensor& g_in, double alpha) {
+  check_float(g_in, "unary backward", "grad");
+  check_same_shape(x_in, g_in, "unary backward");
+  check_same_shape(y_in, g_in, "unary backward");
+  Tensor x = x_in.contiguous(), y = y_in.contiguous(), g = g_in.contiguous();
+  Tensor out = Tensor::empty(x.shape(), x.dtype());
+  dispatch_float(x.dtype(), "unary backward", [&](auto tag) {
+    using T = decltype(tag);
+    with_unary_op<T>(op, [&](auto opc) {
+      parallel_for(x.numel(), 1 << 14, [&](int64_t lo, int64_t hi) {
+        unary_grad_loop<T, decltype(opc)::value>(hi - lo, out.data<T>() + lo, x.data<T>() + lo, y.data<T>() + lo,
+                                                 g.data<T>() + lo, T(alpha));
+      });
+    });
+  });
+  return out;
+}
+
+Tensor clip(const Tensor& x_in, double lo, double hi) {
+  check_float(x_in, "clip", "x");
+  Tensor x = x_in.contiguous();
+  Tensor out = Tensor::empty(x.shape(), x.dtype());
+  dispatch_float(x.dtype(), "clip", [&](auto tag) {
+    using T = decltype(tag);
+    const T* xp = x.data<T>();
+    T* o = out.data<T>();
+    parallel_for(x.numel(), 1 << 15, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) o[i] = std::min(std::max(xp[i], T(lo)), T(hi));
+    });
+  });
+  return out;
+}
+
+Tensor clip_backward(const Tensor& x_in, const Tensor& g_in, double lo, double hi) {
+  check_same_shape(x_in, g_in, "clip backward");
+  Tensor x = x_in.contiguous(), g = g_in.contiguous();
+  Tensor out = Tensor::empty(x.shape(), x.dtype());
+  dispatch_float(x.dtype(), "clip", [&](auto tag) {
+    using T = decltype(tag);
+    const T* xp = x.data<T>();
+    const T* gp = g.data<T>();
+    T* o = out.data<T>();
+    parallel_for(x.numel(), 1 << 15, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) o[i] = (xp[i] >= T(lo) && xp[i] <= T(hi)) ? gp[i] : T(0);
+    });
+  });
+  return out;
+}
+
+Tensor sum_to_shape(const Tensor& grad, const Shape& shape) {
+  if (grad.shape() == shape) return grad;
+  const int64_t lead = grad.ndim() - (int64_t)shape.size();
+  KCORE_CHECK(lead >= 0, "sum_to_shape: cannot reduce " << shape_str(grad.shape()) << " to " << shape_str(shape));
+  std::vector<int64_t> axes;
+  for (int64_t d = 0; d < grad.ndim(); ++d)
+    if (d < lead || (shape[d - lead] == 1 && grad.shape()[d] != 1)) axes.push_back(d);
+  Tensor r = reduce(ReduceOp::sum, grad, axes, false);
+  return r.contiguous().view(shape);
+}
+
+Tensor broadcast_to(const Tensor& x, const Shape& shape) {
+  Shape s = broadcast_shapes(x.shape(), shape, "broadcast_to");
+  KCORE_CHECK(s == shape, "broadcast_to: cannot broadcast " << shape_str(x.shape()) << " to " << shape_str(shape));
+  Tensor out = Tensor::empty(shape, x.dtype());
+  if (out.numel() == 0) return out;
+  auto plan = make_plan<2>(shape, {&out, &x});
+  dispatch_all(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    for_each_chunk<T, 2>(plan, {out.data<T>(), x.data<T>()},
+                         [&](int64_t n, std::array<T*, 2> q, std::array<int64_t, 2> s) {
+                           for (int64_t i = 0; i < n; ++i) q[0][i * s[0]] = q[1][i * s[1]];
+                         });
+  });
+  return out;
+}
+
+Tensor scale(const Tensor& x_in, double s) {
+  check_float(x_in, "scale", "x");
+  Tensor x = x_in.contiguous();
+  Tensor out = Tensor::empty(x.shape(), x.dtype());
+  dispatch_float(x.dtype(), "scale", [&](auto tag) {
+    using T = decltype(tag);
+    const T* xp = x.data<T>();
+    T* o = out.data<T>();
+    const T sv = T(s);
+    parallel_for(x.numel(), 1 << 15, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) o[i] = xp[i] * sv;
+    });
+  });
+  return out;
+}
+
+bool has_nonfinite(const Tensor& x_in) {
+  if (!is_floating(x_in.dtype())) return false;
+  Tensor x = x_in.contiguous();
+  return dispatch_float(x.dtype(), "isfinite", [&](auto tag) {
+    using T = decltype(tag);
+    const T* p = x.data<T>();
+    bool bad = false;
+    for (int64_t i = 0; i < x.numel(); ++i)
+      if (!std::isfinite(p[i])) { bad = true; break; }
+    return bad;
+  });
+}
+
+}  // namespace kcore

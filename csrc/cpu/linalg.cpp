@@ -1,0 +1,196 @@
+#include "ops/linalg.h"
+
+#include <cstring>
+
+#include "core/blas.h"
+#include "core/parallel.h"
+#include "ops/elementwise.h"
+#include "ops/shape.h"
+
+namespace kcore {
+
+namespace {
+// How BLAS should read the last two axes of t as a (rows, cols) matrix without copying.
+struct MatrixLayout {
+  bool ok, trans;
+  int64_t ld;
+};
+
+MatrixLayout layout_of(const Tensor& t) {
+  const int64_t nd = t.ndim();
+  const int64_t rows = t.shape()[nd - 2], cols = t.shape()[nd - 1];
+  const int64_t s0 = t.strides()[nd - 2], s1 = t.strides()[nd - 1];
+  if ((cols <= 1 || s1 == 1) && (rows <= 1 || s0 >= std::max<int64_t>(cols, 1)))
+    return {true, false, rows <= 1 ? std::max<int64_t>(cols, 1) : s0};
+  if ((rows <= 1 || s0 == 1) && (cols <= 1 || s1 >= std::max<int64_t>(rows, 1)))
+    return {true, true, cols <= 1 ? std::max<int64_t>(rows, 1) : s1};
+  return {false, false, 0};
+}
+
+// Offset (in elements) of batch item `i` of t, where the batch index space is `batch`.
+int64_t batch_offset(const Tensor& t, const Shape& batch, int64_t i) {
+  const int64_t tb = t.ndim() - 2;
+  const int64_t lead = (int64_t)batch.size() - tb;
+  int64_t off = 0;
+  for (int64_t d = (int64_t)batch.size() - 1; d >= 0; --d) {
+    int64_t idx = i % batch[d];
+    i /= batch[d];
+    int64_t td = d - lead;
+    if (td >= 0 && t.shape()[td] != 1) off += idx * t.strides()[td];
+  }
+  return off;
+}
+
+template <typename T>
+void batched_gemm(const Tensor& a, const Tensor& b, Tensor& out, const Shape& batch) {
+  MatrixLayout la = layout_of(a), lb = layout_of(b);
+  const int64_t m = a.dim(-2), k = a.dim(-1), n = b.dim(-1);
+  int64_t nb = shape_numel(batch);
+  T* o = out.data<T>();
+  const T* ap = static_cast<const T*>(a.storage()->data) + a.offset();
+  const T* bp = static_cast<const T*>(b.storage()->data) + b.offset();
+  if (k == 0) {
+    std::memset(o, 0, out.numel() * sizeof(T));
+    return;
+  }
+  for (int64_t i = 0; i < nb; ++i)
+    gemm<T>(la.trans, lb.trans, m, n, k, T(1), ap + batch_offset(a, batch, i), la.ld, bp + batch_offset(b, batch, i),
+            lb.ld, T(0), o + i * m * n, n);
+}
+
+Tensor as_gemm_operand(const Tensor& t) { return layout_of(t).ok ? t : t.contiguous(); }
+}  // namespace
+
+Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
+  check_float(a_in, "matmul", "x1");
+  check_float(b_in, "matmul", "x2");
+  check_same_dtype(a_in, b_in, "matmul");
+  KCORE_CHECK(a_in.ndim() >= 2 && b_in.ndim() >= 2, "matmul: operands must have rank >= 2 here, got shapes "
+                                                        << shape_str(a_in.shape()) << " and " << shape_str(b_in.shape()));
+  KCORE_CHECK(a_in.dim(-1) == b_in.dim(-2), "matmul: inner dimensions do not match: "
+                                                << shape_str(a_in.shape()) << " @ " << shape_str(b_in.shape()));
+  Tensor a = as_gemm_operand(a_in), b = as_gemm_operand(b_in);
+  // A stack of row-major matrices times one matrix is a single tall GEMM.
+  if (b.ndim() == 2 && a.ndim() > 2 && a.is_contiguous()) {
+    Tensor a2 = a.view({a.numel() / a.dim(-1), a.dim(-1)});
+    Tensor r = matmul(a2, b);
+    Shape s = a.shape();
+    s.back() = b.dim(-1);
+    return r.view(s);
+  }
+  Shape ab(a.shape().begin(), a.shape().end() - 2), bb(b.shape().begin(), b.shape().end() - 2);
+  Shape batch = broadcast_shapes(ab, bb, "matmul");
+  Shape shape = batch;
+  shape.push_back(a.dim(-2));
+  shape.push_back(b.dim(-1));
+  Tensor out = Tensor::empty(shape, a.dtype());
+  dispatch_float(a.dtype(), "matmul", [&](auto tag) { batched_gemm<decltype(tag)>(a, b, out, batch); });
+  return out;
+}
+
+std::pair<Tensor, Tensor> matmul_backward(const Tensor& a, const Tensor& b, const Tensor& grad, bool need_a,
+                                          bool need_b) {
+  auto t = [](const Tensor& x) {
+    std::vector<int64_t> perm(x.ndim());
+    for (int64_t i = 0; i < x.ndim(); ++i) perm[i] = i;
+    std::swap(perm[x.ndim() - 1], perm[x.ndim() - 2]);
+    return transpose(x, perm);
+  };
+  Tensor ga, gb;
+  if (need_a) ga = sum_to_shape(matmul(grad, t(b)), a.shape());
+  if (need_b) {
+    if (b.ndim() == 2 && a.ndim() > 2) {
+      Tensor a2 = a.contiguous().view({a.numel() / a.dim(-1), a.dim(-1)});
+      Tensor g2 = grad.contiguous().view({grad.numel() / grad.dim(-1), grad.dim(-1)});
+      gb = matmul(t(a2), g2);
+    } else {
+      gb = sum_to_shape(matmul(t(a), grad), b.shape());
+    }
+  }
+  return {ga, gb};
+}
+
+Tensor linear(const Tensor& x_in, const Tensor& w, const Tensor& bias) {
+  check_float(x_in, "linear", "x");
+  check_float(w, "linear", "kernel");
+  check_same_dtype(x_in, w, "linear");
+  KCORE_CHECK(w.ndim() == 2, "linear: kernel must be 2-D, got " << shape_str(w.shape()));
+  KCORE_CHECK(x_in.ndim() >= 1 && x_in.dim(-1) == w.dim(0),
+              "linear: input with last dimension " << (x_in.ndim() ? x_in.dim(-1) : 0) << " (shape "
+                                                   << shape_str(x_in.shape()) << ") does not match kernel of shape "
+                                                   << shape_str(w.shape()));
+  const int64_t k = w.dim(0), n = w.dim(1);
+  Tensor x = x_in.contiguous();
+  const int64_t m = k ? x.numel() / k : 0;
+  Shape shape = x.shape();
+  shape.back() = n;
+  Tensor out = Tensor::empty(shape, x.dtype());
+  Tensor wc = as_gemm_operand(w);
+  MatrixLayout lw = layout_of(wc);
+  dispatch_float(x.dtype(), "linear", [&](auto tag) {
+    using T = decltype(tag);
+    T* o = out.data<T>();
+    T beta = T(0);
+    if (bias.defined()) {
+      check_same_dtype(x, bias, "linear");
+      KCORE_CHECK(bias.numel() == n, "linear: bias of shape " << shape_str(bias.shape()) << " does not match " << n
+                                                              << " units");
+      Tensor bc = bias.contiguous();
+      const T* bp = bc.data<T>();
+      parallel_for(m, 256, [&](int64_t lo, int64_t hi) {
+        for (int64_t r = lo; r < hi; ++r) std::memcpy(o + r * n, bp, n * sizeof(T));
+      });
+      beta = T(1);
+    } else if (k == 0) {
+      std::memset(o, 0, out.numel() * sizeof(T));
+    }
+    if (k > 0) gemm<T>(false, lw.trans, m, n, k, T(1), x.data<T>(), k, wc.data<T>(), lw.ld, beta, o, n);
+  });
+  return out;
+}
+
+Tensor sum_rows(const Tensor& x_in) {
+  Tensor x = x_in.contiguous();
+  const int64_t cols = x.dim(-1), rows = cols ? x.numel() / cols : 0;
+  Tensor out = Tensor::empty({cols}, x.dtype());
+  dispatch_float(x.dtype(), "sum_rows", [&](auto tag) {
+    using T = decltype(tag);
+    const T* p = x.data<T>();
+    T* o = out.data<T>();
+    parallel_for(cols, 64, [&](int64_t lo, int64_t hi) {
+      std::vector<double> acc(hi - lo, 0.0);
+      for (int64_t r = 0; r < rows; ++r) {
+        const T* row = p + r * cols + lo;
+        for (int64_t c = 0; c < hi - lo; ++c) acc[c] += row[c];
+      }
+      for (int64_t c = lo; c < hi; ++c) o[c] = T(acc[c - lo]);
+    });
+  });
+  return out;
+}
+
+std::tuple<Tensor, Tensor, Tensor> linear_backward(const Tensor& x_in, const Tensor& w, const Tensor& grad_in,
+                                                   bool need_x, bool need_bias) {
+  check_same_dtype(x_in, grad_in, "linear backward");
+  const int64_t k = w.dim(0), n = w.dim(1);
+  Tensor x = x_in.contiguous(), g = grad_in.contiguous();
+  const int64_t m = k ? x.numel() / k : g.numel() / std::max<int64_t>(n, 1);
+  Tensor gx, gw = Tensor::empty(w.shape(), w.dtype()), gb;
+  Tensor wc = as_gemm_operand(w);
+  MatrixLayout lw = layout_of(wc);
+  dispatch_float(x.dtype(), "linear backward", [&](auto tag) {
+    using T = decltype(tag);
+    // grad_w = x^T @ g
+    if (m == 0) std::memset(gw.data<T>(), 0, gw.numel() * sizeof(T));
+    else gemm<T>(true, false, k, n, m, T(1), x.data<T>(), k, g.data<T>(), n, T(0), gw.data<T>(), n);
+    if (need_x) {
+      gx = Tensor::empty(x.shape(), x.dtype());
+      if (n == 0) std::memset(gx.data<T>(), 0, gx.numel() * sizeof(T));
+      else gemm<T>(false, !lw.trans, m, k, n, T(1), g.data<T>(), n, wc.data<T>(), lw.ld, T(0), gx.data<T>(), k);
+    }
+  });
+  if (need_bias) gb = sum_rows(g);
+  return {gx, gw, gb};
+}
+
+}  // namespace kcore

@@ -1,0 +1,222 @@
+#include "ops/loss.h"
+
+#include <cmath>
+#include <limits>
+
+#include "core/parallel.h"
+
+namespace kcore {
+
+namespace {
+void check_pair(const Tensor& p, const Tensor& y, const char* op) {
+  check_float(p, op, "y_pred");
+  check_float(y, op, "y_true");
+  check_same_dtype(p, y, op);
+  KCORE_CHECK(p.shape() == y.shape(), op << ": y_true of shape " << shape_str(y.shape())
+                                         << " does not match y_pred of shape " << shape_str(p.shape()));
+  KCORE_CHECK(p.ndim() >= 1, op << ": y_pred must have at least one axis");
+}
+
+Shape without_last(const Shape& s) { return Shape(s.begin(), s.end() - 1); }
+
+// Calls row(i, logits_row, log_sum_exp) for every row of a (rows, C) logits matrix.
+template <typename T, typename Row>
+void for_each_logit_row(const T* x, int64_t rows, int64_t c, Row&& row) {
+  parallel_for(rows, std::max<int64_t>(1, 2048 / std::max<int64_t>(c, 1)), [&](int64_t lo, int64_t hi) {
+    for (int64_t r = lo; r < hi; ++r) {
+      const T* xr = x + r * c;
+      T mx = -std::numeric_limits<T>::infinity();
+      for (int64_t j = 0; j < c; ++j) mx = std::max(mx, xr[j]);
+      T s = 0;
+      for (int64_t j = 0; j < c; ++j) s += std::exp(xr[j] - mx);
+      row(r, xr, mx + std::log(s));
+    }
+  });
+}
+}  // namespace
+
+Tensor softmax_cross_entropy(const Tensor& logits_in, const Tensor& targets_in) {
+  check_pair(logits_in, targets_in, "categorical_crossentropy");
+  Tensor x = logits_in.contiguous(), y = targets_in.contiguous();
+  const int64_t c = x.dim(-1), rows = c ? x.numel() / c : 0;
+  Tensor out = Tensor::empty(without_last(x.shape()), x.dtype());
+  dispatch_float(x.dtype(), "categorical_crossentropy", [&](auto tag) {
+    using T = decltype(tag);
+    const T* yp = y.data<T>();
+    T* o = out.data<T>();
+    for_each_logit_row<T>(x.data<T>(), rows, c, [&](int64_t r, const T* xr, T lse) {
+      T loss = 0;
+      for (int64_t j = 0; j < c; ++j) loss += yp[r * c + j] * (lse - xr[j]);
+      o[r] = loss;
+    });
+  });
+  return out;
+}
+
+Tensor softmax_cross_entropy_backward(const Tensor& logits_in, const Tensor& targets_in, const Tensor& grad_in) {
+  Tensor x = logits_in.contiguous(), y = targets_in.contiguous(), g = grad_in.contiguous();
+  const int64_t c = x.dim(-1), rows = c ? x.numel() / c : 0;
+  KCORE_CHECK(g.numel() == rows, "categorical_crossentropy backward: gradient has the wrong size");
+  Tensor out = Tensor::empty(x.shape(), x.dtype());
+  dispatch_float(x.dtype(), "categorical_crossentropy", [&](auto tag) {
+    using T = decltype(tag);
+    const T* yp = y.data<T>();
+    const T* gp = g.data<T>();
+    T* o = out.data<T>();
+    for_each_logit_row<T>(x.data<T>(), rows, c, [&](int64_t r, const T* xr, T lse) {
+      T ysum = 0;
+      for (int64_t j = 0; j < c; ++j) ysum += yp[r * c + j];
+      for (int64_t j = 0; j < c; ++j) o[r * c + j] = gp[r] * (std::exp(xr[j] - lse) * ysum - yp[r * c + j]);
+    });
+  });
+  return out;
+}
+
+namespace {
+template <typename I>
+void check_labels(const I* lp, int64_t n, int64_t c) {
+  for (int64_t i = 0; i < n; ++i)
+    KCORE_CHECK(lp[i] >= 0 && lp[i] < c, "sparse_categorical_crossentropy: label " << (int64_t)lp[i]
+                                             << " is out of range for " << c << " classes");
+}
+
+void check_sparse(const Tensor& x, const Tensor& labels) {
+  check_float(x, "sparse_categorical_crossentropy", "y_pred");
+  KCORE_CHECK(x.ndim() >= 1, "sparse_categorical_crossentropy: y_pred must have a class axis");
+  KCORE_CHECK(labels.shape() == without_last(x.shape()),
+              "sparse_categorical_crossentropy: labels of shape " << shape_str(labels.shape())
+                  << " do not match y_pred of shape " << shape_str(x.shape()) << " (expected labels of shape "
+                  << shape_str(without_last(x.shape())) << ")");
+}
+}  // namespace
+
+Tensor sparse_softmax_cross_entropy(const Tensor& logits_in, const Tensor& labels_in) {
+  check_sparse(logits_in, labels_in);
+  Tensor x = logits_in.contiguous(), l = labels_in.contiguous();
+  const int64_t c = x.dim(-1), rows = l.numel();
+  Tensor out = Tensor::empty(l.shape(), x.dtype());
+  dispatch_float(x.dtype(), "sparse_categorical_crossentropy", [&](auto tag) {
+    using T = decltype(tag);
+    dispatch_index(l.dtype(), "sparse_categorical_crossentropy", [&](auto itag) {
+      using I = decltype(itag);
+      const I* lp = l.data<I>();
+      check_labels(lp, rows, c);
+      T* o = out.data<T>();
+      for_each_logit_row<T>(x.data<T>(), rows, c, [&](int64_t r, const T* xr, T lse) { o[r] = lse - xr[lp[r]]; });
+    });
+  });
+  return out;
+}
+
+Tensor sparse_softmax_cross_entropy_backward(const Tensor& logits_in, const Tensor& labels_in, const Tensor& grad_in) {
+  check_sparse(logits_in, labels_in);
+  Tensor x = logits_in.contiguous(), l = labels_in.contiguous(), g = grad_in.contiguous();
+  const int64_t c = x.dim(-1), rows = l.numel();
+  Tensor out = Tensor::empty(x.shape(), x.dtype());
+  dispatch_float(x.dtype(), "sparse_categorical_crossentropy", [&](auto tag) {
+    using T = decltype(tag);
+    dispatch_index(l.dtype(), "sparse_categorical_crossentropy", [&](auto itag) {
+      using I = decltype(itag);
+      const I* lp = l.data<I>();
+      check_labels(lp, rows, c);
+      const T* gp = g.data<T>();
+      T* o = out.data<T>();
+      for_each_logit_row<T>(x.data<T>(), rows, c, [&](int64_t r, const T* xr, T lse) {
+        for (int64_t j = 0; j < c; ++j) o[r * c + j] = gp[r] * std::exp(xr[j] - lse);
+        o[r * c + lp[r]] -= gp[r];
+      });
+    });
+  });
+  return out;
+}
+
+Tensor sigmoid_cross_entropy(const Tensor& logits_in, const Tensor& targets_in) {
+  check_pair(logits_in, targets_in, "binary_crossentropy");
+  Tensor x = logits_in.contiguous(), y = targets_in.contiguous();
+  Tensor out = Tensor::empty(x.shape(), x.dtype());
+  dispatch_float(x.dtype(), "binary_crossentropy", [&](auto tag) {
+    using T = decltype(tag);
+    const T* xp = x.data<T>();
+    const T* yp = y.data<T>();
+    T* o = out.data<T>();
+    parallel_for(x.numel(), 1 << 14, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i)
+        o[i] = std::max(xp[i], T(0)) - xp[i] * yp[i] + std::log1p(std::exp(-std::abs(xp[i])));
+    });
+  });
+  return out;
+}
+
+Tensor sigmoid_cross_entropy_backward(const Tensor& logits_in, const Tensor& targets_in, const Tensor& grad_in) {
+  check_pair(logits_in, targets_in, "binary_crossentropy");
+  Tensor x = logits_in.contiguous(), y = targets_in.contiguous(), g = grad_in.contiguous();
+  check_same_shape(x, g, "binary_crossentropy backward");
+  Tensor out = Tensor::empty(x.shape(), x.dtype());
+  dispatch_float(x.dtype(), "binary_crossentropy", [&](auto tag) {
+    using T = decltype(tag);
+    const T* xp = x.data<T>();
+    const T* yp = y.data<T>();
+    const T* gp = g.data<T>();
+    T* o = out.data<T>();
+    parallel_for(x.numel(), 1 << 14, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) {
+        T s = xp[i] >= T(0) ? T(1) / (T(1) + std::exp(-xp[i])) : std::exp(xp[i]) / (T(1) + std::exp(xp[i]));
+        o[i] = gp[i] * (s - yp[i]);
+      }
+    });
+  });
+  return out;
+}
+
+Tensor mean_error(ErrorKind kind, const Tensor& p_in, const Tensor& y_in) {
+  const char* name = kind == ErrorKind::squared ? "mean_squared_error" : "mean_absolute_error";
+  check_pair(p_in, y_in, name);
+  Tensor p = p_in.contiguous(), y = y_in.contiguous();
+  const int64_t c = p.dim(-1), rows = c ? p.numel() / c : 0;
+  Tensor out = Tensor::empty(without_last(p.shape()), p.dtype());
+  dispatch_float(p.dtype(), name, [&](auto tag) {
+    using T = decltype(tag);
+    const T* pp = p.data<T>();
+    const T* yp = y.data<T>();
+    T* o = out.data<T>();
+    parallel_for(rows, std::max<int64_t>(1, 4096 / std::max<int64_t>(c, 1)), [&](int64_t lo, int64_t hi) {
+      for (int64_t r = lo; r < hi; ++r) {
+        T acc = 0;
+        for (int64_t j = 0; j < c; ++j) {
+          T d = pp[r * c + j] - yp[r * c + j];
+          acc += kind == ErrorKind::squared ? d * d : std::abs(d);
+        }
+        o[r] = acc / T(c);
+      }
+    });
+  });
+  return out;
+}
+
+Tensor mean_error_backward(ErrorKind kind, const Tensor& p_in, const Tensor& y_in, const Tensor& g_in) {
+  const char* name = kind == ErrorKind::squared ? "mean_squared_error" : "mean_absolute_error";
+  check_pair(p_in, y_in, name);
+  Tensor p = p_in.contiguous(), y = y_in.contiguous(), g = g_in.contiguous();
+  const int64_t c = p.dim(-1), rows = c ? p.numel() / c : 0;
+  KCORE_CHECK(g.numel() == rows, name << " backward: gradient has the wrong size");
+  Tensor out = Tensor::empty(p.shape(), p.dtype());
+  dispatch_float(p.dtype(), name, [&](auto tag) {
+    using T = decltype(tag);
+    const T* pp = p.data<T>();
+    const T* yp = y.data<T>();
+    const T* gp = g.data<T>();
+    T* o = out.data<T>();
+    parallel_for(rows, std::max<int64_t>(1, 4096 / std::max<int64_t>(c, 1)), [&](int64_t lo, int64_t hi) {
+      for (int64_t r = lo; r < hi; ++r) {
+        const T s = gp[r] / T(c);
+        for (int64_t j = 0; j < c; ++j) {
+          T d = pp[r * c + j] - yp[r * c + j];
+          o[r * c + j] = kind == ErrorKind::squared ? T(2) * d * s : (d > T(0) ? s : (d < T(0) ? -s : T(0)));
+        }
+      }
+    });
+  });
+  return out;
+}
+
+}  // namespace kcore

@@ -1,0 +1,162 @@
+#include "ops/shape.h"
+
+#include <cstring>
+
+#include "core/parallel.h"
+
+namespace kcore {
+
+Tensor transpose(const Tensor& x, const std::vector<int64_t>& perm) {
+  KCORE_CHECK((int64_t)perm.size() == x.ndim(),
+              "transpose: axes " << shape_str(perm) << " do not match a tensor of rank " << x.ndim());
+  Shape shape(perm.size()), strides(perm.size());
+  std::vector<bool> seen(perm.size(), false);
+  for (size_t i = 0; i < perm.size(); ++i) {
+    int64_t p = normalize_axis(perm[i], x.ndim(), "transpose");
+    KCORE_CHECK(!seen[p], "transpose: repeated axis in " << shape_str(perm));
+    seen[p] = true;
+    shape[i] = x.shape()[p];
+    strides[i] = x.strides()[p];
+  }
+  return x.as_strided(shape, strides, x.offset());
+}
+
+Tensor reshape(const Tensor& x, Shape shape) {
+  int64_t known = 1, infer = -1;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] == -1) {
+      KCORE_CHECK(infer < 0, "reshape: only one dimension can be -1, got " << shape_str(shape));
+      infer = (int64_t)i;
+    } else {
+      KCORE_CHECK(shape[i] >= 0, "reshape: invalid dimension in " << shape_str(shape));
+      known *= shape[i];
+    }
+  }
+  if (infer >= 0) {
+    KCORE_CHECK(known > 0 && x.numel() % known == 0,
+                "reshape: cannot reshape a tensor of shape " << shape_str(x.shape()) << " (" << x.numel()
+                                                             << " elements) into shape " << shape_str(shape));
+    shape[infer] = x.numel() / known;
+  }
+  return x.contiguous().view(shape);
+}
+
+Tensor concatenate(const std::vector<Tensor>& xs, int64_t axis) {
+  KCORE_CHECK(!xs.empty(), "concatenate: need at least one tensor");
+  const Tensor& first = xs[0];
+  axis = normalize_axis(axis, first.ndim(), "concatenate");
+  Shape shape = first.shape();
+  shape[axis] = 0;
+  for (const auto& t : xs) {
+    KCORE_CHECK(t.ndim() == first.ndim(), "concatenate: all inputs must have the same rank, got "
+                                              << shape_str(first.shape()) << " and " << shape_str(t.shape()));
+    if (t.dtype() != first.dtype()) throw TypeError("concatenate: all inputs must have the same dtype");
+    for (int64_t d = 0; d < t.ndim(); ++d)
+      KCORE_CHECK(d == axis || t.shape()[d] == first.shape()[d],
+                  "concatenate: shapes " << shape_str(first.shape()) << " and " << shape_str(t.shape())
+                                         << " differ outside axis " << axis);
+    shape[axis] += t.shape()[axis];
+  }
+  Tensor out = Tensor::empty(shape, first.dtype());
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < axis; ++d) outer *= shape[d];
+  for (int64_t d = axis + 1; d < (int64_t)shape.size(); ++d) inner *= shape[d];
+  const size_t es = dtype_size(first.dtype());
+  int64_t col = 0;
+  char* o = static_cast<char*>(out.raw());
+  const int64_t row_bytes = shape[axis] * inner * es;
+  for (const auto& t0 : xs) {
+    Tensor t = t0.contiguous();
+    const int64_t chunk = t.shape()[axis] * inner * es;
+    const char* s = static_cast<const char*>(t.raw());
+    for (int64_t r = 0; r < outer; ++r) std::memcpy(o + r * row_bytes + col, s + r * chunk, chunk);
+    col += chunk;
+  }
+  return out;
+}
+
+Tensor slice(const Tensor& x, const std::vector<int64_t>& start, const std::vector<int64_t>& stop,
+             const std::vector<int64_t>& step) {
+  KCORE_CHECK((int64_t)start.size() == x.ndim() && stop.size() == start.size() && step.size() == start.size(),
+              "slice: expected one start/stop/step per axis of a tensor of rank " << x.ndim());
+  Shape shape(x.ndim()), strides(x.ndim());
+  int64_t offset = x.offset();
+  for (int64_t d = 0; d < x.ndim(); ++d) {
+    KCORE_CHECK(step[d] > 0, "slice: steps must be positive");
+    KCORE_CHECK(0 <= start[d] && start[d] <= stop[d] && stop[d] <= x.shape()[d],
+                "slice: range [" << start[d] << ":" << stop[d] << "] is out of bounds for axis " << d << " of size "
+                                 << x.shape()[d]);
+    shape[d] = (stop[d] - start[d] + step[d] - 1) / step[d];
+    strides[d] = x.strides()[d] * step[d];
+    offset += start[d] * x.strides()[d];
+  }
+  return x.as_strided(shape, strides, offset);
+}
+
+Tensor slice_backward(const Tensor& grad, const Shape& in_shape, const std::vector<int64_t>& start,
+                      const std::vector<int64_t>& step) {
+  Tensor out = Tensor::zeros(in_shape, grad.dtype());
+  std::vector<int64_t> stop(in_shape.size());
+  for (size_t d = 0; d < in_shape.size(); ++d) stop[d] = std::min(in_shape[d], start[d] + grad.shape()[d] * step[d]);
+  Tensor window = slice(out, start, stop, step);
+  window.copy_from(grad);
+  return out;
+}
+
+Tensor take_rows(const Tensor& x_in, const Tensor& indices_in) {
+  KCORE_CHECK(x_in.ndim() >= 1, "take: x must have at least one axis");
+  Tensor x = x_in.contiguous(), idx = indices_in.contiguous();
+  const int64_t rows = x.shape()[0];
+  const int64_t row = x.numel() / std::max<int64_t>(rows, 1);
+  Shape shape = idx.shape();
+  for (int64_t d = 1; d < x.ndim(); ++d) shape.push_back(x.shape()[d]);
+  Tensor out = Tensor::empty(shape, x.dtype());
+  const size_t es = dtype_size(x.dtype());
+  const char* src = static_cast<const char*>(x.raw());
+  char* dst = static_cast<char*>(out.raw());
+  dispatch_index(idx.dtype(), "take", [&](auto tag) {
+    using I = decltype(tag);
+    const I* ip = idx.data<I>();
+    for (int64_t i = 0; i < idx.numel(); ++i)
+      KCORE_CHECK(ip[i] >= 0 && ip[i] < rows,
+                  "take: index " << (int64_t)ip[i] << " is out of range for " << rows << " rows");
+    parallel_for(idx.numel(), 64, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) std::memcpy(dst + i * row * es, src + (int64_t)ip[i] * row * es, row * es);
+    });
+  });
+  return out;
+}
+
+Tensor take_rows_backward(const Tensor& grad_in, const Tensor& indices_in, int64_t num_rows) {
+  check_float(grad_in, "take backward", "grad");
+  Tensor g = grad_in.contiguous(), idx = indices_in.contiguous();
+  const int64_t n = idx.numel();
+  const int64_t row = n ? g.numel() / n : 0;
+  Shape shape{num_rows};
+  for (int64_t d = idx.ndim(); d < g.ndim(); ++d) shape.push_back(g.shape()[d]);
+  Tensor out = Tensor::zeros(shape, g.dtype());
+  dispatch_float(g.dtype(), "take backward", [&](auto ftag) {
+    using T = decltype(ftag);
+    dispatch_index(idx.dtype(), "take backward", [&](auto itag) {
+      using I = decltype(itag);
+      const I* ip = idx.data<I>();
+      for (int64_t i = 0; i < n; ++i)
+        KCORE_CHECK(ip[i] >= 0 && ip[i] < num_rows,
+                    "take backward: index " << (int64_t)ip[i] << " is out of range for " << num_rows << " rows");
+      const T* gp = g.data<T>();
+      T* o = out.data<T>();
+      // Each thread owns a slice of the row's columns: no two threads write the same cell,
+      // and rows are added in index order, so results are deterministic.
+      parallel_for(row, 64, [&](int64_t lo, int64_t hi) {
+        for (int64_t i = 0; i < n; ++i) {
+          T* dst = o + (int64_t)ip[i] * row;
+          const T* src = gp + i * row;
+          for (int64_t c = lo; c < hi; ++c) dst[c] += src[c];
+        }
+      });
+    });
+  });
+  return out;
+}
+
+}  // namespace kcore

@@ -1,0 +1,40 @@
+// Elementwise ops: broadcasting binary arithmetic and unary math, each with its backward.
+#pragma once
+#include <utility>
+
+#include "core/tensor.h"
+
+namespace kcore {
+
+enum class BinaryOp : int { add, subtract, multiply, divide, power, maximum, minimum };
+
+enum class UnaryOp : int {
+  negative, exp, log, sqrt, square, abs, tanh, sigmoid, relu, elu, selu, softplus, softsign,
+  hard_sigmoid,       // Keras 3: relu6(x + 3) / 6
+  hard_sigmoid_k2,    // Keras 2: clip(0.2 x + 0.5, 0, 1)
+  gelu, gelu_tanh, silu, leaky_relu, relu6, log_sigmoid, reciprocal, sin, cos, sign, mish,
+};
+
+Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
+
+Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b);
+// Gradients of `op` for each operand, already summed back to that operand's shape.
+std::pair<Tensor, Tensor> binary_backward(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& grad,
+                                          bool need_a, bool need_b);
+
+// `alpha` parametrises elu / leaky_relu.
+Tensor unary(UnaryOp op, const Tensor& x, double alpha);
+Tensor unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& grad, double alpha);
+
+Tensor clip(const Tensor& x, double lo, double hi);
+Tensor clip_backward(const Tensor& x, const Tensor& grad, double lo, double hi);
+
+// Sum of `grad` over the axes that were broadcast to reach its shape from `shape`.
+Tensor sum_to_shape(const Tensor& grad, const Shape& shape);
+Tensor broadcast_to(const Tensor& x, const Shape& shape);
+// Fills in place: x *= s (scalar), used by optimizers and loss scaling.
+Tensor scale(const Tensor& x, double s);
+// True where any element is NaN or infinite.
+bool has_nonfinite(const Tensor& x);
+
+}  // namespace kcore

@@ -1,0 +1,32 @@
+// Each csrc/python/*.cpp registers its functions with KCORE_BINDINGS; module.cpp runs them all.
+#pragma once
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <functional>
+#include <vector>
+
+#include "core/parallel.h"
+#include "core/tensor.h"
+
+namespace kcore::python {
+namespace py = pybind11;
+
+using Binder = void (*)(py::module_&);
+std::vector<Binder>& binders();
+
+struct RegisterBindings {
+  explicit RegisterBindings(Binder b) { binders().push_back(b); }
+};
+
+// Every kernel call runs with denormals flushed (and, for heavy kernels, without the GIL).
+using Kernel = py::call_guard<DenormalGuard>;
+using HeavyKernel = py::call_guard<DenormalGuard, py::gil_scoped_release>;
+
+}  // namespace kcore::python
+
+#define KCORE_BINDINGS(name)                                                     \
+  static void kcore_bind_##name(pybind11::module_& m);                           \
+  static ::kcore::python::RegisterBindings kcore_register_##name(&kcore_bind_##name); \
+  static void kcore_bind_##name(pybind11::module_& m)

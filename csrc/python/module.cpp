@@ -1,0 +1,43 @@
+#include <omp.h>
+
+#include "core/blas.h"
+#include "python/bindings.h"
+
+namespace kcore::python {
+
+std::vector<Binder>& binders() {
+  static std::vector<Binder> all;
+  return all;
+}
+
+}  // namespace kcore::python
+
+namespace py = pybind11;
+
+#ifndef KCORE_ARCH
+#define KCORE_ARCH "unknown"
+#endif
+
+PYBIND11_MODULE(_C, m) {
+  m.doc() = "kcore native CPU engine";
+  py::register_exception<kcore::TypeError>(m, "NativeTypeError", PyExc_TypeError);
+  for (auto b : kcore::python::binders()) b(m);
+  m.def("set_num_threads", &kcore::set_num_threads, py::arg("n"));
+  m.def("get_num_threads", &kcore::num_threads);
+  m.def("build_info", [] {
+    py::dict d;
+    d["blas"] = kcore::blas_name();
+    d["openmp"] = _OPENMP;
+    d["arch"] = KCORE_ARCH;
+    d["max_threads"] = omp_get_num_procs();
+#if defined(__AVX512F__)
+    d["simd"] = "avx512";
+#elif defined(__AVX2__)
+    d["simd"] = "avx2";
+#else
+    d["simd"] = "sse2";
+#endif
+    return d;
+  });
+  kcore::num_threads();  // initialise threads (and denormal flushing on the OpenMP team)
+}

@@ -1,0 +1,87 @@
+// The native Tensor as seen from Python: zero-copy to and from NumPy.
+#include "python/bindings.h"
+
+namespace kcore::python {
+namespace {
+
+DType dtype_from_numpy(const py::dtype& dt) {
+  switch (dt.kind()) {
+    case 'f':
+      if (dt.itemsize() == 4) return DType::f32;
+      if (dt.itemsize() == 8) return DType::f64;
+      break;
+    case 'i':
+      if (dt.itemsize() == 4) return DType::i32;
+      if (dt.itemsize() == 8) return DType::i64;
+      break;
+  }
+  throw TypeError("kcore tensors hold float32, float64, int32 or int64 data; got NumPy dtype " +
+                  std::string(py::str(dt)));
+}
+
+std::string format_of(DType t) {
+  switch (t) {
+    case DType::f32: return py::format_descriptor<float>::format();
+    case DType::f64: return py::format_descriptor<double>::format();
+    case DType::i32: return py::format_descriptor<int32_t>::format();
+    default: return py::format_descriptor<int64_t>::format();
+  }
+}
+
+DType dtype_from_name(const std::string& name) {
+  if (name == "float32") return DType::f32;
+  if (name == "float64") return DType::f64;
+  if (name == "int32") return DType::i32;
+  if (name == "int64") return DType::i64;
+  throw TypeError("unsupported dtype '" + name + "' (kcore supports float32, float64, int32, int64)");
+}
+
+// Wraps a C-contiguous NumPy array without copying; the array stays alive with the storage.
+Tensor from_numpy(py::array arr) {
+  DType dt = dtype_from_numpy(arr.dtype());
+  if (!(arr.flags() & py::array::c_style)) throw ValueError("from_numpy: array must be C-contiguous");
+  auto st = std::make_shared<Storage>();
+  st->data = arr.mutable_data();
+  st->nbytes = arr.nbytes();
+  auto* owner = new py::object(arr);
+  st->release = [owner](void*) {
+    py::gil_scoped_acquire gil;
+    delete owner;
+  };
+  Shape shape(arr.shape(), arr.shape() + arr.ndim());
+  return Tensor(st, shape, dt);
+}
+
+}  // namespace
+}  // namespace kcore::python
+
+using namespace kcore;
+using namespace kcore::python;
+
+KCORE_BINDINGS(tensor) {
+  py::class_<Tensor>(m, "Tensor", py::buffer_protocol())
+      .def_buffer([](Tensor& t) -> py::buffer_info {
+        const ssize_t es = (ssize_t)dtype_size(t.dtype());
+        std::vector<ssize_t> shape(t.shape().begin(), t.shape().end()), strides;
+        for (auto s : t.strides()) strides.push_back(s * es);
+        return py::buffer_info(t.numel() ? t.raw() : t.storage()->data, es, format_of(t.dtype()),
+                               (ssize_t)t.ndim(), shape, strides);
+      })
+      .def_property_readonly("shape", [](const Tensor& t) { return py::tuple(py::cast(t.shape())); })
+      .def_property_readonly("strides", [](const Tensor& t) { return py::tuple(py::cast(t.strides())); })
+      .def_property_readonly("dtype", [](const Tensor& t) { return std::string(dtype_name(t.dtype())); })
+      .def_property_readonly("ndim", &Tensor::ndim)
+      .def_property_readonly("size", &Tensor::numel)
+      .def_property_readonly("device", [](const Tensor& t) { return t.device() == Device::cpu ? "cpu" : "cuda"; })
+      .def("is_contiguous", &Tensor::is_contiguous)
+      .def("contiguous", &Tensor::contiguous, Kernel())
+      .def("clone", &Tensor::clone, Kernel())
+      .def("astype", [](const Tensor& t, const std::string& d) { return t.astype(dtype_from_name(d)); }, Kernel())
+      .def("copy_from", &Tensor::copy_from, Kernel())
+      .def("data_ptr", [](const Tensor& t) { return (uintptr_t)t.raw(); })
+      .def("shares_memory", [](const Tensor& a, const Tensor& b) { return a.storage() == b.storage(); });
+  m.def("from_numpy", &from_numpy, py::arg("array"));
+  m.def("empty", [](const Shape& s, const std::string& d) { return Tensor::empty(s, dtype_from_name(d)); });
+  m.def("zeros", [](const Shape& s, const std::string& d) { return Tensor::zeros(s, dtype_from_name(d)); });
+  m.def("full", [](const Shape& s, const std::string& d, double v) { return Tensor::full(s, dtype_from_name(d), v); });
+}

@@ -1,0 +1,13 @@
+"""kcore's Python backend: the Tensor that wraps native tensors, autodiff, threads, dtypes."""
+from kcore.backend.tensor import Tensor, Variable, convert_to_tensor, is_tensor
+from kcore.backend.autodiff import GradientTape, no_grad, is_recording
+from kcore.backend.config import (
+    floatx, set_floatx, epsilon, set_epsilon, image_data_format, set_image_data_format,
+    set_num_threads, get_num_threads, clear_session,
+)
+
+__all__ = [
+    "Tensor", "Variable", "convert_to_tensor", "is_tensor", "GradientTape", "no_grad", "is_recording",
+    "floatx", "set_floatx", "epsilon", "set_epsilon", "image_data_format", "set_image_data_format",
+    "set_num_threads", "get_num_threads", "clear_session",
+]

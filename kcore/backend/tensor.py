@@ -1,0 +1,218 @@
+"""The Python Tensor: a native tensor plus what autodiff and Keras need (node, mask, logits)."""
+import numpy as np
+
+from kcore.backend.native import _C
+
+_NUMPY_DTYPES = {"float32": np.float32, "float64": np.float64, "int32": np.int32, "int64": np.int64}
+
+
+class Tensor:
+    """An immutable n-d array computed by kcore's engine.
+
+    `value` is the native tensor; `node` links to the op that produced it while a
+    GradientTape records. `numpy()` shares memory with the native tensor.
+    """
+
+    __slots__ = ("value", "node", "requires_grad", "_keras_logits", "_keras_mask", "__weakref__")
+    __array_priority__ = 100
+
+    def __init__(self, value, requires_grad=False):
+        self.value = value
+        self.node = None
+        self.requires_grad = requires_grad
+        self._keras_logits = None
+        self._keras_mask = None
+
+    # -- array protocol ---------------------------------------------------------
+    @property
+    def shape(self):
+        return self.value.shape
+
+    @property
+    def dtype(self):
+        return self.value.dtype
+
+    @property
+    def ndim(self):
+        return self.value.ndim
+
+    @property
+    def size(self):
+        return self.value.size
+
+    @property
+    def device(self):
+        return self.value.device
+
+    def numpy(self):
+        return np.asarray(self.value)
+
+    def __array__(self, dtype=None, copy=None):
+        a = np.asarray(self.value)
+        return a if dtype is None else a.astype(dtype)
+
+    def __len__(self):
+        if not self.value.shape:
+            raise TypeError("len() of a 0-d tensor")
+        return self.value.shape[0]
+
+    def __float__(self):
+        return float(self.numpy())
+
+    def __int__(self):
+        return int(self.numpy())
+
+    def __bool__(self):
+        return bool(self.numpy())
+
+    def item(self):
+        return self.numpy().item()
+
+    def __repr__(self):
+        return f"<kcore.Tensor shape={self.shape} dtype={self.dtype}\n{self.numpy()!r}>"
+
+    # -- operators (defined in kcore.ops) ---------------------------------------
+    def __add__(self, o): return _ops().add(self, o)
+    def __radd__(self, o): return _ops().add(o, self)
+    def __sub__(self, o): return _ops().subtract(self, o)
+    def __rsub__(self, o): return _ops().subtract(o, self)
+    def __mul__(self, o): return _ops().multiply(self, o)
+    def __rmul__(self, o): return _ops().multiply(o, self)
+    def __truediv__(self, o): return _ops().divide(self, o)
+    def __rtruediv__(self, o): return _ops().divide(o, self)
+    def __pow__(self, o): return _ops().power(self, o)
+    def __rpow__(self, o): return _ops().power(o, self)
+    def __matmul__(self, o): return _ops().matmul(self, o)
+    def __rmatmul__(self, o): return _ops().matmul(o, self)
+    def __neg__(self): return _ops().negative(self)
+    def __abs__(self): return _ops().abs(self)
+    def __getitem__(self, key): return _ops().getitem(self, key)
+
+    @property
+    def T(self):
+        return _ops().transpose(self)
+
+    def reshape(self, *shape):
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = shape[0]
+        return _ops().reshape(self, shape)
+
+    def astype(self, dtype):
+        return _ops().cast(self, dtype)
+
+    def to(self, device):
+        if device != "cpu":
+            raise ValueError(f"device {device!r} is not available in this build; kcore runs on 'cpu'")
+        return self
+
+    def __dlpack__(self, stream=None):
+        return self.numpy().__dlpack__()
+
+    def __dlpack_device__(self):
+        return self.numpy().__dlpack_device__()
+
+    # Tensors are hashed by identity (they are graph nodes), so == is not elementwise.
+    __hash__ = object.__hash__
+
+
+class Variable(Tensor):
+    """A mutable tensor owned by a layer or optimizer; updated in place by optimizers."""
+
+    __slots__ = ("name", "path", "trainable", "regularizer", "constraint", "_initializer_name")
+
+    def __init__(self, initializer=None, shape=None, dtype=None, trainable=True, name=None, regularizer=None,
+                 constraint=None):
+        from kcore.backend.config import floatx
+
+        dtype = _dtype_name(dtype or floatx())
+        if callable(initializer) and not isinstance(initializer, (np.ndarray, Tensor)):
+            if shape is None:
+                raise ValueError("Variable: an initializer needs a shape")
+            value = initializer(tuple(shape), dtype=dtype)
+        else:
+            value = initializer
+        arr = np.array(value.numpy() if isinstance(value, Tensor) else value, dtype=_NUMPY_DTYPES[dtype], copy=True)
+        if shape is not None and tuple(arr.shape) != tuple(shape):
+            raise ValueError(f"Variable {name!r}: initial value has shape {arr.shape}, expected {tuple(shape)}")
+        native = _C.empty(list(arr.shape), dtype)
+        np.asarray(native)[...] = arr
+        super().__init__(native, requires_grad=bool(trainable))
+        self.name = name or "variable"
+        self.path = self.name
+        self.trainable = bool(trainable)
+        self.regularizer = regularizer
+        self.constraint = constraint
+
+    def numpy(self):
+        return np.array(self.value, copy=True)
+
+    def assign(self, value):
+        src = value.value if isinstance(value, Tensor) else None
+        if src is None:
+            arr = np.asarray(value, dtype=_NUMPY_DTYPES[self.dtype])
+            if arr.shape != tuple(self.shape):
+                raise ValueError(f"Variable {self.path!r} has shape {tuple(self.shape)}, cannot assign a value "
+                                 f"of shape {arr.shape}")
+            np.asarray(self.value)[...] = arr
+        else:
+            if tuple(src.shape) != tuple(self.shape):
+                raise ValueError(f"Variable {self.path!r} has shape {tuple(self.shape)}, cannot assign a value "
+                                 f"of shape {tuple(src.shape)}")
+            self.value.copy_from(src if src.dtype == self.dtype else src.astype(self.dtype))
+        return self
+
+    def assign_add(self, value):
+        return self.assign(np.asarray(self.value) + np.asarray(value, dtype=_NUMPY_DTYPES[self.dtype]))
+
+    def assign_sub(self, value):
+        return self.assign(np.asarray(self.value) - np.asarray(value, dtype=_NUMPY_DTYPES[self.dtype]))
+
+    def set_trainable(self, flag):
+        self.trainable = bool(flag)
+        self.requires_grad = bool(flag)
+
+    def __repr__(self):
+        return f"<kcore.Variable path={self.path!r} shape={self.shape} dtype={self.dtype}>"
+
+
+def _dtype_name(dtype):
+    if dtype is None:
+        return None
+    name = np.dtype(dtype).name if not isinstance(dtype, str) else dtype
+    if name not in _NUMPY_DTYPES:
+        raise TypeError(f"unsupported dtype {dtype!r}: kcore supports float32, float64, int32 and int64")
+    return name
+
+
+def is_tensor(x):
+    return isinstance(x, Tensor)
+
+
+def convert_to_tensor(x, dtype=None):
+    """NumPy arrays, Python numbers and lists become Tensors (sharing memory where possible)."""
+    dtype = _dtype_name(dtype)
+    if isinstance(x, Tensor):
+        if dtype is None or x.dtype == dtype:
+            return x
+        return _ops().cast(x, dtype)
+    arr = np.asarray(x)
+    if arr.dtype.kind in "OUSV":
+        raise TypeError(f"cannot convert an array of dtype {arr.dtype} to a kcore tensor; "
+                        "expected numeric data (float or int)")
+    if dtype is None:
+        if arr.dtype.kind == "f":
+            dtype = "float64" if arr.dtype == np.float64 and isinstance(x, np.ndarray) else "float32"
+        elif arr.dtype.kind in "iub":
+            dtype = "int64" if arr.dtype.itemsize == 8 or arr.dtype.kind == "b" else "int32"
+            if not isinstance(x, np.ndarray):
+                dtype = "float32" if arr.dtype.kind == "f" else "int64"
+        else:
+            raise TypeError(f"cannot convert data of dtype {arr.dtype} to a kcore tensor")
+    arr = np.ascontiguousarray(arr, dtype=_NUMPY_DTYPES[dtype])
+    return Tensor(_C.from_numpy(arr))
+
+
+def _ops():
+    from kcore.ops import core
+
+    return core

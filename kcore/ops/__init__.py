@@ -1,0 +1,13 @@
+"""kcore.ops: functional ops under keras.ops names; accept NumPy arrays or kcore tensors."""
+from kcore.backend.tensor import convert_to_tensor, is_tensor
+from kcore.ops.core import (
+    abs, add, amax, amin, argmax, argmin, cast, clip, concatenate, convert_to_numpy, cos, divide, dot, elu, exp,
+    expand_dims, flatten, gelu, getitem, hard_sigmoid, leaky_relu, linear, log, log_sigmoid, log_softmax, matmul,
+    max, maximum, mean, min, minimum, mish, multiply, negative, one_hot, ones, ones_like, power, reciprocal, relu,
+    relu6, reshape, selu, shape, sigmoid, sign, silu, sin, softmax, softplus, softsign, split, sqrt, square, squeeze,
+    stack, stop_gradient, subtract, sum, swish, take, tanh, transpose, true_divide, zeros, zeros_like,
+)
+from kcore.ops.nn import (
+    dropout, mean_absolute_error, mean_squared_error, sigmoid_cross_entropy, softmax_cross_entropy,
+    sparse_softmax_cross_entropy,
+)

@@ -1,0 +1,429 @@
+"""Differentiable ops: forward = one native call, backward = one native call.
+
+Each op converts its inputs, calls the engine, and (while a tape records) attaches the
+backward rule. Gradients flowing through backward rules are native tensors.
+"""
+import numpy as np
+
+from kcore.backend.autodiff import attach
+from kcore.backend.native import _C, BinaryOp, ReduceOp, UnaryOp
+from kcore.backend.tensor import Tensor, convert_to_tensor, _dtype_name
+
+# -- conversion -------------------------------------------------------------------
+
+
+def _float(x, like=None):
+    """x as a floating Tensor; Python numbers and arrays take `like`'s dtype."""
+    if isinstance(x, Tensor):
+        if x.dtype in ("float32", "float64"):
+            return x
+        return cast(x, like.dtype if like is not None and like.dtype.startswith("float") else "float32")
+    if like is not None and like.dtype.startswith("float"):
+        return convert_to_tensor(x, dtype=like.dtype)
+    t = convert_to_tensor(x)
+    return t if t.dtype.startswith("float") else cast(t, "float32")
+
+
+def _pair(a, b):
+    if isinstance(a, Tensor):
+        a = _float(a)
+        b = _float(b, like=a)
+    else:
+        b = _float(b)
+        a = _float(a, like=b)
+    if a.dtype != b.dtype:  # float32 with float64: promote
+        a, b = cast(a, "float64"), cast(b, "float64")
+    return a, b
+
+
+# -- elementwise binary -----------------------------------------------------------
+
+
+def _binary(op, a, b):
+    a, b = _pair(a, b)
+    av, bv = a.value, b.value
+    out = Tensor(_C.binary(op, av, bv))
+    return attach(out, (a, b), lambda g: _C.binary_backward(op, av, bv, g, a.requires_grad, b.requires_grad))
+
+
+def add(x1, x2): return _binary(BinaryOp.add, x1, x2)
+def subtract(x1, x2): return _binary(BinaryOp.subtract, x1, x2)
+def multiply(x1, x2): return _binary(BinaryOp.multiply, x1, x2)
+def divide(x1, x2): return _binary(BinaryOp.divide, x1, x2)
+def power(x1, x2): return _binary(BinaryOp.power, x1, x2)
+def maximum(x1, x2): return _binary(BinaryOp.maximum, x1, x2)
+def minimum(x1, x2): return _binary(BinaryOp.minimum, x1, x2)
+
+
+true_divide = divide
+
+# -- elementwise unary ------------------------------------------------------------
+
+
+def _unary(op, x, alpha=0.0):
+    x = _float(x)
+    xv = x.value
+    yv = _C.unary(op, xv, alpha)
+    out = Tensor(yv)
+    return attach(out, (x,), lambda g: (_C.unary_backward(op, xv, yv, g, alpha),))
+
+
+def negative(x): return _unary(UnaryOp.negative, x)
+def exp(x): return _unary(UnaryOp.exp, x)
+def log(x): return _unary(UnaryOp.log, x)
+def sqrt(x): return _unary(UnaryOp.sqrt, x)
+def square(x): return _unary(UnaryOp.square, x)
+def abs(x): return _unary(UnaryOp.abs, x)  # noqa: A001
+def tanh(x): return _unary(UnaryOp.tanh, x)
+def sigmoid(x): return _unary(UnaryOp.sigmoid, x)
+def softplus(x): return _unary(UnaryOp.softplus, x)
+def softsign(x): return _unary(UnaryOp.softsign, x)
+def selu(x): return _unary(UnaryOp.selu, x)
+def silu(x): return _unary(UnaryOp.silu, x)
+def relu6(x): return _unary(UnaryOp.relu6, x)
+def log_sigmoid(x): return _unary(UnaryOp.log_sigmoid, x)
+def reciprocal(x): return _unary(UnaryOp.reciprocal, x)
+def sin(x): return _unary(UnaryOp.sin, x)
+def cos(x): return _unary(UnaryOp.cos, x)
+def sign(x): return _unary(UnaryOp.sign, x)
+def mish(x): return _unary(UnaryOp.mish, x)
+
+
+swish = silu
+
+
+def relu(x): return _unary(UnaryOp.relu, x)
+def elu(x, alpha=1.0): return _unary(UnaryOp.elu, x, float(alpha))
+def leaky_relu(x, negative_slope=0.2): return _unary(UnaryOp.leaky_relu, x, float(negative_slope))
+
+
+def hard_sigmoid(x):
+    """Keras 3's hard_sigmoid: relu6(x + 3) / 6."""
+    return _unary(UnaryOp.hard_sigmoid, x)
+
+
+def hard_sigmoid_k2(x):
+    """Keras 2's hard_sigmoid: clip(0.2 x + 0.5, 0, 1)."""
+    return _unary(UnaryOp.hard_sigmoid_k2, x)
+
+
+def gelu(x, approximate=True):
+    return _unary(UnaryOp.gelu_tanh if approximate else UnaryOp.gelu, x)
+
+
+def clip(x, x_min, x_max):
+    x = _float(x)
+    xv, lo, hi = x.value, float(x_min), float(x_max)
+    out = Tensor(_C.clip(xv, lo, hi))
+    return attach(out, (x,), lambda g: (_C.clip_backward(xv, g, lo, hi),))
+
+
+# -- softmax ----------------------------------------------------------------------
+
+
+def softmax(x, axis=-1):
+    x = _float(x)
+    yv = _C.softmax(x.value, axis, False)
+    out = Tensor(yv)
+    out._keras_logits = x
+    return attach(out, (x,), lambda g: (_C.softmax_backward(yv, g, axis, False),))
+
+
+def log_softmax(x, axis=-1):
+    x = _float(x)
+    yv = _C.softmax(x.value, axis, True)
+    return attach(Tensor(yv), (x,), lambda g: (_C.softmax_backward(yv, g, axis, True),))
+
+
+# -- reductions -------------------------------------------------------------------
+
+
+def _axes(axis, ndim):
+    if axis is None:
+        return list(range(ndim))
+    if isinstance(axis, (tuple, list)):
+        return [int(a) for a in axis]
+    return [int(axis)]
+
+
+def _reduce(op, x, axis, keepdims):
+    x = _float(x)
+    axes = _axes(axis, x.ndim)
+    xv = x.value
+    yv = _C.reduce(op, xv, axes, keepdims)
+    return attach(Tensor(yv), (x,), lambda g: (_C.reduce_backward(op, xv, yv, g, axes, keepdims),))
+
+
+def sum(x, axis=None, keepdims=False): return _reduce(ReduceOp.sum, x, axis, keepdims)  # noqa: A001
+def mean(x, axis=None, keepdims=False): return _reduce(ReduceOp.mean, x, axis, keepdims)
+def max(x, axis=None, keepdims=False): return _reduce(ReduceOp.max, x, axis, keepdims)  # noqa: A001
+def min(x, axis=None, keepdims=False): return _reduce(ReduceOp.min, x, axis, keepdims)  # noqa: A001
+
+
+amax, amin = max, min
+
+
+def argmax(x, axis=-1, keepdims=False):
+    x = _float(x)
+    if axis is None:
+        return Tensor(_C.argmax(_C.reshape(x.value, [-1]), 0, keepdims))
+    return Tensor(_C.argmax(x.value, int(axis), keepdims))
+
+
+def argmin(x, axis=-1, keepdims=False):
+    return argmax(negative(x), axis, keepdims)
+
+
+# -- linear algebra ---------------------------------------------------------------
+
+
+def matmul(x1, x2):
+    a, b = _pair(x1, x2)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: operands must not be scalars, got shapes {a.shape} and {b.shape}")
+    if a.ndim == 1:
+        return squeeze(matmul(expand_dims(a, 0), b), -2)
+    if b.ndim == 1:
+        return squeeze(matmul(a, expand_dims(b, -1)), -1)
+    av, bv = a.value, b.value
+    out = Tensor(_C.matmul(av, bv))
+    return attach(out, (a, b), lambda g: _C.matmul_backward(av, bv, g, a.requires_grad, b.requires_grad))
+
+
+def linear(x, kernel, bias=None):
+    """x @ kernel + bias in one native call (the Dense layer's affine map)."""
+    x = _float(x, like=kernel)
+    xv, wv = x.value, kernel.value
+    bv = bias.value if bias is not None else None
+    out = Tensor(_C.linear(xv, wv, bv))
+    inputs = (x, kernel) if bias is None else (x, kernel, bias)
+
+    def backward(g):
+        gx, gw, gb = _C.linear_backward(xv, wv, g, x.requires_grad, bias is not None)
+        return (gx, gw) if bias is None else (gx, gw, gb)
+
+    return attach(out, inputs, backward)
+
+
+def dot(x1, x2):
+    return matmul(x1, x2)
+
+
+# -- shape ops --------------------------------------------------------------------
+
+
+def reshape(x, new_shape):
+    x = convert_to_tensor(x)
+    shape = [int(s) for s in (new_shape if isinstance(new_shape, (tuple, list)) else (new_shape,))]
+    old = list(x.shape)
+    out = Tensor(_C.reshape(x.value, shape))
+    return attach(out, (x,), lambda g: (_C.reshape(g, old),))
+
+
+def transpose(x, axes=None):
+    x = convert_to_tensor(x)
+    perm = list(range(x.ndim))[::-1] if axes is None else [int(a) % x.ndim for a in axes]
+    inverse = list(np.argsort(perm))
+    out = Tensor(_C.transpose(x.value, perm))
+    return attach(out, (x,), lambda g: (_C.transpose(g, inverse),))
+
+
+def expand_dims(x, axis):
+    x = convert_to_tensor(x)
+    shape = list(x.shape)
+    axis = int(axis)
+    axis = axis if axis >= 0 else len(shape) + 1 + axis
+    shape.insert(axis, 1)
+    return reshape(x, shape)
+
+
+def squeeze(x, axis=None):
+    x = convert_to_tensor(x)
+    shape = list(x.shape)
+    if axis is None:
+        new = [d for d in shape if d != 1]
+    else:
+        axes = {a % len(shape) for a in _axes(axis, len(shape))}
+        for a in axes:
+            if shape[a] != 1:
+                raise ValueError(f"squeeze: cannot squeeze axis {a} of size {shape[a]} (shape {tuple(shape)})")
+        new = [d for i, d in enumerate(shape) if i not in axes]
+    return reshape(x, new)
+
+
+def flatten(x):
+    return reshape(x, [-1])
+
+
+def concatenate(xs, axis=0):
+    xs = list(xs)
+    first = next((t for t in xs if isinstance(t, Tensor)), None)
+    ts = [_float(t, like=first) if (first is None or first.dtype.startswith("float")) else convert_to_tensor(t)
+          for t in xs]
+    axis = int(axis) % ts[0].ndim if ts[0].ndim else 0
+    sizes = [t.shape[axis] for t in ts]
+    out = Tensor(_C.concatenate([t.value for t in ts], axis))
+
+    def backward(g):
+        grads, start = [], 0
+        shape = list(g.shape)
+        for n in sizes:
+            lo = [0] * len(shape)
+            hi = list(shape)
+            lo[axis], hi[axis] = start, start + n
+            grads.append(_C.slice(g, lo, hi, [1] * len(shape)))
+            start += n
+        return grads
+
+    return attach(out, tuple(ts), backward)
+
+
+def stack(xs, axis=0):
+    xs = [convert_to_tensor(x) for x in xs]
+    axis = int(axis) % (xs[0].ndim + 1)
+    return concatenate([expand_dims(x, axis) for x in xs], axis=axis)
+
+
+def split(x, indices_or_sections, axis=0):
+    x = convert_to_tensor(x)
+    n = x.shape[axis]
+    if isinstance(indices_or_sections, int):
+        if n % indices_or_sections:
+            raise ValueError(f"split: axis of size {n} does not divide into {indices_or_sections} equal sections")
+        step = n // indices_or_sections
+        bounds = list(range(0, n + 1, step))
+    else:
+        bounds = [0] + list(indices_or_sections) + [n]
+    out = []
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        key = [slice(None)] * x.ndim
+        key[axis] = slice(lo, hi)
+        out.append(getitem(x, tuple(key)))
+    return out
+
+
+def getitem(x, key):
+    """Basic slicing (ints, slices with positive steps, None, Ellipsis) as a strided view."""
+    x = convert_to_tensor(x)
+    if not isinstance(key, tuple):
+        key = (key,)
+    if any(isinstance(k, (list, np.ndarray, Tensor)) for k in key):
+        if len(key) == 1:
+            return take(x, key[0], axis=0)
+        raise TypeError("kcore tensors support basic slicing and one integer index array on the first axis")
+    n_real = len([k for k in key if k is not None and k is not Ellipsis])
+    if n_real > x.ndim:
+        raise IndexError(f"too many indices for a tensor of rank {x.ndim}")
+    expanded = []
+    for k in key:
+        if k is Ellipsis:
+            expanded.extend([slice(None)] * (x.ndim - n_real))
+        else:
+            expanded.append(k)
+    if Ellipsis not in key:
+        expanded.extend([slice(None)] * (x.ndim - n_real))
+    starts, stops, steps, final_shape = [], [], [], []
+    dim = 0
+    for k in expanded:
+        if k is None:
+            final_shape.append(1)
+            continue
+        size = x.shape[dim]
+        if isinstance(k, (int, np.integer)):
+            i = int(k)
+            if not -size <= i < size:
+                raise IndexError(f"index {i} is out of bounds for axis {dim} with size {size}")
+            i %= size
+            starts.append(i), stops.append(i + 1), steps.append(1)
+        elif isinstance(k, slice):
+            lo, hi, st = k.indices(size)
+            if st <= 0:
+                raise ValueError("kcore slicing supports positive steps only")
+            hi = builtins_max(lo, hi)
+            starts.append(lo), stops.append(hi), steps.append(st)
+            final_shape.append(len(range(lo, hi, st)))
+        else:
+            raise TypeError(f"unsupported index {k!r}")
+        dim += 1
+    in_shape = list(x.shape)
+    view = _C.slice(x.value, starts, stops, steps)
+    out_value = _C.reshape(view, final_shape) if list(view.shape) != final_shape else view
+    out = Tensor(out_value)
+    return attach(out, (x,), lambda g: (_C.slice_backward(_C.reshape(g, list(view.shape)), in_shape, starts,
+                                                          steps),))
+
+
+def take(x, indices, axis=0):
+    """Rows of x picked by integer indices (along the first axis), with scatter-add backward."""
+    x = convert_to_tensor(x)
+    if axis not in (0, -x.ndim):
+        raise NotImplementedError("take: only axis=0 is supported")
+    idx = indices if isinstance(indices, Tensor) else convert_to_tensor(np.asarray(indices, dtype=np.int64))
+    if not idx.dtype.startswith("int"):
+        raise TypeError(f"take: indices must be integers, got {idx.dtype}")
+    xv, iv, rows = x.value, idx.value, x.shape[0]
+    out = Tensor(_C.take_rows(xv, iv))
+    return attach(out, (x,), lambda g: (_C.take_rows_backward(g, iv, rows),))
+
+
+def cast(x, dtype):
+    x = convert_to_tensor(x)
+    dtype = _dtype_name(dtype)
+    if x.dtype == dtype:
+        return x
+    src = x.dtype
+    out = Tensor(x.value.astype(dtype))
+    if dtype.startswith("float") and src.startswith("float"):
+        return attach(out, (x,), lambda g: (g.astype(src),))
+    return out
+
+
+def stop_gradient(x):
+    x = convert_to_tensor(x)
+    return Tensor(x.value)
+
+
+# -- creation ---------------------------------------------------------------------
+
+
+def zeros(shape, dtype=None):
+    from kcore.backend.config import floatx
+
+    return Tensor(_C.zeros(list(shape), _dtype_name(dtype or floatx())))
+
+
+def ones(shape, dtype=None):
+    from kcore.backend.config import floatx
+
+    return Tensor(_C.full(list(shape), _dtype_name(dtype or floatx()), 1.0))
+
+
+def zeros_like(x, dtype=None):
+    x = convert_to_tensor(x)
+    return zeros(x.shape, dtype or x.dtype)
+
+
+def ones_like(x, dtype=None):
+    x = convert_to_tensor(x)
+    return ones(x.shape, dtype or x.dtype)
+
+
+def convert_to_numpy(x):
+    return x.numpy() if isinstance(x, Tensor) else np.asarray(x)
+
+
+def one_hot(x, num_classes, dtype=None):
+    from kcore.backend.config import floatx
+
+    idx = np.asarray(convert_to_numpy(x)).astype(np.int64)
+    out = np.zeros(idx.shape + (int(num_classes),), dtype=_dtype_name(dtype or floatx()))
+    np.put_along_axis(out, idx[..., None], 1, axis=-1)
+    return convert_to_tensor(out)
+
+
+def shape(x):
+    return tuple(convert_to_tensor(x).shape)
+
+
+def builtins_max(a, b):
+    return a if a >= b else b

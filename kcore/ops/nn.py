@@ -1,0 +1,99 @@
+"""Neural-network ops: fused losses and dropout (native forward and backward)."""
+import numpy as np
+
+from kcore.backend.autodiff import attach
+from kcore.backend.native import _C, ErrorKind
+from kcore.backend.tensor import Tensor, convert_to_tensor
+from kcore.ops.core import _float, _pair, mean
+
+
+def softmax_cross_entropy(logits, target):
+    """Per-sample -sum(target * log_softmax(logits)) over the last axis."""
+    x, y = _pair(logits, target)
+    xv, yv = x.value, y.value
+    out = Tensor(_C.softmax_cross_entropy(xv, yv))
+    return attach(out, (x,), lambda g: (_C.softmax_cross_entropy_backward(xv, yv, g),))
+
+
+def sparse_softmax_cross_entropy(logits, labels):
+    """Per-sample -log_softmax(logits)[label]; labels are integers of shape logits.shape[:-1]."""
+    x = _float(logits)
+    labels = _labels(labels, x)
+    xv, lv = x.value, labels.value
+    out = Tensor(_C.sparse_softmax_cross_entropy(xv, lv))
+    return attach(out, (x,), lambda g: (_C.sparse_softmax_cross_entropy_backward(xv, lv, g),))
+
+
+def _labels(labels, logits):
+    if isinstance(labels, Tensor):
+        arr = labels.numpy()
+    else:
+        arr = np.asarray(labels)
+    expected = tuple(logits.shape[:-1])
+    if arr.shape != expected and arr.shape == expected + (1,):
+        arr = arr.reshape(expected)
+    if arr.dtype.kind == "f":
+        if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
+            raise ValueError("sparse_categorical_crossentropy: labels must be integer class ids, "
+                             "got non-integer values")
+        arr = arr.astype(np.int64)
+    elif arr.dtype.kind not in "iu":
+        raise TypeError(f"sparse_categorical_crossentropy: labels must be integers, got dtype {arr.dtype}")
+    if arr.shape != expected:
+        raise ValueError(f"sparse_categorical_crossentropy: labels of shape {arr.shape} do not match predictions "
+                         f"of shape {tuple(logits.shape)}; expected labels of shape {expected}")
+    return convert_to_tensor(np.ascontiguousarray(arr, dtype=np.int64))
+
+
+def sigmoid_cross_entropy(logits, target):
+    """Elementwise binary crossentropy from logits (numerically stable)."""
+    x, y = _pair(logits, target)
+    xv, yv = x.value, y.value
+    out = Tensor(_C.sigmoid_cross_entropy(xv, yv))
+    return attach(out, (x,), lambda g: (_C.sigmoid_cross_entropy_backward(xv, yv, g),))
+
+
+def _mean_error(kind, y_true, y_pred):
+    p = _float(y_pred)
+    y = _float(y_true, like=p)
+    if y.shape != p.shape:
+        y = Tensor(_C.broadcast_to(y.value, list(p.shape))) if _broadcastable(y.shape, p.shape) else y
+    pv, yv = p.value, y.value
+    out = Tensor(_C.mean_error(kind, pv, yv))
+    return attach(out, (p,), lambda g: (_C.mean_error_backward(kind, pv, yv, g),))
+
+
+def _broadcastable(a, b):
+    try:
+        return tuple(_C.broadcast_shapes(list(a), list(b))) == tuple(b)
+    except ValueError:
+        return False
+
+
+def mean_squared_error(y_true, y_pred):
+    return _mean_error(ErrorKind.squared, y_true, y_pred)
+
+
+def mean_absolute_error(y_true, y_pred):
+    return _mean_error(ErrorKind.absolute, y_true, y_pred)
+
+
+def dropout(x, rate, noise_shape=None, seed=None):
+    """Inverted dropout: zeroes with probability `rate`, scales the rest by 1 / (1 - rate)."""
+    from kcore.ops.core import multiply
+    from kcore.utils.rng import next_seed
+
+    x = _float(x)
+    rate = float(rate)
+    if not 0.0 <= rate < 1.0:
+        raise ValueError(f"dropout: rate must be in [0, 1), got {rate}")
+    if rate == 0.0:
+        return x
+    shape = list(x.shape) if noise_shape is None else [x.shape[i] if d is None else int(d)
+                                                       for i, d in enumerate(noise_shape)]
+    mask = Tensor(_C.dropout_mask(shape, rate, next_seed(seed), x.value))
+    return multiply(x, mask)
+
+
+def average(x, axis=None):
+    return mean(x, axis)
