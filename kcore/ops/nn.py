@@ -42,7 +42,7 @@ def _labels(labels, logits):
     if arr.shape != expected:
         raise ValueError(f"sparse_categorical_crossentropy: labels of shape {arr.shape} do not match predictions "
                          f"of shape {tuple(logits.shape)}; expected labels of shape {expected}")
-    return convert_to_tensor(np.ascontiguousarray(arr, dtype=np.int64))
+    return convert_to_tensor(np.asarray(arr, dtype=np.int64, order="C"))
 
 
 def sigmoid_cross_entropy(logits, target):
