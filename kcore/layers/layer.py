@@ -327,7 +327,9 @@ class Layer:
 
     @classmethod
     def from_config(cls, config):
-        return cls(**config)
+        from kcore.saving.serialization import filter_config
+
+        return cls(**filter_config(cls, config, f"{cls.__name__}.from_config"))
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
