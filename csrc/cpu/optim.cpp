@@ -82,4 +82,116 @@ void adam_update(Tensor& w, const Tensor& g_in, Tensor& m, Tensor& v, Tensor& vh
   });
 }
 
+namespace {
+// Validates the variable and its slots, then runs body(i) over every element in parallel with
+// typed pointers: the per-optimizer rule is the only thing each update function spells out.
+template <typename Body>
+void elementwise_update(const char* op, Tensor& w, const Tensor& g_in, std::initializer_list<Tensor*> slots,
+                        Body&& body) {
+  check_float(w, op, "variable");
+  KCORE_CHECK(w.is_contiguous(), op << ": variable must be contiguous");
+  check_slot(w, g_in, op, "gradient");
+  for (Tensor* s : slots)
+    if (s->defined()) check_slot(w, *s, op, "slot");
+  Tensor g = g_in.contiguous();
+  dispatch_float(w.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    T* wp = w.data<T>();
+    const T* gp = g.data<T>();
+    parallel_for(w.numel(), 1 << 15, [&](int64_t lo, int64_t hi) { body(tag, wp, gp, lo, hi); });
+  });
+}
+
+template <typename T>
+T* slot_ptr(Tensor& s) {
+  return s.defined() ? s.data<T>() : nullptr;
+}
+}  // namespace
+
+void rmsprop_update(Tensor& w, const Tensor& g, Tensor& v, Tensor& avg, Tensor& mom, double lr, double rho,
+                    double momentum, double eps) {
+  elementwise_update("rmsprop", w, g, {&v, &avg, &mom}, [&](auto tag, auto* wp, const auto* gp, int64_t lo,
+                                                            int64_t hi) {
+    using T = decltype(tag);
+    T* vp = v.data<T>();
+    T* ap = slot_ptr<T>(avg);
+    T* mp = slot_ptr<T>(mom);
+    const T r = T(rho), a = T(lr), e = T(eps), mu = T(momentum);
+    for (int64_t i = lo; i < hi; ++i) {
+      const T gi = gp[i];
+      vp[i] = r * vp[i] + (T(1) - r) * gi * gi;
+      T denom = vp[i];
+      if (ap) {
+        ap[i] = r * ap[i] + (T(1) - r) * gi;
+        denom -= ap[i] * ap[i];
+      }
+      const T step = a * gi / std::sqrt(denom + e);
+      if (mp) {
+        mp[i] = mu * mp[i] + step;
+        wp[i] -= mp[i];
+      } else {
+        wp[i] -= step;
+      }
+    }
+  });
+}
+
+void adagrad_update(Tensor& w, const Tensor& g, Tensor& acc, double lr, double eps) {
+  elementwise_update("adagrad", w, g, {&acc}, [&](auto tag, auto* wp, const auto* gp, int64_t lo, int64_t hi) {
+    using T = decltype(tag);
+    T* ap = acc.data<T>();
+    for (int64_t i = lo; i < hi; ++i) {
+      ap[i] += gp[i] * gp[i];
+      wp[i] -= T(lr) * gp[i] / std::sqrt(ap[i] + T(eps));
+    }
+  });
+}
+
+void adadelta_update(Tensor& w, const Tensor& g, Tensor& eg, Tensor& edx, double lr, double rho, double eps) {
+  elementwise_update("adadelta", w, g, {&eg, &edx}, [&](auto tag, auto* wp, const auto* gp, int64_t lo,
+                                                        int64_t hi) {
+    using T = decltype(tag);
+    T* egp = eg.data<T>();
+    T* edp = edx.data<T>();
+    const T r = T(rho), e = T(eps);
+    for (int64_t i = lo; i < hi; ++i) {
+      egp[i] = r * egp[i] + (T(1) - r) * gp[i] * gp[i];
+      const T d = -std::sqrt(edp[i] + e) / std::sqrt(egp[i] + e) * gp[i];
+      edp[i] = r * edp[i] + (T(1) - r) * d * d;
+      wp[i] += T(lr) * d;
+    }
+  });
+}
+
+void nadam_update(Tensor& w, const Tensor& g, Tensor& m, Tensor& v, double lr, double beta1, double beta2,
+                  double eps, double c_m, double c_g, double bias2) {
+  elementwise_update("nadam", w, g, {&m, &v}, [&](auto tag, auto* wp, const auto* gp, int64_t lo, int64_t hi) {
+    using T = decltype(tag);
+    T* mp = m.data<T>();
+    T* vp = v.data<T>();
+    for (int64_t i = lo; i < hi; ++i) {
+      const T gi = gp[i];
+      mp[i] += (gi - mp[i]) * T(1 - beta1);
+      vp[i] += (gi * gi - vp[i]) * T(1 - beta2);
+      const T m_hat = T(c_m) * mp[i] + T(c_g) * gi;
+      wp[i] -= T(lr) * m_hat / (std::sqrt(vp[i] / T(bias2)) + T(eps));
+    }
+  });
+}
+
+void adamax_update(Tensor& w, const Tensor& g, Tensor& m, Tensor& u, double lr, double beta1, double beta2,
+                   double eps, int64_t step) {
+  const double scale = lr / (1.0 - std::pow(beta1, (double)step));
+  elementwise_update("adamax", w, g, {&m, &u}, [&](auto tag, auto* wp, const auto* gp, int64_t lo, int64_t hi) {
+    using T = decltype(tag);
+    T* mp = m.data<T>();
+    T* up = u.data<T>();
+    for (int64_t i = lo; i < hi; ++i) {
+      mp[i] += (gp[i] - mp[i]) * T(1 - beta1);
+      up[i] = std::max(T(beta2) * up[i], std::abs(gp[i]));
+      wp[i] -= T(scale) * mp[i] / (up[i] + T(eps));
+    }
+  });
+}
+
 }  // namespace kcore
