@@ -4,3 +4,4 @@ from kcore.layers.input_layer import Input, InputLayer
 from kcore.layers.layer import InputSpec, Layer
 from kcore.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add, average,
                                   concatenate, dot, maximum, minimum, multiply, subtract)
+from kcore.layers.normalization import BatchNormalization, LayerNormalization

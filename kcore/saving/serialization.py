@@ -4,7 +4,7 @@ import inspect
 # Keys Keras writes that change nothing in kcore's computation.
 _IGNORED_KEYS = {"quantization_config", "sparse", "ragged", "optional", "synchronized", "lora_rank", "lora_alpha",
                  "unroll", "implementation", "use_cudnn", "shared_object_id", "input_axes", "output_axes",
-                 "ema_momentum", "ema_overwrite_frequency", "loss_scale_factor", "gradient_accumulation_steps"}
+                 "renorm_momentum", "ema_momentum", "ema_overwrite_frequency", "loss_scale_factor", "gradient_accumulation_steps"}
 _BASE_KEYS = {"name", "trainable", "dtype", "input_shape", "batch_input_shape", "batch_size", "input_dim",
               "activity_regularizer"}
 
@@ -154,17 +154,27 @@ def _layer_refs(struct, node_indices):
 def functional_from_config(config, custom_objects=None):
     from kcore.models.functional import Functional
 
-    layers, outputs_of = {}, {}
+    outputs_of = {}  # (layer name, node index) -> output tensors
+    pending = []  # [layer, entry name, [(node index, node config)]] still to be called
     for entry in config["layers"]:
         layer = deserialize_layer(entry, custom_objects)
-        layers[entry.get("name", layer.name)] = layer
         if type(layer).__name__ == "InputLayer":
             outputs_of[(layer.name, 0)] = [layer.output]
-            continue
-        for node_index, node in enumerate(entry.get("inbound_nodes", [])):
-            args = _resolve_args(node["args"][0], outputs_of, entry.get("name"))
-            out = layer(args, **node.get("kwargs", {}))
-            outputs_of[(layer.name, node_index)] = out if isinstance(out, list) else [out]
+        else:
+            pending.append([layer, entry.get("name", layer.name), list(enumerate(entry.get("inbound_nodes", [])))])
+    # A shared layer's later calls may consume layers listed after it: call nodes as their inputs appear.
+    progress = True
+    while progress and any(nodes for _, _, nodes in pending):
+        progress = False
+        for layer, name, nodes in pending:
+            while nodes and _inputs_ready(nodes[0][1]["args"][0], outputs_of):
+                node_index, node = nodes.pop(0)
+                out = layer(_resolve_args(node["args"][0], outputs_of, name), **node.get("kwargs", {}))
+                outputs_of[(layer.name, node_index)] = out if isinstance(out, list) else [out]
+                progress = True
+    stuck = [name for _, name, nodes in pending if nodes]
+    if stuck:
+        raise ValueError(f"The functional config cannot be rebuilt: the inputs of layers {stuck} are never defined")
 
     def ref(r):
         return outputs_of[(r[0], r[1])][r[2]]
@@ -177,6 +187,13 @@ def functional_from_config(config, custom_objects=None):
         return [ref(r) for r in spec]
 
     return Functional(refs(config["input_layers"]), refs(config["output_layers"]), name=config.get("name"))
+
+
+def _inputs_ready(arg, outputs_of):
+    if isinstance(arg, dict):
+        name, node_index, _ = arg["config"]["keras_history"]
+        return (name, node_index) in outputs_of
+    return all(_inputs_ready(a, outputs_of) for a in arg)
 
 
 def _resolve_args(arg, outputs_of, layer_name):
