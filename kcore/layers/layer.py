@@ -189,9 +189,9 @@ class Layer:
         self._losses.append(loss)
 
     def regularization_losses(self):
-        """Penalties of the weights' regularizers (added to the training loss)."""
+        """Penalties of this layer's own weights' regularizers (added to the training loss)."""
         out = []
-        for w in self.weights:
+        for w in self._weights:
             if w.regularizer is not None and w.requires_grad:
                 out.append(w.regularizer(w))
         return out
