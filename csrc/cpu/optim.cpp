@@ -46,6 +46,24 @@ void sgd_update(Tensor& w, const Tensor& g_in, Tensor& m, double lr, double mome
   });
 }
 
+// Pointers arrive as arguments (not lambda captures) so the compiler can vectorise the loop.
+template <typename T>
+void adam_loop(int64_t n, T* __restrict w, const T* __restrict g, T* __restrict m, T* __restrict v,
+               T* __restrict vhat, T b1, T b2, T alpha, T eps) {
+  for (int64_t i = 0; i < n; ++i) {
+    m[i] += (g[i] - m[i]) * b1;
+    v[i] += (g[i] * g[i] - v[i]) * b2;
+  }
+  if (vhat) {
+    for (int64_t i = 0; i < n; ++i) {
+      vhat[i] = std::max(vhat[i], v[i]);
+      w[i] -= alpha * m[i] / (std::sqrt(vhat[i]) + eps);
+    }
+  } else {
+    for (int64_t i = 0; i < n; ++i) w[i] -= alpha * m[i] / (std::sqrt(v[i]) + eps);
+  }
+}
+
 void adam_update(Tensor& w, const Tensor& g_in, Tensor& m, Tensor& v, Tensor& vhat, double lr, double beta1,
                  double beta2, double eps, int64_t step) {
   check_float(w, "adam", "variable");
@@ -65,19 +83,9 @@ void adam_update(Tensor& w, const Tensor& g_in, Tensor& m, Tensor& v, Tensor& vh
     T* mp = m.data<T>();
     T* vp = v.data<T>();
     T* hp = ams ? vhat.data<T>() : nullptr;
-    const T b1 = T(1 - beta1), b2 = T(1 - beta2), a = T(alpha), e = T(eps);
     parallel_for(w.numel(), 1 << 15, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) {
-        const T gi = gp[i];
-        mp[i] += (gi - mp[i]) * b1;
-        vp[i] += (gi * gi - vp[i]) * b2;
-        T vv = vp[i];
-        if (hp) {
-          hp[i] = std::max(hp[i], vv);
-          vv = hp[i];
-        }
-        wp[i] -= a * mp[i] / (std::sqrt(vv) + e);
-      }
+      adam_loop<T>(hi - lo, wp + lo, gp + lo, mp + lo, vp + lo, hp ? hp + lo : nullptr, T(1 - beta1), T(1 - beta2),
+                   T(alpha), T(eps));
     });
   });
 }
