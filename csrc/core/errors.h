@@ -13,6 +13,14 @@ struct ValueError : std::invalid_argument {
 struct TypeError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+// An op with no kernel for the tensors' device: NotImplementedError in Python.
+struct NotImplementedError : std::logic_error {
+  using std::logic_error::logic_error;
+};
+// A device that cannot be used (extension not loaded, CUDA runtime failure): RuntimeError.
+struct DeviceError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 inline std::string shape_str(const std::vector<int64_t>& s) {
   std::ostringstream o;

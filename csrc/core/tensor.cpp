@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "core/dispatch.h"
 #include "core/parallel.h"
 
 namespace kcore {
@@ -47,19 +48,25 @@ Tensor::Tensor(std::shared_ptr<Storage> storage, Shape shape, DType dtype, int64
   numel_ = shape_numel(shape_);
 }
 
-Tensor Tensor::empty(const Shape& shape, DType dtype) {
+Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   for (auto d : shape) KCORE_CHECK(d >= 0, "negative dimension in shape " << shape_str(shape));
+  if (device != Device::cpu) return require_cuda("empty").empty(shape, dtype);
   return Tensor(Storage::allocate(shape_numel(shape) * dtype_size(dtype)), shape, dtype);
 }
 
-Tensor Tensor::zeros(const Shape& shape, DType dtype) {
+Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) {
+  if (device != Device::cpu) return full(shape, dtype, 0.0, device);
   Tensor t = empty(shape, dtype);
   std::memset(t.raw(), 0, t.numel() * dtype_size(dtype));
   return t;
 }
 
-Tensor Tensor::full(const Shape& shape, DType dtype, double value) {
-  Tensor t = empty(shape, dtype);
+Tensor Tensor::full(const Shape& shape, DType dtype, double value, Device device) {
+  Tensor t = empty(shape, dtype, device);
+  if (device != Device::cpu) {
+    require_cuda("full").fill(t, value);
+    return t;
+  }
   dispatch_all(dtype, [&](auto tag) {
     using T = decltype(tag);
     T* p = t.data<T>();
@@ -81,7 +88,7 @@ bool Tensor::is_contiguous() const {
 Tensor Tensor::contiguous() const { return is_contiguous() ? *this : clone(); }
 
 Tensor Tensor::clone() const {
-  Tensor out = empty(shape_, dtype_);
+  Tensor out = empty(shape_, dtype_, device());
   out.copy_from(*this);
   return out;
 }
@@ -104,6 +111,7 @@ Tensor Tensor::as_strided(const Shape& shape, const Shape& strides, int64_t offs
 }
 
 Tensor Tensor::astype(DType dtype) const {
+  if (device() != Device::cpu) return require_cuda("astype").astype(*this, dtype);
   Tensor src = contiguous();
   Tensor out = empty(shape_, dtype);
   dispatch_all(dtype_, [&](auto a) {
@@ -125,6 +133,10 @@ void Tensor::copy_from(const Tensor& src) {
   check_same_shape(*this, src, "copy");
   KCORE_CHECK(dtype_ == src.dtype_, "copy: dtype mismatch");
   if (numel_ == 0) return;
+  if (device() != Device::cpu || src.device() != Device::cpu) {
+    require_cuda("copy").copy(*this, src);
+    return;
+  }
   const size_t es = dtype_size(dtype_);
   if (src.is_contiguous() && is_contiguous()) {
     std::memcpy(raw(), src.raw(), numel_ * es);
@@ -153,6 +165,13 @@ void Tensor::copy_from(const Tensor& src) {
       }
     }
   });
+}
+
+Tensor Tensor::to(Device device) const {
+  if (device == this->device()) return *this;
+  Tensor out = empty(shape_, dtype_, device);
+  out.copy_from(*this);
+  return out;
 }
 
 void check_float(const Tensor& t, const char* op, const char* name) {

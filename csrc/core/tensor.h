@@ -36,9 +36,10 @@ class Tensor {
   Tensor() = default;
   Tensor(std::shared_ptr<Storage> storage, Shape shape, DType dtype, int64_t offset = 0);
 
-  static Tensor empty(const Shape& shape, DType dtype);
-  static Tensor zeros(const Shape& shape, DType dtype);
-  static Tensor full(const Shape& shape, DType dtype, double value);
+  // Non-CPU devices allocate through the registered device table (core/dispatch.h).
+  static Tensor empty(const Shape& shape, DType dtype, Device device = Device::cpu);
+  static Tensor zeros(const Shape& shape, DType dtype, Device device = Device::cpu);
+  static Tensor full(const Shape& shape, DType dtype, double value, Device device = Device::cpu);
 
   const Shape& shape() const { return shape_; }
   const Shape& strides() const { return strides_; }
@@ -60,7 +61,8 @@ class Tensor {
   Tensor view(const Shape& shape) const;                 // same storage, contiguous only
   Tensor as_strided(const Shape& shape, const Shape& strides, int64_t offset) const;
   Tensor astype(DType dtype) const;
-  void copy_from(const Tensor& src);  // same shape; any strides on src
+  void copy_from(const Tensor& src);  // same shape; any strides on src; any devices
+  Tensor to(Device device) const;     // self when already there, else a packed copy
 
  private:
   std::shared_ptr<Storage> storage_;

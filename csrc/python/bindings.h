@@ -5,6 +5,7 @@
 #include <pybind11/stl.h>
 
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "core/parallel.h"
@@ -12,6 +13,13 @@
 
 namespace kcore::python {
 namespace py = pybind11;
+
+// "cpu" / "cuda" (also "cuda:0", "gpu") as a Device.
+inline Device device_from_name(const std::string& name) {
+  if (name == "cpu") return Device::cpu;
+  if (name == "cuda" || name == "cuda:0" || name == "gpu") return Device::cuda;
+  throw ValueError("unknown device '" + name + "' (kcore knows 'cpu' and 'cuda')");
+}
 
 using Binder = void (*)(py::module_&);
 std::vector<Binder>& binders();

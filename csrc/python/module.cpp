@@ -21,6 +21,7 @@ namespace py = pybind11;
 PYBIND11_MODULE(_C, m) {
   m.doc() = "kcore native CPU engine";
   py::register_exception<kcore::TypeError>(m, "NativeTypeError", PyExc_TypeError);
+  py::register_exception<kcore::NotImplementedError>(m, "NativeNotImplementedError", PyExc_NotImplementedError);
   for (auto b : kcore::python::binders()) b(m);
   m.def("set_num_threads", &kcore::set_num_threads, py::arg("n"));
   m.def("get_num_threads", &kcore::num_threads);

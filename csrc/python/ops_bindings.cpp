@@ -7,6 +7,7 @@
 #include "ops/reduce.h"
 #include "ops/shape.h"
 #include "python/bindings.h"
+#include "python/route.h"
 
 #include <optional>
 
@@ -25,16 +26,16 @@ KCORE_BINDINGS(elementwise) {
   KC_VAL(hard_sigmoid_k2) KC_VAL(gelu) KC_VAL(gelu_tanh) KC_VAL(silu) KC_VAL(leaky_relu) KC_VAL(relu6)
   KC_VAL(log_sigmoid) KC_VAL(reciprocal) KC_VAL(sin) KC_VAL(cos) KC_VAL(sign) KC_VAL(mish)
 #undef KC_VAL
-  m.def("binary", &binary, Kernel());
-  m.def("binary_backward", &binary_backward, Kernel());
-  m.def("unary", &unary, Kernel());
-  m.def("unary_backward", &unary_backward, Kernel());
-  m.def("clip", &clip, Kernel());
-  m.def("clip_backward", &clip_backward, Kernel());
-  m.def("sum_to_shape", &sum_to_shape, Kernel());
-  m.def("broadcast_to", &broadcast_to, Kernel());
-  m.def("scale", &scale, Kernel());
-  m.def("has_nonfinite", &has_nonfinite, Kernel());
+  KCORE_DEF_ROUTED(m, binary, Kernel());
+  KCORE_DEF_ROUTED(m, binary_backward, Kernel());
+  KCORE_DEF_ROUTED(m, unary, Kernel());
+  KCORE_DEF_ROUTED(m, unary_backward, Kernel());
+  KCORE_DEF_ROUTED(m, clip, Kernel());
+  KCORE_DEF_ROUTED(m, clip_backward, Kernel());
+  KCORE_DEF_ROUTED(m, sum_to_shape, Kernel());
+  KCORE_DEF_ROUTED(m, broadcast_to, Kernel());
+  KCORE_DEF_ROUTED(m, scale, Kernel());
+  KCORE_DEF_ROUTED(m, has_nonfinite, Kernel());
   m.def("broadcast_shapes", [](const Shape& a, const Shape& b) { return broadcast_shapes(a, b, "broadcast"); });
 }
 
@@ -42,51 +43,54 @@ KCORE_BINDINGS(reduce) {
   py::enum_<ReduceOp>(m, "ReduceOp")
       .value("sum", ReduceOp::sum).value("mean", ReduceOp::mean).value("max", ReduceOp::max)
       .value("min", ReduceOp::min);
-  m.def("reduce", &reduce, Kernel());
-  m.def("reduce_backward", &reduce_backward, Kernel());
-  m.def("argmax", &argmax, Kernel());
-  m.def("softmax", &softmax, Kernel());
-  m.def("softmax_backward", &softmax_backward, Kernel());
+  KCORE_DEF_ROUTED(m, reduce, Kernel());
+  KCORE_DEF_ROUTED(m, reduce_backward, Kernel());
+  KCORE_DEF_ROUTED(m, argmax, Kernel());
+  KCORE_DEF_ROUTED(m, softmax, Kernel());
+  KCORE_DEF_ROUTED(m, softmax_backward, Kernel());
 }
 
 KCORE_BINDINGS(shape) {
   m.def("transpose", &transpose);
   m.def("reshape", &reshape, Kernel());
-  m.def("concatenate", &concatenate, Kernel());
+  KCORE_DEF_ROUTED(m, concatenate, Kernel());
   m.def("slice", &slice);
-  m.def("slice_backward", &slice_backward, Kernel());
-  m.def("take_rows", &take_rows, Kernel());
-  m.def("take_rows_backward", &take_rows_backward, Kernel());
+  KCORE_DEF_ROUTED(m, slice_backward, Kernel());
+  KCORE_DEF_ROUTED(m, take_rows, Kernel());
+  KCORE_DEF_ROUTED(m, take_rows_backward, Kernel());
 }
 
 KCORE_BINDINGS(linalg) {
-  m.def("matmul", &matmul, HeavyKernel());
-  m.def("matmul_backward", &matmul_backward, HeavyKernel());
+  KCORE_DEF_ROUTED(m, matmul, HeavyKernel());
+  KCORE_DEF_ROUTED(m, matmul_backward, HeavyKernel());
   m.def("linear", [](const Tensor& x, const Tensor& w, std::optional<Tensor> b) {
-    return linear(x, w, b.value_or(Tensor()));
+    Tensor bias = b.value_or(Tensor());
+    return pick("linear", on_cuda("linear", x, w, bias), &linear, &DeviceOps::linear)(x, w, bias);
   }, HeavyKernel());
-  m.def("linear_backward", &linear_backward, HeavyKernel());
-  m.def("sum_rows", &sum_rows, Kernel());
+  KCORE_DEF_ROUTED(m, linear_backward, HeavyKernel());
+  KCORE_DEF_ROUTED(m, sum_rows, Kernel());
 }
 
 KCORE_BINDINGS(loss) {
-  m.def("softmax_cross_entropy", &softmax_cross_entropy, Kernel());
-  m.def("softmax_cross_entropy_backward", &softmax_cross_entropy_backward, Kernel());
-  m.def("sparse_softmax_cross_entropy", &sparse_softmax_cross_entropy, Kernel());
-  m.def("sparse_softmax_cross_entropy_backward", &sparse_softmax_cross_entropy_backward, Kernel());
-  m.def("sigmoid_cross_entropy", &sigmoid_cross_entropy, Kernel());
-  m.def("sigmoid_cross_entropy_backward", &sigmoid_cross_entropy_backward, Kernel());
+  KCORE_DEF_ROUTED(m, softmax_cross_entropy, Kernel());
+  KCORE_DEF_ROUTED(m, softmax_cross_entropy_backward, Kernel());
+  KCORE_DEF_ROUTED(m, sparse_softmax_cross_entropy, Kernel());
+  KCORE_DEF_ROUTED(m, sparse_softmax_cross_entropy_backward, Kernel());
+  KCORE_DEF_ROUTED(m, sigmoid_cross_entropy, Kernel());
+  KCORE_DEF_ROUTED(m, sigmoid_cross_entropy_backward, Kernel());
   py::enum_<ErrorKind>(m, "ErrorKind").value("squared", ErrorKind::squared).value("absolute", ErrorKind::absolute);
-  m.def("mean_error", &mean_error, Kernel());
-  m.def("mean_error_backward", &mean_error_backward, Kernel());
+  KCORE_DEF_ROUTED(m, mean_error, Kernel());
+  KCORE_DEF_ROUTED(m, mean_error_backward, Kernel());
 }
 
 KCORE_BINDINGS(random) {
   m.def("dropout_mask", [](const Shape& s, double rate, uint64_t seed, const Tensor& like) {
-    return dropout_mask(s, rate, seed, like.dtype());
+    return pick("dropout_mask", on_cuda("dropout_mask", like), &dropout_mask, &DeviceOps::dropout_mask)(
+        s, rate, seed, like.dtype());
   }, Kernel());
   m.def("random_uniform", [](const Shape& s, double lo, double hi, uint64_t seed, const Tensor& like) {
-    return random_uniform(s, lo, hi, seed, like.dtype());
+    return pick("random_uniform", on_cuda("random_uniform", like), &random_uniform, &DeviceOps::random_uniform)(
+        s, lo, hi, seed, like.dtype());
   }, Kernel());
 }
 
@@ -94,20 +98,23 @@ KCORE_BINDINGS(optim) {
   m.def("sgd_update", [](Tensor& w, const Tensor& g, std::optional<Tensor> m, double lr, double momentum,
                          bool nesterov) {
     Tensor slot = m.value_or(Tensor());
-    sgd_update(w, g, slot, lr, momentum, nesterov);
+    pick("sgd_update", on_cuda("sgd_update", w, g, slot), &sgd_update, &DeviceOps::sgd_update)(
+        w, g, slot, lr, momentum, nesterov);
   }, Kernel());
   m.def("adam_update", [](Tensor& w, const Tensor& g, Tensor& m, Tensor& v, std::optional<Tensor> vhat, double lr,
                           double b1, double b2, double eps, int64_t step) {
     Tensor hat = vhat.value_or(Tensor());
-    adam_update(w, g, m, v, hat, lr, b1, b2, eps, step);
+    pick("adam_update", on_cuda("adam_update", w, g, m, v, hat), &adam_update, &DeviceOps::adam_update)(
+        w, g, m, v, hat, lr, b1, b2, eps, step);
   }, Kernel());
   m.def("rmsprop_update", [](Tensor& w, const Tensor& g, Tensor& v, std::optional<Tensor> avg,
                              std::optional<Tensor> mom, double lr, double rho, double momentum, double eps) {
     Tensor a = avg.value_or(Tensor()), mo = mom.value_or(Tensor());
-    rmsprop_update(w, g, v, a, mo, lr, rho, momentum, eps);
+    pick("rmsprop_update", on_cuda("rmsprop_update", w, g, v, a, mo), &rmsprop_update,
+         &DeviceOps::rmsprop_update)(w, g, v, a, mo, lr, rho, momentum, eps);
   }, Kernel());
-  m.def("adagrad_update", &adagrad_update, Kernel());
-  m.def("adadelta_update", &adadelta_update, Kernel());
-  m.def("nadam_update", &nadam_update, Kernel());
-  m.def("adamax_update", &adamax_update, Kernel());
+  KCORE_DEF_ROUTED(m, adagrad_update, Kernel());
+  KCORE_DEF_ROUTED(m, adadelta_update, Kernel());
+  KCORE_DEF_ROUTED(m, nadam_update, Kernel());
+  KCORE_DEF_ROUTED(m, adamax_update, Kernel());
 }

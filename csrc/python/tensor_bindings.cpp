@@ -61,6 +61,8 @@ using namespace kcore::python;
 KCORE_BINDINGS(tensor) {
   py::class_<Tensor>(m, "Tensor", py::buffer_protocol())
       .def_buffer([](Tensor& t) -> py::buffer_info {
+        if (t.device() != Device::cpu)
+          throw ValueError("a cuda tensor has no host buffer: copy it to the CPU first with .to('cpu')");
         const ssize_t es = (ssize_t)dtype_size(t.dtype());
         std::vector<ssize_t> shape(t.shape().begin(), t.shape().end()), strides;
         for (auto s : t.strides()) strides.push_back(s * es);
@@ -81,7 +83,13 @@ KCORE_BINDINGS(tensor) {
       .def("data_ptr", [](const Tensor& t) { return (uintptr_t)t.raw(); })
       .def("shares_memory", [](const Tensor& a, const Tensor& b) { return a.storage() == b.storage(); });
   m.def("from_numpy", &from_numpy, py::arg("array"));
-  m.def("empty", [](const Shape& s, const std::string& d) { return Tensor::empty(s, dtype_from_name(d)); });
-  m.def("zeros", [](const Shape& s, const std::string& d) { return Tensor::zeros(s, dtype_from_name(d)); });
-  m.def("full", [](const Shape& s, const std::string& d, double v) { return Tensor::full(s, dtype_from_name(d), v); });
+  m.def("empty", [](const Shape& s, const std::string& d, const std::string& dev) {
+    return Tensor::empty(s, dtype_from_name(d), device_from_name(dev));
+  }, py::arg("shape"), py::arg("dtype"), py::arg("device") = "cpu");
+  m.def("zeros", [](const Shape& s, const std::string& d, const std::string& dev) {
+    return Tensor::zeros(s, dtype_from_name(d), device_from_name(dev));
+  }, py::arg("shape"), py::arg("dtype"), py::arg("device") = "cpu");
+  m.def("full", [](const Shape& s, const std::string& d, double v, const std::string& dev) {
+    return Tensor::full(s, dtype_from_name(d), v, device_from_name(dev));
+  }, py::arg("shape"), py::arg("dtype"), py::arg("value"), py::arg("device") = "cpu");
 }
