@@ -1,0 +1,366 @@
+// CUDA kernels for broadcasting binary arithmetic and unary math (forward and backward).
+// The formulas mirror csrc/cpu/elementwise.cpp one for one.
+#include <cmath>
+
+#include "cuda/common.cuh"
+#include "cuda/table.h"
+
+namespace kcore::cuda {
+namespace {
+
+const char* binary_name(BinaryOp op) {
+  static const char* names[] = {"add", "subtract", "multiply", "divide", "power", "maximum", "minimum"};
+  return names[(int)op];
+}
+
+template <typename T>
+__device__ T binary_value(BinaryOp op, T x, T y) {
+  switch (op) {
+    case BinaryOp::add: return x + y;
+    case BinaryOp::subtract: return x - y;
+    case BinaryOp::multiply: return x * y;
+    case BinaryOp::divide: return x / y;
+    case BinaryOp::power: return pow(x, y);
+    case BinaryOp::maximum: return (x >= y || isnan(x)) ? x : y;
+    case BinaryOp::minimum: return (x <= y || isnan(x)) ? x : y;
+  }
+  return x;
+}
+
+// Gradient of op with respect to its first (which == 0) or second operand, times g.
+template <typename T>
+__device__ T binary_grad(BinaryOp op, int which, T g, T x, T y) {
+  switch (op) {
+    case BinaryOp::add: return g;
+    case BinaryOp::subtract: return which == 0 ? g : -g;
+    case BinaryOp::multiply: return which == 0 ? g * y : g * x;
+    case BinaryOp::divide: return which == 0 ? g / y : -g * x / (y * y);
+    case BinaryOp::power:
+      if (which == 0) return y == T(0) ? T(0) : g * y * pow(x, y - T(1));
+      return x > T(0) ? g * pow(x, y) * log(x) : T(0);
+    case BinaryOp::maximum: return (x >= y) == (which == 0) ? g : T(0);
+    case BinaryOp::minimum: return (x <= y) == (which == 0) ? g : T(0);
+  }
+  return T(0);
+}
+
+template <typename T>
+__global__ void binary_kernel(BinaryOp op, T* out, const T* a, IndexMap am, const T* b, IndexMap bm, int64_t n) {
+  KC_GRID_STRIDE(i, n) out[i] = binary_value<T>(op, a[am(i)], b[bm(i)]);
+}
+
+template <typename T>
+__global__ void binary_grad_kernel(BinaryOp op, int which, T* out, const T* g, IndexMap gm, const T* a, IndexMap am,
+                                   const T* b, IndexMap bm, int64_t n) {
+  KC_GRID_STRIDE(i, n) out[i] = binary_grad<T>(op, which, g[gm(i)], a[am(i)], b[bm(i)]);
+}
+
+constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
+constexpr double kSeluScale = 1.0507009873554804934193349852946;
+
+template <typename T>
+__device__ T sigmoid_of(T x) {
+  return x >= T(0) ? T(1) / (T(1) + exp(-x)) : exp(x) / (T(1) + exp(x));
+}
+template <typename T>
+__device__ T softplus_of(T x) {
+  return x > T(0) ? x + log1p(exp(-x)) : log1p(exp(x));
+}
+template <typename T>
+__device__ T clamp(T x, T lo, T hi) {
+  return x < lo ? lo : (x > hi ? hi : x);
+}
+
+template <typename T>
+__device__ T unary_value(UnaryOp op, T x, T alpha) {
+  switch (op) {
+    case UnaryOp::negative: return -x;
+    case UnaryOp::exp: return exp(x);
+    case UnaryOp::log: return log(x);
+    case UnaryOp::sqrt: return sqrt(x);
+    case UnaryOp::square: return x * x;
+    case UnaryOp::abs: return fabs(x);
+    case UnaryOp::tanh: return tanh(x);
+    case UnaryOp::sigmoid: return sigmoid_of(x);
+    case UnaryOp::relu: return x > T(0) ? x : T(0);
+    case UnaryOp::elu: return x > T(0) ? x : alpha * expm1(x);
+    case UnaryOp::selu: return T(kSeluScale) * (x > T(0) ? x : T(kSeluAlpha) * expm1(x));
+    case UnaryOp::softplus: return softplus_of(x);
+    case UnaryOp::softsign: return x / (T(1) + fabs(x));
+    case UnaryOp::hard_sigmoid: return clamp(x + T(3), T(0), T(6)) / T(6);
+    case UnaryOp::hard_sigmoid_k2: return clamp(T(0.2) * x + T(0.5), T(0), T(1));
+    case UnaryOp::gelu: return T(0.5) * x * (T(1) + erf(x * T(0.70710678118654752440)));
+    case UnaryOp::gelu_tanh: {
+      const T c = T(0.7978845608028654);
+      return T(0.5) * x * (T(1) + tanh(c * (x + T(0.044715) * x * x * x)));
+    }
+    case UnaryOp::silu: return x * sigmoid_of(x);
+    case UnaryOp::leaky_relu: return x > T(0) ? x : alpha * x;
+    case UnaryOp::relu6: return clamp(x, T(0), T(6));
+    case UnaryOp::log_sigmoid: return -softplus_of(-x);
+    case UnaryOp::reciprocal: return T(1) / x;
+    case UnaryOp::sin: return sin(x);
+    case UnaryOp::cos: return cos(x);
+    case UnaryOp::sign: return x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0));
+    case UnaryOp::mish: return x * tanh(softplus_of(x));
+  }
+  return x;
+}
+
+template <typename T>
+__device__ T unary_derivative(UnaryOp op, T x, T y, T alpha) {
+  switch (op) {
+    case UnaryOp::negative: return T(-1);
+    case UnaryOp::exp: return y;
+    case UnaryOp::log: return T(1) / x;
+    case UnaryOp::sqrt: return T(0.5) / y;
+    case UnaryOp::square: return T(2) * x;
+    case UnaryOp::abs: return x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0));
+    case UnaryOp::tanh: return T(1) - y * y;
+    case UnaryOp::sigmoid: return y * (T(1) - y);
+    case UnaryOp::relu: return x > T(0) ? T(1) : T(0);
+    case UnaryOp::elu: return x > T(0) ? T(1) : y + alpha;
+    case UnaryOp::selu: return x > T(0) ? T(kSeluScale) : y + T(kSeluScale * kSeluAlpha);
+    case UnaryOp::softplus: return sigmoid_of(x);
+    case UnaryOp::softsign: {
+      T d = T(1) + fabs(x);
+      return T(1) / (d * d);
+    }
+    case UnaryOp::hard_sigmoid: return (x > T(-3) && x < T(3)) ? T(1) / T(6) : T(0);
+    case UnaryOp::hard_sigmoid_k2: return (x > T(-2.5) && x < T(2.5)) ? T(0.2) : T(0);
+    case UnaryOp::gelu: {
+      T cdf = T(0.5) * (T(1) + erf(x * T(0.70710678118654752440)));
+      T pdf = exp(T(-0.5) * x * x) * T(0.3989422804014327);
+      return cdf + x * pdf;
+    }
+    case UnaryOp::gelu_tanh: {
+      const T c = T(0.7978845608028654);
+      T t = tanh(c * (x + T(0.044715) * x * x * x));
+      T du = c * (T(1) + T(3 * 0.044715) * x * x);
+      return T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * du;
+    }
+    case UnaryOp::silu: {
+      T s = sigmoid_of(x);
+      return s * (T(1) + x * (T(1) - s));
+    }
+    case UnaryOp::leaky_relu: return x > T(0) ? T(1) : alpha;
+    case UnaryOp::relu6: return (x > T(0) && x < T(6)) ? T(1) : T(0);
+    case UnaryOp::log_sigmoid: return sigmoid_of(-x);
+    case UnaryOp::reciprocal: return -y * y;
+    case UnaryOp::sin: return cos(x);
+    case UnaryOp::cos: return -sin(x);
+    case UnaryOp::sign: return T(0);
+    case UnaryOp::mish: {
+      T t = tanh(softplus_of(x));
+      return t + x * (T(1) - t * t) * sigmoid_of(x);
+    }
+  }
+  return T(0);
+}
+
+template <typename T>
+__global__ void unary_kernel(UnaryOp op, T* out, const T* x, int64_t n, T alpha) {
+  KC_GRID_STRIDE(i, n) out[i] = unary_value<T>(op, x[i], alpha);
+}
+
+template <typename T>
+__global__ void unary_grad_kernel(UnaryOp op, T* out, const T* x, const T* y, const T* g, int64_t n, T alpha) {
+  KC_GRID_STRIDE(i, n) out[i] = g[i] * unary_derivative<T>(op, x[i], y[i], alpha);
+}
+
+template <typename T>
+__global__ void clip_kernel(T* out, const T* x, int64_t n, T lo, T hi) {
+  KC_GRID_STRIDE(i, n) out[i] = clamp(x[i], lo, hi);
+}
+
+template <typename T>
+__global__ void clip_grad_kernel(T* out, const T* x, const T* g, int64_t n, T lo, T hi) {
+  KC_GRID_STRIDE(i, n) out[i] = (x[i] >= lo && x[i] <= hi) ? g[i] : T(0);
+}
+
+template <typename T>
+__global__ void scale_kernel(T* out, const T* x, int64_t n, T s) {
+  KC_GRID_STRIDE(i, n) out[i] = x[i] * s;
+}
+
+template <typename T>
+__global__ void nonfinite_kernel(const T* x, int64_t n, int* flag) {
+  KC_GRID_STRIDE(i, n) if (!isfinite(x[i])) *flag = 1;
+}
+
+template <typename T>
+__global__ void gather_kernel(T* out, const T* x, IndexMap xm, int64_t n) {
+  KC_GRID_STRIDE(i, n) out[i] = x[xm(i)];
+}
+
+void check_unary_pair(const Tensor& a, const Tensor& b, const char* op) {
+  check_on_cuda(a, op, "x");
+  check_on_cuda(b, op, "grad");
+  check_same_shape(a, b, op);
+  check_same_dtype(a, b, op);
+}
+
+}  // namespace
+
+Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
+  const char* name = binary_name(op);
+  check_float(a, name, "x1");
+  check_float(b, name, "x2");
+  check_same_dtype(a, b, name);
+  Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
+  Tensor out = empty(shape, a.dtype());
+  const int64_t n = out.numel();
+  if (n == 0) return out;
+  auto maps = broadcast_maps<3>(shape, {&out, &a, &b});
+  dispatch_float(a.dtype(), name, [&](auto tag) {
+    using T = decltype(tag);
+    binary_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(op, ptr<T>(out), ptr<T>(a), maps[1], ptr<T>(b), maps[2],
+                                                            n);
+  });
+  KC_LAUNCHED(name);
+  return out;
+}
+
+std::pair<Tensor, Tensor> binary_backward(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& grad,
+                                          bool need_a, bool need_b) {
+  const char* name = binary_name(op);
+  check_same_dtype(a, grad, name);
+  check_same_dtype(b, grad, name);
+  Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
+  KCORE_CHECK(grad.shape() == shape, name << " backward: gradient shape " << shape_str(grad.shape())
+                                          << " does not match output shape " << shape_str(shape));
+  auto maps = broadcast_maps<3>(shape, {&grad, &a, &b});
+  const int64_t n = shape_numel(shape);
+  auto grad_of = [&](int which) {
+    Tensor out = empty(shape, grad.dtype());
+    if (n == 0) return out;
+    dispatch_float(grad.dtype(), name, [&](auto tag) {
+      using T = decltype(tag);
+      binary_grad_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(op, which, ptr<T>(out), ptr<T>(grad), maps[0],
+                                                                   ptr<T>(a), maps[1], ptr<T>(b), maps[2], n);
+    });
+    KC_LAUNCHED(name);
+    return out;
+  };
+  Tensor ga, gb;
+  if (need_a) ga = cuda::sum_to_shape(grad_of(0), a.shape());
+  if (need_b) gb = cuda::sum_to_shape(grad_of(1), b.shape());
+  return {ga, gb};
+}
+
+Tensor unary(UnaryOp op, const Tensor& x_in, double alpha) {
+  check_float(x_in, "unary", "x");
+  Tensor x = x_in.contiguous();
+  Tensor out = empty(x.shape(), x.dtype());
+  const int64_t n = x.numel();
+  if (n == 0) return out;
+  dispatch_float(x.dtype(), "unary", [&](auto tag) {
+    using T = decltype(tag);
+    unary_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(op, ptr<T>(out), ptr<T>(x), n, T(alpha));
+  });
+  KC_LAUNCHED("unary");
+  return out;
+}
+
+Tensor unary_backward(UnaryOp op, const Tensor& x_in, const Tensor& y_in, const Tensor& g_in, double alpha) {
+  check_float(g_in, "unary backward", "grad");
+  check_unary_pair(x_in, g_in, "unary backward");
+  check_unary_pair(y_in, g_in, "unary backward");
+  Tensor x = x_in.contiguous(), y = y_in.contiguous(), g = g_in.contiguous();
+  Tensor out = empty(x.shape(), x.dtype());
+  const int64_t n = x.numel();
+  if (n == 0) return out;
+  dispatch_float(x.dtype(), "unary backward", [&](auto tag) {
+    using T = decltype(tag);
+    unary_grad_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(op, ptr<T>(out), ptr<T>(x), ptr<T>(y), ptr<T>(g), n,
+                                                                T(alpha));
+  });
+  KC_LAUNCHED("unary backward");
+  return out;
+}
+
+Tensor clip(const Tensor& x_in, double lo, double hi) {
+  check_float(x_in, "clip", "x");
+  Tensor x = x_in.contiguous();
+  Tensor out = empty(x.shape(), x.dtype());
+  const int64_t n = x.numel();
+  if (n == 0) return out;
+  dispatch_float(x.dtype(), "clip", [&](auto tag) {
+    using T = decltype(tag);
+    clip_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(ptr<T>(out), ptr<T>(x), n, T(lo), T(hi));
+  });
+  KC_LAUNCHED("clip");
+  return out;
+}
+
+Tensor clip_backward(const Tensor& x_in, const Tensor& g_in, double lo, double hi) {
+  check_unary_pair(x_in, g_in, "clip backward");
+  Tensor x = x_in.contiguous(), g = g_in.contiguous();
+  Tensor out = empty(x.shape(), x.dtype());
+  const int64_t n = x.numel();
+  if (n == 0) return out;
+  dispatch_float(x.dtype(), "clip", [&](auto tag) {
+    using T = decltype(tag);
+    clip_grad_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(ptr<T>(out), ptr<T>(x), ptr<T>(g), n, T(lo), T(hi));
+  });
+  KC_LAUNCHED("clip backward");
+  return out;
+}
+
+Tensor sum_to_shape(const Tensor& grad, const Shape& shape) {
+  if (grad.shape() == shape) return grad;
+  const int64_t lead = grad.ndim() - (int64_t)shape.size();
+  KCORE_CHECK(lead >= 0, "sum_to_shape: cannot reduce " << shape_str(grad.shape()) << " to " << shape_str(shape));
+  std::vector<int64_t> axes;
+  for (int64_t d = 0; d < grad.ndim(); ++d)
+    if (d < lead || (shape[d - lead] == 1 && grad.shape()[d] != 1)) axes.push_back(d);
+  if (axes.empty()) return grad.contiguous().view(shape);
+  return cuda::reduce(ReduceOp::sum, grad, axes, false).contiguous().view(shape);
+}
+
+Tensor broadcast_to(const Tensor& x, const Shape& shape) {
+  check_on_cuda(x, "broadcast_to", "x");
+  Shape s = broadcast_shapes(x.shape(), shape, "broadcast_to");
+  KCORE_CHECK(s == shape, "broadcast_to: cannot broadcast " << shape_str(x.shape()) << " to " << shape_str(shape));
+  Tensor out = empty(shape, x.dtype());
+  const int64_t n = out.numel();
+  if (n == 0) return out;
+  auto maps = broadcast_maps<2>(shape, {&out, &x});
+  dispatch_all(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    gather_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(ptr<T>(out), ptr<T>(x), maps[1], n);
+  });
+  KC_LAUNCHED("broadcast_to");
+  return out;
+}
+
+Tensor scale(const Tensor& x_in, double s) {
+  check_float(x_in, "scale", "x");
+  Tensor x = x_in.contiguous();
+  Tensor out = empty(x.shape(), x.dtype());
+  const int64_t n = x.numel();
+  if (n == 0) return out;
+  dispatch_float(x.dtype(), "scale", [&](auto tag) {
+    using T = decltype(tag);
+    scale_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(ptr<T>(out), ptr<T>(x), n, T(s));
+  });
+  KC_LAUNCHED("scale");
+  return out;
+}
+
+bool has_nonfinite(const Tensor& x_in) {
+  if (!is_floating(x_in.dtype()) || x_in.numel() == 0) return false;
+  Tensor x = x_in.contiguous();
+  Tensor flag = zeros({1}, DType::i32);
+  const int64_t n = x.numel();
+  dispatch_float(x.dtype(), "isfinite", [&](auto tag) {
+    using T = decltype(tag);
+    nonfinite_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(ptr<T>(x), n, ptr<int>(flag));
+  });
+  KC_LAUNCHED("isfinite");
+  int host = 0;
+  KC_CUDA(cudaMemcpy(&host, flag.raw(), sizeof(int), cudaMemcpyDeviceToHost));
+  return host != 0;
+}
+
+}  // namespace kcore::cuda

@@ -1,0 +1,253 @@
+// Matrix products through cuBLAS, mirroring csrc/cpu/linalg.cpp: transposed views are used
+// in place (no copy), leading batch axes broadcast like NumPy. Full FP32 by default;
+// TF32 tensor-core math only after set_allow_tf32(true).
+#include <cublas_v2.h>
+
+#include <mutex>
+
+#include "cuda/common.cuh"
+#include "cuda/table.h"
+
+namespace kcore::cuda {
+namespace {
+
+const char* cublas_message(cublasStatus_t s) {
+  switch (s) {
+    case CUBLAS_STATUS_NOT_INITIALIZED: return "CUBLAS_STATUS_NOT_INITIALIZED";
+    case CUBLAS_STATUS_ALLOC_FAILED: return "CUBLAS_STATUS_ALLOC_FAILED";
+    case CUBLAS_STATUS_INVALID_VALUE: return "CUBLAS_STATUS_INVALID_VALUE";
+    case CUBLAS_STATUS_ARCH_MISMATCH: return "CUBLAS_STATUS_ARCH_MISMATCH";
+    case CUBLAS_STATUS_EXECUTION_FAILED: return "CUBLAS_STATUS_EXECUTION_FAILED";
+    case CUBLAS_STATUS_INTERNAL_ERROR: return "CUBLAS_STATUS_INTERNAL_ERROR";
+    case CUBLAS_STATUS_NOT_SUPPORTED: return "CUBLAS_STATUS_NOT_SUPPORTED";
+    default: return "cuBLAS error";
+  }
+}
+
+void check_cublas(cublasStatus_t s, const char* what) {
+  if (s != CUBLAS_STATUS_SUCCESS) throw DeviceError(std::string("cuBLAS error in ") + what + ": " + cublas_message(s));
+}
+
+bool g_allow_tf32 = false;
+
+cublasHandle_t handle() {
+  static cublasHandle_t h = [] {
+    cublasHandle_t c;
+    check_cublas(cublasCreate(&c), "cublasCreate");
+    check_cublas(cublasSetStream(c, kStream), "cublasSetStream");
+    return c;
+  }();
+  check_cublas(cublasSetMathMode(h, g_allow_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH),
+               "cublasSetMathMode");
+  return h;
+}
+
+// Row-major C[m,n] = op(A)[m,k] @ op(B)[k,n] (+ beta C), through column-major cuBLAS as
+// C^T = op(B)^T op(A)^T.
+template <typename T>
+void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b, int64_t ldb,
+          T beta, T* c, int64_t ldc) {
+  const T one = T(1);
+  const cublasOperation_t opa = ta ? CUBLAS_OP_T : CUBLAS_OP_N, opb = tb ? CUBLAS_OP_T : CUBLAS_OP_N;
+  if constexpr (std::is_same_v<T, float>)
+    check_cublas(cublasSgemm(handle(), opb, opa, (int)n, (int)m, (int)k, &one, b, (int)ldb, a, (int)lda, &beta, c,
+                             (int)ldc),
+                 "cublasSgemm");
+  else
+    check_cublas(cublasDgemm(handle(), opb, opa, (int)n, (int)m, (int)k, &one, b, (int)ldb, a, (int)lda, &beta, c,
+                             (int)ldc),
+                 "cublasDgemm");
+}
+
+struct MatrixLayout {
+  bool ok, trans;
+  int64_t ld;
+};
+
+MatrixLayout layout_of(const Tensor& t) {
+  const int64_t nd = t.ndim();
+  const int64_t rows = t.shape()[nd - 2], cols = t.shape()[nd - 1];
+  const int64_t s0 = t.strides()[nd - 2], s1 = t.strides()[nd - 1];
+  if ((cols <= 1 || s1 == 1) && (rows <= 1 || s0 >= std::max<int64_t>(cols, 1)))
+    return {true, false, rows <= 1 ? std::max<int64_t>(cols, 1) : s0};
+  if ((rows <= 1 || s0 == 1) && (cols <= 1 || s1 >= std::max<int64_t>(rows, 1)))
+    return {true, true, cols <= 1 ? std::max<int64_t>(rows, 1) : s1};
+  return {false, false, 0};
+}
+
+Tensor as_gemm_operand(const Tensor& t) { return layout_of(t).ok ? t : t.contiguous(); }
+
+int64_t batch_offset(const Tensor& t, const Shape& batch, int64_t i) {
+  const int64_t lead = (int64_t)batch.size() - (t.ndim() - 2);
+  int64_t off = 0;
+  for (int64_t d = (int64_t)batch.size() - 1; d >= 0; --d) {
+    int64_t idx = i % batch[d];
+    i /= batch[d];
+    int64_t td = d - lead;
+    if (td >= 0 && t.shape()[td] != 1) off += idx * t.strides()[td];
+  }
+  return off;
+}
+
+template <typename T>
+void batched_gemm(const Tensor& a, const Tensor& b, Tensor& out, const Shape& batch) {
+  MatrixLayout la = layout_of(a), lb = layout_of(b);
+  const int64_t m = a.dim(-2), k = a.dim(-1), n = b.dim(-1);
+  const T* ap = static_cast<const T*>(a.storage()->data) + a.offset();
+  const T* bp = static_cast<const T*>(b.storage()->data) + b.offset();
+  T* o = ptr<T>(out);
+  if (k == 0) {
+    fill(out, 0.0);
+    return;
+  }
+  const int64_t nb = shape_numel(batch);
+  for (int64_t i = 0; i < nb; ++i)
+    gemm<T>(la.trans, lb.trans, m, n, k, ap + batch_offset(a, batch, i), la.ld, bp + batch_offset(b, batch, i), lb.ld,
+            T(0), o + i * m * n, n);
+}
+
+Tensor swap_last_two(const Tensor& x) {
+  Shape shape = x.shape(), strides = x.strides();
+  std::swap(shape[x.ndim() - 1], shape[x.ndim() - 2]);
+  std::swap(strides[x.ndim() - 1], strides[x.ndim() - 2]);
+  return x.as_strided(shape, strides, x.offset());
+}
+
+// Fills each of the m rows of out (m, n) with bias (n,).
+template <typename T>
+__global__ void bias_rows_kernel(T* out, const T* bias, int64_t m, int64_t n) {
+  KC_GRID_STRIDE(i, m * n) out[i] = bias[i % n];
+}
+
+// Column sums in double, one thread per column (rows are read coalesced across threads).
+template <typename T>
+__global__ void sum_rows_kernel(const T* x, T* out, int64_t rows, int64_t cols) {
+  KC_GRID_STRIDE(c, cols) {
+    double acc = 0;
+    for (int64_t r = 0; r < rows; ++r) acc += (double)x[r * cols + c];
+    out[c] = T(acc);
+  }
+}
+
+}  // namespace
+
+void set_allow_tf32(bool allow) { g_allow_tf32 = allow; }
+bool allow_tf32() { return g_allow_tf32; }
+
+Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
+  check_float(a_in, "matmul", "x1");
+  check_float(b_in, "matmul", "x2");
+  check_same_dtype(a_in, b_in, "matmul");
+  KCORE_CHECK(a_in.ndim() >= 2 && b_in.ndim() >= 2, "matmul: operands must have rank >= 2 here, got shapes "
+                                                        << shape_str(a_in.shape()) << " and " << shape_str(b_in.shape()));
+  KCORE_CHECK(a_in.dim(-1) == b_in.dim(-2), "matmul: inner dimensions do not match: "
+                                                << shape_str(a_in.shape()) << " @ " << shape_str(b_in.shape()));
+  Tensor a = as_gemm_operand(a_in), b = as_gemm_operand(b_in);
+  if (b.ndim() == 2 && a.ndim() > 2 && a.is_contiguous()) {
+    Tensor r = cuda::matmul(a.view({a.numel() / a.dim(-1), a.dim(-1)}), b);
+    Shape s = a.shape();
+    s.back() = b.dim(-1);
+    return r.view(s);
+  }
+  Shape ab(a.shape().begin(), a.shape().end() - 2), bb(b.shape().begin(), b.shape().end() - 2);
+  Shape batch = broadcast_shapes(ab, bb, "matmul");
+  Shape shape = batch;
+  shape.push_back(a.dim(-2));
+  shape.push_back(b.dim(-1));
+  Tensor out = empty(shape, a.dtype());
+  if (out.numel() == 0) return out;
+  dispatch_float(a.dtype(), "matmul", [&](auto tag) { batched_gemm<decltype(tag)>(a, b, out, batch); });
+  return out;
+}
+
+std::pair<Tensor, Tensor> matmul_backward(const Tensor& a, const Tensor& b, const Tensor& grad, bool need_a,
+                                          bool need_b) {
+  Tensor ga, gb;
+  if (need_a) ga = cuda::sum_to_shape(cuda::matmul(grad, swap_last_two(b)), a.shape());
+  if (need_b) {
+    if (b.ndim() == 2 && a.ndim() > 2) {
+      Tensor a2 = a.contiguous().view({a.numel() / a.dim(-1), a.dim(-1)});
+      Tensor g2 = grad.contiguous().view({grad.numel() / grad.dim(-1), grad.dim(-1)});
+      gb = cuda::matmul(swap_last_two(a2), g2);
+    } else {
+      gb = cuda::sum_to_shape(cuda::matmul(swap_last_two(a), grad), b.shape());
+    }
+  }
+  return {ga, gb};
+}
+
+Tensor linear(const Tensor& x_in, const Tensor& w, const Tensor& bias) {
+  check_float(x_in, "linear", "x");
+  check_float(w, "linear", "kernel");
+  check_same_dtype(x_in, w, "linear");
+  KCORE_CHECK(w.ndim() == 2, "linear: kernel must be 2-D, got " << shape_str(w.shape()));
+  KCORE_CHECK(x_in.ndim() >= 1 && x_in.dim(-1) == w.dim(0),
+              "linear: input with last dimension " << (x_in.ndim() ? x_in.dim(-1) : 0) << " (shape "
+                                                   << shape_str(x_in.shape()) << ") does not match kernel of shape "
+                                                   << shape_str(w.shape()));
+  const int64_t k = w.dim(0), n = w.dim(1);
+  Tensor x = x_in.contiguous();
+  const int64_t m = k ? x.numel() / k : 0;
+  Shape shape = x.shape();
+  shape.back() = n;
+  Tensor out = empty(shape, x.dtype());
+  if (out.numel() == 0) return out;
+  Tensor wc = as_gemm_operand(w);
+  MatrixLayout lw = layout_of(wc);
+  dispatch_float(x.dtype(), "linear", [&](auto tag) {
+    using T = decltype(tag);
+    T beta = T(0);
+    if (bias.defined()) {
+      check_same_dtype(x, bias, "linear");
+      KCORE_CHECK(bias.numel() == n, "linear: bias of shape " << shape_str(bias.shape()) << " does not match " << n
+                                                              << " units");
+      Tensor bc = bias.contiguous();
+      bias_rows_kernel<T><<<grid_for(m * n), kThreads, 0, kStream>>>(ptr<T>(out), ptr<T>(bc), m, n);
+      KC_LAUNCHED("linear");
+      beta = T(1);
+    } else if (k == 0) {
+      fill(out, 0.0);
+    }
+    if (k > 0) gemm<T>(false, lw.trans, m, n, k, ptr<T>(x), k, ptr<T>(wc), lw.ld, beta, ptr<T>(out), n);
+  });
+  return out;
+}
+
+Tensor sum_rows(const Tensor& x_in) {
+  check_on_cuda(x_in, "sum_rows", "x");
+  Tensor x = x_in.contiguous();
+  const int64_t cols = x.dim(-1), rows = cols ? x.numel() / cols : 0;
+  Tensor out = empty({cols}, x.dtype());
+  if (cols == 0) return out;
+  dispatch_float(x.dtype(), "sum_rows", [&](auto tag) {
+    using T = decltype(tag);
+    sum_rows_kernel<T><<<grid_for(cols), kThreads, 0, kStream>>>(ptr<T>(x), ptr<T>(out), rows, cols);
+  });
+  KC_LAUNCHED("sum_rows");
+  return out;
+}
+
+std::tuple<Tensor, Tensor, Tensor> linear_backward(const Tensor& x_in, const Tensor& w, const Tensor& grad_in,
+                                                   bool need_x, bool need_bias) {
+  check_same_dtype(x_in, grad_in, "linear backward");
+  const int64_t k = w.dim(0), n = w.dim(1);
+  Tensor x = x_in.contiguous(), g = grad_in.contiguous();
+  const int64_t m = k ? x.numel() / k : g.numel() / std::max<int64_t>(n, 1);
+  Tensor gx, gw = empty(w.shape(), w.dtype()), gb;
+  Tensor wc = as_gemm_operand(w);
+  MatrixLayout lw = layout_of(wc);
+  dispatch_float(x.dtype(), "linear backward", [&](auto tag) {
+    using T = decltype(tag);
+    if (m == 0 || k == 0 || n == 0) fill(gw, 0.0);
+    else gemm<T>(true, false, k, n, m, ptr<T>(x), k, ptr<T>(g), n, T(0), ptr<T>(gw), n);
+    if (need_x) {
+      gx = empty(x.shape(), x.dtype());
+      if (n == 0 || m == 0 || k == 0) fill(gx, 0.0);
+      else gemm<T>(false, !lw.trans, m, k, n, ptr<T>(g), n, ptr<T>(wc), lw.ld, T(0), ptr<T>(gx), k);
+    }
+  });
+  if (need_bias) gb = cuda::sum_rows(g.view({m, n}));
+  return {gx, gw, gb};
+}
+
+}  // namespace kcore::cuda

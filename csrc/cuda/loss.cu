@@ -1,0 +1,280 @@
+// Fused losses on CUDA, mirroring csrc/cpu/loss.cpp: one thread per row of classes for the
+// softmax losses, elementwise for the sigmoid loss. Labels out of range raise ValueError
+// (checked on the device, reported after the kernel).
+#include <cmath>
+
+#include "cuda/common.cuh"
+#include "cuda/table.h"
+
+namespace kcore::cuda {
+namespace {
+
+void check_pair(const Tensor& p, const Tensor& y, const char* op) {
+  check_float(p, op, "y_pred");
+  check_float(y, op, "y_true");
+  check_same_dtype(p, y, op);
+  KCORE_CHECK(p.shape() == y.shape(), op << ": y_true of shape " << shape_str(y.shape())
+                                         << " does not match y_pred of shape " << shape_str(p.shape()));
+  KCORE_CHECK(p.ndim() >= 1, op << ": y_pred must have at least one axis");
+}
+
+void check_sparse(const Tensor& x, const Tensor& labels) {
+  check_float(x, "sparse_categorical_crossentropy", "y_pred");
+  KCORE_CHECK(x.ndim() >= 1, "sparse_categorical_crossentropy: y_pred must have a class axis");
+  Shape rows(x.shape().begin(), x.shape().end() - 1);
+  KCORE_CHECK(labels.shape() == rows, "sparse_categorical_crossentropy: labels of shape "
+                                          << shape_str(labels.shape()) << " do not match y_pred of shape "
+                                          << shape_str(x.shape()) << " (expected labels of shape " << shape_str(rows)
+                                          << ")");
+}
+
+Shape without_last(const Shape& s) { return Shape(s.begin(), s.end() - 1); }
+
+// Row max and log-sum-exp of a row of c logits.
+template <typename T>
+__device__ void row_stats(const T* xr, int64_t c, T* mx, T* lse) {
+  T m = -INFINITY;
+  for (int64_t j = 0; j < c; ++j) m = fmax(m, xr[j]);
+  T s = 0;
+  for (int64_t j = 0; j < c; ++j) s += exp(xr[j] - m);
+  *mx = m;
+  *lse = log(s);
+}
+
+template <typename T>
+__global__ void cce_kernel(const T* x, const T* y, T* out, int64_t rows, int64_t c) {
+  KC_GRID_STRIDE(r, rows) {
+    const T* xr = x + r * c;
+    T mx, lse;
+    row_stats(xr, c, &mx, &lse);
+    T loss = 0;
+    for (int64_t j = 0; j < c; ++j) loss += y[r * c + j] * (lse - (xr[j] - mx));
+    out[r] = loss;
+  }
+}
+
+template <typename T>
+__global__ void cce_grad_kernel(const T* x, const T* y, const T* g, T* out, int64_t rows, int64_t c) {
+  KC_GRID_STRIDE(r, rows) {
+    const T* xr = x + r * c;
+    T mx, lse;
+    row_stats(xr, c, &mx, &lse);
+    T ysum = 0;
+    for (int64_t j = 0; j < c; ++j) ysum += y[r * c + j];
+    for (int64_t j = 0; j < c; ++j) out[r * c + j] = g[r] * (exp(xr[j] - mx - lse) * ysum - y[r * c + j]);
+  }
+}
+
+template <typename T, typename I>
+__global__ void sparse_cce_kernel(const T* x, const I* labels, T* out, int64_t rows, int64_t c, int* bad) {
+  KC_GRID_STRIDE(r, rows) {
+    const I l = labels[r];
+    if (l < 0 || l >= c) {
+      *bad = 1;
+      out[r] = T(NAN);
+      continue;
+    }
+    const T* xr = x + r * c;
+    T mx, lse;
+    row_stats(xr, c, &mx, &lse);
+    out[r] = lse - (xr[l] - mx);
+  }
+}
+
+template <typename T, typename I>
+__global__ void sparse_cce_grad_kernel(const T* x, const I* labels, const T* g, T* out, int64_t rows, int64_t c,
+                                       int* bad) {
+  KC_GRID_STRIDE(r, rows) {
+    const I l = labels[r];
+    if (l < 0 || l >= c) {
+      *bad = 1;
+      continue;
+    }
+    const T* xr = x + r * c;
+    T mx, lse;
+    row_stats(xr, c, &mx, &lse);
+    for (int64_t j = 0; j < c; ++j) out[r * c + j] = g[r] * exp(xr[j] - mx - lse);
+    out[r * c + l] -= g[r];
+  }
+}
+
+template <typename T>
+__global__ void bce_kernel(const T* x, const T* y, T* out, int64_t n) {
+  KC_GRID_STRIDE(i, n) out[i] = fmax(x[i], T(0)) - x[i] * y[i] + log1p(exp(-fabs(x[i])));
+}
+
+template <typename T>
+__global__ void bce_grad_kernel(const T* x, const T* y, const T* g, T* out, int64_t n) {
+  KC_GRID_STRIDE(i, n) {
+    const T s = x[i] >= T(0) ? T(1) / (T(1) + exp(-x[i])) : exp(x[i]) / (T(1) + exp(x[i]));
+    out[i] = g[i] * (s - y[i]);
+  }
+}
+
+template <typename T>
+__global__ void mean_error_kernel(ErrorKind kind, const T* p, const T* y, T* out, int64_t rows, int64_t c) {
+  KC_GRID_STRIDE(r, rows) {
+    T acc = 0;
+    for (int64_t j = 0; j < c; ++j) {
+      const T d = p[r * c + j] - y[r * c + j];
+      acc += kind == ErrorKind::squared ? d * d : fabs(d);
+    }
+    out[r] = acc / T(c);
+  }
+}
+
+template <typename T>
+__global__ void mean_error_grad_kernel(ErrorKind kind, const T* p, const T* y, const T* g, T* out, int64_t rows,
+                                       int64_t c) {
+  KC_GRID_STRIDE(i, rows * c) {
+    const T s = g[i / c] / T(c);
+    const T d = p[i] - y[i];
+    out[i] = kind == ErrorKind::squared ? T(2) * d * s : (d > T(0) ? s : (d < T(0) ? -s : T(0)));
+  }
+}
+
+// A device flag for label checks; read back (one small copy) after the kernel.
+struct BadLabelFlag {
+  Tensor flag = zeros({1}, DType::i32);
+  int* get() { return ptr<int>(flag); }
+  void raise_if_set(int64_t classes) {
+    int host = 0;
+    KC_CUDA(cudaMemcpy(&host, flag.raw(), sizeof(int), cudaMemcpyDeviceToHost));
+    KCORE_CHECK(host == 0, "sparse_categorical_crossentropy: a label is out of range for " << classes << " classes");
+  }
+};
+
+}  // namespace
+
+Tensor softmax_cross_entropy(const Tensor& logits_in, const Tensor& targets_in) {
+  check_pair(logits_in, targets_in, "categorical_crossentropy");
+  Tensor x = logits_in.contiguous(), y = targets_in.contiguous();
+  const int64_t c = x.dim(-1), rows = c ? x.numel() / c : 0;
+  Tensor out = empty(without_last(x.shape()), x.dtype());
+  if (out.numel() == 0) return out;
+  if (rows == 0) return cuda::full(out.shape(), x.dtype(), 0.0);
+  dispatch_float(x.dtype(), "categorical_crossentropy", [&](auto tag) {
+    using T = decltype(tag);
+    cce_kernel<T><<<grid_for(rows), kThreads, 0, kStream>>>(ptr<T>(x), ptr<T>(y), ptr<T>(out), rows, c);
+  });
+  KC_LAUNCHED("categorical_crossentropy");
+  return out;
+}
+
+Tensor softmax_cross_entropy_backward(const Tensor& logits_in, const Tensor& targets_in, const Tensor& grad_in) {
+  Tensor x = logits_in.contiguous(), y = targets_in.contiguous(), g = grad_in.contiguous();
+  const int64_t c = x.dim(-1), rows = c ? x.numel() / c : 0;
+  KCORE_CHECK(g.numel() == rows, "categorical_crossentropy backward: gradient has the wrong size");
+  Tensor out = empty(x.shape(), x.dtype());
+  if (rows == 0) return out;
+  dispatch_float(x.dtype(), "categorical_crossentropy", [&](auto tag) {
+    using T = decltype(tag);
+    cce_grad_kernel<T><<<grid_for(rows), kThreads, 0, kStream>>>(ptr<T>(x), ptr<T>(y), ptr<T>(g), ptr<T>(out), rows,
+                                                                 c);
+  });
+  KC_LAUNCHED("categorical_crossentropy backward");
+  return out;
+}
+
+Tensor sparse_softmax_cross_entropy(const Tensor& logits_in, const Tensor& labels_in) {
+  check_sparse(logits_in, labels_in);
+  Tensor x = logits_in.contiguous(), l = labels_in.contiguous();
+  const int64_t c = x.dim(-1), rows = l.numel();
+  Tensor out = empty(l.shape(), x.dtype());
+  if (rows == 0) return out;
+  BadLabelFlag bad;
+  dispatch_float(x.dtype(), "sparse_categorical_crossentropy", [&](auto tag) {
+    using T = decltype(tag);
+    dispatch_index(l.dtype(), "sparse_categorical_crossentropy", [&](auto itag) {
+      using I = decltype(itag);
+      sparse_cce_kernel<T, I><<<grid_for(rows), kThreads, 0, kStream>>>(ptr<T>(x), ptr<I>(l), ptr<T>(out), rows, c,
+                                                                        bad.get());
+    });
+  });
+  KC_LAUNCHED("sparse_categorical_crossentropy");
+  bad.raise_if_set(c);
+  return out;
+}
+
+Tensor sparse_softmax_cross_entropy_backward(const Tensor& logits_in, const Tensor& labels_in, const Tensor& grad_in) {
+  check_sparse(logits_in, labels_in);
+  Tensor x = logits_in.contiguous(), l = labels_in.contiguous(), g = grad_in.contiguous();
+  const int64_t c = x.dim(-1), rows = l.numel();
+  Tensor out = empty(x.shape(), x.dtype());
+  if (rows == 0) return out;
+  BadLabelFlag bad;
+  dispatch_float(x.dtype(), "sparse_categorical_crossentropy", [&](auto tag) {
+    using T = decltype(tag);
+    dispatch_index(l.dtype(), "sparse_categorical_crossentropy", [&](auto itag) {
+      using I = decltype(itag);
+      sparse_cce_grad_kernel<T, I><<<grid_for(rows), kThreads, 0, kStream>>>(ptr<T>(x), ptr<I>(l), ptr<T>(g),
+                                                                             ptr<T>(out), rows, c, bad.get());
+    });
+  });
+  KC_LAUNCHED("sparse_categorical_crossentropy backward");
+  bad.raise_if_set(c);
+  return out;
+}
+
+Tensor sigmoid_cross_entropy(const Tensor& logits_in, const Tensor& targets_in) {
+  check_pair(logits_in, targets_in, "binary_crossentropy");
+  Tensor x = logits_in.contiguous(), y = targets_in.contiguous();
+  Tensor out = empty(x.shape(), x.dtype());
+  const int64_t n = x.numel();
+  if (n == 0) return out;
+  dispatch_float(x.dtype(), "binary_crossentropy", [&](auto tag) {
+    using T = decltype(tag);
+    bce_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(ptr<T>(x), ptr<T>(y), ptr<T>(out), n);
+  });
+  KC_LAUNCHED("binary_crossentropy");
+  return out;
+}
+
+Tensor sigmoid_cross_entropy_backward(const Tensor& logits_in, const Tensor& targets_in, const Tensor& grad_in) {
+  check_pair(logits_in, targets_in, "binary_crossentropy");
+  Tensor x = logits_in.contiguous(), y = targets_in.contiguous(), g = grad_in.contiguous();
+  check_same_shape(x, g, "binary_crossentropy backward");
+  Tensor out = empty(x.shape(), x.dtype());
+  const int64_t n = x.numel();
+  if (n == 0) return out;
+  dispatch_float(x.dtype(), "binary_crossentropy", [&](auto tag) {
+    using T = decltype(tag);
+    bce_grad_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(ptr<T>(x), ptr<T>(y), ptr<T>(g), ptr<T>(out), n);
+  });
+  KC_LAUNCHED("binary_crossentropy backward");
+  return out;
+}
+
+Tensor mean_error(ErrorKind kind, const Tensor& p_in, const Tensor& y_in) {
+  const char* name = kind == ErrorKind::squared ? "mean_squared_error" : "mean_absolute_error";
+  check_pair(p_in, y_in, name);
+  Tensor p = p_in.contiguous(), y = y_in.contiguous();
+  const int64_t c = p.dim(-1), rows = c ? p.numel() / c : 0;
+  Tensor out = empty(without_last(p.shape()), p.dtype());
+  if (rows == 0) return out;
+  dispatch_float(p.dtype(), name, [&](auto tag) {
+    using T = decltype(tag);
+    mean_error_kernel<T><<<grid_for(rows), kThreads, 0, kStream>>>(kind, ptr<T>(p), ptr<T>(y), ptr<T>(out), rows, c);
+  });
+  KC_LAUNCHED(name);
+  return out;
+}
+
+Tensor mean_error_backward(ErrorKind kind, const Tensor& p_in, const Tensor& y_in, const Tensor& g_in) {
+  const char* name = kind == ErrorKind::squared ? "mean_squared_error" : "mean_absolute_error";
+  check_pair(p_in, y_in, name);
+  Tensor p = p_in.contiguous(), y = y_in.contiguous(), g = g_in.contiguous();
+  const int64_t c = p.dim(-1), rows = c ? p.numel() / c : 0;
+  KCORE_CHECK(g.numel() == rows, name << " backward: gradient has the wrong size");
+  Tensor out = empty(p.shape(), p.dtype());
+  if (rows == 0) return out;
+  dispatch_float(p.dtype(), name, [&](auto tag) {
+    using T = decltype(tag);
+    mean_error_grad_kernel<T><<<grid_for(rows * c), kThreads, 0, kStream>>>(kind, ptr<T>(p), ptr<T>(y), ptr<T>(g),
+                                                                            ptr<T>(out), rows, c);
+  });
+  KC_LAUNCHED(name);
+  return out;
+}
+
+}  // namespace kcore::cuda

@@ -1,0 +1,120 @@
+// kcore._C_cuda: hands the CUDA kernel table to the engine (kcore._C) through a capsule,
+// and reports on the device (availability, memory, settings).
+#include <cuda_runtime.h>
+#include <pybind11/pybind11.h>
+
+#include <string>
+
+#include "cuda/device.h"
+#include "cuda/table.h"
+
+namespace py = pybind11;
+
+#ifndef KCORE_CUDA_ARCHS
+#define KCORE_CUDA_ARCHS "unknown"
+#endif
+
+namespace kcore::cuda {
+
+const DeviceOps& kernel_table() {
+  static const DeviceOps table = [] {
+    DeviceOps t;
+    t.empty = &cuda::empty;
+    t.fill = &cuda::fill;
+    t.copy = &cuda::copy;
+    t.astype = &cuda::astype;
+#define KCORE_CUDA_SLOT(name) t.name = &cuda::name;
+    KCORE_DEVICE_OPS(KCORE_CUDA_SLOT)
+#undef KCORE_CUDA_SLOT
+    return t;
+  }();
+  return table;
+}
+
+namespace {
+
+// (usable, reason): why CUDA cannot be used here, in words, or "" when it can.
+py::tuple availability() {
+  int count = 0;
+  cudaError_t err = cudaGetDeviceCount(&count);
+  if (err != cudaSuccess) {
+    cudaGetLastError();
+    std::string why = err == cudaErrorNoDevice              ? "no CUDA GPU was found"
+                      : err == cudaErrorInsufficientDriver ? "the NVIDIA driver is missing or too old for this build"
+                                                           : "the CUDA runtime could not start";
+    return py::make_tuple(false, why + " (" + cudaGetErrorName(err) + ": " + cudaGetErrorString(err) + ")");
+  }
+  if (count == 0) return py::make_tuple(false, "no CUDA GPU was found");
+  return py::make_tuple(true, "");
+}
+
+int device_count() {
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess) {
+    cudaGetLastError();
+    return 0;
+  }
+  return count;
+}
+
+py::dict device_properties(int device) {
+  cudaDeviceProp p;
+  KC_CUDA(cudaGetDeviceProperties(&p, device));
+  py::dict d;
+  d["name"] = std::string(p.name);
+  d["compute_capability"] = py::make_tuple(p.major, p.minor);
+  d["total_memory"] = (size_t)p.totalGlobalMem;
+  d["multiprocessors"] = p.multiProcessorCount;
+  d["l2_cache_bytes"] = p.l2CacheSize;
+  d["shared_memory_per_block_optin"] = (size_t)p.sharedMemPerBlockOptin;
+  return d;
+}
+
+py::dict stats_dict() {
+  MemoryStats s = memory_stats();
+  py::dict d;
+  d["allocated_bytes"] = s.allocated;
+  d["peak_allocated_bytes"] = s.peak_allocated;
+  d["reserved_bytes"] = s.reserved;
+  d["peak_reserved_bytes"] = s.peak_reserved;
+  d["num_allocs"] = s.num_allocs;
+  d["num_cuda_mallocs"] = s.num_cuda_mallocs;
+  return d;
+}
+
+py::dict versions() {
+  int runtime = 0, driver = 0;
+  cudaRuntimeGetVersion(&runtime);
+  cudaDriverGetVersion(&driver);
+  cudaGetLastError();
+  py::dict d;
+  d["runtime"] = runtime;
+  d["driver"] = driver;
+  d["built_for"] = KCORE_CUDA_ARCHS;
+  return d;
+}
+
+}  // namespace
+}  // namespace kcore::cuda
+
+PYBIND11_MODULE(_C_cuda, m) {
+  using namespace kcore;
+  m.doc() = "kcore CUDA kernels (registered into kcore._C through kernel_table())";
+  py::register_exception<TypeError>(m, "NativeTypeError", PyExc_TypeError);
+  py::register_exception<NotImplementedError>(m, "NativeNotImplementedError", PyExc_NotImplementedError);
+  // This module carries its own copy of the core Tensor code: point it at the table too.
+  set_cuda_ops(&cuda::kernel_table());
+  m.def("kernel_table", [] {
+    return py::capsule(const_cast<DeviceOps*>(&cuda::kernel_table()), "kcore.DeviceOps");
+  });
+  m.def("availability", &cuda::availability);
+  m.def("device_count", &cuda::device_count);
+  m.def("device_properties", &cuda::device_properties, py::arg("device") = 0);
+  m.def("versions", &cuda::versions);
+  m.def("memory_stats", &cuda::stats_dict);
+  m.def("reset_peak_memory_stats", &cuda::reset_peak_stats);
+  m.def("empty_cache", &cuda::empty_cache);
+  m.def("synchronize", [] { KC_CUDA(cudaDeviceSynchronize()); });
+  m.def("set_allow_tf32", &cuda::set_allow_tf32, py::arg("allow"));
+  m.def("allow_tf32", &cuda::allow_tf32);
+}

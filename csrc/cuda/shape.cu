@@ -1,0 +1,144 @@
+// Copying shape ops on CUDA, mirroring csrc/cpu/shape.cpp: concatenation and the slice
+// gradient as strided copies into views of the output; row gather and scatter-add.
+#include "cuda/common.cuh"
+#include "cuda/table.h"
+
+namespace kcore::cuda {
+namespace {
+
+template <typename T, typename I>
+__global__ void take_rows_kernel(T* out, const T* x, const I* idx, int64_t n_idx, int64_t rows, int64_t row,
+                                 int* bad) {
+  KC_GRID_STRIDE(e, n_idx * row) {
+    const int64_t i = e / row, c = e - i * row;
+    const I r = idx[i];
+    if (r < 0 || r >= rows) {
+      *bad = 1;
+      out[e] = T(0);
+    } else {
+      out[e] = x[(int64_t)r * row + c];
+    }
+  }
+}
+
+// Scatter-add with atomics: sums are exact up to float rounding, in an unspecified order
+// (the CPU adds rows in index order; results agree to rounding, not bit for bit).
+template <typename T, typename I>
+__global__ void scatter_add_kernel(T* out, const T* g, const I* idx, int64_t n_idx, int64_t rows, int64_t row,
+                                   int* bad) {
+  KC_GRID_STRIDE(e, n_idx * row) {
+    const int64_t i = e / row, c = e - i * row;
+    const I r = idx[i];
+    if (r < 0 || r >= rows) *bad = 1;
+    else atomicAdd(out + (int64_t)r * row + c, g[e]);
+  }
+}
+
+void raise_if_bad(const Tensor& flag, const char* op, int64_t rows) {
+  int host = 0;
+  KC_CUDA(cudaMemcpy(&host, flag.raw(), sizeof(int), cudaMemcpyDeviceToHost));
+  KCORE_CHECK(host == 0, op << ": an index is out of range for " << rows << " rows");
+}
+
+// The view out[start : start + extent] along `axis`.
+Tensor window(const Tensor& out, int64_t axis, int64_t start, int64_t extent) {
+  Shape shape = out.shape();
+  shape[axis] = extent;
+  return out.as_strided(shape, out.strides(), out.offset() + start * out.strides()[axis]);
+}
+
+}  // namespace
+
+Tensor concatenate(const std::vector<Tensor>& xs, int64_t axis) {
+  KCORE_CHECK(!xs.empty(), "concatenate: need at least one tensor");
+  const Tensor& first = xs[0];
+  axis = normalize_axis(axis, first.ndim(), "concatenate");
+  Shape shape = first.shape();
+  shape[axis] = 0;
+  for (const auto& t : xs) {
+    KCORE_CHECK(t.ndim() == first.ndim(), "concatenate: all inputs must have the same rank, got "
+                                              << shape_str(first.shape()) << " and " << shape_str(t.shape()));
+    if (t.dtype() != first.dtype()) throw TypeError("concatenate: all inputs must have the same dtype");
+    for (int64_t d = 0; d < t.ndim(); ++d)
+      KCORE_CHECK(d == axis || t.shape()[d] == first.shape()[d],
+                  "concatenate: shapes " << shape_str(first.shape()) << " and " << shape_str(t.shape())
+                                         << " differ outside axis " << axis);
+    shape[axis] += t.shape()[axis];
+  }
+  Tensor out = empty(shape, first.dtype());
+  int64_t at = 0;
+  for (const auto& t : xs) {
+    Tensor dst = window(out, axis, at, t.shape()[axis]);
+    cuda::copy(dst, t);
+    at += t.shape()[axis];
+  }
+  return out;
+}
+
+Tensor slice_backward(const Tensor& grad, const Shape& in_shape, const std::vector<int64_t>& start,
+                      const std::vector<int64_t>& step) {
+  KCORE_CHECK(start.size() == in_shape.size() && step.size() == in_shape.size() && grad.ndim() == (int64_t)in_shape.size(),
+              "slice backward: expected one start/step per axis of a tensor of rank " << in_shape.size());
+  Tensor out = zeros(in_shape, grad.dtype());
+  Shape strides = out.strides();
+  int64_t offset = 0;
+  for (size_t d = 0; d < in_shape.size(); ++d) {
+    KCORE_CHECK(step[d] > 0 && start[d] >= 0 && (grad.shape()[d] == 0 || start[d] + (grad.shape()[d] - 1) * step[d] < in_shape[d]),
+                "slice backward: gradient of shape " << shape_str(grad.shape()) << " does not fit input shape "
+                                                     << shape_str(in_shape));
+    offset += start[d] * strides[d];
+    strides[d] *= step[d];
+  }
+  Tensor dst = out.as_strided(grad.shape(), strides, offset);
+  cuda::copy(dst, grad);
+  return out;
+}
+
+Tensor take_rows(const Tensor& x_in, const Tensor& indices_in) {
+  KCORE_CHECK(x_in.ndim() >= 1, "take: x must have at least one axis");
+  Tensor x = x_in.contiguous(), idx = indices_in.contiguous();
+  const int64_t rows = x.shape()[0];
+  const int64_t row = x.numel() / std::max<int64_t>(rows, 1);
+  Shape shape = idx.shape();
+  for (int64_t d = 1; d < x.ndim(); ++d) shape.push_back(x.shape()[d]);
+  Tensor out = empty(shape, x.dtype());
+  const int64_t n = out.numel();
+  if (n == 0) return out;
+  Tensor bad = zeros({1}, DType::i32);
+  dispatch_all(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    dispatch_index(idx.dtype(), "take", [&](auto itag) {
+      using I = decltype(itag);
+      take_rows_kernel<T, I><<<grid_for(n), kThreads, 0, kStream>>>(ptr<T>(out), ptr<T>(x), ptr<I>(idx), idx.numel(),
+                                                                    rows, row, ptr<int>(bad));
+    });
+  });
+  KC_LAUNCHED("take");
+  raise_if_bad(bad, "take", rows);
+  return out;
+}
+
+Tensor take_rows_backward(const Tensor& grad_in, const Tensor& indices_in, int64_t num_rows) {
+  check_float(grad_in, "take backward", "grad");
+  Tensor g = grad_in.contiguous(), idx = indices_in.contiguous();
+  const int64_t n = idx.numel();
+  const int64_t row = n ? g.numel() / n : 0;
+  Shape shape{num_rows};
+  for (int64_t d = idx.ndim(); d < g.ndim(); ++d) shape.push_back(g.shape()[d]);
+  Tensor out = zeros(shape, g.dtype());
+  if (n == 0 || row == 0) return out;
+  Tensor bad = zeros({1}, DType::i32);
+  dispatch_float(g.dtype(), "take backward", [&](auto tag) {
+    using T = decltype(tag);
+    dispatch_index(idx.dtype(), "take backward", [&](auto itag) {
+      using I = decltype(itag);
+      scatter_add_kernel<T, I><<<grid_for(n * row), kThreads, 0, kStream>>>(ptr<T>(out), ptr<T>(g), ptr<I>(idx), n,
+                                                                            num_rows, row, ptr<int>(bad));
+    });
+  });
+  KC_LAUNCHED("take backward");
+  raise_if_bad(bad, "take backward", num_rows);
+  return out;
+}
+
+}  // namespace kcore::cuda
