@@ -8,14 +8,16 @@ __version__ = "0.1.0"
 
 from kcore import backend  # noqa: E402  (loads the native engine)
 from kcore.backend import GradientTape, Tensor, Variable, convert_to_tensor, get_num_threads, no_grad, set_num_threads
+from kcore.backend import from_dlpack, get_device, set_device
 from kcore import (activations, callbacks, constraints, datasets, initializers, layers, losses, metrics, models,
                    ops, optimizers, regularizers, utils)
 from kcore.layers import Input
 from kcore.models import Model, Sequential
 from kcore import testing  # noqa: F401
+from kcore import cuda  # noqa: F401  (Python only: the CUDA extension loads on first use)
 
 __all__ = [
     "Sequential", "Model", "Input", "Variable", "GradientTape", "Tensor", "convert_to_tensor", "no_grad",
-    "set_num_threads", "get_num_threads", "activations", "callbacks", "constraints", "datasets", "initializers",
+    "set_num_threads", "get_num_threads", "set_device", "get_device", "from_dlpack", "activations", "callbacks", "constraints", "datasets", "initializers",
     "layers", "losses", "metrics", "models", "ops", "optimizers", "regularizers", "utils", "backend",
 ]

@@ -1,5 +1,6 @@
 """kcore's Python backend: the Tensor that wraps native tensors, autodiff, threads, dtypes."""
-from kcore.backend.tensor import Tensor, Variable, convert_to_tensor, is_tensor
+from kcore.backend.tensor import Tensor, Variable, convert_to_tensor, from_dlpack, is_tensor
+from kcore.backend.device import get_device, set_device
 from kcore.backend.autodiff import GradientTape, no_grad, is_recording
 from kcore.backend.config import (
     floatx, set_floatx, epsilon, set_epsilon, image_data_format, set_image_data_format,
@@ -7,7 +8,7 @@ from kcore.backend.config import (
 )
 
 __all__ = [
-    "Tensor", "Variable", "convert_to_tensor", "is_tensor", "GradientTape", "no_grad", "is_recording",
+    "Tensor", "Variable", "convert_to_tensor", "from_dlpack", "is_tensor", "get_device", "set_device", "GradientTape", "no_grad", "is_recording",
     "floatx", "set_floatx", "epsilon", "set_epsilon", "image_data_format", "set_image_data_format",
     "set_num_threads", "get_num_threads", "clear_session",
 ]

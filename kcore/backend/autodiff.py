@@ -141,7 +141,7 @@ class GradientTape:
             if output_gradients is not None:
                 seed = convert_to_tensor(_flatten(output_gradients)[i], dtype=t.dtype).value
             else:
-                seed = _C.full(list(t.value.shape), t.dtype, 1.0)
+                seed = _C.full(list(t.value.shape), t.dtype, 1.0, t.value.device)
             if not t.requires_grad:
                 continue
             for leaf, g in backpropagate(t, seed, release_graph=not self.persistent).items():
@@ -151,7 +151,7 @@ class GradientTape:
         for s in _flatten(sources):
             g = leaves.get(s)
             if g is None and unconnected_gradients == "zero":
-                g = _C.zeros(list(s.value.shape), s.dtype)
+                g = _C.zeros(list(s.value.shape), s.dtype, s.value.device)
             out.append(None if g is None else Tensor(g))
         return _unflatten_like(sources, out)
 

@@ -2,6 +2,7 @@
 import numpy as np
 
 from kcore.backend.native import _C
+from kcore.backend.device import get_device, to_device
 
 _NUMPY_DTYPES = {"float32": np.float32, "float64": np.float64, "int32": np.int32, "int64": np.int64}
 
@@ -49,10 +50,11 @@ class Tensor:
         return self.value.device
 
     def numpy(self):
-        return np.asarray(self.value)
+        v = self.value
+        return np.asarray(v if v.device == "cpu" else to_device(v, "cpu"))
 
     def __array__(self, dtype=None, copy=None):
-        a = np.asarray(self.value)
+        a = Tensor.numpy(self)
         return a if dtype is None else a.astype(dtype)
 
     def __len__(self):
@@ -105,15 +107,24 @@ class Tensor:
         return _ops().cast(self, dtype)
 
     def to(self, device):
-        if device != "cpu":
-            raise ValueError(f"device {device!r} is not available in this build; kcore runs on 'cpu'")
-        return self
+        """This tensor on `device` ('cpu' or 'cuda'); differentiable (gradients flow back)."""
+        native = to_device(self.value, device)
+        if native is self.value:
+            return self
+        from kcore.backend.autodiff import attach
 
-    def __dlpack__(self, stream=None):
-        return self.numpy().__dlpack__()
+        home = self.value.device
+        return attach(Tensor(native), (self,), lambda g: (to_device(g, home),))
+
+    def __dlpack__(self, stream=None, max_version=None, dl_device=None, copy=None):
+        if self.value.device == "cuda":  # kcore works on the legacy default stream: finish it first
+            from kcore import cuda
+
+            cuda.synchronize()
+        return _C.to_dlpack(self.value)
 
     def __dlpack_device__(self):
-        return self.numpy().__dlpack_device__()
+        return (1, 0) if self.value.device == "cpu" else (2, 0)
 
     # Tensors are hashed by identity (they are graph nodes), so == is not elementwise.
     __hash__ = object.__hash__
@@ -140,6 +151,7 @@ class Variable(Tensor):
             raise ValueError(f"Variable {name!r}: initial value has shape {arr.shape}, expected {tuple(shape)}")
         native = _C.empty(list(arr.shape), dtype)
         np.asarray(native)[...] = arr
+        native = to_device(native, get_device())
         super().__init__(native, requires_grad=bool(trainable))
         self.name = name or "variable"
         self.path = self.name
@@ -148,7 +160,7 @@ class Variable(Tensor):
         self.constraint = constraint
 
     def numpy(self):
-        return np.array(self.value, copy=True)
+        return np.array(Tensor.numpy(self), copy=True)
 
     def assign(self, value):
         src = value.value if isinstance(value, Tensor) else None
@@ -157,7 +169,10 @@ class Variable(Tensor):
             if arr.shape != tuple(self.shape):
                 raise ValueError(f"Variable {self.path!r} has shape {tuple(self.shape)}, cannot assign a value "
                                  f"of shape {arr.shape}")
-            np.asarray(self.value)[...] = arr
+            if self.value.device == "cpu":
+                np.asarray(self.value)[...] = arr
+            else:
+                self.value.copy_from(_C.from_numpy(np.ascontiguousarray(arr)))
         else:
             if tuple(src.shape) != tuple(self.shape):
                 raise ValueError(f"Variable {self.path!r} has shape {tuple(self.shape)}, cannot assign a value "
@@ -166,10 +181,10 @@ class Variable(Tensor):
         return self
 
     def assign_add(self, value):
-        return self.assign(np.asarray(self.value) + np.asarray(value, dtype=_NUMPY_DTYPES[self.dtype]))
+        return self.assign(self.numpy() + np.asarray(value, dtype=_NUMPY_DTYPES[self.dtype]))
 
     def assign_sub(self, value):
-        return self.assign(np.asarray(self.value) - np.asarray(value, dtype=_NUMPY_DTYPES[self.dtype]))
+        return self.assign(self.numpy() - np.asarray(value, dtype=_NUMPY_DTYPES[self.dtype]))
 
     def set_trainable(self, flag):
         self.trainable = bool(flag)
@@ -213,7 +228,19 @@ def convert_to_tensor(x, dtype=None):
         else:
             raise TypeError(f"cannot convert data of dtype {arr.dtype} to a kcore tensor")
     arr = np.asarray(arr, dtype=_NUMPY_DTYPES[dtype], order="C")
-    return Tensor(_C.from_numpy(arr))
+    native = _C.from_numpy(arr)
+    device = get_device()
+    return Tensor(native if device == "cpu" else to_device(native, device))
+
+
+def from_dlpack(x):
+    """A Tensor sharing memory with any DLPack producer (NumPy, CuPy, PyTorch...), no copy."""
+    if hasattr(x, "__dlpack_device__") and x.__dlpack_device__()[0] != 1:
+        from kcore import cuda
+
+        cuda.require()
+    capsule = x.__dlpack__() if hasattr(x, "__dlpack__") else x
+    return Tensor(_C.from_dlpack_capsule(capsule))
 
 
 def _ops():

@@ -6,6 +6,7 @@ backward rule. Gradients flowing through backward rules are native tensors.
 import numpy as np
 
 from kcore.backend.autodiff import attach
+from kcore.backend.device import get_device
 from kcore.backend.native import _C, BinaryOp, ReduceOp, UnaryOp
 from kcore.backend.tensor import Tensor, convert_to_tensor, _dtype_name
 
@@ -19,7 +20,8 @@ def _float(x, like=None):
             return x
         return cast(x, like.dtype if like is not None and like.dtype.startswith("float") else "float32")
     if like is not None and like.dtype.startswith("float"):
-        return convert_to_tensor(x, dtype=like.dtype)
+        t = convert_to_tensor(x, dtype=like.dtype)
+        return t if t.value.device == like.value.device else t.to(like.value.device)
     t = convert_to_tensor(x)
     return t if t.dtype.startswith("float") else cast(t, "float32")
 
@@ -396,13 +398,13 @@ def stop_gradient(x):
 def zeros(shape, dtype=None):
     from kcore.backend.config import floatx
 
-    return Tensor(_C.zeros(list(shape), _dtype_name(dtype or floatx())))
+    return Tensor(_C.zeros(list(shape), _dtype_name(dtype or floatx()), get_device()))
 
 
 def ones(shape, dtype=None):
     from kcore.backend.config import floatx
 
-    return Tensor(_C.full(list(shape), _dtype_name(dtype or floatx()), 1.0))
+    return Tensor(_C.full(list(shape), _dtype_name(dtype or floatx()), 1.0, get_device()))
 
 
 def zeros_like(x, dtype=None):

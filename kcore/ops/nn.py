@@ -120,8 +120,8 @@ def average(x, axis=None):
 
 
 def _norm_params(gamma, beta, like, size):
-    g = _float(gamma, like=like) if gamma is not None else Tensor(_C.full([size], like.dtype, 1.0))
-    b = _float(beta, like=like) if beta is not None else Tensor(_C.zeros([size], like.dtype))
+    g = _float(gamma, like=like) if gamma is not None else Tensor(_C.full([size], like.dtype, 1.0, like.device))
+    b = _float(beta, like=like) if beta is not None else Tensor(_C.zeros([size], like.dtype, like.device))
     return g, b
 
 

@@ -58,7 +58,7 @@ class Optimizer:
                 self._tracked.append(var)
 
     def _new_slot(self, var, name):
-        return _C.zeros(list(var.value.shape), var.dtype)
+        return _C.zeros(list(var.value.shape), var.dtype, var.value.device)
 
     @property
     def variables(self):

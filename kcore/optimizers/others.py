@@ -33,7 +33,7 @@ class Adagrad(Optimizer):
         self.initial_accumulator_value, self.epsilon = float(initial_accumulator_value), _eps(epsilon)
 
     def _new_slot(self, var, name):
-        return _C.full(list(var.value.shape), var.dtype, self.initial_accumulator_value)
+        return _C.full(list(var.value.shape), var.dtype, self.initial_accumulator_value, var.value.device)
 
     def _update(self, var, grad, slots, lr):
         _C.adagrad_update(var.value, grad, slots[0], lr, self.epsilon)
