@@ -202,12 +202,25 @@ void check_unary_pair(const Tensor& a, const Tensor& b, const char* op) {
 
 }  // namespace
 
+Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
+  const size_t nd = std::max(a.size(), b.size());
+  Shape out(nd);
+  for (size_t i = 0; i < nd; ++i) {
+    const int64_t da = i < nd - a.size() ? 1 : a[i - (nd - a.size())];
+    const int64_t db = i < nd - b.size() ? 1 : b[i - (nd - b.size())];
+    KCORE_CHECK(da == db || da == 1 || db == 1, op << ": operands could not be broadcast together with shapes "
+                                                   << shape_str(a) << " and " << shape_str(b));
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
 Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
   const char* name = binary_name(op);
   check_float(a, name, "x1");
   check_float(b, name, "x2");
   check_same_dtype(a, b, name);
-  Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
+  Shape shape = cuda::broadcast_shapes(a.shape(), b.shape(), name);
   Tensor out = empty(shape, a.dtype());
   const int64_t n = out.numel();
   if (n == 0) return out;
@@ -226,7 +239,7 @@ std::pair<Tensor, Tensor> binary_backward(BinaryOp op, const Tensor& a, const Te
   const char* name = binary_name(op);
   check_same_dtype(a, grad, name);
   check_same_dtype(b, grad, name);
-  Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
+  Shape shape = cuda::broadcast_shapes(a.shape(), b.shape(), name);
   KCORE_CHECK(grad.shape() == shape, name << " backward: gradient shape " << shape_str(grad.shape())
                                           << " does not match output shape " << shape_str(shape));
   auto maps = broadcast_maps<3>(shape, {&grad, &a, &b});
@@ -320,7 +333,7 @@ Tensor sum_to_shape(const Tensor& grad, const Shape& shape) {
 
 Tensor broadcast_to(const Tensor& x, const Shape& shape) {
   check_on_cuda(x, "broadcast_to", "x");
-  Shape s = broadcast_shapes(x.shape(), shape, "broadcast_to");
+  Shape s = cuda::broadcast_shapes(x.shape(), shape, "broadcast_to");
   KCORE_CHECK(s == shape, "broadcast_to: cannot broadcast " << shape_str(x.shape()) << " to " << shape_str(shape));
   Tensor out = empty(shape, x.dtype());
   const int64_t n = out.numel();

@@ -150,7 +150,7 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
     return r.view(s);
   }
   Shape ab(a.shape().begin(), a.shape().end() - 2), bb(b.shape().begin(), b.shape().end() - 2);
-  Shape batch = broadcast_shapes(ab, bb, "matmul");
+  Shape batch = cuda::broadcast_shapes(ab, bb, "matmul");
   Shape shape = batch;
   shape.push_back(a.dim(-2));
   shape.push_back(b.dim(-1));

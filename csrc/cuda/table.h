@@ -11,6 +11,9 @@ void copy(Tensor& dst, const Tensor& src);
 Tensor astype(const Tensor& x, DType dtype);
 
 // elementwise.cu
+// NumPy broadcasting of two shapes. The engine's kcore::broadcast_shapes lives in
+// cpu/elementwise.cpp, which this module does not link; same rules and messages.
+Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
 Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b);
 std::pair<Tensor, Tensor> binary_backward(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& grad,
                                           bool need_a, bool need_b);
