@@ -3,10 +3,13 @@
 `kcore.set_device('cuda')` (or the environment variable KCORE_DEVICE=cuda) sends data and
 newly created weights to the GPU; ops then run where their operands live. Default: 'cpu'.
 """
+import contextlib
+import functools
 import os
 
 _DEVICES = {"cpu": "cpu", "cuda": "cuda", "cuda:0": "cuda", "gpu": "cuda"}
 _current = None
+_cuda_used = False  # until something goes to cuda, models are on the cpu: no per-call checks
 
 
 def _normalize(device):
@@ -26,18 +29,20 @@ def get_device():
 
 def set_device(device):
     """Makes `device` ('cpu' or 'cuda') current; raises RuntimeError when CUDA cannot be used."""
-    global _current
+    global _current, _cuda_used
     name = _normalize(device)
     if name == "cuda":
         from kcore import cuda
 
         cuda.require()
+        _cuda_used = True
     _current = name
     return name
 
 
 def to_device(native, device):
     """A native tensor on `device` (itself when already there); loads CUDA on first use."""
+    global _cuda_used
     device = _normalize(device)
     if native.device == device:
         return native
@@ -45,6 +50,37 @@ def to_device(native, device):
         from kcore import cuda
 
         cuda.require()
+        _cuda_used = True
     from kcore.backend.native import _C
 
     return _C.to_device(native, device)
+
+
+@contextlib.contextmanager
+def use_device(device):
+    """Within the block, `device` is current; the previous device is restored after."""
+    global _current
+    previous = get_device()
+    set_device(device)
+    try:
+        yield
+    finally:
+        _current = previous
+
+
+def on_model_device(method):
+    """Runs a Model method (fit, predict...) with the model's weights' device current, so
+    NumPy batches go where the weights live; results still come back as NumPy."""
+
+    @functools.wraps(method)
+    def run(model, *args, **kwargs):
+        if not _cuda_used:
+            return method(model, *args, **kwargs)
+        weights = model.weights
+        device = weights[0].value.device if weights else get_device()
+        if device == get_device():
+            return method(model, *args, **kwargs)
+        with use_device(device):
+            return method(model, *args, **kwargs)
+
+    return run

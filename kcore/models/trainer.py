@@ -6,6 +6,7 @@ from kcore import losses as losses_module
 from kcore import metrics as metrics_module
 from kcore import ops, optimizers
 from kcore.backend.autodiff import GradientTape, no_grad
+from kcore.backend.device import on_model_device
 from kcore.backend.tensor import Tensor
 from kcore.models.data import make_batches
 
@@ -175,6 +176,7 @@ class Trainer:
                     m.update_state(yt_np, yp_np, sample_weight)
 
     # -- loops -------------------------------------------------------------------------------
+    @on_model_device
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
             steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1, **kwargs):
@@ -247,6 +249,7 @@ class Trainer:
         cbs.on_test_end(logs)
         return logs
 
+    @on_model_device
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False, **kwargs):
         self._require_compiled("evaluate")
@@ -262,6 +265,7 @@ class Trainer:
         values = [logs[k] for k in self.metrics_names]
         return values[0] if len(values) == 1 else values
 
+    @on_model_device
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, **kwargs):
         verbose = 1 if verbose == "auto" else verbose
         data = make_batches(x, None, None, batch_size, False, steps)
@@ -282,6 +286,7 @@ class Trainer:
         merged = [np.concatenate([b[i] for b in outputs], axis=0) for i in range(len(outputs[0]))]
         return merged[0] if len(merged) == 1 and not isinstance(out, (list, tuple)) else merged
 
+    @on_model_device
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         self._require_compiled("train_on_batch")
         if class_weight is not None:
@@ -296,6 +301,7 @@ class Trainer:
             self._end_training()
         return self._batch_result(return_dict)
 
+    @on_model_device
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._require_compiled("test_on_batch")
         self._resolve_targets()
@@ -304,6 +310,7 @@ class Trainer:
             self.test_step(x, y, sample_weight)
         return self._batch_result(return_dict)
 
+    @on_model_device
     def predict_on_batch(self, x):
         with no_grad():
             out = self(x, training=False)
