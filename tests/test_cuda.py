@@ -162,12 +162,13 @@ class _DLManagedTensor(ctypes.Structure):
 _keep_alive = []
 
 
-def _tensor_claiming_cuda(array, device_id=0):
-    array = np.ascontiguousarray(array, dtype=np.float32)
+def _tensor_claiming_cuda(array, device_id=0, dtype=np.float32):
+    array = np.ascontiguousarray(array, dtype=dtype)
     shape = (ctypes.c_int64 * array.ndim)(*array.shape)
     managed = _DLManagedTensor()
-    managed.dl_tensor = _DLTensor(array.ctypes.data, _DLDevice(2, device_id), array.ndim, _DLDataType(2, 32, 1),
-                                  shape, None, 0)
+    code = 2 if array.dtype.kind == "f" else 0
+    managed.dl_tensor = _DLTensor(array.ctypes.data, _DLDevice(2, device_id), array.ndim,
+                                  _DLDataType(code, array.dtype.itemsize * 8, 1), shape, None, 0)
     _keep_alive.append((array, shape, managed))
     new_capsule = ctypes.pythonapi.PyCapsule_New
     new_capsule.restype = ctypes.py_object
@@ -227,6 +228,15 @@ def test_cuda_runtime_errors_become_python_exceptions():
     try:
         with pytest.raises(RuntimeError, match="CUDA"):
             _C.zeros([4], "float32", "cuda")
+        # Errors raised by the CUDA module's argument checks keep their Python types across modules.
+        fake_float = _tensor_claiming_cuda(np.ones(3))
+        fake_int = _tensor_claiming_cuda(np.ones(3), dtype=np.int32)
+        with pytest.raises(ValueError, match="dropout: rate must be in"):
+            _C.dropout_mask([2], 1.5, 0, fake_float)
+        with pytest.raises(TypeError, match="must be float32 or float64"):
+            _C.unary(UnaryOp.exp, fake_int, 0.0)
+        with pytest.raises(ValueError, match="matmul: inner dimensions do not match"):
+            _C.matmul(_tensor_claiming_cuda(np.ones((2, 3))), _tensor_claiming_cuda(np.ones((2, 3))))
     finally:
         _C._unregister_cuda_ops()
     assert _C_cuda.device_count() == 0
