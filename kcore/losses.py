@@ -42,6 +42,102 @@ def mean_absolute_error(y_true, y_pred):
     return ops.mean_absolute_error(_target(y_true, y_pred, "mean_absolute_error"), y_pred)
 
 
+def _inputs(y_true, y_pred, loss_name):
+    y_pred = _pred(y_pred)
+    return _target(y_true, y_pred, loss_name), y_pred
+
+
+def mean_absolute_percentage_error(y_true, y_pred):
+    """100 * mean(|y - p| / max(|y|, eps)) over the last axis."""
+    y_true, y_pred = _inputs(y_true, y_pred, "mean_absolute_percentage_error")
+    scale = ops.maximum(ops.abs(y_true), epsilon())
+    return ops.multiply(ops.mean(ops.divide(ops.abs(ops.subtract(y_true, y_pred)), scale), axis=-1), 100.0)
+
+
+def mean_squared_logarithmic_error(y_true, y_pred):
+    """mean((log(max(p, eps) + 1) - log(max(y, eps) + 1))^2) over the last axis."""
+    y_true, y_pred = _inputs(y_true, y_pred, "mean_squared_logarithmic_error")
+    log_p = ops.log(ops.add(ops.maximum(y_pred, epsilon()), 1.0))
+    log_y = ops.log(ops.add(ops.maximum(y_true, epsilon()), 1.0))
+    return ops.mean(ops.square(ops.subtract(log_p, log_y)), axis=-1)
+
+
+def huber(y_true, y_pred, delta=1.0):
+    """Quadratic for |e| <= delta, linear beyond: 0.5 a^2 + delta (|e| - a) with a = min(|e|, delta)."""
+    y_true, y_pred = _inputs(y_true, y_pred, "huber")
+    delta = float(delta)
+    err = ops.abs(ops.subtract(y_pred, y_true))
+    quad = ops.minimum(err, delta)
+    per_elem = ops.add(ops.multiply(ops.square(quad), 0.5), ops.multiply(ops.subtract(err, quad), delta))
+    return ops.mean(per_elem, axis=-1)
+
+
+def log_cosh(y_true, y_pred):
+    """mean(log(cosh(e))) computed stably as e + softplus(-2e) - log 2."""
+    y_true, y_pred = _inputs(y_true, y_pred, "log_cosh")
+    err = ops.subtract(y_pred, y_true)
+    value = ops.subtract(ops.add(err, ops.softplus(ops.multiply(err, -2.0))), float(np.log(2.0)))
+    return ops.mean(value, axis=-1)
+
+
+def kl_divergence(y_true, y_pred):
+    """sum(y * log(y / p)) over the last axis, with y and p clipped to [eps, 1]."""
+    y_true, y_pred = _inputs(y_true, y_pred, "kl_divergence")
+    y = ops.clip(y_true, epsilon(), 1.0)
+    p = ops.clip(y_pred, epsilon(), 1.0)
+    return ops.sum(ops.multiply(y, ops.log(ops.divide(y, p))), axis=-1)
+
+
+def poisson(y_true, y_pred):
+    """mean(p - y * log(p + eps)) over the last axis."""
+    y_true, y_pred = _inputs(y_true, y_pred, "poisson")
+    return ops.mean(ops.subtract(y_pred, ops.multiply(y_true, ops.log(ops.add(y_pred, epsilon())))), axis=-1)
+
+
+def _l2_normalize(x, axis):
+    """x / max(||x||, eps) along `axis` (max taken on the squared norm, so the gradient stays finite at 0)."""
+    squared = ops.sum(ops.square(x), axis=axis, keepdims=True)
+    return ops.divide(x, ops.sqrt(ops.maximum(squared, epsilon() ** 2)))
+
+
+def cosine_similarity(y_true, y_pred, axis=-1):
+    """-sum(l2_normalize(y) * l2_normalize(p)) along `axis`: -1 for identical directions."""
+    y_true, y_pred = _inputs(y_true, y_pred, "cosine_similarity")
+    return ops.negative(ops.sum(ops.multiply(_l2_normalize(y_true, axis), _l2_normalize(y_pred, axis)), axis=axis))
+
+
+def _signed_labels(y_true):
+    """Hinge targets: labels given as {0, 1} are mapped to {-1, 1}; other labels are used as they are."""
+    values = y_true.numpy()
+    if np.all((values == 0) | (values == 1)):
+        return ops.subtract(ops.multiply(y_true, 2.0), 1.0)
+    return y_true
+
+
+def hinge(y_true, y_pred):
+    """mean(max(1 - y * p, 0)) with {0, 1} labels mapped to {-1, 1}."""
+    y_true, y_pred = _inputs(y_true, y_pred, "hinge")
+    return ops.mean(_hinge_margins(_signed_labels(y_true), y_pred), axis=-1)
+
+
+def squared_hinge(y_true, y_pred):
+    """mean(max(1 - y * p, 0)^2) with {0, 1} labels mapped to {-1, 1}."""
+    y_true, y_pred = _inputs(y_true, y_pred, "squared_hinge")
+    return ops.mean(ops.square(_hinge_margins(_signed_labels(y_true), y_pred)), axis=-1)
+
+
+def _hinge_margins(y_true, y_pred):
+    return ops.relu(ops.subtract(1.0, ops.multiply(y_true, y_pred)))
+
+
+def categorical_hinge(y_true, y_pred):
+    """max(max((1 - y) * p) - sum(y * p) + 1, 0) over the last axis (one-hot y)."""
+    y_true, y_pred = _inputs(y_true, y_pred, "categorical_hinge")
+    positive = ops.sum(ops.multiply(y_true, y_pred), axis=-1)
+    negative = ops.max(ops.multiply(ops.subtract(1.0, y_true), y_pred), axis=-1)
+    return ops.relu(ops.add(ops.subtract(negative, positive), 1.0))
+
+
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     y_pred = _pred(y_pred)
     y_true = _target(y_true, y_pred, "categorical_crossentropy")
@@ -92,6 +188,11 @@ def _logits_of(y_pred, activation):
 
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
+mape = MAPE = mean_absolute_percentage_error
+msle = MSLE = mean_squared_logarithmic_error
+kld = KLD = kl_divergence
+bce = BCE = binary_crossentropy
+logcosh = log_cosh
 
 
 class Loss:
@@ -131,11 +232,13 @@ def reduce_loss(values, sample_weight=None, reduction="sum_over_batch_size"):
     return ops.divide(total, float(max(values.size, 1)))
 
 
-def _loss_class(fn, default_name):
+def _loss_class(fn, default_name, class_name=None):
+    """A Loss subclass around `fn`; its keyword arguments (delta, axis, from_logits, ...) go to `fn`."""
     def __init__(self, reduction="sum_over_batch_size", name=default_name, **kwargs):
         Loss.__init__(self, fn, name=name, reduction=reduction, **kwargs)
 
-    return type(_class_name(default_name), (Loss,), {"__init__": __init__})
+    doc = f"Keras's {class_name or _class_name(fn.__name__)}: reduces `{fn.__name__}` (see its docstring)."
+    return type(class_name or _class_name(fn.__name__), (Loss,), {"__init__": __init__, "__doc__": doc})
 
 
 def _class_name(name):
@@ -144,19 +247,36 @@ def _class_name(name):
 
 MeanSquaredError = _loss_class(mean_squared_error, "mean_squared_error")
 MeanAbsoluteError = _loss_class(mean_absolute_error, "mean_absolute_error")
+MeanAbsolutePercentageError = _loss_class(mean_absolute_percentage_error, "mean_absolute_percentage_error")
+MeanSquaredLogarithmicError = _loss_class(mean_squared_logarithmic_error, "mean_squared_logarithmic_error")
+Huber = _loss_class(huber, "huber_loss", "Huber")
+LogCosh = _loss_class(log_cosh, "log_cosh")
+KLDivergence = _loss_class(kl_divergence, "kl_divergence", "KLDivergence")
+Poisson = _loss_class(poisson, "poisson")
+CosineSimilarity = _loss_class(cosine_similarity, "cosine_similarity")
+Hinge = _loss_class(hinge, "hinge")
+SquaredHinge = _loss_class(squared_hinge, "squared_hinge")
+CategoricalHinge = _loss_class(categorical_hinge, "categorical_hinge")
 CategoricalCrossentropy = _loss_class(categorical_crossentropy, "categorical_crossentropy")
 SparseCategoricalCrossentropy = _loss_class(sparse_categorical_crossentropy, "sparse_categorical_crossentropy")
 BinaryCrossentropy = _loss_class(binary_crossentropy, "binary_crossentropy")
 
-_FUNCTIONS = {
-    "mean_squared_error": mean_squared_error, "mse": mean_squared_error, "MSE": mean_squared_error,
-    "mean_absolute_error": mean_absolute_error, "mae": mean_absolute_error, "MAE": mean_absolute_error,
-    "categorical_crossentropy": categorical_crossentropy,
-    "sparse_categorical_crossentropy": sparse_categorical_crossentropy,
-    "binary_crossentropy": binary_crossentropy,
-}
-_CLASSES = {c.__name__: c for c in (MeanSquaredError, MeanAbsoluteError, CategoricalCrossentropy,
-                                     SparseCategoricalCrossentropy, BinaryCrossentropy)}
+_ALL_FUNCTIONS = (mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
+                  mean_squared_logarithmic_error, huber, log_cosh, kl_divergence, poisson, cosine_similarity, hinge,
+                  squared_hinge, categorical_hinge, categorical_crossentropy, sparse_categorical_crossentropy,
+                  binary_crossentropy)
+_FUNCTIONS = {fn.__name__: fn for fn in _ALL_FUNCTIONS}
+_FUNCTIONS.update({
+    "mse": mean_squared_error, "MSE": mean_squared_error, "mae": mean_absolute_error, "MAE": mean_absolute_error,
+    "mape": mean_absolute_percentage_error, "MAPE": mean_absolute_percentage_error,
+    "msle": mean_squared_logarithmic_error, "MSLE": mean_squared_logarithmic_error,
+    "kld": kl_divergence, "KLD": kl_divergence, "bce": binary_crossentropy, "BCE": binary_crossentropy,
+    "logcosh": log_cosh,  # tf.keras spelling
+})
+_CLASSES = {c.__name__: c for c in (
+    MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError, Huber, LogCosh,
+    KLDivergence, Poisson, CosineSimilarity, Hinge, SquaredHinge, CategoricalHinge, CategoricalCrossentropy,
+    SparseCategoricalCrossentropy, BinaryCrossentropy)}
 
 
 def register(name, fn, cls=None):
