@@ -3,6 +3,8 @@ import numpy as np
 
 
 class Metric:
+    _direction = None  # "up" when larger is better, "down" when smaller is; None when unknown
+
     def __init__(self, name=None, dtype=None):
         self.name = name or _snake(type(self).__name__)
         self.reset_state()
@@ -568,6 +570,16 @@ _ALL_CLASSES = (
     Hinge, SquaredHinge, CategoricalHinge, BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy,
     Precision, Recall, AUC, F1Score, FBetaScore, TruePositives, FalsePositives, TrueNegatives, FalseNegatives,
 )
+# Which way is better, for callbacks that monitor a metric with mode="auto".
+for _cls in (BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy,
+             SparseTopKCategoricalAccuracy, Accuracy, AutoAccuracy, CosineSimilarity, Precision, Recall, AUC,
+             FBetaScore, TruePositives, TrueNegatives):
+    _cls._direction = "up"
+for _cls in (MeanSquaredError, MeanAbsoluteError, RootMeanSquaredError, MeanAbsolutePercentageError,
+             MeanSquaredLogarithmicError, LogCoshError, KLDivergence, Poisson, Hinge, SquaredHinge, CategoricalHinge,
+             BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy, FalsePositives,
+             FalseNegatives):
+    _cls._direction = "down"
 # Keras 3 names: the snake_case of each class plus a few short aliases.
 _BY_NAME = {_snake(cls.__name__): cls for cls in _ALL_CLASSES}
 _BY_NAME.update({
