@@ -140,6 +140,7 @@ def categorical_hinge(y_true, y_pred):
 
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     y_pred = _pred(y_pred)
+    _require_last_axis(axis, y_pred, "categorical_crossentropy")
     y_true = _target(y_true, y_pred, "categorical_crossentropy")
     if label_smoothing:
         n = y_pred.shape[-1]
@@ -155,18 +156,35 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None, axis=-1):
+    """-log(p[label]) per sample; samples labelled `ignore_class` give 0 and are left out of the mean."""
     y_pred = _pred(y_pred)
+    _require_last_axis(axis, y_pred, "sparse_categorical_crossentropy")
+    valid = None
+    if ignore_class is not None:
+        labels = (y_true.numpy() if isinstance(y_true, Tensor) else np.asarray(y_true)).reshape(y_pred.shape[:-1])
+        valid = labels != ignore_class
+        y_true = np.where(valid, labels, 0)
     if from_logits:
-        return ops.sparse_softmax_cross_entropy(y_pred, y_true)
-    logits = _logits_of(y_pred, "softmax")
-    if logits is not None:
-        return ops.sparse_softmax_cross_entropy(logits, y_true)
-    p = ops.clip(y_pred, epsilon(), 1.0 - epsilon())
-    return ops.sparse_softmax_cross_entropy(ops.log(p), y_true)
+        values = ops.sparse_softmax_cross_entropy(y_pred, y_true)
+    elif _logits_of(y_pred, "softmax") is not None:
+        values = ops.sparse_softmax_cross_entropy(_logits_of(y_pred, "softmax"), y_true)
+    else:
+        p = ops.clip(y_pred, epsilon(), 1.0 - epsilon())
+        values = ops.sparse_softmax_cross_entropy(ops.log(p), y_true)
+    if valid is not None:
+        values = ops.multiply(values, valid.astype(values.dtype))
+        values._keras_mask = valid
+    return values
+
+
+def _require_last_axis(axis, y_pred, loss_name):
+    if axis not in (-1, len(y_pred.shape) - 1):
+        raise NotImplementedError(f"{loss_name}: only axis=-1 (the last axis) is supported, got axis={axis}")
 
 
 def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     y_pred = _pred(y_pred)
+    _require_last_axis(axis, y_pred, "binary_crossentropy")
     y_true = _target(y_true, y_pred, "binary_crossentropy")
     if label_smoothing:
         y_true = ops.add(ops.multiply(y_true, 1.0 - label_smoothing), 0.5 * label_smoothing)
@@ -216,9 +234,15 @@ class Loss:
     def get_config(self):
         return {"name": self.name, "reduction": self.reduction, **self.fn_kwargs}
 
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
 
 def reduce_loss(values, sample_weight=None, reduction="sum_over_batch_size"):
+    """'sum_over_batch_size': sum(values * w) / number of values (of unmasked values, when a mask is set)."""
     values = values if isinstance(values, Tensor) else convert_to_tensor(values)
+    mask = getattr(values, "_keras_mask", None)
     if sample_weight is not None:
         w = np.asarray(sample_weight, dtype=values.dtype)
         while w.ndim > values.ndim:
@@ -229,12 +253,28 @@ def reduce_loss(values, sample_weight=None, reduction="sum_over_batch_size"):
     total = ops.sum(values)
     if reduction == "sum":
         return total
-    return ops.divide(total, float(max(values.size, 1)))
+    count = values.size if mask is None else int(np.sum(mask))
+    return ops.divide(total, float(max(count, 1)))
 
 
-def _loss_class(fn, default_name, class_name=None):
-    """A Loss subclass around `fn`; its keyword arguments (delta, axis, from_logits, ...) go to `fn`."""
-    def __init__(self, reduction="sum_over_batch_size", name=default_name, **kwargs):
+def _loss_class(fn, default_name, class_name=None, params=()):
+    """A Loss subclass around `fn` with Keras's constructor: `params` of fn (delta, from_logits, ...) first,
+    then reduction, name and dtype, positionally or by keyword."""
+    order = tuple(params) + ("reduction", "name", "dtype")
+
+    def __init__(self, *args, **kwargs):
+        if len(args) > len(order):
+            raise TypeError(f"{type(self).__name__} takes at most {len(order)} positional arguments {order}")
+        for key, value in zip(order, args):
+            if key in kwargs:
+                raise TypeError(f"{type(self).__name__} got multiple values for argument {key!r}")
+            kwargs[key] = value
+        reduction = kwargs.pop("reduction", "sum_over_batch_size")
+        name = kwargs.pop("name", default_name)
+        kwargs.pop("dtype", None)
+        unknown = sorted(set(kwargs) - set(params))
+        if unknown:
+            raise TypeError(f"{type(self).__name__} got unexpected arguments {unknown}; it accepts {order}")
         Loss.__init__(self, fn, name=name, reduction=reduction, **kwargs)
 
     doc = f"Keras's {class_name or _class_name(fn.__name__)}: reduces `{fn.__name__}` (see its docstring)."
@@ -249,17 +289,20 @@ MeanSquaredError = _loss_class(mean_squared_error, "mean_squared_error")
 MeanAbsoluteError = _loss_class(mean_absolute_error, "mean_absolute_error")
 MeanAbsolutePercentageError = _loss_class(mean_absolute_percentage_error, "mean_absolute_percentage_error")
 MeanSquaredLogarithmicError = _loss_class(mean_squared_logarithmic_error, "mean_squared_logarithmic_error")
-Huber = _loss_class(huber, "huber_loss", "Huber")
+Huber = _loss_class(huber, "huber_loss", "Huber", params=("delta",))
 LogCosh = _loss_class(log_cosh, "log_cosh")
 KLDivergence = _loss_class(kl_divergence, "kl_divergence", "KLDivergence")
 Poisson = _loss_class(poisson, "poisson")
-CosineSimilarity = _loss_class(cosine_similarity, "cosine_similarity")
+CosineSimilarity = _loss_class(cosine_similarity, "cosine_similarity", params=("axis",))
 Hinge = _loss_class(hinge, "hinge")
 SquaredHinge = _loss_class(squared_hinge, "squared_hinge")
 CategoricalHinge = _loss_class(categorical_hinge, "categorical_hinge")
-CategoricalCrossentropy = _loss_class(categorical_crossentropy, "categorical_crossentropy")
-SparseCategoricalCrossentropy = _loss_class(sparse_categorical_crossentropy, "sparse_categorical_crossentropy")
-BinaryCrossentropy = _loss_class(binary_crossentropy, "binary_crossentropy")
+CategoricalCrossentropy = _loss_class(categorical_crossentropy, "categorical_crossentropy",
+                                      params=("from_logits", "label_smoothing", "axis"))
+SparseCategoricalCrossentropy = _loss_class(sparse_categorical_crossentropy, "sparse_categorical_crossentropy",
+                                            params=("from_logits", "ignore_class", "axis"))
+BinaryCrossentropy = _loss_class(binary_crossentropy, "binary_crossentropy",
+                                 params=("from_logits", "label_smoothing", "axis"))
 
 _ALL_FUNCTIONS = (mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
                   mean_squared_logarithmic_error, huber, log_cosh, kl_divergence, poisson, cosine_similarity, hinge,

@@ -255,3 +255,39 @@ def test_compile_with_string_loss_trains(loss, rng):
 def test_shape_mismatch_message():
     with pytest.raises(ValueError, match=r"huber: y_true of shape \(2, 3\) is incompatible"):
         losses.huber(np.zeros((2, 3)), np.zeros((2, 4)))
+
+
+def test_sparse_crossentropy_ignore_class_masks_and_rescales():
+    y = np.array([0, 2, -1, 1, -1])
+    p = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8], [0.3, 0.3, 0.4], [0.25, 0.5, 0.25], [0.9, 0.05, 0.05]],
+                 np.float32)
+    w = np.array([1, 2, 3, 4, 5], np.float32)
+    per_sample = losses.sparse_categorical_crossentropy(y, p, ignore_class=-1).numpy()
+    np.testing.assert_allclose(per_sample, [-np.log(0.7), -np.log(0.8), 0, -np.log(0.5), 0], rtol=1e-6)
+    loss = losses.SparseCategoricalCrossentropy(ignore_class=-1)
+    # mean over the 3 valid samples; Keras 3.15.1 gives 0.42432189 and 1.19185030 (weighted)
+    assert float(loss(y, p).numpy()) == pytest.approx(per_sample.sum() / 3, rel=1e-6)
+    assert float(loss(y, p).numpy()) == pytest.approx(0.42432189, rel=1e-6)
+    assert float(loss(y, p, sample_weight=w).numpy()) == pytest.approx(1.1918503, rel=1e-6)
+    assert gradcheck(lambda pred: losses.sparse_categorical_crossentropy(y, pred, ignore_class=-1), [p])
+
+
+def test_loss_classes_take_keras_positional_arguments():
+    y = np.eye(3)[[0, 2, 1, 1, 0]]
+    p = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8], [0.3, 0.3, 0.4], [0.25, 0.5, 0.25], [0.9, 0.05, 0.05]])
+    # CategoricalCrossentropy(from_logits) and Huber(delta, reduction), as in Keras (values from Keras 3.15.1)
+    assert float(losses.CategoricalCrossentropy(True)(y, p).numpy()) == pytest.approx(0.82952154, rel=1e-6)
+    assert float(losses.Huber(0.1, "sum")(y, p).numpy()) == pytest.approx(0.0958333, rel=1e-5)
+    assert losses.BinaryCrossentropy(from_logits=True, dtype="float32").fn_kwargs == {"from_logits": True}
+    with pytest.raises(TypeError, match="unexpected arguments"):
+        losses.Huber(deltaa=1.0)
+    with pytest.raises(TypeError, match="multiple values"):
+        losses.Huber(1.0, delta=2.0)
+    with pytest.raises(NotImplementedError, match="only axis=-1"):
+        losses.categorical_crossentropy(y, p, axis=0)
+
+
+def test_loss_config_round_trip():
+    loss = losses.Huber(delta=0.5, reduction="sum", name="my_huber")
+    again = losses.Huber.from_config(loss.get_config())
+    assert (again.name, again.reduction, again.fn_kwargs) == ("my_huber", "sum", {"delta": 0.5})
