@@ -25,6 +25,10 @@ class Metric:
     def get_config(self):
         return {"name": self.name}
 
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
     reset_states = reset_state
 
 
@@ -273,13 +277,15 @@ def _confusion_counts(y_true, y_pred, thresholds, sample_weight=None, top_k=None
     if class_id is not None:
         y_true, y_pred, weights = y_true[..., class_id], y_pred[..., class_id], weights[..., class_id]
     positive = y_true.reshape(-1) > 0.5
-    preds, weights = y_pred.reshape(-1), weights.reshape(-1)
-    counts = np.zeros((len(thresholds), 4))
-    for i, t in enumerate(thresholds):
-        predicted = preds > t
-        counts[i] = [weights[predicted & positive].sum(), weights[predicted & ~positive].sum(),
-                     weights[~predicted & ~positive].sum(), weights[~predicted & positive].sum()]
-    return counts
+    order = np.argsort(y_pred.reshape(-1), kind="stable")
+    preds, weights, positive = y_pred.reshape(-1)[order], weights.reshape(-1)[order], positive[order]
+    # weight of positives / negatives among the first i sorted predictions, i = 0..n
+    pos_below = np.concatenate([[0.0], np.cumsum(weights * positive)])
+    neg_below = np.concatenate([[0.0], np.cumsum(weights * ~positive)])
+    cut = np.searchsorted(preds, np.asarray(thresholds, dtype=np.float64), side="right")  # first index > t
+    fn, tn = pos_below[cut], neg_below[cut]
+    tp, fp = pos_below[-1] - fn, neg_below[-1] - tn
+    return np.stack([tp, fp, tn, fn], axis=1)
 
 
 def _keep_top_k(y_pred, k):
@@ -607,7 +613,8 @@ def get(identifier):
             raise ValueError(f"Unknown metric function: {identifier!r}. Known: "
                              f"{sorted(['accuracy', 'acc'] + list(_BY_NAME))}")
         metric = cls()
-        metric.name = identifier
+        if identifier != cls.__name__:  # a class name keeps the class's default metric name
+            metric.name = identifier
         return metric
     if isinstance(identifier, type) and issubclass(identifier, Metric):
         return identifier()

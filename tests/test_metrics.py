@@ -263,6 +263,9 @@ def test_default_names():
     assert metrics.Precision().name == "precision" and metrics.AUC().name == "auc"
     assert metrics.F1Score().name == "f1_score" and metrics.FBetaScore().name == "fbeta_score"
     assert metrics.LogCoshError().name == "logcosh"
+    assert metrics.get("Precision").name == "precision"  # a class name keeps the default name
+    restored = metrics.AUC.from_config(metrics.AUC(num_thresholds=50, curve="PR", name="pr").get_config())
+    assert (restored.name, restored.curve, restored.num_thresholds) == ("pr", "PR", 50)
     with pytest.raises(ValueError, match="Unknown metric function: 'rmse'"):
         metrics.get("rmse")  # not a Keras name
 
