@@ -56,7 +56,7 @@ def _fit(model, cbs, epochs, **kwargs):
     return model.fit(x, y, epochs=epochs, batch_size=16, verbose=0, callbacks=cbs, shuffle=False, **kwargs)
 
 
-# -- Callback base / LambdaCallback -----------------------------------------------------------------------------
+# -- Callback base / LambdaCallback --------------------------------------------------------------------------
 def test_lambda_callback_hooks_run_in_order():
     events = []
     cb = callbacks.LambdaCallback(
@@ -74,7 +74,7 @@ def test_lambda_callback_hooks_run_in_order():
         callbacks.LambdaCallback(on_epoch_finish=print)
 
 
-# -- EarlyStopping ---------------------------------------------------------------------------------------------------
+# -- EarlyStopping -------------------------------------------------------------------------------------------
 def _stopping_run(values, epochs=None, **kwargs):
     model = _model()
     stopper = callbacks.EarlyStopping(monitor="score", **kwargs)
@@ -156,7 +156,7 @@ def test_early_stopping_on_val_loss_of_a_real_run():
     assert len(losses) == best + 2 < 20  # one epoch of patience after the best one
 
 
-# -- ReduceLROnPlateau / LearningRateScheduler -----------------------------------------------------------------------
+# -- ReduceLROnPlateau / LearningRateScheduler ---------------------------------------------------------------
 def test_reduce_lr_on_plateau_factor_patience_cooldown_min_lr():
     model = _model(lr=1.0)
     reducer = callbacks.ReduceLROnPlateau(monitor="score", mode="min", factor=0.5, patience=2, cooldown=1,
@@ -213,7 +213,7 @@ def test_learning_rate_scheduler_changes_the_update_size():
         _fit(_model(), [callbacks.LearningRateScheduler(lambda e: "fast")], epochs=1)
 
 
-# -- CSVLogger ------------------------------------------------------------------------------------------------------------
+# -- CSVLogger -----------------------------------------------------------------------------------------------
 def test_csv_logger_header_rows_and_append(tmp_path):
     path = tmp_path / "log.csv"
     x, y = _data()
@@ -246,25 +246,25 @@ def test_csv_logger_writes_na_for_missing_keys(tmp_path):
     assert len(rows) == 3
 
 
-# -- TerminateOnNaN ----------------------------------------------------------------------------------------------------
+# -- TerminateOnNaN ------------------------------------------------------------------------------------------
 def test_terminate_on_nan_stops_on_first_bad_batch():
     x, y = _data()
     y[20] = np.nan  # second batch of 16 has a NaN target
     batches = []
     model = _model()
     out = io.StringIO()
-    with redirect_stdout(out):
+    with redirect_stdout(out), pytest.warns(RuntimeWarning, match="NaN"):
         history = model.fit(x, y, epochs=3, batch_size=16, verbose=0, shuffle=False,
                             callbacks=[callbacks.TerminateOnNaN(),
                                        callbacks.LambdaCallback(on_batch_end=lambda b, logs: batches.append(b))])
     assert batches == [0, 1] and history.epoch == [0]
     assert out.getvalue().strip() == "Batch 1: Invalid loss, terminating training"
-    with pytest.raises(RuntimeError, match="NaN or Inf"):
+    with pytest.raises(RuntimeError, match="NaN or Inf"), pytest.warns(RuntimeWarning, match="NaN"):
         model.fit(x, y, epochs=1, batch_size=16, verbose=0, shuffle=False,
                   callbacks=[callbacks.TerminateOnNaN(raise_error=True)])
 
 
-# -- ModelCheckpoint ----------------------------------------------------------------------------------------------------
+# -- ModelCheckpoint -----------------------------------------------------------------------------------------
 def test_model_checkpoint_suffix_rules():
     with pytest.raises(ValueError, match=r"must end in `\.weights\.h5`"):
         callbacks.ModelCheckpoint("w.h5", save_weights_only=True)

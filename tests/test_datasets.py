@@ -45,7 +45,7 @@ def cache(tmp_path, monkeypatch, download_attempts):
     return folder
 
 
-# -- cache, download, errors ---------------------------------------------------------------------------------------
+# -- cache, download, errors ---------------------------------------------------------------------------------
 def test_missing_file_error_names_file_origin_and_place(cache, download_attempts):
     with pytest.raises(datasets.DatasetNotFoundError) as info:
         datasets.mnist.load_data()
@@ -94,12 +94,13 @@ def test_npz_loader_refuses_arbitrary_pickles(cache):
         datasets.imdb.load_data()
 
 
-# -- MNIST / Fashion-MNIST / Boston -------------------------------------------------------------------------------------
+# -- MNIST / Fashion-MNIST / Boston --------------------------------------------------------------------------
 def _write_mnist(path, n_train, n_test):
     r = np.random.default_rng(0)
     np.savez(path, x_train=r.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
              y_train=r.integers(0, 10, n_train, dtype=np.uint8),
-             x_test=r.integers(0, 256, (n_test, 28, 28), dtype=np.uint8), y_test=r.integers(0, 10, n_test, dtype=np.uint8))
+             x_test=r.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+             y_test=r.integers(0, 10, n_test, dtype=np.uint8))
 
 
 def test_mnist_shapes_and_dtypes(cache):
@@ -150,7 +151,7 @@ def test_boston_housing_split_and_shuffle(cache):
     np.testing.assert_array_equal(x_test, x[order[15:]])
 
 
-# -- CIFAR ------------------------------------------------------------------------------------------------------------------
+# -- CIFAR ---------------------------------------------------------------------------------------------------
 def _cifar_batch(path, n, label_key, seed):
     r = np.random.default_rng(seed)
     data = r.integers(0, 256, (n, 3072), dtype=np.uint8)
@@ -220,7 +221,7 @@ def test_cifar100_fine_and_coarse_labels(cache):
         datasets.cifar100.load_data(label_mode="medium")
 
 
-# -- IMDB / Reuters ------------------------------------------------------------------------------------------------------
+# -- IMDB / Reuters ------------------------------------------------------------------------------------------
 def _ragged(lists):
     out = np.empty(len(lists), dtype=object)
     for i, item in enumerate(lists):
@@ -307,7 +308,7 @@ def test_reuters_split_and_transforms(cache):
     assert all(len(s) == 2 for s in list(x_train) + list(x_test))
 
 
-# -- pad_sequences -----------------------------------------------------------------------------------------------------------
+# -- pad_sequences -------------------------------------------------------------------------------------------
 SEQS = [[1, 2, 3], [4], [], [5, 6, 7, 8, 9]]
 
 

@@ -57,7 +57,7 @@ def ref_f1_per_class(y, predicted):
     return 2 * tp / (2 * tp + fp + fn)
 
 
-# -- Precision / Recall ---------------------------------------------------------------------------------------
+# -- Precision / Recall --------------------------------------------------------------------------------------
 @pytest.mark.parametrize("case", range(3))
 def test_precision_recall_match_numpy_over_the_epoch(case):
     y, p, w = _binary_cases()[case]
@@ -118,7 +118,7 @@ def test_confusion_counts():
         metrics.Precision(thresholds=1.5)
 
 
-# -- AUC -----------------------------------------------------------------------------------------------------------
+# -- AUC -----------------------------------------------------------------------------------------------------
 def test_roc_auc_equals_rank_statistic_when_scores_sit_between_thresholds(rng):
     y = rng.integers(0, 2, 300)
     p = (rng.integers(0, 8, 300) + 2 * y + 0.5) / 10  # values strictly between the k/10 thresholds, with ties
@@ -164,7 +164,7 @@ def test_auc_argument_errors():
     assert metrics.AUC().result() == 0.0
 
 
-# -- F-scores --------------------------------------------------------------------------------------------------------
+# -- F-scores ------------------------------------------------------------------------------------------------
 def test_f1_per_class_and_averages_match_numpy():
     y, p, _ = _multiclass_case()
     predicted = (p == p.max(-1, keepdims=True)).astype(np.float64)
@@ -203,7 +203,7 @@ def test_f1_threshold_none_ignores_all_zero_rows_and_checks_shapes():
         metrics.F1Score(average="samples")
 
 
-# -- accuracy family and loss-like metrics -----------------------------------------------------------------------
+# -- accuracy family and loss-like metrics -------------------------------------------------------------------
 def test_loss_like_metrics_match_keras():
     y, p, w = _multiclass_case()
     # Keras 3.15.1 values for the same inputs
@@ -245,7 +245,7 @@ def test_sum_and_mean():
     assert m.result() == pytest.approx(2.5)
 
 
-# -- names and compile ----------------------------------------------------------------------------------------------
+# -- names and compile ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize("name, cls", [
     ("precision", metrics.Precision), ("recall", metrics.Recall), ("auc", metrics.AUC),
     ("f1_score", metrics.F1Score), ("mse", metrics.MeanSquaredError), ("mae", metrics.MeanAbsoluteError),
