@@ -192,8 +192,45 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
     if logits is not None:
         return ops.mean(ops.sigmoid_cross_entropy(logits, y_true), axis=-1)
     p = ops.clip(y_pred, epsilon(), 1.0 - epsilon())
-    ce = ops.add(ops.multiply(y_true, ops.log(p)), ops.multiply(ops.subtract(1.0, y_true), ops.log(ops.subtract(1.0, p))))
+    ce = ops.add(ops.multiply(y_true, ops.log(p)),
+                 ops.multiply(ops.subtract(1.0, y_true), ops.log(ops.subtract(1.0, p))))
     return ops.negative(ops.mean(ce, axis=-1))
+
+
+def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False,
+                              label_smoothing=0.0, axis=-1):
+    """mean((1 - p_t)^gamma * bce) over the last axis, p_t = y p + (1 - y)(1 - p); optionally weighted by alpha
+    for positives and 1 - alpha for negatives. Logits are turned into probabilities first."""
+    y_pred = _pred(y_pred)
+    _require_last_axis(axis, y_pred, "binary_focal_crossentropy")
+    y_true = _target(y_true, y_pred, "binary_focal_crossentropy")
+    if label_smoothing:
+        y_true = ops.add(ops.multiply(y_true, 1.0 - label_smoothing), 0.5 * label_smoothing)
+    p = ops.sigmoid(y_pred) if from_logits else y_pred
+    clipped = ops.clip(p, epsilon(), 1.0 - epsilon())
+    not_y = ops.subtract(1.0, y_true)
+    bce = ops.negative(ops.add(ops.multiply(y_true, ops.log(clipped)),
+                               ops.multiply(not_y, ops.log(ops.subtract(1.0, clipped)))))
+    p_t = ops.add(ops.multiply(y_true, p), ops.multiply(not_y, ops.subtract(1.0, p)))
+    focal = ops.multiply(ops.power(ops.subtract(1.0, p_t), float(gamma)), bce)
+    if apply_class_balancing:
+        focal = ops.multiply(ops.add(ops.multiply(y_true, alpha), ops.multiply(not_y, 1.0 - alpha)), focal)
+    return ops.mean(focal, axis=-1)
+
+
+def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0,
+                                   axis=-1):
+    """sum(alpha (1 - p)^gamma * -y log p) over the last axis, p re-normalised and clipped as in crossentropy."""
+    y_pred = _pred(y_pred)
+    _require_last_axis(axis, y_pred, "categorical_focal_crossentropy")
+    y_true = _target(y_true, y_pred, "categorical_focal_crossentropy")
+    if label_smoothing:
+        y_true = ops.add(ops.multiply(y_true, 1.0 - label_smoothing), label_smoothing / y_pred.shape[-1])
+    p = ops.softmax(y_pred) if from_logits else y_pred
+    p = ops.clip(ops.divide(p, ops.sum(p, axis=-1, keepdims=True)), epsilon(), 1.0 - epsilon())
+    cce = ops.negative(ops.multiply(y_true, ops.log(p)))
+    weight = ops.multiply(ops.power(ops.subtract(1.0, p), float(gamma)), float(alpha))
+    return ops.sum(ops.multiply(weight, cce), axis=-1)
 
 
 def _logits_of(y_pred, activation):
@@ -303,11 +340,17 @@ SparseCategoricalCrossentropy = _loss_class(sparse_categorical_crossentropy, "sp
                                             params=("from_logits", "ignore_class", "axis"))
 BinaryCrossentropy = _loss_class(binary_crossentropy, "binary_crossentropy",
                                  params=("from_logits", "label_smoothing", "axis"))
+BinaryFocalCrossentropy = _loss_class(
+    binary_focal_crossentropy, "binary_focal_crossentropy",
+    params=("apply_class_balancing", "alpha", "gamma", "from_logits", "label_smoothing", "axis"))
+CategoricalFocalCrossentropy = _loss_class(
+    categorical_focal_crossentropy, "categorical_focal_crossentropy",
+    params=("alpha", "gamma", "from_logits", "label_smoothing", "axis"))
 
 _ALL_FUNCTIONS = (mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
                   mean_squared_logarithmic_error, huber, log_cosh, kl_divergence, poisson, cosine_similarity, hinge,
                   squared_hinge, categorical_hinge, categorical_crossentropy, sparse_categorical_crossentropy,
-                  binary_crossentropy)
+                  binary_crossentropy, binary_focal_crossentropy, categorical_focal_crossentropy)
 _FUNCTIONS = {fn.__name__: fn for fn in _ALL_FUNCTIONS}
 _FUNCTIONS.update({
     "mse": mean_squared_error, "MSE": mean_squared_error, "mae": mean_absolute_error, "MAE": mean_absolute_error,
@@ -319,7 +362,7 @@ _FUNCTIONS.update({
 _CLASSES = {c.__name__: c for c in (
     MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError, Huber, LogCosh,
     KLDivergence, Poisson, CosineSimilarity, Hinge, SquaredHinge, CategoricalHinge, CategoricalCrossentropy,
-    SparseCategoricalCrossentropy, BinaryCrossentropy)}
+    SparseCategoricalCrossentropy, BinaryCrossentropy, BinaryFocalCrossentropy, CategoricalFocalCrossentropy)}
 
 
 def register(name, fn, cls=None):

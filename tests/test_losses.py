@@ -76,6 +76,18 @@ def ref_cce(y, p):
     return -np.sum(y * np.log(p), axis=-1)
 
 
+def ref_binary_focal(y, p, gamma=2.0):
+    q = np.clip(p, EPS, 1 - EPS)
+    bce = -(y * np.log(q) + (1 - y) * np.log(1 - q))
+    p_t = y * p + (1 - y) * (1 - p)
+    return np.mean((1 - p_t) ** gamma * bce, axis=-1)
+
+
+def ref_categorical_focal(y, p, alpha=0.25, gamma=2.0):
+    q = np.clip(p / p.sum(-1, keepdims=True), EPS, 1 - EPS)
+    return np.sum(alpha * (1 - q) ** gamma * -y * np.log(q), axis=-1)
+
+
 def _regression_data(rng, shape=(4, 5)):
     return rng.uniform(0.1, 2.0, shape), rng.uniform(0.1, 2.0, shape)
 
@@ -109,6 +121,10 @@ CASES = [  # (function name, NumPy reference, data maker)
     ("categorical_hinge", ref_categorical_hinge, lambda rng: (_one_hot(rng), rng.normal(0, 1, (4, 5)))),
     ("binary_crossentropy", ref_bce, lambda rng: (rng.integers(0, 2, (4, 5)) * 1.0, rng.uniform(0.05, 0.95, (4, 5)))),
     ("categorical_crossentropy", ref_cce, lambda rng: (_one_hot(rng), rng.uniform(0.05, 1.0, (4, 5)))),
+    ("binary_focal_crossentropy", ref_binary_focal,
+     lambda rng: (rng.integers(0, 2, (4, 5)) * 1.0, rng.uniform(0.05, 0.95, (4, 5)))),
+    ("categorical_focal_crossentropy", ref_categorical_focal,
+     lambda rng: (_one_hot(rng), rng.uniform(0.05, 1.0, (4, 5)))),
 ]
 
 
@@ -291,3 +307,29 @@ def test_loss_config_round_trip():
     loss = losses.Huber(delta=0.5, reduction="sum", name="my_huber")
     again = losses.Huber.from_config(loss.get_config())
     assert (again.name, again.reduction, again.fn_kwargs) == ("my_huber", "sum", {"delta": 0.5})
+
+
+def test_focal_crossentropies_match_keras():
+    r = np.random.default_rng(0)
+    y = np.eye(4)[r.integers(0, 4, 6)].astype("float32")
+    p = r.dirichlet(np.ones(4), 6).astype("float32")
+    z = r.normal(size=(6, 4)).astype("float32")
+    # Keras 3.15.1 per-sample values for the same inputs
+    checks = [
+        (losses.binary_focal_crossentropy(y, p), [0.281725, 0.0611, 1.052539, 0.012138, 1.122258, 0.267481]),
+        (losses.binary_focal_crossentropy(y, z, from_logits=True, apply_class_balancing=True, gamma=1.5,
+                                          label_smoothing=0.1),
+         [0.123274, 0.17215, 0.157138, 0.382587, 0.560585, 0.123779]),
+        (losses.categorical_focal_crossentropy(y, p), [0.210894, 0.053371, 0.922414, 0.010281, 1.042768, 0.21838]),
+        (losses.categorical_focal_crossentropy(y, z, alpha=0.5, gamma=3.0, from_logits=True, label_smoothing=0.2),
+         [0.290448, 0.248662, 0.143031, 0.216071, 0.357698, 0.130198]),
+        (losses.BinaryFocalCrossentropy(True, 0.3)(y, p), 0.162471),
+        (losses.CategoricalFocalCrossentropy(0.4, 1.0)(y, p), 0.717704),
+    ]
+    for got, expected in checks:
+        np.testing.assert_allclose(got.numpy(), expected, atol=2e-6)
+    assert gradcheck(lambda logits: losses.binary_focal_crossentropy(y, logits, from_logits=True,
+                                                                     apply_class_balancing=True), [z])
+    assert gradcheck(lambda logits: losses.categorical_focal_crossentropy(y, logits, from_logits=True), [z])
+    assert isinstance(losses.get("CategoricalFocalCrossentropy"), losses.CategoricalFocalCrossentropy)
+    assert losses.get("binary_focal_crossentropy").fn is losses.binary_focal_crossentropy
