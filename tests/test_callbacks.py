@@ -332,3 +332,22 @@ def test_history_order_with_lr_callbacks():
                         callbacks=[callbacks.ReduceLROnPlateau(patience=1)])
     assert list(history.history) == ["loss", "mae", "val_loss", "val_mae", "learning_rate"]
     assert math.isclose(history.history["learning_rate"][0], 0.01, rel_tol=1e-9)
+
+
+def test_early_stopping_restores_best_weights_even_without_stopping():
+    recorder = WeightRecorder()
+    model = _model(lr=0.05)
+    stopper = callbacks.EarlyStopping(monitor="score", mode="max", patience=5, restore_best_weights=True)
+    _fit(model, [ScriptedLog("score", [1, 3, 2]), recorder, stopper], epochs=3)
+    assert stopper.stopped_epoch == 0 and stopper.best_epoch == 1
+    for got, best in zip(model.get_weights(), recorder.weights[1]):
+        np.testing.assert_array_equal(got, best)
+
+
+def test_model_checkpoint_initial_value_threshold(tmp_path):
+    _saving()
+    pattern = str(tmp_path / "m-{epoch}.weights.h5")
+    cb = callbacks.ModelCheckpoint(pattern, monitor="score", mode="min", save_best_only=True,
+                                   save_weights_only=True, initial_value_threshold=2.0)
+    _fit(_model(), [ScriptedLog("score", [3, 2.5, 1.5, 1.8, 1.0]), cb], epochs=5)
+    assert sorted(os.listdir(tmp_path)) == ["m-3.weights.h5", "m-5.weights.h5"]
