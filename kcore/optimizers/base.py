@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 from kcore.backend.native import _C, ReduceOp, UnaryOp
+from kcore.backend.device import to_device
 from kcore.backend.tensor import Tensor
 
 
@@ -65,7 +66,7 @@ class Optimizer:
         """[iterations, learning_rate, slots of each variable in order] as NumPy arrays (for saving)."""
         out = [np.array(self.iterations, dtype=np.int64), np.array(self.learning_rate, dtype=np.float32)]
         for var in self._tracked:
-            out.extend(np.array(s) for s in self._slots[id(var)])
+            out.extend(np.array(to_device(s, "cpu")) for s in self._slots[id(var)])
         return out
 
     def set_state(self, values, variables):
@@ -75,7 +76,7 @@ class Optimizer:
         it = iter(values[2:])
         for var in variables:
             for slot in self._slots[id(var)]:
-                np.asarray(slot)[...] = next(it)
+                slot.copy_from(_C.from_numpy(np.ascontiguousarray(next(it), dtype=slot.dtype)))
 
     # -- applying -----------------------------------------------------------------------------------
     def apply_gradients(self, grads_and_vars):
@@ -84,7 +85,8 @@ class Optimizer:
 
     def apply(self, grads, variables):
         variables = list(variables)
-        grads = [g.value if isinstance(g, Tensor) else _C.from_numpy(np.asarray(g, dtype=v.dtype, order="C"))
+        grads = [g.value if isinstance(g, Tensor)
+                 else to_device(_C.from_numpy(np.asarray(g, dtype=v.dtype, order="C")), v.value.device)
                  for g, v in zip(grads, variables)]
         if not variables:
             return
