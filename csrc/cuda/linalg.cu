@@ -3,7 +3,7 @@
 // TF32 tensor-core math only after set_allow_tf32(true).
 #include <cublas_v2.h>
 
-#include <mutex>
+#include <limits>
 
 #include "cuda/common.cuh"
 #include "cuda/table.h"
@@ -47,6 +47,10 @@ cublasHandle_t handle() {
 template <typename T>
 void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b, int64_t ldb,
           T beta, T* c, int64_t ldc) {
+  constexpr int64_t kMax = std::numeric_limits<int>::max();
+  KCORE_CHECK(m <= kMax && n <= kMax && k <= kMax && lda <= kMax && ldb <= kMax && ldc <= kMax,
+              "matmul: a matrix dimension exceeds cuBLAS's 32-bit limit (" << m << " x " << k << " @ " << k << " x "
+                                                                            << n << ")");
   const T one = T(1);
   const cublasOperation_t opa = ta ? CUBLAS_OP_T : CUBLAS_OP_N, opb = tb ? CUBLAS_OP_T : CUBLAS_OP_N;
   if constexpr (std::is_same_v<T, float>)
