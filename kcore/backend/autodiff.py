@@ -139,7 +139,7 @@ class GradientTape:
             if not isinstance(t, Tensor):
                 raise TypeError(f"gradient: target must be a kcore tensor, got {type(t).__name__}")
             if output_gradients is not None:
-                seed = convert_to_tensor(_flatten(output_gradients)[i], dtype=t.dtype).value
+                seed = convert_to_tensor(_flatten(output_gradients)[i], dtype=t.dtype).to(t.value.device).value
             else:
                 seed = _C.full(list(t.value.shape), t.dtype, 1.0, t.value.device)
             if not t.requires_grad:
