@@ -84,3 +84,32 @@ __device__ inline double block_sum(double v, double* scratch) {
   return total;
 }
 }  // namespace kcore::cuda
+
+namespace kcore::cuda {
+// Row-per-warp kernels: kThreads / 32 rows per block, lanes stride over the row.
+constexpr int kWarp = 32;
+constexpr int kRowsPerBlock = kThreads / kWarp;
+inline unsigned row_blocks(int64_t rows) { return (unsigned)std::max<int64_t>(1, (rows + kRowsPerBlock - 1) / kRowsPerBlock); }
+
+template <typename T>
+__device__ inline T warp_sum(T v) {
+  for (int o = kWarp / 2; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
+template <typename T>
+__device__ inline T warp_max(T v) {
+  for (int o = kWarp / 2; o > 0; o >>= 1) v = fmax(v, __shfl_xor_sync(0xffffffffu, v, o));
+  return v;
+}
+// Max and log-sum-exp of a row of n values, computed by one warp; every lane gets both.
+template <typename T>
+__device__ inline void warp_row_stats(const T* xr, int64_t n, int lane, T* mx, T* lse) {
+  T m = -INFINITY;
+  for (int64_t j = lane; j < n; j += kWarp) m = fmax(m, xr[j]);
+  m = warp_max(m);
+  T s = 0;
+  for (int64_t j = lane; j < n; j += kWarp) s += exp(xr[j] - m);
+  *mx = m;
+  *lse = log(warp_sum(s));
+}
+}  // namespace kcore::cuda

@@ -1,4 +1,4 @@
-// Fused losses on CUDA, mirroring csrc/cpu/loss.cpp: one thread per row of classes for the
+// Fused losses on CUDA, mirroring csrc/cpu/loss.cpp: one warp per row of classes for the
 // softmax losses, elementwise for the sigmoid loss. Labels out of range raise ValueError
 // (checked on the device, reported after the kernel).
 #include <cmath>
@@ -30,72 +30,66 @@ void check_sparse(const Tensor& x, const Tensor& labels) {
 
 Shape without_last(const Shape& s) { return Shape(s.begin(), s.end() - 1); }
 
-// Row max and log-sum-exp of a row of c logits.
-template <typename T>
-__device__ void row_stats(const T* xr, int64_t c, T* mx, T* lse) {
-  T m = -INFINITY;
-  for (int64_t j = 0; j < c; ++j) m = fmax(m, xr[j]);
-  T s = 0;
-  for (int64_t j = 0; j < c; ++j) s += exp(xr[j] - m);
-  *mx = m;
-  *lse = log(s);
-}
+// The softmax losses: one warp per row of c logits (warp_row_stats in common.cuh).
+#define KC_WARP_ROW(rows)                                                     \
+  const int64_t r = (int64_t)blockIdx.x * kRowsPerBlock + threadIdx.x / kWarp; \
+  const int lane = threadIdx.x % kWarp;                                       \
+  if (r >= (rows)) return;
 
 template <typename T>
 __global__ void cce_kernel(const T* x, const T* y, T* out, int64_t rows, int64_t c) {
-  KC_GRID_STRIDE(r, rows) {
-    const T* xr = x + r * c;
-    T mx, lse;
-    row_stats(xr, c, &mx, &lse);
-    T loss = 0;
-    for (int64_t j = 0; j < c; ++j) loss += y[r * c + j] * (lse - (xr[j] - mx));
-    out[r] = loss;
-  }
+  KC_WARP_ROW(rows)
+  const T* xr = x + r * c;
+  T mx, lse;
+  warp_row_stats(xr, c, lane, &mx, &lse);
+  T loss = 0;
+  for (int64_t j = lane; j < c; j += kWarp) loss += y[r * c + j] * (lse - (xr[j] - mx));
+  loss = warp_sum(loss);
+  if (lane == 0) out[r] = loss;
 }
 
 template <typename T>
 __global__ void cce_grad_kernel(const T* x, const T* y, const T* g, T* out, int64_t rows, int64_t c) {
-  KC_GRID_STRIDE(r, rows) {
-    const T* xr = x + r * c;
-    T mx, lse;
-    row_stats(xr, c, &mx, &lse);
-    T ysum = 0;
-    for (int64_t j = 0; j < c; ++j) ysum += y[r * c + j];
-    for (int64_t j = 0; j < c; ++j) out[r * c + j] = g[r] * (exp(xr[j] - mx - lse) * ysum - y[r * c + j]);
-  }
+  KC_WARP_ROW(rows)
+  const T* xr = x + r * c;
+  T mx, lse;
+  warp_row_stats(xr, c, lane, &mx, &lse);
+  T ysum = 0;
+  for (int64_t j = lane; j < c; j += kWarp) ysum += y[r * c + j];
+  ysum = warp_sum(ysum);
+  for (int64_t j = lane; j < c; j += kWarp) out[r * c + j] = g[r] * (exp(xr[j] - mx - lse) * ysum - y[r * c + j]);
 }
 
 template <typename T, typename I>
 __global__ void sparse_cce_kernel(const T* x, const I* labels, T* out, int64_t rows, int64_t c, int* bad) {
-  KC_GRID_STRIDE(r, rows) {
-    const I l = labels[r];
-    if (l < 0 || l >= c) {
+  KC_WARP_ROW(rows)
+  const I l = labels[r];
+  if (l < 0 || l >= c) {  // uniform across the warp
+    if (lane == 0) {
       *bad = 1;
       out[r] = T(NAN);
-      continue;
     }
-    const T* xr = x + r * c;
-    T mx, lse;
-    row_stats(xr, c, &mx, &lse);
-    out[r] = lse - (xr[l] - mx);
+    return;
   }
+  const T* xr = x + r * c;
+  T mx, lse;
+  warp_row_stats(xr, c, lane, &mx, &lse);
+  if (lane == 0) out[r] = lse - (xr[l] - mx);
 }
 
 template <typename T, typename I>
 __global__ void sparse_cce_grad_kernel(const T* x, const I* labels, const T* g, T* out, int64_t rows, int64_t c,
                                        int* bad) {
-  KC_GRID_STRIDE(r, rows) {
-    const I l = labels[r];
-    if (l < 0 || l >= c) {
-      *bad = 1;
-      continue;
-    }
-    const T* xr = x + r * c;
-    T mx, lse;
-    row_stats(xr, c, &mx, &lse);
-    for (int64_t j = 0; j < c; ++j) out[r * c + j] = g[r] * exp(xr[j] - mx - lse);
-    out[r * c + l] -= g[r];
+  KC_WARP_ROW(rows)
+  const I l = labels[r];
+  if (l < 0 || l >= c) {
+    if (lane == 0) *bad = 1;
+    return;
   }
+  const T* xr = x + r * c;
+  T mx, lse;
+  warp_row_stats(xr, c, lane, &mx, &lse);
+  for (int64_t j = lane; j < c; j += kWarp) out[r * c + j] = g[r] * exp(xr[j] - mx - lse) - (j == l ? g[r] : T(0));
 }
 
 template <typename T>
@@ -155,7 +149,7 @@ Tensor softmax_cross_entropy(const Tensor& logits_in, const Tensor& targets_in) 
   if (rows == 0) return cuda::full(out.shape(), x.dtype(), 0.0);
   dispatch_float(x.dtype(), "categorical_crossentropy", [&](auto tag) {
     using T = decltype(tag);
-    cce_kernel<T><<<grid_for(rows), kThreads, 0, kStream>>>(ptr<T>(x), ptr<T>(y), ptr<T>(out), rows, c);
+    cce_kernel<T><<<row_blocks(rows), kThreads, 0, kStream>>>(ptr<T>(x), ptr<T>(y), ptr<T>(out), rows, c);
   });
   KC_LAUNCHED("categorical_crossentropy");
   return out;
@@ -169,7 +163,7 @@ Tensor softmax_cross_entropy_backward(const Tensor& logits_in, const Tensor& tar
   if (rows == 0) return out;
   dispatch_float(x.dtype(), "categorical_crossentropy", [&](auto tag) {
     using T = decltype(tag);
-    cce_grad_kernel<T><<<grid_for(rows), kThreads, 0, kStream>>>(ptr<T>(x), ptr<T>(y), ptr<T>(g), ptr<T>(out), rows,
+    cce_grad_kernel<T><<<row_blocks(rows), kThreads, 0, kStream>>>(ptr<T>(x), ptr<T>(y), ptr<T>(g), ptr<T>(out), rows,
                                                                  c);
   });
   KC_LAUNCHED("categorical_crossentropy backward");
@@ -187,7 +181,7 @@ Tensor sparse_softmax_cross_entropy(const Tensor& logits_in, const Tensor& label
     using T = decltype(tag);
     dispatch_index(l.dtype(), "sparse_categorical_crossentropy", [&](auto itag) {
       using I = decltype(itag);
-      sparse_cce_kernel<T, I><<<grid_for(rows), kThreads, 0, kStream>>>(ptr<T>(x), ptr<I>(l), ptr<T>(out), rows, c,
+      sparse_cce_kernel<T, I><<<row_blocks(rows), kThreads, 0, kStream>>>(ptr<T>(x), ptr<I>(l), ptr<T>(out), rows, c,
                                                                         bad.get());
     });
   });
@@ -207,7 +201,7 @@ Tensor sparse_softmax_cross_entropy_backward(const Tensor& logits_in, const Tens
     using T = decltype(tag);
     dispatch_index(l.dtype(), "sparse_categorical_crossentropy", [&](auto itag) {
       using I = decltype(itag);
-      sparse_cce_grad_kernel<T, I><<<grid_for(rows), kThreads, 0, kStream>>>(ptr<T>(x), ptr<I>(l), ptr<T>(g),
+      sparse_cce_grad_kernel<T, I><<<row_blocks(rows), kThreads, 0, kStream>>>(ptr<T>(x), ptr<I>(l), ptr<T>(g),
                                                                              ptr<T>(out), rows, c, bad.get());
     });
   });

@@ -103,7 +103,7 @@ __global__ void argmax_kernel(const T* x, int64_t* out, int64_t rows, int64_t n)
   }
 }
 
-// One thread per (outer, inner) line of n elements spaced `inner` apart.
+// inner > 1: one thread per (outer, inner) line of n elements spaced `inner` apart.
 template <typename T>
 __global__ void softmax_kernel(const T* x, T* o, int64_t lines, int64_t n, int64_t inner, bool log_out) {
   KC_GRID_STRIDE(r, lines) {
@@ -141,6 +141,39 @@ __global__ void softmax_grad_kernel(const T* y, const T* g, T* o, int64_t lines,
       for (int64_t i = 0; i < n; ++i) o[base + i * inner] = y[base + i * inner] * (g[base + i * inner] - dot);
     }
   }
+}
+
+// inner == 1 (softmax over the last axis, the usual case): one warp per row.
+template <typename T>
+__global__ void softmax_rows_kernel(const T* x, T* o, int64_t rows, int64_t n, bool log_out) {
+  const int64_t r = (int64_t)blockIdx.x * kRowsPerBlock + threadIdx.x / kWarp;
+  const int lane = threadIdx.x % kWarp;
+  if (r >= rows) return;  // whole warps leave together
+  const T* xr = x + r * n;
+  T* orow = o + r * n;
+  T mx = -INFINITY;
+  for (int64_t j = lane; j < n; j += kWarp) mx = fmax(mx, xr[j]);
+  mx = warp_max(mx);
+  if (isinf(mx)) mx = 0;
+  T sum = 0;
+  for (int64_t j = lane; j < n; j += kWarp) sum += exp(xr[j] - mx);
+  sum = warp_sum(sum);
+  const T ls = log(sum), inv = T(1) / sum;
+  for (int64_t j = lane; j < n; j += kWarp) orow[j] = log_out ? (xr[j] - mx) - ls : exp(xr[j] - mx) * inv;
+}
+
+template <typename T>
+__global__ void softmax_grad_rows_kernel(const T* y, const T* g, T* o, int64_t rows, int64_t n, bool log_out) {
+  const int64_t r = (int64_t)blockIdx.x * kRowsPerBlock + threadIdx.x / kWarp;
+  const int lane = threadIdx.x % kWarp;
+  if (r >= rows) return;
+  const T* yr = y + r * n;
+  const T* gr = g + r * n;
+  T* orow = o + r * n;
+  T dot = 0;
+  for (int64_t j = lane; j < n; j += kWarp) dot += log_out ? gr[j] : gr[j] * yr[j];
+  dot = warp_sum(dot);
+  for (int64_t j = lane; j < n; j += kWarp) orow[j] = log_out ? gr[j] - exp(yr[j]) * dot : yr[j] * (gr[j] - dot);
 }
 
 void softmax_geometry(const Tensor& x, int64_t axis, int64_t* outer, int64_t* n, int64_t* inner) {
@@ -231,7 +264,10 @@ Tensor softmax(const Tensor& x_in, int64_t axis, bool log_out) {
   if (lines == 0 || n == 0) return out;
   dispatch_float(x.dtype(), "softmax", [&](auto tag) {
     using T = decltype(tag);
-    softmax_kernel<T><<<grid_for(lines), kThreads, 0, kStream>>>(ptr<T>(x), ptr<T>(out), lines, n, inner, log_out);
+    if (inner == 1)
+      softmax_rows_kernel<T><<<row_blocks(lines), kThreads, 0, kStream>>>(ptr<T>(x), ptr<T>(out), lines, n, log_out);
+    else
+      softmax_kernel<T><<<grid_for(lines), kThreads, 0, kStream>>>(ptr<T>(x), ptr<T>(out), lines, n, inner, log_out);
   });
   KC_LAUNCHED("softmax");
   return out;
@@ -248,8 +284,12 @@ Tensor softmax_backward(const Tensor& y_in, const Tensor& g_in, int64_t axis, bo
   if (lines == 0 || n == 0) return out;
   dispatch_float(y.dtype(), "softmax backward", [&](auto tag) {
     using T = decltype(tag);
-    softmax_grad_kernel<T><<<grid_for(lines), kThreads, 0, kStream>>>(ptr<T>(y), ptr<T>(g), ptr<T>(out), lines, n,
-                                                                      inner, log_out);
+    if (inner == 1)
+      softmax_grad_rows_kernel<T><<<row_blocks(lines), kThreads, 0, kStream>>>(ptr<T>(y), ptr<T>(g), ptr<T>(out),
+                                                                               lines, n, log_out);
+    else
+      softmax_grad_kernel<T><<<grid_for(lines), kThreads, 0, kStream>>>(ptr<T>(y), ptr<T>(g), ptr<T>(out), lines, n,
+                                                                        inner, log_out);
   });
   KC_LAUNCHED("softmax backward");
   return out;
