@@ -235,12 +235,15 @@ def convert_to_tensor(x, dtype=None):
 
 def from_dlpack(x):
     """A Tensor sharing memory with any DLPack producer (NumPy, CuPy, PyTorch...), no copy."""
-    if hasattr(x, "__dlpack_device__") and x.__dlpack_device__()[0] != 1:
-        from kcore import cuda
+    if not hasattr(x, "__dlpack__"):
+        return Tensor(_C.from_dlpack_capsule(x))  # already a capsule
+    if x.__dlpack_device__()[0] == 1:
+        return Tensor(_C.from_dlpack_capsule(x.__dlpack__()))
+    from kcore import cuda
 
-        cuda.require()
-    capsule = x.__dlpack__() if hasattr(x, "__dlpack__") else x
-    return Tensor(_C.from_dlpack_capsule(capsule))
+    cuda.require()
+    # kcore runs on CUDA's legacy default stream (DLPack stream 1): the producer orders its work before it.
+    return Tensor(_C.from_dlpack_capsule(x.__dlpack__(stream=1)))
 
 
 def _ops():
