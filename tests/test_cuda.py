@@ -242,6 +242,13 @@ def test_cuda_runtime_errors_become_python_exceptions():
     assert _C_cuda.device_count() == 0
 
 
+@pytest.mark.skipif(not _has_extension(), reason="needs the CUDA extension built")
+def test_every_routed_op_has_a_cuda_kernel():
+    from kcore import _C_cuda
+
+    assert _C_cuda.missing_ops() == []
+
+
 # ---------------------------------------------------------------------------------------
 # GPU: every op against the CPU engine
 # ---------------------------------------------------------------------------------------

@@ -82,6 +82,17 @@ py::dict stats_dict() {
   return d;
 }
 
+// Names of the engine's device-routed ops that have no CUDA kernel (raise NotImplementedError).
+py::list missing_ops() {
+  py::list out;
+  const DeviceOps& t = kernel_table();
+#define KCORE_CUDA_MISSING(name) \
+  if (!t.name) out.append(#name);
+  KCORE_DEVICE_OPS(KCORE_CUDA_MISSING)
+#undef KCORE_CUDA_MISSING
+  return out;
+}
+
 py::dict versions() {
   int runtime = 0, driver = 0;
   cudaRuntimeGetVersion(&runtime);
@@ -108,6 +119,7 @@ PYBIND11_MODULE(_C_cuda, m) {
     return py::capsule(const_cast<DeviceOps*>(&cuda::kernel_table()), "kcore.DeviceOps");
   });
   m.def("availability", &cuda::availability);
+  m.def("missing_ops", &cuda::missing_ops);
   m.def("device_count", &cuda::device_count);
   m.def("device_properties", &cuda::device_properties, py::arg("device") = 0);
   m.def("versions", &cuda::versions);
