@@ -368,6 +368,7 @@ def test_softmax_and_backward(axis, log):
 
 @gpu
 @pytest.mark.parametrize("shapes", [((7, 5), (5, 3)), ((2, 7, 5), (5, 3)), ((2, 1, 7, 5), (3, 5, 4)),
+                                    ((4, 7, 5), (4, 5, 3)), ((4, 7, 5), (1, 5, 3)), ((2, 3, 7, 5), (2, 3, 5, 4)),
                                     ((4, 0), (0, 3))])
 def test_matmul_and_backward(shapes):
     a, b = randn(*shapes[0]), randn(*shapes[1])

@@ -63,6 +63,25 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, int64_t
                  "cublasDgemm");
 }
 
+// One call for `count` products whose operands sit `sa` / `sb` elements apart (0: shared).
+template <typename T>
+void gemm_strided_batched(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, int64_t sa,
+                          const T* b, int64_t ldb, int64_t sb, T* c, int64_t ldc, int64_t count) {
+  constexpr int64_t kMax = std::numeric_limits<int>::max();
+  KCORE_CHECK(m <= kMax && n <= kMax && k <= kMax && count <= kMax,
+              "matmul: a dimension exceeds cuBLAS's 32-bit limit");
+  const T one = T(1), zero = T(0);
+  const cublasOperation_t opa = ta ? CUBLAS_OP_T : CUBLAS_OP_N, opb = tb ? CUBLAS_OP_T : CUBLAS_OP_N;
+  if constexpr (std::is_same_v<T, float>)
+    check_cublas(cublasSgemmStridedBatched(handle(), opb, opa, (int)n, (int)m, (int)k, &one, b, (int)ldb, sb, a,
+                                           (int)lda, sa, &zero, c, (int)ldc, m * n, (int)count),
+                 "cublasSgemmStridedBatched");
+  else
+    check_cublas(cublasDgemmStridedBatched(handle(), opb, opa, (int)n, (int)m, (int)k, &one, b, (int)ldb, sb, a,
+                                           (int)lda, sa, &zero, c, (int)ldc, m * n, (int)count),
+                 "cublasDgemmStridedBatched");
+}
+
 struct MatrixLayout {
   bool ok, trans;
   int64_t ld;
@@ -93,6 +112,25 @@ int64_t batch_offset(const Tensor& t, const Shape& batch, int64_t i) {
   return off;
 }
 
+// The distance between consecutive matrices of t over the (broadcast) batch shape when it is
+// one constant (0 when t is shared by every batch entry); -1 when offsets are irregular.
+int64_t uniform_batch_stride(const Tensor& t, const Shape& batch) {
+  const int64_t lead = (int64_t)batch.size() - (t.ndim() - 2);
+  int64_t stride = -1, expect = -1;
+  for (int64_t d = (int64_t)batch.size() - 1; d >= 0; --d) {
+    if (batch[d] == 1) continue;
+    const int64_t td = d - lead;
+    const int64_t s = (td >= 0 && t.shape()[td] != 1) ? t.strides()[td] : 0;
+    if (stride < 0) {
+      stride = s;
+    } else if (s != expect) {
+      return -1;
+    }
+    expect = s * batch[d];
+  }
+  return stride < 0 ? 0 : stride;
+}
+
 template <typename T>
 void batched_gemm(const Tensor& a, const Tensor& b, Tensor& out, const Shape& batch) {
   MatrixLayout la = layout_of(a), lb = layout_of(b);
@@ -105,6 +143,11 @@ void batched_gemm(const Tensor& a, const Tensor& b, Tensor& out, const Shape& ba
     return;
   }
   const int64_t nb = shape_numel(batch);
+  const int64_t sa = uniform_batch_stride(a, batch), sb = uniform_batch_stride(b, batch);
+  if (nb > 1 && sa >= 0 && sb >= 0) {
+    gemm_strided_batched<T>(la.trans, lb.trans, m, n, k, ap, la.ld, sa, bp, lb.ld, sb, o, n, nb);
+    return;
+  }
   for (int64_t i = 0; i < nb; ++i)
     gemm<T>(la.trans, lb.trans, m, n, k, ap + batch_offset(a, batch, i), la.ld, bp + batch_offset(b, batch, i), lb.ld,
             T(0), o + i * m * n, n);
