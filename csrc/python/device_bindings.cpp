@@ -98,6 +98,7 @@ Tensor from_dlpack_capsule(py::capsule cap) {
   st->data = static_cast<char*>(dl.data) + dl.byte_offset;
   st->device = device;
   st->release = [m](void*) {
+    py::gil_scoped_acquire gil;  // producers' deleters may touch Python objects
     if (m->deleter) m->deleter(m);
   };
   PyCapsule_SetName(obj, "used_dltensor");
