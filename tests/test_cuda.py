@@ -135,6 +135,42 @@ def test_dlpack_rejects_a_consumed_capsule():
         _C.from_dlpack_capsule(cap)
 
 
+# -- Every binding is device-safe ---------------------------------------------------------
+# A CPU kernel handed a cuda tensor would read device memory and crash the interpreter, so
+# each binding that takes tensors must route by device (KCORE_DEF_ROUTED, or pick() inside a
+# lambda) or be device-agnostic. New bindings (conv, pool, rnn...) fail here until they are.
+
+_BINDINGS_DIR = os.path.join(os.path.dirname(__file__), os.pardir, "csrc", "python")
+_DEVICE_SAFE = {
+    # views and shape arithmetic: no data is touched
+    "transpose", "slice", "reshape", "broadcast_shapes",
+    # tensor factories and plumbing, device-aware in core/tensor.cpp or python/device_bindings.cpp
+    "empty", "zeros", "full", "from_numpy", "to_device", "to_dlpack", "from_dlpack_capsule",
+    "_register_cuda_ops", "_unregister_cuda_ops", "cuda_ops_registered",
+    # no tensors
+    "set_num_threads", "get_num_threads", "build_info",
+    # lambdas that route with pick() (optional arguments / a `like` tensor)
+    "linear", "dropout_mask", "random_uniform", "sgd_update", "adam_update", "rmsprop_update",
+}
+
+
+@pytest.mark.skipif(not os.path.isdir(_BINDINGS_DIR), reason="needs the source tree (csrc/python)")
+def test_every_binding_routes_by_device():
+    import glob
+    import re
+
+    plain, routed = set(), set()
+    for path in glob.glob(os.path.join(_BINDINGS_DIR, "*.cpp")):
+        text = open(path).read()
+        plain |= set(re.findall(r'\bm\.def\("(\w+)"', text))
+        routed |= set(re.findall(r"KCORE_DEF_ROUTED\(m, (\w+)", text))
+    assert routed, "no routed bindings found"
+    unsafe = sorted(plain - _DEVICE_SAFE)
+    assert not unsafe, (f"bindings {unsafe} take tensors without routing by device: bind them with "
+                        "KCORE_DEF_ROUTED (and add the op to KCORE_DEVICE_OPS), or list them in _DEVICE_SAFE "
+                        "with the reason they are safe")
+
+
 # -- Device routing, checked with a tensor that claims to live on cuda ------------------
 # A DLPack capsule with device type kDLCUDA over host memory gives a native tensor whose
 # storage says "cuda" without any GPU: enough to exercise the routing and its errors (no

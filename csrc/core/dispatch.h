@@ -2,6 +2,10 @@
 // extension (kcore._C_cuda registers its table through a PyCapsule, see python/device_bindings.cpp).
 // Every public op of ops/*.h has one slot with exactly its signature; a null slot means "not
 // implemented on that device" and raises NotImplementedError naming the op.
+// A new op family (conv, pool, rnn...): add its ops to KCORE_DEVICE_OPS, bind them with
+// KCORE_DEF_ROUTED (python/route.h) and bump kDeviceOpsAbi. An unrouted binding would hand
+// cuda tensors to CPU kernels; tests/test_cuda.py::test_every_binding_routes_by_device fails
+// until each tensor-taking binding is routed.
 #pragma once
 #include "core/tensor.h"
 #include "ops/elementwise.h"
