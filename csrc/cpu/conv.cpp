@@ -1,0 +1,338 @@
+// Convolution as im2col + GEMM on channels_last data.
+//
+// Every spatial rank is handled as 3-D: a 1-D conv is (1, 1, W), a 2-D conv (1, H, W), so one
+// set of loops serves Conv1D/2D/3D. Output pixels are the GEMM rows; a row of the im2col matrix
+// is the pixel's receptive field in kernel order (kd, kh, kw, Cin), which is exactly the flattened
+// Keras kernel's row order, so   y[rows, F] = col[rows, K] @ kernel[K, F]   with K = kvol * Cin.
+// The batch is processed in chunks of rows so the workspace stays under a fixed budget.
+#include "ops/conv.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/blas.h"
+#include "core/parallel.h"
+#include "ops/linalg.h"
+
+namespace kcore {
+
+namespace {
+
+int64_t g_workspace_limit = int64_t(4) << 20;  // bytes of im2col buffer per call
+
+struct Geometry {
+  int64_t rank = 0, n = 0, c = 0, f = 0;
+  int64_t in[3] = {1, 1, 1}, out[3] = {1, 1, 1}, k[3] = {1, 1, 1};
+  int64_t s[3] = {1, 1, 1}, d[3] = {1, 1, 1}, pb[3] = {0, 0, 0}, pa[3] = {0, 0, 0};
+
+  int64_t kvol() const { return k[0] * k[1] * k[2]; }
+  int64_t cols() const { return kvol() * c; }                  // K of the GEMM
+  int64_t in_pixels() const { return in[0] * in[1] * in[2]; }
+  int64_t out_pixels() const { return out[0] * out[1] * out[2]; }
+  int64_t rows() const { return n * out_pixels(); }           // M of the GEMM
+  // A 1x1 conv with unit stride and no padding is a plain GEMM on the input.
+  bool pointwise() const {
+    for (int i = 0; i < 3; ++i)
+      if (k[i] != 1 || s[i] != 1 || pb[i] != 0 || pa[i] != 0) return false;
+    return true;
+  }
+  Shape out_shape() const {
+    Shape sh{n};
+    for (int64_t i = 3 - rank; i < 3; ++i) sh.push_back(out[i]);
+    sh.push_back(f);
+    return sh;
+  }
+};
+
+void check_args(const ConvArgs& a, int64_t rank) {
+  auto check_len = [&](const std::vector<int64_t>& v, const char* name) {
+    KCORE_CHECK((int64_t)v.size() == rank, "conv: " << name << " must have one value per spatial axis (" << rank
+                                                     << "), got " << shape_str(v));
+  };
+  check_len(a.strides, "strides");
+  check_len(a.dilation, "dilation_rate");
+  check_len(a.pad_before, "pad_before");
+  check_len(a.pad_after, "pad_after");
+  for (int64_t i = 0; i < rank; ++i) {
+    KCORE_CHECK(a.strides[i] >= 1, "conv: strides must be positive, got " << shape_str(a.strides));
+    KCORE_CHECK(a.dilation[i] >= 1, "conv: dilation_rate must be positive, got " << shape_str(a.dilation));
+    KCORE_CHECK(a.pad_before[i] >= 0 && a.pad_after[i] >= 0, "conv: padding must be non-negative");
+  }
+}
+
+Geometry make_geometry(const Shape& xs, const Shape& ws, const ConvArgs& a) {
+  const int64_t rank = (int64_t)ws.size() - 2;
+  KCORE_CHECK(rank >= 1 && rank <= 3, "conv: kernel must have rank 3, 4 or 5 (*kernel_size, in_channels, filters), "
+                                      "got shape " << shape_str(ws));
+  KCORE_CHECK((int64_t)xs.size() == rank + 2,
+              "conv: a " << rank << "-D convolution expects an input of rank " << rank + 2
+                         << " (batch, *spatial, channels), got shape " << shape_str(xs) << " for kernel "
+                         << shape_str(ws) << "; add the missing batch or channel axis");
+  check_args(a, rank);
+  Geometry g;
+  g.rank = rank;
+  g.n = xs[0];
+  g.c = xs.back();
+  g.f = ws.back();
+  KCORE_CHECK(ws[rank] == g.c, "conv: input has " << g.c << " channels (shape " << shape_str(xs)
+                                                  << ") but the kernel of shape " << shape_str(ws) << " expects "
+                                                  << ws[rank]);
+  for (int64_t i = 0; i < rank; ++i) {
+    const int64_t j = 3 - rank + i;
+    g.in[j] = xs[1 + i];
+    g.k[j] = ws[i];
+    g.s[j] = a.strides[i];
+    g.d[j] = a.dilation[i];
+    g.pb[j] = a.pad_before[i];
+    g.pa[j] = a.pad_after[i];
+    KCORE_CHECK(g.k[j] >= 1, "conv: kernel sizes must be positive, got kernel shape " << shape_str(ws));
+    const int64_t span = (g.k[j] - 1) * g.d[j] + 1;
+    const int64_t padded = g.in[j] + g.pb[j] + g.pa[j];
+    KCORE_CHECK(padded >= span, "conv: spatial axis " << i << " of the input (size " << g.in[j] << ", padded "
+                                                      << padded << ") is smaller than the dilated kernel (" << span
+                                                      << "); input shape " << shape_str(xs) << ", kernel shape "
+                                                      << shape_str(ws));
+    g.out[j] = (padded - span) / g.s[j] + 1;
+  }
+  return g;
+}
+
+// Rows per im2col chunk: whole images when they fit the budget, so chunks never split one.
+int64_t chunk_rows(const Geometry& g, int64_t itemsize) {
+  const int64_t row_bytes = std::max<int64_t>(1, g.cols() * itemsize);
+  int64_t rows = std::max<int64_t>(1, g_workspace_limit / row_bytes);
+  const int64_t per_image = g.out_pixels();
+  if (rows >= per_image) rows = (rows / per_image) * per_image;
+  return std::min(rows, std::max<int64_t>(g.rows(), 1));
+}
+
+struct Pixel {
+  int64_t n, o0, o1, o2;
+};
+
+Pixel decode(const Geometry& g, int64_t r) {
+  Pixel p;
+  p.o2 = r % g.out[2];
+  r /= g.out[2];
+  p.o1 = r % g.out[1];
+  r /= g.out[1];
+  p.o0 = r % g.out[0];
+  p.n = r / g.out[0];
+  return p;
+}
+
+// Calls fn(kernel_tap_index, input_pixel_offset_or_-1) for every tap of the receptive field of
+// output row r, in kernel order. Offsets are in pixels from the start of the batch.
+template <typename Fn>
+void for_each_tap(const Geometry& g, int64_t r, Fn&& fn) {
+  const Pixel p = decode(g, r);
+  const int64_t base = p.n * g.in_pixels();
+  int64_t tap = 0;
+  for (int64_t a = 0; a < g.k[0]; ++a) {
+    const int64_t i0 = p.o0 * g.s[0] - g.pb[0] + a * g.d[0];
+    const bool ok0 = i0 >= 0 && i0 < g.in[0];
+    for (int64_t b = 0; b < g.k[1]; ++b) {
+      const int64_t i1 = p.o1 * g.s[1] - g.pb[1] + b * g.d[1];
+      const bool ok1 = ok0 && i1 >= 0 && i1 < g.in[1];
+      const int64_t line = base + (i0 * g.in[1] + i1) * g.in[2];
+      const int64_t w0 = p.o2 * g.s[2] - g.pb[2];
+      fn(tap, ok1 ? line : -1, w0);
+      tap += g.k[2];
+    }
+  }
+}
+
+// im2col for output rows [r0, r0 + nr): col is (nr, K).
+template <typename T>
+void im2col(const Geometry& g, const T* x, int64_t r0, int64_t nr, T* col) {
+  const int64_t C = g.c, K = g.cols(), kw = g.k[2], dw = g.d[2], W = g.in[2];
+  parallel_for(nr, std::max<int64_t>(1, 4096 / std::max<int64_t>(K, 1)), [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; ++i) {
+      T* row = col + i * K;
+      for_each_tap(g, r0 + i, [&](int64_t tap, int64_t line, int64_t w0) {
+        T* dst = row + tap * C;
+        if (line < 0) {
+          std::memset(dst, 0, kw * C * sizeof(T));
+          return;
+        }
+        const T* src = x + line * C;
+        if (dw == 1 && w0 >= 0 && w0 + kw <= W) {
+          std::memcpy(dst, src + w0 * C, kw * C * sizeof(T));
+          return;
+        }
+        for (int64_t c = 0; c < kw; ++c) {
+          const int64_t iw = w0 + c * dw;
+          if (iw >= 0 && iw < W) std::memcpy(dst + c * C, src + iw * C, C * sizeof(T));
+          else std::memset(dst + c * C, 0, C * sizeof(T));
+        }
+      });
+    }
+  });
+}
+
+// Adds the channel range [c0, c1) of rows [lo, hi) of dcol into dx (the transpose of im2col).
+template <typename T>
+void col2im_range(const Geometry& g, const T* dcol, int64_t r0, int64_t lo, int64_t hi, int64_t c0, int64_t c1,
+                  T* dx) {
+  const int64_t C = g.c, K = g.cols(), kw = g.k[2], dw = g.d[2], W = g.in[2];
+  for (int64_t i = lo; i < hi; ++i) {
+    const T* row = dcol + i * K;
+    for_each_tap(g, r0 + i, [&](int64_t tap, int64_t line, int64_t w0) {
+      if (line < 0) return;
+      for (int64_t c = 0; c < kw; ++c) {
+        const int64_t iw = w0 + c * dw;
+        if (iw < 0 || iw >= W) continue;
+        T* dst = dx + (line + iw) * C;
+        const T* src = row + (tap + c) * C;
+        for (int64_t ci = c0; ci < c1; ++ci) dst[ci] += src[ci];
+      }
+    });
+  }
+}
+
+// Race-free parallel col2im: threads own whole images when the chunk spans several, otherwise
+// disjoint channel ranges; either way no two threads add into the same cell.
+template <typename T>
+void col2im(const Geometry& g, const T* dcol, int64_t r0, int64_t nr, T* dx) {
+  const int64_t per_image = g.out_pixels();
+  const int64_t images = nr / per_image;
+  const int nt = num_threads();
+  if (nr % per_image == 0 && r0 % per_image == 0 && images >= nt && nt > 1) {
+    parallel_for(images, 1, [&](int64_t lo, int64_t hi) {
+      col2im_range(g, dcol, r0, lo * per_image, hi * per_image, 0, g.c, dx);
+    });
+  } else if (g.c >= 16 * nt && nt > 1) {
+    const int64_t blocks = g.c / 8;  // channel blocks of >= 8 keep the inner loop vectorised
+    parallel_for(blocks, 1, [&](int64_t lo, int64_t hi) {
+      const int64_t c0 = lo * g.c / blocks, c1 = hi * g.c / blocks;
+      col2im_range(g, dcol, r0, 0, nr, c0, c1, dx);
+    });
+  } else {
+    col2im_range(g, dcol, r0, 0, nr, 0, g.c, dx);
+  }
+}
+
+template <typename T>
+T* workspace_for(Tensor& ws, const Geometry& g, int64_t rows) {
+  ws = Tensor::empty({rows * g.cols()}, dtype_of<T>::value);
+  return ws.data<T>();
+}
+
+template <typename T>
+void forward_impl(const Geometry& g, const T* x, const T* w, const T* bias, T* y) {
+  const int64_t M = g.rows(), F = g.f, K = g.cols();
+  T beta = T(0);
+  if (bias) {
+    parallel_for(M, 1024, [&](int64_t lo, int64_t hi) {
+      for (int64_t r = lo; r < hi; ++r) std::memcpy(y + r * F, bias, F * sizeof(T));
+    });
+    beta = T(1);
+  }
+  if (M == 0) return;
+  if (g.pointwise()) {
+    gemm<T>(false, false, M, F, K, T(1), x, K, w, F, beta, y, F);
+    return;
+  }
+  const int64_t step = chunk_rows(g, sizeof(T));
+  Tensor ws;
+  T* col = workspace_for<T>(ws, g, step);
+  for (int64_t r0 = 0; r0 < M; r0 += step) {
+    const int64_t nr = std::min(step, M - r0);
+    im2col(g, x, r0, nr, col);
+    gemm<T>(false, false, nr, F, K, T(1), col, K, w, F, beta, y + r0 * F, F);
+  }
+}
+
+template <typename T>
+void backward_impl(const Geometry& g, const T* x, const T* w, const T* dy, T* dx, T* dw) {
+  const int64_t M = g.rows(), F = g.f, K = g.cols();
+  if (M == 0) {
+    if (dw) std::memset(dw, 0, K * F * sizeof(T));
+    return;
+  }
+  if (g.pointwise()) {
+    if (dw) gemm<T>(true, false, K, F, M, T(1), x, K, dy, F, T(0), dw, F);
+    if (dx) gemm<T>(false, true, M, K, F, T(1), dy, F, w, F, T(0), dx, K);
+    return;
+  }
+  const int64_t step = chunk_rows(g, sizeof(T));
+  Tensor ws;
+  T* col = workspace_for<T>(ws, g, step);
+  for (int64_t r0 = 0; r0 < M; r0 += step) {
+    const int64_t nr = std::min(step, M - r0);
+    if (dw) {
+      im2col(g, x, r0, nr, col);
+      gemm<T>(true, false, K, F, nr, T(1), col, K, dy + r0 * F, F, r0 == 0 ? T(0) : T(1), dw, F);
+    }
+    if (dx) {
+      gemm<T>(false, true, nr, K, F, T(1), dy + r0 * F, F, w, F, T(0), col, K);
+      col2im(g, col, r0, nr, dx);
+    }
+  }
+}
+
+void check_inputs(const Tensor& x, const Tensor& w, const char* op) {
+  check_float(x, op, "inputs");
+  check_float(w, op, "kernel");
+  check_same_dtype(x, w, op);
+  KCORE_CHECK(x.device() == Device::cpu && w.device() == Device::cpu, op << ": tensors must be on the CPU");
+}
+
+}  // namespace
+
+Shape conv_output_shape(const Shape& x_shape, const Shape& kernel_shape, const ConvArgs& args) {
+  return make_geometry(x_shape, kernel_shape, args).out_shape();
+}
+
+int64_t conv_workspace_bytes(const Shape& x_shape, const Shape& kernel_shape, const ConvArgs& args,
+                             int64_t itemsize) {
+  Geometry g = make_geometry(x_shape, kernel_shape, args);
+  if (g.pointwise() || g.rows() == 0) return 0;
+  return chunk_rows(g, itemsize) * g.cols() * itemsize;
+}
+
+Tensor conv_forward(const Tensor& x_in, const Tensor& w_in, const Tensor& bias_in, const ConvArgs& args) {
+  check_inputs(x_in, w_in, "conv");
+  Geometry g = make_geometry(x_in.shape(), w_in.shape(), args);
+  Tensor x = x_in.contiguous(), w = w_in.contiguous(), bias;
+  if (bias_in.defined()) {
+    check_same_dtype(x, bias_in, "conv");
+    KCORE_CHECK(bias_in.ndim() == 1 && bias_in.dim(0) == g.f,
+                "conv: bias of shape " << shape_str(bias_in.shape()) << " does not match " << g.f << " filters");
+    bias = bias_in.contiguous();
+  }
+  Tensor out = Tensor::empty(g.out_shape(), x.dtype());
+  dispatch_float(x.dtype(), "conv", [&](auto tag) {
+    using T = decltype(tag);
+    forward_impl<T>(g, x.data<T>(), w.data<T>(), bias.defined() ? bias.data<T>() : nullptr, out.data<T>());
+  });
+  return out;
+}
+
+std::tuple<Tensor, Tensor, Tensor> conv_backward(const Tensor& x_in, const Tensor& w_in, const Tensor& grad_in,
+                                                 const ConvArgs& args, bool need_x, bool need_kernel,
+                                                 bool need_bias) {
+  check_inputs(x_in, w_in, "conv backward");
+  check_float(grad_in, "conv backward", "grad");
+  check_same_dtype(x_in, grad_in, "conv backward");
+  Geometry g = make_geometry(x_in.shape(), w_in.shape(), args);
+  KCORE_CHECK(grad_in.shape() == g.out_shape(), "conv backward: gradient of shape " << shape_str(grad_in.shape())
+                                                    << " does not match the output shape "
+                                                    << shape_str(g.out_shape()));
+  Tensor x = x_in.contiguous(), w = w_in.contiguous(), dy = grad_in.contiguous();
+  Tensor gx, gw, gb;
+  if (need_x) gx = Tensor::zeros(x.shape(), x.dtype());
+  if (need_kernel) gw = Tensor::empty(w.shape(), w.dtype());
+  dispatch_float(x.dtype(), "conv backward", [&](auto tag) {
+    using T = decltype(tag);
+    backward_impl<T>(g, x.data<T>(), w.data<T>(), dy.data<T>(), need_x ? gx.data<T>() : nullptr,
+                     need_kernel ? gw.data<T>() : nullptr);
+  });
+  if (need_bias) gb = sum_rows(dy.view({g.rows(), g.f}));
+  return {gx, gw, gb};
+}
+
+void conv_set_workspace_limit(int64_t bytes) { g_workspace_limit = std::max<int64_t>(bytes, 1); }
+int64_t conv_workspace_limit() { return g_workspace_limit; }
+
+}  // namespace kcore

@@ -1,0 +1,37 @@
+// N-d convolution (1, 2 or 3 spatial axes), channels_last: x (batch, *spatial, Cin),
+// kernel (*k, Cin, F) in Keras's layout, output (batch, *out, F). Cross-correlation (no flip).
+// Padding is explicit per spatial axis (pad_before, pad_after); Python computes Keras's
+// 'valid' / 'same' / 'causal' rule. GEMM-based with a bounded im2col workspace.
+#pragma once
+#include <cstdint>
+#include <tuple>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace kcore {
+
+struct ConvArgs {
+  std::vector<int64_t> strides, dilation, pad_before, pad_after;
+};
+
+// bias may be undefined (no bias).
+Tensor conv_forward(const Tensor& x, const Tensor& kernel, const Tensor& bias, const ConvArgs& args);
+
+// Returns (grad_x, grad_kernel, grad_bias); each is undefined when not asked for.
+std::tuple<Tensor, Tensor, Tensor> conv_backward(const Tensor& x, const Tensor& kernel, const Tensor& grad,
+                                                 const ConvArgs& args, bool need_x, bool need_kernel,
+                                                 bool need_bias);
+
+// Bytes of im2col workspace a conv of these shapes uses (0 on the direct 1x1 GEMM path).
+int64_t conv_workspace_bytes(const Shape& x_shape, const Shape& kernel_shape, const ConvArgs& args,
+                             int64_t itemsize);
+
+// The output shape conv_forward would produce (validates everything conv_forward checks).
+Shape conv_output_shape(const Shape& x_shape, const Shape& kernel_shape, const ConvArgs& args);
+
+// The im2col workspace budget in bytes (default 4 MiB); a knob for benchmarks and tests.
+void conv_set_workspace_limit(int64_t bytes);
+int64_t conv_workspace_limit();
+
+}  // namespace kcore
