@@ -97,13 +97,50 @@ Geometry make_geometry(const Shape& xs, const Shape& ws, const ConvArgs& a) {
   return g;
 }
 
-// Rows per im2col chunk: whole images when they fit the budget, so chunks never split one.
-int64_t chunk_rows(const Geometry& g, int64_t itemsize) {
+// How a call splits its GEMM rows: `threads` workers, each with its own im2col buffer of
+// `step` rows. Workers run single-threaded GEMMs inside one OpenMP region (OpenBLAS runs
+// sequentially when called from a parallel region), so the BLAS thread pool and the OpenMP team
+// never take turns on the cores.
+struct Plan {
+  int threads = 1;
+  int64_t step = 1;
+  int64_t workspace_elems(const Geometry& g) const { return threads * step * g.cols(); }
+};
+
+Plan make_plan(const Geometry& g, int64_t itemsize, int64_t units) {
+  Plan p;
+  const int64_t min_rows_per_thread = 64;
+  const int64_t by_rows = std::max<int64_t>(1, g.rows() / min_rows_per_thread);
+  p.threads = (int)std::max<int64_t>(1, std::min<int64_t>({(int64_t)num_threads(), units, by_rows}));
+  if (omp_in_parallel()) p.threads = 1;
   const int64_t row_bytes = std::max<int64_t>(1, g.cols() * itemsize);
-  int64_t rows = std::max<int64_t>(1, g_workspace_limit / row_bytes);
-  const int64_t per_image = g.out_pixels();
-  if (rows >= per_image) rows = (rows / per_image) * per_image;
-  return std::min(rows, std::max<int64_t>(g.rows(), 1));
+  const int64_t per_thread = std::max<int64_t>(1, g_workspace_limit / p.threads / row_bytes);
+  const int64_t rows_per_thread = (g.rows() + p.threads - 1) / p.threads;
+  p.step = std::max<int64_t>(1, std::min(per_thread, rows_per_thread));
+  return p;
+}
+
+// Makes BLAS sequential while the workers run their own GEMMs, and restores it after.
+class SequentialBlas {
+ public:
+  SequentialBlas() { blas_set_num_threads(1); }
+  ~SequentialBlas() { blas_set_num_threads(num_threads()); }
+};
+
+// Runs fn(thread, lo, hi) on `threads` workers over an even split of [0, n).
+template <typename Fn>
+void run_split(int threads, int64_t n, Fn&& fn) {
+  if (threads <= 1) {
+    fn(0, int64_t(0), n);
+    return;
+  }
+  SequentialBlas sequential;
+#pragma omp parallel num_threads(threads)
+  {
+    const int t = omp_get_thread_num(), T = omp_get_num_threads();
+    const int64_t lo = n * t / T, hi = n * (t + 1) / T;
+    if (lo < hi) fn(t, lo, hi);
+  }
 }
 
 struct Pixel {
@@ -146,8 +183,7 @@ void for_each_tap(const Geometry& g, int64_t r, Fn&& fn) {
 template <typename T>
 void im2col(const Geometry& g, const T* x, int64_t r0, int64_t nr, T* col) {
   const int64_t C = g.c, K = g.cols(), kw = g.k[2], dw = g.d[2], W = g.in[2];
-  parallel_for(nr, std::max<int64_t>(1, 4096 / std::max<int64_t>(K, 1)), [&](int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; ++i) {
+  for (int64_t i = 0; i < nr; ++i) {
       T* row = col + i * K;
       for_each_tap(g, r0 + i, [&](int64_t tap, int64_t line, int64_t w0) {
         T* dst = row + tap * C;
@@ -166,8 +202,7 @@ void im2col(const Geometry& g, const T* x, int64_t r0, int64_t nr, T* col) {
           else std::memset(dst + c * C, 0, C * sizeof(T));
         }
       });
-    }
-  });
+  }
 }
 
 // Adds the channel range [c0, c1) of rows [lo, hi) of dcol into dx (the transpose of im2col).
@@ -190,85 +225,89 @@ void col2im_range(const Geometry& g, const T* dcol, int64_t r0, int64_t lo, int6
   }
 }
 
-// Race-free parallel col2im: threads own whole images when the chunk spans several, otherwise
-// disjoint channel ranges; either way no two threads add into the same cell.
-template <typename T>
-void col2im(const Geometry& g, const T* dcol, int64_t r0, int64_t nr, T* dx) {
-  const int64_t per_image = g.out_pixels();
-  const int64_t images = nr / per_image;
-  const int nt = num_threads();
-  if (nr % per_image == 0 && r0 % per_image == 0 && images >= nt && nt > 1) {
-    parallel_for(images, 1, [&](int64_t lo, int64_t hi) {
-      col2im_range(g, dcol, r0, lo * per_image, hi * per_image, 0, g.c, dx);
-    });
-  } else if (g.c >= 16 * nt && nt > 1) {
-    const int64_t blocks = g.c / 8;  // channel blocks of >= 8 keep the inner loop vectorised
-    parallel_for(blocks, 1, [&](int64_t lo, int64_t hi) {
-      const int64_t c0 = lo * g.c / blocks, c1 = hi * g.c / blocks;
-      col2im_range(g, dcol, r0, 0, nr, c0, c1, dx);
-    });
-  } else {
-    col2im_range(g, dcol, r0, 0, nr, 0, g.c, dx);
-  }
-}
-
-template <typename T>
-T* workspace_for(Tensor& ws, const Geometry& g, int64_t rows) {
-  ws = Tensor::empty({rows * g.cols()}, dtype_of<T>::value);
-  return ws.data<T>();
-}
-
 template <typename T>
 void forward_impl(const Geometry& g, const T* x, const T* w, const T* bias, T* y) {
   const int64_t M = g.rows(), F = g.f, K = g.cols();
-  T beta = T(0);
-  if (bias) {
-    parallel_for(M, 1024, [&](int64_t lo, int64_t hi) {
-      for (int64_t r = lo; r < hi; ++r) std::memcpy(y + r * F, bias, F * sizeof(T));
-    });
-    beta = T(1);
-  }
   if (M == 0) return;
+  const Plan p = make_plan(g, sizeof(T), M);
+  Tensor ws = Tensor::empty({g.pointwise() ? 0 : p.workspace_elems(g)}, dtype_of<T>::value);
+  run_split(p.threads, M, [&](int t, int64_t lo, int64_t hi) {
+    T* col = ws.data<T>() + t * p.step * K;
+    for (int64_t r0 = lo; r0 < hi; r0 += p.step) {
+      const int64_t nr = std::min(p.step, hi - r0);
+      T* out = y + r0 * F;
+      if (bias)
+        for (int64_t r = 0; r < nr; ++r) std::memcpy(out + r * F, bias, F * sizeof(T));
+      const T* a = x + r0 * K;  // the pointwise case reads the input rows directly
+      if (!g.pointwise()) {
+        im2col(g, x, r0, nr, col);
+        a = col;
+      }
+      gemm<T>(false, false, nr, F, K, T(1), a, K, w, F, bias ? T(1) : T(0), out, F);
+    }
+  });
+}
+
+// grad_kernel = sum over rows of col^T @ dy: each worker sums its rows into its own partial,
+// and the partials are added in worker order (deterministic for a given thread count).
+template <typename T>
+void kernel_grad(const Geometry& g, const T* x, const T* dy, T* dw) {
+  const int64_t M = g.rows(), F = g.f, K = g.cols();
+  const Plan p = make_plan(g, sizeof(T), M);
+  Tensor ws = Tensor::empty({g.pointwise() ? 0 : p.workspace_elems(g)}, dtype_of<T>::value);
+  Tensor partial = Tensor::zeros({std::max(p.threads - 1, 0) * K * F}, dtype_of<T>::value);
+  run_split(p.threads, M, [&](int t, int64_t lo, int64_t hi) {
+    T* col = ws.data<T>() + t * p.step * K;
+    T* acc = t == 0 ? dw : partial.data<T>() + (t - 1) * K * F;
+    for (int64_t r0 = lo; r0 < hi; r0 += p.step) {
+      const int64_t nr = std::min(p.step, hi - r0);
+      const T* a = x + r0 * K;
+      if (!g.pointwise()) {
+        im2col(g, x, r0, nr, col);
+        a = col;
+      }
+      gemm<T>(true, false, K, F, nr, T(1), a, K, dy + r0 * F, F, r0 == lo ? T(0) : T(1), acc, F);
+    }
+  });
+  for (int t = 1; t < p.threads; ++t) {
+    const T* src = partial.data<T>() + (t - 1) * K * F;
+    for (int64_t i = 0; i < K * F; ++i) dw[i] += src[i];
+  }
+}
+
+// grad_x: dcol = dy @ kernel^T, scattered back by col2im. Workers own whole images, so no two
+// of them ever add into the same input cell.
+template <typename T>
+void input_grad(const Geometry& g, const T* w, const T* dy, T* dx) {
+  const int64_t F = g.f, K = g.cols(), per_image = g.out_pixels();
   if (g.pointwise()) {
-    gemm<T>(false, false, M, F, K, T(1), x, K, w, F, beta, y, F);
+    const Plan p = make_plan(g, sizeof(T), g.rows());
+    run_split(p.threads, g.rows(), [&](int, int64_t lo, int64_t hi) {
+      gemm<T>(false, true, hi - lo, K, F, T(1), dy + lo * F, F, w, F, T(0), dx + lo * K, K);
+    });
     return;
   }
-  const int64_t step = chunk_rows(g, sizeof(T));
-  Tensor ws;
-  T* col = workspace_for<T>(ws, g, step);
-  for (int64_t r0 = 0; r0 < M; r0 += step) {
-    const int64_t nr = std::min(step, M - r0);
-    im2col(g, x, r0, nr, col);
-    gemm<T>(false, false, nr, F, K, T(1), col, K, w, F, beta, y + r0 * F, F);
-  }
+  const Plan p = make_plan(g, sizeof(T), g.n);
+  Tensor ws = Tensor::empty({p.workspace_elems(g)}, dtype_of<T>::value);
+  run_split(p.threads, g.n, [&](int t, int64_t img_lo, int64_t img_hi) {
+    T* col = ws.data<T>() + t * p.step * K;
+    const int64_t hi = img_hi * per_image;
+    for (int64_t r0 = img_lo * per_image; r0 < hi; r0 += p.step) {
+      const int64_t nr = std::min(p.step, hi - r0);
+      gemm<T>(false, true, nr, K, F, T(1), dy + r0 * F, F, w, F, T(0), col, K);
+      col2im_range(g, col, r0, 0, nr, 0, g.c, dx);
+    }
+  });
 }
 
 template <typename T>
 void backward_impl(const Geometry& g, const T* x, const T* w, const T* dy, T* dx, T* dw) {
-  const int64_t M = g.rows(), F = g.f, K = g.cols();
-  if (M == 0) {
-    if (dw) std::memset(dw, 0, K * F * sizeof(T));
+  if (g.rows() == 0) {
+    if (dw) std::memset(dw, 0, g.cols() * g.f * sizeof(T));
     return;
   }
-  if (g.pointwise()) {
-    if (dw) gemm<T>(true, false, K, F, M, T(1), x, K, dy, F, T(0), dw, F);
-    if (dx) gemm<T>(false, true, M, K, F, T(1), dy, F, w, F, T(0), dx, K);
-    return;
-  }
-  const int64_t step = chunk_rows(g, sizeof(T));
-  Tensor ws;
-  T* col = workspace_for<T>(ws, g, step);
-  for (int64_t r0 = 0; r0 < M; r0 += step) {
-    const int64_t nr = std::min(step, M - r0);
-    if (dw) {
-      im2col(g, x, r0, nr, col);
-      gemm<T>(true, false, K, F, nr, T(1), col, K, dy + r0 * F, F, r0 == 0 ? T(0) : T(1), dw, F);
-    }
-    if (dx) {
-      gemm<T>(false, true, nr, K, F, T(1), dy + r0 * F, F, w, F, T(0), col, K);
-      col2im(g, col, r0, nr, dx);
-    }
-  }
+  if (dw) kernel_grad(g, x, dy, dw);
+  if (dx) input_grad(g, w, dy, dx);
 }
 
 void check_inputs(const Tensor& x, const Tensor& w, const char* op) {
@@ -288,7 +327,7 @@ int64_t conv_workspace_bytes(const Shape& x_shape, const Shape& kernel_shape, co
                              int64_t itemsize) {
   Geometry g = make_geometry(x_shape, kernel_shape, args);
   if (g.pointwise() || g.rows() == 0) return 0;
-  return chunk_rows(g, itemsize) * g.cols() * itemsize;
+  return make_plan(g, itemsize, g.rows()).workspace_elems(g) * itemsize;
 }
 
 Tensor conv_forward(const Tensor& x_in, const Tensor& w_in, const Tensor& bias_in, const ConvArgs& args) {
@@ -321,7 +360,7 @@ std::tuple<Tensor, Tensor, Tensor> conv_backward(const Tensor& x_in, const Tenso
                                                     << shape_str(g.out_shape()));
   Tensor x = x_in.contiguous(), w = w_in.contiguous(), dy = grad_in.contiguous();
   Tensor gx, gw, gb;
-  if (need_x) gx = Tensor::zeros(x.shape(), x.dtype());
+  if (need_x) gx = g.pointwise() ? Tensor::empty(x.shape(), x.dtype()) : Tensor::zeros(x.shape(), x.dtype());
   if (need_kernel) gw = Tensor::empty(w.shape(), w.dtype());
   dispatch_float(x.dtype(), "conv backward", [&](auto tag) {
     using T = decltype(tag);
