@@ -1,0 +1,148 @@
+"""Convolution: NumPy-reference parity, float64 gradient checks, Keras 'same' examples, errors."""
+import itertools
+
+import numpy as np
+import pytest
+
+from kcore import ops
+from kcore.backend.native import _C
+from kcore.ops.conv import padding_amounts
+from kcore.testing import gradcheck
+
+
+def reference_conv(x, w, strides, dilation, padding):
+    """Keras's conv written as plain loops over output cells and kernel taps (channels_last)."""
+    rank = w.ndim - 2
+    before, after = padding_amounts(padding, x.shape[1:-1], w.shape[:rank], strides, dilation)
+    xp = np.pad(x, [(0, 0)] + list(zip(before, after)) + [(0, 0)])
+    outs = [(xp.shape[1 + i] - ((w.shape[i] - 1) * dilation[i] + 1)) // strides[i] + 1 for i in range(rank)]
+    y = np.zeros((x.shape[0], *outs, w.shape[-1]))
+    for o in itertools.product(*[range(n) for n in outs]):
+        for tap in itertools.product(*[range(n) for n in w.shape[:rank]]):
+            idx = tuple(o[i] * strides[i] + tap[i] * dilation[i] for i in range(rank))
+            y[(slice(None),) + o] += xp[(slice(None),) + idx] @ w[tap]
+    return y
+
+
+# (input shape, kernel shape, strides, dilation, padding)
+CONFIGS = [
+    ((2, 7, 3), (3, 3, 2), (1,), (1,), "valid"),                  # 1-D odd size
+    ((2, 9, 2), (3, 2, 3), (2,), (1,), "same"),                   # 1-D stride 2
+    ((1, 10, 2), (3, 2, 2), (1,), (2,), "causal"),                # causal, dilation, batch 1
+    ((2, 8, 2), (2, 2, 2), (3,), (1,), "valid"),                  # stride > kernel
+    ((2, 5, 4, 3), (3, 3, 3, 2), (1, 1), (1, 1), "same"),          # 2-D odd sizes
+    ((2, 6, 5, 2), (2, 2, 2, 3), (1, 1), (1, 1), "same"),          # even kernel, same
+    ((1, 7, 6, 2), (3, 2, 2, 2), (2, 2), (1, 1), "same"),          # stride 2, batch 1
+    ((2, 7, 7, 2), (3, 3, 2, 2), (1, 1), (2, 2), "same"),          # dilation 2
+    ((2, 8, 7, 2), (2, 2, 2, 2), (3, 3), (1, 1), "valid"),         # stride > kernel
+    ((2, 4, 3, 3), (1, 1, 3, 2), (1, 1), (1, 1), "valid"),         # 1x1: plain GEMM
+    ((2, 5, 5, 2), (1, 1, 2, 2), (2, 2), (1, 1), "valid"),         # 1x1 strided
+    ((1, 4, 5, 3, 2), (2, 3, 2, 2, 2), (1, 2, 1), (1, 1, 1), "same"),  # 3-D
+    ((2, 5, 4, 4, 1), (3, 2, 2, 1, 2), (1, 1, 1), (1, 1, 1), "valid"),
+]
+
+
+def _ids(cfg):
+    return f"{cfg[0]}-k{cfg[1][:-2]}-s{cfg[2]}-d{cfg[3]}-{cfg[4]}"
+
+
+@pytest.mark.parametrize("cfg", CONFIGS, ids=_ids)
+def test_forward_matches_reference(cfg):
+    xs, ws, s, d, pad = cfg
+    rng = np.random.default_rng(1)
+    x, w = rng.standard_normal(xs), rng.standard_normal(ws)
+    y = ops.conv(x, w, s, pad, dilation_rate=d).numpy()
+    np.testing.assert_allclose(y, reference_conv(x, w, s, d, pad), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("cfg", CONFIGS, ids=_ids)
+def test_gradients(cfg):
+    xs, ws, s, d, pad = cfg
+    rng = np.random.default_rng(2)
+    x, w, b = rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[-1])
+    assert gradcheck(lambda x, w, b: ops.conv(x, w, s, pad, dilation_rate=d, bias=b), [x, w, b])
+
+
+def test_channels_first_matches_channels_last_and_has_gradients():
+    rng = np.random.default_rng(3)
+    x, w = rng.standard_normal((2, 2, 5, 4)), rng.standard_normal((3, 2, 2, 3))
+    y_first = ops.conv(x, w, 1, "same", data_format="channels_first").numpy()
+    y_last = ops.conv(np.moveaxis(x, 1, -1), w, 1, "same").numpy()
+    np.testing.assert_allclose(y_first, np.moveaxis(y_last, -1, 1), rtol=1e-12)
+    assert gradcheck(lambda x, w: ops.conv(x, w, (2, 1), "same", data_format="channels_first"), [x, w])
+
+
+def test_small_workspace_gives_same_results_and_gradients():
+    """Chunking the im2col buffer down to a few rows must not change anything."""
+    rng = np.random.default_rng(4)
+    x, w = rng.standard_normal((3, 6, 5, 2)), rng.standard_normal((3, 3, 2, 2))
+    full = ops.conv(x, w, 1, "same").numpy()
+    saved = _C.conv_workspace_limit()
+    try:
+        _C.conv_set_workspace_limit(64)
+        np.testing.assert_allclose(ops.conv(x, w, 1, "same").numpy(), full, rtol=1e-12)
+        assert gradcheck(lambda x, w: ops.conv(x, w, 1, "same"), [x, w])
+    finally:
+        _C.conv_set_workspace_limit(saved)
+
+
+def test_float32_against_reference():
+    rng = np.random.default_rng(5)
+    x, w = rng.standard_normal((4, 9, 9, 5)).astype(np.float32), rng.standard_normal((3, 3, 5, 7)).astype(np.float32)
+    y = ops.conv(x, w, 1, "same")
+    assert y.dtype == "float32"
+    np.testing.assert_allclose(y.numpy(), reference_conv(x.astype(np.float64), w.astype(np.float64), (1, 1), (1, 1),
+                                                         "same"), rtol=1e-4, atol=1e-4)
+
+
+def test_keras_same_padding_examples():
+    """KERAS_SPEC section 2: the extra 'same' cell goes after (bottom/right)."""
+    x = np.arange(1, 26, dtype=np.float64).reshape(1, 5, 5, 1)
+    y = ops.conv(x, np.ones((2, 2, 1, 1)), 1, "same").numpy()
+    assert y.shape == (1, 5, 5, 1) and y[0, 0, 0, 0] == 16.0
+    x = np.arange(1, 37, dtype=np.float64).reshape(1, 6, 6, 1)
+    y = ops.conv(x, np.ones((3, 3, 1, 1)), 2, "same").numpy()
+    np.testing.assert_array_equal(y[0, :, :, 0], [[72, 90, 69], [180, 198, 141], [174, 186, 130]])
+
+
+def test_padding_rule_and_workspace_bound():
+    assert padding_amounts("same", [6], [3], [2], [1]) == ([0], [1])
+    assert padding_amounts("same", [5], [4], [1], [1]) == ([1], [2])
+    assert padding_amounts("causal", [8], [3], [1], [2]) == ([4], [0])
+    # the im2col buffer of case (b) stays far below 4x the input, never batch x full expansion
+    shape, kernel = [8, 56, 56, 64], [3, 3, 64, 64]
+    ws = _C.conv_workspace_bytes(shape, kernel, [1, 1], [1, 1], [1, 1], [1, 1], 4)
+    assert 0 < ws <= _C.conv_workspace_limit() < 4 * int(np.prod(shape)) * 4
+    assert _C.conv_workspace_bytes([2, 8, 8, 3], [1, 1, 3, 4], [1, 1], [1, 1], [0, 0], [0, 0], 4) == 0
+
+
+def test_zero_batch():
+    y = ops.conv(np.zeros((0, 5, 3)), np.ones((3, 3, 2)), 1, "same")
+    assert tuple(y.shape) == (0, 5, 2)
+
+
+@pytest.mark.parametrize("kwargs, x_shape, w_shape, match", [
+    ({}, (5, 5, 3), (3, 3, 3, 4), "expects inputs of rank 4"),
+    ({}, (1, 5, 5, 2), (3, 3, 3, 4), "2 channels"),
+    ({"strides": 2, "dilation_rate": 2}, (1, 9, 9, 3), (3, 3, 3, 4), "dilation_rate"),
+    ({"strides": 0}, (1, 5, 5, 3), (3, 3, 3, 4), "strides"),
+    ({"padding": "full"}, (1, 5, 5, 3), (3, 3, 3, 4), "padding"),
+    ({"padding": "causal"}, (1, 5, 5, 3), (3, 3, 3, 4), "padding"),
+    ({}, (1, 2, 2, 3), (3, 3, 3, 4), "smaller than the dilated kernel"),
+    ({}, (1, 5, 5, 3), (0, 3, 3, 4), "positive"),
+    ({}, (1, 5, 5, 3), (3, 3, 4), "expects inputs of rank 3"),
+    ({"strides": (1, 1, 1)}, (1, 5, 5, 3), (3, 3, 3, 4), "tuple of 2"),
+])
+def test_errors(kwargs, x_shape, w_shape, match):
+    with pytest.raises(ValueError, match=match):
+        ops.conv(np.zeros(x_shape, np.float32), np.zeros(w_shape, np.float32), **kwargs)
+
+
+def test_native_errors_are_value_errors():
+    x, w = _C.from_numpy(np.zeros((1, 5, 5, 3), np.float32)), _C.from_numpy(np.zeros((3, 3, 3, 4), np.float32))
+    with pytest.raises(ValueError, match="strides"):
+        _C.conv(x, w, None, [1], [1, 1], [0, 0], [0, 0])
+    with pytest.raises(ValueError, match="gradient of shape"):
+        _C.conv_backward(x, w, x, [1, 1], [1, 1], [0, 0], [0, 0], True, True, False)
+    with pytest.raises(ValueError, match="bias"):
+        _C.conv(x, w, _C.from_numpy(np.zeros(3, np.float32)), [1, 1], [1, 1], [0, 0], [0, 0])
