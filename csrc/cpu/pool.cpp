@@ -87,19 +87,23 @@ void for_each_cell(const PoolGeometry& g, const Window& w, Fn&& fn) {
       for (int64_t i2 = w.lo[2]; i2 < w.hi[2]; ++i2) fn((i0 * g.in[1] + i1) * g.in[2] + i2);
 }
 
-// Runs fn(image, c0, c1) over units of (image, channel block) in parallel.
+// Runs fn(image, c0, c1) over units of (image, channel block). Units are handed out dynamically,
+// so a worker that the OS preempts does not hold the others back; results do not depend on
+// which worker ran a unit.
 template <typename Fn>
 void for_each_unit(const PoolGeometry& g, Fn&& fn) {
   const int64_t nt = num_threads();
   int64_t blocks = 1;
   if (g.n < 2 * nt) blocks = std::max<int64_t>(1, std::min<int64_t>(g.c / 16, (2 * nt + g.n - 1) / std::max<int64_t>(g.n, 1)));
-  const int64_t work_per_unit = std::max<int64_t>(1, g.in_pixels() * g.c / blocks);
-  parallel_for(g.n * blocks, std::max<int64_t>(1, 16384 / work_per_unit), [&](int64_t lo, int64_t hi) {
-    for (int64_t u = lo; u < hi; ++u) {
-      const int64_t b = u % blocks, img = u / blocks;
-      fn(img, b * g.c / blocks, (b + 1) * g.c / blocks);
-    }
-  });
+  const int64_t units = g.n * blocks;
+  auto unit = [&](int64_t u) { fn(u / blocks, (u % blocks) * g.c / blocks, (u % blocks + 1) * g.c / blocks); };
+  const bool small = g.n * g.in_pixels() * g.c < 32768;
+  if (nt <= 1 || units <= 1 || small || omp_in_parallel()) {
+    for (int64_t u = 0; u < units; ++u) unit(u);
+    return;
+  }
+#pragma omp parallel for schedule(dynamic, 1) num_threads((int)std::min<int64_t>(nt, units))
+  for (int64_t u = 0; u < units; ++u) unit(u);
 }
 
 template <typename T>
