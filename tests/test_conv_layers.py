@@ -1,0 +1,165 @@
+"""Convolution, pooling and spatial reshaping layers: shapes, weights, the seed-004 CNN, errors, learning."""
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import kcore
+from kcore import layers as L
+from kcore.backend.autodiff import GradientTape
+
+SEED_004 = Path(__file__).resolve().parents[1].parent / "shared" / "seeds" / "004_c6680f8a6756f81d.txt"
+
+
+@pytest.mark.parametrize("layer, in_shape, out_shape, params", [
+    (lambda: L.Conv1D(4, 3), (2, 10, 3), (2, 8, 4), 3 * 3 * 4 + 4),
+    (lambda: L.Conv1D(4, 3, padding="causal", dilation_rate=2), (2, 10, 3), (2, 10, 4), 40),
+    (lambda: L.Conv1D(4, 3, strides=2, padding="same", use_bias=False), (2, 9, 3), (2, 5, 4), 36),
+    (lambda: L.Conv2D(5, (3, 2), strides=(2, 1)), (2, 9, 6, 3), (2, 4, 5, 5), 3 * 2 * 3 * 5 + 5),
+    (lambda: L.Conv2D(5, 3, padding="same", strides=2), (2, 7, 6, 3), (2, 4, 3, 5), 140),
+    (lambda: L.Conv2D(5, 3, padding="same", data_format="channels_first"), (2, 3, 7, 6), (2, 5, 7, 6), 140),
+    (lambda: L.Conv3D(2, 2, strides=2), (1, 5, 4, 6, 3), (1, 2, 2, 3, 2), 2 * 2 * 2 * 3 * 2 + 2),
+    (lambda: L.MaxPooling1D(), (2, 9, 3), (2, 4, 3), 0),
+    (lambda: L.AveragePooling1D(3, 1, "same"), (2, 9, 3), (2, 9, 3), 0),
+    (lambda: L.MaxPooling2D((2, 3), padding="same"), (2, 7, 7, 3), (2, 4, 3, 3), 0),
+    (lambda: L.AveragePooling2D(), (2, 7, 7, 3), (2, 3, 3, 3), 0),
+    (lambda: L.MaxPooling2D(data_format="channels_first"), (2, 3, 6, 4), (2, 3, 3, 2), 0),
+    (lambda: L.MaxPooling3D(), (1, 4, 5, 6, 2), (1, 2, 2, 3, 2), 0),
+    (lambda: L.AveragePooling3D(2, 1), (1, 4, 5, 6, 2), (1, 3, 4, 5, 2), 0),
+    (lambda: L.GlobalMaxPooling1D(), (2, 5, 3), (2, 3), 0),
+    (lambda: L.GlobalAveragePooling2D(keepdims=True), (2, 5, 4, 3), (2, 1, 1, 3), 0),
+    (lambda: L.GlobalAveragePooling2D(data_format="channels_first"), (2, 3, 5, 4), (2, 3), 0),
+    (lambda: L.GlobalMaxPooling3D(), (2, 2, 3, 4, 5), (2, 5), 0),
+    (lambda: L.ZeroPadding1D((1, 2)), (2, 5, 3), (2, 8, 3), 0),
+    (lambda: L.ZeroPadding2D(((1, 0), (2, 3))), (2, 5, 4, 3), (2, 6, 9, 3), 0),
+    (lambda: L.ZeroPadding2D(1, data_format="channels_first"), (2, 3, 5, 4), (2, 3, 7, 6), 0),
+    (lambda: L.ZeroPadding3D(), (1, 2, 3, 4, 2), (1, 4, 5, 6, 2), 0),
+    (lambda: L.UpSampling1D(3), (2, 4, 3), (2, 12, 3), 0),
+    (lambda: L.UpSampling2D((2, 3)), (2, 4, 3, 2), (2, 8, 9, 2), 0),
+])
+def test_output_shapes_and_params(layer, in_shape, out_shape, params):
+    lyr = layer()
+    y = lyr(np.random.default_rng(0).standard_normal(in_shape).astype(np.float32))
+    assert tuple(y.shape) == out_shape
+    assert lyr.compute_output_shape((None,) + in_shape[1:]) == (None,) + out_shape[1:]
+    assert lyr.count_params() == params
+    symbolic = layer()(kcore.Input(in_shape[1:]))
+    assert tuple(symbolic.shape) == (None,) + out_shape[1:]
+
+
+def test_conv_weights_follow_keras_names_and_layouts():
+    lyr = L.Conv2D(6, (3, 2))
+    lyr(np.zeros((1, 5, 5, 4), np.float32))
+    assert [w.name for w in lyr.weights] == ["kernel", "bias"]
+    assert [tuple(w.shape) for w in lyr.weights] == [(3, 2, 4, 6), (6,)]
+    kernel = np.random.default_rng(1).standard_normal((3, 2, 4, 6)).astype(np.float32)
+    lyr.set_weights([kernel, np.arange(6, dtype=np.float32)])
+    x = np.random.default_rng(2).standard_normal((1, 5, 5, 4)).astype(np.float32)
+    want = np.einsum("hwc,hwcf->f", x[0, :3, :2], kernel) + np.arange(6)
+    np.testing.assert_allclose(lyr(x).numpy()[0, 0, 0], want, rtol=1e-5)
+
+
+def test_activation_and_config_round_trip():
+    lyr = L.Conv1D(3, 2, strides=1, padding="causal", activation="relu", name="c")
+    config = lyr.get_config()
+    assert config["kernel_size"] == (2,) and config["padding"] == "causal" and config["activation"] == "relu"
+    clone = L.Conv1D.from_config({**config, "name": "c2"})
+    x = np.random.default_rng(3).standard_normal((2, 6, 4)).astype(np.float32)
+    y = lyr(x)
+    clone(x)
+    clone.set_weights(lyr.get_weights())
+    np.testing.assert_array_equal(clone(x).numpy(), y.numpy())
+    assert y.numpy().min() >= 0
+    pool = L.MaxPooling2D(3, 2, "same")
+    assert type(pool).from_config(pool.get_config()).get_config()["strides"] == (2, 2)
+
+
+def test_gradients_reach_kernel_and_bias():
+    lyr = L.Conv2D(2, 3, padding="same")
+    x = np.random.default_rng(4).standard_normal((2, 5, 5, 3)).astype(np.float32)
+    with GradientTape() as tape:
+        loss = kcore.ops.sum(kcore.ops.square(lyr(x)))
+    gk, gb = tape.gradient(loss, lyr.trainable_weights)
+    assert tuple(gk.shape) == (3, 3, 3, 2) and tuple(gb.shape) == (2,)
+    assert np.abs(gk.numpy()).sum() > 0 and np.abs(gb.numpy()).sum() > 0
+
+
+def test_global_average_pooling_1d_honours_mask():
+    x = np.arange(12, dtype=np.float32).reshape(2, 3, 2)
+    mask = np.array([[1, 1, 0], [1, 0, 0]], dtype=bool)
+    y = L.GlobalAveragePooling1D()(x, mask=mask).numpy()
+    np.testing.assert_allclose(y, [[1, 2], [6, 7]])
+
+
+def _seed_004_model():
+    text = SEED_004.read_text(encoding="utf-8")
+    code = next(m.group(1) for m in re.finditer(r"```\s*python\n([\s\S]*?)```", text) if "create_model" in m.group(1))
+    namespace = {}
+    exec(compile(code.replace("keras", "kcore"), "seed_004", "exec"), namespace)
+    return namespace["model"]
+
+
+@pytest.mark.skipif(not SEED_004.exists(), reason="seed documents not available")
+def test_seed_004_cnn_summary():
+    kcore.backend.clear_session()
+    model = _seed_004_model()
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert "Total params: 241,546" in lines
+    assert any(l.startswith("conv2d_3 (Conv2D)            (None, 7, 7, 128)         73856") for l in lines)
+    assert any(l.startswith("max_pooling2d_3 (MaxPooling2 (None, 3, 3, 128)") for l in lines)
+    assert model.count_params() == 241546
+    assert model.predict(np.zeros((2, 28, 28, 1), np.float32), verbose=0).shape == (2, 10)
+
+
+@pytest.mark.parametrize("make, shape, error, match", [
+    (lambda: L.Conv2D(4, 3), (28, 28, 1), ValueError, "expected ndim=4.*batch axis"),
+    (lambda: L.Conv1D(4, 3), (10,), ValueError, "expected ndim=3"),
+    (lambda: L.MaxPooling2D(), (28, 28), ValueError, "expected ndim=4"),
+    (lambda: L.Conv2D(4, 5), (1, 3, 3, 1), ValueError, "negative or zero|smaller than"),
+    (lambda: L.MaxPooling2D(4), (1, 3, 3, 1), ValueError, "smaller than"),
+])
+def test_bad_inputs_raise_clear_errors(make, shape, error, match):
+    with pytest.raises(error, match=match):
+        make()(np.zeros(shape, np.float32))
+
+
+def test_wrong_channels_after_build():
+    lyr = L.Conv2D(4, 3)
+    lyr(np.zeros((1, 5, 5, 3), np.float32))
+    with pytest.raises(ValueError, match="axis -1"):
+        lyr(np.zeros((1, 5, 5, 2), np.float32))
+
+
+@pytest.mark.parametrize("make, error, match", [
+    (lambda: L.Conv2D(4, 3, strides=2, dilation_rate=2), ValueError, "dilation_rate"),
+    (lambda: L.Conv2D(4, 0), ValueError, "kernel_size"),
+    (lambda: L.Conv2D(4, 3, strides=(1, 0)), ValueError, "strides"),
+    (lambda: L.Conv2D(0, 3), ValueError, "filters"),
+    (lambda: L.Conv2D(4, 3, padding="causal"), ValueError, "padding"),
+    (lambda: L.Conv2D(5, 3, groups=2), ValueError, "divisible"),
+    (lambda: L.Conv2D(4, 3, groups=2), NotImplementedError, "groups"),
+    (lambda: L.Conv2D(4, (3, 3, 3)), ValueError, "tuple of 2"),
+    (lambda: L.MaxPooling2D(0), ValueError, "pool_size"),
+    (lambda: L.ZeroPadding2D(-1), ValueError, "non-negative"),
+    (lambda: L.UpSampling2D(interpolation="bilinear"), NotImplementedError, "nearest"),
+    (lambda: L.Conv2D(4, 3, data_format="nhwc"), ValueError, "data_format"),
+])
+def test_bad_arguments(make, error, match):
+    with pytest.raises(error, match=match):
+        make()
+
+
+def test_small_cnn_learns_to_find_a_pattern():
+    """A Conv1D + global max pooling model learns whether a [1, -1, 1] motif occurs anywhere."""
+    kcore.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.integers(-1, 2, size=(256, 16, 1)).astype(np.float32)
+    windows = np.lib.stride_tricks.sliding_window_view(x[..., 0], 3, axis=1)
+    y = np.any(np.all(windows == np.array([1, -1, 1], np.float32), axis=-1), axis=1).astype(np.float32)
+    model = kcore.Sequential([L.Conv1D(8, 3, activation="relu", input_shape=(16, 1)), L.GlobalMaxPooling1D(),
+                              L.Dense(1, activation="sigmoid")])
+    model.compile(kcore.optimizers.Adam(0.03), "binary_crossentropy", metrics=["accuracy"])
+    history = model.fit(x, y, epochs=30, batch_size=32, verbose=0)
+    assert history.history["accuracy"][-1] > 0.9
