@@ -112,7 +112,8 @@ def test_padding_rule_and_workspace_bound():
     # the im2col buffer of case (b) stays far below 4x the input, never batch x full expansion
     shape, kernel = [8, 56, 56, 64], [3, 3, 64, 64]
     ws = _C.conv_workspace_bytes(shape, kernel, [1, 1], [1, 1], [1, 1], [1, 1], 4)
-    assert 0 < ws <= _C.conv_workspace_limit() < 4 * int(np.prod(shape)) * 4
+    limit = _C.conv_workspace_limit() * _C.get_num_threads()
+    assert 0 < ws <= limit < 4 * int(np.prod(shape)) * 4
     assert _C.conv_workspace_bytes([2, 8, 8, 3], [1, 1, 3, 4], [1, 1], [1, 1], [0, 0], [0, 0], 4) == 0
 
 

@@ -18,7 +18,8 @@ namespace kcore {
 
 namespace {
 
-int64_t g_workspace_limit = int64_t(4) << 20;  // bytes of im2col buffer per call
+// Bytes of im2col buffer per worker: about an L2 cache's share, where the GEMM reads it back fastest.
+int64_t g_workspace_limit = int64_t(1) << 20;
 
 struct Geometry {
   int64_t rank = 0, n = 0, c = 0, f = 0;
@@ -114,7 +115,7 @@ Plan make_plan(const Geometry& g, int64_t itemsize, int64_t units) {
   p.threads = (int)std::max<int64_t>(1, std::min<int64_t>({(int64_t)num_threads(), units, by_rows}));
   if (omp_in_parallel()) p.threads = 1;
   const int64_t row_bytes = std::max<int64_t>(1, g.cols() * itemsize);
-  const int64_t per_thread = std::max<int64_t>(1, g_workspace_limit / p.threads / row_bytes);
+  const int64_t per_thread = std::max<int64_t>(1, g_workspace_limit / row_bytes);
   const int64_t rows_per_thread = (g.rows() + p.threads - 1) / p.threads;
   p.step = std::max<int64_t>(1, std::min(per_thread, rows_per_thread));
   return p;

@@ -30,7 +30,7 @@ int64_t conv_workspace_bytes(const Shape& x_shape, const Shape& kernel_shape, co
 // The output shape conv_forward would produce (validates everything conv_forward checks).
 Shape conv_output_shape(const Shape& x_shape, const Shape& kernel_shape, const ConvArgs& args);
 
-// The im2col workspace budget in bytes (default 4 MiB); a knob for benchmarks and tests.
+// The im2col workspace budget per worker thread in bytes (default 1 MiB); a knob for benchmarks and tests.
 void conv_set_workspace_limit(int64_t bytes);
 int64_t conv_workspace_limit();
 
