@@ -9,10 +9,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "core/blas.h"
 #include "core/parallel.h"
-#include "ops/linalg.h"
 
 namespace kcore {
 
@@ -249,66 +249,74 @@ void forward_impl(const Geometry& g, const T* x, const T* w, const T* bias, T* y
   });
 }
 
-// grad_kernel = sum over rows of col^T @ dy: each worker sums its rows into its own partial,
-// and the partials are added in worker order (deterministic for a given thread count).
+// All three gradients in one parallel pass over the output rows:
+//   grad_kernel = sum_rows col^T @ dy    (each worker into its own partial, added in worker order)
+//   grad_x      = col2im(dy @ kernel^T)  (workers own whole images, so the scatter never races)
+//   grad_bias   = column sums of dy      (per-worker double accumulators)
+// Results are deterministic for a given thread count.
 template <typename T>
-void kernel_grad(const Geometry& g, const T* x, const T* dy, T* dw) {
-  const int64_t M = g.rows(), F = g.f, K = g.cols();
-  const Plan p = make_plan(g, sizeof(T), M);
+struct Grads {
+  T* x;       // grad_x or null
+  T* kernel;  // grad_kernel or null
+  T* bias;    // grad_bias or null
+};
+
+template <typename T>
+void backward_impl(const Geometry& g, const T* x, const T* w, const T* dy, Grads<T> out) {
+  const int64_t M = g.rows(), F = g.f, K = g.cols(), per_image = g.out_pixels();
+  if (M == 0) {
+    if (out.kernel) std::memset(out.kernel, 0, K * F * sizeof(T));
+    if (out.bias) std::memset(out.bias, 0, F * sizeof(T));
+    return;
+  }
+  const bool by_image = out.x && !g.pointwise();
+  const Plan p = make_plan(g, sizeof(T), by_image ? g.n : M);
   Tensor ws = Tensor::empty({g.pointwise() ? 0 : p.workspace_elems(g)}, dtype_of<T>::value);
-  Tensor partial = Tensor::zeros({std::max(p.threads - 1, 0) * K * F}, dtype_of<T>::value);
-  run_split(p.threads, M, [&](int t, int64_t lo, int64_t hi) {
+  Tensor kpart = Tensor::zeros({out.kernel ? (p.threads - 1) * K * F : 0}, dtype_of<T>::value);
+  std::vector<double> bpart(out.bias ? p.threads * F : 0, 0.0);
+  const int64_t units = by_image ? g.n : M, unit_rows = by_image ? per_image : 1;
+  run_split(p.threads, units, [&](int t, int64_t lo, int64_t hi) {
     T* col = ws.data<T>() + t * p.step * K;
-    T* acc = t == 0 ? dw : partial.data<T>() + (t - 1) * K * F;
-    for (int64_t r0 = lo; r0 < hi; r0 += p.step) {
-      const int64_t nr = std::min(p.step, hi - r0);
-      const T* a = x + r0 * K;
-      if (!g.pointwise()) {
-        im2col(g, x, r0, nr, col);
-        a = col;
+    T* kacc = t == 0 ? out.kernel : kpart.data<T>() + (t - 1) * K * F;
+    const int64_t r_hi = hi * unit_rows;
+    if (by_image) {
+      const int64_t image = g.in_pixels() * g.c;
+      std::memset(out.x + lo * image, 0, (hi - lo) * image * sizeof(T));
+    }
+    for (int64_t r0 = lo * unit_rows; r0 < r_hi; r0 += p.step) {
+      const int64_t nr = std::min(p.step, r_hi - r0);
+      const T* dyc = dy + r0 * F;
+      const bool first = r0 == lo * unit_rows;
+      if (out.kernel) {
+        const T* a = x + r0 * K;
+        if (!g.pointwise()) {
+          im2col(g, x, r0, nr, col);
+          a = col;
+        }
+        gemm<T>(true, false, K, F, nr, T(1), a, K, dyc, F, first ? T(0) : T(1), kacc, F);
       }
-      gemm<T>(true, false, K, F, nr, T(1), a, K, dy + r0 * F, F, r0 == lo ? T(0) : T(1), acc, F);
+      if (out.x && g.pointwise()) {
+        gemm<T>(false, true, nr, K, F, T(1), dyc, F, w, F, T(0), out.x + r0 * K, K);
+      } else if (out.x) {
+        gemm<T>(false, true, nr, K, F, T(1), dyc, F, w, F, T(0), col, K);
+        col2im_range(g, col, r0, 0, nr, 0, g.c, out.x);
+      }
+      if (out.bias) {
+        double* b = bpart.data() + t * F;
+        for (int64_t r = 0; r < nr; ++r)
+          for (int64_t f = 0; f < F; ++f) b[f] += dyc[r * F + f];
+      }
     }
   });
-  for (int t = 1; t < p.threads; ++t) {
-    const T* src = partial.data<T>() + (t - 1) * K * F;
-    for (int64_t i = 0; i < K * F; ++i) dw[i] += src[i];
+  for (int t = 1; out.kernel && t < p.threads; ++t) {
+    const T* src = kpart.data<T>() + (t - 1) * K * F;
+    for (int64_t i = 0; i < K * F; ++i) out.kernel[i] += src[i];
   }
-}
-
-// grad_x: dcol = dy @ kernel^T, scattered back by col2im. Workers own whole images, so no two
-// of them ever add into the same input cell.
-template <typename T>
-void input_grad(const Geometry& g, const T* w, const T* dy, T* dx) {
-  const int64_t F = g.f, K = g.cols(), per_image = g.out_pixels();
-  if (g.pointwise()) {
-    const Plan p = make_plan(g, sizeof(T), g.rows());
-    run_split(p.threads, g.rows(), [&](int, int64_t lo, int64_t hi) {
-      gemm<T>(false, true, hi - lo, K, F, T(1), dy + lo * F, F, w, F, T(0), dx + lo * K, K);
-    });
-    return;
+  for (int64_t f = 0; out.bias && f < F; ++f) {
+    double sum = 0.0;
+    for (int t = 0; t < p.threads; ++t) sum += bpart[t * F + f];
+    out.bias[f] = T(sum);
   }
-  const Plan p = make_plan(g, sizeof(T), g.n);
-  Tensor ws = Tensor::empty({p.workspace_elems(g)}, dtype_of<T>::value);
-  run_split(p.threads, g.n, [&](int t, int64_t img_lo, int64_t img_hi) {
-    T* col = ws.data<T>() + t * p.step * K;
-    const int64_t hi = img_hi * per_image;
-    for (int64_t r0 = img_lo * per_image; r0 < hi; r0 += p.step) {
-      const int64_t nr = std::min(p.step, hi - r0);
-      gemm<T>(false, true, nr, K, F, T(1), dy + r0 * F, F, w, F, T(0), col, K);
-      col2im_range(g, col, r0, 0, nr, 0, g.c, dx);
-    }
-  });
-}
-
-template <typename T>
-void backward_impl(const Geometry& g, const T* x, const T* w, const T* dy, T* dx, T* dw) {
-  if (g.rows() == 0) {
-    if (dw) std::memset(dw, 0, g.cols() * g.f * sizeof(T));
-    return;
-  }
-  if (dw) kernel_grad(g, x, dy, dw);
-  if (dx) input_grad(g, w, dy, dx);
 }
 
 void check_inputs(const Tensor& x, const Tensor& w, const char* op) {
@@ -361,14 +369,15 @@ std::tuple<Tensor, Tensor, Tensor> conv_backward(const Tensor& x_in, const Tenso
                                                     << shape_str(g.out_shape()));
   Tensor x = x_in.contiguous(), w = w_in.contiguous(), dy = grad_in.contiguous();
   Tensor gx, gw, gb;
-  if (need_x) gx = g.pointwise() ? Tensor::empty(x.shape(), x.dtype()) : Tensor::zeros(x.shape(), x.dtype());
+  if (need_x) gx = Tensor::empty(x.shape(), x.dtype());  // every cell is written by backward_impl
   if (need_kernel) gw = Tensor::empty(w.shape(), w.dtype());
+  if (need_bias) gb = Tensor::empty({g.f}, x.dtype());
   dispatch_float(x.dtype(), "conv backward", [&](auto tag) {
     using T = decltype(tag);
-    backward_impl<T>(g, x.data<T>(), w.data<T>(), dy.data<T>(), need_x ? gx.data<T>() : nullptr,
-                     need_kernel ? gw.data<T>() : nullptr);
+    Grads<T> out{need_x ? gx.data<T>() : nullptr, need_kernel ? gw.data<T>() : nullptr,
+                  need_bias ? gb.data<T>() : nullptr};
+    backward_impl<T>(g, x.data<T>(), w.data<T>(), dy.data<T>(), out);
   });
-  if (need_bias) gb = sum_rows(dy.view({g.rows(), g.f}));
   return {gx, gw, gb};
 }
 
