@@ -145,5 +145,10 @@ def test_native_errors_are_value_errors():
         _C.conv(x, w, None, [1], [1, 1], [0, 0], [0, 0])
     with pytest.raises(ValueError, match="gradient of shape"):
         _C.conv_backward(x, w, x, [1, 1], [1, 1], [0, 0], [0, 0], True, True, False)
+    with pytest.raises(ValueError, match="at least one channel"):
+        _C.conv(_C.from_numpy(np.zeros((1, 5, 5, 0), np.float32)), _C.from_numpy(np.zeros((3, 3, 0, 4), np.float32)),
+                None, [1, 1], [1, 1], [0, 0], [0, 0])
+    with pytest.raises(TypeError, match="dtype"):
+        _C.conv(x, _C.from_numpy(np.zeros((3, 3, 3, 4))), None, [1, 1], [1, 1], [0, 0], [0, 0])
     with pytest.raises(ValueError, match="bias"):
         _C.conv(x, w, _C.from_numpy(np.zeros(3, np.float32)), [1, 1], [1, 1], [0, 0], [0, 0])

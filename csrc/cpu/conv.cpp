@@ -75,6 +75,8 @@ Geometry make_geometry(const Shape& xs, const Shape& ws, const ConvArgs& a) {
   g.n = xs[0];
   g.c = xs.back();
   g.f = ws.back();
+  KCORE_CHECK(g.c > 0 && g.f > 0, "conv: inputs and kernel need at least one channel and one filter, got input "
+                                       << shape_str(xs) << " and kernel " << shape_str(ws));
   KCORE_CHECK(ws[rank] == g.c, "conv: input has " << g.c << " channels (shape " << shape_str(xs)
                                                   << ") but the kernel of shape " << shape_str(ws) << " expects "
                                                   << ws[rank]);
