@@ -228,14 +228,28 @@ void col2im_range(const Geometry& g, const T* dcol, int64_t r0, int64_t lo, int6
   }
 }
 
+// The im2col buffer, kept per calling thread and reused across calls: a fresh multi-MiB buffer
+// every call would cost a page fault per 4 KiB on first touch. It only grows to the largest
+// plan seen (threads x the per-worker budget).
+template <typename T>
+T* workspace(const Geometry& g, const Plan& p) {
+  thread_local std::shared_ptr<Storage> buffer;
+  const size_t bytes = g.pointwise() ? 0 : size_t(p.workspace_elems(g)) * sizeof(T);
+  if (!buffer || buffer->nbytes < bytes) {
+    buffer.reset();
+    buffer = Storage::allocate(bytes);
+  }
+  return static_cast<T*>(buffer->data);
+}
+
 template <typename T>
 void forward_impl(const Geometry& g, const T* x, const T* w, const T* bias, T* y) {
   const int64_t M = g.rows(), F = g.f, K = g.cols();
   if (M == 0) return;
   const Plan p = make_plan(g, sizeof(T), M);
-  Tensor ws = Tensor::empty({g.pointwise() ? 0 : p.workspace_elems(g)}, dtype_of<T>::value);
+  T* ws = workspace<T>(g, p);
   run_split(p.threads, M, [&](int t, int64_t lo, int64_t hi) {
-    T* col = ws.data<T>() + t * p.step * K;
+    T* col = ws + t * p.step * K;
     for (int64_t r0 = lo; r0 < hi; r0 += p.step) {
       const int64_t nr = std::min(p.step, hi - r0);
       T* out = y + r0 * F;
@@ -273,12 +287,12 @@ void backward_impl(const Geometry& g, const T* x, const T* w, const T* dy, Grads
   }
   const bool by_image = out.x && !g.pointwise();
   const Plan p = make_plan(g, sizeof(T), by_image ? g.n : M);
-  Tensor ws = Tensor::empty({g.pointwise() ? 0 : p.workspace_elems(g)}, dtype_of<T>::value);
+  T* ws = workspace<T>(g, p);
   Tensor kpart = Tensor::zeros({out.kernel ? (p.threads - 1) * K * F : 0}, dtype_of<T>::value);
   std::vector<double> bpart(out.bias ? p.threads * F : 0, 0.0);
   const int64_t units = by_image ? g.n : M, unit_rows = by_image ? per_image : 1;
   run_split(p.threads, units, [&](int t, int64_t lo, int64_t hi) {
-    T* col = ws.data<T>() + t * p.step * K;
+    T* col = ws + t * p.step * K;
     T* kacc = t == 0 ? out.kernel : kpart.data<T>() + (t - 1) * K * F;
     const int64_t r_hi = hi * unit_rows;
     if (by_image) {
