@@ -86,7 +86,8 @@ def kcore_runner(x, w, padding, dy):
 def torch_runner(torch, x, w):
     rank = w.ndim - 2
     xt = torch.from_numpy(np.ascontiguousarray(np.moveaxis(x, -1, 1))).requires_grad_(True)
-    wt = torch.from_numpy(np.ascontiguousarray(np.transpose(w, [rank + 1, rank] + list(range(rank))))).requires_grad_(True)
+    w_torch = np.ascontiguousarray(np.transpose(w, [rank + 1, rank] + list(range(rank))))  # (F, C, *k)
+    wt = torch.from_numpy(w_torch).requires_grad_(True)
     fn = torch.nn.functional.conv1d if rank == 1 else torch.nn.functional.conv2d
     pad = w.shape[0] // 2
     with torch.no_grad():
@@ -150,7 +151,8 @@ def main():
           f"load average {H.environment(ARGS.threads).get('loadavg_1min', '?')}")
     H.print_table(rows, [
         ("case", "case", ""), ("description", "what", ""), ("kcore_ms", "kcore", ".2f"), ("numpy_ms", "numpy", ".2f"),
-        ("torch_ms", "torch", ".2f"), ("kcore_vs_torch", "kcore/torch", ".2f"), ("numpy_vs_kcore", "numpy/kcore", ".1f"),
+        ("torch_ms", "torch", ".2f"), ("kcore_vs_torch", "kcore/torch", ".2f"),
+        ("numpy_vs_kcore", "numpy/kcore", ".1f"),
         ("kcore_best_ms", "kcore best", ".2f"), ("torch_best_ms", "torch best", ".2f"),
         ("kcore_vs_torch_best", "best ratio", ".2f"),
         ("kcore_gflops", "kcore GF/s", ".0f"), ("torch_gflops", "torch GF/s", ".0f"),

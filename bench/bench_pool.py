@@ -118,7 +118,8 @@ def main():
           f"load average {H.environment(ARGS.threads).get('loadavg_1min', '?')}")
     H.print_table(rows, [
         ("case", "case", ""), ("description", "what", ""), ("kcore_ms", "kcore", ".2f"), ("numpy_ms", "numpy", ".2f"),
-        ("torch_ms", "torch", ".2f"), ("kcore_vs_torch", "kcore/torch", ".2f"), ("numpy_vs_kcore", "numpy/kcore", ".1f"),
+        ("torch_ms", "torch", ".2f"), ("kcore_vs_torch", "kcore/torch", ".2f"),
+        ("numpy_vs_kcore", "numpy/kcore", ".1f"),
         ("kcore_best_ms", "kcore best", ".2f"), ("torch_best_ms", "torch best", ".2f"),
         ("kcore_vs_torch_best", "best ratio", ".2f"),
         ("kcore_gbps", "kcore GB/s (min traffic)", ".1f"), ("torch_quoted_ms", "torch quoted", ".1f"),

@@ -93,8 +93,12 @@ void for_each_cell(const PoolGeometry& g, const Window& w, Fn&& fn) {
 template <typename Fn>
 void for_each_unit(const PoolGeometry& g, Fn&& fn) {
   const int64_t nt = num_threads();
+  // Few images: also split channels (blocks of >= 16 keep the inner loops vectorised).
   int64_t blocks = 1;
-  if (g.n < 2 * nt) blocks = std::max<int64_t>(1, std::min<int64_t>(g.c / 16, (2 * nt + g.n - 1) / std::max<int64_t>(g.n, 1)));
+  if (g.n < 2 * nt) {
+    const int64_t wanted = (2 * nt + g.n - 1) / std::max<int64_t>(g.n, 1);
+    blocks = std::max<int64_t>(1, std::min<int64_t>(g.c / 16, wanted));
+  }
   const int64_t units = g.n * blocks;
   auto unit = [&](int64_t u) { fn(u / blocks, (u % blocks) * g.c / blocks, (u % blocks + 1) * g.c / blocks); };
   const bool small = g.n * g.in_pixels() * g.c < 32768;

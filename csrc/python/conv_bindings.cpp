@@ -41,7 +41,9 @@ KCORE_BINDINGS(conv) {
   m.def(
       "conv_output_shape",
       [](const Shape& x, const Shape& k, const Ints& strides, const Ints& dilation, const Ints& pad_before,
-         const Ints& pad_after) { return conv_output_shape(x, k, conv_args(strides, dilation, pad_before, pad_after)); },
+         const Ints& pad_after) {
+        return conv_output_shape(x, k, conv_args(strides, dilation, pad_before, pad_after));
+      },
       py::arg("x_shape"), py::arg("kernel_shape"), py::arg("strides"), py::arg("dilation"), py::arg("pad_before"),
       py::arg("pad_after"));
   m.def(
