@@ -163,3 +163,10 @@ def test_small_cnn_learns_to_find_a_pattern():
     model.compile(kcore.optimizers.Adam(0.03), "binary_crossentropy", metrics=["accuracy"])
     history = model.fit(x, y, epochs=30, batch_size=32, verbose=0)
     assert history.history["accuracy"][-1] > 0.9
+
+
+def test_keras2_conv1d_input_dim_and_input_length():
+    model = kcore.Sequential([L.Conv1D(4, 3, input_dim=5, input_length=10), L.MaxPooling1D(np.int64(2))])
+    assert model.output_shape == (None, 4, 4)
+    assert model.count_params() == 3 * 5 * 4 + 4
+    assert L.Conv2D(np.int32(3), (np.int64(3), 3)).kernel_size == (3, 3)

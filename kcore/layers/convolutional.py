@@ -52,9 +52,9 @@ class BaseConv(Layer):
             raise NotImplementedError(f"{name}: grouped convolution (groups={groups}) is not supported by kcore yet; "
                                       "use groups=1")
         self.groups = 1
-        self.kernel_size = normalize_tuple(_ints(kernel_size), rank, "kernel_size", name)
-        self.strides = normalize_tuple(_ints(strides), rank, "strides", name)
-        self.dilation_rate = normalize_tuple(_ints(dilation_rate), rank, "dilation_rate", name)
+        self.kernel_size = normalize_tuple(kernel_size, rank, "kernel_size", name)
+        self.strides = normalize_tuple(strides, rank, "strides", name)
+        self.dilation_rate = normalize_tuple(dilation_rate, rank, "dilation_rate", name)
         if max(self.strides) > 1 and max(self.dilation_rate) > 1:
             raise ValueError(f"{name}: strides > 1 not supported in conjunction with dilation_rate > 1. Received: "
                              f"strides={self.strides} and dilation_rate={self.dilation_rate}")
@@ -125,20 +125,16 @@ class BaseConv(Layer):
         return config
 
 
-def _ints(value):
-    """Accepts NumPy integers and lists where Keras does."""
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (list, tuple)):
-        return tuple(int(v) if isinstance(v, np.integer) else v for v in value)
-    return value
-
-
 class Conv1D(BaseConv):
-    """1-D convolution over (batch, steps, channels); padding 'valid', 'same' or 'causal'."""
+    """1-D convolution over (batch, steps, channels); padding 'valid', 'same' or 'causal'.
+
+    Keras 2's `input_dim=` / `input_length=` on a first Conv1D mean input_shape=(input_length, input_dim).
+    """
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1, groups=1,
                  activation=None, use_bias=True, **kwargs):
+        if "input_dim" in kwargs and "input_shape" not in kwargs and "batch_input_shape" not in kwargs:
+            kwargs["input_shape"] = (kwargs.pop("input_length", None), kwargs.pop("input_dim"))
         super().__init__(1, filters, kernel_size, strides, padding, data_format, dilation_rate, groups, activation,
                          use_bias, **kwargs)
 

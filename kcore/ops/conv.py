@@ -5,6 +5,8 @@ channels_last; channels_first inputs are transposed in and out (transposes are v
 Padding follows Keras/TensorFlow: 'same' gives out = ceil(n / s) and puts the odd extra cell
 after (bottom/right); 'causal' (1-D conv) pads (k - 1) * dilation cells before.
 """
+import numpy as np
+
 from kcore.backend.autodiff import attach
 from kcore.backend.native import _C, ReduceOp
 from kcore.backend.tensor import Tensor
@@ -17,17 +19,24 @@ _PoolMode = _C.PoolMode
 
 def normalize_tuple(value, rank, name, op, allow_zero=False):
     """An int or a sequence of `rank` ints as a tuple; rejects bools, floats and (unless allowed) zero."""
-    values = (value,) * rank if isinstance(value, int) and not isinstance(value, bool) else value
-    try:
-        values = tuple(values)
-    except TypeError:
-        raise TypeError(f"{op}: {name} must be an int or a tuple of {rank} ints, got {value!r}") from None
-    if len(values) != rank or any(isinstance(v, bool) or not isinstance(v, int) for v in values):
+    if _is_int(value):
+        values = (int(value),) * rank
+    else:
+        try:
+            values = tuple(value)
+        except TypeError:
+            raise TypeError(f"{op}: {name} must be an int or a tuple of {rank} ints, got {value!r}") from None
+    if len(values) != rank or not all(_is_int(v) for v in values):
         raise ValueError(f"{op}: {name} must be an int or a tuple of {rank} ints, got {value!r}")
+    values = tuple(int(v) for v in values)
     low = 0 if allow_zero else 1
     if any(v < low for v in values):
         raise ValueError(f"{op}: {name} values must be >= {low}, got {value!r}")
     return values
+
+
+def _is_int(v):
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
 
 
 def normalize_data_format(data_format):
