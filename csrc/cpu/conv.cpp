@@ -101,9 +101,9 @@ Geometry make_geometry(const Shape& xs, const Shape& ws, const ConvArgs& a) {
 }
 
 // How a call splits its GEMM rows: `threads` workers, each with its own im2col buffer of
-// `step` rows. Workers run single-threaded GEMMs inside one OpenMP region (OpenBLAS runs
-// sequentially when called from a parallel region), so the BLAS thread pool and the OpenMP team
-// never take turns on the cores.
+// `step` rows. Workers run sequential GEMMs inside one OpenMP region (BLAS is switched to one
+// thread meanwhile), so the BLAS thread pool and the OpenMP team never hand the cores back and
+// forth between chunks.
 struct Plan {
   int threads = 1;
   int64_t step = 1;
@@ -161,8 +161,10 @@ Pixel decode(const Geometry& g, int64_t r) {
   return p;
 }
 
-// Calls fn(kernel_tap_index, input_pixel_offset_or_-1) for every tap of the receptive field of
-// output row r, in kernel order. Offsets are in pixels from the start of the batch.
+// Walks the receptive field of output row r one kernel line (k[2] taps along W) at a time, in
+// kernel order: fn(first_tap, line, w0) where `line` is the pixel offset (from the start of the
+// batch) of input position (i0, i1, 0), or -1 when that line lies in the padding, and w0 is the
+// input W coordinate of the line's first tap (may be negative: padding).
 template <typename Fn>
 void for_each_tap(const Geometry& g, int64_t r, Fn&& fn) {
   const Pixel p = decode(g, r);
@@ -187,33 +189,32 @@ template <typename T>
 void im2col(const Geometry& g, const T* x, int64_t r0, int64_t nr, T* col) {
   const int64_t C = g.c, K = g.cols(), kw = g.k[2], dw = g.d[2], W = g.in[2];
   for (int64_t i = 0; i < nr; ++i) {
-      T* row = col + i * K;
-      for_each_tap(g, r0 + i, [&](int64_t tap, int64_t line, int64_t w0) {
-        T* dst = row + tap * C;
-        if (line < 0) {
-          std::memset(dst, 0, kw * C * sizeof(T));
-          return;
-        }
-        const T* src = x + line * C;
-        if (dw == 1 && w0 >= 0 && w0 + kw <= W) {
-          std::memcpy(dst, src + w0 * C, kw * C * sizeof(T));
-          return;
-        }
-        for (int64_t c = 0; c < kw; ++c) {
-          const int64_t iw = w0 + c * dw;
-          if (iw >= 0 && iw < W) std::memcpy(dst + c * C, src + iw * C, C * sizeof(T));
-          else std::memset(dst + c * C, 0, C * sizeof(T));
-        }
-      });
+    T* row = col + i * K;
+    for_each_tap(g, r0 + i, [&](int64_t tap, int64_t line, int64_t w0) {
+      T* dst = row + tap * C;
+      if (line < 0) {
+        std::memset(dst, 0, kw * C * sizeof(T));
+        return;
+      }
+      const T* src = x + line * C;
+      if (dw == 1 && w0 >= 0 && w0 + kw <= W) {  // the whole kernel line is one contiguous run
+        std::memcpy(dst, src + w0 * C, kw * C * sizeof(T));
+        return;
+      }
+      for (int64_t c = 0; c < kw; ++c) {
+        const int64_t iw = w0 + c * dw;
+        if (iw >= 0 && iw < W) std::memcpy(dst + c * C, src + iw * C, C * sizeof(T));
+        else std::memset(dst + c * C, 0, C * sizeof(T));
+      }
+    });
   }
 }
 
-// Adds the channel range [c0, c1) of rows [lo, hi) of dcol into dx (the transpose of im2col).
+// Adds rows [0, nr) of dcol (output rows r0...) back into dx: the transpose of im2col.
 template <typename T>
-void col2im_range(const Geometry& g, const T* dcol, int64_t r0, int64_t lo, int64_t hi, int64_t c0, int64_t c1,
-                  T* dx) {
+void col2im(const Geometry& g, const T* dcol, int64_t r0, int64_t nr, T* dx) {
   const int64_t C = g.c, K = g.cols(), kw = g.k[2], dw = g.d[2], W = g.in[2];
-  for (int64_t i = lo; i < hi; ++i) {
+  for (int64_t i = 0; i < nr; ++i) {
     const T* row = dcol + i * K;
     for_each_tap(g, r0 + i, [&](int64_t tap, int64_t line, int64_t w0) {
       if (line < 0) return;
@@ -222,7 +223,7 @@ void col2im_range(const Geometry& g, const T* dcol, int64_t r0, int64_t lo, int6
         if (iw < 0 || iw >= W) continue;
         T* dst = dx + (line + iw) * C;
         const T* src = row + (tap + c) * C;
-        for (int64_t ci = c0; ci < c1; ++ci) dst[ci] += src[ci];
+        for (int64_t ci = 0; ci < C; ++ci) dst[ci] += src[ci];
       }
     });
   }
@@ -265,11 +266,6 @@ void forward_impl(const Geometry& g, const T* x, const T* w, const T* bias, T* y
   });
 }
 
-// All three gradients in one parallel pass over the output rows:
-//   grad_kernel = sum_rows col^T @ dy    (each worker into its own partial, added in worker order)
-//   grad_x      = col2im(dy @ kernel^T)  (workers own whole images, so the scatter never races)
-//   grad_bias   = column sums of dy      (per-worker double accumulators)
-// Results are deterministic for a given thread count.
 template <typename T>
 struct Grads {
   T* x;       // grad_x or null
@@ -277,6 +273,11 @@ struct Grads {
   T* bias;    // grad_bias or null
 };
 
+// All three gradients in one parallel pass over the output rows:
+//   grad_kernel = sum_rows col^T @ dy    (each worker into its own partial, added in worker order)
+//   grad_x      = col2im(dy @ kernel^T)  (workers own whole images, so the scatter never races)
+//   grad_bias   = column sums of dy      (per-worker double accumulators)
+// Results are deterministic for a given thread count.
 template <typename T>
 void backward_impl(const Geometry& g, const T* x, const T* w, const T* dy, Grads<T> out) {
   const int64_t M = g.rows(), F = g.f, K = g.cols(), per_image = g.out_pixels();
@@ -315,7 +316,7 @@ void backward_impl(const Geometry& g, const T* x, const T* w, const T* dy, Grads
         gemm<T>(false, true, nr, K, F, T(1), dyc, F, w, F, T(0), out.x + r0 * K, K);
       } else if (out.x) {
         gemm<T>(false, true, nr, K, F, T(1), dyc, F, w, F, T(0), col, K);
-        col2im_range(g, col, r0, 0, nr, 0, g.c, out.x);
+        col2im(g, col, r0, nr, out.x);
       }
       if (out.bias) {
         double* b = bpart.data() + t * F;
