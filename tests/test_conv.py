@@ -152,3 +152,24 @@ def test_native_errors_are_value_errors():
         _C.conv(x, _C.from_numpy(np.zeros((3, 3, 3, 4))), None, [1, 1], [1, 1], [0, 0], [0, 0])
     with pytest.raises(ValueError, match="bias"):
         _C.conv(x, w, _C.from_numpy(np.zeros(3, np.float32)), [1, 1], [1, 1], [0, 0], [0, 0])
+
+
+def test_backward_is_deterministic_and_thread_count_independent():
+    rng = np.random.default_rng(6)
+    x, w = rng.standard_normal((6, 9, 8, 3)), rng.standard_normal((3, 3, 3, 4))
+    xv, wv = _C.from_numpy(x), _C.from_numpy(w)
+    dy = _C.from_numpy(rng.standard_normal((6, 9, 8, 4)))
+    args = ([1, 1], [1, 1], [1, 1], [1, 1])
+    first = [np.array(g) for g in _C.conv_backward(xv, wv, dy, *args, True, True, True)]
+    again = [np.array(g) for g in _C.conv_backward(xv, wv, dy, *args, True, True, True)]
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)
+    saved = _C.get_num_threads()
+    try:
+        _C.set_num_threads(1)
+        single = [np.array(g) for g in _C.conv_backward(xv, wv, dy, *args, True, True, True)]
+    finally:
+        _C.set_num_threads(saved)
+    for a, b in zip(first, single):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(first[2], np.array(dy).sum(axis=(0, 1, 2)), rtol=1e-12)
