@@ -170,3 +170,19 @@ def test_keras2_conv1d_input_dim_and_input_length():
     assert model.output_shape == (None, 4, 4)
     assert model.count_params() == 3 * 5 * 4 + 4
     assert L.Conv2D(np.int32(3), (np.int64(3), 3)).kernel_size == (3, 3)
+
+
+def test_regularizers_and_constraints():
+    lyr = L.Conv2D(2, 3, kernel_regularizer="l2", bias_regularizer="l1", activity_regularizer="l1",
+                   kernel_constraint="non_neg")
+    x = np.ones((2, 5, 5, 1), np.float32)
+    y = lyr(x)
+    kernel = lyr.kernel.numpy()
+    penalties = [float(p) for p in lyr.regularization_losses()]
+    assert penalties[0] == pytest.approx(0.01 * float(np.sum(kernel.astype(np.float64) ** 2)), rel=1e-5)
+    assert float(lyr.losses[-1]) == pytest.approx(0.01 * float(np.abs(y.numpy()).sum()) / 2, rel=1e-5)
+    model = kcore.Sequential([L.Conv2D(2, 3, kernel_constraint="non_neg", input_shape=(5, 5, 1)), L.Flatten(),
+                              L.Dense(1)])
+    model.compile("sgd", "mse")
+    model.fit(np.random.default_rng(0).random((8, 5, 5, 1)), np.ones((8, 1)), epochs=1, verbose=0)
+    assert model.layers[0].kernel.numpy().min() >= 0
