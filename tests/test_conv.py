@@ -69,7 +69,10 @@ def test_channels_first_matches_channels_last_and_has_gradients():
     y_first = ops.conv(x, w, 1, "same", data_format="channels_first").numpy()
     y_last = ops.conv(np.moveaxis(x, 1, -1), w, 1, "same").numpy()
     np.testing.assert_allclose(y_first, np.moveaxis(y_last, -1, 1), rtol=1e-12)
-    assert gradcheck(lambda x, w: ops.conv(x, w, (2, 1), "same", data_format="channels_first"), [x, w])
+    b = rng.standard_normal(3)
+    y_bias = ops.conv(x, w, 1, "same", data_format="channels_first", bias=b).numpy()
+    np.testing.assert_allclose(y_bias, y_first + b[None, :, None, None], rtol=1e-12)
+    assert gradcheck(lambda x, w, b: ops.conv(x, w, (2, 1), "same", data_format="channels_first", bias=b), [x, w, b])
 
 
 def test_small_workspace_gives_same_results_and_gradients():
