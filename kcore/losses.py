@@ -125,10 +125,9 @@ def reduce_loss(values, sample_weight=None, reduction="sum_over_batch_size"):
         values = ops.multiply(values, w.reshape(w.shape + (1,) * (values.ndim - w.ndim)))
     if reduction == "none" or reduction is None:
         return values
-    total = ops.sum(values)
     if reduction == "sum":
-        return total
-    return ops.divide(total, float(max(values.size, 1)))
+        return ops.sum(values)
+    return ops.mean(values) if values.size else ops.sum(values)
 
 
 def _loss_class(fn, default_name):

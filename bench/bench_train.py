@@ -1,0 +1,99 @@
+"""Seconds per training epoch of an MLP Dense(32, relu, input 784) -> Dense(10, softmax), Adam,
+categorical crossentropy, 60,000 random samples, batch 128: kcore vs PyTorch (and Keras 3 on
+TensorFlow with --keras), same threads, alternating epochs.
+
+    python bench/bench_train.py [--threads N] [--epochs 3] [--keras] [--json out.json]
+"""
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
+
+
+def _extra(p):
+    p.add_argument("--epochs", type=int, default=3, help="timed epochs per contender")
+    p.add_argument("--keras", action="store_true", help="also time Keras 3 (TensorFlow backend) if installed")
+
+
+args = common.parse_args(__doc__, _extra)
+
+import numpy as np  # noqa: E402
+
+import kcore  # noqa: E402
+
+torch = common.setup_threads(args.threads)
+N, BATCH = (12_000 if args.quick else 60_000), 128
+
+
+def data():
+    rng = np.random.default_rng(0)
+    x = rng.random((N, 784), dtype=np.float32)
+    y = kcore.utils.to_categorical(rng.integers(0, 10, N), 10)
+    return x, y
+
+
+def kcore_epoch_fn(x, y):
+    from kcore import layers
+
+    model = kcore.Sequential([layers.Dense(32, activation="relu", input_shape=(784,)),
+                              layers.Dense(10, activation="softmax")])
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    return lambda: model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)
+
+
+def torch_epoch_fn(x, y):
+    nn = torch.nn
+    model = nn.Sequential(nn.Linear(784, 32), nn.ReLU(), nn.Linear(32, 10))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
+    loss_fn = nn.CrossEntropyLoss()
+    tx, ty = torch.from_numpy(x), torch.from_numpy(y.argmax(1))
+
+    def epoch():
+        perm = torch.randperm(N)
+        correct = 0
+        for i in range(0, N, BATCH):
+            idx = perm[i:i + BATCH]
+            xb, yb = tx[idx], ty[idx]
+            opt.zero_grad()
+            out = model(xb)
+            loss = loss_fn(out, yb)
+            loss.backward()
+            opt.step()
+            correct += (out.argmax(1) == yb).sum().item()
+        return correct
+
+    return epoch
+
+
+def keras_epoch_fn(x, y):
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    import keras
+
+    model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(32, activation="relu"),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    return lambda: model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)
+
+
+def main():
+    x, y = data()
+    contenders = {"kcore": kcore_epoch_fn(x, y)}
+    if torch is not None:
+        contenders["torch"] = torch_epoch_fn(x, y)
+    if args.keras:
+        try:
+            contenders["keras"] = keras_epoch_fn(x, y)
+        except ImportError:
+            print("keras not installed: skipped")
+    t = common.measure(contenders, args.epochs, warmup=1)
+    steps = -(-N // BATCH)
+    row = {"case": f"MLP epoch, {N} samples, batch {BATCH}", **t}
+    common.print_table(f"training epoch (seconds shown as ms), {args.threads} threads", [row], list(contenders))
+    print("\nper step: " + ", ".join(f"{k} {v / steps * 1e6:.0f} us" for k, v in t.items()))
+    common.write_json(args.json, {"machine": common.machine_info(args.threads), "train_epoch": row})
+
+
+if __name__ == "__main__":
+    main()
