@@ -1,63 +1,39 @@
-"""Shared benchmark plumbing: thread setup before NumPy loads, alternating timing, tables, JSON.
+"""What the conv/pool benchmarks need beyond common.py: raw per-run times measured in rotating
+order (for medians and best-of), a generic column table, peak RSS and the load average.
 
-Import this module FIRST in a bench script: it reads --threads from the command line and sets the
-BLAS thread variables before NumPy (and its OpenBLAS) is imported.
+Import this module FIRST in a bench script: through common.parse_args it sets the BLAS/OpenMP
+thread variables before NumPy (and its OpenBLAS) is imported.
 """
-import argparse
-import json
 import os
 import resource
 import statistics
 import sys
 import time
 
+import common
+
 
 def parse_args(description, default_repeats=9):
-    p = argparse.ArgumentParser(description=description)
-    p.add_argument("--threads", type=int, default=2, help="threads for every contender (default 2)")
-    p.add_argument("--repeats", type=int, default=default_repeats, help="timed runs per contender (median)")
-    p.add_argument("--json", metavar="PATH", help="write the measured numbers to PATH")
-    p.add_argument("--cases", default=None, help="comma-separated case names to run (default: all)")
-    p.add_argument("--no-torch", action="store_true", help="skip the PyTorch peer even if importable")
-    args = p.parse_args()
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(args.threads)
+    def extra(p):
+        p.add_argument("--cases", default=None, help="comma-separated case names to run (default: all)")
+        p.add_argument("--no-torch", action="store_true", help="skip the PyTorch peer even if importable")
+
+    args = common.parse_args(description, extra)
+    if "--repeats" not in sys.argv:
+        args.repeats = 3 if args.quick else default_repeats
     return args
 
 
-def setup_threads(n):
-    """Pins kcore, NumPy's BLAS (threadpoolctl when present) and torch to n threads."""
-    import kcore.backend.config as config
-
-    config.set_num_threads(n)
+def setup_threads(n, use_torch=True):
+    """common.setup_threads, plus NumPy's BLAS through threadpoolctl when present; returns torch or None."""
+    torch = common.setup_threads(n)
     try:
         from threadpoolctl import threadpool_limits
 
         threadpool_limits(n)
     except ImportError:
         pass  # OPENBLAS_NUM_THREADS was set before NumPy loaded
-    torch = load_torch()
-    if torch is not None:
-        torch.set_num_threads(n)
-    return torch
-
-
-_TORCH = False
-
-
-def load_torch():
-    global _TORCH
-    if _TORCH is False:
-        if "--no-torch" in sys.argv:
-            _TORCH = None
-        else:
-            try:
-                import torch
-
-                _TORCH = torch
-            except Exception:  # optional peer: absent or broken
-                _TORCH = None
-    return _TORCH
+    return torch if use_torch else None
 
 
 def time_alternating(contenders, repeats, warmup=2):
@@ -104,24 +80,13 @@ def _fmt(v, fmt):
     return format(v, fmt) if fmt else str(v)
 
 
-def write_json(path, payload):
-    with open(path, "w") as f:
-        json.dump(payload, f, indent=2)
-    print(f"wrote {path}")
-
-
 def environment(threads):
-    from kcore.backend.native import _C
-
-    info = {"threads": threads, "kcore_build": dict(_C.build_info()), "python": sys.version.split()[0]}
-    torch = load_torch()
-    if torch is not None:
-        info["torch"] = torch.__version__
-    import numpy
-
-    info["numpy"] = numpy.__version__
+    info = common.machine_info(threads)
     try:
         info["loadavg_1min"] = os.getloadavg()[0]
     except OSError:
         pass
     return info
+
+
+write_json = common.write_json

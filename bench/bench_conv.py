@@ -1,6 +1,6 @@
 """Convolution forward + backward (input and kernel gradients): kcore vs NumPy im2col vs PyTorch.
 
-    python bench/bench_conv.py [--threads 2] [--repeats 9] [--json out.json] [--cases a,b]
+    python bench/bench_conv.py [--threads N] [--repeats 9] [--json out.json] [--cases a,b] [--no-torch]
 
 Every contender gets the same thread count and is timed alternately in this one process
 (median of --repeats). kcore runs through its public op and GradientTape; NumPy is an im2col
@@ -144,7 +144,7 @@ def run_case(name, torch):
 
 
 def main():
-    torch = H.setup_threads(ARGS.threads)
+    torch = H.setup_threads(ARGS.threads, use_torch=not ARGS.no_torch)
     names = ARGS.cases.split(",") if ARGS.cases else list(CASES)
     rows = [run_case(n, torch) for n in names]
     print(f"conv forward+backward, {ARGS.threads} threads, median (and best) of {ARGS.repeats} (ms); "

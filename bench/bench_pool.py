@@ -1,6 +1,6 @@
 """Pooling forward + backward: kcore vs a NumPy reference vs PyTorch (CPU).
 
-    python bench/bench_pool.py [--threads 2] [--repeats 15] [--json out.json] [--cases d,e]
+    python bench/bench_pool.py [--threads N] [--repeats 15] [--json out.json] [--cases d,e] [--no-torch]
 
 Same protocol as bench_conv.py: one process, same thread count, contenders timed alternately,
 median of --repeats. The NumPy reference handles non-overlapping windows (stride == pool) by
@@ -111,7 +111,7 @@ def run_case(name, torch):
 
 
 def main():
-    torch = H.setup_threads(ARGS.threads)
+    torch = H.setup_threads(ARGS.threads, use_torch=not ARGS.no_torch)
     names = ARGS.cases.split(",") if ARGS.cases else list(CASES)
     rows = [run_case(n, torch) for n in names]
     print(f"pooling forward+backward, {ARGS.threads} threads, median (and best) of {ARGS.repeats} (ms); "
