@@ -186,3 +186,19 @@ def test_regularizers_and_constraints():
     model.compile("sgd", "mse")
     model.fit(np.random.default_rng(0).random((8, 5, 5, 1)), np.ones((8, 1)), epochs=1, verbose=0)
     assert model.layers[0].kernel.numpy().min() >= 0
+
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.mark.parametrize("name", ["cnn", "conv1d", "conv2d", "conv3d"])
+def test_real_keras_conv_models_load_and_predict_the_same(name, tmp_path):
+    """.keras files written by Keras 3 (TF backend; see data/make_keras_conv_fixtures.py)."""
+    model = kcore.models.load_model(DATA / f"keras3_{name}.keras")
+    io = np.load(DATA / f"keras3_{name}_io.npz")
+    xs = [io[k] for k in sorted(io.files) if k.startswith("x")]
+    want = [io[k] for k in sorted(io.files) if k.startswith("y")][0]
+    np.testing.assert_allclose(model.predict(xs[0], verbose=0), want, rtol=1e-5, atol=1e-5)
+    model.save(tmp_path / "again.keras")
+    again = kcore.models.load_model(tmp_path / "again.keras")
+    np.testing.assert_array_equal(again.predict(xs[0], verbose=0), model.predict(xs[0], verbose=0))
