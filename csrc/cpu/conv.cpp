@@ -110,11 +110,15 @@ struct Plan {
   int64_t workspace_elems(const Geometry& g) const { return threads * step * g.cols(); }
 };
 
+// A worker only pays off with enough multiply-adds to hide waking it (a few microseconds on an
+// idle machine, up to a scheduler time slice on a busy one): about 40 us of GEMM each.
+constexpr int64_t kMinMacsPerWorker = int64_t(1) << 22;
+
 Plan make_plan(const Geometry& g, int64_t itemsize, int64_t units) {
   Plan p;
-  const int64_t min_rows_per_thread = 64;
-  const int64_t by_rows = std::max<int64_t>(1, g.rows() / min_rows_per_thread);
-  p.threads = (int)std::max<int64_t>(1, std::min<int64_t>({(int64_t)num_threads(), units, by_rows}));
+  const int64_t macs = g.rows() * g.cols() * g.f;
+  const int64_t by_work = std::max<int64_t>(1, macs / kMinMacsPerWorker);
+  p.threads = (int)std::max<int64_t>(1, std::min<int64_t>({(int64_t)num_threads(), units, by_work}));
   if (omp_in_parallel()) p.threads = 1;
   const int64_t row_bytes = std::max<int64_t>(1, g.cols() * itemsize);
   const int64_t per_thread = std::max<int64_t>(1, g_workspace_limit / row_bytes);
