@@ -157,22 +157,30 @@ def test_native_errors_are_value_errors():
         _C.conv(x, w, _C.from_numpy(np.zeros(3, np.float32)), [1, 1], [1, 1], [0, 0], [0, 0])
 
 
-def test_backward_is_deterministic_and_thread_count_independent():
+def test_multi_worker_paths_are_deterministic_and_match_one_thread():
+    """Big enough (> 8M multiply-adds) for two workers: per-worker kernel/bias partials, image-owned col2im."""
     rng = np.random.default_rng(6)
-    x, w = rng.standard_normal((6, 9, 8, 3)), rng.standard_normal((3, 3, 3, 4))
+    x, w = rng.standard_normal((8, 16, 16, 16)), rng.standard_normal((3, 3, 16, 32))
     xv, wv = _C.from_numpy(x), _C.from_numpy(w)
-    dy = _C.from_numpy(rng.standard_normal((6, 9, 8, 4)))
+    dy = _C.from_numpy(rng.standard_normal((8, 16, 16, 32)))
     args = ([1, 1], [1, 1], [1, 1], [1, 1])
-    first = [np.array(g) for g in _C.conv_backward(xv, wv, dy, *args, True, True, True)]
-    again = [np.array(g) for g in _C.conv_backward(xv, wv, dy, *args, True, True, True)]
-    for a, b in zip(first, again):
-        np.testing.assert_array_equal(a, b)
+
+    def run():
+        return [np.array(_C.conv(xv, wv, None, *args))] + [
+            np.array(g) for g in _C.conv_backward(xv, wv, dy, *args, True, True, True)]
+
     saved = _C.get_num_threads()
     try:
+        _C.set_num_threads(2)
+        two = _C.conv_workspace_bytes(list(x.shape), list(w.shape), *args, 8)
+        first, again = run(), run()
         _C.set_num_threads(1)
-        single = [np.array(g) for g in _C.conv_backward(xv, wv, dy, *args, True, True, True)]
+        assert two == 2 * _C.conv_workspace_bytes(list(x.shape), list(w.shape), *args, 8)  # two workers ran
+        single = run()
     finally:
         _C.set_num_threads(saved)
-    for a, b in zip(first, single):
-        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(first[2], np.array(dy).sum(axis=(0, 1, 2)), rtol=1e-12)
+    for a, b, c in zip(first, again, single):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(a, c, rtol=1e-12, atol=1e-10)
+    np.testing.assert_allclose(first[0], reference_conv(x, w, (1, 1), (1, 1), "same"), rtol=1e-12, atol=1e-10)
+    np.testing.assert_allclose(first[3], np.array(dy).sum(axis=(0, 1, 2)), rtol=1e-12)

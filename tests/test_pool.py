@@ -89,12 +89,33 @@ def test_default_strides_and_channels_first():
     assert gradcheck(lambda x: ops.average_pool(x, (2, 3), None, "same", data_format="channels_first"), [x])
 
 
-def test_float32_and_large_batch_parallel_paths():
-    x = np.random.default_rng(4).standard_normal((9, 8, 8, 40)).astype(np.float32)
-    for mode in ("max", "average"):
-        y = _pool(mode)(x, 2, 2, "valid")
-        assert y.dtype == "float32"
-        np.testing.assert_allclose(y.numpy(), reference_pool(x, (2, 2), (2, 2), "valid", mode), rtol=1e-6)
+def _value_and_grad(fn, x):
+    from kcore.backend.autodiff import GradientTape
+    from kcore.backend.tensor import Variable
+
+    v = Variable(x, dtype=str(x.dtype))
+    with GradientTape() as tape:
+        y = fn(v)
+        total = ops.sum(ops.multiply(y, np.linspace(-1, 1, y.size).reshape(y.shape).astype(x.dtype)))
+    return y.numpy(), tape.gradient(total, v).numpy()
+
+
+@pytest.mark.parametrize("shape", [(9, 24, 24, 40), (1, 48, 48, 64)])  # parallel over images / channel blocks
+@pytest.mark.parametrize("mode", ["max", "average"])
+def test_float32_parallel_paths_match_one_thread(shape, mode):
+    x = np.random.default_rng(4).standard_normal(shape).astype(np.float32)
+    fn = lambda t: _pool(mode)(t, 3, 2, "same")  # noqa: E731
+    saved = _C.get_num_threads()
+    try:
+        _C.set_num_threads(2)
+        y2, g2 = _value_and_grad(fn, x)
+        _C.set_num_threads(1)
+        y1, g1 = _value_and_grad(fn, x)
+    finally:
+        _C.set_num_threads(saved)
+    np.testing.assert_allclose(y2, reference_pool(x, (3, 3), (2, 2), "same", mode), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(y2, y1)
+    np.testing.assert_array_equal(g2, g1)
 
 
 @pytest.mark.parametrize("kwargs, shape, match", [
