@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <mutex>
 #include <vector>
 
 #include "core/blas.h"
@@ -127,11 +128,29 @@ Plan make_plan(const Geometry& g, int64_t itemsize, int64_t units) {
   return p;
 }
 
-// Makes BLAS sequential while the workers run their own GEMMs, and restores it after.
+// Makes BLAS sequential while the workers run their own GEMMs, and restores it after. Counted,
+// so concurrent convs from several Python threads (the GIL is released) restore it only when
+// the last one finishes.
 class SequentialBlas {
  public:
-  SequentialBlas() { blas_set_num_threads(1); }
-  ~SequentialBlas() { blas_set_num_threads(num_threads()); }
+  SequentialBlas() {
+    std::lock_guard<std::mutex> lock(mutex());
+    if (active()++ == 0) blas_set_num_threads(1);
+  }
+  ~SequentialBlas() {
+    std::lock_guard<std::mutex> lock(mutex());
+    if (--active() == 0) blas_set_num_threads(num_threads());
+  }
+
+ private:
+  static std::mutex& mutex() {
+    static std::mutex m;
+    return m;
+  }
+  static int& active() {
+    static int n = 0;
+    return n;
+  }
 };
 
 // Runs fn(thread, lo, hi) on `threads` workers over an even split of [0, n).
