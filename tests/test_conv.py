@@ -184,3 +184,26 @@ def test_multi_worker_paths_are_deterministic_and_match_one_thread():
         np.testing.assert_allclose(a, c, rtol=1e-12, atol=1e-10)
     np.testing.assert_allclose(first[0], reference_conv(x, w, (1, 1), (1, 1), "same"), rtol=1e-12, atol=1e-10)
     np.testing.assert_allclose(first[3], np.array(dy).sum(axis=(0, 1, 2)), rtol=1e-12)
+
+
+def test_concurrent_calls_from_python_threads():
+    """The GIL is released during convs: concurrent calls must give the same numbers."""
+    import threading
+
+    rng = np.random.default_rng(7)
+    x = _C.from_numpy(rng.standard_normal((8, 16, 16, 16)).astype(np.float32))
+    w = _C.from_numpy(rng.standard_normal((3, 3, 16, 32)).astype(np.float32))
+    args = ([1, 1], [1, 1], [1, 1], [1, 1])
+    want = np.array(_C.conv(x, w, None, *args))
+    results = []
+
+    def work():
+        for _ in range(5):
+            results.append(np.array_equal(np.array(_C.conv(x, w, None, *args)), want))
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(results) == 15 and all(results)
