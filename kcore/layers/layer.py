@@ -4,6 +4,7 @@ import inspect
 import numpy as np
 
 from kcore import initializers
+from kcore.backend.autodiff import is_recording
 from kcore.backend.config import floatx
 from kcore.backend.tensor import Tensor, Variable, convert_to_tensor
 from kcore.layers.keras_tensor import KerasTensor, Node, any_symbolic, flatten, map_structure
@@ -268,9 +269,10 @@ class Layer:
                 CALL_CONTEXT.training = None
         else:
             outputs = self.call(inputs, *args, **kwargs)
-        if self.activity_regularizer is not None and isinstance(outputs, Tensor):
+        if self.activity_regularizer is not None and isinstance(outputs, Tensor) and is_recording():
             from kcore import ops
 
+            # only while a tape records (a training step clears them each step): inference never accumulates
             self._losses.append(ops.divide(self.activity_regularizer(outputs), float(outputs.shape[0] or 1)))
         if self.supports_masking or takes_mask or type(self).compute_mask is not Layer.compute_mask:
             out_mask = self.compute_mask(inputs, mask)

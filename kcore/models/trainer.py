@@ -87,7 +87,8 @@ class Trainer:
             logs[tr.name] = tr.result()
         for t in self._targets:
             for m in t.metrics:
-                logs[m.name] = float(m.result())
+                value = np.asarray(m.result())
+                logs[m.name] = float(value) if value.ndim == 0 else value
         return logs
 
     # -- one step -------------------------------------------------------------------------
