@@ -192,7 +192,7 @@ def test_regularizers_and_constraints():
 DATA = Path(__file__).resolve().parent / "data"
 
 
-@pytest.mark.parametrize("name", ["cnn", "conv1d", "conv2d", "conv3d"])
+@pytest.mark.parametrize("name", ["cnn", "conv_pool", "conv1d_3d", "conv1d", "conv2d", "conv3d"])
 def test_real_keras_conv_models_load_and_predict_the_same(name, tmp_path):
     """.keras files written by Keras 3 (TF backend; see data/make_keras_conv_fixtures.py)."""
     model = kcore.models.load_model(DATA / f"keras3_{name}.keras")
