@@ -207,3 +207,33 @@ def test_concurrent_calls_from_python_threads():
     for t in threads:
         t.join(timeout=60)
     assert len(results) == 15 and all(results)
+
+
+@pytest.mark.parametrize("xs, ws, padding", [
+    ((2, 7, 9, 16), (3, 3, 16, 16), "same"),
+    ((3, 8, 6, 32), (3, 3, 32, 20), "valid"),
+    ((1, 5, 5, 17), (3, 3, 17, 33), "same"),
+    ((2, 1, 2, 16), (3, 3, 16, 18), "same"),
+    ((8, 32, 31, 32), (3, 3, 32, 32), "same"),   # > 8M multiply-adds: two workers
+])
+def test_winograd_matches_reference_forward_and_input_gradient(xs, ws, padding):
+    """float32 3x3 stride-1 convs with >= 16 channels and filters take the Winograd F(2x2, 3x3) path."""
+    rng = np.random.default_rng(8)
+    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in (xs, ws, ws[-1:]))
+    pad = [1, 1] if padding == "same" else [0, 0]
+    args = ([1, 1], [1, 1], pad, pad)
+    xv, wv, bv = _C.from_numpy(x), _C.from_numpy(w), _C.from_numpy(b)
+    y_ref = reference_conv(x.astype(np.float64), w.astype(np.float64), (1, 1), (1, 1), padding) + b
+    dy = rng.standard_normal(y_ref.shape).astype(np.float32)
+    assert _C.conv_winograd()
+    y = np.array(_C.conv(xv, wv, bv, *args))
+    dx, dw, db = (np.array(g) for g in _C.conv_backward(xv, wv, _C.from_numpy(dy), *args, True, True, True))
+    try:
+        _C.conv_set_winograd(False)
+        dx_im2col = np.array(_C.conv_backward(xv, wv, _C.from_numpy(dy), *args, True, False, False)[0])
+    finally:
+        _C.conv_set_winograd(True)
+    scale = np.abs(y_ref).max()
+    np.testing.assert_allclose(y, y_ref, rtol=0, atol=1e-5 * scale)
+    np.testing.assert_allclose(dx, dx_im2col, rtol=0, atol=1e-5 * np.abs(dx_im2col).max())
+    np.testing.assert_allclose(db, dy.sum(axis=(0, 1, 2)), rtol=1e-5, atol=1e-4)

@@ -9,18 +9,23 @@
 
 #include <algorithm>
 #include <cstring>
-#include <mutex>
+#include <type_traits>
 #include <vector>
 
 #include "core/blas.h"
 #include "core/parallel.h"
+#include "cpu/conv_winograd.h"
+#include "cpu/conv_workers.h"
 
 namespace kcore {
 
 namespace {
 
+using conv_detail::run_split;
+
 // Bytes of im2col buffer per worker: about an L2 cache's share, where the GEMM reads it back fastest.
 int64_t g_workspace_limit = int64_t(1) << 20;
+bool g_winograd = true;
 
 struct Geometry {
   int64_t rank = 0, n = 0, c = 0, f = 0;
@@ -128,47 +133,6 @@ Plan make_plan(const Geometry& g, int64_t itemsize, int64_t units) {
   return p;
 }
 
-// Makes BLAS sequential while the workers run their own GEMMs, and restores it after. Counted,
-// so concurrent convs from several Python threads (the GIL is released) restore it only when
-// the last one finishes.
-class SequentialBlas {
- public:
-  SequentialBlas() {
-    std::lock_guard<std::mutex> lock(mutex());
-    if (active()++ == 0) blas_set_num_threads(1);
-  }
-  ~SequentialBlas() {
-    std::lock_guard<std::mutex> lock(mutex());
-    if (--active() == 0) blas_set_num_threads(num_threads());
-  }
-
- private:
-  static std::mutex& mutex() {
-    static std::mutex m;
-    return m;
-  }
-  static int& active() {
-    static int n = 0;
-    return n;
-  }
-};
-
-// Runs fn(thread, lo, hi) on `threads` workers over an even split of [0, n).
-template <typename Fn>
-void run_split(int threads, int64_t n, Fn&& fn) {
-  if (threads <= 1) {
-    fn(0, int64_t(0), n);
-    return;
-  }
-  SequentialBlas sequential;
-#pragma omp parallel num_threads(threads)
-  {
-    const int t = omp_get_thread_num(), T = omp_get_num_threads();
-    const int64_t lo = n * t / T, hi = n * (t + 1) / T;
-    if (lo < hi) fn(t, lo, hi);
-  }
-}
-
 struct Pixel {
   int64_t n, o0, o1, o2;
 };
@@ -266,10 +230,25 @@ T* workspace(const Geometry& g, const Plan& p) {
   return static_cast<T*>(buffer->data);
 }
 
+// 2-D, 3x3, stride 1, no dilation, float32, enough channels: Winograd F(2x2, 3x3).
+template <typename T>
+bool use_winograd(const Geometry& g) {
+  return g_winograd && std::is_same<T, float>::value && g.rank == 2 && g.k[1] == 3 && g.k[2] == 3 &&
+         g.s[1] == 1 && g.s[2] == 1 && g.d[1] == 1 && g.d[2] == 1 && g.pb[1] <= 2 && g.pb[2] <= 2 &&
+         g.pa[1] <= 2 && g.pa[2] <= 2 && winograd_applicable(g.c, g.f) && g.rows() > 0;
+}
+
 template <typename T>
 void forward_impl(const Geometry& g, const T* x, const T* w, const T* bias, T* y) {
   const int64_t M = g.rows(), F = g.f, K = g.cols();
   if (M == 0) return;
+  if constexpr (std::is_same<T, float>::value) {
+    if (use_winograd<T>(g)) {
+      winograd_conv3x3(x, g.n, g.in[1], g.in[2], g.c, w, F, g.pb[1], g.pb[2], g.out[1], g.out[2], bias, y,
+                       g_workspace_limit);
+      return;
+    }
+  }
   const Plan p = make_plan(g, sizeof(T), M);
   T* ws = workspace<T>(g, p);
   run_split(p.threads, M, [&](int t, int64_t lo, int64_t hi) {
@@ -301,6 +280,18 @@ struct Grads {
 //   grad_x      = col2im(dy @ kernel^T)  (workers own whole images, so the scatter never races)
 //   grad_bias   = column sums of dy      (per-worker double accumulators)
 // Results are deterministic for a given thread count.
+// grad_x of a Winograd-eligible conv is itself a 3x3 stride-1 conv: of dy with the kernel rotated
+// by 180 degrees and its channel axes swapped, padded by 2 - pad on each side.
+void winograd_input_grad(const Geometry& g, const float* w, const float* dy, float* dx) {
+  const int64_t C = g.c, F = g.f;
+  std::vector<float> rotated(9 * C * F);
+  for (int64_t tap = 0; tap < 9; ++tap)
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t f = 0; f < F; ++f) rotated[(tap * F + f) * C + c] = w[((8 - tap) * C + c) * F + f];
+  winograd_conv3x3(dy, g.n, g.out[1], g.out[2], F, rotated.data(), C, 2 - g.pb[1], 2 - g.pb[2], g.in[1], g.in[2],
+                   nullptr, dx, g_workspace_limit);
+}
+
 template <typename T>
 void backward_impl(const Geometry& g, const T* x, const T* w, const T* dy, Grads<T> out) {
   const int64_t M = g.rows(), F = g.f, K = g.cols(), per_image = g.out_pixels();
@@ -308,6 +299,13 @@ void backward_impl(const Geometry& g, const T* x, const T* w, const T* dy, Grads
     if (out.kernel) std::memset(out.kernel, 0, K * F * sizeof(T));
     if (out.bias) std::memset(out.bias, 0, F * sizeof(T));
     return;
+  }
+  if constexpr (std::is_same<T, float>::value) {
+    if (out.x && use_winograd<T>(g)) {
+      winograd_input_grad(g, w, dy, out.x);
+      out.x = nullptr;
+      if (!out.kernel && !out.bias) return;
+    }
   }
   const bool by_image = out.x && !g.pointwise();
   const Plan p = make_plan(g, sizeof(T), by_image ? g.n : M);
@@ -420,6 +418,9 @@ std::tuple<Tensor, Tensor, Tensor> conv_backward(const Tensor& x_in, const Tenso
   });
   return {gx, gw, gb};
 }
+
+void conv_set_winograd(bool enabled) { g_winograd = enabled; }
+bool conv_winograd() { return g_winograd; }
 
 void conv_set_workspace_limit(int64_t bytes) { g_workspace_limit = std::max<int64_t>(bytes, 1); }
 int64_t conv_workspace_limit() { return g_workspace_limit; }

@@ -32,6 +32,9 @@ Shape conv_output_shape(const Shape& x_shape, const Shape& kernel_shape, const C
 
 // The im2col workspace budget per worker thread in bytes (default 1 MiB); a knob for benchmarks and tests.
 void conv_set_workspace_limit(int64_t bytes);
+// Winograd F(2x2, 3x3) for eligible float32 3x3 stride-1 2-D convs (default on); off = im2col always.
+void conv_set_winograd(bool enabled);
+bool conv_winograd();
 int64_t conv_workspace_limit();
 
 }  // namespace kcore

@@ -56,6 +56,8 @@ KCORE_BINDINGS(conv) {
       py::arg("pad_after"), py::arg("itemsize") = 4);
   m.def("conv_set_workspace_limit", &conv_set_workspace_limit, py::arg("bytes"));
   m.def("conv_workspace_limit", &conv_workspace_limit);
+  m.def("conv_set_winograd", &conv_set_winograd, py::arg("enabled"));
+  m.def("conv_winograd", &conv_winograd);
 }
 
 KCORE_BINDINGS(pool) {
