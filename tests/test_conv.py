@@ -112,11 +112,13 @@ def test_padding_rule_and_workspace_bound():
     assert padding_amounts("same", [6], [3], [2], [1]) == ([0], [1])
     assert padding_amounts("same", [5], [4], [1], [1]) == ([1], [2])
     assert padding_amounts("causal", [8], [3], [1], [2]) == ([4], [0])
-    # the im2col buffer of case (b) stays far below 4x the input, never batch x full expansion
+    # case (b)'s workspace stays far below 4x the input (never batch x full im2col expansion):
+    # float32 takes Winograd (transform buffers), float64 im2col (per-worker budget)
     shape, kernel = [8, 56, 56, 64], [3, 3, 64, 64]
-    ws = _C.conv_workspace_bytes(shape, kernel, [1, 1], [1, 1], [1, 1], [1, 1], 4)
-    limit = _C.conv_workspace_limit() * _C.get_num_threads()
-    assert 0 < ws <= limit < 4 * int(np.prod(shape)) * 4
+    args = ([1, 1], [1, 1], [1, 1], [1, 1])
+    input_bytes = int(np.prod(shape)) * 4
+    assert 0 < _C.conv_workspace_bytes(shape, kernel, *args, 4) < input_bytes / 2
+    assert 0 < _C.conv_workspace_bytes(shape, kernel, *args, 8) <= _C.conv_workspace_limit() * _C.get_num_threads()
     assert _C.conv_workspace_bytes([2, 8, 8, 3], [1, 1, 3, 4], [1, 1], [1, 1], [0, 0], [0, 0], 4) == 0
 
 

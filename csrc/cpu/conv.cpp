@@ -374,6 +374,8 @@ int64_t conv_workspace_bytes(const Shape& x_shape, const Shape& kernel_shape, co
                              int64_t itemsize) {
   Geometry g = make_geometry(x_shape, kernel_shape, args);
   if (g.pointwise() || g.rows() == 0) return 0;
+  if (itemsize == sizeof(float) && use_winograd<float>(g))
+    return winograd_workspace_bytes(g.n, g.out[1], g.out[2], g.c, g.f, g_workspace_limit);
   return make_plan(g, itemsize, g.rows()).workspace_elems(g) * itemsize;
 }
 

@@ -108,9 +108,33 @@ void transform_output(const TileGrid& g, const float* m, int64_t t, int64_t row,
 
 constexpr int64_t kMinMacsPerWorker = int64_t(1) << 22;  // as in conv.cpp
 
+// Workers, tiles per chunk, and each worker's buffer (V, M and a scratch patch) in floats.
+struct Split {
+  int threads;
+  int64_t step, per_worker;
+};
+
+Split split_tiles(int64_t tiles, int64_t c, int64_t f, int64_t budget_bytes) {
+  Split sp;
+  const int64_t macs = tiles * 16 * c * f;
+  sp.threads = omp_in_parallel() ? 1 : (int)std::max<int64_t>(
+      1, std::min<int64_t>({(int64_t)num_threads(), macs / kMinMacsPerWorker, tiles}));
+  const int64_t step_max = std::max<int64_t>(8, budget_bytes / (16 * (c + f) * int64_t(sizeof(float))));
+  sp.step = std::max<int64_t>(1, std::min(step_max, (tiles + sp.threads - 1) / sp.threads));
+  sp.per_worker = sp.step * 16 * (c + f) + 16 * std::max(c, f);
+  return sp;
+}
+
 }  // namespace
 
 bool winograd_applicable(int64_t c, int64_t f) { return c >= 16 && f >= 16; }
+
+int64_t winograd_workspace_bytes(int64_t n, int64_t oh, int64_t ow, int64_t c, int64_t f, int64_t budget_bytes) {
+  const int64_t tiles = n * ((oh + 1) / 2) * ((ow + 1) / 2);
+  if (tiles == 0) return 0;
+  const Split sp = split_tiles(tiles, c, f, budget_bytes);
+  return (sp.threads * sp.per_worker + 16 * c * f) * int64_t(sizeof(float));  // + the transformed kernel
+}
 
 void winograd_conv3x3(const float* x, int64_t n, int64_t h, int64_t w, int64_t c, const float* kernel, int64_t f,
                       int64_t pad_top, int64_t pad_left, int64_t oh, int64_t ow, const float* bias, float* y,
@@ -119,15 +143,11 @@ void winograd_conv3x3(const float* x, int64_t n, int64_t h, int64_t w, int64_t c
   const int64_t tiles = g.tiles();
   if (tiles == 0) return;
   const std::vector<float> u = transform_kernel(kernel, c, f);
-  const int64_t per_tile = 16 * (c + f) * sizeof(float);
-  const int64_t step_max = std::max<int64_t>(8, budget_bytes / per_tile);
-  const int64_t macs = tiles * 16 * c * f;
-  const int threads = omp_in_parallel() ? 1 : (int)std::max<int64_t>(
-      1, std::min<int64_t>({(int64_t)num_threads(), macs / kMinMacsPerWorker, tiles}));
-  const int64_t step = std::min(step_max, (tiles + threads - 1) / threads);
-  std::vector<float> buffers(threads * (step * 16 * (c + f) + 16 * std::max(c, f)));
-  conv_detail::run_split(threads, tiles, [&](int t, int64_t lo, int64_t hi) {
-    float* v = buffers.data() + t * (step * 16 * (c + f) + 16 * std::max(c, f));
+  const Split sp = split_tiles(tiles, c, f, budget_bytes);
+  std::vector<float> buffers(sp.threads * sp.per_worker);
+  conv_detail::run_split(sp.threads, tiles, [&](int t, int64_t lo, int64_t hi) {
+    const int64_t step = sp.step;
+    float* v = buffers.data() + t * sp.per_worker;
     float* m = v + step * 16 * c;
     float* scratch = m + step * 16 * f;
     for (int64_t t0 = lo; t0 < hi; t0 += step) {

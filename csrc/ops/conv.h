@@ -23,7 +23,8 @@ std::tuple<Tensor, Tensor, Tensor> conv_backward(const Tensor& x, const Tensor& 
                                                  const ConvArgs& args, bool need_x, bool need_kernel,
                                                  bool need_bias);
 
-// Bytes of im2col workspace a conv of these shapes uses (0 on the direct 1x1 GEMM path).
+// Bytes of workspace the forward of a conv of these shapes uses: im2col buffers, or Winograd's
+// transform buffers on that path (0 on the direct 1x1 GEMM path).
 int64_t conv_workspace_bytes(const Shape& x_shape, const Shape& kernel_shape, const ConvArgs& args,
                              int64_t itemsize);
 
