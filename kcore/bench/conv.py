@@ -5,8 +5,8 @@ vs PyTorch (CPU, when installed), one thread count for all, alternating runs.
 
 kcore runs through its public op under a GradientTape; NumPy is an im2col reference
 (sliding_window_view + matmul, col2im by tap slices); PyTorch uses NCHW conv1d/conv2d.
-Memory: kcore reports its bounded im2col workspace; the NumPy reference materialises the full
-im2col matrix (its size is shown).
+Memory: kcore reports its bounded workspace (per-worker im2col buffers, or Winograd transform
+buffers for float32 3x3 stride-1 convs); the NumPy reference materialises the full im2col matrix.
 """
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
