@@ -5,6 +5,9 @@
 // is the pixel's receptive field in kernel order (kd, kh, kw, Cin), which is exactly the flattened
 // Keras kernel's row order, so   y[rows, F] = col[rows, K] @ kernel[K, F]   with K = kvol * Cin.
 // The batch is processed in chunks of rows so the workspace stays under a fixed budget.
+// Special paths: a 1x1 stride-1 unpadded conv is one GEMM on the input itself, and float32 3x3
+// stride-1 2-D convs with >= 16 channels and filters use Winograd F(2x2, 3x3) (conv_winograd.cpp)
+// for the output and the input gradient.
 #include "ops/conv.h"
 
 #include <algorithm>
