@@ -239,3 +239,68 @@ def test_winograd_matches_reference_forward_and_input_gradient(xs, ws, padding):
     np.testing.assert_allclose(y, y_ref, rtol=0, atol=1e-5 * scale)
     np.testing.assert_allclose(dx, dx_im2col, rtol=0, atol=1e-5 * np.abs(dx_im2col).max())
     np.testing.assert_allclose(db, dy.sum(axis=(0, 1, 2)), rtol=1e-5, atol=1e-4)
+
+
+# -- transposed convolution -----------------------------------------------------------
+
+
+def reference_conv_transpose(x, w, strides, padding, output_padding=None):
+    """Scatter form: every input cell adds kernel * value at stride offsets, then the padding is cropped."""
+    from kcore.ops.conv import _transpose_padding, conv_transpose_length
+
+    rank = w.ndim - 2
+    ks, ones = w.shape[:rank], (1,) * rank
+    ops_ = output_padding or (None,) * rank
+    out = [conv_transpose_length(n, k, s, 1, padding, p) for n, k, s, p in zip(x.shape[1:-1], ks, strides, ops_)]
+    before, _ = _transpose_padding(padding, x.shape[1:-1], out, ks, strides, ones)
+    full = [(n - 1) * s + k + o for n, s, k, o in zip(x.shape[1:-1], strides, ks, out)]
+    y = np.zeros((x.shape[0], *full, w.shape[-2]))
+    for i in itertools.product(*[range(n) for n in x.shape[1:-1]]):
+        for tap in itertools.product(*[range(k) for k in ks]):
+            pos = tuple(a * s + t for a, s, t in zip(i, strides, tap))
+            y[(slice(None),) + pos] += x[(slice(None),) + i] @ w[tap].T
+    return y[(slice(None),) + tuple(slice(b, b + o) for b, o in zip(before, out))]
+
+
+TRANSPOSE_CONFIGS = [
+    ((2, 4, 3), (3, 5, 3), (2,), "valid", None),
+    ((1, 5, 2), (4, 3, 2), (3,), "same", (1,)),
+    ((2, 4, 3, 3), (3, 3, 5, 3), (2, 2), "same", None),
+    ((2, 3, 4, 2), (3, 2, 4, 2), (2, 1), "valid", None),
+    ((1, 3, 3, 2), (2, 2, 3, 2), (3, 3), "same", (2, 1)),   # stride > kernel, output_padding
+    ((2, 2, 3, 2, 2), (2, 2, 2, 3, 2), (2, 1, 2), "valid", None),
+]
+
+
+@pytest.mark.parametrize("cfg", TRANSPOSE_CONFIGS, ids=lambda c: f"{c[0]}-k{c[1][:-2]}-s{c[2]}-{c[3]}-op{c[4]}")
+def test_conv_transpose_matches_reference_and_gradients(cfg):
+    xs, ws, s, pad, op = cfg
+    rng = np.random.default_rng(9)
+    x, w, b = rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[-2])
+    y = ops.conv_transpose(x, w, s, pad, op, bias=b).numpy()
+    np.testing.assert_allclose(y, reference_conv_transpose(x, w, s, pad, op) + b, rtol=1e-10, atol=1e-10)
+    assert gradcheck(lambda x, w, b: ops.conv_transpose(x, w, s, pad, op, bias=b), [x, w, b])
+
+
+def test_conv_transpose_is_the_input_gradient_of_conv():
+    rng = np.random.default_rng(10)
+    x, w = rng.standard_normal((2, 7, 6, 3)), rng.standard_normal((3, 3, 3, 4))
+    y = ops.conv(x, w, 2, "same")
+    g = rng.standard_normal(tuple(y.shape))
+    before, after = padding_amounts("same", x.shape[1:-1], w.shape[:2], (2, 2), (1, 1))
+    dx = _C.conv_backward(_C.from_numpy(x), _C.from_numpy(w), _C.from_numpy(g), [2, 2], [1, 1], before, after,
+                          True, False, False)[0]
+    yt = ops.conv_transpose(g, w, 2, "same", output_padding=(0, 1))  # sizes 7 = 3*2 + 3 - 2, 6 = 2*2 + 3 - 2 + 1
+    np.testing.assert_allclose(yt.numpy(), np.array(dx), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("kwargs, x_shape, w_shape, match", [
+    ({}, (5, 5, 3), (3, 3, 4, 3), "expects inputs of rank 4"),
+    ({}, (1, 5, 5, 2), (3, 3, 4, 3), "2 channels"),
+    ({"output_padding": 2}, (1, 5, 5, 3), (3, 3, 4, 3), "smaller than strides"),
+    ({"padding": "causal"}, (1, 5, 3), (3, 4, 3), "padding"),
+])
+def test_conv_transpose_errors(kwargs, x_shape, w_shape, match):
+    with pytest.raises(ValueError, match=match):
+        ops.conv_transpose(np.zeros(x_shape, np.float32), np.zeros(w_shape, np.float32), kwargs.pop("strides", 2),
+                           **kwargs)

@@ -20,6 +20,12 @@ SEED_004 = Path(__file__).resolve().parents[1].parent / "shared" / "seeds" / "00
     (lambda: L.Conv2D(5, 3, padding="same", strides=2), (2, 7, 6, 3), (2, 4, 3, 5), 140),
     (lambda: L.Conv2D(5, 3, padding="same", data_format="channels_first"), (2, 3, 7, 6), (2, 5, 7, 6), 140),
     (lambda: L.Conv3D(2, 2, strides=2), (1, 5, 4, 6, 3), (1, 2, 2, 3, 2), 2 * 2 * 2 * 3 * 2 + 2),
+    (lambda: L.Conv1DTranspose(4, 3, strides=2), (2, 5, 3), (2, 11, 4), 3 * 4 * 3 + 4),
+    (lambda: L.Conv2DTranspose(5, 3, strides=2, padding="same"), (2, 4, 3, 3), (2, 8, 6, 5), 3 * 3 * 5 * 3 + 5),
+    (lambda: L.Conv2DTranspose(2, (2, 3), strides=(3, 2), padding="same", output_padding=(1, 1)), (1, 3, 3, 2),
+     (1, 7, 6, 2), 2 * 3 * 2 * 2 + 2),
+    (lambda: L.Conv2DTranspose(3, 3, data_format="channels_first", use_bias=False), (2, 2, 4, 4), (2, 3, 6, 6), 54),
+    (lambda: L.Conv3DTranspose(2, 2, strides=2), (1, 2, 3, 2, 3), (1, 4, 6, 4, 2), 2 * 2 * 2 * 2 * 3 + 2),
     (lambda: L.MaxPooling1D(), (2, 9, 3), (2, 4, 3), 0),
     (lambda: L.AveragePooling1D(3, 1, "same"), (2, 9, 3), (2, 9, 3), 0),
     (lambda: L.MaxPooling2D((2, 3), padding="same"), (2, 7, 7, 3), (2, 4, 3, 3), 0),
@@ -144,6 +150,8 @@ def test_wrong_channels_after_build():
     (lambda: L.MaxPooling2D(0), ValueError, "pool_size"),
     (lambda: L.ZeroPadding2D(-1), ValueError, "non-negative"),
     (lambda: L.UpSampling2D(interpolation="bilinear"), NotImplementedError, "nearest"),
+    (lambda: L.Conv2DTranspose(4, 3, strides=2, output_padding=2), ValueError, "output_padding"),
+    (lambda: L.Conv1DTranspose(4, 3, padding="causal"), ValueError, "padding"),
     (lambda: L.Conv2D(4, 3, data_format="nhwc"), ValueError, "data_format"),
 ])
 def test_bad_arguments(make, error, match):

@@ -424,6 +424,101 @@ std::tuple<Tensor, Tensor, Tensor> conv_backward(const Tensor& x_in, const Tenso
   return {gx, gw, gb};
 }
 
+// conv_transpose is the input gradient of the conv that maps its output y back onto its input x:
+// that conv has input shape (batch, *out_spatial, F_out) and the same kernel array, whose Keras
+// layout for the transpose, (*k, F_out, C_in), is the conv's (*k, Cin=F_out, F=C_in).
+namespace {
+Geometry transpose_geometry(const Tensor& x, const Tensor& w, const Shape& out_spatial, const ConvArgs& args,
+                            const char* op) {
+  KCORE_CHECK(w.ndim() >= 3 && x.ndim() == w.ndim() && (int64_t)out_spatial.size() == w.ndim() - 2,
+              op << ": inputs of shape " << shape_str(x.shape()) << ", kernel of shape " << shape_str(w.shape())
+                 << " and output size " << shape_str(out_spatial) << " do not fit together");
+  Shape y_shape{x.dim(0)};
+  y_shape.insert(y_shape.end(), out_spatial.begin(), out_spatial.end());
+  y_shape.push_back(w.dim(-2));
+  Shape conv_out_check = x.shape();
+  Geometry g = make_geometry(y_shape, w.shape(), args);
+  KCORE_CHECK(g.out_shape() == conv_out_check,
+              op << ": inputs of shape " << shape_str(x.shape()) << " cannot come from an output of shape "
+                 << shape_str(y_shape) << " with kernel " << shape_str(w.shape()) << " (the matching conv gives "
+                 << shape_str(g.out_shape()) << ")");
+  return g;
+}
+
+// Column sums over every leading axis of a (rows, F) tensor, accumulated in double.
+template <typename T>
+void column_sums(const T* p, int64_t rows, int64_t F, T* out) {
+  std::vector<double> acc(F, 0.0);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t f = 0; f < F; ++f) acc[f] += p[r * F + f];
+  for (int64_t f = 0; f < F; ++f) out[f] = T(acc[f]);
+}
+}  // namespace
+
+Tensor conv_transpose(const Tensor& x_in, const Tensor& w_in, const Tensor& bias_in, const Shape& out_spatial,
+                      const ConvArgs& args) {
+  check_inputs(x_in, w_in, "conv_transpose");
+  Geometry g = transpose_geometry(x_in, w_in, out_spatial, args, "conv_transpose");
+  Tensor x = x_in.contiguous(), w = w_in.contiguous(), bias;
+  if (bias_in.defined()) {
+    check_same_dtype(x, bias_in, "conv_transpose");
+    KCORE_CHECK(bias_in.ndim() == 1 && bias_in.dim(0) == g.c, "conv_transpose: bias of shape "
+                                                                  << shape_str(bias_in.shape()) << " does not match "
+                                                                  << g.c << " filters");
+    bias = bias_in.contiguous();
+  }
+  Shape y_shape{g.n};
+  y_shape.insert(y_shape.end(), out_spatial.begin(), out_spatial.end());
+  y_shape.push_back(g.c);
+  Tensor y = Tensor::empty(y_shape, x.dtype());
+  dispatch_float(x.dtype(), "conv_transpose", [&](auto tag) {
+    using T = decltype(tag);
+    T* yp = y.data<T>();
+    if (g.rows() == 0) {
+      std::memset(yp, 0, y.numel() * sizeof(T));
+    } else {
+      backward_impl<T>(g, nullptr, w.data<T>(), x.data<T>(), Grads<T>{yp, nullptr, nullptr});
+    }
+    if (bias.defined()) {
+      const T* b = bias.data<T>();
+      const int64_t rows = y.numel() / g.c;
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < g.c; ++c) yp[r * g.c + c] += b[c];
+    }
+  });
+  return y;
+}
+
+std::tuple<Tensor, Tensor, Tensor> conv_transpose_backward(const Tensor& x_in, const Tensor& w_in,
+                                                           const Tensor& grad_in, const ConvArgs& args,
+                                                           bool need_x, bool need_kernel, bool need_bias) {
+  check_inputs(x_in, w_in, "conv_transpose backward");
+  check_float(grad_in, "conv_transpose backward", "grad");
+  check_same_dtype(x_in, grad_in, "conv_transpose backward");
+  KCORE_CHECK(grad_in.ndim() == x_in.ndim(), "conv_transpose backward: gradient of shape "
+                                                 << shape_str(grad_in.shape()) << " does not match inputs "
+                                                 << shape_str(x_in.shape()));
+  Shape out_spatial(grad_in.shape().begin() + 1, grad_in.shape().end() - 1);
+  Geometry g = transpose_geometry(x_in, w_in, out_spatial, args, "conv_transpose backward");
+  KCORE_CHECK(grad_in.dim(-1) == g.c && grad_in.dim(0) == g.n,
+              "conv_transpose backward: gradient of shape " << shape_str(grad_in.shape())
+                                                            << " does not match the output");
+  Tensor x = x_in.contiguous(), w = w_in.contiguous(), dy = grad_in.contiguous();
+  Tensor gx, gw, gb;
+  if (need_x) gx = conv_forward(dy, w, Tensor(), args);  // the matching conv maps y-space back onto x
+  if (need_kernel || need_bias) {
+    if (need_kernel) gw = Tensor::empty(w.shape(), w.dtype());
+    if (need_bias) gb = Tensor::empty({g.c}, w.dtype());
+    dispatch_float(x.dtype(), "conv_transpose backward", [&](auto tag) {
+      using T = decltype(tag);
+      if (need_kernel) backward_impl<T>(g, dy.data<T>(), w.data<T>(), x.data<T>(),
+                                        Grads<T>{nullptr, gw.data<T>(), nullptr});
+      if (need_bias) column_sums<T>(dy.data<T>(), dy.numel() / g.c, g.c, gb.data<T>());
+    });
+  }
+  return {gx, gw, gb};
+}
+
 void conv_set_winograd(bool enabled) { g_winograd = enabled; }
 bool conv_winograd() { return g_winograd; }
 

@@ -23,6 +23,16 @@ std::tuple<Tensor, Tensor, Tensor> conv_backward(const Tensor& x, const Tensor& 
                                                  const ConvArgs& args, bool need_x, bool need_kernel,
                                                  bool need_bias);
 
+// Transposed convolution (the input gradient of a conv, as keras.ops.conv_transpose): x (batch,
+// *in, C_in), kernel (*k, F_out, C_in) in Keras's Conv*DTranspose layout, output (batch,
+// *out_spatial, F_out). `args` are the strides/dilation/padding of the matching conv that maps the
+// output back onto x; out_spatial must be consistent with them (checked).
+Tensor conv_transpose(const Tensor& x, const Tensor& kernel, const Tensor& bias, const Shape& out_spatial,
+                      const ConvArgs& args);
+std::tuple<Tensor, Tensor, Tensor> conv_transpose_backward(const Tensor& x, const Tensor& kernel, const Tensor& grad,
+                                                           const ConvArgs& args, bool need_x, bool need_kernel,
+                                                           bool need_bias);
+
 // Bytes of workspace the forward of a conv of these shapes uses: im2col buffers, or Winograd's
 // transform buffers on that path (0 on the direct 1x1 GEMM path).
 int64_t conv_workspace_bytes(const Shape& x_shape, const Shape& kernel_shape, const ConvArgs& args,

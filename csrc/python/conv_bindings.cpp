@@ -39,6 +39,27 @@ KCORE_BINDINGS(conv) {
       py::arg("pad_before"), py::arg("pad_after"), py::arg("need_x"), py::arg("need_kernel"), py::arg("need_bias"),
       HeavyKernel());
   m.def(
+      "conv_transpose",
+      [](const Tensor& x, const Tensor& kernel, const std::optional<Tensor>& bias, const Shape& out_spatial,
+         const Ints& strides, const Ints& dilation, const Ints& pad_before, const Ints& pad_after) {
+        return conv_transpose(x, kernel, bias ? *bias : Tensor(), out_spatial,
+                              conv_args(strides, dilation, pad_before, pad_after));
+      },
+      py::arg("x"), py::arg("kernel"), py::arg("bias"), py::arg("out_spatial"), py::arg("strides"),
+      py::arg("dilation"), py::arg("pad_before"), py::arg("pad_after"), HeavyKernel());
+  m.def(
+      "conv_transpose_backward",
+      [](const Tensor& x, const Tensor& kernel, const Tensor& grad, const Ints& strides, const Ints& dilation,
+         const Ints& pad_before, const Ints& pad_after, bool need_x, bool need_kernel, bool need_bias) {
+        auto [gx, gw, gb] = conv_transpose_backward(x, kernel, grad,
+                                                    conv_args(strides, dilation, pad_before, pad_after), need_x,
+                                                    need_kernel, need_bias);
+        return std::make_tuple(maybe(gx), maybe(gw), maybe(gb));
+      },
+      py::arg("x"), py::arg("kernel"), py::arg("grad"), py::arg("strides"), py::arg("dilation"),
+      py::arg("pad_before"), py::arg("pad_after"), py::arg("need_x"), py::arg("need_kernel"), py::arg("need_bias"),
+      HeavyKernel());
+  m.def(
       "conv_output_shape",
       [](const Shape& x, const Shape& k, const Ints& strides, const Ints& dilation, const Ints& pad_before,
          const Ints& pad_after) {

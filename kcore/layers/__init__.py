@@ -2,7 +2,10 @@
 from kcore.layers.core import Activation, Dense, Dropout, Flatten, Lambda, Reshape
 from kcore.layers.input_layer import Input, InputLayer
 from kcore.layers.layer import InputSpec, Layer
-from kcore.layers.convolutional import Conv1D, Conv2D, Conv3D, Convolution1D, Convolution2D, Convolution3D
+from kcore.layers.convolutional import (
+    Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, Conv3D, Conv3DTranspose, Convolution1D, Convolution2D,
+    Convolution2DTranspose, Convolution3D, Convolution3DTranspose,
+)
 from kcore.layers.pooling import (
     AveragePooling1D, AveragePooling2D, AveragePooling3D, AvgPool1D, AvgPool2D, AvgPool3D, GlobalAveragePooling1D,
     GlobalAveragePooling2D, GlobalAveragePooling3D, GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D,

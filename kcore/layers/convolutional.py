@@ -3,7 +3,9 @@ import numpy as np
 
 from kcore import activations, constraints, initializers, ops, regularizers
 from kcore.layers.layer import InputSpec, Layer
-from kcore.ops.conv import normalize_data_format, normalize_padding, normalize_tuple, output_length
+from kcore.ops.conv import (
+    conv_transpose_length, normalize_data_format, normalize_padding, normalize_tuple, output_length,
+)
 
 _AXIS_NAMES = {1: "steps", 2: "rows, cols", 3: "dim1, dim2, dim3"}
 
@@ -159,4 +161,76 @@ class Conv3D(BaseConv):
                          use_bias, **kwargs)
 
 
+class BaseConvTranspose(BaseConv):
+    """N-d transposed convolution: kernel (*kernel_size, filters, in_channels), bias (filters,)."""
+
+    def __init__(self, rank, filters, kernel_size, strides=1, padding="valid", output_padding=None,
+                 data_format=None, dilation_rate=1, activation=None, use_bias=True, **kwargs):
+        super().__init__(rank, filters, kernel_size, strides, padding, data_format, dilation_rate, 1, activation,
+                         use_bias, **kwargs)
+        if self.padding == "causal":
+            raise ValueError(f"{type(self).__name__}: padding must be 'valid' or 'same', got 'causal'")
+        self.output_padding = None if output_padding is None else normalize_tuple(
+            output_padding, rank, "output_padding", type(self).__name__, allow_zero=True)
+        if self.output_padding is not None and any(p >= s for p, s in zip(self.output_padding, self.strides)):
+            raise ValueError(f"{type(self).__name__}: output_padding {self.output_padding} must be smaller than "
+                             f"strides {self.strides}")
+
+    def build(self, input_shape):
+        check_input_rank(self, input_shape, self.rank)
+        channels = input_shape[self._channel_axis]
+        if channels is None:
+            raise ValueError(f"Layer '{self.name}': the channel dimension of the inputs must be known, got input "
+                             f"shape {tuple(input_shape)}")
+        self.kernel = self.add_weight("kernel", self.kernel_size + (self.filters, channels), self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        self.bias = (self.add_weight("bias", (self.filters,), self.bias_initializer, regularizer=self.bias_regularizer,
+                                     constraint=self.bias_constraint) if self.use_bias else None)
+        self.input_spec = InputSpec(ndim=self.rank + 2, axes={self._channel_axis: channels})
+        self.built = True
+
+    def call(self, inputs):
+        y = ops.conv_transpose(inputs, self.kernel, self.strides, self.padding, self.output_padding,
+                               self.data_format, self.dilation_rate, bias=self.bias)
+        return self.activation(y)
+
+    def compute_output_shape(self, input_shape):
+        check_input_rank(self, input_shape, self.rank)
+        shape = tuple(input_shape)
+        first = self.data_format == "channels_first"
+        spatial = shape[2:] if first else shape[1:-1]
+        pads = self.output_padding or (None,) * self.rank
+        out = tuple(conv_transpose_length(n, k, s, d, self.padding, p)
+                    for n, k, s, d, p in zip(spatial, self.kernel_size, self.strides, self.dilation_rate, pads))
+        return (shape[0], self.filters) + out if first else (shape[0],) + out + (self.filters,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("groups", None)
+        config["output_padding"] = self.output_padding
+        return config
+
+
+class Conv1DTranspose(BaseConvTranspose):
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None, data_format=None,
+                 dilation_rate=1, activation=None, use_bias=True, **kwargs):
+        super().__init__(1, filters, kernel_size, strides, padding, output_padding, data_format, dilation_rate,
+                         activation, use_bias, **kwargs)
+
+
+class Conv2DTranspose(BaseConvTranspose):
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", output_padding=None, data_format=None,
+                 dilation_rate=(1, 1), activation=None, use_bias=True, **kwargs):
+        super().__init__(2, filters, kernel_size, strides, padding, output_padding, data_format, dilation_rate,
+                         activation, use_bias, **kwargs)
+
+
+class Conv3DTranspose(BaseConvTranspose):
+    def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding="valid", output_padding=None,
+                 data_format=None, dilation_rate=(1, 1, 1), activation=None, use_bias=True, **kwargs):
+        super().__init__(3, filters, kernel_size, strides, padding, output_padding, data_format, dilation_rate,
+                         activation, use_bias, **kwargs)
+
+
 Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D
+Convolution2DTranspose, Convolution3DTranspose = Conv2DTranspose, Conv3DTranspose

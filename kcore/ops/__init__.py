@@ -11,4 +11,4 @@ from kcore.ops.nn import (
     batch_normalization, batch_normalization_training, layer_normalization, dropout, mean_absolute_error, mean_squared_error, sigmoid_cross_entropy, softmax_cross_entropy,
     sparse_softmax_cross_entropy,
 )
-from kcore.ops.conv import average_pool, conv, max_pool
+from kcore.ops.conv import average_pool, conv, conv_transpose, max_pool

@@ -158,6 +158,90 @@ def _conv_native(x, kernel, bias, strides, dilation, before, after):
     return attach(out, inputs, backward)
 
 
+# -- transposed convolution -------------------------------------------------------
+
+
+def conv_transpose_length(n, k, s, d, padding, output_padding=None):
+    """Keras's output size of a transposed conv along one axis (None stays None)."""
+    if n is None:
+        return None
+    span = (k - 1) * d + 1
+    if output_padding is None:
+        return n * s + max(span - s, 0) if padding == "valid" else n * s
+    pad = span // 2 if padding == "same" else 0
+    return (n - 1) * s + span - 2 * pad + output_padding
+
+
+def conv_transpose(inputs, kernel, strides, padding="valid", output_padding=None, data_format=None,
+                   dilation_rate=1, *, bias=None):
+    """Transposed convolution as keras.ops.conv_transpose: kernel (*kernel_size, filters, in_channels).
+
+    It is the input gradient of the conv that maps the output back onto `inputs`; 'same' padding is
+    split as for that conv (TF's rule), so results match Keras's TensorFlow backend.
+    """
+    kernel = _float(kernel)
+    x = _float(inputs, like=kernel)
+    if x.dtype != kernel.dtype:
+        x = x.astype(kernel.dtype)
+    rank = kernel.ndim - 2
+    if rank not in (1, 2, 3):
+        raise ValueError(f"conv_transpose: kernel must have rank 3, 4 or 5 (*kernel_size, filters, in_channels), "
+                         f"got shape {tuple(kernel.shape)}")
+    _check_rank(x, rank, "conv_transpose", "transposed convolution")
+    strides = normalize_tuple(strides, rank, "strides", "conv_transpose")
+    dilation = normalize_tuple(dilation_rate, rank, "dilation_rate", "conv_transpose")
+    if any(s > 1 for s in strides) and any(d > 1 for d in dilation):
+        raise ValueError(f"conv_transpose: strides > 1 together with dilation_rate > 1 is not supported, got "
+                         f"strides={strides}, dilation_rate={dilation}")
+    padding = normalize_padding(padding, "conv_transpose")
+    out_pad = None if output_padding is None else normalize_tuple(output_padding, rank, "output_padding",
+                                                                  "conv_transpose", allow_zero=True)
+    if out_pad is not None and any(p >= s for p, s in zip(out_pad, strides)):
+        raise ValueError(f"conv_transpose: output_padding {out_pad} must be smaller than strides {strides}")
+    if 0 in tuple(kernel.shape):
+        raise ValueError(f"conv_transpose: kernel dimensions must be positive, got shape {tuple(kernel.shape)}")
+    channels_first = normalize_data_format(data_format) == "channels_first"
+    if channels_first:
+        x = _to_channels_last(x)
+    if x.shape[-1] != kernel.shape[-1]:
+        raise ValueError(f"conv_transpose: inputs have {x.shape[-1]} channels but the kernel of shape "
+                         f"{tuple(kernel.shape)} expects {kernel.shape[-1]} (layout (*kernel_size, filters, "
+                         f"in_channels))")
+    if bias is not None:
+        bias = _float(bias, like=kernel)
+    sizes = x.shape[1:-1]
+    ks = kernel.shape[:-2]
+    out = [conv_transpose_length(n, k, s, d, padding, None if out_pad is None else p)
+           for n, k, s, d, p in zip(sizes, ks, strides, dilation, out_pad or (0,) * rank)]
+    before, after = _transpose_padding(padding, sizes, out, ks, strides, dilation)
+    y = _conv_transpose_native(x, kernel, bias, out, list(strides), list(dilation), before, after)
+    return _to_channels_first(y) if channels_first else y
+
+
+def _transpose_padding(padding, sizes, out, kernel, strides, dilation):
+    """Padding of the conv from the output (size `out`) back to the input (size `sizes`)."""
+    before, after = [], []
+    for n, o, k, s, d in zip(sizes, out, kernel, strides, dilation):
+        total = max(0, (n - 1) * s + (k - 1) * d + 1 - o) if padding == "same" else 0
+        before.append(total // 2)
+        after.append(total - total // 2)
+    return before, after
+
+
+def _conv_transpose_native(x, kernel, bias, out, strides, dilation, before, after):
+    xv, wv = x.value, kernel.value
+    bv = None if bias is None else bias.value
+    y = Tensor(_C.conv_transpose(xv, wv, bv, list(out), strides, dilation, before, after))
+    inputs = (x, kernel) if bias is None else (x, kernel, bias)
+
+    def backward(g):
+        gx, gw, gb = _C.conv_transpose_backward(xv, wv, g, strides, dilation, before, after, x.requires_grad,
+                                                kernel.requires_grad, bias is not None and bias.requires_grad)
+        return (gx, gw) if bias is None else (gx, gw, gb)
+
+    return attach(y, inputs, backward)
+
+
 # -- pooling ----------------------------------------------------------------------
 
 

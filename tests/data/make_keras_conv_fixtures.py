@@ -1,4 +1,4 @@
-"""Regenerates the real-Keras conv/pool fixtures used by tests/test_conv_layers.py.
+"""Regenerates the real-Keras conv/pool/transposed-conv fixtures used by tests/test_conv_layers.py.
 
 Needs Keras 3 with the TensorFlow backend (not needed to run the tests):
     KERAS_BACKEND=tensorflow python tests/data/make_keras_conv_fixtures.py
@@ -25,7 +25,9 @@ def conv2d_functional():
     x = L.AveragePooling2D(3, 1, padding="same")(x)
     x = L.MaxPooling2D(2)(x)
     x = L.Conv2D(4, (2, 2), dilation_rate=(2, 1), bias_initializer="random_normal")(x)
-    merged = L.Concatenate()([L.GlobalAveragePooling2D()(x), L.GlobalMaxPooling2D()(x)])
+    up = L.Conv2DTranspose(16, 3, strides=2, padding="same", bias_initializer="random_normal")(x)
+    up = L.Conv2DTranspose(5, (2, 3), strides=(1, 2), output_padding=(0, 1), activation="relu")(up)
+    merged = L.Concatenate()([L.GlobalAveragePooling2D()(x), L.GlobalMaxPooling2D()(up)])
     return keras.Model(inp, L.Dense(2)(merged)), (4, 12, 10, 3)
 
 
@@ -33,7 +35,8 @@ def conv1d_sequential():
     return keras.Sequential([
         keras.Input((20, 4)), L.Conv1D(6, 3, padding="causal", dilation_rate=2, bias_initializer="random_normal"),
         L.ZeroPadding1D(1), L.MaxPooling1D(3, 2, padding="same"), L.UpSampling1D(2), L.Conv1D(3, 2, strides=2),
-        L.AveragePooling1D(2, padding="same"), L.GlobalAveragePooling1D(),
+        L.AveragePooling1D(2, padding="same"), L.Conv1DTranspose(4, 3, strides=2, dilation_rate=1),
+        L.GlobalAveragePooling1D(),
     ]), (4, 20, 4)
 
 
@@ -41,7 +44,7 @@ def conv3d_sequential():
     return keras.Sequential([
         keras.Input((6, 6, 6, 2)), L.Conv3D(4, 2, padding="same", bias_initializer="random_normal"),
         L.MaxPooling3D(), L.AveragePooling3D(2, 1, padding="same"), L.ZeroPadding3D(1), L.Conv3D(2, 3, strides=2),
-        L.GlobalMaxPooling3D(),
+        L.Conv3DTranspose(3, 2, strides=2, padding="same"), L.GlobalMaxPooling3D(),
     ]), (3, 6, 6, 6, 2)
 
 
