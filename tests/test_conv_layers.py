@@ -41,6 +41,10 @@ SEED_004 = Path(__file__).resolve().parents[1].parent / "shared" / "seeds" / "00
     (lambda: L.ZeroPadding2D(((1, 0), (2, 3))), (2, 5, 4, 3), (2, 6, 9, 3), 0),
     (lambda: L.ZeroPadding2D(1, data_format="channels_first"), (2, 3, 5, 4), (2, 3, 7, 6), 0),
     (lambda: L.ZeroPadding3D(), (1, 2, 3, 4, 2), (1, 4, 5, 6, 2), 0),
+    (lambda: L.Cropping1D((1, 2)), (2, 6, 3), (2, 3, 3), 0),
+    (lambda: L.Cropping2D(((1, 0), (2, 1))), (2, 5, 6, 3), (2, 4, 3, 3), 0),
+    (lambda: L.Cropping2D(1, data_format="channels_first"), (2, 3, 5, 4), (2, 3, 3, 2), 0),
+    (lambda: L.Cropping3D(), (1, 3, 4, 5, 2), (1, 1, 2, 3, 2), 0),
     (lambda: L.UpSampling1D(3), (2, 4, 3), (2, 12, 3), 0),
     (lambda: L.UpSampling2D((2, 3)), (2, 4, 3, 2), (2, 8, 9, 2), 0),
 ])
@@ -89,6 +93,20 @@ def test_gradients_reach_kernel_and_bias():
     gk, gb = tape.gradient(loss, lyr.trainable_weights)
     assert tuple(gk.shape) == (3, 3, 3, 2) and tuple(gb.shape) == (2,)
     assert np.abs(gk.numpy()).sum() > 0 and np.abs(gb.numpy()).sum() > 0
+
+
+def test_cropping_values_gradient_and_error():
+    x = np.arange(2 * 5 * 4 * 1, dtype=np.float32).reshape(2, 5, 4, 1)
+    lyr = L.Cropping2D(((1, 2), (0, 1)))
+    np.testing.assert_array_equal(lyr(x).numpy(), x[:, 1:3, 0:3])
+    v = kcore.Variable(x)
+    with GradientTape() as tape:
+        total = kcore.ops.sum(lyr(v))
+    expected = np.zeros_like(x)
+    expected[:, 1:3, 0:3] = 1
+    np.testing.assert_array_equal(tape.gradient(total, v).numpy(), expected)
+    with pytest.raises(ValueError, match="leaves nothing"):
+        L.Cropping1D((3, 3))(np.zeros((1, 5, 2), np.float32))
 
 
 def test_global_average_pooling_1d_honours_mask():
@@ -149,6 +167,7 @@ def test_wrong_channels_after_build():
     (lambda: L.Conv2D(4, (3, 3, 3)), ValueError, "tuple of 2"),
     (lambda: L.MaxPooling2D(0), ValueError, "pool_size"),
     (lambda: L.ZeroPadding2D(-1), ValueError, "non-negative"),
+    (lambda: L.Cropping2D(((1, 1), (1,))), ValueError, "Cropping2D"),
     (lambda: L.UpSampling2D(interpolation="bilinear"), NotImplementedError, "nearest"),
     (lambda: L.Conv2DTranspose(4, 3, strides=2, output_padding=2), ValueError, "output_padding"),
     (lambda: L.Conv1DTranspose(4, 3, padding="causal"), ValueError, "padding"),
