@@ -1,4 +1,5 @@
-"""Convolution, pooling, zero padding and nearest upsampling (keras.ops names and signatures).
+"""Convolution, transposed convolution, pooling, zero padding and nearest upsampling (keras.ops
+names and signatures where Keras has them).
 
 Every forward is one native call and every backward one native call. The engine works in
 channels_last; channels_first inputs are transposed in and out (transposes are views).
