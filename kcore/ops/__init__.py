@@ -11,3 +11,4 @@ from kcore.ops.nn import (
     dropout, mean_absolute_error, mean_squared_error, sigmoid_cross_entropy, softmax_cross_entropy,
     sparse_softmax_cross_entropy,
 )
+from kcore.ops.rnn import gru, lstm, simple_rnn

@@ -1,0 +1,659 @@
+// Recurrent layers on the CPU. Forward: one GEMM projects the inputs of all steps; each step
+// then runs one recurrent GEMM (two for GRU with reset_after=False) and one fused gate kernel
+// over the batch rows. Backward runs the steps in reverse with a fused gate-gradient kernel
+// and one GEMM per step for dh_{t-1}; weight gradients are single GEMMs over all steps.
+#include "ops/rnn.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "core/blas.h"
+#include "core/parallel.h"
+#include "ops/linalg.h"
+
+namespace kcore {
+
+namespace {
+
+// ---- activations ------------------------------------------------------------------------
+// float uses a branch-free exp the compiler vectorises; double (gradient checks) uses libm.
+
+inline float fast_exp(float x) {
+  x = std::min(std::max(x, -87.0f), 88.0f);
+  const float n = std::floor(x * 1.44269504088896341f + 0.5f);
+  const float r = x - n * 0.693359375f + n * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  const int32_t bits = ((int32_t)n + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return p * scale;
+}
+inline double fast_exp(double x) { return std::exp(x); }
+
+template <typename T> inline T sigmoid(T x) { return T(1) / (T(1) + fast_exp(-x)); }
+inline float tanh_of(float x) {
+  const float t = fast_exp(-2.0f * std::fabs(x));
+  return std::copysign((1.0f - t) / (1.0f + t), x);
+}
+inline double tanh_of(double x) { return std::tanh(x); }
+
+// v[j] = act(v[j]) for j < n. The switch sits outside the loops so each loop vectorises.
+template <typename T>
+void activate(RnnActivation a, T* v, int64_t n) {
+  switch (a) {
+    case RnnActivation::tanh:
+      for (int64_t j = 0; j < n; ++j) v[j] = tanh_of(v[j]);
+      break;
+    case RnnActivation::relu:
+      for (int64_t j = 0; j < n; ++j) v[j] = std::max(v[j], T(0));
+      break;
+    case RnnActivation::sigmoid:
+      for (int64_t j = 0; j < n; ++j) v[j] = sigmoid(v[j]);
+      break;
+    case RnnActivation::linear:
+      break;
+    case RnnActivation::hard_sigmoid:  // Keras 3: relu6(x + 3) / 6
+      for (int64_t j = 0; j < n; ++j) v[j] = std::min(std::max((v[j] + T(3)) / T(6), T(0)), T(1));
+      break;
+    case RnnActivation::hard_sigmoid_k2:  // Keras 2: clip(0.2 x + 0.5, 0, 1)
+      for (int64_t j = 0; j < n; ++j) v[j] = std::min(std::max(T(0.2) * v[j] + T(0.5), T(0)), T(1));
+      break;
+  }
+}
+
+// g[j] *= act'(x) where y[j] = act(x): every supported activation's slope is a function of its output.
+template <typename T>
+void scale_by_slope(RnnActivation a, const T* y, T* g, int64_t n) {
+  switch (a) {
+    case RnnActivation::tanh:
+      for (int64_t j = 0; j < n; ++j) g[j] *= T(1) - y[j] * y[j];
+      break;
+    case RnnActivation::relu:
+      for (int64_t j = 0; j < n; ++j) g[j] = y[j] > T(0) ? g[j] : T(0);
+      break;
+    case RnnActivation::sigmoid:
+      for (int64_t j = 0; j < n; ++j) g[j] *= y[j] * (T(1) - y[j]);
+      break;
+    case RnnActivation::linear:
+      break;
+    case RnnActivation::hard_sigmoid:
+    case RnnActivation::hard_sigmoid_k2: {
+      const T slope = a == RnnActivation::hard_sigmoid ? T(1) / T(6) : T(0.2);
+      for (int64_t j = 0; j < n; ++j) g[j] = (y[j] > T(0) && y[j] < T(1)) ? g[j] * slope : T(0);
+      break;
+    }
+  }
+}
+
+int64_t gate_count(const RnnConfig& c) { return c.cell == RnnCell::lstm ? 4 : c.cell == RnnCell::gru ? 3 : 1; }
+
+const char* op_name(const RnnConfig& c) {
+  return c.cell == RnnCell::lstm ? "lstm" : c.cell == RnnCell::gru ? "gru" : "simple_rnn";
+}
+
+// Batch rows are spread over OpenMP threads only when a step has enough work to pay for it.
+template <typename Fn>
+void for_rows(int64_t rows, int64_t row_width, Fn&& fn) {
+  const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(row_width, 1));
+  parallel_for(rows, grain, [&](int64_t lo, int64_t hi) {
+    for (int64_t b = lo; b < hi; ++b) fn(b);
+  });
+}
+
+// ---- argument checks --------------------------------------------------------------------
+
+void check_state(const Tensor& s, const Tensor& x, int64_t b, int64_t u, const char* op, const char* name) {
+  if (!s.defined()) return;
+  check_float(s, op, name);
+  check_same_dtype(x, s, op);
+  KCORE_CHECK(s.shape() == Shape({b, u}), op << ": " << name << " must have shape " << shape_str({b, u})
+                                             << " (batch, units), got " << shape_str(s.shape()));
+}
+
+void check_inputs(const RnnConfig& cfg, const Tensor& x, const Tensor& w, const Tensor& rw, const Tensor& bias,
+                  const Tensor& h0, const Tensor& c0, const Tensor& mask) {
+  const char* op = op_name(cfg);
+  check_float(x, op, "inputs");
+  check_float(w, op, "kernel");
+  check_float(rw, op, "recurrent_kernel");
+  KCORE_CHECK(x.ndim() == 3, op << ": inputs must be 3-D (batch, timesteps, features), got shape "
+                                << shape_str(x.shape())
+                                << (x.ndim() == 2 ? "; the time axis is missing (reshape to (batch, 1, features) "
+                                                    "for one step)" : ""));
+  check_same_dtype(x, w, op);
+  check_same_dtype(x, rw, op);
+  const int64_t b = x.dim(0), d = x.dim(2), g = gate_count(cfg);
+  KCORE_CHECK(rw.ndim() == 2 && rw.dim(1) == g * rw.dim(0),
+              op << ": recurrent_kernel must have shape (units, " << g << " * units), got " << shape_str(rw.shape()));
+  const int64_t u = rw.dim(0);
+  KCORE_CHECK(w.shape() == Shape({d, g * u}), op << ": kernel must have shape " << shape_str({d, g * u})
+                                                 << " for inputs with " << d << " features, got "
+                                                 << shape_str(w.shape()));
+  if (bias.defined()) {
+    check_float(bias, op, "bias");
+    check_same_dtype(x, bias, op);
+    Shape want = cfg.cell == RnnCell::gru && cfg.reset_after ? Shape({2, g * u}) : Shape({g * u});
+    KCORE_CHECK(bias.shape() == want, op << ": bias must have shape " << shape_str(want) << ", got "
+                                         << shape_str(bias.shape()));
+  }
+  check_state(h0, x, b, u, op, "initial h state");
+  if (cfg.cell == RnnCell::lstm) check_state(c0, x, b, u, op, "initial c state");
+  if (mask.defined())
+    KCORE_CHECK(mask.shape() == Shape({b, x.dim(1)}),
+                op << ": mask must have shape " << shape_str({b, x.dim(1)}) << " (batch, timesteps), got "
+                   << shape_str(mask.shape()));
+}
+
+// mask (B, T) of any dtype -> (T, B) bytes in processed order; empty when every step is valid.
+std::vector<uint8_t> processed_mask(const Tensor& mask_in, int64_t b, int64_t t, bool reverse) {
+  if (!mask_in.defined()) return {};
+  Tensor m = mask_in.contiguous();
+  std::vector<uint8_t> out(t * b);
+  bool all = true;
+  dispatch_all(m.dtype(), [&](auto tag) {
+    using M = decltype(tag);
+    const M* p = m.data<M>();
+    for (int64_t i = 0; i < b; ++i)
+      for (int64_t s = 0; s < t; ++s) {
+        const int64_t src = reverse ? t - 1 - s : s;
+        out[s * b + i] = p[i * t + src] != M(0);
+        all = all && out[s * b + i];
+      }
+  });
+  if (all) out.clear();
+  return out;
+}
+
+// (B, T, F) <-> (T, B, F) with optional time reversal; dir=true reads batch-major, writes time-major.
+template <typename T>
+void permute_time(const T* src, T* dst, int64_t b, int64_t t, int64_t f, bool reverse, bool to_time_major) {
+  parallel_for(t, std::max<int64_t>(1, 8192 / std::max<int64_t>(b * f, 1)), [&](int64_t lo, int64_t hi) {
+    for (int64_t s = lo; s < hi; ++s) {
+      const int64_t tt = reverse ? t - 1 - s : s;
+      for (int64_t i = 0; i < b; ++i) {
+        const T* from = to_time_major ? src + (i * t + tt) * f : src + (s * b + i) * f;
+        T* to = to_time_major ? dst + (s * b + i) * f : dst + (i * t + tt) * f;
+        std::memcpy(to, from, f * sizeof(T));
+      }
+    }
+  });
+}
+
+template <typename T>
+void copy_or_zero(T* dst, const Tensor& src, int64_t n) {
+  if (src.defined()) std::memcpy(dst, src.contiguous().data<T>(), n * sizeof(T));
+  else std::memset(dst, 0, n * sizeof(T));
+}
+
+// ---- forward ------------------------------------------------------------------------------
+
+template <typename T>
+struct ForwardStep {
+  const RnnSaved& sv;
+  const T* rk;      // (U, G*U)
+  const T* b_rec;   // GRU reset_after: recurrent bias (3U) or null
+  T* rec;           // GRU reset_after: (B, 3U) scratch for h_{t-1} U
+  T* out;           // (B, T, U)
+  int64_t s;        // processed step
+
+  int64_t B() const { return sv.batch; }
+  int64_t U() const { return sv.units; }
+  T* gates() const { return sv.gates.data<T>() + s * B() * gate_count(sv.config) * U(); }
+  T* h_prev() const { return sv.states.data<T>() + s * B() * U(); }
+  T* h_next() const { return h_prev() + B() * U(); }
+  T* extra() const { return sv.extra.defined() ? sv.extra.data<T>() + s * B() * U() : nullptr; }
+  bool valid(int64_t b) const { return sv.mask.empty() || sv.mask[s * B() + b]; }
+
+  // Masked rows carry h (and c) over; every row writes its output.
+  void finish_row(int64_t b) const {
+    const int64_t u = U();
+    T* hn = h_next() + b * u;
+    if (!valid(b)) {
+      std::memcpy(hn, h_prev() + b * u, u * sizeof(T));
+      if (sv.cells.defined()) {
+        T* c = sv.cells.data<T>() + s * B() * u + b * u;
+        std::memcpy(c + B() * u, c, u * sizeof(T));
+      }
+    }
+    const int64_t t = sv.steps;
+    T* o = out + (b * t + s) * u;
+    if (valid(b)) std::memcpy(o, hn, u * sizeof(T));
+    else if (s == 0) std::memset(o, 0, u * sizeof(T));
+    else std::memcpy(o, o - u, u * sizeof(T));
+  }
+
+  void simple_row(int64_t b) const {
+    const int64_t u = U();
+    T* z = gates() + b * u;
+    activate(sv.config.activation, z, u);
+    std::memcpy(h_next() + b * u, z, u * sizeof(T));
+    finish_row(b);
+  }
+
+  void lstm_row(int64_t b) const {
+    const int64_t u = U();
+    const RnnConfig& c = sv.config;
+    T* g = gates() + b * 4 * u;
+    activate(c.recurrent_activation, g, 2 * u);
+    activate(c.activation, g + 2 * u, u);
+    activate(c.recurrent_activation, g + 3 * u, u);
+    const T* cp = sv.cells.data<T>() + s * B() * u + b * u;
+    T* cn = const_cast<T*>(cp) + B() * u;
+    T* tc = extra() + b * u;
+    const T *gi = g, *gf = g + u, *gc = g + 2 * u, *go = g + 3 * u;
+    for (int64_t j = 0; j < u; ++j) tc[j] = cn[j] = gf[j] * cp[j] + gi[j] * gc[j];
+    activate(c.activation, tc, u);
+    T* hn = h_next() + b * u;
+    for (int64_t j = 0; j < u; ++j) hn[j] = go[j] * tc[j];
+    finish_row(b);
+  }
+
+  // GRU reset_after: gates hold x W + b_in; rec holds h_{t-1} U.
+  void gru_after_row(int64_t b) const {
+    const int64_t u = U();
+    const RnnConfig& c = sv.config;
+    T* g = gates() + b * 3 * u;
+    const T* r_in = rec + b * 3 * u;
+    T* hh = extra() + b * u;
+    for (int64_t j = 0; j < 2 * u; ++j) g[j] += r_in[j] + (b_rec ? b_rec[j] : T(0));
+    activate(c.recurrent_activation, g, 2 * u);
+    const T* r = g + u;
+    T* n = g + 2 * u;
+    for (int64_t j = 0; j < u; ++j) {
+      hh[j] = r_in[2 * u + j] + (b_rec ? b_rec[2 * u + j] : T(0));
+      n[j] += r[j] * hh[j];
+    }
+    activate(c.activation, n, u);
+    gru_combine(b);
+  }
+
+  // GRU reset_after=False, first half: z and r (their recurrent part is already added), and r * h_{t-1}.
+  void gru_before_gates_row(int64_t b) const {
+    const int64_t u = U();
+    T* g = gates() + b * 3 * u;
+    activate(sv.config.recurrent_activation, g, 2 * u);
+    const T* r = g + u;
+    const T* hp = h_prev() + b * u;
+    T* rh = extra() + b * u;
+    for (int64_t j = 0; j < u; ++j) rh[j] = r[j] * hp[j];
+  }
+
+  // GRU reset_after=False, second half: the candidate's pre-activation is complete.
+  void gru_before_out_row(int64_t b) const {
+    activate(sv.config.activation, gates() + b * 3 * U() + 2 * U(), U());
+    gru_combine(b);
+  }
+
+  void gru_combine(int64_t b) const {
+    const int64_t u = U();
+    const T* g = gates() + b * 3 * u;
+    const T *z = g, *n = g + 2 * u;
+    const T* hp = h_prev() + b * u;
+    T* hn = h_next() + b * u;
+    for (int64_t j = 0; j < u; ++j) hn[j] = z[j] * hp[j] + (T(1) - z[j]) * n[j];
+    finish_row(b);
+  }
+};
+
+template <typename T>
+void project_inputs(const RnnSaved& sv, const Tensor& kernel, const Tensor& bias) {
+  const int64_t rows = sv.steps * sv.batch, gu = gate_count(sv.config) * sv.units, d = sv.input_dim;
+  T* g = sv.gates.data<T>();
+  if (bias.defined()) {
+    const T* bp = bias.data<T>();  // GRU reset_after: row 0 is the input bias
+    for_rows(rows, gu, [&](int64_t r) { std::memcpy(g + r * gu, bp, gu * sizeof(T)); });
+  }
+  if (d == 0) {
+    if (!bias.defined()) std::memset(g, 0, rows * gu * sizeof(T));
+    return;
+  }
+  gemm<T>(false, false, rows, gu, d, T(1), sv.x.data<T>(), d, kernel.data<T>(), gu, bias.defined() ? T(1) : T(0), g,
+          gu);
+}
+
+template <typename T>
+void forward_steps(const RnnSaved& sv, const Tensor& rk, const Tensor& bias, T* out) {
+  const RnnConfig& c = sv.config;
+  const int64_t b = sv.batch, u = sv.units, g = gate_count(c), gu = g * u;
+  const bool after = c.cell == RnnCell::gru && c.reset_after;
+  const bool before = c.cell == RnnCell::gru && !c.reset_after;
+  Tensor rec = after ? Tensor::empty({b, gu}, sv.x.dtype()) : Tensor();
+  ForwardStep<T> st{sv, rk.data<T>(), after && bias.defined() ? bias.data<T>() + gu : nullptr,
+                    after ? rec.data<T>() : nullptr, out, 0};
+  const T* w = rk.data<T>();
+  for (int64_t s = 0; s < sv.steps; ++s) {
+    st.s = s;
+    T* gs = st.gates();
+    if (c.cell == RnnCell::simple || c.cell == RnnCell::lstm) {
+      gemm<T>(false, false, b, gu, u, T(1), st.h_prev(), u, w, gu, T(1), gs, gu);
+      if (c.cell == RnnCell::lstm) for_rows(b, gu, [&](int64_t r) { st.lstm_row(r); });
+      else for_rows(b, gu, [&](int64_t r) { st.simple_row(r); });
+    } else if (after) {
+      gemm<T>(false, false, b, gu, u, T(1), st.h_prev(), u, w, gu, T(0), st.rec, gu);
+      for_rows(b, gu, [&](int64_t r) { st.gru_after_row(r); });
+    } else if (before) {
+      gemm<T>(false, false, b, 2 * u, u, T(1), st.h_prev(), u, w, gu, T(1), gs, gu);
+      for_rows(b, 2 * u, [&](int64_t r) { st.gru_before_gates_row(r); });
+      gemm<T>(false, false, b, u, u, T(1), st.extra(), u, w + 2 * u, gu, T(1), gs + 2 * u, gu);
+      for_rows(b, 2 * u, [&](int64_t r) { st.gru_before_out_row(r); });
+    }
+  }
+}
+
+}  // namespace
+
+RnnForward rnn_forward(const RnnConfig& cfg, const Tensor& x_in, const Tensor& kernel_in, const Tensor& rk_in,
+                       const Tensor& bias_in, const Tensor& h0, const Tensor& c0, const Tensor& mask) {
+  check_inputs(cfg, x_in, kernel_in, rk_in, bias_in, h0, c0, mask);
+  auto sv = std::make_shared<RnnSaved>();
+  sv->config = cfg;
+  sv->batch = x_in.dim(0);
+  sv->steps = x_in.dim(1);
+  sv->input_dim = x_in.dim(2);
+  sv->units = rk_in.dim(0);
+  sv->has_bias = bias_in.defined();
+  const int64_t b = sv->batch, t = sv->steps, d = sv->input_dim, u = sv->units, gu = gate_count(cfg) * u;
+  const DType dt = x_in.dtype();
+  Tensor x = x_in.contiguous(), kernel = kernel_in.contiguous(), rk = rk_in.contiguous();
+  Tensor bias = bias_in.defined() ? bias_in.contiguous() : Tensor();
+  sv->mask = processed_mask(mask, b, t, cfg.go_backwards);
+  sv->x = Tensor::empty({t, b, d}, dt);
+  sv->states = Tensor::empty({t + 1, b, u}, dt);
+  sv->gates = Tensor::empty({t, b, gu}, dt);
+  if (cfg.cell != RnnCell::simple) sv->extra = Tensor::empty({t, b, u}, dt);
+  if (cfg.cell == RnnCell::lstm) sv->cells = Tensor::empty({t + 1, b, u}, dt);
+  RnnForward res;
+  res.outputs = Tensor::empty({b, t, u}, dt);
+  dispatch_float(dt, op_name(cfg), [&](auto tag) {
+    using T = decltype(tag);
+    permute_time(x.data<T>(), sv->x.data<T>(), b, t, d, cfg.go_backwards, true);
+    copy_or_zero(sv->states.data<T>(), h0, b * u);
+    if (sv->cells.defined()) copy_or_zero(sv->cells.data<T>(), c0, b * u);
+    project_inputs<T>(*sv, kernel, bias);
+    forward_steps<T>(*sv, rk, bias, res.outputs.data<T>());
+  });
+  const int64_t off = t * b * u;
+  res.h = sv->states.as_strided({b, u}, {u, 1}, sv->states.offset() + off).clone();
+  if (sv->cells.defined()) res.c = sv->cells.as_strided({b, u}, {u, 1}, sv->cells.offset() + off).clone();
+  res.saved = sv;
+  return res;
+}
+
+namespace {
+
+// ---- backward -----------------------------------------------------------------------------
+
+template <typename T>
+struct BackwardStep {
+  const RnnSaved& sv;
+  const T* grad_out;  // (B, T, U) or null
+  T* dh;              // (B, U) gradient w.r.t. h after this step (in), reused as dh_prev direct term (out)
+  T* dc;              // LSTM (B, U) gradient w.r.t. c after this step; becomes dc_prev
+  T* dh_prev;         // (B, U) direct part of the gradient w.r.t. h_{t-1}
+  T* carry;           // (B, U) output gradients waiting for the last valid step
+  T* dgx;             // (T, B, G*U) gradients of the pre-activations (input side)
+  T* dgh;             // GRU reset_after: (T, B, 3U) recurrent-side gradients; else == dgx
+  int64_t s = 0;
+
+  int64_t B() const { return sv.batch; }
+  int64_t U() const { return sv.units; }
+  int64_t GU() const { return gate_count(sv.config) * U(); }
+  const T* gates(int64_t b) const { return sv.gates.data<T>() + (s * B() + b) * GU(); }
+  const T* h_prev(int64_t b) const { return sv.states.data<T>() + (s * B() + b) * U(); }
+  const T* extra(int64_t b) const { return sv.extra.data<T>() + (s * B() + b) * U(); }
+  T* dgx_row(int64_t b) const { return dgx + (s * B() + b) * GU(); }
+  T* dgh_row(int64_t b) const { return dgh + (s * B() + b) * GU(); }
+  bool valid(int64_t b) const { return sv.mask.empty() || sv.mask[s * B() + b]; }
+
+  // Total gradient w.r.t. the new h of row b, in place in dh; false for a masked (carried) step.
+  bool gather(int64_t b) const {
+    const int64_t u = U();
+    T* acc = carry + b * u;
+    const T* go = grad_out ? grad_out + (b * sv.steps + s) * u : nullptr;
+    if (!valid(b)) {
+      if (go) for (int64_t j = 0; j < u; ++j) acc[j] += go[j];
+      std::memcpy(dh_prev + b * u, dh + b * u, u * sizeof(T));  // state passes through; c stays in dc
+      std::memset(dgx_row(b), 0, GU() * sizeof(T));
+      if (dgh != dgx) std::memset(dgh_row(b), 0, GU() * sizeof(T));
+      return false;
+    }
+    T* d = dh + b * u;
+    for (int64_t j = 0; j < u; ++j) {
+      d[j] += acc[j] + (go ? go[j] : T(0));
+      acc[j] = T(0);
+    }
+    return true;
+  }
+
+  void simple_row(int64_t b) const {
+    if (!gather(b)) return;
+    const int64_t u = U();
+    T* g = dgx_row(b);
+    std::memcpy(g, dh + b * u, u * sizeof(T));
+    scale_by_slope(sv.config.activation, gates(b), g, u);
+    std::memset(dh_prev + b * u, 0, u * sizeof(T));
+  }
+
+  void lstm_row(int64_t b) const {
+    if (!gather(b)) return;
+    const int64_t u = U();
+    const RnnConfig& c = sv.config;
+    const T* g = gates(b);
+    const T *gi = g, *gf = g + u, *gc = g + 2 * u, *go = g + 3 * u;
+    const T* tc = extra(b);
+    const T* cp = sv.cells.data<T>() + (s * B() + b) * u;
+    const T* d = dh + b * u;
+    T* dcb = dc + b * u;
+    T* out = dgx_row(b);
+    T *di = out, *df = out + u, *dcand = out + 2 * u, *dout = out + 3 * u;
+    for (int64_t j = 0; j < u; ++j) {
+      dout[j] = d[j] * tc[j];
+      df[j] = d[j] * go[j];  // temporarily d(act(c)) for the slope below
+    }
+    scale_by_slope(c.activation, tc, df, u);
+    for (int64_t j = 0; j < u; ++j) {
+      const T dct = dcb[j] + df[j];
+      di[j] = dct * gc[j];
+      dcand[j] = dct * gi[j];
+      df[j] = dct * cp[j];
+      dcb[j] = dct * gf[j];
+    }
+    scale_by_slope(c.recurrent_activation, gi, di, 2 * u);
+    scale_by_slope(c.activation, gc, dcand, u);
+    scale_by_slope(c.recurrent_activation, go, dout, u);
+    std::memset(dh_prev + b * u, 0, u * sizeof(T));
+  }
+
+  // Gradients through h = z h_{t-1} + (1 - z) n: dz and dn (scaled by slopes), dh_{t-1} direct term.
+  void gru_common(int64_t b, T* out) const {
+    const int64_t u = U();
+    const T* g = gates(b);
+    const T *z = g, *n = g + 2 * u;
+    const T* hp = h_prev(b);
+    const T* d = dh + b * u;
+    T* dp = dh_prev + b * u;
+    T *dz = out, *dn = out + 2 * u;
+    for (int64_t j = 0; j < u; ++j) {
+      dz[j] = d[j] * (hp[j] - n[j]);
+      dn[j] = d[j] * (T(1) - z[j]);
+      dp[j] = d[j] * z[j];
+    }
+    scale_by_slope(sv.config.recurrent_activation, z, dz, u);
+    scale_by_slope(sv.config.activation, n, dn, u);
+  }
+
+  void gru_after_row(int64_t b) const {
+    if (!gather(b)) return;
+    const int64_t u = U();
+    T* gx = dgx_row(b);
+    T* gh = dgh_row(b);
+    gru_common(b, gx);
+    const T* r = gates(b) + u;
+    const T* hh = extra(b);
+    T* dr = gx + u;
+    const T* dn = gx + 2 * u;
+    for (int64_t j = 0; j < u; ++j) {
+      dr[j] = dn[j] * hh[j];
+      gh[2 * u + j] = dn[j] * r[j];
+    }
+    scale_by_slope(sv.config.recurrent_activation, r, dr, u);
+    std::memcpy(gh, gx, 2 * u * sizeof(T));
+  }
+
+  // reset_after=False, first half: dz, dn and dh_{t-1} direct term; dr needs d(r h) from a GEMM.
+  void gru_before_first_row(int64_t b) const {
+    if (!gather(b)) return;
+    gru_common(b, dgx_row(b));
+  }
+
+  // Second half: d(r h) (in drh) splits into dr and a dh_{t-1} term. Masked rows got drh = 0.
+  void gru_before_second_row(int64_t b, const T* drh) const {
+    if (!valid(b)) return;
+    const int64_t u = U();
+    const T* r = gates(b) + u;
+    const T* hp = h_prev(b);
+    const T* d = drh + b * u;
+    T* dr = dgx_row(b) + u;
+    T* dp = dh_prev + b * u;
+    for (int64_t j = 0; j < u; ++j) {
+      dr[j] = d[j] * hp[j];
+      dp[j] += d[j] * r[j];
+    }
+    scale_by_slope(sv.config.recurrent_activation, r, dr, u);
+  }
+};
+
+template <typename T>
+void backward_steps(BackwardStep<T>& st, const Tensor& rk) {
+  const RnnSaved& sv = st.sv;
+  const RnnConfig& c = sv.config;
+  const int64_t b = sv.batch, u = sv.units, gu = gate_count(c) * u;
+  const T* w = rk.data<T>();
+  Tensor drh = c.cell == RnnCell::gru && !c.reset_after ? Tensor::empty({b, u}, sv.x.dtype()) : Tensor();
+  for (int64_t s = sv.steps - 1; s >= 0; --s) {
+    st.s = s;
+    T* gx = st.dgx + s * b * gu;
+    T* gh = st.dgh + s * b * gu;
+    switch (c.cell) {
+      case RnnCell::simple: for_rows(b, gu, [&](int64_t r) { st.simple_row(r); }); break;
+      case RnnCell::lstm: for_rows(b, gu, [&](int64_t r) { st.lstm_row(r); }); break;
+      case RnnCell::gru:
+        if (c.reset_after) {
+          for_rows(b, gu, [&](int64_t r) { st.gru_after_row(r); });
+        } else {
+          for_rows(b, gu, [&](int64_t r) { st.gru_before_first_row(r); });
+          T* d = drh.data<T>();
+          gemm<T>(false, true, b, u, u, T(1), gx + 2 * u, gu, w + 2 * u, gu, T(0), d, u);
+          for_rows(b, gu, [&](int64_t r) { st.gru_before_second_row(r, d); });
+          gemm<T>(false, true, b, u, 2 * u, T(1), gx, gu, w, gu, T(1), st.dh_prev, u);
+          std::swap(st.dh, st.dh_prev);
+          continue;
+        }
+        break;
+    }
+    gemm<T>(false, true, b, u, gu, T(1), gh, gu, w, gu, T(1), st.dh_prev, u);
+    std::swap(st.dh, st.dh_prev);
+  }
+}
+
+// Column sums of a (rows, cols) block with row stride ld into out.
+template <typename T>
+void column_sums(const T* a, int64_t rows, int64_t cols, int64_t ld, T* out) {
+  parallel_for(cols, 64, [&](int64_t lo, int64_t hi) {
+    for (int64_t j = lo; j < hi; ++j) out[j] = T(0);
+    for (int64_t r = 0; r < rows; ++r) {
+      const T* row = a + r * ld;
+      for (int64_t j = lo; j < hi; ++j) out[j] += row[j];
+    }
+  });
+}
+
+template <typename T>
+void weight_grads(const RnnSaved& sv, const Tensor& kernel, const T* dgx, const T* dgh, RnnGrads& g) {
+  const RnnConfig& c = sv.config;
+  const int64_t b = sv.batch, t = sv.steps, d = sv.input_dim, u = sv.units, gu = gate_count(c) * u;
+  const int64_t rows = t * b;
+  const DType dt = sv.x.dtype();
+  g.kernel = Tensor::zeros({d, gu}, dt);
+  g.recurrent_kernel = Tensor::zeros({u, gu}, dt);
+  if (rows == 0) {
+    if (sv.has_bias) g.bias = Tensor::zeros(c.cell == RnnCell::gru && c.reset_after ? Shape{2, gu} : Shape{gu}, dt);
+    g.x = Tensor::zeros({b, t, d}, dt);
+    return;
+  }
+  const T* xs = sv.x.data<T>();
+  const T* hs = sv.states.data<T>();  // rows 0..T-1 are h_{t-1} of every step
+  T* dw = g.kernel.data<T>();
+  T* du = g.recurrent_kernel.data<T>();
+  gemm<T>(true, false, d, gu, rows, T(1), xs, d, dgx, gu, T(0), dw, gu);
+  if (c.cell == RnnCell::gru && !c.reset_after) {
+    gemm<T>(true, false, u, 2 * u, rows, T(1), hs, u, dgx, gu, T(0), du, gu);
+    gemm<T>(true, false, u, u, rows, T(1), sv.extra.data<T>(), u, dgx + 2 * u, gu, T(0), du + 2 * u, gu);
+  } else {
+    gemm<T>(true, false, u, gu, rows, T(1), hs, u, dgh, gu, T(0), du, gu);
+  }
+  if (sv.has_bias) {
+    const bool two = c.cell == RnnCell::gru && c.reset_after;
+    g.bias = Tensor::empty(two ? Shape{2, gu} : Shape{gu}, dt);
+    column_sums(dgx, rows, gu, gu, g.bias.data<T>());
+    if (two) column_sums(dgh, rows, gu, gu, g.bias.data<T>() + gu);
+  }
+  Tensor dxs = Tensor::empty({t, b, d}, dt);
+  if (d > 0) gemm<T>(false, true, rows, d, gu, T(1), dgx, gu, kernel.data<T>(), gu, T(0), dxs.data<T>(), d);
+  g.x = Tensor::empty({b, t, d}, dt);
+  permute_time(dxs.data<T>(), g.x.data<T>(), b, t, d, c.go_backwards, false);
+}
+
+void check_grad(const Tensor& g, const Shape& want, DType dt, const char* op, const char* name) {
+  if (!g.defined()) return;
+  KCORE_CHECK(g.dtype() == dt, op << " backward: " << name << " has dtype " << dtype_name(g.dtype())
+                                  << ", expected " << dtype_name(dt));
+  KCORE_CHECK(g.shape() == want, op << " backward: " << name << " has shape " << shape_str(g.shape())
+                                    << ", expected " << shape_str(want));
+}
+
+}  // namespace
+
+RnnGrads rnn_backward(const RnnSaved& sv, const Tensor& kernel_in, const Tensor& rk_in, const Tensor& grad_out_in,
+                      const Tensor& grad_h_in, const Tensor& grad_c_in) {
+  const RnnConfig& c = sv.config;
+  const char* op = op_name(c);
+  const int64_t b = sv.batch, t = sv.steps, u = sv.units, gu = gate_count(c) * u;
+  const DType dt = sv.x.dtype();
+  KCORE_CHECK(kernel_in.shape() == Shape({sv.input_dim, gu}) && rk_in.shape() == Shape({u, gu}) &&
+                  kernel_in.dtype() == dt && rk_in.dtype() == dt,
+              op << " backward: kernels do not match the forward pass");
+  check_grad(grad_out_in, {b, t, u}, dt, op, "output gradient");
+  check_grad(grad_h_in, {b, u}, dt, op, "final h gradient");
+  check_grad(grad_c_in, {b, u}, dt, op, "final c gradient");
+  Tensor kernel = kernel_in.contiguous(), rk = rk_in.contiguous();
+  Tensor grad_out = grad_out_in.defined() ? grad_out_in.contiguous() : Tensor();
+  const bool split = c.cell == RnnCell::gru && c.reset_after;
+  Tensor dgx = Tensor::empty({t, b, gu}, dt), dgh = split ? Tensor::empty({t, b, gu}, dt) : dgx;
+  Tensor dh = Tensor::empty({b, u}, dt), dh_prev = Tensor::empty({b, u}, dt), carry = Tensor::zeros({b, u}, dt);
+  Tensor dc = c.cell == RnnCell::lstm ? Tensor::empty({b, u}, dt) : Tensor();
+  RnnGrads g;
+  dispatch_float(dt, op, [&](auto tag) {
+    using T = decltype(tag);
+    copy_or_zero(dh.data<T>(), grad_h_in, b * u);
+    if (dc.defined()) copy_or_zero(dc.data<T>(), grad_c_in, b * u);
+    BackwardStep<T> st{sv,           grad_out.defined() ? grad_out.data<T>() : nullptr,
+                       dh.data<T>(), dc.defined() ? dc.data<T>() : nullptr,
+                       dh_prev.data<T>(), carry.data<T>(), dgx.data<T>(), dgh.data<T>()};
+    backward_steps<T>(st, rk);
+    // After the last swap st.dh holds the gradient w.r.t. the initial state.
+    g.h0 = st.dh == dh.data<T>() ? dh : dh_prev;
+    g.c0 = dc;
+    weight_grads<T>(sv, kernel, dgx.data<T>(), dgh.data<T>(), g);
+  });
+  return g;
+}
+
+}  // namespace kcore
