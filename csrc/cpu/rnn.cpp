@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <map>
+#include <mutex>
 
 #include "core/blas.h"
 #include "core/parallel.h"
@@ -16,12 +18,75 @@ namespace kcore {
 
 namespace {
 
+// ---- buffer pool ------------------------------------------------------------------------
+// A sequence pass allocates tens of MB of per-step buffers; fresh pages cost more than the
+// gate math (page faults + zeroing). Large buffers therefore come from a small cache that
+// keeps freed blocks (up to kPoolBytes) for the next pass. Thread-safe; never destroyed.
+
+class BufferPool {
+ public:
+  static BufferPool& get() {
+    static BufferPool* pool = new BufferPool();
+    return *pool;
+  }
+
+  void* take(size_t bytes) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = free_.find(bytes);
+      if (it != free_.end()) {
+        void* p = it->second;
+        free_.erase(it);
+        cached_ -= bytes;
+        return p;
+      }
+    }
+    void* p = std::aligned_alloc(64, bytes);
+    if (!p) throw std::bad_alloc();
+    return p;
+  }
+
+  void give(void* p, size_t bytes) {
+    std::lock_guard<std::mutex> lock(mu_);
+    while (cached_ + bytes > kPoolBytes && !free_.empty()) {  // evict the largest first
+      auto last = std::prev(free_.end());
+      std::free(last->second);
+      cached_ -= last->first;
+      free_.erase(last);
+    }
+    if (cached_ + bytes > kPoolBytes) {
+      std::free(p);
+      return;
+    }
+    free_.emplace(bytes, p);
+    cached_ += bytes;
+  }
+
+ private:
+  static constexpr size_t kPoolBytes = size_t(256) << 20;
+  std::mutex mu_;
+  std::multimap<size_t, void*> free_;
+  size_t cached_ = 0;
+};
+
+Tensor pooled_empty(const Shape& shape, DType dt) {
+  const size_t nbytes = size_t(shape_numel(shape)) * dtype_size(dt);
+  if (nbytes < (size_t(1) << 20)) return Tensor::empty(shape, dt);
+  const size_t bytes = (nbytes + (size_t(1) << 16) - 1) & ~((size_t(1) << 16) - 1);  // 64 KiB granules
+  auto st = std::make_shared<Storage>();
+  st->data = BufferPool::get().take(bytes);
+  st->nbytes = nbytes;
+  st->release = [bytes](void* p) { BufferPool::get().give(p, bytes); };
+  return Tensor(st, shape, dt);
+}
+
 // ---- activations ------------------------------------------------------------------------
 // float uses a branch-free exp the compiler vectorises; double (gradient checks) uses libm.
 
 inline float fast_exp(float x) {
   x = std::min(std::max(x, -87.0f), 88.0f);
-  const float n = std::floor(x * 1.44269504088896341f + 0.5f);
+  // round-to-nearest by the 1.5 * 2^23 trick (vectorises; std::floor does not without -ffast-math)
+  const float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
   const float r = x - n * 0.693359375f + n * 2.12194440e-4f;
   float p = 1.9875691500e-4f;
   p = p * r + 1.3981999507e-3f;
@@ -31,9 +96,7 @@ inline float fast_exp(float x) {
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
   const int32_t bits = ((int32_t)n + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  return p * scale;
+  return p * __builtin_bit_cast(float, bits);
 }
 inline double fast_exp(double x) { return std::exp(x); }
 
@@ -98,13 +161,12 @@ const char* op_name(const RnnConfig& c) {
   return c.cell == RnnCell::lstm ? "lstm" : c.cell == RnnCell::gru ? "gru" : "simple_rnn";
 }
 
-// Batch rows are spread over OpenMP threads only when a step has enough work to pay for it.
+// The per-step gate kernels run on the calling thread: between two BLAS calls, waking an
+// OpenMP team makes its spinning workers fight BLAS's own threads for the cores (measured
+// 10x slower on 2 cores), while the fused, vectorised gate pass is cheap next to the GEMM.
 template <typename Fn>
-void for_rows(int64_t rows, int64_t row_width, Fn&& fn) {
-  const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(row_width, 1));
-  parallel_for(rows, grain, [&](int64_t lo, int64_t hi) {
-    for (int64_t b = lo; b < hi; ++b) fn(b);
-  });
+void for_rows(int64_t rows, Fn&& fn) {
+  for (int64_t b = 0; b < rows; ++b) fn(b);
 }
 
 // ---- argument checks --------------------------------------------------------------------
@@ -174,16 +236,14 @@ std::vector<uint8_t> processed_mask(const Tensor& mask_in, int64_t b, int64_t t,
 // (B, T, F) <-> (T, B, F) with optional time reversal; dir=true reads batch-major, writes time-major.
 template <typename T>
 void permute_time(const T* src, T* dst, int64_t b, int64_t t, int64_t f, bool reverse, bool to_time_major) {
-  parallel_for(t, std::max<int64_t>(1, 8192 / std::max<int64_t>(b * f, 1)), [&](int64_t lo, int64_t hi) {
-    for (int64_t s = lo; s < hi; ++s) {
-      const int64_t tt = reverse ? t - 1 - s : s;
-      for (int64_t i = 0; i < b; ++i) {
-        const T* from = to_time_major ? src + (i * t + tt) * f : src + (s * b + i) * f;
-        T* to = to_time_major ? dst + (s * b + i) * f : dst + (i * t + tt) * f;
-        std::memcpy(to, from, f * sizeof(T));
-      }
+  for (int64_t s = 0; s < t; ++s) {  // memory-bound and next to BLAS calls: stays on this thread
+    const int64_t tt = reverse ? t - 1 - s : s;
+    for (int64_t i = 0; i < b; ++i) {
+      const T* from = to_time_major ? src + (i * t + tt) * f : src + (s * b + i) * f;
+      T* to = to_time_major ? dst + (s * b + i) * f : dst + (i * t + tt) * f;
+      std::memcpy(to, from, f * sizeof(T));
     }
-  });
+  }
 }
 
 template <typename T>
@@ -308,7 +368,7 @@ void project_inputs(const RnnSaved& sv, const Tensor& kernel, const Tensor& bias
   T* g = sv.gates.data<T>();
   if (bias.defined()) {
     const T* bp = bias.data<T>();  // GRU reset_after: row 0 is the input bias
-    for_rows(rows, gu, [&](int64_t r) { std::memcpy(g + r * gu, bp, gu * sizeof(T)); });
+    for_rows(rows, [&](int64_t r) { std::memcpy(g + r * gu, bp, gu * sizeof(T)); });
   }
   if (d == 0) {
     if (!bias.defined()) std::memset(g, 0, rows * gu * sizeof(T));
@@ -333,16 +393,16 @@ void forward_steps(const RnnSaved& sv, const Tensor& rk, const Tensor& bias, T* 
     T* gs = st.gates();
     if (c.cell == RnnCell::simple || c.cell == RnnCell::lstm) {
       gemm<T>(false, false, b, gu, u, T(1), st.h_prev(), u, w, gu, T(1), gs, gu);
-      if (c.cell == RnnCell::lstm) for_rows(b, gu, [&](int64_t r) { st.lstm_row(r); });
-      else for_rows(b, gu, [&](int64_t r) { st.simple_row(r); });
+      if (c.cell == RnnCell::lstm) for_rows(b, [&](int64_t r) { st.lstm_row(r); });
+      else for_rows(b, [&](int64_t r) { st.simple_row(r); });
     } else if (after) {
       gemm<T>(false, false, b, gu, u, T(1), st.h_prev(), u, w, gu, T(0), st.rec, gu);
-      for_rows(b, gu, [&](int64_t r) { st.gru_after_row(r); });
+      for_rows(b, [&](int64_t r) { st.gru_after_row(r); });
     } else if (before) {
       gemm<T>(false, false, b, 2 * u, u, T(1), st.h_prev(), u, w, gu, T(1), gs, gu);
-      for_rows(b, 2 * u, [&](int64_t r) { st.gru_before_gates_row(r); });
+      for_rows(b, [&](int64_t r) { st.gru_before_gates_row(r); });
       gemm<T>(false, false, b, u, u, T(1), st.extra(), u, w + 2 * u, gu, T(1), gs + 2 * u, gu);
-      for_rows(b, 2 * u, [&](int64_t r) { st.gru_before_out_row(r); });
+      for_rows(b, [&](int64_t r) { st.gru_before_out_row(r); });
     }
   }
 }
@@ -364,13 +424,13 @@ RnnForward rnn_forward(const RnnConfig& cfg, const Tensor& x_in, const Tensor& k
   Tensor x = x_in.contiguous(), kernel = kernel_in.contiguous(), rk = rk_in.contiguous();
   Tensor bias = bias_in.defined() ? bias_in.contiguous() : Tensor();
   sv->mask = processed_mask(mask, b, t, cfg.go_backwards);
-  sv->x = Tensor::empty({t, b, d}, dt);
-  sv->states = Tensor::empty({t + 1, b, u}, dt);
-  sv->gates = Tensor::empty({t, b, gu}, dt);
-  if (cfg.cell != RnnCell::simple) sv->extra = Tensor::empty({t, b, u}, dt);
-  if (cfg.cell == RnnCell::lstm) sv->cells = Tensor::empty({t + 1, b, u}, dt);
+  sv->x = pooled_empty({t, b, d}, dt);
+  sv->states = pooled_empty({t + 1, b, u}, dt);
+  sv->gates = pooled_empty({t, b, gu}, dt);
+  if (cfg.cell != RnnCell::simple) sv->extra = pooled_empty({t, b, u}, dt);
+  if (cfg.cell == RnnCell::lstm) sv->cells = pooled_empty({t + 1, b, u}, dt);
   RnnForward res;
-  res.outputs = Tensor::empty({b, t, u}, dt);
+  res.outputs = pooled_empty({b, t, u}, dt);
   dispatch_float(dt, op_name(cfg), [&](auto tag) {
     using T = decltype(tag);
     permute_time(x.data<T>(), sv->x.data<T>(), b, t, d, cfg.go_backwards, true);
@@ -542,16 +602,16 @@ void backward_steps(BackwardStep<T>& st, const Tensor& rk) {
     T* gx = st.dgx + s * b * gu;
     T* gh = st.dgh + s * b * gu;
     switch (c.cell) {
-      case RnnCell::simple: for_rows(b, gu, [&](int64_t r) { st.simple_row(r); }); break;
-      case RnnCell::lstm: for_rows(b, gu, [&](int64_t r) { st.lstm_row(r); }); break;
+      case RnnCell::simple: for_rows(b, [&](int64_t r) { st.simple_row(r); }); break;
+      case RnnCell::lstm: for_rows(b, [&](int64_t r) { st.lstm_row(r); }); break;
       case RnnCell::gru:
         if (c.reset_after) {
-          for_rows(b, gu, [&](int64_t r) { st.gru_after_row(r); });
+          for_rows(b, [&](int64_t r) { st.gru_after_row(r); });
         } else {
-          for_rows(b, gu, [&](int64_t r) { st.gru_before_first_row(r); });
+          for_rows(b, [&](int64_t r) { st.gru_before_first_row(r); });
           T* d = drh.data<T>();
           gemm<T>(false, true, b, u, u, T(1), gx + 2 * u, gu, w + 2 * u, gu, T(0), d, u);
-          for_rows(b, gu, [&](int64_t r) { st.gru_before_second_row(r, d); });
+          for_rows(b, [&](int64_t r) { st.gru_before_second_row(r, d); });
           gemm<T>(false, true, b, u, 2 * u, T(1), gx, gu, w, gu, T(1), st.dh_prev, u);
           std::swap(st.dh, st.dh_prev);
           continue;
@@ -599,16 +659,16 @@ void weight_grads(const RnnSaved& sv, const Tensor& kernel, const T* dgx, const 
   } else {
     gemm<T>(true, false, u, gu, rows, T(1), hs, u, dgh, gu, T(0), du, gu);
   }
+  Tensor dxs = pooled_empty({t, b, d}, dt);
+  if (d > 0) gemm<T>(false, true, rows, d, gu, T(1), dgx, gu, kernel.data<T>(), gu, T(0), dxs.data<T>(), d);
+  g.x = pooled_empty({b, t, d}, dt);
+  permute_time(dxs.data<T>(), g.x.data<T>(), b, t, d, c.go_backwards, false);
   if (sv.has_bias) {
     const bool two = c.cell == RnnCell::gru && c.reset_after;
     g.bias = Tensor::empty(two ? Shape{2, gu} : Shape{gu}, dt);
     column_sums(dgx, rows, gu, gu, g.bias.data<T>());
     if (two) column_sums(dgh, rows, gu, gu, g.bias.data<T>() + gu);
   }
-  Tensor dxs = Tensor::empty({t, b, d}, dt);
-  if (d > 0) gemm<T>(false, true, rows, d, gu, T(1), dgx, gu, kernel.data<T>(), gu, T(0), dxs.data<T>(), d);
-  g.x = Tensor::empty({b, t, d}, dt);
-  permute_time(dxs.data<T>(), g.x.data<T>(), b, t, d, c.go_backwards, false);
 }
 
 void check_grad(const Tensor& g, const Shape& want, DType dt, const char* op, const char* name) {
@@ -636,7 +696,7 @@ RnnGrads rnn_backward(const RnnSaved& sv, const Tensor& kernel_in, const Tensor&
   Tensor kernel = kernel_in.contiguous(), rk = rk_in.contiguous();
   Tensor grad_out = grad_out_in.defined() ? grad_out_in.contiguous() : Tensor();
   const bool split = c.cell == RnnCell::gru && c.reset_after;
-  Tensor dgx = Tensor::empty({t, b, gu}, dt), dgh = split ? Tensor::empty({t, b, gu}, dt) : dgx;
+  Tensor dgx = pooled_empty({t, b, gu}, dt), dgh = split ? pooled_empty({t, b, gu}, dt) : dgx;
   Tensor dh = Tensor::empty({b, u}, dt), dh_prev = Tensor::empty({b, u}, dt), carry = Tensor::zeros({b, u}, dt);
   Tensor dc = c.cell == RnnCell::lstm ? Tensor::empty({b, u}, dt) : Tensor();
   RnnGrads g;
