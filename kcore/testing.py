@@ -59,7 +59,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-6, rtol=1e-5, seed=0, raise_exceptio
 def _native(a):
     from kcore.backend.native import _C
 
-    return _C.from_numpy(np.ascontiguousarray(a))
+    return _C.from_numpy(np.asarray(a, order="C"))
 
 
 def _int_tensor(a):

@@ -11,8 +11,11 @@ constexpr unsigned int kFtzDaz = 0x8040;  // MXCSR flush-to-zero | denormals-are
 int g_threads = 0;
 
 void flush_denormals_on_team(int n) {
+  // Workers only: the calling (Python) thread gets the mode per kernel call from DenormalGuard.
 #pragma omp parallel num_threads(n)
-  { _mm_setcsr(_mm_getcsr() | kFtzDaz); }
+  {
+    if (omp_get_thread_num() != 0) _mm_setcsr(_mm_getcsr() | kFtzDaz);
+  }
 }
 }  // namespace
 

@@ -19,7 +19,8 @@ void check_pair(const Tensor& p, const Tensor& y, const char* op) {
 
 Shape without_last(const Shape& s) { return Shape(s.begin(), s.end() - 1); }
 
-// Calls row(i, logits_row, log_sum_exp) for every row of a (rows, C) logits matrix.
+// Calls row(i, logits_row, max, log_sum_exp(row - max)) for every row of a (rows, C) logits matrix;
+// callers form x - max - lse (not x - (max + lse)) to keep precision for large logits.
 template <typename T, typename Row>
 void for_each_logit_row(const T* x, int64_t rows, int64_t c, Row&& row) {
   parallel_for(rows, std::max<int64_t>(1, 2048 / std::max<int64_t>(c, 1)), [&](int64_t lo, int64_t hi) {
@@ -29,7 +30,7 @@ void for_each_logit_row(const T* x, int64_t rows, int64_t c, Row&& row) {
       for (int64_t j = 0; j < c; ++j) mx = std::max(mx, xr[j]);
       T s = 0;
       for (int64_t j = 0; j < c; ++j) s += std::exp(xr[j] - mx);
-      row(r, xr, mx + std::log(s));
+      row(r, xr, mx, std::log(s));
     }
   });
 }
@@ -44,9 +45,9 @@ Tensor softmax_cross_entropy(const Tensor& logits_in, const Tensor& targets_in) 
     using T = decltype(tag);
     const T* yp = y.data<T>();
     T* o = out.data<T>();
-    for_each_logit_row<T>(x.data<T>(), rows, c, [&](int64_t r, const T* xr, T lse) {
+    for_each_logit_row<T>(x.data<T>(), rows, c, [&](int64_t r, const T* xr, T mx, T lse) {
       T loss = 0;
-      for (int64_t j = 0; j < c; ++j) loss += yp[r * c + j] * (lse - xr[j]);
+      for (int64_t j = 0; j < c; ++j) loss += yp[r * c + j] * (lse - (xr[j] - mx));
       o[r] = loss;
     });
   });
@@ -63,10 +64,10 @@ Tensor softmax_cross_entropy_backward(const Tensor& logits_in, const Tensor& tar
     const T* yp = y.data<T>();
     const T* gp = g.data<T>();
     T* o = out.data<T>();
-    for_each_logit_row<T>(x.data<T>(), rows, c, [&](int64_t r, const T* xr, T lse) {
+    for_each_logit_row<T>(x.data<T>(), rows, c, [&](int64_t r, const T* xr, T mx, T lse) {
       T ysum = 0;
       for (int64_t j = 0; j < c; ++j) ysum += yp[r * c + j];
-      for (int64_t j = 0; j < c; ++j) o[r * c + j] = gp[r] * (std::exp(xr[j] - lse) * ysum - yp[r * c + j]);
+      for (int64_t j = 0; j < c; ++j) o[r * c + j] = gp[r] * (std::exp(xr[j] - mx - lse) * ysum - yp[r * c + j]);
     });
   });
   return out;
@@ -102,7 +103,7 @@ Tensor sparse_softmax_cross_entropy(const Tensor& logits_in, const Tensor& label
       const I* lp = l.data<I>();
       check_labels(lp, rows, c);
       T* o = out.data<T>();
-      for_each_logit_row<T>(x.data<T>(), rows, c, [&](int64_t r, const T* xr, T lse) { o[r] = lse - xr[lp[r]]; });
+      for_each_logit_row<T>(x.data<T>(), rows, c, [&](int64_t r, const T* xr, T mx, T lse) { o[r] = lse - (xr[lp[r]] - mx); });
     });
   });
   return out;
@@ -121,8 +122,8 @@ Tensor sparse_softmax_cross_entropy_backward(const Tensor& logits_in, const Tens
       check_labels(lp, rows, c);
       const T* gp = g.data<T>();
       T* o = out.data<T>();
-      for_each_logit_row<T>(x.data<T>(), rows, c, [&](int64_t r, const T* xr, T lse) {
-        for (int64_t j = 0; j < c; ++j) o[r * c + j] = gp[r] * std::exp(xr[j] - lse);
+      for_each_logit_row<T>(x.data<T>(), rows, c, [&](int64_t r, const T* xr, T mx, T lse) {
+        for (int64_t j = 0; j < c; ++j) o[r * c + j] = gp[r] * std::exp(xr[j] - mx - lse);
         o[r * c + lp[r]] -= gp[r];
       });
     });

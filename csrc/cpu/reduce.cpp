@@ -179,8 +179,8 @@ Tensor softmax(const Tensor& x_in, int64_t axis, bool log) {
           sum += e;
         }
         if (log) {
-          T ls = std::log(sum) + mx;
-          for (int64_t i = 0; i < n; ++i) o[base + i * inner] = xp[base + i * inner] - ls;
+          T ls = std::log(sum);
+          for (int64_t i = 0; i < n; ++i) o[base + i * inner] = (xp[base + i * inner] - mx) - ls;
         } else {
           T inv = T(1) / sum;
           for (int64_t i = 0; i < n; ++i) o[base + i * inner] *= inv;

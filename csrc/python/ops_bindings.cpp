@@ -8,6 +8,8 @@
 #include "ops/shape.h"
 #include "python/bindings.h"
 
+#include <optional>
+
 using namespace kcore;
 using namespace kcore::python;
 
@@ -60,7 +62,9 @@ KCORE_BINDINGS(shape) {
 KCORE_BINDINGS(linalg) {
   m.def("matmul", &matmul, HeavyKernel());
   m.def("matmul_backward", &matmul_backward, HeavyKernel());
-  m.def("linear", &linear, HeavyKernel());
+  m.def("linear", [](const Tensor& x, const Tensor& w, std::optional<Tensor> b) {
+    return linear(x, w, b.value_or(Tensor()));
+  }, HeavyKernel());
   m.def("linear_backward", &linear_backward, HeavyKernel());
   m.def("sum_rows", &sum_rows, Kernel());
 }
@@ -87,6 +91,14 @@ KCORE_BINDINGS(random) {
 }
 
 KCORE_BINDINGS(optim) {
-  m.def("sgd_update", &sgd_update, Kernel());
-  m.def("adam_update", &adam_update, Kernel());
+  m.def("sgd_update", [](Tensor& w, const Tensor& g, std::optional<Tensor> m, double lr, double momentum,
+                         bool nesterov) {
+    Tensor slot = m.value_or(Tensor());
+    sgd_update(w, g, slot, lr, momentum, nesterov);
+  }, Kernel());
+  m.def("adam_update", [](Tensor& w, const Tensor& g, Tensor& m, Tensor& v, std::optional<Tensor> vhat, double lr,
+                          double b1, double b2, double eps, int64_t step) {
+    Tensor hat = vhat.value_or(Tensor());
+    adam_update(w, g, m, v, hat, lr, b1, b2, eps, step);
+  }, Kernel());
 }

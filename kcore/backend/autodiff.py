@@ -52,19 +52,22 @@ class no_grad:
 
 
 def _topological_order(root):
-    order, seen = [], {id(root)}
+    """Tensors reachable from root (through recorded nodes), each after all of its inputs."""
+    order, visited = [], set()
     stack = [(root, False)]
     while stack:
-        t, expanded = stack.pop()
-        if expanded:
+        t, inputs_done = stack.pop()
+        if inputs_done:
             order.append(t)
             continue
+        if id(t) in visited:
+            continue
+        visited.add(id(t))
         stack.append((t, True))
         node = t.node
         if node is not None:
             for inp in node.inputs:
-                if inp.requires_grad and id(inp) not in seen:
-                    seen.add(id(inp))
+                if inp.requires_grad and id(inp) not in visited:
                     stack.append((inp, False))
     return order
 

@@ -208,7 +208,7 @@ def convert_to_tensor(x, dtype=None):
                 dtype = "float32" if arr.dtype.kind == "f" else "int64"
         else:
             raise TypeError(f"cannot convert data of dtype {arr.dtype} to a kcore tensor")
-    arr = np.ascontiguousarray(arr, dtype=_NUMPY_DTYPES[dtype])
+    arr = np.asarray(arr, dtype=_NUMPY_DTYPES[dtype], order="C")
     return Tensor(_C.from_numpy(arr))
 
 

@@ -75,7 +75,6 @@ def sqrt(x): return _unary(UnaryOp.sqrt, x)
 def square(x): return _unary(UnaryOp.square, x)
 def abs(x): return _unary(UnaryOp.abs, x)  # noqa: A001
 def tanh(x): return _unary(UnaryOp.tanh, x)
-def sigmoid(x): return _unary(UnaryOp.sigmoid, x)
 def softplus(x): return _unary(UnaryOp.softplus, x)
 def softsign(x): return _unary(UnaryOp.softsign, x)
 def selu(x): return _unary(UnaryOp.selu, x)
@@ -93,6 +92,13 @@ swish = silu
 
 
 def relu(x): return _unary(UnaryOp.relu, x)
+
+
+def sigmoid(x):
+    x = _float(x)
+    out = _unary(UnaryOp.sigmoid, x)
+    out._keras_logits = ("sigmoid", x)
+    return out
 def elu(x, alpha=1.0): return _unary(UnaryOp.elu, x, float(alpha))
 def leaky_relu(x, negative_slope=0.2): return _unary(UnaryOp.leaky_relu, x, float(negative_slope))
 
@@ -125,7 +131,8 @@ def softmax(x, axis=-1):
     x = _float(x)
     yv = _C.softmax(x.value, axis, False)
     out = Tensor(yv)
-    out._keras_logits = x
+    if axis in (-1, x.ndim - 1):
+        out._keras_logits = ("softmax", x)
     return attach(out, (x,), lambda g: (_C.softmax_backward(yv, g, axis, False),))
 
 

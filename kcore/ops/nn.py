@@ -2,7 +2,7 @@
 import numpy as np
 
 from kcore.backend.autodiff import attach
-from kcore.backend.native import _C, ErrorKind
+from kcore.backend.native import _C, BinaryOp, ErrorKind, UnaryOp
 from kcore.backend.tensor import Tensor, convert_to_tensor
 from kcore.ops.core import _float, _pair, mean
 
@@ -12,7 +12,16 @@ def softmax_cross_entropy(logits, target):
     x, y = _pair(logits, target)
     xv, yv = x.value, y.value
     out = Tensor(_C.softmax_cross_entropy(xv, yv))
-    return attach(out, (x,), lambda g: (_C.softmax_cross_entropy_backward(xv, yv, g),))
+
+    def backward(g):
+        gx = _C.softmax_cross_entropy_backward(xv, yv, g) if x.requires_grad else None
+        gy = None
+        if y.requires_grad:  # d/dy = -log_softmax(x), per sample scaled by g
+            gy = _C.binary(BinaryOp.multiply, _C.softmax(xv, -1, True), _C.reshape(g, list(g.shape) + [1]))
+            gy = _C.unary(UnaryOp.negative, gy, 0.0)
+        return gx, gy
+
+    return attach(out, (x, y), backward)
 
 
 def sparse_softmax_cross_entropy(logits, labels):
@@ -42,7 +51,7 @@ def _labels(labels, logits):
     if arr.shape != expected:
         raise ValueError(f"sparse_categorical_crossentropy: labels of shape {arr.shape} do not match predictions "
                          f"of shape {tuple(logits.shape)}; expected labels of shape {expected}")
-    return convert_to_tensor(np.ascontiguousarray(arr, dtype=np.int64))
+    return convert_to_tensor(np.asarray(arr, dtype=np.int64, order="C"))
 
 
 def sigmoid_cross_entropy(logits, target):
@@ -50,7 +59,13 @@ def sigmoid_cross_entropy(logits, target):
     x, y = _pair(logits, target)
     xv, yv = x.value, y.value
     out = Tensor(_C.sigmoid_cross_entropy(xv, yv))
-    return attach(out, (x,), lambda g: (_C.sigmoid_cross_entropy_backward(xv, yv, g),))
+
+    def backward(g):
+        gx = _C.sigmoid_cross_entropy_backward(xv, yv, g) if x.requires_grad else None
+        gy = _C.unary(UnaryOp.negative, _C.binary(BinaryOp.multiply, xv, g), 0.0) if y.requires_grad else None
+        return gx, gy
+
+    return attach(out, (x, y), backward)
 
 
 def _mean_error(kind, y_true, y_pred):
@@ -60,7 +75,12 @@ def _mean_error(kind, y_true, y_pred):
         y = Tensor(_C.broadcast_to(y.value, list(p.shape))) if _broadcastable(y.shape, p.shape) else y
     pv, yv = p.value, y.value
     out = Tensor(_C.mean_error(kind, pv, yv))
-    return attach(out, (p,), lambda g: (_C.mean_error_backward(kind, pv, yv, g),))
+
+    def backward(g):
+        gp = _C.mean_error_backward(kind, pv, yv, g)
+        return gp, (_C.unary(UnaryOp.negative, gp, 0.0) if y.requires_grad else None)
+
+    return attach(out, (p, y), backward)
 
 
 def _broadcastable(a, b):

@@ -1,0 +1,4 @@
+"""kcore.layers: Keras layers on kcore's native ops."""
+from kcore.layers.core import Activation, Dense, Dropout, Flatten, Lambda, Reshape
+from kcore.layers.input_layer import Input, InputLayer
+from kcore.layers.layer import InputSpec, Layer

@@ -1,0 +1,364 @@
+"""The Layer base class: weights, building from the first input shape, eager and symbolic calls."""
+import inspect
+
+import numpy as np
+
+from kcore import initializers
+from kcore.backend.config import floatx
+from kcore.backend.tensor import Tensor, Variable, convert_to_tensor
+from kcore.layers.keras_tensor import KerasTensor, Node, any_symbolic, flatten, map_structure
+from kcore.utils import naming
+
+_LEGACY_INPUT_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim", "input_length")
+
+
+class _CallContext:
+    """The `training` flag of the outermost call, inherited by nested layers."""
+
+    training = None
+
+
+CALL_CONTEXT = _CallContext()
+
+
+class InputSpec:
+    """What a layer accepts: rank (ndim / min_ndim) and fixed sizes on some axes."""
+
+    def __init__(self, ndim=None, min_ndim=None, axes=None):
+        self.ndim, self.min_ndim, self.axes = ndim, min_ndim, dict(axes or {})
+
+    def check(self, layer, shape):
+        rank = len(shape)
+        if self.ndim is not None and rank != self.ndim:
+            hint = ""
+            if rank == self.ndim - 1:
+                hint = " (is the batch axis, a time axis or a channel axis missing?)"
+            raise ValueError(f"Input 0 of layer '{layer.name}' is incompatible with the layer: expected "
+                             f"ndim={self.ndim}, found ndim={rank}. Full shape received: {tuple(shape)}{hint}")
+        if self.min_ndim is not None and rank < self.min_ndim:
+            raise ValueError(f"Input 0 of layer '{layer.name}' is incompatible with the layer: expected "
+                             f"min_ndim={self.min_ndim}, found ndim={rank}. Full shape received: {tuple(shape)}")
+        for axis, size in self.axes.items():
+            if -rank <= axis < rank and shape[axis] is not None and shape[axis] != size:
+                raise ValueError(f"Input 0 of layer '{layer.name}' is incompatible with the layer: expected axis "
+                                 f"{axis} of input shape to have value {size}, but received input with shape "
+                                 f"{tuple(shape)}")
+
+
+def _signature_flags(cls):
+    flags = cls.__dict__.get("_kcore_call_flags")
+    if flags is None:
+        params = inspect.signature(cls.call).parameters
+        var_kw = any(p.kind == p.VAR_KEYWORD for p in params.values())
+        flags = ("training" in params or var_kw, "mask" in params)
+        cls._kcore_call_flags = flags
+    return flags
+
+
+class Layer:
+    """Base class of every layer.
+
+    Subclasses create weights in `build(input_shape)` with `add_weight` and compute in
+    `call(inputs, training=None, mask=None)` (the extra arguments are optional).
+    """
+
+    def __init__(self, trainable=True, name=None, dtype=None, **kwargs):
+        self._layers = []
+        self._weights = []
+        self._losses = []
+        self._inbound_nodes = []
+        self._trainable = bool(trainable)
+        self.built = False
+        self.supports_masking = getattr(self, "supports_masking", False)
+        self.input_spec = None
+        self.name = name or naming.unique_name(naming.to_snake_case(type(self).__name__))
+        self.dtype = np.dtype(dtype).name if dtype is not None and not isinstance(dtype, dict) else floatx()
+        self._build_shape = None
+        self._output_shape = None
+        self._batch_input_shape = self._legacy_input_shape(kwargs)
+        self.activity_regularizer = kwargs.pop("activity_regularizer", None)
+        if kwargs:
+            raise ValueError(f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}")
+
+    def _legacy_input_shape(self, kwargs):
+        """Keras-2 style `input_shape=` / `input_dim=` / `batch_input_shape=` on the first layer."""
+        batch_shape = kwargs.pop("batch_input_shape", None)
+        input_shape = kwargs.pop("input_shape", None)
+        batch_size = kwargs.pop("batch_size", None)
+        input_dim = kwargs.pop("input_dim", None)
+        if batch_shape is not None:
+            return tuple(batch_shape)
+        if input_shape is not None:
+            if isinstance(input_shape, int):
+                input_shape = (input_shape,)
+            return (batch_size,) + tuple(input_shape)
+        if input_dim is not None:
+            if not isinstance(input_dim, (int, np.integer)) or input_dim <= 0:
+                raise ValueError(f"{type(self).__name__}: input_dim must be a positive integer, got {input_dim!r}")
+            return (batch_size, int(input_dim))
+        return None
+
+    # -- attribute tracking --------------------------------------------------------
+    def __setattr__(self, name, value):
+        if isinstance(value, Layer) and not name.startswith("_") and "_layers" in self.__dict__:
+            if all(value is not l for l in self._layers):
+                self._layers.append(value)
+        object.__setattr__(self, name, value)
+
+    # -- weights ---------------------------------------------------------------------
+    def add_weight(self, name=None, shape=None, initializer="glorot_uniform", dtype=None, trainable=True,
+                   regularizer=None, constraint=None, **kwargs):
+        shape = tuple(int(s) for s in (shape or ()))
+        init = initializers.get(initializer)
+        var = Variable(init, shape=shape, dtype=dtype or self.dtype, trainable=trainable and self._trainable,
+                       name=name or f"variable_{len(self._weights)}", regularizer=regularizer,
+                       constraint=constraint)
+        var.trainable = bool(trainable)
+        var.path = f"{self.name}/{var.name}"
+        self._weights.append(var)
+        return var
+
+    @property
+    def weights(self):
+        out = list(self._weights)
+        for layer in self._layers:
+            out.extend(layer.weights)
+        return out
+
+    variables = weights
+
+    @property
+    def trainable_weights(self):
+        if not self._trainable:
+            return []
+        out = [w for w in self._weights if w.trainable]
+        for layer in self._layers:
+            out.extend(layer.trainable_weights)
+        return out
+
+    @property
+    def non_trainable_weights(self):
+        trainable = {id(w) for w in self.trainable_weights}
+        return [w for w in self.weights if id(w) not in trainable]
+
+    trainable_variables = trainable_weights
+    non_trainable_variables = non_trainable_weights
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = bool(value)
+        for layer in self._layers:
+            layer.trainable = value
+        for w in self._weights:
+            w.requires_grad = w.trainable and self._trainable
+
+    def get_weights(self):
+        return [w.numpy() for w in self.weights]
+
+    def set_weights(self, weights):
+        own = self.weights
+        weights = list(weights)
+        if len(weights) != len(own):
+            raise ValueError(f"Layer '{self.name}' expects {len(own)} weight arrays, but set_weights received "
+                             f"{len(weights)}")
+        for var, value in zip(own, weights):
+            value = np.asarray(value)
+            if tuple(value.shape) != tuple(var.shape):
+                raise ValueError(f"Layer '{self.name}' weight '{var.name}' has shape {tuple(var.shape)}, but "
+                                 f"set_weights received shape {value.shape}")
+            var.assign(value)
+
+    def count_params(self):
+        if not self.built:
+            raise ValueError(f"You tried to call `count_params` on layer '{self.name}', but the layer isn't built. "
+                             "Build it first by calling it on data or with `build(input_shape)`.")
+        return int(sum(int(np.prod(w.shape)) for w in self.weights))
+
+    @property
+    def losses(self):
+        out = list(self._losses)
+        for layer in self._layers:
+            out.extend(layer.losses)
+        return out
+
+    def add_loss(self, loss):
+        self._losses.append(loss)
+
+    def regularization_losses(self):
+        """Penalties of the weights' regularizers (added to the training loss)."""
+        out = []
+        for w in self.weights:
+            if w.regularizer is not None and w.requires_grad:
+                out.append(w.regularizer(w))
+        return out
+
+    # -- building and shapes ---------------------------------------------------------------
+    def build(self, input_shape):
+        self.built = True
+
+    def _maybe_build(self, input_shape):
+        if not self.built:
+            self._build_shape = input_shape
+            self.build(input_shape)
+            self.built = True
+
+    def compute_output_shape(self, input_shape):
+        """Default: run the layer once on zeros (batch of 1) and read the output shape."""
+        from kcore.backend.autodiff import no_grad
+
+        def zeros(shape):
+            return Tensor(convert_to_tensor(np.zeros([1 if d is None else d for d in shape], self.dtype)).value)
+
+        with no_grad():
+            out = self.call(map_structure(zeros, input_shape, is_leaf=_is_shape))
+        return map_structure(lambda t: (None,) + tuple(t.shape[1:]) if input_shape and _first_is_none(input_shape)
+                             else tuple(t.shape), out, is_leaf=lambda t: isinstance(t, Tensor))
+
+    def compute_mask(self, inputs, mask=None):
+        return mask if self.supports_masking else None
+
+    @property
+    def input_shape(self):
+        if self._build_shape is None:
+            raise AttributeError(f"The layer '{self.name}' has never been called and thus has no defined input shape.")
+        return self._build_shape
+
+    @property
+    def output_shape(self):
+        if self._output_shape is None:
+            raise AttributeError(f"The layer '{self.name}' has never been called and thus has no defined output shape.")
+        return self._output_shape
+
+    # -- calling --------------------------------------------------------------------------
+    def call(self, inputs, *args, **kwargs):
+        return inputs
+
+    def __call__(self, inputs, *args, **kwargs):
+        if any_symbolic(inputs):
+            return self._symbolic_call(inputs, *args, **kwargs)
+        inputs = self._convert_inputs(inputs)
+        shape = map_structure(lambda t: t.shape, inputs, is_leaf=lambda t: isinstance(t, Tensor))
+        if not self.built:
+            self._maybe_build(_with_none_batch(shape))
+        if self.input_spec is not None and isinstance(inputs, Tensor):
+            self.input_spec.check(self, inputs.shape)
+        takes_training, takes_mask = _signature_flags(type(self))
+        if takes_training:
+            training = kwargs.get("training")
+            if training is None:
+                kwargs["training"] = CALL_CONTEXT.training
+        elif "training" in kwargs:
+            kwargs.pop("training")
+        mask = kwargs.get("mask") if takes_mask else None
+        if takes_mask and mask is None:
+            mask = _collect_masks(inputs)
+            if mask is not None:
+                kwargs["mask"] = mask
+        outer = CALL_CONTEXT.training
+        if takes_training and outer is None:
+            CALL_CONTEXT.training = kwargs["training"]
+        try:
+            outputs = self.call(inputs, *args, **kwargs)
+        finally:
+            CALL_CONTEXT.training = outer
+        if self.activity_regularizer is not None and isinstance(outputs, Tensor):
+            from kcore import ops
+
+            self._losses.append(ops.divide(self.activity_regularizer(outputs), float(outputs.shape[0] or 1)))
+        out_mask = self.compute_mask(inputs, mask)
+        if out_mask is not None and isinstance(outputs, Tensor):
+            outputs._keras_mask = out_mask
+        return outputs
+
+    def _convert_inputs(self, inputs):
+        def convert(x):
+            if isinstance(x, Tensor):
+                if x.dtype.startswith("float") and x.dtype != self.dtype:
+                    from kcore import ops
+
+                    return ops.cast(x, self.dtype)
+                return x
+            if isinstance(x, (np.ndarray, np.generic, float, int, list)):
+                arr = np.asarray(x)
+                if arr.dtype.kind in "OUSV":
+                    raise TypeError(f"Layer '{self.name}' expects numeric input, got an array of dtype {arr.dtype}")
+                if arr.dtype.kind in "fb" or arr.dtype.kind in "iu" and not getattr(self, "_keeps_int_inputs", False):
+                    arr = arr.astype(self.dtype, copy=False)
+                return convert_to_tensor(arr)
+            raise TypeError(f"Layer '{self.name}' was called on an object of type {type(x).__name__} ({x!r}); "
+                            "expected a tensor (kcore.Input / kcore tensor) or a NumPy array")
+
+        if isinstance(inputs, (list, tuple)) and inputs and not isinstance(inputs[0], (int, float)):
+            return type(inputs)(convert(x) for x in inputs)
+        if isinstance(inputs, dict):
+            return {k: convert(v) for k, v in inputs.items()}
+        return convert(inputs)
+
+    def _symbolic_call(self, inputs, *args, **kwargs):
+        for t in flatten(inputs):
+            if not isinstance(t, KerasTensor):
+                raise TypeError(f"Layer '{self.name}' got a mix of symbolic (Input) tensors and {type(t).__name__}")
+        shapes = map_structure(lambda t: t.shape, inputs, is_leaf=lambda t: isinstance(t, KerasTensor))
+        self._maybe_build(shapes)
+        if self.input_spec is not None and isinstance(inputs, KerasTensor):
+            self.input_spec.check(self, inputs.shape)
+        out_shapes = self.compute_output_shape(shapes)
+        node_index = len(self._inbound_nodes)
+        out_list = out_shapes if _is_shape_list(out_shapes) else [out_shapes]
+        outputs = [KerasTensor(tuple(s), dtype=self._output_dtype(inputs), history=(self, node_index, i))
+                   for i, s in enumerate(out_list)]
+        self._inbound_nodes.append(Node(self, inputs, outputs, args, kwargs))
+        self._output_shape = out_shapes if len(outputs) > 1 else outputs[0].shape
+        return outputs if _is_shape_list(out_shapes) else outputs[0]
+
+    def _output_dtype(self, inputs):
+        return self.dtype
+
+    # -- config --------------------------------------------------------------------------
+    def get_config(self):
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self._batch_input_shape is not None:
+            config["batch_input_shape"] = self._batch_input_shape
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _is_shape(x):
+    return isinstance(x, tuple) and all(d is None or isinstance(d, (int, np.integer)) for d in x)
+
+
+def _is_shape_list(x):
+    return isinstance(x, list) and all(_is_shape(s) for s in x)
+
+
+def _first_is_none(shape):
+    if _is_shape(shape):
+        return len(shape) > 0 and shape[0] is None
+    return any(_first_is_none(s) for s in shape)
+
+
+def _with_none_batch(shape):
+    if _is_shape(shape):
+        return (None,) + tuple(shape[1:]) if shape else shape
+    if isinstance(shape, dict):
+        return {k: _with_none_batch(v) for k, v in shape.items()}
+    return type(shape)(_with_none_batch(s) for s in shape)
+
+
+def _collect_masks(inputs):
+    if isinstance(inputs, Tensor):
+        return inputs._keras_mask
+    if isinstance(inputs, (list, tuple)):
+        masks = [getattr(t, "_keras_mask", None) for t in inputs]
+        return masks if any(m is not None for m in masks) else None
+    return None

@@ -1,0 +1,4 @@
+"""kcore.models: Sequential, functional and subclassed models."""
+from kcore.models.functional import Functional
+from kcore.models.model import Model
+from kcore.models.sequential import Sequential

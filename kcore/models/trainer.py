@@ -1,0 +1,357 @@
+"""compile / fit / evaluate / predict for every Model."""
+import numpy as np
+
+from kcore import callbacks as callbacks_module
+from kcore import losses as losses_module
+from kcore import metrics as metrics_module
+from kcore import ops, optimizers
+from kcore.backend.autodiff import GradientTape, no_grad
+from kcore.backend.tensor import Tensor
+from kcore.models.data import make_batches
+
+
+class _OutputTarget:
+    """The loss, its weight and the metrics attached to one model output."""
+
+    def __init__(self, name, loss, weight, metrics):
+        self.name, self.loss, self.weight, self.metrics = name, loss, weight, metrics
+
+
+class Trainer:
+    compiled = False
+
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, weighted_metrics=None,
+                run_eagerly=None, steps_per_execution=1, jit_compile=None, auto_scale_loss=True, **kwargs):
+        kwargs.pop("sample_weight_mode", None), kwargs.pop("target_tensors", None)
+        if kwargs:
+            raise ValueError(f"Invalid keyword arguments passed to compile: {kwargs}")
+        self.optimizer = optimizers.get(optimizer)
+        self.loss = loss
+        self._compile_args = {"loss": loss, "metrics": metrics, "loss_weights": loss_weights}
+        self._targets = None  # resolved once the output names are known
+        self.compiled = True
+        self.stop_training = False
+
+    # -- targets -----------------------------------------------------------------------
+    def _output_names(self):
+        names = getattr(self, "output_names", None)
+        return list(names) if names else ["output"]
+
+    def _resolve_targets(self):
+        if self._targets is not None:
+            return self._targets
+        names = self._output_names()
+        loss, metrics, weights = (self._compile_args[k] for k in ("loss", "metrics", "loss_weights"))
+        per_loss = _per_output(loss, names, "loss")
+        per_weight = _per_output(weights, names, "loss_weights") if weights is not None else [1.0] * len(names)
+        if metrics is None:
+            per_metrics = [[] for _ in names]
+        elif isinstance(metrics, dict) or (len(names) > 1 and metrics and isinstance(metrics[0], (list, tuple))):
+            per_metrics = [_as_list(m) for m in _per_output(metrics, names, "metrics")]
+        else:
+            per_metrics = [list(metrics) for _ in names]
+        targets = []
+        for name, l, w, ms in zip(names, per_loss, per_weight, per_metrics):
+            if l is None and len(names) == 1:
+                raise ValueError("No loss to compute: provide `loss` to compile()")
+            prefix = f"{name}_" if len(names) > 1 else ""
+            built = []
+            for m in ms:
+                metric = metrics_module.get(m)
+                metric.name = prefix + metric.name
+                built.append(metric)
+            targets.append(_OutputTarget(name, losses_module.get(l), float(w), built))
+        self._targets = targets
+        self._loss_tracker = metrics_module.Mean(name="loss")
+        self._output_loss_trackers = [metrics_module.Mean(name=f"{t.name}_loss") for t in targets] \
+            if len(targets) > 1 else []
+        return targets
+
+    @property
+    def metrics_names(self):
+        targets = self._resolve_targets()
+        return ["loss"] + [t.name + "_loss" for t in targets if len(targets) > 1] + \
+            [m.name for t in targets for m in t.metrics]
+
+    def _reset_metrics(self):
+        for t in self._resolve_targets():
+            for m in t.metrics:
+                m.reset_state()
+        self._loss_tracker.reset_state()
+        for tr in self._output_loss_trackers:
+            tr.reset_state()
+
+    def _logs(self):
+        logs = {"loss": self._loss_tracker.result()}
+        for tr in self._output_loss_trackers:
+            logs[tr.name] = tr.result()
+        for t in self._targets:
+            for m in t.metrics:
+                logs[m.name] = float(m.result())
+        return logs
+
+    # -- one step -------------------------------------------------------------------------
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        targets = self._resolve_targets()
+        preds = _as_list(y_pred)
+        trues = _match_outputs(y, self._output_names(), "y")
+        total, per_output = None, []
+        for t, yt, yp in zip(targets, trues, preds):
+            if t.loss is None:
+                per_output.append(None)
+                continue
+            value = t.loss(yt, yp, sample_weight)
+            per_output.append(value)
+            weighted = value if t.weight == 1.0 else ops.multiply(value, t.weight)
+            total = weighted if total is None else ops.add(total, weighted)
+        for extra in self._regularization_terms():
+            total = ops.add(total, extra)
+        return total, per_output
+
+    def _regularization_terms(self):
+        terms = [t for layer in self._all_layers() for t in layer._losses]
+        for layer in self._all_layers():
+            terms.extend(layer.regularization_losses()) if hasattr(layer, "regularization_losses") else None
+        return terms
+
+    def _all_layers(self):
+        out, stack = [], [self]
+        while stack:
+            layer = stack.pop()
+            out.append(layer)
+            stack.extend(layer._layers)
+        return out
+
+    def _clear_layer_losses(self):
+        for layer in self._all_layers():
+            layer._losses.clear()
+
+    def train_step(self, x, y, sample_weight=None):
+        variables = self._train_variables
+        self._clear_layer_losses()
+        with GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss, per_output = self.compute_loss(x, y, y_pred, sample_weight)
+        grads = tape.gradient(loss, variables)
+        self.optimizer.apply(grads, variables) if variables else None
+        self._update_metrics(y, y_pred, loss, per_output, sample_weight)
+
+    def test_step(self, x, y, sample_weight=None):
+        self._clear_layer_losses()
+        y_pred = self(x, training=False)
+        loss, per_output = self.compute_loss(x, y, y_pred, sample_weight, training=False)
+        self._update_metrics(y, y_pred, loss, per_output, sample_weight)
+
+    def _update_metrics(self, y, y_pred, loss, per_output, sample_weight):
+        preds = _as_list(y_pred)
+        n = preds[0].shape[0]
+        self._loss_tracker.update_state(float(loss.numpy()), sample_weight=n)
+        for tr, value in zip(self._output_loss_trackers, per_output):
+            if value is not None:
+                tr.update_state(float(value.numpy()), sample_weight=n)
+        trues = _match_outputs(y, self._output_names(), "y")
+        for t, yt, yp in zip(self._targets, trues, preds):
+            if t.metrics:
+                yp_np = yp.numpy()
+                yt_np = yt.numpy() if isinstance(yt, Tensor) else np.asarray(yt)
+                for m in t.metrics:
+                    m.update_state(yt_np, yp_np, sample_weight)
+
+    # -- loops -------------------------------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
+            validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
+            steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1, **kwargs):
+        kwargs.pop("nb_epoch", None), kwargs.pop("max_queue_size", None), kwargs.pop("workers", None)
+        kwargs.pop("use_multiprocessing", None)
+        if kwargs:
+            raise ValueError(f"Invalid keyword arguments passed to fit: {kwargs}")
+        self._require_compiled("fit")
+        verbose = 1 if verbose == "auto" else verbose
+        if class_weight is not None and y is not None:
+            sample_weight = _class_weights_to_sample_weights(y, class_weight, sample_weight)
+        data = make_batches(x, y, sample_weight, batch_size, shuffle, steps_per_epoch)
+        if validation_split and validation_data is None:
+            if not hasattr(data, "split"):
+                raise ValueError("validation_split is only supported for array inputs; pass validation_data")
+            data, val_data = data.split(validation_split)
+        elif validation_data is not None:
+            val_data = _validation_batches(validation_data, validation_batch_size or batch_size, validation_steps)
+        else:
+            val_data = None
+        self._build_from_batches(data)
+        self._resolve_targets()
+        self._train_variables = self.trainable_weights
+        history = callbacks_module.History()
+        cb_list = list(callbacks or [])
+        if verbose:
+            cb_list.append(callbacks_module.ProgbarLogger())
+        cb_list.append(history)
+        params = {"verbose": verbose, "epochs": epochs, "steps": data.steps}
+        cbs = callbacks_module.CallbackList(cb_list, self, params)
+        self.stop_training = False
+        cbs.on_train_begin()
+        for epoch in range(initial_epoch, epochs):
+            self._reset_metrics()
+            cbs.on_epoch_begin(epoch)
+            step = -1
+            for step, (xb, yb, swb) in enumerate(data):
+                cbs.on_train_batch_begin(step)
+                self.train_step(xb, yb, swb)
+                cbs.on_train_batch_end(step, self._logs())
+                if self.stop_training:
+                    break
+            if step < 0:
+                raise ValueError("fit: the data produced no batches for this epoch (empty generator?)")
+            logs = self._logs()
+            if val_data is not None and (epoch + 1) % validation_freq == 0:
+                params["_in_fit"] = True
+                val_logs = self._run_evaluation(val_data, cbs)
+                params["_in_fit"] = False
+                logs.update({"val_" + k: v for k, v in val_logs.items()})
+            cbs.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        cbs.on_train_end(logs if epochs > initial_epoch else None)
+        self._train_variables = None
+        history.params = {"verbose": verbose, "epochs": epochs, "steps": data.steps}
+        return history
+
+    def _run_evaluation(self, data, cbs):
+        self._reset_metrics()
+        cbs.on_test_begin()
+        for step, (xb, yb, swb) in enumerate(data):
+            cbs.on_test_batch_begin(step)
+            with no_grad():
+                self.test_step(xb, yb, swb)
+            cbs.on_test_batch_end(step, self._logs())
+        logs = self._logs()
+        cbs.on_test_end(logs)
+        return logs
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False, **kwargs):
+        self._require_compiled("evaluate")
+        verbose = 1 if verbose == "auto" else verbose
+        data = make_batches(x, y, sample_weight, batch_size, False, steps)
+        self._build_from_batches(data)
+        self._resolve_targets()
+        cb_list = list(callbacks or []) + ([callbacks_module.ProgbarLogger()] if verbose else [])
+        cbs = callbacks_module.CallbackList(cb_list, self, {"verbose": verbose, "epochs": 1, "steps": data.steps})
+        logs = self._run_evaluation(data, cbs)
+        if return_dict:
+            return logs
+        values = [logs[k] for k in self.metrics_names]
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, **kwargs):
+        verbose = 1 if verbose == "auto" else verbose
+        data = make_batches(x, None, None, batch_size, False, steps)
+        self._build_from_batches(data)
+        cb_list = list(callbacks or []) + ([callbacks_module.ProgbarLogger()] if verbose else [])
+        cbs = callbacks_module.CallbackList(cb_list, self, {"verbose": verbose, "epochs": 1, "steps": data.steps})
+        cbs.on_predict_begin()
+        outputs = []
+        with no_grad():
+            for step, (xb, _, _) in enumerate(data):
+                cbs.on_predict_batch_begin(step)
+                out = self(xb, training=False)
+                outputs.append([o.numpy() for o in _as_list(out)])
+                cbs.on_predict_batch_end(step)
+        cbs.on_predict_end()
+        if not outputs:
+            raise ValueError("predict: no data to predict on")
+        merged = [np.concatenate([b[i] for b in outputs], axis=0) for i in range(len(outputs[0]))]
+        return merged[0] if len(merged) == 1 and not isinstance(out, (list, tuple)) else merged
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        self._require_compiled("train_on_batch")
+        if class_weight is not None:
+            sample_weight = _class_weights_to_sample_weights(y, class_weight, sample_weight)
+        self._build_from_batches(make_batches(x, y, sample_weight, None, False))
+        self._resolve_targets()
+        self._reset_metrics()
+        self._train_variables = self.trainable_weights
+        self.train_step(x, y, sample_weight)
+        return self._batch_result(return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        self._require_compiled("test_on_batch")
+        self._resolve_targets()
+        self._reset_metrics()
+        with no_grad():
+            self.test_step(x, y, sample_weight)
+        return self._batch_result(return_dict)
+
+    def predict_on_batch(self, x):
+        with no_grad():
+            out = self(x, training=False)
+        return [o.numpy() for o in out] if isinstance(out, (list, tuple)) else out.numpy()
+
+    def _batch_result(self, return_dict):
+        logs = self._logs()
+        if return_dict:
+            return logs
+        values = [logs[k] for k in self.metrics_names]
+        return values[0] if len(values) == 1 else values
+
+    def _require_compiled(self, what):
+        if not self.compiled:
+            raise RuntimeError(f"You must call `compile()` before `{what}()`.")
+
+    def _build_from_batches(self, data):
+        """Builds an unbuilt model from the shape of the data (batch axis None)."""
+        if self.built or not hasattr(data, "xs"):
+            return
+        shapes = [(None,) + tuple(a.shape[1:]) for a in data.xs]
+        self.build(shapes[0] if len(shapes) == 1 else shapes)
+
+
+def _as_list(x):
+    if isinstance(x, (list, tuple)):
+        return list(x)
+    if isinstance(x, dict):
+        return list(x.values())
+    return [x]
+
+
+def _per_output(value, names, what):
+    if isinstance(value, dict):
+        unknown = set(value) - set(names)
+        if unknown:
+            raise ValueError(f"compile: {what} has keys {sorted(unknown)} that are not model outputs {names}")
+        return [value.get(n) for n in names]
+    if isinstance(value, (list, tuple)):
+        if len(value) != len(names):
+            raise ValueError(f"compile: {what} has {len(value)} entries but the model has {len(names)} outputs "
+                             f"{names}")
+        return list(value)
+    return [value] * len(names)
+
+
+def _match_outputs(y, names, what):
+    if isinstance(y, dict):
+        missing = [n for n in names if n not in y]
+        if missing:
+            raise ValueError(f"{what} is missing targets for outputs {missing}")
+        return [y[n] for n in names]
+    ys = _as_list(y) if len(names) > 1 else [y]
+    if len(ys) != len(names):
+        raise ValueError(f"The model has {len(names)} outputs {names} but {len(ys)} target arrays were given")
+    return ys
+
+
+def _class_weights_to_sample_weights(y, class_weight, sample_weight):
+    y = np.asarray(y)
+    labels = np.argmax(y, axis=-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(len(y), -1)[:, 0]
+    weights = np.array([class_weight.get(int(c), 1.0) for c in labels.astype(np.int64)], dtype=np.float32)
+    return weights if sample_weight is None else weights * np.asarray(sample_weight, dtype=np.float32)
+
+
+def _validation_batches(validation_data, batch_size, steps):
+    if isinstance(validation_data, tuple):
+        if len(validation_data) == 2:
+            return make_batches(validation_data[0], validation_data[1], None, batch_size, False)
+        if len(validation_data) == 3:
+            return make_batches(*validation_data, batch_size=batch_size)
+        raise ValueError("validation_data must be (x_val, y_val) or (x_val, y_val, sample_weight)")
+    return make_batches(validation_data, None, None, batch_size, False, steps)
