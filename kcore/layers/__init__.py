@@ -2,3 +2,5 @@
 from kcore.layers.core import Activation, Dense, Dropout, Flatten, Lambda, Reshape
 from kcore.layers.input_layer import Input, InputLayer
 from kcore.layers.layer import InputSpec, Layer
+from kcore.layers.embedding import Embedding, Masking
+from kcore.layers.recurrent import GRU, LSTM, RNN, Bidirectional, SimpleRNN
