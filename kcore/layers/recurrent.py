@@ -318,6 +318,7 @@ class Bidirectional(Layer):
                 raise ValueError("Bidirectional: forward and backward layers need the same return_sequences and "
                                  "return_state")
             self.backward_layer = backward_layer
+            self.backward_layer.zero_output_for_mask = layer.return_sequences
         self.merge_mode = merge_mode
         self.return_sequences = layer.return_sequences
         self.return_state = layer.return_state
@@ -410,7 +411,8 @@ class Bidirectional(Layer):
 def _copy_layer(layer, name, go_backwards):
     config = layer.get_config()
     config.pop("batch_input_shape", None)
-    config.update({"name": name, "go_backwards": go_backwards})
+    # As Keras: masked steps of a returned sequence are zeros, so the two directions merge cleanly.
+    config.update({"name": name, "go_backwards": go_backwards, "zero_output_for_mask": layer.return_sequences})
     return type(layer).from_config(config)
 
 
