@@ -19,18 +19,21 @@ ACTIVATIONS = {
 }
 
 
+# Each step takes h_rec: h_{t-1} as it enters the recurrent products (times the recurrent
+# dropout mask when there is one); the carried state itself is never masked.
+
+
 def simple_rnn_cell(act):
-    def step(x_t, states, w, u, b):
-        (h,) = states
-        h = act(x_t @ w + h @ u + (0 if b is None else b))
+    def step(x_t, states, w, u, b, h_rec):
+        h = act(x_t @ w + h_rec @ u + (0 if b is None else b))
         return h, [h]
     return step
 
 
 def lstm_cell(act, rec):
-    def step(x_t, states, w, u, b):
+    def step(x_t, states, w, u, b, h_rec):
         h, c = states
-        z = x_t @ w + h @ u + (0 if b is None else b)
+        z = x_t @ w + h_rec @ u + (0 if b is None else b)
         zi, zf, zc, zo = np.split(z, 4, axis=-1)
         i, f, o = rec(zi), rec(zf), rec(zo)
         c = f * c + i * act(zc)
@@ -40,20 +43,20 @@ def lstm_cell(act, rec):
 
 
 def gru_cell(act, rec, reset_after):
-    def step(x_t, states, w, u, b):
+    def step(x_t, states, w, u, b, h_rec):
         (h,) = states
         units = h.shape[-1]
         if reset_after:
             b_in, b_rec = (0, 0) if b is None else (b[0], b[1])
             xz, xr, xh = np.split(x_t @ w + b_in, 3, axis=-1)
-            hz, hr, hh = np.split(h @ u + b_rec, 3, axis=-1)
+            hz, hr, hh = np.split(h_rec @ u + b_rec, 3, axis=-1)
             z, r = rec(xz + hz), rec(xr + hr)
             n = act(xh + r * hh)
         else:
             xz, xr, xh = np.split(x_t @ w + (0 if b is None else b), 3, axis=-1)
-            z = rec(xz + h @ u[:, :units])
-            r = rec(xr + h @ u[:, units:2 * units])
-            n = act(xh + (r * h) @ u[:, 2 * units:])
+            z = rec(xz + h_rec @ u[:, :units])
+            r = rec(xr + h_rec @ u[:, units:2 * units])
+            n = act(xh + (r * h_rec) @ u[:, 2 * units:])
         h = z * h + (1 - z) * n
         return h, [h]
     return step
@@ -68,7 +71,7 @@ def make_cell(kind, activation="tanh", recurrent_activation="sigmoid", reset_aft
     return gru_cell(act, rec, reset_after)
 
 
-def run_rnn(step, x, w, u, b, initial_states, mask=None, go_backwards=False):
+def run_rnn(step, x, w, u, b, initial_states, mask=None, go_backwards=False, rec_mask=None):
     """Keras's rnn loop: returns (outputs (B, T, U) in processed order, final states)."""
     x = np.asarray(x, dtype=np.float64)
     steps = x.shape[1]
@@ -77,7 +80,8 @@ def run_rnn(step, x, w, u, b, initial_states, mask=None, go_backwards=False):
     prev_out = np.zeros_like(states[0])
     outputs = []
     for t in order:
-        out, new_states = step(x[:, t], states, w, u, b)
+        h_rec = states[0] if rec_mask is None else states[0] * rec_mask
+        out, new_states = step(x[:, t], states, w, u, b, h_rec)
         if mask is not None:
             keep = np.asarray(mask[:, t], dtype=bool)[:, None]
             out = np.where(keep, out, prev_out)

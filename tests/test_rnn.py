@@ -115,6 +115,28 @@ def test_gradcheck_without_bias_or_states_with_sigmoid_activation(kind, gates, r
     assert gradcheck(fn, [x, w, r])
 
 
+@pytest.mark.parametrize("kind,gates,reset_after", CELLS)
+def test_recurrent_dropout_mask_matches_reference_and_gradcheck(kind, gates, reset_after):
+    rng = np.random.default_rng(6)
+    b_, t, d, u = 2, 4, 3, 3
+    x = rng.standard_normal((b_, t, d))
+    w, r, b = _weights(rng, kind, gates, reset_after, d, u)
+    states = [rng.standard_normal((b_, u)) for _ in range(2 if kind == "lstm" else 1)]
+    rec_mask = (rng.random((b_, u)) > 0.4) / 0.6
+    out, finals = _run_op(kind, reset_after, *map(convert_to_tensor, (x, w, r, b)),
+                          [convert_to_tensor(s) for s in states], mask=MASK, recurrent_dropout_mask=rec_mask)
+    ref_out, ref_states = run_rnn(make_cell(kind, reset_after=reset_after), x, w, r, b, states, MASK,
+                                  rec_mask=rec_mask)
+    np.testing.assert_allclose(out.numpy(), ref_out, atol=1e-12)
+    np.testing.assert_allclose(finals[-1].numpy(), ref_states[-1], atol=1e-12)
+
+    def fn(x, w, r, b, *states):
+        out, finals = _run_op(kind, reset_after, x, w, r, b, states, mask=MASK, recurrent_dropout_mask=rec_mask)
+        return ops.concatenate([ops.reshape(out, (b_, t * u))] + finals, axis=1)
+
+    assert gradcheck(fn, [x, w, r, b, *states])
+
+
 def test_gradient_of_final_state_only_and_of_sequence_only_add_up():
     """The two gradient paths (sequence, final states) of one native node combine correctly."""
     rng = np.random.default_rng(4)

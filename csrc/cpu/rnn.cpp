@@ -268,6 +268,8 @@ struct ForwardStep {
   T* gates() const { return sv.gates.data<T>() + s * B() * gate_count(sv.config) * U(); }
   T* h_prev() const { return sv.states.data<T>() + s * B() * U(); }
   T* h_next() const { return h_prev() + B() * U(); }
+  // What enters the recurrent GEMM: h_{t-1}, or h_{t-1} * rec_mask with recurrent dropout.
+  T* rec_input() const { return sv.rec_in.defined() ? sv.rec_in.data<T>() + s * B() * U() : h_prev(); }
   T* extra() const { return sv.extra.defined() ? sv.extra.data<T>() + s * B() * U() : nullptr; }
   bool valid(int64_t b) const { return sv.mask.empty() || sv.mask[s * B() + b]; }
 
@@ -340,7 +342,7 @@ struct ForwardStep {
     T* g = gates() + b * 3 * u;
     activate(sv.config.recurrent_activation, g, 2 * u);
     const T* r = g + u;
-    const T* hp = h_prev() + b * u;
+    const T* hp = rec_input() + b * u;
     T* rh = extra() + b * u;
     for (int64_t j = 0; j < u; ++j) rh[j] = r[j] * hp[j];
   }
@@ -391,15 +393,21 @@ void forward_steps(const RnnSaved& sv, const Tensor& rk, const Tensor& bias, T* 
   for (int64_t s = 0; s < sv.steps; ++s) {
     st.s = s;
     T* gs = st.gates();
+    if (sv.rec_in.defined()) {
+      const T* m = sv.rec_mask.data<T>();
+      const T* hp = st.h_prev();
+      T* hm = st.rec_input();
+      for (int64_t i = 0; i < b * u; ++i) hm[i] = hp[i] * m[i];
+    }
     if (c.cell == RnnCell::simple || c.cell == RnnCell::lstm) {
-      gemm<T>(false, false, b, gu, u, T(1), st.h_prev(), u, w, gu, T(1), gs, gu);
+      gemm<T>(false, false, b, gu, u, T(1), st.rec_input(), u, w, gu, T(1), gs, gu);
       if (c.cell == RnnCell::lstm) for_rows(b, [&](int64_t r) { st.lstm_row(r); });
       else for_rows(b, [&](int64_t r) { st.simple_row(r); });
     } else if (after) {
-      gemm<T>(false, false, b, gu, u, T(1), st.h_prev(), u, w, gu, T(0), st.rec, gu);
+      gemm<T>(false, false, b, gu, u, T(1), st.rec_input(), u, w, gu, T(0), st.rec, gu);
       for_rows(b, [&](int64_t r) { st.gru_after_row(r); });
     } else if (before) {
-      gemm<T>(false, false, b, 2 * u, u, T(1), st.h_prev(), u, w, gu, T(1), gs, gu);
+      gemm<T>(false, false, b, 2 * u, u, T(1), st.rec_input(), u, w, gu, T(1), gs, gu);
       for_rows(b, [&](int64_t r) { st.gru_before_gates_row(r); });
       gemm<T>(false, false, b, u, u, T(1), st.extra(), u, w + 2 * u, gu, T(1), gs + 2 * u, gu);
       for_rows(b, [&](int64_t r) { st.gru_before_out_row(r); });
@@ -410,8 +418,10 @@ void forward_steps(const RnnSaved& sv, const Tensor& rk, const Tensor& bias, T* 
 }  // namespace
 
 RnnForward rnn_forward(const RnnConfig& cfg, const Tensor& x_in, const Tensor& kernel_in, const Tensor& rk_in,
-                       const Tensor& bias_in, const Tensor& h0, const Tensor& c0, const Tensor& mask) {
+                       const Tensor& bias_in, const Tensor& h0, const Tensor& c0, const Tensor& mask,
+                       const Tensor& rec_mask) {
   check_inputs(cfg, x_in, kernel_in, rk_in, bias_in, h0, c0, mask);
+  check_state(rec_mask, x_in, x_in.dim(0), rk_in.dim(0), op_name(cfg), "recurrent dropout mask");
   auto sv = std::make_shared<RnnSaved>();
   sv->config = cfg;
   sv->batch = x_in.dim(0);
@@ -429,6 +439,10 @@ RnnForward rnn_forward(const RnnConfig& cfg, const Tensor& x_in, const Tensor& k
   sv->gates = pooled_empty({t, b, gu}, dt);
   if (cfg.cell != RnnCell::simple) sv->extra = pooled_empty({t, b, u}, dt);
   if (cfg.cell == RnnCell::lstm) sv->cells = pooled_empty({t + 1, b, u}, dt);
+  if (rec_mask.defined()) {
+    sv->rec_mask = rec_mask.contiguous();
+    sv->rec_in = pooled_empty({t, b, u}, dt);
+  }
   RnnForward res;
   res.outputs = pooled_empty({b, t, u}, dt);
   dispatch_float(dt, op_name(cfg), [&](auto tag) {
@@ -457,6 +471,7 @@ struct BackwardStep {
   T* dh;              // (B, U) gradient w.r.t. h after this step (in), reused as dh_prev direct term (out)
   T* dc;              // LSTM (B, U) gradient w.r.t. c after this step; becomes dc_prev
   T* dh_prev;         // (B, U) direct part of the gradient w.r.t. h_{t-1}
+  T* dacc;            // (B, U) gradient w.r.t. the recurrent GEMM input: dh_prev, or a scratch with rec_mask
   T* carry;           // (B, U) output gradients waiting for the last valid step
   T* dgx;             // (T, B, G*U) gradients of the pre-activations (input side)
   T* dgh;             // GRU reset_after: (T, B, 3U) recurrent-side gradients; else == dgx
@@ -467,6 +482,9 @@ struct BackwardStep {
   int64_t GU() const { return gate_count(sv.config) * U(); }
   const T* gates(int64_t b) const { return sv.gates.data<T>() + (s * B() + b) * GU(); }
   const T* h_prev(int64_t b) const { return sv.states.data<T>() + (s * B() + b) * U(); }
+  const T* rec_input(int64_t b) const {
+    return sv.rec_in.defined() ? sv.rec_in.data<T>() + (s * B() + b) * U() : h_prev(b);
+  }
   const T* extra(int64_t b) const { return sv.extra.data<T>() + (s * B() + b) * U(); }
   T* dgx_row(int64_t b) const { return dgx + (s * B() + b) * GU(); }
   T* dgh_row(int64_t b) const { return dgh + (s * B() + b) * GU(); }
@@ -578,10 +596,10 @@ struct BackwardStep {
     if (!valid(b)) return;
     const int64_t u = U();
     const T* r = gates(b) + u;
-    const T* hp = h_prev(b);
+    const T* hp = rec_input(b);
     const T* d = drh + b * u;
     T* dr = dgx_row(b) + u;
-    T* dp = dh_prev + b * u;
+    T* dp = dacc + b * u;
     for (int64_t j = 0; j < u; ++j) {
       dr[j] = d[j] * hp[j];
       dp[j] += d[j] * r[j];
@@ -596,9 +614,13 @@ void backward_steps(BackwardStep<T>& st, const Tensor& rk) {
   const RnnConfig& c = sv.config;
   const int64_t b = sv.batch, u = sv.units, gu = gate_count(c) * u;
   const T* w = rk.data<T>();
+  const bool dropped = sv.rec_mask.defined();
   Tensor drh = c.cell == RnnCell::gru && !c.reset_after ? Tensor::empty({b, u}, sv.x.dtype()) : Tensor();
+  Tensor scratch = dropped ? Tensor::empty({b, u}, sv.x.dtype()) : Tensor();
   for (int64_t s = sv.steps - 1; s >= 0; --s) {
     st.s = s;
+    st.dacc = dropped ? scratch.data<T>() : st.dh_prev;
+    if (dropped) std::memset(st.dacc, 0, b * u * sizeof(T));
     T* gx = st.dgx + s * b * gu;
     T* gh = st.dgh + s * b * gu;
     switch (c.cell) {
@@ -612,13 +634,17 @@ void backward_steps(BackwardStep<T>& st, const Tensor& rk) {
           T* d = drh.data<T>();
           gemm<T>(false, true, b, u, u, T(1), gx + 2 * u, gu, w + 2 * u, gu, T(0), d, u);
           for_rows(b, [&](int64_t r) { st.gru_before_second_row(r, d); });
-          gemm<T>(false, true, b, u, 2 * u, T(1), gx, gu, w, gu, T(1), st.dh_prev, u);
-          std::swap(st.dh, st.dh_prev);
-          continue;
         }
         break;
     }
-    gemm<T>(false, true, b, u, gu, T(1), gh, gu, w, gu, T(1), st.dh_prev, u);
+    if (c.cell == RnnCell::gru && !c.reset_after)
+      gemm<T>(false, true, b, u, 2 * u, T(1), gx, gu, w, gu, T(1), st.dacc, u);
+    else
+      gemm<T>(false, true, b, u, gu, T(1), gh, gu, w, gu, T(1), st.dacc, u);
+    if (dropped) {  // d h_{t-1} += d(h_{t-1} * mask) * mask
+      const T* m = sv.rec_mask.data<T>();
+      for (int64_t i = 0; i < b * u; ++i) st.dh_prev[i] += st.dacc[i] * m[i];
+    }
     std::swap(st.dh, st.dh_prev);
   }
 }
@@ -649,7 +675,8 @@ void weight_grads(const RnnSaved& sv, const Tensor& kernel, const T* dgx, const 
     return;
   }
   const T* xs = sv.x.data<T>();
-  const T* hs = sv.states.data<T>();  // rows 0..T-1 are h_{t-1} of every step
+  // rows 0..T-1 of states are h_{t-1} of every step (rec_in: the same, times the dropout mask)
+  const T* hs = sv.rec_in.defined() ? sv.rec_in.data<T>() : sv.states.data<T>();
   T* dw = g.kernel.data<T>();
   T* du = g.recurrent_kernel.data<T>();
   gemm<T>(true, false, d, gu, rows, T(1), xs, d, dgx, gu, T(0), dw, gu);
@@ -706,7 +733,7 @@ RnnGrads rnn_backward(const RnnSaved& sv, const Tensor& kernel_in, const Tensor&
     if (dc.defined()) copy_or_zero(dc.data<T>(), grad_c_in, b * u);
     BackwardStep<T> st{sv,           grad_out.defined() ? grad_out.data<T>() : nullptr,
                        dh.data<T>(), dc.defined() ? dc.data<T>() : nullptr,
-                       dh_prev.data<T>(), carry.data<T>(), dgx.data<T>(), dgh.data<T>()};
+                       dh_prev.data<T>(), dh_prev.data<T>(), carry.data<T>(), dgx.data<T>(), dgh.data<T>()};
     backward_steps<T>(st, rk);
     // After the last swap st.dh holds the gradient w.r.t. the initial state.
     g.h0 = st.dh == dh.data<T>() ? dh : dh_prev;

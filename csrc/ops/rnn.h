@@ -37,6 +37,8 @@ struct RnnSaved {
   Tensor gates;   // (T, B, G*U) activated gates (SimpleRNN: the new h)
   Tensor extra;   // (T, B, U) LSTM: act(c_t); GRU reset_after: h_{t-1}U_h + b_rec_h; GRU else: r * h_{t-1}
   std::vector<uint8_t> mask;  // (T, B), empty when every step is valid
+  Tensor rec_mask;  // (B, U) recurrent dropout (scaled 0/1) on h_{t-1} where it enters the recurrent GEMMs
+  Tensor rec_in;    // (T, B, U) h_{t-1} * rec_mask of every step; undefined without rec_mask (states used)
 };
 
 struct RnnForward {
@@ -49,9 +51,12 @@ struct RnnGrads {
   Tensor x, h0, c0, kernel, recurrent_kernel, bias;  // bias undefined when the layer has none
 };
 
-// bias, h0, c0, mask may be undefined tensors (no bias / zero states / no mask).
+// bias, h0, c0, mask, rec_mask may be undefined tensors (no bias / zero states / no mask /
+// no recurrent dropout). rec_mask (B, U) multiplies h_{t-1} where it enters the recurrent
+// product of every gate (one mask per sequence, as Keras); the carried state is not masked.
 RnnForward rnn_forward(const RnnConfig& cfg, const Tensor& x, const Tensor& kernel, const Tensor& recurrent_kernel,
-                       const Tensor& bias, const Tensor& h0, const Tensor& c0, const Tensor& mask);
+                       const Tensor& bias, const Tensor& h0, const Tensor& c0, const Tensor& mask,
+                       const Tensor& rec_mask = Tensor());
 
 // Gradients from d(outputs), d(final h), d(final c); each may be undefined (= zero).
 RnnGrads rnn_backward(const RnnSaved& saved, const Tensor& kernel, const Tensor& recurrent_kernel,

@@ -31,20 +31,21 @@ KCORE_BINDINGS(rnn) {
         [](RnnCell cell, bool reset_after, RnnActivation activation, RnnActivation recurrent_activation,
            bool go_backwards, const Tensor& x, const Tensor& kernel, const Tensor& recurrent_kernel,
            const std::optional<Tensor>& bias, const std::optional<Tensor>& h0, const std::optional<Tensor>& c0,
-           const std::optional<Tensor>& mask) {
+           const std::optional<Tensor>& mask, const std::optional<Tensor>& rec_mask) {
           RnnConfig cfg{cell, reset_after, activation, recurrent_activation, go_backwards};
           RnnForward r;
           {
             DenormalGuard guard;
             py::gil_scoped_release nogil;
             r = rnn_forward(cfg, x, kernel, recurrent_kernel, or_undefined(bias), or_undefined(h0),
-                            or_undefined(c0), or_undefined(mask));
+                            or_undefined(c0), or_undefined(mask), or_undefined(rec_mask));
           }
           return py::make_tuple(r.outputs, r.h, or_none(r.c), r.saved);
         },
         py::arg("cell"), py::arg("reset_after"), py::arg("activation"), py::arg("recurrent_activation"),
         py::arg("go_backwards"), py::arg("x"), py::arg("kernel"), py::arg("recurrent_kernel"),
         py::arg("bias").none(true), py::arg("h0").none(true), py::arg("c0").none(true), py::arg("mask").none(true),
+        py::arg("recurrent_dropout_mask").none(true) = py::none(),
         "Whole-sequence forward: returns (outputs (B,T,U), final h, final c or None, saved).");
 
   m.def("rnn_backward",

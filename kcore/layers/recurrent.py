@@ -80,6 +80,7 @@ class RNN(Layer):
         self.unroll = bool(unroll)  # accepted; the native loop computes the same numbers
         self.zero_output_for_mask = bool(zero_output_for_mask)
         self.states = None
+        self._rec_mask = None
         self.supports_masking = True
         self.input_spec = InputSpec(ndim=3)
 
@@ -116,12 +117,11 @@ class RNN(Layer):
     def call(self, inputs, training=None, mask=None, initial_state=None):
         _check_rank(self, inputs.shape)
         batch = inputs.shape[0]
-        if self.recurrent_dropout and training:
-            raise NotImplementedError(
-                f"Layer '{self.name}': recurrent_dropout={self.recurrent_dropout} is not implemented by kcore's "
-                "native recurrent kernels; use dropout= (input dropout) or recurrent_dropout=0")
-        if self.dropout and training:
+        if self.dropout and training:  # one mask per sequence, before the input GEMM
             inputs = ops.dropout(inputs, self.dropout, [batch, 1, inputs.shape[2]], self._next_seed())
+        self._rec_mask = None
+        if 0.0 < self.recurrent_dropout and training:  # one mask on h_{t-1} per sequence, applied natively
+            self._rec_mask = _dropout_mask((batch, self.units), self.recurrent_dropout, self._next_seed(), self.dtype)
         states = self._initial_states(initial_state, batch)
         outputs, finals = self._run(inputs, states, _mask_array(mask))
         if self.stateful:
@@ -138,7 +138,8 @@ class RNN(Layer):
         raise NotImplementedError
 
     def _native_kwargs(self, mask):
-        return {"mask": mask, "go_backwards": self.go_backwards, "activation": self.activation}
+        return {"mask": mask, "go_backwards": self.go_backwards, "activation": self.activation,
+                "recurrent_dropout_mask": self._rec_mask}
 
     def _next_seed(self):
         return int(self._rng.integers(0, 2**63 - 1)) if self._rng is not None else None
@@ -444,6 +445,17 @@ def _check_rank(layer, shape):
         raise ValueError(f"Input 0 of layer '{layer.name}' is incompatible with the layer: expected ndim=3 "
                          f"(batch, timesteps, features), found ndim={len(shape)}. Full shape received: "
                          f"{tuple(shape)}.{hint}")
+
+
+def _dropout_mask(shape, rate, seed, dtype):
+    """Inverted-dropout mask: 0 with probability rate, else 1 / (1 - rate)."""
+    from kcore.backend.native import _C
+    from kcore.utils.rng import next_seed
+
+    if rate >= 1.0:
+        return convert_to_tensor(np.zeros(shape, dtype))
+    like = convert_to_tensor(np.zeros((1,), dtype))
+    return Tensor(_C.dropout_mask(list(shape), rate, next_seed(seed), like.value))
 
 
 def _mask_array(mask):

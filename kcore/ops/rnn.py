@@ -1,7 +1,9 @@
 """Whole-sequence recurrent ops: SimpleRNN, LSTM and GRU over all time steps in one native call.
 
 Each op returns the output of every processed step (batch, timesteps, units) and the final
-states. One autodiff node covers the whole sequence: its backward is one native call that
+states. `recurrent_dropout_mask` (batch, units), already scaled (0 or 1/(1-rate)), multiplies h_{t-1}
+where it enters the recurrent products (Keras recurrent_dropout: one mask per sequence).
+One autodiff node covers the whole sequence: its backward is one native call that
 returns the gradients of the inputs, the initial states and the three weights.
 
 Weights use Keras 3 layouts and gate orders (LSTM i,f,c,o; GRU z,r,h); see csrc/ops/rnn.h.
@@ -36,26 +38,27 @@ def activation_code(activation):
 
 
 def simple_rnn(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=None, activation="tanh",
-               go_backwards=False):
+               go_backwards=False, recurrent_dropout_mask=None):
     """h_t = act(x_t W + b + h_{t-1} U). Returns (outputs (B, T, U), final h)."""
     outputs, (h,) = _sequence(_C.RnnCell.simple, inputs, kernel, recurrent_kernel, bias, initial_state, mask,
-                              activation, "sigmoid", go_backwards, True)
+                              activation, "sigmoid", go_backwards, True, recurrent_dropout_mask)
     return outputs, h
 
 
 def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=None, activation="tanh",
-         recurrent_activation="sigmoid", go_backwards=False):
+         recurrent_activation="sigmoid", go_backwards=False, recurrent_dropout_mask=None):
     """Keras LSTM over a whole sequence. initial_state = (h0, c0) or None. Returns (outputs, h, c)."""
     outputs, (h, c) = _sequence(_C.RnnCell.lstm, inputs, kernel, recurrent_kernel, bias, initial_state, mask,
-                                activation, recurrent_activation, go_backwards, True)
+                                activation, recurrent_activation, go_backwards, True, recurrent_dropout_mask)
     return outputs, h, c
 
 
 def gru(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=None, activation="tanh",
-        recurrent_activation="sigmoid", go_backwards=False, reset_after=True):
+        recurrent_activation="sigmoid", go_backwards=False, reset_after=True, recurrent_dropout_mask=None):
     """Keras GRU over a whole sequence (bias (2, 3U) when reset_after). Returns (outputs, h)."""
     outputs, (h,) = _sequence(_C.RnnCell.gru, inputs, kernel, recurrent_kernel, bias, initial_state, mask,
-                              activation, recurrent_activation, go_backwards, bool(reset_after))
+                              activation, recurrent_activation, go_backwards, bool(reset_after),
+                              recurrent_dropout_mask)
     return outputs, h
 
 
@@ -85,7 +88,7 @@ class _StateGrads:
 
 
 def _sequence(cell, inputs, kernel, recurrent_kernel, bias, initial_state, mask, activation, recurrent_activation,
-              go_backwards, reset_after):
+              go_backwards, reset_after, recurrent_dropout_mask=None):
     kernel, recurrent_kernel = _float(kernel), _float(recurrent_kernel)
     dtype = kernel.dtype
     x = _as_dtype(inputs, dtype)
@@ -102,7 +105,8 @@ def _sequence(cell, inputs, kernel, recurrent_kernel, bias, initial_state, mask,
         cell, reset_after, activation_code(activation), activation_code(recurrent_activation), bool(go_backwards),
         x.value, kernel.value, recurrent_kernel.value, None if bias is None else bias.value,
         states[0].value if states[0] is not None else None,
-        states[1].value if n_states == 2 and states[1] is not None else None, mask_value)
+        states[1].value if n_states == 2 and states[1] is not None else None, mask_value,
+        None if recurrent_dropout_mask is None else _as_dtype(recurrent_dropout_mask, dtype).value)
 
     diff_inputs = [x, kernel, recurrent_kernel] + ([bias] if bias is not None else [])
     diff_inputs += [s for s in states if s is not None]
