@@ -203,3 +203,232 @@ def test_bad_inputs_raise_clear_errors():
         ops.lstm(x3, w, r, initial_state=[np.zeros((4, 2))])
     with pytest.raises(ValueError, match="activations"):
         ops.lstm(x3, w, r, activation="softmax")
+
+
+# ================================ layers =====================================================
+
+import json  # noqa: E402
+import time  # noqa: E402
+
+import kcore  # noqa: E402
+from kcore import layers  # noqa: E402
+from kcore.models import Model, Sequential  # noqa: E402
+
+_KIND = {layers.SimpleRNN: "simple_rnn", layers.LSTM: "lstm", layers.GRU: "gru"}
+
+
+def _reference_layer(layer, x, mask=None, initial_states=None, rec_mask=None):
+    """NumPy outputs of a built SimpleRNN/LSTM/GRU layer: (sequence in processed order, final states)."""
+    kind = _KIND[type(layer)]
+    w = [v.astype(np.float64) for v in layer.get_weights()]
+    b = w[2] if layer.use_bias else None
+    step = make_cell(kind, layer.activation, getattr(layer, "recurrent_activation", "sigmoid"),
+                     getattr(layer, "reset_after", True))
+    n = 2 if kind == "lstm" else 1
+    states = initial_states or [np.zeros((x.shape[0], layer.units))] * n
+    return run_rnn(step, x, w[0], w[1], b, states, mask, layer.go_backwards, rec_mask)
+
+
+def _right_padded(rng, batch=4, steps=7, features=3):
+    x = rng.standard_normal((batch, steps, features)).astype(np.float32)
+    lengths = rng.integers(1, steps + 1, batch)
+    lengths[0] = steps
+    mask = np.arange(steps)[None, :] < lengths[:, None]
+    return x * mask[..., None], mask
+
+
+def test_keras3_golden_outputs():
+    """Keras 3.15 (TensorFlow backend) outputs for the same weights, stored by tests/data/make_keras_rnn_reference.py."""
+    with open(os.path.join(os.path.dirname(__file__), "data", "keras3_rnn_reference.json")) as f:
+        ref = json.load(f)
+    x, mask = np.array(ref["x"], np.float32), np.array(ref["mask"])
+    makers = {
+        "lstm": lambda: layers.LSTM(5, return_sequences=True, return_state=True),
+        "lstm_gb": lambda: layers.LSTM(5, return_sequences=True, go_backwards=True),
+        "gru": lambda: layers.GRU(5, return_sequences=True, return_state=True),
+        "gru_ra0": lambda: layers.GRU(5, return_sequences=True, reset_after=False),
+        "gru_hs": lambda: layers.GRU(5, return_sequences=True, recurrent_activation="hard_sigmoid"),
+        "rnn": lambda: layers.SimpleRNN(5, return_sequences=True, go_backwards=True, return_state=True),
+        "bi_lstm_concat": lambda: layers.Bidirectional(layers.LSTM(5, return_sequences=True)),
+        "bi_gru_ave_state": lambda: layers.Bidirectional(layers.GRU(5, return_sequences=True, return_state=True),
+                                                         merge_mode="ave"),
+        "bi_rnn_last_mul": lambda: layers.Bidirectional(layers.SimpleRNN(5), merge_mode="mul"),
+    }
+    assert len(ref["cases"]) == 2 * len(makers)
+    for key, case in ref["cases"].items():
+        name, masked = key.split("|")
+        layer = makers[name]()
+        layer(x)
+        layer.set_weights([np.array(w, np.float32) for w in case["weights"]])
+        out = layer(x, mask=mask if masked == "1" else None)
+        outs = out if isinstance(out, list) else [out]
+        assert len(outs) == len(case["outputs"]), key
+        for got, want in zip(outs, case["outputs"]):
+            np.testing.assert_allclose(got.numpy(), np.array(want), atol=2e-6, err_msg=key)
+
+
+def test_weights_names_shapes_order_and_initializers():
+    x = np.zeros((2, 3, 4), np.float32)
+    lstm, gru, gru0, rnn = layers.LSTM(2), layers.GRU(3), layers.GRU(3, reset_after=False), layers.SimpleRNN(5)
+    for layer in (lstm, gru, gru0, rnn):
+        layer(x)
+    assert [w.path for w in lstm.weights] == [f"{lstm.name}/lstm_cell/{n}" for n in
+                                             ("kernel", "recurrent_kernel", "bias")]
+    assert [w.shape for w in lstm.get_weights()] == [(4, 8), (2, 8), (8,)]
+    np.testing.assert_array_equal(lstm.get_weights()[2], [0, 0, 1, 1, 0, 0, 0, 0])  # unit_forget_bias
+    assert [w.shape for w in gru.get_weights()] == [(4, 9), (3, 9), (2, 9)]
+    assert [w.shape for w in gru0.get_weights()] == [(4, 9), (3, 9), (9,)]
+    assert [w.shape for w in rnn.get_weights()] == [(4, 5), (5, 5), (5,)]
+    rk = rnn.get_weights()[1]
+    np.testing.assert_allclose(rk @ rk.T, np.eye(5), atol=1e-5)  # orthogonal recurrent kernel
+    assert len(layers.LSTM(2, use_bias=False)(x).shape) == 2
+
+
+@pytest.mark.parametrize("cls", [layers.SimpleRNN, layers.LSTM, layers.GRU])
+@pytest.mark.parametrize("go_backwards", [False, True])
+def test_layer_matches_reference_with_masked_right_padded_batch(cls, go_backwards, rng):
+    x, mask = _right_padded(rng)
+    layer = cls(6, return_sequences=True, return_state=True, go_backwards=go_backwards)
+    seq, *states = layer(x, mask=mask)
+    ref_seq, ref_states = _reference_layer(layer, x, mask)
+    np.testing.assert_allclose(seq.numpy(), ref_seq, atol=2e-5)
+    for got, want in zip(states, ref_states):
+        np.testing.assert_allclose(got.numpy(), want, atol=2e-5)
+    last = cls(6, go_backwards=go_backwards)
+    last(x)
+    last.set_weights(layer.get_weights())
+    np.testing.assert_allclose(last(x, mask=mask).numpy(), ref_seq[:, -1], atol=2e-5)
+    assert seq._keras_mask is not None and last(x, mask=mask)._keras_mask is None
+
+
+def test_gru_reset_before_and_activations_match_reference(rng):
+    x, _ = _right_padded(rng)
+    for layer in (layers.GRU(4, reset_after=False, return_sequences=True),
+                  layers.LSTM(4, activation="relu", recurrent_activation="hard_sigmoid", return_sequences=True),
+                  layers.SimpleRNN(4, activation="sigmoid", use_bias=False, return_sequences=True)):
+        np.testing.assert_allclose(layer(x).numpy(), _reference_layer(layer, x)[0], atol=2e-5)
+
+
+def test_initial_state_and_stateful_layers(rng):
+    x = rng.standard_normal((2, 6, 3)).astype(np.float32)
+    h0, c0 = rng.standard_normal((2, 4)).astype(np.float32), rng.standard_normal((2, 4)).astype(np.float32)
+    lstm = layers.LSTM(4, return_state=True)
+    out, h, c = lstm(x, initial_state=[h0, c0])
+    _, (rh, rc) = _reference_layer(lstm, x, initial_states=[h0, c0])
+    np.testing.assert_allclose(h.numpy(), rh, atol=2e-5)
+    np.testing.assert_allclose(c.numpy(), rc, atol=2e-5)
+
+    stateful = layers.GRU(4, stateful=True)
+    whole = layers.GRU(4)
+    whole(x)
+    stateful(x[:, :3])
+    stateful.set_weights(whole.get_weights())
+    stateful.reset_states()
+    stateful(x[:, :3])
+    np.testing.assert_allclose(stateful(x[:, 3:]).numpy(), whole(x).numpy(), atol=1e-5)  # state carried
+    stateful.reset_state()
+    np.testing.assert_allclose(stateful(x[:, :3]).numpy(), whole(x[:, :3]).numpy(), atol=1e-5)
+    with pytest.raises(ValueError, match="fixed batch size"):
+        stateful(x[:1])
+
+
+def test_stacked_return_sequences_in_sequential(rng):
+    x, _ = _right_padded(rng)
+    model = Sequential([layers.Input((7, 3)), layers.LSTM(5, return_sequences=True), layers.GRU(4),
+                        layers.Dense(2)])
+    first, second = model.layers[0], model.layers[1]
+    seq, _ = _reference_layer(first, x)
+    _, (h,) = _reference_layer(second, seq)
+    w, b = model.layers[2].get_weights()
+    np.testing.assert_allclose(model.predict(x, verbose=0), h @ w + b, atol=2e-5)
+    assert model.layers[1].output_shape == (None, 4)
+
+
+@pytest.mark.parametrize("merge_mode", ["concat", "sum", "mul", "ave", None])
+def test_bidirectional_merge_modes_match_reference(merge_mode, rng):
+    x, mask = _right_padded(rng)
+    bi = layers.Bidirectional(layers.LSTM(3, return_sequences=True), merge_mode=merge_mode)
+    out = bi(x, mask=mask)
+    fw_seq, _ = _reference_layer(bi.forward_layer, x, mask)
+    bw_seq, _ = _reference_layer(bi.backward_layer, x, mask)
+    fw_seq, bw_seq = fw_seq * mask[..., None], bw_seq[:, ::-1] * mask[..., None]  # aligned, masked steps zero
+    want = {"concat": np.concatenate([fw_seq, bw_seq], -1), "sum": fw_seq + bw_seq, "mul": fw_seq * bw_seq,
+            "ave": (fw_seq + bw_seq) / 2, None: [fw_seq, bw_seq]}[merge_mode]
+    for got, ref in zip(out if merge_mode is None else [out], want if merge_mode is None else [want]):
+        np.testing.assert_allclose(got.numpy(), ref, atol=2e-5)
+    assert len(bi.get_weights()) == 6
+    inner = bi.forward_layer.name[len("forward_"):]
+    assert [w.path.split("/")[0] for w in bi.weights] == [f"forward_{inner}"] * 3 + [f"backward_{inner}"] * 3
+
+
+def test_bidirectional_return_state_and_functional_model(rng):
+    x = rng.standard_normal((2, 5, 3)).astype(np.float32)
+    inp = layers.Input((5, 3))
+    outs = layers.Bidirectional(layers.LSTM(4, return_state=True))(inp)
+    assert [tuple(o.shape) for o in outs] == [(None, 8)] + [(None, 4)] * 4
+    model = Model(inp, outs)
+    got = model.predict(x, verbose=0)
+    assert [g.shape for g in got] == [(2, 8)] + [(2, 4)] * 4
+    np.testing.assert_allclose(got[0][:, :4], got[1], atol=1e-6)  # forward output == forward h
+
+
+def test_dropout_only_in_training_and_recurrent_dropout_is_one_mask_per_sequence(rng):
+    x = rng.standard_normal((3, 5, 4)).astype(np.float32)
+    layer = layers.LSTM(6, dropout=0.5, recurrent_dropout=0.5, seed=1, return_sequences=True)
+    plain = layer(x).numpy()
+    np.testing.assert_allclose(plain, _reference_layer(layer, x)[0], atol=2e-5)  # inference: no dropout
+    assert not np.allclose(layer(x, training=True).numpy(), plain)
+    rec_only = layers.GRU(6, recurrent_dropout=0.4, seed=3, return_sequences=True)
+    rec_only(x)
+    out = rec_only(x, training=True).numpy()
+    rec_mask = rec_only._rec_mask.numpy()
+    assert set(np.unique(rec_mask)) <= {0.0, np.float32(1 / 0.6)}
+    np.testing.assert_allclose(out, _reference_layer(rec_only, x, rec_mask=rec_mask)[0], atol=2e-5)
+
+
+def test_config_round_trip_and_legacy_arguments():
+    layer = layers.GRU(3, reset_after=False, recurrent_activation="hard_sigmoid_k2", return_sequences=True,
+                       go_backwards=True, dropout=0.1, implementation=1, unroll=True, input_shape=(4, 2))
+    clone = layers.GRU.from_config(layer.get_config())
+    for key in ("units", "reset_after", "recurrent_activation", "return_sequences", "go_backwards", "dropout"):
+        assert getattr(clone, key) == getattr(layer, key)
+    model = Sequential([layer])
+    assert model.layers[0].output_shape == (None, 4, 3)
+    bi = layers.Bidirectional(layers.SimpleRNN(2), merge_mode="sum")
+    assert layers.Bidirectional.from_config(bi.get_config()).merge_mode == "sum"
+
+
+def test_layer_errors_are_clear():
+    with pytest.raises(ValueError, match="time axis is missing"):
+        layers.LSTM(4)(np.zeros((2, 3), np.float32))
+    with pytest.raises(ValueError, match="ndim=3"):
+        layers.GRU(4)(np.zeros((2, 3, 4, 5), np.float32))
+    with pytest.raises(ValueError, match="positive integer"):
+        layers.SimpleRNN(0)
+    with pytest.raises(ValueError, match="activation"):
+        layers.LSTM(3, activation="softmax")
+    with pytest.raises(ValueError, match="dropout"):
+        layers.LSTM(3, dropout=1.5)
+    with pytest.raises(ValueError, match="merge mode"):
+        layers.Bidirectional(layers.LSTM(3), merge_mode="max")
+    layer = layers.LSTM(3)
+    layer(np.zeros((2, 3, 4), np.float32))
+    with pytest.raises(ValueError, match="axis -1"):
+        layer(np.zeros((2, 3, 5), np.float32))
+    with pytest.raises(ValueError, match="initial state"):
+        layer(np.zeros((2, 3, 4), np.float32), initial_state=[np.zeros((2, 3))])
+
+
+def test_lstm_learns_the_sign_of_a_sequence_sum():
+    """Sequential + compile/fit: LSTM(16) classifies sign(sum(x)) of 12-step sequences to >= 90% in 8 epochs."""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (1024, 12, 1)).astype(np.float32)
+    y = (x.sum(axis=(1, 2)) > 0).astype(np.float32)[:, None]
+    model = Sequential([layers.Input((12, 1)), layers.LSTM(16), layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=kcore.optimizers.Adam(learning_rate=0.02), loss="binary_crossentropy",
+                  metrics=["accuracy"])
+    start = time.perf_counter()
+    model.fit(x[:768], y[:768], batch_size=32, epochs=8, verbose=0)
+    _, accuracy = model.evaluate(x[768:], y[768:], verbose=0)
+    assert accuracy >= 0.90, accuracy
+    assert time.perf_counter() - start < 20

@@ -132,7 +132,11 @@ class RNN(Layer):
             result = outputs
         else:
             result = ops.getitem(outputs, (slice(None), -1))
-        return [result] + list(finals) if self.return_state else result
+        if self.return_state:
+            if self.return_sequences and mask is not None:  # the base class only tags single outputs
+                result._keras_mask = mask
+            return [result] + list(finals)
+        return result
 
     def _run(self, inputs, states, mask):
         raise NotImplementedError
@@ -160,12 +164,15 @@ class RNN(Layer):
         if not self.stateful:
             return None
         if self.states is None:
-            self.reset_states()
+            self.states = self._zero_states(batch)
         if self.states[0].shape[0] != batch:
             raise ValueError(f"Stateful layer '{self.name}' holds states for batch size {self.states[0].shape[0]}, "
                              f"but received a batch of {batch}; stateful RNNs need a fixed batch size "
                              "(batch_size= on the input, and the same batch size in every call)")
         return self.states
+
+    def _zero_states(self, batch):
+        return [convert_to_tensor(np.zeros((batch, self.units), self.dtype)) for _ in range(self._num_states)]
 
     def reset_states(self, states=None):
         """Stateful layers: sets the carried states to zeros (or to the given arrays)."""
@@ -173,19 +180,12 @@ class RNN(Layer):
             raise AttributeError(f"Layer '{self.name}' is not stateful (construct it with stateful=True)")
         if states is not None:
             arrays = list(states) if isinstance(states, (list, tuple)) else [states]
+            if len(arrays) != self._num_states:
+                raise ValueError(f"Layer '{self.name}' has {self._num_states} state(s), got {len(arrays)}")
             self.states = [convert_to_tensor(np.asarray(s, dtype=self.dtype)) for s in arrays]
             return
-        batch = (self._build_shape or (None,))[0] if self._build_shape else None
-        batch = batch or (self._batch_input_shape or (None,))[0]
-        if batch is None:
-            self.states = None if self.states is None else [
-                convert_to_tensor(np.zeros(s.shape, self.dtype)) for s in self.states]
-            if self.states is None:
-                raise ValueError(f"Stateful layer '{self.name}' needs a fixed batch size before its states can be "
-                                 "reset; pass batch_size= (or batch_input_shape=) or call the layer once first")
-            return
-        self.states = [convert_to_tensor(np.zeros((batch, self.units), self.dtype))
-                       for _ in range(self._num_states)]
+        batch = self.states[0].shape[0] if self.states else (self._batch_input_shape or (None,))[0]
+        self.states = None if batch is None else self._zero_states(batch)  # None: zeros at the next call
 
     reset_state = reset_states
 
