@@ -394,6 +394,9 @@ def test_config_round_trip_and_legacy_arguments():
         assert getattr(clone, key) == getattr(layer, key)
     model = Sequential([layer])
     assert model.layers[0].output_shape == (None, 4, 3)
+    legacy = Sequential([layers.LSTM(5, input_dim=2, input_length=4), layers.Dense(1)])  # Keras 2 style
+    assert legacy.layers[0].output_shape == (None, 5)
+    assert legacy.predict(np.zeros((3, 4, 2), np.float32), verbose=0).shape == (3, 1)
     bi = layers.Bidirectional(layers.SimpleRNN(2), merge_mode="sum")
     assert layers.Bidirectional.from_config(bi.get_config()).merge_mode == "sum"
 

@@ -3,4 +3,4 @@ from kcore.layers.core import Activation, Dense, Dropout, Flatten, Lambda, Resha
 from kcore.layers.input_layer import Input, InputLayer
 from kcore.layers.layer import InputSpec, Layer
 from kcore.layers.embedding import Embedding, Masking
-from kcore.layers.recurrent import GRU, LSTM, RNN, Bidirectional, SimpleRNN
+from kcore.layers.recurrent import GRU, LSTM, Bidirectional, SimpleRNN

@@ -37,7 +37,7 @@ class _UnitForgetBias(initializers.Initializer):
         return np.concatenate([np.asarray(p) for p in parts]).astype(dtype or "float32")
 
 
-class RNN(Layer):
+class BaseRNN(Layer):
     """Shared machinery of SimpleRNN / LSTM / GRU: weights, options, states, masks."""
 
     _cell_name = None
@@ -52,6 +52,7 @@ class RNN(Layer):
                  zero_output_for_mask=False, **kwargs):
         for legacy in ("implementation", "use_cudnn", "time_major"):
             kwargs.pop(legacy, None)
+        _legacy_sequence_shape(kwargs)
         super().__init__(**kwargs)
         if not isinstance(units, (int, np.integer)) or isinstance(units, bool) or units <= 0:
             raise ValueError(f"Received an invalid value for argument `units`, expected a positive integer, got "
@@ -223,7 +224,7 @@ class RNN(Layer):
         return config
 
 
-class SimpleRNN(RNN):
+class SimpleRNN(BaseRNN):
     """Fully-connected RNN: h_t = activation(x_t W + b + h_{t-1} U)."""
 
     _cell_name = "simple_rnn_cell"
@@ -238,7 +239,7 @@ class SimpleRNN(RNN):
         return outputs, [h]
 
 
-class LSTM(RNN):
+class LSTM(BaseRNN):
     """Long short-term memory (Hochreiter 1997), Keras gate order i, f, c, o."""
 
     _cell_name = "lstm_cell"
@@ -265,7 +266,7 @@ class LSTM(RNN):
         return config
 
 
-class GRU(RNN):
+class GRU(BaseRNN):
     """Gated recurrent unit (Cho 2014), Keras gate order z, r, h; reset_after=True is the Keras 3 default."""
 
     _cell_name = "gru_cell"
@@ -299,7 +300,7 @@ class Bidirectional(Layer):
     """Runs a recurrent layer forwards and a copy backwards, then merges the two outputs."""
 
     def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None, **kwargs):
-        if not isinstance(layer, RNN):
+        if not isinstance(layer, BaseRNN):
             raise ValueError(f"Bidirectional needs a recurrent layer (SimpleRNN, LSTM, GRU), got {layer!r}")
         if merge_mode not in _MERGE_MODES:
             raise ValueError(f"Invalid merge mode. Received: {merge_mode!r}. Merge mode should be one of "
@@ -311,7 +312,7 @@ class Bidirectional(Layer):
         if backward_layer is None:
             self.backward_layer = _copy_layer(layer, "backward_" + layer.name, not layer.go_backwards)
         else:
-            if not isinstance(backward_layer, RNN) or backward_layer.go_backwards == layer.go_backwards:
+            if not isinstance(backward_layer, BaseRNN) or backward_layer.go_backwards == layer.go_backwards:
                 raise ValueError("Bidirectional: backward_layer must be a recurrent layer with go_backwards set "
                                  "opposite to the forward layer's")
             if (backward_layer.return_sequences, backward_layer.return_state) != (layer.return_sequences,
@@ -426,6 +427,13 @@ def _reverse_time(x):
 
 
 # -- helpers ------------------------------------------------------------------------------------
+
+
+def _legacy_sequence_shape(kwargs):
+    """Keras 2: LSTM(32, input_dim=64, input_length=10) means batch_input_shape (None, 10, 64)."""
+    input_dim, input_length = kwargs.pop("input_dim", None), kwargs.pop("input_length", None)
+    if input_dim is not None and not any(k in kwargs for k in ("input_shape", "batch_input_shape")):
+        kwargs["batch_input_shape"] = (kwargs.pop("batch_size", None), input_length, int(input_dim))
 
 
 def _rate(value, name):
