@@ -662,7 +662,7 @@ void column_sums(const T* a, int64_t rows, int64_t cols, int64_t ld, T* out) {
 }
 
 template <typename T>
-void weight_grads(const RnnSaved& sv, const Tensor& kernel, const T* dgx, const T* dgh, RnnGrads& g) {
+void weight_grads(const RnnSaved& sv, const Tensor& kernel, const T* dgx, const T* dgh, bool need_x, RnnGrads& g) {
   const RnnConfig& c = sv.config;
   const int64_t b = sv.batch, t = sv.steps, d = sv.input_dim, u = sv.units, gu = gate_count(c) * u;
   const int64_t rows = t * b;
@@ -671,7 +671,7 @@ void weight_grads(const RnnSaved& sv, const Tensor& kernel, const T* dgx, const 
   g.recurrent_kernel = Tensor::zeros({u, gu}, dt);
   if (rows == 0) {
     if (sv.has_bias) g.bias = Tensor::zeros(c.cell == RnnCell::gru && c.reset_after ? Shape{2, gu} : Shape{gu}, dt);
-    g.x = Tensor::zeros({b, t, d}, dt);
+    if (need_x) g.x = Tensor::zeros({b, t, d}, dt);
     return;
   }
   const T* xs = sv.x.data<T>();
@@ -686,10 +686,12 @@ void weight_grads(const RnnSaved& sv, const Tensor& kernel, const T* dgx, const 
   } else {
     gemm<T>(true, false, u, gu, rows, T(1), hs, u, dgh, gu, T(0), du, gu);
   }
-  Tensor dxs = pooled_empty({t, b, d}, dt);
-  if (d > 0) gemm<T>(false, true, rows, d, gu, T(1), dgx, gu, kernel.data<T>(), gu, T(0), dxs.data<T>(), d);
-  g.x = pooled_empty({b, t, d}, dt);
-  permute_time(dxs.data<T>(), g.x.data<T>(), b, t, d, c.go_backwards, false);
+  if (need_x) {
+    Tensor dxs = pooled_empty({t, b, d}, dt);
+    if (d > 0) gemm<T>(false, true, rows, d, gu, T(1), dgx, gu, kernel.data<T>(), gu, T(0), dxs.data<T>(), d);
+    g.x = pooled_empty({b, t, d}, dt);
+    permute_time(dxs.data<T>(), g.x.data<T>(), b, t, d, c.go_backwards, false);
+  }
   if (sv.has_bias) {
     const bool two = c.cell == RnnCell::gru && c.reset_after;
     g.bias = Tensor::empty(two ? Shape{2, gu} : Shape{gu}, dt);
@@ -709,7 +711,7 @@ void check_grad(const Tensor& g, const Shape& want, DType dt, const char* op, co
 }  // namespace
 
 RnnGrads rnn_backward(const RnnSaved& sv, const Tensor& kernel_in, const Tensor& rk_in, const Tensor& grad_out_in,
-                      const Tensor& grad_h_in, const Tensor& grad_c_in) {
+                      const Tensor& grad_h_in, const Tensor& grad_c_in, bool need_x) {
   const RnnConfig& c = sv.config;
   const char* op = op_name(c);
   const int64_t b = sv.batch, t = sv.steps, u = sv.units, gu = gate_count(c) * u;
@@ -738,7 +740,7 @@ RnnGrads rnn_backward(const RnnSaved& sv, const Tensor& kernel_in, const Tensor&
     // After the last swap st.dh holds the gradient w.r.t. the initial state.
     g.h0 = st.dh == dh.data<T>() ? dh : dh_prev;
     g.c0 = dc;
-    weight_grads<T>(sv, kernel, dgx.data<T>(), dgh.data<T>(), g);
+    weight_grads<T>(sv, kernel, dgx.data<T>(), dgh.data<T>(), need_x, g);
   });
   return g;
 }

@@ -59,7 +59,8 @@ RnnForward rnn_forward(const RnnConfig& cfg, const Tensor& x, const Tensor& kern
                        const Tensor& rec_mask = Tensor());
 
 // Gradients from d(outputs), d(final h), d(final c); each may be undefined (= zero).
+// need_x = false skips the input gradient (one GEMM) when the inputs are data.
 RnnGrads rnn_backward(const RnnSaved& saved, const Tensor& kernel, const Tensor& recurrent_kernel,
-                      const Tensor& grad_outputs, const Tensor& grad_h, const Tensor& grad_c);
+                      const Tensor& grad_outputs, const Tensor& grad_h, const Tensor& grad_c, bool need_x = true);
 
 }  // namespace kcore

@@ -51,17 +51,17 @@ KCORE_BINDINGS(rnn) {
   m.def("rnn_backward",
         [](const std::shared_ptr<RnnSaved>& saved, const Tensor& kernel, const Tensor& recurrent_kernel,
            const std::optional<Tensor>& grad_outputs, const std::optional<Tensor>& grad_h,
-           const std::optional<Tensor>& grad_c) {
+           const std::optional<Tensor>& grad_c, bool need_x) {
           RnnGrads g;
           {
             DenormalGuard guard;
             py::gil_scoped_release nogil;
             g = rnn_backward(*saved, kernel, recurrent_kernel, or_undefined(grad_outputs), or_undefined(grad_h),
-                             or_undefined(grad_c));
+                             or_undefined(grad_c), need_x);
           }
-          return py::make_tuple(g.x, g.h0, or_none(g.c0), g.kernel, g.recurrent_kernel, or_none(g.bias));
+          return py::make_tuple(or_none(g.x), g.h0, or_none(g.c0), g.kernel, g.recurrent_kernel, or_none(g.bias));
         },
         py::arg("saved"), py::arg("kernel"), py::arg("recurrent_kernel"), py::arg("grad_outputs").none(true),
-        py::arg("grad_h").none(true), py::arg("grad_c").none(true),
-        "Backward through time: returns (dx, dh0, dc0 or None, dkernel, drecurrent_kernel, dbias or None).");
+        py::arg("grad_h").none(true), py::arg("grad_c").none(true), py::arg("need_x") = true,
+        "Backward through time: returns (dx or None, dh0, dc0 or None, dkernel, drecurrent_kernel, dbias or None).");
 }

@@ -115,7 +115,7 @@ def _sequence(cell, inputs, kernel, recurrent_kernel, bias, initial_state, mask,
 
     def backward(g):
         gh, gc = (pending.take() + [None])[:2]
-        dx, dh0, dc0, dk, drk, db = _C.rnn_backward(saved, kv, rkv, g, gh, gc)
+        dx, dh0, dc0, dk, drk, db = _C.rnn_backward(saved, kv, rkv, g, gh, gc, x.requires_grad)
         grads = [dx, dk, drk] + ([db] if bias is not None else [])
         grads += [d for s, d in zip(states, (dh0, dc0)) if s is not None]
         return grads
