@@ -137,6 +137,26 @@ def test_recurrent_dropout_mask_matches_reference_and_gradcheck(kind, gates, res
     assert gradcheck(fn, [x, w, r, b, *states])
 
 
+@pytest.mark.parametrize("kind,gates,reset_after", CELLS)
+def test_long_sequences_weight_gradients_add_up_over_the_batch(kind, gates, reset_after):
+    """Above 4096 rows the weight-gradient GEMMs probe BLAS thread counts in pieces; the sum must not change."""
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((64, 70, 3))
+    w, r, b = _weights(rng, kind, gates, reset_after, 3, 4, scale=0.3)
+    variables = [Variable(a, dtype="float64") for a in (w, r, b)]
+
+    def grads(xs):
+        with GradientTape() as tape:
+            out, finals = _run_op(kind, reset_after, convert_to_tensor(xs), *variables, None)
+            loss = ops.add(ops.sum(out), ops.sum(finals[0]))
+        return [g.numpy() for g in tape.gradient(loss, variables)]
+
+    halves = [a + c for a, c in zip(grads(x[:32]), grads(x[32:]))]
+    for _ in range(2):  # the first call probes, the second uses the choice
+        for got, want in zip(grads(x), halves):
+            np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
+
+
 def test_gradient_of_final_state_only_and_of_sequence_only_add_up():
     """The two gradient paths (sequence, final states) of one native node combine correctly."""
     rng = np.random.default_rng(4)

@@ -5,6 +5,8 @@
 #include "ops/rnn.h"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -252,6 +254,86 @@ void copy_or_zero(T* dst, const Tensor& src, int64_t n) {
   else std::memset(dst, 0, n * sizeof(T));
 }
 
+// ---- BLAS threads ------------------------------------------------------------------------------
+// Threaded BLAS wins on an idle machine (about 1.8x on 2 cores), but a pass makes hundreds of
+// small GEMM calls, and when other processes compete for the cores OpenBLAS's spin-synchronised
+// workers get descheduled: a call can then stall for a scheduler slice or more (measured 5-30x
+// slower than one thread on a busy 2-core machine). So kcore measures: every kReprobe-th pass
+// times a few calls with all threads and with one, and the choice holds until the next probe.
+
+class ThreadChoice {
+ public:
+  // Whether this pass probes; the caller then reports both timings with decide().
+  bool probing() {
+    const int all = num_threads();
+    if (all <= 1) return false;
+    return calls_.fetch_add(1) % kReprobe == 0 || choice_.load() == 0;
+  }
+  void decide(double threaded_s, double single_s) { choice_.store(threaded_s <= single_s ? kAll : kOne); }
+  int threads() const { return choice_.load() == kOne ? 1 : num_threads(); }
+
+ private:
+  static constexpr int kReprobe = 16, kAll = 1, kOne = 2;
+  std::atomic<int> calls_{0}, choice_{0};
+};
+
+// Sets the BLAS thread count for a scope and restores every thread afterwards.
+class BlasThreads {
+ public:
+  BlasThreads() = default;
+  ~BlasThreads() { set(num_threads()); }
+  void set(int n) {
+    if (n != current_) blas_set_num_threads(n);
+    current_ = n;
+  }
+
+ private:
+  int current_ = num_threads();
+};
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// The per-step recurrent GEMMs of one pass: probing passes alternate settings on their first
+// 2 * kProbe steps, then use the faster one.
+class StepThreads {
+ public:
+  StepThreads(ThreadChoice& choice, int64_t steps)
+      : choice_(choice), probe_(steps >= 4 * kProbe && choice.probing()) {
+    if (!probe_) blas_.set(choice_.threads());
+  }
+
+  void begin(int64_t i) {
+    if (probe_ && i < 2 * kProbe) blas_.set(i % 2 == 0 ? num_threads() : 1);
+    if (probe_ && i == 2 * kProbe) {
+      choice_.decide(spent_[0], spent_[1]);
+      blas_.set(choice_.threads());
+    }
+    start_ = Clock::now();
+  }
+
+  void end(int64_t i) {
+    if (probe_ && i < 2 * kProbe) spent_[i % 2] += seconds_since(start_);
+  }
+
+ private:
+  static constexpr int64_t kProbe = 4;
+  ThreadChoice& choice_;
+  BlasThreads blas_;
+  bool probe_;
+  double spent_[2] = {0, 0};
+  Clock::time_point start_;
+};
+
+ThreadChoice& forward_step_choice() {
+  static ThreadChoice c;
+  return c;
+}
+ThreadChoice& backward_step_choice() {
+  static ThreadChoice c;
+  return c;
+}
+
 // ---- forward ------------------------------------------------------------------------------
 
 template <typename T>
@@ -390,7 +472,9 @@ void forward_steps(const RnnSaved& sv, const Tensor& rk, const Tensor& bias, T* 
   ForwardStep<T> st{sv, rk.data<T>(), after && bias.defined() ? bias.data<T>() + gu : nullptr,
                     after ? rec.data<T>() : nullptr, out, 0};
   const T* w = rk.data<T>();
+  StepThreads threads(forward_step_choice(), sv.steps);
   for (int64_t s = 0; s < sv.steps; ++s) {
+    threads.begin(s);
     st.s = s;
     T* gs = st.gates();
     if (sv.rec_in.defined()) {
@@ -412,6 +496,7 @@ void forward_steps(const RnnSaved& sv, const Tensor& rk, const Tensor& bias, T* 
       gemm<T>(false, false, b, u, u, T(1), st.extra(), u, w + 2 * u, gu, T(1), gs + 2 * u, gu);
       for_rows(b, [&](int64_t r) { st.gru_before_out_row(r); });
     }
+    threads.end(s);
   }
 }
 
@@ -617,7 +702,10 @@ void backward_steps(BackwardStep<T>& st, const Tensor& rk) {
   const bool dropped = sv.rec_mask.defined();
   Tensor drh = c.cell == RnnCell::gru && !c.reset_after ? Tensor::empty({b, u}, sv.x.dtype()) : Tensor();
   Tensor scratch = dropped ? Tensor::empty({b, u}, sv.x.dtype()) : Tensor();
+  StepThreads threads(backward_step_choice(), sv.steps);
   for (int64_t s = sv.steps - 1; s >= 0; --s) {
+    const int64_t i = sv.steps - 1 - s;
+    threads.begin(i);
     st.s = s;
     st.dacc = dropped ? scratch.data<T>() : st.dh_prev;
     if (dropped) std::memset(st.dacc, 0, b * u * sizeof(T));
@@ -643,22 +731,47 @@ void backward_steps(BackwardStep<T>& st, const Tensor& rk) {
       gemm<T>(false, true, b, u, gu, T(1), gh, gu, w, gu, T(1), st.dacc, u);
     if (dropped) {  // d h_{t-1} += d(h_{t-1} * mask) * mask
       const T* m = sv.rec_mask.data<T>();
-      for (int64_t i = 0; i < b * u; ++i) st.dh_prev[i] += st.dacc[i] * m[i];
+      for (int64_t k = 0; k < b * u; ++k) st.dh_prev[k] += st.dacc[k] * m[k];
     }
     std::swap(st.dh, st.dh_prev);
+    threads.end(i);
   }
 }
 
-// Column sums of a (rows, cols) block with row stride ld into out.
+// Column sums of a (rows, cols) block with row stride ld into out. Serial on purpose: an OpenMP
+// team started right after BLAS calls competes with BLAS's still-spinning workers.
 template <typename T>
 void column_sums(const T* a, int64_t rows, int64_t cols, int64_t ld, T* out) {
-  parallel_for(cols, 64, [&](int64_t lo, int64_t hi) {
-    for (int64_t j = lo; j < hi; ++j) out[j] = T(0);
-    for (int64_t r = 0; r < rows; ++r) {
-      const T* row = a + r * ld;
-      for (int64_t j = lo; j < hi; ++j) out[j] += row[j];
-    }
-  });
+  for (int64_t j = 0; j < cols; ++j) out[j] = T(0);
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* row = a + r * ld;
+    for (int64_t j = 0; j < cols; ++j) out[j] += row[j];
+  }
+}
+
+// C (m, n) = A^T B with A (k, m), B (k, n) and k = the rows of all steps: the weight gradients.
+// With k large and m, n small, threaded OpenBLAS synchronises its workers once per k-block, so
+// it stalls the same way (see ThreadChoice). A probing call runs one eighth of k with every
+// thread and one eighth with one thread, and the rest with the faster setting.
+template <typename T>
+void gemm_tn(int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b, int64_t ldb, T* c,
+             int64_t ldc) {
+  static ThreadChoice choice;
+  BlasThreads blas;
+  int64_t done = 0;
+  if (k >= 4096 && choice.probing()) {
+    const int64_t part = k / 8;
+    auto start = Clock::now();
+    gemm<T>(true, false, m, n, part, T(1), a, lda, b, ldb, T(0), c, ldc);
+    const double threaded = seconds_since(start);
+    blas.set(1);
+    start = Clock::now();
+    gemm<T>(true, false, m, n, part, T(1), a + part * lda, lda, b + part * ldb, ldb, T(1), c, ldc);
+    choice.decide(threaded, seconds_since(start));
+    done = 2 * part;
+  }
+  blas.set(choice.threads());
+  gemm<T>(true, false, m, n, k - done, T(1), a + done * lda, lda, b + done * ldb, ldb, done ? T(1) : T(0), c, ldc);
 }
 
 template <typename T>
@@ -667,7 +780,7 @@ void weight_grads(const RnnSaved& sv, const Tensor& kernel, const T* dgx, const 
   const int64_t b = sv.batch, t = sv.steps, d = sv.input_dim, u = sv.units, gu = gate_count(c) * u;
   const int64_t rows = t * b;
   const DType dt = sv.x.dtype();
-  g.kernel = Tensor::zeros({d, gu}, dt);
+  g.kernel = Tensor::zeros({d, gu}, dt);  // stays zero for empty inputs
   g.recurrent_kernel = Tensor::zeros({u, gu}, dt);
   if (rows == 0) {
     if (sv.has_bias) g.bias = Tensor::zeros(c.cell == RnnCell::gru && c.reset_after ? Shape{2, gu} : Shape{gu}, dt);
@@ -679,12 +792,12 @@ void weight_grads(const RnnSaved& sv, const Tensor& kernel, const T* dgx, const 
   const T* hs = sv.rec_in.defined() ? sv.rec_in.data<T>() : sv.states.data<T>();
   T* dw = g.kernel.data<T>();
   T* du = g.recurrent_kernel.data<T>();
-  gemm<T>(true, false, d, gu, rows, T(1), xs, d, dgx, gu, T(0), dw, gu);
+  if (d > 0) gemm_tn<T>(d, gu, rows, xs, d, dgx, gu, dw, gu);
   if (c.cell == RnnCell::gru && !c.reset_after) {
-    gemm<T>(true, false, u, 2 * u, rows, T(1), hs, u, dgx, gu, T(0), du, gu);
-    gemm<T>(true, false, u, u, rows, T(1), sv.extra.data<T>(), u, dgx + 2 * u, gu, T(0), du + 2 * u, gu);
+    gemm_tn<T>(u, 2 * u, rows, hs, u, dgx, gu, du, gu);
+    gemm_tn<T>(u, u, rows, sv.extra.data<T>(), u, dgx + 2 * u, gu, du + 2 * u, gu);
   } else {
-    gemm<T>(true, false, u, gu, rows, T(1), hs, u, dgh, gu, T(0), du, gu);
+    gemm_tn<T>(u, gu, rows, hs, u, dgh, gu, du, gu);
   }
   if (need_x) {
     Tensor dxs = pooled_empty({t, b, d}, dt);
