@@ -339,7 +339,6 @@ ThreadChoice& backward_step_choice() {
 template <typename T>
 struct ForwardStep {
   const RnnSaved& sv;
-  const T* rk;      // (U, G*U)
   const T* b_rec;   // GRU reset_after: recurrent bias (3U) or null
   T* rec;           // GRU reset_after: (B, 3U) scratch for h_{t-1} U
   T* out;           // (B, T, U)
@@ -469,7 +468,7 @@ void forward_steps(const RnnSaved& sv, const Tensor& rk, const Tensor& bias, T* 
   const bool after = c.cell == RnnCell::gru && c.reset_after;
   const bool before = c.cell == RnnCell::gru && !c.reset_after;
   Tensor rec = after ? Tensor::empty({b, gu}, sv.x.dtype()) : Tensor();
-  ForwardStep<T> st{sv, rk.data<T>(), after && bias.defined() ? bias.data<T>() + gu : nullptr,
+  ForwardStep<T> st{sv, after && bias.defined() ? bias.data<T>() + gu : nullptr,
                     after ? rec.data<T>() : nullptr, out, 0};
   const T* w = rk.data<T>();
   StepThreads threads(forward_step_choice(), sv.steps);
