@@ -15,7 +15,9 @@ class Initializer:
 
     @classmethod
     def from_config(cls, config):
-        return cls(**config)
+        from kcore.saving.serialization import filter_config
+
+        return cls(**filter_config(cls, config, f"{cls.__name__}.from_config"))
 
     def _rng(self):
         seed = getattr(self, "seed", None)

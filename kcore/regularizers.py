@@ -11,7 +11,9 @@ class Regularizer:
 
     @classmethod
     def from_config(cls, config):
-        return cls(**config)
+        from kcore.saving.serialization import filter_config
+
+        return cls(**filter_config(cls, config, f"{cls.__name__}.from_config"))
 
 
 class L1L2(Regularizer):

@@ -307,3 +307,20 @@ def test_custom_training_loop_with_gradient_tape():
         opt.apply_gradients(zip(grads, model.trainable_weights))
         losses.append(float(loss))
     assert losses[-1] < 0.5 * losses[0]
+
+
+def test_repeated_calls_keep_memory_flat():
+    from kcore import regularizers
+
+    model = kcore.Sequential([layers.Dense(4, input_shape=(3,), activity_regularizer=regularizers.L2(0.01)),
+                              layers.Dense(1)])
+    model.compile("sgd", "mse")
+    x = np.ones((5, 3), np.float32)
+    for _ in range(200):
+        model.predict(x, verbose=0)
+        model(x)
+    assert all(not layer._losses for layer in model.layers)
+    assert all(not layer._inbound_nodes for layer in model.layers)
+    loss_with_penalty = model.evaluate(x, np.zeros((5, 1), np.float32), verbose=0)
+    model.fit(x, np.zeros((5, 1), np.float32), epochs=3, verbose=0)
+    assert len(model.layers[0]._losses) <= 1 and loss_with_penalty >= 0

@@ -11,4 +11,20 @@ void sgd_update(Tensor& w, const Tensor& g, Tensor& m, double lr, double momentu
 void adam_update(Tensor& w, const Tensor& g, Tensor& m, Tensor& v, Tensor& vhat, double lr, double beta1,
                  double beta2, double eps, int64_t step);
 
+// v = rho v + (1 - rho) g^2 (centered: a = rho a + (1 - rho) g, denominator v - a^2);
+// step = lr g / sqrt(denominator + eps); w -= step, or with momentum: mom = mu mom + step; w -= mom.
+// `avg` / `mom` undefined when not centered / no momentum.
+void rmsprop_update(Tensor& w, const Tensor& g, Tensor& v, Tensor& avg, Tensor& mom, double lr, double rho,
+                    double momentum, double eps);
+// acc += g^2; w -= lr g / sqrt(acc + eps).
+void adagrad_update(Tensor& w, const Tensor& g, Tensor& acc, double lr, double eps);
+// Eg = rho Eg + (1 - rho) g^2; d = -sqrt(Edx + eps) / sqrt(Eg + eps) g; Edx = rho Edx + (1 - rho) d^2; w += lr d.
+void adadelta_update(Tensor& w, const Tensor& g, Tensor& eg, Tensor& edx, double lr, double rho, double eps);
+// Adam moments, then w -= lr (c_m m + c_g g) / (sqrt(v / bias2) + eps): Nadam's Nesterov-corrected step.
+void nadam_update(Tensor& w, const Tensor& g, Tensor& m, Tensor& v, double lr, double beta1, double beta2,
+                  double eps, double c_m, double c_g, double bias2);
+// m as Adam; u = max(beta2 u, |g|); w -= lr m / ((1 - beta1^t)(u + eps)).
+void adamax_update(Tensor& w, const Tensor& g, Tensor& m, Tensor& u, double lr, double beta1, double beta2,
+                   double eps, int64_t step);
+
 }  // namespace kcore

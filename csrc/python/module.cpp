@@ -18,7 +18,11 @@ namespace py = pybind11;
 #define KCORE_ARCH "unknown"
 #endif
 
-PYBIND11_MODULE(_C, m) {
+#ifndef KCORE_MODULE_NAME
+#define KCORE_MODULE_NAME _C
+#endif
+
+PYBIND11_MODULE(KCORE_MODULE_NAME, m) {
   m.doc() = "kcore native CPU engine";
   py::register_exception<kcore::TypeError>(m, "NativeTypeError", PyExc_TypeError);
   for (auto b : kcore::python::binders()) b(m);

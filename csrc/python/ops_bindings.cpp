@@ -101,4 +101,13 @@ KCORE_BINDINGS(optim) {
     Tensor hat = vhat.value_or(Tensor());
     adam_update(w, g, m, v, hat, lr, b1, b2, eps, step);
   }, Kernel());
+  m.def("rmsprop_update", [](Tensor& w, const Tensor& g, Tensor& v, std::optional<Tensor> avg,
+                             std::optional<Tensor> mom, double lr, double rho, double momentum, double eps) {
+    Tensor a = avg.value_or(Tensor()), mo = mom.value_or(Tensor());
+    rmsprop_update(w, g, v, a, mo, lr, rho, momentum, eps);
+  }, Kernel());
+  m.def("adagrad_update", &adagrad_update, Kernel());
+  m.def("adadelta_update", &adadelta_update, Kernel());
+  m.def("nadam_update", &nadam_update, Kernel());
+  m.def("adamax_update", &adamax_update, Kernel());
 }

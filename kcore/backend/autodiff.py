@@ -52,51 +52,40 @@ class no_grad:
 
 
 def _topological_order(root):
-    """Tensors reachable from root (through recorded nodes), each after all of its inputs."""
-    order, visited = [], set()
-    stack = [(root, False)]
+    """Tensors reachable from root through recorded nodes, each listed after all of its inputs."""
+    order, visited = [], {root}
+    stack = [(root, iter(root.node.inputs) if root.node is not None else iter(()))]
     while stack:
-        t, inputs_done = stack.pop()
-        if inputs_done:
+        t, inputs = stack[-1]
+        for inp in inputs:
+            if inp.requires_grad and inp not in visited:
+                visited.add(inp)
+                stack.append((inp, iter(inp.node.inputs) if inp.node is not None else iter(())))
+                break
+        else:
+            stack.pop()
             order.append(t)
-            continue
-        if id(t) in visited:
-            continue
-        visited.add(id(t))
-        stack.append((t, True))
-        node = t.node
-        if node is not None:
-            for inp in node.inputs:
-                if inp.requires_grad and id(inp) not in visited:
-                    stack.append((inp, False))
     return order
 
 
-def _accumulate(grads, t, g):
-    prev = grads.get(id(t))
-    grads[id(t)] = g if prev is None else _C.binary(BinaryOp.add, prev, g)
-
-
 def backpropagate(root, root_grad, release_graph):
-    """Returns {id(leaf): native gradient} for every leaf reached from `root`."""
+    """Returns {leaf tensor: native gradient} for every leaf reached from `root`."""
     order = _topological_order(root)
-    grads = {id(root): root_grad}
+    grads = {root: root_grad}
     leaves = {}
+    add = BinaryOp.add
     for t in reversed(order):
-        g = grads.pop(id(t), None)
-        node = t.node
-        if node is None:
-            if g is not None:
-                leaves[id(t)] = g
-            continue
+        g = grads.pop(t, None)
         if g is None:
             continue
-        if g.shape != t.value.shape:
-            g = _C.broadcast_to(g, list(t.value.shape))
-        in_grads = node.backward(g)
-        for inp, gi in zip(node.inputs, in_grads):
+        node = t.node
+        if node is None:
+            leaves[t] = g
+            continue
+        for inp, gi in zip(node.inputs, node.backward(g)):
             if gi is not None and inp.requires_grad:
-                _accumulate(grads, inp, gi)
+                prev = grads.get(inp)
+                grads[inp] = gi if prev is None else _C.binary(add, prev, gi)
         if release_graph:
             t.node = None
     return leaves
@@ -155,12 +144,12 @@ class GradientTape:
                 seed = _C.full(list(t.value.shape), t.dtype, 1.0)
             if not t.requires_grad:
                 continue
-            for k, g in backpropagate(t, seed, release_graph=not self.persistent).items():
-                prev = leaves.get(k)
-                leaves[k] = g if prev is None else _C.binary(BinaryOp.add, prev, g)
+            for leaf, g in backpropagate(t, seed, release_graph=not self.persistent).items():
+                prev = leaves.get(leaf)
+                leaves[leaf] = g if prev is None else _C.binary(BinaryOp.add, prev, g)
         out = []
         for s in _flatten(sources):
-            g = leaves.get(id(s))
+            g = leaves.get(s)
             if g is None and unconnected_gradients == "zero":
                 g = _C.zeros(list(s.value.shape), s.dtype)
             out.append(None if g is None else Tensor(g))

@@ -13,7 +13,7 @@ class Tensor:
     GradientTape records. `numpy()` shares memory with the native tensor.
     """
 
-    __slots__ = ("value", "node", "requires_grad", "_keras_logits", "_keras_mask", "__weakref__")
+    __slots__ = ("value", "node", "requires_grad", "_keras_logits", "_keras_mask", "_dtype", "__weakref__")
     __array_priority__ = 100
 
     def __init__(self, value, requires_grad=False):
@@ -22,6 +22,7 @@ class Tensor:
         self.requires_grad = requires_grad
         self._keras_logits = None
         self._keras_mask = None
+        self._dtype = None
 
     # -- array protocol ---------------------------------------------------------
     @property
@@ -30,7 +31,10 @@ class Tensor:
 
     @property
     def dtype(self):
-        return self.value.dtype
+        dtype = self._dtype
+        if dtype is None:
+            dtype = self._dtype = self.value.dtype
+        return dtype
 
     @property
     def ndim(self):

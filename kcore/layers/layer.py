@@ -4,6 +4,7 @@ import inspect
 import numpy as np
 
 from kcore import initializers
+from kcore.backend.autodiff import is_recording
 from kcore.backend.config import floatx
 from kcore.backend.tensor import Tensor, Variable, convert_to_tensor
 from kcore.layers.keras_tensor import KerasTensor, Node, any_symbolic, flatten, map_structure
@@ -189,9 +190,9 @@ class Layer:
         self._losses.append(loss)
 
     def regularization_losses(self):
-        """Penalties of the weights' regularizers (added to the training loss)."""
+        """Penalties of this layer's own weights' regularizers (added to the training loss)."""
         out = []
-        for w in self.weights:
+        for w in self._weights:
             if w.regularizer is not None and w.requires_grad:
                 out.append(w.regularizer(w))
         return out
@@ -241,40 +242,48 @@ class Layer:
         if any_symbolic(inputs):
             return self._symbolic_call(inputs, *args, **kwargs)
         inputs = self._convert_inputs(inputs)
-        shape = map_structure(lambda t: t.shape, inputs, is_leaf=lambda t: isinstance(t, Tensor))
         if not self.built:
+            shape = map_structure(lambda t: t.shape, inputs, is_leaf=lambda t: isinstance(t, Tensor))
             self._maybe_build(_with_none_batch(shape))
-        if self.input_spec is not None and isinstance(inputs, Tensor):
+        if self.input_spec is not None and type(inputs) is Tensor:
             self.input_spec.check(self, inputs.shape)
         takes_training, takes_mask = _signature_flags(type(self))
-        if takes_training:
-            training = kwargs.get("training")
-            if training is None:
-                kwargs["training"] = CALL_CONTEXT.training
-        elif "training" in kwargs:
-            kwargs.pop("training")
-        mask = kwargs.get("mask") if takes_mask else None
-        if takes_mask and mask is None:
-            mask = _collect_masks(inputs)
-            if mask is not None:
-                kwargs["mask"] = mask
         outer = CALL_CONTEXT.training
+        if takes_training:
+            if kwargs.get("training") is None:
+                kwargs["training"] = outer
+        elif "training" in kwargs:
+            del kwargs["training"]
+        mask = None
+        if takes_mask:
+            mask = kwargs.get("mask")
+            if mask is None:
+                mask = _collect_masks(inputs)
+                if mask is not None:
+                    kwargs["mask"] = mask
         if takes_training and outer is None:
             CALL_CONTEXT.training = kwargs["training"]
-        try:
+            try:
+                outputs = self.call(inputs, *args, **kwargs)
+            finally:
+                CALL_CONTEXT.training = None
+        else:
             outputs = self.call(inputs, *args, **kwargs)
-        finally:
-            CALL_CONTEXT.training = outer
-        if self.activity_regularizer is not None and isinstance(outputs, Tensor):
+        if self.activity_regularizer is not None and isinstance(outputs, Tensor) and is_recording():
             from kcore import ops
 
+            # only while a tape records (a training step clears them each step): inference never accumulates
             self._losses.append(ops.divide(self.activity_regularizer(outputs), float(outputs.shape[0] or 1)))
-        out_mask = self.compute_mask(inputs, mask)
-        if out_mask is not None and isinstance(outputs, Tensor):
-            outputs._keras_mask = out_mask
+        if self.supports_masking or takes_mask or type(self).compute_mask is not Layer.compute_mask:
+            out_mask = self.compute_mask(inputs, mask)
+            if out_mask is not None and isinstance(outputs, Tensor):
+                outputs._keras_mask = out_mask
         return outputs
 
     def _convert_inputs(self, inputs):
+        if type(inputs) is Tensor and inputs._dtype == self.dtype:
+            return inputs
+
         def convert(x):
             if isinstance(x, Tensor):
                 if x.dtype.startswith("float") and x.dtype != self.dtype:
@@ -327,7 +336,9 @@ class Layer:
 
     @classmethod
     def from_config(cls, config):
-        return cls(**config)
+        from kcore.saving.serialization import filter_config
+
+        return cls(**filter_config(cls, config, f"{cls.__name__}.from_config"))
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"

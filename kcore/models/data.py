@@ -12,12 +12,20 @@ def _check_array(a, what):
     if arr.dtype.kind in "OUSV":
         raise TypeError(f"{what} has dtype {arr.dtype}; kcore needs numeric arrays (float or int). Convert your "
                         f"data, e.g. np.asarray({what}, dtype='float32')")
-    if arr.dtype.kind == "f" and arr.size and not np.all(np.isfinite(arr)):
+    if arr.dtype.kind == "f" and arr.size and _has_nonfinite(arr):
         warnings.warn(f"{what} contains NaN or infinite values; the loss and weights will become NaN",
                       RuntimeWarning, stacklevel=4)
     if arr.ndim == 0:
         raise ValueError(f"{what} must have a batch axis, got a scalar")
     return arr
+
+
+def _has_nonfinite(arr):
+    from kcore.backend.native import _C
+
+    if arr.dtype in (np.float32, np.float64) and arr.flags.c_contiguous:
+        return _C.has_nonfinite(_C.from_numpy(arr))  # one pass, no temporary array
+    return not np.all(np.isfinite(arr))
 
 
 def flatten_arrays(data, what):

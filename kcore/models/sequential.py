@@ -77,22 +77,24 @@ class Sequential(Model):
         return [self._layers[-1].name] if self._layers else ["output"]
 
     def get_config(self):
-        from kcore.saving.serialization import serialize_layer
+        from kcore.saving.serialization import dtype_policy, serialize_layer
 
-        config = {"name": self.name, "trainable": self.trainable, "layers": [serialize_layer(l) for l in self._layers]}
+        layers = []
         if self._input_batch_shape is not None:
-            config["build_input_shape"] = self._input_batch_shape
-        return config
+            layers.append({"module": "keras.layers", "class_name": "InputLayer", "registered_name": None,
+                           "config": {"batch_shape": list(self._input_batch_shape), "dtype": self.dtype,
+                                      "name": f"{self.name}_input"}})
+        layers.extend(serialize_layer(layer) for layer in self._layers)
+        return {"name": self.name, "trainable": self.trainable, "dtype": dtype_policy(self.dtype), "layers": layers}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
         from kcore.saving.serialization import deserialize_layer
 
-        model = cls(name=config.get("name"))
+        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        for layer_config in config["layers"]:
+            model.add(deserialize_layer(layer_config, custom_objects))
         shape = config.get("build_input_shape")
-        layers = [deserialize_layer(c, custom_objects) for c in config["layers"]]
-        if shape is not None:
-            model._input_batch_shape = tuple(shape)
-        for layer in layers:
-            model.add(layer)
+        if shape is not None and not model.built:
+            model.build(tuple(shape))
         return model

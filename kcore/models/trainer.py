@@ -87,7 +87,8 @@ class Trainer:
             logs[tr.name] = tr.result()
         for t in self._targets:
             for m in t.metrics:
-                logs[m.name] = float(m.result())
+                value = np.asarray(m.result())
+                logs[m.name] = float(value) if value.ndim == 0 else value
         return logs
 
     # -- one step -------------------------------------------------------------------------
@@ -109,12 +110,16 @@ class Trainer:
         return total, per_output
 
     def _regularization_terms(self):
-        terms = [t for layer in self._all_layers() for t in layer._losses]
-        for layer in self._all_layers():
-            terms.extend(layer.regularization_losses()) if hasattr(layer, "regularization_losses") else None
+        layers = self._all_layers()
+        terms = [t for layer in layers for t in layer._losses]
+        for layer in layers:
+            terms.extend(layer.regularization_losses())
         return terms
 
     def _all_layers(self):
+        cached = getattr(self, "_flat_layers", None)
+        if cached is not None:
+            return cached
         out, stack = [], [self]
         while stack:
             layer = stack.pop()
@@ -124,7 +129,18 @@ class Trainer:
 
     def _clear_layer_losses(self):
         for layer in self._all_layers():
-            layer._losses.clear()
+            if layer._losses:
+                layer._losses.clear()
+
+    def _begin_training(self):
+        """Caches what every step needs (trainable variables, the flat layer list)."""
+        self._flat_layers = None
+        self._flat_layers = self._all_layers()
+        self._train_variables = self.trainable_weights
+
+    def _end_training(self):
+        self._flat_layers = None
+        self._train_variables = None
 
     def train_step(self, x, y, sample_weight=None):
         variables = self._train_variables
@@ -145,10 +161,12 @@ class Trainer:
     def _update_metrics(self, y, y_pred, loss, per_output, sample_weight):
         preds = _as_list(y_pred)
         n = preds[0].shape[0]
-        self._loss_tracker.update_state(float(loss.numpy()), sample_weight=n)
+        self._loss_tracker.total += float(loss.numpy()) * n
+        self._loss_tracker.count += n
         for tr, value in zip(self._output_loss_trackers, per_output):
             if value is not None:
-                tr.update_state(float(value.numpy()), sample_weight=n)
+                tr.total += float(value.numpy()) * n
+                tr.count += n
         trues = _match_outputs(y, self._output_names(), "y")
         for t, yt, yp in zip(self._targets, trues, preds):
             if t.metrics:
@@ -180,7 +198,7 @@ class Trainer:
             val_data = None
         self._build_from_batches(data)
         self._resolve_targets()
-        self._train_variables = self.trainable_weights
+        self._begin_training()
         history = callbacks_module.History()
         cb_list = list(callbacks or [])
         if verbose:
@@ -189,30 +207,32 @@ class Trainer:
         params = {"verbose": verbose, "epochs": epochs, "steps": data.steps}
         cbs = callbacks_module.CallbackList(cb_list, self, params)
         self.stop_training = False
-        cbs.on_train_begin()
-        for epoch in range(initial_epoch, epochs):
-            self._reset_metrics()
-            cbs.on_epoch_begin(epoch)
-            step = -1
-            for step, (xb, yb, swb) in enumerate(data):
-                cbs.on_train_batch_begin(step)
-                self.train_step(xb, yb, swb)
-                cbs.on_train_batch_end(step, self._logs())
+        try:
+            cbs.on_train_begin()
+            for epoch in range(initial_epoch, epochs):
+                self._reset_metrics()
+                cbs.on_epoch_begin(epoch)
+                step = -1
+                for step, (xb, yb, swb) in enumerate(data):
+                    cbs.on_train_batch_begin(step)
+                    self.train_step(xb, yb, swb)
+                    cbs.on_train_batch_end(step, self._logs())
+                    if self.stop_training:
+                        break
+                if step < 0:
+                    raise ValueError("fit: the data produced no batches for this epoch (empty generator?)")
+                logs = self._logs()
+                if val_data is not None and (epoch + 1) % validation_freq == 0:
+                    params["_in_fit"] = True
+                    val_logs = self._run_evaluation(val_data, cbs)
+                    params["_in_fit"] = False
+                    logs.update({"val_" + k: v for k, v in val_logs.items()})
+                cbs.on_epoch_end(epoch, logs)
                 if self.stop_training:
                     break
-            if step < 0:
-                raise ValueError("fit: the data produced no batches for this epoch (empty generator?)")
-            logs = self._logs()
-            if val_data is not None and (epoch + 1) % validation_freq == 0:
-                params["_in_fit"] = True
-                val_logs = self._run_evaluation(val_data, cbs)
-                params["_in_fit"] = False
-                logs.update({"val_" + k: v for k, v in val_logs.items()})
-            cbs.on_epoch_end(epoch, logs)
-            if self.stop_training:
-                break
-        cbs.on_train_end(logs if epochs > initial_epoch else None)
-        self._train_variables = None
+            cbs.on_train_end(logs if epochs > initial_epoch else None)
+        finally:
+            self._end_training()
         history.params = {"verbose": verbose, "epochs": epochs, "steps": data.steps}
         return history
 
@@ -270,8 +290,11 @@ class Trainer:
         self._build_from_batches(make_batches(x, y, sample_weight, None, False))
         self._resolve_targets()
         self._reset_metrics()
-        self._train_variables = self.trainable_weights
-        self.train_step(x, y, sample_weight)
+        self._begin_training()
+        try:
+            self.train_step(x, y, sample_weight)
+        finally:
+            self._end_training()
         return self._batch_result(return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):

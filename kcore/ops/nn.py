@@ -117,3 +117,48 @@ def dropout(x, rate, noise_shape=None, seed=None):
 
 def average(x, axis=None):
     return mean(x, axis)
+
+
+def _norm_params(gamma, beta, like, size):
+    g = _float(gamma, like=like) if gamma is not None else Tensor(_C.full([size], like.dtype, 1.0))
+    b = _float(beta, like=like) if beta is not None else Tensor(_C.zeros([size], like.dtype))
+    return g, b
+
+
+def batch_normalization_training(x, gamma, beta, axis=-1, epsilon=1e-3):
+    """Normalises with the batch statistics; returns (y, batch mean, biased batch variance)."""
+    x = _float(x)
+    g, b = _norm_params(gamma, beta, x, x.shape[axis])
+    xv, gv = x.value, g.value
+    yv, mean, var = _C.batch_norm_train(xv, gv, b.value, axis, epsilon)
+
+    def backward(grad):
+        dx, dg, db = _C.batch_norm_backward(xv, gv, mean, var, grad, axis, epsilon, True)
+        return dx, dg, db
+
+    return attach(Tensor(yv), (x, g, b), backward), Tensor(mean), Tensor(var)
+
+
+def batch_normalization(x, mean, variance, axis=-1, offset=None, scale=None, epsilon=1e-3):
+    """Normalises with given statistics (inference): gradients flow to x, scale and offset."""
+    x = _float(x)
+    g, b = _norm_params(scale, offset, x, x.shape[axis])
+    mv, vv = _float(mean, like=x).value, _float(variance, like=x).value
+    xv, gv = x.value, g.value
+    out = Tensor(_C.batch_norm_infer(xv, gv, b.value, mv, vv, axis, epsilon))
+    return attach(out, (x, g, b), lambda grad: _C.batch_norm_backward(xv, gv, mv, vv, grad, axis, epsilon, False))
+
+
+def layer_normalization(x, gamma=None, beta=None, norm_size=None, epsilon=1e-3):
+    """Normalises each sample over its trailing `norm_size` elements (default: the last axis)."""
+    x = _float(x)
+    d = int(norm_size or x.shape[-1])
+    g, b = _norm_params(gamma, beta, x, d)
+    xv, gv = x.value, g.value
+    yv, mean, inv = _C.layer_norm(xv, gv, b.value, d, epsilon)
+
+    def backward(grad):
+        dx, dg, db = _C.layer_norm_backward(xv, gv, mean, inv, grad, d)
+        return dx, _C.reshape(dg, list(g.shape)), _C.reshape(db, list(b.shape))
+
+    return attach(Tensor(yv), (x, g, b), backward)

@@ -1,9 +1,12 @@
 """Optimizers with Keras 3 defaults and update rules (fused native updates)."""
+from kcore.optimizers import schedules
 from kcore.optimizers.adam import Adam
 from kcore.optimizers.base import Optimizer
+from kcore.optimizers.others import Adadelta, Adagrad, Adamax, AdamW, Nadam, RMSprop
 from kcore.optimizers.sgd import SGD
 
-_BY_NAME = {"sgd": SGD, "adam": Adam}
+_BY_NAME = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop, "adagrad": Adagrad, "adadelta": Adadelta,
+            "nadam": Nadam, "adamax": Adamax, "adamw": AdamW}
 
 
 def register(name, cls):

@@ -1,6 +1,7 @@
 """kcore.utils: data helpers, seeding, the progress bar."""
 import numpy as np
 
+from kcore.utils.data_utils import pad_sequences
 from kcore.utils.progbar import Progbar
 from kcore.utils.rng import set_random_seed
 from kcore.utils.sequence import PyDataset, Sequence

@@ -49,8 +49,9 @@ class Progbar:
         self._seen = current
         now = time.time()
         if self.verbose == 1:
-            if not finalize and now - self._last_update < self.interval:
-                return
+            reached = self.target is not None and current >= self.target
+            if not finalize and (reached or now - self._last_update < self.interval):
+                return  # the last step is shown once, by the finalising update
             self._write(self._bar_line(current, now, finalize), finalize)
         elif self.verbose == 2 and finalize:
             elapsed = now - self._start

@@ -1,0 +1,1 @@
+"""kcore's benchmarks: python -m kcore.bench [--quick] runs them all (see __main__.py)."""

@@ -1,0 +1,119 @@
+"""Shared benchmark plumbing: one thread count for every contender (kcore, NumPy's BLAS,
+PyTorch), alternating timed runs, medians, ratio tables, JSON."""
+import argparse
+import ctypes
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+
+
+def add_common_args(parser):
+    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="threads for every contender")
+    parser.add_argument("--repeats", type=int, default=7, help="timed runs per contender (median reported)")
+    parser.add_argument("--json", metavar="PATH", help="write the results as JSON")
+    parser.add_argument("--quick", action="store_true", help="fewer, smaller runs")
+    return parser
+
+
+def parse_args(description, extra=None, argv=None):
+    parser = add_common_args(argparse.ArgumentParser(description=description))
+    if extra:
+        extra(parser)
+    return parser.parse_args(argv)
+
+
+def _numpy_blas_set_threads(n):
+    """NumPy's bundled OpenBLAS, found among the loaded libraries, set to n threads."""
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f if "openblas" in line and line.split()[-1].startswith("/")}
+    except OSError:
+        return
+    for path in paths:
+        lib = ctypes.CDLL(path)
+        for symbol in ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_",
+                       "scipy_openblas_set_num_threads", "openblas_set_num_threads"):
+            fn = getattr(lib, symbol, None)
+            if fn is not None:
+                fn(int(n))
+                break
+
+
+def setup_threads(n):
+    """Gives kcore, NumPy's BLAS and (when installed) PyTorch the same thread count; returns torch or None."""
+    import numpy  # noqa: F401  (loads NumPy's BLAS so it can be configured)
+
+    import kcore
+
+    kcore.set_num_threads(n)
+    _numpy_blas_set_threads(n)
+    try:
+        import torch
+
+        torch.set_num_threads(n)
+        torch.set_flush_denormal(True)
+    except ImportError:
+        torch = None
+    return torch
+
+
+def measure(contenders, repeats, warmup=1):
+    """contenders: {name: fn}. Runs them alternately; returns {name: median seconds}."""
+    for fn in contenders.values():
+        for _ in range(warmup):
+            fn()
+    times = {name: [] for name in contenders}
+    for _ in range(repeats):
+        for name, fn in contenders.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(ts) for name, ts in times.items()}
+
+
+def print_table(title, rows, columns, baseline="kcore", extra=None):
+    """rows: dicts with 'case', one time in seconds per contender column, and optional extra columns."""
+    extra = extra or []
+    print(f"\n{title}")
+    head = f"{'case':<40}" + "".join(f"{c + ' ms':>12}" for c in columns)
+    head += "".join(f"{c + '/' + baseline:>14}" for c in columns if c != baseline)
+    head += "".join(f"{e:>14}" for e in extra)
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        line = f"{r['case']:<40}"
+        line += "".join(f"{r[c] * 1e3:>12.2f}" if r.get(c) is not None else f"{'-':>12}" for c in columns)
+        for c in columns:
+            if c != baseline:
+                line += f"{r[c] / r[baseline]:>13.2f}x" if r.get(c) is not None else f"{'-':>14}"
+        line += "".join(f"{r[e]:>14.1f}" if isinstance(r.get(e), (int, float)) else f"{r.get(e, '-'):>14}"
+                        for e in extra)
+        print(line)
+
+
+def machine_info(threads):
+    import kcore
+
+    return {"python": sys.version.split()[0], "platform": platform.platform(), "threads": threads,
+            "kcore_build": dict(kcore.backend.native._C.build_info())}
+
+
+def write_json(path, payload):
+    if path:
+        with open(path, "w") as f:
+            json.dump(payload, f, indent=2, default=float)
+        print(f"\nwrote {path}")
+
+
+def sgemm_gflops(n=1024, repeats=5):
+    """The machine's float32 GEMM rate through kcore (the yardstick for GFLOP/s columns)."""
+    import numpy as np
+
+    from kcore.backend.native import _C
+
+    a = _C.from_numpy(np.random.default_rng(0).standard_normal((n, n)).astype(np.float32))
+    t = measure({"sgemm": lambda: _C.matmul(a, a)}, repeats)["sgemm"]
+    return 2.0 * n**3 / t / 1e9

@@ -1,0 +1,115 @@
+"""BatchNormalization and LayerNormalization (native kernels forward and backward)."""
+import numpy as np
+
+from kcore import constraints, initializers, ops, regularizers
+from kcore.backend.native import _C
+from kcore.layers.layer import Layer
+
+
+class BatchNormalization(Layer):
+    """Training: normalise with the batch mean and biased variance, and update the moving statistics
+    (moving = moving * momentum + batch * (1 - momentum)). Inference, or trainable=False: use them."""
+
+    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
+                 gamma_initializer="ones", moving_mean_initializer="zeros", moving_variance_initializer="ones",
+                 beta_regularizer=None, gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.axis = axis if isinstance(axis, int) else axis[0]
+        self.momentum, self.epsilon, self.center, self.scale = float(momentum), float(epsilon), center, scale
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
+        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+        self.beta_regularizer, self.gamma_regularizer = regularizers.get(beta_regularizer), regularizers.get(
+            gamma_regularizer)
+        self.beta_constraint, self.gamma_constraint = constraints.get(beta_constraint), constraints.get(
+            gamma_constraint)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        channels = input_shape[self.axis]
+        if channels is None:
+            raise ValueError(f"Layer '{self.name}': the normalised axis {self.axis} of input shape {input_shape} "
+                             "must be known")
+        shape = (channels,)
+        self.gamma = self.add_weight("gamma", shape, self.gamma_initializer, regularizer=self.gamma_regularizer,
+                                     constraint=self.gamma_constraint) if self.scale else None
+        self.beta = self.add_weight("beta", shape, self.beta_initializer, regularizer=self.beta_regularizer,
+                                    constraint=self.beta_constraint) if self.center else None
+        self.moving_mean = self.add_weight("moving_mean", shape, self.moving_mean_initializer, trainable=False)
+        self.moving_variance = self.add_weight("moving_variance", shape, self.moving_variance_initializer,
+                                               trainable=False)
+        self.built = True
+
+    def call(self, inputs, training=None):
+        if training and self.trainable:
+            y, mean, var = ops.batch_normalization_training(inputs, self.gamma, self.beta, self.axis, self.epsilon)
+            self._update_moving(self.moving_mean, mean)
+            self._update_moving(self.moving_variance, var)
+            return y
+        return ops.batch_normalization(inputs, self.moving_mean, self.moving_variance, self.axis, self.beta,
+                                       self.gamma, self.epsilon)
+
+    def _update_moving(self, variable, batch_value):
+        mixed = _C.binary(_C.BinaryOp.add, _C.scale(variable.value, self.momentum),
+                          _C.scale(batch_value.value.astype(variable.dtype), 1.0 - self.momentum))
+        variable.value.copy_from(mixed)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
+                "center": self.center, "scale": self.scale,
+                "beta_initializer": initializers.serialize(self.beta_initializer),
+                "gamma_initializer": initializers.serialize(self.gamma_initializer),
+                "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
+                "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer)}
+
+
+class LayerNormalization(Layer):
+    """Normalises each sample over `axis` (trailing axes) with the biased variance; epsilon 1e-3."""
+
+    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False, beta_initializer="zeros",
+                 gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
+                 gamma_constraint=None, **kwargs):
+        super().__init__(**kwargs)
+        if rms_scaling:
+            raise NotImplementedError("LayerNormalization(rms_scaling=True) is not supported by kcore")
+        self.axis = axis
+        self.epsilon, self.center, self.scale = float(epsilon), center, scale
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.beta_regularizer, self.gamma_regularizer = regularizers.get(beta_regularizer), regularizers.get(
+            gamma_regularizer)
+        self.beta_constraint, self.gamma_constraint = constraints.get(beta_constraint), constraints.get(
+            gamma_constraint)
+        self.supports_masking = True
+
+    def _axes(self, rank):
+        axes = sorted(a % rank for a in (self.axis if isinstance(self.axis, (list, tuple)) else [self.axis]))
+        if axes != list(range(rank - len(axes), rank)):
+            raise ValueError(f"Layer '{self.name}': kcore normalises trailing axes only, got axis={self.axis} for "
+                             f"rank {rank}")
+        return axes
+
+    def build(self, input_shape):
+        shape = tuple(input_shape[a] for a in self._axes(len(input_shape)))
+        self.gamma = self.add_weight("gamma", shape, self.gamma_initializer, regularizer=self.gamma_regularizer,
+                                     constraint=self.gamma_constraint) if self.scale else None
+        self.beta = self.add_weight("beta", shape, self.beta_initializer, regularizer=self.beta_regularizer,
+                                    constraint=self.beta_constraint) if self.center else None
+        self._norm_size = int(np.prod(shape))
+        self.built = True
+
+    def call(self, inputs):
+        return ops.layer_normalization(inputs, self.gamma, self.beta, self._norm_size, self.epsilon)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon, "center": self.center,
+                "scale": self.scale, "beta_initializer": initializers.serialize(self.beta_initializer),
+                "gamma_initializer": initializers.serialize(self.gamma_initializer)}

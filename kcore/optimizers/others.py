@@ -1,0 +1,113 @@
+"""RMSprop, Adagrad, Adadelta, Nadam, Adamax and AdamW with Keras 3's defaults and update rules."""
+from kcore.backend.native import _C
+from kcore.optimizers.adam import Adam
+from kcore.optimizers.base import Optimizer
+
+
+def _eps(epsilon):
+    return 1e-7 if epsilon is None else float(epsilon)
+
+
+class RMSprop(Optimizer):
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.rho, self.momentum, self.epsilon, self.centered = float(rho), float(momentum), _eps(epsilon), centered
+        self._slot_names = ("velocity",) + (("average_gradient",) if centered else ()) + \
+            (("momentum",) if self.momentum else ())
+
+    def _update(self, var, grad, slots, lr):
+        avg = slots[1] if self.centered else None
+        mom = slots[-1] if self.momentum else None
+        _C.rmsprop_update(var.value, grad, slots[0], avg, mom, lr, self.rho, self.momentum, self.epsilon)
+
+    def get_config(self):
+        return {**super().get_config(), "rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon,
+                "centered": self.centered}
+
+
+class Adagrad(Optimizer):
+    _slot_names = ("accumulator",)
+
+    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.initial_accumulator_value, self.epsilon = float(initial_accumulator_value), _eps(epsilon)
+
+    def _new_slot(self, var, name):
+        return _C.full(list(var.value.shape), var.dtype, self.initial_accumulator_value)
+
+    def _update(self, var, grad, slots, lr):
+        _C.adagrad_update(var.value, grad, slots[0], lr, self.epsilon)
+
+    def get_config(self):
+        return {**super().get_config(), "initial_accumulator_value": self.initial_accumulator_value,
+                "epsilon": self.epsilon}
+
+
+class Adadelta(Optimizer):
+    _slot_names = ("accumulated_grad", "accumulated_delta_var")
+
+    def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.rho, self.epsilon = float(rho), _eps(epsilon)
+
+    def _update(self, var, grad, slots, lr):
+        _C.adadelta_update(var.value, grad, slots[0], slots[1], lr, self.rho, self.epsilon)
+
+    def get_config(self):
+        return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
+
+
+class Nadam(Optimizer):
+    """Adam with Nesterov momentum and Keras's momentum-decay schedule u_t = b1 (1 - 0.5 * 0.96^t)."""
+
+    _slot_names = ("momentum", "velocity")
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
+        kwargs.pop("schedule_decay", None)
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), _eps(epsilon)
+        self._u_product = 1.0
+        self._u_product_step = 0
+
+    def _coefficients(self):
+        t = self.iterations  # already incremented for this step
+        if self._u_product_step != t:  # advance the running product once per step
+            self._u_product *= self.beta_1 * (1.0 - 0.5 * 0.96**t)
+            self._u_product_step = t
+        u_t = self.beta_1 * (1.0 - 0.5 * 0.96**t)
+        u_next = self.beta_1 * (1.0 - 0.5 * 0.96 ** (t + 1))
+        c_m = u_next / (1.0 - self._u_product * u_next)
+        c_g = (1.0 - u_t) / (1.0 - self._u_product)
+        return c_m, c_g, 1.0 - self.beta_2**t
+
+    def _update(self, var, grad, slots, lr):
+        c_m, c_g, bias2 = self._coefficients()
+        _C.nadam_update(var.value, grad, slots[0], slots[1], lr, self.beta_1, self.beta_2, self.epsilon, c_m, c_g,
+                        bias2)
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+
+
+class Adamax(Optimizer):
+    _slot_names = ("m", "u")
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), _eps(epsilon)
+
+    def _update(self, var, grad, slots, lr):
+        _C.adamax_update(var.value, grad, slots[0], slots[1], lr, self.beta_1, self.beta_2, self.epsilon,
+                         self.iterations)
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (w -= lr * weight_decay * w before each step)."""
+
+    def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 amsgrad=False, **kwargs):
+        super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, amsgrad=amsgrad,
+                         weight_decay=weight_decay, **kwargs)

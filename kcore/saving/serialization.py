@@ -1,0 +1,228 @@
+"""Layer and model configs in Keras 3's JSON layout (so .keras files move between Keras and kcore)."""
+import inspect
+
+# Keys Keras writes that change nothing in kcore's computation.
+_IGNORED_KEYS = {"quantization_config", "sparse", "ragged", "optional", "synchronized", "lora_rank", "lora_alpha",
+                 "unroll", "implementation", "use_cudnn", "shared_object_id", "input_axes", "output_axes",
+                 "renorm_momentum", "ema_momentum", "ema_overwrite_frequency", "loss_scale_factor", "gradient_accumulation_steps"}
+_BASE_KEYS = {"name", "trainable", "dtype", "input_shape", "batch_input_shape", "batch_size", "input_dim",
+              "activity_regularizer"}
+
+
+def dtype_policy(dtype):
+    return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": dtype}, "registered_name": None}
+
+
+def dtype_name(value):
+    if isinstance(value, dict):
+        return value.get("config", {}).get("name", "float32")
+    return value
+
+
+def init_parameters(cls):
+    """Names every __init__ along cls's MRO accepts explicitly."""
+    names = set()
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        for p in inspect.signature(init).parameters.values():
+            if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and p.name != "self":
+                names.add(p.name)
+    return names
+
+
+def filter_config(cls, config, what):
+    """The config entries cls accepts; raises on entries kcore cannot honour."""
+    accepted = init_parameters(cls) | _BASE_KEYS
+    out, rejected = {}, {}
+    for key, value in config.items():
+        if key in accepted:
+            out[key] = value
+        elif key not in _IGNORED_KEYS and value not in (None, False, 0, 0.0, [], {}):
+            rejected[key] = value
+    if rejected:
+        raise ValueError(f"{what}: kcore does not support the config entries {rejected}")
+    if "dtype" in out:
+        out["dtype"] = dtype_name(out["dtype"])
+    return out
+
+
+def layer_registry(custom_objects=None):
+    import kcore.layers as kl
+    import kcore.models as km
+
+    registry = {name: obj for name, obj in vars(kl).items() if isinstance(obj, type)}
+    registry.update({"Sequential": km.Sequential, "Functional": km.Functional, "Model": km.Functional})
+    registry.update(custom_objects or {})
+    return registry
+
+
+def serialize_layer(layer):
+    config = dict(layer.get_config())
+    if "dtype" in config and isinstance(config["dtype"], str):
+        config["dtype"] = dtype_policy(config["dtype"])
+    out = {"module": "keras.layers", "class_name": type(layer).__name__, "config": config, "registered_name": None}
+    if layer.built and layer._build_shape is not None and type(layer).__name__ != "InputLayer":
+        out["build_config"] = {"input_shape": _jsonable(layer._build_shape)}
+    return out
+
+
+def deserialize_layer(config, custom_objects=None):
+    registry = layer_registry(custom_objects)
+    name = config["class_name"]
+    cls = registry.get(name)
+    if cls is None:
+        raise ValueError(f"Unknown layer: '{name}'. Pass it in `custom_objects` when loading, e.g. "
+                         f"load_model(path, custom_objects={{'{name}': {name}}})")
+    inner = config.get("config", {})
+    if hasattr(cls, "from_config") and "custom_objects" in inspect.signature(cls.from_config).parameters:
+        layer = cls.from_config(inner, custom_objects=custom_objects)
+    else:
+        layer = cls.from_config(inner)
+    build = config.get("build_config")
+    if build and not layer.built and build.get("input_shape") is not None:
+        layer._maybe_build(_tupleize(build["input_shape"]))
+    return layer
+
+
+def _jsonable(shape):
+    if isinstance(shape, (list, tuple)):
+        return [_jsonable(s) for s in shape]
+    return shape
+
+
+def _tupleize(shape):
+    if isinstance(shape, list) and shape and isinstance(shape[0], list):
+        return [_tupleize(s) for s in shape]
+    return tuple(shape) if isinstance(shape, list) else shape
+
+
+# -- functional models ------------------------------------------------------------------------------
+
+
+def _history_entry(tensor, node_indices):
+    layer, node_index, tensor_index = tensor._keras_history
+    return [layer.name, node_indices.get((id(layer), node_index), node_index), tensor_index]
+
+
+def functional_config(model):
+    """Keras 3's functional config: layers with their inbound nodes, input and output layers."""
+    from kcore.layers.keras_tensor import KerasTensor
+
+    node_indices, counts = {}, {}
+    for node in model._nodes:
+        idx = node.layer._inbound_nodes.index(node)
+        node_indices[(id(node.layer), idx)] = counts.get(id(node.layer), 0)
+        counts[id(node.layer)] = counts.get(id(node.layer), 0) + 1
+
+    def tensor_config(t):
+        return {"class_name": "__keras_tensor__",
+                "config": {"shape": list(t.shape), "dtype": t.dtype, "keras_history": _history_entry(t, node_indices)}}
+
+    def args_config(inputs):
+        if isinstance(inputs, KerasTensor):
+            return tensor_config(inputs)
+        return [args_config(i) for i in inputs]
+
+    layers = []
+    for layer in model.layers:
+        entry = serialize_layer(layer)
+        entry["name"] = layer.name
+        entry["inbound_nodes"] = [{"args": [args_config(n.inputs)], "kwargs": _jsonable_kwargs(n.kwargs)}
+                                  for n in model._nodes if n.layer is layer]
+        layers.append(entry)
+    return {"name": model.name, "trainable": model.trainable, "layers": layers,
+            "input_layers": _layer_refs(model._input_struct, node_indices),
+            "output_layers": _layer_refs(model._output_struct, node_indices)}
+
+
+def _jsonable_kwargs(kwargs):
+    return {k: v for k, v in kwargs.items() if isinstance(v, (bool, int, float, str, type(None)))}
+
+
+def _layer_refs(struct, node_indices):
+    from kcore.layers.keras_tensor import KerasTensor
+
+    if isinstance(struct, KerasTensor):
+        return _history_entry(struct, node_indices)
+    if isinstance(struct, dict):
+        return {k: _history_entry(v, node_indices) for k, v in struct.items()}
+    return [_history_entry(t, node_indices) for t in struct]
+
+
+def functional_from_config(config, custom_objects=None):
+    from kcore.models.functional import Functional
+
+    outputs_of = {}  # (layer name, node index) -> output tensors
+    pending = []  # [layer, entry name, [(node index, node config)]] still to be called
+    for entry in config["layers"]:
+        layer = deserialize_layer(entry, custom_objects)
+        if type(layer).__name__ == "InputLayer":
+            outputs_of[(layer.name, 0)] = [layer.output]
+        else:
+            pending.append([layer, entry.get("name", layer.name), list(enumerate(entry.get("inbound_nodes", [])))])
+    # A shared layer's later calls may consume layers listed after it: call nodes as their inputs appear.
+    progress = True
+    while progress and any(nodes for _, _, nodes in pending):
+        progress = False
+        for layer, name, nodes in pending:
+            while nodes and _inputs_ready(nodes[0][1]["args"][0], outputs_of):
+                node_index, node = nodes.pop(0)
+                out = layer(_resolve_args(node["args"][0], outputs_of, name), **node.get("kwargs", {}))
+                outputs_of[(layer.name, node_index)] = out if isinstance(out, list) else [out]
+                progress = True
+    stuck = [name for _, name, nodes in pending if nodes]
+    if stuck:
+        raise ValueError(f"The functional config cannot be rebuilt: the inputs of layers {stuck} are never defined")
+
+    def ref(r):
+        return outputs_of[(r[0], r[1])][r[2]]
+
+    def refs(spec):
+        if isinstance(spec, dict):
+            return {k: ref(v) for k, v in spec.items()}
+        if spec and isinstance(spec[0], str):
+            return ref(spec)
+        return [ref(r) for r in spec]
+
+    return Functional(refs(config["input_layers"]), refs(config["output_layers"]), name=config.get("name"))
+
+
+def _inputs_ready(arg, outputs_of):
+    if isinstance(arg, dict):
+        name, node_index, _ = arg["config"]["keras_history"]
+        return (name, node_index) in outputs_of
+    return all(_inputs_ready(a, outputs_of) for a in arg)
+
+
+def _resolve_args(arg, outputs_of, layer_name):
+    if isinstance(arg, dict) and arg.get("class_name") == "__keras_tensor__":
+        name, node_index, tensor_index = arg["config"]["keras_history"]
+        if (name, node_index) not in outputs_of:
+            raise ValueError(f"Layer '{layer_name}' refers to '{name}' node {node_index}, which is not defined "
+                             "before it in the config")
+        return outputs_of[(name, node_index)][tensor_index]
+    if isinstance(arg, list):
+        return [_resolve_args(a, outputs_of, layer_name) for a in arg]
+    raise ValueError(f"Unsupported inbound node argument for layer '{layer_name}': {arg!r}")
+
+
+def model_from_config(config, custom_objects=None):
+    name = config.get("class_name")
+    inner = config.get("config", {})
+    if name == "Sequential":
+        from kcore.models.sequential import Sequential
+
+        model = Sequential.from_config(inner, custom_objects=custom_objects)
+        shape = (config.get("build_config") or {}).get("input_shape")
+        if not model.built and shape is not None:
+            model.build(tuple(shape))
+        return model
+    if name in ("Functional", "Model"):
+        return functional_from_config(inner, custom_objects)
+    registry = dict(custom_objects or {})
+    if name in registry:
+        return deserialize_layer(config, custom_objects)
+    raise ValueError(f"Cannot rebuild a model of class '{name}': subclassed models need `custom_objects` with the "
+                     "class (and a `from_config`)")
