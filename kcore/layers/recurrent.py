@@ -203,6 +203,10 @@ class BaseRNN(Layer):
         out = mask if self.return_sequences else None
         return [out] + [None] * self._num_states if self.return_state else out
 
+    def _saving_groups(self):
+        """Keras 3 keeps a recurrent layer's weights in its cell: <layer>/cell/vars."""
+        return {"vars": [], "cell/vars": list(self._weights)}
+
     def get_config(self):
         config = super().get_config()
         config.update({
@@ -405,9 +409,24 @@ class Bidirectional(Layer):
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        spec = config.pop("layer")
-        layer_cls = {c.__name__: c for c in (SimpleRNN, LSTM, GRU)}[spec["class_name"]]
-        return cls(layer_cls.from_config(dict(spec["config"])), **config)
+        classes = {c.__name__: c for c in (SimpleRNN, LSTM, GRU)}
+
+        def rebuild(spec, prefix):
+            inner = dict(spec["config"])
+            if inner.get("name", "").startswith(prefix):  # Keras 3 stores the directional names
+                inner["name"] = inner["name"][len(prefix):]
+            return classes[spec["class_name"]].from_config(inner)
+
+        layer = rebuild(config.pop("layer"), "forward_")
+        backward = config.pop("backward_layer", None)
+        if isinstance(backward, dict):
+            backward = rebuild(backward, "backward_")
+            backward.name = "backward_" + backward.name
+        return cls(layer, backward_layer=backward, **config)
+
+    def _saving_children(self):
+        """Keras 3's weight-file layout: <bidirectional>/forward_layer/..., <bidirectional>/backward_layer/..."""
+        return [("forward_layer", self.forward_layer), ("backward_layer", self.backward_layer)]
 
 
 def _copy_layer(layer, name, go_backwards):

@@ -126,11 +126,11 @@ def _sequence(cell, inputs, kernel, recurrent_kernel, bias, initial_state, mask,
 
 
 def _state_output(value, outputs, pending, index):
-    zero = _C.zeros([1, 1, 1], value.dtype)
+    shape, dtype = list(outputs.value.shape), value.dtype
 
     def backward(g):
         pending.add(index, g)
-        return (zero,)
+        return (_C.zeros(shape, dtype),)  # the sequence node adds this to its own gradient
 
     return attach(Tensor(value), (outputs,), backward)
 
