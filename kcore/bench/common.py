@@ -117,3 +117,27 @@ def sgemm_gflops(n=1024, repeats=5):
     a = _C.from_numpy(np.random.default_rng(0).standard_normal((n, n)).astype(np.float32))
     t = measure({"sgemm": lambda: _C.matmul(a, a)}, repeats)["sgemm"]
     return 2.0 * n**3 / t / 1e9
+
+
+def measure_runs(contenders, repeats, warmup=1):
+    """Like `measure`, but rotates the starting contender every round (so none always runs right
+    after another) and returns every run's seconds: {name: [s, ...]} for medians and best-of."""
+    names = list(contenders)
+    for name in names:
+        for _ in range(warmup):
+            contenders[name]()
+    times = {name: [] for name in names}
+    for r in range(repeats):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            start = time.perf_counter()
+            contenders[name]()
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
+def load_average():
+    """The 1-minute load average (other processes competing for the cores), or None."""
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return None

@@ -1,0 +1,528 @@
+// Convolution as im2col + GEMM on channels_last data.
+//
+// Every spatial rank is handled as 3-D: a 1-D conv is (1, 1, W), a 2-D conv (1, H, W), so one
+// set of loops serves Conv1D/2D/3D. Output pixels are the GEMM rows; a row of the im2col matrix
+// is the pixel's receptive field in kernel order (kd, kh, kw, Cin), which is exactly the flattened
+// Keras kernel's row order, so   y[rows, F] = col[rows, K] @ kernel[K, F]   with K = kvol * Cin.
+// The batch is processed in chunks of rows so the workspace stays under a fixed budget.
+// Special paths: a 1x1 stride-1 unpadded conv is one GEMM on the input itself, and float32 3x3
+// stride-1 2-D convs with >= 16 channels and filters use Winograd F(2x2, 3x3) (conv_winograd.cpp)
+// for the output and the input gradient.
+#include "ops/conv.h"
+
+#include <algorithm>
+#include <cstring>
+#include <type_traits>
+#include <vector>
+
+#include "core/blas.h"
+#include "core/parallel.h"
+#include "cpu/conv_winograd.h"
+#include "cpu/conv_workers.h"
+
+namespace kcore {
+
+namespace {
+
+using conv_detail::run_split;
+
+// Bytes of im2col buffer per worker: about an L2 cache's share, where the GEMM reads it back fastest.
+int64_t g_workspace_limit = int64_t(1) << 20;
+bool g_winograd = true;
+
+struct Geometry {
+  int64_t rank = 0, n = 0, c = 0, f = 0;
+  int64_t in[3] = {1, 1, 1}, out[3] = {1, 1, 1}, k[3] = {1, 1, 1};
+  int64_t s[3] = {1, 1, 1}, d[3] = {1, 1, 1}, pb[3] = {0, 0, 0}, pa[3] = {0, 0, 0};
+
+  int64_t kvol() const { return k[0] * k[1] * k[2]; }
+  int64_t cols() const { return kvol() * c; }                  // K of the GEMM
+  int64_t in_pixels() const { return in[0] * in[1] * in[2]; }
+  int64_t out_pixels() const { return out[0] * out[1] * out[2]; }
+  int64_t rows() const { return n * out_pixels(); }           // M of the GEMM
+  // A 1x1 conv with unit stride and no padding is a plain GEMM on the input.
+  bool pointwise() const {
+    for (int i = 0; i < 3; ++i)
+      if (k[i] != 1 || s[i] != 1 || pb[i] != 0 || pa[i] != 0) return false;
+    return true;
+  }
+  Shape out_shape() const {
+    Shape sh{n};
+    for (int64_t i = 3 - rank; i < 3; ++i) sh.push_back(out[i]);
+    sh.push_back(f);
+    return sh;
+  }
+};
+
+void check_args(const ConvArgs& a, int64_t rank) {
+  auto check_len = [&](const std::vector<int64_t>& v, const char* name) {
+    KCORE_CHECK((int64_t)v.size() == rank, "conv: " << name << " must have one value per spatial axis (" << rank
+                                                     << "), got " << shape_str(v));
+  };
+  check_len(a.strides, "strides");
+  check_len(a.dilation, "dilation_rate");
+  check_len(a.pad_before, "pad_before");
+  check_len(a.pad_after, "pad_after");
+  for (int64_t i = 0; i < rank; ++i) {
+    KCORE_CHECK(a.strides[i] >= 1, "conv: strides must be positive, got " << shape_str(a.strides));
+    KCORE_CHECK(a.dilation[i] >= 1, "conv: dilation_rate must be positive, got " << shape_str(a.dilation));
+    KCORE_CHECK(a.pad_before[i] >= 0 && a.pad_after[i] >= 0, "conv: padding must be non-negative");
+  }
+}
+
+Geometry make_geometry(const Shape& xs, const Shape& ws, const ConvArgs& a) {
+  const int64_t rank = (int64_t)ws.size() - 2;
+  KCORE_CHECK(rank >= 1 && rank <= 3, "conv: kernel must have rank 3, 4 or 5 (*kernel_size, in_channels, filters), "
+                                      "got shape " << shape_str(ws));
+  KCORE_CHECK((int64_t)xs.size() == rank + 2,
+              "conv: a " << rank << "-D convolution expects an input of rank " << rank + 2
+                         << " (batch, *spatial, channels), got shape " << shape_str(xs) << " for kernel "
+                         << shape_str(ws) << "; add the missing batch or channel axis");
+  check_args(a, rank);
+  Geometry g;
+  g.rank = rank;
+  g.n = xs[0];
+  g.c = xs.back();
+  g.f = ws.back();
+  KCORE_CHECK(g.c > 0 && g.f > 0, "conv: inputs and kernel need at least one channel and one filter, got input "
+                                       << shape_str(xs) << " and kernel " << shape_str(ws));
+  KCORE_CHECK(ws[rank] == g.c, "conv: input has " << g.c << " channels (shape " << shape_str(xs)
+                                                  << ") but the kernel of shape " << shape_str(ws) << " expects "
+                                                  << ws[rank]);
+  for (int64_t i = 0; i < rank; ++i) {
+    const int64_t j = 3 - rank + i;
+    g.in[j] = xs[1 + i];
+    g.k[j] = ws[i];
+    g.s[j] = a.strides[i];
+    g.d[j] = a.dilation[i];
+    g.pb[j] = a.pad_before[i];
+    g.pa[j] = a.pad_after[i];
+    KCORE_CHECK(g.k[j] >= 1, "conv: kernel sizes must be positive, got kernel shape " << shape_str(ws));
+    const int64_t span = (g.k[j] - 1) * g.d[j] + 1;
+    const int64_t padded = g.in[j] + g.pb[j] + g.pa[j];
+    KCORE_CHECK(padded >= span, "conv: spatial axis " << i << " of the input (size " << g.in[j] << ", padded "
+                                                      << padded << ") is smaller than the dilated kernel (" << span
+                                                      << "); input shape " << shape_str(xs) << ", kernel shape "
+                                                      << shape_str(ws));
+    g.out[j] = (padded - span) / g.s[j] + 1;
+  }
+  return g;
+}
+
+// How a call splits its GEMM rows: `threads` workers, each with its own im2col buffer of
+// `step` rows. Workers run sequential GEMMs inside one OpenMP region (BLAS is switched to one
+// thread meanwhile), so the BLAS thread pool and the OpenMP team never hand the cores back and
+// forth between chunks.
+struct Plan {
+  int threads = 1;
+  int64_t step = 1;
+  int64_t workspace_elems(const Geometry& g) const { return threads * step * g.cols(); }
+};
+
+// A worker only pays off with enough multiply-adds to hide waking it (a few microseconds on an
+// idle machine, up to a scheduler time slice on a busy one): about 40 us of GEMM each.
+constexpr int64_t kMinMacsPerWorker = int64_t(1) << 22;
+
+Plan make_plan(const Geometry& g, int64_t itemsize, int64_t units) {
+  Plan p;
+  const int64_t macs = g.rows() * g.cols() * g.f;
+  const int64_t by_work = std::max<int64_t>(1, macs / kMinMacsPerWorker);
+  p.threads = (int)std::max<int64_t>(1, std::min<int64_t>({(int64_t)num_threads(), units, by_work}));
+  if (omp_in_parallel()) p.threads = 1;
+  const int64_t row_bytes = std::max<int64_t>(1, g.cols() * itemsize);
+  const int64_t per_thread = std::max<int64_t>(1, g_workspace_limit / row_bytes);
+  const int64_t rows_per_thread = (g.rows() + p.threads - 1) / p.threads;
+  p.step = std::max<int64_t>(1, std::min(per_thread, rows_per_thread));
+  return p;
+}
+
+struct Pixel {
+  int64_t n, o0, o1, o2;
+};
+
+Pixel decode(const Geometry& g, int64_t r) {
+  Pixel p;
+  p.o2 = r % g.out[2];
+  r /= g.out[2];
+  p.o1 = r % g.out[1];
+  r /= g.out[1];
+  p.o0 = r % g.out[0];
+  p.n = r / g.out[0];
+  return p;
+}
+
+// Walks the receptive field of output row r one kernel line (k[2] taps along W) at a time, in
+// kernel order: fn(first_tap, line, w0) where `line` is the pixel offset (from the start of the
+// batch) of input position (i0, i1, 0), or -1 when that line lies in the padding, and w0 is the
+// input W coordinate of the line's first tap (may be negative: padding).
+template <typename Fn>
+void for_each_tap(const Geometry& g, int64_t r, Fn&& fn) {
+  const Pixel p = decode(g, r);
+  const int64_t base = p.n * g.in_pixels();
+  int64_t tap = 0;
+  for (int64_t a = 0; a < g.k[0]; ++a) {
+    const int64_t i0 = p.o0 * g.s[0] - g.pb[0] + a * g.d[0];
+    const bool ok0 = i0 >= 0 && i0 < g.in[0];
+    for (int64_t b = 0; b < g.k[1]; ++b) {
+      const int64_t i1 = p.o1 * g.s[1] - g.pb[1] + b * g.d[1];
+      const bool ok1 = ok0 && i1 >= 0 && i1 < g.in[1];
+      const int64_t line = base + (i0 * g.in[1] + i1) * g.in[2];
+      const int64_t w0 = p.o2 * g.s[2] - g.pb[2];
+      fn(tap, ok1 ? line : -1, w0);
+      tap += g.k[2];
+    }
+  }
+}
+
+// im2col for output rows [r0, r0 + nr): col is (nr, K).
+template <typename T>
+void im2col(const Geometry& g, const T* x, int64_t r0, int64_t nr, T* col) {
+  const int64_t C = g.c, K = g.cols(), kw = g.k[2], dw = g.d[2], W = g.in[2];
+  for (int64_t i = 0; i < nr; ++i) {
+    T* row = col + i * K;
+    for_each_tap(g, r0 + i, [&](int64_t tap, int64_t line, int64_t w0) {
+      T* dst = row + tap * C;
+      if (line < 0) {
+        std::memset(dst, 0, kw * C * sizeof(T));
+        return;
+      }
+      const T* src = x + line * C;
+      if (dw == 1 && w0 >= 0 && w0 + kw <= W) {  // the whole kernel line is one contiguous run
+        std::memcpy(dst, src + w0 * C, kw * C * sizeof(T));
+        return;
+      }
+      for (int64_t c = 0; c < kw; ++c) {
+        const int64_t iw = w0 + c * dw;
+        if (iw >= 0 && iw < W) std::memcpy(dst + c * C, src + iw * C, C * sizeof(T));
+        else std::memset(dst + c * C, 0, C * sizeof(T));
+      }
+    });
+  }
+}
+
+// Adds rows [0, nr) of dcol (output rows r0...) back into dx: the transpose of im2col.
+template <typename T>
+void col2im(const Geometry& g, const T* dcol, int64_t r0, int64_t nr, T* dx) {
+  const int64_t C = g.c, K = g.cols(), kw = g.k[2], dw = g.d[2], W = g.in[2];
+  for (int64_t i = 0; i < nr; ++i) {
+    const T* row = dcol + i * K;
+    for_each_tap(g, r0 + i, [&](int64_t tap, int64_t line, int64_t w0) {
+      if (line < 0) return;
+      for (int64_t c = 0; c < kw; ++c) {
+        const int64_t iw = w0 + c * dw;
+        if (iw < 0 || iw >= W) continue;
+        T* dst = dx + (line + iw) * C;
+        const T* src = row + (tap + c) * C;
+        for (int64_t ci = 0; ci < C; ++ci) dst[ci] += src[ci];
+      }
+    });
+  }
+}
+
+// The im2col buffer, kept per calling thread and reused across calls: a fresh multi-MiB buffer
+// every call would cost a page fault per 4 KiB on first touch. It only grows to the largest
+// plan seen (threads x the per-worker budget).
+template <typename T>
+T* workspace(const Geometry& g, const Plan& p) {
+  thread_local std::shared_ptr<Storage> buffer;
+  const size_t bytes = g.pointwise() ? 0 : size_t(p.workspace_elems(g)) * sizeof(T);
+  if (!buffer || buffer->nbytes < bytes) {
+    buffer.reset();
+    buffer = Storage::allocate(bytes);
+  }
+  return static_cast<T*>(buffer->data);
+}
+
+// 2-D, 3x3, stride 1, no dilation, float32, enough channels: Winograd F(2x2, 3x3).
+template <typename T>
+bool use_winograd(const Geometry& g) {
+  return g_winograd && std::is_same<T, float>::value && g.rank == 2 && g.k[1] == 3 && g.k[2] == 3 &&
+         g.s[1] == 1 && g.s[2] == 1 && g.d[1] == 1 && g.d[2] == 1 && g.pb[1] <= 2 && g.pb[2] <= 2 &&
+         g.pa[1] <= 2 && g.pa[2] <= 2 && winograd_applicable(g.c, g.f) && g.rows() > 0;
+}
+
+template <typename T>
+void forward_impl(const Geometry& g, const T* x, const T* w, const T* bias, T* y) {
+  const int64_t M = g.rows(), F = g.f, K = g.cols();
+  if (M == 0) return;
+  if constexpr (std::is_same<T, float>::value) {
+    if (use_winograd<T>(g)) {
+      winograd_conv3x3(x, g.n, g.in[1], g.in[2], g.c, w, F, g.pb[1], g.pb[2], g.out[1], g.out[2], bias, y,
+                       g_workspace_limit);
+      return;
+    }
+  }
+  const Plan p = make_plan(g, sizeof(T), M);
+  T* ws = workspace<T>(g, p);
+  run_split(p.threads, M, [&](int t, int64_t lo, int64_t hi) {
+    T* col = ws + t * p.step * K;
+    for (int64_t r0 = lo; r0 < hi; r0 += p.step) {
+      const int64_t nr = std::min(p.step, hi - r0);
+      T* out = y + r0 * F;
+      if (bias)
+        for (int64_t r = 0; r < nr; ++r) std::memcpy(out + r * F, bias, F * sizeof(T));
+      const T* a = x + r0 * K;  // the pointwise case reads the input rows directly
+      if (!g.pointwise()) {
+        im2col(g, x, r0, nr, col);
+        a = col;
+      }
+      gemm<T>(false, false, nr, F, K, T(1), a, K, w, F, bias ? T(1) : T(0), out, F);
+    }
+  });
+}
+
+template <typename T>
+struct Grads {
+  T* x;       // grad_x or null
+  T* kernel;  // grad_kernel or null
+  T* bias;    // grad_bias or null
+};
+
+// All three gradients in one parallel pass over the output rows:
+//   grad_kernel = sum_rows col^T @ dy    (each worker into its own partial, added in worker order)
+//   grad_x      = col2im(dy @ kernel^T)  (workers own whole images, so the scatter never races)
+//   grad_bias   = column sums of dy      (per-worker double accumulators)
+// Results are deterministic for a given thread count.
+// grad_x of a Winograd-eligible conv is itself a 3x3 stride-1 conv: of dy with the kernel rotated
+// by 180 degrees and its channel axes swapped, padded by 2 - pad on each side.
+void winograd_input_grad(const Geometry& g, const float* w, const float* dy, float* dx) {
+  const int64_t C = g.c, F = g.f;
+  std::vector<float> rotated(9 * C * F);
+  for (int64_t tap = 0; tap < 9; ++tap)
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t f = 0; f < F; ++f) rotated[(tap * F + f) * C + c] = w[((8 - tap) * C + c) * F + f];
+  winograd_conv3x3(dy, g.n, g.out[1], g.out[2], F, rotated.data(), C, 2 - g.pb[1], 2 - g.pb[2], g.in[1], g.in[2],
+                   nullptr, dx, g_workspace_limit);
+}
+
+template <typename T>
+void backward_impl(const Geometry& g, const T* x, const T* w, const T* dy, Grads<T> out) {
+  const int64_t M = g.rows(), F = g.f, K = g.cols(), per_image = g.out_pixels();
+  if (M == 0) {
+    if (out.kernel) std::memset(out.kernel, 0, K * F * sizeof(T));
+    if (out.bias) std::memset(out.bias, 0, F * sizeof(T));
+    return;
+  }
+  if constexpr (std::is_same<T, float>::value) {
+    if (out.x && use_winograd<T>(g)) {
+      winograd_input_grad(g, w, dy, out.x);
+      out.x = nullptr;
+      if (!out.kernel && !out.bias) return;
+    }
+  }
+  const bool by_image = out.x && !g.pointwise();
+  const Plan p = make_plan(g, sizeof(T), by_image ? g.n : M);
+  T* ws = workspace<T>(g, p);
+  Tensor kpart = Tensor::zeros({out.kernel ? (p.threads - 1) * K * F : 0}, dtype_of<T>::value);
+  std::vector<double> bpart(out.bias ? p.threads * F : 0, 0.0);
+  const int64_t units = by_image ? g.n : M, unit_rows = by_image ? per_image : 1;
+  run_split(p.threads, units, [&](int t, int64_t lo, int64_t hi) {
+    T* col = ws + t * p.step * K;
+    T* kacc = t == 0 ? out.kernel : kpart.data<T>() + (t - 1) * K * F;
+    const int64_t r_hi = hi * unit_rows;
+    if (by_image) {
+      const int64_t image = g.in_pixels() * g.c;
+      std::memset(out.x + lo * image, 0, (hi - lo) * image * sizeof(T));
+    }
+    for (int64_t r0 = lo * unit_rows; r0 < r_hi; r0 += p.step) {
+      const int64_t nr = std::min(p.step, r_hi - r0);
+      const T* dyc = dy + r0 * F;
+      const bool first = r0 == lo * unit_rows;
+      if (out.kernel) {
+        const T* a = x + r0 * K;
+        if (!g.pointwise()) {
+          im2col(g, x, r0, nr, col);
+          a = col;
+        }
+        gemm<T>(true, false, K, F, nr, T(1), a, K, dyc, F, first ? T(0) : T(1), kacc, F);
+      }
+      if (out.x && g.pointwise()) {
+        gemm<T>(false, true, nr, K, F, T(1), dyc, F, w, F, T(0), out.x + r0 * K, K);
+      } else if (out.x) {
+        gemm<T>(false, true, nr, K, F, T(1), dyc, F, w, F, T(0), col, K);
+        col2im(g, col, r0, nr, out.x);
+      }
+      if (out.bias) {
+        double* b = bpart.data() + t * F;
+        for (int64_t r = 0; r < nr; ++r)
+          for (int64_t f = 0; f < F; ++f) b[f] += dyc[r * F + f];
+      }
+    }
+  });
+  for (int t = 1; out.kernel && t < p.threads; ++t) {
+    const T* src = kpart.data<T>() + (t - 1) * K * F;
+    for (int64_t i = 0; i < K * F; ++i) out.kernel[i] += src[i];
+  }
+  for (int64_t f = 0; out.bias && f < F; ++f) {
+    double sum = 0.0;
+    for (int t = 0; t < p.threads; ++t) sum += bpart[t * F + f];
+    out.bias[f] = T(sum);
+  }
+}
+
+void check_inputs(const Tensor& x, const Tensor& w, const char* op) {
+  check_float(x, op, "inputs");
+  check_float(w, op, "kernel");
+  check_same_dtype(x, w, op);
+  KCORE_CHECK(x.device() == Device::cpu && w.device() == Device::cpu, op << ": tensors must be on the CPU");
+}
+
+}  // namespace
+
+Shape conv_output_shape(const Shape& x_shape, const Shape& kernel_shape, const ConvArgs& args) {
+  return make_geometry(x_shape, kernel_shape, args).out_shape();
+}
+
+int64_t conv_workspace_bytes(const Shape& x_shape, const Shape& kernel_shape, const ConvArgs& args,
+                             int64_t itemsize) {
+  Geometry g = make_geometry(x_shape, kernel_shape, args);
+  if (g.pointwise() || g.rows() == 0) return 0;
+  if (itemsize == sizeof(float) && use_winograd<float>(g))
+    return winograd_workspace_bytes(g.n, g.out[1], g.out[2], g.c, g.f, g_workspace_limit);
+  return make_plan(g, itemsize, g.rows()).workspace_elems(g) * itemsize;
+}
+
+Tensor conv_forward(const Tensor& x_in, const Tensor& w_in, const Tensor& bias_in, const ConvArgs& args) {
+  check_inputs(x_in, w_in, "conv");
+  Geometry g = make_geometry(x_in.shape(), w_in.shape(), args);
+  Tensor x = x_in.contiguous(), w = w_in.contiguous(), bias;
+  if (bias_in.defined()) {
+    check_same_dtype(x, bias_in, "conv");
+    KCORE_CHECK(bias_in.ndim() == 1 && bias_in.dim(0) == g.f,
+                "conv: bias of shape " << shape_str(bias_in.shape()) << " does not match " << g.f << " filters");
+    bias = bias_in.contiguous();
+  }
+  Tensor out = Tensor::empty(g.out_shape(), x.dtype());
+  dispatch_float(x.dtype(), "conv", [&](auto tag) {
+    using T = decltype(tag);
+    forward_impl<T>(g, x.data<T>(), w.data<T>(), bias.defined() ? bias.data<T>() : nullptr, out.data<T>());
+  });
+  return out;
+}
+
+std::tuple<Tensor, Tensor, Tensor> conv_backward(const Tensor& x_in, const Tensor& w_in, const Tensor& grad_in,
+                                                 const ConvArgs& args, bool need_x, bool need_kernel,
+                                                 bool need_bias) {
+  check_inputs(x_in, w_in, "conv backward");
+  check_float(grad_in, "conv backward", "grad");
+  check_same_dtype(x_in, grad_in, "conv backward");
+  Geometry g = make_geometry(x_in.shape(), w_in.shape(), args);
+  KCORE_CHECK(grad_in.shape() == g.out_shape(), "conv backward: gradient of shape " << shape_str(grad_in.shape())
+                                                    << " does not match the output shape "
+                                                    << shape_str(g.out_shape()));
+  Tensor x = x_in.contiguous(), w = w_in.contiguous(), dy = grad_in.contiguous();
+  Tensor gx, gw, gb;
+  if (need_x) gx = Tensor::empty(x.shape(), x.dtype());  // every cell is written by backward_impl
+  if (need_kernel) gw = Tensor::empty(w.shape(), w.dtype());
+  if (need_bias) gb = Tensor::empty({g.f}, x.dtype());
+  dispatch_float(x.dtype(), "conv backward", [&](auto tag) {
+    using T = decltype(tag);
+    Grads<T> out{need_x ? gx.data<T>() : nullptr, need_kernel ? gw.data<T>() : nullptr,
+                  need_bias ? gb.data<T>() : nullptr};
+    backward_impl<T>(g, x.data<T>(), w.data<T>(), dy.data<T>(), out);
+  });
+  return {gx, gw, gb};
+}
+
+// conv_transpose is the input gradient of the conv that maps its output y back onto its input x:
+// that conv has input shape (batch, *out_spatial, F_out) and the same kernel array, whose Keras
+// layout for the transpose, (*k, F_out, C_in), is the conv's (*k, Cin=F_out, F=C_in).
+namespace {
+Geometry transpose_geometry(const Tensor& x, const Tensor& w, const Shape& out_spatial, const ConvArgs& args,
+                            const char* op) {
+  KCORE_CHECK(w.ndim() >= 3 && x.ndim() == w.ndim() && (int64_t)out_spatial.size() == w.ndim() - 2,
+              op << ": inputs of shape " << shape_str(x.shape()) << ", kernel of shape " << shape_str(w.shape())
+                 << " and output size " << shape_str(out_spatial) << " do not fit together");
+  Shape y_shape{x.dim(0)};
+  y_shape.insert(y_shape.end(), out_spatial.begin(), out_spatial.end());
+  y_shape.push_back(w.dim(-2));
+  Shape conv_out_check = x.shape();
+  Geometry g = make_geometry(y_shape, w.shape(), args);
+  KCORE_CHECK(g.out_shape() == conv_out_check,
+              op << ": inputs of shape " << shape_str(x.shape()) << " cannot come from an output of shape "
+                 << shape_str(y_shape) << " with kernel " << shape_str(w.shape()) << " (the matching conv gives "
+                 << shape_str(g.out_shape()) << ")");
+  return g;
+}
+
+// Column sums over every leading axis of a (rows, F) tensor, accumulated in double.
+template <typename T>
+void column_sums(const T* p, int64_t rows, int64_t F, T* out) {
+  std::vector<double> acc(F, 0.0);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t f = 0; f < F; ++f) acc[f] += p[r * F + f];
+  for (int64_t f = 0; f < F; ++f) out[f] = T(acc[f]);
+}
+}  // namespace
+
+Tensor conv_transpose(const Tensor& x_in, const Tensor& w_in, const Tensor& bias_in, const Shape& out_spatial,
+                      const ConvArgs& args) {
+  check_inputs(x_in, w_in, "conv_transpose");
+  Geometry g = transpose_geometry(x_in, w_in, out_spatial, args, "conv_transpose");
+  Tensor x = x_in.contiguous(), w = w_in.contiguous(), bias;
+  if (bias_in.defined()) {
+    check_same_dtype(x, bias_in, "conv_transpose");
+    KCORE_CHECK(bias_in.ndim() == 1 && bias_in.dim(0) == g.c, "conv_transpose: bias of shape "
+                                                                  << shape_str(bias_in.shape()) << " does not match "
+                                                                  << g.c << " filters");
+    bias = bias_in.contiguous();
+  }
+  Shape y_shape{g.n};
+  y_shape.insert(y_shape.end(), out_spatial.begin(), out_spatial.end());
+  y_shape.push_back(g.c);
+  Tensor y = Tensor::empty(y_shape, x.dtype());
+  dispatch_float(x.dtype(), "conv_transpose", [&](auto tag) {
+    using T = decltype(tag);
+    T* yp = y.data<T>();
+    if (g.rows() == 0) {
+      std::memset(yp, 0, y.numel() * sizeof(T));
+    } else {
+      backward_impl<T>(g, nullptr, w.data<T>(), x.data<T>(), Grads<T>{yp, nullptr, nullptr});
+    }
+    if (bias.defined()) {
+      const T* b = bias.data<T>();
+      const int64_t rows = y.numel() / g.c;
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < g.c; ++c) yp[r * g.c + c] += b[c];
+    }
+  });
+  return y;
+}
+
+std::tuple<Tensor, Tensor, Tensor> conv_transpose_backward(const Tensor& x_in, const Tensor& w_in,
+                                                           const Tensor& grad_in, const ConvArgs& args,
+                                                           bool need_x, bool need_kernel, bool need_bias) {
+  check_inputs(x_in, w_in, "conv_transpose backward");
+  check_float(grad_in, "conv_transpose backward", "grad");
+  check_same_dtype(x_in, grad_in, "conv_transpose backward");
+  KCORE_CHECK(grad_in.ndim() == x_in.ndim(), "conv_transpose backward: gradient of shape "
+                                                 << shape_str(grad_in.shape()) << " does not match inputs "
+                                                 << shape_str(x_in.shape()));
+  Shape out_spatial(grad_in.shape().begin() + 1, grad_in.shape().end() - 1);
+  Geometry g = transpose_geometry(x_in, w_in, out_spatial, args, "conv_transpose backward");
+  KCORE_CHECK(grad_in.dim(-1) == g.c && grad_in.dim(0) == g.n,
+              "conv_transpose backward: gradient of shape " << shape_str(grad_in.shape())
+                                                            << " does not match the output");
+  Tensor x = x_in.contiguous(), w = w_in.contiguous(), dy = grad_in.contiguous();
+  Tensor gx, gw, gb;
+  if (need_x) gx = conv_forward(dy, w, Tensor(), args);  // the matching conv maps y-space back onto x
+  if (need_kernel || need_bias) {
+    if (need_kernel) gw = Tensor::empty(w.shape(), w.dtype());
+    if (need_bias) gb = Tensor::empty({g.c}, w.dtype());
+    dispatch_float(x.dtype(), "conv_transpose backward", [&](auto tag) {
+      using T = decltype(tag);
+      if (need_kernel) backward_impl<T>(g, dy.data<T>(), w.data<T>(), x.data<T>(),
+                                        Grads<T>{nullptr, gw.data<T>(), nullptr});
+      if (need_bias) column_sums<T>(dy.data<T>(), dy.numel() / g.c, g.c, gb.data<T>());
+    });
+  }
+  return {gx, gw, gb};
+}
+
+void conv_set_winograd(bool enabled) { g_winograd = enabled; }
+bool conv_winograd() { return g_winograd; }
+
+void conv_set_workspace_limit(int64_t bytes) { g_workspace_limit = std::max<int64_t>(bytes, 1); }
+int64_t conv_workspace_limit() { return g_workspace_limit; }
+
+}  // namespace kcore

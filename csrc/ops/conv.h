@@ -1,0 +1,51 @@
+// N-d convolution (1, 2 or 3 spatial axes), channels_last: x (batch, *spatial, Cin),
+// kernel (*k, Cin, F) in Keras's layout, output (batch, *out, F). Cross-correlation (no flip).
+// Padding is explicit per spatial axis (pad_before, pad_after); Python computes Keras's
+// 'valid' / 'same' / 'causal' rule. GEMM-based with a bounded im2col workspace.
+#pragma once
+#include <cstdint>
+#include <tuple>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace kcore {
+
+struct ConvArgs {
+  std::vector<int64_t> strides, dilation, pad_before, pad_after;
+};
+
+// bias may be undefined (no bias).
+Tensor conv_forward(const Tensor& x, const Tensor& kernel, const Tensor& bias, const ConvArgs& args);
+
+// Returns (grad_x, grad_kernel, grad_bias); each is undefined when not asked for.
+std::tuple<Tensor, Tensor, Tensor> conv_backward(const Tensor& x, const Tensor& kernel, const Tensor& grad,
+                                                 const ConvArgs& args, bool need_x, bool need_kernel,
+                                                 bool need_bias);
+
+// Transposed convolution (the input gradient of a conv, as keras.ops.conv_transpose): x (batch,
+// *in, C_in), kernel (*k, F_out, C_in) in Keras's Conv*DTranspose layout, output (batch,
+// *out_spatial, F_out). `args` are the strides/dilation/padding of the matching conv that maps the
+// output back onto x; out_spatial must be consistent with them (checked).
+Tensor conv_transpose(const Tensor& x, const Tensor& kernel, const Tensor& bias, const Shape& out_spatial,
+                      const ConvArgs& args);
+std::tuple<Tensor, Tensor, Tensor> conv_transpose_backward(const Tensor& x, const Tensor& kernel, const Tensor& grad,
+                                                           const ConvArgs& args, bool need_x, bool need_kernel,
+                                                           bool need_bias);
+
+// Bytes of workspace the forward of a conv of these shapes uses: im2col buffers, or Winograd's
+// transform buffers on that path (0 on the direct 1x1 GEMM path).
+int64_t conv_workspace_bytes(const Shape& x_shape, const Shape& kernel_shape, const ConvArgs& args,
+                             int64_t itemsize);
+
+// The output shape conv_forward would produce (validates everything conv_forward checks).
+Shape conv_output_shape(const Shape& x_shape, const Shape& kernel_shape, const ConvArgs& args);
+
+// The im2col workspace budget per worker thread in bytes (default 1 MiB); a knob for benchmarks and tests.
+void conv_set_workspace_limit(int64_t bytes);
+// Winograd F(2x2, 3x3) for eligible float32 3x3 stride-1 2-D convs (default on); off = im2col always.
+void conv_set_winograd(bool enabled);
+bool conv_winograd();
+int64_t conv_workspace_limit();
+
+}  // namespace kcore

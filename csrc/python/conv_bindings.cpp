@@ -1,0 +1,104 @@
+// Bindings of convolution and pooling (no arithmetic here).
+#include <optional>
+
+#include "ops/conv.h"
+#include "ops/pool.h"
+#include "python/bindings.h"
+
+using namespace kcore;
+using namespace kcore::python;
+
+namespace {
+using Ints = std::vector<int64_t>;
+
+ConvArgs conv_args(const Ints& strides, const Ints& dilation, const Ints& pad_before, const Ints& pad_after) {
+  return ConvArgs{strides, dilation, pad_before, pad_after};
+}
+
+std::optional<Tensor> maybe(const Tensor& t) { return t.defined() ? std::optional<Tensor>(t) : std::nullopt; }
+}  // namespace
+
+KCORE_BINDINGS(conv) {
+  m.def(
+      "conv",
+      [](const Tensor& x, const Tensor& kernel, const std::optional<Tensor>& bias, const Ints& strides,
+         const Ints& dilation, const Ints& pad_before, const Ints& pad_after) {
+        return conv_forward(x, kernel, bias ? *bias : Tensor(), conv_args(strides, dilation, pad_before, pad_after));
+      },
+      py::arg("x"), py::arg("kernel"), py::arg("bias"), py::arg("strides"), py::arg("dilation"),
+      py::arg("pad_before"), py::arg("pad_after"), HeavyKernel());
+  m.def(
+      "conv_backward",
+      [](const Tensor& x, const Tensor& kernel, const Tensor& grad, const Ints& strides, const Ints& dilation,
+         const Ints& pad_before, const Ints& pad_after, bool need_x, bool need_kernel, bool need_bias) {
+        auto [gx, gw, gb] = conv_backward(x, kernel, grad, conv_args(strides, dilation, pad_before, pad_after),
+                                          need_x, need_kernel, need_bias);
+        return std::make_tuple(maybe(gx), maybe(gw), maybe(gb));
+      },
+      py::arg("x"), py::arg("kernel"), py::arg("grad"), py::arg("strides"), py::arg("dilation"),
+      py::arg("pad_before"), py::arg("pad_after"), py::arg("need_x"), py::arg("need_kernel"), py::arg("need_bias"),
+      HeavyKernel());
+  m.def(
+      "conv_transpose",
+      [](const Tensor& x, const Tensor& kernel, const std::optional<Tensor>& bias, const Shape& out_spatial,
+         const Ints& strides, const Ints& dilation, const Ints& pad_before, const Ints& pad_after) {
+        return conv_transpose(x, kernel, bias ? *bias : Tensor(), out_spatial,
+                              conv_args(strides, dilation, pad_before, pad_after));
+      },
+      py::arg("x"), py::arg("kernel"), py::arg("bias"), py::arg("out_spatial"), py::arg("strides"),
+      py::arg("dilation"), py::arg("pad_before"), py::arg("pad_after"), HeavyKernel());
+  m.def(
+      "conv_transpose_backward",
+      [](const Tensor& x, const Tensor& kernel, const Tensor& grad, const Ints& strides, const Ints& dilation,
+         const Ints& pad_before, const Ints& pad_after, bool need_x, bool need_kernel, bool need_bias) {
+        auto [gx, gw, gb] = conv_transpose_backward(x, kernel, grad,
+                                                    conv_args(strides, dilation, pad_before, pad_after), need_x,
+                                                    need_kernel, need_bias);
+        return std::make_tuple(maybe(gx), maybe(gw), maybe(gb));
+      },
+      py::arg("x"), py::arg("kernel"), py::arg("grad"), py::arg("strides"), py::arg("dilation"),
+      py::arg("pad_before"), py::arg("pad_after"), py::arg("need_x"), py::arg("need_kernel"), py::arg("need_bias"),
+      HeavyKernel());
+  m.def(
+      "conv_output_shape",
+      [](const Shape& x, const Shape& k, const Ints& strides, const Ints& dilation, const Ints& pad_before,
+         const Ints& pad_after) {
+        return conv_output_shape(x, k, conv_args(strides, dilation, pad_before, pad_after));
+      },
+      py::arg("x_shape"), py::arg("kernel_shape"), py::arg("strides"), py::arg("dilation"), py::arg("pad_before"),
+      py::arg("pad_after"));
+  m.def(
+      "conv_workspace_bytes",
+      [](const Shape& x, const Shape& k, const Ints& strides, const Ints& dilation, const Ints& pad_before,
+         const Ints& pad_after, int64_t itemsize) {
+        return conv_workspace_bytes(x, k, conv_args(strides, dilation, pad_before, pad_after), itemsize);
+      },
+      py::arg("x_shape"), py::arg("kernel_shape"), py::arg("strides"), py::arg("dilation"), py::arg("pad_before"),
+      py::arg("pad_after"), py::arg("itemsize") = 4);
+  m.def("conv_set_workspace_limit", &conv_set_workspace_limit, py::arg("bytes"));
+  m.def("conv_workspace_limit", &conv_workspace_limit);
+  m.def("conv_set_winograd", &conv_set_winograd, py::arg("enabled"));
+  m.def("conv_winograd", &conv_winograd);
+}
+
+KCORE_BINDINGS(pool) {
+  py::enum_<PoolMode>(m, "PoolMode").value("max", PoolMode::max).value("average", PoolMode::average);
+  m.def(
+      "pool",
+      [](const Tensor& x, PoolMode mode, const Ints& pool_size, const Ints& strides, const Ints& pad_before,
+         const Ints& pad_after) {
+        auto [y, arg] = pool_forward(x, mode, PoolArgs{pool_size, strides, pad_before, pad_after});
+        return std::make_pair(y, maybe(arg));
+      },
+      py::arg("x"), py::arg("mode"), py::arg("pool_size"), py::arg("strides"), py::arg("pad_before"),
+      py::arg("pad_after"), HeavyKernel());
+  m.def(
+      "pool_backward",
+      [](const Tensor& grad, const std::optional<Tensor>& argmax, const Shape& x_shape, PoolMode mode,
+         const Ints& pool_size, const Ints& strides, const Ints& pad_before, const Ints& pad_after) {
+        return pool_backward(grad, argmax ? *argmax : Tensor(), x_shape, mode,
+                             PoolArgs{pool_size, strides, pad_before, pad_after});
+      },
+      py::arg("grad"), py::arg("argmax"), py::arg("x_shape"), py::arg("mode"), py::arg("pool_size"),
+      py::arg("strides"), py::arg("pad_before"), py::arg("pad_after"), HeavyKernel());
+}

@@ -1,0 +1,327 @@
+"""Convolution, transposed convolution, pooling, zero padding and nearest upsampling (keras.ops
+names and signatures where Keras has them).
+
+Every forward is one native call and every backward one native call. The engine works in
+channels_last; channels_first inputs are transposed in and out (transposes are views).
+Padding follows Keras/TensorFlow: 'same' gives out = ceil(n / s) and puts the odd extra cell
+after (bottom/right); 'causal' (1-D conv) pads (k - 1) * dilation cells before.
+"""
+import numpy as np
+
+from kcore.backend.autodiff import attach
+from kcore.backend.native import _C, ReduceOp
+from kcore.backend.tensor import Tensor
+from kcore.ops.core import _float, transpose
+
+_PoolMode = _C.PoolMode
+
+# -- argument normalisation -------------------------------------------------------
+
+
+def normalize_tuple(value, rank, name, op, allow_zero=False):
+    """An int or a sequence of `rank` ints as a tuple; rejects bools, floats and (unless allowed) zero."""
+    if _is_int(value):
+        values = (int(value),) * rank
+    else:
+        try:
+            values = tuple(value)
+        except TypeError:
+            raise TypeError(f"{op}: {name} must be an int or a tuple of {rank} ints, got {value!r}") from None
+    if len(values) != rank or not all(_is_int(v) for v in values):
+        raise ValueError(f"{op}: {name} must be an int or a tuple of {rank} ints, got {value!r}")
+    values = tuple(int(v) for v in values)
+    low = 0 if allow_zero else 1
+    if any(v < low for v in values):
+        raise ValueError(f"{op}: {name} values must be >= {low}, got {value!r}")
+    return values
+
+
+def _is_int(v):
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def normalize_data_format(data_format):
+    if data_format is None:
+        from kcore.backend.config import image_data_format
+
+        return image_data_format()
+    fmt = str(data_format).lower()
+    if fmt not in ("channels_last", "channels_first"):
+        raise ValueError(f"data_format must be 'channels_last' or 'channels_first', got {data_format!r}")
+    return fmt
+
+
+def normalize_padding(padding, op, allow_causal=False):
+    pad = str(padding).lower() if isinstance(padding, str) else padding
+    allowed = ("valid", "same", "causal") if allow_causal else ("valid", "same")
+    if pad not in allowed:
+        raise ValueError(f"{op}: padding must be one of {allowed}, got {padding!r}")
+    return pad
+
+
+def padding_amounts(padding, sizes, kernel, strides, dilation):
+    """(pad_before, pad_after) per spatial axis by Keras's rule for 'valid', 'same', 'causal'."""
+    before, after = [], []
+    for n, k, s, d in zip(sizes, kernel, strides, dilation):
+        span = (k - 1) * d + 1
+        if padding == "same":
+            out = -(-n // s)
+            total = max(0, (out - 1) * s + span - n)
+            before.append(total // 2)
+            after.append(total - total // 2)
+        elif padding == "causal":
+            before.append(span - 1)
+            after.append(0)
+        else:
+            before.append(0)
+            after.append(0)
+    return before, after
+
+
+def output_length(n, k, s, d, padding):
+    """Keras's output size along one axis (None stays None)."""
+    if n is None:
+        return None
+    if padding == "same":
+        return -(-n // s)
+    span = (k - 1) * d + 1
+    if padding == "causal":
+        n += span - 1
+    return max(0, (n - span) // s + 1)
+
+
+def _to_channels_last(x):
+    return transpose(x, [0] + list(range(2, x.ndim)) + [1])
+
+
+def _to_channels_first(x):
+    return transpose(x, [0, x.ndim - 1] + list(range(1, x.ndim - 1)))
+
+
+def _check_rank(x, rank, op, what):
+    if x.ndim != rank + 2:
+        raise ValueError(
+            f"{op}: a {rank}-D {what} expects inputs of rank {rank + 2} (batch, *spatial, channels), got inputs "
+            f"of shape {tuple(x.shape)}; the batch axis or the channel axis is probably missing "
+            f"(e.g. x[None] for one sample, x[..., None] for one channel)")
+
+
+# -- convolution ------------------------------------------------------------------
+
+
+def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1, *, bias=None):
+    """N-d convolution (cross-correlation) as keras.ops.conv; the rank comes from the kernel.
+
+    kernel has Keras's layout (*kernel_size, in_channels, filters). `bias` (filters,) is a kcore
+    extension fused into the same native call.
+    """
+    kernel = _float(kernel)
+    x = _float(inputs, like=kernel)
+    if x.dtype != kernel.dtype:
+        x = x.astype(kernel.dtype)
+    rank = kernel.ndim - 2
+    if rank not in (1, 2, 3):
+        raise ValueError(f"conv: kernel must have rank 3, 4 or 5 (*kernel_size, in_channels, filters), "
+                         f"got shape {tuple(kernel.shape)}")
+    _check_rank(x, rank, "conv", "convolution")
+    strides = normalize_tuple(strides, rank, "strides", "conv")
+    dilation = normalize_tuple(dilation_rate, rank, "dilation_rate", "conv")
+    if any(s > 1 for s in strides) and any(d > 1 for d in dilation):
+        raise ValueError(f"conv: strides > 1 together with dilation_rate > 1 is not supported, got "
+                         f"strides={strides}, dilation_rate={dilation}")
+    padding = normalize_padding(padding, "conv", allow_causal=rank == 1)
+    if 0 in tuple(kernel.shape):
+        raise ValueError(f"conv: kernel dimensions must be positive, got shape {tuple(kernel.shape)}")
+    channels_first = normalize_data_format(data_format) == "channels_first"
+    if channels_first:
+        x = _to_channels_last(x)
+    if x.shape[-1] != kernel.shape[-2]:
+        raise ValueError(f"conv: inputs have {x.shape[-1]} channels but the kernel of shape {tuple(kernel.shape)} "
+                         f"expects {kernel.shape[-2]}")
+    if bias is not None:
+        bias = _float(bias, like=kernel)
+    before, after = padding_amounts(padding, x.shape[1:-1], kernel.shape[:-2], strides, dilation)
+    out = _conv_native(x, kernel, bias, list(strides), list(dilation), before, after)
+    return _to_channels_first(out) if channels_first else out
+
+
+def _conv_native(x, kernel, bias, strides, dilation, before, after):
+    xv, wv = x.value, kernel.value
+    bv = None if bias is None else bias.value
+    out = Tensor(_C.conv(xv, wv, bv, strides, dilation, before, after))
+    inputs = (x, kernel) if bias is None else (x, kernel, bias)
+
+    def backward(g):
+        gx, gw, gb = _C.conv_backward(xv, wv, g, strides, dilation, before, after, x.requires_grad,
+                                      kernel.requires_grad, bias is not None and bias.requires_grad)
+        return (gx, gw) if bias is None else (gx, gw, gb)
+
+    return attach(out, inputs, backward)
+
+
+# -- transposed convolution -------------------------------------------------------
+
+
+def conv_transpose_length(n, k, s, d, padding, output_padding=None):
+    """Keras's output size of a transposed conv along one axis (None stays None)."""
+    if n is None:
+        return None
+    span = (k - 1) * d + 1
+    if output_padding is None:
+        return n * s + max(span - s, 0) if padding == "valid" else n * s
+    pad = span // 2 if padding == "same" else 0
+    return (n - 1) * s + span - 2 * pad + output_padding
+
+
+def conv_transpose(inputs, kernel, strides, padding="valid", output_padding=None, data_format=None,
+                   dilation_rate=1, *, bias=None):
+    """Transposed convolution as keras.ops.conv_transpose: kernel (*kernel_size, filters, in_channels).
+
+    It is the input gradient of the conv that maps the output back onto `inputs`; 'same' padding is
+    split as for that conv (TF's rule), so results match Keras's TensorFlow backend.
+    """
+    kernel = _float(kernel)
+    x = _float(inputs, like=kernel)
+    if x.dtype != kernel.dtype:
+        x = x.astype(kernel.dtype)
+    rank = kernel.ndim - 2
+    if rank not in (1, 2, 3):
+        raise ValueError(f"conv_transpose: kernel must have rank 3, 4 or 5 (*kernel_size, filters, in_channels), "
+                         f"got shape {tuple(kernel.shape)}")
+    _check_rank(x, rank, "conv_transpose", "transposed convolution")
+    strides = normalize_tuple(strides, rank, "strides", "conv_transpose")
+    dilation = normalize_tuple(dilation_rate, rank, "dilation_rate", "conv_transpose")
+    if any(s > 1 for s in strides) and any(d > 1 for d in dilation):
+        raise ValueError(f"conv_transpose: strides > 1 together with dilation_rate > 1 is not supported, got "
+                         f"strides={strides}, dilation_rate={dilation}")
+    padding = normalize_padding(padding, "conv_transpose")
+    out_pad = None if output_padding is None else normalize_tuple(output_padding, rank, "output_padding",
+                                                                  "conv_transpose", allow_zero=True)
+    if out_pad is not None and any(p >= s for p, s in zip(out_pad, strides)):
+        raise ValueError(f"conv_transpose: output_padding {out_pad} must be smaller than strides {strides}")
+    if 0 in tuple(kernel.shape):
+        raise ValueError(f"conv_transpose: kernel dimensions must be positive, got shape {tuple(kernel.shape)}")
+    channels_first = normalize_data_format(data_format) == "channels_first"
+    if channels_first:
+        x = _to_channels_last(x)
+    if x.shape[-1] != kernel.shape[-1]:
+        raise ValueError(f"conv_transpose: inputs have {x.shape[-1]} channels but the kernel of shape "
+                         f"{tuple(kernel.shape)} expects {kernel.shape[-1]} (layout (*kernel_size, filters, "
+                         f"in_channels))")
+    if bias is not None:
+        bias = _float(bias, like=kernel)
+    sizes = x.shape[1:-1]
+    ks = kernel.shape[:-2]
+    out = [conv_transpose_length(n, k, s, d, padding, None if out_pad is None else p)
+           for n, k, s, d, p in zip(sizes, ks, strides, dilation, out_pad or (0,) * rank)]
+    before, after = _transpose_padding(padding, sizes, out, ks, strides, dilation)
+    y = _conv_transpose_native(x, kernel, bias, out, list(strides), list(dilation), before, after)
+    return _to_channels_first(y) if channels_first else y
+
+
+def _transpose_padding(padding, sizes, out, kernel, strides, dilation):
+    """Padding of the conv from the output (size `out`) back to the input (size `sizes`)."""
+    before, after = [], []
+    for n, o, k, s, d in zip(sizes, out, kernel, strides, dilation):
+        total = max(0, (n - 1) * s + (k - 1) * d + 1 - o) if padding == "same" else 0
+        before.append(total // 2)
+        after.append(total - total // 2)
+    return before, after
+
+
+def _conv_transpose_native(x, kernel, bias, out, strides, dilation, before, after):
+    xv, wv = x.value, kernel.value
+    bv = None if bias is None else bias.value
+    y = Tensor(_C.conv_transpose(xv, wv, bv, list(out), strides, dilation, before, after))
+    inputs = (x, kernel) if bias is None else (x, kernel, bias)
+
+    def backward(g):
+        gx, gw, gb = _C.conv_transpose_backward(xv, wv, g, strides, dilation, before, after, x.requires_grad,
+                                                kernel.requires_grad, bias is not None and bias.requires_grad)
+        return (gx, gw) if bias is None else (gx, gw, gb)
+
+    return attach(y, inputs, backward)
+
+
+# -- pooling ----------------------------------------------------------------------
+
+
+def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    """Max pooling as keras.ops.max_pool; padded cells never win."""
+    return _pool(_PoolMode.max, "max_pool", inputs, pool_size, strides, padding, data_format)
+
+
+def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    """Average pooling as keras.ops.average_pool; 'same' divides by the number of real cells (TF rule)."""
+    return _pool(_PoolMode.average, "average_pool", inputs, pool_size, strides, padding, data_format)
+
+
+def _pool(mode, op, inputs, pool_size, strides, padding, data_format):
+    x = _float(inputs)
+    rank = x.ndim - 2
+    if rank not in (1, 2, 3):
+        raise ValueError(f"{op}: inputs must have rank 3, 4 or 5 (batch, *spatial, channels), got shape "
+                         f"{tuple(x.shape)}; the batch axis or the channel axis is probably missing")
+    pool = normalize_tuple(pool_size, rank, "pool_size", op)
+    strides = pool if strides is None else normalize_tuple(strides, rank, "strides", op)
+    padding = normalize_padding(padding, op)
+    channels_first = normalize_data_format(data_format) == "channels_first"
+    if channels_first:
+        x = _to_channels_last(x)
+    before, after = padding_amounts(padding, x.shape[1:-1], pool, strides, (1,) * rank)
+    out = _pool_native(mode, x, list(pool), list(strides), before, after)
+    return _to_channels_first(out) if channels_first else out
+
+
+def _pool_native(mode, x, pool, strides, before, after):
+    xv = x.value
+    shape = list(x.shape)
+    yv, argmax = _C.pool(xv, mode, pool, strides, before, after)
+    out = Tensor(yv)
+    return attach(out, (x,), lambda g: (_C.pool_backward(g, argmax, shape, mode, pool, strides, before, after),))
+
+
+# -- zero padding and nearest upsampling ------------------------------------------
+
+
+def zero_pad(x, pad_width):
+    """Pads with zeros; pad_width is one (before, after) pair per axis (non-negative)."""
+    x = _float(x)
+    pads = [tuple(int(v) for v in p) for p in pad_width]
+    if len(pads) != x.ndim or any(len(p) != 2 or min(p) < 0 for p in pads):
+        raise ValueError(f"zero_pad: pad_width needs one non-negative (before, after) pair per axis of a tensor "
+                         f"of shape {tuple(x.shape)}, got {pad_width!r}")
+    starts = [p[0] for p in pads]
+    shape = [n + a + b for n, (a, b) in zip(x.shape, pads)]
+    stops = [s + n for s, n in zip(starts, x.shape)]
+    ones = [1] * x.ndim
+    out = Tensor(_C.slice_backward(x.value, shape, starts, ones))
+    return attach(out, (x,), lambda g: (_C.slice(g, starts, stops, ones),))
+
+
+def upsample_nearest(x, size, axes):
+    """Repeats every element `size[i]` times along axis `axes[i]` (nearest-neighbour upsampling)."""
+    x = _float(x)
+    axes = [a % x.ndim for a in axes]
+    expanded, target, final = [], [], []
+    for i, n in enumerate(x.shape):
+        expanded.append(n)
+        target.append(n)
+        if i in axes:
+            r = int(size[axes.index(i)])
+            expanded.append(1)
+            target.append(r)
+            final.append(n * r)
+        else:
+            final.append(n)
+    summed = [i for i, (e, t) in enumerate(zip(expanded, target)) if e == 1 and t != 1]
+    view = _C.reshape(x.value, expanded)
+    out = Tensor(_C.reshape(_C.broadcast_to(view, target), final))
+    in_shape = list(x.shape)
+
+    def backward(g):
+        parts = _C.reshape(g, target)
+        return (_C.reshape(_C.reduce(ReduceOp.sum, parts, summed, False), in_shape) if summed else
+                _C.reshape(parts, in_shape),)
+
+    return attach(out, (x,), backward)
