@@ -8,23 +8,26 @@
 // until each tensor-taking binding is routed.
 #pragma once
 #include "core/tensor.h"
+#include "ops/conv.h"
 #include "ops/elementwise.h"
 #include "ops/linalg.h"
 #include "ops/loss.h"
 #include "ops/norm.h"
 #include "ops/optim.h"
+#include "ops/pool.h"
 #include "ops/random.h"
 #include "ops/reduce.h"
+#include "ops/rnn.h"
 #include "ops/shape.h"
 
 namespace kcore {
 
 // Bump when DeviceOps changes layout: _C refuses a table built against another layout.
-constexpr int kDeviceOpsAbi = 1;
+constexpr int kDeviceOpsAbi = 2;
 
 // The ops routed by device (transpose / slice / reshape are views or built on the
 // device-aware Tensor methods, so they need no slot).
-#define KCORE_DEVICE_OPS(X)                                                                         \
+#define KCORE_DEVICE_OPS_CORE(X)                                                                    \
   X(binary) X(binary_backward) X(unary) X(unary_backward) X(clip) X(clip_backward) X(sum_to_shape)  \
   X(broadcast_to) X(scale) X(has_nonfinite)                                                         \
   X(reduce) X(reduce_backward) X(argmax) X(softmax) X(softmax_backward)                             \
@@ -37,6 +40,13 @@ constexpr int kDeviceOpsAbi = 1;
   X(nadam_update) X(adamax_update)                                                                  \
   X(dropout_mask) X(random_uniform)                                                                 \
   X(concatenate) X(slice_backward) X(take_rows) X(take_rows_backward)
+
+// Convolution, pooling and the recurrent sequence kernels (routed; no CUDA kernels yet).
+#define KCORE_DEVICE_OPS_NN(X)                                                          \
+  X(conv_forward) X(conv_backward) X(conv_transpose) X(conv_transpose_backward)         \
+  X(pool_forward) X(pool_backward) X(rnn_forward) X(rnn_backward)
+
+#define KCORE_DEVICE_OPS(X) KCORE_DEVICE_OPS_CORE(X) KCORE_DEVICE_OPS_NN(X)
 
 struct DeviceOps {
   int abi = kDeviceOpsAbi;

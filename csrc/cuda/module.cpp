@@ -24,7 +24,7 @@ const DeviceOps& kernel_table() {
     t.copy = &cuda::copy;
     t.astype = &cuda::astype;
 #define KCORE_CUDA_SLOT(name) t.name = &cuda::name;
-    KCORE_DEVICE_OPS(KCORE_CUDA_SLOT)
+    KCORE_DEVICE_OPS_CORE(KCORE_CUDA_SLOT)  // KCORE_DEVICE_OPS_NN: not yet, their slots stay null
 #undef KCORE_CUDA_SLOT
     return t;
   }();

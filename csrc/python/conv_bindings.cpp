@@ -4,6 +4,7 @@
 #include "ops/conv.h"
 #include "ops/pool.h"
 #include "python/bindings.h"
+#include "python/route.h"
 
 using namespace kcore;
 using namespace kcore::python;
@@ -23,7 +24,9 @@ KCORE_BINDINGS(conv) {
       "conv",
       [](const Tensor& x, const Tensor& kernel, const std::optional<Tensor>& bias, const Ints& strides,
          const Ints& dilation, const Ints& pad_before, const Ints& pad_after) {
-        return conv_forward(x, kernel, bias ? *bias : Tensor(), conv_args(strides, dilation, pad_before, pad_after));
+        Tensor b = bias ? *bias : Tensor();
+        return pick("conv_forward", on_cuda("conv", x, kernel, b), &conv_forward, &DeviceOps::conv_forward)(
+            x, kernel, b, conv_args(strides, dilation, pad_before, pad_after));
       },
       py::arg("x"), py::arg("kernel"), py::arg("bias"), py::arg("strides"), py::arg("dilation"),
       py::arg("pad_before"), py::arg("pad_after"), HeavyKernel());
@@ -31,8 +34,10 @@ KCORE_BINDINGS(conv) {
       "conv_backward",
       [](const Tensor& x, const Tensor& kernel, const Tensor& grad, const Ints& strides, const Ints& dilation,
          const Ints& pad_before, const Ints& pad_after, bool need_x, bool need_kernel, bool need_bias) {
-        auto [gx, gw, gb] = conv_backward(x, kernel, grad, conv_args(strides, dilation, pad_before, pad_after),
-                                          need_x, need_kernel, need_bias);
+        auto fn = pick("conv_backward", on_cuda("conv_backward", x, kernel, grad), &conv_backward,
+                       &DeviceOps::conv_backward);
+        auto [gx, gw, gb] = fn(x, kernel, grad, conv_args(strides, dilation, pad_before, pad_after), need_x,
+                               need_kernel, need_bias);
         return std::make_tuple(maybe(gx), maybe(gw), maybe(gb));
       },
       py::arg("x"), py::arg("kernel"), py::arg("grad"), py::arg("strides"), py::arg("dilation"),
@@ -42,8 +47,10 @@ KCORE_BINDINGS(conv) {
       "conv_transpose",
       [](const Tensor& x, const Tensor& kernel, const std::optional<Tensor>& bias, const Shape& out_spatial,
          const Ints& strides, const Ints& dilation, const Ints& pad_before, const Ints& pad_after) {
-        return conv_transpose(x, kernel, bias ? *bias : Tensor(), out_spatial,
-                              conv_args(strides, dilation, pad_before, pad_after));
+        Tensor b = bias ? *bias : Tensor();
+        return pick("conv_transpose", on_cuda("conv_transpose", x, kernel, b), &conv_transpose,
+                    &DeviceOps::conv_transpose)(x, kernel, b, out_spatial,
+                                                conv_args(strides, dilation, pad_before, pad_after));
       },
       py::arg("x"), py::arg("kernel"), py::arg("bias"), py::arg("out_spatial"), py::arg("strides"),
       py::arg("dilation"), py::arg("pad_before"), py::arg("pad_after"), HeavyKernel());
@@ -51,9 +58,10 @@ KCORE_BINDINGS(conv) {
       "conv_transpose_backward",
       [](const Tensor& x, const Tensor& kernel, const Tensor& grad, const Ints& strides, const Ints& dilation,
          const Ints& pad_before, const Ints& pad_after, bool need_x, bool need_kernel, bool need_bias) {
-        auto [gx, gw, gb] = conv_transpose_backward(x, kernel, grad,
-                                                    conv_args(strides, dilation, pad_before, pad_after), need_x,
-                                                    need_kernel, need_bias);
+        auto fn = pick("conv_transpose_backward", on_cuda("conv_transpose_backward", x, kernel, grad),
+                       &conv_transpose_backward, &DeviceOps::conv_transpose_backward);
+        auto [gx, gw, gb] = fn(x, kernel, grad, conv_args(strides, dilation, pad_before, pad_after), need_x,
+                               need_kernel, need_bias);
         return std::make_tuple(maybe(gx), maybe(gw), maybe(gb));
       },
       py::arg("x"), py::arg("kernel"), py::arg("grad"), py::arg("strides"), py::arg("dilation"),
@@ -87,7 +95,8 @@ KCORE_BINDINGS(pool) {
       "pool",
       [](const Tensor& x, PoolMode mode, const Ints& pool_size, const Ints& strides, const Ints& pad_before,
          const Ints& pad_after) {
-        auto [y, arg] = pool_forward(x, mode, PoolArgs{pool_size, strides, pad_before, pad_after});
+        auto fn = pick("pool_forward", on_cuda("pool", x), &pool_forward, &DeviceOps::pool_forward);
+        auto [y, arg] = fn(x, mode, PoolArgs{pool_size, strides, pad_before, pad_after});
         return std::make_pair(y, maybe(arg));
       },
       py::arg("x"), py::arg("mode"), py::arg("pool_size"), py::arg("strides"), py::arg("pad_before"),
@@ -96,8 +105,9 @@ KCORE_BINDINGS(pool) {
       "pool_backward",
       [](const Tensor& grad, const std::optional<Tensor>& argmax, const Shape& x_shape, PoolMode mode,
          const Ints& pool_size, const Ints& strides, const Ints& pad_before, const Ints& pad_after) {
-        return pool_backward(grad, argmax ? *argmax : Tensor(), x_shape, mode,
-                             PoolArgs{pool_size, strides, pad_before, pad_after});
+        Tensor arg = argmax ? *argmax : Tensor();
+        return pick("pool_backward", on_cuda("pool_backward", grad, arg), &pool_backward,
+                    &DeviceOps::pool_backward)(grad, arg, x_shape, mode, PoolArgs{pool_size, strides, pad_before, pad_after});
       },
       py::arg("grad"), py::arg("argmax"), py::arg("x_shape"), py::arg("mode"), py::arg("pool_size"),
       py::arg("strides"), py::arg("pad_before"), py::arg("pad_after"), HeavyKernel());

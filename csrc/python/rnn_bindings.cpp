@@ -3,6 +3,7 @@
 
 #include "ops/rnn.h"
 #include "python/bindings.h"
+#include "python/route.h"
 
 using namespace kcore;
 using namespace kcore::python;
@@ -33,12 +34,15 @@ KCORE_BINDINGS(rnn) {
            const std::optional<Tensor>& bias, const std::optional<Tensor>& h0, const std::optional<Tensor>& c0,
            const std::optional<Tensor>& mask, const std::optional<Tensor>& rec_mask) {
           RnnConfig cfg{cell, reset_after, activation, recurrent_activation, go_backwards};
+          Tensor b = or_undefined(bias), h = or_undefined(h0), c = or_undefined(c0), mk = or_undefined(mask);
+          Tensor rm = or_undefined(rec_mask);
+          auto fn = pick("rnn_forward", on_cuda("rnn_forward", x, kernel, recurrent_kernel, b, h, c, mk, rm),
+                         &rnn_forward, &DeviceOps::rnn_forward);
           RnnForward r;
           {
             DenormalGuard guard;
             py::gil_scoped_release nogil;
-            r = rnn_forward(cfg, x, kernel, recurrent_kernel, or_undefined(bias), or_undefined(h0),
-                            or_undefined(c0), or_undefined(mask), or_undefined(rec_mask));
+            r = fn(cfg, x, kernel, recurrent_kernel, b, h, c, mk, rm);
           }
           return py::make_tuple(r.outputs, r.h, or_none(r.c), r.saved);
         },
@@ -52,12 +56,14 @@ KCORE_BINDINGS(rnn) {
         [](const std::shared_ptr<RnnSaved>& saved, const Tensor& kernel, const Tensor& recurrent_kernel,
            const std::optional<Tensor>& grad_outputs, const std::optional<Tensor>& grad_h,
            const std::optional<Tensor>& grad_c, bool need_x) {
+          Tensor go = or_undefined(grad_outputs), gh = or_undefined(grad_h), gc = or_undefined(grad_c);
+          auto fn = pick("rnn_backward", on_cuda("rnn_backward", saved->x, kernel, recurrent_kernel, go, gh, gc),
+                         &rnn_backward, &DeviceOps::rnn_backward);
           RnnGrads g;
           {
             DenormalGuard guard;
             py::gil_scoped_release nogil;
-            g = rnn_backward(*saved, kernel, recurrent_kernel, or_undefined(grad_outputs), or_undefined(grad_h),
-                             or_undefined(grad_c), need_x);
+            g = fn(*saved, kernel, recurrent_kernel, go, gh, gc, need_x);
           }
           return py::make_tuple(or_none(g.x), g.h0, or_none(g.c0), g.kernel, g.recurrent_kernel, or_none(g.bias));
         },
