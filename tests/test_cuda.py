@@ -636,3 +636,51 @@ def test_small_model_trains_the_same_on_gpu_and_cpu():
     np.testing.assert_allclose(pred_gpu, pred_cpu, rtol=1e-3, atol=1e-5)
     for a, b in zip(w_gpu, w_cpu):
         np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-5)
+
+
+def _train_on(device, build, x, y, loss):
+    kcore.set_device(device)
+    try:
+        kcore.utils.set_random_seed(11)
+        model = build()
+        model.compile(optimizer="adam", loss=loss)
+        hist = model.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0)
+        return hist.history["loss"], model.predict(x, verbose=0)
+    finally:
+        kcore.set_device("cpu")
+
+
+def _assert_same_training(build, x, y, loss):
+    loss_cpu, pred_cpu = _train_on("cpu", build, x, y, loss)
+    loss_gpu, pred_gpu = _train_on("cuda", build, x, y, loss)
+    np.testing.assert_allclose(loss_gpu, loss_cpu, rtol=1e-3)
+    np.testing.assert_allclose(pred_gpu, pred_cpu, rtol=1e-3, atol=1e-5)
+
+
+_NO_NN_KERNELS = pytest.mark.xfail(raises=NotImplementedError, strict=True,
+                                   reason="CUDA convolution / pooling / recurrent kernels are not written yet")
+
+
+@gpu
+@_NO_NN_KERNELS
+def test_tiny_cnn_trains_the_same_on_gpu_and_cpu():
+    x = randn(16, 8, 8, 1)
+    y = rng.integers(0, 3, 16)
+    _assert_same_training(lambda: kcore.Sequential([
+        kcore.layers.Conv2D(4, 3, activation="relu", input_shape=(8, 8, 1)),
+        kcore.layers.MaxPooling2D(2),
+        kcore.layers.Flatten(),
+        kcore.layers.Dense(3, activation="softmax"),
+    ]), x, y, "sparse_categorical_crossentropy")
+
+
+@gpu
+@_NO_NN_KERNELS
+def test_tiny_lstm_trains_the_same_on_gpu_and_cpu():
+    x = rng.integers(1, 20, (16, 7))
+    y = rng.integers(0, 2, 16).astype(np.float32)
+    _assert_same_training(lambda: kcore.Sequential([
+        kcore.layers.Embedding(20, 8, input_length=7),
+        kcore.layers.LSTM(6),
+        kcore.layers.Dense(1, activation="sigmoid"),
+    ]), x, y, "binary_crossentropy")
