@@ -11,6 +11,7 @@ Weights use Keras 3 layouts and gate orders (LSTM i,f,c,o; GRU z,r,h); see csrc/
 import numpy as np
 
 from kcore.backend.autodiff import attach
+from kcore.backend.device import get_device, to_device
 from kcore.backend.native import _C, BinaryOp
 from kcore.backend.tensor import Tensor, convert_to_tensor
 from kcore.ops.core import _float
@@ -130,7 +131,7 @@ def _state_output(value, outputs, pending, index):
 
     def backward(g):
         pending.add(index, g)
-        return (_C.zeros(shape, dtype),)  # the sequence node adds this to its own gradient
+        return (_C.zeros(shape, dtype, outputs.value.device),)  # the sequence node adds this to its own gradient
 
     return attach(Tensor(value), (outputs,), backward)
 
@@ -153,7 +154,7 @@ def _mask(mask, batch_time, cell):
     if m.shape != tuple(batch_time):
         raise ValueError(f"{_name(cell)}: mask must have shape {tuple(batch_time)} (batch, timesteps), "
                          f"got {m.shape}")
-    return _C.from_numpy(np.ascontiguousarray(m != 0, dtype=np.int32))
+    return to_device(_C.from_numpy(np.ascontiguousarray(m != 0, dtype=np.int32)), get_device())
 
 
 def _name(cell):
