@@ -230,3 +230,15 @@ def test_real_keras_conv_models_load_and_predict_the_same(name, tmp_path):
     model.save(tmp_path / "again.keras")
     again = kcore.models.load_model(tmp_path / "again.keras")
     np.testing.assert_array_equal(again.predict(xs[0], verbose=0), model.predict(xs[0], verbose=0))
+
+
+def test_cnn_reaches_97_percent_on_digits():
+    (xt, yt), (xs, ys) = kcore.datasets.digits.load_data()
+    xt, xs = xt[..., None].astype(np.float32) / 16, xs[..., None].astype(np.float32) / 16
+    kcore.utils.set_random_seed(0)
+    model = kcore.Sequential([L.Conv2D(16, 3, padding="same", activation="relu", input_shape=(8, 8, 1)),
+                              L.MaxPooling2D(), L.Conv2D(32, 3, padding="same", activation="relu"),
+                              L.Flatten(), L.Dense(64, activation="relu"), L.Dense(10, activation="softmax")])
+    model.compile(kcore.optimizers.Adam(0.005), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(xt, yt, epochs=15, batch_size=32, verbose=0)
+    assert model.evaluate(xs, ys, verbose=0)[1] >= 0.97

@@ -69,7 +69,7 @@ def test_functional_round_trip(tmp_path, rng):
     assert loaded.count_params() == model.count_params()
 
 
-@pytest.mark.parametrize("name", ["functional", "mlp"])
+@pytest.mark.parametrize("name", ["functional", "mlp", "cnn", "conv_pool", "conv1d_3d", "lstm", "bidir"])
 def test_real_keras_files_load_and_predict_the_same(name):
     model = kcore.models.load_model(DATA / f"keras3_{name}.keras")
     io = np.load(DATA / f"keras3_{name}_io.npz")
@@ -150,3 +150,15 @@ def test_custom_objects(tmp_path):
         kcore.models.load_model(tmp_path / "c.keras")
     loaded = kcore.models.load_model(tmp_path / "c.keras", custom_objects={"Scale": Scale})
     np.testing.assert_allclose(loaded.predict(np.ones((1, 2), np.float32), verbose=0), [[3.0, 3.0]])
+
+
+def test_recurrent_and_conv_models_round_trip(tmp_path, rng):
+    rnn = kcore.Sequential([layers.Embedding(30, 6, mask_zero=True, input_shape=(7,)),
+                            layers.Bidirectional(layers.LSTM(4, return_sequences=True)), layers.GRU(3),
+                            layers.Dense(1, activation="sigmoid")])
+    cnn = kcore.Sequential([layers.Conv2D(3, 3, padding="same", activation="relu", input_shape=(8, 8, 1)),
+                            layers.MaxPooling2D(), layers.Flatten(), layers.Dense(2)])
+    for model, x in ((rnn, rng.integers(0, 30, (4, 7))), (cnn, rng.random((2, 8, 8, 1)).astype(np.float32))):
+        model.save(tmp_path / "m.keras")
+        loaded = kcore.models.load_model(tmp_path / "m.keras")
+        np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))

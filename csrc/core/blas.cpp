@@ -1,4 +1,13 @@
+// GEMM through the BLAS library, threaded by kcore's own OpenMP team.
+//
+// The BLAS library itself always runs single-threaded: a second thread pool (OpenBLAS's
+// pthreads) next to OpenMP's would oversubscribe the cores, and its workers would not flush
+// denormals. Large products are split into column (or row) blocks, one per OpenMP thread.
 #include "core/blas.h"
+
+#include <algorithm>
+
+#include "core/parallel.h"
 
 #ifndef KCORE_BLAS_NAME
 #define KCORE_BLAS_NAME "unknown"
@@ -6,34 +15,81 @@
 
 namespace kcore {
 
-void blas_set_num_threads(int n) {
+namespace {
+int g_gemm_threads = 1;
+constexpr int64_t kMinWorkPerThread = 1 << 18;  // multiply-adds below which a split costs more than it saves
+
+void library_single_threaded() {
+  static bool done = false;
+  if (done) return;
+  done = true;
 #if defined(KCORE_BLAS_SCIPY_OPENBLAS)
-  scipy_openblas_set_num_threads(n);
+  scipy_openblas_set_num_threads(1);
 #elif defined(KCORE_BLAS_MKL)
-  mkl_set_num_threads(n);
+  mkl_set_num_threads(1);
 #elif defined(KCORE_BLAS_OPENBLAS)
-  openblas_set_num_threads(n);
-#else
-  (void)n;
+  openblas_set_num_threads(1);
 #endif
 }
+
+inline void call(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+                 const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  KC_BLAS(sgemm)(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n,
+                 (int)k, alpha, a, (int)std::max<int64_t>(lda, 1), b, (int)std::max<int64_t>(ldb, 1), beta, c,
+                 (int)std::max<int64_t>(ldc, 1));
+}
+
+inline void call(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const double* a, int64_t lda,
+                 const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
+  KC_BLAS(dgemm)(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n,
+                 (int)k, alpha, a, (int)std::max<int64_t>(lda, 1), b, (int)std::max<int64_t>(ldb, 1), beta, c,
+                 (int)std::max<int64_t>(ldc, 1));
+}
+
+template <typename T>
+void threaded_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b,
+                   int64_t ldb, T beta, T* c, int64_t ldc) {
+  if (m == 0 || n == 0) return;
+  library_single_threaded();
+  int64_t nt = omp_in_parallel() ? 1 : std::min<int64_t>(g_gemm_threads, num_threads());
+  nt = std::min<int64_t>(nt, std::max<int64_t>(1, m * n * std::max<int64_t>(k, 1) / kMinWorkPerThread));
+  if (nt <= 1) {
+    call(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
+  const bool split_columns = n >= m;
+  const int64_t extent = split_columns ? n : m;
+  const int64_t block = ((extent + nt - 1) / nt + 15) / 16 * 16;  // multiples of 16 keep SIMD tails out
+#pragma omp parallel num_threads((int)nt)
+  {
+    const int64_t lo = omp_get_thread_num() * block, hi = std::min(extent, lo + block);
+    if (lo < hi) {
+      if (split_columns) {  // C[:, lo:hi] = op(A) @ op(B)[:, lo:hi]
+        const T* bj = tb ? b + lo * ldb : b + lo;
+        call(ta, tb, m, hi - lo, k, alpha, a, lda, bj, ldb, beta, c + lo, ldc);
+      } else {  // C[lo:hi, :] = op(A)[lo:hi, :] @ op(B)
+        const T* ai = ta ? a + lo : a + lo * lda;
+        call(ta, tb, hi - lo, n, k, alpha, ai, lda, b, ldb, beta, c + lo * ldc, ldc);
+      }
+    }
+  }
+}
+}  // namespace
+
+void blas_set_num_threads(int n) { g_gemm_threads = std::max(1, n); }
 
 const char* blas_name() { return KCORE_BLAS_NAME; }
 
 template <>
 void gemm<float>(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
                  const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  if (m == 0 || n == 0) return;
-  KC_BLAS(sgemm)(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n,
-                 (int)k, alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
+  threaded_gemm<float>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 template <>
 void gemm<double>(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const double* a, int64_t lda,
                   const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
-  if (m == 0 || n == 0) return;
-  KC_BLAS(dgemm)(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n,
-                 (int)k, alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
+  threaded_gemm<double>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 }  // namespace kcore

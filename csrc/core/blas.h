@@ -15,6 +15,8 @@
 
 namespace kcore {
 
+// Threads for the next GEMMs (kcore splits large products over its OpenMP team; the BLAS
+// library itself stays single-threaded).
 void blas_set_num_threads(int n);
 const char* blas_name();
 

@@ -43,11 +43,12 @@ def draw_chart(results, path):
         return
     labels, speedups = [], {}
     for rows in results.values():
-        for row in rows:
+        for row in rows if isinstance(rows, list) else []:
+            case, times = _times(row)
             for peer in ("numpy", "torch"):
-                if row.get(peer) and row.get("kcore"):
-                    speedups.setdefault(peer, {})[row["case"]] = row[peer] / row["kcore"]
-            labels.append(row["case"])
+                if times.get(peer) and times.get("kcore"):
+                    speedups.setdefault(peer, {})[case] = times[peer] / times["kcore"]
+            labels.append(case)
     fig, ax = plt.subplots(figsize=(10, 0.35 * len(labels) + 1.5))
     height = 0.4
     for i, (peer, values) in enumerate(sorted(speedups.items())):
@@ -61,6 +62,14 @@ def draw_chart(results, path):
     path = path or "kcore_bench.png"
     fig.savefig(path, dpi=120)
     print(f"wrote {path}")
+
+
+def _times(row):
+    """(case label, {contender: time}) from either row layout the suites write."""
+    if "case" in row:
+        return row["case"], {k: row.get(k) for k in ("kcore", "numpy", "torch")}
+    label = f"{row.get('bench', '')} {row.get('shape', '')}".strip()
+    return label, {k: row.get(f"{k}_ms") for k in ("kcore", "numpy", "torch")}
 
 
 if __name__ == "__main__":

@@ -18,3 +18,5 @@ from kcore.layers.reshaping import (
 from kcore.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add, average,
                                   concatenate, dot, maximum, minimum, multiply, subtract)
 from kcore.layers.normalization import BatchNormalization, LayerNormalization
+from kcore.layers.embedding import Embedding, Masking
+from kcore.layers.recurrent import GRU, LSTM, Bidirectional, SimpleRNN

@@ -8,7 +8,8 @@ from kcore.ops.core import (
     stack, stop_gradient, subtract, sum, swish, take, tanh, transpose, true_divide, zeros, zeros_like,
 )
 from kcore.ops.nn import (
-    batch_normalization, batch_normalization_training, layer_normalization, dropout, mean_absolute_error, mean_squared_error, sigmoid_cross_entropy, softmax_cross_entropy,
-    sparse_softmax_cross_entropy,
+    batch_normalization, batch_normalization_training, dropout, layer_normalization, mean_absolute_error,
+    mean_squared_error, sigmoid_cross_entropy, softmax_cross_entropy, sparse_softmax_cross_entropy,
 )
 from kcore.ops.conv import average_pool, conv, conv_transpose, max_pool
+from kcore.ops.rnn import gru, lstm, simple_rnn

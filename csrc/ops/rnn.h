@@ -1,0 +1,66 @@
+// Whole-sequence recurrent layers (SimpleRNN, LSTM, GRU): forward over all time steps and
+// backward through time, with Keras 3 weight layouts and gate orders.
+//
+// Layouts (U = units, D = input features, G = gates: 1 SimpleRNN, 4 LSTM (i,f,c,o), 3 GRU (z,r,h)):
+//   x (B, T, D); kernel (D, G*U); recurrent_kernel (U, G*U);
+//   bias (G*U,), or (2, 3U) for GRU with reset_after (row 0 input bias, row 1 recurrent bias).
+// Options: initial states, a (B, T) mask (masked steps carry state and output over, as Keras),
+// go_backwards (time processed in reverse; outputs stay in processed order, as Keras).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace kcore {
+
+enum class RnnCell : int { simple = 0, lstm = 1, gru = 2 };
+enum class RnnActivation : int { tanh = 0, relu = 1, sigmoid = 2, linear = 3, hard_sigmoid = 4, hard_sigmoid_k2 = 5 };
+
+struct RnnConfig {
+  RnnCell cell = RnnCell::lstm;
+  bool reset_after = true;  // GRU only
+  RnnActivation activation = RnnActivation::tanh;
+  RnnActivation recurrent_activation = RnnActivation::sigmoid;  // gates of LSTM / GRU
+  bool go_backwards = false;
+};
+
+// What forward keeps for backward. Everything is time-major in processed order.
+struct RnnSaved {
+  RnnConfig config;
+  int64_t batch = 0, steps = 0, input_dim = 0, units = 0;
+  bool has_bias = false;
+  Tensor x;       // (T, B, D)
+  Tensor states;  // (T+1, B, U): h before step 0, after step 0, ...
+  Tensor cells;   // LSTM only: (T+1, B, U)
+  Tensor gates;   // (T, B, G*U) activated gates (SimpleRNN: the new h)
+  Tensor extra;   // (T, B, U) LSTM: act(c_t); GRU reset_after: h_{t-1}U_h + b_rec_h; GRU else: r * h_{t-1}
+  std::vector<uint8_t> mask;  // (T, B), empty when every step is valid
+  Tensor rec_mask;  // (B, U) recurrent dropout (scaled 0/1) on h_{t-1} where it enters the recurrent GEMMs
+  Tensor rec_in;    // (T, B, U) h_{t-1} * rec_mask of every step; undefined without rec_mask (states used)
+};
+
+struct RnnForward {
+  Tensor outputs;  // (B, T, U) output of every processed step
+  Tensor h, c;     // final states (c undefined unless LSTM)
+  std::shared_ptr<RnnSaved> saved;
+};
+
+struct RnnGrads {
+  Tensor x, h0, c0, kernel, recurrent_kernel, bias;  // bias undefined when the layer has none
+};
+
+// bias, h0, c0, mask, rec_mask may be undefined tensors (no bias / zero states / no mask /
+// no recurrent dropout). rec_mask (B, U) multiplies h_{t-1} where it enters the recurrent
+// product of every gate (one mask per sequence, as Keras); the carried state is not masked.
+RnnForward rnn_forward(const RnnConfig& cfg, const Tensor& x, const Tensor& kernel, const Tensor& recurrent_kernel,
+                       const Tensor& bias, const Tensor& h0, const Tensor& c0, const Tensor& mask,
+                       const Tensor& rec_mask = Tensor());
+
+// Gradients from d(outputs), d(final h), d(final c); each may be undefined (= zero).
+// need_x = false skips the input gradient (one GEMM) when the inputs are data.
+RnnGrads rnn_backward(const RnnSaved& saved, const Tensor& kernel, const Tensor& recurrent_kernel,
+                      const Tensor& grad_outputs, const Tensor& grad_h, const Tensor& grad_c, bool need_x = true);
+
+}  // namespace kcore

@@ -1,0 +1,67 @@
+// Bindings of the recurrent kernels: whole-sequence forward and backward for SimpleRNN/LSTM/GRU.
+#include <optional>
+
+#include "ops/rnn.h"
+#include "python/bindings.h"
+
+using namespace kcore;
+using namespace kcore::python;
+
+namespace {
+
+Tensor or_undefined(const std::optional<Tensor>& t) { return t ? *t : Tensor(); }
+
+py::object or_none(const Tensor& t) { return t.defined() ? py::cast(t) : py::none(); }
+
+}  // namespace
+
+KCORE_BINDINGS(rnn) {
+  py::enum_<RnnCell>(m, "RnnCell")
+      .value("simple", RnnCell::simple).value("lstm", RnnCell::lstm).value("gru", RnnCell::gru);
+  py::enum_<RnnActivation>(m, "RnnActivation")
+      .value("tanh", RnnActivation::tanh).value("relu", RnnActivation::relu)
+      .value("sigmoid", RnnActivation::sigmoid).value("linear", RnnActivation::linear)
+      .value("hard_sigmoid", RnnActivation::hard_sigmoid).value("hard_sigmoid_k2", RnnActivation::hard_sigmoid_k2);
+  // Opaque: what the forward pass keeps for the backward pass.
+  py::class_<RnnSaved, std::shared_ptr<RnnSaved>>(m, "RnnSaved")
+      .def_property_readonly("steps", [](const RnnSaved& s) { return s.steps; })
+      .def_property_readonly("units", [](const RnnSaved& s) { return s.units; });
+
+  m.def("rnn_forward",
+        [](RnnCell cell, bool reset_after, RnnActivation activation, RnnActivation recurrent_activation,
+           bool go_backwards, const Tensor& x, const Tensor& kernel, const Tensor& recurrent_kernel,
+           const std::optional<Tensor>& bias, const std::optional<Tensor>& h0, const std::optional<Tensor>& c0,
+           const std::optional<Tensor>& mask, const std::optional<Tensor>& rec_mask) {
+          RnnConfig cfg{cell, reset_after, activation, recurrent_activation, go_backwards};
+          RnnForward r;
+          {
+            DenormalGuard guard;
+            py::gil_scoped_release nogil;
+            r = rnn_forward(cfg, x, kernel, recurrent_kernel, or_undefined(bias), or_undefined(h0),
+                            or_undefined(c0), or_undefined(mask), or_undefined(rec_mask));
+          }
+          return py::make_tuple(r.outputs, r.h, or_none(r.c), r.saved);
+        },
+        py::arg("cell"), py::arg("reset_after"), py::arg("activation"), py::arg("recurrent_activation"),
+        py::arg("go_backwards"), py::arg("x"), py::arg("kernel"), py::arg("recurrent_kernel"),
+        py::arg("bias").none(true), py::arg("h0").none(true), py::arg("c0").none(true), py::arg("mask").none(true),
+        py::arg("recurrent_dropout_mask").none(true) = py::none(),
+        "Whole-sequence forward: returns (outputs (B,T,U), final h, final c or None, saved).");
+
+  m.def("rnn_backward",
+        [](const std::shared_ptr<RnnSaved>& saved, const Tensor& kernel, const Tensor& recurrent_kernel,
+           const std::optional<Tensor>& grad_outputs, const std::optional<Tensor>& grad_h,
+           const std::optional<Tensor>& grad_c, bool need_x) {
+          RnnGrads g;
+          {
+            DenormalGuard guard;
+            py::gil_scoped_release nogil;
+            g = rnn_backward(*saved, kernel, recurrent_kernel, or_undefined(grad_outputs), or_undefined(grad_h),
+                             or_undefined(grad_c), need_x);
+          }
+          return py::make_tuple(or_none(g.x), g.h0, or_none(g.c0), g.kernel, g.recurrent_kernel, or_none(g.bias));
+        },
+        py::arg("saved"), py::arg("kernel"), py::arg("recurrent_kernel"), py::arg("grad_outputs").none(true),
+        py::arg("grad_h").none(true), py::arg("grad_c").none(true), py::arg("need_x") = true,
+        "Backward through time: returns (dx or None, dh0, dc0 or None, dkernel, drecurrent_kernel, dbias or None).");
+}
