@@ -1,5 +1,4 @@
-"""SimpleRNN/LSTM/GRU kernels and an Embedding->LSTM training epoch: kcore vs NumPy vs PyTorch.
-Same as: python -m kcore.bench.rnn"""
+"""Recurrent layers: kcore vs NumPy references vs PyTorch. Same as: python -m kcore.bench.rnn"""
 from kcore.bench.rnn import main
 
 main()

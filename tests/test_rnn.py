@@ -455,3 +455,16 @@ def test_lstm_learns_the_sign_of_a_sequence_sum():
     _, accuracy = model.evaluate(x[768:], y[768:], verbose=0)
     assert accuracy >= 0.90, accuracy
     assert time.perf_counter() - start < 20
+
+
+@pytest.mark.parametrize("name", ["lstm", "bidir"])
+def test_real_keras3_recurrent_models_load_predict_and_round_trip(name, tmp_path):
+    """Keras 3 .keras files (tests/data/README.md): Embedding(mask_zero)+LSTM+GRU, Bidirectional+SimpleRNN+GRU."""
+    data = os.path.join(os.path.dirname(__file__), "data")
+    model = kcore.models.load_model(os.path.join(data, f"keras3_{name}.keras"))
+    io = np.load(os.path.join(data, f"keras3_{name}_io.npz"))
+    got = model.predict(io["x"], verbose=0)
+    np.testing.assert_allclose(got, io["y"], rtol=1e-5, atol=1e-6)
+    model.save(tmp_path / "again.keras")
+    again = kcore.models.load_model(tmp_path / "again.keras")
+    np.testing.assert_array_equal(again.predict(io["x"], verbose=0), got)

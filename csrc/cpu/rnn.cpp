@@ -235,7 +235,7 @@ std::vector<uint8_t> processed_mask(const Tensor& mask_in, int64_t b, int64_t t,
   return out;
 }
 
-// (B, T, F) <-> (T, B, F) with optional time reversal; dir=true reads batch-major, writes time-major.
+// (B, T, F) <-> (T, B, F) with optional time reversal; to_time_major reads (B, T, F), else writes it.
 template <typename T>
 void permute_time(const T* src, T* dst, int64_t b, int64_t t, int64_t f, bool reverse, bool to_time_major) {
   for (int64_t s = 0; s < t; ++s) {  // memory-bound and next to BLAS calls: stays on this thread

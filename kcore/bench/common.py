@@ -119,9 +119,10 @@ def sgemm_gflops(n=1024, repeats=5):
     return 2.0 * n**3 / t / 1e9
 
 
-def measure_runs(contenders, repeats, warmup=1):
+def measure_runs(contenders, repeats, warmup=1, clock=time.perf_counter):
     """Like `measure`, but rotates the starting contender every round (so none always runs right
-    after another) and returns every run's seconds: {name: [s, ...]} for medians and best-of."""
+    after another) and returns every run's seconds: {name: [s, ...]} for medians and best-of.
+    clock=time.process_time measures CPU time instead (robust on a busy machine, 1 thread only)."""
     names = list(contenders)
     for name in names:
         for _ in range(warmup):
@@ -129,9 +130,9 @@ def measure_runs(contenders, repeats, warmup=1):
     times = {name: [] for name in names}
     for r in range(repeats):
         for name in names[r % len(names):] + names[:r % len(names)]:
-            start = time.perf_counter()
+            start = clock()
             contenders[name]()
-            times[name].append(time.perf_counter() - start)
+            times[name].append(clock() - start)
     return times
 
 

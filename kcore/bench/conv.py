@@ -1,13 +1,16 @@
 """Convolution forward + backward (input and kernel gradients): kcore vs a NumPy im2col reference
 vs PyTorch (CPU, when installed), one thread count for all, alternating runs.
 
-    python -m kcore.bench.conv [--threads N] [--repeats 9] [--cases a,b] [--no-torch] [--json out.json]
+    python -m kcore.bench.conv [--threads N] [--repeats 9] [--cases a,b] [--no-torch] [--cpu-time]
+                               [--json out.json]
 
 kcore runs through its public op under a GradientTape; NumPy is an im2col reference
 (sliding_window_view + matmul, col2im by tap slices); PyTorch uses NCHW conv1d/conv2d.
 Memory: kcore reports its bounded workspace (per-worker im2col buffers, or Winograd transform
 buffers for float32 3x3 stride-1 convs); the NumPy reference materialises the full im2col matrix.
 """
+import time
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -100,7 +103,7 @@ def check_parity(x, w, padding, dy, ref):
             raise AssertionError(f"kcore {name} differs from the NumPy reference by {err}")
 
 
-def run_case(name, torch, repeats):
+def run_case(name, torch, repeats, clock):
     desc, xs, ws, padding, quoted = CASES[name]
     rng = np.random.default_rng(0)
     x = rng.standard_normal(xs).astype(np.float32)
@@ -113,7 +116,7 @@ def run_case(name, torch, repeats):
     contenders = {"kcore": kcore_runner(x, w, padding, dy), "numpy": lambda: ref.forward_backward(dy)}
     if torch is not None:
         contenders["torch"] = torch_runner(torch, x, w)
-    runs = common.measure_runs(contenders, repeats)
+    runs = common.measure_runs(contenders, repeats, clock=clock)
     ones = [1] * rank
     before, after = padding_amounts(padding, xs[1:-1], ws[:rank], ones, ones)
     workspace = _C.conv_workspace_bytes(list(xs), list(ws), ones, ones, before, after, 4)
@@ -131,6 +134,17 @@ def run_case(name, torch, repeats):
 def add_args(parser):
     parser.add_argument("--cases", default=None, help="comma-separated case names (default: all)")
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out even if installed")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time with process CPU time instead of wall time (only with --threads 1): "
+                             "stable on a machine other processes keep busy")
+
+
+def _clock(args):
+    if getattr(args, "cpu_time", False):
+        if args.threads != 1:
+            raise SystemExit("--cpu-time needs --threads 1 (CPU time of several threads is not a duration)")
+        return time.process_time, "process CPU time"
+    return time.perf_counter, "wall time"
 
 
 def run(args):
@@ -139,13 +153,14 @@ def run(args):
         torch = None
     repeats = max(3, args.repeats)
     names = args.cases.split(",") if getattr(args, "cases", None) else list(CASES)
-    rows = [run_case(n, torch, repeats) for n in names]
+    clock, clock_name = _clock(args)
+    rows = [run_case(n, torch, repeats, clock) for n in names]
     columns = ["kcore", "numpy"] + (["torch"] if torch is not None else [])
     extra = list(dict.fromkeys(k for r in rows for k in r if k not in columns and k != "case"))
     load = common.load_average()
     common.print_table(f"conv forward + backward (dx, dkernel), {args.threads} threads, median of {repeats} "
-                       f"alternating runs; load average {load}", rows, columns, extra=extra)
-    return {"conv": rows, "conv_load_average": load}
+                       f"alternating runs ({clock_name}); load average {load}", rows, columns, extra=extra)
+    return {"conv": rows, "conv_load_average": load, "conv_clock": clock_name}
 
 
 def main(argv=None):

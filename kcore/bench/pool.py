@@ -1,7 +1,8 @@
 """Pooling forward + backward: kcore vs a NumPy reference vs PyTorch (CPU, when installed), one
 thread count for all, alternating runs.
 
-    python -m kcore.bench.pool [--threads N] [--repeats 15] [--cases d,e] [--no-torch] [--json out.json]
+    python -m kcore.bench.pool [--threads N] [--repeats 15] [--cases d,e] [--no-torch] [--cpu-time]
+                               [--json out.json]
 
 The NumPy reference handles non-overlapping windows (stride == pool) by reshaping into
 (..., window) blocks; max routes the gradient to the first maximum via argmax.
@@ -13,7 +14,7 @@ from kcore.backend.autodiff import GradientTape
 from kcore.backend.native import _C
 from kcore.backend.tensor import Tensor, Variable
 from kcore.bench import common
-from kcore.bench.conv import add_args
+from kcore.bench.conv import _clock, add_args
 
 # name: (description, mode, input shape (NHWC), pool, PyTorch ms quoted, NumPy ms quoted)
 CASES = {
@@ -70,7 +71,7 @@ def torch_runner(torch, x, pool, mode, dy):
     return lambda: torch.autograd.grad(fn(xt, pool), [xt], gt)
 
 
-def run_case(name, torch, repeats):
+def run_case(name, torch, repeats, clock):
     desc, mode, xs, pool, torch_quoted, numpy_quoted = CASES[name]
     rng = np.random.default_rng(0)
     x = rng.standard_normal(xs).astype(np.float32)
@@ -82,7 +83,7 @@ def run_case(name, torch, repeats):
     contenders = {"kcore": kcore_runner(x, pool, mode, dy), "numpy": lambda: ref.forward_backward(dy)}
     if torch is not None:
         contenders["torch"] = torch_runner(torch, x, pool, mode, dy)
-    runs = common.measure_runs(contenders, repeats)
+    runs = common.measure_runs(contenders, repeats, clock=clock)
     traffic = (x.nbytes * 2 + dy.nbytes * 3) / 1e9  # read x, write y (+argmax), read dy, write dx
     row = {"case": f"({name}) {desc}", **{k: float(np.median(v)) for k, v in runs.items()}}
     for k in ("kcore", "torch"):
@@ -100,13 +101,14 @@ def run(args):
         torch = None
     repeats = max(5, 2 * args.repeats)  # pooling runs are short: more of them
     names = args.cases.split(",") if getattr(args, "cases", None) else list(CASES)
-    rows = [run_case(n, torch, repeats) for n in names]
+    clock, clock_name = _clock(args)
+    rows = [run_case(n, torch, repeats, clock) for n in names]
     columns = ["kcore", "numpy"] + (["torch"] if torch is not None else [])
     extra = list(dict.fromkeys(k for r in rows for k in r if k not in columns and k != "case"))
     load = common.load_average()
     common.print_table(f"pooling forward + backward, {args.threads} threads, median of {repeats} alternating "
-                       f"runs; load average {load}", rows, columns, extra=extra)
-    return {"pool": rows, "pool_load_average": load}
+                       f"runs ({clock_name}); load average {load}", rows, columns, extra=extra)
+    return {"pool": rows, "pool_load_average": load, "pool_clock": clock_name}
 
 
 def main(argv=None):

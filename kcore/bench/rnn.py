@@ -1,6 +1,7 @@
-"""Recurrent-layer benchmark: kcore vs a NumPy reference vs PyTorch (when importable).
+"""Recurrent-layer benchmark: kcore vs NumPy references vs PyTorch (when importable).
 
-    python -m kcore.bench.rnn --threads 2 [--json results.json] [--repeats 7] [--skip-train] [--quick]
+    python -m kcore.bench.rnn --threads 2 [--json results.json] [--repeats 7] [--skip-train]
+    (same as: python bench/bench_rnn.py ...; also the "rnn" suite of python -m kcore.bench)
 
 Kernels: batch 64, 100 steps, input 128, units 256, float32, forward and forward+backward
 for SimpleRNN, LSTM and GRU. Training: one epoch of Embedding(10000, 128) -> LSTM(128) ->
@@ -16,10 +17,10 @@ import kcore
 from kcore import layers, ops
 from kcore.backend.autodiff import GradientTape
 from kcore.backend.native import _C
-from kcore.backend.tensor import Variable, convert_to_tensor
+from kcore.backend.tensor import Variable
 from kcore.bench import common
 
-torch = None  # set by run() when PyTorch is installed
+torch = None  # set by run(): PyTorch is an optional peer
 
 GATES = {"simple_rnn": 1, "lstm": 4, "gru": 3}
 
@@ -220,12 +221,6 @@ def rnn_flops(kind, b, t, d, u, backward):
     return per_pass * (3 if backward else 1)  # backward: dx + dW and dh + dU
 
 
-def sgemm_gflops(n=1024, repeat=10):
-    a = convert_to_tensor(np.random.default_rng(0).standard_normal((n, n)).astype(np.float32))
-    _C.matmul(a.value, a.value)
-    return 2.0 * n ** 3 / _median_time(lambda: _C.matmul(a.value, a.value), repeat) / 1e9
-
-
 def bench_kernels(args, rows):
     b, t, d, u = 64, 100, 128, 256
     rng = np.random.default_rng(0)
@@ -240,7 +235,7 @@ def bench_kernels(args, rows):
             for fns in runners.values():
                 fns[index]()  # warm up
             times = {name: [] for name in runners}
-            for _ in range(args.repeat):  # alternate contenders
+            for _ in range(args.repeats):  # alternate contenders
                 for name, fns in runners.items():
                     _settle()
                     times[name].append(_median_time(fns[index], 1))
@@ -298,7 +293,7 @@ def torch_epoch(x, y):
 
 
 def bench_training(args, rows):
-    x, y = _text_data(n=256 if args.quick else 2048)
+    x, y = _text_data()
     runners = {"kcore": kcore_epoch(x, y)}
     if torch is not None:
         runners["torch"] = torch_epoch(x, y)
@@ -307,7 +302,7 @@ def bench_training(args, rows):
         for name, fn in runners.items():
             _settle()
             times[name].append(_median_time(fn, 1))
-    row = {"bench": "train epoch Emb->LSTM(128)->Dense", "shape": f"{len(x)} x 200, batch 64"}
+    row = {"bench": "train epoch Emb->LSTM(128)->Dense", "shape": "2048 x 200, batch 64"}
     for name, ts in times.items():
         row[f"{name}_ms"] = 1e3 * float(np.median(ts))
     rows.append(row)
@@ -331,30 +326,28 @@ def run(args):
     torch = common.setup_threads(args.threads)
     if torch is not None:
         torch.manual_seed(0)
-    args.repeat = getattr(args, "repeat", args.repeats)
-    args.train_repeat = getattr(args, "train_repeat", 1 if args.quick else 3)
-    sgemm = sgemm_gflops()
-    print(f"\nrecurrent layers, threads={args.threads} blas={_C.build_info()['blas']} "
+    sgemm = common.sgemm_gflops()
+    print(f"\nrecurrent layers: threads={args.threads} blas={_C.build_info()['blas']} "
           f"torch={torch.__version__ if torch else 'absent'} sgemm(1024^3)={sgemm:.1f} GFLOP/s")
     print(f"{'benchmark':<36} | {'kcore ms':>9} | {'numpy ms':>9} {'ratio':>7} | {'np-hoist':>9} {'ratio':>7} | "
           f"{'torch ms':>9} {'ratio':>7} | GFLOP/s")
     rows = []
     bench_kernels(args, rows)
-    if not getattr(args, "skip_train", False):
+    if not getattr(args, "skip_train", False) and not args.quick:
         bench_training(args, rows)
     print("ratio = kcore time / peer time (below 1: kcore is faster); numpy = textbook step-by-step NumPy, "
           "np-hoist = NumPy with the native kernels' algorithm")
-    return {"rnn": rows, "rnn_sgemm_gflops": sgemm}
-
-
-def _extra(parser):
-    parser.add_argument("--train-repeat", type=int, default=3)
-    parser.add_argument("--skip-train", action="store_true")
+    return {"rnn": [{"case": r["bench"], "shape": r["shape"], "sgemm GFLOP/s": sgemm,
+                     **{k[:-3]: v / 1e3 for k, v in r.items() if k.endswith("_ms")},
+                     **({"kcore GFLOP/s": r["kcore_gflops"]} if "kcore_gflops" in r else {})} for r in rows]}
 
 
 def main(argv=None):
-    args = common.parse_args(__doc__, _extra, argv)
-    args.repeat = args.repeats
+    def extra(parser):
+        parser.add_argument("--train-repeat", type=int, default=3, help="timed training epochs per contender")
+        parser.add_argument("--skip-train", action="store_true", help="only the kernel benchmarks")
+
+    args = common.parse_args(__doc__.split("\n")[0], extra, argv)
     result = run(args)
     common.write_json(args.json, {"machine": common.machine_info(args.threads), **result})
 

@@ -18,7 +18,7 @@ class Embedding(Layer):
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
                  embeddings_constraint=None, mask_zero=False, weights=None, input_length=None, **kwargs):
-        for legacy in ("lora_rank", "sparse"):
+        for legacy in ("lora_rank", "lora_alpha", "sparse", "quantization_config"):
             kwargs.pop(legacy, None)
         if input_length is not None and not any(k in kwargs for k in ("input_shape", "batch_input_shape")):
             kwargs["batch_input_shape"] = (kwargs.pop("batch_size", None), input_length)

@@ -50,7 +50,7 @@ class BaseRNN(Layer):
                  recurrent_constraint=None, bias_constraint=None, dropout=0.0, recurrent_dropout=0.0, seed=None,
                  return_sequences=False, return_state=False, go_backwards=False, stateful=False, unroll=False,
                  zero_output_for_mask=False, **kwargs):
-        for legacy in ("implementation", "use_cudnn", "time_major"):
+        for legacy in ("implementation", "use_cudnn", "time_major", "quantization_config"):
             kwargs.pop(legacy, None)
         _legacy_sequence_shape(kwargs)
         super().__init__(**kwargs)
@@ -107,6 +107,10 @@ class BaseRNN(Layer):
                                   self.bias_constraint) if self.use_bias else None)
         self.input_spec = InputSpec(ndim=3, axes={-1: features})
         self.built = True
+
+    def _saving_groups(self):
+        """Keras 3 .weights.h5 layout: the weights live in the cell's group."""
+        return {"vars": [], "cell/vars": list(self._weights)}
 
     def _weight(self, name, shape, initializer, regularizer, constraint):
         var = self.add_weight(name=name, shape=shape, initializer=initializer, regularizer=regularizer,
@@ -202,10 +206,6 @@ class BaseRNN(Layer):
     def compute_mask(self, inputs, mask=None):
         out = mask if self.return_sequences else None
         return [out] + [None] * self._num_states if self.return_state else out
-
-    def _saving_groups(self):
-        """Keras 3 keeps a recurrent layer's weights in its cell: <layer>/cell/vars."""
-        return {"vars": [], "cell/vars": list(self._weights)}
 
     def get_config(self):
         config = super().get_config()
@@ -312,9 +312,10 @@ class Bidirectional(Layer):
         super().__init__(**kwargs)
         if layer._batch_input_shape is not None and self._batch_input_shape is None:
             self._batch_input_shape = layer._batch_input_shape
-        self.forward_layer = _copy_layer(layer, "forward_" + layer.name, layer.go_backwards)
+        base_name = _strip_prefix(layer.name)
+        self.forward_layer = _copy_layer(layer, "forward_" + base_name, layer.go_backwards)
         if backward_layer is None:
-            self.backward_layer = _copy_layer(layer, "backward_" + layer.name, not layer.go_backwards)
+            self.backward_layer = _copy_layer(layer, "backward_" + base_name, not layer.go_backwards)
         else:
             if not isinstance(backward_layer, BaseRNN) or backward_layer.go_backwards == layer.go_backwards:
                 raise ValueError("Bidirectional: backward_layer must be a recurrent layer with go_backwards set "
@@ -323,8 +324,8 @@ class Bidirectional(Layer):
                                                                                   layer.return_state):
                 raise ValueError("Bidirectional: forward and backward layers need the same return_sequences and "
                                  "return_state")
-            self.backward_layer = backward_layer
-            self.backward_layer.zero_output_for_mask = layer.return_sequences
+            self.backward_layer = _copy_layer(backward_layer, "backward_" + _strip_prefix(backward_layer.name),
+                                              backward_layer.go_backwards)
         self.merge_mode = merge_mode
         self.return_sequences = layer.return_sequences
         self.return_state = layer.return_state
@@ -392,6 +393,9 @@ class Bidirectional(Layer):
             return (out if isinstance(out, list) else [out]) + [None] * n
         return out
 
+    def _saving_children(self):
+        return [("forward_layer", self.forward_layer), ("backward_layer", self.backward_layer)]
+
     def reset_states(self, states=None):
         self.forward_layer.reset_states()
         self.backward_layer.reset_states()
@@ -399,34 +403,23 @@ class Bidirectional(Layer):
     reset_state = reset_states
 
     def get_config(self):
-        inner = self.forward_layer.get_config()
-        inner["name"] = inner["name"][len("forward_"):]
+        from kcore.saving.serialization import serialize_layer
+
         config = super().get_config()
-        config.update({"layer": {"class_name": type(self.forward_layer).__name__, "config": inner},
-                       "merge_mode": self.merge_mode})
+        config.update({"merge_mode": self.merge_mode, "layer": serialize_layer(self.forward_layer),
+                       "backward_layer": serialize_layer(self.backward_layer)})
         return config
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config, custom_objects=None):
+        from kcore.saving.serialization import deserialize_layer
+
         config = dict(config)
-        classes = {c.__name__: c for c in (SimpleRNN, LSTM, GRU)}
-
-        def rebuild(spec, prefix):
-            inner = dict(spec["config"])
-            if inner.get("name", "").startswith(prefix):  # Keras 3 stores the directional names
-                inner["name"] = inner["name"][len(prefix):]
-            return classes[spec["class_name"]].from_config(inner)
-
-        layer = rebuild(config.pop("layer"), "forward_")
+        layer = deserialize_layer(config.pop("layer"), custom_objects)
         backward = config.pop("backward_layer", None)
-        if isinstance(backward, dict):
-            backward = rebuild(backward, "backward_")
-            backward.name = "backward_" + backward.name
+        if backward is not None:
+            backward = deserialize_layer(backward, custom_objects)
         return cls(layer, backward_layer=backward, **config)
-
-    def _saving_children(self):
-        """Keras 3's weight-file layout: <bidirectional>/forward_layer/..., <bidirectional>/backward_layer/..."""
-        return [("forward_layer", self.forward_layer), ("backward_layer", self.backward_layer)]
 
 
 def _copy_layer(layer, name, go_backwards):
@@ -435,6 +428,13 @@ def _copy_layer(layer, name, go_backwards):
     # As Keras: masked steps of a returned sequence are zeros, so the two directions merge cleanly.
     config.update({"name": name, "go_backwards": go_backwards, "zero_output_for_mask": layer.return_sequences})
     return type(layer).from_config(config)
+
+
+def _strip_prefix(name):
+    for prefix in ("forward_", "backward_"):
+        if name.startswith(prefix):
+            return name[len(prefix):]
+    return name
 
 
 def _reverse_time(x):

@@ -114,8 +114,11 @@ def _sequence(cell, inputs, kernel, recurrent_kernel, bias, initial_state, mask,
     pending = _StateGrads(n_states)
     kv, rkv = kernel.value, recurrent_kernel.value
 
+    seq_shape = tuple(seq_v.shape)
+
     def backward(g):
         gh, gc = (pending.take() + [None])[:2]
+        g = g if tuple(g.shape) == seq_shape else None  # only the states' zero placeholders arrived
         dx, dh0, dc0, dk, drk, db = _C.rnn_backward(saved, kv, rkv, g, gh, gc, x.requires_grad)
         grads = [dx, dk, drk] + ([db] if bias is not None else [])
         grads += [d for s, d in zip(states, (dh0, dc0)) if s is not None]
@@ -127,11 +130,11 @@ def _sequence(cell, inputs, kernel, recurrent_kernel, bias, initial_state, mask,
 
 
 def _state_output(value, outputs, pending, index):
-    shape, dtype = list(outputs.value.shape), value.dtype
+    zero = _C.zeros([1, 1, 1], value.dtype, value.device)  # a placeholder that makes the sequence node run
 
     def backward(g):
         pending.add(index, g)
-        return (_C.zeros(shape, dtype, outputs.value.device),)  # the sequence node adds this to its own gradient
+        return (zero,)
 
     return attach(Tensor(value), (outputs,), backward)
 
