@@ -3,13 +3,11 @@ parameters) on the bundled digits, upscaled from 8x8 to the model's 28x28 input:
 
     python -m kcore.examples.digits_cnn [--epochs 8]
 """
-import argparse
-import time
-
 import numpy as np
 
 import kcore
 from kcore.layers import Conv2D, Dense, Dropout, Flatten, MaxPooling2D
+from kcore.examples._training import fit_and_report, parse_args
 from kcore.models import Sequential
 
 
@@ -40,20 +38,10 @@ def main(epochs=8, verbose=1, seed=7):
     (x_train, y_train), (x_test, y_test) = kcore.datasets.digits.load_data()
     x_train, x_test = to_28x28(x_train), to_28x28(x_test)
     model = create_model()
-    model.summary()
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    start = time.time()
-    model.fit(x_train, y_train, batch_size=64, epochs=epochs, validation_split=0.1, verbose=verbose)
-    seconds = time.time() - start
-    loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
-    print(f"test loss {loss:.4f} - test accuracy {accuracy:.4f} - trained in {seconds:.1f}s "
-          f"on {kcore.get_num_threads()} threads")
-    return accuracy
+    return fit_and_report(model, (x_train, y_train), (x_test, y_test), "adam", "sparse_categorical_crossentropy",
+                          epochs, verbose, batch_size=64)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--epochs", type=int, default=8)
-    parser.add_argument("--verbose", type=int, default=1)
-    args = parser.parse_args()
+    args = parse_args(__doc__, epochs=8)
     main(args.epochs, args.verbose)

@@ -1,9 +1,7 @@
 """Train an MLP (64-32-10) on the bundled handwritten digits: python -m kcore.examples.digits_mlp"""
-import argparse
-import time
-
 import kcore
 from kcore import layers
+from kcore.examples._training import fit_and_report, parse_args
 
 
 def main(epochs=40, verbose=1, seed=42):
@@ -19,20 +17,10 @@ def main(epochs=40, verbose=1, seed=42):
         layers.Dense(32, activation="relu"),
         layers.Dense(10, activation="softmax"),
     ])
-    model.summary()
-    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
-    start = time.time()
-    model.fit(x_train, y_train, batch_size=32, epochs=epochs, validation_split=0.1, verbose=verbose)
-    seconds = time.time() - start
-    loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
-    print(f"test loss {loss:.4f} - test accuracy {accuracy:.4f} - trained in {seconds:.1f}s "
-          f"on {kcore.get_num_threads()} threads")
-    return accuracy
+    return fit_and_report(model, (x_train, y_train), (x_test, y_test), "adam", "categorical_crossentropy", epochs,
+                          verbose)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--epochs", type=int, default=40)
-    parser.add_argument("--verbose", type=int, default=1)
-    args = parser.parse_args()
+    args = parse_args(__doc__, epochs=40)
     main(args.epochs, args.verbose)

@@ -5,13 +5,11 @@ which ids 1-40 are "positive" words, 41-80 "negative" words and the rest neutral
 is positive when it has more positive than negative words. The model reads the padded ids
 with Embedding(mask_zero=True) -> Bidirectional(LSTM) -> Dense(sigmoid); padding is masked.
 """
-import argparse
-import time
-
 import numpy as np
 
 import kcore
 from kcore import layers
+from kcore.examples._training import fit_and_report, parse_args
 
 VOCAB, MAX_LEN = 500, 60
 
@@ -45,21 +43,10 @@ def main(epochs=6, verbose=1, seed=7, samples=4000):
         layers.Bidirectional(layers.LSTM(32, dropout=0.2)),
         layers.Dense(1, activation="sigmoid"),
     ])
-    model.summary()
-    model.compile(optimizer=kcore.optimizers.Adam(learning_rate=0.005), loss="binary_crossentropy",
-                  metrics=["accuracy"])
-    start = time.time()
-    model.fit(x_train, y_train, batch_size=64, epochs=epochs, validation_split=0.1, verbose=verbose)
-    seconds = time.time() - start
-    loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
-    print(f"test loss {loss:.4f} - test accuracy {accuracy:.4f} - trained in {seconds:.1f}s "
-          f"on {kcore.get_num_threads()} threads")
-    return accuracy
+    return fit_and_report(model, (x_train, y_train), (x_test, y_test), kcore.optimizers.Adam(learning_rate=0.005),
+                          "binary_crossentropy", epochs, verbose, batch_size=64)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description="Train a Bidirectional LSTM on synthetic reviews")
-    parser.add_argument("--epochs", type=int, default=6)
-    parser.add_argument("--verbose", type=int, default=1)
-    args = parser.parse_args()
+    args = parse_args(__doc__, epochs=6)
     main(epochs=args.epochs, verbose=args.verbose)
