@@ -22,6 +22,13 @@ gpu = pytest.mark.skipif(not HAS_CUDA, reason=f"CUDA not available: {kcore.cuda.
 rng = np.random.default_rng(0)
 
 
+def _python(code, env=None):
+    """Runs `code` in a fresh interpreter that imports the same kcore as this test run."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(kcore.__file__)))
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env,
+                          cwd=root)
+
+
 def _has_extension():
     try:
         from kcore import _C_cuda  # noqa: F401
@@ -66,7 +73,7 @@ def test_unknown_device_names_are_rejected():
 
 def test_import_kcore_does_not_load_the_cuda_extension():
     code = "import sys, kcore; kcore.ops.add(1.0, 2.0); print('kcore._C_cuda' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = _python(code)
     assert out.stdout.strip() == "False"
 
 
@@ -74,11 +81,11 @@ def test_import_kcore_does_not_load_the_cuda_extension():
 def test_kcore_device_environment_variable():
     env = dict(os.environ, KCORE_DEVICE="cuda")
     code = ("import kcore\ntry:\n    kcore.get_device()\nexcept RuntimeError as e:\n    print('refused:', e)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    out = _python(code, env)
     assert out.stdout.startswith("refused: CUDA is not available")
     env["KCORE_DEVICE"] = "cpu"
     code = "import kcore; print(kcore.get_device())"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    out = _python(code, env)
     assert out.stdout.strip() == "cpu"
 
 

@@ -81,6 +81,8 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, **kwargs
 
     config = serialize_layer(model)
     config["module"] = "keras"
+    if type(model).__name__ == "Functional":  # where Keras 3 looks the class up
+        config.update({"module": "keras.src.models.functional", "registered_name": "Functional"})
     if type(model).__name__ == "Sequential":
         config["build_config"] = {"input_shape": list(model._build_shape)}
     compile_config = _compile_config(model)

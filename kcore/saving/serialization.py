@@ -60,6 +60,7 @@ def layer_registry(custom_objects=None):
 
 def serialize_layer(layer):
     config = dict(layer.get_config())
+    config.pop("batch_input_shape", None)  # Keras 3 rejects it; models carry an InputLayer entry instead
     if "dtype" in config and isinstance(config["dtype"], str):
         config["dtype"] = dtype_policy(config["dtype"])
     out = {"module": "keras.layers", "class_name": type(layer).__name__, "config": config, "registered_name": None}
