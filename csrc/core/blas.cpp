@@ -19,10 +19,9 @@ namespace {
 int g_gemm_threads = 1;
 constexpr int64_t kMinWorkPerThread = 1 << 18;  // multiply-adds below which a split costs more than it saves
 
-void library_single_threaded() {
-  static bool done = false;
-  if (done) return;
-  done = true;
+}  // namespace
+
+void blas_library_single_threaded() {
 #if defined(KCORE_BLAS_SCIPY_OPENBLAS)
   scipy_openblas_set_num_threads(1);
 #elif defined(KCORE_BLAS_MKL)
@@ -31,6 +30,8 @@ void library_single_threaded() {
   openblas_set_num_threads(1);
 #endif
 }
+
+namespace {
 
 inline void call(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
                  const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
@@ -50,7 +51,6 @@ template <typename T>
 void threaded_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b,
                    int64_t ldb, T beta, T* c, int64_t ldc) {
   if (m == 0 || n == 0) return;
-  library_single_threaded();
   int64_t nt = omp_in_parallel() ? 1 : std::min<int64_t>(g_gemm_threads, num_threads());
   nt = std::min<int64_t>(nt, std::max<int64_t>(1, m * n * std::max<int64_t>(k, 1) / kMinWorkPerThread));
   if (nt <= 1) {

@@ -18,6 +18,8 @@ namespace kcore {
 // Threads for the next GEMMs (kcore splits large products over its OpenMP team; the BLAS
 // library itself stays single-threaded).
 void blas_set_num_threads(int n);
+// Puts the BLAS library itself in single-threaded mode (done whenever kcore's threads are set).
+void blas_library_single_threaded();
 const char* blas_name();
 
 // Row-major C[m,n] = alpha * op(A)[m,k] @ op(B)[k,n] + beta * C.

@@ -28,6 +28,7 @@ void set_num_threads(int n) {
   if (n < 1) n = 1;
   g_threads = n;
   omp_set_num_threads(n);
+  blas_library_single_threaded();
   blas_set_num_threads(n);
   flush_denormals_on_team(n);  // OpenMP workers are pooled: they keep the mode
 }

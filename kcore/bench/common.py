@@ -29,7 +29,8 @@ def _numpy_blas_set_threads(n):
     """NumPy's bundled OpenBLAS, found among the loaded libraries, set to n threads."""
     try:
         with open("/proc/self/maps") as f:
-            paths = {line.split()[-1] for line in f if "openblas" in line and line.split()[-1].startswith("/")}
+            paths = {line.split()[-1] for line in f if "openblas" in line and line.split()[-1].startswith("/")
+                     and "scipy_openblas32" not in line and "kcore" not in line}  # not kcore's own BLAS
     except OSError:
         return
     for path in paths:
@@ -60,6 +61,12 @@ def setup_threads(n):
     return torch
 
 
+def settle(seconds=0.03):
+    """Lets the previous contender's spinning worker threads (OpenMP, OpenBLAS) go idle, so they
+    do not steal the cores from the next one: every runtime is timed on a quiet machine."""
+    time.sleep(seconds)
+
+
 def measure(contenders, repeats, warmup=1):
     """contenders: {name: fn}. Runs them alternately; returns {name: median seconds}."""
     for fn in contenders.values():
@@ -68,6 +75,7 @@ def measure(contenders, repeats, warmup=1):
     times = {name: [] for name in contenders}
     for _ in range(repeats):
         for name, fn in contenders.items():
+            settle()
             start = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - start)

@@ -65,6 +65,11 @@ def keras_epoch_fn(x, y):
     return lambda: model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)
 
 
+def _add_args(parser):
+    parser.add_argument("--epochs", type=int, default=3, help="timed epochs per contender")
+    parser.add_argument("--keras", action="store_true", help="also time Keras 3 (TensorFlow backend) if installed")
+
+
 def run(args):
     torch = common.setup_threads(args.threads)
     n = 12_000 if args.quick else 60_000
@@ -86,7 +91,7 @@ def run(args):
 
 
 def main(argv=None):
-    args = common.parse_args(__doc__, _extra, argv)
+    args = common.parse_args(__doc__, _add_args, argv)
     result = run(args)
     common.write_json(args.json, {"machine": common.machine_info(args.threads), **result})
 
