@@ -61,8 +61,8 @@ def setup_threads(n):
     return torch
 
 
-def settle(seconds=0.03):
-    """Lets the previous contender's spinning worker threads (OpenMP, OpenBLAS) go idle, so they
+def settle(seconds=0.12):
+    """Lets the previous contender's spinning worker threads (OpenMP; OpenBLAS spins ~0.1 s) go idle, so they
     do not steal the cores from the next one: every runtime is timed on a quiet machine."""
     time.sleep(seconds)
 
@@ -138,6 +138,7 @@ def measure_runs(contenders, repeats, warmup=1, clock=time.perf_counter):
     times = {name: [] for name in names}
     for r in range(repeats):
         for name in names[r % len(names):] + names[:r % len(names)]:
+            settle()
             start = clock()
             contenders[name]()
             times[name].append(clock() - start)

@@ -298,7 +298,7 @@ def bench_training(args, rows):
     if torch is not None:
         runners["torch"] = torch_epoch(x, y)
     times = {name: [] for name in runners}
-    for _ in range(max(1, args.train_repeat)):
+    for _ in range(max(1, getattr(args, "train_repeat", 1 if args.quick else 3))):
         for name, fn in runners.items():
             _settle()
             times[name].append(_median_time(fn, 1))
