@@ -1,9 +1,10 @@
 """Loads the native extension. Every numeric op goes through this module.
 
 A portable (wheel) build ships the engine compiled three times; the best variant the CPU
-supports is loaded: _C_avx512, then _C_avx2, then the baseline _C. A local build has only
-_C, compiled for the host CPU."""
+supports is loaded: _C_avx512, then _C_avx2, then the baseline _C (KCORE_ENGINE=_C_avx2, say,
+forces one). A local build has only _C, compiled for the host CPU."""
 import importlib
+import os
 
 
 def _cpu_flags():
@@ -18,6 +19,9 @@ def _cpu_flags():
 
 
 def _load():
+    forced = os.environ.get("KCORE_ENGINE")  # e.g. "_C" to run the baseline build on any CPU
+    if forced:
+        return importlib.import_module(f"kcore.{forced}")
     flags = _cpu_flags()
     candidates = []
     if {"avx512f", "avx512bw", "avx512vl", "avx512dq", "avx2", "fma"} <= flags:
