@@ -61,10 +61,13 @@ def setup_threads(n):
     return torch
 
 
-def settle(seconds=0.12):
-    """Lets the previous contender's spinning worker threads (OpenMP; OpenBLAS spins ~0.1 s) go idle, so they
-    do not steal the cores from the next one: every runtime is timed on a quiet machine."""
+def settle(fn, seconds=0.12):
+    """Lets the previous contender's spinning worker threads (OpenMP; OpenBLAS spins ~0.1 s) go idle,
+    so they do not steal the cores from the next one, then runs `fn` once untimed: the next timed run
+    then finds its own threads awake and its data in cache (waking a sleeping core costs up to
+    milliseconds on a virtual machine)."""
     time.sleep(seconds)
+    fn()
 
 
 def measure(contenders, repeats, warmup=1):
@@ -75,7 +78,7 @@ def measure(contenders, repeats, warmup=1):
     times = {name: [] for name in contenders}
     for _ in range(repeats):
         for name, fn in contenders.items():
-            settle()
+            settle(fn)
             start = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - start)
@@ -138,7 +141,7 @@ def measure_runs(contenders, repeats, warmup=1, clock=time.perf_counter):
     times = {name: [] for name in names}
     for r in range(repeats):
         for name in names[r % len(names):] + names[:r % len(names)]:
-            settle()
+            settle(contenders[name])
             start = clock()
             contenders[name]()
             times[name].append(clock() - start)
