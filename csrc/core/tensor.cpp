@@ -1,5 +1,6 @@
 #include "core/tensor.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -39,6 +40,25 @@ int64_t normalize_axis(int64_t axis, int64_t ndim, const char* op) {
   int64_t a = axis < 0 ? axis + ndim : axis;
   KCORE_CHECK(a >= 0 && a < ndim, op << ": axis " << axis << " is out of range for a tensor of rank " << ndim);
   return a;
+}
+
+std::vector<int64_t> normalized_axes(std::vector<int64_t> axes, int64_t ndim, const char* op) {
+  if (axes.empty())
+    for (int64_t d = 0; d < ndim; ++d) axes.push_back(d);
+  for (auto& a : axes) a = normalize_axis(a, ndim, op);
+  std::sort(axes.begin(), axes.end());
+  KCORE_CHECK(std::adjacent_find(axes.begin(), axes.end()) == axes.end(), op << ": repeated axis");
+  return axes;
+}
+
+Shape reduced_shape(const Shape& shape, const std::vector<int64_t>& axes, bool keepdims) {
+  Shape out;
+  for (int64_t d = 0; d < (int64_t)shape.size(); ++d) {
+    const bool reduced = std::binary_search(axes.begin(), axes.end(), d);
+    if (!reduced) out.push_back(shape[d]);
+    else if (keepdims) out.push_back(1);
+  }
+  return out;
 }
 
 Tensor::Tensor(std::shared_ptr<Storage> storage, Shape shape, DType dtype, int64_t offset)

@@ -13,25 +13,6 @@
 namespace kcore {
 
 namespace {
-std::vector<int64_t> normalized_axes(std::vector<int64_t> axes, int64_t nd, const char* op) {
-  if (axes.empty())
-    for (int64_t d = 0; d < nd; ++d) axes.push_back(d);
-  for (auto& a : axes) a = normalize_axis(a, nd, op);
-  std::sort(axes.begin(), axes.end());
-  KCORE_CHECK(std::adjacent_find(axes.begin(), axes.end()) == axes.end(), op << ": repeated axis");
-  return axes;
-}
-
-Shape reduced_shape(const Shape& s, const std::vector<int64_t>& axes, bool keepdims) {
-  Shape out;
-  for (int64_t d = 0; d < (int64_t)s.size(); ++d) {
-    bool red = std::binary_search(axes.begin(), axes.end(), d);
-    if (!red) out.push_back(s[d]);
-    else if (keepdims) out.push_back(1);
-  }
-  return out;
-}
-
 // Reorders x so the reduced axes are last (a copy only when they are not already last).
 Tensor reduced_axes_last(const Tensor& x, const std::vector<int64_t>& axes, int64_t* outer, int64_t* red) {
   std::vector<int64_t> perm;
