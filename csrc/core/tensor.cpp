@@ -5,18 +5,17 @@
 #include <cstring>
 
 #include "core/dispatch.h"
+#include "core/allocator.h"
 #include "core/parallel.h"
 
 namespace kcore {
 
 std::shared_ptr<Storage> Storage::allocate(size_t nbytes) {
   auto s = std::make_shared<Storage>();
-  size_t padded = ((nbytes + 63) / 64) * 64;
-  if (padded == 0) padded = 64;
-  s->data = std::aligned_alloc(64, padded);
-  if (!s->data) throw std::bad_alloc();
+  size_t reserved = 0;
+  s->data = host_alloc(nbytes, &reserved);
   s->nbytes = nbytes;
-  s->release = [](void* p) { std::free(p); };
+  s->release = [reserved](void* p) { host_free(p, reserved); };
   return s;
 }
 

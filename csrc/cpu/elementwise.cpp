@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/broadcast.h"
+#include "core/fastmath.h"
 #include "ops/reduce.h"
 
 namespace kcore {
@@ -108,17 +109,19 @@ inline T softplus(T x) {
   return x > T(0) ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
 }
 
+// Always inlined into the per-op loops below: with `op` a constant there, the switch folds away and
+// the loop vectorises (an out-of-line call per element would not).
 template <typename T>
-T unary_value(UnaryOp op, T x, T alpha) {
+__attribute__((always_inline)) inline T unary_value(UnaryOp op, T x, T alpha) {
   switch (op) {
     case UnaryOp::negative: return -x;
-    case UnaryOp::exp: return std::exp(x);
+    case UnaryOp::exp: return fast_exp(x);
     case UnaryOp::log: return std::log(x);
     case UnaryOp::sqrt: return std::sqrt(x);
     case UnaryOp::square: return x * x;
     case UnaryOp::abs: return std::abs(x);
-    case UnaryOp::tanh: return std::tanh(x);
-    case UnaryOp::sigmoid: return sigmoid(x);
+    case UnaryOp::tanh: return fast_tanh(x);
+    case UnaryOp::sigmoid: return fast_sigmoid(x);
     case UnaryOp::relu: return x > T(0) ? x : T(0);
     case UnaryOp::elu: return x > T(0) ? x : alpha * std::expm1(x);
     case UnaryOp::selu: return T(kSeluScale) * (x > T(0) ? x : T(kSeluAlpha) * std::expm1(x));
@@ -146,7 +149,7 @@ T unary_value(UnaryOp op, T x, T alpha) {
 
 // dy/dx given x and y = f(x).
 template <typename T>
-T unary_derivative(UnaryOp op, T x, T y, T alpha) {
+__attribute__((always_inline)) inline T unary_derivative(UnaryOp op, T x, T y, T alpha) {
   switch (op) {
     case UnaryOp::negative: return T(-1);
     case UnaryOp::exp: return y;

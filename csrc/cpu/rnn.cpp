@@ -9,10 +9,9 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
-#include <map>
-#include <mutex>
 
 #include "core/blas.h"
+#include "core/fastmath.h"
 #include "core/parallel.h"
 #include "ops/linalg.h"
 
@@ -20,94 +19,11 @@ namespace kcore {
 
 namespace {
 
-// ---- buffer pool ------------------------------------------------------------------------
-// A sequence pass allocates tens of MB of per-step buffers; fresh pages cost more than the
-// gate math (page faults + zeroing). Large buffers therefore come from a small cache that
-// keeps freed blocks (up to kPoolBytes) for the next pass. Thread-safe; never destroyed.
-
-class BufferPool {
- public:
-  static BufferPool& get() {
-    static BufferPool* pool = new BufferPool();
-    return *pool;
-  }
-
-  void* take(size_t bytes) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      auto it = free_.find(bytes);
-      if (it != free_.end()) {
-        void* p = it->second;
-        free_.erase(it);
-        cached_ -= bytes;
-        return p;
-      }
-    }
-    void* p = std::aligned_alloc(64, bytes);
-    if (!p) throw std::bad_alloc();
-    return p;
-  }
-
-  void give(void* p, size_t bytes) {
-    std::lock_guard<std::mutex> lock(mu_);
-    while (cached_ + bytes > kPoolBytes && !free_.empty()) {  // evict the largest first
-      auto last = std::prev(free_.end());
-      std::free(last->second);
-      cached_ -= last->first;
-      free_.erase(last);
-    }
-    if (cached_ + bytes > kPoolBytes) {
-      std::free(p);
-      return;
-    }
-    free_.emplace(bytes, p);
-    cached_ += bytes;
-  }
-
- private:
-  static constexpr size_t kPoolBytes = size_t(256) << 20;
-  std::mutex mu_;
-  std::multimap<size_t, void*> free_;
-  size_t cached_ = 0;
-};
-
-Tensor pooled_empty(const Shape& shape, DType dt) {
-  const size_t nbytes = size_t(shape_numel(shape)) * dtype_size(dt);
-  if (nbytes < (size_t(1) << 20)) return Tensor::empty(shape, dt);
-  const size_t bytes = (nbytes + (size_t(1) << 16) - 1) & ~((size_t(1) << 16) - 1);  // 64 KiB granules
-  auto st = std::make_shared<Storage>();
-  st->data = BufferPool::get().take(bytes);
-  st->nbytes = nbytes;
-  st->release = [bytes](void* p) { BufferPool::get().give(p, bytes); };
-  return Tensor(st, shape, dt);
-}
-
 // ---- activations ------------------------------------------------------------------------
 // float uses a branch-free exp the compiler vectorises; double (gradient checks) uses libm.
 
-inline float fast_exp(float x) {
-  x = std::min(std::max(x, -87.0f), 88.0f);
-  // round-to-nearest by the 1.5 * 2^23 trick (vectorises; std::floor does not without -ffast-math)
-  const float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-  const float r = x - n * 0.693359375f + n * 2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.0f;
-  const int32_t bits = ((int32_t)n + 127) << 23;
-  return p * __builtin_bit_cast(float, bits);
-}
-inline double fast_exp(double x) { return std::exp(x); }
-
-template <typename T> inline T sigmoid(T x) { return T(1) / (T(1) + fast_exp(-x)); }
-inline float tanh_of(float x) {
-  const float t = fast_exp(-2.0f * std::fabs(x));
-  return std::copysign((1.0f - t) / (1.0f + t), x);
-}
-inline double tanh_of(double x) { return std::tanh(x); }
+template <typename T> inline T sigmoid(T x) { return fast_sigmoid(x); }
+template <typename T> inline T tanh_of(T x) { return fast_tanh(x); }
 
 // v[j] = act(v[j]) for j < n. The switch sits outside the loops so each loop vectorises.
 template <typename T>
@@ -519,17 +435,17 @@ RnnForward rnn_forward(const RnnConfig& cfg, const Tensor& x_in, const Tensor& k
   Tensor x = x_in.contiguous(), kernel = kernel_in.contiguous(), rk = rk_in.contiguous();
   Tensor bias = bias_in.defined() ? bias_in.contiguous() : Tensor();
   sv->mask = processed_mask(mask, b, t, cfg.go_backwards);
-  sv->x = pooled_empty({t, b, d}, dt);
-  sv->states = pooled_empty({t + 1, b, u}, dt);
-  sv->gates = pooled_empty({t, b, gu}, dt);
-  if (cfg.cell != RnnCell::simple) sv->extra = pooled_empty({t, b, u}, dt);
-  if (cfg.cell == RnnCell::lstm) sv->cells = pooled_empty({t + 1, b, u}, dt);
+  sv->x = Tensor::empty({t, b, d}, dt);
+  sv->states = Tensor::empty({t + 1, b, u}, dt);
+  sv->gates = Tensor::empty({t, b, gu}, dt);
+  if (cfg.cell != RnnCell::simple) sv->extra = Tensor::empty({t, b, u}, dt);
+  if (cfg.cell == RnnCell::lstm) sv->cells = Tensor::empty({t + 1, b, u}, dt);
   if (rec_mask.defined()) {
     sv->rec_mask = rec_mask.contiguous();
-    sv->rec_in = pooled_empty({t, b, u}, dt);
+    sv->rec_in = Tensor::empty({t, b, u}, dt);
   }
   RnnForward res;
-  res.outputs = pooled_empty({b, t, u}, dt);
+  res.outputs = Tensor::empty({b, t, u}, dt);
   dispatch_float(dt, op_name(cfg), [&](auto tag) {
     using T = decltype(tag);
     permute_time(x.data<T>(), sv->x.data<T>(), b, t, d, cfg.go_backwards, true);
@@ -800,9 +716,9 @@ void weight_grads(const RnnSaved& sv, const Tensor& kernel, const T* dgx, const 
     gemm_tn<T>(u, gu, rows, hs, u, dgh, gu, du, gu);
   }
   if (need_x) {
-    Tensor dxs = pooled_empty({t, b, d}, dt);
+    Tensor dxs = Tensor::empty({t, b, d}, dt);
     if (d > 0) gemm<T>(false, true, rows, d, gu, T(1), dgx, gu, kernel.data<T>(), gu, T(0), dxs.data<T>(), d);
-    g.x = pooled_empty({b, t, d}, dt);
+    g.x = Tensor::empty({b, t, d}, dt);
     permute_time(dxs.data<T>(), g.x.data<T>(), b, t, d, c.go_backwards, false);
   }
   if (sv.has_bias) {
@@ -838,7 +754,7 @@ RnnGrads rnn_backward(const RnnSaved& sv, const Tensor& kernel_in, const Tensor&
   Tensor kernel = kernel_in.contiguous(), rk = rk_in.contiguous();
   Tensor grad_out = grad_out_in.defined() ? grad_out_in.contiguous() : Tensor();
   const bool split = c.cell == RnnCell::gru && c.reset_after;
-  Tensor dgx = pooled_empty({t, b, gu}, dt), dgh = split ? pooled_empty({t, b, gu}, dt) : dgx;
+  Tensor dgx = Tensor::empty({t, b, gu}, dt), dgh = split ? Tensor::empty({t, b, gu}, dt) : dgx;
   Tensor dh = Tensor::empty({b, u}, dt), dh_prev = Tensor::empty({b, u}, dt), carry = Tensor::zeros({b, u}, dt);
   Tensor dc = c.cell == RnnCell::lstm ? Tensor::empty({b, u}, dt) : Tensor();
   RnnGrads g;
