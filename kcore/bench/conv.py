@@ -147,20 +147,24 @@ def _clock(args):
     return time.perf_counter, "wall time"
 
 
-def run(args):
+def run_suite(args, suite, title, cases, run_case, repeats):
+    """Times every case of a suite (kcore vs NumPy vs torch) and prints its table: shared by conv and pool."""
     torch = common.setup_threads(args.threads)
     if getattr(args, "no_torch", False):
         torch = None
-    repeats = max(3, args.repeats)
-    names = args.cases.split(",") if getattr(args, "cases", None) else list(CASES)
+    names = args.cases.split(",") if getattr(args, "cases", None) else list(cases)
     clock, clock_name = _clock(args)
     rows = [run_case(n, torch, repeats, clock) for n in names]
     columns = ["kcore", "numpy"] + (["torch"] if torch is not None else [])
     extra = list(dict.fromkeys(k for r in rows for k in r if k not in columns and k != "case"))
     load = common.load_average()
-    common.print_table(f"conv forward + backward (dx, dkernel), {args.threads} threads, median of {repeats} "
-                       f"alternating runs ({clock_name}); load average {load}", rows, columns, extra=extra)
-    return {"conv": rows, "conv_load_average": load, "conv_clock": clock_name}
+    common.print_table(f"{title}, {args.threads} threads, median of {repeats} alternating runs ({clock_name}); "
+                       f"load average {load}", rows, columns, extra=extra)
+    return {suite: rows, f"{suite}_load_average": load, f"{suite}_clock": clock_name}
+
+
+def run(args):
+    return run_suite(args, "conv", "conv forward + backward (dx, dkernel)", CASES, run_case, max(3, args.repeats))
 
 
 def main(argv=None):

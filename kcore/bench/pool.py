@@ -14,7 +14,7 @@ from kcore.backend.autodiff import GradientTape
 from kcore.backend.native import _C
 from kcore.backend.tensor import Tensor, Variable
 from kcore.bench import common
-from kcore.bench.conv import _clock, add_args
+from kcore.bench.conv import add_args, run_suite
 
 # name: (description, mode, input shape (NHWC), pool, PyTorch ms quoted, NumPy ms quoted)
 CASES = {
@@ -96,19 +96,8 @@ def run_case(name, torch, repeats, clock):
 
 
 def run(args):
-    torch = common.setup_threads(args.threads)
-    if getattr(args, "no_torch", False):
-        torch = None
-    repeats = max(5, 2 * args.repeats)  # pooling runs are short: more of them
-    names = args.cases.split(",") if getattr(args, "cases", None) else list(CASES)
-    clock, clock_name = _clock(args)
-    rows = [run_case(n, torch, repeats, clock) for n in names]
-    columns = ["kcore", "numpy"] + (["torch"] if torch is not None else [])
-    extra = list(dict.fromkeys(k for r in rows for k in r if k not in columns and k != "case"))
-    load = common.load_average()
-    common.print_table(f"pooling forward + backward, {args.threads} threads, median of {repeats} alternating "
-                       f"runs ({clock_name}); load average {load}", rows, columns, extra=extra)
-    return {"pool": rows, "pool_load_average": load, "pool_clock": clock_name}
+    # pooling runs are short: more of them
+    return run_suite(args, "pool", "pooling forward + backward", CASES, run_case, max(5, 2 * args.repeats))
 
 
 def main(argv=None):

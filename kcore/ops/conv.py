@@ -109,26 +109,33 @@ def _check_rank(x, rank, op, what):
 # -- convolution ------------------------------------------------------------------
 
 
-def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1, *, bias=None):
-    """N-d convolution (cross-correlation) as keras.ops.conv; the rank comes from the kernel.
-
-    kernel has Keras's layout (*kernel_size, in_channels, filters). `bias` (filters,) is a kcore
-    extension fused into the same native call.
-    """
+def _conv_arguments(op, what, channel_axes, inputs, kernel, strides, dilation_rate):
+    """Shared checks of conv and conv_transpose: (x, kernel, rank, strides, dilation)."""
     kernel = _float(kernel)
     x = _float(inputs, like=kernel)
     if x.dtype != kernel.dtype:
         x = x.astype(kernel.dtype)
     rank = kernel.ndim - 2
     if rank not in (1, 2, 3):
-        raise ValueError(f"conv: kernel must have rank 3, 4 or 5 (*kernel_size, in_channels, filters), "
+        raise ValueError(f"{op}: kernel must have rank 3, 4 or 5 (*kernel_size, {channel_axes}), "
                          f"got shape {tuple(kernel.shape)}")
-    _check_rank(x, rank, "conv", "convolution")
-    strides = normalize_tuple(strides, rank, "strides", "conv")
-    dilation = normalize_tuple(dilation_rate, rank, "dilation_rate", "conv")
+    _check_rank(x, rank, op, what)
+    strides = normalize_tuple(strides, rank, "strides", op)
+    dilation = normalize_tuple(dilation_rate, rank, "dilation_rate", op)
     if any(s > 1 for s in strides) and any(d > 1 for d in dilation):
-        raise ValueError(f"conv: strides > 1 together with dilation_rate > 1 is not supported, got "
+        raise ValueError(f"{op}: strides > 1 together with dilation_rate > 1 is not supported, got "
                          f"strides={strides}, dilation_rate={dilation}")
+    return x, kernel, rank, strides, dilation
+
+
+def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1, *, bias=None):
+    """N-d convolution (cross-correlation) as keras.ops.conv; the rank comes from the kernel.
+
+    kernel has Keras's layout (*kernel_size, in_channels, filters). `bias` (filters,) is a kcore
+    extension fused into the same native call.
+    """
+    x, kernel, rank, strides, dilation = _conv_arguments("conv", "convolution", "in_channels, filters", inputs,
+                                                         kernel, strides, dilation_rate)
     padding = normalize_padding(padding, "conv", allow_causal=rank == 1)
     if 0 in tuple(kernel.shape):
         raise ValueError(f"conv: kernel dimensions must be positive, got shape {tuple(kernel.shape)}")
@@ -180,20 +187,9 @@ def conv_transpose(inputs, kernel, strides, padding="valid", output_padding=None
     It is the input gradient of the conv that maps the output back onto `inputs`; 'same' padding is
     split as for that conv (TF's rule), so results match Keras's TensorFlow backend.
     """
-    kernel = _float(kernel)
-    x = _float(inputs, like=kernel)
-    if x.dtype != kernel.dtype:
-        x = x.astype(kernel.dtype)
-    rank = kernel.ndim - 2
-    if rank not in (1, 2, 3):
-        raise ValueError(f"conv_transpose: kernel must have rank 3, 4 or 5 (*kernel_size, filters, in_channels), "
-                         f"got shape {tuple(kernel.shape)}")
-    _check_rank(x, rank, "conv_transpose", "transposed convolution")
-    strides = normalize_tuple(strides, rank, "strides", "conv_transpose")
-    dilation = normalize_tuple(dilation_rate, rank, "dilation_rate", "conv_transpose")
-    if any(s > 1 for s in strides) and any(d > 1 for d in dilation):
-        raise ValueError(f"conv_transpose: strides > 1 together with dilation_rate > 1 is not supported, got "
-                         f"strides={strides}, dilation_rate={dilation}")
+    x, kernel, rank, strides, dilation = _conv_arguments("conv_transpose", "transposed convolution",
+                                                         "filters, in_channels", inputs, kernel, strides,
+                                                         dilation_rate)
     padding = normalize_padding(padding, "conv_transpose")
     out_pad = None if output_padding is None else normalize_tuple(output_padding, rank, "output_padding",
                                                                   "conv_transpose", allow_zero=True)
