@@ -4,20 +4,12 @@
 #include <limits>
 
 #include "core/parallel.h"
+#include "ops/arguments.h"
 
 namespace kcore {
 
 namespace {
-void check_pair(const Tensor& p, const Tensor& y, const char* op) {
-  check_float(p, op, "y_pred");
-  check_float(y, op, "y_true");
-  check_same_dtype(p, y, op);
-  KCORE_CHECK(p.shape() == y.shape(), op << ": y_true of shape " << shape_str(y.shape())
-                                         << " does not match y_pred of shape " << shape_str(p.shape()));
-  KCORE_CHECK(p.ndim() >= 1, op << ": y_pred must have at least one axis");
-}
 
-Shape without_last(const Shape& s) { return Shape(s.begin(), s.end() - 1); }
 
 // Calls row(i, logits_row, max, log_sum_exp(row - max)) for every row of a (rows, C) logits matrix;
 // callers form x - max - lse (not x - (max + lse)) to keep precision for large logits.
@@ -37,10 +29,10 @@ void for_each_logit_row(const T* x, int64_t rows, int64_t c, Row&& row) {
 }  // namespace
 
 Tensor softmax_cross_entropy(const Tensor& logits_in, const Tensor& targets_in) {
-  check_pair(logits_in, targets_in, "categorical_crossentropy");
+  arguments::loss_pair(logits_in, targets_in, "categorical_crossentropy");
   Tensor x = logits_in.contiguous(), y = targets_in.contiguous();
   const int64_t c = x.dim(-1), rows = c ? x.numel() / c : 0;
-  Tensor out = Tensor::empty(without_last(x.shape()), x.dtype());
+  Tensor out = Tensor::empty(arguments::without_last(x.shape()), x.dtype());
   dispatch_float(x.dtype(), "categorical_crossentropy", [&](auto tag) {
     using T = decltype(tag);
     const T* yp = y.data<T>();
@@ -81,18 +73,10 @@ void check_labels(const I* lp, int64_t n, int64_t c) {
                                              << " is out of range for " << c << " classes");
 }
 
-void check_sparse(const Tensor& x, const Tensor& labels) {
-  check_float(x, "sparse_categorical_crossentropy", "y_pred");
-  KCORE_CHECK(x.ndim() >= 1, "sparse_categorical_crossentropy: y_pred must have a class axis");
-  KCORE_CHECK(labels.shape() == without_last(x.shape()),
-              "sparse_categorical_crossentropy: labels of shape " << shape_str(labels.shape())
-                  << " do not match y_pred of shape " << shape_str(x.shape()) << " (expected labels of shape "
-                  << shape_str(without_last(x.shape())) << ")");
-}
 }  // namespace
 
 Tensor sparse_softmax_cross_entropy(const Tensor& logits_in, const Tensor& labels_in) {
-  check_sparse(logits_in, labels_in);
+  arguments::sparse_labels(logits_in, labels_in);
   Tensor x = logits_in.contiguous(), l = labels_in.contiguous();
   const int64_t c = x.dim(-1), rows = l.numel();
   Tensor out = Tensor::empty(l.shape(), x.dtype());
@@ -110,7 +94,7 @@ Tensor sparse_softmax_cross_entropy(const Tensor& logits_in, const Tensor& label
 }
 
 Tensor sparse_softmax_cross_entropy_backward(const Tensor& logits_in, const Tensor& labels_in, const Tensor& grad_in) {
-  check_sparse(logits_in, labels_in);
+  arguments::sparse_labels(logits_in, labels_in);
   Tensor x = logits_in.contiguous(), l = labels_in.contiguous(), g = grad_in.contiguous();
   const int64_t c = x.dim(-1), rows = l.numel();
   Tensor out = Tensor::empty(x.shape(), x.dtype());
@@ -132,7 +116,7 @@ Tensor sparse_softmax_cross_entropy_backward(const Tensor& logits_in, const Tens
 }
 
 Tensor sigmoid_cross_entropy(const Tensor& logits_in, const Tensor& targets_in) {
-  check_pair(logits_in, targets_in, "binary_crossentropy");
+  arguments::loss_pair(logits_in, targets_in, "binary_crossentropy");
   Tensor x = logits_in.contiguous(), y = targets_in.contiguous();
   Tensor out = Tensor::empty(x.shape(), x.dtype());
   dispatch_float(x.dtype(), "binary_crossentropy", [&](auto tag) {
@@ -149,7 +133,7 @@ Tensor sigmoid_cross_entropy(const Tensor& logits_in, const Tensor& targets_in) 
 }
 
 Tensor sigmoid_cross_entropy_backward(const Tensor& logits_in, const Tensor& targets_in, const Tensor& grad_in) {
-  check_pair(logits_in, targets_in, "binary_crossentropy");
+  arguments::loss_pair(logits_in, targets_in, "binary_crossentropy");
   Tensor x = logits_in.contiguous(), y = targets_in.contiguous(), g = grad_in.contiguous();
   check_same_shape(x, g, "binary_crossentropy backward");
   Tensor out = Tensor::empty(x.shape(), x.dtype());
@@ -171,10 +155,10 @@ Tensor sigmoid_cross_entropy_backward(const Tensor& logits_in, const Tensor& tar
 
 Tensor mean_error(ErrorKind kind, const Tensor& p_in, const Tensor& y_in) {
   const char* name = kind == ErrorKind::squared ? "mean_squared_error" : "mean_absolute_error";
-  check_pair(p_in, y_in, name);
+  arguments::loss_pair(p_in, y_in, name);
   Tensor p = p_in.contiguous(), y = y_in.contiguous();
   const int64_t c = p.dim(-1), rows = c ? p.numel() / c : 0;
-  Tensor out = Tensor::empty(without_last(p.shape()), p.dtype());
+  Tensor out = Tensor::empty(arguments::without_last(p.shape()), p.dtype());
   dispatch_float(p.dtype(), name, [&](auto tag) {
     using T = decltype(tag);
     const T* pp = p.data<T>();
@@ -196,7 +180,7 @@ Tensor mean_error(ErrorKind kind, const Tensor& p_in, const Tensor& y_in) {
 
 Tensor mean_error_backward(ErrorKind kind, const Tensor& p_in, const Tensor& y_in, const Tensor& g_in) {
   const char* name = kind == ErrorKind::squared ? "mean_squared_error" : "mean_absolute_error";
-  check_pair(p_in, y_in, name);
+  arguments::loss_pair(p_in, y_in, name);
   Tensor p = p_in.contiguous(), y = y_in.contiguous(), g = g_in.contiguous();
   const int64_t c = p.dim(-1), rows = c ? p.numel() / c : 0;
   KCORE_CHECK(g.numel() == rows, name << " backward: gradient has the wrong size");

@@ -4,25 +4,13 @@
 #include <vector>
 
 #include "core/parallel.h"
+#include "ops/arguments.h"
 
 namespace kcore {
 
 namespace {
-struct ChannelGeometry {
-  int64_t outer, channels, inner;
-};
-
-ChannelGeometry channel_geometry(const Tensor& x, int64_t axis, const Tensor& gamma, const char* op) {
-  check_float(x, op, "x");
-  axis = normalize_axis(axis, x.ndim(), op);
-  ChannelGeometry g{1, x.shape()[axis], 1};
-  for (int64_t d = 0; d < axis; ++d) g.outer *= x.shape()[d];
-  for (int64_t d = axis + 1; d < x.ndim(); ++d) g.inner *= x.shape()[d];
-  KCORE_CHECK(gamma.numel() == g.channels, op << ": parameters of size " << gamma.numel() << " do not match "
-                                              << g.channels << " channels of input " << shape_str(x.shape()));
-  check_same_dtype(x, gamma, op);
-  return g;
-}
+using arguments::ChannelGeometry;
+using arguments::channel_geometry;
 
 // Visits every element of channel c: fn(index).
 template <typename Fn>

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "core/parallel.h"
+#include "ops/arguments.h"
 
 namespace kcore {
 
@@ -42,21 +43,8 @@ Tensor reshape(const Tensor& x, Shape shape) {
 }
 
 Tensor concatenate(const std::vector<Tensor>& xs, int64_t axis) {
-  KCORE_CHECK(!xs.empty(), "concatenate: need at least one tensor");
+  Shape shape = arguments::concatenate_shape(xs, axis);
   const Tensor& first = xs[0];
-  axis = normalize_axis(axis, first.ndim(), "concatenate");
-  Shape shape = first.shape();
-  shape[axis] = 0;
-  for (const auto& t : xs) {
-    KCORE_CHECK(t.ndim() == first.ndim(), "concatenate: all inputs must have the same rank, got "
-                                              << shape_str(first.shape()) << " and " << shape_str(t.shape()));
-    if (t.dtype() != first.dtype()) throw TypeError("concatenate: all inputs must have the same dtype");
-    for (int64_t d = 0; d < t.ndim(); ++d)
-      KCORE_CHECK(d == axis || t.shape()[d] == first.shape()[d],
-                  "concatenate: shapes " << shape_str(first.shape()) << " and " << shape_str(t.shape())
-                                         << " differ outside axis " << axis);
-    shape[axis] += t.shape()[axis];
-  }
   Tensor out = Tensor::empty(shape, first.dtype());
   int64_t outer = 1, inner = 1;
   for (int64_t d = 0; d < axis; ++d) outer *= shape[d];

@@ -7,6 +7,7 @@
 
 #include "cuda/common.cuh"
 #include "cuda/table.h"
+#include "ops/arguments.h"
 
 namespace kcore::cuda {
 namespace {
@@ -224,19 +225,10 @@ std::pair<Tensor, Tensor> matmul_backward(const Tensor& a, const Tensor& b, cons
 }
 
 Tensor linear(const Tensor& x_in, const Tensor& w, const Tensor& bias) {
-  check_float(x_in, "linear", "x");
-  check_float(w, "linear", "kernel");
-  check_same_dtype(x_in, w, "linear");
-  KCORE_CHECK(w.ndim() == 2, "linear: kernel must be 2-D, got " << shape_str(w.shape()));
-  KCORE_CHECK(x_in.ndim() >= 1 && x_in.dim(-1) == w.dim(0),
-              "linear: input with last dimension " << (x_in.ndim() ? x_in.dim(-1) : 0) << " (shape "
-                                                   << shape_str(x_in.shape()) << ") does not match kernel of shape "
-                                                   << shape_str(w.shape()));
+  const Shape shape = arguments::linear_shape(x_in, w);
   const int64_t k = w.dim(0), n = w.dim(1);
   Tensor x = x_in.contiguous();
   const int64_t m = k ? x.numel() / k : 0;
-  Shape shape = x.shape();
-  shape.back() = n;
   Tensor out = empty(shape, x.dtype());
   if (out.numel() == 0) return out;
   Tensor wc = as_gemm_operand(w);

@@ -5,30 +5,13 @@
 
 #include "cuda/common.cuh"
 #include "cuda/table.h"
+#include "ops/arguments.h"
 
 namespace kcore::cuda {
 namespace {
 
-void check_pair(const Tensor& p, const Tensor& y, const char* op) {
-  check_float(p, op, "y_pred");
-  check_float(y, op, "y_true");
-  check_same_dtype(p, y, op);
-  KCORE_CHECK(p.shape() == y.shape(), op << ": y_true of shape " << shape_str(y.shape())
-                                         << " does not match y_pred of shape " << shape_str(p.shape()));
-  KCORE_CHECK(p.ndim() >= 1, op << ": y_pred must have at least one axis");
-}
 
-void check_sparse(const Tensor& x, const Tensor& labels) {
-  check_float(x, "sparse_categorical_crossentropy", "y_pred");
-  KCORE_CHECK(x.ndim() >= 1, "sparse_categorical_crossentropy: y_pred must have a class axis");
-  Shape rows(x.shape().begin(), x.shape().end() - 1);
-  KCORE_CHECK(labels.shape() == rows, "sparse_categorical_crossentropy: labels of shape "
-                                          << shape_str(labels.shape()) << " do not match y_pred of shape "
-                                          << shape_str(x.shape()) << " (expected labels of shape " << shape_str(rows)
-                                          << ")");
-}
 
-Shape without_last(const Shape& s) { return Shape(s.begin(), s.end() - 1); }
 
 // The softmax losses: one warp per row of c logits (warp_row_stats in common.cuh).
 #define KC_WARP_ROW(rows)                                                     \
@@ -141,10 +124,10 @@ struct BadLabelFlag {
 }  // namespace
 
 Tensor softmax_cross_entropy(const Tensor& logits_in, const Tensor& targets_in) {
-  check_pair(logits_in, targets_in, "categorical_crossentropy");
+  arguments::loss_pair(logits_in, targets_in, "categorical_crossentropy");
   Tensor x = logits_in.contiguous(), y = targets_in.contiguous();
   const int64_t c = x.dim(-1), rows = c ? x.numel() / c : 0;
-  Tensor out = empty(without_last(x.shape()), x.dtype());
+  Tensor out = empty(arguments::without_last(x.shape()), x.dtype());
   if (out.numel() == 0) return out;
   if (rows == 0) return cuda::full(out.shape(), x.dtype(), 0.0);
   dispatch_float(x.dtype(), "categorical_crossentropy", [&](auto tag) {
@@ -171,7 +154,7 @@ Tensor softmax_cross_entropy_backward(const Tensor& logits_in, const Tensor& tar
 }
 
 Tensor sparse_softmax_cross_entropy(const Tensor& logits_in, const Tensor& labels_in) {
-  check_sparse(logits_in, labels_in);
+  arguments::sparse_labels(logits_in, labels_in);
   Tensor x = logits_in.contiguous(), l = labels_in.contiguous();
   const int64_t c = x.dim(-1), rows = l.numel();
   Tensor out = empty(l.shape(), x.dtype());
@@ -191,7 +174,7 @@ Tensor sparse_softmax_cross_entropy(const Tensor& logits_in, const Tensor& label
 }
 
 Tensor sparse_softmax_cross_entropy_backward(const Tensor& logits_in, const Tensor& labels_in, const Tensor& grad_in) {
-  check_sparse(logits_in, labels_in);
+  arguments::sparse_labels(logits_in, labels_in);
   Tensor x = logits_in.contiguous(), l = labels_in.contiguous(), g = grad_in.contiguous();
   const int64_t c = x.dim(-1), rows = l.numel();
   Tensor out = empty(x.shape(), x.dtype());
@@ -211,7 +194,7 @@ Tensor sparse_softmax_cross_entropy_backward(const Tensor& logits_in, const Tens
 }
 
 Tensor sigmoid_cross_entropy(const Tensor& logits_in, const Tensor& targets_in) {
-  check_pair(logits_in, targets_in, "binary_crossentropy");
+  arguments::loss_pair(logits_in, targets_in, "binary_crossentropy");
   Tensor x = logits_in.contiguous(), y = targets_in.contiguous();
   Tensor out = empty(x.shape(), x.dtype());
   const int64_t n = x.numel();
@@ -225,7 +208,7 @@ Tensor sigmoid_cross_entropy(const Tensor& logits_in, const Tensor& targets_in) 
 }
 
 Tensor sigmoid_cross_entropy_backward(const Tensor& logits_in, const Tensor& targets_in, const Tensor& grad_in) {
-  check_pair(logits_in, targets_in, "binary_crossentropy");
+  arguments::loss_pair(logits_in, targets_in, "binary_crossentropy");
   Tensor x = logits_in.contiguous(), y = targets_in.contiguous(), g = grad_in.contiguous();
   check_same_shape(x, g, "binary_crossentropy backward");
   Tensor out = empty(x.shape(), x.dtype());
@@ -241,10 +224,10 @@ Tensor sigmoid_cross_entropy_backward(const Tensor& logits_in, const Tensor& tar
 
 Tensor mean_error(ErrorKind kind, const Tensor& p_in, const Tensor& y_in) {
   const char* name = kind == ErrorKind::squared ? "mean_squared_error" : "mean_absolute_error";
-  check_pair(p_in, y_in, name);
+  arguments::loss_pair(p_in, y_in, name);
   Tensor p = p_in.contiguous(), y = y_in.contiguous();
   const int64_t c = p.dim(-1), rows = c ? p.numel() / c : 0;
-  Tensor out = empty(without_last(p.shape()), p.dtype());
+  Tensor out = empty(arguments::without_last(p.shape()), p.dtype());
   if (rows == 0) return out;
   dispatch_float(p.dtype(), name, [&](auto tag) {
     using T = decltype(tag);
@@ -256,7 +239,7 @@ Tensor mean_error(ErrorKind kind, const Tensor& p_in, const Tensor& y_in) {
 
 Tensor mean_error_backward(ErrorKind kind, const Tensor& p_in, const Tensor& y_in, const Tensor& g_in) {
   const char* name = kind == ErrorKind::squared ? "mean_squared_error" : "mean_absolute_error";
-  check_pair(p_in, y_in, name);
+  arguments::loss_pair(p_in, y_in, name);
   Tensor p = p_in.contiguous(), y = y_in.contiguous(), g = g_in.contiguous();
   const int64_t c = p.dim(-1), rows = c ? p.numel() / c : 0;
   KCORE_CHECK(g.numel() == rows, name << " backward: gradient has the wrong size");

@@ -2,6 +2,7 @@
 // gradient as strided copies into views of the output; row gather and scatter-add.
 #include "cuda/common.cuh"
 #include "cuda/table.h"
+#include "ops/arguments.h"
 
 namespace kcore::cuda {
 namespace {
@@ -50,21 +51,8 @@ Tensor window(const Tensor& out, int64_t axis, int64_t start, int64_t extent) {
 }  // namespace
 
 Tensor concatenate(const std::vector<Tensor>& xs, int64_t axis) {
-  KCORE_CHECK(!xs.empty(), "concatenate: need at least one tensor");
+  Shape shape = arguments::concatenate_shape(xs, axis);
   const Tensor& first = xs[0];
-  axis = normalize_axis(axis, first.ndim(), "concatenate");
-  Shape shape = first.shape();
-  shape[axis] = 0;
-  for (const auto& t : xs) {
-    KCORE_CHECK(t.ndim() == first.ndim(), "concatenate: all inputs must have the same rank, got "
-                                              << shape_str(first.shape()) << " and " << shape_str(t.shape()));
-    if (t.dtype() != first.dtype()) throw TypeError("concatenate: all inputs must have the same dtype");
-    for (int64_t d = 0; d < t.ndim(); ++d)
-      KCORE_CHECK(d == axis || t.shape()[d] == first.shape()[d],
-                  "concatenate: shapes " << shape_str(first.shape()) << " and " << shape_str(t.shape())
-                                         << " differ outside axis " << axis);
-    shape[axis] += t.shape()[axis];
-  }
   Tensor out = empty(shape, first.dtype());
   int64_t at = 0;
   for (const auto& t : xs) {

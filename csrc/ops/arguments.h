@@ -1,0 +1,84 @@
+// Argument checks and output shapes shared by every device's implementation of an op
+// (csrc/cpu/*.cpp and csrc/cuda/*.cu): the rules are written once, here.
+#pragma once
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace kcore::arguments {
+
+inline Shape without_last(const Shape& s) { return Shape(s.begin(), s.end() - 1); }
+
+// y_pred and y_true of a fused loss: same floating dtype and shape, at least one axis.
+inline void loss_pair(const Tensor& p, const Tensor& y, const char* op) {
+  check_float(p, op, "y_pred");
+  check_float(y, op, "y_true");
+  check_same_dtype(p, y, op);
+  KCORE_CHECK(p.shape() == y.shape(), op << ": y_true of shape " << shape_str(y.shape())
+                                         << " does not match y_pred of shape " << shape_str(p.shape()));
+  KCORE_CHECK(p.ndim() >= 1, op << ": y_pred must have at least one axis");
+}
+
+// Logits (..., C) and integer labels (...).
+inline void sparse_labels(const Tensor& x, const Tensor& labels) {
+  check_float(x, "sparse_categorical_crossentropy", "y_pred");
+  KCORE_CHECK(x.ndim() >= 1, "sparse_categorical_crossentropy: y_pred must have a class axis");
+  KCORE_CHECK(labels.shape() == without_last(x.shape()),
+              "sparse_categorical_crossentropy: labels of shape " << shape_str(labels.shape())
+                  << " do not match y_pred of shape " << shape_str(x.shape()) << " (expected labels of shape "
+                  << shape_str(without_last(x.shape())) << ")");
+}
+
+// x (..., K) @ kernel (K, N) -> (..., N).
+inline Shape linear_shape(const Tensor& x, const Tensor& w) {
+  check_float(x, "linear", "x");
+  check_float(w, "linear", "kernel");
+  check_same_dtype(x, w, "linear");
+  KCORE_CHECK(w.ndim() == 2, "linear: kernel must be 2-D, got " << shape_str(w.shape()));
+  KCORE_CHECK(x.ndim() >= 1 && x.dim(-1) == w.dim(0),
+              "linear: input with last dimension " << (x.ndim() ? x.dim(-1) : 0) << " (shape "
+                                                   << shape_str(x.shape()) << ") does not match kernel of shape "
+                                                   << shape_str(w.shape()));
+  Shape shape = x.shape();
+  shape.back() = w.dim(1);
+  return shape;
+}
+
+// The inputs' common shape with the sizes along `axis` (normalised in place) added up.
+inline Shape concatenate_shape(const std::vector<Tensor>& xs, int64_t& axis) {
+  KCORE_CHECK(!xs.empty(), "concatenate: need at least one tensor");
+  const Tensor& first = xs[0];
+  axis = normalize_axis(axis, first.ndim(), "concatenate");
+  Shape shape = first.shape();
+  shape[axis] = 0;
+  for (const auto& t : xs) {
+    KCORE_CHECK(t.ndim() == first.ndim(), "concatenate: all inputs must have the same rank, got "
+                                              << shape_str(first.shape()) << " and " << shape_str(t.shape()));
+    if (t.dtype() != first.dtype()) throw TypeError("concatenate: all inputs must have the same dtype");
+    for (int64_t d = 0; d < t.ndim(); ++d)
+      KCORE_CHECK(d == axis || t.shape()[d] == first.shape()[d],
+                  "concatenate: shapes " << shape_str(first.shape()) << " and " << shape_str(t.shape())
+                                         << " differ outside axis " << axis);
+    shape[axis] += t.shape()[axis];
+  }
+  return shape;
+}
+
+// x viewed as (outer, channels, inner) around `axis`, for per-channel statistics.
+struct ChannelGeometry {
+  int64_t outer, channels, inner;
+};
+
+inline ChannelGeometry channel_geometry(const Tensor& x, int64_t axis, const Tensor& gamma, const char* op) {
+  check_float(x, op, "x");
+  axis = normalize_axis(axis, x.ndim(), op);
+  ChannelGeometry g{1, x.shape()[axis], 1};
+  for (int64_t d = 0; d < axis; ++d) g.outer *= x.shape()[d];
+  for (int64_t d = axis + 1; d < x.ndim(); ++d) g.inner *= x.shape()[d];
+  KCORE_CHECK(gamma.numel() == g.channels, op << ": parameters of size " << gamma.numel() << " do not match "
+                                              << g.channels << " channels of input " << shape_str(x.shape()));
+  check_same_dtype(x, gamma, op);
+  return g;
+}
+
+}  // namespace kcore::arguments
