@@ -11,22 +11,9 @@
 namespace kcore {
 
 namespace {
-// How BLAS should read the last two axes of t as a (rows, cols) matrix without copying.
-struct MatrixLayout {
-  bool ok, trans;
-  int64_t ld;
-};
+using arguments::MatrixLayout;
+using arguments::layout_of;
 
-MatrixLayout layout_of(const Tensor& t) {
-  const int64_t nd = t.ndim();
-  const int64_t rows = t.shape()[nd - 2], cols = t.shape()[nd - 1];
-  const int64_t s0 = t.strides()[nd - 2], s1 = t.strides()[nd - 1];
-  if ((cols <= 1 || s1 == 1) && (rows <= 1 || s0 >= std::max<int64_t>(cols, 1)))
-    return {true, false, rows <= 1 ? std::max<int64_t>(cols, 1) : s0};
-  if ((rows <= 1 || s0 == 1) && (cols <= 1 || s1 >= std::max<int64_t>(rows, 1)))
-    return {true, true, cols <= 1 ? std::max<int64_t>(rows, 1) : s1};
-  return {false, false, 0};
-}
 
 // Offset (in elements) of batch item `i` of t, where the batch index space is `batch`.
 int64_t batch_offset(const Tensor& t, const Shape& batch, int64_t i) {

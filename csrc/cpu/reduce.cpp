@@ -9,6 +9,7 @@
 #include "core/parallel.h"
 #include "ops/elementwise.h"
 #include "ops/shape.h"
+#include "ops/arguments.h"
 
 namespace kcore {
 
@@ -56,13 +57,6 @@ const char* reduce_name(ReduceOp op) {
   return n[(int)op];
 }
 
-void softmax_geometry(const Tensor& x, int64_t axis, int64_t* outer, int64_t* n, int64_t* inner) {
-  *outer = 1;
-  *inner = 1;
-  for (int64_t d = 0; d < axis; ++d) *outer *= x.shape()[d];
-  for (int64_t d = axis + 1; d < x.ndim(); ++d) *inner *= x.shape()[d];
-  *n = x.shape()[axis];
-}
 }  // namespace
 
 Tensor reduce(ReduceOp op, const Tensor& x_in, std::vector<int64_t> axes, bool keepdims) {
@@ -142,7 +136,7 @@ Tensor softmax(const Tensor& x_in, int64_t axis, bool log) {
   Tensor x = x_in.contiguous();
   Tensor out = Tensor::empty(x.shape(), x.dtype());
   int64_t outer, n, inner;
-  softmax_geometry(x, axis, &outer, &n, &inner);
+  arguments::axis_geometry(x, axis, &outer, &n, &inner);
   dispatch_float(x.dtype(), "softmax", [&](auto tag) {
     using T = decltype(tag);
     const T* xp = x.data<T>();
@@ -178,7 +172,7 @@ Tensor softmax_backward(const Tensor& y_in, const Tensor& g_in, int64_t axis, bo
   Tensor y = y_in.contiguous(), g = g_in.contiguous();
   Tensor out = Tensor::empty(y.shape(), y.dtype());
   int64_t outer, n, inner;
-  softmax_geometry(y, axis, &outer, &n, &inner);
+  arguments::axis_geometry(y, axis, &outer, &n, &inner);
   dispatch_float(y.dtype(), "softmax backward", [&](auto tag) {
     using T = decltype(tag);
     const T* yp = y.data<T>();

@@ -11,6 +11,8 @@
 
 namespace kcore::cuda {
 namespace {
+using arguments::MatrixLayout;
+using arguments::layout_of;
 
 const char* cublas_message(cublasStatus_t s) {
   switch (s) {
@@ -83,21 +85,7 @@ void gemm_strided_batched(bool ta, bool tb, int64_t m, int64_t n, int64_t k, con
                  "cublasDgemmStridedBatched");
 }
 
-struct MatrixLayout {
-  bool ok, trans;
-  int64_t ld;
-};
 
-MatrixLayout layout_of(const Tensor& t) {
-  const int64_t nd = t.ndim();
-  const int64_t rows = t.shape()[nd - 2], cols = t.shape()[nd - 1];
-  const int64_t s0 = t.strides()[nd - 2], s1 = t.strides()[nd - 1];
-  if ((cols <= 1 || s1 == 1) && (rows <= 1 || s0 >= std::max<int64_t>(cols, 1)))
-    return {true, false, rows <= 1 ? std::max<int64_t>(cols, 1) : s0};
-  if ((rows <= 1 || s0 == 1) && (cols <= 1 || s1 >= std::max<int64_t>(rows, 1)))
-    return {true, true, cols <= 1 ? std::max<int64_t>(rows, 1) : s1};
-  return {false, false, 0};
-}
 
 Tensor as_gemm_operand(const Tensor& t) { return layout_of(t).ok ? t : t.contiguous(); }
 

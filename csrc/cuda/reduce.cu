@@ -5,6 +5,7 @@
 
 #include "cuda/common.cuh"
 #include "cuda/table.h"
+#include "ops/arguments.h"
 
 namespace kcore::cuda {
 namespace {
@@ -157,13 +158,6 @@ __global__ void softmax_grad_rows_kernel(const T* y, const T* g, T* o, int64_t r
   for (int64_t j = lane; j < n; j += kWarp) orow[j] = log_out ? gr[j] - exp(yr[j]) * dot : yr[j] * (gr[j] - dot);
 }
 
-void softmax_geometry(const Tensor& x, int64_t axis, int64_t* outer, int64_t* n, int64_t* inner) {
-  *outer = 1;
-  *inner = 1;
-  for (int64_t d = 0; d < axis; ++d) *outer *= x.shape()[d];
-  for (int64_t d = axis + 1; d < x.ndim(); ++d) *inner *= x.shape()[d];
-  *n = x.shape()[axis];
-}
 
 }  // namespace
 
@@ -240,7 +234,7 @@ Tensor softmax(const Tensor& x_in, int64_t axis, bool log_out) {
   Tensor x = x_in.contiguous();
   Tensor out = empty(x.shape(), x.dtype());
   int64_t outer, n, inner;
-  softmax_geometry(x, axis, &outer, &n, &inner);
+  arguments::axis_geometry(x, axis, &outer, &n, &inner);
   const int64_t lines = outer * inner;
   if (lines == 0 || n == 0) return out;
   dispatch_float(x.dtype(), "softmax", [&](auto tag) {
@@ -260,7 +254,7 @@ Tensor softmax_backward(const Tensor& y_in, const Tensor& g_in, int64_t axis, bo
   Tensor y = y_in.contiguous(), g = g_in.contiguous();
   Tensor out = empty(y.shape(), y.dtype());
   int64_t outer, n, inner;
-  softmax_geometry(y, axis, &outer, &n, &inner);
+  arguments::axis_geometry(y, axis, &outer, &n, &inner);
   const int64_t lines = outer * inner;
   if (lines == 0 || n == 0) return out;
   dispatch_float(y.dtype(), "softmax backward", [&](auto tag) {

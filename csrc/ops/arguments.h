@@ -1,6 +1,7 @@
 // Argument checks and output shapes shared by every device's implementation of an op
 // (csrc/cpu/*.cpp and csrc/cuda/*.cu): the rules are written once, here.
 #pragma once
+#include <algorithm>
 #include <vector>
 
 #include "core/tensor.h"
@@ -79,6 +80,33 @@ inline ChannelGeometry channel_geometry(const Tensor& x, int64_t axis, const Ten
                                               << g.channels << " channels of input " << shape_str(x.shape()));
   check_same_dtype(x, gamma, op);
   return g;
+}
+
+// How BLAS reads the last two axes of t as a (rows, cols) matrix without copying: row-major
+// (trans false) or column-major (trans true) with leading dimension ld; ok false when neither.
+struct MatrixLayout {
+  bool ok, trans;
+  int64_t ld;
+};
+
+inline MatrixLayout layout_of(const Tensor& t) {
+  const int64_t nd = t.ndim();
+  const int64_t rows = t.shape()[nd - 2], cols = t.shape()[nd - 1];
+  const int64_t s0 = t.strides()[nd - 2], s1 = t.strides()[nd - 1];
+  if ((cols <= 1 || s1 == 1) && (rows <= 1 || s0 >= std::max<int64_t>(cols, 1)))
+    return {true, false, rows <= 1 ? std::max<int64_t>(cols, 1) : s0};
+  if ((rows <= 1 || s0 == 1) && (cols <= 1 || s1 >= std::max<int64_t>(rows, 1)))
+    return {true, true, cols <= 1 ? std::max<int64_t>(rows, 1) : s1};
+  return {false, false, 0};
+}
+
+// x viewed as (outer, n, inner) around `axis` (softmax, per-axis kernels).
+inline void axis_geometry(const Tensor& x, int64_t axis, int64_t* outer, int64_t* n, int64_t* inner) {
+  *outer = 1;
+  *inner = 1;
+  for (int64_t d = 0; d < axis; ++d) *outer *= x.shape()[d];
+  for (int64_t d = axis + 1; d < x.ndim(); ++d) *inner *= x.shape()[d];
+  *n = x.shape()[axis];
 }
 
 }  // namespace kcore::arguments
