@@ -173,3 +173,23 @@ def test_dropout_mask_is_seeded_and_scaled():
     np.testing.assert_array_equal(a, b)
     assert set(np.unique(a)) == {0.0, 2.0}
     assert abs((a == 0).mean() - 0.5) < 0.03
+
+
+def test_large_buffers_are_reused_not_refaulted():
+    a = _C.empty([1 << 20], "float32")  # 4 MiB: served by the host block cache
+    address = a.data_ptr()
+    del a
+    b = _C.empty([1 << 20], "float32")
+    assert b.data_ptr() == address and b.data_ptr() % 64 == 0
+    small = _C.empty([16], "float32")
+    assert small.data_ptr() % 64 == 0
+
+
+def test_fast_float32_math_is_accurate():
+    x = np.linspace(-20, 20, 4001).astype(np.float32)
+    for op, ref in ((ops.tanh, np.tanh), (ops.sigmoid, lambda v: 1 / (1 + np.exp(-v))), (ops.exp, np.exp)):
+        got = op(x).numpy().astype(np.float64)
+        want = ref(x.astype(np.float64))
+        assert np.max(np.abs(got - want) / np.maximum(np.abs(want), 1e-30)) < 5e-7
+    assert np.isinf(ops.exp(np.float32([100.0])).numpy()[0]) and np.isnan(ops.tanh(np.float32([np.nan])).numpy()[0])
+    np.testing.assert_allclose(ops.tanh(np.float32([1e-6, -3e-4])).numpy(), np.tanh([1e-6, -3e-4]), rtol=1e-6)
