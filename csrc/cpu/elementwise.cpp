@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "core/broadcast.h"
-#include "core/fastmath.h"
+#include "ops/activation_math.h"
 #include "ops/reduce.h"
 
 namespace kcore {
@@ -97,117 +97,15 @@ void binary_grad_kernel(BinaryOp op, const Shape& shape, const Tensor& a, const 
   }
 }
 
-constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
-constexpr double kSeluScale = 1.0507009873554804934193349852946;
-
-template <typename T>
-inline T sigmoid(T x) {
-  return x >= T(0) ? T(1) / (T(1) + std::exp(-x)) : std::exp(x) / (T(1) + std::exp(x));
-}
-template <typename T>
-inline T softplus(T x) {
-  return x > T(0) ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
-}
-
-// Always inlined into the per-op loops below: with `op` a constant there, the switch folds away and
-// the loop vectorises (an out-of-line call per element would not).
-template <typename T>
-__attribute__((always_inline)) inline T unary_value(UnaryOp op, T x, T alpha) {
-  switch (op) {
-    case UnaryOp::negative: return -x;
-    case UnaryOp::exp: return fast_exp(x);
-    case UnaryOp::log: return std::log(x);
-    case UnaryOp::sqrt: return std::sqrt(x);
-    case UnaryOp::square: return x * x;
-    case UnaryOp::abs: return std::abs(x);
-    case UnaryOp::tanh: return fast_tanh(x);
-    case UnaryOp::sigmoid: return fast_sigmoid(x);
-    case UnaryOp::relu: return x > T(0) ? x : T(0);
-    case UnaryOp::elu: return x > T(0) ? x : alpha * std::expm1(x);
-    case UnaryOp::selu: return T(kSeluScale) * (x > T(0) ? x : T(kSeluAlpha) * std::expm1(x));
-    case UnaryOp::softplus: return softplus(x);
-    case UnaryOp::softsign: return x / (T(1) + std::abs(x));
-    case UnaryOp::hard_sigmoid: return std::min(std::max(x + T(3), T(0)), T(6)) / T(6);
-    case UnaryOp::hard_sigmoid_k2: return std::min(std::max(T(0.2) * x + T(0.5), T(0)), T(1));
-    case UnaryOp::gelu: return T(0.5) * x * (T(1) + std::erf(x * T(M_SQRT1_2)));
-    case UnaryOp::gelu_tanh: {
-      const T c = T(0.7978845608028654);  // sqrt(2/pi)
-      return T(0.5) * x * (T(1) + std::tanh(c * (x + T(0.044715) * x * x * x)));
-    }
-    case UnaryOp::silu: return x * sigmoid(x);
-    case UnaryOp::leaky_relu: return x > T(0) ? x : alpha * x;
-    case UnaryOp::relu6: return std::min(std::max(x, T(0)), T(6));
-    case UnaryOp::log_sigmoid: return -softplus(-x);
-    case UnaryOp::reciprocal: return T(1) / x;
-    case UnaryOp::sin: return std::sin(x);
-    case UnaryOp::cos: return std::cos(x);
-    case UnaryOp::sign: return x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0));
-    case UnaryOp::mish: return x * std::tanh(softplus(x));
-  }
-  return x;
-}
-
-// dy/dx given x and y = f(x).
-template <typename T>
-__attribute__((always_inline)) inline T unary_derivative(UnaryOp op, T x, T y, T alpha) {
-  switch (op) {
-    case UnaryOp::negative: return T(-1);
-    case UnaryOp::exp: return y;
-    case UnaryOp::log: return T(1) / x;
-    case UnaryOp::sqrt: return T(0.5) / y;
-    case UnaryOp::square: return T(2) * x;
-    case UnaryOp::abs: return x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0));
-    case UnaryOp::tanh: return T(1) - y * y;
-    case UnaryOp::sigmoid: return y * (T(1) - y);
-    case UnaryOp::relu: return x > T(0) ? T(1) : T(0);
-    case UnaryOp::elu: return x > T(0) ? T(1) : y + alpha;
-    case UnaryOp::selu: return x > T(0) ? T(kSeluScale) : y + T(kSeluScale * kSeluAlpha);
-    case UnaryOp::softplus: return sigmoid(x);
-    case UnaryOp::softsign: {
-      T d = T(1) + std::abs(x);
-      return T(1) / (d * d);
-    }
-    case UnaryOp::hard_sigmoid: return (x > T(-3) && x < T(3)) ? T(1) / T(6) : T(0);
-    case UnaryOp::hard_sigmoid_k2: return (x > T(-2.5) && x < T(2.5)) ? T(0.2) : T(0);
-    case UnaryOp::gelu: {
-      T cdf = T(0.5) * (T(1) + std::erf(x * T(M_SQRT1_2)));
-      T pdf = std::exp(T(-0.5) * x * x) * T(0.3989422804014327);
-      return cdf + x * pdf;
-    }
-    case UnaryOp::gelu_tanh: {
-      const T c = T(0.7978845608028654);
-      T u = c * (x + T(0.044715) * x * x * x);
-      T t = std::tanh(u);
-      T du = c * (T(1) + T(3 * 0.044715) * x * x);
-      return T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * du;
-    }
-    case UnaryOp::silu: {
-      T s = sigmoid(x);
-      return s * (T(1) + x * (T(1) - s));
-    }
-    case UnaryOp::leaky_relu: return x > T(0) ? T(1) : alpha;
-    case UnaryOp::relu6: return (x > T(0) && x < T(6)) ? T(1) : T(0);
-    case UnaryOp::log_sigmoid: return sigmoid(-x);
-    case UnaryOp::reciprocal: return -y * y;
-    case UnaryOp::sin: return std::cos(x);
-    case UnaryOp::cos: return -std::sin(x);
-    case UnaryOp::sign: return T(0);
-    case UnaryOp::mish: {
-      T sp = softplus(x), t = std::tanh(sp);
-      return t + x * (T(1) - t * t) * sigmoid(x);
-    }
-  }
-  return T(0);
-}
 
 // The loop over elements is instantiated per op so the compiler can vectorise each one.
 template <typename T, UnaryOp OP>
 void unary_loop(int64_t n, T* o, const T* x, T alpha) {
-  for (int64_t i = 0; i < n; ++i) o[i] = unary_value<T>(OP, x[i], alpha);
+  for (int64_t i = 0; i < n; ++i) o[i] = activation::value<T>(OP, x[i], alpha);
 }
 template <typename T, UnaryOp OP>
 void unary_grad_loop(int64_t n, T* o, const T* x, const T* y, const T* g, T alpha) {
-  for (int64_t i = 0; i < n; ++i) o[i] = g[i] * unary_derivative<T>(OP, x[i], y[i], alpha);
+  for (int64_t i = 0; i < n; ++i) o[i] = g[i] * activation::derivative<T>(OP, x[i], y[i], alpha);
 }
 
 template <typename T, typename Fn>

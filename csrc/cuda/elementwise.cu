@@ -4,6 +4,7 @@
 
 #include "cuda/common.cuh"
 #include "cuda/table.h"
+#include "ops/activation_math.h"
 
 namespace kcore::cuda {
 namespace {
@@ -55,122 +56,20 @@ __global__ void binary_grad_kernel(BinaryOp op, int which, T* out, const T* g, I
   KC_GRID_STRIDE(i, n) out[i] = binary_grad<T>(op, which, g[gm(i)], a[am(i)], b[bm(i)]);
 }
 
-constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
-constexpr double kSeluScale = 1.0507009873554804934193349852946;
-
-template <typename T>
-__device__ T sigmoid_of(T x) {
-  return x >= T(0) ? T(1) / (T(1) + exp(-x)) : exp(x) / (T(1) + exp(x));
-}
-template <typename T>
-__device__ T softplus_of(T x) {
-  return x > T(0) ? x + log1p(exp(-x)) : log1p(exp(x));
-}
-template <typename T>
-__device__ T clamp(T x, T lo, T hi) {
-  return x < lo ? lo : (x > hi ? hi : x);
-}
-
-template <typename T>
-__device__ T unary_value(UnaryOp op, T x, T alpha) {
-  switch (op) {
-    case UnaryOp::negative: return -x;
-    case UnaryOp::exp: return exp(x);
-    case UnaryOp::log: return log(x);
-    case UnaryOp::sqrt: return sqrt(x);
-    case UnaryOp::square: return x * x;
-    case UnaryOp::abs: return fabs(x);
-    case UnaryOp::tanh: return tanh(x);
-    case UnaryOp::sigmoid: return sigmoid_of(x);
-    case UnaryOp::relu: return x > T(0) ? x : T(0);
-    case UnaryOp::elu: return x > T(0) ? x : alpha * expm1(x);
-    case UnaryOp::selu: return T(kSeluScale) * (x > T(0) ? x : T(kSeluAlpha) * expm1(x));
-    case UnaryOp::softplus: return softplus_of(x);
-    case UnaryOp::softsign: return x / (T(1) + fabs(x));
-    case UnaryOp::hard_sigmoid: return clamp(x + T(3), T(0), T(6)) / T(6);
-    case UnaryOp::hard_sigmoid_k2: return clamp(T(0.2) * x + T(0.5), T(0), T(1));
-    case UnaryOp::gelu: return T(0.5) * x * (T(1) + erf(x * T(0.70710678118654752440)));
-    case UnaryOp::gelu_tanh: {
-      const T c = T(0.7978845608028654);
-      return T(0.5) * x * (T(1) + tanh(c * (x + T(0.044715) * x * x * x)));
-    }
-    case UnaryOp::silu: return x * sigmoid_of(x);
-    case UnaryOp::leaky_relu: return x > T(0) ? x : alpha * x;
-    case UnaryOp::relu6: return clamp(x, T(0), T(6));
-    case UnaryOp::log_sigmoid: return -softplus_of(-x);
-    case UnaryOp::reciprocal: return T(1) / x;
-    case UnaryOp::sin: return sin(x);
-    case UnaryOp::cos: return cos(x);
-    case UnaryOp::sign: return x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0));
-    case UnaryOp::mish: return x * tanh(softplus_of(x));
-  }
-  return x;
-}
-
-template <typename T>
-__device__ T unary_derivative(UnaryOp op, T x, T y, T alpha) {
-  switch (op) {
-    case UnaryOp::negative: return T(-1);
-    case UnaryOp::exp: return y;
-    case UnaryOp::log: return T(1) / x;
-    case UnaryOp::sqrt: return T(0.5) / y;
-    case UnaryOp::square: return T(2) * x;
-    case UnaryOp::abs: return x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0));
-    case UnaryOp::tanh: return T(1) - y * y;
-    case UnaryOp::sigmoid: return y * (T(1) - y);
-    case UnaryOp::relu: return x > T(0) ? T(1) : T(0);
-    case UnaryOp::elu: return x > T(0) ? T(1) : y + alpha;
-    case UnaryOp::selu: return x > T(0) ? T(kSeluScale) : y + T(kSeluScale * kSeluAlpha);
-    case UnaryOp::softplus: return sigmoid_of(x);
-    case UnaryOp::softsign: {
-      T d = T(1) + fabs(x);
-      return T(1) / (d * d);
-    }
-    case UnaryOp::hard_sigmoid: return (x > T(-3) && x < T(3)) ? T(1) / T(6) : T(0);
-    case UnaryOp::hard_sigmoid_k2: return (x > T(-2.5) && x < T(2.5)) ? T(0.2) : T(0);
-    case UnaryOp::gelu: {
-      T cdf = T(0.5) * (T(1) + erf(x * T(0.70710678118654752440)));
-      T pdf = exp(T(-0.5) * x * x) * T(0.3989422804014327);
-      return cdf + x * pdf;
-    }
-    case UnaryOp::gelu_tanh: {
-      const T c = T(0.7978845608028654);
-      T t = tanh(c * (x + T(0.044715) * x * x * x));
-      T du = c * (T(1) + T(3 * 0.044715) * x * x);
-      return T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * du;
-    }
-    case UnaryOp::silu: {
-      T s = sigmoid_of(x);
-      return s * (T(1) + x * (T(1) - s));
-    }
-    case UnaryOp::leaky_relu: return x > T(0) ? T(1) : alpha;
-    case UnaryOp::relu6: return (x > T(0) && x < T(6)) ? T(1) : T(0);
-    case UnaryOp::log_sigmoid: return sigmoid_of(-x);
-    case UnaryOp::reciprocal: return -y * y;
-    case UnaryOp::sin: return cos(x);
-    case UnaryOp::cos: return -sin(x);
-    case UnaryOp::sign: return T(0);
-    case UnaryOp::mish: {
-      T t = tanh(softplus_of(x));
-      return t + x * (T(1) - t * t) * sigmoid_of(x);
-    }
-  }
-  return T(0);
-}
 
 template <typename T>
 __global__ void unary_kernel(UnaryOp op, T* out, const T* x, int64_t n, T alpha) {
-  KC_GRID_STRIDE(i, n) out[i] = unary_value<T>(op, x[i], alpha);
+  KC_GRID_STRIDE(i, n) out[i] = activation::value<T>(op, x[i], alpha);
 }
 
 template <typename T>
 __global__ void unary_grad_kernel(UnaryOp op, T* out, const T* x, const T* y, const T* g, int64_t n, T alpha) {
-  KC_GRID_STRIDE(i, n) out[i] = g[i] * unary_derivative<T>(op, x[i], y[i], alpha);
+  KC_GRID_STRIDE(i, n) out[i] = g[i] * activation::derivative<T>(op, x[i], y[i], alpha);
 }
 
 template <typename T>
 __global__ void clip_kernel(T* out, const T* x, int64_t n, T lo, T hi) {
-  KC_GRID_STRIDE(i, n) out[i] = clamp(x[i], lo, hi);
+  KC_GRID_STRIDE(i, n) out[i] = activation::clamp(x[i], lo, hi);
 }
 
 template <typename T>
