@@ -50,13 +50,7 @@ Tensor as_gemm_operand(const Tensor& t) { return layout_of(t).ok ? t : t.contigu
 }  // namespace
 
 Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
-  check_float(a_in, "matmul", "x1");
-  check_float(b_in, "matmul", "x2");
-  check_same_dtype(a_in, b_in, "matmul");
-  KCORE_CHECK(a_in.ndim() >= 2 && b_in.ndim() >= 2, "matmul: operands must have rank >= 2 here, got shapes "
-                                                        << shape_str(a_in.shape()) << " and " << shape_str(b_in.shape()));
-  KCORE_CHECK(a_in.dim(-1) == b_in.dim(-2), "matmul: inner dimensions do not match: "
-                                                << shape_str(a_in.shape()) << " @ " << shape_str(b_in.shape()));
+  arguments::matmul_operands(a_in, b_in);
   Tensor a = as_gemm_operand(a_in), b = as_gemm_operand(b_in);
   // A stack of row-major matrices times one matrix is a single tall GEMM.
   if (b.ndim() == 2 && a.ndim() > 2 && a.is_contiguous()) {

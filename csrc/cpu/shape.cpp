@@ -92,12 +92,10 @@ Tensor slice_backward(const Tensor& grad, const Shape& in_shape, const std::vect
 }
 
 Tensor take_rows(const Tensor& x_in, const Tensor& indices_in) {
-  KCORE_CHECK(x_in.ndim() >= 1, "take: x must have at least one axis");
+  const Shape shape = arguments::take_rows_shape(x_in, indices_in);
   Tensor x = x_in.contiguous(), idx = indices_in.contiguous();
   const int64_t rows = x.shape()[0];
   const int64_t row = x.numel() / std::max<int64_t>(rows, 1);
-  Shape shape = idx.shape();
-  for (int64_t d = 1; d < x.ndim(); ++d) shape.push_back(x.shape()[d]);
   Tensor out = Tensor::empty(shape, x.dtype());
   const size_t es = dtype_size(x.dtype());
   const char* src = static_cast<const char*>(x.raw());

@@ -171,13 +171,7 @@ void set_allow_tf32(bool allow) { g_allow_tf32 = allow; }
 bool allow_tf32() { return g_allow_tf32; }
 
 Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
-  check_float(a_in, "matmul", "x1");
-  check_float(b_in, "matmul", "x2");
-  check_same_dtype(a_in, b_in, "matmul");
-  KCORE_CHECK(a_in.ndim() >= 2 && b_in.ndim() >= 2, "matmul: operands must have rank >= 2 here, got shapes "
-                                                        << shape_str(a_in.shape()) << " and " << shape_str(b_in.shape()));
-  KCORE_CHECK(a_in.dim(-1) == b_in.dim(-2), "matmul: inner dimensions do not match: "
-                                                << shape_str(a_in.shape()) << " @ " << shape_str(b_in.shape()));
+  arguments::matmul_operands(a_in, b_in);
   Tensor a = as_gemm_operand(a_in), b = as_gemm_operand(b_in);
   if (b.ndim() == 2 && a.ndim() > 2 && a.is_contiguous()) {
     Tensor r = cuda::matmul(a.view({a.numel() / a.dim(-1), a.dim(-1)}), b);

@@ -82,6 +82,25 @@ inline ChannelGeometry channel_geometry(const Tensor& x, int64_t axis, const Ten
   return g;
 }
 
+// a (..., M, K) @ b (..., K, N): same floating dtype, rank >= 2, matching inner dimensions.
+inline void matmul_operands(const Tensor& a, const Tensor& b) {
+  check_float(a, "matmul", "x1");
+  check_float(b, "matmul", "x2");
+  check_same_dtype(a, b, "matmul");
+  KCORE_CHECK(a.ndim() >= 2 && b.ndim() >= 2, "matmul: operands must have rank >= 2 here, got shapes "
+                                                  << shape_str(a.shape()) << " and " << shape_str(b.shape()));
+  KCORE_CHECK(a.dim(-1) == b.dim(-2),
+              "matmul: inner dimensions do not match: " << shape_str(a.shape()) << " @ " << shape_str(b.shape()));
+}
+
+// Rows of x picked by indices: indices' shape followed by x's trailing axes.
+inline Shape take_rows_shape(const Tensor& x, const Tensor& indices) {
+  KCORE_CHECK(x.ndim() >= 1, "take: x must have at least one axis");
+  Shape shape = indices.shape();
+  for (int64_t d = 1; d < x.ndim(); ++d) shape.push_back(x.shape()[d]);
+  return shape;
+}
+
 // How BLAS reads the last two axes of t as a (rows, cols) matrix without copying: row-major
 // (trans false) or column-major (trans true) with leading dimension ld; ok false when neither.
 struct MatrixLayout {
