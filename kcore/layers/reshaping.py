@@ -23,11 +23,13 @@ def _pad_pairs(padding, rank, name):
     return pairs
 
 
-class BaseZeroPadding(Layer):
-    def __init__(self, rank, padding, data_format=None, **kwargs):
+class _SpatialEdges(Layer):
+    """Shared by padding and cropping: (before, after) cell counts per spatial axis."""
+
+    def __init__(self, rank, edges, data_format=None, **kwargs):
         super().__init__(**kwargs)
         self.rank = rank
-        self.padding = _pad_pairs(padding, rank, type(self).__name__)
+        self.edges = _pad_pairs(edges, rank, type(self).__name__)
         self.data_format = normalize_data_format(data_format)
         self.input_spec = InputSpec(ndim=rank + 2)
 
@@ -35,8 +37,14 @@ class BaseZeroPadding(Layer):
         return 2 if self.data_format == "channels_first" else 1
 
     def build(self, input_shape):
-        check_input_rank(self, input_shape, self.rank)
+        self.compute_output_shape(input_shape)  # checks the rank (and, for cropping, what is left)
         self.built = True
+
+
+class BaseZeroPadding(_SpatialEdges):
+    @property
+    def padding(self):
+        return self.edges
 
     def call(self, inputs):
         start = self._spatial_start()
@@ -82,23 +90,12 @@ class ZeroPadding3D(BaseZeroPadding):
         super().__init__(3, padding, data_format, **kwargs)
 
 
-class BaseCropping(Layer):
+class BaseCropping(_SpatialEdges):
     """Removes cells from the start and end of each spatial axis (Keras's cropping argument forms)."""
 
-    def __init__(self, rank, cropping, data_format=None, **kwargs):
-        super().__init__(**kwargs)
-        self.rank = rank
-        self.cropping = _pad_pairs(cropping, rank, type(self).__name__)
-        self.data_format = normalize_data_format(data_format)
-        self.input_spec = InputSpec(ndim=rank + 2)
-
-    def _spatial_start(self):
-        return 2 if self.data_format == "channels_first" else 1
-
-    def build(self, input_shape):
-        check_input_rank(self, input_shape, self.rank)
-        self.compute_output_shape(input_shape)  # rejects crops that remove everything
-        self.built = True
+    @property
+    def cropping(self):
+        return self.edges
 
     def call(self, inputs):
         key = [slice(None)] * inputs.ndim
