@@ -9,12 +9,25 @@ __version__ = "0.1.0"
 from kcore import backend  # noqa: E402  (loads the native engine)
 from kcore.backend import GradientTape, Tensor, Variable, convert_to_tensor, get_num_threads, no_grad, set_num_threads
 from kcore.backend import from_dlpack, get_device, set_device
-from kcore import (activations, callbacks, constraints, datasets, initializers, layers, losses, metrics, models,
-                   ops, optimizers, regularizers, utils)
+from kcore import (activations, callbacks, constraints, initializers, layers, losses, metrics, models, ops,
+                   optimizers, regularizers, utils)
 from kcore.layers import Input
 from kcore.models import Model, Sequential
-from kcore import testing  # noqa: F401
-from kcore import cuda  # noqa: F401  (Python only: the CUDA extension loads on first use)
+
+_LAZY_SUBMODULES = ("datasets", "saving", "testing", "cuda", "info")  # imported on first attribute access
+
+
+def __getattr__(name):
+    """`kcore.datasets` & co. load on first use, so `import kcore` stays fast."""
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"kcore.{name}")
+    raise AttributeError(f"module 'kcore' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_LAZY_SUBMODULES))
 
 __all__ = [
     "Sequential", "Model", "Input", "Variable", "GradientTape", "Tensor", "convert_to_tensor", "no_grad",
