@@ -147,17 +147,19 @@ def _conv_layout(op, x, kernel, strides, padding, data_format, dilation, bias):
     if 0 in tuple(kernel.shape):
         raise ValueError(f"{op}: kernel dimensions must be positive, got shape {tuple(kernel.shape)}")
     channels_first = normalize_data_format(data_format) == "channels_first"
+    shape = tuple(x.shape)
     if channels_first:
         x = _to_channels_last(x)
     channels, per_group, filters = x.shape[-1], kernel.shape[-2], kernel.shape[-1]
     if channels % per_group:
-        raise ValueError(f"{op}: inputs have {channels} channels (shape {tuple(x.shape)}, channels_last), which is "
-                         f"not a multiple of the kernel's {per_group} input channels (kernel shape "
-                         f"{tuple(kernel.shape)}); a grouped conv needs channels = groups * kernel.shape[-2]")
+        raise ValueError(f"{op}: inputs of shape {shape} have {channels} channels, which is not a multiple of the "
+                         f"kernel's {per_group} input channels (kernel shape {tuple(kernel.shape)}); a grouped conv "
+                         f"needs channels = groups * kernel.shape[-2]")
     groups = channels // per_group
     if filters % groups:
         raise ValueError(f"{op}: {filters} filters (kernel shape {tuple(kernel.shape)}) are not divisible by "
-                         f"groups={groups} (inputs have {channels} channels, the kernel {per_group} per group)")
+                         f"groups={groups} (inputs of shape {shape} have {channels} channels, the kernel "
+                         f"{per_group} per group)")
     if bias is not None:
         bias = _float(bias, like=kernel)
     before, after = padding_amounts(padding, x.shape[1:-1], kernel.shape[:-2], strides, dilation)
