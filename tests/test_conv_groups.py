@@ -160,6 +160,55 @@ def test_grouped_multi_worker_is_deterministic_and_float32_winograd_shapes():
     np.testing.assert_allclose(y, want, rtol=0, atol=1e-5 * np.abs(want).max())
 
 
+def _dense_kernel(w, groups):
+    """The ungrouped kernel (*k, C, F) equal to a grouped one: zero outside the diagonal blocks."""
+    cg, f = w.shape[-2], w.shape[-1]
+    fg = f // groups
+    dense = np.zeros(w.shape[:-2] + (cg * groups, f), w.dtype)
+    for i in range(groups):
+        dense[..., i * cg:(i + 1) * cg, i * fg:(i + 1) * fg] = w[..., i * fg:(i + 1) * fg]
+    return dense
+
+
+@pytest.mark.parametrize("ws", [(3, 3, 1, 32), (3, 3, 1, 64), (3, 3, 2, 64)], ids=["depthwise", "depthwise-x2", "cg2"])
+def test_direct_depthwise_and_grouped_match_the_dense_conv_on_two_workers(ws):
+    """Big enough for two workers (> 2M multiply-adds direct, > 8M im2col): depthwise (direct kernels)
+    and grouped (im2col) against the groups=1 path on the block-diagonal kernel; deterministic, and
+    equal to one thread."""
+    rng = np.random.default_rng(8)
+    x, w = rng.standard_normal((8, 32, 32, 32)), rng.standard_normal(ws)
+    groups = 32 // ws[-2]
+    args = ([1, 1], [2, 2], [1, 1], [1, 1])
+    y_shape = tuple(_C.conv_output_shape(list(x.shape), list(ws), *args, groups=groups))
+    xv, wv, dy = _C.from_numpy(x), _C.from_numpy(w), _C.from_numpy(rng.standard_normal(y_shape))
+
+    def run(kernel, g):
+        return [np.array(_C.conv(xv, kernel, None, *args, groups=g))] + [
+            np.array(t) for t in _C.conv_backward(xv, kernel, dy, *args, True, True, True, groups=g)]
+
+    saved = _C.get_num_threads()
+    try:
+        _C.set_num_threads(2)
+        workspace = _C.conv_workspace_bytes(list(x.shape), list(ws), *args, 8, groups=groups)
+        first, again = run(wv, groups), run(wv, groups)
+        dense = run(_C.from_numpy(_dense_kernel(w, groups)), 1)
+        _C.set_num_threads(1)
+        single = run(wv, groups)
+    finally:
+        _C.set_num_threads(saved)
+    if ws[-2] == 1:  # the direct depthwise kernels need no im2col
+        assert workspace == 0
+    for a, b, c in zip(first, again, single):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(a, c, rtol=1e-12, atol=1e-10)
+    np.testing.assert_allclose(first[0], dense[0], rtol=1e-12, atol=1e-10)
+    np.testing.assert_allclose(first[1], dense[1], rtol=1e-12, atol=1e-10)
+    cg, fg = ws[-2], ws[-1] // groups
+    dense_dw = np.stack([dense[2][..., i * cg:(i + 1) * cg, i * fg:(i + 1) * fg] for i in range(groups)], -2)
+    np.testing.assert_allclose(first[2], dense_dw.reshape(ws), rtol=1e-12, atol=1e-10)
+    np.testing.assert_allclose(first[3], dense[3], rtol=1e-12, atol=1e-10)
+
+
 @pytest.mark.parametrize("call, match", [
     (lambda: ops.conv(np.zeros((1, 5, 5, 6)), np.zeros((3, 3, 4, 4))), r"shape \(1, 5, 5, 6\) have 6 channels.*not a multiple.*\(3, 3, 4, 4\)"),
     (lambda: ops.conv(np.zeros((1, 5, 5, 6)), np.zeros((3, 3, 2, 4))), r"4 filters.*not divisible by groups=3"),

@@ -11,6 +11,7 @@
 // Grouped convs run one GEMM per group on the same rows: the group's im2col holds only its
 // Cin/groups channels (K = kvol * Cin/groups, the kernel's row count) and multiplies the group's
 // columns of the kernel into the group's columns of the output (strided GEMM operands).
+// Depthwise convs (groups > 1 with one input channel per group) skip im2col: conv_depthwise.cpp.
 #include "ops/conv.h"
 
 #include <algorithm>
@@ -20,6 +21,7 @@
 
 #include "core/blas.h"
 #include "core/parallel.h"
+#include "cpu/conv_depthwise.h"
 #include "cpu/conv_winograd.h"
 #include "cpu/conv_workers.h"
 
@@ -251,6 +253,25 @@ bool use_winograd(const Geometry& g) {
          g.pa[1] <= 2 && g.pa[2] <= 2 && g.groups == 1 && winograd_applicable(g.c, g.f) && g.rows() > 0;
 }
 
+// One input channel per group (and more than one group): the direct depthwise kernels.
+bool use_depthwise(const Geometry& g) { return g.groups > 1 && g.cg() == 1; }
+
+DepthwiseGeometry depthwise_geometry(const Geometry& g) {
+  DepthwiseGeometry d;
+  d.n = g.n;
+  d.c = g.c;
+  d.m = g.fg();
+  for (int i = 0; i < 3; ++i) {
+    d.in[i] = g.in[i];
+    d.out[i] = g.out[i];
+    d.k[i] = g.k[i];
+    d.s[i] = g.s[i];
+    d.d[i] = g.d[i];
+    d.pb[i] = g.pb[i];
+  }
+  return d;
+}
+
 template <typename T>
 void forward_impl(const Geometry& g, const T* x, const T* w, const T* bias, T* y) {
   const int64_t M = g.rows(), F = g.f, K = g.cols(), C = g.c, cg = g.cg(), fg = g.fg();
@@ -261,6 +282,10 @@ void forward_impl(const Geometry& g, const T* x, const T* w, const T* bias, T* y
                        g_workspace_limit);
       return;
     }
+  }
+  if (use_depthwise(g)) {
+    depthwise_forward<T>(depthwise_geometry(g), x, w, bias, y);
+    return;
   }
   const Plan p = make_plan(g, sizeof(T), M);
   T* ws = workspace<T>(g, p);
@@ -316,6 +341,10 @@ void backward_impl(const Geometry& g, const T* x, const T* w, const T* dy, Grads
   if (M == 0) {
     if (out.kernel) std::memset(out.kernel, 0, K * F * sizeof(T));
     if (out.bias) std::memset(out.bias, 0, F * sizeof(T));
+    return;
+  }
+  if (use_depthwise(g)) {
+    depthwise_backward<T>(depthwise_geometry(g), x, w, dy, out.x, out.kernel, out.bias);
     return;
   }
   if constexpr (std::is_same<T, float>::value) {
@@ -397,7 +426,7 @@ Shape conv_output_shape(const Shape& x_shape, const Shape& kernel_shape, const C
 int64_t conv_workspace_bytes(const Shape& x_shape, const Shape& kernel_shape, const ConvArgs& args,
                              int64_t itemsize) {
   Geometry g = make_geometry(x_shape, kernel_shape, args);
-  if (g.pointwise() || g.rows() == 0) return 0;
+  if (g.pointwise() || g.rows() == 0 || use_depthwise(g)) return 0;
   if (itemsize == sizeof(float) && use_winograd<float>(g))
     return winograd_workspace_bytes(g.n, g.out[1], g.out[2], g.c, g.f, g_workspace_limit);
   return make_plan(g, itemsize, g.rows()).workspace_elems(g) * itemsize;
