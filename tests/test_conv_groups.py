@@ -33,6 +33,7 @@ def test_groups_one_is_unchanged_and_channels_first_matches():
     ((1, 7, 8, 3), (3, 3, 3, 2), (2, 2), (1, 1), "same"),
     ((2, 6, 5, 4), (2, 2, 4, 1), (1, 1), (2, 2), "same"),
     ((2, 5, 4, 2), (3, 1, 2, 3), (1, 1), (1, 1), "valid"),
+    ((1, 9, 8, 2), (3, 2, 2, 2), (2, 2), (2, 2), "same"),              # strides with dilation (Keras 3 allows)
     ((1, 4, 3, 5, 2), (2, 2, 3, 2, 2), (1, 1, 1), (1, 1, 1), "same"),  # 3-D: a kcore extension
 ])
 def test_depthwise_matches_reference_and_gradients(xs, ws, s, d, pad):

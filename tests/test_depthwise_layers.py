@@ -154,7 +154,7 @@ def test_bad_inputs_raise_clear_errors(make, shape, match):
     (lambda: L.DepthwiseConv2D(3, depth_multiplier=1.5), "depth_multiplier"),
     (lambda: L.SeparableConv2D(0, 3), "filters"),
     (lambda: L.DepthwiseConv1D(3, padding="causal"), "padding"),
-    (lambda: L.SeparableConv2D(2, 3, strides=2, dilation_rate=2), "dilation_rate"),
+    (lambda: L.Conv2D(2, 3, strides=2, dilation_rate=2), "dilation_rate"),
     (lambda: L.DepthwiseConv2D((3, 3, 3)), "tuple of 2"),
     (lambda: L.SeparableConv1D(2, 0), "kernel_size"),
 ])

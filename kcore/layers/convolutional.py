@@ -41,14 +41,17 @@ def positive_int(layer_name, name, value):
 
 
 def init_conv_geometry(layer, rank, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
-                       allow_causal):
-    """Sets and checks the arguments every conv layer shares (rank, kernel_size, strides, padding...)."""
+                       allow_causal, stride_with_dilation=False):
+    """Sets and checks the arguments every conv layer shares (rank, kernel_size, strides, padding...).
+
+    strides > 1 with dilation_rate > 1 is an error unless `stride_with_dilation` (Keras 3's depthwise
+    and separable layers accept it)."""
     name = type(layer).__name__
     layer.rank = rank
     layer.kernel_size = normalize_tuple(kernel_size, rank, "kernel_size", name)
     layer.strides = normalize_tuple(strides, rank, "strides", name)
     layer.dilation_rate = normalize_tuple(dilation_rate, rank, "dilation_rate", name)
-    if max(layer.strides) > 1 and max(layer.dilation_rate) > 1:
+    if not stride_with_dilation and max(layer.strides) > 1 and max(layer.dilation_rate) > 1:
         raise ValueError(f"{name}: strides > 1 not supported in conjunction with dilation_rate > 1. Received: "
                          f"strides={layer.strides} and dilation_rate={layer.dilation_rate}")
     layer.padding = normalize_padding(padding, name, allow_causal=allow_causal)

@@ -5,7 +5,8 @@ Keras 3 (Keras 2 called it depthwise_kernel; that name is kept as an alias), bia
 (in_channels * depth_multiplier,). SeparableConv1D/2D: depthwise_kernel (*kernel_size,
 in_channels, depth_multiplier), pointwise_kernel (1, ..., in_channels * depth_multiplier,
 filters), bias (filters,). Both run as one grouped native conv (groups = in_channels), the
-separable layers then one 1x1 conv.
+separable layers then one 1x1 conv. Unlike ConvND, strides > 1 together with dilation_rate > 1
+is accepted, as Keras 3 does (its TensorFlow backend computes the same numbers).
 """
 from kcore import constraints, initializers, ops, regularizers
 from kcore.layers.convolutional import (
@@ -23,7 +24,7 @@ class _DepthwiseBase(Layer):
         super().__init__(**kwargs)
         self.depth_multiplier = positive_int(type(self).__name__, "depth_multiplier", depth_multiplier)
         init_conv_geometry(self, rank, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
-                           allow_causal=False)
+                           allow_causal=False, stride_with_dilation=True)
         self.depthwise_initializer = initializers.get(depthwise_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.depthwise_regularizer = regularizers.get(depthwise_regularizer)

@@ -109,8 +109,11 @@ def _check_rank(x, rank, op, what):
 # -- convolution ------------------------------------------------------------------
 
 
-def _conv_arguments(op, what, channel_axes, inputs, kernel, strides, dilation_rate):
-    """Shared checks of conv and conv_transpose: (x, kernel, rank, strides, dilation)."""
+def _conv_arguments(op, what, channel_axes, inputs, kernel, strides, dilation_rate, stride_with_dilation=False):
+    """Shared checks of the convs: (x, kernel, rank, strides, dilation).
+
+    strides > 1 together with dilation_rate > 1 is rejected unless `stride_with_dilation` (Keras's
+    depthwise and separable convs accept it; its conv and conv_transpose do not)."""
     kernel = _float(kernel)
     x = _float(inputs, like=kernel)
     if x.dtype != kernel.dtype:
@@ -122,7 +125,7 @@ def _conv_arguments(op, what, channel_axes, inputs, kernel, strides, dilation_ra
     _check_rank(x, rank, op, what)
     strides = normalize_tuple(strides, rank, "strides", op)
     dilation = normalize_tuple(dilation_rate, rank, "dilation_rate", op)
-    if any(s > 1 for s in strides) and any(d > 1 for d in dilation):
+    if not stride_with_dilation and any(s > 1 for s in strides) and any(d > 1 for d in dilation):
         raise ValueError(f"{op}: strides > 1 together with dilation_rate > 1 is not supported, got "
                          f"strides={strides}, dilation_rate={dilation}")
     return x, kernel, rank, strides, dilation
@@ -193,7 +196,7 @@ def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None,
     """
     x, kernel, rank, strides, dilation = _conv_arguments("depthwise_conv", "depthwise convolution",
                                                          "in_channels, depth_multiplier", inputs, kernel, strides,
-                                                         dilation_rate)
+                                                         dilation_rate, stride_with_dilation=True)
     padding = normalize_padding(padding, "depthwise_conv")
     channel_axis = 1 if normalize_data_format(data_format) == "channels_first" else -1
     if x.shape[channel_axis] != kernel.shape[-2]:

@@ -43,6 +43,9 @@ CASES = [
     ("SeparableConv1D", dict(filters=6, kernel_size=2, strides=2, depth_multiplier=3), (1, 8, 2)),
     ("DepthwiseConv2D", dict(kernel_size=3, padding="same", depth_multiplier=2, data_format="channels_first"),
      (2, 3, 6, 5)),
+    # strides > 1 with dilation_rate > 1: accepted by Keras 3's depthwise and separable layers
+    ("DepthwiseConv2D", dict(kernel_size=(3, 2), strides=2, dilation_rate=2, padding="same"), (1, 9, 8, 2)),
+    ("SeparableConv1D", dict(filters=2, kernel_size=3, strides=2, dilation_rate=2, depth_multiplier=2), (2, 12, 3)),
 ]
 
 
