@@ -11,7 +11,15 @@ from kcore.testing import gradcheck
 
 
 def reference_conv(x, w, strides, dilation, padding):
-    """Keras's conv written as plain loops over output cells and kernel taps (channels_last)."""
+    """Keras's conv written as plain loops over output cells and kernel taps (channels_last).
+
+    A kernel with fewer input channels than x is grouped: one reference conv per channel/filter block.
+    """
+    groups = x.shape[-1] // w.shape[-2]
+    if groups > 1:
+        cg, fg = w.shape[-2], w.shape[-1] // groups
+        return np.concatenate([reference_conv(x[..., i * cg:(i + 1) * cg], w[..., i * fg:(i + 1) * fg], strides,
+                                              dilation, padding) for i in range(groups)], axis=-1)
     rank = w.ndim - 2
     before, after = padding_amounts(padding, x.shape[1:-1], w.shape[:rank], strides, dilation)
     xp = np.pad(x, [(0, 0)] + list(zip(before, after)) + [(0, 0)])
@@ -39,6 +47,18 @@ CONFIGS = [
     ((2, 5, 5, 2), (1, 1, 2, 2), (2, 2), (1, 1), "valid"),         # 1x1 strided
     ((1, 4, 5, 3, 2), (2, 3, 2, 2, 2), (1, 2, 1), (1, 1, 1), "same"),  # 3-D
     ((2, 5, 4, 4, 1), (3, 2, 2, 1, 2), (1, 1, 1), (1, 1, 1), "valid"),
+    # grouped: groups = input channels // kernel input channels
+    ((2, 9, 4), (3, 2, 4), (1,), (1,), "valid"),                     # 1-D, 2 groups
+    ((1, 10, 8), (3, 2, 4), (1,), (2,), "causal"),                   # 1-D causal dilated, 4 groups, batch 1
+    ((2, 11, 6), (4, 2, 6), (2,), (1,), "same"),                     # 1-D even kernel 'same' strided, 3 groups
+    ((2, 6, 5, 4), (3, 3, 2, 6), (1, 1), (1, 1), "same"),             # 2-D, 2 groups
+    ((1, 7, 8, 8), (2, 2, 2, 8), (2, 2), (1, 1), "same"),             # even kernel, stride 2, 4 groups, batch 1
+    ((2, 9, 6, 8), (3, 2, 2, 4), (1, 1), (2, 1), "valid"),            # dilation, 4 groups, 1 filter per group
+    ((2, 4, 3, 6), (1, 1, 3, 4), (1, 1), (1, 1), "valid"),            # 1x1 grouped: GEMM on the strided input
+    ((2, 5, 5, 4), (1, 1, 1, 8), (2, 2), (1, 1), "valid"),            # 1x1 strided depthwise (direct kernels)
+    ((2, 6, 5, 3), (3, 2, 1, 6), (1, 2), (1, 1), "same"),             # depthwise x2 (direct kernels)
+    ((1, 5, 4, 3, 4), (2, 3, 2, 2, 4), (1, 2, 1), (1, 1, 1), "same"),  # 3-D, 2 groups
+    ((2, 4, 4, 4, 6), (2, 2, 2, 3, 2), (1, 1, 1), (1, 1, 1), "valid"),  # 3-D, 2 groups
 ]
 
 
@@ -75,10 +95,12 @@ def test_channels_first_matches_channels_last_and_has_gradients():
     assert gradcheck(lambda x, w, b: ops.conv(x, w, (2, 1), "same", data_format="channels_first", bias=b), [x, w, b])
 
 
-def test_small_workspace_gives_same_results_and_gradients():
+@pytest.mark.parametrize("x_shape, w_shape", [((3, 6, 5, 2), (3, 3, 2, 2)), ((3, 6, 5, 4), (3, 3, 2, 4))],
+                         ids=["dense", "2-groups"])
+def test_small_workspace_gives_same_results_and_gradients(x_shape, w_shape):
     """Chunking the im2col buffer down to a few rows must not change anything."""
     rng = np.random.default_rng(4)
-    x, w = rng.standard_normal((3, 6, 5, 2)), rng.standard_normal((3, 3, 2, 2))
+    x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
     full = ops.conv(x, w, 1, "same").numpy()
     saved = _C.conv_workspace_limit()
     try:

@@ -163,7 +163,6 @@ def test_wrong_channels_after_build():
     (lambda: L.Conv2D(0, 3), ValueError, "filters"),
     (lambda: L.Conv2D(4, 3, padding="causal"), ValueError, "padding"),
     (lambda: L.Conv2D(5, 3, groups=2), ValueError, "divisible"),
-    (lambda: L.Conv2D(4, 3, groups=2), NotImplementedError, "groups"),
     (lambda: L.Conv2D(4, (3, 3, 3)), ValueError, "tuple of 2"),
     (lambda: L.MaxPooling2D(0), ValueError, "pool_size"),
     (lambda: L.ZeroPadding2D(-1), ValueError, "non-negative"),

@@ -22,8 +22,9 @@
 
 namespace kcore {
 
-// Bump when DeviceOps changes layout: _C refuses a table built against another layout.
-constexpr int kDeviceOpsAbi = 2;
+// Bump when DeviceOps or an argument struct of its slots (ConvArgs...) changes layout: _C refuses
+// a table built against another layout.
+constexpr int kDeviceOpsAbi = 3;  // 3: ConvArgs gained `groups`
 
 // The ops routed by device (transpose / slice / reshape are views or built on the
 // device-aware Tensor methods, so they need no slot).

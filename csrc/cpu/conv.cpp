@@ -8,6 +8,10 @@
 // Special paths: a 1x1 stride-1 unpadded conv is one GEMM on the input itself, and float32 3x3
 // stride-1 2-D convs with >= 16 channels and filters use Winograd F(2x2, 3x3) (conv_winograd.cpp)
 // for the output and the input gradient.
+// Grouped convs run one GEMM per group on the same rows: the group's im2col holds only its
+// Cin/groups channels (K = kvol * Cin/groups, the kernel's row count) and multiplies the group's
+// columns of the kernel into the group's columns of the output (strided GEMM operands).
+// Depthwise convs (groups > 1 with one input channel per group) skip im2col: conv_depthwise.cpp.
 #include "ops/conv.h"
 
 #include <algorithm>
@@ -17,6 +21,7 @@
 
 #include "core/blas.h"
 #include "core/parallel.h"
+#include "cpu/conv_depthwise.h"
 #include "cpu/conv_winograd.h"
 #include "cpu/conv_workers.h"
 
@@ -31,12 +36,14 @@ int64_t g_workspace_limit = int64_t(1) << 20;
 bool g_winograd = true;
 
 struct Geometry {
-  int64_t rank = 0, n = 0, c = 0, f = 0;
+  int64_t rank = 0, n = 0, c = 0, f = 0, groups = 1;
   int64_t in[3] = {1, 1, 1}, out[3] = {1, 1, 1}, k[3] = {1, 1, 1};
   int64_t s[3] = {1, 1, 1}, d[3] = {1, 1, 1}, pb[3] = {0, 0, 0}, pa[3] = {0, 0, 0};
 
   int64_t kvol() const { return k[0] * k[1] * k[2]; }
-  int64_t cols() const { return kvol() * c; }                  // K of the GEMM
+  int64_t cg() const { return c / groups; }                    // input channels per group
+  int64_t fg() const { return f / groups; }                    // filters per group
+  int64_t cols() const { return kvol() * cg(); }               // K of each group's GEMM
   int64_t in_pixels() const { return in[0] * in[1] * in[2]; }
   int64_t out_pixels() const { return out[0] * out[1] * out[2]; }
   int64_t rows() const { return n * out_pixels(); }           // M of the GEMM
@@ -86,9 +93,13 @@ Geometry make_geometry(const Shape& xs, const Shape& ws, const ConvArgs& a) {
   g.f = ws.back();
   KCORE_CHECK(g.c > 0 && g.f > 0, "conv: inputs and kernel need at least one channel and one filter, got input "
                                        << shape_str(xs) << " and kernel " << shape_str(ws));
-  KCORE_CHECK(ws[rank] == g.c, "conv: input has " << g.c << " channels (shape " << shape_str(xs)
-                                                  << ") but the kernel of shape " << shape_str(ws) << " expects "
-                                                  << ws[rank]);
+  g.groups = a.groups;
+  KCORE_CHECK(g.groups >= 1 && g.c % g.groups == 0 && g.f % g.groups == 0,
+              "conv: groups=" << a.groups << " must be positive and divide both the input channels (input shape "
+                              << shape_str(xs) << ") and the filters (kernel shape " << shape_str(ws) << ")");
+  KCORE_CHECK(ws[rank] * g.groups == g.c, "conv: input has " << g.c << " channels (shape " << shape_str(xs)
+                                              << ") but the kernel of shape " << shape_str(ws) << " with groups="
+                                              << g.groups << " expects " << ws[rank] * g.groups);
   for (int64_t i = 0; i < rank; ++i) {
     const int64_t j = 3 - rank + i;
     g.in[j] = xs[1 + i];
@@ -174,36 +185,37 @@ void for_each_tap(const Geometry& g, int64_t r, Fn&& fn) {
   }
 }
 
-// im2col for output rows [r0, r0 + nr): col is (nr, K).
+// im2col for output rows [r0, r0 + nr) and the channels [c0, c0 + cg) of one group: col is (nr, K).
 template <typename T>
-void im2col(const Geometry& g, const T* x, int64_t r0, int64_t nr, T* col) {
-  const int64_t C = g.c, K = g.cols(), kw = g.k[2], dw = g.d[2], W = g.in[2];
+void im2col(const Geometry& g, const T* x, int64_t r0, int64_t nr, int64_t c0, T* col) {
+  const int64_t C = g.c, cg = g.cg(), K = g.cols(), kw = g.k[2], dw = g.d[2], W = g.in[2];
   for (int64_t i = 0; i < nr; ++i) {
     T* row = col + i * K;
     for_each_tap(g, r0 + i, [&](int64_t tap, int64_t line, int64_t w0) {
-      T* dst = row + tap * C;
+      T* dst = row + tap * cg;
       if (line < 0) {
-        std::memset(dst, 0, kw * C * sizeof(T));
+        std::memset(dst, 0, kw * cg * sizeof(T));
         return;
       }
-      const T* src = x + line * C;
-      if (dw == 1 && w0 >= 0 && w0 + kw <= W) {  // the whole kernel line is one contiguous run
+      const T* src = x + line * C + c0;
+      if (cg == C && dw == 1 && w0 >= 0 && w0 + kw <= W) {  // the whole kernel line is one contiguous run
         std::memcpy(dst, src + w0 * C, kw * C * sizeof(T));
         return;
       }
       for (int64_t c = 0; c < kw; ++c) {
         const int64_t iw = w0 + c * dw;
-        if (iw >= 0 && iw < W) std::memcpy(dst + c * C, src + iw * C, C * sizeof(T));
-        else std::memset(dst + c * C, 0, C * sizeof(T));
+        if (iw >= 0 && iw < W) std::memcpy(dst + c * cg, src + iw * C, cg * sizeof(T));
+        else std::memset(dst + c * cg, 0, cg * sizeof(T));
       }
     });
   }
 }
 
-// Adds rows [0, nr) of dcol (output rows r0...) back into dx: the transpose of im2col.
+// Adds rows [0, nr) of dcol (output rows r0..., channels c0... of one group) back into dx: the
+// transpose of im2col.
 template <typename T>
-void col2im(const Geometry& g, const T* dcol, int64_t r0, int64_t nr, T* dx) {
-  const int64_t C = g.c, K = g.cols(), kw = g.k[2], dw = g.d[2], W = g.in[2];
+void col2im(const Geometry& g, const T* dcol, int64_t r0, int64_t nr, int64_t c0, T* dx) {
+  const int64_t C = g.c, cg = g.cg(), K = g.cols(), kw = g.k[2], dw = g.d[2], W = g.in[2];
   for (int64_t i = 0; i < nr; ++i) {
     const T* row = dcol + i * K;
     for_each_tap(g, r0 + i, [&](int64_t tap, int64_t line, int64_t w0) {
@@ -211,9 +223,9 @@ void col2im(const Geometry& g, const T* dcol, int64_t r0, int64_t nr, T* dx) {
       for (int64_t c = 0; c < kw; ++c) {
         const int64_t iw = w0 + c * dw;
         if (iw < 0 || iw >= W) continue;
-        T* dst = dx + (line + iw) * C;
-        const T* src = row + (tap + c) * C;
-        for (int64_t ci = 0; ci < C; ++ci) dst[ci] += src[ci];
+        T* dst = dx + (line + iw) * C + c0;
+        const T* src = row + (tap + c) * cg;
+        for (int64_t ci = 0; ci < cg; ++ci) dst[ci] += src[ci];
       }
     });
   }
@@ -238,12 +250,31 @@ template <typename T>
 bool use_winograd(const Geometry& g) {
   return g_winograd && std::is_same<T, float>::value && g.rank == 2 && g.k[1] == 3 && g.k[2] == 3 &&
          g.s[1] == 1 && g.s[2] == 1 && g.d[1] == 1 && g.d[2] == 1 && g.pb[1] <= 2 && g.pb[2] <= 2 &&
-         g.pa[1] <= 2 && g.pa[2] <= 2 && winograd_applicable(g.c, g.f) && g.rows() > 0;
+         g.pa[1] <= 2 && g.pa[2] <= 2 && g.groups == 1 && winograd_applicable(g.c, g.f) && g.rows() > 0;
+}
+
+// One input channel per group (and more than one group): the direct depthwise kernels.
+bool use_depthwise(const Geometry& g) { return g.groups > 1 && g.cg() == 1; }
+
+DepthwiseGeometry depthwise_geometry(const Geometry& g) {
+  DepthwiseGeometry d;
+  d.n = g.n;
+  d.c = g.c;
+  d.m = g.fg();
+  for (int i = 0; i < 3; ++i) {
+    d.in[i] = g.in[i];
+    d.out[i] = g.out[i];
+    d.k[i] = g.k[i];
+    d.s[i] = g.s[i];
+    d.d[i] = g.d[i];
+    d.pb[i] = g.pb[i];
+  }
+  return d;
 }
 
 template <typename T>
 void forward_impl(const Geometry& g, const T* x, const T* w, const T* bias, T* y) {
-  const int64_t M = g.rows(), F = g.f, K = g.cols();
+  const int64_t M = g.rows(), F = g.f, K = g.cols(), C = g.c, cg = g.cg(), fg = g.fg();
   if (M == 0) return;
   if constexpr (std::is_same<T, float>::value) {
     if (use_winograd<T>(g)) {
@@ -251,6 +282,10 @@ void forward_impl(const Geometry& g, const T* x, const T* w, const T* bias, T* y
                        g_workspace_limit);
       return;
     }
+  }
+  if (use_depthwise(g)) {
+    depthwise_forward<T>(depthwise_geometry(g), x, w, bias, y);
+    return;
   }
   const Plan p = make_plan(g, sizeof(T), M);
   T* ws = workspace<T>(g, p);
@@ -261,12 +296,16 @@ void forward_impl(const Geometry& g, const T* x, const T* w, const T* bias, T* y
       T* out = y + r0 * F;
       if (bias)
         for (int64_t r = 0; r < nr; ++r) std::memcpy(out + r * F, bias, F * sizeof(T));
-      const T* a = x + r0 * K;  // the pointwise case reads the input rows directly
-      if (!g.pointwise()) {
-        im2col(g, x, r0, nr, col);
-        a = col;
+      for (int64_t gi = 0; gi < g.groups; ++gi) {
+        const T* a = x + r0 * C + gi * cg;  // the pointwise case reads the input rows directly
+        int64_t lda = C;
+        if (!g.pointwise()) {
+          im2col(g, x, r0, nr, gi * cg, col);
+          a = col;
+          lda = K;
+        }
+        gemm<T>(false, false, nr, fg, K, T(1), a, lda, w + gi * fg, F, bias ? T(1) : T(0), out + gi * fg, F);
       }
-      gemm<T>(false, false, nr, F, K, T(1), a, K, w, F, bias ? T(1) : T(0), out, F);
     }
   });
 }
@@ -298,9 +337,14 @@ void winograd_input_grad(const Geometry& g, const float* w, const float* dy, flo
 template <typename T>
 void backward_impl(const Geometry& g, const T* x, const T* w, const T* dy, Grads<T> out) {
   const int64_t M = g.rows(), F = g.f, K = g.cols(), per_image = g.out_pixels();
+  const int64_t C = g.c, cg = g.cg(), fg = g.fg();
   if (M == 0) {
     if (out.kernel) std::memset(out.kernel, 0, K * F * sizeof(T));
     if (out.bias) std::memset(out.bias, 0, F * sizeof(T));
+    return;
+  }
+  if (use_depthwise(g)) {
+    depthwise_backward<T>(depthwise_geometry(g), x, w, dy, out.x, out.kernel, out.bias);
     return;
   }
   if constexpr (std::is_same<T, float>::value) {
@@ -326,22 +370,28 @@ void backward_impl(const Geometry& g, const T* x, const T* w, const T* dy, Grads
     }
     for (int64_t r0 = lo * unit_rows; r0 < r_hi; r0 += p.step) {
       const int64_t nr = std::min(p.step, r_hi - r0);
-      const T* dyc = dy + r0 * F;
       const bool first = r0 == lo * unit_rows;
-      if (out.kernel) {
-        const T* a = x + r0 * K;
-        if (!g.pointwise()) {
-          im2col(g, x, r0, nr, col);
-          a = col;
+      for (int64_t gi = 0; gi < g.groups; ++gi) {  // group gi: channels gi*cg.., filters gi*fg..
+        const T* dyc = dy + r0 * F + gi * fg;
+        const T* wg = w + gi * fg;
+        if (out.kernel) {
+          const T* a = x + r0 * C + gi * cg;
+          int64_t lda = C;
+          if (!g.pointwise()) {
+            im2col(g, x, r0, nr, gi * cg, col);
+            a = col;
+            lda = K;
+          }
+          gemm<T>(true, false, K, fg, nr, T(1), a, lda, dyc, F, first ? T(0) : T(1), kacc + gi * fg, F);
         }
-        gemm<T>(true, false, K, F, nr, T(1), a, K, dyc, F, first ? T(0) : T(1), kacc, F);
+        if (out.x && g.pointwise()) {
+          gemm<T>(false, true, nr, K, fg, T(1), dyc, F, wg, F, T(0), out.x + r0 * C + gi * cg, C);
+        } else if (out.x) {
+          gemm<T>(false, true, nr, K, fg, T(1), dyc, F, wg, F, T(0), col, K);
+          col2im(g, col, r0, nr, gi * cg, out.x);
+        }
       }
-      if (out.x && g.pointwise()) {
-        gemm<T>(false, true, nr, K, F, T(1), dyc, F, w, F, T(0), out.x + r0 * K, K);
-      } else if (out.x) {
-        gemm<T>(false, true, nr, K, F, T(1), dyc, F, w, F, T(0), col, K);
-        col2im(g, col, r0, nr, out.x);
-      }
+      const T* dyc = dy + r0 * F;
       if (out.bias) {
         double* b = bpart.data() + t * F;
         for (int64_t r = 0; r < nr; ++r)
@@ -376,7 +426,7 @@ Shape conv_output_shape(const Shape& x_shape, const Shape& kernel_shape, const C
 int64_t conv_workspace_bytes(const Shape& x_shape, const Shape& kernel_shape, const ConvArgs& args,
                              int64_t itemsize) {
   Geometry g = make_geometry(x_shape, kernel_shape, args);
-  if (g.pointwise() || g.rows() == 0) return 0;
+  if (g.pointwise() || g.rows() == 0 || use_depthwise(g)) return 0;
   if (itemsize == sizeof(float) && use_winograd<float>(g))
     return winograd_workspace_bytes(g.n, g.out[1], g.out[2], g.c, g.f, g_workspace_limit);
   return make_plan(g, itemsize, g.rows()).workspace_elems(g) * itemsize;
@@ -437,6 +487,8 @@ Geometry transpose_geometry(const Tensor& x, const Tensor& w, const Shape& out_s
   y_shape.insert(y_shape.end(), out_spatial.begin(), out_spatial.end());
   y_shape.push_back(w.dim(-2));
   Shape conv_out_check = x.shape();
+  KCORE_CHECK(args.groups == 1, op << ": grouped transposed convolution is not supported (groups="
+                                   << args.groups << ")");
   Geometry g = make_geometry(y_shape, w.shape(), args);
   KCORE_CHECK(g.out_shape() == conv_out_check,
               op << ": inputs of shape " << shape_str(x.shape()) << " cannot come from an output of shape "

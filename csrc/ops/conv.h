@@ -2,6 +2,9 @@
 // kernel (*k, Cin, F) in Keras's layout, output (batch, *out, F). Cross-correlation (no flip).
 // Padding is explicit per spatial axis (pad_before, pad_after); Python computes Keras's
 // 'valid' / 'same' / 'causal' rule. GEMM-based with a bounded im2col workspace.
+// Grouped convolution (Keras's `groups`, depthwise when in_channels == groups): the kernel is
+// (*k, Cin / groups, F); filters [i * F/groups, (i+1) * F/groups) see only the input channels
+// [i * Cin/groups, (i+1) * Cin/groups). Cin and F must both be divisible by groups.
 #pragma once
 #include <cstdint>
 #include <tuple>
@@ -13,6 +16,7 @@ namespace kcore {
 
 struct ConvArgs {
   std::vector<int64_t> strides, dilation, pad_before, pad_after;
+  int64_t groups = 1;  // conv_forward / conv_backward only; the transposed conv requires 1
 };
 
 // bias may be undefined (no bias).

@@ -12,8 +12,9 @@ using namespace kcore::python;
 namespace {
 using Ints = std::vector<int64_t>;
 
-ConvArgs conv_args(const Ints& strides, const Ints& dilation, const Ints& pad_before, const Ints& pad_after) {
-  return ConvArgs{strides, dilation, pad_before, pad_after};
+ConvArgs conv_args(const Ints& strides, const Ints& dilation, const Ints& pad_before, const Ints& pad_after,
+                   int64_t groups = 1) {
+  return ConvArgs{strides, dilation, pad_before, pad_after, groups};
 }
 
 std::optional<Tensor> maybe(const Tensor& t) { return t.defined() ? std::optional<Tensor>(t) : std::nullopt; }
@@ -23,26 +24,27 @@ KCORE_BINDINGS(conv) {
   m.def(
       "conv",
       [](const Tensor& x, const Tensor& kernel, const std::optional<Tensor>& bias, const Ints& strides,
-         const Ints& dilation, const Ints& pad_before, const Ints& pad_after) {
+         const Ints& dilation, const Ints& pad_before, const Ints& pad_after, int64_t groups) {
         Tensor b = bias ? *bias : Tensor();
         return pick("conv_forward", on_cuda("conv", x, kernel, b), &conv_forward, &DeviceOps::conv_forward)(
-            x, kernel, b, conv_args(strides, dilation, pad_before, pad_after));
+            x, kernel, b, conv_args(strides, dilation, pad_before, pad_after, groups));
       },
       py::arg("x"), py::arg("kernel"), py::arg("bias"), py::arg("strides"), py::arg("dilation"),
-      py::arg("pad_before"), py::arg("pad_after"), HeavyKernel());
+      py::arg("pad_before"), py::arg("pad_after"), py::arg("groups") = 1, HeavyKernel());
   m.def(
       "conv_backward",
       [](const Tensor& x, const Tensor& kernel, const Tensor& grad, const Ints& strides, const Ints& dilation,
-         const Ints& pad_before, const Ints& pad_after, bool need_x, bool need_kernel, bool need_bias) {
+         const Ints& pad_before, const Ints& pad_after, bool need_x, bool need_kernel, bool need_bias,
+         int64_t groups) {
         auto fn = pick("conv_backward", on_cuda("conv_backward", x, kernel, grad), &conv_backward,
                        &DeviceOps::conv_backward);
-        auto [gx, gw, gb] = fn(x, kernel, grad, conv_args(strides, dilation, pad_before, pad_after), need_x,
-                               need_kernel, need_bias);
+        auto [gx, gw, gb] = fn(x, kernel, grad, conv_args(strides, dilation, pad_before, pad_after, groups),
+                               need_x, need_kernel, need_bias);
         return std::make_tuple(maybe(gx), maybe(gw), maybe(gb));
       },
       py::arg("x"), py::arg("kernel"), py::arg("grad"), py::arg("strides"), py::arg("dilation"),
       py::arg("pad_before"), py::arg("pad_after"), py::arg("need_x"), py::arg("need_kernel"), py::arg("need_bias"),
-      HeavyKernel());
+      py::arg("groups") = 1, HeavyKernel());
   m.def(
       "conv_transpose",
       [](const Tensor& x, const Tensor& kernel, const std::optional<Tensor>& bias, const Shape& out_spatial,
@@ -70,19 +72,19 @@ KCORE_BINDINGS(conv) {
   m.def(
       "conv_output_shape",
       [](const Shape& x, const Shape& k, const Ints& strides, const Ints& dilation, const Ints& pad_before,
-         const Ints& pad_after) {
-        return conv_output_shape(x, k, conv_args(strides, dilation, pad_before, pad_after));
+         const Ints& pad_after, int64_t groups) {
+        return conv_output_shape(x, k, conv_args(strides, dilation, pad_before, pad_after, groups));
       },
       py::arg("x_shape"), py::arg("kernel_shape"), py::arg("strides"), py::arg("dilation"), py::arg("pad_before"),
-      py::arg("pad_after"));
+      py::arg("pad_after"), py::arg("groups") = 1);
   m.def(
       "conv_workspace_bytes",
       [](const Shape& x, const Shape& k, const Ints& strides, const Ints& dilation, const Ints& pad_before,
-         const Ints& pad_after, int64_t itemsize) {
-        return conv_workspace_bytes(x, k, conv_args(strides, dilation, pad_before, pad_after), itemsize);
+         const Ints& pad_after, int64_t itemsize, int64_t groups) {
+        return conv_workspace_bytes(x, k, conv_args(strides, dilation, pad_before, pad_after, groups), itemsize);
       },
       py::arg("x_shape"), py::arg("kernel_shape"), py::arg("strides"), py::arg("dilation"), py::arg("pad_before"),
-      py::arg("pad_after"), py::arg("itemsize") = 4);
+      py::arg("pad_after"), py::arg("itemsize") = 4, py::arg("groups") = 1);
   m.def("conv_set_workspace_limit", &conv_set_workspace_limit, py::arg("bytes"));
   m.def("conv_workspace_limit", &conv_workspace_limit);
   m.def("conv_set_winograd", &conv_set_winograd, py::arg("enabled"));

@@ -6,6 +6,10 @@ from kcore.layers.convolutional import (
     Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, Conv3D, Conv3DTranspose, Convolution1D, Convolution2D,
     Convolution2DTranspose, Convolution3D, Convolution3DTranspose,
 )
+from kcore.layers.depthwise import (
+    DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D, SeparableConv2D, SeparableConvolution1D,
+    SeparableConvolution2D,
+)
 from kcore.layers.pooling import (
     AveragePooling1D, AveragePooling2D, AveragePooling3D, AvgPool1D, AvgPool2D, AvgPool3D, GlobalAveragePooling1D,
     GlobalAveragePooling2D, GlobalAveragePooling3D, GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D,

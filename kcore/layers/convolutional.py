@@ -1,4 +1,8 @@
-"""Convolution layers: one BaseConv parameterised by rank, and thin Conv1D / Conv2D / Conv3D."""
+"""Convolution layers: one BaseConv parameterised by rank, and thin Conv1D / Conv2D / Conv3D.
+
+The argument handling, input-channel check and output shape shared with the depthwise and
+separable layers (kcore/layers/depthwise.py) live in the helpers below.
+"""
 import numpy as np
 
 from kcore import activations, constraints, initializers, ops, regularizers
@@ -29,10 +33,81 @@ def check_input_rank(layer, input_shape, rank):
                      f"Full shape received: {shape}.{hint}")
 
 
+def positive_int(layer_name, name, value):
+    """value as an int; a clear ValueError unless it is a positive integer (bools rejected)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{layer_name}: {name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def init_conv_geometry(layer, rank, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
+                       allow_causal, stride_with_dilation=False):
+    """Sets and checks the arguments every conv layer shares (rank, kernel_size, strides, padding...).
+
+    strides > 1 with dilation_rate > 1 is an error unless `stride_with_dilation` (Keras 3's depthwise
+    and separable layers accept it)."""
+    name = type(layer).__name__
+    layer.rank = rank
+    layer.kernel_size = normalize_tuple(kernel_size, rank, "kernel_size", name)
+    layer.strides = normalize_tuple(strides, rank, "strides", name)
+    layer.dilation_rate = normalize_tuple(dilation_rate, rank, "dilation_rate", name)
+    if not stride_with_dilation and max(layer.strides) > 1 and max(layer.dilation_rate) > 1:
+        raise ValueError(f"{name}: strides > 1 not supported in conjunction with dilation_rate > 1. Received: "
+                         f"strides={layer.strides} and dilation_rate={layer.dilation_rate}")
+    layer.padding = normalize_padding(padding, name, allow_causal=allow_causal)
+    layer.data_format = normalize_data_format(data_format)
+    if layer.padding == "causal" and layer.data_format == "channels_first":
+        raise ValueError(f"{name}: causal padding is only supported with data_format='channels_last'")
+    layer.activation = activations.get(activation)
+    layer.use_bias = bool(use_bias)
+    layer.activity_regularizer = regularizers.get(layer.activity_regularizer)  # names like "l2" too
+    layer.input_spec = InputSpec(min_ndim=rank + 2)
+
+
+def geometry_config(layer):
+    """The config entries init_conv_geometry reads back."""
+    return {"kernel_size": layer.kernel_size, "strides": layer.strides, "padding": layer.padding,
+            "data_format": layer.data_format, "dilation_rate": layer.dilation_rate,
+            "activation": activations.serialize(layer.activation), "use_bias": layer.use_bias,
+            "activity_regularizer": regularizers.serialize(layer.activity_regularizer)}
+
+
+def channel_axis(layer):
+    return 1 if layer.data_format == "channels_first" else -1
+
+
+def input_channels(layer, input_shape):
+    """The (known) channel count of a conv layer's input, after the rank check."""
+    check_input_rank(layer, input_shape, layer.rank)
+    channels = input_shape[channel_axis(layer)]
+    if channels is None:
+        raise ValueError(f"Layer '{layer.name}': the channel dimension of the inputs must be known, got input "
+                         f"shape {tuple(input_shape)}")
+    return int(channels)
+
+
+def conv_output_shape(layer, input_shape, channels_out):
+    """Keras's output shape of a (non-transposed) conv layer with `channels_out` output channels."""
+    check_input_rank(layer, input_shape, layer.rank)
+    shape = tuple(input_shape)
+    spatial = shape[2:] if layer.data_format == "channels_first" else shape[1:-1]
+    out = tuple(output_length(n, k, s, d, layer.padding)
+                for n, k, s, d in zip(spatial, layer.kernel_size, layer.strides, layer.dilation_rate))
+    for o in out:
+        if o is not None and o <= 0:
+            raise ValueError(f"Layer '{layer.name}': computed output size would be negative or zero for input "
+                             f"shape {shape} with kernel_size={layer.kernel_size}, strides={layer.strides}, "
+                             f"dilation_rate={layer.dilation_rate}, padding='{layer.padding}'")
+    if layer.data_format == "channels_first":
+        return (shape[0], channels_out) + out
+    return (shape[0],) + out + (channels_out,)
+
+
 class BaseConv(Layer):
     """N-d convolution layer: y = activation(conv(x, kernel) + bias).
 
-    kernel (*kernel_size, in_channels, filters) and bias (filters,), as in Keras.
+    kernel (*kernel_size, in_channels / groups, filters) and bias (filters,), as in Keras: with
+    groups > 1, filter block i sees only input-channel block i (both split evenly into groups).
     """
 
     def __init__(self, rank, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
@@ -41,55 +116,32 @@ class BaseConv(Layer):
                  bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
         name = type(self).__name__
-        self.rank = rank
-        if isinstance(filters, bool) or not isinstance(filters, (int, np.integer)) or filters <= 0:
-            raise ValueError(f"{name}: filters must be a positive integer, got {filters!r}")
-        self.filters = int(filters)
-        if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups <= 0:
-            raise ValueError(f"{name}: groups must be a positive integer, got {groups!r}")
-        if self.filters % groups:
+        self.filters = positive_int(name, "filters", filters)
+        self.groups = positive_int(name, "groups", groups)
+        if self.filters % self.groups:
             raise ValueError(f"{name}: the number of filters must be evenly divisible by the number of groups. "
                              f"Received: groups={groups}, filters={filters}")
-        if groups != 1:
-            raise NotImplementedError(f"{name}: grouped convolution (groups={groups}) is not supported by kcore yet; "
-                                      "use groups=1")
-        self.groups = 1
-        self.kernel_size = normalize_tuple(kernel_size, rank, "kernel_size", name)
-        self.strides = normalize_tuple(strides, rank, "strides", name)
-        self.dilation_rate = normalize_tuple(dilation_rate, rank, "dilation_rate", name)
-        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError(f"{name}: strides > 1 not supported in conjunction with dilation_rate > 1. Received: "
-                             f"strides={self.strides} and dilation_rate={self.dilation_rate}")
-        self.padding = normalize_padding(padding, name, allow_causal=rank == 1)
-        self.data_format = normalize_data_format(data_format)
-        if self.padding == "causal" and self.data_format == "channels_first":
-            raise ValueError(f"{name}: causal padding is only supported with data_format='channels_last'")
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
+        init_conv_geometry(self, rank, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
+                           allow_causal=rank == 1)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
-        self.activity_regularizer = regularizers.get(self.activity_regularizer)  # names like "l2" too
-        self.input_spec = InputSpec(min_ndim=rank + 2)
-
-    @property
-    def _channel_axis(self):
-        return 1 if self.data_format == "channels_first" else -1
 
     def build(self, input_shape):
-        check_input_rank(self, input_shape, self.rank)
-        channels = input_shape[self._channel_axis]
-        if channels is None:
-            raise ValueError(f"Layer '{self.name}': the channel dimension of the inputs must be known, got input "
-                             f"shape {tuple(input_shape)}")
-        self.kernel = self.add_weight("kernel", self.kernel_size + (channels, self.filters), self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        channels = input_channels(self, input_shape)
+        if channels % self.groups:
+            raise ValueError(f"Layer '{self.name}' ({type(self).__name__}): the number of input channels must be "
+                             f"evenly divisible by the number of groups. Received groups={self.groups}, but the "
+                             f"input has {channels} channels (full input shape is {tuple(input_shape)})")
+        self.kernel = self.add_weight("kernel", self.kernel_size + (channels // self.groups, self.filters),
+                                      self.kernel_initializer, regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
         self.bias = (self.add_weight("bias", (self.filters,), self.bias_initializer, regularizer=self.bias_regularizer,
                                      constraint=self.bias_constraint) if self.use_bias else None)
-        self.input_spec = InputSpec(ndim=self.rank + 2, axes={self._channel_axis: channels})
+        self.input_spec = InputSpec(ndim=self.rank + 2, axes={channel_axis(self): channels})
         self.built = True
 
     def call(self, inputs):
@@ -98,31 +150,16 @@ class BaseConv(Layer):
         return self.activation(y)
 
     def compute_output_shape(self, input_shape):
-        check_input_rank(self, input_shape, self.rank)
-        shape = tuple(input_shape)
-        spatial = shape[2:] if self.data_format == "channels_first" else shape[1:-1]
-        out = tuple(output_length(n, k, s, d, self.padding)
-                    for n, k, s, d in zip(spatial, self.kernel_size, self.strides, self.dilation_rate))
-        for n, o in zip(spatial, out):
-            if o is not None and o <= 0:
-                raise ValueError(f"Layer '{self.name}': computed output size would be negative or zero for input "
-                                 f"shape {shape} with kernel_size={self.kernel_size}, strides={self.strides}, "
-                                 f"dilation_rate={self.dilation_rate}, padding='{self.padding}'")
-        if self.data_format == "channels_first":
-            return (shape[0], self.filters) + out
-        return (shape[0],) + out + (self.filters,)
+        return conv_output_shape(self, input_shape, self.filters)
 
     def get_config(self):
         config = super().get_config()
+        config.update({"filters": self.filters, "groups": self.groups, **geometry_config(self)})
         config.update({
-            "filters": self.filters, "kernel_size": self.kernel_size, "strides": self.strides,
-            "padding": self.padding, "data_format": self.data_format, "dilation_rate": self.dilation_rate,
-            "groups": self.groups, "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
             "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
             "kernel_constraint": constraints.serialize(self.kernel_constraint),
             "bias_constraint": constraints.serialize(self.bias_constraint),
         })
@@ -177,16 +214,12 @@ class BaseConvTranspose(BaseConv):
                              f"strides {self.strides}")
 
     def build(self, input_shape):
-        check_input_rank(self, input_shape, self.rank)
-        channels = input_shape[self._channel_axis]
-        if channels is None:
-            raise ValueError(f"Layer '{self.name}': the channel dimension of the inputs must be known, got input "
-                             f"shape {tuple(input_shape)}")
+        channels = input_channels(self, input_shape)
         self.kernel = self.add_weight("kernel", self.kernel_size + (self.filters, channels), self.kernel_initializer,
                                       regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
         self.bias = (self.add_weight("bias", (self.filters,), self.bias_initializer, regularizer=self.bias_regularizer,
                                      constraint=self.bias_constraint) if self.use_bias else None)
-        self.input_spec = InputSpec(ndim=self.rank + 2, axes={self._channel_axis: channels})
+        self.input_spec = InputSpec(ndim=self.rank + 2, axes={channel_axis(self): channels})
         self.built = True
 
     def call(self, inputs):

@@ -11,5 +11,5 @@ from kcore.ops.nn import (
     batch_normalization, batch_normalization_training, dropout, layer_normalization, mean_absolute_error,
     mean_squared_error, sigmoid_cross_entropy, softmax_cross_entropy, sparse_softmax_cross_entropy,
 )
-from kcore.ops.conv import average_pool, conv, conv_transpose, max_pool
+from kcore.ops.conv import average_pool, conv, conv_transpose, depthwise_conv, max_pool, separable_conv
 from kcore.ops.rnn import gru, lstm, simple_rnn

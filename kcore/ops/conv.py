@@ -11,7 +11,7 @@ import numpy as np
 from kcore.backend.autodiff import attach
 from kcore.backend.native import _C, ReduceOp
 from kcore.backend.tensor import Tensor
-from kcore.ops.core import _float, transpose
+from kcore.ops.core import _float, reshape, transpose
 
 _PoolMode = _C.PoolMode
 
@@ -109,8 +109,11 @@ def _check_rank(x, rank, op, what):
 # -- convolution ------------------------------------------------------------------
 
 
-def _conv_arguments(op, what, channel_axes, inputs, kernel, strides, dilation_rate):
-    """Shared checks of conv and conv_transpose: (x, kernel, rank, strides, dilation)."""
+def _conv_arguments(op, what, channel_axes, inputs, kernel, strides, dilation_rate, stride_with_dilation=False):
+    """Shared checks of the convs: (x, kernel, rank, strides, dilation).
+
+    strides > 1 together with dilation_rate > 1 is rejected unless `stride_with_dilation` (Keras's
+    depthwise and separable convs accept it; its conv and conv_transpose do not)."""
     kernel = _float(kernel)
     x = _float(inputs, like=kernel)
     if x.dtype != kernel.dtype:
@@ -122,7 +125,7 @@ def _conv_arguments(op, what, channel_axes, inputs, kernel, strides, dilation_ra
     _check_rank(x, rank, op, what)
     strides = normalize_tuple(strides, rank, "strides", op)
     dilation = normalize_tuple(dilation_rate, rank, "dilation_rate", op)
-    if any(s > 1 for s in strides) and any(d > 1 for d in dilation):
+    if not stride_with_dilation and any(s > 1 for s in strides) and any(d > 1 for d in dilation):
         raise ValueError(f"{op}: strides > 1 together with dilation_rate > 1 is not supported, got "
                          f"strides={strides}, dilation_rate={dilation}")
     return x, kernel, rank, strides, dilation
@@ -131,39 +134,94 @@ def _conv_arguments(op, what, channel_axes, inputs, kernel, strides, dilation_ra
 def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1, *, bias=None):
     """N-d convolution (cross-correlation) as keras.ops.conv; the rank comes from the kernel.
 
-    kernel has Keras's layout (*kernel_size, in_channels, filters). `bias` (filters,) is a kcore
-    extension fused into the same native call.
+    kernel has Keras's layout (*kernel_size, in_channels / groups, filters): as in Keras, an input
+    with a multiple of the kernel's input channels is a grouped convolution with
+    groups = channels // kernel.shape[-2] (filters must then be divisible by groups). `bias`
+    (filters,) is a kcore extension fused into the same native call.
     """
     x, kernel, rank, strides, dilation = _conv_arguments("conv", "convolution", "in_channels, filters", inputs,
                                                          kernel, strides, dilation_rate)
     padding = normalize_padding(padding, "conv", allow_causal=rank == 1)
+    return _conv_layout("conv", x, kernel, strides, padding, data_format, dilation, bias)
+
+
+def _conv_layout(op, x, kernel, strides, padding, data_format, dilation, bias):
+    """channels_first in/out around the grouped native conv, after the arguments are checked."""
     if 0 in tuple(kernel.shape):
-        raise ValueError(f"conv: kernel dimensions must be positive, got shape {tuple(kernel.shape)}")
+        raise ValueError(f"{op}: kernel dimensions must be positive, got shape {tuple(kernel.shape)}")
     channels_first = normalize_data_format(data_format) == "channels_first"
+    shape = tuple(x.shape)
     if channels_first:
         x = _to_channels_last(x)
-    if x.shape[-1] != kernel.shape[-2]:
-        raise ValueError(f"conv: inputs have {x.shape[-1]} channels but the kernel of shape {tuple(kernel.shape)} "
-                         f"expects {kernel.shape[-2]}")
+    channels, per_group, filters = x.shape[-1], kernel.shape[-2], kernel.shape[-1]
+    if channels % per_group:
+        raise ValueError(f"{op}: inputs of shape {shape} have {channels} channels, which is not a multiple of the "
+                         f"kernel's {per_group} input channels (kernel shape {tuple(kernel.shape)}); a grouped conv "
+                         f"needs channels = groups * kernel.shape[-2]")
+    groups = channels // per_group
+    if filters % groups:
+        raise ValueError(f"{op}: {filters} filters (kernel shape {tuple(kernel.shape)}) are not divisible by "
+                         f"groups={groups} (inputs of shape {shape} have {channels} channels, the kernel "
+                         f"{per_group} per group)")
     if bias is not None:
         bias = _float(bias, like=kernel)
     before, after = padding_amounts(padding, x.shape[1:-1], kernel.shape[:-2], strides, dilation)
-    out = _conv_native(x, kernel, bias, list(strides), list(dilation), before, after)
+    out = _conv_native(x, kernel, bias, list(strides), list(dilation), before, after, groups)
     return _to_channels_first(out) if channels_first else out
 
 
-def _conv_native(x, kernel, bias, strides, dilation, before, after):
+def _conv_native(x, kernel, bias, strides, dilation, before, after, groups=1):
     xv, wv = x.value, kernel.value
     bv = None if bias is None else bias.value
-    out = Tensor(_C.conv(xv, wv, bv, strides, dilation, before, after))
+    out = Tensor(_C.conv(xv, wv, bv, strides, dilation, before, after, groups))
     inputs = (x, kernel) if bias is None else (x, kernel, bias)
 
     def backward(g):
         gx, gw, gb = _C.conv_backward(xv, wv, g, strides, dilation, before, after, x.requires_grad,
-                                      kernel.requires_grad, bias is not None and bias.requires_grad)
+                                      kernel.requires_grad, bias is not None and bias.requires_grad, groups)
         return (gx, gw) if bias is None else (gx, gw, gb)
 
     return attach(out, inputs, backward)
+
+
+# -- depthwise and separable convolution ------------------------------------------
+
+
+def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1, *, bias=None):
+    """Depthwise convolution as keras.ops.depthwise_conv: kernel (*kernel_size, in_channels, depth_multiplier).
+
+    Output channel c * depth_multiplier + m is input channel c convolved with kernel[..., c, m]; it is
+    the grouped conv with groups = in_channels of the kernel viewed as (*k, 1, in * depth_multiplier).
+    `bias` (in_channels * depth_multiplier,) is a kcore extension fused into the same native call.
+    """
+    x, kernel, rank, strides, dilation = _conv_arguments("depthwise_conv", "depthwise convolution",
+                                                         "in_channels, depth_multiplier", inputs, kernel, strides,
+                                                         dilation_rate, stride_with_dilation=True)
+    padding = normalize_padding(padding, "depthwise_conv")
+    channel_axis = 1 if normalize_data_format(data_format) == "channels_first" else -1
+    if x.shape[channel_axis] != kernel.shape[-2]:
+        raise ValueError(f"depthwise_conv: inputs of shape {tuple(x.shape)} have {x.shape[channel_axis]} channels "
+                         f"but the depthwise kernel of shape {tuple(kernel.shape)} (*kernel_size, in_channels, "
+                         f"depth_multiplier) expects {kernel.shape[-2]}")
+    flat = reshape(kernel, tuple(kernel.shape[:-2]) + (1, kernel.shape[-2] * kernel.shape[-1]))
+    return _conv_layout("depthwise_conv", x, flat, strides, padding, data_format, dilation, bias)
+
+
+def separable_conv(inputs, depthwise_kernel, pointwise_kernel, strides=1, padding="valid", data_format=None,
+                   dilation_rate=1, *, bias=None):
+    """Depthwise conv then a 1x1 conv, as keras.ops.separable_conv.
+
+    depthwise_kernel (*kernel_size, in_channels, depth_multiplier); pointwise_kernel
+    (1, ..., 1, in_channels * depth_multiplier, filters); `bias` (filters,) is a kcore extension.
+    """
+    y = depthwise_conv(inputs, depthwise_kernel, strides, padding, data_format, dilation_rate)
+    pointwise = _float(pointwise_kernel)
+    rank = y.ndim - 2
+    channels = y.shape[1 if normalize_data_format(data_format) == "channels_first" else -1]
+    if pointwise.ndim != rank + 2 or tuple(pointwise.shape[:rank]) != (1,) * rank or pointwise.shape[-2] != channels:
+        raise ValueError(f"separable_conv: pointwise_kernel must have shape {(1,) * rank + (channels, 'filters')} "
+                         f"(in_channels * depth_multiplier = {channels}), got {tuple(pointwise.shape)}")
+    return conv(y, pointwise, 1, "valid", data_format, 1, bias=bias)
 
 
 # -- transposed convolution -------------------------------------------------------
