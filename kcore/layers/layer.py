@@ -121,10 +121,10 @@ class Layer:
 
     @property
     def weights(self):
-        out = list(self._weights)
-        for layer in self._layers:
-            out.extend(layer.weights)
-        return out
+        """This layer's trainable weights, then its non-trainable ones, then each sub-layer's (Keras order),
+        each variable once."""
+        own = [w for w in self._weights if w.trainable] + [w for w in self._weights if not w.trainable]
+        return _unique(own + [w for layer in self._layers for w in layer.weights])
 
     variables = weights
 
@@ -132,10 +132,8 @@ class Layer:
     def trainable_weights(self):
         if not self._trainable:
             return []
-        out = [w for w in self._weights if w.trainable]
-        for layer in self._layers:
-            out.extend(layer.trainable_weights)
-        return out
+        own = [w for w in self._weights if w.trainable]
+        return _unique(own + [w for layer in self._layers for w in layer.trainable_weights])
 
     @property
     def non_trainable_weights(self):
@@ -342,6 +340,15 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _unique(variables):
+    seen, out = set(), []
+    for v in variables:
+        if id(v) not in seen:
+            seen.add(id(v))
+            out.append(v)
+    return out
 
 
 def _is_shape(x):
