@@ -27,6 +27,11 @@ class Trainer:
         if kwargs:
             raise ValueError(f"Invalid keyword arguments passed to compile: {kwargs}")
         self.optimizer = optimizers.get(optimizer)
+        if self.optimizer is None:
+            raise ValueError("compile: `optimizer` must be an optimizer, its name or config; got None")
+        _check_identifiers(loss, losses_module.get)
+        _check_identifiers(metrics, metrics_module.get)
+        _check_identifiers(weighted_metrics, metrics_module.get)
         self.loss = loss
         self._compile_args = {"loss": loss, "metrics": metrics, "loss_weights": loss_weights}
         self._targets = None  # resolved once the output names are known
@@ -47,7 +52,8 @@ class Trainer:
         per_weight = _per_output(weights, names, "loss_weights") if weights is not None else [1.0] * len(names)
         if metrics is None:
             per_metrics = [[] for _ in names]
-        elif isinstance(metrics, dict) or (len(names) > 1 and metrics and isinstance(metrics[0], (list, tuple))):
+        elif isinstance(metrics, dict) or (len(names) > 1 and any(m is None or isinstance(m, (list, tuple))
+                                                                 for m in metrics)):
             per_metrics = [_as_list(m) for m in _per_output(metrics, names, "metrics")]
         else:
             per_metrics = [list(metrics) for _ in names]
@@ -165,9 +171,9 @@ class Trainer:
         self._loss_tracker.total += float(loss.numpy()) * n
         self._loss_tracker.count += n
         for tr, value in zip(self._output_loss_trackers, per_output):
-            if value is not None:
-                tr.total += float(value.numpy()) * n
-                tr.count += n
+            if value is not None:  # Keras 3 (TF backend) averages the per-output losses over batches, unweighted
+                tr.total += float(value.numpy())
+                tr.count += 1
         trues = _match_outputs(y, self._output_names(), "y")
         for t, yt, yp in zip(self._targets, trues, preds):
             if t.metrics:
@@ -336,7 +342,22 @@ class Trainer:
         self.build(shapes[0] if len(shapes) == 1 else shapes)
 
 
+def _check_identifiers(spec, get):
+    """Resolves every name in a loss/metrics spec (a dict or list per output, or one value) so that an unknown
+    name fails in compile() with get()'s ValueError rather than later in fit()."""
+    if isinstance(spec, dict):
+        for value in spec.values():
+            _check_identifiers(value, get)
+    elif isinstance(spec, (list, tuple)):
+        for value in spec:
+            _check_identifiers(value, get)
+    elif spec is not None:
+        get(spec)
+
+
 def _as_list(x):
+    if x is None:
+        return []
     if isinstance(x, (list, tuple)):
         return list(x)
     if isinstance(x, dict):
