@@ -252,13 +252,11 @@ class Layer:
                 kwargs["training"] = outer
         elif "training" in kwargs:
             del kwargs["training"]
-        mask = None
-        if takes_mask:
-            mask = kwargs.get("mask")
-            if mask is None:
-                mask = _collect_masks(inputs)
-                if mask is not None:
-                    kwargs["mask"] = mask
+        mask = kwargs.get("mask") if takes_mask else None
+        if mask is None:
+            mask = _collect_masks(inputs)
+            if mask is not None and takes_mask:
+                kwargs["mask"] = mask
         if takes_training and outer is None:
             CALL_CONTEXT.training = kwargs["training"]
             try:
