@@ -238,6 +238,8 @@ class Trainer:
                 cbs.on_epoch_end(epoch, logs)
                 if self.stop_training:
                     break
+            if epochs > 0:  # e.g. use_ema: the weights take their moving averages (Keras 3)
+                self.optimizer.finalize_variable_values(self.trainable_weights)
             cbs.on_train_end(logs if epochs > initial_epoch else None)
         finally:
             self._end_training()
