@@ -104,3 +104,49 @@ def test_unknown_names_fail_in_compile(kwargs, needle):
     model = tpm.two_outputs(kcore)
     with pytest.raises(ValueError, match=needle):
         model.compile(**{"optimizer": "sgd", "loss": "mse", **kwargs})
+
+
+def _regularized_model():
+    inp = kcore.Input((4,))
+    h = kcore.layers.Dense(3, kernel_regularizer=kcore.regularizers.L2(0.1),
+                           bias_regularizer=kcore.regularizers.L1(0.2), name="reg_h")(inp)
+    out = kcore.layers.Dense(2, activity_regularizer=kcore.regularizers.L2(0.05), name="act")(h)
+    return kcore.Model(inp, out)
+
+
+def test_losses_hold_weight_penalties_and_evaluate_adds_activity_penalties_like_keras():
+    ref = REF["regularizers"]
+    model = _regularized_model()
+    model.set_weights(_arrays(ref["weights"]))
+    x, y = np.asarray(ref["x"], np.float32), np.asarray(ref["y"], np.float32)
+    np.testing.assert_allclose([float(v.numpy()) for v in model.losses], ref["model_losses"], rtol=1e-5)
+    np.testing.assert_allclose([float(v.numpy()) for v in model.get_layer("reg_h").losses], ref["layer_losses"],
+                               rtol=1e-5)
+    model(x)
+    np.testing.assert_allclose([float(v.numpy()) for v in model.losses], ref["losses_after_call"], rtol=1e-5)
+    model(x)  # a new call replaces the previous call's activity penalty
+    assert len(model.losses) == len(ref["losses_after_call"])
+    model.compile(optimizer="sgd", loss="mse")
+    np.testing.assert_allclose(model.evaluate(x, y, batch_size=3, verbose=0), ref["evaluate"], rtol=1e-5)
+
+
+def test_custom_training_loop_gets_the_l2_term_from_model_losses():
+    inp = kcore.Input((4,))
+    layer = kcore.layers.Dense(3, kernel_regularizer=kcore.regularizers.L2(0.1))
+    model = kcore.Model(inp, layer(inp))
+    x = np.ones((2, 4), np.float32)
+
+    def kernel_grad(with_penalties):
+        with kcore.GradientTape() as tape:
+            loss = kcore.ops.mean(kcore.ops.square(model(x)))
+            if with_penalties:
+                for penalty in model.losses:
+                    loss = kcore.ops.add(loss, penalty)
+        return np.asarray(tape.gradient(loss, [layer.kernel])[0].numpy())
+
+    assert len(model.losses) == 1 and len(layer.losses) == 1
+    # the L2 penalty 0.1 * sum(w^2) adds 0.2 * w to the kernel's gradient
+    np.testing.assert_allclose(kernel_grad(True) - kernel_grad(False), 0.2 * layer.kernel.numpy(), rtol=1e-4,
+                               atol=1e-6)
+    layer.trainable = False  # frozen weights' penalties are left out, as in Keras
+    assert model.losses == []

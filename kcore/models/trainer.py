@@ -117,11 +117,12 @@ class Trainer:
         return total, per_output
 
     def _regularization_terms(self):
-        layers = self._all_layers()
-        terms = [t for layer in layers for t in layer._losses]
-        for layer in layers:
-            terms.extend(layer.regularization_losses())
-        return terms
+        """What `self.losses` holds (the last call's add_loss / activity penalties, then the weight
+        regularizers' penalties), from the layer list and trainable variables cached for the fit."""
+        terms = [t for layer in self._all_layers() for t in layer._losses]
+        variables = getattr(self, "_train_variables", None)
+        variables = self.trainable_weights if variables is None else variables
+        return terms + [w.regularizer(w) for w in variables if w.regularizer is not None]
 
     def _all_layers(self):
         cached = getattr(self, "_flat_layers", None)
