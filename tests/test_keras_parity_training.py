@@ -61,7 +61,7 @@ def _two_output_model(initial):
 @pytest.mark.parametrize("case", sorted(k for k in REF["compile"] if k != "data"))
 def test_compile_per_output_losses_and_metrics_match_keras(case):
     ref, data = REF["compile"][case], REF["compile"]["data"]
-    kwargs = _compile_cases()[case]
+    kwargs = tpm.COMPILE_CASES[case]
     model = _two_output_model(ref["initial"])
     model.compile(optimizer=kcore.optimizers.SGD(0.1), **kwargs)
     x = np.asarray(data["x"], dtype=np.float32)
@@ -76,20 +76,6 @@ def test_compile_per_output_losses_and_metrics_match_keras(case):
         np.testing.assert_allclose(history[key], want, rtol=1e-4, err_msg=key)
     for got, want in zip(model.get_weights(), ref["final"]):
         np.testing.assert_allclose(got, np.asarray(want), rtol=1e-4, atol=1e-6)
-
-
-def _compile_cases():
-    """The same compile() arguments the generator gave Keras (kept in step with gen_training_parity.py)."""
-    return {
-        "metrics_one_output": dict(loss={"cls": "sparse_categorical_crossentropy", "reg": "mse"},
-                                   metrics={"cls": ["accuracy"]}),
-        "loss_list_weights": dict(loss=["sparse_categorical_crossentropy", "mse"], loss_weights=[1.0, 0.5],
-                                  metrics=[["accuracy"], ["mae"]]),
-        "loss_dict_weights_dict": dict(loss={"cls": "sparse_categorical_crossentropy", "reg": "mae"},
-                                       loss_weights={"cls": 0.3, "reg": 2.0}, metrics={"reg": ["mse"]}),
-        "metrics_list_of_lists_none": dict(loss=["sparse_categorical_crossentropy", "mse"],
-                                           metrics=[["accuracy"], None]),
-    }
 
 
 @pytest.mark.parametrize("kwargs, needle", [(dict(loss="no_such_loss"), "no_such_loss"),

@@ -83,6 +83,19 @@ def two_outputs(K):
     return K.Model(inp, [cls, reg], name="two_outputs")
 
 
+# compile() arguments for `two_outputs`: losses / loss_weights / metrics for all or only some outputs
+COMPILE_CASES = {
+    "metrics_one_output": dict(loss={"cls": "sparse_categorical_crossentropy", "reg": "mse"},
+                               metrics={"cls": ["accuracy"]}),
+    "loss_list_weights": dict(loss=["sparse_categorical_crossentropy", "mse"], loss_weights=[1.0, 0.5],
+                              metrics=[["accuracy"], ["mae"]]),
+    "loss_dict_weights_dict": dict(loss={"cls": "sparse_categorical_crossentropy", "reg": "mae"},
+                                   loss_weights={"cls": 0.3, "reg": 2.0}, metrics={"reg": ["mse"]}),
+    "metrics_list_of_lists_none": dict(loss=["sparse_categorical_crossentropy", "mse"],
+                                       metrics=[["accuracy"], None]),
+}
+
+
 TOPOLOGIES = {"branching": branching, "multi_input": multi_input, "shared": shared, "nested": nested,
               "custom_weights": custom_weights, "two_outputs": two_outputs}
 

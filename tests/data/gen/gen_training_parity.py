@@ -63,22 +63,10 @@ def _two_output_data():
     return x, y_cls, y_reg
 
 
-COMPILE_CASES = {
-    "metrics_one_output": dict(loss={"cls": "sparse_categorical_crossentropy", "reg": "mse"},
-                               metrics={"cls": ["accuracy"]}),
-    "loss_list_weights": dict(loss=["sparse_categorical_crossentropy", "mse"], loss_weights=[1.0, 0.5],
-                              metrics=[["accuracy"], ["mae"]]),
-    "loss_dict_weights_dict": dict(loss={"cls": "sparse_categorical_crossentropy", "reg": "mae"},
-                                   loss_weights={"cls": 0.3, "reg": 2.0}, metrics={"reg": ["mse"]}),
-    "metrics_list_of_lists_none": dict(loss=["sparse_categorical_crossentropy", "mse"],
-                                       metrics=[["accuracy"], None]),
-}
-
-
 def compile_variants():
     out = {}
     x, y_cls, y_reg = _two_output_data()
-    for case, kwargs in COMPILE_CASES.items():
+    for case, kwargs in tpm.COMPILE_CASES.items():
         keras.utils.set_random_seed(2)
         model = tpm.two_outputs(keras)
         weights = model.get_weights()
