@@ -3,6 +3,7 @@ as in Keras 3. Expected values: tests/data/keras3_training_parity.json, written 
 (tests/data/gen/gen_training_parity.py)."""
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -58,7 +59,7 @@ def _two_output_model(initial):
     return model
 
 
-@pytest.mark.parametrize("case", sorted(k for k in REF["compile"] if k != "data"))
+@pytest.mark.parametrize("case", sorted(tpm.COMPILE_CASES))
 def test_compile_per_output_losses_and_metrics_match_keras(case):
     ref, data = REF["compile"][case], REF["compile"]["data"]
     kwargs = tpm.COMPILE_CASES[case]
@@ -136,3 +137,25 @@ def test_custom_training_loop_gets_the_l2_term_from_model_losses():
                                atol=1e-6)
     layer.trainable = False  # frozen weights' penalties are left out, as in Keras
     assert model.losses == []
+
+
+def test_outputs_without_a_loss_like_keras():
+    data, ref = REF["compile"]["data"], REF["compile"]["loss_none"]
+    x = np.asarray(data["x"], dtype=np.float32)
+    y = [np.asarray(data["y_cls"]), np.asarray(data["y_reg"], dtype=np.float32)]
+    model = _two_output_model(ref["initial"])
+    # Keras 3: a loss dict names every output
+    model.compile(optimizer="sgd", loss={"cls": "sparse_categorical_crossentropy"})
+    with pytest.raises(ValueError, match=re.escape(REF["compile"]["loss_dict_partial"]["message"])):
+        model.evaluate(x, y, verbose=0)
+    for loss in (["sparse_categorical_crossentropy", None], {"cls": "sparse_categorical_crossentropy", "reg": None}):
+        model.set_weights(_arrays(ref["initial"]))
+        model.compile(optimizer=kcore.optimizers.SGD(0.1, use_ema=True), loss=loss)
+        logs = model.evaluate(x, y, batch_size=12, verbose=0, return_dict=True)
+        # only one output has a loss: Keras logs just "loss" (= that output's loss)
+        assert list(logs) == list(ref["evaluate"]) and model.metrics_names == ["loss"]
+        np.testing.assert_allclose(logs["loss"], ref["evaluate"]["loss"], rtol=1e-5)
+        reg_before = model.get_layer("reg").get_weights()
+        model.fit(x, y, epochs=1, verbose=0)  # the branch without a loss gets no gradient and stays as it was
+        for got, want in zip(model.get_layer("reg").get_weights(), reg_before):
+            np.testing.assert_array_equal(got, want)

@@ -70,14 +70,16 @@ class Trainer:
             targets.append(_OutputTarget(name, losses_module.get(l), float(w), built))
         self._targets = targets
         self._loss_tracker = metrics_module.Mean(name="loss")
-        self._output_loss_trackers = [metrics_module.Mean(name=f"{t.name}_loss") for t in targets] \
-            if len(targets) > 1 else []
+        # one "<output>_loss" log per output with a loss, when more than one output has one (Keras 3)
+        with_loss = [t for t in targets if t.loss is not None]
+        self._output_loss_trackers = [metrics_module.Mean(name=f"{t.name}_loss") if t.loss is not None else None
+                                      for t in targets] if len(with_loss) > 1 else []
         return targets
 
     @property
     def metrics_names(self):
         targets = self._resolve_targets()
-        return ["loss"] + [t.name + "_loss" for t in targets if len(targets) > 1] + \
+        return ["loss"] + [tr.name for tr in self._output_loss_trackers if tr is not None] + \
             [m.name for t in targets for m in t.metrics]
 
     def _reset_metrics(self):
@@ -86,12 +88,14 @@ class Trainer:
                 m.reset_state()
         self._loss_tracker.reset_state()
         for tr in self._output_loss_trackers:
-            tr.reset_state()
+            if tr is not None:
+                tr.reset_state()
 
     def _logs(self):
         logs = {"loss": self._loss_tracker.result()}
         for tr in self._output_loss_trackers:
-            logs[tr.name] = tr.result()
+            if tr is not None:
+                logs[tr.name] = tr.result()
         for t in self._targets:
             for m in t.metrics:
                 value = np.asarray(m.result())
@@ -172,7 +176,7 @@ class Trainer:
         self._loss_tracker.total += float(loss.numpy()) * n
         self._loss_tracker.count += n
         for tr, value in zip(self._output_loss_trackers, per_output):
-            if value is not None:  # Keras 3 (TF backend) averages the per-output losses over batches, unweighted
+            if tr is not None:  # Keras 3 (TF backend) averages the per-output losses over batches, unweighted
                 tr.total += float(value.numpy())
                 tr.count += 1
         trues = _match_outputs(y, self._output_names(), "y")
@@ -373,6 +377,9 @@ def _per_output(value, names, what):
         unknown = set(value) - set(names)
         if unknown:
             raise ValueError(f"compile: {what} has keys {sorted(unknown)} that are not model outputs {names}")
+        if what == "loss" and set(value) != set(names):  # Keras 3 wants every output named (its value may be None)
+            raise ValueError(f"Expected keys {names} in loss dict, but found loss.keys()={sorted(value)}; give each "
+                             "output a loss (None for none)")
         return [value.get(n) for n in names]
     if isinstance(value, (list, tuple)):
         if len(value) != len(names):

@@ -77,6 +77,14 @@ def compile_variants():
                      "history": {k: [float(a) for a in v] for k, v in hist.history.items()},
                      "final": [_list(w) for w in model.get_weights()]}
     out["data"] = {"x": _list(x), "y_cls": _list(y_cls), "y_reg": _list(y_reg)}
+    # an output without a loss; a loss dict that leaves an output out
+    keras.utils.set_random_seed(2)
+    model = tpm.two_outputs(keras)
+    model.compile(optimizer="sgd", loss=["sparse_categorical_crossentropy", None])
+    out["loss_none"] = {"initial": [_list(w) for w in model.get_weights()],
+                        "evaluate": model.evaluate(x, [y_cls, y_reg], batch_size=12, verbose=0, return_dict=True)}
+    model.compile(optimizer="sgd", loss={"cls": "sparse_categorical_crossentropy"})
+    out["loss_dict_partial"] = _error(lambda: model.evaluate(x, [y_cls, y_reg], verbose=0))
     return out
 
 
