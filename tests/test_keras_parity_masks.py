@@ -25,10 +25,13 @@ def test_masked_sequence_loss_matches_keras(kind):
     y = np.asarray(ref["y"], dtype=np.float32 if kind == "mse" else np.int64)
     model = tpm.masked_sequence(kcore, kind)
     model.set_weights(_arrays(ref["initial"]))
-    model.compile(optimizer=kcore.optimizers.SGD(0.5), loss=kind)
-    np.testing.assert_allclose(model.evaluate(ids, y, batch_size=4, verbose=0), ref["evaluate"], rtol=1e-5)
+    metric = {"mse": "mae", "sparse_categorical_crossentropy": "accuracy"}[kind]
+    model.compile(optimizer=kcore.optimizers.SGD(0.5), loss=kind, metrics=[metric])
+    logs = model.evaluate(ids, y, batch_size=4, verbose=0, return_dict=True)
+    np.testing.assert_allclose(logs["loss"], ref["evaluate"], rtol=1e-5)
+    np.testing.assert_allclose(logs[metric], ref["metric"], rtol=1e-5)  # metrics skip masked steps too
     sw = np.asarray(REF["sample_weight"], dtype=np.float32)
-    np.testing.assert_allclose(model.evaluate(ids, y, sample_weight=sw, batch_size=6, verbose=0),
+    np.testing.assert_allclose(model.evaluate(ids, y, sample_weight=sw, batch_size=6, verbose=0)[0],
                                ref["evaluate_sample_weight"], rtol=1e-5)
     model.fit(ids, y, batch_size=3, epochs=1, shuffle=False, verbose=0)  # gradients also ignore masked steps
     for got, want in zip(model.get_weights(), ref["final"]):

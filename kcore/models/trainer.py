@@ -184,8 +184,9 @@ class Trainer:
             if t.metrics:
                 yp_np = yp.numpy()
                 yt_np = yt.numpy() if isinstance(yt, Tensor) else np.asarray(yt)
+                weights = _masked_weights(sample_weight, getattr(yp, "_keras_mask", None))
                 for m in t.metrics:
-                    m.update_state(yt_np, yp_np, sample_weight)
+                    m.update_state(yt_np, yp_np, weights)
 
     # -- loops -------------------------------------------------------------------------------
     @on_model_device
@@ -347,6 +348,17 @@ class Trainer:
             return
         shapes = [(None,) + tuple(a.shape[1:]) for a in data.xs]
         self.build(shapes[0] if len(shapes) == 1 else shapes)
+
+
+def _masked_weights(sample_weight, mask):
+    """Metrics skip masked steps (Keras 3): the output's mask, as 0/1, multiplies the sample weights."""
+    if mask is None:
+        return sample_weight
+    m = np.asarray(mask.numpy() if isinstance(mask, Tensor) else mask, dtype=np.float32)
+    if sample_weight is None:
+        return m
+    w = np.asarray(sample_weight, dtype=np.float32)
+    return w.reshape(w.shape + (1,) * (m.ndim - w.ndim)) * m if w.ndim <= m.ndim else w
 
 
 def _check_identifiers(spec, get):

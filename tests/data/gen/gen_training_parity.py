@@ -101,6 +101,9 @@ def compile_errors():
             "optimizer": attempt(optimizer="no_such_optimizer")}
 
 
+METRIC_FOR = {"mse": "mae", "sparse_categorical_crossentropy": "accuracy"}
+
+
 def masks():
     out = {}
     ids = np.array([[3, 4, 0, 0, 0], [1, 2, 3, 4, 5], [7, 0, 0, 0, 0], [2, 2, 9, 0, 0], [5, 6, 7, 8, 0],
@@ -114,11 +117,13 @@ def masks():
         keras.utils.set_random_seed(4)
         model = tpm.masked_sequence(keras, kind)
         initial = model.get_weights()
-        model.compile(optimizer=keras.optimizers.SGD(0.5), loss=kind)
-        ev = model.evaluate(ids, y, batch_size=4, verbose=0)
-        ev_sw = model.evaluate(ids, y, sample_weight=sample_weight, batch_size=6, verbose=0)
+        model.compile(optimizer=keras.optimizers.SGD(0.5), loss=kind, metrics=[METRIC_FOR[kind]])
+        logs = model.evaluate(ids, y, batch_size=4, verbose=0, return_dict=True)
+        ev = logs["loss"]
+        ev_sw = model.evaluate(ids, y, sample_weight=sample_weight, batch_size=6, verbose=0)[0]
         model.fit(ids, y, batch_size=3, epochs=1, shuffle=False, verbose=0)
         out[kind] = {"initial": [_list(w) for w in initial], "y": _list(y), "evaluate": float(ev),
+                     "metric": float(logs[METRIC_FOR[kind]]),
                      "evaluate_sample_weight": float(ev_sw), "final": [_list(w) for w in model.get_weights()]}
     out["ids"] = _list(ids)
     out["sample_weight"] = _list(sample_weight)
