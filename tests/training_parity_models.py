@@ -74,6 +74,17 @@ def custom_weights(K):
     return K.Model(inp, out, name="custom_weights")
 
 
+def from_intermediate(K):
+    """A model whose input is an intermediate tensor of another graph (its producer is left out)."""
+    L = K.layers
+    inp = K.Input((6,), name="full_in")
+    mid = L.Dense(5, name="stem")(inp)
+    left = L.Dense(3, name="left")(mid)
+    right = L.Dense(3, name="right2")(L.Dense(4, name="right1")(mid))
+    out = L.Dense(2, name="head")(L.Add(name="sum")([right, left]))
+    return K.Model(mid, out, name="from_intermediate")
+
+
 def two_outputs(K):
     L = K.layers
     inp = K.Input((6,), name="inp")
@@ -97,7 +108,7 @@ COMPILE_CASES = {
 
 
 TOPOLOGIES = {"branching": branching, "multi_input": multi_input, "shared": shared, "nested": nested,
-              "custom_weights": custom_weights, "two_outputs": two_outputs}
+              "custom_weights": custom_weights, "two_outputs": two_outputs, "from_intermediate": from_intermediate}
 
 
 def topology_inputs(name, rng):
@@ -105,7 +116,7 @@ def topology_inputs(name, rng):
     import numpy as np
 
     sizes = {"branching": [8], "multi_input": [6, 4], "shared": [6, 6], "nested": [7], "custom_weights": [3],
-             "two_outputs": [6]}[name]
+             "two_outputs": [6], "from_intermediate": [5]}[name]
     xs = [rng.standard_normal((4, n)).astype(np.float32) for n in sizes]
     return xs if len(xs) > 1 else xs[0]
 
