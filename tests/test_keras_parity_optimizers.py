@@ -87,6 +87,7 @@ def test_zero_argument_callable_learning_rate_matches_keras():
     opt.apply([np.array([1.0, -1.0], dtype=np.float32)], [var])
     np.testing.assert_allclose(var.numpy(), ref["value"])
     assert opt.learning_rate == ref["learning_rate"]
+    assert opt.get_config()["learning_rate"] == 0.25
     schedule = optimizers.schedules.ExponentialDecay(1.0, decay_steps=1, decay_rate=0.5)
     opt = optimizers.SGD(learning_rate=schedule)  # a schedule gets the step count
     opt.apply([np.zeros(2, np.float32)], [var])

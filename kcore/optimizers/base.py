@@ -185,7 +185,11 @@ class Optimizer:
 
     def get_config(self):
         lr = self._learning_rate
-        return {"name": self.name, "learning_rate": lr if not callable(lr) else lr.get_config(),
+        if isinstance(lr, LearningRateSchedule):
+            lr = lr.get_config()
+        elif callable(lr):  # a plain function is not serialisable: its current value is kept
+            lr = self.learning_rate
+        return {"name": self.name, "learning_rate": lr,
                 "weight_decay": self.weight_decay, "clipnorm": self.clipnorm, "clipvalue": self.clipvalue,
                 "global_clipnorm": self.global_clipnorm, "use_ema": self.use_ema, "ema_momentum": self.ema_momentum,
                 "ema_overwrite_frequency": self.ema_overwrite_frequency}
