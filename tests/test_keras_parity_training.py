@@ -161,3 +161,17 @@ def test_outputs_without_a_loss_like_keras():
         model.fit(x, y, epochs=1, verbose=0)  # the branch without a loss gets no gradient and stays as it was
         for got, want in zip(model.get_layer("reg").get_weights(), reg_before):
             np.testing.assert_array_equal(got, want)
+
+
+def test_activity_penalty_of_a_layer_shared_by_two_sub_models_counts_once():
+    shared_layer = kcore.layers.Dense(2, activity_regularizer=kcore.regularizers.L1(0.5), kernel_initializer="ones")
+    a = kcore.Sequential([kcore.Input((2,)), shared_layer], name="a")
+    b = kcore.Sequential([kcore.Input((2,)), shared_layer], name="b")
+    inp = kcore.Input((2,))
+    model = kcore.Model(inp, kcore.layers.Add()([a(inp), b(inp)]))
+    x, y = np.ones((1, 2), np.float32), np.zeros((1, 2), np.float32)
+    model.compile(optimizer="sgd", loss="mse")
+    # output 2 * [2, 2] = [4, 4]: mse 16; the shared layer ran twice: two penalties of 0.5 * (2 + 2) = 2
+    # (real Keras 3.15 gives 20.0 and 2 losses for this model)
+    np.testing.assert_allclose(model.evaluate(x, y, verbose=0), 16 + 2 * 2, rtol=1e-6)
+    assert len(model.losses) == 2

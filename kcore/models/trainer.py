@@ -132,11 +132,13 @@ class Trainer:
         cached = getattr(self, "_flat_layers", None)
         if cached is not None:
             return cached
-        out, stack = [], [self]
+        out, seen, stack = [], set(), [self]
         while stack:
             layer = stack.pop()
-            out.append(layer)
-            stack.extend(layer._layers)
+            if id(layer) not in seen:  # a layer shared by two sub-models counts once
+                seen.add(id(layer))
+                out.append(layer)
+                stack.extend(layer._layers)
         return out
 
     def _clear_layer_losses(self):
