@@ -109,3 +109,9 @@ def test_batch_normalization_masked_gradient_and_mask_from_embedding():
     bn2(emb(ids), training=True)
     vectors = emb.embeddings.numpy()[[1, 2, 3]]
     np.testing.assert_allclose(bn2.moving_mean.numpy(), vectors.mean(0), rtol=1e-5)
+
+
+def test_mask_given_to_a_layer_without_a_mask_argument_is_passed_on():
+    dense = layers.Dense(2)
+    out = dense(np.ones((1, 3, 4), np.float32), mask=np.array([[1, 0, 1]], dtype=np.int32))
+    np.testing.assert_array_equal(np.asarray(out._keras_mask), [[1, 0, 1]])

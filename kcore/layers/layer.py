@@ -268,7 +268,7 @@ class Layer:
                 kwargs["training"] = outer
         elif "training" in kwargs:
             del kwargs["training"]
-        mask = kwargs.get("mask") if takes_mask else None
+        mask = kwargs.get("mask") if takes_mask else kwargs.pop("mask", None)  # Keras: passed on, not to call
         if mask is None:
             mask = _collect_masks(inputs)
             if mask is not None and takes_mask:
