@@ -266,6 +266,10 @@ class Loss:
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         values = self.call(y_true, y_pred)
+        mask = getattr(y_pred, "_keras_mask", None)  # e.g. from Embedding(mask_zero=True): masked steps don't count
+        if mask is not None and isinstance(values, Tensor):
+            own = values._keras_mask  # e.g. ignore_class: a value counts when both masks keep it
+            values._keras_mask = mask if own is None else np.logical_and(_as_numpy(mask), _as_numpy(own))
         return reduce_loss(values, sample_weight, self.reduction)
 
     def get_config(self):
@@ -277,21 +281,39 @@ class Loss:
 
 
 def reduce_loss(values, sample_weight=None, reduction="sum_over_batch_size"):
-    """'sum_over_batch_size': sum(values * w) / number of values (of unmasked values, when a mask is set)."""
+    """'sum_over_batch_size': sum(values * w) / number of values; with a mask (on `values`), masked values count
+    zero and the sum is divided by the number of unmasked ones (Keras 3)."""
     values = values if isinstance(values, Tensor) else convert_to_tensor(values)
     mask = getattr(values, "_keras_mask", None)
+    weights = None
     if sample_weight is not None:
-        w = np.asarray(sample_weight, dtype=values.dtype)
-        while w.ndim > values.ndim:
-            w = w.squeeze(-1)
-        values = ops.multiply(values, w.reshape(w.shape + (1,) * (values.ndim - w.ndim)))
+        weights = _to_rank(np.asarray(sample_weight, dtype=values.dtype), values.ndim)
+    if mask is not None and reduction not in ("none", None):
+        m = _as_numpy(mask).astype(values.dtype)
+        if m.ndim <= values.ndim:
+            m = _to_rank(m, values.ndim)
+            if reduction != "sum":  # valid entries weigh total / valid: the mean runs over unmasked values
+                m = m * (np.broadcast_to(m, values.shape).size / max(float(np.broadcast_to(m, values.shape).sum()),
+                                                                      1e-12))
+            weights = m if weights is None else weights * m
+    if weights is not None:
+        values = ops.multiply(values, weights)
     if reduction == "none" or reduction is None:
         return values
     if reduction == "sum":
         return ops.sum(values)
-    if mask is None:
-        return ops.mean(values) if values.size else ops.sum(values)
-    return ops.divide(ops.sum(values), float(max(int(np.sum(mask)), 1)))
+    return ops.mean(values) if values.size else ops.sum(values)
+
+
+def _as_numpy(x):
+    return np.asarray(x.numpy() if isinstance(x, Tensor) else x)
+
+
+def _to_rank(w, ndim):
+    """Drops trailing axes of size 1 beyond `ndim`, then adds trailing axes up to `ndim` (for broadcasting)."""
+    while w.ndim > ndim and w.shape[-1] == 1:
+        w = w.squeeze(-1)
+    return w.reshape(w.shape + (1,) * (ndim - w.ndim))
 
 
 def _loss_class(fn, default_name, class_name=None, params=()):

@@ -202,12 +202,12 @@ def test_regularizers_and_constraints():
     lyr = L.Conv2D(2, 3, kernel_regularizer="l2", bias_regularizer="l1", activity_regularizer="l1",
                    kernel_constraint="non_neg")
     x = np.ones((2, 5, 5, 1), np.float32)
-    with GradientTape():  # activity penalties are recorded while a tape records (training steps)
+    with GradientTape():
         y = lyr(x)
     kernel = lyr.kernel.numpy()
-    penalties = [float(p) for p in lyr.regularization_losses()]
-    assert penalties[0] == pytest.approx(0.01 * float(np.sum(kernel.astype(np.float64) ** 2)), rel=1e-5)
-    assert float(lyr.losses[-1]) == pytest.approx(0.01 * float(np.abs(y.numpy()).sum()) / 2, rel=1e-5)
+    penalties = [float(p) for p in lyr.losses]  # Keras 3 order: the call's activity penalty, then the weights'
+    assert penalties[1] == pytest.approx(0.01 * float(np.sum(kernel.astype(np.float64) ** 2)), rel=1e-5)
+    assert penalties[0] == pytest.approx(0.01 * float(np.abs(y.numpy()).sum()) / 2, rel=1e-5)
     model = kcore.Sequential([L.Conv2D(2, 3, kernel_constraint="non_neg", input_shape=(5, 5, 1)), L.Flatten(),
                               L.Dense(1)])
     model.compile("sgd", "mse")

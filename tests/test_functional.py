@@ -31,7 +31,9 @@ def test_two_input_two_output_model_trains_with_per_output_losses(rng):
     assert list(history.history) == ["loss", "cls_loss", "reg_loss", "cls_accuracy", "reg_mae", "val_loss",
                                      "val_cls_loss", "val_reg_loss", "val_cls_accuracy", "val_reg_mae"]
     h = history.history
-    np.testing.assert_allclose(h["loss"][-1], h["cls_loss"][-1] + 0.5 * h["reg_loss"][-1], rtol=1e-4)
+    # per-output losses are averaged over batches unweighted (as Keras 3 does), "loss" by sample: they only agree
+    # approximately when the last batch is smaller (tests/test_keras_parity_training.py checks Keras's numbers)
+    np.testing.assert_allclose(h["loss"][-1], h["cls_loss"][-1] + 0.5 * h["reg_loss"][-1], rtol=5e-2)
     assert h["cls_accuracy"][-1] > 0.85 and h["reg_loss"][-1] < 0.1
     preds = model.predict(x, verbose=0)
     assert isinstance(preds, list) and preds[0].shape == (256, 3) and preds[1].shape == (256, 1)

@@ -4,7 +4,6 @@ import inspect
 import numpy as np
 
 from kcore import initializers
-from kcore.backend.autodiff import is_recording
 from kcore.backend.config import floatx
 from kcore.backend.tensor import Tensor, Variable, convert_to_tensor
 from kcore.layers.keras_tensor import KerasTensor, Node, any_symbolic, flatten, map_structure
@@ -14,9 +13,11 @@ _LEGACY_INPUT_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input
 
 
 class _CallContext:
-    """The `training` flag of the outermost call, inherited by nested layers."""
+    """The `training` flag of the outermost call, inherited by nested layers, and how deep the eager calls nest
+    (the outermost call clears the losses its layers added last time, as Keras does)."""
 
     training = None
+    depth = 0
 
 
 CALL_CONTEXT = _CallContext()
@@ -121,10 +122,10 @@ class Layer:
 
     @property
     def weights(self):
-        out = list(self._weights)
-        for layer in self._layers:
-            out.extend(layer.weights)
-        return out
+        """This layer's trainable weights, then its non-trainable ones, then each sub-layer's (Keras order),
+        each variable once."""
+        own = [w for w in self._weights if w.trainable] + [w for w in self._weights if not w.trainable]
+        return _unique(own + [w for layer in self._layers for w in layer.weights])
 
     variables = weights
 
@@ -132,10 +133,8 @@ class Layer:
     def trainable_weights(self):
         if not self._trainable:
             return []
-        out = [w for w in self._weights if w.trainable]
-        for layer in self._layers:
-            out.extend(layer.trainable_weights)
-        return out
+        own = [w for w in self._weights if w.trainable]
+        return _unique(own + [w for layer in self._layers for w in layer.trainable_weights])
 
     @property
     def non_trainable_weights(self):
@@ -181,21 +180,27 @@ class Layer:
 
     @property
     def losses(self):
-        out = list(self._losses)
-        for layer in self._layers:
-            out.extend(layer.losses)
-        return out
+        """The losses added by the last call (add_loss, activity regularizers) of this layer and its sub-layers,
+        then the penalties of the regularizers of its trainable weights (Keras 3)."""
+        out, seen, stack = [], set(), [self]
+        while stack:
+            layer = stack.pop(0)
+            if id(layer) not in seen:
+                seen.add(id(layer))
+                out.extend(layer._losses)
+                stack.extend(layer._layers)
+        return out + self._weight_penalties()
 
     def add_loss(self, loss):
         self._losses.append(loss)
 
-    def regularization_losses(self):
-        """Penalties of this layer's own weights' regularizers (added to the training loss)."""
-        out = []
-        for w in self._weights:
-            if w.regularizer is not None and w.requires_grad:
-                out.append(w.regularizer(w))
-        return out
+    def _weight_penalties(self):
+        return [w.regularizer(w) for w in self.trainable_weights if w.regularizer is not None]
+
+    def _clear_losses(self):
+        self._losses.clear()
+        for layer in self._layers:
+            layer._clear_losses()
 
     # -- building and shapes ---------------------------------------------------------------
     def build(self, input_shape):
@@ -241,6 +246,15 @@ class Layer:
     def __call__(self, inputs, *args, **kwargs):
         if any_symbolic(inputs):
             return self._symbolic_call(inputs, *args, **kwargs)
+        if CALL_CONTEXT.depth == 0:
+            self._clear_losses()
+        CALL_CONTEXT.depth += 1
+        try:
+            return self._eager_call(inputs, args, kwargs)
+        finally:
+            CALL_CONTEXT.depth -= 1
+
+    def _eager_call(self, inputs, args, kwargs):
         inputs = self._convert_inputs(inputs)
         if not self.built:
             shape = map_structure(lambda t: t.shape, inputs, is_leaf=lambda t: isinstance(t, Tensor))
@@ -254,13 +268,11 @@ class Layer:
                 kwargs["training"] = outer
         elif "training" in kwargs:
             del kwargs["training"]
-        mask = None
-        if takes_mask:
-            mask = kwargs.get("mask")
-            if mask is None:
-                mask = _collect_masks(inputs)
-                if mask is not None:
-                    kwargs["mask"] = mask
+        mask = kwargs.get("mask") if takes_mask else kwargs.pop("mask", None)  # Keras: passed on, not to call
+        if mask is None:
+            mask = _collect_masks(inputs)
+            if mask is not None and takes_mask:
+                kwargs["mask"] = mask
         if takes_training and outer is None:
             CALL_CONTEXT.training = kwargs["training"]
             try:
@@ -269,10 +281,10 @@ class Layer:
                 CALL_CONTEXT.training = None
         else:
             outputs = self.call(inputs, *args, **kwargs)
-        if self.activity_regularizer is not None and isinstance(outputs, Tensor) and is_recording():
+        if self.activity_regularizer is not None and isinstance(outputs, Tensor):
             from kcore import ops
 
-            # only while a tape records (a training step clears them each step): inference never accumulates
+            # the penalty per sample; the outermost call clears the previous call's penalties
             self._losses.append(ops.divide(self.activity_regularizer(outputs), float(outputs.shape[0] or 1)))
         if self.supports_masking or takes_mask or type(self).compute_mask is not Layer.compute_mask:
             out_mask = self.compute_mask(inputs, mask)
@@ -342,6 +354,15 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _unique(variables):
+    seen, out = set(), []
+    for v in variables:
+        if id(v) not in seen:
+            seen.add(id(v))
+            out.append(v)
+    return out
 
 
 def _is_shape(x):

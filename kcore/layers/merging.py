@@ -1,7 +1,20 @@
 """Merge layers: combine a list of tensors (Add, Subtract, Multiply, Average, Maximum, Minimum,
 Concatenate, Dot)."""
+import numpy as np
+
 from kcore import ops
+from kcore.backend.tensor import Tensor, convert_to_tensor
 from kcore.layers.layer import Layer
+
+
+def _mask_array(mask):
+    return np.asarray(mask.numpy() if isinstance(mask, Tensor) else mask).astype(bool)
+
+
+def _check_masks(layer, inputs, mask):
+    if not isinstance(mask, (list, tuple)) or not isinstance(inputs, (list, tuple)) or len(mask) != len(inputs):
+        raise ValueError(f"Layer '{layer.name}': compute_mask expects a list of masks (or None), one per input; got "
+                         f"{len(inputs) if isinstance(inputs, (list, tuple)) else 'one'} input(s) and mask={mask!r}")
 
 
 class _Merge(Layer):
@@ -37,7 +50,13 @@ class _Merge(Layer):
         return tuple(out)
 
     def compute_mask(self, inputs, mask=None):
-        return None
+        """Keras 3: a step is kept when any input keeps it; no mask if some input has none."""
+        if mask is None:
+            return None
+        _check_masks(self, inputs, mask)
+        if any(m is None for m in mask):
+            return None
+        return convert_to_tensor(np.logical_or.reduce([_mask_array(m) for m in mask]).astype(np.int32))
 
 
 class Add(_Merge):
@@ -93,6 +112,24 @@ class Concatenate(_Merge):
             out[axis] = None if out[axis] is None or shape[axis] is None else out[axis] + shape[axis]
         return tuple(out)
 
+    def compute_mask(self, inputs, mask=None):
+        """Keras 3: unmasked inputs count as all-kept; the masks are joined along `axis` and a position is kept
+        when any of its features is."""
+        if mask is None:
+            return None
+        _check_masks(self, inputs, mask)
+        if all(m is None for m in mask):
+            return None
+        parts = []
+        for x, m in zip(inputs, mask):
+            shape = tuple(x.shape)
+            if m is None:
+                parts.append(np.ones(shape, dtype=bool))
+                continue
+            m = _mask_array(m)
+            parts.append(np.broadcast_to(m[..., None], shape) if m.ndim < len(shape) else m)
+        return convert_to_tensor(np.any(np.concatenate(parts, axis=self.axis), axis=-1).astype(np.int32))
+
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}
 
@@ -129,6 +166,9 @@ class Dot(_Merge):
             return (a[0], 1)
         return tuple([a[0]] + [d for i, d in enumerate(a) if i not in (0, ax_a)] +
                      [d for i, d in enumerate(b) if i not in (0, ax_b)])
+
+    def compute_mask(self, inputs, mask=None):
+        return None
 
     def get_config(self):
         return {**super().get_config(), "axes": self.axes, "normalize": self.normalize}

@@ -42,14 +42,43 @@ class BatchNormalization(Layer):
                                                trainable=False)
         self.built = True
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, mask=None):
+        if mask is not None and len(mask.shape) != len(inputs.shape) - 1:
+            raise ValueError(f"Layer '{self.name}': the mask should have one dimension less than the inputs. "
+                             f"Received: mask.shape={tuple(mask.shape)}, inputs.shape={tuple(inputs.shape)}")
         if training and self.trainable:
+            if mask is not None:
+                return self._masked_training_call(inputs, mask)
             y, mean, var = ops.batch_normalization_training(inputs, self.gamma, self.beta, self.axis, self.epsilon)
             self._update_moving(self.moving_mean, mean)
             self._update_moving(self.moving_variance, var)
             return y
         return ops.batch_normalization(inputs, self.moving_mean, self.moving_variance, self.axis, self.beta,
                                        self.gamma, self.epsilon)
+
+    def _masked_training_call(self, inputs, mask):
+        """Batch statistics over the unmasked steps only (Keras 3): mean = sum(x * m) / (count + 1e-7), the
+        variance likewise over (x - mean) on kept steps; masked steps are still normalised with them."""
+        rank = inputs.ndim
+        axis = self.axis % rank
+        axes = tuple(a for a in range(rank) if a != axis)
+        m = np.asarray(mask.numpy() if hasattr(mask, "numpy") else mask).astype(inputs.dtype)[..., None]
+        weights = np.broadcast_to(m, inputs.shape).astype(inputs.dtype)
+        count = weights.sum(axis=axes, keepdims=True) + 1e-7
+        mean = ops.divide(ops.sum(ops.multiply(inputs, weights), axis=axes, keepdims=True), count)
+        centred = ops.subtract(inputs, mean)
+        var = ops.divide(ops.sum(ops.square(ops.multiply(centred, weights)), axis=axes, keepdims=True), count)
+        y = ops.divide(centred, ops.sqrt(ops.add(var, self.epsilon)))
+        shape = [1] * rank
+        shape[axis] = inputs.shape[axis]
+        if self.gamma is not None:
+            y = ops.multiply(y, ops.reshape(self.gamma, shape))
+        if self.beta is not None:
+            y = ops.add(y, ops.reshape(self.beta, shape))
+        channels = (inputs.shape[axis],)
+        self._update_moving(self.moving_mean, ops.reshape(mean, channels))
+        self._update_moving(self.moving_variance, ops.reshape(var, channels))
+        return y
 
     def _update_moving(self, variable, batch_value):
         mixed = _C.binary(_C.BinaryOp.add, _C.scale(variable.value, self.momentum),

@@ -22,11 +22,7 @@ class Functional(Model):
         self._output_shape = shapes if len(shapes) > 1 else shapes[0]
 
     def _graph_layers(self):
-        layers = [t._keras_history[0] for t in self.inputs if isinstance(t._keras_history[0], InputLayer)]
-        for node in self._nodes:
-            if all(node.layer is not l for l in layers):
-                layers.append(node.layer)
-        return layers
+        return _layers_by_depth(self.inputs, self.outputs)
 
     @property
     def input_names(self):
@@ -143,6 +139,42 @@ def _nodes_between(inputs, outputs):
     if unused:
         raise ValueError(f"Model inputs {unused} are not connected to the outputs {outputs}")
     return order
+
+
+def _layers_by_depth(inputs, outputs):
+    """The graph's layers in Keras's order: deepest first (distance to the outputs, a layer shared at several
+    depths counts at its deepest), ties in the order a depth-first walk from the outputs first meets them."""
+    input_ids = {id(t) for t in inputs}
+    first_seen, post_order, finished = {}, [], set()
+
+    def node_of(tensor):
+        layer, node_index, _ = tensor._keras_history
+        return layer._inbound_nodes[node_index]
+
+    def visit(tensor):
+        node = node_of(tensor)
+        if id(node) in finished:
+            return
+        finished.add(id(node))
+        if id(tensor) in input_ids and not isinstance(node.layer, InputLayer):
+            return  # an intermediate tensor given as a model input: its producer is outside the graph
+        first_seen.setdefault(id(node.layer), len(first_seen))
+        for t in node.input_tensors:
+            visit(t)
+        post_order.append(node)
+
+    for out in outputs:
+        visit(out)
+    in_graph = {id(n) for n in post_order}
+    node_depth, layer_depth, layers = {}, {}, {}
+    for node in reversed(post_order):
+        depth = max(node_depth.setdefault(id(node), 0), layer_depth.get(id(node.layer), 0))
+        layer_depth[id(node.layer)] = node_depth[id(node)] = depth
+        layers[id(node.layer)] = node.layer
+        for parent in (node_of(t) for t in node.input_tensors):
+            if id(parent) in in_graph:
+                node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
+    return sorted(layers.values(), key=lambda layer: (-layer_depth[id(layer)], first_seen[id(layer)]))
 
 
 def _is_sequential_like(model):

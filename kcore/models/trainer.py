@@ -27,6 +27,11 @@ class Trainer:
         if kwargs:
             raise ValueError(f"Invalid keyword arguments passed to compile: {kwargs}")
         self.optimizer = optimizers.get(optimizer)
+        if self.optimizer is None:
+            raise ValueError("compile: `optimizer` must be an optimizer, its name or config; got None")
+        _check_identifiers(loss, losses_module.get)
+        _check_identifiers(metrics, metrics_module.get)
+        _check_identifiers(weighted_metrics, metrics_module.get)
         self.loss = loss
         self._compile_args = {"loss": loss, "metrics": metrics, "loss_weights": loss_weights}
         self._targets = None  # resolved once the output names are known
@@ -47,7 +52,8 @@ class Trainer:
         per_weight = _per_output(weights, names, "loss_weights") if weights is not None else [1.0] * len(names)
         if metrics is None:
             per_metrics = [[] for _ in names]
-        elif isinstance(metrics, dict) or (len(names) > 1 and metrics and isinstance(metrics[0], (list, tuple))):
+        elif isinstance(metrics, dict) or (len(names) > 1 and any(m is None or isinstance(m, (list, tuple))
+                                                                 for m in metrics)):
             per_metrics = [_as_list(m) for m in _per_output(metrics, names, "metrics")]
         else:
             per_metrics = [list(metrics) for _ in names]
@@ -64,14 +70,16 @@ class Trainer:
             targets.append(_OutputTarget(name, losses_module.get(l), float(w), built))
         self._targets = targets
         self._loss_tracker = metrics_module.Mean(name="loss")
-        self._output_loss_trackers = [metrics_module.Mean(name=f"{t.name}_loss") for t in targets] \
-            if len(targets) > 1 else []
+        # one "<output>_loss" log per output with a loss, when more than one output has one (Keras 3)
+        with_loss = [t for t in targets if t.loss is not None]
+        self._output_loss_trackers = [metrics_module.Mean(name=f"{t.name}_loss") if t.loss is not None else None
+                                      for t in targets] if len(with_loss) > 1 else []
         return targets
 
     @property
     def metrics_names(self):
         targets = self._resolve_targets()
-        return ["loss"] + [t.name + "_loss" for t in targets if len(targets) > 1] + \
+        return ["loss"] + [tr.name for tr in self._output_loss_trackers if tr is not None] + \
             [m.name for t in targets for m in t.metrics]
 
     def _reset_metrics(self):
@@ -80,12 +88,14 @@ class Trainer:
                 m.reset_state()
         self._loss_tracker.reset_state()
         for tr in self._output_loss_trackers:
-            tr.reset_state()
+            if tr is not None:
+                tr.reset_state()
 
     def _logs(self):
         logs = {"loss": self._loss_tracker.result()}
         for tr in self._output_loss_trackers:
-            logs[tr.name] = tr.result()
+            if tr is not None:
+                logs[tr.name] = tr.result()
         for t in self._targets:
             for m in t.metrics:
                 value = np.asarray(m.result())
@@ -111,21 +121,24 @@ class Trainer:
         return total, per_output
 
     def _regularization_terms(self):
-        layers = self._all_layers()
-        terms = [t for layer in layers for t in layer._losses]
-        for layer in layers:
-            terms.extend(layer.regularization_losses())
-        return terms
+        """What `self.losses` holds (the last call's add_loss / activity penalties, then the weight
+        regularizers' penalties), from the layer list and trainable variables cached for the fit."""
+        terms = [t for layer in self._all_layers() for t in layer._losses]
+        variables = getattr(self, "_train_variables", None)
+        variables = self.trainable_weights if variables is None else variables
+        return terms + [w.regularizer(w) for w in variables if w.regularizer is not None]
 
     def _all_layers(self):
         cached = getattr(self, "_flat_layers", None)
         if cached is not None:
             return cached
-        out, stack = [], [self]
+        out, seen, stack = [], set(), [self]
         while stack:
             layer = stack.pop()
-            out.append(layer)
-            stack.extend(layer._layers)
+            if id(layer) not in seen:  # a layer shared by two sub-models counts once
+                seen.add(id(layer))
+                out.append(layer)
+                stack.extend(layer._layers)
         return out
 
     def _clear_layer_losses(self):
@@ -165,16 +178,17 @@ class Trainer:
         self._loss_tracker.total += float(loss.numpy()) * n
         self._loss_tracker.count += n
         for tr, value in zip(self._output_loss_trackers, per_output):
-            if value is not None:
-                tr.total += float(value.numpy()) * n
-                tr.count += n
+            if tr is not None:  # Keras 3 (TF backend) averages the per-output losses over batches, unweighted
+                tr.total += float(value.numpy())
+                tr.count += 1
         trues = _match_outputs(y, self._output_names(), "y")
         for t, yt, yp in zip(self._targets, trues, preds):
             if t.metrics:
                 yp_np = yp.numpy()
                 yt_np = yt.numpy() if isinstance(yt, Tensor) else np.asarray(yt)
+                weights = _masked_weights(sample_weight, getattr(yp, "_keras_mask", None))
                 for m in t.metrics:
-                    m.update_state(yt_np, yp_np, sample_weight)
+                    m.update_state(yt_np, yp_np, weights)
 
     # -- loops -------------------------------------------------------------------------------
     @on_model_device
@@ -232,6 +246,8 @@ class Trainer:
                 cbs.on_epoch_end(epoch, logs)
                 if self.stop_training:
                     break
+            if epochs > 0:  # e.g. use_ema: the weights take their moving averages (Keras 3)
+                self.optimizer.finalize_variable_values(self.trainable_weights)
             cbs.on_train_end(logs if epochs > initial_epoch else None)
         finally:
             self._end_training()
@@ -336,7 +352,33 @@ class Trainer:
         self.build(shapes[0] if len(shapes) == 1 else shapes)
 
 
+def _masked_weights(sample_weight, mask):
+    """Metrics skip masked steps (Keras 3): the output's mask, as 0/1, multiplies the sample weights."""
+    if mask is None:
+        return sample_weight
+    m = np.asarray(mask.numpy() if isinstance(mask, Tensor) else mask, dtype=np.float32)
+    if sample_weight is None:
+        return m
+    w = np.asarray(sample_weight, dtype=np.float32)
+    return w.reshape(w.shape + (1,) * (m.ndim - w.ndim)) * m if w.ndim <= m.ndim else w
+
+
+def _check_identifiers(spec, get):
+    """Resolves every name in a loss/metrics spec (a dict or list per output, or one value) so that an unknown
+    name fails in compile() with get()'s ValueError rather than later in fit()."""
+    if isinstance(spec, dict):
+        for value in spec.values():
+            _check_identifiers(value, get)
+    elif isinstance(spec, (list, tuple)):
+        for value in spec:
+            _check_identifiers(value, get)
+    elif spec is not None:
+        get(spec)
+
+
 def _as_list(x):
+    if x is None:
+        return []
     if isinstance(x, (list, tuple)):
         return list(x)
     if isinstance(x, dict):
@@ -349,6 +391,9 @@ def _per_output(value, names, what):
         unknown = set(value) - set(names)
         if unknown:
             raise ValueError(f"compile: {what} has keys {sorted(unknown)} that are not model outputs {names}")
+        if what == "loss" and set(value) != set(names):  # Keras 3 wants every output named (its value may be None)
+            raise ValueError(f"Expected keys {names} in loss dict, but found loss.keys()={sorted(value)}; give each "
+                             "output a loss (None for none)")
         return [value.get(n) for n in names]
     if isinstance(value, (list, tuple)):
         if len(value) != len(names):

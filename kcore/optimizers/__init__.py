@@ -14,18 +14,23 @@ def register(name, cls):
 
 
 def get(identifier):
+    """An optimizer for a name ("adam"), a config dict, an instance (returned as is) or a class; None gives None
+    (as in Keras 3); anything else raises ValueError."""
+    if identifier is None:
+        return None
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, str):
         cls = _BY_NAME.get(identifier.lower())
         if cls is None:
-            raise ValueError(f"Unknown optimizer: {identifier!r}. Known optimizers: {sorted(_BY_NAME)}")
+            raise ValueError(f"Could not interpret optimizer identifier: {identifier}. Known optimizers: "
+                             f"{sorted(_BY_NAME)}")
         return cls()
     if isinstance(identifier, dict):
-        cls = _BY_NAME.get(identifier["class_name"].lower())
+        cls = _BY_NAME.get(str(identifier.get("class_name", "")).lower())
         if cls is None:
             raise ValueError(f"Unknown optimizer config: {identifier!r}")
         return cls.from_config(identifier.get("config", {}))
     if isinstance(identifier, type) and issubclass(identifier, Optimizer):
         return identifier()
-    raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}")
+    raise ValueError(f"Could not interpret optimizer identifier: {identifier}")

@@ -1,11 +1,13 @@
 """Optimizer base: learning-rate schedules, legacy lr/decay, gradient clipping, slots, constraints."""
 import math
+import re
 
 import numpy as np
 
-from kcore.backend.native import _C, ReduceOp, UnaryOp
+from kcore.backend.native import _C, BinaryOp, ReduceOp, UnaryOp
 from kcore.backend.device import to_device
 from kcore.backend.tensor import Tensor
+from kcore.optimizers.schedules import LearningRateSchedule
 
 
 class Optimizer:
@@ -14,8 +16,8 @@ class Optimizer:
     _slot_names = ()
 
     def __init__(self, learning_rate=0.001, weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
-                 use_ema=False, name=None, lr=None, decay=0.0, **kwargs):
-        kwargs.pop("ema_momentum", None), kwargs.pop("ema_overwrite_frequency", None)
+                 use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None, name=None, lr=None, decay=0.0,
+                 **kwargs):
         kwargs.pop("loss_scale_factor", None), kwargs.pop("gradient_accumulation_steps", None)
         if kwargs:
             raise ValueError(f"Argument(s) not recognized by {type(self).__name__}: {kwargs}")
@@ -25,6 +27,17 @@ class Optimizer:
             raise ValueError("Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set")
         if decay is None or decay < 0:
             raise ValueError(f"decay must be >= 0, got {decay}")
+        if use_ema:
+            if not 0 <= ema_momentum <= 1:
+                raise ValueError(f"`ema_momentum` must be in the range [0, 1]. Received: ema_momentum={ema_momentum}")
+            if ema_overwrite_frequency is not None and (not isinstance(ema_overwrite_frequency, int)
+                                                        or ema_overwrite_frequency < 1):
+                raise ValueError("`ema_overwrite_frequency` must be an integer >= 1 or None. Received: "
+                                 f"ema_overwrite_frequency={ema_overwrite_frequency}")
+        self.use_ema, self.ema_momentum = bool(use_ema), float(ema_momentum)
+        self.ema_overwrite_frequency = ema_overwrite_frequency
+        self._averages = {}  # id(variable) -> native tensor: the moving average of the variable (use_ema)
+        self._no_decay_ids, self._no_decay_pattern = set(), None
         self._learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
@@ -37,9 +50,13 @@ class Optimizer:
     # -- learning rate -------------------------------------------------------------------------
     @property
     def learning_rate(self):
+        """The rate of the next step: a schedule gets the step count, any other callable is called with no
+        arguments (Keras 3)."""
         lr = self._learning_rate
-        if callable(lr):
+        if isinstance(lr, LearningRateSchedule):
             lr = lr(self.iterations)
+        elif callable(lr):
+            lr = lr()
         lr = float(lr)
         if self.decay:
             lr = lr / (1.0 + self.decay * self.iterations)
@@ -47,6 +64,11 @@ class Optimizer:
 
     @learning_rate.setter
     def learning_rate(self, value):
+        if isinstance(self._learning_rate, LearningRateSchedule) and not callable(value):
+            raise TypeError("This optimizer was created with a `LearningRateSchedule` object as its `learning_rate` "
+                            "constructor argument, hence its learning rate is not settable. If you need the learning "
+                            "rate to be settable, you should instantiate the optimizer with a float `learning_rate` "
+                            "argument.")
         self._learning_rate = value
 
     lr = learning_rate
@@ -56,6 +78,8 @@ class Optimizer:
         for var in variables:
             if id(var) not in self._slots:
                 self._slots[id(var)] = [self._new_slot(var, name) for name in self._slot_names]
+                if self.use_ema:
+                    self._averages[id(var)] = _C.zeros(list(var.value.shape), var.dtype, var.value.device)
                 self._tracked.append(var)
 
     def _new_slot(self, var, name):
@@ -85,6 +109,10 @@ class Optimizer:
 
     def apply(self, grads, variables):
         variables = list(variables)
+        pairs = [(g, v) for g, v in zip(grads, variables) if g is not None]  # no gradient: left alone (Keras)
+        if pairs:
+            self.build(variables)  # every variable is tracked (and averaged with use_ema), as in Keras
+        grads, variables = [g for g, _ in pairs], [v for _, v in pairs]
         grads = [g.value if isinstance(g, Tensor)
                  else to_device(_C.from_numpy(np.asarray(g, dtype=v.dtype, order="C")), v.value.device)
                  for g, v in zip(grads, variables)]
@@ -95,11 +123,51 @@ class Optimizer:
         lr = self.learning_rate
         self.iterations += 1
         for g, var in zip(grads, variables):
-            if self.weight_decay:
+            if self.weight_decay and self._use_weight_decay(var):
                 var.value.copy_from(_C.scale(var.value, 1.0 - lr * float(self.weight_decay)))
             self._update(var, g, self._slots[id(var)], lr)
             if var.constraint is not None:
                 _apply_constraint(var)
+        if self.use_ema:
+            self._update_averages()
+
+    # -- exponential moving average of the weights (use_ema) ----------------------------------------
+    def _update_averages(self):
+        """average = m * average + (1 - m) * var after each step (m = 0 on the first step, so it starts at the
+        variable); every `ema_overwrite_frequency` steps the variables take their averages."""
+        momentum = self.ema_momentum if self.iterations > 1 else 0.0
+        for var in self._tracked:
+            avg = self._averages[id(var)]
+            avg.copy_from(_C.binary(BinaryOp.add, _C.scale(avg, momentum), _C.scale(var.value, 1.0 - momentum)))
+        if self.ema_overwrite_frequency and self.iterations % self.ema_overwrite_frequency == 0:
+            self._overwrite_with_averages(self._tracked)
+
+    def _overwrite_with_averages(self, variables):
+        for var in variables:
+            avg = self._averages.get(id(var))
+            if avg is None:
+                raise ValueError(f"Variable {var.path!r} is not tracked by optimizer {self.name!r}: it has no moving "
+                                 "average to take (was the optimizer applied to this model's variables?)")
+            var.value.copy_from(avg)
+
+    def finalize_variable_values(self, var_list):
+        """Called at the end of fit(): with use_ema the variables take their moving averages."""
+        if self.use_ema and self._averages:
+            self._overwrite_with_averages(list(var_list))
+
+    # -- decoupled weight decay --------------------------------------------------------------------
+    def exclude_from_weight_decay(self, var_list=None, var_names=None):
+        """Leaves `var_list`, and every variable whose name contains one of `var_names` (regular expressions),
+        out of weight decay. Must be called before the optimizer is built (before its first step)."""
+        if self._slots:
+            raise ValueError("`exclude_from_weight_decay()` can only be configured before the optimizer is built.")
+        self._no_decay_ids = {id(v) for v in var_list or []}
+        self._no_decay_pattern = re.compile("|".join(set(var_names))) if var_names else None
+
+    def _use_weight_decay(self, var):
+        if id(var) in self._no_decay_ids:
+            return False
+        return self._no_decay_pattern is None or self._no_decay_pattern.search(var.name) is None
 
     def _clip(self, grads):
         if self.clipvalue is not None:
@@ -117,9 +185,14 @@ class Optimizer:
 
     def get_config(self):
         lr = self._learning_rate
-        return {"name": self.name, "learning_rate": lr if not callable(lr) else lr.get_config(),
+        if isinstance(lr, LearningRateSchedule):
+            lr = lr.get_config()
+        elif callable(lr):  # a plain function is not serialisable: its current value is kept
+            lr = self.learning_rate
+        return {"name": self.name, "learning_rate": lr,
                 "weight_decay": self.weight_decay, "clipnorm": self.clipnorm, "clipvalue": self.clipvalue,
-                "global_clipnorm": self.global_clipnorm}
+                "global_clipnorm": self.global_clipnorm, "use_ema": self.use_ema, "ema_momentum": self.ema_momentum,
+                "ema_overwrite_frequency": self.ema_overwrite_frequency}
 
     @classmethod
     def from_config(cls, config):
