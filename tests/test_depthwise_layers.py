@@ -111,13 +111,13 @@ def test_regularizers_and_constraints_for_each_kernel():
                             bias_initializer="ones")
     sep.build((None, 6, 6, 2))
     d, p = sep.depthwise_kernel.numpy().astype(np.float64), sep.pointwise_kernel.numpy().astype(np.float64)
-    penalties = [float(v) for v in sep.regularization_losses()]
+    penalties = [float(v) for v in sep.losses]
     np.testing.assert_allclose(penalties, [0.01 * np.sum(d ** 2), 0.01 * np.abs(p).sum(), 0.01 * 3], rtol=1e-5)
     dw = L.DepthwiseConv2D(3, depthwise_regularizer="l1", depthwise_constraint="non_neg", input_shape=(6, 6, 2))
     model = kcore.Sequential([dw, L.SeparableConv2D(2, 2, pointwise_constraint="non_neg", depthwise_constraint=None),
                               L.Flatten(), L.Dense(1)])
     model.compile("sgd", "mse")
-    assert len(dw.regularization_losses()) == 1 and not model.layers[1].regularization_losses()
+    assert len(dw.losses) == 1 and not model.layers[1].losses
     model.fit(np.random.default_rng(0).random((8, 6, 6, 2)), -np.ones((8, 1)), epochs=2, verbose=0)
     assert dw.kernel.numpy().min() >= 0 and model.layers[1].pointwise_kernel.numpy().min() >= 0
 
