@@ -1,0 +1,245 @@
+"""Custom objects through save/load: registration, custom_objects, scopes, Lambda layers (bytecode,
+safe_mode), and .keras files with custom objects moving between kcore and real Keras 3."""
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import kcore
+from kcore import layers, ops
+from kcore.saving import object_registration
+
+DATA = Path(__file__).parent / "data"
+
+
+# The same custom objects as tests/data/gen/make_*_custom_fixture*.py (registered under 'kcoretest').
+@kcore.saving.register_keras_serializable(package="kcoretest")
+class ScaleShift(layers.Layer):
+    def __init__(self, factor=2.0, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = factor
+
+    def build(self, input_shape):
+        self.w = self.add_weight(name="w", shape=(input_shape[-1],), initializer="ones")
+
+    def call(self, x):
+        return ops.multiply(ops.multiply(x, self.w), self.factor)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
+@kcore.saving.register_keras_serializable(package="kcoretest", name="swishish")
+def my_act(x):
+    return ops.multiply(x, ops.sigmoid(x))
+
+
+@kcore.saving.register_keras_serializable(package="kcoretest")
+def my_loss(y, p):
+    return ops.mean(ops.square(ops.subtract(y, p)), axis=-1)
+
+
+@kcore.saving.register_keras_serializable(package="kcoretest")
+def my_metric(y, p):
+    return np.mean(np.abs(np.asarray(y) - np.asarray(p)), axis=-1)
+
+
+class Unregistered(layers.Layer):
+    def __init__(self, offset=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.offset = offset
+
+    def call(self, x):
+        return ops.add(x, self.offset)
+
+    def get_config(self):
+        return {**super().get_config(), "offset": self.offset}
+
+
+def _custom_model():
+    model = kcore.Sequential([kcore.Input((3,)), ScaleShift(3.0), layers.Dense(2, activation=my_act),
+                              layers.Lambda(lambda x: x * 2.0 + 1.0)])
+    rng = np.random.default_rng(7)
+    model.set_weights([rng.standard_normal(w.shape).astype(np.float32) for w in model.get_weights()])
+    model.compile(optimizer="adam", loss=my_loss, metrics=[my_metric])
+    return model
+
+
+def _config(path):
+    with zipfile.ZipFile(path) as z:
+        return json.loads(z.read("config.json"))
+
+
+def test_registration_api():
+    assert kcore.saving.get_registered_name(ScaleShift) == "kcoretest>ScaleShift"
+    assert kcore.saving.get_registered_name(my_act) == "kcoretest>swishish"
+    assert kcore.saving.get_registered_name(Unregistered) == "Unregistered"
+    assert kcore.saving.get_registered_object("kcoretest>ScaleShift") is ScaleShift
+    assert kcore.saving.get_custom_objects()["kcoretest>my_loss"] is my_loss
+    assert kcore.saving.get_registered_object("Unregistered") is None
+    assert kcore.saving.get_registered_object("Unregistered", custom_objects={"Unregistered": Unregistered}) \
+        is Unregistered
+    with pytest.raises(ValueError, match="get_config"):
+        kcore.saving.register_keras_serializable("kcoretest")(type("NoConfig", (), {}))
+
+
+def test_custom_object_scopes_nest_and_unwind():
+    with kcore.saving.custom_object_scope({"A": 1}):
+        with kcore.saving.CustomObjectScope({"B": 2}):
+            assert kcore.saving.get_registered_object("A") == 1
+            assert kcore.saving.get_registered_object("B") == 2
+        assert kcore.saving.get_registered_object("B") is None
+    assert kcore.saving.get_registered_object("A") is None
+
+
+def test_registered_layer_activation_loss_and_metric_round_trip(tmp_path):
+    model = _custom_model()
+    path = tmp_path / "c.keras"
+    model.save(path)
+    config = _config(path)
+    scale, dense = config["config"]["layers"][1], config["config"]["layers"][2]
+    assert scale["registered_name"] == "kcoretest>ScaleShift"
+    assert dense["config"]["activation"]["config"] == "kcoretest>swishish"
+    assert config["compile_config"]["loss"]["config"] == "kcoretest>my_loss"
+    loaded = kcore.models.load_model(path, safe_mode=False)
+    x = np.random.default_rng(1).standard_normal((4, 3)).astype(np.float32)
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert isinstance(loaded.layers[0], ScaleShift) and loaded.layers[0].factor == 3.0
+    assert loaded.layers[1].activation is my_act
+    assert loaded._compile_args["loss"] is my_loss
+    logs = loaded.evaluate(x, np.zeros((4, 2), np.float32), verbose=0, return_dict=True)
+    assert set(logs) == {"loss", "my_metric"}
+
+
+def test_unregistered_layer_needs_custom_objects_or_a_scope(tmp_path):
+    model = kcore.Sequential([kcore.Input((2,)), Unregistered(2.5)])
+    path = tmp_path / "u.keras"
+    model.save(path)
+    assert _config(path)["config"]["layers"][1]["registered_name"] == "Unregistered"
+    with pytest.raises(ValueError, match="Unknown layer: 'Unregistered'.*custom_objects") as info:
+        kcore.models.load_model(path)
+    assert str(path) in str(info.value)
+    x = np.ones((1, 2), np.float32)
+    loaded = kcore.models.load_model(path, custom_objects={"Unregistered": Unregistered})
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), [[3.5, 3.5]])
+    with kcore.saving.custom_object_scope({"Unregistered": Unregistered}):
+        np.testing.assert_allclose(kcore.models.load_model(path).predict(x, verbose=0), [[3.5, 3.5]])
+
+
+class Hinged(kcore.losses.Loss):
+    def __init__(self, margin=1.0, name="hinged", reduction="sum_over_batch_size"):
+        super().__init__(name=name, reduction=reduction)
+        self.margin = margin
+
+    def call(self, y, p):
+        return ops.mean(ops.relu(ops.subtract(self.margin, ops.multiply(y, p))), axis=-1)
+
+    def get_config(self):
+        return {**super().get_config(), "margin": self.margin}
+
+
+def test_custom_loss_class_through_custom_objects(tmp_path):
+    model = kcore.Sequential([kcore.Input((3,)), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss=Hinged(0.5))
+    path = tmp_path / "l.keras"
+    model.save(path)
+    assert _config(path)["compile_config"]["loss"]["class_name"] == "Hinged"
+    with pytest.raises(ValueError, match="Hinged"):
+        kcore.models.load_model(path)
+    loaded = kcore.models.load_model(path, custom_objects={"Hinged": Hinged})
+    loss = loaded._compile_args["loss"]
+    assert isinstance(loss, Hinged) and loss.margin == 0.5
+
+
+# -- Lambda ------------------------------------------------------------------------------------------
+
+
+def test_lambda_needs_safe_mode_false(tmp_path):
+    scale = 3.0
+    model = kcore.Sequential([kcore.Input((2,)), layers.Lambda(lambda x, k=1.0: x * scale + k, output_shape=(2,),
+                                                                name="affine")])
+    path = tmp_path / "lam.keras"
+    model.save(path)
+    function = _config(path)["config"]["layers"][1]["config"]["function"]
+    assert function["class_name"] == "__lambda__" and function["config"]["closure"] == [3.0]
+    assert function["config"]["defaults"] == [1.0]
+    with pytest.raises(ValueError, match=r"'affine'.*safe_mode=False.*enable_unsafe_deserialization") as info:
+        kcore.models.load_model(path)
+    assert str(path) in str(info.value)
+    x = np.array([[1.0, -2.0]], np.float32)
+    loaded = kcore.models.load_model(path, safe_mode=False)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), [[4.0, -5.0]])
+    assert loaded.layers[0].get_config()["output_shape"] == [2]
+
+
+def test_enable_unsafe_deserialization(tmp_path, monkeypatch):
+    path = tmp_path / "lam.keras"
+    kcore.Sequential([kcore.Input((2,)), layers.Lambda(lambda x: x + 1.0)]).save(path)
+    monkeypatch.setattr(object_registration, "_UNSAFE_GLOBALLY", [False])
+    kcore.saving.enable_unsafe_deserialization()
+    np.testing.assert_allclose(kcore.models.load_model(path).predict(np.zeros((1, 2)), verbose=0), [[1.0, 1.0]])
+
+
+def test_lambda_with_a_named_function_loads_in_safe_mode(tmp_path):
+    def plus_two(x):
+        return x + 2.0
+
+    path = tmp_path / "named.keras"
+    kcore.Sequential([kcore.Input((2,)), layers.Lambda(my_act), layers.Lambda(plus_two)]).save(path)
+    with pytest.raises(ValueError, match="plus_two"):
+        kcore.models.load_model(path)
+    loaded = kcore.models.load_model(path, custom_objects={"plus_two": plus_two})
+    want = 0.5 / (1 + np.exp(-0.5)) + 2.0
+    np.testing.assert_allclose(loaded.predict(np.full((1, 2), 0.5), verbose=0), [[want, want]], rtol=1e-6)
+
+
+def test_lambda_capturing_an_unsaveable_value_says_so():
+    table = object()
+    layer = layers.Lambda(lambda x: x if table else x)
+    with pytest.raises(TypeError, match="captures a value of type object"):
+        layer.get_config()
+
+
+def test_lambda_from_config_refuses_bytecode_by_default():
+    config = layers.Lambda(lambda x: x * 2.0, name="double").get_config()
+    with pytest.raises(ValueError, match="safe_mode=False"):
+        layers.Lambda.from_config(config)
+    layer = layers.Lambda.from_config(config, safe_mode=False)
+    np.testing.assert_allclose(layer(np.ones((1, 2), np.float32)).numpy(), [[2.0, 2.0]])
+
+
+# -- files written by the other library -------------------------------------------------------------
+
+
+def test_keras_file_with_custom_objects_loads_in_kcore():
+    path = DATA / "keras3_custom.keras"
+    with pytest.raises(ValueError, match="safe_mode=False"):
+        kcore.models.load_model(path)
+    model = kcore.models.load_model(path, safe_mode=False)
+    io = np.load(DATA / "keras3_custom_io.npz")
+    np.testing.assert_allclose(model.predict(io["x"], verbose=0), io["y"], rtol=1e-5, atol=1e-6)
+    assert isinstance(model.layers[0], ScaleShift) and model.layers[1].activation is my_act
+    assert model._compile_args["loss"] is my_loss
+
+
+def _normalized(config):
+    """A config without what differs between writers of the same model (names, modules, bytecode)."""
+    if isinstance(config, dict):
+        return {k: _normalized(v) for k, v in config.items() if k not in ("name", "module", "code")}
+    if isinstance(config, list):
+        return [_normalized(v) for v in config]
+    return config
+
+
+def test_kcore_file_with_custom_objects_loads_in_keras(tmp_path):
+    """kcore_custom.keras was loaded by real Keras 3 with the same registrations (make_keras_custom_fixtures.py),
+    which recorded its predictions; kcore's writer must still produce that file's config."""
+    fixture = DATA / "kcore_custom.keras"
+    model = _custom_model()
+    model.save(tmp_path / "now.keras")
+    assert _normalized(_config(tmp_path / "now.keras")) == _normalized(_config(fixture))
+    io = np.load(DATA / "kcore_custom_keras_io.npz")
+    loaded = kcore.models.load_model(fixture, safe_mode=False)
+    np.testing.assert_allclose(loaded.predict(io["x"], verbose=0), io["y"], rtol=1e-5, atol=1e-6)
