@@ -14,36 +14,10 @@ from kcore.saving import object_registration
 DATA = Path(__file__).parent / "data"
 
 
-# The same custom objects as tests/data/gen/make_*_custom_fixture*.py (registered under 'kcoretest').
-@kcore.saving.register_keras_serializable(package="kcoretest")
-class ScaleShift(layers.Layer):
-    def __init__(self, factor=2.0, **kwargs):
-        super().__init__(**kwargs)
-        self.factor = factor
+from custom_objects import define  # noqa: E402  (tests/custom_objects.py: shared with the Keras fixture script)
 
-    def build(self, input_shape):
-        self.w = self.add_weight(name="w", shape=(input_shape[-1],), initializer="ones")
-
-    def call(self, x):
-        return ops.multiply(ops.multiply(x, self.w), self.factor)
-
-    def get_config(self):
-        return {**super().get_config(), "factor": self.factor}
-
-
-@kcore.saving.register_keras_serializable(package="kcoretest", name="swishish")
-def my_act(x):
-    return ops.multiply(x, ops.sigmoid(x))
-
-
-@kcore.saving.register_keras_serializable(package="kcoretest")
-def my_loss(y, p):
-    return ops.mean(ops.square(ops.subtract(y, p)), axis=-1)
-
-
-@kcore.saving.register_keras_serializable(package="kcoretest")
-def my_metric(y, p):
-    return np.mean(np.abs(np.asarray(y) - np.asarray(p)), axis=-1)
+CUSTOM = define(kcore)
+ScaleShift, my_act, my_loss = CUSTOM["ScaleShift"], CUSTOM["my_act"], CUSTOM["my_loss"]
 
 
 class Unregistered(layers.Layer):
@@ -59,12 +33,7 @@ class Unregistered(layers.Layer):
 
 
 def _custom_model():
-    model = kcore.Sequential([kcore.Input((3,)), ScaleShift(3.0), layers.Dense(2, activation=my_act),
-                              layers.Lambda(lambda x: x * 2.0 + 1.0)])
-    rng = np.random.default_rng(7)
-    model.set_weights([rng.standard_normal(w.shape).astype(np.float32) for w in model.get_weights()])
-    model.compile(optimizer="adam", loss=my_loss, metrics=[my_metric])
-    return model
+    return CUSTOM["build"](np.random.default_rng(7))
 
 
 def _config(path):
