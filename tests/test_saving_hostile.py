@@ -335,3 +335,21 @@ def test_overwriting_keeps_the_existing_mode(tmp_path):
     path.chmod(0o640)
     _model().save(path)
     assert oct(path.stat().st_mode & 0o777) == oct(0o640)
+
+
+def test_attributes_are_read_only_when_plain(tmp_path):
+    path = tmp_path / "a.h5"
+    with h5py.File(path, "w") as f:
+        f.attrs["text"] = "config"
+        f.attrs["names"] = np.array([b"dense_1", b"dense_2"])
+        f.attrs["many"] = np.zeros(50, np.float32)
+        f.attrs.create("ref", f.ref, dtype=h5py.ref_dtype)
+    with h5py.File(path, "r") as f:
+        reader = SafeH5Reader(f, str(path))
+        assert reader.attr(f, "text") == "config"
+        assert list(reader.attr(f, "names")) == [b"dense_1", b"dense_2"]
+        assert reader.attr(f, "absent") is None
+        with pytest.raises(ValueError, match="holds 50 elements, more than the 10"):
+            reader.attr(f, "many", max_elements=10)
+        with pytest.raises(ValueError, match=re.escape(str(path)) + ".*only strings and real numbers"):
+            reader.attr(f, "ref")

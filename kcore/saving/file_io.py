@@ -4,7 +4,6 @@ import contextlib
 import json
 import os
 import stat
-import tempfile
 
 # Limits no real model comes near; a file past them is refused rather than allowed to exhaust memory
 # or the interpreter's stack.
@@ -63,6 +62,8 @@ def _current_umask():
 def atomic_write(filepath, write, overwrite):
     """Calls write(tmp_path) on a temporary file next to `filepath`, then moves it into place, so a crash
     never leaves a half-written file where a good one was. The result gets the mode a plain write gives."""
+    import tempfile
+
     filepath = os.fspath(filepath)
     if os.path.exists(filepath) and not overwrite:
         raise FileExistsError(f"{filepath} exists and overwrite=False")

@@ -143,6 +143,25 @@ class SafeH5Reader:
         return value
 
 
+    def attr(self, obj, name, max_elements=1 << 20):
+        """Attribute `name` of `obj` (a Group or Dataset from this reader), or None when absent. Only strings
+        and real numbers, at most `max_elements` of them, are read."""
+        h5py = _h5py()
+        if name not in _safe_attr_names(obj, self.label):
+            return None
+        where = f"{obj.name}@{name}"
+        aid = h5py.h5a.open(obj.id, name.encode())
+        dtype, shape = aid.dtype, aid.shape
+        text = dtype.kind in "SU" or h5py.check_dtype(vlen=dtype) in (str, bytes)
+        if not text and (dtype.kind not in "biuf" or dtype.fields is not None or dtype.subdtype is not None or
+                         h5py.check_dtype(ref=dtype) is not None or h5py.check_dtype(vlen=dtype) is not None):
+            raise self._error(where, f"has dtype {dtype}; only strings and real numbers are read from attributes")
+        count = int(np.prod(shape, dtype=object)) if shape is not None else 0
+        if count > max_elements:
+            raise self._error(where, f"holds {count} elements, more than the {max_elements} allowed")
+        return obj.attrs[name]
+
+
 def _safe_attr_names(obj, label):
     try:
         return set(obj.attrs.keys())

@@ -8,7 +8,6 @@ import datetime
 import io
 import json
 import os
-import zipfile
 
 from kcore.saving.file_io import (MAX_CONFIG_BYTES, atomic_write, naming_file, open_archive, parse_json,
                                   read_member)
@@ -49,6 +48,8 @@ def _compile_config(model):
 
 
 def save_model(model, filepath, overwrite=True, include_optimizer=True, **kwargs):
+    """Writes `model` to a .keras archive (Keras 3's layout: metadata.json, config.json, model.weights.h5 with
+    a CRC-32 per dataset). Custom classes and functions are saved by their registered names."""
     filepath = os.fspath(filepath)
     if filepath.endswith(".h5") or filepath.endswith(".hdf5"):
         raise ValueError("kcore writes the Keras 3 format: save to a path ending in '.keras' (or use "
@@ -73,6 +74,8 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, **kwargs
     weights = _weights_bytes(model, include_optimizer)
 
     def write(path):
+        import zipfile
+
         with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as z:
             z.writestr("metadata.json", json.dumps(metadata))
             z.writestr("config.json", json.dumps(config))
@@ -128,6 +131,7 @@ def _compile_from_config(model, cc, custom_objects=None):
 
 
 def save_weights(model, filepath, overwrite=True):
+    """Writes the model's (and its optimizer's) variables to a .weights.h5 file."""
     filepath = os.fspath(filepath)
     if not filepath.endswith(".weights.h5"):
         raise ValueError(f"The filename must end in `.weights.h5`. Received: filepath={filepath}")
