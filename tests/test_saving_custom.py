@@ -212,3 +212,17 @@ def test_kcore_file_with_custom_objects_loads_in_keras(tmp_path):
     io = np.load(DATA / "kcore_custom_keras_io.npz")
     loaded = kcore.models.load_model(fixture, safe_mode=False)
     np.testing.assert_allclose(loaded.predict(io["x"], verbose=0), io["y"], rtol=1e-5, atol=1e-6)
+
+
+def test_serialize_and_deserialize_keras_object():
+    config = kcore.saving.serialize_keras_object(my_loss)
+    assert config == {"module": "builtins", "class_name": "function", "config": "kcoretest>my_loss",
+                      "registered_name": "function"}  # what Keras 3 writes (tests/data/keras3_custom.keras)
+    assert kcore.saving.deserialize_keras_object(config) is my_loss
+    loss = kcore.saving.deserialize_keras_object(kcore.saving.serialize_keras_object(Hinged(0.25)),
+                                                 custom_objects={"Hinged": Hinged})
+    assert isinstance(loss, Hinged) and loss.margin == 0.25
+    assert kcore.saving.serialize_keras_object("mse") == "mse"
+    with pytest.raises(ValueError, match="Unknown object: 'ModelCheckpoint'"):  # only modelling classes
+        kcore.saving.deserialize_keras_object({"module": "keras.callbacks", "class_name": "ModelCheckpoint",
+                                               "config": {"filepath": "x"}, "registered_name": None})

@@ -149,12 +149,16 @@ def deserialize_keras_object(config, custom_objects=None):
     return cls.from_config(inner)
 
 
+_CLASS_AREAS = ("layers", "losses", "metrics", "initializers", "regularizers", "constraints", "optimizers")
+
+
 def _kcore_class(name, module):
+    """A class kcore defines in one of the modelling modules (never anything else a config might name)."""
     import kcore
 
     area = (module or "").split(".")[-1]
-    for sub in (area, "layers", "losses", "metrics", "initializers", "regularizers", "constraints", "optimizers"):
-        obj = getattr(getattr(kcore, sub, None), name, None)
+    for sub in ((area,) if area in _CLASS_AREAS else ()) + _CLASS_AREAS:
+        obj = getattr(getattr(kcore, sub), name, None)
         if isinstance(obj, type) and hasattr(obj, "from_config"):
             return obj
     return None
