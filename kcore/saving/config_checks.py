@@ -25,7 +25,7 @@ def rebuilding(layer_name, class_name):
         raise
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, MemoryError,
             NotImplementedError, RecursionError, ZeroDivisionError) as e:
-        detail = str(e) if isinstance(e, ValueError) else f"{type(e).__name__}: {e}"
+        detail = _clip(str(e) if isinstance(e, ValueError) else f"{type(e).__name__}: {e}", 1000)
         raise LayerConfigError(f"Layer '{layer_name}' ({class_name}) cannot be rebuilt from its config: "
                                f"{detail}") from e
 
@@ -107,5 +107,8 @@ def _as_lists(shapes):
 
 
 def _short(value, limit=200):
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit] + "..."
+    return _clip(repr(value), limit)
+
+
+def _clip(text, limit):
+    return text if len(text) <= limit else text[:limit] + " ..."

@@ -9,7 +9,7 @@ import stat
 # or the interpreter's stack.
 MAX_CONFIG_BYTES = 64 << 20  # config.json
 MAX_METADATA_BYTES = 1 << 20  # metadata.json
-MAX_CONFIG_DEPTH = 100  # nesting of JSON objects/lists in config.json
+MAX_CONFIG_DEPTH = 128  # nesting of JSON objects/lists in config.json
 MAX_EXPANSION = 100  # a compressed archive member may inflate at most this much ...
 EXPANSION_FLOOR_BYTES = 1 << 20  # ... once it is larger than this
 

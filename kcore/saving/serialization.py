@@ -50,13 +50,13 @@ def filter_config(cls, config, what):
     return out
 
 
-def layer_registry(custom_objects=None):
+def layer_registry():
+    """kcore's own layer and model classes by class name."""
     import kcore.layers as kl
     import kcore.models as km
 
     registry = {name: obj for name, obj in vars(kl).items() if isinstance(obj, type)}
     registry.update({"Sequential": km.Sequential, "Functional": km.Functional, "Model": km.Functional})
-    registry.update(custom_objects or {})
     return registry
 
 
@@ -102,7 +102,9 @@ def deserialize_layer(config, custom_objects=None):
     cls = _layer_class(config, custom_objects)
     with rebuilding(inner.get("name"), name):
         inner = resolve_nested(inner, custom_objects)
-        if hasattr(cls, "from_config") and "custom_objects" in inspect.signature(cls.from_config).parameters:
+        if cls is layer_registry()["Functional"]:  # a functional model used as a layer
+            layer = functional_from_config(inner, custom_objects)
+        elif hasattr(cls, "from_config") and "custom_objects" in inspect.signature(cls.from_config).parameters:
             layer = cls.from_config(inner, custom_objects=custom_objects)
         else:
             layer = cls.from_config(inner)
@@ -240,13 +242,15 @@ def _resolve_args(arg, outputs_of, layer_name):
 
 def sequential_from_config(cls, config, custom_objects=None):
     """A Sequential model from its config, checking each layer's output shape as it is added."""
-    from kcore.saving.config_checks import check_layer_output, check_shape
+    from kcore.saving.config_checks import check_layer_output, check_shape, rebuilding
 
     if not isinstance(config.get("layers"), list):
         raise ValueError(f"A Sequential config needs a list of 'layers', got {config.get('layers')!r:.100}")
     model = cls(name=config.get("name"), trainable=config.get("trainable", True))
     for layer_config in config["layers"]:
-        model.add(deserialize_layer(layer_config, custom_objects))
+        layer = deserialize_layer(layer_config, custom_objects)
+        with rebuilding(layer.name, type(layer).__name__):
+            model.add(layer)
         if model._layers:
             check_layer_output(model._layers[-1])
     shape = config.get("build_input_shape")
