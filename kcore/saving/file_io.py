@@ -31,6 +31,8 @@ def naming_file(label, what="cannot be loaded"):
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError,
             NotImplementedError, OSError, EOFError, RuntimeError) as e:
         message = str(e) if isinstance(e, ValueError) else f"{type(e).__name__}: {e}"
+        if len(message) > 2000:
+            message = message[:2000] + " ..."
         if label not in message:
             message = f"{label} {what}: {message}"
         raise FileLoadError(message) from e

@@ -62,8 +62,8 @@ class SafeH5Reader:
         return ValueError(f"{self.label}: '{where}' {message}")
 
     def get(self, path, base=None):
-        """The Group or Dataset at `path` (below `base`, a path or Group), or None when absent.
-        Refuses soft and external links on the way."""
+        """The Group or Dataset at `path` (below the Group `base`, else the file's root), or None when absent.
+        Refuses soft, external and user-defined links on the way, before following them."""
         h5py = _h5py()
         node = self.file if base is None else base
         where = node.name.rstrip("/")
