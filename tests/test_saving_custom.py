@@ -226,3 +226,12 @@ def test_serialize_and_deserialize_keras_object():
     with pytest.raises(ValueError, match="Unknown object: 'ModelCheckpoint'"):  # only modelling classes
         kcore.saving.deserialize_keras_object({"module": "keras.callbacks", "class_name": "ModelCheckpoint",
                                                "config": {"filepath": "x"}, "registered_name": None})
+
+
+def test_lambda_of_a_kcore_op_is_saved_by_its_keras_ops_name(tmp_path):
+    model = kcore.Sequential([kcore.Input((2,)), layers.Lambda(ops.abs)])
+    assert model.layers[0].get_config()["function"] == {"module": "keras.ops", "class_name": "function",
+                                                        "config": "abs", "registered_name": "abs"}
+    model.save(tmp_path / "abs.keras")
+    loaded = kcore.models.load_model(tmp_path / "abs.keras")  # no code in the file: safe mode loads it
+    np.testing.assert_array_equal(loaded.predict(np.array([[-1.5, 2.0]]), verbose=0), [[1.5, 2.0]])

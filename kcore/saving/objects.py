@@ -20,7 +20,12 @@ def is_builtin(obj):
 
 
 def serialize_function(fn):
-    """The config of a (non-lambda) Python function."""
+    """The config of a (non-lambda) Python function; kcore.ops functions under Keras's keras.ops names."""
+    import kcore
+
+    name = getattr(fn, "__name__", None)
+    if is_builtin(fn) and name and getattr(kcore.ops, name, None) is fn:
+        return {"module": "keras.ops", "class_name": "function", "config": name, "registered_name": name}
     return {"module": "builtins", "class_name": "function", "config": get_registered_name(fn),
             "registered_name": "function"}
 
@@ -86,15 +91,18 @@ def resolve_function(config, custom_objects=None):
         raise ValueError(f"A function config must name the function with a string, got {_short(config)}")
     fn = find_custom_object([name], custom_objects)
     if fn is None:
-        fn = _kcore_function(name)
+        fn = _kcore_function(name, config.get("module"))
     if fn is None:
         raise _not_found("function", name, config)
     return fn
 
 
-def _kcore_function(name):
-    from kcore import activations, losses
+def _kcore_function(name, module):
+    """kcore's function for a built-in name: keras.ops functions, activations, losses."""
+    from kcore import activations, losses, ops
 
+    if module == "keras.ops" and callable(getattr(ops, name, None)) and not name.startswith("_"):
+        return getattr(ops, name)
     for table in (activations._BY_NAME, losses._FUNCTIONS):
         if name in table:
             return table[name]
