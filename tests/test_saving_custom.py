@@ -235,3 +235,37 @@ def test_lambda_of_a_kcore_op_is_saved_by_its_keras_ops_name(tmp_path):
     model.save(tmp_path / "abs.keras")
     loaded = kcore.models.load_model(tmp_path / "abs.keras")  # no code in the file: safe mode loads it
     np.testing.assert_array_equal(loaded.predict(np.array([[-1.5, 2.0]]), verbose=0), [[1.5, 2.0]])
+
+
+@kcore.saving.register_keras_serializable(package="kcoretest")
+class MaxError(kcore.metrics.Metric):
+    def __init__(self, scale=1.0, name="max_error", dtype=None):
+        self.scale = scale
+        super().__init__(name=name, dtype=dtype)
+
+    def reset_state(self):
+        self.value = 0.0
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        err = np.max(np.abs(np.asarray(y_true) - np.asarray(y_pred))) * self.scale
+        self.value = max(self.value, float(err))
+
+    def result(self):
+        return self.value
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale}
+
+
+def test_registered_metric_class_round_trip(tmp_path):
+    model = kcore.Sequential([kcore.Input((2,)), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", metrics=[MaxError(2.0)])
+    model.save(tmp_path / "m.keras")
+    metric = _config(tmp_path / "m.keras")["compile_config"]["metrics"][0]
+    assert metric["registered_name"] == "kcoretest>MaxError" and metric["config"]["scale"] == 2.0
+    loaded = kcore.models.load_model(tmp_path / "m.keras")
+    x, y = np.ones((4, 2), np.float32), np.zeros((4, 1), np.float32)
+    want = model.evaluate(x, y, verbose=0, return_dict=True)
+    got = loaded.evaluate(x, y, verbose=0, return_dict=True)
+    assert set(got) == {"loss", "max_error"}
+    assert got["max_error"] == pytest.approx(want["max_error"])
