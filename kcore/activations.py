@@ -70,7 +70,10 @@ def get(identifier):
 
 
 def serialize(fn):
+    """A built-in activation's name; a custom function's config in Keras 3's layout (see kcore.saving)."""
     for name, f in _BY_NAME.items():
         if f is fn:
             return name
-    return getattr(fn, "__name__", str(fn))
+    from kcore.saving.objects import serialize_callable
+
+    return serialize_callable(fn)

@@ -162,3 +162,20 @@ def test_recurrent_and_conv_models_round_trip(tmp_path, rng):
         model.save(tmp_path / "m.keras")
         loaded = kcore.models.load_model(tmp_path / "m.keras")
         np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_nested_functional_and_deep_sequential_models_round_trip(tmp_path, rng):
+    x = rng.standard_normal((2, 3)).astype(np.float32)
+    inner_in = kcore.Input((3,))
+    model = kcore.Model(inner_in, layers.Dense(3, activation="tanh")(inner_in))
+    for _ in range(4):  # functional models used as layers of functional models
+        inp = kcore.Input((3,))
+        model = kcore.Model(inp, layers.Dense(3)(model(inp)))
+    deep = kcore.Sequential([kcore.Input((3,)), layers.Dense(3)])
+    for _ in range(30):  # far deeper nesting than real models, still under the config depth limit
+        deep = kcore.Sequential([deep, layers.Dense(3)])
+    deep.build((None, 3))
+    for m in (model, deep):
+        m.save(tmp_path / "n.keras")
+        loaded = kcore.models.load_model(tmp_path / "n.keras")
+        np.testing.assert_array_equal(loaded.predict(x, verbose=0), m.predict(x, verbose=0))

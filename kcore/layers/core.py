@@ -180,16 +180,27 @@ class Reshape(Layer):
 
 
 class Lambda(Layer):
-    """Wraps a function of tensors as a layer."""
+    """Wraps a function of tensors as a layer.
+
+    Saved like Keras 3 does: a Python lambda as its bytecode (loading it needs `safe_mode=False`),
+    a named function by its registered name (see kcore.saving.register_keras_serializable)."""
 
     def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
         super().__init__(**kwargs)
+        if not callable(function):
+            raise TypeError(f"Lambda: `function` must be callable, got {type(function).__name__}: {function!r:.80}")
         self.function = function
-        self._given_output_shape = output_shape
+        self._given_output_shape = tuple(output_shape) if isinstance(output_shape, list) else output_shape
+        self.mask = mask
         self.arguments = arguments or {}
 
     def call(self, inputs):
         return self.function(inputs, **self.arguments)
+
+    def compute_mask(self, inputs, mask=None):
+        if callable(self.mask):
+            return self.mask(inputs, mask)
+        return self.mask
 
     def compute_output_shape(self, input_shape):
         if self._given_output_shape is None:
@@ -197,3 +208,46 @@ class Lambda(Layer):
         if callable(self._given_output_shape):
             return self._given_output_shape(input_shape)
         return (input_shape[0],) + tuple(self._given_output_shape)
+
+    def get_config(self):
+        from kcore.saving.objects import _plain
+
+        config = super().get_config()
+        config["function"] = _function_config(self.function)
+        if self._given_output_shape is not None:
+            shape = self._given_output_shape
+            config["output_shape"] = _function_config(shape) if callable(shape) else list(shape)
+        if self.mask is not None:
+            config["mask"] = _function_config(self.mask) if callable(self.mask) else _plain(self.mask)
+        config["arguments"] = _plain(self.arguments)
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None, safe_mode=None):
+        """Rebuilds the layer; a stored Python lambda is refused unless safe mode is off."""
+        from kcore.saving.objects import deserialize_keras_object
+
+        config = dict(config)
+        where = f"Lambda layer '{config.get('name')}'"
+        for key in ("function", "output_shape", "mask"):
+            value = config.get(key)
+            if isinstance(value, dict) and value.get("class_name") == "__lambda__":
+                from kcore.saving.function_code import load_function
+
+                config[key] = load_function(value, f"{where} ({key})", safe_mode)
+            elif isinstance(value, dict) or (key == "function" and isinstance(value, str)):
+                config[key] = deserialize_keras_object(value, custom_objects)
+        if "function" not in config:
+            raise ValueError(f"{where}: the config has no 'function'")
+        if not callable(config["function"]):
+            raise ValueError(f"{where}: the function {config['function']!r:.80} cannot be found. Register it with "
+                             "kcore.saving.register_keras_serializable() or pass it in `custom_objects`")
+        config["arguments"] = deserialize_keras_object(config.get("arguments"), custom_objects)
+        return super().from_config(config)
+
+
+def _function_config(fn):
+    from kcore.saving.function_code import dump_function, is_lambda
+    from kcore.saving.objects import serialize_function
+
+    return dump_function(fn) if is_lambda(fn) else serialize_function(fn)

@@ -89,12 +89,6 @@ class Sequential(Model):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from kcore.saving.serialization import deserialize_layer
+        from kcore.saving.serialization import sequential_from_config
 
-        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
-        for layer_config in config["layers"]:
-            model.add(deserialize_layer(layer_config, custom_objects))
-        shape = config.get("build_input_shape")
-        if shape is not None and not model.built:
-            model.build(tuple(shape))
-        return model
+        return sequential_from_config(cls, config, custom_objects)

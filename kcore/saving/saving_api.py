@@ -1,13 +1,17 @@
 """model.save / load_model (.keras archives) and save_weights / load_weights (.weights.h5).
 
 Every write goes to a temporary file in the target folder that replaces the target only once
-complete, so a crash never leaves a half-written file in place of a good one."""
+complete, so a crash never leaves a half-written file in place of a good one. Loading treats
+the file as untrusted: see file_io (archive and JSON bounds), config_checks (layer configs) and
+h5_safety (HDF5 datasets); every error names the file."""
 import datetime
 import io
 import json
 import os
-import tempfile
-import zipfile
+
+from kcore.saving.file_io import (MAX_CONFIG_BYTES, atomic_write, naming_file, open_archive, parse_json,
+                                  read_member)
+from kcore.saving.object_registration import CustomObjectScope, SafeModeScope
 
 _KERAS_VERSION = "3.15.1"
 
@@ -20,23 +24,6 @@ def _h5py():
     return h5py
 
 
-def _atomic_write(filepath, write, overwrite):
-    filepath = os.fspath(filepath)
-    if os.path.exists(filepath) and not overwrite:
-        raise FileExistsError(f"{filepath} exists and overwrite=False")
-    folder = os.path.dirname(os.path.abspath(filepath))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".kcore-", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, filepath)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
 def _weights_bytes(model, include_optimizer=True):
     from kcore.saving.weights_h5 import write_weights
 
@@ -47,28 +34,22 @@ def _weights_bytes(model, include_optimizer=True):
 
 
 def _compile_config(model):
+    from kcore.saving.objects import serialize_callable
+
     if not getattr(model, "compiled", False):
         return None
     args = model._compile_args
     opt = model.optimizer
     return {"optimizer": {"module": "keras.optimizers", "class_name": type(opt).__name__,
                           "config": opt.get_config(), "registered_name": None},
-            "loss": _name_of(args["loss"]), "loss_weights": args["loss_weights"],
-            "metrics": _name_of(args["metrics"]), "weighted_metrics": None, "run_eagerly": False,
+            "loss": serialize_callable(args["loss"]), "loss_weights": args["loss_weights"],
+            "metrics": serialize_callable(args["metrics"]), "weighted_metrics": None, "run_eagerly": False,
             "steps_per_execution": 1, "jit_compile": False}
 
 
-def _name_of(obj):
-    if obj is None or isinstance(obj, (str, int, float)):
-        return obj
-    if isinstance(obj, (list, tuple)):
-        return [_name_of(o) for o in obj]
-    if isinstance(obj, dict):
-        return {k: _name_of(v) for k, v in obj.items()}
-    return getattr(obj, "name", None) or getattr(obj, "__name__", None) or type(obj).__name__
-
-
 def save_model(model, filepath, overwrite=True, include_optimizer=True, **kwargs):
+    """Writes `model` to a .keras archive (Keras 3's layout: metadata.json, config.json, model.weights.h5 with
+    a CRC-32 per dataset). Custom classes and functions are saved by their registered names."""
     filepath = os.fspath(filepath)
     if filepath.endswith(".h5") or filepath.endswith(".hdf5"):
         raise ValueError("kcore writes the Keras 3 format: save to a path ending in '.keras' (or use "
@@ -93,12 +74,14 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, **kwargs
     weights = _weights_bytes(model, include_optimizer)
 
     def write(path):
+        import zipfile
+
         with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as z:
             z.writestr("metadata.json", json.dumps(metadata))
             z.writestr("config.json", json.dumps(config))
             z.writestr("model.weights.h5", weights)
 
-    _atomic_write(filepath, write, overwrite)
+    atomic_write(filepath, write, overwrite)
 
 
 def _kcore_version():
@@ -107,58 +90,48 @@ def _kcore_version():
     return kcore.__version__
 
 
-def _open_archive(filepath):
-    filepath = os.fspath(filepath)
-    if not os.path.exists(filepath):
-        raise FileNotFoundError(f"No file or directory found at {filepath}")
-    try:
-        archive = zipfile.ZipFile(filepath)
-        names = set(archive.namelist())
-    except (zipfile.BadZipFile, OSError) as e:
-        raise ValueError(f"{filepath} is not a valid .keras archive (it is truncated, corrupted or another format): "
-                         f"{e}") from e
-    missing = {"config.json", "model.weights.h5"} - names
-    if missing:
-        raise ValueError(f"{filepath} is a zip file but not a Keras model archive: it lacks {sorted(missing)}")
-    return archive
-
-
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """Loads a .keras archive (written by kcore or Keras 3). Lambda layers holding Python bytecode load only
+    with safe_mode=False; custom classes and functions come from registration or `custom_objects`."""
     from kcore.saving.serialization import model_from_config
     from kcore.saving.weights_h5 import read_weights
 
-    archive = _open_archive(filepath)
-    with archive:
-        try:
-            config = json.loads(archive.read("config.json"))
-            weights = archive.read("model.weights.h5")
-        except (zipfile.BadZipFile, OSError, ValueError) as e:
-            raise ValueError(f"{filepath}: the archive is damaged ({e})") from e
-    model = model_from_config(config, custom_objects)
-    compile_config = config.get("compile_config")
-    if compile and compile_config:
-        _compile_from_config(model, compile_config)
-    try:
+    filepath = os.fspath(filepath)
+    with open_archive(filepath) as archive, naming_file(filepath):
+        config_text = read_member(archive, "config.json", filepath, MAX_CONFIG_BYTES)
+        config = parse_json(config_text, f"{filepath}/config.json")
+        weights = read_member(archive, "model.weights.h5", filepath)
+    with naming_file(filepath):
+        with CustomObjectScope(custom_objects), SafeModeScope(safe_mode):
+            model = model_from_config(config, custom_objects)
+            compile_config = config.get("compile_config")
+            if compile and compile_config:
+                _compile_from_config(model, compile_config, custom_objects)
         with _h5py().File(io.BytesIO(weights), "r") as f:
-            read_weights(model, f, include_optimizer=compile and bool(compile_config))
-    except OSError as e:
-        raise ValueError(f"{filepath}: model.weights.h5 inside the archive is not readable HDF5 ({e})") from e
+            read_weights(model, f, f"{filepath}/model.weights.h5",
+                         include_optimizer=compile and bool(compile_config))
     return model
 
 
-def _compile_from_config(model, cc):
+def _compile_from_config(model, cc, custom_objects=None):
     from kcore import optimizers
+    from kcore.saving.objects import deserialize_keras_object
 
+    if not isinstance(cc, dict):
+        raise ValueError(f"compile_config must be a dict, got {cc!r:.100}")
     opt = cc.get("optimizer")
     if isinstance(opt, dict):
         from kcore.saving.serialization import filter_config
 
         cls = optimizers.get(opt["class_name"].lower()).__class__
         opt = cls(**filter_config(cls, opt.get("config", {}), f"optimizer {opt['class_name']}"))
-    model.compile(optimizer=opt, loss=cc.get("loss"), metrics=cc.get("metrics"), loss_weights=cc.get("loss_weights"))
+    model.compile(optimizer=opt, loss=deserialize_keras_object(cc.get("loss"), custom_objects),
+                  metrics=deserialize_keras_object(cc.get("metrics"), custom_objects),
+                  loss_weights=cc.get("loss_weights"))
 
 
 def save_weights(model, filepath, overwrite=True):
+    """Writes the model's (and its optimizer's) variables to a .weights.h5 file."""
     filepath = os.fspath(filepath)
     if not filepath.endswith(".weights.h5"):
         raise ValueError(f"The filename must end in `.weights.h5`. Received: filepath={filepath}")
@@ -170,27 +143,27 @@ def save_weights(model, filepath, overwrite=True):
         with open(path, "wb") as f:
             f.write(data)
 
-    _atomic_write(filepath, write, overwrite)
+    atomic_write(filepath, write, overwrite)
 
 
 def load_weights(model, filepath):
+    """Loads weights from a .weights.h5 file or the weights inside a .keras archive; nothing is assigned
+    unless every dataset passes its checks."""
     from kcore.saving.weights_h5 import read_weights
 
     filepath = os.fspath(filepath)
     if filepath.endswith(".keras"):
-        with _open_archive(filepath) as archive:
-            data = archive.read("model.weights.h5")
-        source = io.BytesIO(data)
+        with open_archive(filepath) as archive, naming_file(filepath):
+            source = io.BytesIO(read_member(archive, "model.weights.h5", filepath))
+        label = f"{filepath}/model.weights.h5"
     elif filepath.endswith(".weights.h5") or filepath.endswith(".h5"):
         if not os.path.exists(filepath):
             raise FileNotFoundError(f"No file found at {filepath}")
-        source = filepath
+        source, label = open(filepath, "rb"), filepath  # PermissionError surfaces as itself
     else:
         raise ValueError(f"load_weights expects a '.weights.h5' or '.keras' file, got {filepath!r}")
-    if not model.built:
-        raise ValueError("Build the model (call it on data or build(input_shape)) before load_weights")
-    try:
-        with _h5py().File(source, "r") as f:
-            read_weights(model, f, include_optimizer=getattr(model, "optimizer", None) is not None)
-    except OSError as e:
-        raise ValueError(f"{filepath} is not a readable weights file (truncated or another format): {e}") from e
+    with source:
+        if not model.built:
+            raise ValueError("Build the model (call it on data or build(input_shape)) before load_weights")
+        with naming_file(label), _h5py().File(source, "r") as f:
+            read_weights(model, f, label, include_optimizer=getattr(model, "optimizer", None) is not None)

@@ -1,6 +1,8 @@
 """Layer and model configs in Keras 3's JSON layout (so .keras files move between Keras and kcore)."""
 import inspect
 
+from kcore.saving.objects import serialize_object
+
 # Keys Keras writes that change nothing in kcore's computation.
 _IGNORED_KEYS = {"quantization_config", "sparse", "ragged", "optional", "synchronized", "lora_rank", "lora_alpha",
                  "unroll", "implementation", "use_cudnn", "shared_object_id", "input_axes", "output_axes",
@@ -48,42 +50,67 @@ def filter_config(cls, config, what):
     return out
 
 
-def layer_registry(custom_objects=None):
+def layer_registry():
+    """kcore's own layer and model classes by class name."""
     import kcore.layers as kl
     import kcore.models as km
 
     registry = {name: obj for name, obj in vars(kl).items() if isinstance(obj, type)}
     registry.update({"Sequential": km.Sequential, "Functional": km.Functional, "Model": km.Functional})
-    registry.update(custom_objects or {})
     return registry
 
 
 def serialize_layer(layer):
-    config = dict(layer.get_config())
+    from kcore.saving.objects import _plain, is_builtin
+
+    config = _plain(dict(layer.get_config()))
     config.pop("batch_input_shape", None)  # Keras 3 rejects it; models carry an InputLayer entry instead
     if "dtype" in config and isinstance(config["dtype"], str):
         config["dtype"] = dtype_policy(config["dtype"])
-    out = {"module": "keras.layers", "class_name": type(layer).__name__, "config": config, "registered_name": None}
+    cls = type(layer)
+    if is_builtin(cls):
+        out = {"module": "keras.layers", "class_name": cls.__name__, "config": config, "registered_name": None}
+    else:  # as Keras 3 writes custom classes: found again by registered name (the class name when unregistered)
+        out = serialize_object(layer)
+        out["config"] = config
     if layer.built and layer._build_shape is not None and type(layer).__name__ != "InputLayer":
         out["build_config"] = {"input_shape": _jsonable(layer._build_shape)}
     return out
 
 
-def deserialize_layer(config, custom_objects=None):
-    registry = layer_registry(custom_objects)
+def _layer_class(config, custom_objects):
+    from kcore.saving.objects import custom_class
+
     name = config["class_name"]
-    cls = registry.get(name)
+    cls = custom_class(config, custom_objects) or layer_registry().get(name)
     if cls is None:
-        raise ValueError(f"Unknown layer: '{name}'. Pass it in `custom_objects` when loading, e.g. "
-                         f"load_model(path, custom_objects={{'{name}': {name}}})")
-    inner = config.get("config", {})
-    if hasattr(cls, "from_config") and "custom_objects" in inspect.signature(cls.from_config).parameters:
-        layer = cls.from_config(inner, custom_objects=custom_objects)
-    else:
-        layer = cls.from_config(inner)
-    build = config.get("build_config")
-    if build and not layer.built and build.get("input_shape") is not None:
-        layer._maybe_build(_tupleize(build["input_shape"]))
+        shown = config.get("registered_name") or name
+        raise ValueError(f"Unknown layer: '{shown}'. Decorate the class with "
+                         "@kcore.saving.register_keras_serializable() or pass it in `custom_objects` when loading, "
+                         f"e.g. load_model(path, custom_objects={{'{name}': {name}}})")
+    return cls
+
+
+def deserialize_layer(config, custom_objects=None):
+    """The layer a {class_name, config, build_config} entry describes, built; a config kcore cannot honour
+    (unknown class, bad or absurd values) raises ValueError naming the layer."""
+    from kcore.saving.config_checks import check_layer_config, check_shape, rebuilding
+    from kcore.saving.objects import resolve_nested
+
+    check_layer_config(config)
+    name, inner = config["class_name"], config.get("config") or {}
+    cls = _layer_class(config, custom_objects)
+    with rebuilding(inner.get("name"), name):
+        inner = resolve_nested(inner, custom_objects)
+        if cls is layer_registry()["Functional"]:  # a functional model used as a layer
+            layer = functional_from_config(inner, custom_objects)
+        elif hasattr(cls, "from_config") and "custom_objects" in inspect.signature(cls.from_config).parameters:
+            layer = cls.from_config(inner, custom_objects=custom_objects)
+        else:
+            layer = cls.from_config(inner)
+        build = config.get("build_config")
+        if build and not layer.built and build.get("input_shape") is not None:
+            layer._maybe_build(_tupleize(check_shape(build["input_shape"], "build_config input_shape")))
     return layer
 
 
@@ -154,6 +181,7 @@ def _layer_refs(struct, node_indices):
 
 def functional_from_config(config, custom_objects=None):
     from kcore.models.functional import Functional
+    from kcore.saving.config_checks import check_shape, rebuilding
 
     outputs_of = {}  # (layer name, node index) -> output tensors
     pending = []  # [layer, entry name, [(node index, node config)]] still to be called
@@ -168,11 +196,14 @@ def functional_from_config(config, custom_objects=None):
     while progress and any(nodes for _, _, nodes in pending):
         progress = False
         for layer, name, nodes in pending:
-            while nodes and _inputs_ready(nodes[0][1]["args"][0], outputs_of):
-                node_index, node = nodes.pop(0)
-                out = layer(_resolve_args(node["args"][0], outputs_of, name), **node.get("kwargs", {}))
-                outputs_of[(layer.name, node_index)] = out if isinstance(out, list) else [out]
-                progress = True
+            with rebuilding(name, type(layer).__name__):
+                while nodes and _inputs_ready(nodes[0][1]["args"][0], outputs_of):
+                    node_index, node = nodes.pop(0)
+                    out = layer(_resolve_args(node["args"][0], outputs_of, name), **node.get("kwargs", {}))
+                    out = out if isinstance(out, list) else [out]
+                    check_shape([list(t.shape) for t in out], "its output shape")
+                    outputs_of[(layer.name, node_index)] = out
+                    progress = True
     stuck = [name for _, name, nodes in pending if nodes]
     if stuck:
         raise ValueError(f"The functional config cannot be rebuilt: the inputs of layers {stuck} are never defined")
@@ -209,7 +240,33 @@ def _resolve_args(arg, outputs_of, layer_name):
     raise ValueError(f"Unsupported inbound node argument for layer '{layer_name}': {arg!r}")
 
 
+def sequential_from_config(cls, config, custom_objects=None):
+    """A Sequential model from its config, checking each layer's output shape as it is added."""
+    from kcore.saving.config_checks import check_layer_output, check_shape, rebuilding
+
+    if not isinstance(config.get("layers"), list):
+        raise ValueError(f"A Sequential config needs a list of 'layers', got {config.get('layers')!r:.100}")
+    model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+    for layer_config in config["layers"]:
+        layer = deserialize_layer(layer_config, custom_objects)
+        with rebuilding(layer.name, type(layer).__name__):
+            model.add(layer)
+        if model._layers:
+            check_layer_output(model._layers[-1])
+    shape = config.get("build_input_shape")
+    if shape is not None and not model.built:
+        model.build(tuple(check_shape(shape, "build_input_shape")))
+        for layer in model._layers:
+            check_layer_output(layer)
+    return model
+
+
 def model_from_config(config, custom_objects=None):
+    """The model a saved config describes (Sequential, functional, or a registered/custom class)."""
+    from kcore.saving.config_checks import check_shape
+
+    if not isinstance(config, dict) or not isinstance(config.get("config", {}), dict):
+        raise ValueError(f"The model config must be a dict with a dict 'config', got {config!r:.100}")
     name = config.get("class_name")
     inner = config.get("config", {})
     if name == "Sequential":
@@ -218,12 +275,13 @@ def model_from_config(config, custom_objects=None):
         model = Sequential.from_config(inner, custom_objects=custom_objects)
         shape = (config.get("build_config") or {}).get("input_shape")
         if not model.built and shape is not None:
-            model.build(tuple(shape))
+            model.build(tuple(check_shape(shape, "build_config input_shape")))
         return model
     if name in ("Functional", "Model"):
         return functional_from_config(inner, custom_objects)
-    registry = dict(custom_objects or {})
-    if name in registry:
+    from kcore.saving.objects import custom_class
+
+    if custom_class(config, custom_objects) is not None:
         return deserialize_layer(config, custom_objects)
     raise ValueError(f"Cannot rebuild a model of class '{name}': subclassed models need `custom_objects` with the "
-                     "class (and a `from_config`)")
+                     "class (and a `from_config`), or registration with kcore.saving.register_keras_serializable()")

@@ -1,8 +1,7 @@
 """Weights in Keras 3's HDF5 layout: layers/<key>/vars/<i>, nested layers below their key
 (RNN weights under cell/), optimizer/vars/<i>, model-level vars/. Keys come from the class
 names in model order (dense, dense_1, ...), so files match by structure, not by layer name."""
-import numpy as np
-
+from kcore.saving.h5_safety import SafeH5Reader, mark_checksummed, write_dataset
 from kcore.utils.naming import to_snake_case
 
 
@@ -37,67 +36,91 @@ def write_layer(layer, group):
         vg = group.require_group(path)
         vg.attrs["name"] = layer.name
         for i, var in enumerate(variables):
-            vg.create_dataset(str(i), data=var.numpy())
+            write_dataset(vg, str(i), var.numpy())
     for key, child in _child_layers(layer):
         write_layer(child, group.require_group(key))
 
 
-def read_layer(layer, group, where=""):
+def _kinds(dtype):
+    """Dataset dtype kinds accepted for a variable: floats take floats, integer variables integers."""
+    return "f" if str(dtype).startswith(("float", "bfloat")) else "biu"
+
+
+def read_layer(layer, reader, group, where, out):
+    """Appends (variable, value) for `layer` and its children to `out`, checking everything first."""
     for path, variables in _saving_groups(layer).items():
         location = f"{where}/{path}".lstrip("/")
-        if path not in group:
+        stored = reader.group(path, group)
+        if stored is None:
             if variables:
                 raise ValueError(f"The weights file has no group '{location}' for layer '{layer.name}'")
             continue
-        stored = group[path]
         if len(stored) != len(variables):
             raise ValueError(f"Layer '{layer.name}' expects {len(variables)} variables, but the file's group "
                              f"'{location}' holds {len(stored)}")
         for i, var in enumerate(variables):
-            value = np.asarray(stored[str(i)])
-            if tuple(value.shape) != tuple(var.shape):
-                raise ValueError(f"Layer '{layer.name}' weight '{var.name}' has shape {tuple(var.shape)}, but the "
-                                 f"file holds shape {value.shape} at '{location}/{i}'")
-            var.assign(value)
+            try:
+                value = reader.read(str(i), tuple(var.shape), _kinds(var.dtype), base=stored)
+            except ValueError as e:
+                raise ValueError(f"Layer '{layer.name}' weight '{var.name}': {e}") from e
+            out.append((var, value))
     for key, child in _child_layers(layer):
-        if key not in group:
+        sub = reader.group(key, group)
+        if sub is None:
             if child.weights:
                 raise ValueError(f"The weights file has no group '{where}/{key}' for layer '{child.name}'")
             continue
-        read_layer(child, group[key], f"{where}/{key}")
+        read_layer(child, reader, sub, f"{where}/{key}", out)
 
 
 def write_optimizer(optimizer, group):
     vg = group.require_group("optimizer/vars")
     vg.attrs["name"] = optimizer.name
     for i, value in enumerate(optimizer.variables):
-        vg.create_dataset(str(i), data=value)
+        write_dataset(vg, str(i), value)
 
 
-def read_optimizer(optimizer, group, variables):
-    if "optimizer/vars" not in group:
-        return
-    stored = group["optimizer/vars"]
-    values = [np.asarray(stored[str(i)]) for i in range(len(stored))]
-    if len(values) <= 2:
-        optimizer.iterations = int(values[0]) if values else 0
-        return
+def read_optimizer(optimizer, reader, variables):
+    """A function applying the file's optimizer state (checked and read now), or None."""
+    stored = reader.group("optimizer/vars")
+    if stored is None:
+        return None
+    count = len(stored)
+    if count <= 2:
+        values = [reader.read(str(i), (), base=stored) for i in range(count)]
+
+        def apply_iterations():
+            optimizer.iterations = int(values[0]) if values else 0
+        return apply_iterations
     expected = 2 + len(variables) * len(optimizer._slot_names)
-    if len(values) != expected:
-        raise ValueError(f"The file's optimizer state has {len(values)} variables; this optimizer "
+    if count != expected:
+        raise ValueError(f"The file's optimizer state has {count} variables; this optimizer "
                          f"({type(optimizer).__name__}) with {len(variables)} trainable weights needs {expected}")
-    optimizer.set_state(values, variables)
+    shapes = [(), ()] + [tuple(v.shape) for v in variables for _ in optimizer._slot_names]
+    values = [reader.read(str(i), shape, base=stored) for i, shape in enumerate(shapes)]
+    return lambda: optimizer.set_state(values, variables)
 
 
 def write_weights(model, h5file, include_optimizer=True):
+    """Writes the model's (and its optimizer's) variables with a checksum per dataset."""
+    mark_checksummed(h5file)
     write_layer(model, h5file)
     optimizer = getattr(model, "optimizer", None)
     if include_optimizer and optimizer is not None:
         write_optimizer(optimizer, h5file)
 
 
-def read_weights(model, h5file, include_optimizer=True):
-    read_layer(model, h5file)
+def read_weights(model, h5file, label, include_optimizer=True):
+    """Loads every variable from `h5file` (named `label` in errors); nothing is assigned unless all of the
+    file's datasets pass their checks."""
+    reader = SafeH5Reader(h5file, label)
+    pairs = []
+    read_layer(model, reader, h5file, "", pairs)
     optimizer = getattr(model, "optimizer", None)
+    apply_optimizer = None
     if include_optimizer and optimizer is not None:
-        read_optimizer(optimizer, h5file, model.trainable_weights)
+        apply_optimizer = read_optimizer(optimizer, reader, model.trainable_weights)
+    for var, value in pairs:
+        var.assign(value)
+    if apply_optimizer is not None:
+        apply_optimizer()

@@ -1,6 +1,9 @@
 """kcore.utils: data helpers, seeding, the progress bar."""
 import numpy as np
 
+from kcore.saving.object_registration import (CustomObjectScope, custom_object_scope, get_custom_objects,
+                                              get_registered_name, get_registered_object,
+                                              register_keras_serializable)
 from kcore.utils.data_utils import pad_sequences
 from kcore.utils.progbar import Progbar
 from kcore.utils.rng import set_random_seed
