@@ -81,6 +81,8 @@ def check_shape(shape, what):
     if not isinstance(shape, (list, tuple)) or not _is_shape(shape):
         raise ValueError(f"{what} must be a list of non-negative integers or None, got {_short(shape)}")
     known = [d for d in shape if d is not None]
+    if what == "target_shape" and known.count(-1) == 1:  # Reshape infers one dimension
+        known.remove(-1)
     if any(d < 0 or d > MAX_DIM for d in known):
         raise ValueError(f"{what} {tuple(shape)} has a dimension outside [0, {MAX_DIM}]")
     if math.prod(known) > MAX_ELEMENTS:
