@@ -58,10 +58,10 @@ class Trainer:
             prefix = f"{name}_" if len(names) > 1 else ""
             built = []
             for m in ms:
-                metric = metrics_module.get(m)
+                metric = metrics_module.for_compile(m)
                 metric.name = prefix + metric.name
                 built.append(metric)
-            targets.append(_OutputTarget(name, losses_module.get(l), float(w), built))
+            targets.append(_OutputTarget(name, losses_module.for_compile(l), float(w), built))
         self._targets = targets
         self._loss_tracker = metrics_module.Mean(name="loss")
         self._output_loss_trackers = [metrics_module.Mean(name=f"{t.name}_loss") for t in targets] \

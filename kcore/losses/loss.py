@@ -1,0 +1,162 @@
+"""The Loss base class (Keras 3 API) and Keras's reductions of weighted per-sample values."""
+import numpy as np
+
+from kcore import ops
+from kcore.backend.tensor import Tensor, convert_to_tensor
+
+REDUCTIONS = ("sum_over_batch_size", "sum", None, "none", "mean", "mean_with_sample_weight")
+
+
+def standardize_reduction(reduction):
+    """The reduction if Keras accepts it, else a ValueError listing the accepted ones."""
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"Invalid value for argument `reduction`. Expected one of {REDUCTIONS}. "
+                         f"Received: reduction={reduction!r}")
+    return reduction
+
+
+class Loss:
+    """Base of every loss: subclasses implement `call(y_true, y_pred)` returning per-sample values with kcore
+    ops; `__call__` converts both inputs to kcore tensors of the loss's dtype (float32 by default), calls it,
+    and reduces the result with `sample_weight` and `reduction`:
+
+    - "sum_over_batch_size" / "mean" (default): sum(values * weights) / number of values (of unmasked values
+      when the values carry a mask, e.g. from ignore_class),
+    - "mean_with_sample_weight": sum(values * weights) / sum(weights),
+    - "sum": sum(values * weights); "none" / None: the weighted values themselves.
+    """
+
+    def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
+        from kcore.utils.naming import to_snake_case
+
+        self.name = name or to_snake_case(type(self).__name__)
+        self.reduction = standardize_reduction(reduction)
+        self._dtype = dtype
+
+    @property
+    def dtype(self):
+        from kcore.backend.config import floatx
+
+        return str(np.dtype(self._dtype or floatx()))
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        dtype = self.dtype
+        values = self.call(_as_tensor(y_true, dtype), _as_tensor(y_pred, dtype))
+        return reduce_weighted_values(values, sample_weight, reduction=self.reduction)
+
+    def call(self, y_true, y_pred):
+        raise NotImplementedError(f"{type(self).__name__} must implement call(y_true, y_pred)")
+
+    def get_config(self):
+        return {"name": self.name, "reduction": self.reduction}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}>"
+
+
+def _as_tensor(x, dtype):
+    if isinstance(x, Tensor):
+        return x if x.dtype == dtype else ops.cast(x, dtype)
+    if hasattr(x, "numpy") and not isinstance(x, np.ndarray):
+        x = x.numpy()
+    return convert_to_tensor(np.asarray(x, dtype=dtype))
+
+
+class LossFunctionWrapper(Loss):
+    """A Loss around a function fn(y_true, y_pred, **kwargs) returning per-sample values."""
+
+    def __init__(self, fn, reduction="sum_over_batch_size", name=None, dtype=None, **kwargs):
+        super().__init__(name=name or getattr(fn, "__name__", None), reduction=reduction, dtype=dtype)
+        self.fn = fn
+        self._fn_kwargs = kwargs
+
+    @property
+    def fn_kwargs(self):
+        return self._fn_kwargs
+
+    def call(self, y_true, y_pred):
+        return self.fn(y_true, y_pred, **self._fn_kwargs)
+
+    def get_config(self):
+        return {**super().get_config(), **self._fn_kwargs}
+
+    def __repr__(self):
+        return f"<LossFunctionWrapper({self.fn.__name__}, kwargs={self._fn_kwargs})>"
+
+
+def _match_ranks(values, weights):
+    """Keras's squeeze-or-expand between the loss values (Tensor) and the weights (array)."""
+    if values.ndim == weights.ndim + 1 and values.shape[-1] == 1:
+        if weights.ndim == 1:
+            return values, weights[:, None]
+        return ops.squeeze(values, -1), weights
+    if weights.ndim == values.ndim + 1 and weights.shape[-1] == 1:
+        if values.ndim == 1:
+            return ops.expand_dims(values, -1), weights
+        return values, weights[..., 0]
+    return values, weights
+
+
+def reduce_weighted_values(values, sample_weight=None, mask=None, reduction="sum_over_batch_size"):
+    """Keras's reduction of loss values: the mask (given, or set on `values` by the loss) and the sample weights
+    become one weight array, multiplied in; then `reduction` applies (see `Loss`)."""
+    reduction = standardize_reduction(reduction)
+    values = values if isinstance(values, Tensor) else convert_to_tensor(np.asarray(values, np.float32))
+    if mask is None:
+        mask = getattr(values, "_keras_mask", None)
+    weights = None if sample_weight is None else np.asarray(
+        sample_weight.numpy() if isinstance(sample_weight, Tensor) else sample_weight, dtype=values.dtype)
+    if mask is not None:
+        mask = np.asarray(mask, dtype=bool)
+        if reduction in ("mean", "sum_over_batch_size"):  # masked-out entries leave the count too
+            valid = mask.sum()
+            mask_weights = np.where(mask, mask.size / valid if valid else 0.0, 0.0).astype(values.dtype)
+        else:
+            mask_weights = mask.astype(values.dtype)
+        if weights is None:
+            weights = mask_weights
+        else:
+            mask_weights, weights = _numpy_match_ranks(mask_weights, weights)
+            weights = _left_broadcast(weights, mask_weights.ndim) * mask_weights
+    if weights is not None:
+        values, weights = _match_ranks(values, weights)
+        if weights.ndim > values.ndim:
+            raise ValueError(f"loss reduction: sample_weight of shape {weights.shape} has more axes than the loss "
+                             f"values of shape {tuple(values.shape)}")
+        values = ops.multiply(values, _left_broadcast(weights, values.ndim))
+    return _reduce(values, weights, reduction)
+
+
+def _numpy_match_ranks(x, w):
+    if x.ndim == w.ndim + 1 and x.shape[-1] == 1:
+        return (x, w[:, None]) if w.ndim == 1 else (x[..., 0], w)
+    if w.ndim == x.ndim + 1 and w.shape[-1] == 1:
+        return (x[:, None], w) if x.ndim == 1 else (x, w[..., 0])
+    return x, w
+
+
+def _left_broadcast(weights, ndim):
+    """Per-sample weights (N,) gain trailing axes so they multiply values (N, ...) sample by sample."""
+    return weights.reshape(weights.shape + (1,) * max(0, ndim - weights.ndim))
+
+
+def _reduce(values, weights, reduction):
+    if reduction in (None, "none") or tuple(values.shape) in ((), (0,)):
+        return values
+    total = ops.sum(values)
+    if reduction == "sum":
+        return total
+    if reduction == "mean_with_sample_weight" and weights is not None:
+        divisor = float(np.sum(weights))
+    else:
+        divisor = float(values.size)
+    return ops.divide(total, divisor) if divisor else ops.multiply(total, 0.0)
+
+
+def reduce_loss(values, sample_weight=None, reduction="sum_over_batch_size"):
+    """Kept for callers of the old name: see `reduce_weighted_values`."""
+    return reduce_weighted_values(values, sample_weight, reduction=reduction)

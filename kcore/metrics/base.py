@@ -1,0 +1,170 @@
+"""Metric base classes: running (weighted) means and sums, as Keras 3 accumulates them (NumPy, float64)."""
+import numpy as np
+
+
+def _snake(name):
+    from kcore.utils.naming import to_snake_case
+
+    return to_snake_case(name)
+
+
+def _numpy(x, dtype=np.float64):
+    """A NumPy view of a Tensor, array or nested list."""
+    if hasattr(x, "numpy") and not isinstance(x, np.ndarray):
+        x = x.numpy()
+    return np.asarray(x, dtype=dtype)
+
+
+class Metric:
+    """A stateful metric: `update_state` accumulates over batches, `result` reads the value, `reset_state`
+    clears it (Keras 3 API). Subclasses set `_direction` to "up" (larger is better) or "down"."""
+
+    _direction = None
+
+    def __init__(self, name=None, dtype=None):
+        self.name = name or _snake(type(self).__name__)
+        self.dtype = "float32" if dtype is None else str(np.dtype(dtype))
+        self.reset_state()
+
+    def reset_state(self):
+        pass
+
+    def update_state(self, *args, **kwargs):
+        raise NotImplementedError
+
+    def result(self):
+        raise NotImplementedError
+
+    def __call__(self, *args, **kwargs):
+        self.update_state(*args, **kwargs)
+        return self.result()
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}>"
+
+    reset_states = reset_state
+
+
+def match_ranks(x, y):
+    """Keras's squeeze-or-expand: when the ranks differ by one and the longer one ends in a 1, the lower-rank
+    array (if rank 1) gains a trailing axis, otherwise the longer one loses it."""
+    if x.ndim == y.ndim + 1 and x.shape[-1] == 1:
+        return (x, y[..., None]) if y.ndim == 1 else (x[..., 0], y)
+    if y.ndim == x.ndim + 1 and y.shape[-1] == 1:
+        return (x[..., None], y) if x.ndim == 1 else (x, y[..., 0])
+    return x, y
+
+
+def samplewise(values, sample_weight, owner, reduce=np.mean, mask=None):
+    """(per-sample values, per-sample weights or None), reduced as Keras's Mean/Sum do: `values` loses the axes
+    the weights lack (by `reduce`), the weights are broadcast onto what remains, then both are reduced to one
+    entry per sample. `mask` (values' Keras mask) zeroes the weights of masked entries."""
+    values = _numpy(values)
+    if sample_weight is None:
+        w = None
+    else:
+        w = _numpy(sample_weight)
+        if mask is not None:
+            mask_f, w = match_ranks(np.asarray(mask, np.float64), w)
+            w = _broadcast(w, np.broadcast_shapes(w.shape, mask_f.shape), owner, values.shape) * mask_f
+        values, w = match_ranks(values, w)
+        if values.ndim > w.ndim:
+            values = reduce(values, axis=tuple(range(w.ndim, values.ndim)))
+        w = _broadcast(w, values.shape, owner, values.shape)
+        values = values * w
+        if w.ndim > 1:
+            w = reduce(w, axis=tuple(range(1, w.ndim)))
+    if values.ndim > 1:
+        values = reduce(values, axis=tuple(range(1, values.ndim)))
+    return values, w
+
+
+def _broadcast(w, shape, owner, values_shape):
+    try:
+        return np.broadcast_to(w, shape)
+    except ValueError:
+        raise ValueError(f"{owner}: sample_weight of shape {w.shape} cannot be broadcast to the metric values of "
+                         f"shape {tuple(values_shape)}") from None
+
+
+class Mean(Metric):
+    """Weighted running mean of the values given to update_state (Keras's `Mean`)."""
+
+    def reset_state(self):
+        self.total = 0.0
+        self.count = 0.0
+
+    def update_state(self, values, sample_weight=None, mask=None):
+        values, w = samplewise(values, sample_weight, type(self).__name__, mask=mask)
+        self.total += float(values.sum())
+        self.count += float(w.sum()) if w is not None else (values.shape[0] if values.ndim else 1)
+
+    def result(self):
+        return self.total / self.count if self.count else 0.0
+
+
+class Sum(Metric):
+    """Weighted running sum of the values given to update_state (Keras's `Sum`)."""
+
+    def reset_state(self):
+        self.total = 0.0
+
+    def update_state(self, values, sample_weight=None):
+        values, _ = samplewise(values, sample_weight, type(self).__name__, reduce=np.sum)
+        self.total += float(values.sum())
+
+    def result(self):
+        return self.total
+
+
+class MeanMetricWrapper(Mean):
+    """The weighted mean over samples of fn(y_true, y_pred, **kwargs); fn may return kcore Tensors (a loss
+    function) or arrays. Entries a loss masks out (ignore_class) drop out of weighted means, as in Keras."""
+
+    def __init__(self, fn, name=None, dtype=None, **kwargs):
+        self._fn = fn
+        self._fn_kwargs = kwargs
+        super().__init__(name=name or getattr(fn, "__name__", None), dtype=dtype)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        values = self._fn(_arg(y_true), _arg(y_pred), **self._fn_kwargs)
+        mask = getattr(values, "_keras_mask", None)
+        super().update_state(values, sample_weight, mask=mask)
+
+    def get_config(self):
+        """Keras's keys: name, dtype, then the function's keyword arguments."""
+        return {**super().get_config(), **self._fn_kwargs}
+
+    @classmethod
+    def from_config(cls, config):
+        if cls is MeanMetricWrapper:
+            raise ValueError("MeanMetricWrapper.from_config needs the wrapped function: build it with "
+                             "MeanMetricWrapper(fn, **config)")
+        return cls(**config)
+
+
+def _arg(x):
+    """Tensors pass through (a loss keeps its logits link); anything else becomes a NumPy array."""
+    return x if hasattr(x, "numpy") and not isinstance(x, np.ndarray) else np.asarray(x)
+
+
+class FunctionMetric(MeanMetricWrapper):
+    """Base of the built-in function metrics: a subclass sets `spec = (fn, default name, {kwarg: default})` and
+    gets Keras's constructor (name, dtype, then fn's keyword arguments)."""
+
+    spec = None
+
+    def __init__(self, name=None, dtype=None, **kwargs):
+        fn, default_name, defaults = self.spec
+        unknown = sorted(set(kwargs) - set(defaults))
+        if unknown:
+            raise TypeError(f"{type(self).__name__} got unexpected arguments {unknown}; "
+                            f"it accepts name, dtype{''.join(', ' + k for k in defaults)}")
+        super().__init__(fn, name=name or default_name, dtype=dtype, **{**defaults, **kwargs})
