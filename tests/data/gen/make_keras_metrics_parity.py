@@ -184,8 +184,19 @@ for module, idents in GET_CASES.items():
             got = f"error:{type(e).__name__}:{e}"
         gets.append({"module": module, "identifier": ident, "result": got})
 
+INIT_CASES = [  # initializers built with non-default arguments (Keras normalises some of them)
+    ("VarianceScaling", {"scale": 2.0, "mode": "fan_out", "distribution": "normal", "seed": 3,
+                         "input_axes": [0, 1], "output_axes": [2]}),
+    ("VarianceScaling", {"distribution": "Uniform"}), ("RandomNormal", {"mean": 1.0, "stddev": 0.2, "seed": 1}),
+    ("RandomUniform", {"minval": -1.0, "maxval": 2.0}), ("TruncatedNormal", {"stddev": 0.3}),
+    ("GlorotUniform", {"seed": 5}), ("HeNormal", {"input_axes": [0], "output_axes": [1]}),
+    ("Orthogonal", {"gain": 2.0, "seed": 2}), ("Constant", {"value": 3.0}),
+]
+init_configs = [{"cls": name, "kwargs": kwargs,
+                 "config": getattr(keras.initializers, name)(**kwargs).get_config()} for name, kwargs in INIT_CASES]
+
 with open(OUT, "w") as f:
     json.dump({"keras_version": keras.__version__, "inputs": {k: [arr(a), arr(b)] for k, (a, b) in inputs.items()},
                "weights": {k: (None if v is None else arr(v)) for k, v in weights.items()},
-               "values": values, "configs": configs, "get": gets}, f, indent=0)
+               "values": values, "configs": configs, "get": gets, "initializer_configs": init_configs}, f, indent=0)
 print("wrote", OUT, len(values), "values", len(configs), "configs", len(gets), "get cases")
