@@ -76,23 +76,9 @@ _BY_NAME = {"max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm, "min_
 def get(identifier):
     """What `keras.constraints.get` returns: None for None; a new constraint for a name, class or config dict;
     a constraint or callable as given. Anything else raises ValueError."""
-    if identifier is None or isinstance(identifier, Constraint):
-        return identifier
-    if isinstance(identifier, str):
-        if identifier not in _BY_NAME:
-            raise ValueError(f"Could not interpret constraint identifier: {identifier}. Known names: "
-                             f"{sorted(_BY_NAME)}")
-        return _BY_NAME[identifier]()
-    if isinstance(identifier, dict):
-        cls = _BY_NAME.get(identifier.get("class_name"))
-        if cls is None:
-            raise ValueError(f"Could not interpret constraint identifier: {identifier}")
-        return cls.from_config(identifier.get("config", {}))
-    if isinstance(identifier, type) and issubclass(identifier, Constraint):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret constraint identifier: {identifier}")
+    from kcore.utils.identifiers import resolve
+
+    return resolve(identifier, _BY_NAME, "constraint")
 
 
 def serialize(c):

@@ -217,26 +217,11 @@ def get(identifier):
     """What `keras.initializers.get` returns: None for None; a new initializer for a name (Keras 3's names and
     legacy aliases such as 'normal', 'uniform', 'zero', 'one'), a class or a config dict; an initializer or
     callable as given; for an array, a function returning it. Anything else raises ValueError."""
-    if identifier is None or isinstance(identifier, Initializer):
-        return identifier
-    if isinstance(identifier, dict):
-        cls = _ALIASES.get(identifier.get("class_name"))
-        if cls is None:
-            raise ValueError(f"Could not interpret initializer identifier: {identifier}")
-        return cls.from_config(identifier.get("config", {}))
-    if isinstance(identifier, str):
-        cls = _ALIASES.get(identifier)
-        if cls is None:
-            raise ValueError(f"Could not interpret initializer identifier: {identifier}. Known names: "
-                             f"{sorted(_ALIASES)}")
-        return cls()
-    if isinstance(identifier, type) and issubclass(identifier, Initializer):
-        return identifier()
+    from kcore.utils.identifiers import resolve
+
     if isinstance(identifier, np.ndarray) or hasattr(identifier, "numpy"):
         return _fixed_values(identifier)
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret initializer identifier: {identifier}")
+    return resolve(identifier, _ALIASES, "initializer")
 
 
 def _fixed_values(values):

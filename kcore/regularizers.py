@@ -54,29 +54,17 @@ def l1_l2(l1=0.01, l2=0.01):
 
 
 # Keras 3's names, plus tf.keras's "l1_l2" (= l1_l2(): 0.01 each; Keras 3 spells L1L2() as "l1l2").
-_BY_NAME = {"l1": L1, "l2": L2, "l1l2": L1L2, "l1_l2": l1_l2, "L1": L1, "L2": L2, "L1L2": L1L2}
+_BY_NAME = {"l1": L1, "l2": L2, "l1l2": L1L2, "L1": L1, "L2": L2, "L1L2": L1L2}
 
 
 def get(identifier):
     """What `keras.regularizers.get` returns: None for None; a new regularizer for a name, class or config
     dict; a regularizer or callable as given. Anything else raises ValueError."""
-    if identifier is None or isinstance(identifier, Regularizer):
-        return identifier
-    if isinstance(identifier, str):
-        if identifier not in _BY_NAME:
-            raise ValueError(f"Could not interpret regularizer identifier: {identifier}. Known names: "
-                             f"{sorted(_BY_NAME)}")
-        return _BY_NAME[identifier]()
-    if isinstance(identifier, dict):
-        cls = _BY_NAME.get(identifier.get("class_name"))
-        if not isinstance(cls, type):
-            raise ValueError(f"Could not interpret regularizer identifier: {identifier}")
-        return cls.from_config(identifier.get("config", {}))
-    if isinstance(identifier, type) and issubclass(identifier, Regularizer):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret regularizer identifier: {identifier}")
+    from kcore.utils.identifiers import resolve
+
+    if identifier == "l1_l2":
+        return l1_l2()
+    return resolve(identifier, _BY_NAME, "regularizer")
 
 
 def serialize(reg):

@@ -10,6 +10,7 @@ from kcore.losses.functions import (BCE, KLD, MAE, MAPE, MSE, MSLE, bce, binary_
                                     mean_absolute_percentage_error, mean_squared_error,
                                     mean_squared_logarithmic_error, mse, msle, poisson,
                                     sparse_categorical_crossentropy, squared_hinge)
+from kcore.utils import identifiers as _identifiers
 from kcore.losses.loss import (REDUCTIONS, Loss, LossFunctionWrapper, reduce_loss, reduce_weighted_values,
                                standardize_reduction)
 
@@ -191,44 +192,21 @@ def deserialize(config, custom_objects=None):
     """The loss a `serialize` result describes."""
     if isinstance(config, str):
         return get(config)
-    table = {**_BY_NAME, **(custom_objects or {})}
-    cls = table.get(config.get("class_name"))
-    if not isinstance(cls, type):
-        raise ValueError(f"Could not interpret loss identifier: {config}")
-    return cls.from_config(config.get("config", {}))
+    return _identifiers.deserialize(config, _BY_NAME, "loss", custom_objects)
 
 
 def get(identifier):
     """What `keras.losses.get` returns: None for None; the function for a function's name ('mse' gives
     `mean_squared_error`); a new Loss object for a class name, a class or a config dict; a Loss object or a
     callable as given. Anything else raises ValueError."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif isinstance(identifier, str):
-        obj = _BY_NAME.get(identifier)
-    else:
-        obj = identifier
-    if isinstance(obj, type):
-        obj = obj()
-    if not callable(obj):
-        raise ValueError(f"Could not interpret loss identifier: {identifier}")
-    return obj
+    return _identifiers.resolve(identifier, _BY_NAME, "loss")
 
 
 def for_compile(identifier):
     """The Loss object compile() uses: functions (and names of functions) are wrapped in a LossFunctionWrapper
     named as given; None stays None (an output without a loss)."""
-    if isinstance(identifier, str) and identifier not in _BY_NAME and identifier in _COMPILE_EXTRAS:
-        return LossFunctionWrapper(_COMPILE_EXTRAS[identifier], name=identifier)
-    try:
-        loss = get(identifier)
-    except ValueError:
-        if isinstance(identifier, str):
-            raise ValueError(f"Could not interpret loss identifier: {identifier}. Known names: "
-                             f"{sorted(set(_BY_NAME) | set(_COMPILE_EXTRAS))}") from None
-        raise
+    loss = _COMPILE_EXTRAS[identifier] if isinstance(identifier, str) and identifier in _COMPILE_EXTRAS \
+        else get(identifier)
     if loss is None or isinstance(loss, Loss):
         return loss
     name = identifier if isinstance(identifier, str) else getattr(loss, "__name__", None)

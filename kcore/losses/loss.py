@@ -88,17 +88,22 @@ class LossFunctionWrapper(Loss):
         return f"<LossFunctionWrapper({self.fn.__name__}, kwargs={self._fn_kwargs})>"
 
 
-def _match_ranks(values, weights):
-    """Keras's squeeze-or-expand between the loss values (Tensor) and the weights (array)."""
-    if values.ndim == weights.ndim + 1 and values.shape[-1] == 1:
-        if weights.ndim == 1:
-            return values, weights[:, None]
-        return ops.squeeze(values, -1), weights
-    if weights.ndim == values.ndim + 1 and weights.shape[-1] == 1:
-        if values.ndim == 1:
-            return ops.expand_dims(values, -1), weights
-        return values, weights[..., 0]
-    return values, weights
+def squeeze_or_expand(x, y):
+    """Keras's rank matching of two arrays (kcore tensors or NumPy): when the ranks differ by one and the longer
+    one ends in a 1, the shorter one (if rank 1) gains a trailing axis, otherwise the longer one loses it."""
+    if x.ndim == y.ndim + 1 and x.shape[-1] == 1:
+        return (x, _expand(y)) if y.ndim == 1 else (_squeeze(x), y)
+    if y.ndim == x.ndim + 1 and y.shape[-1] == 1:
+        return (_expand(x), y) if x.ndim == 1 else (x, _squeeze(y))
+    return x, y
+
+
+def _expand(a):
+    return ops.expand_dims(a, -1) if isinstance(a, Tensor) else a[..., None]
+
+
+def _squeeze(a):
+    return ops.squeeze(a, -1) if isinstance(a, Tensor) else a[..., 0]
 
 
 def reduce_weighted_values(values, sample_weight=None, mask=None, reduction="sum_over_batch_size"):
@@ -120,23 +125,15 @@ def reduce_weighted_values(values, sample_weight=None, mask=None, reduction="sum
         if weights is None:
             weights = mask_weights
         else:
-            mask_weights, weights = _numpy_match_ranks(mask_weights, weights)
+            mask_weights, weights = squeeze_or_expand(mask_weights, weights)
             weights = _left_broadcast(weights, mask_weights.ndim) * mask_weights
     if weights is not None:
-        values, weights = _match_ranks(values, weights)
+        values, weights = squeeze_or_expand(values, weights)
         if weights.ndim > values.ndim:
             raise ValueError(f"loss reduction: sample_weight of shape {weights.shape} has more axes than the loss "
                              f"values of shape {tuple(values.shape)}")
         values = ops.multiply(values, _left_broadcast(weights, values.ndim))
     return _reduce(values, weights, reduction)
-
-
-def _numpy_match_ranks(x, w):
-    if x.ndim == w.ndim + 1 and x.shape[-1] == 1:
-        return (x, w[:, None]) if w.ndim == 1 else (x[..., 0], w)
-    if w.ndim == x.ndim + 1 and w.shape[-1] == 1:
-        return (x[:, None], w) if x.ndim == 1 else (x, w[..., 0])
-    return x, w
 
 
 def _left_broadcast(weights, ndim):

@@ -20,6 +20,7 @@ from kcore.metrics.regression import (BinaryCrossentropy, CategoricalCrossentrop
                                       CosineSimilarity, Hinge, KLDivergence, LogCoshError, MeanAbsoluteError,
                                       MeanAbsolutePercentageError, MeanSquaredError, MeanSquaredLogarithmicError,
                                       Poisson, RootMeanSquaredError, SparseCategoricalCrossentropy, SquaredHinge)
+from kcore.utils import identifiers as _identifiers
 from kcore.utils.naming import to_snake_case as _snake
 
 _ALL_CLASSES = (
@@ -65,29 +66,13 @@ def deserialize(config, custom_objects=None):
     """The metric a `serialize` dict (or a bare name) describes."""
     if isinstance(config, str):
         return get(config)
-    table = {**_BY_NAME, **(custom_objects or {})}
-    cls = table.get(config.get("class_name"))
-    if cls is None:
-        raise ValueError(f"Could not interpret metric identifier: {config}")
-    return cls.from_config(config.get("config", {}))
+    return _identifiers.deserialize(config, _BY_NAME, "metric", custom_objects)
 
 
 def get(identifier):
     """What `keras.metrics.get` returns: None for None; a new metric object for a name, a class or a config
     dict; a metric object or a plain function as given. Anything else raises ValueError."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif isinstance(identifier, str):
-        obj = _BY_NAME.get(identifier)
-    else:
-        obj = identifier
-    if isinstance(obj, type):
-        obj = obj()
-    if not callable(obj):
-        raise ValueError(f"Could not interpret metric identifier: {identifier}")
-    return obj
+    return _identifiers.resolve(identifier, _BY_NAME, "metric")
 
 
 def for_compile(identifier):
@@ -96,12 +81,8 @@ def for_compile(identifier):
     if isinstance(identifier, str):
         if identifier in ("accuracy", "acc"):
             return AutoAccuracy(name=identifier)
-        cls = _BY_NAME.get(identifier) or _COMPILE_EXTRAS.get(identifier)
-        if cls is None:
-            raise ValueError(f"Could not interpret metric identifier: {identifier}. Known names: "
-                             f"{sorted(set(_BY_NAME) | set(_COMPILE_EXTRAS) | {'accuracy', 'acc'})}")
-        metric = cls()
-        if identifier != cls.__name__:  # a class name keeps the class's default metric name
+        metric = _identifiers.resolve(identifier, {**_COMPILE_EXTRAS, **_BY_NAME}, "metric")
+        if identifier != type(metric).__name__:  # a class name keeps the class's default metric name
             metric.name = identifier
         return metric
     metric = get(identifier)

@@ -1,6 +1,8 @@
 """Metric base classes: running (weighted) means and sums, as Keras 3 accumulates them (NumPy, float64)."""
 import numpy as np
 
+from kcore.losses.loss import squeeze_or_expand as match_ranks
+
 
 def _snake(name):
     from kcore.utils.naming import to_snake_case
@@ -50,16 +52,6 @@ class Metric:
         return f"<{type(self).__name__} name={self.name}>"
 
     reset_states = reset_state
-
-
-def match_ranks(x, y):
-    """Keras's squeeze-or-expand: when the ranks differ by one and the longer one ends in a 1, the lower-rank
-    array (if rank 1) gains a trailing axis, otherwise the longer one loses it."""
-    if x.ndim == y.ndim + 1 and x.shape[-1] == 1:
-        return (x, y[..., None]) if y.ndim == 1 else (x[..., 0], y)
-    if y.ndim == x.ndim + 1 and y.shape[-1] == 1:
-        return (x[..., None], y) if x.ndim == 1 else (x, y[..., 0])
-    return x, y
 
 
 def samplewise(values, sample_weight, owner, reduce=np.mean, mask=None):
