@@ -100,3 +100,15 @@ def test_custom_loss_subclass_trains_like_keras(reduction):
     direct = ScaledError(1.5, reduction=reduction)(y, model.predict(x, verbose=0), sw)
     assert float(direct.numpy()) == pytest.approx(expected["direct"], rel=1e-5)
     assert all(seen == (Tensor, "float32", Tensor, "float32") for seen in loss.seen)
+
+
+def test_sparse_crossentropy_axis_equals_one_hot_categorical():
+    # Keras's TensorFlow backend refuses axis != -1 here (its JAX/torch backends accept it); kcore moves the class
+    # axis last, so the result equals categorical_crossentropy on one-hot labels, checked against Keras above.
+    y, p = _INPUTS["cat_axis1"]
+    labels = np.argmax(y, axis=1)  # (N, T)
+    sparse = losses.sparse_categorical_crossentropy(labels, p, axis=1).numpy()
+    dense = losses.categorical_crossentropy(y, p, axis=1).numpy()
+    np.testing.assert_allclose(sparse, dense, rtol=1e-6)
+    ignored = losses.sparse_categorical_crossentropy(labels, p, axis=1, ignore_class=0).numpy()
+    np.testing.assert_allclose(ignored, np.where(labels == 0, 0.0, dense), rtol=1e-6)

@@ -114,3 +114,24 @@ def test_get_returns_what_keras_returns(case):
         assert got_name == name or name.startswith(got_name + "_")
         return
     assert got == expected
+
+
+def test_bad_weights_are_clear_errors():
+    y, p = _INPUTS["ml"]
+    with pytest.raises(ValueError, match=r"AUC: label_weights has shape \(2,\) but y_pred of shape \(12, 3\)"):
+        metrics.AUC(label_weights=[1.0, 2.0]).update_state(y, p)
+    with pytest.raises(ValueError, match=r"MeanSquaredError: sample_weight of shape \(12, 3\) cannot be broadcast"):
+        metrics.MeanSquaredError().update_state(y, p, np.ones((12, 3)))
+    with pytest.raises(ValueError, match=r"Precision: sample_weight of shape \(12, 2\) cannot be broadcast"):
+        metrics.Precision().update_state(y, p, np.ones((12, 2)))
+
+
+def test_ignore_class_with_sequence_weights_per_sample():
+    # per-sample weights (N,) on per-timestep losses (N, T): each sample's weight spreads over its timesteps,
+    # and ignored timesteps leave the count (Keras needs the weights as (N, T) for this)
+    labels = np.array([[0, 1, 2], [1, 1, 0]], np.float32)
+    p = np.full((2, 3, 3), 1 / 3, np.float32)
+    m = metrics.SparseCategoricalCrossentropy(ignore_class=0)
+    m.update_state(labels, p, sample_weight=np.array([1.0, 3.0], np.float32))
+    # valid entries: sample 0 -> 2 steps (weight 1 each), sample 1 -> 2 steps (weight 3 each); all losses log 3
+    assert m.result() == pytest.approx(np.log(3.0), rel=1e-6)

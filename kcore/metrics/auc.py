@@ -50,6 +50,9 @@ class AUC(Metric):
         if y_pred.size and (y_pred.min() < 0 or y_pred.max() > 1):
             raise ValueError("AUC expects predictions in [0, 1]; pass from_logits=True for logits")
         weights = _weights_like(sample_weight, y_pred, "AUC")
+        if self.label_weights is not None and self.label_weights.shape != (y_pred.shape[-1],):
+            raise ValueError(f"AUC: label_weights has shape {self.label_weights.shape} but y_pred of shape "
+                             f"{y_pred.shape} has {y_pred.shape[-1]} labels on its last axis")
         if self.multi_label:
             cols = y_pred.shape[-1]
             t, p, w = (a.reshape(-1, cols) for a in (y_true, y_pred, weights))

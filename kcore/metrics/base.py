@@ -63,9 +63,10 @@ def samplewise(values, sample_weight, owner, reduce=np.mean, mask=None):
         w = None
     else:
         w = _numpy(sample_weight)
-        if mask is not None:
+        if mask is not None:  # per-sample weights spread over the mask's trailing axes, then masked
             mask_f, w = match_ranks(np.asarray(mask, np.float64), w)
-            w = _broadcast(w, np.broadcast_shapes(w.shape, mask_f.shape), owner, values.shape) * mask_f
+            w = _broadcast(w.reshape(w.shape + (1,) * max(0, mask_f.ndim - w.ndim)), mask_f.shape, owner,
+                           values.shape) * mask_f
         values, w = match_ranks(values, w)
         if values.ndim > w.ndim:
             values = reduce(values, axis=tuple(range(w.ndim, values.ndim)))
