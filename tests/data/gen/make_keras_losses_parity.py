@@ -110,9 +110,23 @@ for reduction in ("sum_over_batch_size", "mean_with_sample_weight", "sum"):
     train[reduction] = {"history": history.history["loss"], "weights": [w.tolist() for w in model.get_weights()],
                         "direct": float(ScaledError(1.5, reduction=reduction)(y, model.predict(x, verbose=0), sw))}
 
+CONFIG_CASES = [
+    ("MeanSquaredError", {"reduction": "sum"}), ("MeanAbsoluteError", {}), ("MeanAbsolutePercentageError", {}),
+    ("MeanSquaredLogarithmicError", {}), ("Huber", {"delta": 0.3, "name": "h"}), ("LogCosh", {}),
+    ("KLDivergence", {}), ("Poisson", {}), ("CosineSimilarity", {"axis": 0}), ("Hinge", {}), ("SquaredHinge", {}),
+    ("CategoricalHinge", {}), ("CategoricalCrossentropy", {"from_logits": True, "label_smoothing": 0.1, "axis": 1}),
+    ("SparseCategoricalCrossentropy", {"from_logits": True, "ignore_class": 3,
+                                       "reduction": "mean_with_sample_weight"}),
+    ("BinaryCrossentropy", {"label_smoothing": 0.2, "reduction": None}),
+    ("BinaryFocalCrossentropy", {"apply_class_balancing": True, "alpha": 0.4, "gamma": 1.0}),
+    ("CategoricalFocalCrossentropy", {"alpha": 0.5, "gamma": 3.0, "from_logits": True}),
+]
+configs = [{"cls": name, "kwargs": kwargs, "config": getattr(keras.losses, name)(**kwargs).get_config()}
+           for name, kwargs in CONFIG_CASES]
+
 with open(OUT, "w") as f:
     json.dump({"keras_version": keras.__version__,
                "inputs": {k: [a.tolist(), b.tolist()] for k, (a, b) in inputs.items()},
                "weights": {k: (None if v is None else v.tolist()) for k, v in weights.items()},
-               "reductions": reductions, "axis": axis, "custom_loss_training": train}, f)
+               "reductions": reductions, "axis": axis, "custom_loss_training": train, "configs": configs}, f)
 print("wrote", OUT, len(reductions), "reduction cases", len(axis), "axis cases")
