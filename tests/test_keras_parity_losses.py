@@ -135,3 +135,44 @@ def test_every_metric_class_has_a_keras_config_case():
     assert {cls.__name__ for cls in metrics._ALL_CLASSES} - abstract <= covered
     assert {c["cls"] for c in _DATA["configs"]} >= {cls.__name__ for cls in losses._ALL_CLASSES} - {
         "Loss", "LossFunctionWrapper"}
+
+
+class WeightedAbsError(kcore.metrics.Metric):
+    """A user-written metric in the Keras 3 style: state variables updated with ops."""
+
+    def __init__(self, name="weighted_abs_error", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.total = self.add_variable(shape=(), initializer="zeros", name="total")
+        self.count = self.add_variable(shape=(), initializer="zeros", name="count")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        err = ops.mean(ops.abs(ops.subtract(y_pred, y_true)), axis=-1)
+        w = ops.ones_like(err) if sample_weight is None else ops.reshape(ops.cast(sample_weight, "float32"), (-1,))
+        self.total.assign_add(ops.sum(ops.multiply(err, w)))
+        self.count.assign_add(ops.sum(w))
+
+    def result(self):
+        return ops.divide(self.total, self.count)
+
+
+def test_metrics_and_weighted_metrics_in_fit_match_keras():
+    # metrics ignore sample_weight, weighted_metrics use it; a clashing name gets "weighted_" (Keras 3)
+    ref = _DATA["custom_loss_training"]
+    x, y, sw = (np.asarray(ref[k], np.float32) for k in ("x", "y", "sample_weight"))
+    model = kcore.Sequential([layers.Input((3,)), layers.Dense(4, activation="tanh"), layers.Dense(1)])
+    model.set_weights([np.asarray(w, np.float32) for w in ref["init"]])
+    model.compile(optimizer=optimizers.SGD(0.01), loss="mse", metrics=["mae", WeightedAbsError()],
+                  weighted_metrics=["mae", WeightedAbsError(name="wae")])
+    history = model.fit(x, y, sample_weight=sw, epochs=2, batch_size=8, shuffle=False, verbose=0).history
+    expected = ref["metrics_in_fit"]
+    assert set(history) == set(expected)
+    for key, values in expected.items():
+        np.testing.assert_allclose(history[key], values, rtol=1e-5, err_msg=key)
+
+
+def test_metric_state_variables_reset():
+    metric = WeightedAbsError()
+    metric.update_state(np.ones((2, 1), np.float32), np.zeros((2, 1), np.float32))
+    assert float(np.asarray(metric.result())) == 1.0 and len(metric.variables) == 2
+    metric.reset_state()
+    assert [float(v.numpy()) for v in metric.variables] == [0.0, 0.0]

@@ -135,3 +135,17 @@ def test_ignore_class_with_sequence_weights_per_sample():
     m.update_state(labels, p, sample_weight=np.array([1.0, 3.0], np.float32))
     # valid entries: sample 0 -> 2 steps (weight 1 each), sample 1 -> 2 steps (weight 3 each); all losses log 3
     assert m.result() == pytest.approx(np.log(3.0), rel=1e-6)
+
+
+def test_weighted_metrics_survive_save_and_load(tmp_path):
+    import kcore
+    from kcore import layers
+
+    model = kcore.Sequential([layers.Input((3,)), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae"], weighted_metrics=["mae"])
+    x, y = np.ones((4, 3), np.float32), np.zeros((4, 1), np.float32)
+    model.fit(x, y, sample_weight=np.array([0, 1, 2, 3], np.float32), verbose=0)
+    model.save(tmp_path / "m.keras")
+    loaded = kcore.models.load_model(tmp_path / "m.keras")
+    logs = loaded.evaluate(x, y, sample_weight=np.array([0, 1, 2, 3], np.float32), verbose=0, return_dict=True)
+    assert set(logs) == {"loss", "mae", "weighted_mae"}

@@ -26,10 +26,30 @@ class Metric:
     def __init__(self, name=None, dtype=None):
         self.name = name or _snake(type(self).__name__)
         self.dtype = "float32" if dtype is None else str(np.dtype(dtype))
+        self._variables = []
         self.reset_state()
 
+    def add_variable(self, shape=(), initializer="zeros", dtype=None, aggregation="sum", name=None):
+        """A state variable (kcore Variable, not trainable) that `reset_state` sets back to `initializer`, for
+        metrics written the Keras 3 way (`self.total.assign_add(...)` in update_state, `return self.total`)."""
+        from kcore import initializers
+        from kcore.backend.tensor import Variable
+
+        init = initializers.get(initializer)
+        variable = Variable(init, shape=tuple(shape), dtype=dtype or self.dtype, trainable=False, name=name)
+        self._variables.append((variable, init))
+        return variable
+
+    add_weight = add_variable
+
+    @property
+    def variables(self):
+        return [variable for variable, _ in self._variables]
+
     def reset_state(self):
-        pass
+        """Puts the state variables back to their initial values (subclasses with other state override this)."""
+        for variable, init in self._variables:
+            variable.assign(init(tuple(variable.shape), dtype=variable.dtype))
 
     def update_state(self, *args, **kwargs):
         raise NotImplementedError

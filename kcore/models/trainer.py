@@ -28,7 +28,8 @@ class Trainer:
             raise ValueError(f"Invalid keyword arguments passed to compile: {kwargs}")
         self.optimizer = optimizers.get(optimizer)
         self.loss = loss
-        self._compile_args = {"loss": loss, "metrics": metrics, "loss_weights": loss_weights}
+        self._compile_args = {"loss": loss, "metrics": metrics, "loss_weights": loss_weights,
+                              "weighted_metrics": weighted_metrics}
         self._targets = None  # resolved once the output names are known
         self.compiled = True
         self.stop_training = False
@@ -45,14 +46,10 @@ class Trainer:
         loss, metrics, weights = (self._compile_args[k] for k in ("loss", "metrics", "loss_weights"))
         per_loss = _per_output(loss, names, "loss")
         per_weight = _per_output(weights, names, "loss_weights") if weights is not None else [1.0] * len(names)
-        if metrics is None:
-            per_metrics = [[] for _ in names]
-        elif isinstance(metrics, dict) or (len(names) > 1 and metrics and isinstance(metrics[0], (list, tuple))):
-            per_metrics = [_as_list(m) for m in _per_output(metrics, names, "metrics")]
-        else:
-            per_metrics = [list(metrics) for _ in names]
+        per_metrics = _metric_lists(metrics, names, "metrics")
+        per_weighted = _metric_lists(self._compile_args.get("weighted_metrics"), names, "weighted_metrics")
         targets = []
-        for name, l, w, ms in zip(names, per_loss, per_weight, per_metrics):
+        for name, l, w, ms, wms in zip(names, per_loss, per_weight, per_metrics, per_weighted):
             if l is None and len(names) == 1:
                 raise ValueError("No loss to compute: provide `loss` to compile()")
             prefix = f"{name}_" if len(names) > 1 else ""
@@ -60,6 +57,13 @@ class Trainer:
             for m in ms:
                 metric = metrics_module.for_compile(m)
                 metric.name = prefix + metric.name
+                built.append(metric)
+            taken = {metric.name for metric in built}
+            for m in wms:  # Keras 3: only weighted_metrics see sample_weight; "weighted_" only on a name clash
+                metric = metrics_module.for_compile(m)
+                name = prefix + metric.name
+                metric.name = prefix + "weighted_" + metric.name if name in taken else name
+                metric._weighted = True
                 built.append(metric)
             targets.append(_OutputTarget(name, losses_module.for_compile(l), float(w), built))
         self._targets = targets
@@ -174,7 +178,7 @@ class Trainer:
                 yp_np = yp.numpy()
                 yt_np = yt.numpy() if isinstance(yt, Tensor) else np.asarray(yt)
                 for m in t.metrics:
-                    m.update_state(yt_np, yp_np, sample_weight)
+                    m.update_state(yt_np, yp_np, sample_weight if getattr(m, "_weighted", False) else None)
 
     # -- loops -------------------------------------------------------------------------------
     @on_model_device
@@ -342,6 +346,15 @@ def _as_list(x):
     if isinstance(x, dict):
         return list(x.values())
     return [x]
+
+
+def _metric_lists(metrics, names, what):
+    """One list of metric identifiers per output name."""
+    if metrics is None:
+        return [[] for _ in names]
+    if isinstance(metrics, dict) or (len(names) > 1 and metrics and isinstance(metrics[0], (list, tuple))):
+        return [_as_list(m) for m in _per_output(metrics, names, what)]
+    return [list(metrics) for _ in names]
 
 
 def _per_output(value, names, what):

@@ -54,7 +54,8 @@ def _compile_config(model):
     return {"optimizer": {"module": "keras.optimizers", "class_name": type(opt).__name__,
                           "config": opt.get_config(), "registered_name": None},
             "loss": _name_of(args["loss"]), "loss_weights": args["loss_weights"],
-            "metrics": _name_of(args["metrics"]), "weighted_metrics": None, "run_eagerly": False,
+            "metrics": _name_of(args["metrics"]), "weighted_metrics": _name_of(args.get("weighted_metrics")),
+            "run_eagerly": False,
             "steps_per_execution": 1, "jit_compile": False}
 
 
@@ -155,7 +156,8 @@ def _compile_from_config(model, cc):
 
         cls = optimizers.get(opt["class_name"].lower()).__class__
         opt = cls(**filter_config(cls, opt.get("config", {}), f"optimizer {opt['class_name']}"))
-    model.compile(optimizer=opt, loss=cc.get("loss"), metrics=cc.get("metrics"), loss_weights=cc.get("loss_weights"))
+    model.compile(optimizer=opt, loss=cc.get("loss"), metrics=cc.get("metrics"), loss_weights=cc.get("loss_weights"),
+                  weighted_metrics=cc.get("weighted_metrics"))
 
 
 def save_weights(model, filepath, overwrite=True):

@@ -110,6 +110,33 @@ for reduction in ("sum_over_batch_size", "mean_with_sample_weight", "sum"):
     train[reduction] = {"history": history.history["loss"], "weights": [w.tolist() for w in model.get_weights()],
                         "direct": float(ScaledError(1.5, reduction=reduction)(y, model.predict(x, verbose=0), sw))}
 
+
+
+class WeightedAbsError(keras.metrics.Metric):
+    """A user-written metric in the Keras 3 style: state variables updated with ops."""
+
+    def __init__(self, name="weighted_abs_error", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.total = self.add_variable(shape=(), initializer="zeros", name="total")
+        self.count = self.add_variable(shape=(), initializer="zeros", name="count")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        err = ops.mean(ops.abs(ops.subtract(y_pred, y_true)), axis=-1)
+        w = ops.ones_like(err) if sample_weight is None else ops.reshape(ops.cast(sample_weight, "float32"), (-1,))
+        self.total.assign_add(ops.sum(ops.multiply(err, w)))
+        self.count.assign_add(ops.sum(w))
+
+    def result(self):
+        return ops.divide(self.total, self.count)
+
+
+model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="tanh"), keras.layers.Dense(1)])
+model.set_weights(init)
+model.compile(optimizer=keras.optimizers.SGD(0.01), loss="mse", metrics=["mae", WeightedAbsError()],
+              weighted_metrics=["mae", WeightedAbsError(name="wae")])
+history = model.fit(x, y, sample_weight=sw, epochs=2, batch_size=8, shuffle=False, verbose=0)
+train["metrics_in_fit"] = history.history
+
 CONFIG_CASES = [
     ("MeanSquaredError", {"reduction": "sum"}), ("MeanAbsoluteError", {}), ("MeanAbsolutePercentageError", {}),
     ("MeanSquaredLogarithmicError", {}), ("Huber", {"delta": 0.3, "name": "h"}), ("LogCosh", {}),
