@@ -149,3 +149,17 @@ def test_weighted_metrics_survive_save_and_load(tmp_path):
     loaded = kcore.models.load_model(tmp_path / "m.keras")
     logs = loaded.evaluate(x, y, sample_weight=np.array([0, 1, 2, 3], np.float32), verbose=0, return_dict=True)
     assert set(logs) == {"loss", "mae", "weighted_mae"}
+
+
+def test_function_wrappers_write_and_read_keras_configs():
+    expected = _DATA["wrapper_configs"]
+    loss = losses.LossFunctionWrapper(losses.mean_squared_error, name="x")
+    assert loss.get_config() == expected["loss"]
+    again = losses.LossFunctionWrapper.from_config(expected["loss"])
+    assert again.fn is losses.mean_squared_error and again.name == "x"
+    metric = metrics.MeanMetricWrapper(metrics.binary_accuracy, name="y", threshold=0.3)
+    assert metric.get_config() == expected["metric"]
+    again = metrics.MeanMetricWrapper.from_config(expected["metric"])
+    assert again._fn is metrics.binary_accuracy and again._fn_kwargs == {"threshold": 0.3}
+    with pytest.raises(ValueError, match="Could not interpret metric function: no_such_fn"):
+        metrics.MeanMetricWrapper.from_config({"name": "z", "fn": "no_such_fn"})

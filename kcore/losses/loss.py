@@ -82,7 +82,23 @@ class LossFunctionWrapper(Loss):
         return self.fn(y_true, y_pred, **self._fn_kwargs)
 
     def get_config(self):
-        return {**super().get_config(), **self._fn_kwargs}
+        config = {**super().get_config(), **self._fn_kwargs}
+        if type(self) is LossFunctionWrapper:  # built-in subclasses know their function
+            from kcore.utils.identifiers import serialize_function
+
+            config["fn"] = serialize_function(self.fn)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        if cls is not LossFunctionWrapper:
+            return cls(**config)
+        from kcore import losses
+        from kcore.utils.identifiers import function_from_config
+
+        config = dict(config)
+        fn = function_from_config(config.pop("fn", None), losses._BY_NAME, "loss")
+        return cls(fn, **config)
 
     def __repr__(self):
         return f"<LossFunctionWrapper({self.fn.__name__}, kwargs={self._fn_kwargs})>"

@@ -47,6 +47,13 @@ _BY_NAME.update({"bce": BinaryCrossentropy, "BCE": BinaryCrossentropy, "mse": Me
                  "MSE": MeanSquaredError, "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError,
                  "mape": MeanAbsolutePercentageError, "MAPE": MeanAbsolutePercentageError,
                  "msle": MeanSquaredLogarithmicError, "MSLE": MeanSquaredLogarithmicError})
+# The metric functions by name (what a MeanMetricWrapper config's `fn` can name).
+FUNCTIONS = {fn.__name__: fn for fn in (
+    accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy, top_k_categorical_accuracy,
+    sparse_top_k_categorical_accuracy, binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,
+    categorical_focal_crossentropy, categorical_hinge, hinge, huber, kl_divergence, log_cosh, mean_absolute_error,
+    mean_absolute_percentage_error, mean_squared_error, mean_squared_logarithmic_error, poisson,
+    sparse_categorical_crossentropy, squared_hinge)}
 # Spellings compile() keeps accepting from Keras 2 (keras.metrics.get rejects them, as Keras 3 does).
 _COMPILE_EXTRAS = {"logcosh": LogCoshError, "fbeta_score": FBetaScore, "kld": KLDivergence, "KLD": KLDivergence}
 

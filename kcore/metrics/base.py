@@ -152,15 +152,24 @@ class MeanMetricWrapper(Mean):
         super().update_state(values, sample_weight, mask=mask)
 
     def get_config(self):
-        """Keras's keys: name, dtype, then the function's keyword arguments."""
-        return {**super().get_config(), **self._fn_kwargs}
+        """Keras's keys: name, dtype, the wrapped function (plain wrappers only), its keyword arguments."""
+        config = super().get_config()
+        if type(self) is MeanMetricWrapper:  # built-in subclasses know their function
+            from kcore.utils.identifiers import serialize_function
+
+            config["fn"] = serialize_function(self._fn)
+        return {**config, **self._fn_kwargs}
 
     @classmethod
     def from_config(cls, config):
-        if cls is MeanMetricWrapper:
-            raise ValueError("MeanMetricWrapper.from_config needs the wrapped function: build it with "
-                             "MeanMetricWrapper(fn, **config)")
-        return cls(**config)
+        if cls is not MeanMetricWrapper:
+            return cls(**config)
+        from kcore import metrics
+        from kcore.utils.identifiers import function_from_config
+
+        config = dict(config)
+        fn = function_from_config(config.pop("fn", None), metrics.FUNCTIONS, "metric")
+        return cls(fn, **config)
 
 
 def _arg(x):

@@ -28,3 +28,20 @@ def resolve(identifier, table, kind):
     if not callable(obj):
         raise ValueError(f"Could not interpret {kind} identifier: {identifier}")
     return obj
+
+
+def serialize_function(fn):
+    """How Keras 3 writes a plain function into a config (the `fn` of LossFunctionWrapper / MeanMetricWrapper)."""
+    return {"module": "builtins", "class_name": "function", "config": fn.__name__, "registered_name": "function"}
+
+
+def function_from_config(value, table, kind):
+    """The function a config's `fn` entry names (a serialize_function dict or a bare name), looked up in
+    `table`; a callable is returned as it is."""
+    if callable(value):
+        return value
+    name = value.get("config") if isinstance(value, dict) else value
+    fn = table.get(name) if isinstance(name, str) else None
+    if fn is None or isinstance(fn, type):
+        raise ValueError(f"Could not interpret {kind} function: {value}")
+    return fn

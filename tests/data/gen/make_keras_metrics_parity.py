@@ -192,11 +192,18 @@ INIT_CASES = [  # initializers built with non-default arguments (Keras normalise
     ("GlorotUniform", {"seed": 5}), ("HeNormal", {"input_axes": [0], "output_axes": [1]}),
     ("Orthogonal", {"gain": 2.0, "seed": 2}), ("Constant", {"value": 3.0}),
 ]
+from keras.src.losses.losses import LossFunctionWrapper  # noqa: E402
+
+wrapper_configs = {
+    "loss": LossFunctionWrapper(keras.losses.mean_squared_error, name="x").get_config(),
+    "metric": keras.metrics.MeanMetricWrapper(keras.metrics.binary_accuracy, name="y", threshold=0.3).get_config(),
+}
 init_configs = [{"cls": name, "kwargs": kwargs,
                  "config": getattr(keras.initializers, name)(**kwargs).get_config()} for name, kwargs in INIT_CASES]
 
 with open(OUT, "w") as f:
     json.dump({"keras_version": keras.__version__, "inputs": {k: [arr(a), arr(b)] for k, (a, b) in inputs.items()},
                "weights": {k: (None if v is None else arr(v)) for k, v in weights.items()},
-               "values": values, "configs": configs, "get": gets, "initializer_configs": init_configs}, f, indent=0)
+               "values": values, "configs": configs, "get": gets, "initializer_configs": init_configs,
+               "wrapper_configs": wrapper_configs}, f, indent=0)
 print("wrote", OUT, len(values), "values", len(configs), "configs", len(gets), "get cases")
