@@ -176,3 +176,25 @@ def test_metric_state_variables_reset():
     assert float(np.asarray(metric.result())) == 1.0 and len(metric.variables) == 2
     metric.reset_state()
     assert [float(v.numpy()) for v in metric.variables] == [0.0, 0.0]
+
+
+def test_masked_sequence_output_leaves_padding_out_of_loss_and_metrics():
+    # Embedding(mask_zero) -> LSTM(return_sequences): the output carries the padding mask, which Keras applies
+    # to the loss (every reduction) and to the metrics, in evaluate and in fit
+    ref = _DATA["masked_sequence"]
+    x = np.asarray(ref["x"])
+    y, sw = np.asarray(ref["y"], np.float32), np.asarray(ref["sample_weight"], np.float32)
+    model = kcore.Sequential([layers.Input((5,)), layers.Embedding(10, 4, mask_zero=True),
+                              layers.LSTM(3, return_sequences=True)])
+    model.set_weights([np.asarray(w, np.float32) for w in ref["init"]])
+    model.compile(optimizer=optimizers.SGD(0.1), loss="mse", metrics=["mae"], weighted_metrics=["mae"])
+    for got, want in [(model.evaluate(x, y, verbose=0, return_dict=True), ref["evaluate"]),
+                      (model.evaluate(x, y, sample_weight=sw, verbose=0, return_dict=True), ref["evaluate_weighted"])]:
+        assert got.keys() == want.keys()
+        for key in want:
+            assert got[key] == pytest.approx(want[key], rel=1e-5), key
+    history = model.fit(x, y, sample_weight=sw, epochs=2, batch_size=3, shuffle=False, verbose=0).history
+    for key, values in ref["fit"].items():
+        np.testing.assert_allclose(history[key], values, rtol=1e-5, err_msg=key)
+    for got, want in zip(model.get_weights(), ref["weights"]):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)

@@ -41,8 +41,11 @@ class Loss:
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         dtype = self.dtype
+        in_mask = _mask_of(y_pred)  # e.g. padded timesteps of a masked sequence model's output
         values = self.call(_as_tensor(y_true, dtype), _as_tensor(y_pred, dtype))
-        return reduce_weighted_values(values, sample_weight, reduction=self.reduction)
+        out_mask = _mask_of(values)  # e.g. ignore_class
+        mask = in_mask if out_mask is None else out_mask if in_mask is None else _both(in_mask, out_mask)
+        return reduce_weighted_values(values, sample_weight, mask=mask, reduction=self.reduction)
 
     def call(self, y_true, y_pred):
         raise NotImplementedError(f"{type(self).__name__} must implement call(y_true, y_pred)")
@@ -56,6 +59,18 @@ class Loss:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}>"
+
+
+def _mask_of(x):
+    mask = getattr(x, "_keras_mask", None)
+    if mask is None:
+        return None
+    return np.asarray(mask.numpy() if isinstance(mask, Tensor) else mask).astype(bool)
+
+
+def _both(a, b):
+    a, b = squeeze_or_expand(a, b)
+    return a & b
 
 
 def _as_tensor(x, dtype):
@@ -128,7 +143,7 @@ def reduce_weighted_values(values, sample_weight=None, mask=None, reduction="sum
     reduction = standardize_reduction(reduction)
     values = values if isinstance(values, Tensor) else convert_to_tensor(np.asarray(values, np.float32))
     if mask is None:
-        mask = getattr(values, "_keras_mask", None)
+        mask = _mask_of(values)
     weights = None if sample_weight is None else np.asarray(
         sample_weight.numpy() if isinstance(sample_weight, Tensor) else sample_weight, dtype=values.dtype)
     if mask is not None:
@@ -146,8 +161,9 @@ def reduce_weighted_values(values, sample_weight=None, mask=None, reduction="sum
     if weights is not None:
         values, weights = squeeze_or_expand(values, weights)
         if weights.ndim > values.ndim:
-            raise ValueError(f"loss reduction: sample_weight of shape {weights.shape} has more axes than the loss "
-                             f"values of shape {tuple(values.shape)}")
+            what = "sample_weight" if mask is None else "sample_weight combined with the mask"
+            raise ValueError(f"loss reduction: {what} of shape {weights.shape} has more axes than the loss values "
+                             f"of shape {tuple(values.shape)}")
         values = ops.multiply(values, _left_broadcast(weights, values.ndim))
     return _reduce(values, weights, reduction)
 

@@ -80,13 +80,9 @@ def samplewise(values, sample_weight, owner, reduce=np.mean, mask=None):
     entry per sample. `mask` (values' Keras mask) zeroes the weights of masked entries."""
     values = _numpy(values)
     if sample_weight is None:
-        w = None
+        w = None  # as in Keras, the values' own mask only matters together with weights
     else:
-        w = _numpy(sample_weight)
-        if mask is not None:  # per-sample weights spread over the mask's trailing axes, then masked
-            mask_f, w = match_ranks(np.asarray(mask, np.float64), w)
-            w = _broadcast(w.reshape(w.shape + (1,) * max(0, mask_f.ndim - w.ndim)), mask_f.shape, owner,
-                           values.shape) * mask_f
+        w = apply_mask(_numpy(sample_weight), mask, owner)
         values, w = match_ranks(values, w)
         if values.ndim > w.ndim:
             values = reduce(values, axis=tuple(range(w.ndim, values.ndim)))
@@ -97,6 +93,18 @@ def samplewise(values, sample_weight, owner, reduce=np.mean, mask=None):
     if values.ndim > 1:
         values = reduce(values, axis=tuple(range(1, values.ndim)))
     return values, w
+
+
+def apply_mask(sample_weight, mask, owner):
+    """The sample weights with masked-out entries set to 0 (the mask itself as weights when there are none);
+    per-sample weights spread over the mask's trailing axes."""
+    if mask is None:
+        return sample_weight
+    mask = _numpy(mask)
+    if sample_weight is None:
+        return mask
+    mask, w = match_ranks(mask, _numpy(sample_weight))
+    return _broadcast(w.reshape(w.shape + (1,) * max(0, mask.ndim - w.ndim)), mask.shape, owner, mask.shape) * mask
 
 
 def _broadcast(w, shape, owner, values_shape):
@@ -147,9 +155,10 @@ class MeanMetricWrapper(Mean):
         super().__init__(name=name or getattr(fn, "__name__", None), dtype=dtype)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
+        in_mask = getattr(y_pred, "_keras_mask", None)  # a masked model output: masked entries do not count
         values = self._fn(_arg(y_true), _arg(y_pred), **self._fn_kwargs)
-        mask = getattr(values, "_keras_mask", None)
-        super().update_state(values, sample_weight, mask=mask)
+        sample_weight = apply_mask(sample_weight, in_mask, type(self).__name__)
+        super().update_state(values, sample_weight, mask=getattr(values, "_keras_mask", None))
 
     def get_config(self):
         """Keras's keys: name, dtype, the wrapped function (plain wrappers only), its keyword arguments."""

@@ -175,10 +175,10 @@ class Trainer:
         trues = _match_outputs(y, self._output_names(), "y")
         for t, yt, yp in zip(self._targets, trues, preds):
             if t.metrics:
-                yp_np = yp.numpy()
+                yp_arg = yp if getattr(yp, "_keras_mask", None) is not None else yp.numpy()  # metrics honour masks
                 yt_np = yt.numpy() if isinstance(yt, Tensor) else np.asarray(yt)
                 for m in t.metrics:
-                    m.update_state(yt_np, yp_np, sample_weight if getattr(m, "_weighted", False) else None)
+                    m.update_state(yt_np, yp_arg, sample_weight if getattr(m, "_weighted", False) else None)
 
     # -- loops -------------------------------------------------------------------------------
     @on_model_device

@@ -137,6 +137,21 @@ model.compile(optimizer=keras.optimizers.SGD(0.01), loss="mse", metrics=["mae", 
 history = model.fit(x, y, sample_weight=sw, epochs=2, batch_size=8, shuffle=False, verbose=0)
 train["metrics_in_fit"] = history.history
 
+# -- a masked sequence model: padded timesteps leave the loss and the metrics ---------------------------
+xs = rng.integers(1, 10, (6, 5))
+xs[0, 3:], xs[1, 1:], xs[4, 4:] = 0, 0, 0
+ys = f32(rng.normal(size=(6, 5, 3)))
+sws = f32(rng.uniform(0.5, 1.5, (6, 5)))
+model = keras.Sequential([keras.Input((5,)), keras.layers.Embedding(10, 4, mask_zero=True),
+                          keras.layers.LSTM(3, return_sequences=True)])
+masked = {"x": xs.tolist(), "y": ys.tolist(), "sample_weight": sws.tolist(),
+          "init": [w.tolist() for w in model.get_weights()]}
+model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse", metrics=["mae"], weighted_metrics=["mae"])
+masked["evaluate"] = model.evaluate(xs, ys, verbose=0, return_dict=True)
+masked["evaluate_weighted"] = model.evaluate(xs, ys, sample_weight=sws, verbose=0, return_dict=True)
+masked["fit"] = model.fit(xs, ys, sample_weight=sws, epochs=2, batch_size=3, shuffle=False, verbose=0).history
+masked["weights"] = [w.tolist() for w in model.get_weights()]
+
 CONFIG_CASES = [
     ("MeanSquaredError", {"reduction": "sum"}), ("MeanAbsoluteError", {}), ("MeanAbsolutePercentageError", {}),
     ("MeanSquaredLogarithmicError", {}), ("Huber", {"delta": 0.3, "name": "h"}), ("LogCosh", {}),
@@ -155,5 +170,6 @@ with open(OUT, "w") as f:
     json.dump({"keras_version": keras.__version__,
                "inputs": {k: [a.tolist(), b.tolist()] for k, (a, b) in inputs.items()},
                "weights": {k: (None if v is None else v.tolist()) for k, v in weights.items()},
-               "reductions": reductions, "axis": axis, "custom_loss_training": train, "configs": configs}, f)
+               "reductions": reductions, "axis": axis, "custom_loss_training": train, "configs": configs,
+               "masked_sequence": masked}, f)
 print("wrote", OUT, len(reductions), "reduction cases", len(axis), "axis cases")
