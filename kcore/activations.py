@@ -62,11 +62,12 @@ def get(identifier):
     if isinstance(identifier, str):
         fn = _BY_NAME.get(identifier)
         if fn is None:
-            raise ValueError(f"Unknown activation function: {identifier!r}. Known: {sorted(_BY_NAME)}")
+            raise ValueError(f"Could not interpret activation function identifier: {identifier}. Known names: "
+                             f"{sorted(_BY_NAME)}")
         return fn
     if callable(identifier):
         return identifier
-    raise ValueError(f"Could not interpret activation function identifier: {identifier!r}")
+    raise ValueError(f"Could not interpret activation function identifier: {identifier}")
 
 
 def serialize(fn):

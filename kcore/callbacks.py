@@ -199,7 +199,7 @@ def _monitor_direction(model, monitor):
             if metric.name == name and getattr(metric, "_direction", None):
                 return metric._direction
     try:
-        return getattr(metrics_module.get(name), "_direction", None)
+        return getattr(metrics_module.for_compile(name), "_direction", None)
     except ValueError:
         return None
 

@@ -74,17 +74,11 @@ _BY_NAME = {"max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm, "min_
 
 
 def get(identifier):
-    if identifier is None or isinstance(identifier, Constraint):
-        return identifier
-    if isinstance(identifier, str):
-        if identifier not in _BY_NAME:
-            raise ValueError(f"Unknown constraint: {identifier!r}")
-        return _BY_NAME[identifier]()
-    if isinstance(identifier, dict):
-        return _BY_NAME[identifier["class_name"]](**identifier.get("config", {}))
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret constraint identifier: {identifier!r}")
+    """What `keras.constraints.get` returns: None for None; a new constraint for a name, class or config dict;
+    a constraint or callable as given. Anything else raises ValueError."""
+    from kcore.utils.identifiers import resolve
+
+    return resolve(identifier, _BY_NAME, "constraint")
 
 
 def serialize(c):

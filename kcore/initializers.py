@@ -94,8 +94,12 @@ class TruncatedNormal(Initializer):
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
 
 
-def compute_fans(shape):
+def compute_fans(shape, input_axes=None, output_axes=None):
+    """(fan_in, fan_out) of a weight shape: the product over `input_axes` / `output_axes` when both are given,
+    else Keras's convention (kernels of rank >= 3: receptive field x the last two axes)."""
     shape = tuple(shape)
+    if input_axes is not None and output_axes is not None:
+        return int(np.prod([shape[a] for a in input_axes])), int(np.prod([shape[a] for a in output_axes]))
     if len(shape) == 0:
         return 1, 1
     if len(shape) == 1:
@@ -107,21 +111,29 @@ def compute_fans(shape):
 
 
 class VarianceScaling(Initializer):
-    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+    """Samples scaled to the weight's fans: stddev (or uniform limit) from scale / n, n = fan_in, fan_out or
+    their mean (`mode`); `input_axes` / `output_axes` name the axes whose sizes make the fans."""
+
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None, input_axes=None,
+                 output_axes=None):
         if scale <= 0:
             raise ValueError(f"VarianceScaling: scale must be positive, got {scale}")
         if mode not in ("fan_in", "fan_out", "fan_avg"):
-            raise ValueError(f"VarianceScaling: invalid mode {mode!r}")
-        if distribution not in ("truncated_normal", "untruncated_normal", "uniform", "normal"):
-            raise ValueError(f"VarianceScaling: invalid distribution {distribution!r}")
+            raise ValueError(f"VarianceScaling: invalid mode {mode!r}; expected 'fan_in', 'fan_out' or 'fan_avg'")
+        distribution = str(distribution).lower()
+        distribution = "truncated_normal" if distribution == "normal" else distribution
+        if distribution not in ("truncated_normal", "untruncated_normal", "uniform"):
+            raise ValueError(f"VarianceScaling: invalid distribution {distribution!r}; expected "
+                             f"'truncated_normal', 'untruncated_normal' or 'uniform'")
         self.scale, self.mode, self.distribution, self.seed = scale, mode, distribution, seed
+        self.input_axes, self.output_axes = input_axes, output_axes
 
     def __call__(self, shape, dtype=None):
-        fan_in, fan_out = compute_fans(shape)
+        fan_in, fan_out = compute_fans(shape, self.input_axes, self.output_axes)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
         n = max(1.0, n)
         rng = self._rng()
-        if self.distribution in ("truncated_normal", "normal"):
+        if self.distribution == "truncated_normal":
             stddev = math.sqrt(self.scale / n) / 0.87962566103423978
             out = _truncated_normal(rng, shape, stddev)
         elif self.distribution == "untruncated_normal":
@@ -132,16 +144,17 @@ class VarianceScaling(Initializer):
         return out.astype(_dtype(dtype))
 
     def get_config(self):
-        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution, "seed": self.seed}
+        return {"seed": self.seed, "scale": self.scale, "mode": self.mode, "distribution": self.distribution,
+                "input_axes": self.input_axes, "output_axes": self.output_axes}
 
 
 def _scaled(scale, mode, distribution):
     class _Named(VarianceScaling):
-        def __init__(self, seed=None):
-            super().__init__(scale, mode, distribution, seed)
+        def __init__(self, seed=None, input_axes=None, output_axes=None):
+            super().__init__(scale, mode, distribution, seed, input_axes, output_axes)
 
         def get_config(self):
-            return {"seed": self.seed}
+            return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
 
     return _Named
 
@@ -193,30 +206,34 @@ _ALIASES = {
     "uniform": RandomUniform, "truncated_normal": TruncatedNormal, "variance_scaling": VarianceScaling,
     "glorot_uniform": GlorotUniform, "glorot_normal": GlorotNormal, "he_uniform": HeUniform,
     "he_normal": HeNormal, "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal,
-    "orthogonal": Orthogonal, "identity": Identity,
+    "orthogonal": Orthogonal, "identity": Identity, "OrthogonalInitializer": Orthogonal,
+    "IdentityInitializer": Identity,
 }
 for _cls in list(_ALIASES.values()):
     _ALIASES[_cls.__name__] = _cls
 
 
 def get(identifier):
-    if identifier is None:
-        return None
-    if isinstance(identifier, Initializer):
-        return identifier
-    if isinstance(identifier, str):
-        cls = _ALIASES.get(identifier)
-        if cls is None:
-            raise ValueError(f"Unknown initializer: {identifier!r}. Known: {sorted(k for k in _ALIASES if k.islower())}")
-        return cls()
-    if isinstance(identifier, dict):
-        cls = _ALIASES.get(identifier.get("class_name"))
-        if cls is None:
-            raise ValueError(f"Unknown initializer config: {identifier!r}")
-        return cls.from_config(identifier.get("config", {}))
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret initializer: {identifier!r}")
+    """What `keras.initializers.get` returns: None for None; a new initializer for a name (Keras 3's names and
+    legacy aliases such as 'normal', 'uniform', 'zero', 'one'), a class or a config dict; an initializer or
+    callable as given; for an array, a function returning it. Anything else raises ValueError."""
+    from kcore.utils.identifiers import resolve
+
+    if isinstance(identifier, np.ndarray) or hasattr(identifier, "numpy"):
+        return _fixed_values(identifier)
+    return resolve(identifier, _ALIASES, "initializer")
+
+
+def _fixed_values(values):
+    values = np.asarray(values.numpy() if hasattr(values, "numpy") else values)
+
+    def initialize_fn(shape, dtype=None):
+        if tuple(shape) != values.shape:
+            raise ValueError(f"initializer: the given array has shape {values.shape}, the weight needs "
+                             f"{tuple(shape)}")
+        return values.astype(_dtype(dtype))
+
+    return initialize_fn
 
 
 def serialize(init):

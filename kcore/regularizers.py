@@ -53,21 +53,18 @@ def l1_l2(l1=0.01, l2=0.01):
     return L1L2(l1, l2)
 
 
-_BY_NAME = {"l1": L1, "l2": L2, "l1_l2": lambda: L1L2(0.01, 0.01), "L1": L1, "L2": L2, "L1L2": L1L2}
+# Keras 3's names, plus tf.keras's "l1_l2" (= l1_l2(): 0.01 each; Keras 3 spells L1L2() as "l1l2").
+_BY_NAME = {"l1": L1, "l2": L2, "l1l2": L1L2, "L1": L1, "L2": L2, "L1L2": L1L2}
 
 
 def get(identifier):
-    if identifier is None or isinstance(identifier, Regularizer):
-        return identifier
-    if isinstance(identifier, str):
-        if identifier not in _BY_NAME:
-            raise ValueError(f"Unknown regularizer: {identifier!r}")
-        return _BY_NAME[identifier]()
-    if isinstance(identifier, dict):
-        return _BY_NAME[identifier["class_name"]](**identifier.get("config", {}))
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}")
+    """What `keras.regularizers.get` returns: None for None; a new regularizer for a name, class or config
+    dict; a regularizer or callable as given. Anything else raises ValueError."""
+    from kcore.utils.identifiers import resolve
+
+    if identifier == "l1_l2":
+        return l1_l2()
+    return resolve(identifier, _BY_NAME, "regularizer")
 
 
 def serialize(reg):

@@ -123,9 +123,9 @@ def test_bad_layer_arguments_are_clear():
         layers.Dense(units=0)
     with pytest.raises(ValueError, match="units"):
         layers.Dense(units=-3)
-    with pytest.raises(ValueError, match="Unknown activation"):
+    with pytest.raises(ValueError, match="Could not interpret activation function identifier"):
         layers.Dense(2, activation="relux")
-    with pytest.raises(ValueError, match="Unknown initializer"):
+    with pytest.raises(ValueError, match="Could not interpret initializer identifier"):
         layers.Dense(2, kernel_initializer="glorot_unform")
 
 

@@ -255,7 +255,7 @@ def test_sum_and_mean():
     ("logcosh", metrics.LogCoshError), ("binary_crossentropy", metrics.BinaryCrossentropy),
 ])
 def test_string_names_resolve_and_keep_the_given_name(name, cls):
-    metric = metrics.get(name)
+    metric = metrics.for_compile(name)  # compile() keeps the spelling as the name
     assert type(metric) is cls and metric.name == name
 
 
@@ -263,10 +263,10 @@ def test_default_names():
     assert metrics.Precision().name == "precision" and metrics.AUC().name == "auc"
     assert metrics.F1Score().name == "f1_score" and metrics.FBetaScore().name == "fbeta_score"
     assert metrics.LogCoshError().name == "logcosh"
-    assert metrics.get("Precision").name == "precision"  # a class name keeps the default name
+    assert metrics.for_compile("Precision").name == "precision"  # a class name keeps the default name
     restored = metrics.AUC.from_config(metrics.AUC(num_thresholds=50, curve="PR", name="pr").get_config())
     assert (restored.name, restored.curve, restored.num_thresholds) == ("pr", "PR", 50)
-    with pytest.raises(ValueError, match="Unknown metric function: 'rmse'"):
+    with pytest.raises(ValueError, match="Could not interpret metric identifier: rmse"):
         metrics.get("rmse")  # not a Keras name
 
 

@@ -188,12 +188,12 @@ def test_seed_002_legacy_adam_arguments():
 
 def test_unknown_names_raise_clear_errors():
     model = _mlp()
-    with pytest.raises(ValueError, match="Unknown loss function: 'crossentropy_x'"):
+    with pytest.raises(ValueError, match="Could not interpret loss identifier: crossentropy_x"):
         model.compile("adam", "crossentropy_x")
         model.fit(np.zeros((2, 64), np.float32), np.zeros(2), verbose=0)
     with pytest.raises(ValueError, match="Could not interpret optimizer identifier: adamz"):
         model.compile("adamz", "mse")
-    with pytest.raises(ValueError, match="Unknown metric"):
+    with pytest.raises(ValueError, match="Could not interpret metric identifier: acuracy"):
         model.compile("adam", "mse", metrics=["acuracy"])
         model.fit(np.zeros((2, 64), np.float32), np.zeros((2, 10), np.float32), verbose=0)
 

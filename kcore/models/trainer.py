@@ -29,11 +29,12 @@ class Trainer:
         self.optimizer = optimizers.get(optimizer)
         if self.optimizer is None:
             raise ValueError("compile: `optimizer` must be an optimizer, its name or config; got None")
-        _check_identifiers(loss, losses_module.get)
-        _check_identifiers(metrics, metrics_module.get)
-        _check_identifiers(weighted_metrics, metrics_module.get)
+        _check_identifiers(loss, losses_module.for_compile)
+        _check_identifiers(metrics, metrics_module.for_compile)
+        _check_identifiers(weighted_metrics, metrics_module.for_compile)
         self.loss = loss
-        self._compile_args = {"loss": loss, "metrics": metrics, "loss_weights": loss_weights}
+        self._compile_args = {"loss": loss, "metrics": metrics, "loss_weights": loss_weights,
+                              "weighted_metrics": weighted_metrics}
         self._targets = None  # resolved once the output names are known
         self.compiled = True
         self.stop_training = False
@@ -50,24 +51,26 @@ class Trainer:
         loss, metrics, weights = (self._compile_args[k] for k in ("loss", "metrics", "loss_weights"))
         per_loss = _per_output(loss, names, "loss")
         per_weight = _per_output(weights, names, "loss_weights") if weights is not None else [1.0] * len(names)
-        if metrics is None:
-            per_metrics = [[] for _ in names]
-        elif isinstance(metrics, dict) or (len(names) > 1 and any(m is None or isinstance(m, (list, tuple))
-                                                                 for m in metrics)):
-            per_metrics = [_as_list(m) for m in _per_output(metrics, names, "metrics")]
-        else:
-            per_metrics = [list(metrics) for _ in names]
+        per_metrics = _metric_lists(metrics, names, "metrics")
+        per_weighted = _metric_lists(self._compile_args.get("weighted_metrics"), names, "weighted_metrics")
         targets = []
-        for name, l, w, ms in zip(names, per_loss, per_weight, per_metrics):
+        for name, l, w, ms, wms in zip(names, per_loss, per_weight, per_metrics, per_weighted):
             if l is None and len(names) == 1:
                 raise ValueError("No loss to compute: provide `loss` to compile()")
             prefix = f"{name}_" if len(names) > 1 else ""
             built = []
             for m in ms:
-                metric = metrics_module.get(m)
+                metric = metrics_module.for_compile(m)
                 metric.name = prefix + metric.name
                 built.append(metric)
-            targets.append(_OutputTarget(name, losses_module.get(l), float(w), built))
+            taken = {metric.name for metric in built}
+            for m in wms:  # Keras 3: only weighted_metrics see sample_weight; "weighted_" only on a name clash
+                metric = metrics_module.for_compile(m)
+                name = prefix + metric.name
+                metric.name = prefix + "weighted_" + metric.name if name in taken else name
+                metric._weighted = True
+                built.append(metric)
+            targets.append(_OutputTarget(name, losses_module.for_compile(l), float(w), built))
         self._targets = targets
         self._loss_tracker = metrics_module.Mean(name="loss")
         # one "<output>_loss" log per output with a loss, when more than one output has one (Keras 3)
@@ -184,11 +187,10 @@ class Trainer:
         trues = _match_outputs(y, self._output_names(), "y")
         for t, yt, yp in zip(self._targets, trues, preds):
             if t.metrics:
-                yp_np = yp.numpy()
+                yp_arg = yp if getattr(yp, "_keras_mask", None) is not None else yp.numpy()  # metrics honour masks
                 yt_np = yt.numpy() if isinstance(yt, Tensor) else np.asarray(yt)
-                weights = _masked_weights(sample_weight, getattr(yp, "_keras_mask", None))
                 for m in t.metrics:
-                    m.update_state(yt_np, yp_np, weights)
+                    m.update_state(yt_np, yp_arg, sample_weight if getattr(m, "_weighted", False) else None)
 
     # -- loops -------------------------------------------------------------------------------
     @on_model_device
@@ -352,17 +354,6 @@ class Trainer:
         self.build(shapes[0] if len(shapes) == 1 else shapes)
 
 
-def _masked_weights(sample_weight, mask):
-    """Metrics skip masked steps (Keras 3): the output's mask, as 0/1, multiplies the sample weights."""
-    if mask is None:
-        return sample_weight
-    m = np.asarray(mask.numpy() if isinstance(mask, Tensor) else mask, dtype=np.float32)
-    if sample_weight is None:
-        return m
-    w = np.asarray(sample_weight, dtype=np.float32)
-    return w.reshape(w.shape + (1,) * (m.ndim - w.ndim)) * m if w.ndim <= m.ndim else w
-
-
 def _check_identifiers(spec, get):
     """Resolves every name in a loss/metrics spec (a dict or list per output, or one value) so that an unknown
     name fails in compile() with get()'s ValueError rather than later in fit()."""
@@ -384,6 +375,16 @@ def _as_list(x):
     if isinstance(x, dict):
         return list(x.values())
     return [x]
+
+
+def _metric_lists(metrics, names, what):
+    """One list of metric identifiers per output name."""
+    if metrics is None:
+        return [[] for _ in names]
+    if isinstance(metrics, dict) or (len(names) > 1 and any(m is None or isinstance(m, (list, tuple))
+                                                           for m in metrics)):
+        return [_as_list(m) for m in _per_output(metrics, names, what)]
+    return [list(metrics) for _ in names]
 
 
 def _per_output(value, names, what):

@@ -43,7 +43,8 @@ def _compile_config(model):
     return {"optimizer": {"module": "keras.optimizers", "class_name": type(opt).__name__,
                           "config": opt.get_config(), "registered_name": None},
             "loss": serialize_callable(args["loss"]), "loss_weights": args["loss_weights"],
-            "metrics": serialize_callable(args["metrics"]), "weighted_metrics": None, "run_eagerly": False,
+            "metrics": serialize_callable(args["metrics"]),
+            "weighted_metrics": serialize_callable(args.get("weighted_metrics")), "run_eagerly": False,
             "steps_per_execution": 1, "jit_compile": False}
 
 
@@ -127,6 +128,7 @@ def _compile_from_config(model, cc, custom_objects=None):
         opt = cls(**filter_config(cls, opt.get("config", {}), f"optimizer {opt['class_name']}"))
     model.compile(optimizer=opt, loss=deserialize_keras_object(cc.get("loss"), custom_objects),
                   metrics=deserialize_keras_object(cc.get("metrics"), custom_objects),
+                  weighted_metrics=deserialize_keras_object(cc.get("weighted_metrics"), custom_objects),
                   loss_weights=cc.get("loss_weights"))
 
 

@@ -1,0 +1,213 @@
+"""Losses (Keras 3 API): functions return per-sample values, Loss classes reduce them.
+
+`get` resolves identifiers exactly as `keras.losses.get` does (a name of a function gives the function, a
+class name a new Loss object); `for_compile` is what `Model.compile` uses (always a Loss object).
+"""
+from kcore.losses.functions import (BCE, KLD, MAE, MAPE, MSE, MSLE, bce, binary_crossentropy,
+                                    binary_focal_crossentropy, categorical_crossentropy,
+                                    categorical_focal_crossentropy, categorical_hinge, cosine_similarity, hinge,
+                                    huber, kl_divergence, kld, log_cosh, logcosh, mae, mape, mean_absolute_error,
+                                    mean_absolute_percentage_error, mean_squared_error,
+                                    mean_squared_logarithmic_error, mse, msle, poisson,
+                                    sparse_categorical_crossentropy, squared_hinge)
+from kcore.utils import identifiers as _identifiers
+from kcore.losses.loss import (REDUCTIONS, Loss, LossFunctionWrapper, reduce_loss, reduce_weighted_values,
+                               standardize_reduction)
+
+_TAIL = ("reduction", "name", "dtype")
+
+
+class _BuiltinLoss(LossFunctionWrapper):
+    """Base of the built-in Loss classes: a subclass sets `spec = (fn, default name, Keras's positional argument
+    order, {fn keyword: default})` and gets Keras's constructor."""
+
+    spec = None
+
+    def __init__(self, *args, **kwargs):
+        fn, default_name, order, defaults = self.spec
+        cls = type(self).__name__
+        if len(args) > len(order):
+            raise TypeError(f"{cls} takes at most {len(order)} positional arguments {order}")
+        for key, value in zip(order, args):
+            if key in kwargs:
+                raise TypeError(f"{cls} got multiple values for argument {key!r}")
+            kwargs[key] = value
+        unknown = sorted(set(kwargs) - set(order))
+        if unknown:
+            raise TypeError(f"{cls} got unexpected arguments {unknown}; it accepts {order}")
+        reduction = kwargs.pop("reduction", "sum_over_batch_size")
+        name, dtype = kwargs.pop("name", default_name), kwargs.pop("dtype", None)
+        super().__init__(fn, reduction=reduction, name=name, dtype=dtype, **{**defaults, **kwargs})
+
+
+def _spec(fn, name, **defaults):
+    return fn, name, tuple(defaults) + _TAIL, defaults
+
+
+class MeanSquaredError(_BuiltinLoss):
+    """Reduces `mean_squared_error`."""
+
+    spec = _spec(mean_squared_error, "mean_squared_error")
+
+
+class MeanAbsoluteError(_BuiltinLoss):
+    """Reduces `mean_absolute_error`."""
+
+    spec = _spec(mean_absolute_error, "mean_absolute_error")
+
+
+class MeanAbsolutePercentageError(_BuiltinLoss):
+    """Reduces `mean_absolute_percentage_error`."""
+
+    spec = _spec(mean_absolute_percentage_error, "mean_absolute_percentage_error")
+
+
+class MeanSquaredLogarithmicError(_BuiltinLoss):
+    """Reduces `mean_squared_logarithmic_error`."""
+
+    spec = _spec(mean_squared_logarithmic_error, "mean_squared_logarithmic_error")
+
+
+class Huber(_BuiltinLoss):
+    """Reduces `huber` (argument delta)."""
+
+    spec = _spec(huber, "huber_loss", delta=1.0)
+
+
+class LogCosh(_BuiltinLoss):
+    """Reduces `log_cosh`."""
+
+    spec = _spec(log_cosh, "log_cosh")
+
+
+class KLDivergence(_BuiltinLoss):
+    """Reduces `kl_divergence`."""
+
+    spec = _spec(kl_divergence, "kl_divergence")
+
+
+class Poisson(_BuiltinLoss):
+    """Reduces `poisson`."""
+
+    spec = _spec(poisson, "poisson")
+
+
+class CosineSimilarity(_BuiltinLoss):
+    """Reduces `cosine_similarity` (argument axis)."""
+
+    spec = _spec(cosine_similarity, "cosine_similarity", axis=-1)
+
+
+class Hinge(_BuiltinLoss):
+    """Reduces `hinge`."""
+
+    spec = _spec(hinge, "hinge")
+
+
+class SquaredHinge(_BuiltinLoss):
+    """Reduces `squared_hinge`."""
+
+    spec = _spec(squared_hinge, "squared_hinge")
+
+
+class CategoricalHinge(_BuiltinLoss):
+    """Reduces `categorical_hinge`."""
+
+    spec = _spec(categorical_hinge, "categorical_hinge")
+
+
+class CategoricalCrossentropy(_BuiltinLoss):
+    """Reduces `categorical_crossentropy` (from_logits, label_smoothing, axis)."""
+
+    spec = _spec(categorical_crossentropy, "categorical_crossentropy", from_logits=False, label_smoothing=0.0,
+                 axis=-1)
+
+
+class SparseCategoricalCrossentropy(_BuiltinLoss):
+    """Reduces `sparse_categorical_crossentropy` (from_logits, ignore_class, axis); samples labelled
+    ignore_class leave the mean."""
+
+    spec = (sparse_categorical_crossentropy, "sparse_categorical_crossentropy",
+            ("from_logits", "ignore_class", "reduction", "axis", "name", "dtype"),
+            {"from_logits": False, "ignore_class": None, "axis": -1})
+
+
+class BinaryCrossentropy(_BuiltinLoss):
+    """Reduces `binary_crossentropy` (from_logits, label_smoothing, axis)."""
+
+    spec = _spec(binary_crossentropy, "binary_crossentropy", from_logits=False, label_smoothing=0.0, axis=-1)
+
+
+class BinaryFocalCrossentropy(_BuiltinLoss):
+    """Reduces `binary_focal_crossentropy` (apply_class_balancing, alpha, gamma, from_logits, label_smoothing,
+    axis)."""
+
+    spec = _spec(binary_focal_crossentropy, "binary_focal_crossentropy", apply_class_balancing=False, alpha=0.25,
+                 gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1)
+
+
+class CategoricalFocalCrossentropy(_BuiltinLoss):
+    """Reduces `categorical_focal_crossentropy` (alpha, gamma, from_logits, label_smoothing, axis)."""
+
+    spec = _spec(categorical_focal_crossentropy, "categorical_focal_crossentropy", alpha=0.25, gamma=2.0,
+                 from_logits=False, label_smoothing=0.0, axis=-1)
+
+
+_ALL_FUNCTIONS = (mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
+                  mean_squared_logarithmic_error, huber, log_cosh, kl_divergence, poisson, cosine_similarity, hinge,
+                  squared_hinge, categorical_hinge, categorical_crossentropy, sparse_categorical_crossentropy,
+                  binary_crossentropy, binary_focal_crossentropy, categorical_focal_crossentropy)
+_ALL_CLASSES = (Loss, LossFunctionWrapper, MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
+                MeanSquaredLogarithmicError, Huber, LogCosh, KLDivergence, Poisson, CosineSimilarity, Hinge,
+                SquaredHinge, CategoricalHinge, CategoricalCrossentropy, SparseCategoricalCrossentropy,
+                BinaryCrossentropy, BinaryFocalCrossentropy, CategoricalFocalCrossentropy)
+# Keras 3's table: class names, function names and the short aliases.
+_BY_NAME = {cls.__name__: cls for cls in _ALL_CLASSES}
+_BY_NAME.update({fn.__name__: fn for fn in _ALL_FUNCTIONS})
+_BY_NAME.update({"mse": mean_squared_error, "MSE": mean_squared_error, "mae": mean_absolute_error,
+                 "MAE": mean_absolute_error, "mape": mean_absolute_percentage_error,
+                 "MAPE": mean_absolute_percentage_error, "msle": mean_squared_logarithmic_error,
+                 "MSLE": mean_squared_logarithmic_error, "kld": kl_divergence, "KLD": kl_divergence,
+                 "bce": binary_crossentropy, "BCE": binary_crossentropy})
+# Spellings compile() keeps accepting from tf.keras (keras.losses.get rejects them, as Keras 3 does).
+_COMPILE_EXTRAS = {"logcosh": log_cosh}
+
+
+def register(name, fn, cls=None):
+    """Adds a loss function (and its class) to the names `get` resolves."""
+    _BY_NAME[name] = fn
+    if cls is not None:
+        _BY_NAME[cls.__name__] = cls
+
+
+def serialize(loss):
+    """A function's name, or {'module', 'class_name', 'config', 'registered_name'} of a Loss object."""
+    if not isinstance(loss, Loss):
+        return getattr(loss, "__name__", None)
+    return {"module": "keras.losses", "class_name": type(loss).__name__, "config": loss.get_config(),
+            "registered_name": None}
+
+
+def deserialize(config, custom_objects=None):
+    """The loss a `serialize` result describes."""
+    if isinstance(config, str):
+        return get(config)
+    return _identifiers.deserialize(config, _BY_NAME, "loss", custom_objects)
+
+
+def get(identifier):
+    """What `keras.losses.get` returns: None for None; the function for a function's name ('mse' gives
+    `mean_squared_error`); a new Loss object for a class name, a class or a config dict; a Loss object or a
+    callable as given. Anything else raises ValueError."""
+    return _identifiers.resolve(identifier, _BY_NAME, "loss")
+
+
+def for_compile(identifier):
+    """The Loss object compile() uses: functions (and names of functions) are wrapped in a LossFunctionWrapper
+    named as given; None stays None (an output without a loss)."""
+    loss = _COMPILE_EXTRAS[identifier] if isinstance(identifier, str) and identifier in _COMPILE_EXTRAS \
+        else get(identifier)
+    if loss is None or isinstance(loss, Loss):
+        return loss
+    name = identifier if isinstance(identifier, str) else getattr(loss, "__name__", None)
+    return LossFunctionWrapper(loss, name=name)
