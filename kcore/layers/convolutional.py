@@ -35,6 +35,8 @@ class BaseConv(Layer):
     kernel (*kernel_size, in_channels, filters) and bias (filters,), as in Keras.
     """
 
+    activation = activations.ActivationAttribute()
+
     def __init__(self, rank, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
                  groups=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
