@@ -54,49 +54,27 @@ def _compare(op, name, x1, x2):
     return Tensor(_C.compare(op, a.value, b.value))
 
 
-def equal(x1, x2):
-    """x1 == x2 elementwise, as a bool tensor."""
-    return _compare(CompareOp.equal, "equal", x1, x2)
+def _comparison(op, name, doc):
+    def fn(x1, x2):
+        return _compare(op, name, x1, x2)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc
+    return fn
 
 
-def not_equal(x1, x2):
-    """x1 != x2 elementwise, as a bool tensor (True where either is NaN)."""
-    return _compare(CompareOp.not_equal, "not_equal", x1, x2)
-
-
-def less(x1, x2):
-    """x1 < x2 elementwise, as a bool tensor."""
-    return _compare(CompareOp.less, "less", x1, x2)
-
-
-def less_equal(x1, x2):
-    """x1 <= x2 elementwise, as a bool tensor."""
-    return _compare(CompareOp.less_equal, "less_equal", x1, x2)
-
-
-def greater(x1, x2):
-    """x1 > x2 elementwise, as a bool tensor."""
-    return _compare(CompareOp.greater, "greater", x1, x2)
-
-
-def greater_equal(x1, x2):
-    """x1 >= x2 elementwise, as a bool tensor."""
-    return _compare(CompareOp.greater_equal, "greater_equal", x1, x2)
-
-
-def logical_and(x1, x2):
-    """Elementwise AND; nonzero (and NaN) elements count as true."""
-    return _compare(CompareOp.logical_and, "logical_and", x1, x2)
-
-
-def logical_or(x1, x2):
-    """Elementwise OR; nonzero (and NaN) elements count as true."""
-    return _compare(CompareOp.logical_or, "logical_or", x1, x2)
-
-
-def logical_xor(x1, x2):
-    """Elementwise XOR; nonzero (and NaN) elements count as true."""
-    return _compare(CompareOp.logical_xor, "logical_xor", x1, x2)
+equal = _comparison(CompareOp.equal, "equal", "x1 == x2 elementwise, as a bool tensor.")
+not_equal = _comparison(CompareOp.not_equal, "not_equal", "x1 != x2 elementwise, as a bool tensor (True at NaN).")
+less = _comparison(CompareOp.less, "less", "x1 < x2 elementwise, as a bool tensor.")
+less_equal = _comparison(CompareOp.less_equal, "less_equal", "x1 <= x2 elementwise, as a bool tensor.")
+greater = _comparison(CompareOp.greater, "greater", "x1 > x2 elementwise, as a bool tensor.")
+greater_equal = _comparison(CompareOp.greater_equal, "greater_equal", "x1 >= x2 elementwise, as a bool tensor.")
+logical_and = _comparison(CompareOp.logical_and, "logical_and",
+                          "Elementwise AND; nonzero (and NaN) elements count as true.")
+logical_or = _comparison(CompareOp.logical_or, "logical_or",
+                         "Elementwise OR; nonzero (and NaN) elements count as true.")
+logical_xor = _comparison(CompareOp.logical_xor, "logical_xor",
+                          "Elementwise XOR; nonzero (and NaN) elements count as true.")
 
 
 def logical_not(x):

@@ -75,6 +75,7 @@ for i, (sa, sb, axes, norm) in enumerate(DOT_CASES):
     b = rng.standard_normal(sb).astype(np.float32)
     out = np_(layers.Dot(axes=axes, normalize=norm)([a, b]))
     ref[f"dot_{i}_a"], ref[f"dot_{i}_b"], ref[f"dot_{i}_out"] = a, b, out
+    ref[f"dot_{i}_axes"], ref[f"dot_{i}_normalize"] = np.array(axes), np.array(norm)
 # normalize with an all-zero sample (Keras clamps the inverse norm at 1 / epsilon)
 a = rng.standard_normal((2, 4)).astype(np.float32)
 a[1] = 0.0
