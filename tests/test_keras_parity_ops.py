@@ -241,6 +241,14 @@ def test_comparisons_are_not_differentiable_and_where_routes_gradients():
     gradcheck(lambda a, b: ops.where(cond, a, b), [R.standard_normal((2, 4)), R.standard_normal((3, 1, 1))])
 
 
+def test_bool_tensors_through_dlpack_and_none_comparisons():
+    t = ops.greater(np.array([0.1, 0.9, 0.7], np.float32), 0.5)
+    np.testing.assert_array_equal(np.from_dlpack(t), [False, True, True])
+    back = kcore.backend.tensor.from_dlpack(np.array([True, False]))
+    assert back.dtype == "bool" and back.numpy().tolist() == [True, False]
+    assert (t == None) is False and (t != None) is True  # noqa: E711 (Python's identity fallback, as Keras)
+
+
 def test_tensors_still_hash_by_identity():
     a = kcore.convert_to_tensor(np.ones(3, np.float32))
     b = kcore.convert_to_tensor(np.ones(3, np.float32))

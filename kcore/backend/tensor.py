@@ -96,8 +96,8 @@ class Tensor:
     def __getitem__(self, key): return _ops().getitem(self, key)
 
     # Comparisons are elementwise and give bool tensors, as Keras tensors do (hashing stays by identity).
-    def __eq__(self, o): return _logic().equal(self, o)
-    def __ne__(self, o): return _logic().not_equal(self, o)
+    def __eq__(self, o): return NotImplemented if o is None or isinstance(o, str) else _logic().equal(self, o)
+    def __ne__(self, o): return NotImplemented if o is None or isinstance(o, str) else _logic().not_equal(self, o)
     def __lt__(self, o): return _logic().less(self, o)
     def __le__(self, o): return _logic().less_equal(self, o)
     def __gt__(self, o): return _logic().greater(self, o)
