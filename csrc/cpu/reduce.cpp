@@ -150,7 +150,6 @@ Tensor softmax(const Tensor& x_in, int64_t axis, bool log) {
         for (int64_t i = 0; i < n; ++i) {
           const T v = xp[base + i * inner];
           if (v > mx || v != v) mx = v;
-          if (mx != mx) break;
         }
         T sum = 0;
         for (int64_t i = 0; i < n; ++i) {
