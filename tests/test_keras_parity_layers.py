@@ -183,6 +183,29 @@ def test_resize_gradients(mode):
     gradcheck(lambda t: resize_axes(t, [5, 6], [1, 2], mode), [R.standard_normal((1, 2, 3, 2))])
 
 
+@pytest.mark.parametrize("mode", RESIZE_METHODS)
+@pytest.mark.parametrize("hw", [(3, 4), (10, 5), (7, 20)])
+def test_image_resize_up_and_down_matches_keras(mode, hw):
+    out = ops.image.resize(REF["resize_x"], hw, interpolation=mode).numpy()
+    np.testing.assert_allclose(out, REF[f"resize_{mode}_{hw[0]}x{hw[1]}"], rtol=1e-5, atol=5e-6)
+
+
+def test_image_resize_layouts_and_errors():
+    x = REF["resize_x"]
+    out = ops.image.resize(np.transpose(x, (0, 3, 1, 2)), (5, 6), data_format="channels_first").numpy()
+    np.testing.assert_allclose(out, REF["resize_cf"], rtol=1e-5, atol=2e-6)
+    np.testing.assert_allclose(ops.image.resize(x[0], (4, 11), interpolation="bicubic").numpy(), REF["resize_3d"],
+                               rtol=1e-5, atol=2e-6)
+    with pytest.raises(ValueError, match="size"):
+        ops.image.resize(x, (3,))
+    with pytest.raises(ValueError, match="rank"):
+        ops.image.resize(x[0, 0], (3, 3))
+    with pytest.raises(ValueError, match="interpolation"):
+        ops.image.resize(x, (3, 3), interpolation="cubic")
+    with pytest.raises(NotImplementedError, match="antialias"):
+        ops.image.resize(x, (3, 3), antialias=True)
+
+
 def test_upsampling3d_matches_keras():
     np.testing.assert_array_equal(layers.UpSampling3D(size=(2, 1, 3))(REF["up3_x"]).numpy(), REF["up3_out"])
     layer = layers.UpSampling3D(size=2, data_format="channels_first")

@@ -3,7 +3,7 @@ from kcore import ops
 from kcore.layers.convolutional import check_input_rank
 from kcore.layers.layer import InputSpec, Layer
 from kcore.ops.conv import normalize_data_format, normalize_tuple, upsample_nearest, zero_pad
-from kcore.ops.image import RESIZE_METHODS, resize_axes
+from kcore.ops.image import interpolation_method, resize_axes
 
 
 def _pad_pairs(padding, rank, name):
@@ -154,11 +154,7 @@ class BaseUpSampling(Layer):
         self.rank = rank
         self.size = normalize_tuple(size, rank, "size", name)
         self.data_format = normalize_data_format(data_format)
-        method = interpolation.lower() if isinstance(interpolation, str) else interpolation
-        if method not in RESIZE_METHODS:
-            raise ValueError(f"{name}: invalid interpolation {interpolation!r}; expected one of "
-                             f"{', '.join(repr(m) for m in RESIZE_METHODS)}")
-        self.interpolation = method
+        self.interpolation = interpolation_method(interpolation, name)
         self.input_spec = InputSpec(ndim=rank + 2)
 
     def _axes(self):

@@ -100,11 +100,18 @@ _WEIGHTS = {"nearest": _nearest, "bilinear": _bilinear, "bicubic": _bicubic, "la
             "lanczos5": _lanczos(5.0), "area": _area}
 
 
+def interpolation_method(interpolation, op):
+    """`interpolation` lower-cased, or a ValueError naming `op` and the supported methods."""
+    method = interpolation.lower() if isinstance(interpolation, str) else interpolation
+    if method not in RESIZE_METHODS:
+        raise ValueError(f"{op}: invalid interpolation {interpolation!r}; expected one of "
+                         f"{', '.join(repr(m) for m in RESIZE_METHODS)}")
+    return method
+
+
 def resize_weights(in_size, out_size, method):
     """The (out_size, in_size) matrix that resamples one axis by `method`."""
-    if method not in _WEIGHTS:
-        raise ValueError(f"resize: unknown interpolation {method!r}; expected one of {', '.join(RESIZE_METHODS)}")
-    return _WEIGHTS[method](int(in_size), int(out_size))
+    return _WEIGHTS[interpolation_method(method, "resize")](int(in_size), int(out_size))
 
 
 def resize_axes(x, sizes, axes, method):
@@ -122,3 +129,27 @@ def resize_axes(x, sizes, axes, method):
         y = reshape(matmul(flat, _float(matrix, like=x)), list(moved.shape[:-1]) + [size])
         x = transpose(y, list(np.argsort(perm)))
     return x
+
+
+def resize(images, size, interpolation="bilinear", antialias=False, data_format=None):
+    """Keras's ops.image.resize for (batch,) height, width, channels images (or channels first).
+
+    Every method of RESIZE_METHODS, up or down, gives TensorFlow's numbers; antialiasing is not
+    supported (antialias=True raises).
+    """
+    from kcore.ops.conv import normalize_data_format
+
+    x = _float(images)
+    method = interpolation_method(interpolation, "resize")
+    if antialias:
+        raise NotImplementedError("resize: antialias=True is not supported by kcore")
+    if not isinstance(size, (tuple, list)) or len(size) != 2 or not all(
+            isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0 for s in size):
+        raise ValueError(f"resize: size must be a tuple of two positive ints (height, width), got {size!r}")
+    if x.ndim not in (3, 4):
+        raise ValueError(f"resize: images must have rank 3 (height, width, channels) or 4 (with a batch axis), got "
+                         f"shape {tuple(x.shape)}")
+    first = 1 if x.ndim == 4 else 0
+    if normalize_data_format(data_format) == "channels_first":
+        first += 1
+    return resize_axes(x, [int(s) for s in size], [first, first + 1], method)

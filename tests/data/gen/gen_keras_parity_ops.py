@@ -116,6 +116,14 @@ x_up_big = rng.standard_normal((1, 9, 7, 1)).astype(np.float32)
 ref["up_big_x"] = x_up_big
 for mode in ("bilinear", "bicubic", "lanczos3", "lanczos5", "area"):
     ref[f"up_big_{mode}"] = np_(layers.UpSampling2D(size=(3, 2), interpolation=mode)(x_up_big))
+x_rs = rng.standard_normal((2, 7, 9, 3)).astype(np.float32)
+ref["resize_x"] = x_rs
+for mode in ("nearest", "bilinear", "bicubic", "lanczos3", "lanczos5", "area"):
+    for hw in ((3, 4), (10, 5), (7, 20)):
+        ref[f"resize_{mode}_{hw[0]}x{hw[1]}"] = np_(ops.image.resize(x_rs, hw, interpolation=mode))
+ref["resize_cf"] = np_(ops.image.resize(np.transpose(x_rs, (0, 3, 1, 2)), (5, 6), interpolation="bilinear",
+                                        data_format="channels_first"))
+ref["resize_3d"] = np_(ops.image.resize(x_rs[0], (4, 11), interpolation="bicubic"))
 x_up3 = rng.standard_normal((2, 2, 3, 2, 2)).astype(np.float32)
 ref["up3_x"] = x_up3
 ref["up3_out"] = np_(layers.UpSampling3D(size=(2, 1, 3))(x_up3))
