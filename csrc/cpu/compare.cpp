@@ -13,12 +13,26 @@ const char* compare_name(CompareOp op) {
   return names[(int)op];
 }
 
-// out (same dtype as the operands, 0 or 1) = op(a, b) over the broadcast shape.
+// out (same dtype as the operands, 0 or 1) = op(a, b) over the broadcast shape; the contiguous and
+// scalar-operand rows get their own loops so they vectorise.
 template <typename T, typename F>
 void compare_map(const BroadcastPlan<3>& p, T* out, const T* a, const T* b, F f) {
   for_each_chunk<T, 3>(p, {out, const_cast<T*>(a), const_cast<T*>(b)},
                        [&](int64_t n, std::array<T*, 3> q, std::array<int64_t, 3> s) {
-                         for (int64_t i = 0; i < n; ++i) q[0][i * s[0]] = T(f(q[1][i * s[1]], q[2][i * s[2]]));
+                         T* o = q[0];
+                         const T* x = q[1];
+                         const T* y = q[2];
+                         if (s[0] == 1 && s[1] == 1 && s[2] == 1) {
+                           for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], y[i]) ? T(1) : T(0);
+                         } else if (s[0] == 1 && s[1] == 1 && s[2] == 0) {
+                           const T yv = *y;
+                           for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], yv) ? T(1) : T(0);
+                         } else if (s[0] == 1 && s[1] == 0 && s[2] == 1) {
+                           const T xv = *x;
+                           for (int64_t i = 0; i < n; ++i) o[i] = f(xv, y[i]) ? T(1) : T(0);
+                         } else {
+                           for (int64_t i = 0; i < n; ++i) o[i * s[0]] = f(x[i * s[1]], y[i * s[2]]) ? T(1) : T(0);
+                         }
                        });
 }
 
@@ -67,8 +81,14 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
     using T = decltype(tag);
     for_each_chunk<T, 4>(plan, {out.data<T>(), c.data<T>(), a.data<T>(), b.data<T>()},
                          [&](int64_t n, std::array<T*, 4> q, std::array<int64_t, 4> s) {
-                           for (int64_t i = 0; i < n; ++i)
-                             q[0][i * s[0]] = q[1][i * s[1]] != T(0) ? q[2][i * s[2]] : q[3][i * s[3]];
+                           T* o = q[0];
+                           const T *c = q[1], *x = q[2], *y = q[3];
+                           if (s[0] == 1 && s[1] == 1 && s[2] == 1 && s[3] == 1) {
+                             for (int64_t i = 0; i < n; ++i) o[i] = c[i] != T(0) ? x[i] : y[i];
+                           } else {
+                             for (int64_t i = 0; i < n; ++i)
+                               o[i * s[0]] = c[i * s[1]] != T(0) ? x[i * s[2]] : y[i * s[3]];
+                           }
                          });
   });
   return out;
