@@ -254,3 +254,18 @@ def test_tensors_still_hash_by_identity():
     b = kcore.convert_to_tensor(np.ones(3, np.float32))
     seen = {a: 1, b: 2}
     assert seen[a] == 1 and seen[b] == 2 and len({a, b, a}) == 2
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.int64, np.bool_])
+@pytest.mark.parametrize("name", COMPARE + ["logical_and", "logical_or", "logical_xor"])
+def test_native_compare_and_where_every_dtype_against_numpy(name, dtype):
+    from kcore.backend.native import _C
+
+    a = (R.standard_normal((3, 1, 4)) * 2).astype(dtype)
+    b = (R.standard_normal((2, 4)) * 2).astype(dtype)
+    got = np.asarray(_C.compare(getattr(_C.CompareOp, name), _C.from_numpy(a), _C.from_numpy(b)))
+    assert got.dtype == np.bool_
+    np.testing.assert_array_equal(got, getattr(np, name)(a, b))
+    x, y = R.standard_normal((3, 2, 4)).astype(dtype), R.standard_normal(4).astype(dtype)
+    out = np.asarray(_C.where(_C.from_numpy(got), _C.from_numpy(x), _C.from_numpy(y)))
+    np.testing.assert_array_equal(out, np.where(got, x, y))
