@@ -203,9 +203,11 @@ def _reduce(op, x, axis, keepdims):
 
 def sum(x, axis=None, keepdims=False):  # noqa: A001
     """Sum over `axis`; a bool input counts its true elements (an int32 result, as in Keras)."""
-    if isinstance(x, Tensor) and x.dtype == "bool" or getattr(x, "dtype", None) == np.bool_:
+    if (x.dtype == "bool") if isinstance(x, Tensor) else getattr(x, "dtype", None) == np.bool_:
         return cast(_reduce(ReduceOp.sum, x, axis, keepdims), "int32")
     return _reduce(ReduceOp.sum, x, axis, keepdims)
+
+
 def mean(x, axis=None, keepdims=False): return _reduce(ReduceOp.mean, x, axis, keepdims)
 def max(x, axis=None, keepdims=False): return _reduce(ReduceOp.max, x, axis, keepdims)  # noqa: A001
 def min(x, axis=None, keepdims=False): return _reduce(ReduceOp.min, x, axis, keepdims)  # noqa: A001
