@@ -7,18 +7,39 @@ def linear(x):
 
 
 def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
-    if negative_slope == 0.0 and max_value is None and threshold == 0.0:
-        return ops.relu(x)
-    if max_value == 6.0 and negative_slope == 0.0 and threshold == 0.0:
-        return ops.relu6(x)
-    raise NotImplementedError("relu with negative_slope/threshold: use leaky_relu or relu6")
+    """Keras's relu: x above `threshold` (capped at `max_value`), `negative_slope * (x - threshold)` below.
+
+    Composed exactly as Keras composes it, so every combination of the arguments gives Keras's
+    numbers (NaN propagates, except through a nonzero threshold where Keras maps it to 0).
+    """
+    if negative_slope != 0.0:
+        if max_value is None and threshold == 0:
+            return ops.leaky_relu(x, negative_slope)
+        negative_part = ops.relu(ops.add(ops.negative(x), threshold) if threshold != 0 else ops.negative(x))
+    else:
+        negative_part = None
+    clip_max = max_value is not None
+    if threshold != 0:
+        x = ops.convert_to_tensor(x)
+        x = ops.where(ops.greater(x, threshold), x, 0.0)
+    elif max_value == 6:
+        x, clip_max = ops.relu6(x), False
+    else:
+        x = ops.relu(x)
+    if clip_max:
+        x = ops.clip(x, 0.0, float(max_value))
+    if negative_part is not None:
+        x = ops.subtract(x, ops.multiply(negative_part, float(negative_slope)))
+    return x
 
 
 def softmax(x, axis=-1):
+    """Softmax over `axis` (an int or a tuple of ints)."""
     return ops.softmax(x, axis=axis)
 
 
 def log_softmax(x, axis=-1):
+    """Log-softmax over `axis` (an int or a tuple of ints)."""
     return ops.log_softmax(x, axis=axis)
 
 
@@ -68,6 +89,22 @@ def get(identifier):
     if callable(identifier):
         return identifier
     raise ValueError(f"Could not interpret activation function identifier: {identifier}")
+
+
+class ActivationAttribute:
+    """A layer attribute holding its activation: assigning None means linear, a name is looked up.
+
+    So `layer.activation = None` (or "relu") after construction works as in Keras.
+    """
+
+    def __set_name__(self, owner, name):
+        self.slot = f"_{name}_fn"
+
+    def __get__(self, obj, objtype=None):
+        return self if obj is None else obj.__dict__.get(self.slot, linear)
+
+    def __set__(self, obj, value):
+        obj.__dict__[self.slot] = get(value)
 
 
 def serialize(fn):

@@ -167,7 +167,7 @@ def test_wrong_channels_after_build():
     (lambda: L.MaxPooling2D(0), ValueError, "pool_size"),
     (lambda: L.ZeroPadding2D(-1), ValueError, "non-negative"),
     (lambda: L.Cropping2D(((1, 1), (1,))), ValueError, "Cropping2D"),
-    (lambda: L.UpSampling2D(interpolation="bilinear"), NotImplementedError, "nearest"),
+    (lambda: L.UpSampling2D(interpolation="cubic"), ValueError, "nearest"),
     (lambda: L.Conv2DTranspose(4, 3, strides=2, output_padding=2), ValueError, "output_padding"),
     (lambda: L.Conv1DTranspose(4, 3, padding="causal"), ValueError, "padding"),
     (lambda: L.Conv2D(4, 3, data_format="nhwc"), ValueError, "data_format"),

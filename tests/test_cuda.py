@@ -425,6 +425,30 @@ def test_softmax_and_backward(axis, log):
 
 
 @gpu
+@pytest.mark.parametrize("log", [False, True])
+def test_softmax_rows_with_nan_and_infinities(log):
+    x = np.array([[1, 2, -np.inf, 0.5], [np.inf, 1, 2, 0], [-np.inf] * 4, [np.nan, 1, 0, 0]], np.float32)
+    same(lambda t: _C.softmax(t, -1, log), x)
+
+
+@gpu
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.int64, np.bool_])
+@pytest.mark.parametrize("op", list(_C.CompareOp.__members__.values()))
+def test_compare_and_where(op, dtype):
+    a = (randn(3, 1, 4) * 2).astype(dtype)
+    b = (randn(2, 4) * 2).astype(dtype)
+    want = np.asarray(_C.compare(op, _cpu(a), _cpu(b)))
+    got = _host(_C.compare(op, _gpu(a), _gpu(b)))
+    assert got.dtype == np.bool_ and np.array_equal(got, want)
+    cond = want
+    x, y = randn(3, 2, 4).astype(dtype), randn(4).astype(dtype)
+    want_w = np.asarray(_C.where(_cpu(cond), _cpu(x), _cpu(y)))
+    got_w = _host(_C.where(_gpu(cond), _gpu(x), _gpu(y)))
+    assert got_w.dtype == want_w.dtype and np.array_equal(got_w, want_w)
+    assert np.array_equal(_host(_gpu(cond).astype("float32")), cond.astype(np.float32))
+
+
+@gpu
 @pytest.mark.parametrize("shapes", [((7, 5), (5, 3)), ((2, 7, 5), (5, 3)), ((2, 1, 7, 5), (3, 5, 4)),
                                     ((4, 7, 5), (4, 5, 3)), ((4, 7, 5), (1, 5, 3)), ((2, 3, 7, 5), (2, 3, 5, 4)),
                                     ((4, 0), (0, 3))])

@@ -24,13 +24,13 @@ namespace kcore {
 
 // Bump when DeviceOps or an argument struct of its slots (ConvArgs...) changes layout: _C refuses
 // a table built against another layout.
-constexpr int kDeviceOpsAbi = 3;  // 3: ConvArgs gained `groups`
+constexpr int kDeviceOpsAbi = 4;  // 3: ConvArgs gained `groups`; 4: compare/where slots, bool dtype
 
 // The ops routed by device (transpose / slice / reshape are views or built on the
 // device-aware Tensor methods, so they need no slot).
 #define KCORE_DEVICE_OPS_CORE(X)                                                                    \
   X(binary) X(binary_backward) X(unary) X(unary_backward) X(clip) X(clip_backward) X(sum_to_shape)  \
-  X(broadcast_to) X(scale) X(has_nonfinite)                                                         \
+  X(broadcast_to) X(scale) X(has_nonfinite) X(compare) X(where)                                     \
   X(reduce) X(reduce_backward) X(argmax) X(softmax) X(softmax_backward)                             \
   X(matmul) X(matmul_backward) X(linear) X(linear_backward) X(sum_rows)                             \
   X(softmax_cross_entropy) X(softmax_cross_entropy_backward) X(sparse_softmax_cross_entropy)        \

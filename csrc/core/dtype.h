@@ -8,11 +8,13 @@
 
 namespace kcore {
 
-enum class DType : int { f32 = 0, f64 = 1, i32 = 2, i64 = 3 };
+// b8: bool, one byte per element holding 0 or 1 (NumPy's bool_ layout); results of comparisons.
+enum class DType : int { f32 = 0, f64 = 1, i32 = 2, i64 = 3, b8 = 4 };
 
 inline size_t dtype_size(DType t) {
   switch (t) {
     case DType::f32: case DType::i32: return 4;
+    case DType::b8: return 1;
     default: return 8;
   }
 }
@@ -22,6 +24,7 @@ inline const char* dtype_name(DType t) {
     case DType::f32: return "float32";
     case DType::f64: return "float64";
     case DType::i32: return "int32";
+    case DType::b8: return "bool";
     default: return "int64";
   }
 }
@@ -33,6 +36,7 @@ template <> struct dtype_of<float> { static constexpr DType value = DType::f32; 
 template <> struct dtype_of<double> { static constexpr DType value = DType::f64; };
 template <> struct dtype_of<int32_t> { static constexpr DType value = DType::i32; };
 template <> struct dtype_of<int64_t> { static constexpr DType value = DType::i64; };
+template <> struct dtype_of<bool> { static constexpr DType value = DType::b8; };
 
 // Calls fn.template operator()<T>() with T the C++ type of a floating dtype.
 template <typename Fn>
@@ -59,7 +63,20 @@ auto dispatch_all(DType t, Fn&& fn) {
     case DType::f32: return fn(float{});
     case DType::f64: return fn(double{});
     case DType::i32: return fn(int32_t{});
+    case DType::b8: return fn(bool{});
     default: return fn(int64_t{});
+  }
+}
+
+// The numeric (non-bool) dtypes.
+template <typename Fn>
+auto dispatch_numeric(DType t, const char* op, Fn&& fn) {
+  switch (t) {
+    case DType::f32: return fn(float{});
+    case DType::f64: return fn(double{});
+    case DType::i32: return fn(int32_t{});
+    case DType::i64: return fn(int64_t{});
+    default: throw TypeError(std::string(op) + ": expected a numeric tensor, got " + dtype_name(t));
   }
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <type_traits>
 
 #include "core/dispatch.h"
 #include "core/allocator.h"
@@ -140,7 +141,12 @@ Tensor Tensor::astype(DType dtype) const {
       const A* s = src.data<A>();
       B* d = out.data<B>();
       parallel_for(numel_, 1 << 16, [&](int64_t lo, int64_t hi) {
-        for (int64_t i = lo; i < hi; ++i) d[i] = static_cast<B>(s[i]);
+        if constexpr (std::is_same_v<A, bool>) {  // bytes 0 / 1: a select vectorises, a bool conversion does not
+          const uint8_t* bytes = reinterpret_cast<const uint8_t*>(s);
+          for (int64_t i = lo; i < hi; ++i) d[i] = bytes[i] ? B(1) : B(0);
+        } else {
+          for (int64_t i = lo; i < hi; ++i) d[i] = static_cast<B>(s[i]);
+        }
       });
     });
   });

@@ -145,8 +145,12 @@ Tensor softmax(const Tensor& x_in, int64_t axis, bool log) {
       for (int64_t r = lo; r < hi; ++r) {
         const int64_t base = (r / inner) * n * inner + (r % inner);
         T mx = -std::numeric_limits<T>::infinity();
-        for (int64_t i = 0; i < n; ++i) mx = std::max(mx, xp[base + i * inner]);
-        if (std::isinf(mx)) mx = 0;
+        // NaN-propagating max, not clamped: a row holding NaN or +inf, or only -inf, comes out all NaN
+        // (NumPy's and TensorFlow's answer); finite rows give exact zeros at their -inf entries.
+        for (int64_t i = 0; i < n; ++i) {
+          const T v = xp[base + i * inner];
+          if (v > mx || v != v) mx = v;
+        }
         T sum = 0;
         for (int64_t i = 0; i < n; ++i) {
           T e = std::exp(xp[base + i * inner] - mx);

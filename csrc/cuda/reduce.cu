@@ -91,8 +91,10 @@ __global__ void softmax_kernel(const T* x, T* o, int64_t lines, int64_t n, int64
   KC_GRID_STRIDE(r, lines) {
     const int64_t base = (r / inner) * n * inner + (r % inner);
     T mx = -INFINITY;
-    for (int64_t i = 0; i < n; ++i) mx = fmax(mx, x[base + i * inner]);
-    if (isinf(mx)) mx = 0;
+    for (int64_t i = 0; i < n; ++i) {  // NaN-propagating, unclamped: as the CPU kernel
+      const T v = x[base + i * inner];
+      if (v > mx || v != v) mx = v;
+    }
     T sum = 0;
     for (int64_t i = 0; i < n; ++i) {
       T e = exp(x[base + i * inner] - mx);

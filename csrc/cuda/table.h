@@ -26,6 +26,10 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape);
 Tensor scale(const Tensor& x, double s);
 bool has_nonfinite(const Tensor& x);
 
+// compare.cu
+Tensor compare(CompareOp op, const Tensor& a, const Tensor& b);
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+
 // reduce.cu
 Tensor reduce(ReduceOp op, const Tensor& x, std::vector<int64_t> axes, bool keepdims);
 Tensor reduce_backward(ReduceOp op, const Tensor& x, const Tensor& y, const Tensor& grad,

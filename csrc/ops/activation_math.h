@@ -73,7 +73,7 @@ KCORE_MATH T value(UnaryOp op, T x, T alpha) {
     case UnaryOp::abs: return abs(x);
     case UnaryOp::tanh: return tanh_op(x);
     case UnaryOp::sigmoid: return sigmoid_op(x);
-    case UnaryOp::relu: return x > T(0) ? x : T(0);
+    case UnaryOp::relu: return x < T(0) ? T(0) : x;  // NaN passes through
     case UnaryOp::elu: return x > T(0) ? x : alpha * expm1(x);
     case UnaryOp::selu: return T(kSeluScale) * (x > T(0) ? x : T(kSeluAlpha) * expm1(x));
     case UnaryOp::softplus: return softplus(x);
@@ -89,7 +89,7 @@ KCORE_MATH T value(UnaryOp op, T x, T alpha) {
     case UnaryOp::reciprocal: return T(1) / x;
     case UnaryOp::sin: return sin(x);
     case UnaryOp::cos: return cos(x);
-    case UnaryOp::sign: return x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0));
+    case UnaryOp::sign: return x > T(0) ? T(1) : (x < T(0) ? T(-1) : (x == T(0) ? T(0) : x));  // sign(NaN) = NaN
     case UnaryOp::mish: return x * tanh(softplus(x));
   }
   return x;

@@ -15,6 +15,12 @@ enum class UnaryOp : int {
   gelu, gelu_tanh, silu, leaky_relu, relu6, log_sigmoid, reciprocal, sin, cos, sign, mish,
 };
 
+// Broadcasting comparisons and logical connectives; the result is a bool tensor. Both operands
+// share one dtype; the logical ops read any nonzero (or NaN) element as true.
+enum class CompareOp : int {
+  equal, not_equal, less, less_equal, greater, greater_equal, logical_and, logical_or, logical_xor,
+};
+
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
 
 Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b);
@@ -25,6 +31,10 @@ std::pair<Tensor, Tensor> binary_backward(BinaryOp op, const Tensor& a, const Te
 // `alpha` parametrises elu / leaky_relu.
 Tensor unary(UnaryOp op, const Tensor& x, double alpha);
 Tensor unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& grad, double alpha);
+
+Tensor compare(CompareOp op, const Tensor& a, const Tensor& b);
+// cond ? a : b elementwise, all three broadcast together; cond is bool, a and b share a dtype.
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
 
 Tensor clip(const Tensor& x, double lo, double hi);
 Tensor clip_backward(const Tensor& x, const Tensor& grad, double lo, double hi);

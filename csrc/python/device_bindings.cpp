@@ -30,6 +30,7 @@ KcDLDataType dl_dtype(DType t) {
     case DType::f32: return {kKcDLFloat, 32, 1};
     case DType::f64: return {kKcDLFloat, 64, 1};
     case DType::i32: return {kKcDLInt, 32, 1};
+    case DType::b8: return {kKcDLBool, 8, 1};
     default: return {kKcDLInt, 64, 1};
   }
 }
@@ -71,7 +72,8 @@ DType dtype_from_dl(const KcDLDataType& d) {
   if (d.lanes == 1 && d.code == kKcDLFloat && d.bits == 64) return DType::f64;
   if (d.lanes == 1 && d.code == kKcDLInt && d.bits == 32) return DType::i32;
   if (d.lanes == 1 && d.code == kKcDLInt && d.bits == 64) return DType::i64;
-  throw TypeError("from_dlpack: kcore tensors hold float32, float64, int32 or int64 data");
+  if (d.lanes == 1 && d.code == kKcDLBool && d.bits == 8) return DType::b8;
+  throw TypeError("from_dlpack: kcore tensors hold float32, float64, int32, int64 or bool data");
 }
 
 Device device_from_dl(const KcDLDevice& d) {

@@ -36,6 +36,13 @@ KCORE_BINDINGS(elementwise) {
   KCORE_DEF_ROUTED(m, broadcast_to, Kernel());
   KCORE_DEF_ROUTED(m, scale, Kernel());
   KCORE_DEF_ROUTED(m, has_nonfinite, Kernel());
+  py::enum_<CompareOp>(m, "CompareOp")
+      .value("equal", CompareOp::equal).value("not_equal", CompareOp::not_equal).value("less", CompareOp::less)
+      .value("less_equal", CompareOp::less_equal).value("greater", CompareOp::greater)
+      .value("greater_equal", CompareOp::greater_equal).value("logical_and", CompareOp::logical_and)
+      .value("logical_or", CompareOp::logical_or).value("logical_xor", CompareOp::logical_xor);
+  KCORE_DEF_ROUTED(m, compare, Kernel());
+  KCORE_DEF_ROUTED(m, where, Kernel());
   m.def("broadcast_shapes", [](const Shape& a, const Shape& b) { return broadcast_shapes(a, b, "broadcast"); });
 }
 

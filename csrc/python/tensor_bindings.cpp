@@ -14,8 +14,10 @@ DType dtype_from_numpy(const py::dtype& dt) {
       if (dt.itemsize() == 4) return DType::i32;
       if (dt.itemsize() == 8) return DType::i64;
       break;
+    case 'b':
+      return DType::b8;
   }
-  throw TypeError("kcore tensors hold float32, float64, int32 or int64 data; got NumPy dtype " +
+  throw TypeError("kcore tensors hold float32, float64, int32, int64 or bool data; got NumPy dtype " +
                   std::string(py::str(dt)));
 }
 
@@ -24,6 +26,7 @@ std::string format_of(DType t) {
     case DType::f32: return py::format_descriptor<float>::format();
     case DType::f64: return py::format_descriptor<double>::format();
     case DType::i32: return py::format_descriptor<int32_t>::format();
+    case DType::b8: return py::format_descriptor<bool>::format();
     default: return py::format_descriptor<int64_t>::format();
   }
 }
@@ -33,7 +36,8 @@ DType dtype_from_name(const std::string& name) {
   if (name == "float64") return DType::f64;
   if (name == "int32") return DType::i32;
   if (name == "int64") return DType::i64;
-  throw TypeError("unsupported dtype '" + name + "' (kcore supports float32, float64, int32, int64)");
+  if (name == "bool") return DType::b8;
+  throw TypeError("unsupported dtype '" + name + "' (kcore supports float32, float64, int32, int64, bool)");
 }
 
 // Wraps a C-contiguous NumPy array without copying; the array stays alive with the storage.

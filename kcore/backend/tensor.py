@@ -4,7 +4,8 @@ import numpy as np
 from kcore.backend.native import _C
 from kcore.backend.device import get_device, to_device
 
-_NUMPY_DTYPES = {"float32": np.float32, "float64": np.float64, "int32": np.int32, "int64": np.int64}
+_NUMPY_DTYPES = {"float32": np.float32, "float64": np.float64, "int32": np.int32, "int64": np.int64,
+                 "bool": np.bool_}
 
 
 class Tensor:
@@ -93,6 +94,21 @@ class Tensor:
     def __neg__(self): return _ops().negative(self)
     def __abs__(self): return _ops().abs(self)
     def __getitem__(self, key): return _ops().getitem(self, key)
+
+    # Comparisons are elementwise and give bool tensors, as Keras tensors do (hashing stays by identity).
+    def __eq__(self, o): return NotImplemented if o is None or isinstance(o, str) else _logic().equal(self, o)
+    def __ne__(self, o): return NotImplemented if o is None or isinstance(o, str) else _logic().not_equal(self, o)
+    def __lt__(self, o): return _logic().less(self, o)
+    def __le__(self, o): return _logic().less_equal(self, o)
+    def __gt__(self, o): return _logic().greater(self, o)
+    def __ge__(self, o): return _logic().greater_equal(self, o)
+    def __and__(self, o): return _logic().logical_and(self, o)
+    def __rand__(self, o): return _logic().logical_and(o, self)
+    def __or__(self, o): return _logic().logical_or(self, o)
+    def __ror__(self, o): return _logic().logical_or(o, self)
+    def __xor__(self, o): return _logic().logical_xor(self, o)
+    def __rxor__(self, o): return _logic().logical_xor(o, self)
+    def __invert__(self): return _logic().logical_not(self)
 
     @property
     def T(self):
@@ -199,7 +215,7 @@ def _dtype_name(dtype):
         return None
     name = np.dtype(dtype).name if not isinstance(dtype, str) else dtype
     if name not in _NUMPY_DTYPES:
-        raise TypeError(f"unsupported dtype {dtype!r}: kcore supports float32, float64, int32 and int64")
+        raise TypeError(f"unsupported dtype {dtype!r}: kcore supports float32, float64, int32, int64 and bool")
     return name
 
 
@@ -221,8 +237,10 @@ def convert_to_tensor(x, dtype=None):
     if dtype is None:
         if arr.dtype.kind == "f":
             dtype = "float64" if arr.dtype == np.float64 and isinstance(x, np.ndarray) else "float32"
-        elif arr.dtype.kind in "iub":
-            dtype = "int64" if arr.dtype.itemsize == 8 or arr.dtype.kind == "b" else "int32"
+        elif arr.dtype.kind == "b":
+            dtype = "bool"
+        elif arr.dtype.kind in "iu":
+            dtype = "int64" if arr.dtype.itemsize == 8 else "int32"
             if not isinstance(x, np.ndarray):
                 dtype = "float32" if arr.dtype.kind == "f" else "int64"
         else:
@@ -250,3 +268,9 @@ def _ops():
     from kcore.ops import core
 
     return core
+
+
+def _logic():
+    from kcore.ops import logic
+
+    return logic

@@ -1,5 +1,5 @@
 """kcore.layers: Keras layers on kcore's native ops."""
-from kcore.layers.core import Activation, Dense, Dropout, Flatten, Lambda, Reshape
+from kcore.layers.core import Activation, Dense, Dropout, Flatten, Lambda, ReLU, Reshape
 from kcore.layers.input_layer import Input, InputLayer
 from kcore.layers.layer import InputSpec, Layer
 from kcore.layers.convolutional import (
@@ -17,7 +17,8 @@ from kcore.layers.pooling import (
     MaxPool1D, MaxPool2D, MaxPool3D, MaxPooling1D, MaxPooling2D, MaxPooling3D,
 )
 from kcore.layers.reshaping import (
-    Cropping1D, Cropping2D, Cropping3D, UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D, ZeroPadding3D,
+    Cropping1D, Cropping2D, Cropping3D, UpSampling1D, UpSampling2D, UpSampling3D, ZeroPadding1D, ZeroPadding2D,
+    ZeroPadding3D,
 )
 from kcore.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add, average,
                                   concatenate, dot, maximum, minimum, multiply, subtract)

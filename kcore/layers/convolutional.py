@@ -110,6 +110,8 @@ class BaseConv(Layer):
     groups > 1, filter block i sees only input-channel block i (both split evenly into groups).
     """
 
+    activation = activations.ActivationAttribute()
+
     def __init__(self, rank, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
                  groups=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,

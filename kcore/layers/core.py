@@ -1,4 +1,4 @@
-"""Core layers: Dense, Activation, Dropout, Flatten, Reshape, Lambda."""
+"""Core layers: Dense, Activation, ReLU, Dropout, Flatten, Reshape, Lambda."""
 import numpy as np
 
 from kcore import activations, constraints, initializers, ops, regularizers
@@ -7,6 +7,8 @@ from kcore.layers.layer import InputSpec, Layer
 
 class Dense(Layer):
     """y = activation(x @ kernel + bias); kernel (in, units), bias (units,)."""
+
+    activation = activations.ActivationAttribute()
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
@@ -59,6 +61,10 @@ class Dense(Layer):
 
 
 class Activation(Layer):
+    """Applies an activation function (a name, a callable, or None for linear)."""
+
+    activation = activations.ActivationAttribute()
+
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
@@ -73,6 +79,34 @@ class Activation(Layer):
     def get_config(self):
         config = super().get_config()
         config["activation"] = activations.serialize(self.activation)
+        return config
+
+
+class ReLU(Layer):
+    """Keras's ReLU layer: activations.relu with max_value, negative_slope and threshold (none negative)."""
+
+    def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
+        super().__init__(**kwargs)
+        for arg, value in (("max_value", max_value), ("negative_slope", negative_slope), ("threshold", threshold)):
+            if (value is None and arg != "max_value") or (value is not None and value < 0.0):
+                raise ValueError(f"ReLU: {arg} cannot be None or a negative value (max_value may be None). "
+                                 f"Received: {arg}={value!r}")
+        self.max_value = max_value
+        self.negative_slope = negative_slope
+        self.threshold = threshold
+        self.supports_masking = True
+
+    def call(self, inputs):
+        return activations.relu(inputs, negative_slope=self.negative_slope, max_value=self.max_value,
+                                threshold=self.threshold)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"max_value": self.max_value, "negative_slope": self.negative_slope,
+                       "threshold": self.threshold})
         return config
 
 

@@ -31,17 +31,22 @@ class Embedding(Layer):
         self.embeddings_constraint = constraints.get(embeddings_constraint)
         self.mask_zero = bool(mask_zero)
         self.supports_masking = self.mask_zero
-        self._initial_weights = weights
+        if weights is not None:
+            # The table's shape is known now: build and load at once, so get_weights() right after
+            # construction (or in a Sequential before any call) returns these values, as in Keras.
+            if not (isinstance(weights, (list, tuple)) and len(weights) == 1):
+                weights = [weights]
+            self.build()
+            self.set_weights([np.asarray(w.numpy() if isinstance(w, Tensor) else w) for w in weights])
 
     def build(self, input_shape=None):
+        if self.built:
+            return
         self.embeddings = self.add_weight(name="embeddings", shape=(self.input_dim, self.output_dim),
                                           initializer=self.embeddings_initializer,
                                           regularizer=self.embeddings_regularizer,
                                           constraint=self.embeddings_constraint)
         self.built = True
-        if self._initial_weights is not None:
-            self.set_weights(self._initial_weights)
-            self._initial_weights = None
 
     def call(self, inputs):
         ids = self._ids(inputs)

@@ -135,43 +135,107 @@ class Concatenate(_Merge):
 
 
 class Dot(_Merge):
-    """Dot product of samples along `axes` (optionally L2-normalised first: cosine proximity)."""
+    """Dot product of two batched inputs along one axis of each (Keras's batch_dot).
+
+    `axes` is an int (the same axis of both inputs) or a pair (axis of the first, axis of the
+    second); negative axes count from the end of each input's own rank; the batch axis 0 cannot be
+    contracted. The output holds the first input's remaining axes, then the second's (its batch
+    axis dropped); a result of rank 1 becomes (batch, 1). normalize=True L2-normalises both inputs
+    along the contracted axes first (cosine proximity).
+    """
 
     def __init__(self, axes, normalize=False, **kwargs):
         super().__init__(**kwargs)
+        if isinstance(axes, (list, tuple)):
+            if len(axes) != 2:
+                raise ValueError(f"Dot: `axes` must be an int or a list/tuple of two ints. Received: axes={axes!r}")
+            if not all(isinstance(a, int) and not isinstance(a, bool) for a in axes):
+                raise ValueError(f"Dot: `axes` list elements must be integers. Received: axes={axes!r}")
+        elif not isinstance(axes, int) or isinstance(axes, bool):
+            raise TypeError(f"Dot: `axes` must be an int or a list/tuple of two ints. Received: axes={axes!r}")
         self.axes = axes
         self.normalize = normalize
 
-    def _axes(self, rank_a, rank_b):
-        axes = self.axes if isinstance(self.axes, (list, tuple)) else (self.axes, self.axes)
-        return axes[0] % rank_a, axes[1] % rank_b
+    def _axes(self, shape_a, shape_b):
+        """The contracted axis of each input (non-negative), after checking ranks, batch and sizes."""
+        shapes = (tuple(shape_a), tuple(shape_b))
+        if len(shapes[0]) < 2 or len(shapes[1]) < 2:
+            raise ValueError(f"Layer '{self.name}' (Dot): inputs must have rank >= 2 (a batch axis and at least "
+                             f"one more). Received shapes {shapes[0]} and {shapes[1]}")
+        pair = self.axes if isinstance(self.axes, (list, tuple)) else (self.axes, self.axes)
+        axes = []
+        for ax, shape in zip(pair, shapes):
+            if not -len(shape) <= ax < len(shape):
+                raise ValueError(f"Layer '{self.name}' (Dot): axis {ax} is out of range for an input of shape "
+                                 f"{shape} (axes={self.axes!r})")
+            axes.append(ax % len(shape))
+        if 0 in axes:
+            raise ValueError(f"Layer '{self.name}' (Dot): cannot take the dot product over the batch axis 0 "
+                             f"(axes={self.axes!r}, shapes {shapes[0]} and {shapes[1]})")
+        da, db = shapes[0][axes[0]], shapes[1][axes[1]]
+        if da is not None and db is not None and da != db:
+            raise ValueError(f"Layer '{self.name}' (Dot): incompatible input shapes: axis values {da} (at axis "
+                             f"{axes[0]}) != {db} (at axis {axes[1]}). Full input shapes: {shapes[0]}, {shapes[1]}")
+        ba, bb = shapes[0][0], shapes[1][0]
+        if ba is not None and bb is not None and ba != bb:
+            raise ValueError(f"Layer '{self.name}' (Dot): inputs have different batch sizes: shapes {shapes[0]} "
+                             f"and {shapes[1]}")
+        return axes[0], axes[1]
+
+    def _check_pair(self, items, what):
+        if not isinstance(items, (list, tuple)) or len(items) != 2:
+            raise ValueError(f"A `Dot` layer ('{self.name}') should be called on a list of exactly 2 inputs. "
+                             f"Received: {what}={items!r}")
+
+    def build(self, input_shape):
+        self._check_pair(input_shape, "input_shape")
+        self._axes(*input_shape)
+        self.built = True
 
     def call(self, inputs):
+        self._check_pair(inputs, "inputs")
         a, b = inputs
-        ax_a, ax_b = self._axes(a.ndim, b.ndim)
+        ax_a, ax_b = self._axes(a.shape, b.shape)
         if self.normalize:
-            a = ops.divide(a, ops.sqrt(ops.add(ops.sum(ops.square(a), axis=ax_a, keepdims=True), 1e-12)))
-            b = ops.divide(b, ops.sqrt(ops.add(ops.sum(ops.square(b), axis=ax_b, keepdims=True), 1e-12)))
+            a, b = _l2_normalize(a, ax_a), _l2_normalize(b, ax_b)
         if a.ndim == 2 and b.ndim == 2:
             return ops.sum(ops.multiply(a, b), axis=1, keepdims=True)
-        # batched matmul with the contracted axes moved last / second to last
-        a_perm = [i for i in range(a.ndim) if i != ax_a] + [ax_a]
-        b_perm = [0, ax_b] + [i for i in range(1, b.ndim) if i != ax_b]
-        return ops.matmul(ops.transpose(a, a_perm), ops.transpose(b, b_perm))
+        # batched matmul: a as (batch, rest of a, n), b as (batch, n, rest of b)
+        a_rest = [i for i in range(1, a.ndim) if i != ax_a]
+        b_rest = [i for i in range(1, b.ndim) if i != ax_b]
+        a_t = ops.transpose(a, [0] + a_rest + [ax_a]) if ax_a != a.ndim - 1 else a
+        b_t = ops.transpose(b, [0, ax_b] + b_rest) if ax_b != 1 else b
+        batch, n = a.shape[0], a.shape[ax_a]
+        a_dims, b_dims = [a.shape[i] for i in a_rest], [b.shape[i] for i in b_rest]
+        out = ops.matmul(ops.reshape(a_t, [batch, _prod(a_dims), n]), ops.reshape(b_t, [batch, n, _prod(b_dims)]))
+        shape = [batch] + a_dims + b_dims
+        return ops.reshape(out, shape if len(shape) > 1 else [batch, 1])
 
     def compute_output_shape(self, input_shape):
-        a, b = input_shape
-        ax_a, ax_b = self._axes(len(a), len(b))
-        if len(a) == 2 and len(b) == 2:
-            return (a[0], 1)
-        return tuple([a[0]] + [d for i, d in enumerate(a) if i not in (0, ax_a)] +
-                     [d for i, d in enumerate(b) if i not in (0, ax_b)])
+        self._check_pair(input_shape, "input_shape")
+        a, b = (list(s) for s in input_shape)
+        ax_a, ax_b = self._axes(a, b)
+        shape = [d for i, d in enumerate(a) if i != ax_a] + [d for i, d in enumerate(b) if i not in (0, ax_b)]
+        return tuple(shape if len(shape) > 1 else shape + [1])
 
     def compute_mask(self, inputs, mask=None):
         return None
 
     def get_config(self):
         return {**super().get_config(), "axes": self.axes, "normalize": self.normalize}
+
+
+def _prod(dims):
+    out = 1
+    for d in dims:
+        out *= d
+    return out
+
+
+def _l2_normalize(x, axis):
+    """x / max(||x||, 1e-7) along `axis`, as Keras's normalize (its inverse norm is capped at 1e7)."""
+    square_sum = ops.sum(ops.square(x), axis=axis, keepdims=True)
+    return ops.multiply(x, ops.reciprocal(ops.sqrt(ops.maximum(square_sum, 1e-14))))
 
 
 def add(inputs, **kwargs): return Add(**kwargs)(inputs)
@@ -181,4 +245,4 @@ def average(inputs, **kwargs): return Average(**kwargs)(inputs)
 def maximum(inputs, **kwargs): return Maximum(**kwargs)(inputs)
 def minimum(inputs, **kwargs): return Minimum(**kwargs)(inputs)
 def concatenate(inputs, axis=-1, **kwargs): return Concatenate(axis=axis, **kwargs)(inputs)
-def dot(inputs, axes, normalize=False, **kwargs): return Dot(axes, normalize, **kwargs)(inputs)
+def dot(inputs, axes=-1, normalize=False, **kwargs): return Dot(axes, normalize, **kwargs)(inputs)

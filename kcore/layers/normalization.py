@@ -98,7 +98,11 @@ class BatchNormalization(Layer):
 
 
 class LayerNormalization(Layer):
-    """Normalises each sample over `axis` (trailing axes) with the biased variance; epsilon 1e-3."""
+    """Normalises each sample over `axis` with the biased variance; epsilon 1e-3.
+
+    `axis` is an int or a list/tuple of ints, negative ones counting from the end; gamma and
+    beta have the shape of the normalised axes, taken in Keras's order (the axis values sorted).
+    """
 
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False, beta_initializer="zeros",
                  gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
@@ -106,6 +110,11 @@ class LayerNormalization(Layer):
         super().__init__(**kwargs)
         if rms_scaling:
             raise NotImplementedError("LayerNormalization(rms_scaling=True) is not supported by kcore")
+        if isinstance(axis, (list, tuple)) and all(isinstance(a, int) and not isinstance(a, bool) for a in axis):
+            axis = list(axis)
+        elif not isinstance(axis, int) or isinstance(axis, bool):
+            raise TypeError(f"LayerNormalization: expected an int or a list/tuple of ints for the argument 'axis', "
+                            f"but received: {axis!r}")
         self.axis = axis
         self.epsilon, self.center, self.scale = float(epsilon), center, scale
         self.beta_initializer = initializers.get(beta_initializer)
@@ -116,15 +125,26 @@ class LayerNormalization(Layer):
             gamma_constraint)
         self.supports_masking = True
 
-    def _axes(self, rank):
-        axes = sorted(a % rank for a in (self.axis if isinstance(self.axis, (list, tuple)) else [self.axis]))
-        if axes != list(range(rank - len(axes), rank)):
-            raise ValueError(f"Layer '{self.name}': kcore normalises trailing axes only, got axis={self.axis} for "
-                             f"rank {rank}")
-        return axes
+    def _axes(self, input_shape):
+        """(axes as given, sorted: they order gamma's shape; the same axes as sorted non-negative positions)."""
+        rank = len(input_shape)
+        given = sorted(self.axis if isinstance(self.axis, list) else [self.axis])
+        for a in given:
+            if not -rank <= a < rank:
+                raise ValueError(f"Layer '{self.name}': axis {a} is out of bounds for input shape "
+                                 f"{tuple(input_shape)}. Received: axis={self.axis}")
+        positions = sorted(a % rank for a in given)
+        if not given or len(set(positions)) != len(positions):
+            raise ValueError(f"Layer '{self.name}': axis must name distinct axes of the input (shape "
+                             f"{tuple(input_shape)}). Received: axis={self.axis}")
+        return given, positions
 
     def build(self, input_shape):
-        shape = tuple(input_shape[a] for a in self._axes(len(input_shape)))
+        given, positions = self._axes(input_shape)
+        shape = tuple(input_shape[a] for a in given)
+        if any(d is None for d in shape):
+            raise ValueError(f"Layer '{self.name}': the normalised axes must have known sizes, got input shape "
+                             f"{tuple(input_shape)} with axis={self.axis}")
         self.gamma = self.add_weight("gamma", shape, self.gamma_initializer, regularizer=self.gamma_regularizer,
                                      constraint=self.gamma_constraint) if self.scale else None
         self.beta = self.add_weight("beta", shape, self.beta_initializer, regularizer=self.beta_regularizer,
@@ -133,9 +153,23 @@ class LayerNormalization(Layer):
         self.built = True
 
     def call(self, inputs):
-        return ops.layer_normalization(inputs, self.gamma, self.beta, self._norm_size, self.epsilon)
+        rank = inputs.ndim
+        _, positions = self._axes(inputs.shape)
+        trailing = positions == list(range(rank - len(positions), rank))
+        if trailing and len(positions) == 1:
+            return ops.layer_normalization(inputs, self.gamma, self.beta, self._norm_size, self.epsilon)
+        # The normalised axes are moved last (in position order); gamma's values are laid over them in
+        # that order, as Keras reshapes gamma onto the input's axes.
+        gamma = None if self.gamma is None else ops.reshape(self.gamma, [self._norm_size])
+        beta = None if self.beta is None else ops.reshape(self.beta, [self._norm_size])
+        if trailing:
+            return ops.layer_normalization(inputs, gamma, beta, self._norm_size, self.epsilon)
+        perm = [d for d in range(rank) if d not in positions] + positions
+        y = ops.layer_normalization(ops.transpose(inputs, perm), gamma, beta, self._norm_size, self.epsilon)
+        return ops.transpose(y, list(np.argsort(perm)))
 
     def compute_output_shape(self, input_shape):
+        self._axes(input_shape)
         return input_shape
 
     def get_config(self):

@@ -1,8 +1,9 @@
-"""Spatial reshaping layers: ZeroPadding1D/2D/3D, Cropping1D/2D/3D, nearest-neighbour UpSampling1D/2D."""
+"""Spatial reshaping layers: ZeroPadding1D/2D/3D, Cropping1D/2D/3D, UpSampling1D/2D/3D."""
 from kcore import ops
 from kcore.layers.convolutional import check_input_rank
 from kcore.layers.layer import InputSpec, Layer
 from kcore.ops.conv import normalize_data_format, normalize_tuple, upsample_nearest, zero_pad
+from kcore.ops.image import interpolation_method, resize_axes
 
 
 def _pad_pairs(padding, rank, name):
@@ -153,10 +154,7 @@ class BaseUpSampling(Layer):
         self.rank = rank
         self.size = normalize_tuple(size, rank, "size", name)
         self.data_format = normalize_data_format(data_format)
-        if interpolation != "nearest":
-            raise NotImplementedError(f"{name}: interpolation={interpolation!r} is not supported by kcore; "
-                                      "only 'nearest' is")
-        self.interpolation = interpolation
+        self.interpolation = interpolation_method(interpolation, name)
         self.input_spec = InputSpec(ndim=rank + 2)
 
     def _axes(self):
@@ -168,7 +166,11 @@ class BaseUpSampling(Layer):
         self.built = True
 
     def call(self, inputs):
-        return upsample_nearest(inputs, self.size, self._axes())
+        if self.interpolation == "nearest":  # each cell repeated, as Keras does for every rank
+            return upsample_nearest(inputs, self.size, self._axes())
+        axes = self._axes()
+        sizes = [inputs.shape[a] * s for a, s in zip(axes, self.size)]
+        return resize_axes(inputs, sizes, axes, self.interpolation)
 
     def compute_output_shape(self, input_shape):
         check_input_rank(self, input_shape, self.rank)
@@ -198,4 +200,16 @@ class UpSampling2D(BaseUpSampling):
     def get_config(self):
         config = super().get_config()
         config.update({"size": self.size, "data_format": self.data_format, "interpolation": self.interpolation})
+        return config
+
+
+class UpSampling3D(BaseUpSampling):
+    """Repeats each cell size[i] times along the three spatial axes (nearest neighbour)."""
+
+    def __init__(self, size=(2, 2, 2), data_format=None, **kwargs):
+        super().__init__(3, size, data_format, "nearest", **kwargs)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"size": self.size, "data_format": self.data_format})
         return config

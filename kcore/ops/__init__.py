@@ -13,3 +13,8 @@ from kcore.ops.nn import (
 )
 from kcore.ops.conv import average_pool, conv, conv_transpose, depthwise_conv, max_pool, separable_conv
 from kcore.ops.rnn import gru, lstm, simple_rnn
+from kcore.ops import image
+from kcore.ops.logic import (
+    equal, greater, greater_equal, isfinite, isinf, isnan, less, less_equal, logical_and, logical_not, logical_or,
+    logical_xor, not_equal, where,
+)

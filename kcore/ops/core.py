@@ -129,19 +129,57 @@ def clip(x, x_min, x_max):
 # -- softmax ----------------------------------------------------------------------
 
 
+def _softmax_axes(x, axis, name):
+    """axis as a sorted tuple of distinct non-negative axes (an int, or a tuple/list of ints)."""
+    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
+    nd = x.ndim if x.ndim else 1
+    out = []
+    for a in axes:
+        if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
+            raise TypeError(f"{name}: axis must be an int or a tuple of ints, got {axis!r}")
+        if not -nd <= a < nd:
+            raise ValueError(f"{name}: axis {a} is out of range for an input of shape {tuple(x.shape)} "
+                             f"(rank {x.ndim})")
+        out.append(int(a) % nd)
+    if len(set(out)) != len(out) or not out:
+        raise ValueError(f"{name}: axis must name distinct axes, got {axis!r}")
+    return tuple(sorted(out))
+
+
+def _softmax_over(x, axes, log):
+    """Softmax over several axes: those axes are moved last, flattened into one, and moved back."""
+    kept = [d for d in range(x.ndim) if d not in axes]
+    perm = kept + list(axes)
+    moved = transpose(x, perm) if perm != list(range(x.ndim)) else x
+    flat = reshape(moved, [x.shape[d] for d in kept] + [-1])
+    y = log_softmax(flat, -1) if log else softmax(flat, -1)
+    y = reshape(y, list(moved.shape))
+    return transpose(y, list(np.argsort(perm))) if perm != list(range(x.ndim)) else y
+
+
 def softmax(x, axis=-1):
+    """exp(x) / sum(exp(x)) over `axis` (an int or a tuple of ints); a row holding NaN or +inf gives NaN."""
     x = _float(x)
-    yv = _C.softmax(x.value, axis, False)
+    axes = _softmax_axes(x, axis, "softmax")
+    if len(axes) > 1:
+        return _softmax_over(x, axes, False)
+    ax = axes[0]
+    yv = _C.softmax(x.value, ax, False)
     out = Tensor(yv)
-    if axis in (-1, x.ndim - 1):
+    if ax == x.ndim - 1:
         out._keras_logits = ("softmax", x)
-    return attach(out, (x,), lambda g: (_C.softmax_backward(yv, g, axis, False),))
+    return attach(out, (x,), lambda g: (_C.softmax_backward(yv, g, ax, False),))
 
 
 def log_softmax(x, axis=-1):
+    """x - log(sum(exp(x))) over `axis` (an int or a tuple of ints)."""
     x = _float(x)
-    yv = _C.softmax(x.value, axis, True)
-    return attach(Tensor(yv), (x,), lambda g: (_C.softmax_backward(yv, g, axis, True),))
+    axes = _softmax_axes(x, axis, "log_softmax")
+    if len(axes) > 1:
+        return _softmax_over(x, axes, True)
+    ax = axes[0]
+    yv = _C.softmax(x.value, ax, True)
+    return attach(Tensor(yv), (x,), lambda g: (_C.softmax_backward(yv, g, ax, True),))
 
 
 # -- reductions -------------------------------------------------------------------
@@ -163,7 +201,13 @@ def _reduce(op, x, axis, keepdims):
     return attach(Tensor(yv), (x,), lambda g: (_C.reduce_backward(op, xv, yv, g, axes, keepdims),))
 
 
-def sum(x, axis=None, keepdims=False): return _reduce(ReduceOp.sum, x, axis, keepdims)  # noqa: A001
+def sum(x, axis=None, keepdims=False):  # noqa: A001
+    """Sum over `axis`; a bool input counts its true elements (an int32 result, as in Keras)."""
+    if (x.dtype == "bool") if isinstance(x, Tensor) else getattr(x, "dtype", None) == np.bool_:
+        return cast(_reduce(ReduceOp.sum, x, axis, keepdims), "int32")
+    return _reduce(ReduceOp.sum, x, axis, keepdims)
+
+
 def mean(x, axis=None, keepdims=False): return _reduce(ReduceOp.mean, x, axis, keepdims)
 def max(x, axis=None, keepdims=False): return _reduce(ReduceOp.max, x, axis, keepdims)  # noqa: A001
 def min(x, axis=None, keepdims=False): return _reduce(ReduceOp.min, x, axis, keepdims)  # noqa: A001
