@@ -19,4 +19,5 @@ from kcore.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minim
                                   concatenate, dot, maximum, minimum, multiply, subtract)
 from kcore.layers.normalization import BatchNormalization, LayerNormalization
 from kcore.layers.embedding import Embedding, Masking
-from kcore.layers.recurrent import GRU, LSTM, Bidirectional, SimpleRNN
+from kcore.layers.rnn import (GRU, LSTM, RNN, Bidirectional, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell,
+                               StackedRNNCells)
