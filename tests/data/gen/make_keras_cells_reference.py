@@ -1,0 +1,129 @@
+"""Writes tests/data/keras3_cells_reference.npz and keras3_cells.keras (+ _io.npz) with real Keras 3.
+
+Not part of the test run (tests only read the files). Run with the reference environment:
+    KERAS_BACKEND=tensorflow /work/refenv/bin/python tests/data/gen/make_keras_cells_reference.py
+Keys are '<case>|<kind><i>': kind w = weights (get_weights order), o = outputs (flattened like
+Keras's tree.flatten), g = gradients of sum(output * R) (weights in order, then the input).
+"""
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+L = keras.layers
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = os.path.dirname(HERE)
+
+CELLS = {
+    "simple": lambda: L.SimpleRNNCell(4, activation="relu"),
+    "lstm": lambda: L.LSTMCell(4),
+    "gru": lambda: L.GRUCell(4),
+    "gru_ra0": lambda: L.GRUCell(4, reset_after=False, recurrent_activation="hard_sigmoid"),
+}
+
+SEQUENCES = {
+    "rnn_lstm": lambda: L.RNN(L.LSTMCell(4), return_sequences=True, return_state=True),
+    "rnn_gru_ra0_gb": lambda: L.RNN(L.GRUCell(3, reset_after=False), go_backwards=True, return_state=True),
+    "rnn_simple": lambda: L.RNN(L.SimpleRNNCell(4, activation="relu"), return_sequences=True),
+    "stack_lstm_gru": lambda: L.RNN(L.StackedRNNCells([L.LSTMCell(4), L.GRUCell(3)]), return_sequences=True,
+                                    return_state=True),
+    "stack_gb": lambda: L.RNN([L.SimpleRNNCell(3), L.LSTMCell(4), L.GRUCell(2)], go_backwards=True,
+                              return_sequences=True),
+}
+
+
+class TanhCell(L.Layer):
+    """A user-written cell: h_t = tanh(x_t K + h_{t-1} R + b); kcore's tests define the same class."""
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.state_size = units
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(name="kernel", shape=(input_shape[-1], self.units))
+        self.recurrent_kernel = self.add_weight(name="recurrent_kernel", shape=(self.units, self.units))
+        self.bias = self.add_weight(name="bias", shape=(self.units,), initializer="zeros")
+
+    def call(self, inputs, states):
+        h = keras.ops.tanh(keras.ops.matmul(inputs, self.kernel) + keras.ops.matmul(states[0], self.recurrent_kernel)
+                           + self.bias)
+        return h, [h]
+
+
+def randomize(layer, rng):
+    layer.set_weights([rng.uniform(-0.6, 0.6, w.shape).astype(np.float32) for w in layer.get_weights()])
+
+
+def main():
+    rng = np.random.default_rng(13)
+    out = {}
+    xs = rng.standard_normal((3, 5)).astype(np.float32)
+    out["step_x"] = xs
+    for name, make in CELLS.items():
+        cell = make()
+        sizes = cell.state_size if isinstance(cell.state_size, list) else [cell.state_size]
+        states = [rng.standard_normal((3, s)).astype(np.float32) for s in sizes]
+        cell(xs, states)
+        randomize(cell, rng)
+        y, new = cell(xs, states)
+        for i, w in enumerate(cell.get_weights()):
+            out[f"cell_{name}|w{i}"] = w
+        for i, s in enumerate(states):
+            out[f"cell_{name}|s{i}"] = s
+        for i, o in enumerate([y] + list(new)):
+            out[f"cell_{name}|o{i}"] = np.asarray(o)
+
+    x = rng.standard_normal((3, 6, 5)).astype(np.float32)
+    mask = np.array([[1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 1, 1], [0, 1, 1, 0, 1, 1]], bool)
+    out["seq_x"], out["seq_mask"] = x, mask
+    for name, make in SEQUENCES.items():
+        for masked in (0, 1):
+            layer = make()
+            layer(x)
+            randomize(layer, rng)
+            key = f"{name}_m{masked}"
+            xt = tf.constant(x)
+            with tf.GradientTape() as tape:
+                tape.watch(xt)
+                res = layer(xt, mask=mask if masked else None)
+                flat = keras.tree.flatten(res)
+                r = rng.standard_normal(flat[0].shape).astype(np.float32)
+                loss = tf.reduce_sum(flat[0] * r)
+            grads = tape.gradient(loss, layer.trainable_weights + [xt])
+            out[f"{key}|r"] = r
+            for i, w in enumerate(layer.get_weights()):
+                out[f"{key}|w{i}"] = w
+            for i, o in enumerate(flat):
+                out[f"{key}|o{i}"] = np.asarray(o)
+            for i, g in enumerate(grads):
+                out[f"{key}|g{i}"] = np.asarray(g)
+
+    # a user's cell trained inside RNN: SGD, fixed weights, one full batch per epoch
+    xt = rng.standard_normal((16, 7, 3)).astype(np.float32)
+    yt = np.sin(xt.sum(axis=(1, 2)))[:, None].astype(np.float32)
+    model = keras.Sequential([keras.Input((7, 3)), L.RNN(TanhCell(5)), L.Dense(1)])
+    randomize(model, rng)
+    for i, w in enumerate(model.get_weights()):
+        out[f"train|w{i}"] = w
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="mse")
+    history = model.fit(xt, yt, batch_size=16, epochs=6, shuffle=False, verbose=0)
+    out["train|x"], out["train|y"] = xt, yt
+    out["train|loss"] = np.array(history.history["loss"], np.float32)
+    np.savez_compressed(os.path.join(DATA, "keras3_cells_reference.npz"), **out)
+
+    # a .keras file with RNN over StackedRNNCells and over a single cell, for kcore to load
+    inp = keras.Input((6, 5))
+    seq = L.RNN(L.StackedRNNCells([L.LSTMCell(4), L.GRUCell(3)]), return_sequences=True)(inp)
+    last = L.RNN(L.SimpleRNNCell(2), go_backwards=True)(seq)
+    model = keras.Model(inp, L.Dense(1)(last))
+    randomize(model, rng)
+    model.save(os.path.join(DATA, "keras3_cells.keras"))
+    np.savez(os.path.join(DATA, "keras3_cells_io.npz"), x=x, y=model.predict(x, verbose=0))
+    print("keras", keras.__version__, "wrote", len(out), "arrays")
+
+
+if __name__ == "__main__":
+    main()
