@@ -20,4 +20,9 @@ from kcore.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minim
 from kcore.layers.normalization import BatchNormalization, LayerNormalization
 from kcore.layers.embedding import Embedding, Masking
 from kcore.layers.rnn import (GRU, LSTM, RNN, Bidirectional, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell,
-                               StackedRNNCells)
+                               StackedRNNCells, TimeDistributed)
+from kcore.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from kcore.layers.attention import AdditiveAttention, Attention
+from kcore.layers.noise import (ActivityRegularization, AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout1D,
+                                SpatialDropout2D, SpatialDropout3D)
+from kcore.layers.repeat_permute import Permute, RepeatVector

@@ -19,7 +19,8 @@ def main(folder):
         io = np.load(os.path.join(folder, f"{name}_io.npz"))
         try:
             model = keras.saving.load_model(path)
-            got = model.predict(io["x"], verbose=0)
+            x = io["x"] if "x" in io else [io[f"x{i}"] for i in range(len(io.files) - 1)]
+            got = model.predict(x, verbose=0)
             diff = float(np.max(np.abs(np.asarray(got) - io["y"])))
             ok = diff < 1e-4
             print(f"{'OK  ' if ok else 'DIFF'} {name}: max |keras - kcore| = {diff:.2e}")

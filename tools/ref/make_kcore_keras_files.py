@@ -23,12 +23,22 @@ def _models():
     out["cells"] = (kcore.Model(inp, L.Dense(1)(last)), (6, 5))
     out["lstm_gru"] = (kcore.Sequential([L.Input((6, 5)), L.LSTM(4, return_sequences=True), L.GRU(3),
                                          L.Dense(2)]), (6, 5))
-    for extra in EXTRA_MODELS:
-        out.update(extra())
+    out["layers_seq"] = (kcore.Sequential([
+        L.Input((6, 5)), L.TimeDistributed(L.Dense(4)), L.PReLU(shared_axes=[1]), L.LeakyReLU(0.1),
+        L.Permute((2, 1)), L.ELU(0.5), L.SpatialDropout1D(0.2), L.GaussianNoise(0.1), L.GaussianDropout(0.1),
+        L.AlphaDropout(0.1), L.ActivityRegularization(l1=0.01), L.ReLU(max_value=6.0), L.Softmax(axis=1),
+        L.Flatten(), L.RepeatVector(2), L.GRU(3)]), (6, 5))
+    inp = L.Input((4, 3))
+    val = L.Input((5, 3))
+    a = L.Attention(use_scale=True, score_mode="concat")([inp, val])
+    b = L.AdditiveAttention()([inp, val, val])
+    c = L.Attention()([a, b])
+    out["attention"] = (kcore.Model([inp, val], L.Add()([a, c])), None)
+    img = L.Input((3, 6, 6, 2))
+    y = L.TimeDistributed(L.Conv2D(2, 3, padding="same"))(img)
+    y = L.TimeDistributed(L.SpatialDropout2D(0.2))(y)
+    out["td_conv"] = (kcore.Model(img, y), (3, 6, 6, 2))
     return out
-
-
-EXTRA_MODELS = []  # later layers add builders here (name -> (model, input shape))
 
 
 def main(folder):
@@ -37,9 +47,13 @@ def main(folder):
     for name, (model, shape) in _models().items():
         for w in model.weights:  # non-trivial weights everywhere (biases included)
             w.assign(rng.uniform(-0.5, 0.5, w.shape).astype(w.dtype))
-        x = rng.standard_normal((3,) + shape).astype(np.float32)
+        if shape is None:  # the two-input attention model
+            x = [rng.standard_normal((3, 4, 3)).astype(np.float32), rng.standard_normal((3, 5, 3)).astype(np.float32)]
+        else:
+            x = rng.standard_normal((3,) + shape).astype(np.float32)
         model.save(os.path.join(folder, f"{name}.keras"))
-        np.savez(os.path.join(folder, f"{name}_io.npz"), x=x, y=model.predict(x, verbose=0))
+        xs = {f"x{i}": v for i, v in enumerate(x)} if isinstance(x, list) else {"x": x}
+        np.savez(os.path.join(folder, f"{name}_io.npz"), y=model.predict(x, verbose=0), **xs)
         print("saved", name)
 
 
