@@ -38,6 +38,11 @@ CASES = {
     "att_causal": (lambda: L.Attention(), {"use_causal_mask": True}),
     "add_att": (lambda: L.AdditiveAttention(), {}),
     "add_att_noscale_masks": (lambda: L.AdditiveAttention(use_scale=False), {}),
+    "convlstm1d": (lambda: L.ConvLSTM1D(3, 3, padding="same", return_sequences=True), {}),
+    "convlstm2d_state_mask": (lambda: L.ConvLSTM2D(2, (3, 2), strides=(2, 1), return_state=True), {}),
+    "convlstm2d_gb_dil": (lambda: L.ConvLSTM2D(2, 2, dilation_rate=2, padding="same", go_backwards=True,
+                                               return_sequences=True, recurrent_activation="hard_sigmoid"), {}),
+    "convlstm3d": (lambda: L.ConvLSTM3D(2, 2, use_bias=False), {}),
 }
 
 

@@ -38,6 +38,12 @@ def _models():
     y = L.TimeDistributed(L.Conv2D(2, 3, padding="same"))(img)
     y = L.TimeDistributed(L.SpatialDropout2D(0.2))(y)
     out["td_conv"] = (kcore.Model(img, y), (3, 6, 6, 2))
+    out["conv_lstm"] = (kcore.Sequential([
+        L.Input((3, 6, 6, 2)), L.ConvLSTM2D(3, 3, padding="same", return_sequences=True, unit_forget_bias=False),
+        L.TimeDistributed(L.Flatten()), L.LSTM(2)]), (3, 6, 6, 2))
+    out["conv_lstm1d_3d"] = (kcore.Sequential([
+        L.Input((2, 4, 4, 4, 1)), L.ConvLSTM3D(2, 2, strides=2, return_sequences=True),
+        L.TimeDistributed(L.Reshape((4, 4))), L.ConvLSTM1D(2, 2, go_backwards=True)]), (2, 4, 4, 4, 1))
     return out
 
 

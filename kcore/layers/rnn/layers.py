@@ -9,7 +9,6 @@ from kcore.layers.layer import InputSpec
 from kcore.layers.rnn.cells import GRUCell, LSTMCell, SimpleRNNCell
 from kcore.layers.rnn.rnn import RNN
 
-_RNN_KEYS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll", "zero_output_for_mask")
 _LAYER_KEYS = ("name", "trainable", "dtype", "input_shape", "batch_input_shape", "batch_size", "input_dim",
                "input_length", "activity_regularizer", "implementation", "use_cudnn", "time_major")
 _CELL_PROPERTIES = ("units", "activation", "recurrent_activation", "use_bias", "kernel_initializer",
@@ -18,7 +17,33 @@ _CELL_PROPERTIES = ("units", "activation", "recurrent_activation", "use_bias", "
                     "recurrent_dropout", "unit_forget_bias", "reset_after", "seed")
 
 
-class _CellRNN(RNN):
+class FlatCellConfig:
+    """Keras's config for RNN layers built from their own arguments: the cell's entries next to the
+    RNN's, no nested cell (LSTM, GRU, SimpleRNN, ConvLSTM*D)."""
+
+    def get_config(self):
+        config = super().get_config()
+        del config["cell"]
+        cell_config = self.cell.get_config()
+        for key in ("name", "trainable", "dtype"):
+            cell_config.pop(key, None)
+        config.update(cell_config)
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from kcore.saving.serialization import filter_config
+
+        return cls(**filter_config(cls, config, f"{cls.__name__}.from_config"))
+
+
+def delegate_to_cell(cls, names):
+    """Read-only properties of cls returning the cell's attributes of those names (Keras's LSTM.units & co)."""
+    for name in names:
+        setattr(cls, name, property(lambda self, n=name: getattr(self.cell, n), doc=f"The cell's `{name}`."))
+
+
+class _CellRNN(FlatCellConfig, RNN):
     """An RNN whose cell is built from the layer's own arguments (Keras's LSTM(units, ...) style)."""
 
     _cell_class = None
@@ -47,28 +72,8 @@ class _CellRNN(RNN):
                          zero_output_for_mask=zero_output_for_mask, **layer_kwargs)
         self.input_spec = InputSpec(ndim=3)
 
-    def get_config(self):
-        config = super().get_config()
-        del config["cell"]
-        cell_config = self.cell.get_config()
-        for key in ("name", "trainable", "dtype"):
-            cell_config.pop(key, None)
-        config.update(cell_config)
-        return config
 
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        from kcore.saving.serialization import filter_config
-
-        return cls(**filter_config(cls, config, f"{cls.__name__}.from_config"))
-
-
-def _delegate(name):
-    return property(lambda self: getattr(self.cell, name), doc=f"The cell's `{name}`.")
-
-
-for _name in _CELL_PROPERTIES:
-    setattr(_CellRNN, _name, _delegate(_name))
+delegate_to_cell(_CellRNN, _CELL_PROPERTIES)
 
 
 class SimpleRNN(_CellRNN):

@@ -147,13 +147,16 @@ class RNN(Layer):
         if not steps:
             raise ValueError(f"Layer '{self.name}' received a sequence with no time steps: shape "
                              f"{tuple(inputs.shape)}")
+        inputs = self._prepare_steps(inputs, training)
         order = range(steps - 1, -1, -1) if self.go_backwards else range(steps)
         outputs, prev = [], None
         for t in order:
             x_t = ops.getitem(inputs, (slice(None), t))
-            out, new = self._step(x_t, states, training)
+            out, new = self._cell_step(x_t, states, training)
+            self._check_step(out, new, inputs.shape[0])
             if mask is not None:
-                keep = convert_to_tensor(mask[:, t:t + 1].astype(out.dtype))
+                keep = mask[:, t].astype(out.dtype).reshape((-1,) + (1,) * (len(out.shape) - 1))
+                keep = convert_to_tensor(keep)
                 prev = ops.zeros_like(out) if prev is None else prev
                 out = _select(keep, out, prev)
                 new = [_select(keep, n, s) for n, s in zip(new, states)]
@@ -162,28 +165,38 @@ class RNN(Layer):
         sequence = ops.stack(outputs, axis=1) if self.return_sequences else None
         return sequence, outputs[-1], states
 
-    def _step(self, x_t, flat_states, training):
+    def _prepare_steps(self, inputs, training):
+        """Work done once for all steps before the loop (subclasses hoist input projections here)."""
+        return inputs
+
+    def _cell_step(self, x_t, flat_states, training):
+        """One call of the cell: (output, flat list of new states)."""
         nested = nest_like(self.state_size, flat_states)
         if isinstance(self.cell, Layer):
             out, new = self.cell(x_t, nested, training=training)
         else:
             out, new = self.cell.call(x_t, nested)
-        new = flatten_states(new if isinstance(new, (list, tuple)) else [new])
-        self._check_step(out, new, x_t)
-        return out, new
+        return out, flatten_states(new if isinstance(new, (list, tuple)) else [new])
 
-    def _check_step(self, out, new, x_t):
+    def _check_step(self, out, new, batch):
         shapes = [tuple(getattr(s, "shape", ())) for s in new]
-        want = [(x_t.shape[0], size) for size in self._flat_sizes]
+        want = self._state_shapes(batch)
         cell_name = getattr(self.cell, "name", type(self.cell).__name__)
         if shapes != want:
             raise ValueError(f"Layer '{self.name}': cell '{cell_name}' declares state_size {self.cell.state_size} "
                              f"(states of shapes {want}), but its call returned {len(new)} state(s) of shapes "
                              f"{shapes}")
-        expected = self._output_size()
-        if tuple(out.shape) != (x_t.shape[0], expected):
+        expected = self._step_output_shape(batch)
+        if tuple(out.shape) != expected:
             raise ValueError(f"Layer '{self.name}': cell '{cell_name}' returned an output of shape "
-                             f"{tuple(out.shape)}, but its output_size (or first state size) is {expected}")
+                             f"{tuple(out.shape)}, but its output_size (or first state size) gives {expected}")
+
+    def _state_shapes(self, batch):
+        """The shape of every (flat) state for a batch."""
+        return [(batch, size) for size in self._flat_sizes]
+
+    def _step_output_shape(self, batch):
+        return (batch, self._output_size())
 
     def _zero_masked(self, outputs, mask):
         m = mask.astype(outputs.dtype)
@@ -208,9 +221,9 @@ class RNN(Layer):
                 raise ValueError(f"Layer '{self.name}' expects {len(self._flat_sizes)} initial state tensor(s) "
                                  f"(state_size {self.state_size}), got {len(flat)}")
             flat = [convert_to_tensor(s, dtype=self.dtype) for s in flat]
-            for s, size in zip(flat, self._flat_sizes):
-                if tuple(s.shape) != (batch, size):
-                    raise ValueError(f"Layer '{self.name}': an initial state must have shape {(batch, size)}, got "
+            for s, shape in zip(flat, self._state_shapes(batch)):
+                if tuple(s.shape) != shape:
+                    raise ValueError(f"Layer '{self.name}': an initial state must have shape {shape}, got "
                                      f"{tuple(s.shape)}")
             return flat
         if not self.stateful:
@@ -224,7 +237,7 @@ class RNN(Layer):
         return self.states
 
     def _zero_states(self, batch):
-        return [convert_to_tensor(np.zeros((batch, size), self.dtype)) for size in self._flat_sizes]
+        return [convert_to_tensor(np.zeros(shape, self.dtype)) for shape in self._state_shapes(batch)]
 
     def reset_states(self, states=None):
         """Stateful layers: sets the carried states to zeros (or to the given arrays)."""

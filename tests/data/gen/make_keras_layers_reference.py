@@ -43,6 +43,13 @@ CASES = {
     "add_att": (lambda: L.AdditiveAttention(), [(2, 3, 4), (2, 5, 4)], {}, None),
     "add_att_noscale_masks": (lambda: L.AdditiveAttention(use_scale=False), [(2, 3, 4), (2, 5, 4), (2, 5, 4)], {},
                               [(2, 3), (2, 5)]),
+    "convlstm1d": (lambda: L.ConvLSTM1D(3, 3, padding="same", return_sequences=True), [(2, 4, 6, 2)], {}, None),
+    "convlstm2d_state_mask": (lambda: L.ConvLSTM2D(2, (3, 2), strides=(2, 1), return_state=True),
+                              [(2, 3, 5, 4, 2)], {}, [(2, 3)]),
+    "convlstm2d_gb_dil": (lambda: L.ConvLSTM2D(2, 2, dilation_rate=2, padding="same", go_backwards=True,
+                                               return_sequences=True, recurrent_activation="hard_sigmoid"),
+                          [(2, 3, 5, 5, 1)], {}, None),
+    "convlstm3d": (lambda: L.ConvLSTM3D(2, 2, use_bias=False), [(1, 2, 3, 3, 3, 2)], {}, None),
 }
 
 
