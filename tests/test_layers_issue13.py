@@ -1,6 +1,7 @@
 """TimeDistributed, RepeatVector, Permute, activation layers, attention and noise layers against real Keras 3
 (tests/data/gen/make_keras_layers_reference.py): outputs and gradients with Keras's weights, configs, errors."""
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -11,39 +12,12 @@ from kcore import ops
 from kcore.backend.autodiff import GradientTape
 from kcore.backend.tensor import convert_to_tensor
 
+sys.path.insert(0, os.path.dirname(__file__))
+from issue13_cases import layer_cases, series  # noqa: E402
+
 DATA = os.path.join(os.path.dirname(__file__), "data")
 
-CASES = {
-    "td_dense": (lambda: L.TimeDistributed(L.Dense(3)), {}),
-    "td_conv": (lambda: L.TimeDistributed(L.Conv2D(2, 3, padding="same")), {}),
-    "repeat": (lambda: L.RepeatVector(3), {}),
-    "permute21": (lambda: L.Permute((2, 1)), {}),
-    "permute312": (lambda: L.Permute((3, 1, 2)), {}),
-    "leaky_default": (lambda: L.LeakyReLU(), {}),
-    "leaky_01": (lambda: L.LeakyReLU(negative_slope=0.1), {}),
-    "relu": (lambda: L.ReLU(), {}),
-    "relu6": (lambda: L.ReLU(max_value=6.0), {}),
-    "relu_args": (lambda: L.ReLU(max_value=1.5, negative_slope=0.1, threshold=0.5), {}),
-    "elu": (lambda: L.ELU(alpha=0.5), {}),
-    "softmax": (lambda: L.Softmax(), {}),
-    "softmax_ax1": (lambda: L.Softmax(axis=1), {}),
-    "softmax_ax12": (lambda: L.Softmax(axis=[1, 2]), {}),
-    "softmax_mask": (lambda: L.Softmax(), {}),
-    "prelu": (lambda: L.PReLU(), {}),
-    "prelu_shared": (lambda: L.PReLU(shared_axes=[1, 2]), {}),
-    "att_dot": (lambda: L.Attention(), {}),
-    "att_scale_key": (lambda: L.Attention(use_scale=True), {}),
-    "att_concat": (lambda: L.Attention(use_scale=True, score_mode="concat"), {}),
-    "att_masks_scores": (lambda: L.Attention(), {"return_attention_scores": True}),
-    "att_causal": (lambda: L.Attention(), {"use_causal_mask": True}),
-    "add_att": (lambda: L.AdditiveAttention(), {}),
-    "add_att_noscale_masks": (lambda: L.AdditiveAttention(use_scale=False), {}),
-    "convlstm1d": (lambda: L.ConvLSTM1D(3, 3, padding="same", return_sequences=True), {}),
-    "convlstm2d_state_mask": (lambda: L.ConvLSTM2D(2, (3, 2), strides=(2, 1), return_state=True), {}),
-    "convlstm2d_gb_dil": (lambda: L.ConvLSTM2D(2, 2, dilation_rate=2, padding="same", go_backwards=True,
-                                               return_sequences=True, recurrent_activation="hard_sigmoid"), {}),
-    "convlstm3d": (lambda: L.ConvLSTM3D(2, 2, use_bias=False), {}),
-}
+CASES = {name: (make, kwargs) for name, (make, _, kwargs, _) in layer_cases(L).items()}
 
 
 @pytest.fixture(scope="module")
@@ -51,22 +25,14 @@ def ref():
     return dict(np.load(os.path.join(DATA, "keras3_layers_reference.npz")))
 
 
-def _series(ref, prefix):
-    out, i = [], 0
-    while f"{prefix}{i}" in ref:
-        out.append(ref[f"{prefix}{i}"])
-        i += 1
-    return out
-
-
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_layer_matches_keras_outputs_and_gradients(ref, name):
     make, kwargs = CASES[name]
     layer = make()
-    xs = [convert_to_tensor(x) for x in _series(ref, f"{name}|x")]
+    xs = [convert_to_tensor(x) for x in series(ref, f"{name}|x")]
     for x in xs:
         x.requires_grad = True
-    masks = _series(ref, f"{name}|m")
+    masks = series(ref, f"{name}|m")
     args = xs if len(xs) > 1 else xs[0]
     if masks:
         kwargs = dict(kwargs, mask=masks if len(masks) > 1 else masks[0])
@@ -74,17 +40,17 @@ def test_layer_matches_keras_outputs_and_gradients(ref, name):
         layer(args, **kwargs)
     except NotImplementedError as e:  # ReLU's negative_slope / threshold come with the extended relu op
         pytest.skip(f"kcore.activations.relu: {e}")
-    layer.set_weights(_series(ref, f"{name}|w"))
+    layer.set_weights(series(ref, f"{name}|w"))
     with GradientTape() as tape:
         res = layer(args, **kwargs)
         flat = list(res) if isinstance(res, (list, tuple)) else [res]
         loss = ops.sum(ops.multiply(flat[0], ref[f"{name}|r"]))
     grads = tape.gradient(loss, layer.trainable_weights + xs)
-    want = _series(ref, f"{name}|o")
+    want = series(ref, f"{name}|o")
     assert len(flat) == len(want)
     for got, w in zip(flat, want):
         np.testing.assert_allclose(got.numpy(), w, atol=2e-6, rtol=1e-5, err_msg=name)
-    for got, w in zip(grads, _series(ref, f"{name}|g")):
+    for got, w in zip(grads, series(ref, f"{name}|g")):
         np.testing.assert_allclose(got.numpy(), w, atol=1e-5, rtol=1e-5, err_msg=name)
 
 

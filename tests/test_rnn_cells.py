@@ -3,6 +3,7 @@
 Weights are copied from Keras; outputs, states and gradients must match Keras's float32 numbers.
 """
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -13,6 +14,9 @@ from kcore import ops
 from kcore.backend.autodiff import GradientTape
 from kcore.backend.tensor import convert_to_tensor
 
+sys.path.insert(0, os.path.dirname(__file__))
+from issue13_cases import cell_cases, make_tanh_cell, sequence_cases, series  # noqa: E402
+
 DATA = os.path.join(os.path.dirname(__file__), "data")
 
 
@@ -21,52 +25,9 @@ def ref():
     return dict(np.load(os.path.join(DATA, "keras3_cells_reference.npz")))
 
 
-def _series(ref, prefix):
-    out, i = [], 0
-    while f"{prefix}{i}" in ref:
-        out.append(ref[f"{prefix}{i}"])
-        i += 1
-    return out
-
-
-CELLS = {
-    "simple": lambda: L.SimpleRNNCell(4, activation="relu"),
-    "lstm": lambda: L.LSTMCell(4),
-    "gru": lambda: L.GRUCell(4),
-    "gru_ra0": lambda: L.GRUCell(4, reset_after=False, recurrent_activation="hard_sigmoid"),
-}
-
-SEQUENCES = {
-    "rnn_lstm": lambda: L.RNN(L.LSTMCell(4), return_sequences=True, return_state=True),
-    "rnn_gru_ra0_gb": lambda: L.RNN(L.GRUCell(3, reset_after=False), go_backwards=True, return_state=True),
-    "rnn_simple": lambda: L.RNN(L.SimpleRNNCell(4, activation="relu"), return_sequences=True),
-    "stack_lstm_gru": lambda: L.RNN(L.StackedRNNCells([L.LSTMCell(4), L.GRUCell(3)]), return_sequences=True,
-                                    return_state=True),
-    "stack_gb": lambda: L.RNN([L.SimpleRNNCell(3), L.LSTMCell(4), L.GRUCell(2)], go_backwards=True,
-                              return_sequences=True),
-}
-
-
-class TanhCell(L.Layer):
-    """A user-written cell (the same as the generator's): h_t = tanh(x_t K + h_{t-1} R + b)."""
-
-    def __init__(self, units, **kwargs):
-        super().__init__(**kwargs)
-        self.units = units
-        self.state_size = units
-
-    def build(self, input_shape):
-        self.kernel = self.add_weight(name="kernel", shape=(input_shape[-1], self.units))
-        self.recurrent_kernel = self.add_weight(name="recurrent_kernel", shape=(self.units, self.units))
-        self.bias = self.add_weight(name="bias", shape=(self.units,), initializer="zeros")
-
-    def call(self, inputs, states):
-        h = ops.tanh(ops.add(ops.add(ops.matmul(inputs, self.kernel), ops.matmul(states[0], self.recurrent_kernel)),
-                             self.bias))
-        return h, [h]
-
-    def get_config(self):
-        return {**super().get_config(), "units": self.units}
+CELLS = cell_cases(L)
+SEQUENCES = sequence_cases(L)
+TanhCell = make_tanh_cell(L, ops)
 
 
 def _flatten(x):
@@ -77,12 +38,12 @@ def _flatten(x):
 def test_cell_step_matches_keras(ref, name):
     cell = CELLS[name]()
     x = ref["step_x"]
-    states = _series(ref, f"cell_{name}|s")
+    states = series(ref, f"cell_{name}|s")
     cell(x, states)
-    cell.set_weights(_series(ref, f"cell_{name}|w"))
+    cell.set_weights(series(ref, f"cell_{name}|w"))
     y, new = cell(x, states)
     got = [y] + list(new)
-    want = _series(ref, f"cell_{name}|o")
+    want = series(ref, f"cell_{name}|o")
     assert len(got) == len(want)
     for g, w in zip(got, want):
         np.testing.assert_allclose(g.numpy(), w, atol=2e-6)
@@ -109,7 +70,7 @@ def test_rnn_over_cells_matches_keras_outputs_and_gradients(ref, name, masked):
     layer = SEQUENCES[name]()
     x = ref["seq_x"]
     layer(x)
-    layer.set_weights(_series(ref, f"{key}|w"))
+    layer.set_weights(series(ref, f"{key}|w"))
     xt = convert_to_tensor(x)
     xt.requires_grad = True
     variables = layer.trainable_weights
@@ -118,11 +79,11 @@ def test_rnn_over_cells_matches_keras_outputs_and_gradients(ref, name, masked):
         flat = _flatten(res)
         loss = ops.sum(ops.multiply(flat[0], ref[f"{key}|r"]))
     grads = tape.gradient(loss, variables + [xt])
-    want = _series(ref, f"{key}|o")
+    want = series(ref, f"{key}|o")
     assert len(flat) == len(want)
     for g, w in zip(flat, want):
         np.testing.assert_allclose(g.numpy(), w, atol=3e-6, err_msg=key)
-    for g, w in zip(grads, _series(ref, f"{key}|g")):
+    for g, w in zip(grads, series(ref, f"{key}|g")):
         np.testing.assert_allclose(np.asarray(g.numpy()), w, atol=2e-5, err_msg=key)
 
 
@@ -186,7 +147,7 @@ def test_stacked_cells_weight_paths_nested_states_and_config():
 def test_user_cell_trains_like_keras(ref):
     """A user-written cell inside RNN, SGD(0.1) from Keras's weights: the same loss curve as Keras 3."""
     model = kcore.Sequential([L.Input((7, 3)), L.RNN(TanhCell(5)), L.Dense(1)])
-    model.set_weights(_series(ref, "train|w"))
+    model.set_weights(series(ref, "train|w"))
     model.compile(optimizer=kcore.optimizers.SGD(learning_rate=0.1), loss="mse")
     history = model.fit(ref["train|x"], ref["train|y"], batch_size=16, epochs=6, shuffle=False, verbose=0)
     np.testing.assert_allclose(history.history["loss"], ref["train|loss"], rtol=1e-5)
@@ -259,3 +220,14 @@ def test_cell_dropout_masks_are_drawn_once_per_sequence(rng):
     rnn = L.RNN(cell, return_sequences=True)
     first = rnn(rng.standard_normal((4, 6, 5)).astype(np.float32), training=True)
     assert first.shape == (4, 6, 3)
+
+
+def test_bidirectional_over_rnn_of_cells_and_of_a_user_cell(rng):
+    x = rng.standard_normal((2, 5, 3)).astype(np.float32)
+    stacked = L.Bidirectional(L.RNN([L.LSTMCell(2), L.GRUCell(3)], return_sequences=True))
+    assert stacked(x).shape == (2, 5, 6) and len(stacked.weights) == 12
+    user = L.Bidirectional(L.RNN(TanhCell(2)), merge_mode="sum")
+    out = user(x)
+    fw, bw = user.forward_layer, user.backward_layer
+    np.testing.assert_allclose(out.numpy(), fw(x).numpy() + bw(x).numpy(), atol=1e-6)
+    assert type(bw.cell) is TanhCell and bw.go_backwards

@@ -104,3 +104,25 @@ def set_weight_paths(layer, prefix):
         w.path = f"{here}/{w.name}"
     for child in layer._layers:
         set_weight_paths(child, here)
+
+
+_WEIGHT_OPTIONS = tuple(f"{w}_{kind}" for kind in ("initializer", "regularizer", "constraint")
+                        for w in ("kernel", "recurrent", "bias"))
+
+
+def set_weight_options(layer, options):
+    """Sets a recurrent cell's kernel/recurrent/bias initializers, regularizers and constraints (Keras names)."""
+    from kcore import constraints, initializers, regularizers
+
+    getters = {"initializer": initializers.get, "regularizer": regularizers.get, "constraint": constraints.get}
+    for key in _WEIGHT_OPTIONS:
+        setattr(layer, key, getters[key.rsplit("_", 1)[1]](options[key]))
+
+
+def weight_options_config(layer):
+    """The config entries of set_weight_options, serialized as Keras writes them."""
+    from kcore import constraints, initializers, regularizers
+
+    serializers = {"initializer": initializers.serialize, "regularizer": regularizers.serialize,
+                   "constraint": constraints.serialize}
+    return {key: serializers[key.rsplit("_", 1)[1]](getattr(layer, key)) for key in _WEIGHT_OPTIONS}

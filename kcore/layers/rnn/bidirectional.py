@@ -4,6 +4,7 @@ import numpy as np
 from kcore import ops
 from kcore.layers.layer import InputSpec, Layer
 from kcore.layers.rnn.rnn import RNN
+from kcore.layers.rnn.stacked_rnn_cells import StackedRNNCells
 
 _MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
@@ -135,7 +136,10 @@ def _copy_layer(layer, name, go_backwards):
     config.pop("batch_input_shape", None)
     # As Keras: masked steps of a returned sequence are zeros, so the two directions merge cleanly.
     config.update({"name": name, "go_backwards": go_backwards, "zero_output_for_mask": layer.return_sequences})
-    return type(layer).from_config(config)
+    cell = layer.cell
+    cells = cell.cells if isinstance(cell, StackedRNNCells) else [cell]
+    known = {type(c).__name__: type(c) for c in cells}  # a user's cell class rebuilds without custom_objects
+    return type(layer).from_config(config, custom_objects=known)
 
 
 def _strip_prefix(name):

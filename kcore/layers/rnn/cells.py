@@ -8,10 +8,11 @@ are RNNs over them) hands the whole sequence to `_sequence`: one native call for
 """
 import numpy as np
 
-from kcore import constraints, initializers, ops, regularizers
+from kcore import initializers, ops
 from kcore.backend.tensor import convert_to_tensor
 from kcore.layers.layer import Layer
-from kcore.layers.rnn._common import activation_name, dropout_mask, positive_units, rate
+from kcore.layers.rnn._common import (activation_name, dropout_mask, positive_units, rate, set_weight_options,
+                                      weight_options_config)
 
 
 class DropoutRNNCell:
@@ -33,23 +34,22 @@ class DropoutRNNCell:
         rng = getattr(self, "_rng", None)
         return int(rng.integers(0, 2**63 - 1)) if rng is not None else None
 
+    def _cached_mask(self, attribute, like, rate_value):
+        if not rate_value:
+            return None
+        cached = getattr(self, attribute)
+        if cached is None or tuple(cached.shape) != tuple(like.shape):
+            cached = self._draw_mask(like, rate_value)
+            setattr(self, attribute, cached)
+        return cached
+
     def get_dropout_mask(self, step_input):
         """The input mask of this sequence (None when dropout is 0)."""
-        if not self.dropout:
-            return None
-        cached = self._dropout_mask
-        if cached is None or tuple(cached.shape) != tuple(step_input.shape):
-            self._dropout_mask = cached = self._draw_mask(step_input, self.dropout)
-        return cached
+        return self._cached_mask("_dropout_mask", step_input, self.dropout)
 
     def get_recurrent_dropout_mask(self, state):
         """The mask on h_{t-1} of this sequence (None when recurrent_dropout is 0)."""
-        if not self.recurrent_dropout:
-            return None
-        cached = self._recurrent_dropout_mask
-        if cached is None or tuple(cached.shape) != tuple(state.shape):
-            self._recurrent_dropout_mask = cached = self._draw_mask(state, self.recurrent_dropout)
-        return cached
+        return self._cached_mask("_recurrent_dropout_mask", state, self.recurrent_dropout)
 
     def reset_dropout_mask(self):
         self._dropout_mask = None
@@ -88,15 +88,7 @@ class NativeRNNCell(DropoutRNNCell, Layer):
         self.activation = activation_name(activation, "activation", owner)
         self.recurrent_activation = activation_name(recurrent_activation, "recurrent_activation", owner)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.recurrent_constraint = constraints.get(recurrent_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_weight_options(self, locals())
         self.dropout = rate(dropout, "dropout")
         self.recurrent_dropout = rate(recurrent_dropout, "recurrent_dropout")
         self.seed = seed
@@ -167,19 +159,9 @@ class NativeRNNCell(DropoutRNNCell, Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({
-            "units": self.units, "activation": self.activation, "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "recurrent_constraint": constraints.serialize(self.recurrent_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
-            "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout, "seed": self.seed,
-        })
+        config.update({"units": self.units, "activation": self.activation, "use_bias": self.use_bias,
+                       **weight_options_config(self), "dropout": self.dropout,
+                       "recurrent_dropout": self.recurrent_dropout, "seed": self.seed})
         return config
 
 

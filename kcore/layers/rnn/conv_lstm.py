@@ -9,10 +9,10 @@ one per gate).
 """
 import numpy as np
 
-from kcore import activations, constraints, initializers, ops, regularizers
+from kcore import activations, ops
 from kcore.backend.tensor import convert_to_tensor
 from kcore.layers.layer import InputSpec, Layer
-from kcore.layers.rnn._common import rate
+from kcore.layers.rnn._common import rate, set_weight_options, weight_options_config
 from kcore.layers.rnn.cells import DropoutRNNCell, _UnitForgetBias
 from kcore.layers.rnn.layers import FlatCellConfig, delegate_to_cell
 from kcore.layers.rnn.rnn import RNN
@@ -46,16 +46,8 @@ class ConvLSTMCell(DropoutRNNCell, Layer):
         self.activation = activations.get(activation)
         self.recurrent_activation = activations.get(recurrent_activation)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
         self.unit_forget_bias = bool(unit_forget_bias)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.recurrent_constraint = constraints.get(recurrent_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_weight_options(self, locals())
         self.dropout = rate(dropout, "dropout")
         self.recurrent_dropout = rate(recurrent_dropout, "recurrent_dropout")
         self.seed = seed
@@ -139,16 +131,7 @@ class ConvLSTMCell(DropoutRNNCell, Layer):
             "padding": self.padding, "data_format": self.data_format, "dilation_rate": self.dilation_rate,
             "activation": activations.serialize(self.activation),
             "recurrent_activation": activations.serialize(self.recurrent_activation), "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "unit_forget_bias": self.unit_forget_bias,
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "recurrent_constraint": constraints.serialize(self.recurrent_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            "unit_forget_bias": self.unit_forget_bias, **weight_options_config(self),
             "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout, "seed": self.seed,
         })
         return config

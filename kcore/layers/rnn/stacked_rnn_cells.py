@@ -1,7 +1,6 @@
 """StackedRNNCells: several cells acting as one (each step feeds the next cell's input)."""
 from kcore.layers.layer import Layer
 from kcore.layers.rnn._common import flatten_states
-from kcore.utils.naming import to_snake_case
 
 
 def _cell_output_size(cell):
@@ -102,13 +101,9 @@ class StackedRNNCells(Layer):
 
     def _saving_children(self):
         """Keras 3 .weights.h5 keys: cells/<snake_case class name>[_<n>] in order."""
-        counts, out = {}, []
-        for cell in self.cells:
-            base = to_snake_case(type(cell).__name__)
-            n = counts.get(base, 0)
-            counts[base] = n + 1
-            out.append((f"cells/{base}" if n == 0 else f"cells/{base}_{n}", cell))
-        return out
+        from kcore.saving.weights_h5 import keys_by_class
+
+        return keys_by_class("cells", self.cells)
 
     def get_config(self):
         from kcore.saving.serialization import serialize_layer

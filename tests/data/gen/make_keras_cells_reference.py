@@ -6,6 +6,7 @@ Keys are '<case>|<kind><i>': kind w = weights (get_weights order), o = outputs (
 Keras's tree.flatten), g = gradients of sum(output * R) (weights in order, then the input).
 """
 import os
+import sys
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 import keras  # noqa: E402
@@ -16,41 +17,12 @@ L = keras.layers
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.dirname(HERE)
 
-CELLS = {
-    "simple": lambda: L.SimpleRNNCell(4, activation="relu"),
-    "lstm": lambda: L.LSTMCell(4),
-    "gru": lambda: L.GRUCell(4),
-    "gru_ra0": lambda: L.GRUCell(4, reset_after=False, recurrent_activation="hard_sigmoid"),
-}
+sys.path.insert(0, os.path.dirname(DATA))
+from issue13_cases import cell_cases, make_tanh_cell, sequence_cases  # noqa: E402
 
-SEQUENCES = {
-    "rnn_lstm": lambda: L.RNN(L.LSTMCell(4), return_sequences=True, return_state=True),
-    "rnn_gru_ra0_gb": lambda: L.RNN(L.GRUCell(3, reset_after=False), go_backwards=True, return_state=True),
-    "rnn_simple": lambda: L.RNN(L.SimpleRNNCell(4, activation="relu"), return_sequences=True),
-    "stack_lstm_gru": lambda: L.RNN(L.StackedRNNCells([L.LSTMCell(4), L.GRUCell(3)]), return_sequences=True,
-                                    return_state=True),
-    "stack_gb": lambda: L.RNN([L.SimpleRNNCell(3), L.LSTMCell(4), L.GRUCell(2)], go_backwards=True,
-                              return_sequences=True),
-}
-
-
-class TanhCell(L.Layer):
-    """A user-written cell: h_t = tanh(x_t K + h_{t-1} R + b); kcore's tests define the same class."""
-
-    def __init__(self, units, **kwargs):
-        super().__init__(**kwargs)
-        self.units = units
-        self.state_size = units
-
-    def build(self, input_shape):
-        self.kernel = self.add_weight(name="kernel", shape=(input_shape[-1], self.units))
-        self.recurrent_kernel = self.add_weight(name="recurrent_kernel", shape=(self.units, self.units))
-        self.bias = self.add_weight(name="bias", shape=(self.units,), initializer="zeros")
-
-    def call(self, inputs, states):
-        h = keras.ops.tanh(keras.ops.matmul(inputs, self.kernel) + keras.ops.matmul(states[0], self.recurrent_kernel)
-                           + self.bias)
-        return h, [h]
+CELLS = cell_cases(L)
+SEQUENCES = sequence_cases(L)
+TanhCell = make_tanh_cell(L, keras.ops)
 
 
 def randomize(layer, rng):

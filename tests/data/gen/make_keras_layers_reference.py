@@ -6,6 +6,7 @@ Keys: '<case>|x<i>' inputs, '|m<i>' masks, '|w<i>' weights, '|o<i>' outputs, '|r
 gradient, '|g<i>' gradients; '<case>|loss' for ActivityRegularization's added loss.
 """
 import os
+import sys
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 import keras  # noqa: E402
@@ -15,42 +16,10 @@ import tensorflow as tf  # noqa: E402
 L = keras.layers
 DATA = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# name -> (layer factory, input shapes, call kwargs, masks)
-CASES = {
-    "td_dense": (lambda: L.TimeDistributed(L.Dense(3)), [(2, 4, 5)], {}, None),
-    "td_conv": (lambda: L.TimeDistributed(L.Conv2D(2, 3, padding="same")), [(2, 3, 5, 5, 2)], {}, None),
-    "repeat": (lambda: L.RepeatVector(3), [(2, 5)], {}, None),
-    "permute21": (lambda: L.Permute((2, 1)), [(2, 3, 4)], {}, None),
-    "permute312": (lambda: L.Permute((3, 1, 2)), [(2, 3, 4, 5)], {}, None),
-    "leaky_default": (lambda: L.LeakyReLU(), [(2, 3, 4)], {}, None),
-    "leaky_01": (lambda: L.LeakyReLU(negative_slope=0.1), [(2, 3, 4)], {}, None),
-    "relu": (lambda: L.ReLU(), [(2, 3, 4)], {}, None),
-    "relu6": (lambda: L.ReLU(max_value=6.0), [(2, 3, 4)], {}, None),
-    "relu_args": (lambda: L.ReLU(max_value=1.5, negative_slope=0.1, threshold=0.5), [(2, 3, 4)], {}, None),
-    "elu": (lambda: L.ELU(alpha=0.5), [(2, 3, 4)], {}, None),
-    "softmax": (lambda: L.Softmax(), [(2, 3, 4)], {}, None),
-    "softmax_ax1": (lambda: L.Softmax(axis=1), [(2, 3, 4)], {}, None),
-    "softmax_ax12": (lambda: L.Softmax(axis=[1, 2]), [(2, 3, 4)], {}, None),
-    "softmax_mask": (lambda: L.Softmax(), [(2, 3, 4)], {}, [(2, 3, 4)]),
-    "prelu": (lambda: L.PReLU(), [(2, 3, 4)], {}, None),
-    "prelu_shared": (lambda: L.PReLU(shared_axes=[1, 2]), [(2, 3, 4, 5)], {}, None),
-    "att_dot": (lambda: L.Attention(), [(2, 3, 4), (2, 5, 4)], {}, None),
-    "att_scale_key": (lambda: L.Attention(use_scale=True), [(2, 3, 4), (2, 5, 4), (2, 5, 4)], {}, None),
-    "att_concat": (lambda: L.Attention(use_scale=True, score_mode="concat"), [(2, 3, 4), (2, 5, 4)], {}, None),
-    "att_masks_scores": (lambda: L.Attention(), [(2, 3, 4), (2, 5, 4)], {"return_attention_scores": True},
-                         [(2, 3), (2, 5)]),
-    "att_causal": (lambda: L.Attention(), [(2, 4, 3), (2, 4, 3)], {"use_causal_mask": True}, [(2, 4), (2, 4)]),
-    "add_att": (lambda: L.AdditiveAttention(), [(2, 3, 4), (2, 5, 4)], {}, None),
-    "add_att_noscale_masks": (lambda: L.AdditiveAttention(use_scale=False), [(2, 3, 4), (2, 5, 4), (2, 5, 4)], {},
-                              [(2, 3), (2, 5)]),
-    "convlstm1d": (lambda: L.ConvLSTM1D(3, 3, padding="same", return_sequences=True), [(2, 4, 6, 2)], {}, None),
-    "convlstm2d_state_mask": (lambda: L.ConvLSTM2D(2, (3, 2), strides=(2, 1), return_state=True),
-                              [(2, 3, 5, 4, 2)], {}, [(2, 3)]),
-    "convlstm2d_gb_dil": (lambda: L.ConvLSTM2D(2, 2, dilation_rate=2, padding="same", go_backwards=True,
-                                               return_sequences=True, recurrent_activation="hard_sigmoid"),
-                          [(2, 3, 5, 5, 1)], {}, None),
-    "convlstm3d": (lambda: L.ConvLSTM3D(2, 2, use_bias=False), [(1, 2, 3, 3, 3, 2)], {}, None),
-}
+sys.path.insert(0, os.path.dirname(DATA))
+from issue13_cases import layer_cases  # noqa: E402
+
+CASES = layer_cases(L)
 
 
 def main():
