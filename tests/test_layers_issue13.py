@@ -222,3 +222,15 @@ def test_attention_scores_in_a_functional_model(rng):
     got = model.predict([rng.standard_normal((2, 3, 4)).astype(np.float32),
                          rng.standard_normal((2, 5, 4)).astype(np.float32)], verbose=0)
     np.testing.assert_allclose(got[1].sum(-1), 1, atol=1e-6)
+
+
+def test_real_keras3_file_with_the_new_layers_loads_predicts_and_round_trips(tmp_path):
+    """keras3_layers.keras (tests/data/gen/make_keras_layers_reference.py): TimeDistributed, ConvLSTM1D/2D, PReLU,
+    attention, noise layers, Permute, RepeatVector, activations, ActivityRegularization, written by Keras 3."""
+    model = kcore.models.load_model(os.path.join(DATA, "keras3_layers.keras"))
+    io = np.load(os.path.join(DATA, "keras3_layers_io.npz"))
+    got = model.predict([io["x0"], io["x1"]], verbose=0)
+    np.testing.assert_allclose(got, io["y"], rtol=1e-5, atol=1e-6)
+    model.save(tmp_path / "again.keras")
+    again = kcore.models.load_model(tmp_path / "again.keras")
+    np.testing.assert_array_equal(again.predict([io["x0"], io["x1"]], verbose=0), got)

@@ -2,6 +2,7 @@
 sum(output * R) with respect to the weights, then the inputs) of the issue-13 layers.
 
     KERAS_BACKEND=tensorflow /work/refenv/bin/python tests/data/gen/make_keras_layers_reference.py
+Also writes keras3_layers.keras + keras3_layers_io.npz (a model over these layers).
 Keys: '<case>|x<i>' inputs, '|m<i>' masks, '|w<i>' weights, '|o<i>' outputs, '|r' the R of the
 gradient, '|g<i>' gradients; '<case>|loss' for ActivityRegularization's added loss.
 """
@@ -60,7 +61,33 @@ def main():
     layer(x)
     out["actreg|x0"], out["actreg|loss"] = x, np.float32(sum(float(v) for v in layer.losses))
     np.savez_compressed(os.path.join(DATA, "keras3_layers_reference.npz"), **out)
+    save_model_fixture(rng)
     print("keras", keras.__version__, "wrote", len(out), "arrays")
+
+
+def save_model_fixture(rng):
+    """keras3_layers.keras (+ _io.npz): a two-input model over most of the new layers, for kcore to load."""
+    frames, query = keras.Input((3, 6, 6, 2)), keras.Input((4, 5))
+    seq = L.TimeDistributed(L.Conv2D(2, 3, padding="same"))(frames)
+    seq = L.ConvLSTM2D(3, 3, strides=2, return_sequences=True)(seq)
+    seq = L.TimeDistributed(L.Flatten())(seq)
+    seq = L.PReLU()(L.TimeDistributed(L.Dense(5))(seq))
+    seq = L.SpatialDropout1D(0.3)(L.GaussianNoise(0.2)(seq))
+    att = L.Attention(use_scale=True)([query, seq])
+    add = L.AdditiveAttention()([query, seq, seq])
+    merged = L.Permute((2, 1))(L.Add()([att, add]))
+    merged = L.ELU(0.7)(L.LeakyReLU(0.2)(merged))
+    out = L.Softmax(axis=1)(L.ConvLSTM1D(2, 2)(L.Reshape((5, 4, 1))(merged)))
+    vec = L.RepeatVector(2)(L.Flatten()(L.AlphaDropout(0.1)(L.GaussianDropout(0.1)(out))))
+    model = keras.Model([frames, query], L.ActivityRegularization(l1=0.01)(vec))
+    randomize(model, rng)
+    model.save(os.path.join(DATA, "keras3_layers.keras"))
+    xs = [rng.standard_normal((2, 3, 6, 6, 2)).astype(np.float32), rng.standard_normal((2, 4, 5)).astype(np.float32)]
+    np.savez(os.path.join(DATA, "keras3_layers_io.npz"), x0=xs[0], x1=xs[1], y=model.predict(xs, verbose=0))
+
+
+def randomize(model, rng):
+    model.set_weights([rng.uniform(-0.5, 0.5, w.shape).astype(np.float32) for w in model.get_weights()])
 
 
 if __name__ == "__main__":
