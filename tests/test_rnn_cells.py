@@ -231,3 +231,17 @@ def test_bidirectional_over_rnn_of_cells_and_of_a_user_cell(rng):
     fw, bw = user.forward_layer, user.backward_layer
     np.testing.assert_allclose(out.numpy(), fw(x).numpy() + bw(x).numpy(), atol=1e-6)
     assert type(bw.cell) is TanhCell and bw.go_backwards
+
+
+def test_symbolic_initial_state_in_a_functional_encoder_decoder(tmp_path, rng):
+    enc_in, dec_in = L.Input((5, 3)), L.Input((4, 3))
+    _, h, c = L.LSTM(6, return_state=True)(enc_in)
+    decoder = L.RNN(L.LSTMCell(6), return_sequences=True)
+    model = kcore.Model([enc_in, dec_in], L.Dense(2)(decoder(dec_in, initial_state=[h, c])))
+    x = [rng.standard_normal((2, 5, 3)).astype(np.float32), rng.standard_normal((2, 4, 3)).astype(np.float32)]
+    got = model.predict(x, verbose=0)
+    encoder, dense = model.layers[2], model.layers[-1]
+    _, h0, c0 = encoder(x[0])
+    np.testing.assert_allclose(got, dense(decoder(x[1], initial_state=[h0, c0])).numpy(), atol=1e-6)
+    model.save(tmp_path / "s2s.keras")
+    np.testing.assert_array_equal(kcore.models.load_model(tmp_path / "s2s.keras").predict(x, verbose=0), got)

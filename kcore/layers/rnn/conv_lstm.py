@@ -171,6 +171,8 @@ class ConvLSTM(FlatCellConfig, RNN):
         self.input_spec = InputSpec(ndim=self._rank + 3)
 
     def build(self, input_shape):
+        if isinstance(input_shape, list):  # [sequence shape, *initial state shapes]
+            input_shape = input_shape[0]
         if len(input_shape) != self._rank + 3:
             raise ValueError(f"Input 0 of layer '{self.name}' is incompatible with the layer: expected "
                              f"ndim={self._rank + 3} (batch, time, {self._rank} spatial axes, channels), found "
@@ -200,6 +202,8 @@ class ConvLSTM(FlatCellConfig, RNN):
         return self.cell.get_initial_state(batch_size)
 
     def compute_output_shape(self, input_shape):
+        if isinstance(input_shape, list):  # [sequence shape, *initial state shapes]
+            input_shape = input_shape[0]
         batch, steps = input_shape[0], input_shape[1]
         state = self.cell.state_shape
         out = (batch, steps) + state if self.return_sequences else (batch,) + state

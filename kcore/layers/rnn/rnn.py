@@ -10,6 +10,7 @@ import numpy as np
 
 from kcore import ops
 from kcore.backend.tensor import Tensor, convert_to_tensor
+from kcore.layers.keras_tensor import any_symbolic
 from kcore.layers.layer import InputSpec, Layer
 from kcore.layers.rnn._common import (check_sequence_rank, flatten_states, legacy_sequence_shape, mask_array,
                                       nest_like, set_weight_paths)
@@ -71,7 +72,17 @@ class RNN(Layer):
         return _native_cells(self.cell)
 
     # -- building ------------------------------------------------------------------------------
+    def __call__(self, inputs, *args, **kwargs):
+        initial_state = kwargs.get("initial_state")
+        if initial_state is not None and any_symbolic(initial_state):
+            # symbolic initial states join the inputs, so the functional graph sees them (Keras 2's way)
+            kwargs.pop("initial_state")
+            inputs = [inputs] + flatten_states(initial_state)
+        return super().__call__(inputs, *args, **kwargs)
+
     def build(self, input_shape):
+        if _is_shape_list(input_shape):  # [sequence shape, *initial state shapes]
+            input_shape = input_shape[0]
         check_sequence_rank(self, input_shape, exact=self._native is not None)
         step_shape = (input_shape[0],) + tuple(input_shape[2:])
         if isinstance(self.cell, Layer):
@@ -87,6 +98,8 @@ class RNN(Layer):
 
     # -- calling ---------------------------------------------------------------------------------
     def call(self, inputs, training=None, mask=None, initial_state=None):
+        if isinstance(inputs, (list, tuple)):  # [sequence, *initial states] (see __call__)
+            inputs, initial_state = inputs[0], list(inputs[1:])
         cells = self._native
         check_sequence_rank(self, inputs.shape, exact=cells is not None)
         batch = inputs.shape[0]
@@ -259,6 +272,8 @@ class RNN(Layer):
         return _cell_output_size(self.cell)
 
     def compute_output_shape(self, input_shape):
+        if _is_shape_list(input_shape):
+            input_shape = input_shape[0]
         check_sequence_rank(self, input_shape, exact=self._native is not None)
         batch, steps = input_shape[0], input_shape[1]
         size = self._output_size()
@@ -289,6 +304,10 @@ class RNN(Layer):
         config = dict(config)
         cell = deserialize_layer(config.pop("cell"), custom_objects)
         return cls(cell, **filter_config(cls, config, f"{cls.__name__}.from_config"))
+
+
+def _is_shape_list(shape):
+    return isinstance(shape, (list, tuple)) and bool(shape) and isinstance(shape[0], (list, tuple))
 
 
 def _select(keep, new, old):
