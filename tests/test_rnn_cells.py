@@ -245,3 +245,24 @@ def test_symbolic_initial_state_in_a_functional_encoder_decoder(tmp_path, rng):
     np.testing.assert_allclose(got, dense(decoder(x[1], initial_state=[h0, c0])).numpy(), atol=1e-6)
     model.save(tmp_path / "s2s.keras")
     np.testing.assert_array_equal(kcore.models.load_model(tmp_path / "s2s.keras").predict(x, verbose=0), got)
+
+
+@pytest.mark.parametrize("cells", ["stacked", "user"])
+def test_stateful_rnn_over_cells_carries_states(cells, rng):
+    def make(**kw):
+        cell = [L.LSTMCell(3), L.GRUCell(2)] if cells == "stacked" else TanhCell(3)
+        return L.RNN(cell, **kw)
+
+    x = rng.standard_normal((2, 6, 4)).astype(np.float32)
+    whole, stateful, unrolled = make(), make(stateful=True), make(unroll=True)
+    whole(x)
+    stateful(x[:, :3])
+    unrolled(x)
+    stateful.set_weights(whole.get_weights())
+    unrolled.set_weights(whole.get_weights())
+    stateful.reset_states()
+    stateful(x[:, :3])
+    np.testing.assert_allclose(stateful(x[:, 3:]).numpy(), whole(x).numpy(), atol=1e-6)
+    np.testing.assert_array_equal(unrolled(x).numpy(), whole(x).numpy())
+    stateful.reset_states()
+    np.testing.assert_allclose(stateful(x[:, :3]).numpy(), whole(x[:, :3]).numpy(), atol=1e-6)
