@@ -74,3 +74,24 @@ def test_conv_lstm_errors():
     layer(np.zeros((2, 3, 5, 1), np.float32))
     with pytest.raises(ValueError, match=r"initial state must have shape \(2, 3, 2\)"):
         layer(np.zeros((2, 3, 5, 1), np.float32), initial_state=[np.zeros((2, 2))] * 2)
+
+
+def test_float64_gradcheck_of_inputs_and_weights(rng):
+    """Finite differences in float64 through the hoisted input conv, the step loop and a mask."""
+    from kcore.testing import gradcheck
+
+    layer = L.ConvLSTM2D(2, 2, padding="same", return_sequences=True, dtype="float64")
+    x = rng.standard_normal((2, 3, 3, 3, 1))
+    mask = np.array([[1, 0, 1], [1, 1, 1]], bool)
+    layer(x)
+    cell = layer.cell
+    weights = [w.numpy() for w in (cell.kernel, cell.recurrent_kernel, cell.bias)]
+
+    def run(inputs, kernel, recurrent_kernel, bias):
+        cell.kernel, cell.recurrent_kernel, cell.bias = kernel, recurrent_kernel, bias
+        return layer(inputs, mask=mask)
+
+    try:
+        assert gradcheck(run, [x] + weights, atol=1e-6)
+    finally:
+        cell.kernel, cell.recurrent_kernel, cell.bias = cell._weights

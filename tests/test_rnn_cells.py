@@ -266,3 +266,24 @@ def test_stateful_rnn_over_cells_carries_states(cells, rng):
     np.testing.assert_array_equal(unrolled(x).numpy(), whole(x).numpy())
     stateful.reset_states()
     np.testing.assert_allclose(stateful(x[:, :3]).numpy(), whole(x[:, :3]).numpy(), atol=1e-6)
+
+
+def test_float64_gradcheck_of_the_step_loop_with_a_mask(rng):
+    """The Python step loop (user cell, masked steps carried over, go_backwards) against finite differences."""
+    from kcore.testing import gradcheck
+
+    rnn = L.RNN(TanhCell(3, dtype="float64"), return_sequences=True, go_backwards=True, dtype="float64")
+    x = rng.standard_normal((2, 4, 2))
+    mask = np.array([[1, 1, 0, 1], [0, 1, 1, 1]], bool)
+    rnn(x)
+    cell = rnn.cell
+    weights = [w.numpy() for w in cell._weights]
+
+    def run(inputs, kernel, recurrent_kernel, bias, h0):
+        cell.kernel, cell.recurrent_kernel, cell.bias = kernel, recurrent_kernel, bias
+        return rnn(inputs, mask=mask, initial_state=[h0])
+
+    try:
+        assert gradcheck(run, [x] + weights + [rng.standard_normal((2, 3))], atol=1e-6)
+    finally:
+        cell.kernel, cell.recurrent_kernel, cell.bias = cell._weights
