@@ -2,8 +2,10 @@
 
 Weights are copied from Keras; outputs, states and gradients must match Keras's float32 numbers.
 """
+import json
 import os
 import sys
+import zipfile
 
 import numpy as np
 import pytest
@@ -287,3 +289,20 @@ def test_float64_gradcheck_of_the_step_loop_with_a_mask(rng):
         assert gradcheck(run, [x] + weights + [rng.standard_normal((2, 3))], atol=1e-6)
     finally:
         cell.kernel, cell.recurrent_kernel, cell.bias = cell._weights
+
+
+def test_real_keras3_encoder_decoder_with_initial_state_loads_and_round_trips(tmp_path):
+    """keras3_s2s.keras: decoders started from encoder states (Keras stores initial_state in the node kwargs)."""
+    model = kcore.models.load_model(os.path.join(DATA, "keras3_s2s.keras"))
+    io = np.load(os.path.join(DATA, "keras3_s2s_io.npz"))
+    x = [io["x0"], io["x1"]]
+    got = model.predict(x, verbose=0)
+    np.testing.assert_allclose(got, io["y"], rtol=1e-5, atol=1e-6)
+    model.save(tmp_path / "again.keras")
+    with zipfile.ZipFile(tmp_path / "again.keras") as z:
+        config = json.loads(z.read("config.json"))
+    decoder = [layer for layer in config["config"]["layers"] if layer["class_name"] == "RNN"][0]
+    node = decoder["inbound_nodes"][0]
+    assert len(node["kwargs"]["initial_state"]) == 2 and node["args"][0]["class_name"] == "__keras_tensor__"
+    assert decoder["build_config"]["input_shape"] == [None, 4, 3]
+    np.testing.assert_array_equal(kcore.models.load_model(tmp_path / "again.keras").predict(x, verbose=0), got)

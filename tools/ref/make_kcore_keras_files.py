@@ -38,6 +38,11 @@ def _models():
     y = L.TimeDistributed(L.Conv2D(2, 3, padding="same"))(img)
     y = L.TimeDistributed(L.SpatialDropout2D(0.2))(y)
     out["td_conv"] = (kcore.Model(img, y), (3, 6, 6, 2))
+    enc_in, dec_in = L.Input((4, 3)), L.Input((5, 3))  # an encoder-decoder: initial_state from Keras tensors
+    _, h, c = L.LSTM(6, return_state=True)(enc_in)
+    seq = L.RNN(L.LSTMCell(6), return_sequences=True)(dec_in, initial_state=[h, c])
+    _, g = L.GRU(3, return_state=True)(enc_in)
+    out["s2s"] = (kcore.Model([enc_in, dec_in], L.Dense(2)(L.GRU(3)(seq, initial_state=g))), None)
     out["conv_lstm"] = (kcore.Sequential([
         L.Input((3, 6, 6, 2)), L.ConvLSTM2D(3, 3, padding="same", return_sequences=True, unit_forget_bias=False),
         L.TimeDistributed(L.Flatten()), L.LSTM(2)]), (3, 6, 6, 2))
@@ -53,7 +58,7 @@ def main(folder):
     for name, (model, shape) in _models().items():
         for w in model.weights:  # non-trivial weights everywhere (biases included)
             w.assign(rng.uniform(-0.5, 0.5, w.shape).astype(w.dtype))
-        if shape is None:  # the two-input attention model
+        if shape is None:  # the two-input models: (batch, 4, 3) and (batch, 5, 3)
             x = [rng.standard_normal((3, 4, 3)).astype(np.float32), rng.standard_normal((3, 5, 3)).astype(np.float32)]
         else:
             x = rng.standard_normal((3,) + shape).astype(np.float32)

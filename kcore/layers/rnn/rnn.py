@@ -80,9 +80,17 @@ class RNN(Layer):
             inputs = [inputs] + flatten_states(initial_state)
         return super().__call__(inputs, *args, **kwargs)
 
+    @staticmethod
+    def _node_arguments(inputs, kwargs):
+        """For saving a functional graph: [sequence, *states] inputs back to Keras's initial_state keyword."""
+        if isinstance(inputs, (list, tuple)):
+            return inputs[0], dict(kwargs, initial_state=list(inputs[1:]))
+        return inputs, kwargs
+
     def build(self, input_shape):
         if _is_shape_list(input_shape):  # [sequence shape, *initial state shapes]
             input_shape = input_shape[0]
+        self._build_shape = tuple(input_shape)  # Keras's build_config holds the sequence shape only
         check_sequence_rank(self, input_shape, exact=self._native is not None)
         step_shape = (input_shape[0],) + tuple(input_shape[2:])
         if isinstance(self.cell, Layer):

@@ -94,7 +94,23 @@ def main():
     randomize(model, rng)
     model.save(os.path.join(DATA, "keras3_cells.keras"))
     np.savez(os.path.join(DATA, "keras3_cells_io.npz"), x=x, y=model.predict(x, verbose=0))
+    save_encoder_decoder(rng)
     print("keras", keras.__version__, "wrote", len(out), "arrays")
+
+
+def save_encoder_decoder(rng):
+    """keras3_s2s.keras (+ _io.npz, keys x0, x1, y): a decoder RNN started from the encoder's states
+    (initial_state given as Keras tensors, stored in the node's kwargs)."""
+    enc_in, dec_in = keras.Input((5, 3)), keras.Input((4, 3))
+    _, h, c = L.LSTM(6, return_state=True)(enc_in)
+    seq = L.RNN(L.LSTMCell(6), return_sequences=True)(dec_in, initial_state=[h, c])
+    _, g = L.GRU(3, return_state=True)(enc_in)
+    last = L.GRU(3, go_backwards=True)(seq, initial_state=g)
+    model = keras.Model([enc_in, dec_in], L.Dense(2)(last))
+    randomize(model, rng)
+    model.save(os.path.join(DATA, "keras3_s2s.keras"))
+    xs = [rng.standard_normal((2, 5, 3)).astype(np.float32), rng.standard_normal((2, 4, 3)).astype(np.float32)]
+    np.savez(os.path.join(DATA, "keras3_s2s_io.npz"), x0=xs[0], x1=xs[1], y=model.predict(xs, verbose=0))
 
 
 if __name__ == "__main__":
