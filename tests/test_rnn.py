@@ -401,7 +401,7 @@ def test_dropout_only_in_training_and_recurrent_dropout_is_one_mask_per_sequence
     rec_only = layers.GRU(6, recurrent_dropout=0.4, seed=3, return_sequences=True)
     rec_only(x)
     out = rec_only(x, training=True).numpy()
-    rec_mask = rec_only._rec_mask.numpy()
+    rec_mask = rec_only.cell._recurrent_dropout_mask.numpy()
     assert set(np.unique(rec_mask)) <= {0.0, np.float32(1 / 0.6)}
     np.testing.assert_allclose(out, _reference_layer(rec_only, x, rec_mask=rec_mask)[0], atol=2e-5)
 

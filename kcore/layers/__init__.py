@@ -24,4 +24,10 @@ from kcore.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minim
                                   concatenate, dot, maximum, minimum, multiply, subtract)
 from kcore.layers.normalization import BatchNormalization, LayerNormalization
 from kcore.layers.embedding import Embedding, Masking
-from kcore.layers.recurrent import GRU, LSTM, Bidirectional, SimpleRNN
+from kcore.layers.rnn import (GRU, LSTM, RNN, Bidirectional, ConvLSTM1D, ConvLSTM2D, ConvLSTM3D, GRUCell, LSTMCell,
+                               SimpleRNN, SimpleRNNCell, StackedRNNCells, TimeDistributed)
+from kcore.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from kcore.layers.attention import AdditiveAttention, Attention
+from kcore.layers.noise import (ActivityRegularization, AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout1D,
+                                SpatialDropout2D, SpatialDropout3D)
+from kcore.layers.repeat_permute import Permute, RepeatVector

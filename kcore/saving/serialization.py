@@ -157,12 +157,26 @@ def functional_config(model):
     for layer in model.layers:
         entry = serialize_layer(layer)
         entry["name"] = layer.name
-        entry["inbound_nodes"] = [{"args": [args_config(n.inputs)], "kwargs": _jsonable_kwargs(n.kwargs)}
-                                  for n in model._nodes if n.layer is layer]
+        entry["inbound_nodes"] = []
+        for n in model._nodes:
+            if n.layer is not layer:
+                continue
+            # a layer may fold tensor keyword arguments into its inputs (RNN's initial_state): unfold them
+            split = getattr(layer, "_node_arguments", None)
+            args, kwargs = split(n.inputs, n.kwargs) if split else (n.inputs, n.kwargs)
+            tensors = {k: args_config(v) for k, v in kwargs.items() if _is_symbolic(v)}
+            entry["inbound_nodes"].append({"args": [args_config(args)], "kwargs": {**_jsonable_kwargs(kwargs),
+                                                                                   **tensors}})
         layers.append(entry)
     return {"name": model.name, "trainable": model.trainable, "layers": layers,
             "input_layers": _layer_refs(model._input_struct, node_indices),
             "output_layers": _layer_refs(model._output_struct, node_indices)}
+
+
+def _is_symbolic(value):
+    from kcore.layers.keras_tensor import any_symbolic
+
+    return any_symbolic(value)
 
 
 def _jsonable_kwargs(kwargs):
@@ -197,9 +211,11 @@ def functional_from_config(config, custom_objects=None):
         progress = False
         for layer, name, nodes in pending:
             with rebuilding(name, type(layer).__name__):
-                while nodes and _inputs_ready(nodes[0][1]["args"][0], outputs_of):
+                while nodes and _node_ready(nodes[0][1], outputs_of):
                     node_index, node = nodes.pop(0)
-                    out = layer(_resolve_args(node["args"][0], outputs_of, name), **node.get("kwargs", {}))
+                    kwargs = {k: _resolve_args(v, outputs_of, name) if _is_tensor_config(v) else v
+                              for k, v in node.get("kwargs", {}).items()}
+                    out = layer(_resolve_args(node["args"][0], outputs_of, name), **kwargs)
                     out = out if isinstance(out, list) else [out]
                     check_shape([list(t.shape) for t in out], "its output shape")
                     outputs_of[(layer.name, node_index)] = out
@@ -219,6 +235,18 @@ def functional_from_config(config, custom_objects=None):
         return [ref(r) for r in spec]
 
     return Functional(refs(config["input_layers"]), refs(config["output_layers"]), name=config.get("name"))
+
+
+def _is_tensor_config(value):
+    """A keyword argument holding Keras tensors (Keras writes RNN initial_state this way)."""
+    if isinstance(value, dict):
+        return value.get("class_name") == "__keras_tensor__"
+    return isinstance(value, list) and bool(value) and all(_is_tensor_config(v) for v in value)
+
+
+def _node_ready(node, outputs_of):
+    tensors = [v for v in node.get("kwargs", {}).values() if _is_tensor_config(v)]
+    return _inputs_ready(node["args"][0], outputs_of) and all(_inputs_ready(v, outputs_of) for v in tensors)
 
 
 def _inputs_ready(arg, outputs_of):

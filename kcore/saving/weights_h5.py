@@ -10,14 +10,19 @@ def _child_layers(layer):
     from kcore.models.model import Model
 
     if isinstance(layer, Model):
-        counts, out = {}, []
-        for child in layer.layers:
-            base = to_snake_case(type(child).__name__)
-            n = counts.get(base, 0)
-            counts[base] = n + 1
-            out.append((f"layers/{base}" if n == 0 else f"layers/{base}_{n}", child))
-        return out
+        return keys_by_class("layers", layer.layers)
     return list(getattr(layer, "_saving_children", lambda: [])())
+
+
+def keys_by_class(folder, layers):
+    """Keras's keys for a list of layers: <folder>/<snake_case class name>, then _1, _2 ... for repeats."""
+    counts, out = {}, []
+    for child in layers:
+        base = to_snake_case(type(child).__name__)
+        n = counts.get(base, 0)
+        counts[base] = n + 1
+        out.append((f"{folder}/{base}" if n == 0 else f"{folder}/{base}_{n}", child))
+    return out
 
 
 def _own_variables(layer):
