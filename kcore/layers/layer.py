@@ -1,5 +1,6 @@
 """The Layer base class: weights, building from the first input shape, eager and symbolic calls."""
 import inspect
+import threading
 
 import numpy as np
 
@@ -13,8 +14,8 @@ from kcore.utils import naming
 _LEGACY_INPUT_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim", "input_length")
 
 
-class _CallContext:
-    """The `training` flag of the outermost call, inherited by nested layers."""
+class _CallContext(threading.local):
+    """The `training` flag of the outermost call in this thread, inherited by nested layers."""
 
     training = None
 
