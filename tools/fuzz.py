@@ -176,10 +176,10 @@ def main(argv=None):
         return 0
     if args.replay is not None:
         sys.path[:0] = [ROOT, HERE]
-        from fuzz_cases import run_case
+        from fuzz_cases import LAST_TRACEBACK, run_case
 
         kind, outcome, detail = run_case(args.seed, args.replay, kinds)
-        print(f"{kind} case {args.replay}: {outcome}\n{detail}")
+        print("".join(LAST_TRACEBACK) + f"{kind} case {args.replay}: {outcome}\n{detail}")
         return 0 if outcome == "pass" else 1
     result = run_campaign(args.cases, args.seed, args.timeout, args.kinds, args.memory_gb,
                           progress=max(args.cases // 20, 1))

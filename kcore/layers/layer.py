@@ -10,6 +10,7 @@ from kcore.backend.config import floatx
 from kcore.backend.tensor import Tensor, Variable, convert_to_tensor
 from kcore.layers.keras_tensor import KerasTensor, Node, any_symbolic, flatten, map_structure
 from kcore.utils import naming
+from kcore.utils.errors import name_error, named
 
 _LEGACY_INPUT_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim", "input_length")
 
@@ -31,15 +32,15 @@ class InputSpec:
 
     def check(self, layer, shape):
         rank = len(shape)
+        hint = ""
+        if rank + 1 in (self.ndim, self.min_ndim):
+            hint = " (is the batch axis, a time axis or a channel axis missing?)"
         if self.ndim is not None and rank != self.ndim:
-            hint = ""
-            if rank == self.ndim - 1:
-                hint = " (is the batch axis, a time axis or a channel axis missing?)"
             raise ValueError(f"Input 0 of layer '{layer.name}' is incompatible with the layer: expected "
                              f"ndim={self.ndim}, found ndim={rank}. Full shape received: {tuple(shape)}{hint}")
         if self.min_ndim is not None and rank < self.min_ndim:
             raise ValueError(f"Input 0 of layer '{layer.name}' is incompatible with the layer: expected "
-                             f"min_ndim={self.min_ndim}, found ndim={rank}. Full shape received: {tuple(shape)}")
+                             f"min_ndim={self.min_ndim}, found ndim={rank}. Full shape received: {tuple(shape)}{hint}")
         for axis, size in self.axes.items():
             if -rank <= axis < rank and shape[axis] is not None and shape[axis] != size:
                 raise ValueError(f"Input 0 of layer '{layer.name}' is incompatible with the layer: expected axis "
@@ -240,10 +241,27 @@ class Layer:
         return inputs
 
     def __call__(self, inputs, *args, **kwargs):
+        try:
+            return self._call(inputs, *args, **kwargs)
+        except (ValueError, TypeError, MemoryError) as e:
+            name_error(e, f"{type(self).__name__} layer '{self.name}'", (type(self).__name__, self.name))
+            raise
+
+    def __init_subclass__(cls, **kwargs):
+        """Errors a layer's constructor raises name the layer class (Dense(units=-1) -> 'Dense: ...')."""
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is not None and not getattr(init, "_kcore_named", False):
+            cls.__init__ = named(init, cls.__name__)
+            cls.__init__._kcore_named = True
+
+    def _call(self, inputs, *args, **kwargs):
         if any_symbolic(inputs):
             return self._symbolic_call(inputs, *args, **kwargs)
         inputs = self._convert_inputs(inputs)
         if not self.built:
+            if self.input_spec is not None and type(inputs) is Tensor and not inputs.shape:
+                self.input_spec.check(self, ())  # a scalar cannot be built on: say so before build indexes it
             shape = map_structure(lambda t: t.shape, inputs, is_leaf=lambda t: isinstance(t, Tensor))
             self._maybe_build(_with_none_batch(shape))
         if self.input_spec is not None and type(inputs) is Tensor:

@@ -13,3 +13,17 @@ from kcore.ops.nn import (
 )
 from kcore.ops.conv import average_pool, conv, conv_transpose, max_pool
 from kcore.ops.rnn import gru, lstm, simple_rnn
+
+
+def _name_public_ops(namespace):
+    """Errors raised by kcore.ops.<name>(...) name the op: 'add: ...' (see kcore.utils.errors)."""
+    import types
+
+    from kcore.utils.errors import named
+
+    for key, fn in list(namespace.items()):
+        if isinstance(fn, types.FunctionType) and not key.startswith("_") and fn.__module__.startswith("kcore."):
+            namespace[key] = named(fn, key)
+
+
+_name_public_ops(globals())

@@ -275,6 +275,8 @@ def concatenate(xs, axis=0):
           for t in xs]
     if ts[0].ndim == 0:
         raise ValueError("concatenate: 0-d tensors (scalars) cannot be concatenated; stack them instead")
+    if any(t.ndim != ts[0].ndim for t in ts):
+        raise ValueError(f"concatenate: all tensors must have the same rank, got shapes {[t.shape for t in ts]}")
     axis = normalize_axis(axis, ts[0].ndim, "concatenate")
     sizes = [t.shape[axis] for t in ts]
     out = Tensor(_C.concatenate([t.value for t in ts], axis))
@@ -449,6 +451,8 @@ def one_hot(x, num_classes, dtype=None):
             raise ValueError("one_hot: indices must be finite, got NaN or infinity")
         idx = idx.astype(np.int64)
     out = np.zeros(idx.shape + (num_classes,), dtype=_dtype_name(dtype or floatx()))
+    if num_classes == 0:
+        return convert_to_tensor(out)
     valid = (idx >= 0) & (idx < num_classes)
     np.put_along_axis(out, np.where(valid, idx, 0)[..., None], valid[..., None].astype(out.dtype), axis=-1)
     return convert_to_tensor(out)

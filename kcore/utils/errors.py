@@ -1,0 +1,37 @@
+"""Every rejection names what rejected it: the op, the layer (or the file).
+
+`name_error(e, prefix, names)` prefixes a ValueError/TypeError's message with `prefix`
+unless the message already names it; `named(fn, name)` wraps a public function so that its errors
+are named. The exception keeps its type and traceback.
+"""
+import functools
+import re
+
+_CONVERT_PREFIX = "convert_to_tensor: "
+
+
+def name_error(exc, prefix, names=None):
+    """Prefix `exc`'s message with `prefix` unless it already mentions one of `names` (default: prefix)."""
+    if isinstance(exc, UnicodeError) or len(exc.args) > 1:
+        return
+    msg = str(exc)
+    if msg.startswith(_CONVERT_PREFIX):
+        msg = msg[len(_CONVERT_PREFIX):]
+    elif any(n and re.search(rf"(?<![\w]){re.escape(n)}(?![\w])", msg, re.IGNORECASE) for n in names or (prefix,)):
+        return
+    exc.args = (f"{prefix}: {msg}",)
+
+
+def named(fn, name=None):
+    """`fn` whose ValueError/TypeError messages name it."""
+    name = name or fn.__name__
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (ValueError, TypeError, MemoryError) as e:
+            name_error(e, name)
+            raise
+
+    return wrapper
