@@ -7,7 +7,7 @@ import numpy as np
 from kcore import initializers
 from kcore.backend.autodiff import is_recording
 from kcore.backend.config import floatx
-from kcore.backend.tensor import Tensor, Variable, convert_to_tensor
+from kcore.backend.tensor import Tensor, Variable, check_numeric, convert_to_tensor
 from kcore.layers.keras_tensor import KerasTensor, Node, any_symbolic, flatten, map_structure
 from kcore.utils import naming
 from kcore.utils.errors import name_error, named
@@ -312,8 +312,7 @@ class Layer:
                 return x
             if isinstance(x, (np.ndarray, np.generic, float, int, list)):
                 arr = np.asarray(x)
-                if arr.dtype.kind in "OUSV":
-                    raise TypeError(f"Layer '{self.name}' expects numeric input, got an array of dtype {arr.dtype}")
+                check_numeric(arr, f"Layer '{self.name}'")
                 if arr.dtype.kind in "fb" or arr.dtype.kind in "iu" and not getattr(self, "_keeps_int_inputs", False):
                     arr = arr.astype(self.dtype, copy=False)
                 return convert_to_tensor(arr)

@@ -17,7 +17,7 @@ def name_error(exc, prefix, names=None):
     msg = str(exc)
     if msg.startswith(_CONVERT_PREFIX):
         msg = msg[len(_CONVERT_PREFIX):]
-    elif any(n and re.search(rf"(?<![\w]){re.escape(n)}(?![\w])", msg, re.IGNORECASE) for n in names or (prefix,)):
+    elif any(n and re.search(rf"(?<![\w]){re.escape(n)}(?![\w])", msg) for n in names or (prefix,)):
         return
     exc.args = (f"{prefix}: {msg}",)
 
