@@ -244,8 +244,10 @@ class Layer:
         try:
             return self._call(inputs, *args, **kwargs)
         except (ValueError, TypeError, MemoryError) as e:
-            name_error(e, f"{type(self).__name__} layer '{self.name}'", (type(self).__name__, self.name))
-            raise
+            named_e = name_error(e, f"{type(self).__name__} layer '{self.name}'", (type(self).__name__, self.name))
+            if named_e is e:
+                raise
+            raise named_e from None
 
     def __init_subclass__(cls, **kwargs):
         """Errors a layer's constructor raises name the layer class (Dense(units=-1) -> 'Dense: ...')."""

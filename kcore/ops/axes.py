@@ -54,4 +54,9 @@ def shape_arg(shape, op, arg="shape", allow_minus_one=False):
             raise ValueError(f"{op}: {arg}={tuple(dims)} has the negative dimension {d}")
     if allow_minus_one and dims.count(-1) > 1:
         raise ValueError(f"{op}: {arg}={tuple(dims)} may contain at most one -1")
+    size = 8  # bytes of the widest element
+    for d in dims:
+        size *= d if d > 0 else 1
+    if size >= 2 ** 63:
+        raise ValueError(f"{op}: {arg}={tuple(dims)} is too big: its size overflows 64-bit arithmetic")
     return dims

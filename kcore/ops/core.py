@@ -382,7 +382,12 @@ def take(x, indices, axis=0):
     x = convert_to_tensor(x)
     if normalize_axis(axis, x.ndim, "take") != 0:
         raise NotImplementedError("take: only axis=0 is supported")
-    idx = indices if isinstance(indices, Tensor) else convert_to_tensor(np.asarray(indices, dtype=np.int64))
+    idx = convert_to_tensor(indices, who="take")
+    if idx.dtype.startswith("float") and not isinstance(indices, Tensor):
+        arr = idx.numpy()
+        if not np.all(np.isfinite(arr) & (arr == np.round(arr))):
+            raise TypeError(f"take: indices must be integers, got non-integral values of dtype {arr.dtype}")
+        idx = convert_to_tensor(arr.astype(np.int64))
     if not idx.dtype.startswith("int"):
         raise TypeError(f"take: indices must be integers, got {idx.dtype}")
     xv, iv, rows = x.value, idx.value, x.shape[0]

@@ -11,15 +11,23 @@ _CONVERT_PREFIX = "convert_to_tensor: "
 
 
 def name_error(exc, prefix, names=None):
-    """Prefix `exc`'s message with `prefix` unless it already mentions one of `names` (default: prefix)."""
-    if isinstance(exc, UnicodeError) or len(exc.args) > 1:
-        return
+    """`exc` with its message prefixed by `prefix` unless it already mentions one of `names` (default: prefix).
+
+    ValueError/TypeError are changed in place; a MemoryError (NumPy's keeps its text elsewhere)
+    comes back as a new MemoryError. Returns the exception to raise.
+    """
+    if isinstance(exc, UnicodeError):
+        return exc
     msg = str(exc)
     if msg.startswith(_CONVERT_PREFIX):
         msg = msg[len(_CONVERT_PREFIX):]
     elif any(n and re.search(rf"(?<![\w]){re.escape(n)}(?![\w])", msg) for n in names or (prefix,)):
-        return
-    exc.args = (f"{prefix}: {msg}",)
+        return exc
+    if isinstance(exc, MemoryError):
+        return MemoryError(f"{prefix}: {msg}").with_traceback(exc.__traceback__)
+    if len(exc.args) <= 1:
+        exc.args = (f"{prefix}: {msg}",)
+    return exc
 
 
 def named(fn, name=None):
@@ -31,7 +39,9 @@ def named(fn, name=None):
         try:
             return fn(*args, **kwargs)
         except (ValueError, TypeError, MemoryError) as e:
-            name_error(e, name)
-            raise
+            named_e = name_error(e, name)
+            if named_e is e:
+                raise
+            raise named_e from None
 
     return wrapper
