@@ -151,6 +151,15 @@ def _op_table():
     table["zeros"] = (0, lambda rng, x: {"shape": _rand_new_shape(rng, np.zeros(rand_shape(rng)))}, None)
     table["ones"] = table["zeros"]
     table["convert_to_tensor"] = (1, None, None)
+    for name in ("softmax_cross_entropy", "sparse_softmax_cross_entropy", "sigmoid_cross_entropy",
+                 "mean_squared_error", "mean_absolute_error"):
+        table[name] = (2, None, None)
+    table["dropout"] = (1, lambda rng, x: {"rate": _RATE[int(rng.integers(len(_RATE)))]}, None)
+    table["conv"] = (2, lambda rng, x: {"strides": _STRIDES[int(rng.integers(len(_STRIDES)))],
+                                        "padding": _PADDING[int(rng.integers(len(_PADDING)))]}, None)
+    for name in ("max_pool", "average_pool"):
+        table[name] = (1, lambda rng, x: {"pool_size": _POOL[int(rng.integers(len(_POOL)))],
+                                          "padding": _PADDING[int(rng.integers(len(_PADDING)))]}, None)
     return table
 
 
@@ -221,7 +230,10 @@ def run_op_case(rng):
     else:
         args = [rand_value(rng) for _ in range(arity)]
     kwargs = extra(rng, args[0] if args else None) if extra else {}
-    desc = f"ops.{name}({_describe(args)}, {kwargs!r})"
+    grad = rng.random() < 0.25 and args and isinstance(args[0], np.ndarray) and args[0].dtype.kind == "f"
+    desc = f"ops.{name}({_describe(args)}, {kwargs!r}){' + gradient' if grad else ''}"
+    if grad:
+        return _run_gradient_case(fn, name, args, kwargs, desc)
     with warnings.catch_warnings():
         warnings.simplefilter("error", np.exceptions.ComplexWarning if hasattr(np, "exceptions") else Warning)
         try:
@@ -255,6 +267,36 @@ def run_op_case(rng):
             problem = None
         if problem and _all_float_like(args):
             return "mismatch", f"{desc}: {problem}"
+    return "pass", desc
+
+
+def _run_gradient_case(fn, name, args, kwargs, desc):
+    """The op inside a GradientTape on a Variable copy of its first argument, then its gradient."""
+    import kcore
+
+    try:
+        var = kcore.Variable(np.asarray(args[0], dtype=np.float64 if args[0].dtype == np.float64 else np.float32))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", np.exceptions.ComplexWarning if hasattr(np, "exceptions") else Warning)
+            with kcore.GradientTape() as tape:
+                out = fn(var, *args[1:], **kwargs)
+                out = out[0] if isinstance(out, (list, tuple)) else out
+                if not out.dtype.startswith("float"):
+                    return "pass", desc
+                loss = kcore.ops.sum(out)
+            g = tape.gradient(loss, var)
+        if g is not None and tuple(g.shape) != tuple(var.shape):
+            return "mismatch", f"{desc}: gradient shape {tuple(g.shape)} != variable shape {tuple(var.shape)}"
+    except ACCEPTED as e:
+        if _names_in(str(e), [name, name.replace("_", " "), "gradient", "Variable"]):
+            return "pass", desc
+        return _unhelpful(desc, e)
+    except IndexError as e:
+        if name == "getitem":
+            return "pass", desc
+        return _unhelpful(desc, e)
+    except Exception as e:  # noqa: BLE001
+        return _unhelpful(desc, e)
     return "pass", desc
 
 
