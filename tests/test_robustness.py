@@ -27,6 +27,15 @@ def test_read_only_arrays_are_wrapped_without_a_copy(mmap_array):
         t.value.copy_from(kcore.convert_to_tensor(np.zeros((6, 4), np.float32)).value)
 
 
+def test_dlpack_never_exports_read_only_memory_as_writable(mmap_array):
+    t = kcore.convert_to_tensor(mmap_array)
+    out = np.from_dlpack(t)
+    np.testing.assert_array_equal(out, mmap_array)
+    assert out.ctypes.data != mmap_array.ctypes.data  # a copy: the consumer may write to it
+    w = kcore.convert_to_tensor(np.ones(3, np.float32))
+    assert np.from_dlpack(w).ctypes.data == w.value.data_ptr()  # writable memory is still shared
+
+
 def test_ops_accept_read_only_and_broadcast_views(mmap_array):
     ref = np.asarray(mmap_array).copy()
     np.testing.assert_allclose(ops.add(mmap_array, 1.0).numpy(), ref + 1, rtol=1e-6)

@@ -93,11 +93,11 @@ KCORE_BINDINGS(tensor) {
   m.def("from_numpy", &from_numpy, py::arg("array"));
   m.def("empty", [](const Shape& s, const std::string& d, const std::string& dev) {
     return Tensor::empty(s, dtype_from_name(d), device_from_name(dev));
-  }, py::arg("shape"), py::arg("dtype"), py::arg("device") = "cpu");
+  }, py::arg("shape"), py::arg("dtype"), py::arg("device") = "cpu", Kernel());
   m.def("zeros", [](const Shape& s, const std::string& d, const std::string& dev) {
     return Tensor::zeros(s, dtype_from_name(d), device_from_name(dev));
-  }, py::arg("shape"), py::arg("dtype"), py::arg("device") = "cpu");
+  }, py::arg("shape"), py::arg("dtype"), py::arg("device") = "cpu", Kernel());
   m.def("full", [](const Shape& s, const std::string& d, double v, const std::string& dev) {
     return Tensor::full(s, dtype_from_name(d), v, device_from_name(dev));
-  }, py::arg("shape"), py::arg("dtype"), py::arg("value"), py::arg("device") = "cpu");
+  }, py::arg("shape"), py::arg("dtype"), py::arg("value"), py::arg("device") = "cpu", Kernel());
 }

@@ -121,6 +121,8 @@ class Tensor:
             from kcore import cuda
 
             cuda.synchronize()
+        if self.value.device == "cpu" and self.value.readonly:
+            return _C.to_dlpack(self.value.clone())  # DLPack consumers may write: never hand out read-only memory
         return _C.to_dlpack(self.value)
 
     def __dlpack_device__(self):
