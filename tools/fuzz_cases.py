@@ -199,6 +199,35 @@ def _unhelpful(desc, e):
     return "unhelpful", f"{desc}: {type(e).__name__}: {e}"
 
 
+_NO_RESULT = object()
+
+
+def _classify(desc, names, call, index_ok=False):
+    """Runs call(); returns (outcome, detail, result): outcome None and the result when it returned,
+    "pass" for an accepted exception naming one of `names`, "unhelpful" for any other exception."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", np.exceptions.ComplexWarning if hasattr(np, "exceptions") else Warning)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return None, desc, call()
+    except ACCEPTED as e:
+        if _names_in(str(e), names):
+            return "pass", desc, _NO_RESULT
+        return (*_unhelpful(desc, e), _NO_RESULT)
+    except IndexError as e:
+        if index_ok:
+            return "pass", desc, _NO_RESULT
+        return (*_unhelpful(desc, e), _NO_RESULT)
+    except Exception as e:  # noqa: BLE001  (the fuzzer classifies everything)
+        return (*_unhelpful(desc, e), _NO_RESULT)
+
+
+def _outcome(classified):
+    """(outcome, detail) of a case whose result needs no further check."""
+    outcome, detail, _ = classified
+    return (outcome or "pass"), detail
+
+
 def _names_in(message, names):
     msg = message.lower()
     return any(n and n.lower() in msg for n in names)
@@ -234,20 +263,10 @@ def run_op_case(rng):
     desc = f"ops.{name}({_describe(args)}, {kwargs!r}){' + gradient' if grad else ''}"
     if grad:
         return _run_gradient_case(fn, name, args, kwargs, desc)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", np.exceptions.ComplexWarning if hasattr(np, "exceptions") else Warning)
-        try:
-            out = fn(*args, **kwargs)
-        except ACCEPTED as e:
-            if _names_in(str(e), [name, name.replace("_", " ")]) or (name == "getitem" and "index" in str(e)):
-                return "pass", desc
-            return _unhelpful(desc, e)
-        except IndexError as e:
-            if name == "getitem":
-                return "pass", desc
-            return "unhelpful", f"{desc}: IndexError: {e}"
-        except Exception as e:  # noqa: BLE001  (the fuzzer classifies everything)
-            return _unhelpful(desc, e)
+    names = [name, name.replace("_", " ")] + (["index"] if name == "getitem" else [])
+    outcome, detail, out = _classify(desc, names, lambda: fn(*args, **kwargs), index_ok=name == "getitem")
+    if outcome:
+        return outcome, detail
     # a result: complex data must not come back silently real, and NumPy must agree where it can
     if any(np.iscomplexobj(a) and np.any(np.imag(a) != 0) for a in _arrays(args)):
         return "mismatch", f"{desc}: accepted complex input"
@@ -274,29 +293,23 @@ def _run_gradient_case(fn, name, args, kwargs, desc):
     """The op inside a GradientTape on a Variable copy of its first argument, then its gradient."""
     import kcore
 
-    try:
-        var = kcore.Variable(np.asarray(args[0], dtype=np.float64 if args[0].dtype == np.float64 else np.float32))
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", np.exceptions.ComplexWarning if hasattr(np, "exceptions") else Warning)
-            with kcore.GradientTape() as tape:
-                out = fn(var, *args[1:], **kwargs)
-                out = out[0] if isinstance(out, (list, tuple)) else out
-                if not out.dtype.startswith("float"):
-                    return "pass", desc
-                loss = kcore.ops.sum(out)
-            g = tape.gradient(loss, var)
-        if g is not None and tuple(g.shape) != tuple(var.shape):
-            return "mismatch", f"{desc}: gradient shape {tuple(g.shape)} != variable shape {tuple(var.shape)}"
-    except ACCEPTED as e:
-        if _names_in(str(e), [name, name.replace("_", " "), "gradient", "Variable"]):
-            return "pass", desc
-        return _unhelpful(desc, e)
-    except IndexError as e:
-        if name == "getitem":
-            return "pass", desc
-        return _unhelpful(desc, e)
-    except Exception as e:  # noqa: BLE001
-        return _unhelpful(desc, e)
+    var = kcore.Variable(np.asarray(args[0], dtype=np.float64 if args[0].dtype == np.float64 else np.float32))
+
+    def run():
+        with kcore.GradientTape() as tape:
+            out = fn(var, *args[1:], **kwargs)
+            out = out[0] if isinstance(out, (list, tuple)) else out
+            if not out.dtype.startswith("float"):
+                return None
+            loss = kcore.ops.sum(out)
+        return tape.gradient(loss, var)
+
+    names = [name, name.replace("_", " "), "gradient", "Variable"]
+    outcome, detail, g = _classify(desc, names, run, index_ok=name == "getitem")
+    if outcome:
+        return outcome, detail
+    if g is not None and tuple(g.shape) != tuple(var.shape):
+        return "mismatch", f"{desc}: gradient shape {tuple(g.shape)} != variable shape {tuple(var.shape)}"
     return "pass", desc
 
 
@@ -404,20 +417,15 @@ def run_layer_case(rng):
         inputs = _layer_input(rng, cls)
     desc = f"layers.{cls}(**{kwargs!r})({_describe(inputs if isinstance(inputs, list) else [inputs])})"
     names = [cls, _snake(cls)]
-    try:
+    def run():
         layer = getattr(kcore.layers, cls)(**kwargs)
         names.append(layer.name)
         out = layer(inputs, training=bool(rng.random() < 0.5))
         if rng.random() < 0.3:
             layer.compute_output_shape(np.shape(inputs[0]) if isinstance(inputs, list) else np.shape(inputs))
-        _ = _to_numpy(out if not isinstance(out, (list, tuple)) else out[0])
-    except ACCEPTED as e:
-        if _names_in(str(e), names):
-            return "pass", desc
-        return _unhelpful(desc, e)
-    except Exception as e:  # noqa: BLE001
-        return _unhelpful(desc, e)
-    return "pass", desc
+        return _to_numpy(out if not isinstance(out, (list, tuple)) else out[0])
+
+    return _outcome(_classify(desc, names, run))
 
 
 def _snake(name):
@@ -446,22 +454,15 @@ def run_model_case(rng):
     desc = f"Sequential([Dense(2)]) compile(loss={loss!r}, optimizer={opt!r}) fit({_describe([x, y])}, {fit_kw!r})"
     names = ["fit", "predict", "compile", "evaluate", "loss", "optimizer", "model", "sequential", "dense", "x", "y",
              "batch_size", "epochs", "validation_split", "shuffle"]
-    try:
+    def run():
         model = kcore.Sequential([kcore.layers.Dense(2, activation="softmax" if rng.random() < 0.5 else None)])
         model.compile(optimizer=opt, loss=loss)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            model.fit(x, y, verbose=0, **fit_kw)
-            model.predict(x if rng.random() < 0.7 else rand_array(rng), verbose=0)
-            if rng.random() < 0.3:
-                model.evaluate(x, y, verbose=0)
-    except ACCEPTED as e:
-        if _names_in(str(e), names):
-            return "pass", desc
-        return _unhelpful(desc, e)
-    except Exception as e:  # noqa: BLE001
-        return _unhelpful(desc, e)
-    return "pass", desc
+        model.fit(x, y, verbose=0, **fit_kw)
+        model.predict(x if rng.random() < 0.7 else rand_array(rng), verbose=0)
+        if rng.random() < 0.3:
+            model.evaluate(x, y, verbose=0)
+
+    return _outcome(_classify(desc, names, run))
 
 
 # -- files -------------------------------------------------------------------------------
@@ -513,20 +514,9 @@ def run_file_case(rng):
             f.write(bytes(data))
         loader = "load_model" if ext != ".weights.h5" and rng.random() < 0.7 else "load_weights"
         desc = f"{loader}({ext} file, {how}, seed-derived)"
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                if loader == "load_model":
-                    kcore.models.load_model(path)
-                else:
-                    templates["model"].load_weights(path)
-        except ACCEPTED as e:
-            if _names_in(str(e), [path, os.path.basename(path)]):
-                return "pass", desc
-            return _unhelpful(desc, e)
-        except Exception as e:  # noqa: BLE001
-            return _unhelpful(desc, e)
-        return "pass", desc
+        call = (lambda: kcore.models.load_model(path)) if loader == "load_model" else (
+            lambda: templates["model"].load_weights(path))
+        return _outcome(_classify(desc, [path, os.path.basename(path)], call))
     finally:
         import shutil
 
