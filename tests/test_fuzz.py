@@ -17,6 +17,7 @@ KNOWN_OPEN = [
     ("file", r"load_(model|weights)\("),                      # hostile files: saving work item
     ("layer", r"layers\.(BatchNormalization|LayerNormalization|Dot)\("),  # normalization axes, Dot: ops/layers
     ("model", r"'epochs': 1\.5"),                             # fit(epochs=float): training work item
+    ("model", r"'(sample|class)_weight'"),                    # odd sample/class weights: training work item
     ("op", r"ops\.sign\("),                                   # sign(NaN): ops/layers work item
 ]
 

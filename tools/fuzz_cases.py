@@ -331,6 +331,15 @@ def _to_numpy(out):
     return out.numpy() if hasattr(out, "numpy") else np.asarray(out)
 
 
+def _short(v):
+    """A fit argument for a case description: arrays by shape and dtype, containers element-wise."""
+    if isinstance(v, np.ndarray):
+        return f"array{v.shape}:{v.dtype}"
+    if isinstance(v, tuple):
+        return tuple(_short(e) for e in v)
+    return v
+
+
 def _describe(args):
     parts = []
     for a in args:
@@ -448,17 +457,32 @@ def run_model_case(rng):
         y = rng.integers(-1, 3, size=(n,)).astype("int64")
     fit_kw = {}
     for key, pool in (("batch_size", [None, 4, 0, -1, 2.5, 10 ** 9]), ("epochs", [1, 0, -1, 1.5]),
-                      ("validation_split", [0.0, 0.5, 1.0, -0.2, 1.5]), ("shuffle", [True, False, "batch"])):
-        if rng.random() < 0.25:
+                      ("validation_split", [0.0, 0.5, 1.0, -0.2, 1.5]), ("shuffle", [True, False, "batch"]),
+                      ("sample_weight", [np.ones(n), np.ones(n + 1), np.full(n, np.nan), "w"]),
+                      ("class_weight", [{0: 1.0, 1: 2.0}, {0: "a"}, {}]),
+                      ("validation_data", [(x, y), (x,), x, (x, y, np.ones(n), 1)])):
+        if rng.random() < 0.15:
             fit_kw[key] = pool[int(rng.integers(len(pool)))]
-    desc = f"Sequential([Dense(2)]) compile(loss={loss!r}, optimizer={opt!r}) fit({_describe([x, y])}, {fit_kw!r})"
+    metrics = [None, ["accuracy"], ["mae", "accuracy"], ["bogus"], "accuracy"][int(rng.integers(5))]
+    functional = rng.random() < 0.4
+    desc = (f"{'Model(Input((' + str(width) + ',)))' if functional else 'Sequential'}([Dense(2)]) compile("
+            f"loss={loss!r}, optimizer={opt!r}, metrics={metrics!r}) fit({_describe([x, y])}, "
+            f"{ {k: _short(v) for k, v in fit_kw.items()}!r})")
     names = ["fit", "predict", "compile", "evaluate", "loss", "optimizer", "model", "sequential", "dense", "x", "y",
-             "batch_size", "epochs", "validation_split", "shuffle"]
+             "batch_size", "epochs", "validation_split", "shuffle", "sample_weight", "class_weight",
+             "validation_data", "metric", "metrics", "input", "functional"]
+
     def run():
-        model = kcore.Sequential([kcore.layers.Dense(2, activation="softmax" if rng.random() < 0.5 else None)])
-        model.compile(optimizer=opt, loss=loss)
+        dense = kcore.layers.Dense(2, activation="softmax" if rng.random() < 0.5 else None)
+        if functional:
+            inp = kcore.Input((width,))
+            model = kcore.Model(inp, dense(inp))
+        else:
+            model = kcore.Sequential([dense])
+        model.compile(optimizer=opt, loss=loss, metrics=metrics)
         model.fit(x, y, verbose=0, **fit_kw)
-        model.predict(x if rng.random() < 0.7 else rand_array(rng), verbose=0)
+        model.predict(x if rng.random() < 0.7 else rand_array(rng), verbose=0,
+                      batch_size=[None, 1, 0, -2, 2.5][int(rng.integers(5))] if rng.random() < 0.2 else None)
         if rng.random() < 0.3:
             model.evaluate(x, y, verbose=0)
 
