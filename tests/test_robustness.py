@@ -102,6 +102,17 @@ def test_complex_inputs_are_refused_not_cast():
         model.fit(z[None], np.zeros((1, 1)), verbose=0)
 
 
+def test_a_float64_array_keeps_float64_whatever_the_order_of_operands():
+    # NumPy/Keras: float64 with an integer array or a Python number stays float64 (was float32 with the
+    # integer operand second, which flushed 1e-40 to zero and gave 1e-40 / 0 = nan instead of inf)
+    small = np.array([1e-40, 2.0])
+    for got in (ops.divide(small, np.array(0, np.uint8)), ops.add(small, 1), ops.multiply(2, small)):
+        assert got.dtype == "float64"
+    np.testing.assert_array_equal(ops.divide(small, np.array(0, np.uint8)).numpy(), [np.inf, np.inf])
+    assert ops.add(np.ones(2, np.float32), np.ones(2)).dtype == "float64"
+    assert ops.add(np.ones(2, np.float32), 1.0).dtype == "float32"
+
+
 def test_ragged_lists_raise_value_error_naming_the_op():
     with pytest.raises(ValueError, match="sigmoid: .*list"):
         ops.sigmoid([[1, 2], [3]])

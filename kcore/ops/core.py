@@ -27,8 +27,13 @@ def _float(x, like=None):
     return t if t.dtype.startswith("float") else cast(t, "float32")
 
 
+def _float_bytes(x):
+    """Width of a NumPy float array or scalar (0 for anything else): the wider one sets the pair's dtype."""
+    return x.dtype.itemsize if isinstance(x, (np.ndarray, np.generic)) and x.dtype.kind == "f" else 0
+
+
 def _pair(a, b):
-    if isinstance(a, Tensor):
+    if isinstance(a, Tensor) or not isinstance(b, Tensor) and _float_bytes(a) > _float_bytes(b):
         a = _float(a)
         b = _float(b, like=a)
     else:
