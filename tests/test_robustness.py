@@ -212,6 +212,19 @@ def test_layer_errors_name_the_layer_class_and_argument():
         layers.Dense(-1)
     with pytest.raises(TypeError, match=r"Reshape: target_shape"):
         layers.Reshape(None)
+    with pytest.raises(ValueError, match=r"^Conv2D: filters must be a positive integer"):  # not 'BaseConv: ...'
+        layers.Conv2D(-1, 3)
+    with pytest.raises(TypeError, match=r"Dropout: .*`rate`.*Received: rate=None"):
+        layers.Dropout(None)
+    with pytest.raises(TypeError, match=r"Masking: mask_value must be a number"):
+        layers.Masking("a")
+
+    class MyDense(layers.Dense):
+        def __init__(self, units, **kwargs):
+            super().__init__(units, **kwargs)
+
+    with pytest.raises(ValueError, match=r"^MyDense: Received an invalid value for `units`"):
+        MyDense(0)
     for layer in (layers.Dense(3), layers.Reshape((-1,)), layers.Conv2D(2, 1)):
         with pytest.raises(ValueError, match=layer.name):
             layer(np.float32(1.0))

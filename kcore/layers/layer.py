@@ -1,4 +1,5 @@
 """The Layer base class: weights, building from the first input shape, eager and symbolic calls."""
+import functools
 import inspect
 import threading
 
@@ -10,7 +11,7 @@ from kcore.backend.config import floatx
 from kcore.backend.tensor import Tensor, Variable, check_numeric, convert_to_tensor
 from kcore.layers.keras_tensor import KerasTensor, Node, any_symbolic, flatten, map_structure
 from kcore.utils import naming
-from kcore.utils.errors import name_error, named
+from kcore.utils.errors import name_error
 
 _LEGACY_INPUT_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim", "input_length")
 
@@ -46,6 +47,23 @@ class InputSpec:
                 raise ValueError(f"Input 0 of layer '{layer.name}' is incompatible with the layer: expected axis "
                                  f"{axis} of input shape to have value {size}, but received input with shape "
                                  f"{tuple(shape)}")
+
+
+def _naming_init(init):
+    """`init` whose errors name the class being constructed (once, however deep the super() chain)."""
+
+    @functools.wraps(init)
+    def __init__(self, *args, **kwargs):
+        try:
+            init(self, *args, **kwargs)
+        except (ValueError, TypeError, MemoryError) as e:
+            named_e = name_error(e, type(self).__name__)
+            if named_e is e:
+                raise
+            raise named_e from None
+
+    __init__._kcore_named = True
+    return __init__
 
 
 def _signature_flags(cls):
@@ -254,8 +272,7 @@ class Layer:
         super().__init_subclass__(**kwargs)
         init = cls.__dict__.get("__init__")
         if init is not None and not getattr(init, "_kcore_named", False):
-            cls.__init__ = named(init, cls.__name__)
-            cls.__init__._kcore_named = True
+            cls.__init__ = _naming_init(init)
 
     def _call(self, inputs, *args, **kwargs):
         if any_symbolic(inputs):
