@@ -229,7 +229,7 @@ def _as_array(x, who):
         arr = np.asarray(x)
     except (ValueError, TypeError) as e:
         raise ValueError(f"{who}: cannot convert {type(x).__name__} to a tensor: {e}") from None
-    if arr.dtype.kind == "O" and isinstance(x, int) or arr.dtype.kind == "O" and _holds_big_int(arr):
+    if arr.dtype.kind == "O" and (isinstance(x, int) or _holds_big_int(arr)):
         raise ValueError(f"{who}: integer value out of the int64 range [-2**63, 2**63 - 1]")
     return arr
 

@@ -262,7 +262,8 @@ class Layer:
         try:
             return self._call(inputs, *args, **kwargs)
         except (ValueError, TypeError, MemoryError) as e:
-            named_e = name_error(e, f"{type(self).__name__} layer '{self.name}'", (type(self).__name__, self.name))
+            cls, name = type(self).__name__, getattr(self, "name", None)
+            named_e = name_error(e, f"{cls} layer '{name}'", (cls, name))
             if named_e is e:
                 raise
             raise named_e from None
