@@ -230,3 +230,11 @@ def test_layer_errors_name_the_layer_class_and_argument():
             layer(np.float32(1.0))
     with pytest.raises(TypeError, match="dropout"):
         layers.Dropout(0.5)(np.array(["a"]))
+
+
+@pytest.mark.parametrize("cls", [layers.SimpleRNN, layers.LSTM, layers.GRU])
+def test_recurrent_layers_refuse_zero_time_steps_clearly(cls):
+    x = np.zeros((2, 0, 3), np.float32)
+    assert cls(2, return_sequences=True)(x).shape == (2, 0, 2)
+    with pytest.raises(ValueError, match="0 time steps"):  # Keras raises too (no last step to return)
+        cls(2)(x)
