@@ -20,6 +20,7 @@ struct Storage {
   void* data = nullptr;
   size_t nbytes = 0;
   Device device = Device::cpu;
+  bool readonly = false;  // wraps memory nobody may write (a read-only NumPy array): never an op's output
   std::function<void(void*)> release;
 
   Storage() = default;

@@ -28,9 +28,13 @@ struct RegisterBindings {
   explicit RegisterBindings(Binder b) { binders().push_back(b); }
 };
 
-// Every kernel call runs with denormals flushed (and, for heavy kernels, without the GIL).
-using Kernel = py::call_guard<DenormalGuard>;
-using HeavyKernel = py::call_guard<DenormalGuard, py::gil_scoped_release>;
+// Every kernel call runs with denormals flushed and without the GIL, so other Python threads
+// run while a kernel works (the arguments are C++ tensors by then; results convert after the
+// GIL is back). A function bound with it must not touch Python objects (py::object, py::array):
+// take those in a binding without the guard and release the GIL inside, as rnn_bindings.cpp does.
+// HeavyKernel is the same guard, kept as a name for the long-running ops.
+using Kernel = py::call_guard<DenormalGuard, py::gil_scoped_release>;
+using HeavyKernel = Kernel;
 
 }  // namespace kcore::python
 

@@ -41,11 +41,14 @@ DType dtype_from_name(const std::string& name) {
 }
 
 // Wraps a C-contiguous NumPy array without copying; the array stays alive with the storage.
+// A read-only array (np.load(mmap_mode='r'), a frozen array) is wrapped too: ops only read
+// their inputs, its host buffer is exported read-only and copy_from refuses to write it.
 Tensor from_numpy(py::array arr) {
   DType dt = dtype_from_numpy(arr.dtype());
   if (!(arr.flags() & py::array::c_style)) throw ValueError("from_numpy: array must be C-contiguous");
   auto st = std::make_shared<Storage>();
-  st->data = arr.mutable_data();
+  st->readonly = !arr.writeable();
+  st->data = const_cast<void*>(arr.data());
   st->nbytes = arr.nbytes();
   auto* owner = new py::object(arr);
   st->release = [owner](void*) {
@@ -71,7 +74,7 @@ KCORE_BINDINGS(tensor) {
         std::vector<ssize_t> shape(t.shape().begin(), t.shape().end()), strides;
         for (auto s : t.strides()) strides.push_back(s * es);
         return py::buffer_info(t.numel() ? t.raw() : t.storage()->data, es, format_of(t.dtype()),
-                               (ssize_t)t.ndim(), shape, strides);
+                               (ssize_t)t.ndim(), shape, strides, t.storage()->readonly);
       })
       .def_property_readonly("shape", [](const Tensor& t) { return py::tuple(py::cast(t.shape())); })
       .def_property_readonly("strides", [](const Tensor& t) { return py::tuple(py::cast(t.strides())); })
@@ -83,17 +86,22 @@ KCORE_BINDINGS(tensor) {
       .def("contiguous", &Tensor::contiguous, Kernel())
       .def("clone", &Tensor::clone, Kernel())
       .def("astype", [](const Tensor& t, const std::string& d) { return t.astype(dtype_from_name(d)); }, Kernel())
-      .def("copy_from", &Tensor::copy_from, Kernel())
+      .def("copy_from", [](Tensor& t, const Tensor& src) {
+        if (t.storage() && t.storage()->readonly)
+          throw ValueError("copy_from: the destination wraps a read-only NumPy array and cannot be written");
+        t.copy_from(src);
+      }, Kernel())
+      .def_property_readonly("readonly", [](const Tensor& t) { return t.storage() && t.storage()->readonly; })
       .def("data_ptr", [](const Tensor& t) { return (uintptr_t)t.raw(); })
       .def("shares_memory", [](const Tensor& a, const Tensor& b) { return a.storage() == b.storage(); });
   m.def("from_numpy", &from_numpy, py::arg("array"));
   m.def("empty", [](const Shape& s, const std::string& d, const std::string& dev) {
     return Tensor::empty(s, dtype_from_name(d), device_from_name(dev));
-  }, py::arg("shape"), py::arg("dtype"), py::arg("device") = "cpu");
+  }, py::arg("shape"), py::arg("dtype"), py::arg("device") = "cpu", Kernel());
   m.def("zeros", [](const Shape& s, const std::string& d, const std::string& dev) {
     return Tensor::zeros(s, dtype_from_name(d), device_from_name(dev));
-  }, py::arg("shape"), py::arg("dtype"), py::arg("device") = "cpu");
+  }, py::arg("shape"), py::arg("dtype"), py::arg("device") = "cpu", Kernel());
   m.def("full", [](const Shape& s, const std::string& d, double v, const std::string& dev) {
     return Tensor::full(s, dtype_from_name(d), v, device_from_name(dev));
-  }, py::arg("shape"), py::arg("dtype"), py::arg("value"), py::arg("device") = "cpu");
+  }, py::arg("shape"), py::arg("dtype"), py::arg("value"), py::arg("device") = "cpu", Kernel());
 }

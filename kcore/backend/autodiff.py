@@ -4,12 +4,17 @@ An op whose inputs need gradients (while a GradientTape records) attaches a `Nod
 output: the input tensors and a function mapping the output's gradient to one gradient per
 input (native tensors, or None). `gradient` walks the nodes in reverse topological order.
 Outside a tape nothing is recorded, so inference builds no graph.
+
+Recording state is per thread: a tape (or `no_grad`) in one thread never changes what
+another thread records, so one thread can train while others predict.
 """
+import threading
+
 from kcore.backend.native import _C, BinaryOp
 
 
-class _State:
-    recording = 0  # number of active, non-paused tapes
+class _State(threading.local):
+    recording = 0  # number of active, non-paused tapes in this thread
 
 
 STATE = _State()
@@ -106,12 +111,17 @@ class GradientTape:
         self._used = False
 
     def __enter__(self):
+        if self._active:
+            raise RuntimeError("GradientTape: this tape is already recording (a tape cannot be entered twice)")
         STATE.recording += 1
         self._active = True
+        self._thread = threading.get_ident()
         return self
 
     def __exit__(self, *exc):
         if self._active:
+            if threading.get_ident() != self._thread:
+                raise RuntimeError("GradientTape: a tape must be exited in the thread that entered it")
             STATE.recording -= 1
             self._active = False
         return False

@@ -137,6 +137,8 @@ class Tensor:
             from kcore import cuda
 
             cuda.synchronize()
+        if self.value.device == "cpu" and self.value.readonly:
+            return _C.to_dlpack(self.value.clone())  # DLPack consumers may write: never hand out read-only memory
         return _C.to_dlpack(self.value)
 
     def __dlpack_device__(self):
@@ -223,28 +225,71 @@ def is_tensor(x):
     return isinstance(x, Tensor)
 
 
-def convert_to_tensor(x, dtype=None):
-    """NumPy arrays, Python numbers and lists become Tensors (sharing memory where possible)."""
+def check_numeric(arr, who="convert_to_tensor"):
+    """TypeError naming `who` unless `arr` holds real numbers (complex data is refused, never cast)."""
+    kind = arr.dtype.kind
+    if kind == "c":
+        raise TypeError(f"{who}: cannot use complex data (dtype {arr.dtype}): kcore tensors are real; pass "
+                        "np.real(x) or np.abs(x) explicitly")
+    if kind in "OUSVMm":
+        raise TypeError(f"{who}: cannot convert data of dtype {arr.dtype} to a kcore tensor; expected numeric "
+                        "data (float or int)")
+
+
+_INT_RANGE = {"int32": (-2 ** 31, 2 ** 31 - 1), "int64": (-2 ** 63, 2 ** 63 - 1)}
+
+
+def _as_array(x, who):
+    """np.asarray(x) with the errors a person can act on (ragged lists, integers beyond int64)."""
+    try:
+        arr = np.asarray(x)
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"{who}: cannot convert {type(x).__name__} to a tensor: {e}") from None
+    if arr.dtype.kind == "O" and (isinstance(x, int) or _holds_big_int(arr)):
+        raise ValueError(f"{who}: integer value out of the int64 range [-2**63, 2**63 - 1]")
+    return arr
+
+
+def _holds_big_int(arr):
+    return arr.size and all(isinstance(v, int) for v in arr.flat)
+
+
+def _default_dtype(arr, x):
+    kind = arr.dtype.kind
+    if kind == "f":
+        return "float64" if arr.dtype == np.float64 and isinstance(x, np.ndarray) else "float32"
+    if kind == "b":
+        return "bool"
+    if not isinstance(x, (np.ndarray, np.generic)):
+        return "int64"  # Python ints and lists of ints
+    if kind in "iu" and arr.dtype.itemsize == 8:
+        return "int64"
+    if kind == "u" and arr.dtype.itemsize == 4:
+        return "int64"  # uint32 values do not fit in int32
+    return "int32"
+
+
+def convert_to_tensor(x, dtype=None, who="convert_to_tensor"):
+    """NumPy arrays, Python numbers and lists become Tensors (sharing memory where possible).
+
+    Read-only arrays (np.load(mmap_mode='r'), frozen arrays) are wrapped without a copy.
+    Integers keep their values: unsigned types widen (uint32 -> int64), and values that do
+    not fit the target integer type raise ValueError instead of wrapping around. Complex
+    data raises TypeError.
+    """
     dtype = _dtype_name(dtype)
     if isinstance(x, Tensor):
         if dtype is None or x.dtype == dtype:
             return x
         return _ops().cast(x, dtype)
-    arr = np.asarray(x)
-    if arr.dtype.kind in "OUSV":
-        raise TypeError(f"cannot convert an array of dtype {arr.dtype} to a kcore tensor; "
-                        "expected numeric data (float or int)")
+    arr = _as_array(x, who)
+    check_numeric(arr, who)
     if dtype is None:
-        if arr.dtype.kind == "f":
-            dtype = "float64" if arr.dtype == np.float64 and isinstance(x, np.ndarray) else "float32"
-        elif arr.dtype.kind == "b":
-            dtype = "bool"
-        elif arr.dtype.kind in "iu":
-            dtype = "int64" if arr.dtype.itemsize == 8 else "int32"
-            if not isinstance(x, np.ndarray):
-                dtype = "float32" if arr.dtype.kind == "f" else "int64"
-        else:
-            raise TypeError(f"cannot convert data of dtype {arr.dtype} to a kcore tensor")
+        dtype = _default_dtype(arr, x)
+    if arr.dtype.kind in "iu" and dtype in _INT_RANGE and arr.size and arr.dtype != np.dtype(dtype):
+        lo, hi = _INT_RANGE[dtype]
+        if arr.min() < lo or arr.max() > hi:
+            raise ValueError(f"{who}: integer values in [{arr.min()}, {arr.max()}] do not fit in {dtype}")
     arr = np.asarray(arr, dtype=_NUMPY_DTYPES[dtype], order="C")
     native = _C.from_numpy(arr)
     device = get_device()

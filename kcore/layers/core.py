@@ -115,6 +115,9 @@ class Dropout(Layer):
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
+        if isinstance(rate, (bool, np.bool_)) or not isinstance(rate, (int, float, np.integer, np.floating)):
+            raise TypeError(f"Invalid value received for argument `rate`. Expected a float value between 0 and 1. "
+                            f"Received: rate={rate!r}")
         if not 0 <= rate <= 1:
             raise ValueError(f"Invalid value received for argument `rate`. Expected a float value between 0 and 1. "
                              f"Received: rate={rate}")
@@ -175,8 +178,10 @@ class Reshape(Layer):
 
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(target_shape, int):
+        if isinstance(target_shape, (int, np.integer)):
             target_shape = (target_shape,)
+        if not isinstance(target_shape, (tuple, list)):
+            raise TypeError(f"Reshape: target_shape must be a tuple of integers, got {target_shape!r}")
         target_shape = tuple(target_shape)
         if sum(1 for d in target_shape if d == -1) > 1:
             raise ValueError(f"Reshape: target_shape {target_shape} may contain at most one -1")
@@ -202,6 +207,8 @@ class Reshape(Layer):
         return self.target_shape
 
     def call(self, inputs):
+        if inputs.ndim == 0:
+            raise ValueError(f"Layer '{self.name}' needs inputs with a batch axis, got a 0-d (scalar) input")
         return ops.reshape(inputs, (inputs.shape[0],) + self._resolve(inputs.shape))
 
     def compute_output_shape(self, input_shape):

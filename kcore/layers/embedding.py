@@ -99,7 +99,10 @@ class Masking(Layer):
 
     def __init__(self, mask_value=0.0, **kwargs):
         super().__init__(**kwargs)
-        self.mask_value = float(mask_value)
+        try:
+            self.mask_value = float(mask_value)
+        except (TypeError, ValueError):
+            raise TypeError(f"Masking: mask_value must be a number, got {mask_value!r}") from None
         self.supports_masking = True
 
     def _keep(self, inputs):

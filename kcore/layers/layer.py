@@ -1,20 +1,23 @@
 """The Layer base class: weights, building from the first input shape, eager and symbolic calls."""
+import functools
 import inspect
+import threading
 
 import numpy as np
 
 from kcore import initializers
 from kcore.backend.config import floatx
-from kcore.backend.tensor import Tensor, Variable, convert_to_tensor
+from kcore.backend.tensor import Tensor, Variable, check_numeric, convert_to_tensor
 from kcore.layers.keras_tensor import KerasTensor, Node, any_symbolic, flatten, map_structure
 from kcore.utils import naming
+from kcore.utils.errors import name_error
 
 _LEGACY_INPUT_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim", "input_length")
 
 
-class _CallContext:
-    """The `training` flag of the outermost call, inherited by nested layers, and how deep the eager calls nest
-    (the outermost call clears the losses its layers added last time, as Keras does)."""
+class _CallContext(threading.local):
+    """In this thread: the `training` flag of the outermost call, inherited by nested layers, and how deep
+    the eager calls nest (the outermost call clears the losses its layers added last time, as Keras does)."""
 
     training = None
     depth = 0
@@ -31,20 +34,37 @@ class InputSpec:
 
     def check(self, layer, shape):
         rank = len(shape)
+        hint = ""
+        if rank + 1 in (self.ndim, self.min_ndim):
+            hint = " (is the batch axis, a time axis or a channel axis missing?)"
         if self.ndim is not None and rank != self.ndim:
-            hint = ""
-            if rank == self.ndim - 1:
-                hint = " (is the batch axis, a time axis or a channel axis missing?)"
             raise ValueError(f"Input 0 of layer '{layer.name}' is incompatible with the layer: expected "
                              f"ndim={self.ndim}, found ndim={rank}. Full shape received: {tuple(shape)}{hint}")
         if self.min_ndim is not None and rank < self.min_ndim:
             raise ValueError(f"Input 0 of layer '{layer.name}' is incompatible with the layer: expected "
-                             f"min_ndim={self.min_ndim}, found ndim={rank}. Full shape received: {tuple(shape)}")
+                             f"min_ndim={self.min_ndim}, found ndim={rank}. Full shape received: {tuple(shape)}{hint}")
         for axis, size in self.axes.items():
             if -rank <= axis < rank and shape[axis] is not None and shape[axis] != size:
                 raise ValueError(f"Input 0 of layer '{layer.name}' is incompatible with the layer: expected axis "
                                  f"{axis} of input shape to have value {size}, but received input with shape "
                                  f"{tuple(shape)}")
+
+
+def _naming_init(init):
+    """`init` whose errors name the class being constructed (once, however deep the super() chain)."""
+
+    @functools.wraps(init)
+    def __init__(self, *args, **kwargs):
+        try:
+            init(self, *args, **kwargs)
+        except (ValueError, TypeError, MemoryError) as e:
+            named_e = name_error(e, type(self).__name__)
+            if named_e is e:
+                raise
+            raise named_e from None
+
+    __init__._kcore_named = True
+    return __init__
 
 
 def _signature_flags(cls):
@@ -244,6 +264,23 @@ class Layer:
         return inputs
 
     def __call__(self, inputs, *args, **kwargs):
+        try:
+            return self._call(inputs, *args, **kwargs)
+        except (ValueError, TypeError, MemoryError) as e:
+            cls, name = type(self).__name__, getattr(self, "name", None)
+            named_e = name_error(e, f"{cls} layer '{name}'", (cls, name))
+            if named_e is e:
+                raise
+            raise named_e from None
+
+    def __init_subclass__(cls, **kwargs):
+        """Errors a layer's constructor raises name the layer class (Dense(units=-1) -> 'Dense: ...')."""
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is not None and not getattr(init, "_kcore_named", False):
+            cls.__init__ = _naming_init(init)
+
+    def _call(self, inputs, *args, **kwargs):
         if any_symbolic(inputs):
             return self._symbolic_call(inputs, *args, **kwargs)
         if CALL_CONTEXT.depth == 0:
@@ -257,6 +294,8 @@ class Layer:
     def _eager_call(self, inputs, args, kwargs):
         inputs = self._convert_inputs(inputs)
         if not self.built:
+            if self.input_spec is not None and type(inputs) is Tensor and not inputs.shape:
+                self.input_spec.check(self, ())  # a scalar cannot be built on: say so before build indexes it
             shape = map_structure(lambda t: t.shape, inputs, is_leaf=lambda t: isinstance(t, Tensor))
             self._maybe_build(_with_none_batch(shape))
         if self.input_spec is not None and type(inputs) is Tensor:
@@ -305,8 +344,7 @@ class Layer:
                 return x
             if isinstance(x, (np.ndarray, np.generic, float, int, list)):
                 arr = np.asarray(x)
-                if arr.dtype.kind in "OUSV":
-                    raise TypeError(f"Layer '{self.name}' expects numeric input, got an array of dtype {arr.dtype}")
+                check_numeric(arr, f"Layer '{self.name}'")
                 if arr.dtype.kind in "fb" or arr.dtype.kind in "iu" and not getattr(self, "_keeps_int_inputs", False):
                     arr = arr.astype(self.dtype, copy=False)
                 return convert_to_tensor(arr)

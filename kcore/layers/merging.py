@@ -4,6 +4,7 @@ import numpy as np
 
 from kcore import ops
 from kcore.backend.tensor import Tensor, convert_to_tensor
+from kcore.ops.axes import as_int, normalize_axis
 from kcore.layers.layer import Layer
 
 
@@ -94,7 +95,7 @@ class Average(_Merge):
 class Concatenate(_Merge):
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
-        self.axis = axis
+        self.axis = as_int(axis, "Concatenate", "axis")
 
     def call(self, inputs):
         return ops.concatenate(inputs, axis=self.axis)
@@ -102,7 +103,7 @@ class Concatenate(_Merge):
     def compute_output_shape(self, input_shape):
         self._check_inputs(input_shape)
         rank = len(input_shape[0])
-        axis = self.axis % rank
+        axis = normalize_axis(self.axis, rank, f"Concatenate layer '{self.name}'")
         out = list(input_shape[0])
         for shape in input_shape[1:]:
             for i in range(rank):

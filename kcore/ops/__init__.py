@@ -18,3 +18,17 @@ from kcore.ops.logic import (
     equal, greater, greater_equal, isfinite, isinf, isnan, less, less_equal, logical_and, logical_not, logical_or,
     logical_xor, not_equal, where,
 )
+
+
+def _name_public_ops(namespace):
+    """Errors raised by kcore.ops.<name>(...) name the op: 'add: ...' (see kcore.utils.errors)."""
+    import types
+
+    from kcore.utils.errors import named
+
+    for key, fn in list(namespace.items()):
+        if isinstance(fn, types.FunctionType) and not key.startswith("_") and fn.__module__.startswith("kcore."):
+            namespace[key] = named(fn, key)
+
+
+_name_public_ops(globals())

@@ -9,6 +9,7 @@ from kcore.backend.autodiff import attach
 from kcore.backend.device import get_device
 from kcore.backend.native import _C, BinaryOp, ReduceOp, UnaryOp
 from kcore.backend.tensor import Tensor, convert_to_tensor, _dtype_name
+from kcore.ops.axes import as_int, normalize_axes, normalize_axis, shape_arg
 
 # -- conversion -------------------------------------------------------------------
 
@@ -26,8 +27,13 @@ def _float(x, like=None):
     return t if t.dtype.startswith("float") else cast(t, "float32")
 
 
+def _float_bytes(x):
+    """Width of a NumPy float array or scalar (0 for anything else): the wider one sets the pair's dtype."""
+    return x.dtype.itemsize if isinstance(x, (np.ndarray, np.generic)) and x.dtype.kind == "f" else 0
+
+
 def _pair(a, b):
-    if isinstance(a, Tensor):
+    if isinstance(a, Tensor) or not isinstance(b, Tensor) and _float_bytes(a) > _float_bytes(b):
         a = _float(a)
         b = _float(b, like=a)
     else:
@@ -185,17 +191,11 @@ def log_softmax(x, axis=-1):
 # -- reductions -------------------------------------------------------------------
 
 
-def _axes(axis, ndim):
-    if axis is None:
-        return list(range(ndim))
-    if isinstance(axis, (tuple, list)):
-        return [int(a) for a in axis]
-    return [int(axis)]
-
-
 def _reduce(op, x, axis, keepdims):
     x = _float(x)
-    axes = _axes(axis, x.ndim)
+    axes = normalize_axes(axis, x.ndim, str(op).rsplit(".", 1)[-1])
+    if not axes and x.ndim:  # axis=(): NumPy reduces nothing
+        return x
     xv = x.value
     yv = _C.reduce(op, xv, axes, keepdims)
     return attach(Tensor(yv), (x,), lambda g: (_C.reduce_backward(op, xv, yv, g, axes, keepdims),))
@@ -220,7 +220,7 @@ def argmax(x, axis=-1, keepdims=False):
     x = _float(x)
     if axis is None:
         return Tensor(_C.argmax(_C.reshape(x.value, [-1]), 0, keepdims))
-    return Tensor(_C.argmax(x.value, int(axis), keepdims))
+    return Tensor(_C.argmax(x.value, normalize_axis(axis, x.ndim, "argmax"), keepdims))
 
 
 def argmin(x, axis=-1, keepdims=False):
@@ -267,7 +267,7 @@ def dot(x1, x2):
 
 def reshape(x, new_shape):
     x = convert_to_tensor(x)
-    shape = [int(s) for s in (new_shape if isinstance(new_shape, (tuple, list)) else (new_shape,))]
+    shape = shape_arg(new_shape, "reshape", "new_shape", allow_minus_one=True)
     old = list(x.shape)
     out = Tensor(_C.reshape(x.value, shape))
     return attach(out, (x,), lambda g: (_C.reshape(g, old),))
@@ -275,7 +275,14 @@ def reshape(x, new_shape):
 
 def transpose(x, axes=None):
     x = convert_to_tensor(x)
-    perm = list(range(x.ndim))[::-1] if axes is None else [int(a) % x.ndim for a in axes]
+    if axes is None:
+        perm = list(range(x.ndim))[::-1]
+    else:
+        if not isinstance(axes, (tuple, list)):
+            raise TypeError(f"transpose: axes must be a tuple of integers, got {axes!r}")
+        perm = normalize_axes(axes, x.ndim, "transpose", "axes")
+        if len(perm) != x.ndim:
+            raise ValueError(f"transpose: axes={tuple(axes)!r} must list each of the {x.ndim} axes exactly once")
     inverse = list(np.argsort(perm))
     out = Tensor(_C.transpose(x.value, perm))
     return attach(out, (x,), lambda g: (_C.transpose(g, inverse),))
@@ -284,9 +291,9 @@ def transpose(x, axes=None):
 def expand_dims(x, axis):
     x = convert_to_tensor(x)
     shape = list(x.shape)
-    axis = int(axis)
-    axis = axis if axis >= 0 else len(shape) + 1 + axis
-    shape.insert(axis, 1)
+    axes = list(axis) if isinstance(axis, (tuple, list)) else [axis]
+    for a in sorted(normalize_axes(axes, len(shape) + len(axes), "expand_dims")):
+        shape.insert(a, 1)
     return reshape(x, shape)
 
 
@@ -296,7 +303,7 @@ def squeeze(x, axis=None):
     if axis is None:
         new = [d for d in shape if d != 1]
     else:
-        axes = {a % len(shape) for a in _axes(axis, len(shape))}
+        axes = set(normalize_axes(axis, len(shape), "squeeze"))
         for a in axes:
             if shape[a] != 1:
                 raise ValueError(f"squeeze: cannot squeeze axis {a} of size {shape[a]} (shape {tuple(shape)})")
@@ -310,10 +317,16 @@ def flatten(x):
 
 def concatenate(xs, axis=0):
     xs = list(xs)
+    if not xs:
+        raise ValueError("concatenate: needs at least one tensor, got an empty list")
     first = next((t for t in xs if isinstance(t, Tensor)), None)
     ts = [_float(t, like=first) if (first is None or first.dtype.startswith("float")) else convert_to_tensor(t)
           for t in xs]
-    axis = int(axis) % ts[0].ndim if ts[0].ndim else 0
+    if ts[0].ndim == 0:
+        raise ValueError("concatenate: 0-d tensors (scalars) cannot be concatenated; stack them instead")
+    if any(t.ndim != ts[0].ndim for t in ts):
+        raise ValueError(f"concatenate: all tensors must have the same rank, got shapes {[t.shape for t in ts]}")
+    axis = normalize_axis(axis, ts[0].ndim, "concatenate")
     sizes = [t.shape[axis] for t in ts]
     out = Tensor(_C.concatenate([t.value for t in ts], axis))
 
@@ -333,20 +346,27 @@ def concatenate(xs, axis=0):
 
 def stack(xs, axis=0):
     xs = [convert_to_tensor(x) for x in xs]
-    axis = int(axis) % (xs[0].ndim + 1)
+    if not xs:
+        raise ValueError("stack: needs at least one tensor, got an empty list")
+    axis = normalize_axis(axis, xs[0].ndim + 1, "stack")
     return concatenate([expand_dims(x, axis) for x in xs], axis=axis)
 
 
 def split(x, indices_or_sections, axis=0):
     x = convert_to_tensor(x)
+    axis = normalize_axis(axis, x.ndim, "split")
     n = x.shape[axis]
-    if isinstance(indices_or_sections, int):
+    if not isinstance(indices_or_sections, (tuple, list, np.ndarray)):
+        indices_or_sections = as_int(indices_or_sections, "split", "indices_or_sections")
+        if indices_or_sections <= 0:
+            raise ValueError(f"split: indices_or_sections must be a positive number of sections, got "
+                             f"{indices_or_sections}")
         if n % indices_or_sections:
             raise ValueError(f"split: axis of size {n} does not divide into {indices_or_sections} equal sections")
         step = n // indices_or_sections
         bounds = list(range(0, n + 1, step))
     else:
-        bounds = [0] + list(indices_or_sections) + [n]
+        bounds = [0] + [as_int(i, "split", "indices_or_sections") for i in indices_or_sections] + [n]
     out = []
     for lo, hi in zip(bounds[:-1], bounds[1:]):
         key = [slice(None)] * x.ndim
@@ -409,9 +429,14 @@ def getitem(x, key):
 def take(x, indices, axis=0):
     """Rows of x picked by integer indices (along the first axis), with scatter-add backward."""
     x = convert_to_tensor(x)
-    if axis not in (0, -x.ndim):
+    if normalize_axis(axis, x.ndim, "take") != 0:
         raise NotImplementedError("take: only axis=0 is supported")
-    idx = indices if isinstance(indices, Tensor) else convert_to_tensor(np.asarray(indices, dtype=np.int64))
+    idx = convert_to_tensor(indices, who="take")
+    if idx.dtype.startswith("float") and not isinstance(indices, Tensor):
+        arr = idx.numpy()
+        if not np.all(np.isfinite(arr) & (arr == np.round(arr))):
+            raise TypeError(f"take: indices must be integers, got non-integral values of dtype {arr.dtype}")
+        idx = convert_to_tensor(arr.astype(np.int64))
     if not idx.dtype.startswith("int"):
         raise TypeError(f"take: indices must be integers, got {idx.dtype}")
     xv, iv, rows = x.value, idx.value, x.shape[0]
@@ -421,6 +446,8 @@ def take(x, indices, axis=0):
 
 def cast(x, dtype):
     x = convert_to_tensor(x)
+    if dtype is None:
+        raise TypeError("cast: dtype must be given (e.g. 'float32'), got None")
     dtype = _dtype_name(dtype)
     if x.dtype == dtype:
         return x
@@ -442,13 +469,13 @@ def stop_gradient(x):
 def zeros(shape, dtype=None):
     from kcore.backend.config import floatx
 
-    return Tensor(_C.zeros(list(shape), _dtype_name(dtype or floatx()), get_device()))
+    return Tensor(_C.zeros(shape_arg(shape, "zeros"), _dtype_name(dtype or floatx()), get_device()))
 
 
 def ones(shape, dtype=None):
     from kcore.backend.config import floatx
 
-    return Tensor(_C.full(list(shape), _dtype_name(dtype or floatx()), 1.0, get_device()))
+    return Tensor(_C.full(shape_arg(shape, "ones"), _dtype_name(dtype or floatx()), 1.0, get_device()))
 
 
 def zeros_like(x, dtype=None):
@@ -466,11 +493,22 @@ def convert_to_numpy(x):
 
 
 def one_hot(x, num_classes, dtype=None):
+    """One-hot rows along a new last axis; an index outside [0, num_classes) gives a row of zeros (as Keras)."""
     from kcore.backend.config import floatx
 
-    idx = np.asarray(convert_to_numpy(x)).astype(np.int64)
-    out = np.zeros(idx.shape + (int(num_classes),), dtype=_dtype_name(dtype or floatx()))
-    np.put_along_axis(out, idx[..., None], 1, axis=-1)
+    num_classes = as_int(num_classes, "one_hot", "num_classes")
+    if num_classes < 0:
+        raise ValueError(f"one_hot: num_classes must be >= 0, got {num_classes}")
+    idx = np.asarray(convert_to_numpy(convert_to_tensor(x, who="one_hot")))
+    if idx.dtype.kind == "f":
+        if not np.all(np.isfinite(idx)):
+            raise ValueError("one_hot: indices must be finite, got NaN or infinity")
+        idx = idx.astype(np.int64)
+    out = np.zeros(idx.shape + (num_classes,), dtype=_dtype_name(dtype or floatx()))
+    if num_classes == 0:
+        return convert_to_tensor(out)
+    valid = (idx >= 0) & (idx < num_classes)
+    np.put_along_axis(out, np.where(valid, idx, 0)[..., None], valid[..., None].astype(out.dtype), axis=-1)
     return convert_to_tensor(out)
 
 

@@ -131,6 +131,9 @@ class RNN(Layer):
                 outputs = self._zero_masked(outputs, mask)
             result = outputs
         else:
+            if last is None and outputs.shape[1] == 0:  # Keras fails here too: there is no last step to return
+                raise ValueError(f"Layer '{self.name}': the input has 0 time steps (shape {tuple(inputs.shape)}); "
+                                 "a recurrent layer needs at least one to return its last output")
             result = last if last is not None else ops.getitem(outputs, (slice(None), -1))
         if self.return_state:
             if self.return_sequences and mask is not None:  # the base class only tags single outputs
