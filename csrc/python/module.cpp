@@ -26,6 +26,7 @@ PYBIND11_MODULE(KCORE_MODULE_NAME, m) {
   m.doc() = "kcore native CPU engine";
   py::register_exception<kcore::TypeError>(m, "NativeTypeError", PyExc_TypeError);
   py::register_exception<kcore::NotImplementedError>(m, "NativeNotImplementedError", PyExc_NotImplementedError);
+  py::register_exception<kcore::MemoryError>(m, "NativeMemoryError", PyExc_MemoryError);
   for (auto b : kcore::python::binders()) b(m);
   m.def("set_num_threads", &kcore::set_num_threads, py::arg("n"));
   m.def("get_num_threads", &kcore::num_threads);

@@ -36,7 +36,10 @@ KCORE_BINDINGS(elementwise) {
   KCORE_DEF_ROUTED(m, broadcast_to, Kernel());
   KCORE_DEF_ROUTED(m, scale, Kernel());
   KCORE_DEF_ROUTED(m, has_nonfinite, Kernel());
-  m.def("broadcast_shapes", [](const Shape& a, const Shape& b) { return broadcast_shapes(a, b, "broadcast"); });
+  m.def("broadcast_shapes", [](const Shape& a, const Shape& b) {
+    OpScope scope("broadcast_shapes");
+    return broadcast_shapes(a, b, "broadcast");
+  });
 }
 
 KCORE_BINDINGS(reduce) {
@@ -51,10 +54,10 @@ KCORE_BINDINGS(reduce) {
 }
 
 KCORE_BINDINGS(shape) {
-  m.def("transpose", &transpose);
-  m.def("reshape", &reshape, Kernel());
+  m.def("transpose", named("transpose", &transpose));
+  m.def("reshape", named("reshape", &reshape), Kernel());
   KCORE_DEF_ROUTED(m, concatenate, Kernel());
-  m.def("slice", &slice);
+  m.def("slice", named("slice", &slice));
   KCORE_DEF_ROUTED(m, slice_backward, Kernel());
   KCORE_DEF_ROUTED(m, take_rows, Kernel());
   KCORE_DEF_ROUTED(m, take_rows_backward, Kernel());
