@@ -5,6 +5,8 @@
 
 namespace kcore::python {
 
+void add_argument_fallbacks(py::module_& m);  // python/fallback.cpp
+
 std::vector<Binder>& binders() {
   static std::vector<Binder> all;
   return all;
@@ -45,5 +47,6 @@ PYBIND11_MODULE(KCORE_MODULE_NAME, m) {
 #endif
     return d;
   });
+  kcore::python::add_argument_fallbacks(m);  // last: every function above gets its readable rejection
   kcore::num_threads();  // initialise threads (and denormal flushing on the OpenMP team)
 }

@@ -8,6 +8,7 @@ import numpy as np
 from kcore.backend.autodiff import attach
 from kcore.backend.device import get_device
 from kcore.backend.native import _C, BinaryOp, ReduceOp, UnaryOp
+from kcore.backend.sizes import is_int, shape_arg
 from kcore.backend.tensor import Tensor, convert_to_tensor, _dtype_name
 
 # -- conversion -------------------------------------------------------------------
@@ -223,7 +224,10 @@ def dot(x1, x2):
 
 def reshape(x, new_shape):
     x = convert_to_tensor(x)
-    shape = [int(s) for s in (new_shape if isinstance(new_shape, (tuple, list)) else (new_shape,))]
+    shape = [int(s) if is_int(s) else s for s in (new_shape if isinstance(new_shape, (tuple, list)) else (new_shape,))]
+    if not all(is_int(s) and s >= -1 for s in shape):
+        raise ValueError(f"reshape: new_shape must contain non-negative integers and at most one -1, got {new_shape!r}")
+    shape_arg([1 if s == -1 else s for s in shape], "reshape", "new_shape", itemsize=1)
     old = list(x.shape)
     out = Tensor(_C.reshape(x.value, shape))
     return attach(out, (x,), lambda g: (_C.reshape(g, old),))
@@ -398,13 +402,13 @@ def stop_gradient(x):
 def zeros(shape, dtype=None):
     from kcore.backend.config import floatx
 
-    return Tensor(_C.zeros(list(shape), _dtype_name(dtype or floatx()), get_device()))
+    return Tensor(_C.zeros(shape_arg(shape, "zeros"), _dtype_name(dtype or floatx()), get_device()))
 
 
 def ones(shape, dtype=None):
     from kcore.backend.config import floatx
 
-    return Tensor(_C.full(list(shape), _dtype_name(dtype or floatx()), 1.0, get_device()))
+    return Tensor(_C.full(shape_arg(shape, "ones"), _dtype_name(dtype or floatx()), 1.0, get_device()))
 
 
 def zeros_like(x, dtype=None):
