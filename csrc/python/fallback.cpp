@@ -40,6 +40,7 @@ namespace {
 
 struct Param {
   std::string name, type;
+  bool has_default;
 };
 
 // "op(a: T, b: U = d) -> R" (pybind11's first docstring line) -> [(a, T), (b, U)].
@@ -54,12 +55,13 @@ std::vector<Param> parse_signature(const std::string& doc) {
     if (colon != std::string::npos) {
       std::string name = cur.substr(0, colon), type = cur.substr(colon + 1);
       const size_t eq = type.find(" = ");
-      if (eq != std::string::npos) type = type.substr(0, eq);
+      const bool has_default = eq != std::string::npos;
+      if (has_default) type = type.substr(0, eq);
       auto trim = [](std::string s) {
         const size_t a = s.find_first_not_of(' '), b = s.find_last_not_of(' ');
         return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
       };
-      params.push_back({trim(name), trim(type)});
+      params.push_back({trim(name), trim(type), has_default});
     }
     cur.clear();
   };
@@ -145,7 +147,8 @@ std::string short_repr(py::handle v) {
     py::handle v;
     if (i < given.size()) v = given[i];
     else if (kwargs.contains(params[i].name.c_str())) v = kwargs[params[i].name.c_str()];
-    else continue;  // missing or defaulted
+    else if (params[i].has_default) continue;
+    else throw TypeError(op + ": missing argument " + std::to_string(i + 1) + " ('" + params[i].name + "')");
     bool value_error = false;
     const std::string want = expectation(v, params[i].type, &value_error);
     if (want.empty()) continue;
