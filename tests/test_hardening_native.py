@@ -161,6 +161,15 @@ def test_slice_backward_window_overflow_is_a_value_error():
     assert kind == "ValueError"
 
 
+def test_slice_and_concatenate_of_huge_empty_tensors_stay_in_int64():
+    # strides * step and the row byte counts used to overflow (UBSan) for these
+    x = _C.zeros([0, 2 ** 30, 2 ** 30], "float32")
+    assert _C.slice(x, [0, 0, 0], [0, 2 ** 30, 2 ** 30], [1, 2 ** 62, 2 ** 62]).shape == (0, 1, 1)
+    assert _C.concatenate([x, x], 1).shape == (0, 2 ** 31, 2 ** 30)
+    y = _C.from_numpy(np.arange(12, dtype=np.float32).reshape(3, 4))
+    np.testing.assert_array_equal(np.asarray(_C.slice(y, [1, 1], [3, 2], [2 ** 62, 2 ** 62])), [[5.0]])
+
+
 def test_layer_arguments_that_cannot_be_int64_sizes_name_the_layer():
     kind, msg = raised(lambda: layers.Conv2D(3, 3, strides=2 ** 63))
     assert kind == "ValueError" and msg.startswith("Conv2D: strides")

@@ -29,8 +29,11 @@ for so in build/sanitize/_C_sanitize*.so; do ln -sf "../$so" kcore/; done
 
 CXX=${CXX:-c++}
 ASAN_LIB=$("$CXX" -print-file-name=libasan.so)
+STDCXX_LIB=$("$CXX" -print-file-name=libstdc++.so)
 [ -f "$ASAN_LIB" ] || { echo "sanitize.sh: libasan.so not found (got '$ASAN_LIB')" >&2; exit 2; }
-export LD_PRELOAD="$ASAN_LIB${LD_PRELOAD:+:$LD_PRELOAD}"
+# libasan first; libstdc++ too, or ASan's __cxa_throw interceptor finds no real __cxa_throw (Python
+# itself does not link libstdc++) and aborts on the first C++ exception
+export LD_PRELOAD="$ASAN_LIB:$STDCXX_LIB${LD_PRELOAD:+:$LD_PRELOAD}"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export KCORE_ENGINE=_C_sanitize

@@ -50,6 +50,7 @@ Tensor concatenate(const std::vector<Tensor>& xs, int64_t axis) {
   Shape shape = arguments::concatenate_shape(xs, axis);
   const Tensor& first = xs[0];
   Tensor out = Tensor::empty(shape, first.dtype());
+  if (out.numel() == 0) return out;  // (the row sizes below could overflow for an empty result)
   int64_t outer = 1, inner = 1;
   for (int64_t d = 0; d < axis; ++d) outer *= shape[d];
   for (int64_t d = axis + 1; d < (int64_t)shape.size(); ++d) inner *= shape[d];
@@ -79,7 +80,11 @@ Tensor slice(const Tensor& x, const std::vector<int64_t>& start, const std::vect
                 "slice: range [" << start[d] << ":" << stop[d] << "] is out of bounds for axis " << d << " of size "
                                  << x.shape()[d]);
     shape[d] = stop[d] == start[d] ? 0 : (stop[d] - start[d] - 1) / step[d] + 1;
-    strides[d] = x.strides()[d] * step[d];
+  }
+  if (shape_numel(shape) == 0) return x.as_strided(shape, x.strides(), x.offset());  // strides unused
+  // a non-empty window: every stride and offset below stays within x's own (existing) extent
+  for (int64_t d = 0; d < x.ndim(); ++d) {
+    strides[d] = shape[d] > 1 ? x.strides()[d] * step[d] : x.strides()[d];
     offset += start[d] * x.strides()[d];
   }
   return x.as_strided(shape, strides, offset);

@@ -94,7 +94,7 @@ bool is_integer(py::handle v, bool* out_of_range) {
 }
 
 // "" when v fits the pybind11 type text `type`, else what it expects; *value_error for int64 overflow.
-std::string expectation(py::handle v, const std::string& type, bool* value_error) {
+std::string expectation(py::handle v, const std::string& type, py::handle tensor_type, bool* value_error) {
   const bool optional = contains(type, "None");
   if (optional && v.is_none()) return "";
   if (contains(type, "Sequence[typing.SupportsInt")) {
@@ -111,7 +111,6 @@ std::string expectation(py::handle v, const std::string& type, bool* value_error
     return "";
   }
   if (contains(type, "Tensor")) {
-    static py::handle tensor_type = py::module_::import("kcore._C").attr("Tensor");
     if (py::isinstance(v, tensor_type)) return "";
     return optional ? "a native kcore tensor or None" : "a native kcore tensor";
   }
@@ -134,8 +133,8 @@ std::string short_repr(py::handle v) {
   return std::string(py::str(py::type::handle_of(v).attr("__name__"))) + " " + r;
 }
 
-[[noreturn]] void reject(const std::string& op, const std::vector<Param>& params, const LastResort& first,
-                         const py::args& rest, const py::kwargs& kwargs) {
+[[noreturn]] void reject(const std::string& op, const std::vector<Param>& params, py::handle tensor_type,
+                         const LastResort& first, const py::args& rest, const py::kwargs& kwargs) {
   std::vector<py::handle> given{first.first};
   for (auto a : rest) given.push_back(a);
   std::string names;
@@ -150,7 +149,7 @@ std::string short_repr(py::handle v) {
     else if (params[i].has_default) continue;
     else throw TypeError(op + ": missing argument " + std::to_string(i + 1) + " ('" + params[i].name + "')");
     bool value_error = false;
-    const std::string want = expectation(v, params[i].type, &value_error);
+    const std::string want = expectation(v, params[i].type, tensor_type, &value_error);
     if (want.empty()) continue;
     const std::string msg = op + ": argument " + std::to_string(i + 1) + " ('" + params[i].name + "') must be " +
                             want + ", got " + short_repr(v);
@@ -166,6 +165,7 @@ std::string short_repr(py::handle v) {
 }  // namespace
 
 void add_argument_fallbacks(py::module_& m) {
+  py::object tensor_type = m.attr("Tensor");  // this module's class (a second engine build has its own)
   std::vector<std::pair<std::string, py::object>> functions;
   for (auto item : m.attr("__dict__").cast<py::dict>()) {
     py::handle fn = item.second;
@@ -178,8 +178,8 @@ void add_argument_fallbacks(py::module_& m) {
     const std::string op = name;
     m.def(
         name.c_str(),
-        [op, params](LastResort first, py::args rest, py::kwargs kwargs) -> py::object {
-          reject(op, params, first, rest, kwargs);
+        [op, params, tensor_type](LastResort first, py::args rest, py::kwargs kwargs) -> py::object {
+          reject(op, params, tensor_type, first, rest, kwargs);
         },
         py::sibling(fn), py::doc(text.c_str()));
   }
