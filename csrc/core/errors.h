@@ -17,6 +17,10 @@ struct TypeError : std::runtime_error {
 struct NotImplementedError : std::logic_error {
   using std::logic_error::logic_error;
 };
+// An allocation that cannot be satisfied: MemoryError in Python (the message names the op and size).
+struct MemoryError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 // A device that cannot be used (extension not loaded, CUDA runtime failure): RuntimeError.
 struct DeviceError : std::runtime_error {
   using std::runtime_error::runtime_error;

@@ -9,7 +9,8 @@ namespace kcore {
 
 // Cephes-style exp: range reduction by ln 2 and a degree-6 polynomial; within 2 ulp.
 inline float fast_exp(float x) {
-  const float clamped = std::min(std::max(x, -87.0f), 88.0f);
+  // NaN-safe clamp (a NaN would reach the int conversion below: undefined behaviour); NaN is returned at the end
+  const float clamped = x > -87.0f ? (x < 88.0f ? x : 88.0f) : -87.0f;
   // round-to-nearest by the 1.5 * 2^23 trick (std::floor does not vectorise without -ffast-math)
   const float n = (clamped * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
   const float r = clamped - n * 0.693359375f + n * 2.12194440e-4f;
@@ -20,9 +21,9 @@ inline float fast_exp(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
-  const int32_t bits = ((int32_t)n + 127) << 23;
+  const uint32_t bits = uint32_t((int32_t)n + 127) << 23;  // n is in [-126, 127] after the clamp
   const float y = p * __builtin_bit_cast(float, bits);
-  return x > 88.7f ? std::numeric_limits<float>::infinity() : (x < -87.5f ? 0.0f : y);
+  return x > 88.7f ? std::numeric_limits<float>::infinity() : (x < -87.5f ? 0.0f : (x != x ? x : y));
 }
 inline double fast_exp(double x) { return std::exp(x); }
 

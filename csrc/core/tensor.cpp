@@ -5,16 +5,53 @@
 #include <cstring>
 #include <type_traits>
 
-#include "core/dispatch.h"
+#include <new>
+
 #include "core/allocator.h"
+#include "core/checked.h"
+#include "core/dispatch.h"
 #include "core/parallel.h"
 
 namespace kcore {
 
+namespace {
+thread_local const char* t_current_op = nullptr;
+
+std::string describe(const Shape& shape, DType dtype) {
+  return std::string("a ") + dtype_name(dtype) + " tensor of shape " + shape_str(shape);
+}
+}  // namespace
+
+const char* current_op() { return t_current_op ? t_current_op : "kcore"; }
+OpScope::OpScope(const char* op) : outer_(t_current_op) { t_current_op = op; }
+OpScope::~OpScope() { t_current_op = outer_; }
+
+void throw_size_overflow(const std::string& what) {
+  throw ValueError(std::string(current_op()) + ": " + what + " is too large (the size overflows int64)");
+}
+
+void throw_out_of_memory(size_t nbytes, const std::string& what) {
+  std::ostringstream o;
+  o << current_op() << ": cannot allocate " << nbytes << " bytes (" << double(nbytes) / double(1 << 30)
+    << " GiB)" << (what.empty() ? "" : " for ") << what;
+  throw MemoryError(o.str());
+}
+
+int64_t tensor_nbytes(const Shape& shape, DType dtype) {
+  for (auto d : shape)
+    KCORE_CHECK(d >= 0, current_op() << ": negative dimension in shape " << shape_str(shape));
+  auto what = [&] { return describe(shape, dtype); };
+  return checked_mul(checked_product(shape, what), (int64_t)dtype_size(dtype), what);
+}
+
 std::shared_ptr<Storage> Storage::allocate(size_t nbytes) {
   auto s = std::make_shared<Storage>();
   size_t reserved = 0;
-  s->data = host_alloc(nbytes, &reserved);
+  try {
+    s->data = host_alloc(nbytes, &reserved);
+  } catch (const std::bad_alloc&) {
+    throw_out_of_memory(nbytes, "");
+  }
   s->nbytes = nbytes;
   s->release = [reserved](void* p) { host_free(p, reserved); };
   return s;
@@ -25,15 +62,13 @@ Shape contiguous_strides(const Shape& shape) {
   int64_t acc = 1;
   for (int64_t i = (int64_t)shape.size() - 1; i >= 0; --i) {
     st[i] = acc;
-    acc *= shape[i];
+    if (i > 0) acc = KCORE_CHECKED_MUL(acc, shape[i], "a tensor of shape " << shape_str(shape));
   }
   return st;
 }
 
 int64_t shape_numel(const Shape& shape) {
-  int64_t n = 1;
-  for (auto d : shape) n *= d;
-  return n;
+  return checked_product(shape, KCORE_SIZE_WHAT("a tensor of shape " << shape_str(shape)));
 }
 
 int64_t normalize_axis(int64_t axis, int64_t ndim, const char* op) {
@@ -63,15 +98,21 @@ Shape reduced_shape(const Shape& shape, const std::vector<int64_t>& axes, bool k
 
 Tensor::Tensor(std::shared_ptr<Storage> storage, Shape shape, DType dtype, int64_t offset)
     : storage_(std::move(storage)), shape_(std::move(shape)), offset_(offset), dtype_(dtype) {
-  for (auto d : shape_) KCORE_CHECK(d >= 0, "negative dimension in shape " << shape_str(shape_));
+  for (auto d : shape_) KCORE_CHECK(d >= 0, current_op() << ": negative dimension in shape " << shape_str(shape_));
   strides_ = contiguous_strides(shape_);
   numel_ = shape_numel(shape_);
 }
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
-  for (auto d : shape) KCORE_CHECK(d >= 0, "negative dimension in shape " << shape_str(shape));
+  const int64_t nbytes = tensor_nbytes(shape, dtype);
   if (device != Device::cpu) return require_cuda("empty").empty(shape, dtype);
-  return Tensor(Storage::allocate(shape_numel(shape) * dtype_size(dtype)), shape, dtype);
+  std::shared_ptr<Storage> storage;
+  try {
+    storage = Storage::allocate((size_t)nbytes);
+  } catch (const MemoryError&) {
+    throw_out_of_memory((size_t)nbytes, describe(shape, dtype));
+  }
+  return Tensor(std::move(storage), shape, dtype);
 }
 
 Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) {

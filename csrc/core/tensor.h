@@ -73,8 +73,13 @@ class Tensor {
   DType dtype_ = DType::f32;
 };
 
+// Overflow-checked (core/checked.h): a shape whose size overflows int64 is a ValueError.
 Shape contiguous_strides(const Shape& shape);
 int64_t shape_numel(const Shape& shape);
+// Bytes of a packed tensor of this shape and dtype, checked: negative dims and overflow are ValueErrors.
+int64_t tensor_nbytes(const Shape& shape, DType dtype);
+// MemoryError "<op>: cannot allocate N bytes (x GiB) for <what>".
+[[noreturn]] void throw_out_of_memory(size_t nbytes, const std::string& what);
 int64_t normalize_axis(int64_t axis, int64_t ndim, const char* op);
 // Sorted, non-negative, distinct axes (empty means every axis).
 std::vector<int64_t> normalized_axes(std::vector<int64_t> axes, int64_t ndim, const char* op);

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/blas.h"
+#include "core/checked.h"
 #include "core/parallel.h"
 #include "cpu/conv_depthwise.h"
 #include "cpu/conv_winograd.h"
@@ -109,14 +110,22 @@ Geometry make_geometry(const Shape& xs, const Shape& ws, const ConvArgs& a) {
     g.pb[j] = a.pad_before[i];
     g.pa[j] = a.pad_after[i];
     KCORE_CHECK(g.k[j] >= 1, "conv: kernel sizes must be positive, got kernel shape " << shape_str(ws));
-    const int64_t span = (g.k[j] - 1) * g.d[j] + 1;
-    const int64_t padded = g.in[j] + g.pb[j] + g.pa[j];
+    auto sizes = KCORE_SIZE_WHAT("spatial axis " << i << " (input shape " << shape_str(xs) << ", kernel shape "
+                                                 << shape_str(ws) << ", strides " << shape_str(a.strides)
+                                                 << ", dilation_rate " << shape_str(a.dilation) << ", padding "
+                                                 << shape_str(a.pad_before) << " / " << shape_str(a.pad_after) << ")");
+    const int64_t span = checked_add(checked_mul(g.k[j] - 1, g.d[j], sizes), 1, sizes);
+    const int64_t padded = checked_add(checked_add(g.in[j], g.pb[j], sizes), g.pa[j], sizes);
     KCORE_CHECK(padded >= span, "conv: spatial axis " << i << " of the input (size " << g.in[j] << ", padded "
                                                       << padded << ") is smaller than the dilated kernel (" << span
                                                       << "); input shape " << shape_str(xs) << ", kernel shape "
                                                       << shape_str(ws));
     g.out[j] = (padded - span) / g.s[j] + 1;
   }
+  // the GEMM's rows (batch x output pixels) and columns (kernel volume x channels) must be countable
+  auto gemm_sizes = KCORE_SIZE_WHAT("the convolution of input " << shape_str(xs) << " with kernel " << shape_str(ws));
+  checked_mul(checked_product({g.n, g.out[0], g.out[1], g.out[2]}, gemm_sizes), g.f, gemm_sizes);
+  checked_mul(checked_product({g.k[0], g.k[1], g.k[2], g.c}, gemm_sizes), g.f, gemm_sizes);
   return g;
 }
 
@@ -136,8 +145,8 @@ constexpr int64_t kMinMacsPerWorker = int64_t(1) << 22;
 
 Plan make_plan(const Geometry& g, int64_t itemsize, int64_t units) {
   Plan p;
-  const int64_t macs = g.rows() * g.cols() * g.f;
-  const int64_t by_work = std::max<int64_t>(1, macs / kMinMacsPerWorker);
+  const double macs = double(g.rows()) * double(g.cols()) * double(g.f);  // may exceed int64
+  const int64_t by_work = (int64_t)std::max(1.0, std::min(macs / kMinMacsPerWorker, 1e6));
   p.threads = (int)std::max<int64_t>(1, std::min<int64_t>({(int64_t)num_threads(), units, by_work}));
   if (omp_in_parallel()) p.threads = 1;
   const int64_t row_bytes = std::max<int64_t>(1, g.cols() * itemsize);

@@ -54,7 +54,7 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
   Tensor a = as_gemm_operand(a_in), b = as_gemm_operand(b_in);
   // A stack of row-major matrices times one matrix is a single tall GEMM.
   if (b.ndim() == 2 && a.ndim() > 2 && a.is_contiguous()) {
-    Tensor a2 = a.view({a.numel() / a.dim(-1), a.dim(-1)});
+    Tensor a2 = a.view(arguments::as_rows(a.shape()));
     Tensor r = matmul(a2, b);
     Shape s = a.shape();
     s.back() = b.dim(-1);
@@ -82,8 +82,8 @@ std::pair<Tensor, Tensor> matmul_backward(const Tensor& a, const Tensor& b, cons
   if (need_a) ga = sum_to_shape(matmul(grad, t(b)), a.shape());
   if (need_b) {
     if (b.ndim() == 2 && a.ndim() > 2) {
-      Tensor a2 = a.contiguous().view({a.numel() / a.dim(-1), a.dim(-1)});
-      Tensor g2 = grad.contiguous().view({grad.numel() / grad.dim(-1), grad.dim(-1)});
+      Tensor a2 = a.contiguous().view(arguments::as_rows(a.shape()));
+      Tensor g2 = grad.contiguous().view(arguments::as_rows(grad.shape()));
       gb = matmul(t(a2), g2);
     } else {
       gb = sum_to_shape(matmul(t(a), grad), b.shape());
@@ -96,7 +96,7 @@ Tensor linear(const Tensor& x_in, const Tensor& w, const Tensor& bias) {
   const Shape shape = arguments::linear_shape(x_in, w);
   const int64_t k = w.dim(0), n = w.dim(1);
   Tensor x = x_in.contiguous();
-  const int64_t m = k ? x.numel() / k : 0;
+  const int64_t m = arguments::as_rows(x.shape())[0];  // k may be 0: rows still come from the shape
   Tensor out = Tensor::empty(shape, x.dtype());
   Tensor wc = as_gemm_operand(w);
   MatrixLayout lw = layout_of(wc);
@@ -123,8 +123,10 @@ Tensor linear(const Tensor& x_in, const Tensor& w, const Tensor& bias) {
 }
 
 Tensor sum_rows(const Tensor& x_in) {
+  check_float(x_in, "sum_rows", "x");
+  KCORE_CHECK(x_in.ndim() >= 1, "sum_rows: x must have at least one axis");
   Tensor x = x_in.contiguous();
-  const int64_t cols = x.dim(-1), rows = cols ? x.numel() / cols : 0;
+  const int64_t cols = x.dim(-1), rows = arguments::as_rows(x.shape())[0];
   Tensor out = Tensor::empty({cols}, x.dtype());
   dispatch_float(x.dtype(), "sum_rows", [&](auto tag) {
     using T = decltype(tag);
@@ -144,10 +146,10 @@ Tensor sum_rows(const Tensor& x_in) {
 
 std::tuple<Tensor, Tensor, Tensor> linear_backward(const Tensor& x_in, const Tensor& w, const Tensor& grad_in,
                                                    bool need_x, bool need_bias) {
-  check_same_dtype(x_in, grad_in, "linear backward");
+  arguments::linear_backward_operands(x_in, w, grad_in);
   const int64_t k = w.dim(0), n = w.dim(1);
   Tensor x = x_in.contiguous(), g = grad_in.contiguous();
-  const int64_t m = k ? x.numel() / k : g.numel() / std::max<int64_t>(n, 1);
+  const int64_t m = arguments::as_rows(x.shape())[0];
   Tensor gx, gw = Tensor::empty(w.shape(), w.dtype()), gb;
   Tensor wc = as_gemm_operand(w);
   MatrixLayout lw = layout_of(wc);

@@ -31,7 +31,7 @@ void for_each_logit_row(const T* x, int64_t rows, int64_t c, Row&& row) {
 Tensor softmax_cross_entropy(const Tensor& logits_in, const Tensor& targets_in) {
   arguments::loss_pair(logits_in, targets_in, "categorical_crossentropy");
   Tensor x = logits_in.contiguous(), y = targets_in.contiguous();
-  const int64_t c = x.dim(-1), rows = c ? x.numel() / c : 0;
+  const int64_t c = x.dim(-1), rows = arguments::as_rows(x.shape())[0];
   Tensor out = Tensor::empty(arguments::without_last(x.shape()), x.dtype());
   dispatch_float(x.dtype(), "categorical_crossentropy", [&](auto tag) {
     using T = decltype(tag);
@@ -47,8 +47,9 @@ Tensor softmax_cross_entropy(const Tensor& logits_in, const Tensor& targets_in) 
 }
 
 Tensor softmax_cross_entropy_backward(const Tensor& logits_in, const Tensor& targets_in, const Tensor& grad_in) {
+  arguments::loss_pair(logits_in, targets_in, "categorical_crossentropy backward");
   Tensor x = logits_in.contiguous(), y = targets_in.contiguous(), g = grad_in.contiguous();
-  const int64_t c = x.dim(-1), rows = c ? x.numel() / c : 0;
+  const int64_t c = x.dim(-1), rows = arguments::as_rows(x.shape())[0];
   KCORE_CHECK(g.numel() == rows, "categorical_crossentropy backward: gradient has the wrong size");
   Tensor out = Tensor::empty(x.shape(), x.dtype());
   dispatch_float(x.dtype(), "categorical_crossentropy", [&](auto tag) {
@@ -95,6 +96,9 @@ Tensor sparse_softmax_cross_entropy(const Tensor& logits_in, const Tensor& label
 
 Tensor sparse_softmax_cross_entropy_backward(const Tensor& logits_in, const Tensor& labels_in, const Tensor& grad_in) {
   arguments::sparse_labels(logits_in, labels_in);
+  KCORE_CHECK(grad_in.shape() == labels_in.shape(), "sparse_categorical_crossentropy backward: gradient of shape "
+                                                        << shape_str(grad_in.shape()) << " does not match labels of shape "
+                                                        << shape_str(labels_in.shape()));
   Tensor x = logits_in.contiguous(), l = labels_in.contiguous(), g = grad_in.contiguous();
   const int64_t c = x.dim(-1), rows = l.numel();
   Tensor out = Tensor::empty(x.shape(), x.dtype());
@@ -157,7 +161,7 @@ Tensor mean_error(ErrorKind kind, const Tensor& p_in, const Tensor& y_in) {
   const char* name = kind == ErrorKind::squared ? "mean_squared_error" : "mean_absolute_error";
   arguments::loss_pair(p_in, y_in, name);
   Tensor p = p_in.contiguous(), y = y_in.contiguous();
-  const int64_t c = p.dim(-1), rows = c ? p.numel() / c : 0;
+  const int64_t c = p.dim(-1), rows = arguments::as_rows(p.shape())[0];
   Tensor out = Tensor::empty(arguments::without_last(p.shape()), p.dtype());
   dispatch_float(p.dtype(), name, [&](auto tag) {
     using T = decltype(tag);
@@ -182,7 +186,7 @@ Tensor mean_error_backward(ErrorKind kind, const Tensor& p_in, const Tensor& y_i
   const char* name = kind == ErrorKind::squared ? "mean_squared_error" : "mean_absolute_error";
   arguments::loss_pair(p_in, y_in, name);
   Tensor p = p_in.contiguous(), y = y_in.contiguous(), g = g_in.contiguous();
-  const int64_t c = p.dim(-1), rows = c ? p.numel() / c : 0;
+  const int64_t c = p.dim(-1), rows = arguments::as_rows(p.shape())[0];
   KCORE_CHECK(g.numel() == rows, name << " backward: gradient has the wrong size");
   Tensor out = Tensor::empty(p.shape(), p.dtype());
   dispatch_float(p.dtype(), name, [&](auto tag) {

@@ -25,7 +25,7 @@ inline void for_channel(const ChannelGeometry& g, int64_t c, Fn&& fn) {
 std::tuple<Tensor, Tensor, Tensor> batch_norm_train(const Tensor& x_in, const Tensor& gamma_in,
                                                     const Tensor& beta_in, int64_t axis, double eps) {
   Tensor x = x_in.contiguous(), gamma = gamma_in.contiguous(), beta = beta_in.contiguous();
-  ChannelGeometry g = channel_geometry(x, axis, gamma, "batch_normalization");
+  ChannelGeometry g = channel_geometry(x, axis, {{"gamma", gamma}, {"beta", beta}}, "batch_normalization");
   const int64_t count = g.outer * g.inner;
   KCORE_CHECK(count > 0, "batch_normalization: cannot compute batch statistics of an empty batch");
   Tensor y = Tensor::empty(x.shape(), x.dtype());
@@ -55,7 +55,8 @@ Tensor batch_norm_infer(const Tensor& x_in, const Tensor& gamma_in, const Tensor
                         const Tensor& var_in, int64_t axis, double eps) {
   Tensor x = x_in.contiguous(), gamma = gamma_in.contiguous(), beta = beta_in.contiguous();
   Tensor mean = mean_in.contiguous(), var = var_in.contiguous();
-  ChannelGeometry g = channel_geometry(x, axis, gamma, "batch_normalization");
+  ChannelGeometry g = channel_geometry(
+      x, axis, {{"gamma", gamma}, {"beta", beta}, {"mean", mean}, {"variance", var}}, "batch_normalization");
   Tensor y = Tensor::empty(x.shape(), x.dtype());
   dispatch_float(x.dtype(), "batch_normalization", [&](auto tag) {
     using T = decltype(tag);
@@ -79,7 +80,8 @@ std::tuple<Tensor, Tensor, Tensor> batch_norm_backward(const Tensor& x_in, const
   Tensor x = x_in.contiguous(), gamma = gamma_in.contiguous(), mean = mean_in.contiguous(), var = var_in.contiguous();
   Tensor dy = grad_in.contiguous();
   check_same_shape(x, dy, "batch_normalization backward");
-  ChannelGeometry g = channel_geometry(x, axis, gamma, "batch_normalization");
+  ChannelGeometry g = channel_geometry(x, axis, {{"gamma", gamma}, {"mean", mean}, {"variance", var}},
+                                       "batch_normalization backward");
   const double count = double(g.outer * g.inner);
   Tensor dx = Tensor::empty(x.shape(), x.dtype());
   Tensor dgamma = Tensor::empty({g.channels}, x.dtype()), dbeta = Tensor::empty({g.channels}, x.dtype());
@@ -119,10 +121,7 @@ std::tuple<Tensor, Tensor, Tensor> layer_norm(const Tensor& x_in, const Tensor& 
                                               int64_t d, double eps) {
   check_float(x_in, "layer_normalization", "x");
   Tensor x = x_in.contiguous(), gamma = gamma_in.contiguous(), beta = beta_in.contiguous();
-  KCORE_CHECK(d > 0 && x.numel() % d == 0 && gamma.numel() == d && beta.numel() == d,
-              "layer_normalization: parameters of size " << gamma.numel() << " do not match the normalised size "
-                                                         << d << " of input " << shape_str(x.shape()));
-  const int64_t rows = x.numel() / d;
+  const int64_t rows = arguments::layer_norm_rows(x, d, {{"gamma", gamma}, {"beta", beta}}, "layer_normalization");
   Tensor y = Tensor::empty(x.shape(), x.dtype());
   Tensor mean = Tensor::empty({rows}, x.dtype()), inv_std = Tensor::empty({rows}, x.dtype());
   dispatch_float(x.dtype(), "layer_normalization", [&](auto tag) {
@@ -153,7 +152,8 @@ std::tuple<Tensor, Tensor, Tensor> layer_norm_backward(const Tensor& x_in, const
   Tensor x = x_in.contiguous(), gamma = gamma_in.contiguous(), mean = mean_in.contiguous();
   Tensor inv_std = inv_in.contiguous(), dy = grad_in.contiguous();
   check_same_shape(x, dy, "layer_normalization backward");
-  const int64_t rows = x.numel() / d;
+  const int64_t rows = arguments::layer_norm_rows(x, d, {{"gamma", gamma}}, "layer_normalization backward");
+  arguments::check_param_sizes(x, rows, {{"mean", mean}, {"inv_std", inv_std}}, "layer_normalization backward", "row");
   Tensor dx = Tensor::empty(x.shape(), x.dtype());
   Tensor dgamma = Tensor::zeros({d}, x.dtype()), dbeta = Tensor::zeros({d}, x.dtype());
   dispatch_float(x.dtype(), "layer_normalization backward", [&](auto tag) {

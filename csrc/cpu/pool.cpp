@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/checked.h"
 #include "core/parallel.h"
 
 namespace kcore {
@@ -50,7 +51,8 @@ PoolGeometry make_geometry(const Shape& xs, const PoolArgs& a, const char* op) {
     KCORE_CHECK(g.s[j] >= 1, op << ": strides must be positive, got " << shape_str(a.strides));
     KCORE_CHECK(a.pad_before[i] >= 0 && a.pad_after[i] >= 0 && a.pad_before[i] < g.k[j] && a.pad_after[i] < g.k[j],
                 op << ": padding must be non-negative and smaller than the pool size");
-    const int64_t padded = g.in[j] + a.pad_before[i] + a.pad_after[i];
+    const int64_t padded = KCORE_CHECKED_ADD(KCORE_CHECKED_ADD(g.in[j], a.pad_before[i], "the padded input " << shape_str(xs)),
+                                             a.pad_after[i], "the padded input " << shape_str(xs));
     KCORE_CHECK(padded >= g.k[j], op << ": spatial axis " << i << " of the input (size " << g.in[j]
                                      << ") is smaller than the pool size " << g.k[j] << "; input shape "
                                      << shape_str(xs) << " (use padding='same' or a smaller pool_size)");

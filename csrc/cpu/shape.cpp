@@ -1,7 +1,9 @@
 #include "ops/shape.h"
 
+#include <algorithm>
 #include <cstring>
 
+#include "core/checked.h"
 #include "core/parallel.h"
 #include "ops/arguments.h"
 
@@ -30,7 +32,7 @@ Tensor reshape(const Tensor& x, Shape shape) {
       infer = (int64_t)i;
     } else {
       KCORE_CHECK(shape[i] >= 0, "reshape: invalid dimension in " << shape_str(shape));
-      known *= shape[i];
+      known = KCORE_CHECKED_MUL(known, shape[i], "the target shape " << shape_str(shape));
     }
   }
   if (infer >= 0) {
@@ -39,6 +41,8 @@ Tensor reshape(const Tensor& x, Shape shape) {
                                                              << " elements) into shape " << shape_str(shape));
     shape[infer] = x.numel() / known;
   }
+  KCORE_CHECK(shape_numel(shape) == x.numel(), "reshape: cannot reshape a tensor of shape " << shape_str(x.shape())
+                                                   << " (" << x.numel() << " elements) into shape " << shape_str(shape));
   return x.contiguous().view(shape);
 }
 
@@ -46,6 +50,7 @@ Tensor concatenate(const std::vector<Tensor>& xs, int64_t axis) {
   Shape shape = arguments::concatenate_shape(xs, axis);
   const Tensor& first = xs[0];
   Tensor out = Tensor::empty(shape, first.dtype());
+  if (out.numel() == 0) return out;  // (the row sizes below could overflow for an empty result)
   int64_t outer = 1, inner = 1;
   for (int64_t d = 0; d < axis; ++d) outer *= shape[d];
   for (int64_t d = axis + 1; d < (int64_t)shape.size(); ++d) inner *= shape[d];
@@ -74,8 +79,12 @@ Tensor slice(const Tensor& x, const std::vector<int64_t>& start, const std::vect
     KCORE_CHECK(0 <= start[d] && start[d] <= stop[d] && stop[d] <= x.shape()[d],
                 "slice: range [" << start[d] << ":" << stop[d] << "] is out of bounds for axis " << d << " of size "
                                  << x.shape()[d]);
-    shape[d] = (stop[d] - start[d] + step[d] - 1) / step[d];
-    strides[d] = x.strides()[d] * step[d];
+    shape[d] = stop[d] == start[d] ? 0 : (stop[d] - start[d] - 1) / step[d] + 1;
+  }
+  if (shape_numel(shape) == 0) return x.as_strided(shape, x.strides(), x.offset());  // strides unused
+  // a non-empty window: every stride and offset below stays within x's own (existing) extent
+  for (int64_t d = 0; d < x.ndim(); ++d) {
+    strides[d] = shape[d] > 1 ? x.strides()[d] * step[d] : x.strides()[d];
     offset += start[d] * x.strides()[d];
   }
   return x.as_strided(shape, strides, offset);
@@ -83,9 +92,23 @@ Tensor slice(const Tensor& x, const std::vector<int64_t>& start, const std::vect
 
 Tensor slice_backward(const Tensor& grad, const Shape& in_shape, const std::vector<int64_t>& start,
                       const std::vector<int64_t>& step) {
+  KCORE_CHECK(grad.ndim() == (int64_t)in_shape.size() && start.size() == in_shape.size() &&
+                  step.size() == in_shape.size(),
+              "slice backward: gradient of shape " << shape_str(grad.shape()) << " does not match input shape "
+                                                   << shape_str(in_shape));
   Tensor out = Tensor::zeros(in_shape, grad.dtype());
   std::vector<int64_t> stop(in_shape.size());
-  for (size_t d = 0; d < in_shape.size(); ++d) stop[d] = std::min(in_shape[d], start[d] + grad.shape()[d] * step[d]);
+  for (size_t d = 0; d < in_shape.size(); ++d) {
+    KCORE_CHECK(step[d] > 0 && start[d] >= 0 && start[d] <= in_shape[d],
+                "slice backward: start " << start[d] << " / step " << step[d] << " do not fit axis " << d
+                                         << " of size " << in_shape[d]);
+    // the last selected index is start + (n - 1) * step; the window stops right after it
+    const int64_t n = grad.shape()[d];
+    stop[d] = n == 0 ? start[d]
+                     : std::min(in_shape[d], KCORE_CHECKED_ADD(start[d],
+                                                               KCORE_CHECKED_MUL(n - 1, step[d], "the slice window"),
+                                                               "the slice window") + 1);
+  }
   Tensor window = slice(out, start, stop, step);
   window.copy_from(grad);
   return out;
@@ -117,9 +140,12 @@ Tensor take_rows_backward(const Tensor& grad_in, const Tensor& indices_in, int64
   check_float(grad_in, "take backward", "grad");
   Tensor g = grad_in.contiguous(), idx = indices_in.contiguous();
   const int64_t n = idx.numel();
-  const int64_t row = n ? g.numel() / n : 0;
+  KCORE_CHECK(g.ndim() >= idx.ndim() && std::equal(idx.shape().begin(), idx.shape().end(), g.shape().begin()),
+              "take backward: gradient of shape " << shape_str(g.shape()) << " does not start with the indices' shape "
+                                                  << shape_str(idx.shape()));
   Shape shape{num_rows};
   for (int64_t d = idx.ndim(); d < g.ndim(); ++d) shape.push_back(g.shape()[d]);
+  const int64_t row = shape_numel(Shape(shape.begin() + 1, shape.end()));
   Tensor out = Tensor::zeros(shape, g.dtype());
   dispatch_float(g.dtype(), "take backward", [&](auto ftag) {
     using T = decltype(ftag);

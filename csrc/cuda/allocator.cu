@@ -111,8 +111,7 @@ void empty_cache() {
 }
 
 Tensor empty(const Shape& shape, DType dtype) {
-  for (auto d : shape) KCORE_CHECK(d >= 0, "negative dimension in shape " << shape_str(shape));
-  const size_t nbytes = (size_t)shape_numel(shape) * dtype_size(dtype);
+  const size_t nbytes = (size_t)tensor_nbytes(shape, dtype);  // checked: negative dims, int64 overflow
   auto st = std::make_shared<Storage>();
   st->data = device_alloc(nbytes);
   st->nbytes = nbytes;

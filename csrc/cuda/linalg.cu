@@ -174,7 +174,7 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
   arguments::matmul_operands(a_in, b_in);
   Tensor a = as_gemm_operand(a_in), b = as_gemm_operand(b_in);
   if (b.ndim() == 2 && a.ndim() > 2 && a.is_contiguous()) {
-    Tensor r = cuda::matmul(a.view({a.numel() / a.dim(-1), a.dim(-1)}), b);
+    Tensor r = cuda::matmul(a.view(arguments::as_rows(a.shape())), b);
     Shape s = a.shape();
     s.back() = b.dim(-1);
     return r.view(s);
@@ -196,8 +196,8 @@ std::pair<Tensor, Tensor> matmul_backward(const Tensor& a, const Tensor& b, cons
   if (need_a) ga = cuda::sum_to_shape(cuda::matmul(grad, swap_last_two(b)), a.shape());
   if (need_b) {
     if (b.ndim() == 2 && a.ndim() > 2) {
-      Tensor a2 = a.contiguous().view({a.numel() / a.dim(-1), a.dim(-1)});
-      Tensor g2 = grad.contiguous().view({grad.numel() / grad.dim(-1), grad.dim(-1)});
+      Tensor a2 = a.contiguous().view(arguments::as_rows(a.shape()));
+      Tensor g2 = grad.contiguous().view(arguments::as_rows(grad.shape()));
       gb = cuda::matmul(swap_last_two(a2), g2);
     } else {
       gb = cuda::sum_to_shape(cuda::matmul(swap_last_two(a), grad), b.shape());
@@ -210,7 +210,7 @@ Tensor linear(const Tensor& x_in, const Tensor& w, const Tensor& bias) {
   const Shape shape = arguments::linear_shape(x_in, w);
   const int64_t k = w.dim(0), n = w.dim(1);
   Tensor x = x_in.contiguous();
-  const int64_t m = k ? x.numel() / k : 0;
+  const int64_t m = arguments::as_rows(x.shape())[0];
   Tensor out = empty(shape, x.dtype());
   if (out.numel() == 0) return out;
   Tensor wc = as_gemm_operand(w);
@@ -236,8 +236,9 @@ Tensor linear(const Tensor& x_in, const Tensor& w, const Tensor& bias) {
 
 Tensor sum_rows(const Tensor& x_in) {
   check_on_cuda(x_in, "sum_rows", "x");
+  KCORE_CHECK(x_in.ndim() >= 1, "sum_rows: x must have at least one axis");
   Tensor x = x_in.contiguous();
-  const int64_t cols = x.dim(-1), rows = cols ? x.numel() / cols : 0;
+  const int64_t cols = x.dim(-1), rows = arguments::as_rows(x.shape())[0];
   Tensor out = empty({cols}, x.dtype());
   if (cols == 0) return out;
   dispatch_float(x.dtype(), "sum_rows", [&](auto tag) {
@@ -250,10 +251,10 @@ Tensor sum_rows(const Tensor& x_in) {
 
 std::tuple<Tensor, Tensor, Tensor> linear_backward(const Tensor& x_in, const Tensor& w, const Tensor& grad_in,
                                                    bool need_x, bool need_bias) {
-  check_same_dtype(x_in, grad_in, "linear backward");
+  arguments::linear_backward_operands(x_in, w, grad_in);
   const int64_t k = w.dim(0), n = w.dim(1);
   Tensor x = x_in.contiguous(), g = grad_in.contiguous();
-  const int64_t m = k ? x.numel() / k : g.numel() / std::max<int64_t>(n, 1);
+  const int64_t m = arguments::as_rows(x.shape())[0];
   Tensor gx, gw = empty(w.shape(), w.dtype()), gb;
   Tensor wc = as_gemm_operand(w);
   MatrixLayout lw = layout_of(wc);

@@ -148,7 +148,7 @@ __global__ void ln_param_grad_kernel(const T* x, const T* mean, const T* inv_std
 std::tuple<Tensor, Tensor, Tensor> batch_norm_train(const Tensor& x_in, const Tensor& gamma_in,
                                                     const Tensor& beta_in, int64_t axis, double eps) {
   Tensor x = x_in.contiguous(), gamma = gamma_in.contiguous(), beta = beta_in.contiguous();
-  ChannelGeometry g = channel_geometry(x, axis, gamma, "batch_normalization");
+  ChannelGeometry g = channel_geometry(x, axis, {{"gamma", gamma}, {"beta", beta}}, "batch_normalization");
   KCORE_CHECK(g.outer * g.inner > 0, "batch_normalization: cannot compute batch statistics of an empty batch");
   Tensor y = empty(x.shape(), x.dtype());
   Tensor mean = empty({g.channels}, x.dtype()), var = empty({g.channels}, x.dtype());
@@ -166,7 +166,8 @@ Tensor batch_norm_infer(const Tensor& x_in, const Tensor& gamma_in, const Tensor
                         const Tensor& var_in, int64_t axis, double eps) {
   Tensor x = x_in.contiguous(), gamma = gamma_in.contiguous(), beta = beta_in.contiguous();
   Tensor mean = mean_in.contiguous(), var = var_in.contiguous();
-  ChannelGeometry g = channel_geometry(x, axis, gamma, "batch_normalization");
+  ChannelGeometry g = channel_geometry(
+      x, axis, {{"gamma", gamma}, {"beta", beta}, {"mean", mean}, {"variance", var}}, "batch_normalization");
   Tensor y = empty(x.shape(), x.dtype());
   const int64_t n = x.numel();
   if (n == 0) return y;
@@ -186,7 +187,8 @@ std::tuple<Tensor, Tensor, Tensor> batch_norm_backward(const Tensor& x_in, const
   Tensor x = x_in.contiguous(), gamma = gamma_in.contiguous(), mean = mean_in.contiguous(), var = var_in.contiguous();
   Tensor dy = grad_in.contiguous();
   check_same_shape(x, dy, "batch_normalization backward");
-  ChannelGeometry g = channel_geometry(x, axis, gamma, "batch_normalization");
+  ChannelGeometry g = channel_geometry(x, axis, {{"gamma", gamma}, {"mean", mean}, {"variance", var}},
+                                       "batch_normalization backward");
   Tensor dx = empty(x.shape(), x.dtype());
   Tensor dgamma = empty({g.channels}, x.dtype()), dbeta = empty({g.channels}, x.dtype());
   if (g.channels == 0) return {dx, dgamma, dbeta};
@@ -204,10 +206,7 @@ std::tuple<Tensor, Tensor, Tensor> layer_norm(const Tensor& x_in, const Tensor& 
                                               int64_t d, double eps) {
   check_float(x_in, "layer_normalization", "x");
   Tensor x = x_in.contiguous(), gamma = gamma_in.contiguous(), beta = beta_in.contiguous();
-  KCORE_CHECK(d > 0 && x.numel() % d == 0 && gamma.numel() == d && beta.numel() == d,
-              "layer_normalization: parameters of size " << gamma.numel() << " do not match the normalised size "
-                                                         << d << " of input " << shape_str(x.shape()));
-  const int64_t rows = x.numel() / d;
+  const int64_t rows = arguments::layer_norm_rows(x, d, {{"gamma", gamma}, {"beta", beta}}, "layer_normalization");
   Tensor y = empty(x.shape(), x.dtype());
   Tensor mean = empty({rows}, x.dtype()), inv_std = empty({rows}, x.dtype());
   if (rows == 0) return {y, mean, inv_std};
@@ -226,8 +225,8 @@ std::tuple<Tensor, Tensor, Tensor> layer_norm_backward(const Tensor& x_in, const
   Tensor x = x_in.contiguous(), gamma = gamma_in.contiguous(), mean = mean_in.contiguous();
   Tensor inv_std = inv_in.contiguous(), dy = grad_in.contiguous();
   check_same_shape(x, dy, "layer_normalization backward");
-  KCORE_CHECK(d > 0 && x.numel() % d == 0, "layer_normalization backward: bad normalised size " << d);
-  const int64_t rows = x.numel() / d;
+  const int64_t rows = arguments::layer_norm_rows(x, d, {{"gamma", gamma}}, "layer_normalization backward");
+  arguments::check_param_sizes(x, rows, {{"mean", mean}, {"inv_std", inv_std}}, "layer_normalization backward", "row");
   Tensor dx = empty(x.shape(), x.dtype());
   Tensor dgamma = zeros({d}, x.dtype()), dbeta = zeros({d}, x.dtype());
   if (rows == 0) return {dx, dgamma, dbeta};

@@ -2,8 +2,10 @@
 // (csrc/cpu/*.cpp and csrc/cuda/*.cu): the rules are written once, here.
 #pragma once
 #include <algorithm>
+#include <initializer_list>
 #include <vector>
 
+#include "core/checked.h"
 #include "core/tensor.h"
 
 namespace kcore::arguments {
@@ -45,6 +47,22 @@ inline Shape linear_shape(const Tensor& x, const Tensor& w) {
   return shape;
 }
 
+// A shape (..., n) seen as a matrix (rows, n), rows the product of the leading axes (n may be 0).
+inline Shape as_rows(const Shape& s) {
+  if (s.empty()) return {1, 1};
+  return {shape_numel(without_last(s)), s.back()};
+}
+
+// linear_backward's x (..., K), kernel (K, N) and grad (..., N).
+inline void linear_backward_operands(const Tensor& x, const Tensor& w, const Tensor& grad) {
+  const Shape out = linear_shape(x, w);
+  check_float(grad, "linear backward", "grad");
+  check_same_dtype(x, grad, "linear backward");
+  KCORE_CHECK(grad.shape() == out, "linear backward: gradient of shape " << shape_str(grad.shape())
+                                                                         << " does not match the output shape "
+                                                                         << shape_str(out));
+}
+
 // The inputs' common shape with the sizes along `axis` (normalised in place) added up.
 inline Shape concatenate_shape(const std::vector<Tensor>& xs, int64_t& axis) {
   KCORE_CHECK(!xs.empty(), "concatenate: need at least one tensor");
@@ -60,7 +78,7 @@ inline Shape concatenate_shape(const std::vector<Tensor>& xs, int64_t& axis) {
       KCORE_CHECK(d == axis || t.shape()[d] == first.shape()[d],
                   "concatenate: shapes " << shape_str(first.shape()) << " and " << shape_str(t.shape())
                                          << " differ outside axis " << axis);
-    shape[axis] += t.shape()[axis];
+    shape[axis] = KCORE_CHECKED_ADD(shape[axis], t.shape()[axis], "the concatenated axis " << axis);
   }
   return shape;
 }
@@ -70,16 +88,43 @@ struct ChannelGeometry {
   int64_t outer, channels, inner;
 };
 
-inline ChannelGeometry channel_geometry(const Tensor& x, int64_t axis, const Tensor& gamma, const char* op) {
+// A per-channel (or per-row) parameter tensor and its name for error messages.
+struct NamedParam {
+  const char* name;
+  const Tensor& t;
+};
+
+// Each parameter holds exactly `n` values of x's dtype (`per` says what they are counted over).
+inline void check_param_sizes(const Tensor& x, int64_t n, std::initializer_list<NamedParam> params, const char* op,
+                              const char* per) {
+  for (const auto& p : params) {
+    KCORE_CHECK(p.t.defined(), op << ": " << p.name << " is undefined");
+    KCORE_CHECK(p.t.numel() == n, op << ": " << p.name << " of shape " << shape_str(p.t.shape()) << " has "
+                                     << p.t.numel() << " values, expected one per " << per << " (" << n
+                                     << ") of input " << shape_str(x.shape()));
+    check_same_dtype(x, p.t, op);
+  }
+}
+
+inline ChannelGeometry channel_geometry(const Tensor& x, int64_t axis, std::initializer_list<NamedParam> params,
+                                        const char* op) {
   check_float(x, op, "x");
   axis = normalize_axis(axis, x.ndim(), op);
   ChannelGeometry g{1, x.shape()[axis], 1};
   for (int64_t d = 0; d < axis; ++d) g.outer *= x.shape()[d];
   for (int64_t d = axis + 1; d < x.ndim(); ++d) g.inner *= x.shape()[d];
-  KCORE_CHECK(gamma.numel() == g.channels, op << ": parameters of size " << gamma.numel() << " do not match "
-                                              << g.channels << " channels of input " << shape_str(x.shape()));
-  check_same_dtype(x, gamma, op);
+  check_param_sizes(x, g.channels, params, op, "channel");
   return g;
+}
+
+// Layer normalisation over the trailing `d` values of x: the number of rows, with gamma/beta
+// (`params`) of d values each checked.
+inline int64_t layer_norm_rows(const Tensor& x, int64_t d, std::initializer_list<NamedParam> params, const char* op) {
+  check_float(x, op, "x");
+  KCORE_CHECK(d > 0 && x.numel() % d == 0, op << ": the normalised size " << d << " does not divide input "
+                                              << shape_str(x.shape()));
+  check_param_sizes(x, d, params, op, "normalised value");
+  return x.numel() / d;
 }
 
 // a (..., M, K) @ b (..., K, N): same floating dtype, rank >= 2, matching inner dimensions.

@@ -73,6 +73,7 @@ KCORE_BINDINGS(conv) {
       "conv_output_shape",
       [](const Shape& x, const Shape& k, const Ints& strides, const Ints& dilation, const Ints& pad_before,
          const Ints& pad_after, int64_t groups) {
+        OpScope scope("conv_output_shape");
         return conv_output_shape(x, k, conv_args(strides, dilation, pad_before, pad_after, groups));
       },
       py::arg("x_shape"), py::arg("kernel_shape"), py::arg("strides"), py::arg("dilation"), py::arg("pad_before"),
@@ -81,6 +82,7 @@ KCORE_BINDINGS(conv) {
       "conv_workspace_bytes",
       [](const Shape& x, const Shape& k, const Ints& strides, const Ints& dilation, const Ints& pad_before,
          const Ints& pad_after, int64_t itemsize, int64_t groups) {
+        OpScope scope("conv_workspace_bytes");
         return conv_workspace_bytes(x, k, conv_args(strides, dilation, pad_before, pad_after, groups), itemsize);
       },
       py::arg("x_shape"), py::arg("kernel_shape"), py::arg("strides"), py::arg("dilation"), py::arg("pad_before"),

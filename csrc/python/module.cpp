@@ -5,6 +5,8 @@
 
 namespace kcore::python {
 
+void add_argument_fallbacks(py::module_& m);  // python/fallback.cpp
+
 std::vector<Binder>& binders() {
   static std::vector<Binder> all;
   return all;
@@ -26,6 +28,7 @@ PYBIND11_MODULE(KCORE_MODULE_NAME, m) {
   m.doc() = "kcore native CPU engine";
   py::register_exception<kcore::TypeError>(m, "NativeTypeError", PyExc_TypeError);
   py::register_exception<kcore::NotImplementedError>(m, "NativeNotImplementedError", PyExc_NotImplementedError);
+  py::register_exception<kcore::MemoryError>(m, "NativeMemoryError", PyExc_MemoryError);
   for (auto b : kcore::python::binders()) b(m);
   m.def("set_num_threads", &kcore::set_num_threads, py::arg("n"));
   m.def("get_num_threads", &kcore::num_threads);
@@ -44,5 +47,6 @@ PYBIND11_MODULE(KCORE_MODULE_NAME, m) {
 #endif
     return d;
   });
+  kcore::python::add_argument_fallbacks(m);  // last: every function above gets its readable rejection
   kcore::num_threads();  // initialise threads (and denormal flushing on the OpenMP team)
 }

@@ -43,7 +43,10 @@ KCORE_BINDINGS(elementwise) {
       .value("logical_or", CompareOp::logical_or).value("logical_xor", CompareOp::logical_xor);
   KCORE_DEF_ROUTED(m, compare, Kernel());
   KCORE_DEF_ROUTED(m, where, Kernel());
-  m.def("broadcast_shapes", [](const Shape& a, const Shape& b) { return broadcast_shapes(a, b, "broadcast"); });
+  m.def("broadcast_shapes", [](const Shape& a, const Shape& b) {
+    OpScope scope("broadcast_shapes");
+    return broadcast_shapes(a, b, "broadcast");
+  });
 }
 
 KCORE_BINDINGS(reduce) {
@@ -58,10 +61,10 @@ KCORE_BINDINGS(reduce) {
 }
 
 KCORE_BINDINGS(shape) {
-  m.def("transpose", &transpose);
-  m.def("reshape", &reshape, Kernel());
+  m.def("transpose", named("transpose", &transpose));
+  m.def("reshape", named("reshape", &reshape), Kernel());
   KCORE_DEF_ROUTED(m, concatenate, Kernel());
-  m.def("slice", &slice);
+  m.def("slice", named("slice", &slice));
   KCORE_DEF_ROUTED(m, slice_backward, Kernel());
   KCORE_DEF_ROUTED(m, take_rows, Kernel());
   KCORE_DEF_ROUTED(m, take_rows_backward, Kernel());

@@ -2,9 +2,12 @@
 // device extension registered (core/dispatch.h), chosen by the devices of its tensor
 // arguments. The CPU path costs one device check per tensor argument.
 #pragma once
+#include <new>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "core/checked.h"
 #include "core/dispatch.h"
 
 namespace kcore::python {
@@ -40,9 +43,25 @@ F cuda_kernel(const char* op, F DeviceOps::*slot) {
   return fn;
 }
 
-template <typename F>
-F pick(const char* op, bool cuda, F cpu, F DeviceOps::*slot) {
-  return cuda ? cuda_kernel(op, slot) : cpu;
+// Runs fn(args...) as op `op`: size and memory errors raised inside name it (core/checked.h), and
+// a failed std:: allocation becomes a MemoryError naming it instead of "std::bad_alloc".
+template <typename Fn, typename... A>
+decltype(auto) run_as(const char* op, Fn&& fn, A&&... args) {
+  OpScope scope(op);
+  try {
+    return fn(std::forward<A>(args)...);
+  } catch (const std::bad_alloc&) {
+    throw MemoryError(std::string(op) + ": out of memory");
+  } catch (const std::length_error& e) {
+    throw MemoryError(std::string(op) + ": a buffer size is too large (" + e.what() + ")");
+  }
+}
+
+// The kernel for the tensors' device (cpu or the slot of the registered table), run as `op`.
+template <typename R, typename... A>
+auto pick(const char* op, bool cuda, R (*cpu)(A...), R (*DeviceOps::*slot)(A...)) {
+  R (*fn)(A...) = cuda ? cuda_kernel(op, slot) : cpu;
+  return [op, fn](A... args) -> R { return run_as(op, fn, std::forward<A>(args)...); };
 }
 
 // A callable with cpu's signature that routes by the devices of its tensor arguments.
@@ -50,8 +69,14 @@ template <typename R, typename... A>
 auto routed(const char* op, R (*cpu)(A...), R (*DeviceOps::*slot)(A...)) {
   return [op, cpu, slot](A... args) -> R {
     auto fn = on_cuda(op, args...) ? cuda_kernel(op, slot) : cpu;
-    return fn(std::forward<A>(args)...);
+    return run_as(op, fn, std::forward<A>(args)...);
   };
+}
+
+// A callable with fn's signature that runs it as `op` (bindings that need no routing).
+template <typename R, typename... A>
+auto named(const char* op, R (*fn)(A...)) {
+  return [op, fn](A... args) -> R { return run_as(op, fn, std::forward<A>(args)...); };
 }
 
 }  // namespace kcore::python

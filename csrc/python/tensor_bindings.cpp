@@ -1,5 +1,6 @@
 // The native Tensor as seen from Python: zero-copy to and from NumPy.
 #include "python/bindings.h"
+#include "python/route.h"
 
 namespace kcore::python {
 namespace {
@@ -83,9 +84,11 @@ KCORE_BINDINGS(tensor) {
       .def_property_readonly("size", &Tensor::numel)
       .def_property_readonly("device", [](const Tensor& t) { return t.device() == Device::cpu ? "cpu" : "cuda"; })
       .def("is_contiguous", &Tensor::is_contiguous)
-      .def("contiguous", &Tensor::contiguous, Kernel())
-      .def("clone", &Tensor::clone, Kernel())
-      .def("astype", [](const Tensor& t, const std::string& d) { return t.astype(dtype_from_name(d)); }, Kernel())
+      .def("contiguous", [](const Tensor& t) { return run_as("contiguous", [&] { return t.contiguous(); }); }, Kernel())
+      .def("clone", [](const Tensor& t) { return run_as("clone", [&] { return t.clone(); }); }, Kernel())
+      .def("astype", [](const Tensor& t, const std::string& d) {
+        return run_as("astype", [&] { return t.astype(dtype_from_name(d)); });
+      }, Kernel())
       .def("copy_from", [](Tensor& t, const Tensor& src) {
         if (t.storage() && t.storage()->readonly)
           throw ValueError("copy_from: the destination wraps a read-only NumPy array and cannot be written");
@@ -96,12 +99,12 @@ KCORE_BINDINGS(tensor) {
       .def("shares_memory", [](const Tensor& a, const Tensor& b) { return a.storage() == b.storage(); });
   m.def("from_numpy", &from_numpy, py::arg("array"));
   m.def("empty", [](const Shape& s, const std::string& d, const std::string& dev) {
-    return Tensor::empty(s, dtype_from_name(d), device_from_name(dev));
+    return run_as("empty", [&] { return Tensor::empty(s, dtype_from_name(d), device_from_name(dev)); });
   }, py::arg("shape"), py::arg("dtype"), py::arg("device") = "cpu", Kernel());
   m.def("zeros", [](const Shape& s, const std::string& d, const std::string& dev) {
-    return Tensor::zeros(s, dtype_from_name(d), device_from_name(dev));
+    return run_as("zeros", [&] { return Tensor::zeros(s, dtype_from_name(d), device_from_name(dev)); });
   }, py::arg("shape"), py::arg("dtype"), py::arg("device") = "cpu", Kernel());
   m.def("full", [](const Shape& s, const std::string& d, double v, const std::string& dev) {
-    return Tensor::full(s, dtype_from_name(d), v, device_from_name(dev));
+    return run_as("full", [&] { return Tensor::full(s, dtype_from_name(d), v, device_from_name(dev)); });
   }, py::arg("shape"), py::arg("dtype"), py::arg("value"), py::arg("device") = "cpu", Kernel());
 }

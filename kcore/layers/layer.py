@@ -7,6 +7,7 @@ import numpy as np
 
 from kcore import initializers
 from kcore.backend.config import floatx
+from kcore.backend.sizes import shape_arg
 from kcore.backend.tensor import Tensor, Variable, check_numeric, convert_to_tensor
 from kcore.layers.keras_tensor import KerasTensor, Node, any_symbolic, flatten, map_structure
 from kcore.utils import naming
@@ -130,11 +131,17 @@ class Layer:
     # -- weights ---------------------------------------------------------------------
     def add_weight(self, name=None, shape=None, initializer="glorot_uniform", dtype=None, trainable=True,
                    regularizer=None, constraint=None, **kwargs):
-        shape = tuple(int(s) for s in (shape or ()))
+        name = name or f"variable_{len(self._weights)}"
+        dtype = dtype or self.dtype
+        what = f"Layer '{self.name}': weight '{name}'"
+        shape = tuple(shape_arg(shape or (), what, "shape", np.dtype(dtype).itemsize))
         init = initializers.get(initializer)
-        var = Variable(init, shape=shape, dtype=dtype or self.dtype, trainable=trainable and self._trainable,
-                       name=name or f"variable_{len(self._weights)}", regularizer=regularizer,
-                       constraint=constraint)
+        try:
+            var = Variable(init, shape=shape, dtype=dtype, trainable=trainable and self._trainable, name=name,
+                           regularizer=regularizer, constraint=constraint)
+        except MemoryError as e:
+            nbytes = int(np.prod(shape, dtype=np.float64)) * np.dtype(dtype).itemsize
+            raise MemoryError(f"{what}: cannot allocate {nbytes} bytes for shape {shape} ({dtype})") from e
         var.trainable = bool(trainable)
         var.path = f"{self.name}/{var.name}"
         self._weights.append(var)

@@ -1,5 +1,6 @@
 """Spatial reshaping layers: ZeroPadding1D/2D/3D, Cropping1D/2D/3D, UpSampling1D/2D/3D."""
 from kcore import ops
+from kcore.backend.sizes import check_int64
 from kcore.layers.convolutional import check_input_rank
 from kcore.layers.layer import InputSpec, Layer
 from kcore.ops.conv import normalize_data_format, normalize_tuple, upsample_nearest, zero_pad
@@ -21,6 +22,7 @@ def _pad_pairs(padding, rank, name):
     for pair in pairs:
         if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in pair):
             raise ValueError(f"{name}: values must be non-negative ints, got {padding!r}")
+        check_int64(name, "padding/cropping", pair)
     return pairs
 
 

@@ -8,6 +8,8 @@ import operator
 
 import numpy as np
 
+from kcore.backend.sizes import shape_arg as checked_shape
+
 
 def as_int(value, op, arg):
     """`value` as a Python int; bools, floats and strings are refused (NumPy's operator.index rule)."""
@@ -54,9 +56,5 @@ def shape_arg(shape, op, arg="shape", allow_minus_one=False):
             raise ValueError(f"{op}: {arg}={tuple(dims)} has the negative dimension {d}")
     if allow_minus_one and dims.count(-1) > 1:
         raise ValueError(f"{op}: {arg}={tuple(dims)} may contain at most one -1")
-    size = 8  # bytes of the widest element
-    for d in dims:
-        size *= d if d > 0 else 1
-    if size >= 2 ** 63:
-        raise ValueError(f"{op}: {arg}={tuple(dims)} is too big: its size overflows 64-bit arithmetic")
+    checked_shape([1 if d == -1 else d for d in dims], op, arg)  # its byte size must fit int64
     return dims

@@ -6,9 +6,9 @@ channels_last; channels_first inputs are transposed in and out (transposes are v
 Padding follows Keras/TensorFlow: 'same' gives out = ceil(n / s) and puts the odd extra cell
 after (bottom/right); 'causal' (1-D conv) pads (k - 1) * dilation cells before.
 """
-import numpy as np
 
 from kcore.backend.autodiff import attach
+from kcore.backend.sizes import check_int64, is_int as _is_int, shape_arg
 from kcore.backend.native import _C, ReduceOp
 from kcore.backend.tensor import Tensor
 from kcore.ops.core import _float, reshape, transpose
@@ -33,11 +33,7 @@ def normalize_tuple(value, rank, name, op, allow_zero=False):
     low = 0 if allow_zero else 1
     if any(v < low for v in values):
         raise ValueError(f"{op}: {name} values must be >= {low}, got {value!r}")
-    return values
-
-
-def _is_int(v):
-    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+    return check_int64(op, name, values)
 
 
 def normalize_data_format(data_format):
@@ -165,9 +161,16 @@ def _conv_layout(op, x, kernel, strides, padding, data_format, dilation, bias):
                          f"{per_group} per group)")
     if bias is not None:
         bias = _float(bias, like=kernel)
-    before, after = padding_amounts(padding, x.shape[1:-1], kernel.shape[:-2], strides, dilation)
+    before, after = _checked_padding(op, padding_amounts(padding, x.shape[1:-1], kernel.shape[:-2], strides,
+                                                         dilation))
     out = _conv_native(x, kernel, bias, list(strides), list(dilation), before, after, groups)
     return _to_channels_first(out) if channels_first else out
+
+
+def _checked_padding(op, pads):
+    """(before, after) as computed for the engine, checked to fit its int64 sizes."""
+    before, after = pads
+    return list(check_int64(op, "padding before", before)), list(check_int64(op, "padding after", after))
 
 
 def _conv_native(x, kernel, bias, strides, dilation, before, after, groups=1):
@@ -268,7 +271,8 @@ def conv_transpose(inputs, kernel, strides, padding="valid", output_padding=None
     ks = kernel.shape[:-2]
     out = [conv_transpose_length(n, k, s, d, padding, None if out_pad is None else p)
            for n, k, s, d, p in zip(sizes, ks, strides, dilation, out_pad or (0,) * rank)]
-    before, after = _transpose_padding(padding, sizes, out, ks, strides, dilation)
+    check_int64("conv_transpose", "output size", out)
+    before, after = _checked_padding("conv_transpose", _transpose_padding(padding, sizes, out, ks, strides, dilation))
     y = _conv_transpose_native(x, kernel, bias, out, list(strides), list(dilation), before, after)
     return _to_channels_first(y) if channels_first else y
 
@@ -322,7 +326,7 @@ def _pool(mode, op, inputs, pool_size, strides, padding, data_format):
     channels_first = normalize_data_format(data_format) == "channels_first"
     if channels_first:
         x = _to_channels_last(x)
-    before, after = padding_amounts(padding, x.shape[1:-1], pool, strides, (1,) * rank)
+    before, after = _checked_padding(op, padding_amounts(padding, x.shape[1:-1], pool, strides, (1,) * rank))
     out = _pool_native(mode, x, list(pool), list(strides), before, after)
     return _to_channels_first(out) if channels_first else out
 
@@ -346,7 +350,7 @@ def zero_pad(x, pad_width):
         raise ValueError(f"zero_pad: pad_width needs one non-negative (before, after) pair per axis of a tensor "
                          f"of shape {tuple(x.shape)}, got {pad_width!r}")
     starts = [p[0] for p in pads]
-    shape = [n + a + b for n, (a, b) in zip(x.shape, pads)]
+    shape = shape_arg([n + a + b for n, (a, b) in zip(x.shape, pads)], "zero_pad", "padded shape")
     stops = [s + n for s, n in zip(starts, x.shape)]
     ones = [1] * x.ndim
     out = Tensor(_C.slice_backward(x.value, shape, starts, ones))
@@ -363,11 +367,14 @@ def upsample_nearest(x, size, axes):
         target.append(n)
         if i in axes:
             r = int(size[axes.index(i)])
+            if r < 1:
+                raise ValueError(f"upsample: size must be positive, got {tuple(size)}")
             expanded.append(1)
             target.append(r)
             final.append(n * r)
         else:
             final.append(n)
+    shape_arg(final, "upsample", "upsampled shape")
     summed = [i for i, (e, t) in enumerate(zip(expanded, target)) if e == 1 and t != 1]
     view = _C.reshape(x.value, expanded)
     out = Tensor(_C.reshape(_C.broadcast_to(view, target), final))

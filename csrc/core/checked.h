@@ -1,0 +1,66 @@
+// Overflow-checked size arithmetic. Every element count, stride, byte size and output-shape
+// computation of the engine goes through these helpers: an overflow is a ValueError naming the
+// running op and what was being sized, never a wrapped-around size (a short buffer written past).
+#pragma once
+#include <cstdint>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/errors.h"
+
+namespace kcore {
+
+// The op the calling thread is running, as the bindings name it ("kcore" when none is set);
+// size and memory errors raised below the op's own checks are prefixed with it.
+const char* current_op();
+
+// Names the running op for the lifetime of the scope (nests; restores the outer name).
+class OpScope {
+ public:
+  explicit OpScope(const char* op);
+  ~OpScope();
+  OpScope(const OpScope&) = delete;
+  OpScope& operator=(const OpScope&) = delete;
+
+ private:
+  const char* outer_;
+};
+
+// Throws ValueError("<op>: <what> is too large (the size overflows int64)").
+[[noreturn]] void throw_size_overflow(const std::string& what);
+
+// a * b and a + b on sizes; `what()` (called only on overflow) describes what was being sized.
+template <typename What>
+inline int64_t checked_mul(int64_t a, int64_t b, What&& what) {
+  int64_t r;
+  if (__builtin_mul_overflow(a, b, &r)) throw_size_overflow(what());
+  return r;
+}
+template <typename What>
+inline int64_t checked_add(int64_t a, int64_t b, What&& what) {
+  int64_t r;
+  if (__builtin_add_overflow(a, b, &r)) throw_size_overflow(what());
+  return r;
+}
+
+// The product of `dims`, checked (a zero dimension does not excuse an overflowing partial
+// product: strides are built from those). `what()` describes the shape on overflow.
+template <typename What>
+inline int64_t checked_product(const std::vector<int64_t>& dims, What&& what) {
+  int64_t n = 1;
+  for (auto d : dims) n = checked_mul(n, d, what);
+  return n;
+}
+
+}  // namespace kcore
+
+// KCORE_CHECKED_MUL(a, b, "stream" << "message"): a * b, or a ValueError naming the op and the message.
+#define KCORE_SIZE_WHAT(...)      \
+  [&]() -> std::string {          \
+    std::ostringstream kc_what_;  \
+    kc_what_ << __VA_ARGS__;      \
+    return kc_what_.str();        \
+  }
+#define KCORE_CHECKED_MUL(a, b, ...) ::kcore::checked_mul((a), (b), KCORE_SIZE_WHAT(__VA_ARGS__))
+#define KCORE_CHECKED_ADD(a, b, ...) ::kcore::checked_add((a), (b), KCORE_SIZE_WHAT(__VA_ARGS__))
