@@ -70,9 +70,10 @@ def _name_of(obj):
 
 def save_model(model, filepath, overwrite=True, include_optimizer=True, **kwargs):
     filepath = os.fspath(filepath)
-    if filepath.endswith(".h5") or filepath.endswith(".hdf5"):
-        raise ValueError("kcore writes the Keras 3 format: save to a path ending in '.keras' (or use "
-                         "save_weights('model.weights.h5') for weights only)")
+    if filepath.endswith((".h5", ".hdf5")):
+        from kcore.saving import legacy_h5
+
+        return legacy_h5.save_model(model, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
     if not filepath.endswith(".keras"):
         raise ValueError(f"Invalid filepath extension for saving: {filepath!r}. Use a path ending in '.keras'")
     if not model.built:
@@ -127,6 +128,10 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     from kcore.saving.serialization import model_from_config
     from kcore.saving.weights_h5 import read_weights
 
+    if os.fspath(filepath).endswith((".h5", ".hdf5")):
+        from kcore.saving import legacy_h5
+
+        return legacy_h5.load_model(filepath, custom_objects, compile=compile)
     archive = _open_archive(filepath)
     with archive:
         try:
@@ -173,20 +178,27 @@ def save_weights(model, filepath, overwrite=True):
     _atomic_write(filepath, write, overwrite)
 
 
-def load_weights(model, filepath):
+def load_weights(model, filepath, skip_mismatch=False, by_name=None):
+    """Loads weights from a .keras archive, a Keras 3 .weights.h5 file or a Keras 2 .h5/.hdf5 file (the only
+    kind `by_name` and `skip_mismatch` apply to, as in Keras 3)."""
+    from kcore.saving import legacy_h5
     from kcore.saving.weights_h5 import read_weights
 
     filepath = os.fspath(filepath)
+    if legacy_h5.is_legacy_path(filepath):
+        return legacy_h5.load_weights(model, filepath, by_name=bool(by_name), skip_mismatch=skip_mismatch)
+    if by_name is not None:
+        raise ValueError(f"`by_name` only supports loading legacy '.h5' or '.hdf5' files. Received: {filepath}")
     if filepath.endswith(".keras"):
         with _open_archive(filepath) as archive:
             data = archive.read("model.weights.h5")
         source = io.BytesIO(data)
-    elif filepath.endswith(".weights.h5") or filepath.endswith(".h5"):
+    elif filepath.endswith(".weights.h5"):
         if not os.path.exists(filepath):
             raise FileNotFoundError(f"No file found at {filepath}")
         source = filepath
     else:
-        raise ValueError(f"load_weights expects a '.weights.h5' or '.keras' file, got {filepath!r}")
+        raise ValueError(f"load_weights expects a '.weights.h5', '.keras' or Keras 2 '.h5' file, got {filepath!r}")
     if not model.built:
         raise ValueError("Build the model (call it on data or build(input_shape)) before load_weights")
     try:

@@ -1,0 +1,243 @@
+"""Model and training configs in Keras 2's legacy HDF5 layout, translated to and from the Keras 3 layout
+that kcore's deserializer (kcore.saving.serialization) reads and writes.
+
+Keras 2 differences handled here: `Model` as a functional class name, InputLayer's `batch_input_shape`,
+GRU configs written before `reset_after` existed (then it was False), Sequential configs that are a bare
+list of layers, inbound nodes as `[[name, node, tensor, kwargs], ...]` lists, node indices of nested
+models that count the model's own input node, and optimizers written with `lr=` / `decay=`."""
+import json
+import warnings
+
+MAX_CONFIG_BYTES = 16 * 1024 * 1024  # a model_config larger than this is refused, not parsed
+MAX_CONFIG_DEPTH = 100  # nesting depth of JSON lists/dicts accepted in a config
+
+_MODELS = ("Sequential", "Functional")
+# Keras 3 config entries Keras 2 layers do not accept (they change nothing numerically here).
+_KERAS3_ONLY = {"seed": ("LSTM", "GRU", "SimpleRNN"), "use_cudnn": None, "quantization_config": None,
+                "lora_rank": None, "lora_alpha": None, "optional": None}
+
+
+def parse_json_attr(value, what, path):
+    """Decodes a JSON attribute of an HDF5 file, refusing oversized or too deeply nested text."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    if not isinstance(value, str):
+        raise ValueError(f"{path}: the '{what}' attribute is not JSON text (found {type(value).__name__})")
+    if len(value) > MAX_CONFIG_BYTES:
+        raise ValueError(f"{path}: the '{what}' attribute is {len(value)} bytes, more than the "
+                         f"{MAX_CONFIG_BYTES} kcore accepts")
+    depth = peak = 0
+    in_string = escaped = False
+    for ch in value:  # bracket depth outside strings, checked before json builds anything
+        if in_string:
+            escaped = not escaped and ch == "\\"
+            in_string = escaped or ch != '"'
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            peak = max(peak, depth)
+        elif ch in "]}":
+            depth -= 1
+    if peak > MAX_CONFIG_DEPTH:
+        raise ValueError(f"{path}: the '{what}' attribute nests {peak} levels deep (kcore accepts "
+                         f"{MAX_CONFIG_DEPTH})")
+    try:
+        return json.loads(value)
+    except ValueError as e:
+        raise ValueError(f"{path}: the '{what}' attribute is not valid JSON ({e})") from e
+
+
+# -- Keras 2 -> kcore --------------------------------------------------------------------------------
+
+
+def from_keras2(entry):
+    """A Keras 2 layer/model config entry as the Keras 3 layout kcore deserializes."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("class_name"), str):
+        raise ValueError(f"A Keras 2 layer config must be a dict with a 'class_name', got {str(entry)[:200]!r}")
+    cls = entry["class_name"]
+    cfg = entry.get("config", {})
+    if cls == "Model":
+        cls = "Functional"
+    if cls == "Sequential":
+        cfg = {"layers": cfg} if isinstance(cfg, list) else dict(cfg)
+        cfg["layers"] = [from_keras2(layer) for layer in cfg.get("layers", [])]
+    elif cls == "Functional":
+        cfg = _functional_from_keras2(cfg)
+    else:
+        if not isinstance(cfg, dict):
+            raise ValueError(f"The config of layer class '{cls}' must be a dict, got {type(cfg).__name__}")
+        cfg = dict(cfg)
+        if cls == "InputLayer" and "batch_input_shape" in cfg:
+            cfg["batch_shape"] = cfg.pop("batch_input_shape")
+        if cls == "GRU":
+            cfg.setdefault("reset_after", False)  # Keras < 2.1 had only the reset-before variant
+        for key in ("layer", "backward_layer"):
+            if isinstance(cfg.get(key), dict):
+                cfg[key] = from_keras2(cfg[key])
+    out = {"class_name": cls, "config": cfg}
+    for key in ("name", "inbound_nodes"):
+        if key in entry:
+            out[key] = entry[key]
+    return out
+
+
+def _functional_from_keras2(cfg):
+    if not isinstance(cfg, dict) or not isinstance(cfg.get("layers"), list):
+        raise ValueError("A Keras 2 functional config needs a 'layers' list")
+    layers = [from_keras2(entry) for entry in cfg["layers"]]
+    node_counts = {e.get("name", e["config"].get("name")): len(e.get("inbound_nodes") or []) for e in layers}
+    models = {e.get("name", e["config"].get("name")) for e in layers if e["class_name"] in _MODELS}
+    refs = [r for e in layers for node in e.get("inbound_nodes") or [] if isinstance(node, list) for r in node]
+    refs += _ref_list(cfg.get("input_layers")) + _ref_list(cfg.get("output_layers"))
+    # Keras 2 counts a nested model's own input node: its calls are numbered from 1 then.
+    offsets = {name: 1 for name in models if any(_is_ref(r) and r[0] == name and r[1] >= node_counts[name]
+                                                 for r in refs)}
+
+    def ref(r):
+        if not _is_ref(r):
+            raise ValueError(f"Invalid Keras 2 node reference {str(r)[:200]!r}: expected [layer, node, tensor]")
+        return [r[0], r[1] - offsets.get(r[0], 0), r[2]]
+
+    def tensor(r):
+        return {"class_name": "__keras_tensor__", "config": {"keras_history": ref(r)}}
+
+    for e in layers:
+        nodes = []
+        for node in e.get("inbound_nodes") or []:
+            if isinstance(node, dict):  # already Keras 3 style
+                nodes.append(node)
+                continue
+            kwargs = node[0][3] if node and len(node[0]) > 3 and isinstance(node[0][3], dict) else {}
+            kwargs = {k: v for k, v in kwargs.items() if isinstance(v, (bool, int, float, str, type(None)))}
+            args = tensor(node[0]) if len(node) == 1 else [tensor(r) for r in node]
+            nodes.append({"args": [args], "kwargs": kwargs})
+        if "inbound_nodes" in e:
+            e["inbound_nodes"] = nodes
+    out = dict(cfg, layers=layers)
+    for key in ("input_layers", "output_layers"):
+        spec = cfg.get(key)
+        out[key] = ref(spec) if spec and isinstance(spec[0], str) else [ref(r) for r in spec or []]
+    return out
+
+
+def _is_ref(r):
+    return (isinstance(r, list) and len(r) >= 3 and isinstance(r[0], str) and isinstance(r[1], int)
+            and isinstance(r[2], int))
+
+
+def _ref_list(spec):
+    if not isinstance(spec, list):
+        return []
+    return [spec] if spec and isinstance(spec[0], str) else list(spec)
+
+
+# -- kcore -> Keras 2 --------------------------------------------------------------------------------
+
+
+def to_keras2(entry, nested=False):
+    """A Keras 3 layout config entry (kcore's serialize output) in the layout tf.keras / Keras 2 writes."""
+    from kcore.saving.serialization import dtype_name
+
+    cls = entry["class_name"]
+    cfg = dict(entry["config"])
+    if "dtype" in cfg:
+        cfg["dtype"] = dtype_name(cfg["dtype"])
+    for key, classes in _KERAS3_ONLY.items():
+        if key in cfg and (classes is None or cls in classes):
+            cfg.pop(key)
+    if cls == "InputLayer":
+        cfg["batch_input_shape"] = cfg.pop("batch_shape", None)
+    elif cls == "Sequential":
+        layers = [to_keras2(layer) for layer in cfg["layers"]]
+        if nested:  # no input node of its own: Keras 2 and Keras 3 then agree on its call numbering
+            layers = [e for e in layers if e["class_name"] != "InputLayer"]
+            layers[0]["config"].pop("batch_input_shape", None)
+        cfg["layers"] = layers
+    elif cls == "Functional":
+        cfg = _functional_to_keras2(cfg)
+    for key in ("layer", "backward_layer"):
+        if isinstance(cfg.get(key), dict):
+            cfg[key] = to_keras2(cfg[key])
+    out = {"class_name": cls, "config": cfg}
+    for key in ("name", "inbound_nodes"):
+        if key in entry:
+            out[key] = entry[key]
+    return out
+
+
+def _functional_to_keras2(cfg):
+    offsets = {e["name"]: 1 for e in cfg["layers"] if e["class_name"] == "Functional"}
+
+    def ref(history):
+        return [history[0], history[1] + offsets.get(history[0], 0), history[2]]
+
+    def flat(arg, kwargs):
+        if isinstance(arg, dict):
+            return [ref(arg["config"]["keras_history"]) + [kwargs]]
+        return [r for a in arg for r in flat(a, kwargs)]
+
+    layers = []
+    for e in cfg["layers"]:
+        out = to_keras2(e, nested=True)
+        out["inbound_nodes"] = [flat(node["args"][0], node.get("kwargs", {})) for node in e.get("inbound_nodes", [])]
+        layers.append(out)
+    out = dict(cfg, layers=layers)
+    for key in ("input_layers", "output_layers"):
+        spec = cfg[key]
+        if isinstance(spec, dict):
+            raise ValueError("Keras 2's .h5 format cannot hold a functional model with dict inputs or outputs: "
+                             "save it as '.keras'")
+        out[key] = [ref(spec)] if spec and isinstance(spec[0], str) else [ref(r) for r in spec]
+    return out
+
+
+# -- training config ---------------------------------------------------------------------------------
+
+
+def training_config(model, compile_config):
+    """Keras 2's `training_config` attribute for a compiled model."""
+    opt = compile_config["optimizer"]
+    return {"loss": compile_config["loss"], "metrics": compile_config["metrics"], "weighted_metrics": None,
+            "loss_weights": compile_config["loss_weights"],
+            "optimizer_config": {"class_name": opt["class_name"], "config": opt["config"]}}
+
+
+def compile_from_training_config(model, tc, path):
+    """Compiles `model` as a Keras 2 training_config says (optimizer with its settings, loss, metrics)."""
+    from kcore import optimizers
+    from kcore.saving.serialization import filter_config
+
+    opt = tc.get("optimizer_config") or {}
+    name = str(opt.get("class_name", "")).split(">")[-1]  # tf.keras 2.11+ writes 'Custom>Adam'
+    try:
+        cls = type(optimizers.get(name.lower()))
+    except ValueError as e:
+        raise ValueError(f"{path}: the training config uses optimizer '{name}', which kcore does not have "
+                         "(load with compile=False)") from e
+    config = dict(opt.get("config") or {})
+    if "lr" in config:
+        config.setdefault("learning_rate", config.pop("lr"))
+    decay = config.pop("decay", 0.0)
+    if decay:
+        warnings.warn(f"{path}: the Keras 2 optimizer's learning-rate decay={decay} is not applied by kcore "
+                      "(use a LearningRateSchedule)", stacklevel=3)
+    for key in ("is_legacy_optimizer", "jit_compile", "name"):
+        config.pop(key, None)
+    model.compile(optimizer=cls(**filter_config(cls, config, f"optimizer {name}")),
+                  loss=_plain_names(tc.get("loss")), metrics=_plain_names(tc.get("metrics")),
+                  loss_weights=tc.get("loss_weights"))
+
+
+def _plain_names(spec):
+    """Keras 2 metrics/losses as names (metric objects by their 'name'); a single output's nested list is
+    flattened."""
+    if isinstance(spec, dict) and "class_name" in spec:  # a metric object: the name it was compiled with
+        return (spec.get("config") or {}).get("name", spec["class_name"])
+    if isinstance(spec, dict):
+        return {k: _plain_names(v) for k, v in spec.items()}
+    if isinstance(spec, list):
+        if len(spec) == 1 and isinstance(spec[0], list):
+            return _plain_names(spec[0])
+        return [_plain_names(s) for s in spec]
+    return spec
