@@ -15,6 +15,7 @@ _MODELS = ("Sequential", "Functional")
 # Keras 3 config entries Keras 2 layers do not accept (they change nothing numerically here).
 _KERAS3_ONLY = {"seed": ("LSTM", "GRU", "SimpleRNN"), "use_cudnn": None, "quantization_config": None,
                 "lora_rank": None, "lora_alpha": None, "optional": None}
+_KERAS3_OPTIMIZER_ONLY = {"loss_scale_factor", "gradient_accumulation_steps"}
 
 
 def parse_json_attr(value, what, path):
@@ -159,10 +160,10 @@ def to_keras2(entry, nested=False):
     for key in ("layer", "backward_layer"):
         if isinstance(cfg.get(key), dict):
             cfg[key] = to_keras2(cfg[key])
-    out = {"class_name": cls, "config": cfg}
-    for key in ("name", "inbound_nodes"):
-        if key in entry:
-            out[key] = entry[key]
+    out = dict(entry, config=cfg)  # keeps a layer's 'module': Keras 3 needs it to find a wrapped layer's class
+    if cls in _MODELS:  # but a model's class is found by name only
+        out.pop("module", None)
+        out.pop("registered_name", None)
     return out
 
 
@@ -198,9 +199,11 @@ def _functional_to_keras2(cfg):
 def training_config(model, compile_config):
     """Keras 2's `training_config` attribute for a compiled model."""
     opt = compile_config["optimizer"]
+    config = {k: v for k, v in opt["config"].items() if k not in _KERAS3_OPTIMIZER_ONLY}
+    # 'Custom>' marks tf.keras's non-legacy optimizers (those taking learning_rate / weight_decay).
     return {"loss": compile_config["loss"], "metrics": compile_config["metrics"], "weighted_metrics": None,
             "loss_weights": compile_config["loss_weights"],
-            "optimizer_config": {"class_name": opt["class_name"], "config": opt["config"]}}
+            "optimizer_config": {"class_name": "Custom>" + opt["class_name"], "config": config}}
 
 
 def compile_from_training_config(model, tc, path):
