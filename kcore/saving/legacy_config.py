@@ -117,8 +117,8 @@ def _functional_from_keras2(cfg):
             e["inbound_nodes"] = nodes
     out = dict(cfg, layers=layers)
     for key in ("input_layers", "output_layers"):
-        spec = cfg.get(key)
-        out[key] = ref(spec) if spec and isinstance(spec[0], str) else [ref(r) for r in spec or []]
+        spec = _ref_list(cfg.get(key))  # Keras 2 lists even a single input/output, which Keras means unwrapped
+        out[key] = ref(spec[0]) if len(spec) == 1 else [ref(r) for r in spec]
     return out
 
 

@@ -1,0 +1,268 @@
+"""Keras 2 legacy HDF5 (.h5): models and weights written by tf_keras load in kcore and predict the same, and
+kcore's .h5 files keep the layout tf_keras and Keras 3 load (fixtures: tests/data/gen/gen_keras2_h5.py and
+tests/data/gen/check_kcore_h5.py, run with tf_keras / Keras 3)."""
+import json
+import warnings
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+import kcore
+from kcore import layers
+
+DATA = Path(__file__).parent / "data" / "keras2"
+MODELS = ["mlp", "cnn", "rnn", "gru_v2", "two_branch", "bidir", "nested"]
+
+
+def _io(name):
+    io = np.load(DATA / f"{name}_io.npz")
+    xs = [io[k] for k in sorted(io.files) if k.startswith("x")]
+    return (xs if len(xs) > 1 else xs[0]), io["y"]
+
+
+def _predict(model, x):
+    return np.asarray(model.predict(x, verbose=0))
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_tf_keras_model_loads_and_predicts_the_same(name):
+    x, y = _io(name)
+    model = kcore.models.load_model(DATA / f"{name}.h5")
+    np.testing.assert_allclose(_predict(model, x), y, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn", "rnn"])
+def test_tf_keras_weight_file_loads_by_order(name):
+    x, y = _io(name)
+    model = kcore.models.load_model(DATA / f"{name}.h5", compile=False)
+    for w in model.weights:
+        w.assign(np.zeros(w.shape, "float32"))
+    model.load_weights(DATA / f"{name}_weights.h5")
+    np.testing.assert_allclose(_predict(model, x), y, rtol=1e-5, atol=1e-5)
+
+
+def _kcore_mlp(names=("dense", "dropout", "dense_1"), units=8):
+    return kcore.Sequential([layers.Dense(units, activation="relu", input_shape=(5,), name=names[0]),
+                             layers.Dropout(0.2, name=names[1]), layers.Dense(3, activation="softmax", name=names[2])])
+
+
+def test_weights_into_a_model_built_in_kcore_and_from_a_full_model_file():
+    x, y = _io("mlp")
+    model = _kcore_mlp(names=("a", "b", "c"))  # names differ: loading is by order
+    model.load_weights(DATA / "mlp_weights.h5")
+    np.testing.assert_allclose(_predict(model, x), y, rtol=1e-5, atol=1e-5)
+    other = _kcore_mlp(names=("p", "q", "r"))
+    other.load_weights(DATA / "mlp.h5")  # a whole-model file: its model_weights group
+    np.testing.assert_allclose(_predict(other, x), y, rtol=1e-5, atol=1e-5)
+
+
+def test_load_weights_by_name_and_skip_mismatch():
+    x, y = _io("mlp")
+    with h5py.File(DATA / "mlp_weights.h5", "r") as f:
+        head_bias = np.asarray(f["dense_1/dense_1/bias:0"])
+    model = kcore.Sequential([layers.Dense(8, activation="relu", input_shape=(5,), name="dense"),
+                              layers.Dense(3, activation="softmax", name="dense_1"), layers.Dense(2, name="extra")])
+    extra = model.layers[2].get_weights()
+    model.load_weights(DATA / "mlp_weights.h5", by_name=True)
+    np.testing.assert_allclose(model.layers[1].bias.numpy(), head_bias)
+    np.testing.assert_allclose(_predict(kcore.Sequential(model.layers[:2]), x), y, rtol=1e-5, atol=1e-5)
+    for a, b in zip(model.layers[2].get_weights(), extra):  # no group of that name: left alone
+        np.testing.assert_array_equal(a, b)
+
+    wide = _kcore_mlp(units=6)
+    with pytest.raises(ValueError, match=r"'dense'.*\(5, 6\).*\(5, 8\)"):
+        wide.load_weights(DATA / "mlp_weights.h5", by_name=True)
+    before = wide.layers[0].kernel.numpy()
+    with pytest.warns(UserWarning, match=r"Skipping.*'dense'.*\(5, 6\).*\(5, 8\)"):
+        wide.load_weights(DATA / "mlp_weights.h5", by_name=True, skip_mismatch=True)
+    np.testing.assert_array_equal(wide.layers[0].kernel.numpy(), before)
+    np.testing.assert_allclose(wide.layers[2].bias.numpy(), head_bias)  # matching layers still load
+    with pytest.raises(ValueError, match="by_name"):
+        wide.load_weights(DATA.parent / "keras3_cnn.keras", by_name=True)
+
+
+def test_legacy_arguments_in_configs():
+    model = kcore.models.load_model(DATA / "mlp_legacy_adam.h5")  # Adam(lr=0.003, decay=0.0) of Keras 2.2
+    assert type(model.optimizer).__name__ == "Adam"
+    assert model.optimizer.learning_rate == pytest.approx(0.003)
+    assert model._compile_args["loss"] == "categorical_crossentropy"
+    assert model._compile_args["metrics"] == ["accuracy"]
+    x, y = _io("rnn")
+    legacy = kcore.models.load_model(DATA / "rnn_legacy.h5")  # Keras 2.0: bare layer list, GRU w/o reset_after
+    assert legacy.layers[2].reset_after is False
+    np.testing.assert_allclose(_predict(legacy, x), y, rtol=1e-5, atol=1e-5)
+    assert kcore.models.load_model(DATA / "gru_v2.h5").layers[0].reset_after is True
+
+
+def _attr_names(group, name):
+    return [v.decode() if isinstance(v, bytes) else v for v in group.attrs[name]]
+
+
+def _layout(path):
+    """Everything of a Keras 2 file's layout but the values: attributes, layer and weight names, shapes."""
+    with h5py.File(path, "r") as f:
+        g = f["model_weights"]
+        out = {"keras_version": f.attrs["keras_version"], "backend": f.attrs["backend"],
+               "config": json.loads(f.attrs["model_config"]), "layers": _attr_names(g, "layer_names")}
+        for name in out["layers"]:
+            weight_names = list(g[name].attrs["weight_names"])
+            out[name] = [(n.decode(), g[name][n.decode()].shape) for n in weight_names]
+    return out
+
+
+@pytest.mark.parametrize("name", ["nested", "rnn"])
+def test_kcore_written_h5_fixture_matches_tf_keras_and_keras3(name, tmp_path):
+    """kcore_<name>.h5 was written by kcore; tf_keras and Keras 3 loaded it and predicted y_tf_keras / y_keras3.
+    kcore still reads it, and writes the same layout today."""
+    x, y = _io(name)
+    ref = np.load(DATA / f"kcore_{name}_ref.npz")
+    np.testing.assert_allclose(ref["y_tf_keras"], y, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(ref["y_keras3"], y, rtol=1e-5, atol=1e-5)
+    model = kcore.models.load_model(DATA / f"kcore_{name}.h5")
+    np.testing.assert_allclose(_predict(model, x), ref["y_tf_keras"], rtol=1e-5, atol=1e-5)
+    with pytest.warns(UserWarning, match="legacy"):
+        kcore.models.load_model(DATA / f"{name}.h5").save(tmp_path / "again.h5")
+    assert _layout(tmp_path / "again.h5") == _layout(DATA / f"kcore_{name}.h5")
+
+
+def test_saved_h5_layout_and_round_trip(tmp_path, rng):
+    model = kcore.Sequential([layers.Conv1D(3, 2, input_shape=(6, 2)), layers.BatchNormalization(),
+                              layers.Flatten(), layers.Dense(2)])
+    model.compile(optimizer=kcore.optimizers.Adam(learning_rate=0.01), loss="mse", metrics=["mae"])
+    x = rng.standard_normal((8, 6, 2)).astype("float32")
+    model.fit(x, rng.standard_normal((8, 2)).astype("float32"), epochs=1, verbose=0)
+    with pytest.warns(UserWarning, match="legacy"):
+        model.save(tmp_path / "m.h5")
+    with h5py.File(tmp_path / "m.h5", "r") as f:
+        assert set(f.attrs) == {"keras_version", "backend", "model_config", "training_config"}
+        assert f.attrs["backend"] == "tensorflow" and f.attrs["keras_version"].startswith("2.")
+        config = json.loads(f.attrs["model_config"])
+        assert config["class_name"] == "Sequential"
+        first = config["config"]["layers"][0]
+        assert first["class_name"] == "InputLayer" and first["config"]["batch_input_shape"] == [None, 6, 2]
+        tc = json.loads(f.attrs["training_config"])
+        assert tc["optimizer_config"]["class_name"] == "Custom>Adam" and tc["loss"] == "mse"
+        g = f["model_weights"]
+        assert _attr_names(g, "layer_names") == [layer.name for layer in model.layers]
+        bn = model.layers[1].name
+        assert [n.split("/")[-1] for n in _attr_names(g[bn], "weight_names")] == [
+            "gamma:0", "beta:0", "moving_mean:0", "moving_variance:0"]
+        assert len(g[model.layers[2].name].attrs["weight_names"]) == 0
+    loaded = kcore.models.load_model(tmp_path / "m.h5")
+    np.testing.assert_allclose(_predict(loaded, x), _predict(model, x), rtol=1e-6, atol=1e-6)
+    assert loaded.optimizer.learning_rate == pytest.approx(0.01)
+    with pytest.raises(ValueError, match="weights.h5"):
+        model.save_weights(tmp_path / "w.h5")  # Keras 3: save_weights writes .weights.h5 only
+    bare = kcore.models.load_model(tmp_path / "m.h5", compile=False)
+    assert getattr(bare, "optimizer", None) is None
+
+
+def _write(path, build):
+    with h5py.File(path, "w") as f:
+        build(f)
+    return path
+
+
+def test_bad_files_give_clear_errors(tmp_path):
+    model = _kcore_mlp()
+    with pytest.raises(FileNotFoundError):
+        model.load_weights(tmp_path / "missing.h5")
+    junk = tmp_path / "junk.h5"
+    junk.write_bytes(b"not hdf5 at all" * 10)
+    with pytest.raises(ValueError, match="not a readable HDF5"):
+        kcore.models.load_model(junk)
+    other = _write(tmp_path / "other.h5", lambda f: f.create_dataset("table/values", data=np.arange(4)))
+    with pytest.raises(ValueError, match="no 'model_config'"):
+        kcore.models.load_model(other)
+    with pytest.raises(ValueError, match="not a Keras weights file"):
+        model.load_weights(other)
+    fewer = kcore.Sequential([layers.Dense(8, input_shape=(5,))])  # the file has one more layer with weights
+    with pytest.raises(ValueError, match=r"2 layers \['dense', 'dense_1'\].*1 layers with weights"):
+        fewer.load_weights(DATA / "mlp_weights.h5")
+    no_bias = kcore.Sequential([layers.Dense(8, input_shape=(5,), use_bias=False), layers.Dense(3)])
+    with pytest.raises(ValueError, match=r"expects 1 weight\(s\) with shapes \[\(5, 8\)\].*\[\(5, 8\), \(8,\)\]"):
+        no_bias.load_weights(DATA / "mlp_weights.h5")
+
+
+def _copy_with(src, dst, edit):
+    with h5py.File(src, "r") as s, h5py.File(dst, "w") as d:
+        for k, v in s.attrs.items():
+            d.attrs[k] = v
+        for k in s:
+            s.copy(k, d)
+        edit(d)
+    return dst
+
+
+def test_hostile_files_are_refused(tmp_path):
+    model = _kcore_mlp()
+
+    def external(f):
+        del f["dense/dense/kernel:0"]
+        raw = tmp_path / "outside.bin"
+        raw.write_bytes(np.zeros(40, "float32").tobytes())
+        f.create_dataset("dense/dense/kernel:0", shape=(5, 8), dtype="float32", external=[(str(raw), 0, 160)])
+
+    with pytest.raises(ValueError, match="outside the file"):
+        model.load_weights(_copy_with(DATA / "mlp_weights.h5", tmp_path / "ext.h5", external))
+
+    def strings(f):
+        del f["dense/dense/bias:0"]
+        f.create_dataset("dense/dense/bias:0", data=np.array([b"x"] * 8))
+
+    with pytest.raises(ValueError, match="not a numeric weight"):
+        model.load_weights(_copy_with(DATA / "mlp_weights.h5", tmp_path / "str.h5", strings))
+
+    def missing(f):
+        del f["dense/dense/bias:0"]
+
+    with pytest.raises(ValueError, match="listed but missing"):
+        model.load_weights(_copy_with(DATA / "mlp_weights.h5", tmp_path / "miss.h5", missing))
+
+    def unlisted_layer(f):
+        del f["dense_1"]
+
+    with pytest.raises(ValueError, match="'dense_1' is listed in layer_names but has no group"):
+        model.load_weights(_copy_with(DATA / "mlp_weights.h5", tmp_path / "nolayer.h5", unlisted_layer))
+
+    def deep(f):
+        f.attrs["model_config"] = "[" * 5000 + "]" * 5000
+
+    with pytest.raises(ValueError, match="nests 5000 levels"):
+        kcore.models.load_model(_copy_with(DATA / "mlp.h5", tmp_path / "deep.h5", deep))
+
+    def broken(f):
+        f.attrs["model_config"] = '{"class_name": "Sequential", "config": '
+
+    with pytest.raises(ValueError, match="not valid JSON"):
+        kcore.models.load_model(_copy_with(DATA / "mlp.h5", tmp_path / "broken.h5", broken))
+
+    def bad_node(f):
+        config = json.loads(f.attrs["model_config"])
+        config["config"]["layers"][-1]["inbound_nodes"] = [[["nowhere", "x", 0, {}]]]
+        f.attrs["model_config"] = json.dumps(config)
+
+    with pytest.raises(ValueError, match="Invalid Keras 2 node reference"):
+        kcore.models.load_model(_copy_with(DATA / "two_branch.h5", tmp_path / "node.h5", bad_node))
+
+
+def test_big_config_is_refused(tmp_path, monkeypatch):
+    from kcore.saving import legacy_config
+
+    monkeypatch.setattr(legacy_config, "MAX_CONFIG_BYTES", 100)
+    with pytest.raises(ValueError, match="more than the 100"):
+        kcore.models.load_model(DATA / "mlp.h5")
+
+
+def test_keras3_layout_under_a_plain_h5_name_still_loads(tmp_path, rng):
+    model = _kcore_mlp()
+    model.save_weights(tmp_path / "w.weights.h5")
+    (tmp_path / "w.weights.h5").rename(tmp_path / "w.h5")
+    fresh = _kcore_mlp()
+    fresh.load_weights(tmp_path / "w.h5")
+    x = rng.standard_normal((2, 5)).astype("float32")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(_predict(fresh, x), _predict(model, x))
