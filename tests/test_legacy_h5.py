@@ -13,7 +13,7 @@ import kcore
 from kcore import layers
 
 DATA = Path(__file__).parent / "data" / "keras2"
-MODELS = ["mlp", "cnn", "rnn", "gru_v2", "two_branch", "bidir", "nested"]
+MODELS = ["mlp", "cnn", "rnn", "gru_v2", "two_branch", "bidir", "nested", "keras3_nested"]
 
 
 def _io(name):
@@ -75,8 +75,12 @@ def test_load_weights_by_name_and_skip_mismatch():
     with pytest.raises(ValueError, match=r"'dense'.*\(5, 6\).*\(5, 8\)"):
         wide.load_weights(DATA / "mlp_weights.h5", by_name=True)
     before = wide.layers[0].kernel.numpy()
-    with pytest.warns(UserWarning, match=r"Skipping.*'dense'.*\(5, 6\).*\(5, 8\)"):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         wide.load_weights(DATA / "mlp_weights.h5", by_name=True, skip_mismatch=True)
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 3 and all(m.startswith("Skipping a weight: Layer 'dense") for m in messages)
+    assert "'kernel' expects shape (5, 6), but the file holds shape (5, 8)" in messages[0]
     np.testing.assert_array_equal(wide.layers[0].kernel.numpy(), before)
     np.testing.assert_allclose(wide.layers[2].bias.numpy(), head_bias)  # matching layers still load
     with pytest.raises(ValueError, match="by_name"):

@@ -64,13 +64,20 @@ def bidir():
     return m, rng.normal(size=(2, 5, 2)).astype("float32")
 
 
-def nested():
-    inner = keras.Sequential([layers.Dense(4, activation="relu", input_shape=(3,)), layers.Dense(2)], name="inner")
-    x_in = keras.Input((3,))
+def nested(lib=keras):
+    """A Sequential inside a functional model; its frozen first layer and BatchNormalization statistics put
+    trainable weights before non-trainable ones in the file, as Keras orders a nested model's weights."""
+    inner = lib.Sequential([lib.Input((3,)), lib.layers.Dense(4, activation="relu"),
+                            lib.layers.BatchNormalization(), lib.layers.Dense(2)], name="inner")
+    inner.layers[0].trainable = False
+    x_in = lib.Input((3,))
     h = inner(x_in)
-    out = layers.Dense(1)(layers.Concatenate()([h, x_in]))
-    m = keras.Model(x_in, out)
-    return m, rng.normal(size=(3, 3)).astype("float32")
+    out = lib.layers.Dense(1)(lib.layers.Concatenate()([h, x_in]))
+    m = lib.Model(x_in, out)
+    x = np.random.default_rng(3).normal(size=(3, 3)).astype("float32")
+    m.compile(optimizer="sgd", loss="mse")
+    m.fit(x, np.ones((3, 1), "float32"), epochs=2, verbose=0)  # moves the BN statistics
+    return m, x
 
 
 def as_list(x):
@@ -89,6 +96,12 @@ def main():
         y = model.predict(x, verbose=0)
         arrays = {f"x{i}": v for i, v in enumerate(as_list(x))}
         np.savez(os.path.join(OUT, f"{name}_io.npz"), y=y, **arrays)
+    import keras as keras3  # Keras 3 writes the same legacy layout with its own config details
+
+    keras3.utils.set_random_seed(1)
+    model, x = nested(keras3)
+    model.save(os.path.join(OUT, "keras3_nested.h5"), include_optimizer=False)
+    np.savez(os.path.join(OUT, "keras3_nested_io.npz"), x0=x, y=model.predict(x, verbose=0))
     _legacy_copy("mlp.h5", "mlp_legacy_adam.h5", _old_adam)
     _legacy_copy("rnn.h5", "rnn_legacy.h5", _old_sequential)
 
