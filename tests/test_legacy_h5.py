@@ -270,3 +270,38 @@ def test_keras3_layout_under_a_plain_h5_name_still_loads(tmp_path, rng):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         np.testing.assert_array_equal(_predict(fresh, x), _predict(model, x))
+
+
+def test_shared_layer_and_nested_model_node_numbering_as_keras2_writes_it(tmp_path):
+    """Keras 2 numbers a layer's calls inside the model (a shared Dense: nodes 0 and 1) and counts a nested
+    functional model's own input node (its first call is node 1)."""
+    inner_in = kcore.Input((8,))
+    inner = kcore.Model(inner_in, layers.Dense(2, name="inner_dense")(inner_in), name="inner")
+    a, b = kcore.Input((4,), name="a"), kcore.Input((4,), name="b")
+    shared = layers.Dense(4, name="shared")
+    joined = layers.Concatenate(name="joined")([shared(a), shared(b)])
+    model = kcore.Model([a, b], [inner(joined), joined])
+    with pytest.warns(UserWarning, match="legacy"):
+        model.save(tmp_path / "m.h5")
+    with h5py.File(tmp_path / "m.h5", "r") as f:
+        config = json.loads(f.attrs["model_config"])["config"]
+    nodes = {e["name"]: e["inbound_nodes"] for e in config["layers"]}
+    assert nodes["shared"] == [[["a", 0, 0, {}]], [["b", 0, 0, {}]]]
+    assert nodes["joined"] == [[["shared", 0, 0, {}], ["shared", 1, 0, {}]]]
+    assert nodes["inner"] == [[["joined", 0, 0, {}]]]
+    assert config["output_layers"] == [["inner", 1, 0], ["joined", 0, 0]]
+    assert config["input_layers"] == [["a", 0, 0], ["b", 0, 0]]
+    loaded = kcore.models.load_model(tmp_path / "m.h5")
+    x = [np.ones((2, 4), "float32"), np.arange(8, dtype="float32").reshape(2, 4)]
+    for got, want in zip(loaded.predict(x, verbose=0), model.predict(x, verbose=0)):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+
+
+def test_long_name_lists_are_chunked_as_keras_does(tmp_path):
+    from kcore.saving.legacy_h5 import _names_attr, _set_names_attr
+
+    names = [f"layer_with_a_long_name_{i:05d}" for i in range(4000)]
+    with h5py.File(tmp_path / "n.h5", "w") as f:
+        _set_names_attr(f, "layer_names", names)
+        assert "layer_names" not in f.attrs and "layer_names0" in f.attrs and "layer_names1" in f.attrs
+        assert _names_attr(f, "layer_names", "n.h5") == names

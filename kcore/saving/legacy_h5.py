@@ -94,8 +94,19 @@ def _weight_names(layer, weights):
     return names
 
 
+_ATTR_LIMIT = 64512  # bytes an HDF5 object header holds: longer name lists go in chunks name0, name1, ...
+
+
 def _set_names_attr(group, name, values):
-    group.attrs[name] = np.array([v.encode("utf-8") for v in values]) if values else np.array([])
+    data = np.array([v.encode("utf-8") for v in values]) if values else np.array([])
+    chunks = 1
+    while data.nbytes / chunks > _ATTR_LIMIT and chunks < len(values):
+        chunks += 1
+    if chunks == 1:
+        group.attrs[name] = data
+    else:
+        for i, part in enumerate(np.array_split(data, chunks)):
+            group.attrs[f"{name}{i}"] = part
 
 
 def write_weights_group(model, group):
