@@ -251,6 +251,15 @@ def test_hostile_files_are_refused(tmp_path):
     with pytest.raises(ValueError, match="Invalid Keras 2 node reference"):
         kcore.models.load_model(_copy_with(DATA / "two_branch.h5", tmp_path / "node.h5", bad_node))
 
+    def lambda_code(f):  # Keras 2 keeps a Lambda's function as marshalled bytecode
+        config = json.loads(f.attrs["model_config"])
+        config["config"]["layers"].insert(2, {"class_name": "Lambda", "config": {
+            "name": "lam", "function": ["4wEAAAAAAAAA", None, None], "function_type": "lambda"}})
+        f.attrs["model_config"] = json.dumps(config)
+
+    with pytest.raises(ValueError, match="'lam' is a Lambda.*bytecode"):
+        kcore.models.load_model(_copy_with(DATA / "mlp.h5", tmp_path / "lambda.h5", lambda_code))
+
 
 def test_big_config_is_refused(tmp_path, monkeypatch):
     from kcore.saving import legacy_config

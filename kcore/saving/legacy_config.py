@@ -69,6 +69,10 @@ def from_keras2(entry):
         if not isinstance(cfg, dict):
             raise ValueError(f"The config of layer class '{cls}' must be a dict, got {type(cfg).__name__}")
         cfg = dict(cfg)
+        if cls == "Lambda":  # Keras 2 stores the function as marshalled bytecode or a global name
+            raise ValueError(f"Layer '{cfg.get('name')}' is a Lambda whose function is stored as Python bytecode or "
+                             "a name: kcore never runs code from a file. Rebuild the model in code and use "
+                             "load_weights")
         if cls == "InputLayer" and "batch_input_shape" in cfg:
             cfg["batch_shape"] = cfg.pop("batch_input_shape")
         if cls == "GRU":
