@@ -147,7 +147,11 @@ def test_saved_h5_layout_and_round_trip(tmp_path, rng):
         first = config["config"]["layers"][0]
         assert first["class_name"] == "InputLayer" and first["config"]["batch_input_shape"] == [None, 6, 2]
         tc = json.loads(f.attrs["training_config"])
-        assert tc["optimizer_config"]["class_name"] == "Custom>Adam" and tc["loss"] == "mse"
+        # Settings tf.keras's classic Adam and Keras 3 both read; the loss alias spelled out for Keras 3.
+        assert tc["optimizer_config"] == {"class_name": "Adam", "config": {
+            "name": "adam", "learning_rate": 0.01, "clipnorm": None, "clipvalue": None, "global_clipnorm": None,
+            "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07, "amsgrad": False}}
+        assert tc["loss"] == "mean_squared_error" and tc["metrics"] == ["mae"]
         g = f["model_weights"]
         assert _attr_names(g, "layer_names") == [layer.name for layer in model.layers]
         bn = model.layers[1].name
@@ -314,3 +318,39 @@ def test_long_name_lists_are_chunked_as_keras_does(tmp_path):
         _set_names_attr(f, "layer_names", names)
         assert "layer_names" not in f.attrs and "layer_names0" in f.attrs and "layer_names1" in f.attrs
         assert _names_attr(f, "layer_names", "n.h5") == names
+
+
+def test_loss_and_metric_settings_survive_both_directions(tmp_path):
+    """tf_keras compiled CategoricalCrossentropy(from_logits=True, label_smoothing=0.1), AUC(curve='PR',
+    from_logits=True) and RMSprop(0.01): kcore rebuilds them (evaluate gives tf_keras's numbers) and writes
+    them back with their settings."""
+    io = np.load(DATA / "compiled_io.npz")
+    model = kcore.models.load_model(DATA / "compiled.h5")
+    assert type(model.optimizer).__name__ == "RMSprop"
+    assert model.optimizer.learning_rate == pytest.approx(0.01)
+    np.testing.assert_allclose(model.evaluate(io["x0"], io["labels"], verbose=0), io["evaluate"], rtol=1e-5)
+    with pytest.warns(UserWarning, match="legacy"):
+        model.save(tmp_path / "again.h5")
+    with h5py.File(tmp_path / "again.h5", "r") as f:
+        tc = json.loads(f.attrs["training_config"])
+    assert tc["loss"]["class_name"] == "CategoricalCrossentropy"
+    assert tc["loss"]["config"]["from_logits"] is True and tc["loss"]["config"]["label_smoothing"] == 0.1
+    assert tc["metrics"][1]["class_name"] == "AUC" and tc["metrics"][1]["config"]["curve"] == "PR"
+    again = kcore.models.load_model(tmp_path / "again.h5")
+    np.testing.assert_allclose(again.evaluate(io["x0"], io["labels"], verbose=0), io["evaluate"], rtol=1e-5)
+
+
+def test_new_style_optimizer_settings_keep_tf_keras_marker(tmp_path):
+    model = kcore.Sequential([layers.Dense(2, input_shape=(3,))])
+    model.compile(optimizer=kcore.optimizers.AdamW(learning_rate=0.02, weight_decay=0.1), loss="mse")
+    with pytest.warns(UserWarning, match="legacy"):
+        model.save(tmp_path / "m.h5")
+    with h5py.File(tmp_path / "m.h5", "r") as f:
+        opt = json.loads(f.attrs["training_config"])["optimizer_config"]
+    assert opt["class_name"] == "Custom>AdamW" and opt["config"]["weight_decay"] == 0.1
+    loaded = kcore.models.load_model(tmp_path / "m.h5")
+    assert type(loaded.optimizer).__name__ == "AdamW" and loaded.optimizer.weight_decay == pytest.approx(0.1)
+    with pytest.raises(ValueError, match="optimizer 'Nonesuch'"):
+        from kcore.saving.legacy_config import compile_from_training_config
+
+        compile_from_training_config(loaded, {"optimizer_config": {"class_name": "Nonesuch"}}, "x.h5")

@@ -16,6 +16,12 @@ _MODELS = ("Sequential", "Functional")
 _KERAS3_ONLY = {"seed": ("LSTM", "GRU", "SimpleRNN"), "use_cudnn": None, "quantization_config": None,
                 "lora_rank": None, "lora_alpha": None, "optional": None}
 _KERAS3_OPTIMIZER_ONLY = {"loss_scale_factor", "gradient_accumulation_steps"}
+# Settings tf.keras's classic optimizer classes reject: without weight decay or EMA they are left out.
+_NEW_OPTIMIZER_ONLY = ("weight_decay", "use_ema", "ema_momentum", "ema_overwrite_frequency", "jit_compile",
+                       "is_legacy_optimizer")
+# Loss aliases Keras 3's legacy .h5 loader cannot resolve.
+_LOSS_NAMES = {"mse": "mean_squared_error", "mae": "mean_absolute_error", "mape": "mean_absolute_percentage_error",
+               "msle": "mean_squared_logarithmic_error"}
 
 
 def parse_json_attr(value, what, path):
@@ -204,10 +210,30 @@ def training_config(model, compile_config):
     """Keras 2's `training_config` attribute for a compiled model."""
     opt = compile_config["optimizer"]
     config = {k: v for k, v in opt["config"].items() if k not in _KERAS3_OPTIMIZER_ONLY}
-    # 'Custom>' marks tf.keras's non-legacy optimizers (those taking learning_rate / weight_decay).
-    return {"loss": compile_config["loss"], "metrics": compile_config["metrics"], "weighted_metrics": None,
+    class_name = opt["class_name"]
+    if config.get("weight_decay") or config.get("use_ema"):
+        class_name = "Custom>" + class_name  # tf.keras's marker of its new optimizers (Keras 3 ignores the settings)
+    else:  # settings both tf.keras's classic optimizers and Keras 3 read
+        config = {k: v for k, v in config.items() if k not in _NEW_OPTIMIZER_ONLY}
+    args = model._compile_args
+    loss = _object_spec(args["loss"])
+    loss = _LOSS_NAMES.get(loss, loss) if isinstance(loss, str) else loss
+    return {"loss": loss, "metrics": _object_spec(args["metrics"]), "weighted_metrics": None,
             "loss_weights": compile_config["loss_weights"],
-            "optimizer_config": {"class_name": "Custom>" + opt["class_name"], "config": config}}
+            "optimizer_config": {"class_name": class_name, "config": config}}
+
+
+def _object_spec(obj):
+    """A loss or metric for training_config: names as names, objects with their settings (from_logits, ...)."""
+    if obj is None or isinstance(obj, (str, int, float)):
+        return obj
+    if isinstance(obj, (list, tuple)):
+        return [_object_spec(o) for o in obj]
+    if isinstance(obj, dict):
+        return {k: _object_spec(v) for k, v in obj.items()}
+    if hasattr(obj, "get_config") and not isinstance(obj, type):
+        return {"class_name": type(obj).__name__, "config": obj.get_config()}
+    return getattr(obj, "__name__", None) or type(obj).__name__
 
 
 def compile_from_training_config(model, tc, path):
@@ -231,20 +257,37 @@ def compile_from_training_config(model, tc, path):
                       "(use a LearningRateSchedule)", stacklevel=3)
     for key in ("is_legacy_optimizer", "jit_compile", "name"):
         config.pop(key, None)
+    from kcore import losses, metrics
+
     model.compile(optimizer=cls(**filter_config(cls, config, f"optimizer {name}")),
-                  loss=_plain_names(tc.get("loss")), metrics=_plain_names(tc.get("metrics")),
+                  loss=_compile_objects(tc.get("loss"), losses, "loss", path),
+                  metrics=_compile_objects(tc.get("metrics"), metrics, "metric", path),
                   loss_weights=tc.get("loss_weights"))
 
 
-def _plain_names(spec):
-    """Keras 2 metrics/losses as names (metric objects by their 'name'); a single output's nested list is
-    flattened."""
-    if isinstance(spec, dict) and "class_name" in spec:  # a metric object: the name it was compiled with
-        return (spec.get("config") or {}).get("name", spec["class_name"])
+def _compile_objects(spec, module, what, path):
+    """Keras 2 losses/metrics as kcore objects: names stay names, loss/metric objects are rebuilt with their
+    settings (from_logits, curve, ...); a single output's nested metric list is flattened."""
+    if isinstance(spec, dict) and "class_name" in spec:
+        name, cfg = spec["class_name"], dict(spec.get("config") or {})
+        if name in ("MeanMetricWrapper", "LossFunctionWrapper"):  # a function compiled by name
+            return cfg.get("name") or cfg.get("fn")
+        try:
+            cls = type(module.get(name))
+        except ValueError as e:
+            raise ValueError(f"{path}: the training config's {what} '{name}' is not in kcore (load with "
+                             "compile=False, or compile it yourself)") from e
+        cfg.pop("fn", None)
+        if cfg.get("reduction") == "auto":  # tf.keras's default, Keras 3's sum_over_batch_size
+            cfg["reduction"] = "sum_over_batch_size"
+        try:
+            return cls.from_config(cfg)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"{path}: cannot rebuild the training config's {what} {name}({cfg}): {e}") from e
     if isinstance(spec, dict):
-        return {k: _plain_names(v) for k, v in spec.items()}
+        return {k: _compile_objects(v, module, what, path) for k, v in spec.items()}
     if isinstance(spec, list):
         if len(spec) == 1 and isinstance(spec[0], list):
-            return _plain_names(spec[0])
-        return [_plain_names(s) for s in spec]
+            return _compile_objects(spec[0], module, what, path)
+        return [_compile_objects(s, module, what, path) for s in spec]
     return spec

@@ -80,6 +80,15 @@ def nested(lib=keras):
     return m, x
 
 
+def compiled():
+    """Loss and metric objects with non-default settings in the training config."""
+    m = keras.Sequential([layers.Dense(3, input_shape=(4,))])
+    m.compile(optimizer=keras.optimizers.RMSprop(learning_rate=0.01),
+              loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1),
+              metrics=["mae", keras.metrics.AUC(curve="PR", from_logits=True, name="pr_auc")])
+    return m, rng.normal(size=(6, 4)).astype("float32")
+
+
 def as_list(x):
     return x if isinstance(x, list) else [x]
 
@@ -87,14 +96,17 @@ def as_list(x):
 def main():
     os.makedirs(OUT, exist_ok=True)
     for name, make in [("mlp", mlp), ("cnn", cnn), ("rnn", rnn), ("gru_v2", gru_v2), ("two_branch", two_branch),
-                       ("bidir", bidir), ("nested", nested)]:
+                       ("bidir", bidir), ("nested", nested), ("compiled", compiled)]:
         keras.utils.set_random_seed(1)
         model, x = make()
-        model.save(os.path.join(OUT, f"{name}.h5"), save_format="h5", include_optimizer=name == "mlp")
+        model.save(os.path.join(OUT, f"{name}.h5"), save_format="h5", include_optimizer=name in ("mlp", "compiled"))
         if name in ("mlp", "cnn", "rnn"):
             model.save_weights(os.path.join(OUT, f"{name}_weights.h5"))
         y = model.predict(x, verbose=0)
         arrays = {f"x{i}": v for i, v in enumerate(as_list(x))}
+        if name == "compiled":  # what evaluate reports: loss, mae, pr_auc
+            labels = np.eye(3, dtype="float32")[[0, 1, 2, 0, 1, 2]]
+            arrays.update(labels=labels, evaluate=np.array(model.evaluate(x, labels, verbose=0)))
         np.savez(os.path.join(OUT, f"{name}_io.npz"), y=y, **arrays)
     import keras as keras3  # Keras 3 writes the same legacy layout with its own config details
 
