@@ -264,6 +264,14 @@ def test_hostile_files_are_refused(tmp_path):
     with pytest.raises(ValueError, match="'lam' is a Lambda.*bytecode"):
         kcore.models.load_model(_copy_with(DATA / "mlp.h5", tmp_path / "lambda.h5", lambda_code))
 
+    def time_major(f):
+        config = json.loads(f.attrs["model_config"])
+        config["config"]["layers"][2]["config"]["time_major"] = True
+        f.attrs["model_config"] = json.dumps(config)
+
+    with pytest.raises(ValueError, match="'lstm' \\(LSTM\\) has time_major=True"):
+        kcore.models.load_model(_copy_with(DATA / "rnn.h5", tmp_path / "tm.h5", time_major))
+
 
 def test_big_config_is_refused(tmp_path, monkeypatch):
     from kcore.saving import legacy_config

@@ -83,6 +83,9 @@ def from_keras2(entry):
             cfg["batch_shape"] = cfg.pop("batch_input_shape")
         if cls == "GRU":
             cfg.setdefault("reset_after", False)  # Keras < 2.1 had only the reset-before variant
+        if cfg.get("time_major"):
+            raise ValueError(f"Layer '{cfg.get('name')}' ({cls}) has time_major=True; kcore's recurrent layers take "
+                             "(batch, time, features) inputs only")
         for key in ("layer", "backward_layer"):
             if isinstance(cfg.get(key), dict):
                 cfg[key] = from_keras2(cfg[key])
