@@ -362,3 +362,33 @@ def test_new_style_optimizer_settings_keep_tf_keras_marker(tmp_path):
         from kcore.saving.legacy_config import compile_from_training_config
 
         compile_from_training_config(loaded, {"optimizer_config": {"class_name": "Nonesuch"}}, "x.h5")
+
+
+@pytest.mark.parametrize("name", ["resume_adam", "resume_rmsprop"])
+def test_tf_keras_optimizer_state_resumes_training(name):
+    """One more full-batch step after loading gives tf_keras's weights only with the saved Adam (amsgrad) /
+    RMSprop (momentum, centered) slots and iteration count restored."""
+    io = np.load(DATA / f"{name}_io.npz")
+    model = kcore.models.load_model(DATA / f"{name}.h5")
+    assert model.optimizer.iterations == 3
+    model.fit(io["x"], io["y"], epochs=1, batch_size=5, shuffle=False, verbose=0)
+    np.testing.assert_allclose(model.layers[0].kernel.numpy(), io["after"], rtol=1e-5, atol=1e-5)
+    fresh = kcore.models.load_model(DATA / f"{name}.h5", compile=False)
+    fresh.compile(optimizer=type(model.optimizer)(**{k: v for k, v in model.optimizer.get_config().items()
+                                                     if k != "name"}), loss="mse")
+    fresh.fit(io["x"], io["y"], epochs=1, batch_size=5, shuffle=False, verbose=0)
+    assert np.abs(fresh.layers[0].kernel.numpy() - io["after"]).max() > 1e-3
+
+
+def test_unmappable_optimizer_state_is_skipped_with_a_warning(tmp_path):
+    def older(f):  # Keras 2.2 named its state Adam/iterations:0, Adam/lr:0, training/Adam/Variable:0, ...
+        g = f["optimizer_weights"]
+        for k in list(g):
+            del g[k]
+        g.create_dataset("Adam/iterations:0", data=np.int64(7))
+        g.attrs["weight_names"] = np.array([b"Adam/iterations:0"])
+
+    path = _copy_with(DATA / "resume_adam.h5", tmp_path / "old.h5", older)
+    with pytest.warns(UserWarning, match="optimizer state does not match Adam.*starts afresh"):
+        model = kcore.models.load_model(path)
+    assert model.optimizer.iterations == 0

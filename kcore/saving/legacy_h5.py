@@ -259,4 +259,43 @@ def load_model(filepath, custom_objects=None, compile=True):
         tc = f.attrs.get("training_config")
         if compile and tc is not None:
             compile_from_training_config(model, parse_json_attr(tc, "training_config", filepath), filepath)
+            if "optimizer_weights" in f:
+                read_optimizer_weights(model, f["optimizer_weights"], filepath)
     return model
+
+
+_SLOT_NAMES = {"m": "momentum", "v": "velocity", "vhat": "velocity_hat"}  # tf.keras's short slot names
+
+
+def read_optimizer_weights(model, group, path):
+    """Restores the optimizer state tf.keras saved (`iteration:0` and `<Optimizer>/<slot>/<variable>:0`, each
+    slot's entries in the model's trainable-variable order); a state kcore cannot map (older Keras 2 files,
+    other slot sets) is skipped with a warning, as Keras does, and training starts from a fresh state."""
+    optimizer, variables = model.optimizer, model.trainable_weights
+    by_slot, iteration = {}, None
+    for name in _names_attr(group, "weight_names", path):
+        parts = name.split("/")
+        if len(parts) == 1 and parts[0].startswith("iteration"):
+            iteration = name
+        elif len(parts) >= 3:
+            by_slot.setdefault(_SLOT_NAMES.get(parts[1], parts[1]), []).append(name)
+        else:
+            by_slot = None
+            break
+    wanted = tuple(optimizer._slot_names)
+    if iteration is not None and by_slot == {}:  # saved before any training step: nothing to restore
+        return
+    if iteration is None or by_slot is None or set(by_slot) != set(wanted) or \
+            any(len(names) != len(variables) for names in by_slot.values()):
+        warnings.warn(f"{path}: the saved optimizer state does not match {type(optimizer).__name__} with "
+                      f"{len(variables)} trainable weights (slots {list(wanted)}); it starts afresh", stacklevel=3)
+        return
+    values = [_read_array(group[iteration], (), f"optimizer_weights/{iteration}", path), None]
+    for i, var in enumerate(variables):
+        for slot in wanted:
+            name = by_slot[slot][i]
+            try:
+                values.append(_read_array(group[name], tuple(var.shape), f"optimizer_weights/{name}", path))
+            except _ShapeMismatch as e:
+                raise ValueError(f"{path}: optimizer slot for weight '{var.name}' {e}") from None
+    optimizer.set_state(values, variables)

@@ -89,6 +89,17 @@ def compiled():
     return m, rng.normal(size=(6, 4)).astype("float32")
 
 
+def resume(slots_for):
+    """A model mid-training (Adam or RMSprop state in optimizer_weights); `after` is its kernel one more
+    full-batch step later, which only matches when that state is restored."""
+    m = keras.Sequential([layers.Dense(3, input_shape=(4,))])
+    m.compile(optimizer=slots_for, loss="mse")
+    x = rng.normal(size=(5, 4)).astype("float32")
+    y = rng.normal(size=(5, 3)).astype("float32")
+    m.fit(x, y, epochs=3, batch_size=5, verbose=0)
+    return m, x, y
+
+
 def as_list(x):
     return x if isinstance(x, list) else [x]
 
@@ -108,6 +119,13 @@ def main():
             labels = np.eye(3, dtype="float32")[[0, 1, 2, 0, 1, 2]]
             arrays.update(labels=labels, evaluate=np.array(model.evaluate(x, labels, verbose=0)))
         np.savez(os.path.join(OUT, f"{name}_io.npz"), y=y, **arrays)
+    for name, opt in (("resume_adam", keras.optimizers.Adam(0.05, amsgrad=True)),
+                      ("resume_rmsprop", keras.optimizers.RMSprop(0.05, momentum=0.5, centered=True))):
+        keras.utils.set_random_seed(1)
+        model, x, y = resume(opt)
+        model.save(os.path.join(OUT, f"{name}.h5"), save_format="h5")
+        model.fit(x, y, epochs=1, batch_size=5, shuffle=False, verbose=0)
+        np.savez(os.path.join(OUT, f"{name}_io.npz"), x=x, y=y, after=model.layers[0].kernel.numpy())
     import keras as keras3  # Keras 3 writes the same legacy layout with its own config details
 
     keras3.utils.set_random_seed(1)
