@@ -216,6 +216,20 @@ def test_hostile_files_are_refused(tmp_path):
     with pytest.raises(ValueError, match="outside the file"):
         model.load_weights(_copy_with(DATA / "mlp_weights.h5", tmp_path / "ext.h5", external))
 
+    def linked(f):
+        del f["dense/dense/kernel:0"]
+        f["dense/dense/kernel:0"] = h5py.ExternalLink(str(DATA / "mlp.h5"), "/model_weights/dense/dense/kernel:0")
+
+    with pytest.raises(ValueError, match="links to another file"):
+        model.load_weights(_copy_with(DATA / "mlp_weights.h5", tmp_path / "link.h5", linked))
+
+    def linked_group(f):
+        del f["dense"]
+        f["dense"] = h5py.ExternalLink(str(DATA / "mlp.h5"), "/model_weights/dense")
+
+    with pytest.raises(ValueError, match="links to another file"):
+        model.load_weights(_copy_with(DATA / "mlp_weights.h5", tmp_path / "link2.h5", linked_group))
+
     def strings(f):
         del f["dense/dense/bias:0"]
         f.create_dataset("dense/dense/bias:0", data=np.array([b"x"] * 8))

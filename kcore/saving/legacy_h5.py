@@ -49,6 +49,21 @@ def _read_array(dataset, expected_shape, where, path):
     return np.asarray(dataset[()]).reshape(expected_shape)
 
 
+def _member(group, name, path):
+    """group[name] (None when absent), refusing links to other files at every step of the path."""
+    h5py = _h5py()
+    node = group
+    for part in name.strip("/").split("/") if name.strip("/") else [name]:
+        link = node.get(part, getlink=True) if isinstance(node, h5py.Group) else None
+        if link is None:
+            return None
+        if isinstance(link, h5py.ExternalLink):
+            raise ValueError(f"{path}: '{node.name}/{part}' links to another file ({link.filename}), which kcore "
+                             "refuses to follow")
+        node = node[part]
+    return node
+
+
 def _h5py():
     from kcore.saving.saving_api import _h5py as load
 
@@ -128,9 +143,10 @@ def _stored_layers(group, path):
     """(name, weight names) for each layer group in the file that holds weights."""
     out = []
     for name in _names_attr(group, "layer_names", path):
-        if name not in group or not isinstance(group[name], _h5py().Group):
+        layer_group = _member(group, name, path)
+        if not isinstance(layer_group, _h5py().Group):
             raise ValueError(f"{path}: layer '{name}' is listed in layer_names but has no group in the file")
-        weight_names = _names_attr(group[name], "weight_names", path)
+        weight_names = _names_attr(layer_group, "weight_names", path)
         out.append((name, weight_names))
     return out
 
@@ -138,8 +154,8 @@ def _stored_layers(group, path):
 def _assign_layer(layer, weights, group, stored_name, weight_names, path, skip_mismatch):
     """Loads one file layer group into one kcore layer's weights, checking count and every shape."""
     if len(weight_names) != len(weights):
-        found = [tuple(group[n].shape) if isinstance(group.get(n), _h5py().Dataset) else "missing"
-                 for n in weight_names]
+        found = [tuple(d.shape) if isinstance(d, _h5py().Dataset) else "missing"
+                 for d in (_member(group, n, path) for n in weight_names)]
         message = (f"Layer '{layer.name}' expects {len(weights)} weight(s) with shapes "
                    f"{[tuple(w.shape) for w in weights]}, but the file's layer '{stored_name}' holds "
                    f"{len(weight_names)} with shapes {found} ({path})")
@@ -149,10 +165,11 @@ def _assign_layer(layer, weights, group, stored_name, weight_names, path, skip_m
         raise ValueError(message)
     values = []
     for var, name in zip(weights, weight_names):
-        if name not in group:
+        dataset = _member(group, name, path)
+        if dataset is None:
             raise ValueError(f"{path}: weight '{name}' of layer '{stored_name}' is listed but missing from the file")
         try:
-            values.append(_read_array(group[name], tuple(var.shape), f"{group.name}/{name}", path))
+            values.append(_read_array(dataset, tuple(var.shape), f"{group.name}/{name}", path))
         except _ShapeMismatch as e:
             message = f"Layer '{layer.name}' weight '{var.name}' {e} ({path})"
             if not skip_mismatch:
@@ -173,7 +190,8 @@ def read_weights_group(model, group, path, by_name=False, skip_mismatch=False):
             index.setdefault(layer.name, []).append(layer)
         for name, weight_names in stored:
             for layer in index.get(name, []):
-                _assign_layer(layer, _legacy_weights(layer), group[name], name, weight_names, path, skip_mismatch)
+                _assign_layer(layer, _legacy_weights(layer), _member(group, name, path), name, weight_names, path,
+                              skip_mismatch)
         return
     layers = [layer for layer in model.layers if _legacy_weights(layer)]
     stored = [(name, names) for name, names in stored if names]
@@ -181,7 +199,8 @@ def read_weights_group(model, group, path, by_name=False, skip_mismatch=False):
         raise ValueError(f"{path} holds weights for {len(stored)} layers {[n for n, _ in stored]}, but the model "
                          f"has {len(layers)} layers with weights {[layer.name for layer in layers]}")
     for layer, (name, weight_names) in zip(layers, stored):
-        _assign_layer(layer, _legacy_weights(layer), group[name], name, weight_names, path, skip_mismatch)
+        _assign_layer(layer, _legacy_weights(layer), _member(group, name, path), name, weight_names, path,
+                      skip_mismatch)
 
 
 def _open(filepath):
@@ -202,7 +221,7 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False):
         group = f
         if "layer_names" not in f.attrs and "layer_names0" not in f.attrs:
             if "model_weights" in f:
-                group = f["model_weights"]
+                group = _member(f, "model_weights", filepath)
             elif "layers" in f or "vars" in f:  # Keras 3 layout saved under a plain .h5 name
                 from kcore.saving.weights_h5 import read_weights
 
@@ -252,15 +271,16 @@ def load_model(filepath, custom_objects=None, compile=True):
                              "Keras model (build the model and use load_weights for weights)")
         config = parse_json_attr(f.attrs["model_config"], "model_config", filepath)
         model = model_from_config(from_keras2(config), custom_objects)
-        group = f["model_weights"] if "model_weights" in f else None
+        group = _member(f, "model_weights", filepath)
         if group is None or not isinstance(group, _h5py().Group):
             raise ValueError(f"{filepath} has a model_config but no 'model_weights' group")
         read_weights_group(model, group, filepath)
         tc = f.attrs.get("training_config")
         if compile and tc is not None:
             compile_from_training_config(model, parse_json_attr(tc, "training_config", filepath), filepath)
-            if "optimizer_weights" in f:
-                read_optimizer_weights(model, f["optimizer_weights"], filepath)
+            optimizer_group = _member(f, "optimizer_weights", filepath)
+            if isinstance(optimizer_group, _h5py().Group):
+                read_optimizer_weights(model, optimizer_group, filepath)
     return model
 
 
@@ -290,12 +310,13 @@ def read_optimizer_weights(model, group, path):
         warnings.warn(f"{path}: the saved optimizer state does not match {type(optimizer).__name__} with "
                       f"{len(variables)} trainable weights (slots {list(wanted)}); it starts afresh", stacklevel=3)
         return
-    values = [_read_array(group[iteration], (), f"optimizer_weights/{iteration}", path), None]
+    values = [_read_array(_member(group, iteration, path), (), f"optimizer_weights/{iteration}", path), None]
     for i, var in enumerate(variables):
         for slot in wanted:
             name = by_slot[slot][i]
             try:
-                values.append(_read_array(group[name], tuple(var.shape), f"optimizer_weights/{name}", path))
+                values.append(_read_array(_member(group, name, path), tuple(var.shape), f"optimizer_weights/{name}",
+                                          path))
             except _ShapeMismatch as e:
                 raise ValueError(f"{path}: optimizer slot for weight '{var.name}' {e}") from None
     optimizer.set_state(values, variables)
