@@ -228,15 +228,15 @@ def training_config(model, compile_config):
 
 def _object_spec(obj):
     """A loss or metric for training_config: names as names, objects with their settings (from_logits, ...)."""
-    if obj is None or isinstance(obj, (str, int, float)):
-        return obj
-    if isinstance(obj, (list, tuple)):
-        return [_object_spec(o) for o in obj]
-    if isinstance(obj, dict):
-        return {k: _object_spec(v) for k, v in obj.items()}
+    from kcore.saving.saving_api import _name_of
+
+    if isinstance(obj, (list, tuple, dict)):
+        items = obj.items() if isinstance(obj, dict) else enumerate(obj)
+        out = {k: _object_spec(v) for k, v in items}
+        return out if isinstance(obj, dict) else list(out.values())
     if hasattr(obj, "get_config") and not isinstance(obj, type):
         return {"class_name": type(obj).__name__, "config": obj.get_config()}
-    return getattr(obj, "__name__", None) or type(obj).__name__
+    return _name_of(obj)
 
 
 def compile_from_training_config(model, tc, path):
