@@ -237,6 +237,13 @@ def test_hostile_files_are_refused(tmp_path):
     with pytest.raises(ValueError, match="not a numeric weight"):
         model.load_weights(_copy_with(DATA / "mlp_weights.h5", tmp_path / "str.h5", strings))
 
+    def empty(f):
+        del f["dense/dense/bias:0"]
+        f.create_dataset("dense/dense/bias:0", data=h5py.Empty("float32"))
+
+    with pytest.raises(ValueError, match="not a numeric weight"):
+        model.load_weights(_copy_with(DATA / "mlp_weights.h5", tmp_path / "empty.h5", empty))
+
     def missing(f):
         del f["dense/dense/bias:0"]
 

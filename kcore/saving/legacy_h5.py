@@ -6,7 +6,8 @@ compiled model); group `model_weights` (or the file root, for a weights-only fil
 A layer's weights are its trainable weights then its non-trainable ones (nested models and wrappers
 flattened), which is how Keras 2 orders them; loading matches layers by order or, with by_name=True, by name.
 Every dataset is read through `_read_array`, which refuses external or virtual storage and checks the
-shape and dtype before any data is read."""
+shape and dtype before any data is read; every path is followed by `_member`, which refuses links into
+other files."""
 import os
 import warnings
 
@@ -41,7 +42,7 @@ def _read_array(dataset, expected_shape, where, path):
             dataset.is_virtual:
         raise ValueError(f"{path}: dataset '{where}' keeps its data outside the file (external or virtual "
                          "storage), which kcore refuses to read")
-    if dataset.dtype.kind not in "fiub" or dataset.dtype.itemsize > 8:
+    if dataset.shape is None or dataset.dtype.kind not in "fiub" or dataset.dtype.itemsize > 8:
         raise ValueError(f"{path}: dataset '{where}' has dtype {dataset.dtype}, not a numeric weight")
     if tuple(dataset.shape) != tuple(expected_shape):
         raise _ShapeMismatch(f"expects shape {tuple(expected_shape)}, but the file holds shape "
@@ -154,7 +155,7 @@ def _stored_layers(group, path):
 def _assign_layer(layer, weights, group, stored_name, weight_names, path, skip_mismatch):
     """Loads one file layer group into one kcore layer's weights, checking count and every shape."""
     if len(weight_names) != len(weights):
-        found = [tuple(d.shape) if isinstance(d, _h5py().Dataset) else "missing"
+        found = [d.shape if isinstance(d, _h5py().Dataset) else "missing"
                  for d in (_member(group, n, path) for n in weight_names)]
         message = (f"Layer '{layer.name}' expects {len(weights)} weight(s) with shapes "
                    f"{[tuple(w.shape) for w in weights]}, but the file's layer '{stored_name}' holds "
