@@ -93,6 +93,26 @@ def test_legacy_arguments_in_configs():
     assert model.optimizer.learning_rate == pytest.approx(0.003)
     assert model._compile_args["loss"] == "categorical_crossentropy"
     assert model._compile_args["metrics"] == ["accuracy"]
+    assert model.optimizer.decay == 0.0
+
+
+def test_keras2_learning_rate_decay_both_directions(tmp_path):
+    def with_decay(f):
+        tc = json.loads(f.attrs["training_config"])
+        tc["optimizer_config"]["config"]["decay"] = 0.01
+        f.attrs["training_config"] = json.dumps(tc)
+
+    model = kcore.models.load_model(_copy_with(DATA / "mlp_legacy_adam.h5", tmp_path / "decay.h5", with_decay))
+    assert model.optimizer.decay == pytest.approx(0.01) and model.optimizer.learning_rate == pytest.approx(0.003)
+    with pytest.warns(UserWarning, match="legacy"):
+        model.save(tmp_path / "again.h5")
+    with h5py.File(tmp_path / "again.h5", "r") as f:
+        config = json.loads(f.attrs["training_config"])["optimizer_config"]["config"]
+    assert config["decay"] == pytest.approx(0.01)
+    assert kcore.models.load_model(tmp_path / "again.h5").optimizer.decay == pytest.approx(0.01)
+
+
+def test_legacy_model_configs():
     x, y = _io("rnn")
     legacy = kcore.models.load_model(DATA / "rnn_legacy.h5")  # Keras 2.0: bare layer list, GRU w/o reset_after
     assert legacy.layers[2].reset_after is False

@@ -6,7 +6,6 @@ GRU configs written before `reset_after` existed (then it was False), Sequential
 list of layers, inbound nodes as `[[name, node, tensor, kwargs], ...]` lists, node indices of nested
 models that count the model's own input node, and optimizers written with `lr=` / `decay=`."""
 import json
-import warnings
 
 MAX_CONFIG_BYTES = 16 * 1024 * 1024  # a model_config larger than this is refused, not parsed
 MAX_CONFIG_DEPTH = 100  # nesting depth of JSON lists/dicts accepted in a config
@@ -218,6 +217,8 @@ def training_config(model, compile_config):
         class_name = "Custom>" + class_name  # tf.keras's marker of its new optimizers (Keras 3 ignores the settings)
     else:  # settings both tf.keras's classic optimizers and Keras 3 read
         config = {k: v for k, v in config.items() if k not in _NEW_OPTIMIZER_ONLY}
+    if getattr(model.optimizer, "decay", 0.0):  # Keras 2's time-based decay, which Keras 3 configs lack
+        config["decay"] = model.optimizer.decay
     args = model._compile_args
     loss = _object_spec(args["loss"])
     loss = _LOSS_NAMES.get(loss, loss) if isinstance(loss, str) else loss
@@ -251,14 +252,8 @@ def compile_from_training_config(model, tc, path):
     except ValueError as e:
         raise ValueError(f"{path}: the training config uses optimizer '{name}', which kcore does not have "
                          "(load with compile=False)") from e
-    config = dict(opt.get("config") or {})
-    if "lr" in config:
-        config.setdefault("learning_rate", config.pop("lr"))
-    decay = config.pop("decay", 0.0)
-    if decay:
-        warnings.warn(f"{path}: the Keras 2 optimizer's learning-rate decay={decay} is not applied by kcore "
-                      "(use a LearningRateSchedule)", stacklevel=3)
-    for key in ("is_legacy_optimizer", "jit_compile", "name"):
+    config = dict(opt.get("config") or {})  # kcore takes Keras 2's lr= and decay= as they were meant
+    for key in ("is_legacy_optimizer", "jit_compile"):
         config.pop(key, None)
     from kcore import losses, metrics
 
