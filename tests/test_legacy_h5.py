@@ -433,3 +433,46 @@ def test_unmappable_optimizer_state_is_skipped_with_a_warning(tmp_path):
     with pytest.warns(UserWarning, match="optimizer state does not match Adam.*starts afresh"):
         model = kcore.models.load_model(path)
     assert model.optimizer.iterations == 0
+
+
+def _mutations(value, rng, depth=0):
+    """Yields copies of a JSON config with one entry removed or replaced by a value of another type."""
+    if isinstance(value, dict) and value:
+        key = sorted(value)[rng.integers(len(value))]
+        for variant in ("drop", "swap", "recurse"):
+            out = dict(value)
+            if variant == "drop":
+                del out[key]
+            elif variant == "swap":
+                out[key] = [None, 7, "x", {"a": []}, -1.5][rng.integers(5)]
+            elif depth < 12:
+                for inner in _mutations(value[key], rng, depth + 1):
+                    yield dict(value, **{key: inner})
+                continue
+            yield out
+    elif isinstance(value, list) and value:
+        i = int(rng.integers(len(value)))
+        yield value[:i] + value[i + 1:]
+        for inner in _mutations(value[i], rng, depth + 1):
+            yield value[:i] + [inner] + value[i + 1:]
+
+
+@pytest.mark.parametrize("name", ["nested", "bidir", "two_branch"])
+def test_damaged_model_configs_raise_value_errors(name, tmp_path):
+    """Randomly damaged configs either still load or raise ValueError (never another exception)."""
+    with h5py.File(DATA / f"{name}.h5", "r") as f:
+        config = json.loads(f.attrs["model_config"])
+    rng = np.random.default_rng(0)
+    path = tmp_path / "damaged.h5"
+    tried = 0
+    for _ in range(25):
+        for damaged in _mutations(config, rng):
+            _copy_with(DATA / f"{name}.h5", path, lambda f: f.attrs.__setitem__("model_config", json.dumps(damaged)))
+            tried += 1
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    kcore.models.load_model(path, compile=False)
+            except ValueError:
+                pass
+    assert tried > 50

@@ -121,7 +121,9 @@ def _functional_from_keras2(cfg):
             if isinstance(node, dict):  # already Keras 3 style
                 nodes.append(node)
                 continue
-            kwargs = node[0][3] if node and len(node[0]) > 3 and isinstance(node[0][3], dict) else {}
+            if not isinstance(node, list) or not node:
+                raise ValueError(f"Layer '{e.get('name')}' has an invalid Keras 2 inbound node {str(node)[:200]!r}")
+            kwargs = node[0][3] if _is_ref(node[0]) and len(node[0]) > 3 and isinstance(node[0][3], dict) else {}
             kwargs = {k: v for k, v in kwargs.items() if isinstance(v, (bool, int, float, str, type(None)))}
             args = tensor(node[0]) if len(node) == 1 else [tensor(r) for r in node]
             nodes.append({"args": [args], "kwargs": kwargs})
@@ -165,7 +167,8 @@ def to_keras2(entry, nested=False):
         layers = [to_keras2(layer) for layer in cfg["layers"]]
         if nested:  # no input node of its own: Keras 2 and Keras 3 then agree on its call numbering
             layers = [e for e in layers if e["class_name"] != "InputLayer"]
-            layers[0]["config"].pop("batch_input_shape", None)
+            if layers:
+                layers[0]["config"].pop("batch_input_shape", None)
         cfg["layers"] = layers
     elif cls == "Functional":
         cfg = _functional_to_keras2(cfg)

@@ -271,7 +271,10 @@ def load_model(filepath, custom_objects=None, compile=True):
             raise ValueError(f"{filepath} has no 'model_config' attribute: it is a weights-only file or not a "
                              "Keras model (build the model and use load_weights for weights)")
         config = parse_json_attr(f.attrs["model_config"], "model_config", filepath)
-        model = model_from_config(from_keras2(config), custom_objects)
+        try:
+            model = model_from_config(from_keras2(config), custom_objects)
+        except (KeyError, TypeError, AttributeError, IndexError) as e:  # a config of the wrong shape
+            raise ValueError(f"{filepath}: the model_config is malformed ({type(e).__name__}: {e})") from e
         group = _member(f, "model_weights", filepath)
         if group is None or not isinstance(group, _h5py().Group):
             raise ValueError(f"{filepath} has a model_config but no 'model_weights' group")
