@@ -102,6 +102,13 @@ class Functional(Model):
 
         return functional_config(self)
 
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Rebuilds a functional model (also one nested in another model) from `get_config`'s layout."""
+        from kcore.saving.serialization import functional_from_config
+
+        return functional_from_config(config, custom_objects)
+
 
 def _check_tensors(tensors, what):
     for t in tensors:

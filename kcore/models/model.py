@@ -74,10 +74,11 @@ class Model(Trainer, Layer):
 
         save_weights(self, filepath, overwrite=overwrite)
 
-    def load_weights(self, filepath, skip_mismatch=False, by_name=False):
+    def load_weights(self, filepath, skip_mismatch=False, by_name=None):
+        """Loads weights from a .keras, .weights.h5 or Keras 2 .h5 file (by_name / skip_mismatch: .h5 only)."""
         from kcore.saving import load_weights
 
-        load_weights(self, filepath)
+        load_weights(self, filepath, skip_mismatch=skip_mismatch, by_name=by_name)
 
     def get_config(self):
         return {"name": self.name, "trainable": self.trainable}

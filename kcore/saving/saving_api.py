@@ -52,9 +52,10 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, **kwargs
     """Writes `model` to a .keras archive (Keras 3's layout: metadata.json, config.json, model.weights.h5 with
     a CRC-32 per dataset). Custom classes and functions are saved by their registered names."""
     filepath = os.fspath(filepath)
-    if filepath.endswith(".h5") or filepath.endswith(".hdf5"):
-        raise ValueError("kcore writes the Keras 3 format: save to a path ending in '.keras' (or use "
-                         "save_weights('model.weights.h5') for weights only)")
+    if filepath.endswith((".h5", ".hdf5")):
+        from kcore.saving import legacy_h5
+
+        return legacy_h5.save_model(model, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
     if not filepath.endswith(".keras"):
         raise ValueError(f"Invalid filepath extension for saving: {filepath!r}. Use a path ending in '.keras'")
     if not model.built:
@@ -98,6 +99,10 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     from kcore.saving.weights_h5 import read_weights
 
     filepath = os.fspath(filepath)
+    if filepath.endswith((".h5", ".hdf5")):
+        from kcore.saving import legacy_h5
+
+        return legacy_h5.load_model(filepath, custom_objects, compile=compile)
     with open_archive(filepath) as archive, naming_file(filepath):
         config_text = read_member(archive, "config.json", filepath, MAX_CONFIG_BYTES)
         config = parse_json(config_text, f"{filepath}/config.json")
@@ -148,12 +153,18 @@ def save_weights(model, filepath, overwrite=True):
     atomic_write(filepath, write, overwrite)
 
 
-def load_weights(model, filepath):
-    """Loads weights from a .weights.h5 file or the weights inside a .keras archive; nothing is assigned
-    unless every dataset passes its checks."""
+def load_weights(model, filepath, skip_mismatch=False, by_name=None):
+    """Loads weights from a .keras archive, a Keras 3 .weights.h5 file or a Keras 2 .h5/.hdf5 file (the only
+    kind `by_name` and `skip_mismatch` apply to, as in Keras 3); nothing is assigned unless every dataset
+    passes its checks."""
+    from kcore.saving import legacy_h5
     from kcore.saving.weights_h5 import read_weights
 
     filepath = os.fspath(filepath)
+    if legacy_h5.is_legacy_path(filepath):
+        return legacy_h5.load_weights(model, filepath, by_name=bool(by_name), skip_mismatch=skip_mismatch)
+    if by_name is not None:
+        raise ValueError(f"`by_name` only supports loading legacy '.h5' or '.hdf5' files. Received: {filepath}")
     if filepath.endswith(".keras"):
         with open_archive(filepath) as archive, naming_file(filepath):
             source = io.BytesIO(read_member(archive, "model.weights.h5", filepath))
@@ -163,7 +174,7 @@ def load_weights(model, filepath):
             raise FileNotFoundError(f"No file found at {filepath}")
         source, label = open(filepath, "rb"), filepath  # PermissionError surfaces as itself
     else:
-        raise ValueError(f"load_weights expects a '.weights.h5' or '.keras' file, got {filepath!r}")
+        raise ValueError(f"load_weights expects a '.weights.h5', '.keras' or Keras 2 '.h5' file, got {filepath!r}")
     with source:
         if not model.built:
             raise ValueError("Build the model (call it on data or build(input_shape)) before load_weights")
