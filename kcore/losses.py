@@ -9,6 +9,7 @@ import numpy as np
 from kcore import ops
 from kcore.backend.config import epsilon
 from kcore.backend.tensor import Tensor, convert_to_tensor
+from kcore.distribution._context import current_batch
 
 
 def _pred(y_pred):
@@ -288,21 +289,25 @@ def reduce_loss(values, sample_weight=None, reduction="sum_over_batch_size"):
     weights = None
     if sample_weight is not None:
         weights = _to_rank(np.asarray(sample_weight, dtype=values.dtype), values.ndim)
+    batch = current_batch()  # a distributed step: this rank holds part of the global batch
     if mask is not None and reduction not in ("none", None):
         m = _as_numpy(mask).astype(values.dtype)
         if m.ndim <= values.ndim:
             m = _to_rank(m, values.ndim)
             if reduction != "sum":  # valid entries weigh total / valid: the mean runs over unmasked values
-                m = m * (np.broadcast_to(m, values.shape).size / max(float(np.broadcast_to(m, values.shape).sum()),
-                                                                      1e-12))
+                total, valid = np.broadcast_to(m, values.shape).size, float(np.broadcast_to(m, values.shape).sum())
+                total, valid = (total, valid) if batch is None else batch.global_counts(total, valid)
+                m = m * (total / max(valid, 1e-12))
             weights = m if weights is None else weights * m
     if weights is not None:
         values = ops.multiply(values, weights)
     if reduction == "none" or reduction is None:
         return values
     if reduction == "sum":
-        return ops.sum(values)
-    return ops.mean(values) if values.size else ops.sum(values)
+        return ops.sum(values) if batch is None or not batch.dummy else ops.multiply(ops.sum(values), 0.0)
+    mean = ops.mean(values) if values.size else ops.sum(values)
+    # distributed: local mean * local/global rows = local sum / global count; the ranks' SUM is the global mean
+    return mean if batch is None else ops.multiply(mean, batch.fraction)
 
 
 def _as_numpy(x):
