@@ -73,6 +73,11 @@ def test_data_parallel_equals_one_process(single, tmp_path, n):
     assert os.path.exists(tmp_path / "ckpt.weights.h5")
     # mismatched dataset sizes raised the same ValueError on every rank
     assert multi["dist_mismatch_raised"].tolist() == [True] * n
+    # BatchNormalization defaults to local statistics: rank r's moving mean is the mean of its shard
+    x = np.random.default_rng(0).normal(size=(40, 5)).astype("float32")[:10]
+    for r in range(n):
+        lo, hi = shard_bounds(10, n, r)
+        np.testing.assert_allclose(multi["dist_bn_local_means"][r], x[lo:hi].mean(axis=0), rtol=1e-5, atol=1e-6)
     # the replicas ended identical; dropout masks differ between ranks even with a fixed seed
     assert len(set(multi["dist_weights_equal"].tolist())) == 1
     masks = multi["dist_dropout_masks"]
