@@ -77,8 +77,12 @@ class BatchNormalization(Layer):
         mean = ops.divide(ops.sum(ops.multiply(inputs, weights), axis=axes, keepdims=True), count)
         centred = ops.subtract(inputs, mean)
         var = ops.divide(ops.sum(ops.square(ops.multiply(centred, weights)), axis=axes, keepdims=True), count)
-        y = ops.divide(centred, ops.sqrt(ops.add(var, self.epsilon)))
-        shape = [1] * rank
+        return self._normalize_with(inputs, mean, var, axis)
+
+    def _normalize_with(self, inputs, mean, var, axis):
+        """(x - mean) / sqrt(var + eps) * gamma + beta with keepdims statistics; updates the moving ones."""
+        y = ops.divide(ops.subtract(inputs, mean), ops.sqrt(ops.add(var, self.epsilon)))
+        shape = [1] * inputs.ndim
         shape[axis] = inputs.shape[axis]
         if self.gamma is not None:
             y = ops.multiply(y, ops.reshape(self.gamma, shape))
@@ -95,16 +99,7 @@ class BatchNormalization(Layer):
         rank = inputs.ndim
         axis = self.axis % rank
         mean, var = synchronized_moments(inputs, tuple(a for a in range(rank) if a != axis), batch)
-        y = ops.divide(ops.subtract(inputs, mean), ops.sqrt(ops.add(var, self.epsilon)))
-        shape = [1] * rank
-        shape[axis] = inputs.shape[axis]
-        if self.gamma is not None:
-            y = ops.multiply(y, ops.reshape(self.gamma, shape))
-        if self.beta is not None:
-            y = ops.add(y, ops.reshape(self.beta, shape))
-        self._update_moving(self.moving_mean, ops.reshape(mean, (inputs.shape[axis],)))
-        self._update_moving(self.moving_variance, ops.reshape(var, (inputs.shape[axis],)))
-        return y
+        return self._normalize_with(inputs, mean, var, axis)
 
     def _update_moving(self, variable, batch_value):
         mixed = _C.binary(_C.BinaryOp.add, _C.scale(variable.value, self.momentum),
