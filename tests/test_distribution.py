@@ -32,8 +32,8 @@ def _mpiexec():
     return here if os.path.exists(here) else shutil.which("mpiexec")
 
 
-def _run(cmd, cwd):
-    proc = subprocess.run(cmd, cwd=cwd, env=_env(), capture_output=True, text=True, timeout=TIMEOUT)
+def _run(cmd, cwd, **env):
+    proc = subprocess.run(cmd, cwd=cwd, env={**_env(), **env}, capture_output=True, text=True, timeout=TIMEOUT)
     assert proc.returncode == 0, f"{cmd} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
 
 
@@ -44,12 +44,12 @@ def single(tmp_path_factory):
     return np.load(tmp / "out.npz")
 
 
-def _distributed(n, tmp_path):
+def _distributed(n, tmp_path, **env):
     pytest.importorskip("mpi4py")
     mpiexec = _mpiexec()
     if mpiexec is None:
         pytest.skip("no mpiexec (pip install mpich)")
-    _run([mpiexec, "-n", str(n), sys.executable, SCRIPT, str(tmp_path / "out.npz"), str(tmp_path)], tmp_path)
+    _run([mpiexec, "-n", str(n), sys.executable, SCRIPT, str(tmp_path / "out.npz"), str(tmp_path)], tmp_path, **env)
     return np.load(tmp_path / "out.npz")
 
 
@@ -134,3 +134,39 @@ def test_data_parallel_in_one_process_matches_plain_fit():
     for k in h1:
         np.testing.assert_allclose(h2[k], h1[k], rtol=1e-6)
     np.testing.assert_allclose(p2, p1, rtol=1e-6)
+
+
+def test_nccl_needs_the_cuda_extension():
+    from kcore.distribution.comm import LocalComm
+    from kcore.distribution.nccl import NcclComm, find_libnccl
+
+    assert isinstance(find_libnccl(), str)
+    if kcore.cuda.is_available():
+        pytest.skip("a GPU is present: test_data_parallel_on_gpus covers NCCL")
+    with pytest.raises(RuntimeError, match="CUDA is not available"):
+        NcclComm(LocalComm())
+
+
+def test_one_gpu_per_rank(monkeypatch):
+    from kcore.distribution.nccl import pin_gpu_per_rank
+
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    monkeypatch.setitem(kcore.cuda._state, "tried", False)
+    pin_gpu_per_rank(2)
+    assert os.environ["CUDA_VISIBLE_DEVICES"] == "2"
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "5")  # the user's choice wins
+    pin_gpu_per_rank(1)
+    assert os.environ["CUDA_VISIBLE_DEVICES"] == "5"
+
+
+def test_data_parallel_on_gpus(tmp_path):
+    """NCCL: 2 ranks, one GPU each, equal one process on the global batch (MLP cases)."""
+    if not kcore.cuda.is_available() or kcore.cuda.require().device_count() < 2:
+        pytest.skip("needs the CUDA extension and 2 GPUs")
+    single_dir = tmp_path / "single"
+    single_dir.mkdir()
+    _run([sys.executable, SCRIPT, str(single_dir / "out.npz")], single_dir, KCORE_TEST_DEVICE="cuda")
+    multi = _distributed(2, tmp_path, KCORE_TEST_DEVICE="cuda")
+    single = np.load(single_dir / "out.npz")
+    for key in single.files:
+        np.testing.assert_allclose(multi[key], single[key], rtol=1e-5, atol=1e-7, err_msg=key)

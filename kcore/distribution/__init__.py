@@ -10,6 +10,9 @@ gradients are SUM-reduced in one fused in-place MPI Allreduce and every rank app
 Each rank's loss is its local sum divided by the *global* batch size, so the result equals one process
 training on the global batch (also for a partial last batch). mpi4py is imported only when the
 process was launched by mpiexec with more than one rank (`pip install "kcore[mpi]"`).
+
+Models on a GPU (one per process: CUDA_VISIBLE_DEVICES is set to the local rank unless already set) sum
+their gradients with NCCL (`pip install nvidia-nccl-cu12`, loaded at run time by the CUDA extension).
 """
 from kcore.distribution import _context
 from kcore.distribution.comm import LocalComm, launched_by_mpiexec
@@ -26,6 +29,10 @@ def initialize(job_addresses=None, num_processes=None, process_id=None):
             from kcore.distribution.comm import MPIComm
 
             comm = MPIComm()
+            if comm.size > 1:
+                from kcore.distribution.nccl import pin_gpu_per_rank
+
+                pin_gpu_per_rank(comm.local_rank)
         _context.state["comm"] = comm
     if num_processes is not None and int(num_processes) != comm.size:
         raise ValueError(f"kcore.distribution.initialize: num_processes={num_processes} but the MPI world has "

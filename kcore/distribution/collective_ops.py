@@ -1,8 +1,10 @@
 """Differentiable collectives (for synchronized BatchNormalization): the gradient of a SUM Allreduce is the
-SUM Allreduce of the incoming gradients (each rank's output feeds every rank's loss)."""
+SUM Allreduce of the incoming gradients (each rank's output feeds every rank's loss). The (small) tensors
+go through the host and MPI, also for a model on a GPU."""
 import numpy as np
 
 from kcore.backend.autodiff import attach
+from kcore.backend.device import to_device
 from kcore.backend.native import _C
 from kcore.backend.tensor import Tensor
 from kcore.distribution._context import state
@@ -15,11 +17,11 @@ def all_sum(x):
     comm.allreduce_(buf)
 
     def backward(grad):
-        g = np.array(np.asarray(grad), copy=True, order="C")
+        g = np.array(np.asarray(to_device(grad, "cpu")), copy=True, order="C")
         comm.allreduce_(g)
-        return [_C.from_numpy(g)]
+        return [to_device(_C.from_numpy(g), grad.device)]
 
-    return attach(Tensor(_C.from_numpy(buf)), [x], backward)
+    return attach(Tensor(to_device(_C.from_numpy(buf), x.value.device)), [x], backward)
 
 
 def synchronized_moments(inputs, axes, batch):

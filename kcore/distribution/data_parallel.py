@@ -21,6 +21,7 @@ class DataParallel:
             raise ValueError(f"DataParallel: unknown arguments {sorted(kwargs)}")
         self.device_mesh, self.devices, self.auto_shard_dataset = device_mesh, devices, auto_shard_dataset
         self._buffers = {}
+        self._nccl = None  # NcclComm, created on the first fit of a model on a GPU
 
     @property
     def comm(self):
@@ -53,18 +54,27 @@ class DataParallel:
     # -- training ----------------------------------------------------------------------------------------
     def begin_training(self, model):
         """Rank 0's weights and optimizer state go to every rank before the first step."""
-        _require_cpu(model)
         variables = model._train_variables
         opt = model.optimizer
         opt.build(variables)
-        self.broadcast_variables(model.weights)
-        for native in _optimizer_buffers(opt):
-            self.comm.bcast_(np.asarray(native))
+        natives = [w.value for w in model.weights] + list(_optimizer_buffers(opt))
+        if self._on_gpu(model):
+            self._nccl.bcast_natives_(natives)
+        else:
+            for native in natives:
+                self.comm.bcast_(np.asarray(native))
         opt.iterations = int(self.comm.bcast_obj(int(opt.iterations)))
 
-    def broadcast_variables(self, variables):
-        for v in variables:
-            self.comm.bcast_(np.asarray(v.value))
+    def _on_gpu(self, model):
+        """True for a model on a CUDA device in a multi-process world (then NCCL carries the tensors)."""
+        weights = model.weights
+        if not weights or weights[0].value.device == "cpu" or self.comm.size == 1:
+            return False
+        if self._nccl is None:
+            from kcore.distribution.nccl import NcclComm
+
+            self._nccl = NcclComm(self.comm)
+        return True
 
     def train_step(self, model, x, y, sample_weight=None):
         """One step on this rank's part of the global batch; gradients and losses are summed over the ranks
@@ -81,8 +91,11 @@ class DataParallel:
             grads = tape.gradient(loss, variables) if variables else []
         finally:
             _context.state["batch"] = None
-        buf = self._fused(variables, 1 + len(per_output))
-        grads, sums = buf.allreduce(grads, [loss] + list(per_output), self.comm)
+        if self._nccl is not None and variables and variables[0].value.device != "cpu":
+            grads, sums = self._allreduce_on_gpu(grads, [loss] + list(per_output))
+        else:
+            buf = self._fused(variables, 1 + len(per_output))
+            grads, sums = buf.allreduce(grads, [loss] + list(per_output), self.comm)
         if variables:
             model.optimizer.apply(grads, variables)
         self._log(model, batch, sums, per_output, y, y_pred, sample_weight)
@@ -105,6 +118,27 @@ class DataParallel:
                                                      for v, s in zip(per_output, sums[1:])], batch.n_global)
         if not batch.dummy:
             model._update_compiled_metrics(y, y_pred, sample_weight)
+
+    def _allreduce_on_gpu(self, grads, extras):
+        """Gradients summed in place on the GPUs (one grouped NCCL launch); the scalar losses over MPI."""
+        from kcore.backend.native import _C
+        from kcore.backend.tensor import Tensor
+
+        seen, natives, out = set(), [], []
+        for g in grads:
+            if g is None:
+                out.append(None)
+                continue
+            native = g.value
+            if native.data_ptr() in seen or not native.is_contiguous():  # never reduce one buffer twice
+                native = _C.scale(native, 1.0)
+            seen.add(native.data_ptr())
+            natives.append(native)
+            out.append(Tensor(native))
+        self._nccl.allreduce_natives_(natives)
+        sums = np.array([_scalar(e) for e in extras], dtype=np.float64)
+        self.comm.allreduce_(sums)
+        return out, sums
 
     def _fused(self, variables, n_extra):
         key = (tuple(id(v) for v in variables), n_extra)
@@ -161,13 +195,6 @@ def _begin_step():
 
 def _scalar(value):
     return 0.0 if value is None else float(np.asarray(value.numpy() if hasattr(value, "numpy") else value))
-
-
-def _require_cpu(model):
-    for w in model.weights:
-        if w.value.device != "cpu":
-            raise NotImplementedError("kcore.distribution: data-parallel training of a model on a CUDA device "
-                                      "(NCCL) is not implemented yet; keep the model on the CPU (MPI)")
 
 
 def _optimizer_buffers(opt):
