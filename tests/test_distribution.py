@@ -73,6 +73,8 @@ def test_data_parallel_equals_one_process(single, tmp_path, n):
     assert os.path.exists(tmp_path / "ckpt.weights.h5")
     # mismatched dataset sizes raised the same ValueError on every rank
     assert multi["dist_mismatch_raised"].tolist() == [True] * n
+    # a generator that runs out early on one rank ends the epoch on every rank (2 steps, no hang)
+    assert multi["dist_generator_steps"].tolist() == [2] * n
     # BatchNormalization defaults to local statistics: rank r's moving mean is the mean of its shard
     x = np.random.default_rng(0).normal(size=(40, 5)).astype("float32")[:10]
     for r in range(n):

@@ -38,22 +38,21 @@ class NcclComm:
 
     def allreduce_natives_(self, natives, op="sum"):
         """Reduces each native CUDA tensor in place, all in one NCCL group (one launch)."""
-        for t in natives:
-            self._check(t, "allreduce")
-        self.mod.nccl_group_start()
-        try:
-            for t in natives:
-                self.mod.nccl_allreduce(self.handle, t.data_ptr(), t.size, t.dtype, op)
-        finally:
-            self.mod.nccl_group_end()
+        self._grouped(natives, "allreduce", lambda t: self.mod.nccl_allreduce(self.handle, t.data_ptr(), t.size,
+                                                                               t.dtype, op))
 
     def bcast_natives_(self, natives, root=0):
+        """Every rank's tensors take rank `root`'s values, in place (one NCCL group)."""
+        self._grouped(natives, "broadcast", lambda t: self.mod.nccl_broadcast(self.handle, t.data_ptr(), t.size,
+                                                                               t.dtype, root))
+
+    def _grouped(self, natives, what, call):
         for t in natives:
-            self._check(t, "broadcast")
+            self._check(t, what)
         self.mod.nccl_group_start()
         try:
             for t in natives:
-                self.mod.nccl_broadcast(self.handle, t.data_ptr(), t.size, t.dtype, root)
+                call(t)
         finally:
             self.mod.nccl_group_end()
 
