@@ -75,6 +75,11 @@ def test_data_parallel_equals_one_process(single, tmp_path, n):
     assert multi["dist_mismatch_raised"].tolist() == [True] * n
     # a generator that runs out early on one rank ends the epoch on every rank (2 steps, no hang)
     assert multi["dist_generator_steps"].tolist() == [2] * n
+    # evaluate / predict run rank 0's weights everywhere (different ones were set on each rank)
+    np.testing.assert_allclose(multi["dist_eval"], [float(multi["dist_local_eval"])] * n, rtol=1e-5)
+    for r in range(n):
+        np.testing.assert_allclose(multi["dist_pred"][r], multi["dist_local_pred"], rtol=1e-5, atol=1e-6)
+    assert bool(multi["dist_train_on_batch_raised"])
     # BatchNormalization defaults to local statistics: rank r's moving mean is the mean of its shard
     x = np.random.default_rng(0).normal(size=(40, 5)).astype("float32")[:10]
     for r in range(n):

@@ -30,9 +30,11 @@ def initialize(job_addresses=None, num_processes=None, process_id=None):
 
             comm = MPIComm()
             if comm.size > 1:
+                from kcore.distribution.comm import share_cores
                 from kcore.distribution.nccl import pin_gpu_per_rank
 
                 pin_gpu_per_rank(comm.local_rank)
+                share_cores(comm.local_size)
         _context.state["comm"] = comm
     if num_processes is not None and int(num_processes) != comm.size:
         raise ValueError(f"kcore.distribution.initialize: num_processes={num_processes} but the MPI world has "

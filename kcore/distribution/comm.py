@@ -17,7 +17,7 @@ def launched_by_mpiexec():
 class LocalComm:
     """The world of a single process: every collective is the identity."""
 
-    rank, size, local_rank = 0, 1, 0
+    rank, size, local_rank, local_size = 0, 1, 0, 1
 
     def allreduce_(self, buf, op="sum"):
         return buf
@@ -48,7 +48,7 @@ class MPIComm:
         self.comm = MPI.COMM_WORLD
         self.rank, self.size = self.comm.Get_rank(), self.comm.Get_size()
         node = self.comm.Split_type(MPI.COMM_TYPE_SHARED, key=self.rank)
-        self.local_rank = node.Get_rank()
+        self.local_rank, self.local_size = node.Get_rank(), node.Get_size()
         node.Free()
         self._ops = {"sum": MPI.SUM, "max": MPI.MAX, "min": MPI.MIN}
 
@@ -78,3 +78,17 @@ def _check_contiguous(buf, what):
     if not isinstance(buf, np.ndarray) or not buf.flags.c_contiguous:
         raise TypeError(f"kcore.distribution.{what}: needs a C-contiguous NumPy array (a view of an engine buffer), "
                         f"got {type(buf).__name__}")
+
+
+def share_cores(local_size):
+    """The ranks of one machine split its cores: each runs the engine's kernels on cores / local_size threads
+    (OMP_NUM_THREADS, when set, decides instead). Oversubscribed OpenMP threads would spin against each
+    other and slow every step many times over."""
+    from kcore.backend.config import set_num_threads
+
+    env = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if env.isdigit() and int(env) > 0:
+        set_num_threads(int(env))
+        return
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    set_num_threads(max(1, cores // max(1, local_size)))

@@ -57,13 +57,19 @@ class DataParallel:
         variables = model._train_variables
         opt = model.optimizer
         opt.build(variables)
-        natives = [w.value for w in model.weights] + list(_optimizer_buffers(opt))
+        self._bcast(model, [w.value for w in model.weights] + list(_optimizer_buffers(opt)))
+        opt.iterations = int(self.comm.bcast_obj(int(opt.iterations)))
+
+    def broadcast_weights(self, model):
+        """Every rank takes rank 0's weights (before evaluate / predict)."""
+        self._bcast(model, [w.value for w in model.weights])
+
+    def _bcast(self, model, natives):
         if self._on_gpu(model):
             self._nccl.bcast_natives_(natives)
         else:
             for native in natives:
                 self.comm.bcast_(np.asarray(native))
-        opt.iterations = int(self.comm.bcast_obj(int(opt.iterations)))
 
     def _on_gpu(self, model):
         """True for a model on a CUDA device in a multi-process world (then NCCL carries the tensors)."""

@@ -61,6 +61,9 @@ def DistributedOptimizer(optimizer, **kwargs):
 
 
 def _averaged_apply(self, grads, variables):
+    if _dist.distribution() is not None:
+        raise ValueError("DistributedOptimizer: a kcore.distribution.DataParallel is set, which already sums the "
+                         "gradients over the ranks; use one or the other (set_distribution(None) for Horovod style)")
     variables = list(variables)
     key = tuple(id(v) for v in variables)
     buf = self.__dict__.get("_hvd_buffer")

@@ -302,6 +302,8 @@ class Trainer:
             data, verbose = dist.shard(data), verbose if dist.comm.rank == 0 else 0
         self._build_from_batches(data)
         self._resolve_targets()
+        if dist is not None:  # every rank evaluates rank 0's weights
+            dist.broadcast_weights(self)
         cb_list = list(callbacks or []) + ([callbacks_module.ProgbarLogger()] if verbose else [])
         cbs = callbacks_module.CallbackList(cb_list, self, {"verbose": verbose, "epochs": 1, "steps": data.steps})
         logs = self._run_evaluation(data, cbs)
@@ -318,6 +320,8 @@ class Trainer:
         if dist is not None:
             data, verbose = dist.shard(data), verbose if dist.comm.rank == 0 else 0
         self._build_from_batches(data)
+        if dist is not None:
+            dist.broadcast_weights(self)
         cb_list = list(callbacks or []) + ([callbacks_module.ProgbarLogger()] if verbose else [])
         cbs = callbacks_module.CallbackList(cb_list, self, {"verbose": verbose, "epochs": 1, "steps": data.steps})
         cbs.on_predict_begin()
@@ -339,6 +343,9 @@ class Trainer:
     @on_model_device
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         self._require_compiled("train_on_batch")
+        if active_distribution() is not None and active_distribution().comm.size > 1:
+            raise NotImplementedError("train_on_batch does not run data-parallel (the replicas would diverge); "
+                                      "use fit() with the distribution set, or set_distribution(None)")
         if class_weight is not None:
             sample_weight = _class_weights_to_sample_weights(y, class_weight, sample_weight)
         self._build_from_batches(make_batches(x, y, sample_weight, None, False))
