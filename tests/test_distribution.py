@@ -91,6 +91,17 @@ def test_data_parallel_equals_one_process(single, tmp_path, n):
     assert all(not np.array_equal(masks[0], masks[r]) for r in range(1, n))
 
 
+def test_a_failing_rank_ends_the_job_instead_of_hanging(tmp_path):
+    pytest.importorskip("mpi4py")
+    mpiexec = _mpiexec()
+    if mpiexec is None:
+        pytest.skip("no mpiexec (pip install mpich)")
+    script = os.path.join(os.path.dirname(SCRIPT), "rank_fails.py")
+    proc = subprocess.run([mpiexec, "-n", "2", sys.executable, script], cwd=tmp_path, env=_env(),
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0 and "rank 1 fails on purpose" in proc.stderr + proc.stdout
+
+
 def test_shard_bounds_cover_the_batch_in_order():
     for n in range(0, 9):
         for size in (1, 2, 3, 4):

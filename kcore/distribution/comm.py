@@ -51,6 +51,8 @@ class MPIComm:
         self.local_rank, self.local_size = node.Get_rank(), node.Get_size()
         node.Free()
         self._ops = {"sum": MPI.SUM, "max": MPI.MAX, "min": MPI.MIN}
+        if self.size > 1:
+            _abort_world_on_uncaught_exception(self.comm)
 
     def allreduce_(self, buf, op="sum"):
         """Reduces the contiguous NumPy array `buf` over all ranks, in place."""
@@ -72,6 +74,20 @@ class MPIComm:
 
     def barrier(self):
         self.comm.Barrier()
+
+
+def _abort_world_on_uncaught_exception(comm):
+    """A rank that dies of an exception takes the others down (they would wait in a collective forever)."""
+    import sys
+
+    previous = sys.excepthook
+
+    def hook(kind, value, tb):
+        previous(kind, value, tb)
+        sys.stderr.flush()
+        comm.Abort(1)
+
+    sys.excepthook = hook
 
 
 def _check_contiguous(buf, what):
