@@ -188,3 +188,13 @@ def test_data_parallel_on_gpus(tmp_path):
     single = np.load(single_dir / "out.npz")
     for key in single.files:
         np.testing.assert_allclose(multi[key], single[key], rtol=1e-5, atol=1e-7, err_msg=key)
+
+
+def test_scope_sets_the_distribution_for_its_block():
+    assert dist.distribution() is None
+    strategy = dist.DataParallel()
+    with strategy.scope():
+        assert dist.distribution() is strategy
+    assert dist.distribution() is None
+    with pytest.raises(ValueError, match="unknown arguments"):
+        dist.DataParallel(layout_map={})

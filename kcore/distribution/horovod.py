@@ -22,14 +22,17 @@ def init():
 
 
 def rank():
+    """This process's rank in the world."""
     return _dist.process_id()
 
 
 def size():
+    """How many processes train together."""
     return _dist.num_processes()
 
 
 def local_rank():
+    """This process's rank on its machine."""
     return _dist.local_rank()
 
 
