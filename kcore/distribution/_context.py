@@ -42,8 +42,9 @@ def current_batch():
 
 
 def rank_salt():
-    """Mixed into random seeds (dropout) so that each rank draws its own masks; 0 without a distribution."""
-    dist = state["distribution"]
-    if dist is None or state["comm"] is None or state["comm"].size == 1:
+    """Mixed into random seeds (dropout) so that each rank of a multi-process world draws its own masks
+    (DataParallel or Horovod style); 0 in a single process."""
+    comm = state["comm"]
+    if comm is None or comm.size == 1:
         return 0
-    return (state["comm"].rank * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
+    return (comm.rank * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
