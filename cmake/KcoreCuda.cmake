@@ -63,7 +63,7 @@ if(_kc_cuda_wanted)
                         CUDA_STANDARD_REQUIRED ON CUDA_VISIBILITY_PRESET hidden)
   target_include_directories(kcore_cuda_kernels PRIVATE csrc)
   target_compile_options(kcore_cuda_kernels PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:-O3 --expt-relaxed-constexpr>)
-  target_link_libraries(kcore_cuda_kernels PRIVATE ${_kc_cublas} CUDA::cudart_static)
+  target_link_libraries(kcore_cuda_kernels PRIVATE ${_kc_cublas} CUDA::cudart_static ${CMAKE_DL_LIBS})  # dl: libnccl at run time
 
   pybind11_add_module(_C_cuda NO_EXTRAS csrc/cuda/module.cpp ${KCORE_CORE_SOURCES})
   set_target_properties(_C_cuda PROPERTIES CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cuda/device.h"
+#include "cuda/nccl.h"
 #include "cuda/table.h"
 
 namespace py = pybind11;
@@ -129,4 +130,21 @@ PYBIND11_MODULE(_C_cuda, m) {
   m.def("synchronize", [] { KC_CUDA(cudaDeviceSynchronize()); });
   m.def("set_allow_tf32", &cuda::set_allow_tf32, py::arg("allow"));
   m.def("allow_tf32", &cuda::allow_tf32);
+  // NCCL (kcore.distribution): libnccl is dlopen()ed by nccl_load; communicators are opaque integers.
+  m.def("nccl_load", &cuda::nccl::load, py::arg("path") = "");
+  m.def("nccl_loaded", &cuda::nccl::loaded);
+  m.def("nccl_version", &cuda::nccl::version);
+  m.def("nccl_unique_id", [] { return py::bytes(cuda::nccl::unique_id()); });
+  m.def("nccl_comm_init", [](py::bytes id, int nranks, int rank) {
+    std::string raw = id;
+    py::gil_scoped_release release;  // waits for every rank
+    return cuda::nccl::comm_init(raw, nranks, rank);
+  }, py::arg("unique_id"), py::arg("nranks"), py::arg("rank"));
+  m.def("nccl_comm_destroy", &cuda::nccl::comm_destroy, py::arg("comm"));
+  m.def("nccl_allreduce", &cuda::nccl::allreduce, py::arg("comm"), py::arg("ptr"), py::arg("count"),
+        py::arg("dtype"), py::arg("op") = "sum");
+  m.def("nccl_broadcast", &cuda::nccl::broadcast, py::arg("comm"), py::arg("ptr"), py::arg("count"),
+        py::arg("dtype"), py::arg("root") = 0);
+  m.def("nccl_group_start", &cuda::nccl::group_start);
+  m.def("nccl_group_end", &cuda::nccl::group_end);
 }

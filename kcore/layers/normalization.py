@@ -8,13 +8,16 @@ from kcore.layers.layer import Layer
 
 class BatchNormalization(Layer):
     """Training: normalise with the batch mean and biased variance, and update the moving statistics
-    (moving = moving * momentum + batch * (1 - momentum)). Inference, or trainable=False: use them."""
+    (moving = moving * momentum + batch * (1 - momentum)). Inference, or trainable=False: use them.
+    Under a kcore.distribution.DataParallel each rank uses its local batch's statistics, unless
+    `synchronized=True`: then the statistics are those of the global batch (reduced over the ranks)."""
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", moving_mean_initializer="zeros", moving_variance_initializer="ones",
                  beta_regularizer=None, gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
-                 **kwargs):
+                 synchronized=False, **kwargs):
         super().__init__(**kwargs)
+        self.synchronized = bool(synchronized)
         self.axis = axis if isinstance(axis, int) else axis[0]
         self.momentum, self.epsilon, self.center, self.scale = float(momentum), float(epsilon), center, scale
         self.beta_initializer = initializers.get(beta_initializer)
@@ -49,6 +52,12 @@ class BatchNormalization(Layer):
         if training and self.trainable:
             if mask is not None:
                 return self._masked_training_call(inputs, mask)
+            if self.synchronized:
+                from kcore.distribution._context import current_batch
+
+                batch = current_batch()
+                if batch is not None and batch.comm.size > 1:
+                    return self._synchronized_training_call(inputs, batch)
             y, mean, var = ops.batch_normalization_training(inputs, self.gamma, self.beta, self.axis, self.epsilon)
             self._update_moving(self.moving_mean, mean)
             self._update_moving(self.moving_variance, var)
@@ -68,8 +77,12 @@ class BatchNormalization(Layer):
         mean = ops.divide(ops.sum(ops.multiply(inputs, weights), axis=axes, keepdims=True), count)
         centred = ops.subtract(inputs, mean)
         var = ops.divide(ops.sum(ops.square(ops.multiply(centred, weights)), axis=axes, keepdims=True), count)
-        y = ops.divide(centred, ops.sqrt(ops.add(var, self.epsilon)))
-        shape = [1] * rank
+        return self._normalize_with(inputs, mean, var, axis)
+
+    def _normalize_with(self, inputs, mean, var, axis):
+        """(x - mean) / sqrt(var + eps) * gamma + beta with keepdims statistics; updates the moving ones."""
+        y = ops.divide(ops.subtract(inputs, mean), ops.sqrt(ops.add(var, self.epsilon)))
+        shape = [1] * inputs.ndim
         shape[axis] = inputs.shape[axis]
         if self.gamma is not None:
             y = ops.multiply(y, ops.reshape(self.gamma, shape))
@@ -79,6 +92,14 @@ class BatchNormalization(Layer):
         self._update_moving(self.moving_mean, ops.reshape(mean, channels))
         self._update_moving(self.moving_variance, ops.reshape(var, channels))
         return y
+
+    def _synchronized_training_call(self, inputs, batch):
+        from kcore.distribution.collective_ops import synchronized_moments
+
+        rank = inputs.ndim
+        axis = self.axis % rank
+        mean, var = synchronized_moments(inputs, tuple(a for a in range(rank) if a != axis), batch)
+        return self._normalize_with(inputs, mean, var, axis)
 
     def _update_moving(self, variable, batch_value):
         mixed = _C.binary(_C.BinaryOp.add, _C.scale(variable.value, self.momentum),
@@ -90,7 +111,7 @@ class BatchNormalization(Layer):
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
-                "center": self.center, "scale": self.scale,
+                "center": self.center, "scale": self.scale, "synchronized": self.synchronized,
                 "beta_initializer": initializers.serialize(self.beta_initializer),
                 "gamma_initializer": initializers.serialize(self.gamma_initializer),
                 "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),

@@ -3,6 +3,7 @@ import numpy as np
 
 from kcore import ops
 from kcore.backend.tensor import Tensor, convert_to_tensor
+from kcore.distribution._context import current_batch
 
 REDUCTIONS = ("sum_over_batch_size", "sum", None, "none", "mean", "mean_with_sample_weight")
 
@@ -149,8 +150,11 @@ def reduce_weighted_values(values, sample_weight=None, mask=None, reduction="sum
     if mask is not None:
         mask = np.asarray(mask, dtype=bool)
         if reduction in ("mean", "sum_over_batch_size"):  # masked-out entries leave the count too
-            valid = mask.sum()
-            mask_weights = np.where(mask, mask.size / valid if valid else 0.0, 0.0).astype(values.dtype)
+            size, valid = mask.size, mask.sum()
+            batch = current_batch()  # a distributed step: the mean runs over the global batch's kept values
+            if batch is not None:
+                size, valid = batch.global_counts(size, valid)
+            mask_weights = np.where(mask, size / valid if valid else 0.0, 0.0).astype(values.dtype)
         else:
             mask_weights = mask.astype(values.dtype)
         if weights is None:
@@ -177,13 +181,18 @@ def _reduce(values, weights, reduction):
     if reduction in (None, "none") or tuple(values.shape) in ((), (0,)):
         return values
     total = ops.sum(values)
+    batch = current_batch()  # a distributed step: this rank holds part of the global batch
     if reduction == "sum":
-        return total
+        return total if batch is None or not batch.dummy else ops.multiply(total, 0.0)
     if reduction == "mean_with_sample_weight" and weights is not None:
         divisor = float(np.sum(weights))
-    else:
-        divisor = float(values.size)
-    return ops.divide(total, divisor) if divisor else ops.multiply(total, 0.0)
+        if batch is not None:  # the ranks' SUM of local sums / the global weight is the global result
+            divisor = batch.global_counts(0.0, divisor)[1]
+            total = ops.multiply(total, 0.0) if batch.dummy else total
+        return ops.divide(total, divisor) if divisor else ops.multiply(total, 0.0)
+    mean = ops.divide(total, float(values.size)) if values.size else ops.multiply(total, 0.0)
+    # distributed: local mean * local/global rows = local sum / global count; the ranks' SUM is the global mean
+    return mean if batch is None else ops.multiply(mean, batch.fraction)
 
 
 def reduce_loss(values, sample_weight=None, reduction="sum_over_batch_size"):

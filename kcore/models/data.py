@@ -93,28 +93,30 @@ class ArrayBatches:
         val.shuffle = False
         return train, val
 
-    def __iter__(self):
-        if self.shuffle:
-            from kcore.utils.rng import generator
+    def epoch_order(self):
+        """This epoch's sample order (None: in order), reshuffled when shuffle is on."""
+        if not self.shuffle:
+            return None
+        from kcore.utils.rng import generator
 
-            order = generator().permutation(self.n)
-            if self.shuffle == "batch":
-                blocks = [order[i:i + self.batch_size] for i in range(0, self.n, self.batch_size)]
-                order = np.concatenate([np.sort(b) for b in blocks])
-        else:
-            order = None
+        order = generator().permutation(self.n)
+        if self.shuffle == "batch":
+            blocks = [order[i:i + self.batch_size] for i in range(0, self.n, self.batch_size)]
+            order = np.concatenate([np.sort(b) for b in blocks])
+        return order
+
+    def take(self, rows):
+        """(x, y, sample_weight) for `rows` (a slice or an index array), packed like the inputs."""
+        take = (lambda a: a[rows]) if isinstance(rows, slice) else (lambda a: np.take(a, rows, axis=0))
+        xb = pack([take(a) for a in self.xs], self.x_struct)
+        yb = None if self.ys is None else pack([take(a) for a in self.ys], self.y_struct)
+        return xb, yb, None if self.sw is None else take(self.sw)
+
+    def __iter__(self):
+        order = self.epoch_order()
         for start in range(0, self.n, self.batch_size):
             stop = min(start + self.batch_size, self.n)
-            if order is None:
-                sl = slice(start, stop)
-                take = (lambda a, sl=sl: a[sl])
-            else:
-                idx = order[start:stop]
-                take = (lambda a, idx=idx: np.take(a, idx, axis=0))
-            xb = pack([take(a) for a in self.xs], self.x_struct)
-            yb = None if self.ys is None else pack([take(a) for a in self.ys], self.y_struct)
-            swb = None if self.sw is None else take(self.sw)
-            yield xb, yb, swb
+            yield self.take(slice(start, stop) if order is None else order[start:stop])
 
 
 class GeneratorBatches:

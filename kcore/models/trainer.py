@@ -8,6 +8,7 @@ from kcore import ops, optimizers
 from kcore.backend.autodiff import GradientTape, no_grad
 from kcore.backend.device import on_model_device
 from kcore.backend.tensor import Tensor
+from kcore.distribution._context import active_distribution, current_batch
 from kcore.models.data import make_batches
 
 
@@ -119,8 +120,9 @@ class Trainer:
             per_output.append(value)
             weighted = value if t.weight == 1.0 else ops.multiply(value, t.weight)
             total = weighted if total is None else ops.add(total, weighted)
+        batch = current_batch()  # distributed step: penalties count once over all ranks
         for extra in self._regularization_terms():
-            total = ops.add(total, extra)
+            total = ops.add(total, extra if batch is None else ops.multiply(extra, batch.fraction))
         return total, per_output
 
     def _regularization_terms(self):
@@ -176,14 +178,20 @@ class Trainer:
         self._update_metrics(y, y_pred, loss, per_output, sample_weight)
 
     def _update_metrics(self, y, y_pred, loss, per_output, sample_weight):
-        preds = _as_list(y_pred)
-        n = preds[0].shape[0]
-        self._loss_tracker.total += float(loss.numpy()) * n
+        self._update_loss_trackers(float(loss.numpy()), [None if v is None else float(v.numpy()) for v in per_output],
+                                   _as_list(y_pred)[0].shape[0])
+        self._update_compiled_metrics(y, y_pred, sample_weight)
+
+    def _update_loss_trackers(self, loss, per_output, n):
+        self._loss_tracker.total += loss * n
         self._loss_tracker.count += n
         for tr, value in zip(self._output_loss_trackers, per_output):
             if tr is not None:  # Keras 3 (TF backend) averages the per-output losses over batches, unweighted
-                tr.total += float(value.numpy())
+                tr.total += value
                 tr.count += 1
+
+    def _update_compiled_metrics(self, y, y_pred, sample_weight):
+        preds = _as_list(y_pred)
         trues = _match_outputs(y, self._output_names(), "y")
         for t, yt, yp in zip(self._targets, trues, preds):
             if t.metrics:
@@ -214,14 +222,21 @@ class Trainer:
             val_data = _validation_batches(validation_data, validation_batch_size or batch_size, validation_steps)
         else:
             val_data = None
+        dist = active_distribution()
+        if dist is not None:  # every rank trains on its part of each global batch
+            data, val_data = dist.shard(data), dist.shard(val_data)
         self._build_from_batches(data)
         self._resolve_targets()
         self._begin_training()
+        if dist is not None:
+            dist.begin_training(self)
+            verbose = verbose if dist.comm.rank == 0 else 0
         history = callbacks_module.History()
         cb_list = list(callbacks or [])
         if verbose:
             cb_list.append(callbacks_module.ProgbarLogger())
         cb_list.append(history)
+        cb_list = cb_list if dist is None else dist.callbacks_for_rank(cb_list)
         params = {"verbose": verbose, "epochs": epochs, "steps": data.steps}
         cbs = callbacks_module.CallbackList(cb_list, self, params)
         self.stop_training = False
@@ -233,12 +248,14 @@ class Trainer:
                 step = -1
                 for step, (xb, yb, swb) in enumerate(data):
                     cbs.on_train_batch_begin(step)
-                    self.train_step(xb, yb, swb)
+                    dist.train_step(self, xb, yb, swb) if dist is not None else self.train_step(xb, yb, swb)
                     cbs.on_train_batch_end(step, self._logs())
                     if self.stop_training:
                         break
                 if step < 0:
                     raise ValueError("fit: the data produced no batches for this epoch (empty generator?)")
+                if dist is not None:
+                    dist.sync_metrics(self)
                 logs = self._logs()
                 if val_data is not None and (epoch + 1) % validation_freq == 0:
                     params["_in_fit"] = True
@@ -246,6 +263,8 @@ class Trainer:
                     params["_in_fit"] = False
                     logs.update({"val_" + k: v for k, v in val_logs.items()})
                 cbs.on_epoch_end(epoch, logs)
+                if dist is not None:  # a callback on one rank stops every rank at the same epoch
+                    self.stop_training = dist.agree(self.stop_training)
                 if self.stop_training:
                     break
             if epochs > 0:  # e.g. use_ema: the weights take their moving averages (Keras 3)
@@ -253,17 +272,23 @@ class Trainer:
             cbs.on_train_end(logs if epochs > initial_epoch else None)
         finally:
             self._end_training()
+            if dist is not None:
+                dist.end_training()
         history.params = {"verbose": verbose, "epochs": epochs, "steps": data.steps}
         return history
 
     def _run_evaluation(self, data, cbs):
         self._reset_metrics()
         cbs.on_test_begin()
+        dist = active_distribution()
+        step_fn = self.test_step if dist is None else (lambda *b: dist.test_step(self, *b))
         for step, (xb, yb, swb) in enumerate(data):
             cbs.on_test_batch_begin(step)
             with no_grad():
-                self.test_step(xb, yb, swb)
+                step_fn(xb, yb, swb)
             cbs.on_test_batch_end(step, self._logs())
+        if dist is not None:
+            dist.sync_metrics(self)
         logs = self._logs()
         cbs.on_test_end(logs)
         return logs
@@ -274,8 +299,13 @@ class Trainer:
         self._require_compiled("evaluate")
         verbose = 1 if verbose == "auto" else verbose
         data = make_batches(x, y, sample_weight, batch_size, False, steps)
+        dist = active_distribution()
+        if dist is not None:
+            data, verbose = dist.shard(data), verbose if dist.comm.rank == 0 else 0
         self._build_from_batches(data)
         self._resolve_targets()
+        if dist is not None:  # every rank evaluates rank 0's weights
+            dist.broadcast_weights(self)
         cb_list = list(callbacks or []) + ([callbacks_module.ProgbarLogger()] if verbose else [])
         cbs = callbacks_module.CallbackList(cb_list, self, {"verbose": verbose, "epochs": 1, "steps": data.steps})
         logs = self._run_evaluation(data, cbs)
@@ -288,7 +318,12 @@ class Trainer:
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, **kwargs):
         verbose = 1 if verbose == "auto" else verbose
         data = make_batches(x, None, None, batch_size, False, steps)
+        dist = active_distribution()
+        if dist is not None:
+            data, verbose = dist.shard(data), verbose if dist.comm.rank == 0 else 0
         self._build_from_batches(data)
+        if dist is not None:
+            dist.broadcast_weights(self)
         cb_list = list(callbacks or []) + ([callbacks_module.ProgbarLogger()] if verbose else [])
         cbs = callbacks_module.CallbackList(cb_list, self, {"verbose": verbose, "epochs": 1, "steps": data.steps})
         cbs.on_predict_begin()
@@ -300,6 +335,8 @@ class Trainer:
                 outputs.append([o.numpy() for o in _as_list(out)])
                 cbs.on_predict_batch_end(step)
         cbs.on_predict_end()
+        if dist is not None:
+            outputs = dist.gather_predictions(outputs, data)
         if not outputs:
             raise ValueError("predict: no data to predict on")
         merged = [np.concatenate([b[i] for b in outputs], axis=0) for i in range(len(outputs[0]))]
@@ -308,6 +345,9 @@ class Trainer:
     @on_model_device
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         self._require_compiled("train_on_batch")
+        if active_distribution() is not None and active_distribution().comm.size > 1:
+            raise NotImplementedError("train_on_batch does not run data-parallel (the replicas would diverge); "
+                                      "use fit() with the distribution set, or set_distribution(None)")
         if class_weight is not None:
             sample_weight = _class_weights_to_sample_weights(y, class_weight, sample_weight)
         self._build_from_batches(make_batches(x, y, sample_weight, None, False))

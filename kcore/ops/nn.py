@@ -111,7 +111,10 @@ def dropout(x, rate, noise_shape=None, seed=None):
         return x
     shape = list(x.shape) if noise_shape is None else [x.shape[i] if d is None else int(d)
                                                        for i, d in enumerate(noise_shape)]
-    mask = Tensor(_C.dropout_mask(shape, rate, next_seed(seed), x.value))
+    from kcore.distribution._context import rank_salt
+
+    seed = next_seed(seed) ^ rank_salt()  # data-parallel ranks draw different masks, even with a fixed seed
+    mask = Tensor(_C.dropout_mask(shape, rate, seed, x.value))
     return multiply(x, mask)
 
 
