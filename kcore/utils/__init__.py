@@ -1,7 +1,8 @@
-"""kcore.utils: data helpers, seeding, the progress bar."""
+"""kcore.utils: data helpers, seeding, the progress bar, plot_model."""
 import numpy as np
 
 from kcore.utils.data_utils import pad_sequences
+from kcore.utils.plotting import model_to_dot, plot_model
 from kcore.utils.progbar import Progbar
 from kcore.utils.rng import set_random_seed
 from kcore.utils.sequence import PyDataset, Sequence
