@@ -240,8 +240,11 @@ class Trainer:
         params = {"verbose": verbose, "epochs": epochs, "steps": data.steps}
         cbs = callbacks_module.CallbackList(cb_list, self, params)
         self.stop_training = False
+        self._initial_epoch = None  # a callback (BackupAndRestore) may move the start on train begin
         try:
             cbs.on_train_begin()
+            if self._initial_epoch is not None:
+                initial_epoch = self._initial_epoch
             for epoch in range(initial_epoch, epochs):
                 self._reset_metrics()
                 cbs.on_epoch_begin(epoch)

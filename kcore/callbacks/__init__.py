@@ -528,3 +528,8 @@ def _hook(fn, with_index):
     if with_index:
         return lambda index, logs=None: fn(index, logs)
     return lambda logs=None: fn(logs)
+
+
+# Callbacks kept in files of their own (imported last: they build on Callback above).
+from kcore.callbacks.backup_and_restore import BackupAndRestore  # noqa: E402
+from kcore.callbacks.tensorboard import TensorBoard  # noqa: E402
