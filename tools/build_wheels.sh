@@ -35,8 +35,11 @@ rm -rf build/wheel-raw
 for v in "${versions[@]}"; do
   py=$(find_python "$v")
   echo "== CPython $v ($py)"
-  KCORE_NATIVE_ARCH=OFF "$py" -m pip wheel . --no-deps -w build/wheel-raw -C build-dir="build/portable-$v" \
-    "${launcher[@]}"
+  builder="build/wheel-venv-$v"  # a current pip for every interpreter (old pips lack -C)
+  [ -x "$builder/bin/python" ] || "$py" -m venv "$builder"
+  "$builder/bin/python" -m pip install -q --upgrade pip
+  KCORE_NATIVE_ARCH=OFF "$builder/bin/python" -m pip wheel . --no-deps -w build/wheel-raw \
+    -C build-dir="build/portable-$v" "${launcher[@]}"
 done
 for raw in build/wheel-raw/kcore-*.whl; do
   .venv-wheel/bin/auditwheel repair --exclude 'libscipy_openblas*.so' -w "$out" "$raw"
