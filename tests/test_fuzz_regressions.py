@@ -176,5 +176,10 @@ def test_fit_rejects_odd_arguments_by_name(kwargs, error, pattern):
         _fit(**kwargs)
 
 
+def test_class_weight_with_empty_targets_names_the_argument():
+    with pytest.raises(ValueError, match="class_weight needs non-empty numeric targets"):
+        _model().fit(np.zeros((0, 3), "float32"), np.zeros((0,), "int64"), class_weight={0: 1.0}, verbose=0)
+
+
 def test_fit_still_takes_numpy_integers_and_integral_float_class_keys():
     _fit(epochs=np.int64(1), class_weight={0.0: 1.0, np.int64(1): 2.0}, sample_weight=np.ones(8))

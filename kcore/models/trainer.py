@@ -472,9 +472,9 @@ def _class_weights_to_sample_weights(y, class_weight, sample_weight):
             raise ValueError(f"class_weight must map integer class indices to numbers, got {c!r}: {w!r:.40} in "
                              f"class_weight={class_weight!r:.120}")
     y = np.asarray(y)
-    if y.ndim == 0 or y.dtype.kind not in "biuf":
-        raise ValueError(f"class_weight needs numeric targets y with a sample axis, got y of shape {y.shape} and "
-                         f"dtype {y.dtype}")
+    if y.ndim == 0 or y.size == 0 or y.dtype.kind not in "biuf":
+        raise ValueError(f"class_weight needs non-empty numeric targets y with a sample axis, got y of shape "
+                         f"{y.shape} and dtype {y.dtype}")
     labels = np.argmax(y, axis=-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(len(y), -1)[:, 0]
     weights = np.array([class_weight.get(int(c), 1.0) for c in labels.astype(np.int64)], dtype=np.float32)
     if sample_weight is None:
