@@ -214,6 +214,9 @@ class Dot(_Merge):
 
     def compute_output_shape(self, input_shape):
         self._check_pair(input_shape, "input_shape")
+        if not all(isinstance(s, (list, tuple)) for s in input_shape):
+            raise ValueError(f"Layer '{self.name}' (Dot): compute_output_shape expects a list of two shapes "
+                             f"(tuples). Received: input_shape={input_shape!r}")
         a, b = (list(s) for s in input_shape)
         ax_a, ax_b = self._axes(a, b)
         shape = [d for i, d in enumerate(a) if i != ax_a] + [d for i, d in enumerate(b) if i not in (0, ax_b)]

@@ -18,7 +18,12 @@ class BatchNormalization(Layer):
                  synchronized=False, **kwargs):
         super().__init__(**kwargs)
         self.synchronized = bool(synchronized)
-        self.axis = axis if isinstance(axis, int) else axis[0]
+        if isinstance(axis, (list, tuple)) and len(axis) == 1:
+            axis = axis[0]
+        if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
+            raise TypeError(f"BatchNormalization: expected an int (or a list/tuple holding one int) for the "
+                            f"argument 'axis', but received: {axis!r}")
+        self.axis = int(axis)
         self.momentum, self.epsilon, self.center, self.scale = float(momentum), float(epsilon), center, scale
         self.beta_initializer = initializers.get(beta_initializer)
         self.gamma_initializer = initializers.get(gamma_initializer)
@@ -31,6 +36,11 @@ class BatchNormalization(Layer):
         self.supports_masking = True
 
     def build(self, input_shape):
+        rank = len(input_shape)
+        if not -rank <= self.axis < rank:
+            raise ValueError(f"Layer '{self.name}' (BatchNormalization): axis {self.axis} is out of bounds for "
+                             f"input shape {tuple(input_shape)} (rank {rank}); expected an axis in "
+                             f"[{-rank}, {rank}) of an input of rank >= 1")
         channels = input_shape[self.axis]
         if channels is None:
             raise ValueError(f"Layer '{self.name}': the normalised axis {self.axis} of input shape {input_shape} "

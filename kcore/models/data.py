@@ -48,13 +48,24 @@ def pack(arrays, structure):
     return list(arrays)
 
 
+def as_sample_weight(sample_weight, what="sample_weight"):
+    """`sample_weight` as a float32 array, or a ValueError naming the argument when it holds no numbers."""
+    if isinstance(sample_weight, (str, bytes, dict)):
+        raise TypeError(f"{what} must be an array of numbers (one weight per sample), got {sample_weight!r:.80}")
+    try:
+        return np.asarray(sample_weight, dtype=np.float32)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{what} must be an array of numbers (one weight per sample), got "
+                         f"{sample_weight!r:.80} ({e})") from None
+
+
 class ArrayBatches:
     """Batches of arrays: (x, y, sample_weight) per step, reshuffled each epoch if asked."""
 
     def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False):
         self.xs, self.x_struct = flatten_arrays(x, "x")
         self.ys, self.y_struct = flatten_arrays(y, "y")
-        self.sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float32)
+        self.sw = None if sample_weight is None else as_sample_weight(sample_weight)
         n = len(self.xs[0])
         for a in self.xs + (self.ys or []):
             if len(a) != n:

@@ -9,7 +9,7 @@ from kcore.backend.autodiff import GradientTape, no_grad
 from kcore.backend.device import on_model_device
 from kcore.backend.tensor import Tensor
 from kcore.distribution._context import active_distribution, current_batch
-from kcore.models.data import make_batches
+from kcore.models.data import as_sample_weight, make_batches
 
 
 class _OutputTarget:
@@ -210,6 +210,9 @@ class Trainer:
         if kwargs:
             raise ValueError(f"Invalid keyword arguments passed to fit: {kwargs}")
         self._require_compiled("fit")
+        for name, value in (("epochs", epochs), ("initial_epoch", initial_epoch)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise TypeError(f"fit: the argument '{name}' must be an integer, got {value!r:.40}")
         verbose = 1 if verbose == "auto" else verbose
         if class_weight is not None and y is not None:
             sample_weight = _class_weights_to_sample_weights(y, class_weight, sample_weight)
@@ -460,10 +463,27 @@ def _match_outputs(y, names, what):
 
 
 def _class_weights_to_sample_weights(y, class_weight, sample_weight):
+    if not isinstance(class_weight, dict):
+        raise TypeError(f"class_weight must be a dict mapping class indices to weights, got {class_weight!r:.80}")
+    for c, w in class_weight.items():
+        integral_key = isinstance(c, (int, np.integer)) or (isinstance(c, float) and c.is_integer())
+        if isinstance(w, (str, bytes, bool)) or not isinstance(w, (int, float, np.number)) or \
+                isinstance(c, bool) or not integral_key:
+            raise ValueError(f"class_weight must map integer class indices to numbers, got {c!r}: {w!r:.40} in "
+                             f"class_weight={class_weight!r:.120}")
     y = np.asarray(y)
+    if y.ndim == 0 or y.size == 0 or y.dtype.kind not in "biuf":
+        raise ValueError(f"class_weight needs non-empty numeric targets y with a sample axis, got y of shape "
+                         f"{y.shape} and dtype {y.dtype}")
     labels = np.argmax(y, axis=-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(len(y), -1)[:, 0]
     weights = np.array([class_weight.get(int(c), 1.0) for c in labels.astype(np.int64)], dtype=np.float32)
-    return weights if sample_weight is None else weights * np.asarray(sample_weight, dtype=np.float32)
+    if sample_weight is None:
+        return weights
+    sample_weight = as_sample_weight(sample_weight)
+    if sample_weight.shape != weights.shape:
+        raise ValueError(f"sample_weight has shape {sample_weight.shape} but y holds {len(weights)} samples "
+                         f"(class_weight gives one weight per sample of y); pass one weight per sample")
+    return weights * sample_weight
 
 
 def _validation_batches(validation_data, batch_size, steps):

@@ -94,7 +94,7 @@ def open_archive(filepath):
     try:
         archive = zipfile.ZipFile(filepath)
         names = set(archive.namelist())
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, KeyError, OverflowError) as e:
         raise FileLoadError(f"{filepath} is not a valid .keras archive (it is truncated, corrupted or another "
                             f"format): {e}") from e
     missing = {"config.json", "model.weights.h5"} - names

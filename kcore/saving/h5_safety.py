@@ -8,6 +8,7 @@ is read, checks each dataset's dtype and shape against what the model expects, a
 the CRC-32 that kcore stores with every dataset it writes (files without it, such as files
 written by Keras, still load).
 """
+import os
 import zlib
 
 import numpy as np
@@ -152,7 +153,13 @@ class SafeH5Reader:
         where = f"{obj.name}@{name}"
         aid = h5py.h5a.open(obj.id, name.encode())
         dtype, shape = aid.dtype, aid.shape
-        text = dtype.kind in "SU" or h5py.check_dtype(vlen=dtype) in (str, bytes)
+        # the stored type's class decides: a damaged file can turn a string into a variable-length sequence
+        # of anything, which libhdf5 would follow into arbitrary memory
+        text = isinstance(aid.get_type(), h5py.h5t.TypeStringID) and (
+            dtype.kind in "SU" or h5py.check_dtype(vlen=dtype) in (str, bytes))
+        if not text and not isinstance(aid.get_type(), (h5py.h5t.TypeIntegerID, h5py.h5t.TypeFloatID)):
+            raise self._error(where, f"has a stored type of class {type(aid.get_type()).__name__}; only strings and "
+                                     "real numbers are read from attributes")
         if not text and (dtype.kind not in "biuf" or dtype.fields is not None or dtype.subdtype is not None or
                          h5py.check_dtype(ref=dtype) is not None or h5py.check_dtype(vlen=dtype) is not None):
             raise self._error(where, f"has dtype {dtype}; only strings and real numbers are read from attributes")
@@ -160,6 +167,41 @@ class SafeH5Reader:
         if count > max_elements:
             raise self._error(where, f"holds {count} elements, more than the {max_elements} allowed")
         return obj.attrs[name]
+
+
+def check_global_heaps(data, label):
+    """Refuses a file whose global heaps (where HDF5 keeps variable-length strings) are malformed: libhdf5
+    would loop forever on an object of size 0 or run past the heap on an oversized one. `data` is the file's
+    bytes (or an mmap of them); each 'GCOL' collection is walked as libhdf5 walks it."""
+    import struct
+
+    at = data.find(b"GCOL")
+    while at >= 0:
+        if at + 16 <= len(data) and data[at + 4] == 1 and data[at + 5:at + 8] == b"\0\0\0":
+            end = at + struct.unpack_from("<Q", data, at + 8)[0]
+            p = at + 16
+            while p + 16 <= end:
+                if p + 16 > len(data):
+                    raise ValueError(f"{label}: a global heap at byte {at} runs past the end of the file; the file "
+                                     "is truncated or corrupted")
+                index, size = struct.unpack_from("<H", data, p)[0], struct.unpack_from("<Q", data, p + 8)[0]
+                need = 16 + ((size + 7) & ~7) if index else size
+                if need <= 0 or p + need > end:
+                    raise ValueError(f"{label}: the global heap at byte {at} holds an object of impossible size "
+                                     f"{size} at byte {p}; the file is corrupted")
+                p += need
+        at = data.find(b"GCOL", at + 1)
+
+
+def check_global_heaps_in(path, label=None):
+    """check_global_heaps on the file at `path`, mapped rather than read."""
+    import mmap
+
+    with open(path, "rb") as f:
+        if os.fstat(f.fileno()).st_size == 0:
+            return
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            check_global_heaps(data, label or path)
 
 
 def _safe_attr_names(obj, label):

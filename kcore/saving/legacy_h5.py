@@ -13,6 +13,7 @@ import warnings
 
 import numpy as np
 
+from kcore.saving.file_io import naming_file
 from kcore.saving.legacy_config import (compile_from_training_config, from_keras2, parse_json_attr,
                                         to_keras2, training_config)
 
@@ -58,14 +59,21 @@ def _h5py():
     return load()
 
 
+def _attr(obj, name, path):
+    """Attribute `name` of `obj` (None when absent), read only when its stored type is a string or a number."""
+    from kcore.saving.h5_safety import SafeH5Reader
+
+    return SafeH5Reader(obj.file, path).attr(obj, name)
+
+
 def _names_attr(group, name, path):
     """A list-of-names attribute, joined from Keras's numbered chunks (name0, name1, ...) when split."""
     if name in group.attrs:
-        values = list(np.atleast_1d(group.attrs[name]))
+        values = list(np.atleast_1d(_attr(group, name, path)))
     else:
         values, i = [], 0
         while f"{name}{i}" in group.attrs:
-            values.extend(np.atleast_1d(group.attrs[f"{name}{i}"]))
+            values.extend(np.atleast_1d(_attr(group, f"{name}{i}", path)))
             i += 1
     out = []
     for v in values:
@@ -192,9 +200,12 @@ def read_weights_group(model, group, path, by_name=False, skip_mismatch=False):
 
 
 def _open(filepath):
+    from kcore.saving.h5_safety import check_global_heaps_in
+
     filepath = os.fspath(filepath)
     if not os.path.exists(filepath):
         raise FileNotFoundError(f"No file found at {filepath}")
+    check_global_heaps_in(filepath)
     try:
         return _h5py().File(filepath, "r")
     except OSError as e:
@@ -205,7 +216,7 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False):
     """model.load_weights for a Keras 2 .h5 file (a weights file or a whole saved model)."""
     if not model.built:
         raise ValueError("Build the model (call it on data or build(input_shape)) before load_weights")
-    with _open(filepath) as f:
+    with naming_file(filepath), _open(filepath) as f:
         group = f
         if "layer_names" not in f.attrs and "layer_names0" not in f.attrs:
             if "model_weights" in f:
@@ -255,11 +266,11 @@ def load_model(filepath, custom_objects=None, compile=True):
     """Loads a whole model saved in Keras 2's HDF5 layout (by Keras 2.x, tf.keras, Keras 3 or kcore)."""
     from kcore.saving.serialization import model_from_config
 
-    with _open(filepath) as f:
+    with naming_file(filepath), _open(filepath) as f:
         if "model_config" not in f.attrs:
             raise ValueError(f"{filepath} has no 'model_config' attribute: it is a weights-only file or not a "
                              "Keras model (build the model and use load_weights for weights)")
-        config = parse_json_attr(f.attrs["model_config"], "model_config", filepath)
+        config = parse_json_attr(_attr(f, "model_config", filepath), "model_config", filepath)
         try:
             model = model_from_config(from_keras2(config), custom_objects)
         except (KeyError, TypeError, AttributeError, IndexError) as e:  # a config of the wrong shape
@@ -268,7 +279,7 @@ def load_model(filepath, custom_objects=None, compile=True):
         if group is None or not isinstance(group, _h5py().Group):
             raise ValueError(f"{filepath} has a model_config but no 'model_weights' group")
         read_weights_group(model, group, filepath)
-        tc = f.attrs.get("training_config")
+        tc = _attr(f, "training_config", filepath)
         if compile and tc is not None:
             compile_from_training_config(model, parse_json_attr(tc, "training_config", filepath), filepath)
             optimizer_group = _member(f, "optimizer_weights", filepath)

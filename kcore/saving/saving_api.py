@@ -11,6 +11,7 @@ import os
 
 from kcore.saving.file_io import (MAX_CONFIG_BYTES, atomic_write, naming_file, open_archive, parse_json,
                                   read_member)
+from kcore.saving.h5_safety import check_global_heaps, check_global_heaps_in
 from kcore.saving.object_registration import CustomObjectScope, SafeModeScope
 
 _KERAS_VERSION = "3.15.1"
@@ -107,6 +108,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         config_text = read_member(archive, "config.json", filepath, MAX_CONFIG_BYTES)
         config = parse_json(config_text, f"{filepath}/config.json")
         weights = read_member(archive, "model.weights.h5", filepath)
+        check_global_heaps(weights, f"{filepath}/model.weights.h5")
     with naming_file(filepath):
         with CustomObjectScope(custom_objects), SafeModeScope(safe_mode):
             model = model_from_config(config, custom_objects)
@@ -167,12 +169,15 @@ def load_weights(model, filepath, skip_mismatch=False, by_name=None):
         raise ValueError(f"`by_name` only supports loading legacy '.h5' or '.hdf5' files. Received: {filepath}")
     if filepath.endswith(".keras"):
         with open_archive(filepath) as archive, naming_file(filepath):
-            source = io.BytesIO(read_member(archive, "model.weights.h5", filepath))
+            data = read_member(archive, "model.weights.h5", filepath)
         label = f"{filepath}/model.weights.h5"
+        check_global_heaps(data, label)
+        source = io.BytesIO(data)
     elif filepath.endswith(".weights.h5") or filepath.endswith(".h5"):
         if not os.path.exists(filepath):
             raise FileNotFoundError(f"No file found at {filepath}")
-        source, label = open(filepath, "rb"), filepath  # PermissionError surfaces as itself
+        check_global_heaps_in(filepath)  # PermissionError surfaces as itself
+        source, label = open(filepath, "rb"), filepath
     else:
         raise ValueError(f"load_weights expects a '.weights.h5', '.keras' or Keras 2 '.h5' file, got {filepath!r}")
     with source:
