@@ -167,6 +167,8 @@ def _rss_bytes():
 
 
 @pytest.mark.skipif(not __import__("os").path.exists("/proc/self/statm"), reason="needs /proc")
+@pytest.mark.skipif(__import__("os").environ.get("KCORE_ENGINE") == "_C_sanitize",
+                    reason="AddressSanitizer's quarantine holds freed memory: RSS says nothing there")
 def test_memory_stays_flat_over_thousands_of_steps():
     x, y = _data(64)
     model = _mlp(dropout=0.2)
