@@ -1,6 +1,7 @@
 """Custom objects through save/load: registration, custom_objects, scopes, Lambda layers (bytecode,
 safe_mode), and .keras files with custom objects moving between kcore and real Keras 3."""
 import json
+import sys
 import zipfile
 from pathlib import Path
 
@@ -182,10 +183,24 @@ def test_lambda_from_config_refuses_bytecode_by_default():
 # -- files written by the other library -------------------------------------------------------------
 
 
+FIXTURE_PYTHON = (3, 11)  # the CPython whose bytecode the fixtures' Lambda holds
+
+
+def _refused_on_another_python(path):
+    """Lambda bytecode runs only in the Python that wrote it: elsewhere the load is refused, never crashes."""
+    if sys.version_info[:2] == FIXTURE_PYTHON:
+        return False
+    with pytest.raises(ValueError, match="cannot run"):
+        kcore.models.load_model(path, safe_mode=False)
+    return True
+
+
 def test_keras_file_with_custom_objects_loads_in_kcore():
     path = DATA / "keras3_custom.keras"
     with pytest.raises(ValueError, match="safe_mode=False"):
         kcore.models.load_model(path)
+    if _refused_on_another_python(path):
+        return
     model = kcore.models.load_model(path, safe_mode=False)
     io = np.load(DATA / "keras3_custom_io.npz")
     np.testing.assert_allclose(model.predict(io["x"], verbose=0), io["y"], rtol=1e-5, atol=1e-6)
@@ -196,7 +211,8 @@ def test_keras_file_with_custom_objects_loads_in_kcore():
 def _normalized(config):
     """A config without what differs between writers of the same model (names, modules, bytecode)."""
     if isinstance(config, dict):
-        return {k: _normalized(v) for k, v in config.items() if k not in ("name", "module", "code")}
+        return {k: _normalized(v) for k, v in config.items()
+                if k not in ("name", "module", "code", "python_version")}
     if isinstance(config, list):
         return [_normalized(v) for v in config]
     return config
@@ -209,6 +225,8 @@ def test_kcore_file_with_custom_objects_loads_in_keras(tmp_path):
     model = _custom_model()
     model.save(tmp_path / "now.keras")
     assert _normalized(_config(tmp_path / "now.keras")) == _normalized(_config(fixture))
+    if _refused_on_another_python(fixture):
+        return
     io = np.load(DATA / "kcore_custom_keras_io.npz")
     loaded = kcore.models.load_model(fixture, safe_mode=False)
     np.testing.assert_allclose(loaded.predict(io["x"], verbose=0), io["y"], rtol=1e-5, atol=1e-6)
@@ -269,3 +287,22 @@ def test_registered_metric_class_round_trip(tmp_path):
     got = loaded.evaluate(x, y, verbose=0, return_dict=True)
     assert set(got) == {"loss", "max_error"}
     assert got["max_error"] == pytest.approx(want["max_error"])
+
+
+def test_lambda_bytecode_from_another_python_is_refused(tmp_path):
+    model = kcore.Sequential([layers.Lambda(lambda t: t * 2.0 + 1.0, input_shape=(3,))])
+    model.save(tmp_path / "m.keras")
+    config = _config(tmp_path / "m.keras")
+    fn = config["config"]["layers"][-1]["config"]["function"]["config"]
+    assert fn["python_version"] == f"{sys.version_info[0]}.{sys.version_info[1]}"
+    np.testing.assert_allclose(kcore.models.load_model(tmp_path / "m.keras", safe_mode=False)
+                               .predict(np.ones((1, 3), "float32"), verbose=0), 3.0)
+    from kcore.saving.function_code import load_function
+
+    other = dict(fn, python_version="3.7")
+    with pytest.raises(ValueError, match="written by Python 3.7 and cannot run"):
+        load_function({"class_name": "__lambda__", "config": other}, "Lambda 'x'", safe_mode=False)
+    garbled = dict(fn, python_version=None, code=__import__("base64").encodebytes(
+        __import__("marshal").dumps((lambda: 0).__code__.replace(co_code=b"\x00\x00" * 4))).decode())
+    with pytest.raises(ValueError, match="cannot run"):
+        load_function({"class_name": "__lambda__", "config": garbled}, "Lambda 'x'", safe_mode=False)

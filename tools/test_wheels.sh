@@ -24,7 +24,7 @@ for v in "${versions[@]}"; do
   "$venv/bin/python" -m pip install -q --upgrade pip
   CC=false CXX=false "$venv/bin/python" -m pip install -q --only-binary :all: "$whl[test]"
   work=$(mktemp -d)
-  cp -r "$root/tests" "$work/"
+  cp -r "$root/tests" "$root/tools" "$work/"  # tests/test_fuzz.py runs tools/fuzz.py
   echo "== CPython $v: $(basename "$whl")"
   (cd "$work" && "$venv/bin/pytest" -q -p no:cacheprovider tests | tail -n 1) || status=1
   rm -rf "$work"

@@ -6,7 +6,9 @@ or `kcore.saving.enable_unsafe_deserialization()`). Bytecode only loads in the P
 (major.minor) that wrote it."""
 import base64
 import binascii
+import dis
 import marshal
+import sys
 import types
 
 import numpy as np
@@ -31,7 +33,32 @@ def dump_function(fn):
     if fn.__closure__:
         closure = [_jsonable(cell.cell_contents, fn) for cell in fn.__closure__]
     defaults = [_jsonable(d, fn) for d in fn.__defaults__] if fn.__defaults__ else None
-    return {"class_name": "__lambda__", "config": {"code": code, "defaults": defaults, "closure": closure}}
+    return {"class_name": "__lambda__", "config": {"code": code, "defaults": defaults, "closure": closure,
+                                                   "python_version": _PYTHON}}
+
+
+_PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+def _check_python_version(code, written_by, what):
+    """Marshalled bytecode is only valid in the CPython version that wrote it: another version misreads it
+    silently and can crash the interpreter. kcore records the version; for files without one (Keras writes
+    none) every 3.11+ code object must begin by RESUME-ing (after its cell set-up), which another version's
+    bytecode does not decode to."""
+    if written_by is not None and written_by != _PYTHON:
+        raise ValueError(f"{what}: the lambda's bytecode was written by Python {written_by} and cannot run in "
+                         f"Python {_PYTHON}; load the file with Python {written_by}, or rebuild the Lambda")
+    if written_by is None and not _resumes(code):
+        raise ValueError(f"{what}: the lambda's bytecode was not written by this Python ({_PYTHON}) and cannot "
+                         "run here; load the file with the Python version that saved it, or rebuild the Lambda")
+
+
+def _resumes(code):
+    if sys.version_info < (3, 11):
+        return all(op in dis.opmap.values() for op in code.co_code[::2])
+    first = [ins.opname for _, ins in zip(range(4), dis.get_instructions(code))]
+    nested = [c for c in code.co_consts if isinstance(c, types.CodeType)]
+    return "RESUME" in first and all(_resumes(c) for c in nested)
 
 
 def _jsonable(value, fn):
@@ -76,6 +103,7 @@ def load_function(config, what, safe_mode=None):
                          f"version): {e}") from e
     if not isinstance(code, types.CodeType):
         raise ValueError(f"{what}: the lambda's bytecode does not hold a code object")
+    _check_python_version(code, inner.get("python_version"), what)
     if len(code.co_freevars) != len(closure or ()):
         raise ValueError(f"{what}: the lambda needs {len(code.co_freevars)} closure values, the file has "
                          f"{len(closure or ())}")
