@@ -1,4 +1,6 @@
 """The Loss base class (Keras 3 API) and Keras's reductions of weighted per-sample values."""
+import functools
+
 import numpy as np
 
 from kcore import ops
@@ -38,7 +40,7 @@ class Loss:
     def dtype(self):
         from kcore.backend.config import floatx
 
-        return str(np.dtype(self._dtype or floatx()))
+        return _dtype_name(self._dtype or floatx())
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         dtype = self.dtype
@@ -72,6 +74,11 @@ def _mask_of(x):
 def _both(a, b):
     a, b = squeeze_or_expand(a, b)
     return a & b
+
+
+@functools.lru_cache(maxsize=None)
+def _dtype_name(dtype):
+    return str(np.dtype(dtype))
 
 
 def _as_tensor(x, dtype):
@@ -180,8 +187,10 @@ def _left_broadcast(weights, ndim):
 def _reduce(values, weights, reduction):
     if reduction in (None, "none") or tuple(values.shape) in ((), (0,)):
         return values
-    total = ops.sum(values)
     batch = current_batch()  # a distributed step: this rank holds part of the global batch
+    if batch is None and weights is None and values.size and reduction in ("mean", "sum_over_batch_size"):
+        return ops.mean(values)  # the common case, one native reduction
+    total = ops.sum(values)
     if reduction == "sum":
         return total if batch is None or not batch.dummy else ops.multiply(total, 0.0)
     if reduction == "mean_with_sample_weight" and weights is not None:
