@@ -332,7 +332,7 @@ class Layer:
 
             # the penalty per sample; the outermost call clears the previous call's penalties
             self._losses.append(ops.divide(self.activity_regularizer(outputs), float(outputs.shape[0] or 1)))
-        if self.supports_masking or takes_mask or type(self).compute_mask is not Layer.compute_mask:
+        if mask is not None or type(self).compute_mask is not Layer.compute_mask:  # the default maps None to None
             out_mask = self.compute_mask(inputs, mask)
             if out_mask is not None and isinstance(outputs, Tensor):
                 outputs._keras_mask = out_mask
