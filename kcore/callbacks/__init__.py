@@ -251,6 +251,33 @@ class EarlyStopping(MonitorCallback):
             self.model.set_weights(self.best_weights)
 
 
+class SaveSchedule:
+    """The `save_freq` rule of ModelCheckpoint and BackupAndRestore: "epoch", or every N training batches."""
+
+    def __init__(self, save_freq, who):
+        if save_freq != "epoch" and not (isinstance(save_freq, int) and not isinstance(save_freq, bool)
+                                         and save_freq > 0):
+            raise ValueError(f"{who}: invalid save_freq={save_freq!r}; expected 'epoch' or a positive integer "
+                             "number of batches")
+        self.per_epoch = save_freq == "epoch"
+        self._every, self._seen = save_freq, 0
+
+    def batch_done(self):
+        """Counts a training batch; True when a batch-level save is due."""
+        if self.per_epoch:
+            return False
+        self._seen += 1
+        if self._seen < self._every:
+            return False
+        self._seen = 0
+        return True
+
+    def epoch_done(self):
+        """Restarts the batch count at an epoch's end; True when saving every epoch."""
+        self._seen = 0
+        return self.per_epoch
+
+
 class ModelCheckpoint(MonitorCallback):
     """Saves the model (or its weights) every epoch or every `save_freq` batches.
 
@@ -264,25 +291,20 @@ class ModelCheckpoint(MonitorCallback):
         super().__init__(monitor, mode, baseline=initial_value_threshold)
         self.filepath = os.fspath(filepath)
         self.verbose, self.save_best_only, self.save_weights_only = verbose, save_best_only, save_weights_only
-        if save_freq != "epoch" and not (isinstance(save_freq, int) and save_freq > 0):
-            raise ValueError(f"Unrecognized save_freq: {save_freq!r}. Expected 'epoch' or a positive integer")
+        self._schedule = SaveSchedule(save_freq, "ModelCheckpoint")
         self.save_freq = save_freq
         _check_checkpoint_suffix(self.filepath, save_weights_only)
-        self._epoch, self._batches_since_save = 0, 0
+        self._epoch = 0
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.save_freq == "epoch":
-            return
-        self._batches_since_save += 1
-        if self._batches_since_save >= self.save_freq:
-            self._batches_since_save = 0
+        if self._schedule.batch_done():
             self._save(self._epoch, batch, logs)
 
     def on_epoch_end(self, epoch, logs=None):
-        if self.save_freq == "epoch":
+        if self._schedule.per_epoch:  # batch-level counts run on across epochs, as in Keras
             self._save(epoch, None, logs)
 
     def _save(self, epoch, batch, logs):

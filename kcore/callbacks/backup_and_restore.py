@@ -9,7 +9,7 @@ import json
 import os
 import shutil
 
-from kcore.callbacks import Callback
+from kcore.callbacks import Callback, SaveSchedule
 
 
 class BackupAndRestore(Callback):
@@ -27,10 +27,7 @@ class BackupAndRestore(Callback):
         super().__init__()
         if not backup_dir:
             raise ValueError("BackupAndRestore: empty `backup_dir` argument")
-        if save_freq != "epoch" and not (isinstance(save_freq, int) and not isinstance(save_freq, bool)
-                                         and save_freq > 0):
-            raise ValueError(f"BackupAndRestore: invalid save_freq={save_freq!r}; expected 'epoch' or a "
-                             "positive integer number of batches")
+        self._schedule = SaveSchedule(save_freq, "BackupAndRestore")
         self.backup_dir = os.fspath(backup_dir)
         self.save_freq = save_freq
         self.double_checkpoint = double_checkpoint
@@ -38,7 +35,6 @@ class BackupAndRestore(Callback):
         self._weights_path = os.path.join(self.backup_dir, "latest.weights.h5")
         self._metadata_path = os.path.join(self.backup_dir, "training_metadata.json")
         self._epoch = 0
-        self._batches_since_save = 0
 
     # -- restoring ----------------------------------------------------------------------------------
     def on_train_begin(self, logs=None):
@@ -69,16 +65,11 @@ class BackupAndRestore(Callback):
     # -- backing up -----------------------------------------------------------------------------------
     def on_epoch_end(self, epoch, logs=None):
         self._epoch = epoch + 1
-        self._batches_since_save = 0
-        if self.save_freq == "epoch":
+        if self._schedule.epoch_done():
             self._save()
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.save_freq == "epoch":
-            return
-        self._batches_since_save += 1
-        if self._batches_since_save >= self.save_freq:
-            self._batches_since_save = 0
+        if self._schedule.batch_done():
             self._save(batch)
 
     def _save(self, batch=0):

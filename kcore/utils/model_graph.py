@@ -16,7 +16,9 @@ def layer_edges(model):
             edges.append((node.layer, seen[id(node.layer)]))
         inputs = [t._keras_history[0] for t in getattr(model, "inputs", [])]
         return [(layer, []) for layer in inputs if id(layer) not in seen] + edges
+    from kcore.models.sequential import Sequential
+
     layers = list(model.layers)
-    if type(model).__name__ == "Sequential" or getattr(model, "_is_sequential", False):
+    if isinstance(model, Sequential):
         return [(layer, [layers[i - 1]] if i else []) for i, layer in enumerate(layers)]
     return [(layer, []) for layer in layers]
