@@ -1,0 +1,333 @@
+// ConvLSTM over whole sequences on the CPU. Forward: one conv_forward projects the inputs of
+// all steps (T*B frames, bias included); each step adds one recurrent conv_forward of h_{t-1} and
+// runs the gates over the B * pixels rows of the step. Backward runs the steps in reverse: a gate
+// gradient kernel per step, then one conv_backward (input gradient only) for d h_{t-1}; the
+// kernel, bias and input gradients are single conv_backward calls over all steps at the end.
+// Pre-activations are kept and the activations recomputed in backward, so any UnaryOp works.
+#include "ops/conv_lstm.h"
+
+#include <cstring>
+#include <utility>
+
+#include "core/parallel.h"
+#include "cpu/sequence_layout.h"
+#include "ops/activation_math.h"
+
+namespace kcore {
+
+namespace {
+
+constexpr const char* kOp = "conv_lstm";
+
+template <typename T>
+inline T act(const ConvLstmActivation& a, T x) {
+  return a.identity ? x : activation::value(a.op, x, T(1));
+}
+
+// d act / dx at x, given y = act(x).
+template <typename T>
+inline T slope(const ConvLstmActivation& a, T x, T y) {
+  return a.identity ? T(1) : activation::derivative(a.op, x, y, T(1));
+}
+
+// n frames of a contiguous frame-major tensor from frame `first` on (a view).
+Tensor frames_view(const Tensor& t, int64_t first, int64_t n) {
+  Shape shape = t.shape();
+  const int64_t per = shape[0] ? t.numel() / shape[0] : 0;
+  shape[0] = n;
+  return Tensor(t.storage(), shape, t.dtype(), t.offset() + first * per);
+}
+
+// (batch, *spatial, channels) with the batch axis replaced.
+Shape with_batch(const Shape& frame, int64_t n) {
+  Shape s = frame;
+  s[0] = n;
+  return s;
+}
+
+template <typename T>
+void copy_or_zero(T* dst, const Tensor& src, int64_t n) {
+  if (src.defined()) std::memcpy(dst, src.contiguous().data<T>(), n * sizeof(T));
+  else std::memset(dst, 0, n * sizeof(T));
+}
+
+void check_state(const Tensor& s, const Tensor& x, const Shape& want, const char* name) {
+  if (!s.defined()) return;
+  check_float(s, kOp, name);
+  check_same_dtype(x, s, kOp);
+  KCORE_CHECK(s.shape() == want, kOp << ": " << name << " must have shape " << shape_str(want)
+                                     << " (batch, *output spatial, filters), got " << shape_str(s.shape()));
+}
+
+// Validates the arguments; returns the state shape (B, *out, F).
+Shape check_arguments(const ConvLstmConfig& cfg, const Tensor& x, const Tensor& w, const Tensor& rw,
+                      const Tensor& bias, const Tensor& h0, const Tensor& c0, const Tensor& mask,
+                      const Tensor& rec_mask) {
+  check_float(x, kOp, "inputs");
+  check_float(w, kOp, "kernel");
+  check_float(rw, kOp, "recurrent_kernel");
+  check_same_dtype(x, w, kOp);
+  check_same_dtype(x, rw, kOp);
+  const int64_t rank = x.ndim() - 3;
+  KCORE_CHECK(rank >= 1 && rank <= 3, kOp << ": inputs must be (batch, timesteps, 1 to 3 spatial axes, channels), "
+                                          "got shape " << shape_str(x.shape()));
+  KCORE_CHECK(w.ndim() == rank + 2 && w.dim(-1) % 4 == 0 && w.dim(-1) > 0 && w.dim(-2) == x.dim(-1),
+              kOp << ": kernel must have shape (*kernel_size, " << x.dim(-1) << ", 4 * filters) for inputs of shape "
+                  << shape_str(x.shape()) << ", got " << shape_str(w.shape()));
+  const int64_t f = w.dim(-1) / 4, b = x.dim(0), t = x.dim(1);
+  KCORE_CHECK(rw.ndim() == rank + 2 && rw.dim(-2) == f && rw.dim(-1) == 4 * f,
+              kOp << ": recurrent_kernel must have shape (*kernel_size, " << f << ", " << 4 * f << ") for "
+                  << f << " filters, got " << shape_str(rw.shape()));
+  KCORE_CHECK(t > 0, kOp << ": the sequence has no time steps (inputs of shape " << shape_str(x.shape()) << ")");
+  if (bias.defined()) {
+    check_float(bias, kOp, "bias");
+    check_same_dtype(x, bias, kOp);
+    KCORE_CHECK(bias.shape() == Shape({4 * f}), kOp << ": bias must have shape (" << 4 * f << ",), got "
+                                                    << shape_str(bias.shape()));
+  }
+  Shape frame(x.shape().begin() + 1, x.shape().end());  // (T, *spatial, C): T stands for the frame count
+  Shape out = conv_output_shape(frame, w.shape(), cfg.input_args);
+  Shape state = with_batch(out, b);
+  state.back() = f;
+  Shape rec_out = conv_output_shape(state, rw.shape(), cfg.recurrent_args);
+  rec_out.back() = f;
+  KCORE_CHECK(rec_out == state, kOp << ": the recurrent convolution maps states of shape " << shape_str(state)
+                                    << " to " << shape_str(rec_out) << "; it must keep their shape ('same')");
+  check_state(h0, x, state, "initial h state");
+  check_state(c0, x, state, "initial c state");
+  check_state(rec_mask, x, state, "recurrent dropout mask");
+  if (mask.defined())
+    KCORE_CHECK(mask.shape() == Shape({b, t}), kOp << ": mask must have shape " << shape_str({b, t})
+                                                   << " (batch, timesteps), got " << shape_str(mask.shape()));
+  return state;
+}
+
+// One step of the forward pass over its B * P rows; z of the step already holds both convs.
+template <typename T>
+struct ForwardStep {
+  const ConvLstmSaved& sv;
+  T* out;  // (B, T, P, F)
+  int64_t s = 0;
+
+  void row(int64_t r) const {
+    const ConvLstmConfig& cfg = sv.config;
+    const int64_t bp = sv.batch * sv.pixels, f = sv.filters, b = r / sv.pixels, p = r % sv.pixels;
+    const int64_t at = (s * bp + r) * f;
+    const T* hp = sv.states.data<T>() + at;
+    const T* cp = sv.cells.data<T>() + at;
+    T* hn = const_cast<T*>(hp) + bp * f;
+    T* cn = const_cast<T*>(cp) + bp * f;
+    const bool valid = sv.mask.empty() || sv.mask[s * sv.batch + b];
+    if (valid) {
+      const T* z = sv.z.data<T>() + (s * bp + r) * 4 * f;
+      for (int64_t j = 0; j < f; ++j) {
+        const T i = act(cfg.recurrent_activation, z[j]), fg = act(cfg.recurrent_activation, z[f + j]);
+        const T g = act(cfg.activation, z[2 * f + j]), o = act(cfg.recurrent_activation, z[3 * f + j]);
+        const T c = fg * cp[j] + i * g;
+        cn[j] = c;
+        hn[j] = o * act(cfg.activation, c);
+      }
+    } else {
+      std::memcpy(hn, hp, f * sizeof(T));
+      std::memcpy(cn, cp, f * sizeof(T));
+    }
+    T* o = out + ((b * sv.steps + s) * sv.pixels + p) * f;  // masked: the previous output (zeros first)
+    if (valid) std::memcpy(o, hn, f * sizeof(T));
+    else if (s == 0) std::memset(o, 0, f * sizeof(T));
+    else std::memcpy(o, o - sv.pixels * f, f * sizeof(T));
+  }
+};
+
+// h_{t-1} as the recurrent conv reads it: the state, or state * rec_mask with recurrent dropout.
+template <typename T>
+Tensor recurrent_input(const ConvLstmSaved& sv, int64_t s) {
+  const int64_t b = sv.batch;
+  Tensor h = frames_view(sv.states, s * b, b);
+  if (!sv.rec_in.defined()) return h;
+  Tensor in = frames_view(sv.rec_in, s * b, b);
+  const T *hp = h.data<T>(), *m = sv.rec_mask.data<T>();
+  T* dst = in.data<T>();
+  for (int64_t k = 0; k < h.numel(); ++k) dst[k] = hp[k] * m[k];
+  return in;
+}
+
+template <typename T>
+void forward_steps(const ConvLstmSaved& sv, const Tensor& rk, T* out) {
+  const int64_t b = sv.batch, rows = b * sv.pixels, g = 4 * sv.filters;
+  ForwardStep<T> st{sv, out};
+  for (int64_t s = 0; s < sv.steps; ++s) {
+    st.s = s;
+    Tensor rec = conv_forward(recurrent_input<T>(sv, s), rk, Tensor(), sv.config.recurrent_args);
+    T* z = sv.z.data<T>() + s * rows * g;
+    const T* add = rec.data<T>();
+    parallel_for(rows, 16, [&](int64_t lo, int64_t hi) {
+      for (int64_t k = lo * g; k < hi * g; ++k) z[k] += add[k];
+      for (int64_t r = lo; r < hi; ++r) st.row(r);
+    });
+  }
+}
+
+}  // namespace
+
+ConvLstmForward conv_lstm_forward(const ConvLstmConfig& cfg, const Tensor& x_in, const Tensor& kernel_in,
+                                  const Tensor& rk_in, const Tensor& bias, const Tensor& h0, const Tensor& c0,
+                                  const Tensor& mask, const Tensor& rec_mask) {
+  const Shape state = check_arguments(cfg, x_in, kernel_in, rk_in, bias, h0, c0, mask, rec_mask);
+  auto sv = std::make_shared<ConvLstmSaved>();
+  sv->config = cfg;
+  sv->batch = x_in.dim(0);
+  sv->steps = x_in.dim(1);
+  sv->filters = state.back();
+  sv->pixels = sv->batch ? shape_numel(state) / (sv->batch * sv->filters) : 0;
+  sv->has_bias = bias.defined();
+  sv->x_shape = x_in.shape();
+  const int64_t b = sv->batch, t = sv->steps, n = b * sv->pixels * sv->filters;
+  const DType dt = x_in.dtype();
+  Tensor x = x_in.contiguous(), rk = rk_in.contiguous();
+  sv->mask = sequence::processed_mask(mask, b, t, cfg.go_backwards);
+  Shape frame(x.shape().begin() + 1, x.shape().end());
+  sv->frames = Tensor::empty(with_batch(frame, t * b), dt);
+  sv->states = Tensor::empty(with_batch(state, (t + 1) * b), dt);
+  sv->cells = Tensor::empty(with_batch(state, (t + 1) * b), dt);
+  if (rec_mask.defined()) {
+    sv->rec_mask = rec_mask.contiguous();
+    sv->rec_in = Tensor::empty(with_batch(state, t * b), dt);
+  }
+  Shape out_shape{b, t};
+  out_shape.insert(out_shape.end(), state.begin() + 1, state.end());
+  ConvLstmForward res;
+  res.outputs = Tensor::empty(out_shape, dt);
+  dispatch_float(dt, kOp, [&](auto tag) {
+    using T = decltype(tag);
+    const int64_t per_frame = b * t != 0 ? x.numel() / (b * t) : 0;
+    sequence::permute_time(x.data<T>(), sv->frames.data<T>(), b, t, per_frame, cfg.go_backwards, true);
+    sv->z = conv_forward(sv->frames, kernel_in, bias, cfg.input_args);
+    copy_or_zero(sv->states.data<T>(), h0, n);
+    copy_or_zero(sv->cells.data<T>(), c0, n);
+    forward_steps<T>(*sv, rk, res.outputs.data<T>());
+  });
+  res.h = frames_view(sv->states, t * b, b).clone();
+  res.c = frames_view(sv->cells, t * b, b).clone();
+  res.saved = sv;
+  return res;
+}
+
+namespace {
+
+// One step of backward through time over its B * P rows.
+template <typename T>
+struct BackwardStep {
+  const ConvLstmSaved& sv;
+  const T* grad_out;  // (B, T, P, F) or null
+  T* dh;              // gradient w.r.t. h after the step (B*P, F)
+  T* dc;              // gradient w.r.t. c after the step; becomes the one before it
+  T* dh_prev;         // direct part of the gradient w.r.t. h_{t-1} (the conv's part is added after)
+  T* carry;           // output gradients of masked steps, waiting for the last valid step
+  T* dz;              // (T*B*P, 4F) gradients of the pre-activations
+  int64_t s = 0;
+
+  void row(int64_t r) const {
+    const ConvLstmConfig& cfg = sv.config;
+    const int64_t bp = sv.batch * sv.pixels, f = sv.filters, b = r / sv.pixels, p = r % sv.pixels;
+    const T* go = grad_out ? grad_out + ((b * sv.steps + s) * sv.pixels + p) * f : nullptr;
+    T *acc = carry + r * f, *d = dh + r * f, *dcr = dc + r * f, *dp = dh_prev + r * f;
+    T* dzr = dz + (s * bp + r) * 4 * f;
+    if (!(sv.mask.empty() || sv.mask[s * sv.batch + b])) {  // state passes through; c's gradient stays
+      if (go) for (int64_t j = 0; j < f; ++j) acc[j] += go[j];
+      std::memcpy(dp, d, f * sizeof(T));
+      std::memset(dzr, 0, 4 * f * sizeof(T));
+      return;
+    }
+    const T* z = sv.z.data<T>() + (s * bp + r) * 4 * f;
+    const T* cp = sv.cells.data<T>() + (s * bp + r) * f;
+    const T* cn = cp + bp * f;
+    const ConvLstmActivation &ra = cfg.recurrent_activation, &a = cfg.activation;
+    for (int64_t j = 0; j < f; ++j) {
+      const T dtot = d[j] + acc[j] + (go ? go[j] : T(0));
+      acc[j] = T(0);
+      const T zi = z[j], zf = z[f + j], zc = z[2 * f + j], zo = z[3 * f + j];
+      const T i = act(ra, zi), fg = act(ra, zf), g = act(a, zc), o = act(ra, zo), tc = act(a, cn[j]);
+      const T dct = dcr[j] + dtot * o * slope(a, cn[j], tc);
+      dzr[j] = dct * g * slope(ra, zi, i);
+      dzr[f + j] = dct * cp[j] * slope(ra, zf, fg);
+      dzr[2 * f + j] = dct * i * slope(a, zc, g);
+      dzr[3 * f + j] = dtot * tc * slope(ra, zo, o);
+      dcr[j] = dct * fg;
+      dp[j] = T(0);
+    }
+  }
+};
+
+template <typename T>
+void backward_steps(BackwardStep<T>& st, const Tensor& dz, const Tensor& rk) {
+  const ConvLstmSaved& sv = st.sv;
+  const int64_t b = sv.batch, rows = b * sv.pixels, n = rows * sv.filters;
+  for (int64_t s = sv.steps - 1; s >= 0; --s) {
+    st.s = s;
+    parallel_for(rows, 16, [&](int64_t lo, int64_t hi) {
+      for (int64_t r = lo; r < hi; ++r) st.row(r);
+    });
+    Tensor h_in = sv.rec_in.defined() ? frames_view(sv.rec_in, s * b, b) : frames_view(sv.states, s * b, b);
+    Tensor g = std::get<0>(conv_backward(h_in, rk, frames_view(dz, s * b, b), sv.config.recurrent_args, true,
+                                         false, false));
+    const T* gp = g.data<T>();
+    if (sv.rec_mask.defined()) {
+      const T* m = sv.rec_mask.data<T>();
+      for (int64_t k = 0; k < n; ++k) st.dh_prev[k] += gp[k] * m[k];
+    } else {
+      for (int64_t k = 0; k < n; ++k) st.dh_prev[k] += gp[k];
+    }
+    std::swap(st.dh, st.dh_prev);
+  }
+}
+
+}  // namespace
+
+ConvLstmGrads conv_lstm_backward(const ConvLstmSaved& sv, const Tensor& kernel, const Tensor& rk_in,
+                                 const Tensor& grad_outputs, const Tensor& grad_h, const Tensor& grad_c,
+                                 bool need_x) {
+  const int64_t b = sv.batch, t = sv.steps;
+  const Shape state = with_batch(Shape(sv.states.shape()), b);
+  const DType dt = sv.frames.dtype();
+  Shape out_shape{b, t};
+  out_shape.insert(out_shape.end(), state.begin() + 1, state.end());
+  KCORE_CHECK(!grad_outputs.defined() || grad_outputs.shape() == out_shape,
+              kOp << " backward: the outputs' gradient must have shape " << shape_str(out_shape) << ", got "
+                  << shape_str(grad_outputs.shape()));
+  check_state(grad_h, sv.frames, state, "gradient of the final h");
+  check_state(grad_c, sv.frames, state, "gradient of the final c");
+  Tensor rk = rk_in.contiguous();
+  Tensor go = grad_outputs.defined() ? grad_outputs.contiguous() : Tensor();
+  Tensor dz = Tensor::empty(sv.z.shape(), dt);
+  Tensor dh = Tensor::empty(state, dt), dc = Tensor::empty(state, dt), dh_prev = Tensor::empty(state, dt);
+  Tensor carry = Tensor::zeros(state, dt);
+  const int64_t n = dh.numel();
+  dispatch_float(dt, kOp, [&](auto tag) {
+    using T = decltype(tag);
+    copy_or_zero(dh.data<T>(), grad_h, n);
+    copy_or_zero(dc.data<T>(), grad_c, n);
+    BackwardStep<T> st{sv, go.defined() ? go.data<T>() : nullptr, dh.data<T>(), dc.data<T>(), dh_prev.data<T>(),
+                       carry.data<T>(), dz.data<T>()};
+    backward_steps<T>(st, dz, rk);
+    if (st.dh != dh.data<T>()) std::swap(dh, dh_prev);  // an odd number of steps left the result in dh_prev
+  });
+  ConvLstmGrads grads;
+  Tensor h_in = sv.rec_in.defined() ? sv.rec_in : frames_view(sv.states, 0, t * b);
+  grads.recurrent_kernel = std::get<1>(conv_backward(h_in, rk, dz, sv.config.recurrent_args, false, true, false));
+  auto [dframes, dk, db] = conv_backward(sv.frames, kernel, dz, sv.config.input_args, need_x, true, sv.has_bias);
+  grads.kernel = dk;
+  grads.bias = db;
+  if (need_x) {
+    grads.x = Tensor::empty(sv.x_shape, dt);
+    dispatch_float(dt, kOp, [&](auto tag) {
+      using T = decltype(tag);
+      const int64_t per_frame = b * t != 0 ? dframes.numel() / (b * t) : 0;
+      sequence::permute_time(dframes.data<T>(), grads.x.data<T>(), b, t, per_frame, sv.config.go_backwards, false);
+    });
+  }
+  grads.h0 = dh;
+  grads.c0 = dc;
+  return grads;
+}
+
+}  // namespace kcore

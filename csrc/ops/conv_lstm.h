@@ -1,0 +1,73 @@
+// Whole-sequence ConvLSTM (Keras ConvLSTM1D/2D/3D): forward over all time steps and backward
+// through time, channels_last, built on the engine's convolution (ops/conv.h) and the gate math
+// of ops/activation_math.h.
+//
+// Layouts (F = filters, gate order i, f, c, o as Keras 3):
+//   x (B, T, *spatial, C); kernel (*k, C, 4F); recurrent_kernel (*k, F, 4F); bias (4F,);
+//   states h, c (B, *out, F) where *out is the input conv's output size.
+// The input conv of every step runs as one conv over the T*B frames with `input_args`; each step
+// adds the recurrent conv of h_{t-1} with `recurrent_args` (Keras: stride 1, 'same' padding),
+// which must map *out onto itself. Options as the dense recurrent kernels (ops/rnn.h): initial
+// states, a (B, T) mask (masked steps carry h, c and the output over), go_backwards (outputs in
+// processed order), recurrent dropout (a (B, *out, F) mask on h_{t-1} where it enters the conv).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/tensor.h"
+#include "ops/conv.h"
+#include "ops/elementwise.h"
+
+namespace kcore {
+
+// A gate activation: identity (Keras 'linear') or a UnaryOp without parameters (elu: alpha = 1).
+struct ConvLstmActivation {
+  bool identity = false;
+  UnaryOp op = UnaryOp::tanh;
+};
+
+struct ConvLstmConfig {
+  ConvLstmActivation activation{false, UnaryOp::tanh};
+  ConvLstmActivation recurrent_activation{false, UnaryOp::sigmoid};
+  bool go_backwards = false;
+  ConvArgs input_args, recurrent_args;
+};
+
+// What forward keeps for backward; everything time-major in processed order, stored as frames
+// (step s, batch row b) = frame s * B + b.
+struct ConvLstmSaved {
+  ConvLstmConfig config;
+  int64_t batch = 0, steps = 0, pixels = 0, filters = 0;  // pixels: elements of *out
+  bool has_bias = false;
+  Shape x_shape;      // (B, T, *spatial, C) as given
+  Tensor frames;      // (T*B, *spatial, C) the inputs
+  Tensor z;           // (T*B, *out, 4F) gate pre-activations
+  Tensor states;      // ((T+1)*B, *out, F) h before step 0, after step 0, ...
+  Tensor cells;       // ((T+1)*B, *out, F)
+  Tensor rec_mask;    // (B, *out, F) or undefined
+  Tensor rec_in;      // (T*B, *out, F) h_{t-1} * rec_mask; undefined without rec_mask
+  std::vector<uint8_t> mask;  // (T, B), empty when every step is valid
+};
+
+struct ConvLstmForward {
+  Tensor outputs;  // (B, T, *out, F) in processed order
+  Tensor h, c;     // final states (B, *out, F)
+  std::shared_ptr<ConvLstmSaved> saved;
+};
+
+struct ConvLstmGrads {
+  Tensor x, h0, c0, kernel, recurrent_kernel, bias;  // x undefined unless asked; bias unless the layer has one
+};
+
+// bias, h0, c0, mask, rec_mask may be undefined (no bias / zero states / no mask / no dropout).
+ConvLstmForward conv_lstm_forward(const ConvLstmConfig& cfg, const Tensor& x, const Tensor& kernel,
+                                  const Tensor& recurrent_kernel, const Tensor& bias, const Tensor& h0,
+                                  const Tensor& c0, const Tensor& mask, const Tensor& rec_mask);
+
+// Gradients from d(outputs), d(final h), d(final c), each possibly undefined (= zero).
+ConvLstmGrads conv_lstm_backward(const ConvLstmSaved& saved, const Tensor& kernel, const Tensor& recurrent_kernel,
+                                 const Tensor& grad_outputs, const Tensor& grad_h, const Tensor& grad_c,
+                                 bool need_x);
+
+}  // namespace kcore
