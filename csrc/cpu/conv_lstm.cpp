@@ -8,6 +8,7 @@
 
 #include <cstring>
 #include <utility>
+#include <vector>
 
 #include "core/parallel.h"
 #include "cpu/sequence_layout.h"
@@ -19,15 +20,51 @@ namespace {
 
 constexpr const char* kOp = "conv_lstm";
 
+// The gate activations over arrays: the switch sits outside the loops, so each case's loop runs a
+// constant op (its switch folds) and vectorises. y = act(x); x and y may be the same array.
+#define KCORE_CONV_LSTM_CASES(X) \
+  X(tanh) X(sigmoid) X(relu) X(hard_sigmoid) X(elu) X(selu) X(softplus) X(softsign) X(silu) X(relu6) X(exp)
+
 template <typename T>
-inline T act(const ConvLstmActivation& a, T x) {
-  return a.identity ? x : activation::value(a.op, x, T(1));
+void activate(const ConvLstmActivation& a, const T* x, T* y, int64_t n) {
+  if (a.identity) {
+    if (x != y) std::memcpy(y, x, n * sizeof(T));
+    return;
+  }
+  switch (a.op) {
+#define KCORE_CASE(name)                                                                  \
+  case UnaryOp::name:                                                                     \
+    for (int64_t j = 0; j < n; ++j) y[j] = activation::value(UnaryOp::name, x[j], T(1)); \
+    return;
+    KCORE_CONV_LSTM_CASES(KCORE_CASE)
+#undef KCORE_CASE
+    default:
+      for (int64_t j = 0; j < n; ++j) y[j] = activation::value(a.op, x[j], T(1));
+  }
 }
 
-// d act / dx at x, given y = act(x).
+// g *= act'(x) where y = act(x).
 template <typename T>
-inline T slope(const ConvLstmActivation& a, T x, T y) {
-  return a.identity ? T(1) : activation::derivative(a.op, x, y, T(1));
+void scale_by_slope(const ConvLstmActivation& a, const T* x, const T* y, T* g, int64_t n) {
+  if (a.identity) return;
+  switch (a.op) {
+#define KCORE_CASE(name)                                                                             \
+  case UnaryOp::name:                                                                                \
+    for (int64_t j = 0; j < n; ++j) g[j] *= activation::derivative(UnaryOp::name, x[j], y[j], T(1)); \
+    return;
+    KCORE_CONV_LSTM_CASES(KCORE_CASE)
+#undef KCORE_CASE
+    default:
+      for (int64_t j = 0; j < n; ++j) g[j] *= activation::derivative(a.op, x[j], y[j], T(1));
+  }
+}
+
+// The activated gates i, f, c, o of a row's pre-activations z (4F) into y (4F).
+template <typename T>
+void activate_gates(const ConvLstmConfig& cfg, const T* z, T* y, int64_t f) {
+  activate(cfg.recurrent_activation, z, y, 2 * f);
+  activate(cfg.activation, z + 2 * f, y + 2 * f, f);
+  activate(cfg.recurrent_activation, z + 3 * f, y + 3 * f, f);
 }
 
 // n frames of a contiguous frame-major tensor from frame `first` on (a view).
@@ -109,7 +146,8 @@ struct ForwardStep {
   T* out;  // (B, T, P, F)
   int64_t s = 0;
 
-  void row(int64_t r) const {
+  // scratch: 5F elements of the calling thread
+  void row(int64_t r, T* scratch) const {
     const ConvLstmConfig& cfg = sv.config;
     const int64_t bp = sv.batch * sv.pixels, f = sv.filters, b = r / sv.pixels, p = r % sv.pixels;
     const int64_t at = (s * bp + r) * f;
@@ -119,14 +157,11 @@ struct ForwardStep {
     T* cn = const_cast<T*>(cp) + bp * f;
     const bool valid = sv.mask.empty() || sv.mask[s * sv.batch + b];
     if (valid) {
-      const T* z = sv.z.data<T>() + (s * bp + r) * 4 * f;
-      for (int64_t j = 0; j < f; ++j) {
-        const T i = act(cfg.recurrent_activation, z[j]), fg = act(cfg.recurrent_activation, z[f + j]);
-        const T g = act(cfg.activation, z[2 * f + j]), o = act(cfg.recurrent_activation, z[3 * f + j]);
-        const T c = fg * cp[j] + i * g;
-        cn[j] = c;
-        hn[j] = o * act(cfg.activation, c);
-      }
+      T *y = scratch, *tc = scratch + 4 * f;
+      activate_gates(cfg, sv.z.data<T>() + (s * bp + r) * 4 * f, y, f);
+      for (int64_t j = 0; j < f; ++j) cn[j] = y[f + j] * cp[j] + y[j] * y[2 * f + j];
+      activate(cfg.activation, cn, tc, f);
+      for (int64_t j = 0; j < f; ++j) hn[j] = y[3 * f + j] * tc[j];
     } else {
       std::memcpy(hn, hp, f * sizeof(T));
       std::memcpy(cn, cp, f * sizeof(T));
@@ -160,9 +195,10 @@ void forward_steps(const ConvLstmSaved& sv, const Tensor& rk, T* out) {
     Tensor rec = conv_forward(recurrent_input<T>(sv, s), rk, Tensor(), sv.config.recurrent_args);
     T* z = sv.z.data<T>() + s * rows * g;
     const T* add = rec.data<T>();
-    parallel_for(rows, 16, [&](int64_t lo, int64_t hi) {
+    parallel_for(rows, 64, [&](int64_t lo, int64_t hi) {
+      std::vector<T> scratch(5 * sv.filters);
       for (int64_t k = lo * g; k < hi * g; ++k) z[k] += add[k];
-      for (int64_t r = lo; r < hi; ++r) st.row(r);
+      for (int64_t r = lo; r < hi; ++r) st.row(r, scratch.data());
     });
   }
 }
@@ -226,7 +262,8 @@ struct BackwardStep {
   T* dz;              // (T*B*P, 4F) gradients of the pre-activations
   int64_t s = 0;
 
-  void row(int64_t r) const {
+  // scratch: 7F elements of the calling thread
+  void row(int64_t r, T* scratch) const {
     const ConvLstmConfig& cfg = sv.config;
     const int64_t bp = sv.batch * sv.pixels, f = sv.filters, b = r / sv.pixels, p = r % sv.pixels;
     const T* go = grad_out ? grad_out + ((b * sv.steps + s) * sv.pixels + p) * f : nullptr;
@@ -241,20 +278,28 @@ struct BackwardStep {
     const T* z = sv.z.data<T>() + (s * bp + r) * 4 * f;
     const T* cp = sv.cells.data<T>() + (s * bp + r) * f;
     const T* cn = cp + bp * f;
-    const ConvLstmActivation &ra = cfg.recurrent_activation, &a = cfg.activation;
+    T *y = scratch, *tc = scratch + 4 * f, *dt = scratch + 5 * f, *dct = scratch + 6 * f;
+    activate_gates(cfg, z, y, f);
+    activate(cfg.activation, cn, tc, f);
+    const T *i = y, *fg = y + f, *g = y + 2 * f, *o = y + 3 * f;
     for (int64_t j = 0; j < f; ++j) {
-      const T dtot = d[j] + acc[j] + (go ? go[j] : T(0));
+      dt[j] = d[j] + acc[j] + (go ? go[j] : T(0));
       acc[j] = T(0);
-      const T zi = z[j], zf = z[f + j], zc = z[2 * f + j], zo = z[3 * f + j];
-      const T i = act(ra, zi), fg = act(ra, zf), g = act(a, zc), o = act(ra, zo), tc = act(a, cn[j]);
-      const T dct = dcr[j] + dtot * o * slope(a, cn[j], tc);
-      dzr[j] = dct * g * slope(ra, zi, i);
-      dzr[f + j] = dct * cp[j] * slope(ra, zf, fg);
-      dzr[2 * f + j] = dct * i * slope(a, zc, g);
-      dzr[3 * f + j] = dtot * tc * slope(ra, zo, o);
-      dcr[j] = dct * fg;
+      dct[j] = dt[j] * o[j];
+    }
+    scale_by_slope(cfg.activation, cn, tc, dct, f);
+    for (int64_t j = 0; j < f; ++j) {
+      dct[j] += dcr[j];
+      dzr[j] = dct[j] * g[j];
+      dzr[f + j] = dct[j] * cp[j];
+      dzr[2 * f + j] = dct[j] * i[j];
+      dzr[3 * f + j] = dt[j] * tc[j];
+      dcr[j] = dct[j] * fg[j];
       dp[j] = T(0);
     }
+    scale_by_slope(cfg.recurrent_activation, z, y, dzr, 2 * f);
+    scale_by_slope(cfg.activation, z + 2 * f, g, dzr + 2 * f, f);
+    scale_by_slope(cfg.recurrent_activation, z + 3 * f, o, dzr + 3 * f, f);
   }
 };
 
@@ -264,8 +309,9 @@ void backward_steps(BackwardStep<T>& st, const Tensor& dz, const Tensor& rk) {
   const int64_t b = sv.batch, rows = b * sv.pixels, n = rows * sv.filters;
   for (int64_t s = sv.steps - 1; s >= 0; --s) {
     st.s = s;
-    parallel_for(rows, 16, [&](int64_t lo, int64_t hi) {
-      for (int64_t r = lo; r < hi; ++r) st.row(r);
+    parallel_for(rows, 64, [&](int64_t lo, int64_t hi) {
+      std::vector<T> scratch(7 * sv.filters);
+      for (int64_t r = lo; r < hi; ++r) st.row(r, scratch.data());
     });
     Tensor h_in = sv.rec_in.defined() ? frames_view(sv.rec_in, s * b, b) : frames_view(sv.states, s * b, b);
     Tensor g = std::get<0>(conv_backward(h_in, rk, frames_view(dz, s * b, b), sv.config.recurrent_args, true,
