@@ -157,6 +157,8 @@ _DEVICE_SAFE = {
     # no tensors
     "set_num_threads", "get_num_threads", "build_info", "conv_output_shape", "conv_workspace_bytes",
     "conv_set_workspace_limit", "conv_workspace_limit", "conv_set_winograd", "conv_winograd",
+    # CPU-only kernels whose bindings refuse cuda tensors themselves (NotImplementedError naming the op)
+    "conv_lstm_forward", "conv_lstm_backward",
 }
 
 
@@ -256,6 +258,16 @@ def test_mixed_devices_raise_value_error_naming_the_op(unregistered):
     with pytest.raises(ValueError, match="conv: operands are on different devices"):
         _C.conv(_tensor_claiming_cuda(np.ones((1, 4, 4, 1))), _C.from_numpy(np.ones((2, 2, 1, 1), np.float32)), None,
                 [1, 1], [1, 1], [0, 0], [0, 0])
+
+
+def test_cpu_only_conv_lstm_refuses_cuda_tensors(unregistered):
+    x, k = _tensor_claiming_cuda(np.ones((1, 2, 4, 1))), _tensor_claiming_cuda(np.ones((3, 1, 8)))
+    rk = _tensor_claiming_cuda(np.ones((3, 2, 8)))
+    args = (None, None, None, None, None, UnaryOp.tanh, UnaryOp.sigmoid, False, [1], [1], [1], [1], [1], [1])
+    with pytest.raises(NotImplementedError, match="conv_lstm_forward is not implemented on cuda"):
+        _C.conv_lstm_forward(x, k, rk, *args)
+    with pytest.raises(ValueError, match="conv_lstm_forward: operands are on different devices"):
+        _C.conv_lstm_forward(_C.from_numpy(np.ones((1, 2, 4, 1), np.float32)), k, rk, *args)
 
 
 def test_cuda_tensor_has_no_host_buffer(unregistered):

@@ -82,12 +82,6 @@ Shape with_batch(const Shape& frame, int64_t n) {
   return s;
 }
 
-template <typename T>
-void copy_or_zero(T* dst, const Tensor& src, int64_t n) {
-  if (src.defined()) std::memcpy(dst, src.contiguous().data<T>(), n * sizeof(T));
-  else std::memset(dst, 0, n * sizeof(T));
-}
-
 void check_state(const Tensor& s, const Tensor& x, const Shape& want, const char* name) {
   if (!s.defined()) return;
   check_float(s, kOp, name);
@@ -238,8 +232,8 @@ ConvLstmForward conv_lstm_forward(const ConvLstmConfig& cfg, const Tensor& x_in,
     const int64_t per_frame = b * t != 0 ? x.numel() / (b * t) : 0;
     sequence::permute_time(x.data<T>(), sv->frames.data<T>(), b, t, per_frame, cfg.go_backwards, true);
     sv->z = conv_forward(sv->frames, kernel_in, bias, cfg.input_args);
-    copy_or_zero(sv->states.data<T>(), h0, n);
-    copy_or_zero(sv->cells.data<T>(), c0, n);
+    sequence::copy_or_zero(sv->states.data<T>(), h0, n);
+    sequence::copy_or_zero(sv->cells.data<T>(), c0, n);
     forward_steps<T>(*sv, rk, res.outputs.data<T>());
   });
   res.h = frames_view(sv->states, t * b, b).clone();
@@ -350,8 +344,8 @@ ConvLstmGrads conv_lstm_backward(const ConvLstmSaved& sv, const Tensor& kernel, 
   const int64_t n = dh.numel();
   dispatch_float(dt, kOp, [&](auto tag) {
     using T = decltype(tag);
-    copy_or_zero(dh.data<T>(), grad_h, n);
-    copy_or_zero(dc.data<T>(), grad_c, n);
+    sequence::copy_or_zero(dh.data<T>(), grad_h, n);
+    sequence::copy_or_zero(dc.data<T>(), grad_c, n);
     BackwardStep<T> st{sv, go.defined() ? go.data<T>() : nullptr, dh.data<T>(), dc.data<T>(), dh_prev.data<T>(),
                        carry.data<T>(), dz.data<T>()};
     backward_steps<T>(st, dz, rk);

@@ -1,6 +1,6 @@
 // Layout helpers shared by the whole-sequence recurrent kernels (rnn.cpp, conv_lstm.cpp): the
-// (B, T) mask in processed order, and moving per-step frames between batch-major (B, T, ...) and
-// time-major processed order (T, B, ...).
+// (B, T) mask in processed order, moving per-step frames between batch-major (B, T, ...) and
+// time-major processed order (T, B, ...), and initial states.
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -42,6 +42,13 @@ void permute_time(const T* src, T* dst, int64_t b, int64_t t, int64_t f, bool re
       std::memcpy(to, from, f * sizeof(T));
     }
   }
+}
+
+// n elements of src (made contiguous) into dst, or zeros when src is undefined (zero initial states).
+template <typename T>
+void copy_or_zero(T* dst, const Tensor& src, int64_t n) {
+  if (src.defined()) std::memcpy(dst, src.contiguous().data<T>(), n * sizeof(T));
+  else std::memset(dst, 0, n * sizeof(T));
 }
 
 }  // namespace kcore::sequence
