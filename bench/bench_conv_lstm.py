@@ -45,8 +45,8 @@ def main():
     for name in times:  # warm up both
         step(layer, x, name == "fused")
     for _ in range(args.rounds):
-        for name in times:
-            times[name].append(step(layer, x, name == "fused"))
+        for name, ts in times.items():
+            ts.append(step(layer, x, name == "fused"))
     for name, ts in times.items():
         print(f"{name:>13}: min {min(ts) * 1e3:8.2f} ms   median {statistics.median(ts) * 1e3:8.2f} ms "
               f"({len(ts)} rounds)")

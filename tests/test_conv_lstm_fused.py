@@ -18,21 +18,21 @@ def _flat(outputs, h, c):
     return ops.concatenate([ops.reshape(t, (-1,)) for t in (outputs, h, c)], axis=0)
 
 
-# (rank, input shape, kernel size, options): small enough for finite differences
+# (input shape, kernel size, options): small enough for finite differences
 GRAD_CASES = {
-    "2d_same": (2, (1, 3, 4, 3, 2), (3, 2), {"padding": "same"}),
-    "1d_valid_stride_mask_backwards": (1, (2, 4, 7, 2), (3,), {"strides": 2, "go_backwards": True,
-                                                               "mask": np.array([[1, 0, 1, 1], [0, 1, 0, 1]])}),
-    "2d_dilated_linear_relu": (2, (1, 3, 5, 4, 1), (2, 2), {"padding": "same", "dilation_rate": 2,
-                                                            "activation": "linear", "recurrent_activation": "relu"}),
-    "3d_channels_first": (3, (1, 2, 2, 3, 3, 3), (2, 2, 2), {"data_format": "channels_first", "padding": "same"}),
+    "2d_same": ((1, 3, 4, 3, 2), (3, 2), {"padding": "same"}),
+    "1d_valid_stride_mask_backwards": ((2, 4, 7, 2), (3,), {"strides": 2, "go_backwards": True,
+                                                            "mask": np.array([[1, 0, 1, 1], [0, 1, 0, 1]])}),
+    "2d_dilated_linear_relu": ((1, 3, 5, 4, 1), (2, 2), {"padding": "same", "dilation_rate": 2,
+                                                         "activation": "linear", "recurrent_activation": "relu"}),
+    "3d_channels_first": ((1, 2, 2, 3, 3, 3), (2, 2, 2), {"data_format": "channels_first", "padding": "same"}),
 }
 
 
 @pytest.mark.parametrize("name", sorted(GRAD_CASES))
 def test_fused_op_float64_gradcheck(name):
     """Inputs, both kernels, bias and both initial states, through outputs and final states."""
-    rank, shape, k, options = GRAD_CASES[name]
+    shape, k, options = GRAD_CASES[name]
     options = dict(options)
     filters = 2
     first = options.get("data_format") == "channels_first"

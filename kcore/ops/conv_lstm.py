@@ -11,8 +11,7 @@ import numpy as np
 from kcore.backend.autodiff import attach
 from kcore.backend.native import _C, UnaryOp
 from kcore.backend.tensor import Tensor, convert_to_tensor
-from kcore.ops.conv import (normalize_data_format, normalize_padding, normalize_tuple, output_length,
-                             padding_amounts)
+from kcore.ops.conv import normalize_data_format, normalize_padding, normalize_tuple, output_length, padding_amounts
 from kcore.ops.core import _float, transpose
 from kcore.ops.rnn import _state_output, _StateGrads
 
