@@ -9,7 +9,7 @@
 #include "ops/activation_math.h"
 #include "ops/reduce.h"
 
-namespace kcore {
+namespace kcore::cpu {
 
 namespace {
 const char* binary_name(BinaryOp op) {
@@ -151,20 +151,6 @@ void with_unary_op(UnaryOp op, Fn&& fn) {
 }
 }  // namespace
 
-Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
-  size_t nd = std::max(a.size(), b.size());
-  Shape out(nd);
-  for (size_t i = 0; i < nd; ++i) {
-    int64_t da = i < nd - a.size() ? 1 : a[i - (nd - a.size())];
-    int64_t db = i < nd - b.size() ? 1 : b[i - (nd - b.size())];
-    KCORE_CHECK(da == db || da == 1 || db == 1,
-                op << ": operands could not be broadcast together with shapes " << shape_str(a) << " and "
-                   << shape_str(b));
-    out[i] = da == 1 ? db : da;
-  }
-  return out;
-}
-
 Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
   const char* name = binary_name(op);
   check_float(a, name, "x1");
@@ -194,8 +180,8 @@ std::pair<Tensor, Tensor> binary_backward(BinaryOp op, const Tensor& a, const Te
     using T = decltype(tag);
     binary_grad_kernel<T>(op, shape, a, b, grad, need_a ? &ga : nullptr, need_b ? &gb : nullptr);
   });
-  if (need_a) ga = sum_to_shape(ga, a.shape());
-  if (need_b) gb = sum_to_shape(gb, b.shape());
+  if (need_a) ga = cpu::sum_to_shape(ga, a.shape());
+  if (need_b) gb = cpu::sum_to_shape(gb, b.shape());
   return {ga, gb};
 }
 
@@ -272,7 +258,7 @@ Tensor sum_to_shape(const Tensor& grad, const Shape& shape) {
   std::vector<int64_t> axes;
   for (int64_t d = 0; d < grad.ndim(); ++d)
     if (d < lead || (shape[d - lead] == 1 && grad.shape()[d] != 1)) axes.push_back(d);
-  Tensor r = reduce(ReduceOp::sum, grad, axes, false);
+  Tensor r = cpu::reduce(ReduceOp::sum, grad, axes, false);
   return r.contiguous().view(shape);
 }
 
@@ -361,4 +347,4 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   return out;
 }
 
-}  // namespace kcore
+}  // namespace kcore::cpu

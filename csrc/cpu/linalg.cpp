@@ -8,7 +8,7 @@
 #include "ops/shape.h"
 #include "ops/arguments.h"
 
-namespace kcore {
+namespace kcore::cpu {
 
 namespace {
 using arguments::MatrixLayout;
@@ -55,7 +55,7 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
   // A stack of row-major matrices times one matrix is a single tall GEMM.
   if (b.ndim() == 2 && a.ndim() > 2 && a.is_contiguous()) {
     Tensor a2 = a.view(arguments::as_rows(a.shape()));
-    Tensor r = matmul(a2, b);
+    Tensor r = cpu::matmul(a2, b);
     Shape s = a.shape();
     s.back() = b.dim(-1);
     return r.view(s);
@@ -79,14 +79,14 @@ std::pair<Tensor, Tensor> matmul_backward(const Tensor& a, const Tensor& b, cons
     return transpose(x, perm);
   };
   Tensor ga, gb;
-  if (need_a) ga = sum_to_shape(matmul(grad, t(b)), a.shape());
+  if (need_a) ga = cpu::sum_to_shape(cpu::matmul(grad, t(b)), a.shape());
   if (need_b) {
     if (b.ndim() == 2 && a.ndim() > 2) {
       Tensor a2 = a.contiguous().view(arguments::as_rows(a.shape()));
       Tensor g2 = grad.contiguous().view(arguments::as_rows(grad.shape()));
-      gb = matmul(t(a2), g2);
+      gb = cpu::matmul(t(a2), g2);
     } else {
-      gb = sum_to_shape(matmul(t(a), grad), b.shape());
+      gb = cpu::sum_to_shape(cpu::matmul(t(a), grad), b.shape());
     }
   }
   return {ga, gb};
@@ -164,8 +164,8 @@ std::tuple<Tensor, Tensor, Tensor> linear_backward(const Tensor& x_in, const Ten
       else gemm<T>(false, !lw.trans, m, k, n, T(1), g.data<T>(), n, wc.data<T>(), lw.ld, T(0), gx.data<T>(), k);
     }
   });
-  if (need_bias) gb = sum_rows(g);
+  if (need_bias) gb = cpu::sum_rows(g);
   return {gx, gw, gb};
 }
 
-}  // namespace kcore
+}  // namespace kcore::cpu

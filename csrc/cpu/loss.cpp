@@ -6,7 +6,7 @@
 #include "core/parallel.h"
 #include "ops/arguments.h"
 
-namespace kcore {
+namespace kcore::cpu {
 
 namespace {
 
@@ -208,4 +208,4 @@ Tensor mean_error_backward(ErrorKind kind, const Tensor& p_in, const Tensor& y_i
   return out;
 }
 
-}  // namespace kcore
+}  // namespace kcore::cpu

@@ -4,7 +4,7 @@
 
 #include "core/parallel.h"
 
-namespace kcore {
+namespace kcore::cpu {
 
 namespace {
 void check_slot(const Tensor& w, const Tensor& s, const char* op, const char* name) {
@@ -202,4 +202,4 @@ void adamax_update(Tensor& w, const Tensor& g, Tensor& m, Tensor& u, double lr, 
   });
 }
 
-}  // namespace kcore
+}  // namespace kcore::cpu

@@ -2,7 +2,7 @@
 
 #include "core/parallel.h"
 
-namespace kcore {
+namespace kcore::cpu {
 
 namespace {
 inline uint64_t splitmix64(uint64_t z) {
@@ -42,4 +42,4 @@ Tensor random_uniform(const Shape& shape, double lo, double hi, uint64_t seed, D
                      [&](int64_t i) { return lo + (hi - lo) * uniform01(seed, (uint64_t)i); });
 }
 
-}  // namespace kcore
+}  // namespace kcore::cpu

@@ -11,7 +11,7 @@
 #include "ops/shape.h"
 #include "ops/arguments.h"
 
-namespace kcore {
+namespace kcore::cpu {
 
 namespace {
 // Reorders x so the reduced axes are last (a copy only when they are not already last).
@@ -87,13 +87,13 @@ Tensor reduce_backward(ReduceOp op, const Tensor& x, const Tensor& y, const Tens
   Tensor g = grad.contiguous().view(kept);
   int64_t count = 1;
   for (auto a : axes) count *= x.shape()[a];
-  if (op == ReduceOp::sum) return broadcast_to(g, x.shape());
-  if (op == ReduceOp::mean) return broadcast_to(scale(g, 1.0 / double(std::max<int64_t>(count, 1))), x.shape());
+  if (op == ReduceOp::sum) return cpu::broadcast_to(g, x.shape());
+  if (op == ReduceOp::mean) return cpu::broadcast_to(cpu::scale(g, 1.0 / double(std::max<int64_t>(count, 1))), x.shape());
   // max / min: the gradient is shared equally by the elements that attain the extremum.
   Tensor yk = y.contiguous().view(kept);
   Tensor hit = Tensor::empty(x.shape(), x.dtype());
   Tensor xb = x.contiguous();
-  Tensor yb = broadcast_to(yk, x.shape());
+  Tensor yb = cpu::broadcast_to(yk, x.shape());
   dispatch_float(x.dtype(), name, [&](auto tag) {
     using T = decltype(tag);
     const T* xp = xb.data<T>();
@@ -101,9 +101,9 @@ Tensor reduce_backward(ReduceOp op, const Tensor& x, const Tensor& y, const Tens
     T* h = hit.data<T>();
     for (int64_t i = 0; i < x.numel(); ++i) h[i] = (xp[i] == yp[i] || (std::isnan(xp[i]) && std::isnan(yp[i]))) ? T(1) : T(0);
   });
-  Tensor ties = reduce(ReduceOp::sum, hit, axes, true);
-  Tensor share = binary(BinaryOp::divide, g, ties);
-  return binary(BinaryOp::multiply, hit, share);
+  Tensor ties = cpu::reduce(ReduceOp::sum, hit, axes, true);
+  Tensor share = cpu::binary(BinaryOp::divide, g, ties);
+  return cpu::binary(BinaryOp::multiply, hit, share);
 }
 
 Tensor argmax(const Tensor& x_in, int64_t axis, bool keepdims) {
@@ -201,4 +201,4 @@ Tensor softmax_backward(const Tensor& y_in, const Tensor& g_in, int64_t axis, bo
   return out;
 }
 
-}  // namespace kcore
+}  // namespace kcore::cpu

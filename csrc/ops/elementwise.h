@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "core/tensor.h"
+#include "ops/kernel_decl.h"
 
 namespace kcore {
 
@@ -46,5 +47,22 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape);
 Tensor scale(const Tensor& x, double s);
 // True where any element is NaN or infinite.
 bool has_nonfinite(const Tensor& x);
+
+// Device kernels, routed whole (each validates and allocates; ops/elementwise.cpp routes).
+#define KCORE_ELEMENTWISE_KERNELS(X)                                                                       \
+  X(Tensor, binary, (BinaryOp op, const Tensor& a, const Tensor& b))                                       \
+  X(TensorPair, binary_backward,                                                                           \
+    (BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& grad, bool need_a, bool need_b))         \
+  X(Tensor, unary, (UnaryOp op, const Tensor& x, double alpha))                                            \
+  X(Tensor, unary_backward, (UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& grad, double alpha)) \
+  X(Tensor, compare, (CompareOp op, const Tensor& a, const Tensor& b))                                     \
+  X(Tensor, where, (const Tensor& cond, const Tensor& a, const Tensor& b))                                 \
+  X(Tensor, clip, (const Tensor& x, double lo, double hi))                                                 \
+  X(Tensor, clip_backward, (const Tensor& x, const Tensor& grad, double lo, double hi))                    \
+  X(Tensor, sum_to_shape, (const Tensor& grad, const Shape& shape))                                        \
+  X(Tensor, broadcast_to, (const Tensor& x, const Shape& shape))                                           \
+  X(Tensor, scale, (const Tensor& x, double s))                                                            \
+  X(bool, has_nonfinite, (const Tensor& x))
+KCORE_DECLARE_KERNELS(KCORE_ELEMENTWISE_KERNELS)
 
 }  // namespace kcore

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "ops/kernel_decl.h"
 
 namespace kcore {
 
@@ -17,5 +18,14 @@ Tensor slice_backward(const Tensor& grad, const Shape& in_shape, const std::vect
 // Rows of x (first axis) picked by integer indices, and the scatter-add that undoes it.
 Tensor take_rows(const Tensor& x, const Tensor& indices);
 Tensor take_rows_backward(const Tensor& grad, const Tensor& indices, int64_t num_rows);
+
+// Device kernels, routed whole (ops/shape.cpp routes; transpose / reshape / slice are views).
+#define KCORE_SHAPE_KERNELS(X)                                                                             \
+  X(Tensor, concatenate, (const std::vector<Tensor>& xs, int64_t axis))                                    \
+  X(Tensor, slice_backward,                                                                                \
+    (const Tensor& grad, const Shape& in_shape, const std::vector<int64_t>& start, const std::vector<int64_t>& step)) \
+  X(Tensor, take_rows, (const Tensor& x, const Tensor& indices))                                           \
+  X(Tensor, take_rows_backward, (const Tensor& grad, const Tensor& indices, int64_t num_rows))
+KCORE_DECLARE_KERNELS(KCORE_SHAPE_KERNELS)
 
 }  // namespace kcore
