@@ -11,10 +11,6 @@ void fill(Tensor& t, double value);
 void copy(Tensor& dst, const Tensor& src);
 Tensor astype(const Tensor& x, DType dtype);
 
-// NumPy broadcasting of two shapes (elementwise.cu): the engine's kcore::broadcast_shapes lives in
-// ops/elementwise.cpp, which this module does not link; same rules and messages.
-Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
-
 // cuBLAS settings (linalg.cu).
 void set_allow_tf32(bool allow);
 bool allow_tf32();

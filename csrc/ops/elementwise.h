@@ -22,6 +22,17 @@ enum class CompareOp : int {
   equal, not_equal, less, less_equal, greater, greater_equal, logical_and, logical_or, logical_xor,
 };
 
+// The Keras names of the ops, for messages.
+inline const char* binary_name(BinaryOp op) {
+  static const char* names[] = {"add", "subtract", "multiply", "divide", "power", "maximum", "minimum"};
+  return names[(int)op];
+}
+inline const char* compare_name(CompareOp op) {
+  static const char* names[] = {"equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
+                                "logical_and", "logical_or", "logical_xor"};
+  return names[(int)op];
+}
+
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
 
 Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b);
@@ -48,20 +59,22 @@ Tensor scale(const Tensor& x, double s);
 // True where any element is NaN or infinite.
 bool has_nonfinite(const Tensor& x);
 
-// Device kernels, routed whole (each validates and allocates; ops/elementwise.cpp routes).
+// Device kernels (ops/elementwise.cpp validates, broadcasts shapes and allocates `out`; never
+// called with an empty output). Operands may be strided and broadcast against `out`'s shape,
+// except unary / clip / scale / their backwards and has_nonfinite, which get contiguous operands.
+// binary_backward writes each wanted gradient at the broadcast shape (ga / gb undefined: not wanted).
 #define KCORE_ELEMENTWISE_KERNELS(X)                                                                       \
-  X(Tensor, binary, (BinaryOp op, const Tensor& a, const Tensor& b))                                       \
-  X(TensorPair, binary_backward,                                                                           \
-    (BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& grad, bool need_a, bool need_b))         \
-  X(Tensor, unary, (UnaryOp op, const Tensor& x, double alpha))                                            \
-  X(Tensor, unary_backward, (UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& grad, double alpha)) \
-  X(Tensor, compare, (CompareOp op, const Tensor& a, const Tensor& b))                                     \
-  X(Tensor, where, (const Tensor& cond, const Tensor& a, const Tensor& b))                                 \
-  X(Tensor, clip, (const Tensor& x, double lo, double hi))                                                 \
-  X(Tensor, clip_backward, (const Tensor& x, const Tensor& grad, double lo, double hi))                    \
-  X(Tensor, sum_to_shape, (const Tensor& grad, const Shape& shape))                                        \
-  X(Tensor, broadcast_to, (const Tensor& x, const Shape& shape))                                           \
-  X(Tensor, scale, (const Tensor& x, double s))                                                            \
+  X(void, binary, (BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out))                            \
+  X(void, binary_backward,                                                                                 \
+    (BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& grad, Tensor& ga, Tensor& gb))           \
+  X(void, unary, (UnaryOp op, const Tensor& x, double alpha, Tensor& out))                                 \
+  X(void, unary_backward, (UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& grad, double alpha, Tensor& out)) \
+  X(void, compare, (CompareOp op, const Tensor& a, const Tensor& b, Tensor& out))                          \
+  X(void, where, (const Tensor& cond, const Tensor& a, const Tensor& b, Tensor& out))                      \
+  X(void, clip, (const Tensor& x, double lo, double hi, Tensor& out))                                      \
+  X(void, clip_backward, (const Tensor& x, const Tensor& grad, double lo, double hi, Tensor& out))         \
+  X(void, broadcast_to, (const Tensor& x, Tensor& out))                                                    \
+  X(void, scale, (const Tensor& x, double s, Tensor& out))                                                 \
   X(bool, has_nonfinite, (const Tensor& x))
 KCORE_DECLARE_KERNELS(KCORE_ELEMENTWISE_KERNELS)
 

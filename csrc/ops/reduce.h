@@ -8,6 +8,10 @@
 namespace kcore {
 
 enum class ReduceOp : int { sum, mean, max, min };
+inline const char* reduce_name(ReduceOp op) {
+  static const char* names[] = {"sum", "mean", "max", "min"};
+  return names[(int)op];
+}
 
 // Empty `axes` reduces over every axis.
 Tensor reduce(ReduceOp op, const Tensor& x, std::vector<int64_t> axes, bool keepdims);
@@ -18,14 +22,17 @@ Tensor argmax(const Tensor& x, int64_t axis, bool keepdims);
 Tensor softmax(const Tensor& x, int64_t axis, bool log);
 Tensor softmax_backward(const Tensor& y, const Tensor& grad, int64_t axis, bool log);
 
-// Device kernels, routed whole (ops/reduce.cpp routes).
+// Device kernels (ops/reduce.cpp validates, lays the input out and allocates; never called with
+// an empty output). reduce / argmax get x packed as (outer, red) rows, red >= 1; softmax and its
+// backward get contiguous tensors viewed as (outer, n, inner) around the axis. extremum_hits marks
+// (1 / 0) where x equals its broadcast extremum y, NaN matching NaN (max / min backward).
 #define KCORE_REDUCE_KERNELS(X)                                                                            \
-  X(Tensor, reduce, (ReduceOp op, const Tensor& x, std::vector<int64_t> axes, bool keepdims))              \
-  X(Tensor, reduce_backward,                                                                               \
-    (ReduceOp op, const Tensor& x, const Tensor& y, const Tensor& grad, std::vector<int64_t> axes, bool keepdims)) \
-  X(Tensor, argmax, (const Tensor& x, int64_t axis, bool keepdims))                                        \
-  X(Tensor, softmax, (const Tensor& x, int64_t axis, bool log))                                            \
-  X(Tensor, softmax_backward, (const Tensor& y, const Tensor& grad, int64_t axis, bool log))
+  X(void, reduce, (ReduceOp op, const Tensor& rows, int64_t outer, int64_t red, Tensor& out))              \
+  X(void, extremum_hits, (const Tensor& x, const Tensor& y, Tensor& hits))                                 \
+  X(void, argmax, (const Tensor& rows, int64_t outer, int64_t red, Tensor& out))                           \
+  X(void, softmax, (const Tensor& x, int64_t outer, int64_t n, int64_t inner, bool log, Tensor& out))      \
+  X(void, softmax_backward,                                                                                \
+    (const Tensor& y, const Tensor& grad, int64_t outer, int64_t n, int64_t inner, bool log, Tensor& out))
 KCORE_DECLARE_KERNELS(KCORE_REDUCE_KERNELS)
 
 }  // namespace kcore
