@@ -28,7 +28,9 @@ void nadam_update(Tensor& w, const Tensor& g, Tensor& m, Tensor& v, double lr, d
 void adamax_update(Tensor& w, const Tensor& g, Tensor& m, Tensor& u, double lr, double beta1, double beta2,
                    double eps, int64_t step);
 
-// Device kernels, routed whole (ops/optim.cpp routes).
+// Device kernels, same arguments as the ops (ops/optim.cpp has checked the variable, the gradient,
+// now packed, and every slot: float, same dtype and shape as w, contiguous; optional slots may be
+// undefined; never called for an empty variable).
 #define KCORE_OPTIM_KERNELS(X)                                                                             \
   X(void, sgd_update, (Tensor& w, const Tensor& g, Tensor& m, double lr, double momentum, bool nesterov))   \
   X(void, adam_update,                                                                                     \

@@ -11,10 +11,10 @@ namespace kcore {
 Tensor dropout_mask(const Shape& shape, double rate, uint64_t seed, const Tensor& like);
 Tensor random_uniform(const Shape& shape, double lo, double hi, uint64_t seed, const Tensor& like);
 
-// Device kernels, routed whole (ops/random.cpp routes by the device of `like`).
+// Device kernels: fill `out` (packed, non-empty; ops/random.cpp allocates it and checks the rate).
 #define KCORE_RANDOM_KERNELS(X)                                                                            \
-  X(Tensor, dropout_mask, (const Shape& shape, double rate, uint64_t seed, DType dtype))                   \
-  X(Tensor, random_uniform, (const Shape& shape, double lo, double hi, uint64_t seed, DType dtype))
+  X(void, dropout_mask, (double rate, uint64_t seed, Tensor& out))                                         \
+  X(void, random_uniform, (double lo, double hi, uint64_t seed, Tensor& out))
 KCORE_DECLARE_KERNELS(KCORE_RANDOM_KERNELS)
 
 }  // namespace kcore

@@ -2,6 +2,9 @@
 // the device-aware Tensor methods (no kernel); the others route to their device's kernel.
 #include "ops/shape.h"
 
+#include <algorithm>
+
+#include "ops/arguments.h"
 #include "ops/op_call.h"
 
 namespace kcore {
@@ -70,23 +73,61 @@ Tensor slice(const Tensor& x, const std::vector<int64_t>& start, const std::vect
 
 Tensor concatenate(const std::vector<Tensor>& xs, int64_t axis) {
   OpCall call("concatenate", xs);
-  return KCORE_KERNEL(call, concatenate)(xs, axis);
+  auto kernel = KCORE_KERNEL(call, concatenate);
+  Shape shape = arguments::concatenate_shape(xs, axis);
+  Tensor out = call.empty(shape, xs[0].dtype());
+  if (out.numel() > 0) kernel(xs, axis, out);  // axis normalised by concatenate_shape
+  return out;
 }
 
+// The gradient lands in the window the slice read: a strided copy into zeros, on any device.
 Tensor slice_backward(const Tensor& grad, const Shape& in_shape, const std::vector<int64_t>& start,
                       const std::vector<int64_t>& step) {
   OpCall call("slice_backward", grad);
-  return KCORE_KERNEL(call, slice_backward)(grad, in_shape, start, step);
+  KCORE_CHECK(grad.ndim() == (int64_t)in_shape.size() && start.size() == in_shape.size() &&
+                  step.size() == in_shape.size(),
+              "slice backward: gradient of shape " << shape_str(grad.shape()) << " does not match input shape "
+                                                   << shape_str(in_shape));
+  Tensor out = call.zeros(in_shape, grad.dtype());
+  std::vector<int64_t> stop(in_shape.size());
+  for (size_t d = 0; d < in_shape.size(); ++d) {
+    KCORE_CHECK(step[d] > 0 && start[d] >= 0 && start[d] <= in_shape[d],
+                "slice backward: start " << start[d] << " / step " << step[d] << " do not fit axis " << d
+                                         << " of size " << in_shape[d]);
+    // the last selected index is start + (n - 1) * step; the window stops right after it
+    const int64_t n = grad.shape()[d];
+    stop[d] = n == 0 ? start[d]
+                     : std::min(in_shape[d], KCORE_CHECKED_ADD(start[d],
+                                                               KCORE_CHECKED_MUL(n - 1, step[d], "the slice window"),
+                                                               "the slice window") + 1);
+  }
+  Tensor window = slice(out, start, stop, step);
+  window.copy_from(grad);
+  return out;
 }
 
-Tensor take_rows(const Tensor& x, const Tensor& indices) {
-  OpCall call("take_rows", x, indices);
-  return KCORE_KERNEL(call, take_rows)(x, indices);
+Tensor take_rows(const Tensor& x_in, const Tensor& indices) {
+  OpCall call("take_rows", x_in, indices);
+  auto kernel = KCORE_KERNEL(call, take_rows);
+  const Shape shape = arguments::take_rows_shape(x_in, indices);
+  Tensor out = call.empty(shape, x_in.dtype());
+  if (out.numel() > 0) kernel(x_in.contiguous(), indices.contiguous(), out);
+  return out;
 }
 
-Tensor take_rows_backward(const Tensor& grad, const Tensor& indices, int64_t num_rows) {
-  OpCall call("take_rows_backward", grad, indices);
-  return KCORE_KERNEL(call, take_rows_backward)(grad, indices, num_rows);
+Tensor take_rows_backward(const Tensor& grad_in, const Tensor& indices, int64_t num_rows) {
+  OpCall call("take_rows_backward", grad_in, indices);
+  auto kernel = KCORE_KERNEL(call, take_rows_backward);
+  check_float(grad_in, "take backward", "grad");
+  const Tensor& g = grad_in;
+  KCORE_CHECK(g.ndim() >= indices.ndim() && std::equal(indices.shape().begin(), indices.shape().end(), g.shape().begin()),
+              "take backward: gradient of shape " << shape_str(g.shape()) << " does not start with the indices' shape "
+                                                  << shape_str(indices.shape()));
+  Shape shape{num_rows};
+  for (int64_t d = indices.ndim(); d < g.ndim(); ++d) shape.push_back(g.shape()[d]);
+  Tensor out = call.zeros(shape, g.dtype());
+  if (indices.numel() > 0 && g.numel() > 0) kernel(g.contiguous(), indices.contiguous(), out);
+  return out;
 }
 
 }  // namespace kcore

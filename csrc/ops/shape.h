@@ -19,13 +19,15 @@ Tensor slice_backward(const Tensor& grad, const Shape& in_shape, const std::vect
 Tensor take_rows(const Tensor& x, const Tensor& indices);
 Tensor take_rows_backward(const Tensor& grad, const Tensor& indices, int64_t num_rows);
 
-// Device kernels, routed whole (ops/shape.cpp routes; transpose / reshape / slice are views).
+// Device kernels (ops/shape.cpp validates and allocates; never called with an empty output;
+// slice_backward needs none: it is a strided copy into zeros). concatenate gets the inputs as
+// given (any strides) and out packed; take_rows / take_rows_backward get packed operands, check
+// that every index is in range (data-dependent) and raise ValueError otherwise; the backward
+// adds into `out`, zero-filled.
 #define KCORE_SHAPE_KERNELS(X)                                                                             \
-  X(Tensor, concatenate, (const std::vector<Tensor>& xs, int64_t axis))                                    \
-  X(Tensor, slice_backward,                                                                                \
-    (const Tensor& grad, const Shape& in_shape, const std::vector<int64_t>& start, const std::vector<int64_t>& step)) \
-  X(Tensor, take_rows, (const Tensor& x, const Tensor& indices))                                           \
-  X(Tensor, take_rows_backward, (const Tensor& grad, const Tensor& indices, int64_t num_rows))
+  X(void, concatenate, (const std::vector<Tensor>& xs, int64_t axis, Tensor& out))                         \
+  X(void, take_rows, (const Tensor& x, const Tensor& indices, Tensor& out))                                \
+  X(void, take_rows_backward, (const Tensor& grad, const Tensor& indices, Tensor& out))
 KCORE_DECLARE_KERNELS(KCORE_SHAPE_KERNELS)
 
 }  // namespace kcore
