@@ -128,13 +128,7 @@ template <typename T, typename Fn>
 void with_unary_op(UnaryOp op, Fn&& fn) {
 #define KC_CASE(name) \
   case UnaryOp::name: return fn(std::integral_constant<UnaryOp, UnaryOp::name>{});
-  switch (op) {
-    KC_CASE(negative) KC_CASE(exp) KC_CASE(log) KC_CASE(sqrt) KC_CASE(square) KC_CASE(abs) KC_CASE(tanh)
-    KC_CASE(sigmoid) KC_CASE(relu) KC_CASE(elu) KC_CASE(selu) KC_CASE(softplus) KC_CASE(softsign)
-    KC_CASE(hard_sigmoid) KC_CASE(hard_sigmoid_k2) KC_CASE(gelu) KC_CASE(gelu_tanh) KC_CASE(silu)
-    KC_CASE(leaky_relu) KC_CASE(relu6) KC_CASE(log_sigmoid) KC_CASE(reciprocal) KC_CASE(sin) KC_CASE(cos)
-    KC_CASE(sign) KC_CASE(mish)
-  }
+  switch (op) { KCORE_UNARY_OPS(KC_CASE) }
 #undef KC_CASE
   throw ValueError("unknown unary op");
 }

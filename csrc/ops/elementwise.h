@@ -9,11 +9,18 @@ namespace kcore {
 
 enum class BinaryOp : int { add, subtract, multiply, divide, power, maximum, minimum };
 
+// Every unary op, once: the enum, the CPU kernel's dispatch and the Python enum come from this list;
+// each op's value and derivative live in ops/activation_math.h. (hard_sigmoid is Keras 3's
+// relu6(x + 3) / 6, hard_sigmoid_k2 Keras 2's clip(0.2 x + 0.5, 0, 1).)
+#define KCORE_UNARY_OPS(X)                                                                                  \
+  X(negative) X(exp) X(log) X(sqrt) X(square) X(abs) X(tanh) X(sigmoid) X(relu) X(elu) X(selu) X(softplus) \
+  X(softsign) X(hard_sigmoid) X(hard_sigmoid_k2) X(gelu) X(gelu_tanh) X(silu) X(leaky_relu) X(relu6)         \
+  X(log_sigmoid) X(reciprocal) X(sin) X(cos) X(sign) X(mish)
+
 enum class UnaryOp : int {
-  negative, exp, log, sqrt, square, abs, tanh, sigmoid, relu, elu, selu, softplus, softsign,
-  hard_sigmoid,       // Keras 3: relu6(x + 3) / 6
-  hard_sigmoid_k2,    // Keras 2: clip(0.2 x + 0.5, 0, 1)
-  gelu, gelu_tanh, silu, leaky_relu, relu6, log_sigmoid, reciprocal, sin, cos, sign, mish,
+#define KCORE_UNARY_ENUM(name) name,
+  KCORE_UNARY_OPS(KCORE_UNARY_ENUM)
+#undef KCORE_UNARY_ENUM
 };
 
 // Broadcasting comparisons and logical connectives; the result is a bool tensor. Both operands

@@ -19,10 +19,7 @@ KCORE_BINDINGS(elementwise) {
       .value("minimum", BinaryOp::minimum);
   py::enum_<UnaryOp> u(m, "UnaryOp");
 #define KC_VAL(name) u.value(#name, UnaryOp::name);
-  KC_VAL(negative) KC_VAL(exp) KC_VAL(log) KC_VAL(sqrt) KC_VAL(square) KC_VAL(abs) KC_VAL(tanh) KC_VAL(sigmoid)
-  KC_VAL(relu) KC_VAL(elu) KC_VAL(selu) KC_VAL(softplus) KC_VAL(softsign) KC_VAL(hard_sigmoid)
-  KC_VAL(hard_sigmoid_k2) KC_VAL(gelu) KC_VAL(gelu_tanh) KC_VAL(silu) KC_VAL(leaky_relu) KC_VAL(relu6)
-  KC_VAL(log_sigmoid) KC_VAL(reciprocal) KC_VAL(sin) KC_VAL(cos) KC_VAL(sign) KC_VAL(mish)
+  KCORE_UNARY_OPS(KC_VAL)
 #undef KC_VAL
   KCORE_DEF(m, binary, Kernel());
   KCORE_DEF(m, binary_backward, Kernel());
