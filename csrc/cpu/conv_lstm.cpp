@@ -14,7 +14,7 @@
 #include "cpu/sequence_layout.h"
 #include "ops/activation_math.h"
 
-namespace kcore {
+namespace kcore::cpu {
 
 namespace {
 
@@ -75,64 +75,6 @@ Tensor frames_view(const Tensor& t, int64_t first, int64_t n) {
   return Tensor(t.storage(), shape, t.dtype(), t.offset() + first * per);
 }
 
-// (batch, *spatial, channels) with the batch axis replaced.
-Shape with_batch(const Shape& frame, int64_t n) {
-  Shape s = frame;
-  s[0] = n;
-  return s;
-}
-
-void check_state(const Tensor& s, const Tensor& x, const Shape& want, const char* name) {
-  if (!s.defined()) return;
-  check_float(s, kOp, name);
-  check_same_dtype(x, s, kOp);
-  KCORE_CHECK(s.shape() == want, kOp << ": " << name << " must have shape " << shape_str(want)
-                                     << " (batch, *output spatial, filters), got " << shape_str(s.shape()));
-}
-
-// Validates the arguments; returns the state shape (B, *out, F).
-Shape check_arguments(const ConvLstmConfig& cfg, const Tensor& x, const Tensor& w, const Tensor& rw,
-                      const Tensor& bias, const Tensor& h0, const Tensor& c0, const Tensor& mask,
-                      const Tensor& rec_mask) {
-  check_float(x, kOp, "inputs");
-  check_float(w, kOp, "kernel");
-  check_float(rw, kOp, "recurrent_kernel");
-  check_same_dtype(x, w, kOp);
-  check_same_dtype(x, rw, kOp);
-  const int64_t rank = x.ndim() - 3;
-  KCORE_CHECK(rank >= 1 && rank <= 3, kOp << ": inputs must be (batch, timesteps, 1 to 3 spatial axes, channels), "
-                                          "got shape " << shape_str(x.shape()));
-  KCORE_CHECK(w.ndim() == rank + 2 && w.dim(-1) % 4 == 0 && w.dim(-1) > 0 && w.dim(-2) == x.dim(-1),
-              kOp << ": kernel must have shape (*kernel_size, " << x.dim(-1) << ", 4 * filters) for inputs of shape "
-                  << shape_str(x.shape()) << ", got " << shape_str(w.shape()));
-  const int64_t f = w.dim(-1) / 4, b = x.dim(0), t = x.dim(1);
-  KCORE_CHECK(rw.ndim() == rank + 2 && rw.dim(-2) == f && rw.dim(-1) == 4 * f,
-              kOp << ": recurrent_kernel must have shape (*kernel_size, " << f << ", " << 4 * f << ") for "
-                  << f << " filters, got " << shape_str(rw.shape()));
-  KCORE_CHECK(t > 0, kOp << ": the sequence has no time steps (inputs of shape " << shape_str(x.shape()) << ")");
-  if (bias.defined()) {
-    check_float(bias, kOp, "bias");
-    check_same_dtype(x, bias, kOp);
-    KCORE_CHECK(bias.shape() == Shape({4 * f}), kOp << ": bias must have shape (" << 4 * f << ",), got "
-                                                    << shape_str(bias.shape()));
-  }
-  Shape frame(x.shape().begin() + 1, x.shape().end());  // (T, *spatial, C): T stands for the frame count
-  Shape out = conv_output_shape(frame, w.shape(), cfg.input_args);
-  Shape state = with_batch(out, b);
-  state.back() = f;
-  Shape rec_out = conv_output_shape(state, rw.shape(), cfg.recurrent_args);
-  rec_out.back() = f;
-  KCORE_CHECK(rec_out == state, kOp << ": the recurrent convolution maps states of shape " << shape_str(state)
-                                    << " to " << shape_str(rec_out) << "; it must keep their shape ('same')");
-  check_state(h0, x, state, "initial h state");
-  check_state(c0, x, state, "initial c state");
-  check_state(rec_mask, x, state, "recurrent dropout mask");
-  if (mask.defined())
-    KCORE_CHECK(mask.shape() == Shape({b, t}), kOp << ": mask must have shape " << shape_str({b, t})
-                                                   << " (batch, timesteps), got " << shape_str(mask.shape()));
-  return state;
-}
-
 // One step of the forward pass over its B * P rows; z of the step already holds both convs.
 template <typename T>
 struct ForwardStep {
@@ -186,7 +128,7 @@ void forward_steps(const ConvLstmSaved& sv, const Tensor& rk, T* out) {
   ForwardStep<T> st{sv, out};
   for (int64_t s = 0; s < sv.steps; ++s) {
     st.s = s;
-    Tensor rec = conv_forward(recurrent_input<T>(sv, s), rk, Tensor(), sv.config.recurrent_args);
+    Tensor rec = ::kcore::conv_forward(recurrent_input<T>(sv, s), rk, Tensor(), sv.config.recurrent_args);
     T* z = sv.z.data<T>() + s * rows * g;
     const T* add = rec.data<T>();
     parallel_for(rows, 64, [&](int64_t lo, int64_t hi) {
@@ -199,47 +141,19 @@ void forward_steps(const ConvLstmSaved& sv, const Tensor& rk, T* out) {
 
 }  // namespace
 
-ConvLstmForward conv_lstm_forward(const ConvLstmConfig& cfg, const Tensor& x_in, const Tensor& kernel_in,
-                                  const Tensor& rk_in, const Tensor& bias, const Tensor& h0, const Tensor& c0,
-                                  const Tensor& mask, const Tensor& rec_mask) {
-  const Shape state = check_arguments(cfg, x_in, kernel_in, rk_in, bias, h0, c0, mask, rec_mask);
-  auto sv = std::make_shared<ConvLstmSaved>();
-  sv->config = cfg;
-  sv->batch = x_in.dim(0);
-  sv->steps = x_in.dim(1);
-  sv->filters = state.back();
-  sv->pixels = sv->batch ? shape_numel(state) / (sv->batch * sv->filters) : 0;
-  sv->has_bias = bias.defined();
-  sv->x_shape = x_in.shape();
-  const int64_t b = sv->batch, t = sv->steps, n = b * sv->pixels * sv->filters;
-  const DType dt = x_in.dtype();
-  Tensor x = x_in.contiguous(), rk = rk_in.contiguous();
-  sv->mask = sequence::processed_mask(mask, b, t, cfg.go_backwards);
-  Shape frame(x.shape().begin() + 1, x.shape().end());
-  sv->frames = Tensor::empty(with_batch(frame, t * b), dt);
-  sv->states = Tensor::empty(with_batch(state, (t + 1) * b), dt);
-  sv->cells = Tensor::empty(with_batch(state, (t + 1) * b), dt);
-  if (rec_mask.defined()) {
-    sv->rec_mask = rec_mask.contiguous();
-    sv->rec_in = Tensor::empty(with_batch(state, t * b), dt);
-  }
-  Shape out_shape{b, t};
-  out_shape.insert(out_shape.end(), state.begin() + 1, state.end());
-  ConvLstmForward res;
-  res.outputs = Tensor::empty(out_shape, dt);
-  dispatch_float(dt, kOp, [&](auto tag) {
+void conv_lstm_forward(ConvLstmSaved& sv, const Tensor& x, const Tensor& kernel, const Tensor& rk, const Tensor& bias,
+                       const Tensor& h0, const Tensor& c0, const Tensor& mask, Tensor& outputs) {
+  const int64_t b = sv.batch, t = sv.steps, n = b * sv.pixels * sv.filters;
+  sv.mask = sequence::processed_mask(mask, b, t, sv.config.go_backwards);
+  dispatch_float(x.dtype(), kOp, [&](auto tag) {
     using T = decltype(tag);
     const int64_t per_frame = b * t != 0 ? x.numel() / (b * t) : 0;
-    sequence::permute_time(x.data<T>(), sv->frames.data<T>(), b, t, per_frame, cfg.go_backwards, true);
-    sv->z = conv_forward(sv->frames, kernel_in, bias, cfg.input_args);
-    sequence::copy_or_zero(sv->states.data<T>(), h0, n);
-    sequence::copy_or_zero(sv->cells.data<T>(), c0, n);
-    forward_steps<T>(*sv, rk, res.outputs.data<T>());
+    sequence::permute_time(x.data<T>(), sv.frames.data<T>(), b, t, per_frame, sv.config.go_backwards, true);
+    sv.z = ::kcore::conv_forward(sv.frames, kernel, bias, sv.config.input_args);
+    sequence::copy_or_zero(sv.states.data<T>(), h0, n);
+    sequence::copy_or_zero(sv.cells.data<T>(), c0, n);
+    forward_steps<T>(sv, rk, outputs.data<T>());
   });
-  res.h = frames_view(sv->states, t * b, b).clone();
-  res.c = frames_view(sv->cells, t * b, b).clone();
-  res.saved = sv;
-  return res;
 }
 
 namespace {
@@ -308,7 +222,7 @@ void backward_steps(BackwardStep<T>& st, const Tensor& dz, const Tensor& rk) {
       for (int64_t r = lo; r < hi; ++r) st.row(r, scratch.data());
     });
     Tensor h_in = sv.rec_in.defined() ? frames_view(sv.rec_in, s * b, b) : frames_view(sv.states, s * b, b);
-    Tensor g = std::get<0>(conv_backward(h_in, rk, frames_view(dz, s * b, b), sv.config.recurrent_args, true,
+    Tensor g = std::get<0>(::kcore::conv_backward(h_in, rk, frames_view(dz, s * b, b), sv.config.recurrent_args, true,
                                          false, false));
     const T* gp = g.data<T>();
     if (sv.rec_mask.defined()) {
@@ -323,25 +237,14 @@ void backward_steps(BackwardStep<T>& st, const Tensor& dz, const Tensor& rk) {
 
 }  // namespace
 
-ConvLstmGrads conv_lstm_backward(const ConvLstmSaved& sv, const Tensor& kernel, const Tensor& rk_in,
-                                 const Tensor& grad_outputs, const Tensor& grad_h, const Tensor& grad_c,
-                                 bool need_x) {
-  const int64_t b = sv.batch, t = sv.steps;
-  const Shape state = with_batch(Shape(sv.states.shape()), b);
+void conv_lstm_backward(const ConvLstmSaved& sv, const Tensor& kernel, const Tensor& rk, const Tensor& go,
+                        const Tensor& grad_h, const Tensor& grad_c, ConvLstmGrads& grads) {
+  const int64_t b = sv.batch, t = sv.steps, n = grads.h0.numel();
   const DType dt = sv.frames.dtype();
-  Shape out_shape{b, t};
-  out_shape.insert(out_shape.end(), state.begin() + 1, state.end());
-  KCORE_CHECK(!grad_outputs.defined() || grad_outputs.shape() == out_shape,
-              kOp << " backward: the outputs' gradient must have shape " << shape_str(out_shape) << ", got "
-                  << shape_str(grad_outputs.shape()));
-  check_state(grad_h, sv.frames, state, "gradient of the final h");
-  check_state(grad_c, sv.frames, state, "gradient of the final c");
-  Tensor rk = rk_in.contiguous();
-  Tensor go = grad_outputs.defined() ? grad_outputs.contiguous() : Tensor();
+  const Shape& state = grads.h0.shape();
   Tensor dz = Tensor::empty(sv.z.shape(), dt);
-  Tensor dh = Tensor::empty(state, dt), dc = Tensor::empty(state, dt), dh_prev = Tensor::empty(state, dt);
+  Tensor dh = grads.h0, dc = grads.c0, dh_prev = Tensor::empty(state, dt);
   Tensor carry = Tensor::zeros(state, dt);
-  const int64_t n = dh.numel();
   dispatch_float(dt, kOp, [&](auto tag) {
     using T = decltype(tag);
     sequence::copy_or_zero(dh.data<T>(), grad_h, n);
@@ -349,25 +252,22 @@ ConvLstmGrads conv_lstm_backward(const ConvLstmSaved& sv, const Tensor& kernel, 
     BackwardStep<T> st{sv, go.defined() ? go.data<T>() : nullptr, dh.data<T>(), dc.data<T>(), dh_prev.data<T>(),
                        carry.data<T>(), dz.data<T>()};
     backward_steps<T>(st, dz, rk);
-    if (st.dh != dh.data<T>()) std::swap(dh, dh_prev);  // an odd number of steps left the result in dh_prev
+    if (st.dh != dh.data<T>()) std::memcpy(dh.data<T>(), st.dh, n * sizeof(T));  // an odd number of steps
   });
-  ConvLstmGrads grads;
   Tensor h_in = sv.rec_in.defined() ? sv.rec_in : frames_view(sv.states, 0, t * b);
-  grads.recurrent_kernel = std::get<1>(conv_backward(h_in, rk, dz, sv.config.recurrent_args, false, true, false));
-  auto [dframes, dk, db] = conv_backward(sv.frames, kernel, dz, sv.config.input_args, need_x, true, sv.has_bias);
+  grads.recurrent_kernel =
+      std::get<1>(::kcore::conv_backward(h_in, rk, dz, sv.config.recurrent_args, false, true, false));
+  auto [dframes, dk, db] = ::kcore::conv_backward(sv.frames, kernel, dz, sv.config.input_args, grads.x.defined(),
+                                                  true, sv.has_bias);
   grads.kernel = dk;
   grads.bias = db;
-  if (need_x) {
-    grads.x = Tensor::empty(sv.x_shape, dt);
+  if (grads.x.defined()) {
     dispatch_float(dt, kOp, [&](auto tag) {
       using T = decltype(tag);
       const int64_t per_frame = b * t != 0 ? dframes.numel() / (b * t) : 0;
       sequence::permute_time(dframes.data<T>(), grads.x.data<T>(), b, t, per_frame, sv.config.go_backwards, false);
     });
   }
-  grads.h0 = dh;
-  grads.c0 = dc;
-  return grads;
 }
 
-}  // namespace kcore
+}  // namespace kcore::cpu

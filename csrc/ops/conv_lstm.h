@@ -13,11 +13,13 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <tuple>
 #include <vector>
 
 #include "core/tensor.h"
 #include "ops/conv.h"
 #include "ops/elementwise.h"
+#include "ops/kernel_decl.h"
 
 namespace kcore {
 
@@ -50,24 +52,37 @@ struct ConvLstmSaved {
   std::vector<uint8_t> mask;  // (T, B), empty when every step is valid
 };
 
-struct ConvLstmForward {
-  Tensor outputs;  // (B, T, *out, F) in processed order
-  Tensor h, c;     // final states (B, *out, F)
-  std::shared_ptr<ConvLstmSaved> saved;
-};
-
 struct ConvLstmGrads {
   Tensor x, h0, c0, kernel, recurrent_kernel, bias;  // x undefined unless asked; bias unless the layer has one
 };
 
-// bias, h0, c0, mask, rec_mask may be undefined (no bias / zero states / no mask / no dropout).
-ConvLstmForward conv_lstm_forward(const ConvLstmConfig& cfg, const Tensor& x, const Tensor& kernel,
-                                  const Tensor& recurrent_kernel, const Tensor& bias, const Tensor& h0,
-                                  const Tensor& c0, const Tensor& mask, const Tensor& rec_mask);
+// Entry points (ops/conv_lstm.cpp): checks, shapes and outputs, then the device's kernel.
+// bias, h0, c0, mask, rec_mask may be None (no bias / zero states / no mask / no dropout).
+// Returns (outputs (B, T, *out, F) in processed order, final h, final c, what backward needs).
+using ConvLstmResult = std::tuple<Tensor, Tensor, Tensor, std::shared_ptr<ConvLstmSaved>>;
+ConvLstmResult conv_lstm_forward(const ConvLstmConfig& cfg, const Tensor& x, const Tensor& kernel,
+                                 const Tensor& recurrent_kernel, const OptionalTensor& bias, const OptionalTensor& h0,
+                                 const OptionalTensor& c0, const OptionalTensor& mask,
+                                 const OptionalTensor& rec_mask);
 
-// Gradients from d(outputs), d(final h), d(final c), each possibly undefined (= zero).
-ConvLstmGrads conv_lstm_backward(const ConvLstmSaved& saved, const Tensor& kernel, const Tensor& recurrent_kernel,
-                                 const Tensor& grad_outputs, const Tensor& grad_h, const Tensor& grad_c,
-                                 bool need_x);
+// Gradients from d(outputs), d(final h), d(final c), each possibly None (= zero); returns
+// (dx or None unless need_x, dh0, dc0, dkernel, drecurrent_kernel, dbias or None).
+using ConvLstmGradTuple = std::tuple<OptionalTensor, OptionalTensor, OptionalTensor, OptionalTensor, OptionalTensor,
+                                     OptionalTensor>;
+ConvLstmGradTuple conv_lstm_backward(const std::shared_ptr<ConvLstmSaved>& saved, const Tensor& kernel,
+                                     const Tensor& recurrent_kernel, const OptionalTensor& grad_outputs,
+                                     const OptionalTensor& grad_h, const OptionalTensor& grad_c, bool need_x);
+
+// Device kernels (CPU only so far: the CUDA slots are null, NotImplementedError on cuda). Forward
+// fills saved's mask, frames, z, states, cells (and rec_in) and outputs, all allocated; backward
+// fills grads.x (allocated when asked), grads.h0 / c0 (allocated) and sets the weight gradients.
+#define KCORE_CONV_LSTM_KERNELS(X)                                                                           \
+  X(void, conv_lstm_forward,                                                                                 \
+    (ConvLstmSaved & saved, const Tensor& x, const Tensor& kernel, const Tensor& recurrent_kernel,           \
+     const Tensor& bias, const Tensor& h0, const Tensor& c0, const Tensor& mask, Tensor& outputs))           \
+  X(void, conv_lstm_backward,                                                                                \
+    (const ConvLstmSaved& saved, const Tensor& kernel, const Tensor& recurrent_kernel,                       \
+     const Tensor& grad_outputs, const Tensor& grad_h, const Tensor& grad_c, ConvLstmGrads& grads))
+KCORE_DECLARE_KERNELS(KCORE_CONV_LSTM_KERNELS)
 
 }  // namespace kcore

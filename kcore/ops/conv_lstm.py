@@ -9,6 +9,7 @@ gradients of the inputs, the initial states, both kernels and the bias.
 import numpy as np
 
 from kcore.backend.autodiff import attach
+from kcore.backend.device import to_device
 from kcore.backend.native import _C, UnaryOp
 from kcore.backend.tensor import Tensor, convert_to_tensor
 from kcore.ops.conv import normalize_data_format, normalize_padding, normalize_tuple, output_length, padding_amounts
@@ -92,11 +93,12 @@ def conv_lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, m
     ones = (1,) * rank
     rec_before, rec_after = padding_amounts("same", out_spatial, recurrent_kernel.shape[:-2], ones, ones)
 
+    config = _C.ConvLstmConfig(act_code, rec_code, bool(go_backwards), list(strides), list(dilation), list(before),
+                               list(after), list(rec_before), list(rec_after))
     seq_v, h_v, c_v, saved = _C.conv_lstm_forward(
-        x.value, kernel.value, recurrent_kernel.value, None if bias is None else bias.value,
-        *(None if s is None else s.value for s in states), _mask(mask, x.shape[:2]),
-        None if rec_mask is None else rec_mask.value, act_code, rec_code, bool(go_backwards), list(strides),
-        list(dilation), list(before), list(after), list(rec_before), list(rec_after))
+        config, x.value, kernel.value, recurrent_kernel.value, None if bias is None else bias.value,
+        *(None if s is None else s.value for s in states), _mask(mask, x.shape[:2], x.device),
+        None if rec_mask is None else rec_mask.value)
 
     diff_inputs = [x, kernel, recurrent_kernel] + ([bias] if bias is not None else [])
     diff_inputs += [s for s in states if s is not None]
@@ -135,10 +137,11 @@ def _states(initial_state, dtype, to_last):
     return [s if s is None or to_last is None else transpose(s, to_last) for s in states]
 
 
-def _mask(mask, batch_time):
+def _mask(mask, batch_time, device):
+    """The (batch, steps) mask as a native int32 tensor on the inputs' device, or None."""
     if mask is None:
         return None
     m = mask.numpy() if isinstance(mask, Tensor) else np.asarray(mask)
     if m.shape != tuple(batch_time):
         raise ValueError(f"{_OP}: mask must have shape {tuple(batch_time)} (batch, steps), got {m.shape}")
-    return _C.from_numpy(np.ascontiguousarray(m != 0, dtype=np.int32))
+    return to_device(_C.from_numpy(np.ascontiguousarray(m != 0, dtype=np.int32)), device)
