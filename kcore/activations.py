@@ -1,5 +1,6 @@
 """Activation functions by Keras 3 name; each is a native op with a native backward."""
 from kcore import ops
+from kcore.utils.registry import Registry
 
 
 def linear(x):
@@ -68,12 +69,12 @@ relu6 = ops.relu6
 mish = ops.mish
 log_sigmoid = ops.log_sigmoid
 
-_BY_NAME = {
+_REGISTRY = Registry("activation function", "keras.activations", {
     "linear": linear, "relu": relu, "softmax": softmax, "log_softmax": log_softmax, "elu": elu,
     "leaky_relu": leaky_relu, "gelu": gelu, "tanh": tanh, "sigmoid": sigmoid, "exponential": exponential,
     "selu": selu, "softplus": softplus, "softsign": softsign, "hard_sigmoid": hard_sigmoid, "silu": silu,
     "swish": swish, "relu6": relu6, "mish": mish, "log_sigmoid": log_sigmoid,
-}
+})
 
 
 def get(identifier):
@@ -81,11 +82,7 @@ def get(identifier):
     if identifier is None:
         return linear
     if isinstance(identifier, str):
-        fn = _BY_NAME.get(identifier)
-        if fn is None:
-            raise ValueError(f"Could not interpret activation function identifier: {identifier}. Known names: "
-                             f"{sorted(_BY_NAME)}")
-        return fn
+        return _REGISTRY.get(identifier)
     if callable(identifier):
         return identifier
     raise ValueError(f"Could not interpret activation function identifier: {identifier}")
@@ -109,7 +106,7 @@ class ActivationAttribute:
 
 def serialize(fn):
     """A built-in activation's name; a custom function's config in Keras 3's layout (see kcore.saving)."""
-    for name, f in _BY_NAME.items():
+    for name, f in _REGISTRY.items():
         if f is fn:
             return name
     from kcore.saving.objects import serialize_callable

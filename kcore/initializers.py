@@ -3,21 +3,15 @@ import math
 
 import numpy as np
 
+from kcore.utils.registry import Configurable, Registry
 from kcore.utils.rng import generator
 
 
-class Initializer:
+class Initializer(Configurable):
+    """Base of weight initializers: `__call__(shape, dtype)` returns a NumPy array of that shape."""
+
     def __call__(self, shape, dtype=None):
         raise NotImplementedError
-
-    def get_config(self):
-        return {}
-
-    @classmethod
-    def from_config(cls, config):
-        from kcore.saving.serialization import filter_config
-
-        return cls(**filter_config(cls, config, f"{cls.__name__}.from_config"))
 
     def _rng(self):
         seed = getattr(self, "seed", None)
@@ -200,7 +194,7 @@ class Identity(Initializer):
         return {"gain": self.gain}
 
 
-_ALIASES = {
+_REGISTRY = Registry("initializer", "keras.initializers", {
     "zeros": Zeros, "zero": Zeros, "ones": Ones, "one": Ones, "constant": Constant,
     "random_normal": RandomNormal, "normal": RandomNormal, "random_uniform": RandomUniform,
     "uniform": RandomUniform, "truncated_normal": TruncatedNormal, "variance_scaling": VarianceScaling,
@@ -208,20 +202,17 @@ _ALIASES = {
     "he_normal": HeNormal, "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal,
     "orthogonal": Orthogonal, "identity": Identity, "OrthogonalInitializer": Orthogonal,
     "IdentityInitializer": Identity,
-}
-for _cls in list(_ALIASES.values()):
-    _ALIASES[_cls.__name__] = _cls
+})
+_REGISTRY.update({cls.__name__: cls for _, cls in list(_REGISTRY.items())})
 
 
 def get(identifier):
     """What `keras.initializers.get` returns: None for None; a new initializer for a name (Keras 3's names and
     legacy aliases such as 'normal', 'uniform', 'zero', 'one'), a class or a config dict; an initializer or
     callable as given; for an array, a function returning it. Anything else raises ValueError."""
-    from kcore.utils.identifiers import resolve
-
     if isinstance(identifier, np.ndarray) or hasattr(identifier, "numpy"):
         return _fixed_values(identifier)
-    return resolve(identifier, _ALIASES, "initializer")
+    return _REGISTRY.get(identifier)
 
 
 def _fixed_values(values):
@@ -237,5 +228,5 @@ def _fixed_values(values):
 
 
 def serialize(init):
-    return {"module": "keras.initializers", "class_name": type(init).__name__, "config": init.get_config(),
-            "registered_name": None}
+    """An initializer's {'module', 'class_name', 'config', 'registered_name'} dict (None for None)."""
+    return _REGISTRY.serialize(init)

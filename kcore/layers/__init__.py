@@ -31,3 +31,6 @@ from kcore.layers.attention import AdditiveAttention, Attention
 from kcore.layers.noise import (ActivityRegularization, AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout1D,
                                 SpatialDropout2D, SpatialDropout3D)
 from kcore.layers.repeat_permute import Permute, RepeatVector
+from kcore.utils.registry import LAYERS as _LAYERS
+
+_LAYERS.register_classes(globals(), Layer)  # found by name when a saved model is loaded

@@ -393,7 +393,7 @@ class Layer:
 
     @classmethod
     def from_config(cls, config):
-        from kcore.saving.serialization import filter_config
+        from kcore.utils.registry import filter_config
 
         return cls(**filter_config(cls, config, f"{cls.__name__}.from_config"))
 

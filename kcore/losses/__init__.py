@@ -10,9 +10,9 @@ from kcore.losses.functions import (BCE, KLD, MAE, MAPE, MSE, MSLE, bce, binary_
                                     mean_absolute_percentage_error, mean_squared_error,
                                     mean_squared_logarithmic_error, mse, msle, poisson,
                                     sparse_categorical_crossentropy, squared_hinge)
-from kcore.utils import identifiers as _identifiers
 from kcore.losses.loss import (REDUCTIONS, Loss, LossFunctionWrapper, reduce_loss, reduce_weighted_values,
                                standardize_reduction)
+from kcore.utils.registry import Registry
 
 _TAIL = ("reduction", "name", "dtype")
 
@@ -169,37 +169,38 @@ _BY_NAME.update({"mse": mean_squared_error, "MSE": mean_squared_error, "mae": me
                  "MAPE": mean_absolute_percentage_error, "msle": mean_squared_logarithmic_error,
                  "MSLE": mean_squared_logarithmic_error, "kld": kl_divergence, "KLD": kl_divergence,
                  "bce": binary_crossentropy, "BCE": binary_crossentropy})
+_REGISTRY = Registry("loss", "keras.losses", _BY_NAME)
+del _BY_NAME
 # Spellings compile() keeps accepting from tf.keras (keras.losses.get rejects them, as Keras 3 does).
 _COMPILE_EXTRAS = {"logcosh": log_cosh}
 
 
 def register(name, fn, cls=None):
     """Adds a loss function (and its class) to the names `get` resolves."""
-    _BY_NAME[name] = fn
+    _REGISTRY.register(name, fn)
     if cls is not None:
-        _BY_NAME[cls.__name__] = cls
+        _REGISTRY.register(cls.__name__, cls)
 
 
 def serialize(loss):
     """A function's name, or {'module', 'class_name', 'config', 'registered_name'} of a Loss object."""
     if not isinstance(loss, Loss):
         return getattr(loss, "__name__", None)
-    return {"module": "keras.losses", "class_name": type(loss).__name__, "config": loss.get_config(),
-            "registered_name": None}
+    return _REGISTRY.serialize(loss)
 
 
 def deserialize(config, custom_objects=None):
     """The loss a `serialize` result describes."""
     if isinstance(config, str):
         return get(config)
-    return _identifiers.deserialize(config, _BY_NAME, "loss", custom_objects)
+    return _REGISTRY.deserialize(config, custom_objects)
 
 
 def get(identifier):
     """What `keras.losses.get` returns: None for None; the function for a function's name ('mse' gives
     `mean_squared_error`); a new Loss object for a class name, a class or a config dict; a Loss object or a
     callable as given. Anything else raises ValueError."""
-    return _identifiers.resolve(identifier, _BY_NAME, "loss")
+    return _REGISTRY.get(identifier)
 
 
 def for_compile(identifier):

@@ -6,6 +6,7 @@ import numpy as np
 from kcore import ops
 from kcore.backend.tensor import Tensor, convert_to_tensor
 from kcore.distribution._context import current_batch
+from kcore.utils.registry import FunctionWrapperConfig
 
 REDUCTIONS = ("sum_over_batch_size", "sum", None, "none", "mean", "mean_with_sample_weight")
 
@@ -89,7 +90,7 @@ def _as_tensor(x, dtype):
     return convert_to_tensor(np.asarray(x, dtype=dtype))
 
 
-class LossFunctionWrapper(Loss):
+class LossFunctionWrapper(FunctionWrapperConfig, Loss):
     """A Loss around a function fn(y_true, y_pred, **kwargs) returning per-sample values."""
 
     def __init__(self, fn, reduction="sum_over_batch_size", name=None, dtype=None, **kwargs):
@@ -105,26 +106,21 @@ class LossFunctionWrapper(Loss):
         return self.fn(y_true, y_pred, **self._fn_kwargs)
 
     def get_config(self):
-        config = {**super().get_config(), **self._fn_kwargs}
-        if type(self) is LossFunctionWrapper:  # built-in subclasses know their function
-            from kcore.utils.identifiers import serialize_function
+        return self._wrapped_fn_config({**super().get_config(), **self._fn_kwargs}, self.fn)
 
-            config["fn"] = serialize_function(self.fn)
-        return config
+    _fn_kind = "loss"
 
     @classmethod
-    def from_config(cls, config):
-        if cls is not LossFunctionWrapper:
-            return cls(**config)
+    def _fn_table(cls):
         from kcore import losses
-        from kcore.utils.identifiers import function_from_config
 
-        config = dict(config)
-        fn = function_from_config(config.pop("fn", None), losses._BY_NAME, "loss")
-        return cls(fn, **config)
+        return dict(losses._REGISTRY.items())
 
     def __repr__(self):
         return f"<LossFunctionWrapper({self.fn.__name__}, kwargs={self._fn_kwargs})>"
+
+
+LossFunctionWrapper._wrapper_base = LossFunctionWrapper
 
 
 def squeeze_or_expand(x, y):

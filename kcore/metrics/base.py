@@ -2,6 +2,7 @@
 import numpy as np
 
 from kcore.losses.loss import squeeze_or_expand as match_ranks
+from kcore.utils.registry import FunctionWrapperConfig
 
 
 def _snake(name):
@@ -145,7 +146,7 @@ class Sum(Metric):
         return self.total
 
 
-class MeanMetricWrapper(Mean):
+class MeanMetricWrapper(FunctionWrapperConfig, Mean):
     """The weighted mean over samples of fn(y_true, y_pred, **kwargs); fn may return kcore Tensors (a loss
     function) or arrays. Entries a loss masks out (ignore_class) drop out of weighted means, as in Keras."""
 
@@ -162,23 +163,18 @@ class MeanMetricWrapper(Mean):
 
     def get_config(self):
         """Keras's keys: name, dtype, the wrapped function (plain wrappers only), its keyword arguments."""
-        config = super().get_config()
-        if type(self) is MeanMetricWrapper:  # built-in subclasses know their function
-            from kcore.utils.identifiers import serialize_function
+        return {**self._wrapped_fn_config(super().get_config(), self._fn), **self._fn_kwargs}
 
-            config["fn"] = serialize_function(self._fn)
-        return {**config, **self._fn_kwargs}
+    _fn_kind = "metric"
 
     @classmethod
-    def from_config(cls, config):
-        if cls is not MeanMetricWrapper:
-            return cls(**config)
+    def _fn_table(cls):
         from kcore import metrics
-        from kcore.utils.identifiers import function_from_config
 
-        config = dict(config)
-        fn = function_from_config(config.pop("fn", None), metrics.FUNCTIONS, "metric")
-        return cls(fn, **config)
+        return metrics.FUNCTIONS
+
+
+MeanMetricWrapper._wrapper_base = MeanMetricWrapper
 
 
 def _arg(x):

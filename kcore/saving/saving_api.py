@@ -129,7 +129,7 @@ def _compile_from_config(model, cc, custom_objects=None):
         raise ValueError(f"compile_config must be a dict, got {cc!r:.100}")
     opt = cc.get("optimizer")
     if isinstance(opt, dict):
-        from kcore.saving.serialization import filter_config
+        from kcore.utils.registry import filter_config
 
         cls = optimizers.get(opt["class_name"].lower()).__class__
         opt = cls(**filter_config(cls, opt.get("config", {}), f"optimizer {opt['class_name']}"))
