@@ -3,6 +3,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import kcore
@@ -93,3 +94,30 @@ def test_families_share_the_registry_round_trip(module, name):
     assert family.serialize(None) is None
     with pytest.raises(ValueError, match="unsupported_key"):
         type(obj).from_config({**obj.get_config(), "unsupported_key": 5})
+
+
+def test_layers_reach_the_engine_only_through_ops():
+    """No layer file imports the native module (the recurrent family is being moved by its own change)."""
+    offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "kcore" / "layers").rglob("*.py")
+                 if "kcore.backend.native" in p.read_text() and p.parent.name != "rnn"]
+    assert offenders == []
+
+
+def test_backend_device_does_not_know_models():
+    source = (ROOT / "kcore" / "backend" / "device.py").read_text()
+    assert ".weights" not in source and "model" not in source.lower().replace("models", "")
+
+
+def test_random_ops_follow_the_reference_tensor():
+    from kcore.ops import random
+    from kcore.ops.nn import assign_moving_average
+
+    like = kcore.ops.convert_to_tensor(np.zeros((1,), "float64"))
+    mask = random.dropout_mask((50, 40), 0.25, 7, like).numpy()
+    assert mask.dtype == np.float64 and mask.shape == (50, 40)
+    assert set(np.unique(mask)) <= {0.0, 1 / 0.75} and 0.15 < (mask == 0).mean() < 0.35
+    u = random.uniform_like((1000,), 3, like, -2.0, 2.0).numpy()
+    assert u.min() >= -2.0 and u.max() < 2.0 and abs(u.mean()) < 0.2
+    var = kcore.backend.Variable(np.full((3,), 2.0, "float32"))
+    assign_moving_average(var, kcore.ops.convert_to_tensor(np.array([0.0, 1.0, 4.0])), 0.75)
+    np.testing.assert_allclose(var.numpy(), [1.5, 1.75, 2.5])

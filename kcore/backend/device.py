@@ -68,19 +68,21 @@ def use_device(device):
         _current = previous
 
 
-def on_model_device(method):
-    """Runs a Model method (fit, predict...) with the model's weights' device current, so
-    NumPy batches go where the weights live; results still come back as NumPy."""
+def on_device_of(locate):
+    """A method decorator: `method(obj, ...)` runs with the device `locate(obj)` names current (None: the
+    current one stays), so host data it creates goes there. `locate` is only asked once CUDA has been used."""
 
-    @functools.wraps(method)
-    def run(model, *args, **kwargs):
-        if not _cuda_used:
-            return method(model, *args, **kwargs)
-        weights = model.weights
-        device = weights[0].value.device if weights else get_device()
-        if device == get_device():
-            return method(model, *args, **kwargs)
-        with use_device(device):
-            return method(model, *args, **kwargs)
+    def decorate(method):
+        @functools.wraps(method)
+        def run(obj, *args, **kwargs):
+            if not _cuda_used:
+                return method(obj, *args, **kwargs)
+            device = locate(obj) or get_device()
+            if device == get_device():
+                return method(obj, *args, **kwargs)
+            with use_device(device):
+                return method(obj, *args, **kwargs)
 
-    return run
+        return run
+
+    return decorate

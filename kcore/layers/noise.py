@@ -5,9 +5,8 @@ import math
 import numpy as np
 
 from kcore import ops, regularizers
-from kcore.backend.native import _C
-from kcore.backend.tensor import Tensor
 from kcore.layers.layer import InputSpec, Layer
+from kcore.ops.random import dropout_mask, uniform_like
 from kcore.utils.rng import next_seed
 
 
@@ -33,8 +32,8 @@ class _Random(Layer):
     def _normal(self, like, mean, stddev):
         """Normal noise shaped like `like`, drawn natively (Box-Muller over two uniform draws)."""
         shape = list(like.shape)
-        u1 = Tensor(_C.random_uniform(shape, 0.0, 1.0, self._next_seed(), like.value))
-        u2 = Tensor(_C.random_uniform(shape, 0.0, 1.0, self._next_seed(), like.value))
+        u1 = uniform_like(shape, self._next_seed(), like)
+        u2 = uniform_like(shape, self._next_seed(), like)
         radius = ops.sqrt(ops.multiply(ops.log(ops.subtract(1.0, u1)), -2.0))  # 1 - u1 lies in (0, 1]
         z = ops.multiply(radius, ops.cos(ops.multiply(u2, 2.0 * math.pi)))
         return ops.add(ops.multiply(z, stddev), mean)
@@ -162,7 +161,7 @@ class AlphaDropout(_Random):
             raise ValueError(f"Layer '{self.name}': AlphaDropout with rate=1 drops every unit; its rescaling "
                              "(1 - rate) ** -0.5 is undefined")
         # 1 where kept, 0 where dropped (the sign of an inverted-dropout mask)
-        kept = ops.sign(Tensor(_C.dropout_mask(shape, rate, self._next_seed(), inputs.value)))
+        kept = ops.sign(dropout_mask(shape, rate, self._next_seed(), inputs))
         alpha_p = -_SELU_ALPHA * _SELU_SCALE
         a = ((1 - rate) * (1 + rate * alpha_p ** 2)) ** -0.5
         b = -a * alpha_p * rate

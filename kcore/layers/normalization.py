@@ -2,8 +2,8 @@
 import numpy as np
 
 from kcore import constraints, initializers, ops, regularizers
-from kcore.backend.native import _C
 from kcore.layers.layer import Layer
+from kcore.ops.nn import assign_moving_average
 
 
 class BatchNormalization(Layer):
@@ -112,9 +112,7 @@ class BatchNormalization(Layer):
         return self._normalize_with(inputs, mean, var, axis)
 
     def _update_moving(self, variable, batch_value):
-        mixed = _C.binary(_C.BinaryOp.add, _C.scale(variable.value, self.momentum),
-                          _C.scale(batch_value.value.astype(variable.dtype), 1.0 - self.momentum))
-        variable.value.copy_from(mixed)
+        assign_moving_average(variable, batch_value, self.momentum)
 
     def compute_output_shape(self, input_shape):
         return input_shape

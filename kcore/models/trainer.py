@@ -6,10 +6,20 @@ from kcore import losses as losses_module
 from kcore import metrics as metrics_module
 from kcore import ops, optimizers
 from kcore.backend.autodiff import GradientTape, no_grad
-from kcore.backend.device import on_model_device
+from kcore.backend.device import on_device_of
 from kcore.backend.tensor import Tensor
 from kcore.distribution._context import active_distribution, current_batch
 from kcore.models.data import as_sample_weight, make_batches
+
+
+def _weights_device(model):
+    weights = model.weights
+    return weights[0].value.device if weights else None
+
+
+# Model methods (fit, predict...) run with the weights' device current, so NumPy batches go where the weights
+# live; results still come back as NumPy.
+on_model_device = on_device_of(_weights_device)
 
 
 class _OutputTarget:

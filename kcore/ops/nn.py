@@ -5,6 +5,7 @@ from kcore.backend.autodiff import attach
 from kcore.backend.native import _C, BinaryOp, ErrorKind, UnaryOp
 from kcore.backend.tensor import Tensor, convert_to_tensor
 from kcore.ops.core import _float, _pair, mean
+from kcore.ops.random import dropout_mask
 
 
 def softmax_cross_entropy(logits, target):
@@ -114,8 +115,15 @@ def dropout(x, rate, noise_shape=None, seed=None):
     from kcore.distribution._context import rank_salt
 
     seed = next_seed(seed) ^ rank_salt()  # data-parallel ranks draw different masks, even with a fixed seed
-    mask = Tensor(_C.dropout_mask(shape, rate, seed, x.value))
-    return multiply(x, mask)
+    return multiply(x, dropout_mask(shape, rate, seed, x))
+
+
+def assign_moving_average(variable, value, momentum: float) -> None:
+    """In place, outside autodiff: variable <- variable * momentum + value * (1 - momentum) (value is cast to
+    the variable's dtype); BatchNormalization's moving statistics."""
+    mixed = _C.binary(BinaryOp.add, _C.scale(variable.value, momentum),
+                      _C.scale(value.value.astype(variable.dtype), 1.0 - momentum))
+    variable.value.copy_from(mixed)
 
 
 def average(x, axis=None):
