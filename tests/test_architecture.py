@@ -121,3 +121,26 @@ def test_random_ops_follow_the_reference_tensor():
     var = kcore.backend.Variable(np.full((3,), 2.0, "float32"))
     assign_moving_average(var, kcore.ops.convert_to_tensor(np.array([0.0, 1.0, 4.0])), 0.75)
     np.testing.assert_allclose(var.numpy(), [1.5, 1.75, 2.5])
+
+
+def test_spatial_layers_share_one_base_and_one_size_rule():
+    from kcore.layers import spatial
+    from kcore.layers.convolutional import BaseConv, BaseConvTranspose
+
+    for cls in (kcore.layers.Conv2D, kcore.layers.Conv2DTranspose, kcore.layers.DepthwiseConv2D,
+                kcore.layers.MaxPooling2D, kcore.layers.GlobalAveragePooling2D, kcore.layers.ZeroPadding2D,
+                kcore.layers.Cropping2D, kcore.layers.UpSampling2D):
+        assert issubclass(cls, spatial.SpatialLayer), cls
+    assert "build" not in vars(BaseConvTranspose) and "build" in vars(BaseConv)
+
+
+@pytest.mark.parametrize("data_format, shape, expected", [
+    ("channels_last", (None, 7, 9, 3), (None, 4, 5, 8)),
+    ("channels_first", (2, 3, 7, None), (2, 8, 4, None)),
+])
+def test_spatial_output_shape_maps_each_spatial_axis(data_format, shape, expected):
+    layer = kcore.layers.Conv2D(8, 3, strides=2, padding="same", data_format=data_format)
+    assert layer.compute_output_shape(shape) == expected
+    assert layer.spatial_axes() == ([1, 2] if data_format == "channels_last" else [2, 3])
+    with pytest.raises(ValueError, match=r"expected ndim=4 .*found ndim=3"):
+        layer.compute_output_shape(shape[1:])

@@ -1,43 +1,32 @@
 """Pooling layers: Max/AveragePooling1D/2D/3D (native kernels) and the global poolings (reductions)."""
 from kcore import ops
-from kcore.layers.convolutional import check_input_rank
-from kcore.layers.layer import InputSpec, Layer
-from kcore.ops.conv import normalize_data_format, normalize_padding, normalize_tuple, output_length
+from kcore.layers.spatial import SpatialLayer
+from kcore.ops.conv import normalize_padding, normalize_tuple, output_length
 
 
-class BasePooling(Layer):
+class BasePooling(SpatialLayer):
     """Max or average pooling over `rank` spatial axes; strides default to pool_size."""
 
     mode = None  # "max" or "average"
 
     def __init__(self, rank, pool_size, strides=None, padding="valid", data_format=None, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(rank, data_format, **kwargs)
         name = type(self).__name__
-        self.rank = rank
         self.pool_size = normalize_tuple(pool_size, rank, "pool_size", name)
         self.strides = self.pool_size if strides is None else normalize_tuple(strides, rank, "strides", name)
         self.padding = normalize_padding(padding, name)
-        self.data_format = normalize_data_format(data_format)
-        self.input_spec = InputSpec(ndim=rank + 2)
-
-    def build(self, input_shape):
-        check_input_rank(self, input_shape, self.rank)
-        self.built = True
 
     def call(self, inputs):
         fn = ops.max_pool if self.mode == "max" else ops.average_pool
         return fn(inputs, self.pool_size, self.strides, self.padding, self.data_format)
 
     def compute_output_shape(self, input_shape):
-        check_input_rank(self, input_shape, self.rank)
-        shape = tuple(input_shape)
-        first = self.data_format == "channels_first"
-        spatial = shape[2:] if first else shape[1:-1]
-        out = tuple(output_length(n, k, s, 1, self.padding) for n, k, s in zip(spatial, self.pool_size, self.strides))
-        if any(o is not None and o <= 0 for o in out):
-            raise ValueError(f"Layer '{self.name}': input shape {shape} is smaller than pool_size {self.pool_size} "
-                             f"with padding='{self.padding}'")
-        return (shape[0], shape[1]) + out if first else (shape[0],) + out + (shape[-1],)
+        shape = self.spatial_output_shape(
+            input_shape, lambda i, n: output_length(n, self.pool_size[i], self.strides[i], 1, self.padding))
+        if any(o is not None and o <= 0 for o in (shape[a] for a in self.spatial_axes())):
+            raise ValueError(f"Layer '{self.name}': input shape {tuple(input_shape)} is smaller than pool_size "
+                             f"{self.pool_size} with padding='{self.padding}'")
+        return shape
 
     def get_config(self):
         config = super().get_config()
@@ -90,34 +79,23 @@ class AveragePooling3D(BasePooling):
         super().__init__(3, pool_size, strides, padding, data_format, **kwargs)
 
 
-class BaseGlobalPooling(Layer):
+class BaseGlobalPooling(SpatialLayer):
     """Max or mean over all spatial axes: (batch, C), or ones in the spatial axes with keepdims."""
 
     mode = None
 
     def __init__(self, rank, data_format=None, keepdims=False, **kwargs):
-        super().__init__(**kwargs)
-        self.rank = rank
-        self.data_format = normalize_data_format(data_format)
+        super().__init__(rank, data_format, **kwargs)
         self.keepdims = bool(keepdims)
-        self.input_spec = InputSpec(ndim=rank + 2)
-
-    def _spatial_axes(self):
-        start = 2 if self.data_format == "channels_first" else 1
-        return list(range(start, start + self.rank))
-
-    def build(self, input_shape):
-        check_input_rank(self, input_shape, self.rank)
-        self.built = True
 
     def call(self, inputs):
         fn = ops.max if self.mode == "max" else ops.mean
-        return fn(inputs, axis=self._spatial_axes(), keepdims=self.keepdims)
+        return fn(inputs, axis=self.spatial_axes(), keepdims=self.keepdims)
 
     def compute_output_shape(self, input_shape):
-        check_input_rank(self, input_shape, self.rank)
+        self.check_input_rank(input_shape)
         shape = tuple(input_shape)
-        axes = self._spatial_axes()
+        axes = self.spatial_axes()
         if self.keepdims:
             return tuple(1 if i in axes else d for i, d in enumerate(shape))
         return tuple(d for i, d in enumerate(shape) if i not in axes)
@@ -161,7 +139,7 @@ class GlobalAveragePooling1D(BaseGlobalPooling):
     def call(self, inputs, mask=None):
         if mask is None:
             return super().call(inputs)
-        axis = self._spatial_axes()[0]
+        axis = self.spatial_axes()[0]
         weights = ops.cast(mask, inputs.dtype)
         weights = ops.expand_dims(weights, 1 if self.data_format == "channels_first" else -1)
         total = ops.sum(ops.multiply(inputs, weights), axis=axis, keepdims=self.keepdims)

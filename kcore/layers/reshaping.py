@@ -1,9 +1,8 @@
 """Spatial reshaping layers: ZeroPadding1D/2D/3D, Cropping1D/2D/3D, UpSampling1D/2D/3D."""
 from kcore import ops
 from kcore.backend.sizes import check_int64
-from kcore.layers.convolutional import check_input_rank
-from kcore.layers.layer import InputSpec, Layer
-from kcore.ops.conv import normalize_data_format, normalize_tuple, upsample_nearest, zero_pad
+from kcore.layers.spatial import SpatialLayer
+from kcore.ops.conv import normalize_tuple, upsample_nearest, zero_pad
 from kcore.ops.image import interpolation_method, resize_axes
 
 
@@ -26,18 +25,15 @@ def _pad_pairs(padding, rank, name):
     return pairs
 
 
-class _SpatialEdges(Layer):
+class _SpatialEdges(SpatialLayer):
     """Shared by padding and cropping: (before, after) cell counts per spatial axis."""
 
     def __init__(self, rank, edges, data_format=None, **kwargs):
-        super().__init__(**kwargs)
-        self.rank = rank
+        super().__init__(rank, data_format, **kwargs)
         self.edges = _pad_pairs(edges, rank, type(self).__name__)
-        self.data_format = normalize_data_format(data_format)
-        self.input_spec = InputSpec(ndim=rank + 2)
 
     def _spatial_start(self):
-        return 2 if self.data_format == "channels_first" else 1
+        return self.spatial_axes()[0]
 
     def build(self, input_shape):
         self.compute_output_shape(input_shape)  # checks the rank (and, for cropping, what is left)
@@ -57,13 +53,7 @@ class BaseZeroPadding(_SpatialEdges):
         return zero_pad(inputs, pads)
 
     def compute_output_shape(self, input_shape):
-        check_input_rank(self, input_shape, self.rank)
-        shape = list(input_shape)
-        start = self._spatial_start()
-        for i, (a, b) in enumerate(self.padding):
-            if shape[start + i] is not None:
-                shape[start + i] += a + b
-        return tuple(shape)
+        return self.spatial_output_shape(input_shape, lambda i, n: n + sum(self.padding[i]))
 
     def get_config(self):
         config = super().get_config()
@@ -108,17 +98,13 @@ class BaseCropping(_SpatialEdges):
         return ops.getitem(inputs, tuple(key))
 
     def compute_output_shape(self, input_shape):
-        check_input_rank(self, input_shape, self.rank)
-        shape = list(input_shape)
-        start = self._spatial_start()
-        for i, (a, b) in enumerate(self.cropping):
-            n = shape[start + i]
-            if n is not None:
-                if a + b >= n:
-                    raise ValueError(f"Layer '{self.name}': cropping {self.cropping} leaves nothing of an input of "
-                                     f"shape {tuple(input_shape)}")
-                shape[start + i] = n - a - b
-        return tuple(shape)
+        def cropped(i, n):
+            if sum(self.cropping[i]) >= n:
+                raise ValueError(f"Layer '{self.name}': cropping {self.cropping} leaves nothing of an input of "
+                                 f"shape {tuple(input_shape)}")
+            return n - sum(self.cropping[i])
+
+        return self.spatial_output_shape(input_shape, cropped)
 
     def get_config(self):
         config = super().get_config()
@@ -149,38 +135,24 @@ class Cropping3D(BaseCropping):
         super().__init__(3, cropping, data_format, **kwargs)
 
 
-class BaseUpSampling(Layer):
+class BaseUpSampling(SpatialLayer):
+    """Scales each spatial axis by an integer factor (`size`), nearest or by `interpolation`."""
+
     def __init__(self, rank, size, data_format=None, interpolation="nearest", **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(rank, data_format, **kwargs)
         name = type(self).__name__
-        self.rank = rank
         self.size = normalize_tuple(size, rank, "size", name)
-        self.data_format = normalize_data_format(data_format)
         self.interpolation = interpolation_method(interpolation, name)
-        self.input_spec = InputSpec(ndim=rank + 2)
-
-    def _axes(self):
-        start = 2 if self.data_format == "channels_first" else 1
-        return list(range(start, start + self.rank))
-
-    def build(self, input_shape):
-        check_input_rank(self, input_shape, self.rank)
-        self.built = True
 
     def call(self, inputs):
         if self.interpolation == "nearest":  # each cell repeated, as Keras does for every rank
-            return upsample_nearest(inputs, self.size, self._axes())
-        axes = self._axes()
+            return upsample_nearest(inputs, self.size, self.spatial_axes())
+        axes = self.spatial_axes()
         sizes = [inputs.shape[a] * s for a, s in zip(axes, self.size)]
         return resize_axes(inputs, sizes, axes, self.interpolation)
 
     def compute_output_shape(self, input_shape):
-        check_input_rank(self, input_shape, self.rank)
-        shape = list(input_shape)
-        for axis, s in zip(self._axes(), self.size):
-            if shape[axis] is not None:
-                shape[axis] *= s
-        return tuple(shape)
+        return self.spatial_output_shape(input_shape, lambda i, n: n * self.size[i])
 
 
 class UpSampling1D(BaseUpSampling):

@@ -61,7 +61,7 @@ def padding_amounts(padding, sizes, kernel, strides, dilation):
     for n, k, s, d in zip(sizes, kernel, strides, dilation):
         span = (k - 1) * d + 1
         if padding == "same":
-            out = -(-n // s)
+            out = output_length(n, k, s, d, padding)
             total = max(0, (out - 1) * s + span - n)
             before.append(total // 2)
             after.append(total - total // 2)
