@@ -1,5 +1,5 @@
 """kcore.layers: Keras layers on kcore's native ops."""
-from kcore.layers.core import Activation, Dense, Dropout, Flatten, Lambda, ReLU, Reshape
+from kcore.layers.core import Activation, Dense, Dropout, Flatten, Lambda, Reshape
 from kcore.layers.input_layer import Input, InputLayer
 from kcore.layers.layer import InputSpec, Layer
 from kcore.layers.convolutional import (

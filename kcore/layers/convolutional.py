@@ -132,11 +132,10 @@ class BaseConv(ConvGeometry):
     def compute_output_shape(self, input_shape):
         return self.conv_output_shape(input_shape, self.filters)
 
+    _config_attrs = ("filters", "groups")
+
     def get_config(self):
-        config = super().get_config()
-        config.update({"filters": self.filters, "groups": self.groups, **self.geometry_config(),
-                       **weight_options_config(self, "kernel", "bias")})
-        return config
+        return {**super().get_config(), **self.geometry_config(), **weight_options_config(self, "kernel", "bias")}
 
 
 class Conv1D(BaseConv):

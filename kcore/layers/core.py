@@ -75,34 +75,6 @@ class Activation(Layer):
         return config
 
 
-class ReLU(Layer):
-    """Keras's ReLU layer: activations.relu with max_value, negative_slope and threshold (none negative)."""
-
-    def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
-        super().__init__(**kwargs)
-        for arg, value in (("max_value", max_value), ("negative_slope", negative_slope), ("threshold", threshold)):
-            if (value is None and arg != "max_value") or (value is not None and value < 0.0):
-                raise ValueError(f"ReLU: {arg} cannot be None or a negative value (max_value may be None). "
-                                 f"Received: {arg}={value!r}")
-        self.max_value = max_value
-        self.negative_slope = negative_slope
-        self.threshold = threshold
-        self.supports_masking = True
-
-    def call(self, inputs):
-        return activations.relu(inputs, negative_slope=self.negative_slope, max_value=self.max_value,
-                                threshold=self.threshold)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"max_value": self.max_value, "negative_slope": self.negative_slope,
-                       "threshold": self.threshold})
-        return config
-
-
 class Dropout(Layer):
     """Inverted dropout, active only in training: kept units are scaled by 1 / (1 - rate)."""
 
@@ -136,10 +108,7 @@ class Dropout(Layer):
     def compute_output_shape(self, input_shape):
         return input_shape
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"rate": self.rate, "noise_shape": self.noise_shape, "seed": self.seed})
-        return config
+    _config_attrs = ("rate", "noise_shape", "seed")
 
 
 class Flatten(Layer):
@@ -160,10 +129,7 @@ class Flatten(Layer):
         size = None if any(d is None for d in rest) else int(np.prod(rest)) if rest else 1
         return (input_shape[0], size)
 
-    def get_config(self):
-        config = super().get_config()
-        config["data_format"] = self.data_format
-        return config
+    _config_attrs = ("data_format",)
 
 
 class Reshape(Layer):
@@ -207,10 +173,7 @@ class Reshape(Layer):
     def compute_output_shape(self, input_shape):
         return (input_shape[0],) + self._resolve(input_shape)
 
-    def get_config(self):
-        config = super().get_config()
-        config["target_shape"] = self.target_shape
-        return config
+    _config_attrs = ("target_shape",)
 
 
 class Lambda(Layer):

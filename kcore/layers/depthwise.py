@@ -35,11 +35,10 @@ class _DepthwiseBase(ConvGeometry):
         self._lock_channels(channels)
         return kernel, channels
 
+    _config_attrs = ("depth_multiplier",)
+
     def get_config(self):
-        config = super().get_config()
-        config.update({"depth_multiplier": self.depth_multiplier, **self.geometry_config(),
-                       **weight_options_config(self, "depthwise", "bias")})
-        return config
+        return {**super().get_config(), **self.geometry_config(), **weight_options_config(self, "depthwise", "bias")}
 
 
 class BaseDepthwiseConv(_DepthwiseBase):
@@ -106,10 +105,10 @@ class BaseSeparableConv(_DepthwiseBase):
     def compute_output_shape(self, input_shape):
         return self.conv_output_shape(input_shape, self.filters)
 
+    _config_attrs = ("filters",)
+
     def get_config(self):
-        config = super().get_config()
-        config.update({"filters": self.filters, **weight_options_config(self, "pointwise")})
-        return config
+        return {**super().get_config(), **weight_options_config(self, "pointwise")}
 
 
 class DepthwiseConv1D(BaseDepthwiseConv):

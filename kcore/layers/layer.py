@@ -385,10 +385,17 @@ class Layer:
         return self.dtype
 
     # -- config --------------------------------------------------------------------------
+    # Attributes a subclass writes into its config as they are (collected along the MRO, base classes first).
+    _config_attrs = ()
+
     def get_config(self):
+        """The constructor arguments that rebuild this layer: name, trainable, dtype, then the `_config_attrs`
+        of each class along the MRO (base classes first)."""
         config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = self._batch_input_shape
+        for klass in reversed(type(self).__mro__):
+            config.update({key: getattr(self, key) for key in vars(klass).get("_config_attrs", ())})
         return config
 
     @classmethod

@@ -110,10 +110,7 @@ class GaussianNoise(_Random):
             return inputs
         return ops.add(inputs, self._normal(inputs, 0.0, self.stddev))
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"stddev": self.stddev, "seed": self.seed})
-        return config
+    _config_attrs = ("stddev", "seed")
 
 
 class GaussianDropout(_Random):
@@ -128,10 +125,7 @@ class GaussianDropout(_Random):
             return inputs
         return ops.multiply(inputs, self._normal(inputs, 1.0, math.sqrt(self.rate / (1.0 - self.rate))))
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"rate": self.rate, "seed": self.seed})
-        return config
+    _config_attrs = ("rate", "seed")
 
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -168,10 +162,7 @@ class AlphaDropout(_Random):
         x = ops.add(ops.multiply(inputs, kept), ops.multiply(ops.subtract(1.0, kept), alpha_p))
         return ops.add(ops.multiply(x, a), b)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"rate": self.rate, "seed": self.seed, "noise_shape": self.noise_shape})
-        return config
+    _config_attrs = ("rate", "seed", "noise_shape")
 
 
 class ActivityRegularization(Layer):
@@ -189,7 +180,4 @@ class ActivityRegularization(Layer):
     def compute_output_shape(self, input_shape):
         return input_shape
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"l1": self.l1, "l2": self.l2})
-        return config
+    _config_attrs = ("l1", "l2")

@@ -28,11 +28,7 @@ class BasePooling(SpatialLayer):
                              f"{self.pool_size} with padding='{self.padding}'")
         return shape
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"pool_size": self.pool_size, "strides": self.strides, "padding": self.padding,
-                       "data_format": self.data_format})
-        return config
+    _config_attrs = ("pool_size", "strides", "padding", "data_format")
 
 
 class MaxPooling1D(BasePooling):
@@ -100,10 +96,7 @@ class BaseGlobalPooling(SpatialLayer):
             return tuple(1 if i in axes else d for i, d in enumerate(shape))
         return tuple(d for i, d in enumerate(shape) if i not in axes)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"data_format": self.data_format, "keepdims": self.keepdims})
-        return config
+    _config_attrs = ("data_format", "keepdims")
 
 
 class GlobalMaxPooling1D(BaseGlobalPooling):

@@ -55,10 +55,7 @@ class BaseZeroPadding(_SpatialEdges):
     def compute_output_shape(self, input_shape):
         return self.spatial_output_shape(input_shape, lambda i, n: n + sum(self.padding[i]))
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"padding": self.padding, "data_format": self.data_format})
-        return config
+    _config_attrs = ("padding", "data_format")
 
 
 class ZeroPadding1D(BaseZeroPadding):
@@ -106,10 +103,7 @@ class BaseCropping(_SpatialEdges):
 
         return self.spatial_output_shape(input_shape, cropped)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"cropping": self.cropping, "data_format": self.data_format})
-        return config
+    _config_attrs = ("cropping", "data_format")
 
 
 class Cropping1D(BaseCropping):
@@ -171,10 +165,7 @@ class UpSampling2D(BaseUpSampling):
     def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
         super().__init__(2, size, data_format, interpolation, **kwargs)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"size": self.size, "data_format": self.data_format, "interpolation": self.interpolation})
-        return config
+    _config_attrs = ("size", "data_format", "interpolation")
 
 
 class UpSampling3D(BaseUpSampling):
@@ -183,7 +174,4 @@ class UpSampling3D(BaseUpSampling):
     def __init__(self, size=(2, 2, 2), data_format=None, **kwargs):
         super().__init__(3, size, data_format, "nearest", **kwargs)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"size": self.size, "data_format": self.data_format})
-        return config
+    _config_attrs = ("size", "data_format")
