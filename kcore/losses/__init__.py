@@ -191,8 +191,6 @@ def serialize(loss):
 
 def deserialize(config, custom_objects=None):
     """The loss a `serialize` result describes."""
-    if isinstance(config, str):
-        return get(config)
     return _REGISTRY.deserialize(config, custom_objects)
 
 

@@ -6,7 +6,7 @@ import numpy as np
 from kcore import ops
 from kcore.backend.tensor import Tensor, convert_to_tensor
 from kcore.distribution._context import current_batch
-from kcore.utils.registry import FunctionWrapperConfig
+from kcore.utils.registry import FunctionWrapperConfig, NamedObject
 
 REDUCTIONS = ("sum_over_batch_size", "sum", None, "none", "mean", "mean_with_sample_weight")
 
@@ -19,7 +19,7 @@ def standardize_reduction(reduction):
     return reduction
 
 
-class Loss:
+class Loss(NamedObject):
     """Base of every loss: subclasses implement `call(y_true, y_pred)` returning per-sample values with kcore
     ops; `__call__` converts both inputs to kcore tensors of the loss's dtype (float32 by default), calls it,
     and reduces the result with `sample_weight` and `reduction`:
@@ -55,14 +55,8 @@ class Loss:
         raise NotImplementedError(f"{type(self).__name__} must implement call(y_true, y_pred)")
 
     def get_config(self):
+        """name and reduction (subclasses add their arguments)."""
         return {"name": self.name, "reduction": self.reduction}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        return f"<{type(self).__name__} name={self.name}>"
 
 
 def _mask_of(x):

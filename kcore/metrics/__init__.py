@@ -72,8 +72,6 @@ def serialize(metric):
 
 def deserialize(config, custom_objects=None):
     """The metric a `serialize` dict (or a bare name) describes."""
-    if isinstance(config, str):
-        return get(config)
     return _REGISTRY.deserialize(config, custom_objects)
 
 

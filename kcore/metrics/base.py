@@ -2,7 +2,7 @@
 import numpy as np
 
 from kcore.losses.loss import squeeze_or_expand as match_ranks
-from kcore.utils.registry import FunctionWrapperConfig
+from kcore.utils.registry import FunctionWrapperConfig, NamedObject
 
 
 def _snake(name):
@@ -18,7 +18,7 @@ def _numpy(x, dtype=np.float64):
     return np.asarray(x, dtype=dtype)
 
 
-class Metric:
+class Metric(NamedObject):
     """A stateful metric: `update_state` accumulates over batches, `result` reads the value, `reset_state`
     clears it (Keras 3 API). Subclasses set `_direction` to "up" (larger is better) or "down"."""
 
@@ -63,14 +63,8 @@ class Metric:
         return self.result()
 
     def get_config(self):
+        """name and dtype (subclasses add their arguments)."""
         return {"name": self.name, "dtype": self.dtype}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        return f"<{type(self).__name__} name={self.name}>"
 
     reset_states = reset_state
 

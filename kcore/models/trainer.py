@@ -313,35 +313,34 @@ class Trainer:
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False, **kwargs):
         self._require_compiled("evaluate")
-        verbose = 1 if verbose == "auto" else verbose
-        data = make_batches(x, y, sample_weight, batch_size, False, steps)
-        dist = active_distribution()
-        if dist is not None:
-            data, verbose = dist.shard(data), verbose if dist.comm.rank == 0 else 0
-        self._build_from_batches(data)
-        self._resolve_targets()
-        if dist is not None:  # every rank evaluates rank 0's weights
-            dist.broadcast_weights(self)
-        cb_list = list(callbacks or []) + ([callbacks_module.ProgbarLogger()] if verbose else [])
-        cbs = callbacks_module.CallbackList(cb_list, self, {"verbose": verbose, "epochs": 1, "steps": data.steps})
+        data, _, cbs = self._inference_setup(make_batches(x, y, sample_weight, batch_size, False, steps), verbose,
+                                             callbacks, resolve_targets=True)
         logs = self._run_evaluation(data, cbs)
         if return_dict:
             return logs
         values = [logs[k] for k in self.metrics_names]
         return values[0] if len(values) == 1 else values
 
-    @on_model_device
-    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, **kwargs):
+    def _inference_setup(self, data, verbose, callbacks, resolve_targets=False):
+        """(data, distribution, callbacks) of evaluate / predict: a data-parallel run shards the batches,
+        prints on rank 0 only and evaluates rank 0's weights on every rank."""
         verbose = 1 if verbose == "auto" else verbose
-        data = make_batches(x, None, None, batch_size, False, steps)
         dist = active_distribution()
         if dist is not None:
             data, verbose = dist.shard(data), verbose if dist.comm.rank == 0 else 0
         self._build_from_batches(data)
+        if resolve_targets:
+            self._resolve_targets()
         if dist is not None:
             dist.broadcast_weights(self)
         cb_list = list(callbacks or []) + ([callbacks_module.ProgbarLogger()] if verbose else [])
         cbs = callbacks_module.CallbackList(cb_list, self, {"verbose": verbose, "epochs": 1, "steps": data.steps})
+        return data, dist, cbs
+
+    @on_model_device
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, **kwargs):
+        data, dist, cbs = self._inference_setup(make_batches(x, None, None, batch_size, False, steps), verbose,
+                                                callbacks)
         cbs.on_predict_begin()
         outputs = []
         with no_grad():

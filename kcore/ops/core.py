@@ -165,27 +165,25 @@ def _softmax_over(x, axes, log):
 
 def softmax(x, axis=-1):
     """exp(x) / sum(exp(x)) over `axis` (an int or a tuple of ints); a row holding NaN or +inf gives NaN."""
-    x = _float(x)
-    axes = _softmax_axes(x, axis, "softmax")
-    if len(axes) > 1:
-        return _softmax_over(x, axes, False)
-    ax = axes[0]
-    yv = _C.softmax(x.value, ax, False)
-    out = Tensor(yv)
-    if ax == x.ndim - 1:
-        out._keras_logits = ("softmax", x)
-    return attach(out, (x,), lambda g: (_C.softmax_backward(yv, g, ax, False),))
+    return _softmax(x, axis, False)
 
 
 def log_softmax(x, axis=-1):
     """x - log(sum(exp(x))) over `axis` (an int or a tuple of ints)."""
+    return _softmax(x, axis, True)
+
+
+def _softmax(x, axis, log):
     x = _float(x)
-    axes = _softmax_axes(x, axis, "log_softmax")
+    axes = _softmax_axes(x, axis, "log_softmax" if log else "softmax")
     if len(axes) > 1:
-        return _softmax_over(x, axes, True)
+        return _softmax_over(x, axes, log)
     ax = axes[0]
-    yv = _C.softmax(x.value, ax, True)
-    return attach(Tensor(yv), (x,), lambda g: (_C.softmax_backward(yv, g, ax, True),))
+    yv = _C.softmax(x.value, ax, log)
+    out = Tensor(yv)
+    if ax == x.ndim - 1 and not log:
+        out._keras_logits = ("softmax", x)
+    return attach(out, (x,), lambda g: (_C.softmax_backward(yv, g, ax, log),))
 
 
 # -- reductions -------------------------------------------------------------------

@@ -8,21 +8,25 @@ from kcore.ops.core import _float, _pair, mean
 from kcore.ops.random import dropout_mask
 
 
-def softmax_cross_entropy(logits, target):
-    """Per-sample -sum(target * log_softmax(logits)) over the last axis."""
+def _logits_loss(forward, logits_grad, target_grad, logits, target):
+    """A fused loss of (logits, target): native forward, native logits gradient, `target_grad(x, g)`."""
     x, y = _pair(logits, target)
     xv, yv = x.value, y.value
-    out = Tensor(_C.softmax_cross_entropy(xv, yv))
 
     def backward(g):
-        gx = _C.softmax_cross_entropy_backward(xv, yv, g) if x.requires_grad else None
-        gy = None
-        if y.requires_grad:  # d/dy = -log_softmax(x), per sample scaled by g
-            gy = _C.binary(BinaryOp.multiply, _C.softmax(xv, -1, True), _C.reshape(g, list(g.shape) + [1]))
-            gy = _C.unary(UnaryOp.negative, gy, 0.0)
+        gx = logits_grad(xv, yv, g) if x.requires_grad else None
+        gy = _C.unary(UnaryOp.negative, target_grad(xv, g), 0.0) if y.requires_grad else None
         return gx, gy
 
-    return attach(out, (x, y), backward)
+    return attach(Tensor(forward(xv, yv)), (x, y), backward)
+
+
+def softmax_cross_entropy(logits, target):
+    """Per-sample -sum(target * log_softmax(logits)) over the last axis."""
+    # d/dy = -log_softmax(x), per sample scaled by g
+    return _logits_loss(_C.softmax_cross_entropy, _C.softmax_cross_entropy_backward,
+                        lambda xv, g: _C.binary(BinaryOp.multiply, _C.softmax(xv, -1, True),
+                                                _C.reshape(g, list(g.shape) + [1])), logits, target)
 
 
 def sparse_softmax_cross_entropy(logits, labels):
@@ -57,16 +61,9 @@ def _labels(labels, logits):
 
 def sigmoid_cross_entropy(logits, target):
     """Elementwise binary crossentropy from logits (numerically stable)."""
-    x, y = _pair(logits, target)
-    xv, yv = x.value, y.value
-    out = Tensor(_C.sigmoid_cross_entropy(xv, yv))
-
-    def backward(g):
-        gx = _C.sigmoid_cross_entropy_backward(xv, yv, g) if x.requires_grad else None
-        gy = _C.unary(UnaryOp.negative, _C.binary(BinaryOp.multiply, xv, g), 0.0) if y.requires_grad else None
-        return gx, gy
-
-    return attach(out, (x, y), backward)
+    # d/dy = -x * g
+    return _logits_loss(_C.sigmoid_cross_entropy, _C.sigmoid_cross_entropy_backward,
+                        lambda xv, g: _C.binary(BinaryOp.multiply, xv, g), logits, target)
 
 
 def _mean_error(kind, y_true, y_pred):

@@ -66,6 +66,19 @@ class Configurable:
         return cls(**filter_config(cls, config, f"{cls.__name__}.from_config"))
 
 
+class NamedObject:
+    """Base of named config objects whose constructor takes their whole config (losses, metrics):
+    `from_config(config)` is `cls(**config)`; repr shows the class and the name."""
+
+    @classmethod
+    def from_config(cls, config):
+        """A new object from a `get_config` dict."""
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}>"
+
+
 class Registry:
     """Names -> classes or functions of one family (`kind`, e.g. "initializer"), saved under Keras module
     `module` (e.g. "keras.initializers"). `fold_case` makes name lookups case-insensitive (optimizers)."""
@@ -108,7 +121,10 @@ class Registry:
         return sorted(self._table)
 
     def deserialize(self, config, custom_objects=None, extra=None):
-        """The object a {'class_name', 'config'} dict describes, built with its class's from_config."""
+        """The object a {'class_name', 'config'} dict describes, built with its class's from_config; a bare
+        name is resolved as `get` does."""
+        if isinstance(config, str):
+            return self.get(config, extra)
         name = config.get("class_name")
         cls = (custom_objects or {}).get(name) or self.lookup(name) or (extra or {}).get(name)
         if not isinstance(cls, type):
