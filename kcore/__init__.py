@@ -31,6 +31,7 @@ def __dir__():
 
 __all__ = [
     "Sequential", "Model", "Input", "Variable", "GradientTape", "Tensor", "convert_to_tensor", "no_grad",
-    "set_num_threads", "get_num_threads", "set_device", "get_device", "from_dlpack", "activations", "callbacks", "constraints", "datasets", "initializers",
+    "set_num_threads", "get_num_threads", "set_device", "get_device", "from_dlpack", "activations", "callbacks",
+    "constraints", "datasets", "initializers",
     "layers", "losses", "metrics", "models", "ops", "optimizers", "regularizers", "utils", "backend",
 ]

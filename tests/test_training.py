@@ -1,8 +1,6 @@
 """compile / fit / evaluate / predict: learning, Keras semantics, optimizer rules, errors."""
 import gc
 import io
-import warnings
-import weakref
 from contextlib import redirect_stdout
 
 import numpy as np
@@ -77,10 +75,10 @@ def test_progress_bar_and_verbose_2_format():
         model.fit(xt[:64], yt[:64], epochs=1, batch_size=32, verbose=2)
     lines = buf.getvalue().splitlines()
     assert lines[0] == "Epoch 1/1"
-    final = [l for l in lines if l.startswith("2/2 [")][0]
+    final = [line for line in lines if line.startswith("2/2 [")][0]
     assert final.startswith("2/2 [==============================] - ")
     assert " - loss: " in final and " - accuracy: " in final and "/step" in final
-    v2 = [l for l in lines if l.startswith("2/2 - ")][0]
+    v2 = [line for line in lines if line.startswith("2/2 - ")][0]
     assert v2.endswith("/step") and "/epoch" in v2
 
 
@@ -276,7 +274,7 @@ def test_no_graph_survives_a_training_step():
 
 def test_pop_and_layers():
     model = _mlp()
-    assert [l.name for l in model.layers] == ["dense_1", "dense_2", "dense_3"]
+    assert [layer.name for layer in model.layers] == ["dense_1", "dense_2", "dense_3"]
     model.pop()
     assert len(model.layers) == 2
     with pytest.raises(TypeError):

@@ -10,8 +10,8 @@ imports:
 A `from pkg import name` counts as an import of `pkg.name` when that is a module, else of `pkg`. Importing
 `a.b.c` also runs the `__init__` of `a` and `a.b`, so it adds edges to those packages too, except where they
 are the importing module's own ancestors (they are already initialising when it runs: a package's `__init__`
-importing its children is not a cycle by itself). The report lists the strongly connected components (SCCs) of more than one
-module in each graph; the module-level graph is what the "no cycle wider than 3 modules" rule counts.
+importing its children is not a cycle by itself). The report lists the strongly connected components (SCCs) of
+more than one module in each graph; the module-level graph is what the "no cycle wider than 3 modules" rule counts.
 
 Usage: python tools/import_cycles.py [--root kcore] [--max 3]   (exits 1 when a module-level SCC is wider)
 """

@@ -8,7 +8,8 @@ from kcore.backend.config import (
 )
 
 __all__ = [
-    "Tensor", "Variable", "convert_to_tensor", "from_dlpack", "is_tensor", "get_device", "set_device", "GradientTape", "no_grad", "is_recording",
+    "Tensor", "Variable", "convert_to_tensor", "from_dlpack", "is_tensor", "get_device", "set_device", "GradientTape",
+    "no_grad", "is_recording",
     "floatx", "set_floatx", "epsilon", "set_epsilon", "image_data_format", "set_image_data_format",
     "set_num_threads", "get_num_threads", "clear_session",
 ]

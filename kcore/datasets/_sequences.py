@@ -19,8 +19,8 @@ def offset(sequences, start_char, index_from):
 
 def drop_long(sequences, labels, maxlen):
     """Keeps the pairs whose sequence is shorter than maxlen (longer ones are dropped, not truncated)."""
-    kept = [(s, l) for s, l in zip(sequences, labels) if len(s) < maxlen]
-    return [s for s, _ in kept], [l for _, l in kept]
+    kept = [(s, label) for s, label in zip(sequences, labels) if len(s) < maxlen]
+    return [s for s, _ in kept], [label for _, label in kept]
 
 
 def limit_vocabulary(sequences, num_words, skip_top, oov_char):

@@ -124,7 +124,7 @@ class Layer:
     # -- attribute tracking --------------------------------------------------------
     def __setattr__(self, name, value):
         if isinstance(value, Layer) and not name.startswith("_") and "_layers" in self.__dict__:
-            if all(value is not l for l in self._layers):
+            if all(value is not known for known in self._layers):
                 self._layers.append(value)
         object.__setattr__(self, name, value)
 

@@ -71,7 +71,7 @@ def _both(a, b):
     return a & b
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _dtype_name(dtype):
     return str(np.dtype(dtype))
 

@@ -14,7 +14,7 @@ class Functional(Model):
         self.outputs = _check_tensors(flatten(outputs), "outputs")
         self._nodes = _nodes_between(self.inputs, self.outputs)
         for layer in self._graph_layers():
-            if layer is not self and all(layer is not l for l in self._layers):
+            if layer is not self and all(layer is not known for known in self._layers):
                 self._layers.append(layer)
         self.built = True
         self._build_shape = [t.shape for t in self.inputs] if len(self.inputs) > 1 else self.inputs[0].shape

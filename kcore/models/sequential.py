@@ -28,7 +28,7 @@ class Sequential(Model):
         if not isinstance(layer, Layer):
             raise TypeError(f"The added layer must be an instance of class Layer. Received: layer={layer!r} of type "
                             f"{type(layer).__name__}")
-        if any(layer is l for l in self._layers):
+        if any(layer is known for known in self._layers):
             raise ValueError(f"Layer '{layer.name}' is already in this Sequential model")
         if not self._layers and self._input_batch_shape is None and layer._batch_input_shape is not None:
             self._input_batch_shape = layer._batch_input_shape

@@ -65,8 +65,8 @@ class Trainer:
         per_metrics = _metric_lists(metrics, names, "metrics")
         per_weighted = _metric_lists(self._compile_args.get("weighted_metrics"), names, "weighted_metrics")
         targets = []
-        for name, l, w, ms, wms in zip(names, per_loss, per_weight, per_metrics, per_weighted):
-            if l is None and len(names) == 1:
+        for name, loss, w, ms, wms in zip(names, per_loss, per_weight, per_metrics, per_weighted):
+            if loss is None and len(names) == 1:
                 raise ValueError("No loss to compute: provide `loss` to compile()")
             prefix = f"{name}_" if len(names) > 1 else ""
             built = []
@@ -81,7 +81,7 @@ class Trainer:
                 metric.name = prefix + "weighted_" + metric.name if name in taken else name
                 metric._weighted = True
                 built.append(metric)
-            targets.append(_OutputTarget(name, losses_module.for_compile(l), float(w), built))
+            targets.append(_OutputTarget(name, losses_module.for_compile(loss), float(w), built))
         self._targets = targets
         self._loss_tracker = metrics_module.Mean(name="loss")
         # one "<output>_loss" log per output with a loss, when more than one output has one (Keras 3)

@@ -233,7 +233,7 @@ def lr_callbacks():
         model = _dense_model()
         schedule = keras.optimizers.schedules.ExponentialDecay(1e-9, decay_steps=10, decay_rate=0.9)
         model.compile(optimizer=keras.optimizers.SGD(schedule), loss="mse")
-        out[name] = _error(lambda: model.fit(x, y, epochs=3, verbose=0, callbacks=[cb]))
+        out[name] = _error(lambda: model.fit(x, y, epochs=3, verbose=0, callbacks=[cb]))  # noqa: B023 (run in this iteration)
     return out
 
 
