@@ -4,6 +4,7 @@ from kcore.utils.registry import Registry
 
 
 def linear(x):
+    """x unchanged (the identity activation; None means linear)."""
     return x
 
 
@@ -45,14 +46,17 @@ def log_softmax(x, axis=-1):
 
 
 def elu(x, alpha=1.0):
+    """x for x > 0, alpha * (exp(x) - 1) otherwise."""
     return ops.elu(x, alpha)
 
 
 def leaky_relu(x, negative_slope=0.2):
+    """x for x >= 0, negative_slope * x otherwise."""
     return ops.leaky_relu(x, negative_slope)
 
 
 def gelu(x, approximate=False):
+    """Gaussian error linear unit (exact by default, as keras.activations.gelu)."""
     return ops.gelu(x, approximate=approximate)
 
 

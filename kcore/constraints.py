@@ -19,6 +19,8 @@ def _norms(w, axis):
 
 
 class MaxNorm(Constraint):
+    """Rescales each weight slice along `axis` whose L2 norm exceeds max_value down to max_value."""
+
     def __init__(self, max_value=2, axis=0):
         self.max_value, self.axis = max_value, axis
 
@@ -33,12 +35,16 @@ class MaxNorm(Constraint):
 
 
 class NonNeg(Constraint):
+    """Sets negative weights to zero."""
+
     def __call__(self, w):
         w = np.asarray(w)
         return w * (w >= 0)
 
 
 class UnitNorm(Constraint):
+    """Rescales each weight slice along `axis` to unit L2 norm."""
+
     def __init__(self, axis=0):
         self.axis = axis
 
@@ -51,6 +57,8 @@ class UnitNorm(Constraint):
 
 
 class MinMaxNorm(Constraint):
+    """Moves each slice norm along `axis` toward [min_value, max_value] at `rate` (1 = all the way)."""
+
     def __init__(self, min_value=0.0, max_value=1.0, rate=1.0, axis=0):
         self.min_value, self.max_value, self.rate, self.axis = min_value, max_value, rate, axis
 

@@ -25,16 +25,22 @@ def _dtype(dtype):
 
 
 class Zeros(Initializer):
+    """All zeros."""
+
     def __call__(self, shape, dtype=None):
         return np.zeros(shape, _dtype(dtype))
 
 
 class Ones(Initializer):
+    """All ones."""
+
     def __call__(self, shape, dtype=None):
         return np.ones(shape, _dtype(dtype))
 
 
 class Constant(Initializer):
+    """Every entry equal to `value`."""
+
     def __init__(self, value=0.0):
         self.value = value
 
@@ -46,6 +52,8 @@ class Constant(Initializer):
 
 
 class RandomNormal(Initializer):
+    """Normal draws with `mean` and `stddev`."""
+
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         self.mean, self.stddev, self.seed = mean, stddev, seed
 
@@ -57,6 +65,8 @@ class RandomNormal(Initializer):
 
 
 class RandomUniform(Initializer):
+    """Uniform draws in [minval, maxval)."""
+
     def __init__(self, minval=-0.05, maxval=0.05, seed=None):
         self.minval, self.maxval, self.seed = minval, maxval, seed
 
@@ -78,6 +88,8 @@ def _truncated_normal(rng, shape, stddev, mean=0.0):
 
 
 class TruncatedNormal(Initializer):
+    """Normal draws with `mean` and `stddev`, redrawn beyond two standard deviations."""
+
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         self.mean, self.stddev, self.seed = mean, stddev, seed
 
@@ -142,7 +154,9 @@ class VarianceScaling(Initializer):
                 "input_axes": self.input_axes, "output_axes": self.output_axes}
 
 
-def _scaled(scale, mode, distribution):
+def _scaled(name, scale, mode, distribution, doc):
+    """A VarianceScaling subclass with fixed scale, mode and distribution (Keras's named initializers)."""
+
     class _Named(VarianceScaling):
         def __init__(self, seed=None, input_axes=None, output_axes=None):
             super().__init__(scale, mode, distribution, seed, input_axes, output_axes)
@@ -150,18 +164,23 @@ def _scaled(scale, mode, distribution):
         def get_config(self):
             return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
 
-    return _Named
+    return type(name, (_Named,), {"__doc__": doc, "__module__": __name__})
 
 
-GlorotUniform = type("GlorotUniform", (_scaled(1.0, "fan_avg", "uniform"),), {})
-GlorotNormal = type("GlorotNormal", (_scaled(1.0, "fan_avg", "truncated_normal"),), {})
-HeUniform = type("HeUniform", (_scaled(2.0, "fan_in", "uniform"),), {})
-HeNormal = type("HeNormal", (_scaled(2.0, "fan_in", "truncated_normal"),), {})
-LecunUniform = type("LecunUniform", (_scaled(1.0, "fan_in", "uniform"),), {})
-LecunNormal = type("LecunNormal", (_scaled(1.0, "fan_in", "truncated_normal"),), {})
+GlorotUniform = _scaled("GlorotUniform", 1.0, "fan_avg", "uniform",
+                        "Uniform in [-limit, limit], limit = sqrt(6 / (fan_in + fan_out)).")
+GlorotNormal = _scaled("GlorotNormal", 1.0, "fan_avg", "truncated_normal",
+                       "Truncated normal with stddev sqrt(2 / (fan_in + fan_out)).")
+HeUniform = _scaled("HeUniform", 2.0, "fan_in", "uniform", "Uniform in [-limit, limit], limit = sqrt(6 / fan_in).")
+HeNormal = _scaled("HeNormal", 2.0, "fan_in", "truncated_normal", "Truncated normal with stddev sqrt(2 / fan_in).")
+LecunUniform = _scaled("LecunUniform", 1.0, "fan_in", "uniform", "Uniform in [-limit, limit], limit = sqrt(3 / fan_in).")
+LecunNormal = _scaled("LecunNormal", 1.0, "fan_in", "truncated_normal",
+                      "Truncated normal with stddev sqrt(1 / fan_in).")
 
 
 class Orthogonal(Initializer):
+    """A (semi-)orthogonal matrix times `gain` (QR of a normal draw, over the flattened leading axes)."""
+
     def __init__(self, gain=1.0, seed=None):
         self.gain, self.seed = gain, seed
 
@@ -182,6 +201,8 @@ class Orthogonal(Initializer):
 
 
 class Identity(Initializer):
+    """`gain` times the identity matrix (2-D shapes only)."""
+
     def __init__(self, gain=1.0):
         self.gain = gain
 

@@ -11,6 +11,8 @@ class Regularizer(Configurable):
 
 
 class L1L2(Regularizer):
+    """l1 * sum(|x|) + l2 * sum(x ** 2)."""
+
     def __init__(self, l1=0.0, l2=0.0):
         self.l1, self.l2 = float(l1), float(l2)
 
@@ -28,6 +30,8 @@ class L1L2(Regularizer):
 
 
 class L1(L1L2):
+    """l1 * sum(|x|)."""
+
     def __init__(self, l1=0.01):
         super().__init__(l1=l1)
 
@@ -36,6 +40,8 @@ class L1(L1L2):
 
 
 class L2(L1L2):
+    """l2 * sum(x ** 2) (no 1/2 factor, as Keras)."""
+
     def __init__(self, l2=0.01):
         super().__init__(l2=l2)
 
@@ -44,6 +50,7 @@ class L2(L1L2):
 
 
 def l1_l2(l1=0.01, l2=0.01):
+    """An L1L2 regularizer (both factors 0.01 by default)."""
     return L1L2(l1, l2)
 
 

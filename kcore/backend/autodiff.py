@@ -29,6 +29,7 @@ class Node:
 
 
 def is_recording():
+    """Whether a GradientTape is recording (ops attach backward rules only then)."""
     return STATE.recording > 0
 
 

@@ -221,7 +221,8 @@ def _dtype_name(dtype):
     return name
 
 
-def is_tensor(x):
+def is_tensor(x) -> bool:
+    """Whether x is a kcore Tensor (a Variable included)."""
     return isinstance(x, Tensor)
 
 

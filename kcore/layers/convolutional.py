@@ -208,6 +208,8 @@ class BaseConvTranspose(BaseConv):
 
 
 class Conv1DTranspose(BaseConvTranspose):
+    """1-D transposed convolution over (batch, steps, channels)."""
+
     def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None, data_format=None,
                  dilation_rate=1, activation=None, use_bias=True, **kwargs):
         super().__init__(1, filters, kernel_size, strides, padding, output_padding, data_format, dilation_rate,
@@ -215,6 +217,8 @@ class Conv1DTranspose(BaseConvTranspose):
 
 
 class Conv2DTranspose(BaseConvTranspose):
+    """2-D transposed convolution over (batch, rows, cols, channels)."""
+
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", output_padding=None, data_format=None,
                  dilation_rate=(1, 1), activation=None, use_bias=True, **kwargs):
         super().__init__(2, filters, kernel_size, strides, padding, output_padding, data_format, dilation_rate,
@@ -222,6 +226,8 @@ class Conv2DTranspose(BaseConvTranspose):
 
 
 class Conv3DTranspose(BaseConvTranspose):
+    """3-D transposed convolution over (batch, dim1, dim2, dim3, channels)."""
+
     def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding="valid", output_padding=None,
                  data_format=None, dilation_rate=(1, 1, 1), activation=None, use_bias=True, **kwargs):
         super().__init__(3, filters, kernel_size, strides, padding, output_padding, data_format, dilation_rate,

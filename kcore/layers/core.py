@@ -112,6 +112,8 @@ class Dropout(Layer):
 
 
 class Flatten(Layer):
+    """Flattens every axis but the batch axis (channels_first inputs are moved to channels_last first, as Keras)."""
+
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
         from kcore.backend.config import image_data_format

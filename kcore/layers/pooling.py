@@ -32,6 +32,8 @@ class BasePooling(SpatialLayer):
 
 
 class MaxPooling1D(BasePooling):
+    """Max over windows of pool_size steps."""
+
     mode = "max"
 
     def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, **kwargs):
@@ -39,6 +41,8 @@ class MaxPooling1D(BasePooling):
 
 
 class MaxPooling2D(BasePooling):
+    """Max over pool_size windows of rows and cols."""
+
     mode = "max"
 
     def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, **kwargs):
@@ -46,6 +50,8 @@ class MaxPooling2D(BasePooling):
 
 
 class MaxPooling3D(BasePooling):
+    """Max over pool_size windows of the three spatial axes."""
+
     mode = "max"
 
     def __init__(self, pool_size=(2, 2, 2), strides=None, padding="valid", data_format=None, **kwargs):
@@ -62,6 +68,8 @@ class AveragePooling1D(BasePooling):
 
 
 class AveragePooling2D(BasePooling):
+    """Average over pool_size windows of rows and cols (padded cells not counted)."""
+
     mode = "average"
 
     def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, **kwargs):
@@ -69,6 +77,8 @@ class AveragePooling2D(BasePooling):
 
 
 class AveragePooling3D(BasePooling):
+    """Average over pool_size windows of the three spatial axes (padded cells not counted)."""
+
     mode = "average"
 
     def __init__(self, pool_size=(2, 2, 2), strides=None, padding="valid", data_format=None, **kwargs):
@@ -100,6 +110,8 @@ class BaseGlobalPooling(SpatialLayer):
 
 
 class GlobalMaxPooling1D(BaseGlobalPooling):
+    """Max over the steps axis."""
+
     mode = "max"
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
@@ -107,6 +119,8 @@ class GlobalMaxPooling1D(BaseGlobalPooling):
 
 
 class GlobalMaxPooling2D(BaseGlobalPooling):
+    """Max over rows and cols."""
+
     mode = "max"
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
@@ -114,6 +128,8 @@ class GlobalMaxPooling2D(BaseGlobalPooling):
 
 
 class GlobalMaxPooling3D(BaseGlobalPooling):
+    """Max over the three spatial axes."""
+
     mode = "max"
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
@@ -144,6 +160,8 @@ class GlobalAveragePooling1D(BaseGlobalPooling):
 
 
 class GlobalAveragePooling2D(BaseGlobalPooling):
+    """Mean over rows and cols."""
+
     mode = "average"
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
@@ -151,6 +169,8 @@ class GlobalAveragePooling2D(BaseGlobalPooling):
 
 
 class GlobalAveragePooling3D(BaseGlobalPooling):
+    """Mean over the three spatial axes."""
+
     mode = "average"
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):

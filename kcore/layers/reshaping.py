@@ -71,11 +71,15 @@ class ZeroPadding1D(BaseZeroPadding):
 
 
 class ZeroPadding2D(BaseZeroPadding):
+    """Pads rows and cols with zeros; padding int, (rows, cols) or ((top, bottom), (left, right))."""
+
     def __init__(self, padding=(1, 1), data_format=None, **kwargs):
         super().__init__(2, padding, data_format, **kwargs)
 
 
 class ZeroPadding3D(BaseZeroPadding):
+    """Pads the three spatial axes with zeros (int, one int per axis, or (before, after) pairs)."""
+
     def __init__(self, padding=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
         super().__init__(3, padding, data_format, **kwargs)
 
@@ -120,11 +124,15 @@ class Cropping1D(BaseCropping):
 
 
 class Cropping2D(BaseCropping):
+    """Crops rows and cols; cropping int, (rows, cols) or ((top, bottom), (left, right))."""
+
     def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):
         super().__init__(2, cropping, data_format, **kwargs)
 
 
 class Cropping3D(BaseCropping):
+    """Crops the three spatial axes (int, one int per axis, or (start, end) pairs)."""
+
     def __init__(self, cropping=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
         super().__init__(3, cropping, data_format, **kwargs)
 
@@ -162,6 +170,8 @@ class UpSampling1D(BaseUpSampling):
 
 
 class UpSampling2D(BaseUpSampling):
+    """Repeats rows and cols size[0] and size[1] times (nearest), or resizes bilinearly."""
+
     def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
         super().__init__(2, size, data_format, interpolation, **kwargs)
 
