@@ -173,7 +173,8 @@ GlorotNormal = _scaled("GlorotNormal", 1.0, "fan_avg", "truncated_normal",
                        "Truncated normal with stddev sqrt(2 / (fan_in + fan_out)).")
 HeUniform = _scaled("HeUniform", 2.0, "fan_in", "uniform", "Uniform in [-limit, limit], limit = sqrt(6 / fan_in).")
 HeNormal = _scaled("HeNormal", 2.0, "fan_in", "truncated_normal", "Truncated normal with stddev sqrt(2 / fan_in).")
-LecunUniform = _scaled("LecunUniform", 1.0, "fan_in", "uniform", "Uniform in [-limit, limit], limit = sqrt(3 / fan_in).")
+LecunUniform = _scaled("LecunUniform", 1.0, "fan_in", "uniform",
+                       "Uniform in [-limit, limit], limit = sqrt(3 / fan_in).")
 LecunNormal = _scaled("LecunNormal", 1.0, "fan_in", "truncated_normal",
                       "Truncated normal with stddev sqrt(1 / fan_in).")
 

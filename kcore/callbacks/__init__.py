@@ -15,7 +15,8 @@ from kcore.utils.progbar import Progbar
 
 
 class Callback:
-    """Base of callbacks: hooks called by fit / evaluate / predict at the start and end of training, epochs and batches."""
+    """Base of callbacks: hooks called by fit / evaluate / predict at the start and end of training, epochs and
+    batches."""
 
     def __init__(self):
         self.model = None

@@ -7,7 +7,8 @@ from kcore.utils import naming
 
 
 class Model(Trainer, Layer):
-    """Base of models: layers that train (compile / fit / evaluate / predict), save and load; Model(inputs, outputs) builds a Functional model."""
+    """Base of models: layers that train (compile / fit / evaluate / predict), save and load; Model(inputs, outputs)
+    builds a Functional model."""
 
     def __new__(cls, *args, **kwargs):
         if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):

@@ -9,7 +9,8 @@ def _eps(epsilon):
 
 
 class RMSprop(Optimizer):
-    """Divides the gradient by a moving root mean square of recent gradients (Keras 3 defaults; momentum and centered supported)."""
+    """Divides the gradient by a moving root mean square of recent gradients (Keras 3 defaults; momentum and centered
+    supported)."""
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)

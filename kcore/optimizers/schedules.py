@@ -55,7 +55,8 @@ class PiecewiseConstantDecay(LearningRateSchedule):
 
 
 class CosineDecay(LearningRateSchedule):
-    """Cosine decay from initial_learning_rate to alpha * initial_learning_rate over decay_steps (after an optional linear warmup)."""
+    """Cosine decay from initial_learning_rate to alpha * initial_learning_rate over decay_steps (after an optional
+    linear warmup)."""
 
     def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name=None, warmup_target=None,
                  warmup_steps=0):
