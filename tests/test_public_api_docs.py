@@ -48,3 +48,18 @@ def test_public_classes_and_functions_have_docstrings(package):
                 and not _documented(obj):
             missing.append(f"{name} ({obj.__module__}.{obj.__qualname__})")
     assert missing == [], f"{package}: no docstring on {missing}"
+
+
+def test_public_ops_and_backend_functions_are_annotated():
+    """kcore.ops and kcore.backend functions declare their return type (the recurrent ops are left to their own
+    change)."""
+    import kcore
+
+    bare = []
+    for module in (kcore.ops, kcore.backend):
+        for name in getattr(module, "__all__", None) or [n for n in vars(module) if not n.startswith("_")]:
+            fn = inspect.unwrap(getattr(module, name))
+            if inspect.isfunction(fn) and fn.__module__ != "kcore.ops.rnn" \
+                    and inspect.signature(fn).return_annotation is inspect.Signature.empty:
+                bare.append(f"{module.__name__}.{name}")
+    assert bare == []

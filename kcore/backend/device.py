@@ -19,7 +19,7 @@ def _normalize(device):
     return _DEVICES[name]
 
 
-def get_device():
+def get_device() -> str:
     """The current device name, 'cpu' or 'cuda'."""
     global _current
     if _current is None:
@@ -27,7 +27,7 @@ def get_device():
     return _current
 
 
-def set_device(device):
+def set_device(device: str) -> str:
     """Makes `device` ('cpu' or 'cuda') current; raises RuntimeError when CUDA cannot be used."""
     global _current, _cuda_used
     name = _normalize(device)
@@ -57,7 +57,7 @@ def to_device(native, device):
 
 
 @contextlib.contextmanager
-def use_device(device):
+def use_device(device: str):
     """Within the block, `device` is current; the previous device is restored after."""
     global _current
     previous = get_device()

@@ -270,7 +270,7 @@ def _default_dtype(arr, x):
     return "int32"
 
 
-def convert_to_tensor(x, dtype=None, who="convert_to_tensor"):
+def convert_to_tensor(x, dtype=None, who: str = "convert_to_tensor") -> Tensor:
     """NumPy arrays, Python numbers and lists become Tensors (sharing memory where possible).
 
     Read-only arrays (np.load(mmap_mode='r'), frozen arrays) are wrapped without a copy.
@@ -297,7 +297,7 @@ def convert_to_tensor(x, dtype=None, who="convert_to_tensor"):
     return Tensor(native if device == "cpu" else to_device(native, device))
 
 
-def from_dlpack(x):
+def from_dlpack(x) -> Tensor:
     """A Tensor sharing memory with any DLPack producer (NumPy, CuPy, PyTorch...), no copy."""
     if not hasattr(x, "__dlpack__"):
         return Tensor(_C.from_dlpack_capsule(x))  # already a capsule

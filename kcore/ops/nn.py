@@ -1,10 +1,13 @@
 """Neural-network ops: fused losses and dropout (native forward and backward)."""
+from __future__ import annotations
+
 import numpy as np
 
 from kcore.backend.autodiff import attach
 from kcore.backend.native import _C, BinaryOp, ErrorKind, UnaryOp
 from kcore.backend.tensor import Tensor, convert_to_tensor
 from kcore.ops.core import _float, _pair, mean
+from kcore.ops.elementwise import TensorLike
 from kcore.ops.random import dropout_mask
 
 
@@ -21,7 +24,7 @@ def _logits_loss(forward, logits_grad, target_grad, logits, target):
     return attach(Tensor(forward(xv, yv)), (x, y), backward)
 
 
-def softmax_cross_entropy(logits, target):
+def softmax_cross_entropy(logits: TensorLike, target: TensorLike) -> Tensor:
     """Per-sample -sum(target * log_softmax(logits)) over the last axis."""
     # d/dy = -log_softmax(x), per sample scaled by g
     return _logits_loss(_C.softmax_cross_entropy, _C.softmax_cross_entropy_backward,
@@ -29,7 +32,7 @@ def softmax_cross_entropy(logits, target):
                                                 _C.reshape(g, list(g.shape) + [1])), logits, target)
 
 
-def sparse_softmax_cross_entropy(logits, labels):
+def sparse_softmax_cross_entropy(logits: TensorLike, labels: TensorLike) -> Tensor:
     """Per-sample -log_softmax(logits)[label]; labels are integers of shape logits.shape[:-1]."""
     x = _float(logits)
     labels = _labels(labels, x)
@@ -59,7 +62,7 @@ def _labels(labels, logits):
     return convert_to_tensor(np.asarray(arr, dtype=np.int64, order="C"))
 
 
-def sigmoid_cross_entropy(logits, target):
+def sigmoid_cross_entropy(logits: TensorLike, target: TensorLike) -> Tensor:
     """Elementwise binary crossentropy from logits (numerically stable)."""
     # d/dy = -x * g
     return _logits_loss(_C.sigmoid_cross_entropy, _C.sigmoid_cross_entropy_backward,
@@ -88,17 +91,17 @@ def _broadcastable(a, b):
         return False
 
 
-def mean_squared_error(y_true, y_pred):
+def mean_squared_error(y_true: TensorLike, y_pred: TensorLike) -> Tensor:
     """Per-sample mean of (y_true - y_pred) ** 2 over the last axis (one native call each way)."""
     return _mean_error(ErrorKind.squared, y_true, y_pred)
 
 
-def mean_absolute_error(y_true, y_pred):
+def mean_absolute_error(y_true: TensorLike, y_pred: TensorLike) -> Tensor:
     """Per-sample mean of |y_true - y_pred| over the last axis (one native call each way)."""
     return _mean_error(ErrorKind.absolute, y_true, y_pred)
 
 
-def dropout(x, rate, noise_shape=None, seed=None):
+def dropout(x: TensorLike, rate: float, noise_shape=None, seed: int | None = None) -> Tensor:
     """Inverted dropout: zeroes with probability `rate`, scales the rest by 1 / (1 - rate)."""
     from kcore.ops.core import multiply
     from kcore.utils.rng import next_seed
@@ -125,7 +128,7 @@ def assign_moving_average(variable, value, momentum: float) -> None:
     variable.value.copy_from(mixed)
 
 
-def average(x, axis=None):
+def average(x: TensorLike, axis: int | tuple | None = None) -> Tensor:
     return mean(x, axis)
 
 
@@ -135,7 +138,8 @@ def _norm_params(gamma, beta, like, size):
     return g, b
 
 
-def batch_normalization_training(x, gamma, beta, axis=-1, epsilon=1e-3):
+def batch_normalization_training(x: TensorLike, gamma, beta, axis: int = -1,
+                                 epsilon: float = 1e-3) -> tuple[Tensor, Tensor, Tensor]:
     """Normalises with the batch statistics; returns (y, batch mean, biased batch variance)."""
     x = _float(x)
     g, b = _norm_params(gamma, beta, x, x.shape[axis])
@@ -149,7 +153,8 @@ def batch_normalization_training(x, gamma, beta, axis=-1, epsilon=1e-3):
     return attach(Tensor(yv), (x, g, b), backward), Tensor(mean), Tensor(var)
 
 
-def batch_normalization(x, mean, variance, axis=-1, offset=None, scale=None, epsilon=1e-3):
+def batch_normalization(x: TensorLike, mean: TensorLike, variance: TensorLike, axis: int = -1, offset=None, scale=None,
+                        epsilon: float = 1e-3) -> Tensor:
     """Normalises with given statistics (inference): gradients flow to x, scale and offset."""
     x = _float(x)
     g, b = _norm_params(scale, offset, x, x.shape[axis])
@@ -159,7 +164,8 @@ def batch_normalization(x, mean, variance, axis=-1, offset=None, scale=None, eps
     return attach(out, (x, g, b), lambda grad: _C.batch_norm_backward(xv, gv, mv, vv, grad, axis, epsilon, False))
 
 
-def layer_normalization(x, gamma=None, beta=None, norm_size=None, epsilon=1e-3):
+def layer_normalization(x: TensorLike, gamma=None, beta=None, norm_size: int | None = None,
+                        epsilon: float = 1e-3) -> Tensor:
     """Normalises each sample over its trailing `norm_size` elements (default: the last axis)."""
     x = _float(x)
     d = int(norm_size or x.shape[-1])
