@@ -256,34 +256,22 @@ def _l2_normalize(x, axis):
     return ops.multiply(x, ops.reciprocal(ops.sqrt(ops.maximum(square_sum, 1e-14))))
 
 
-def add(inputs, **kwargs):
-    """The sum of the tensors in `inputs` (an Add layer applied to them)."""
-    return Add(**kwargs)(inputs)
+def _apply(layer_class, doc):
+    """The functional form of a merge layer: `fn(inputs, **kwargs)` = `layer_class(**kwargs)(inputs)`."""
+    def fn(inputs, **kwargs):
+        return layer_class(**kwargs)(inputs)
+
+    fn.__name__ = fn.__qualname__ = layer_class.__name__.lower()
+    fn.__doc__ = doc
+    return fn
 
 
-def subtract(inputs, **kwargs):
-    """inputs[0] - inputs[1] (a Subtract layer applied to them)."""
-    return Subtract(**kwargs)(inputs)
-
-
-def multiply(inputs, **kwargs):
-    """The elementwise product of the tensors in `inputs`."""
-    return Multiply(**kwargs)(inputs)
-
-
-def average(inputs, **kwargs):
-    """The elementwise mean of the tensors in `inputs`."""
-    return Average(**kwargs)(inputs)
-
-
-def maximum(inputs, **kwargs):
-    """The elementwise maximum of the tensors in `inputs`."""
-    return Maximum(**kwargs)(inputs)
-
-
-def minimum(inputs, **kwargs):
-    """The elementwise minimum of the tensors in `inputs`."""
-    return Minimum(**kwargs)(inputs)
+add = _apply(Add, "The sum of the tensors in `inputs` (an Add layer applied to them).")
+subtract = _apply(Subtract, "inputs[0] - inputs[1] (a Subtract layer applied to them).")
+multiply = _apply(Multiply, "The elementwise product of the tensors in `inputs`.")
+average = _apply(Average, "The elementwise mean of the tensors in `inputs`.")
+maximum = _apply(Maximum, "The elementwise maximum of the tensors in `inputs`.")
+minimum = _apply(Minimum, "The elementwise minimum of the tensors in `inputs`.")
 
 
 def concatenate(inputs, axis=-1, **kwargs):

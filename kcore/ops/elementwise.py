@@ -50,46 +50,34 @@ def _pair(a, b):
 # -- elementwise binary -----------------------------------------------------------
 
 
-def _binary(op, a, b):
+def _binary(op, name, a, b):
     a, b = _pair(a, b)
     av, bv = a.value, b.value
     out = Tensor(_C.binary(op, av, bv))
     return attach(out, (a, b), lambda g: _C.binary_backward(op, av, bv, g, a.requires_grad, b.requires_grad))
 
 
-def add(x1: TensorLike, x2: TensorLike) -> Tensor:
-    """x1 + x2, broadcast as NumPy does."""
-    return _binary(BinaryOp.add, x1, x2)
+def two_operand_op(impl, op, name, doc):
+    """The public op `name(x1, x2)` = `impl(op, name, x1, x2)`, documented by `doc` (arithmetic, comparisons)."""
+
+    def fn(x1: TensorLike, x2: TensorLike) -> Tensor:
+        return impl(op, name, x1, x2)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc
+    return fn
 
 
-def subtract(x1: TensorLike, x2: TensorLike) -> Tensor:
-    """x1 - x2, broadcast as NumPy does."""
-    return _binary(BinaryOp.subtract, x1, x2)
+def _binary_op(op, name, doc):
+    return two_operand_op(_binary, op, name, doc)
 
 
-def multiply(x1: TensorLike, x2: TensorLike) -> Tensor:
-    """x1 * x2, broadcast as NumPy does."""
-    return _binary(BinaryOp.multiply, x1, x2)
-
-
-def divide(x1: TensorLike, x2: TensorLike) -> Tensor:
-    """x1 / x2 (true division), broadcast as NumPy does."""
-    return _binary(BinaryOp.divide, x1, x2)
-
-
-def power(x1: TensorLike, x2: TensorLike) -> Tensor:
-    """x1 ** x2, broadcast as NumPy does."""
-    return _binary(BinaryOp.power, x1, x2)
-
-
-def maximum(x1: TensorLike, x2: TensorLike) -> Tensor:
-    """The elementwise larger of x1 and x2 (NaN wins)."""
-    return _binary(BinaryOp.maximum, x1, x2)
-
-
-def minimum(x1: TensorLike, x2: TensorLike) -> Tensor:
-    """The elementwise smaller of x1 and x2 (NaN wins)."""
-    return _binary(BinaryOp.minimum, x1, x2)
+_BROADCAST = ", broadcast as NumPy does."
+add, subtract, multiply, divide, power, maximum, minimum = (_binary_op(op, op.name, doc) for op, doc in (
+    (BinaryOp.add, "x1 + x2" + _BROADCAST), (BinaryOp.subtract, "x1 - x2" + _BROADCAST),
+    (BinaryOp.multiply, "x1 * x2" + _BROADCAST), (BinaryOp.divide, "x1 / x2 (true division)" + _BROADCAST),
+    (BinaryOp.power, "x1 ** x2" + _BROADCAST), (BinaryOp.maximum, "The elementwise larger of x1 and x2 (NaN wins)."),
+    (BinaryOp.minimum, "The elementwise smaller of x1 and x2 (NaN wins).")))
 
 
 true_divide = divide

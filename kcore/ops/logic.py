@@ -10,7 +10,7 @@ import numpy as np
 from kcore.backend.autodiff import attach
 from kcore.backend.native import _C
 from kcore.backend.tensor import Tensor, convert_to_tensor
-from kcore.ops.elementwise import TensorLike
+from kcore.ops.elementwise import TensorLike, two_operand_op
 
 CompareOp = _C.CompareOp
 
@@ -58,12 +58,7 @@ def _compare(op, name, x1, x2):
 
 
 def _comparison(op, name, doc):
-    def fn(x1: TensorLike, x2: TensorLike) -> Tensor:
-        return _compare(op, name, x1, x2)
-
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = doc
-    return fn
+    return two_operand_op(_compare, op, name, doc)
 
 
 equal = _comparison(CompareOp.equal, "equal", "x1 == x2 elementwise, as a bool tensor.")
