@@ -60,18 +60,10 @@ def gelu(x, approximate=False):
     return ops.gelu(x, approximate=approximate)
 
 
-tanh = ops.tanh
-sigmoid = ops.sigmoid
-exponential = ops.exp
-selu = ops.selu
-softplus = ops.softplus
-softsign = ops.softsign
-hard_sigmoid = ops.hard_sigmoid
-silu = ops.silu
-swish = ops.silu
-relu6 = ops.relu6
-mish = ops.mish
-log_sigmoid = ops.log_sigmoid
+# The activations that are kcore.ops functions as they are.
+tanh, sigmoid, exponential, selu, softplus, softsign = ops.tanh, ops.sigmoid, ops.exp, ops.selu, ops.softplus, ops.softsign
+hard_sigmoid, silu, swish, relu6, mish, log_sigmoid = (ops.hard_sigmoid, ops.silu, ops.silu, ops.relu6, ops.mish,
+                                                       ops.log_sigmoid)
 
 _REGISTRY = Registry("activation function", "keras.activations", {
     "linear": linear, "relu": relu, "softmax": softmax, "log_softmax": log_softmax, "elu": elu,

@@ -70,6 +70,20 @@ class ConvGeometry(SpatialLayer):
         return (self.add_weight("bias", (size,), self.bias_initializer, regularizer=self.bias_regularizer,
                                 constraint=self.bias_constraint) if self.use_bias else None)
 
+    _conv_op = None  # ops.conv or ops.depthwise_conv: (inputs, kernel, strides, padding, format, dilation, bias=)
+
+    def call(self, inputs):
+        y = self._conv_op(inputs, self.kernel, self.strides, self.padding, self.data_format, self.dilation_rate,
+                          bias=self.bias)
+        return self.activation(y)
+
+    def _output_channels(self, input_shape):
+        """The output channel count for this input (`filters` unless a subclass says otherwise)."""
+        return self.filters
+
+    def compute_output_shape(self, input_shape):
+        return self.conv_output_shape(input_shape, self._output_channels(input_shape))
+
     def conv_output_shape(self, input_shape, channels_out):
         """Keras's output shape of a (non-transposed) conv with `channels_out` output channels."""
         shape = self.spatial_output_shape(
@@ -124,13 +138,7 @@ class BaseConv(ConvGeometry):
         self._lock_channels(channels)
         self.built = True
 
-    def call(self, inputs):
-        y = ops.conv(inputs, self.kernel, self.strides, self.padding, self.data_format, self.dilation_rate,
-                     bias=self.bias)
-        return self.activation(y)
-
-    def compute_output_shape(self, input_shape):
-        return self.conv_output_shape(input_shape, self.filters)
+    _conv_op = staticmethod(ops.conv)
 
     _config_attrs = ("filters", "groups")
 

@@ -65,13 +65,10 @@ class BaseDepthwiseConv(_DepthwiseBase):
         self.bias = self._add_bias(channels * self.depth_multiplier)
         self.built = True
 
-    def call(self, inputs):
-        y = ops.depthwise_conv(inputs, self.kernel, self.strides, self.padding, self.data_format, self.dilation_rate,
-                               bias=self.bias)
-        return self.activation(y)
+    _conv_op = staticmethod(ops.depthwise_conv)
 
-    def compute_output_shape(self, input_shape):
-        return self.conv_output_shape(input_shape, self.input_channels(input_shape) * self.depth_multiplier)
+    def _output_channels(self, input_shape):
+        return self.input_channels(input_shape) * self.depth_multiplier
 
 
 class BaseSeparableConv(_DepthwiseBase):
@@ -101,9 +98,6 @@ class BaseSeparableConv(_DepthwiseBase):
         y = ops.separable_conv(inputs, self.depthwise_kernel, self.pointwise_kernel, self.strides, self.padding,
                                self.data_format, self.dilation_rate, bias=self.bias)
         return self.activation(y)
-
-    def compute_output_shape(self, input_shape):
-        return self.conv_output_shape(input_shape, self.filters)
 
     _config_attrs = ("filters",)
 
