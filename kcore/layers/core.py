@@ -4,6 +4,7 @@ import numpy as np
 from kcore import activations, ops
 from kcore.layers.layer import InputSpec, Layer
 from kcore.layers.weight_options import set_weight_options, weight_options_config
+from kcore.ops import core as ops_core  # Dense.call: the unwrapped op (errors are named by the layer)
 
 
 class Dense(Layer):
@@ -39,7 +40,7 @@ class Dense(Layer):
         self.built = True
 
     def call(self, inputs):
-        return self.activation(ops.linear(inputs, self.kernel, self.bias))
+        return self.activation(ops_core.linear(inputs, self.kernel, self.bias))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)

@@ -181,3 +181,8 @@ class ActivityRegularization(Layer):
         return input_shape
 
     _config_attrs = ("l1", "l2")
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("activity_regularizer", None)  # implied by l1 / l2 (as Keras)
+        return config

@@ -75,9 +75,9 @@ def _softmax(x, axis, in_log_space):
 # -- reductions -------------------------------------------------------------------
 
 
-def _reduce(op, x, axis, keepdims):
+def _reduce(op, x, axis, keepdims, name):
     x = _float(x)
-    axes = normalize_axes(axis, x.ndim, str(op).rsplit(".", 1)[-1])
+    axes = normalize_axes(axis, x.ndim, name)
     if not axes and x.ndim:  # axis=(): NumPy reduces nothing
         return x
     xv = x.value
@@ -88,23 +88,23 @@ def _reduce(op, x, axis, keepdims):
 def sum(x: TensorLike, axis: int | tuple | None = None, keepdims: bool = False) -> Tensor:
     """Sum over `axis`; a bool input counts its true elements (an int32 result, as in Keras)."""
     if (x.dtype == "bool") if isinstance(x, Tensor) else getattr(x, "dtype", None) == np.bool_:
-        return cast(_reduce(ReduceOp.sum, x, axis, keepdims), "int32")
-    return _reduce(ReduceOp.sum, x, axis, keepdims)
+        return cast(_reduce(ReduceOp.sum, x, axis, keepdims, "sum"), "int32")
+    return _reduce(ReduceOp.sum, x, axis, keepdims, "sum")
 
 
 def mean(x: TensorLike, axis: int | tuple | None = None, keepdims: bool = False) -> Tensor:
     """The mean over `axis` (all axes when None)."""
-    return _reduce(ReduceOp.mean, x, axis, keepdims)
+    return _reduce(ReduceOp.mean, x, axis, keepdims, "mean")
 
 
 def max(x: TensorLike, axis: int | tuple | None = None, keepdims: bool = False) -> Tensor:
     """The maximum over `axis` (all axes when None); the gradient goes to the maxima."""
-    return _reduce(ReduceOp.max, x, axis, keepdims)
+    return _reduce(ReduceOp.max, x, axis, keepdims, "max")
 
 
 def min(x: TensorLike, axis: int | tuple | None = None, keepdims: bool = False) -> Tensor:
     """The minimum over `axis` (all axes when None); the gradient goes to the minima."""
-    return _reduce(ReduceOp.min, x, axis, keepdims)
+    return _reduce(ReduceOp.min, x, axis, keepdims, "min")
 
 
 amax, amin = max, min
