@@ -64,9 +64,9 @@ def gelu(x, approximate=False):
 
 
 # The activations that are kcore.ops functions as they are.
-tanh, sigmoid, exponential, selu, softplus, softsign = ops.tanh, ops.sigmoid, ops.exp, ops.selu, ops.softplus, ops.softsign
-hard_sigmoid, silu, swish, relu6, mish, log_sigmoid = (ops.hard_sigmoid, ops.silu, ops.silu, ops.relu6, ops.mish,
-                                                       ops.log_sigmoid)
+tanh, sigmoid, exponential, selu, softplus = ops.tanh, ops.sigmoid, ops.exp, ops.selu, ops.softplus
+softsign, hard_sigmoid, silu, swish = ops.softsign, ops.hard_sigmoid, ops.silu, ops.silu
+relu6, mish, log_sigmoid = ops.relu6, ops.mish, ops.log_sigmoid
 
 _REGISTRY = Registry("activation function", "keras.activations", {
     "linear": linear, "relu": relu, "softmax": softmax, "log_softmax": log_softmax, "elu": elu,

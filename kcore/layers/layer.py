@@ -51,8 +51,8 @@ class InputSpec:
 
     def check(self, layer, shape):
         rank = len(shape)
-        hint = " (is the batch axis, a time axis or a channel axis missing?)" if rank + 1 in (self.ndim, self.min_ndim) \
-            else ""
+        missing_one = rank + 1 in (self.ndim, self.min_ndim)
+        hint = " (is the batch axis, a time axis or a channel axis missing?)" if missing_one else ""
         if self.ndim is not None and rank != self.ndim:
             raise ValueError(f"Input 0 of layer '{layer.name}' is incompatible with the layer: expected "
                              f"ndim={self.ndim}, found ndim={rank}. Full shape received: {tuple(shape)}{hint}")
