@@ -8,12 +8,14 @@ class BasePooling(SpatialLayer):
     """Max or average pooling over `rank` spatial axes; strides default to pool_size."""
 
     mode = None  # "max" or "average"
+    _rank = None  # the number of spatial axes
+    _prefix = ""  # of the generated class names
 
-    def __init__(self, rank, pool_size, strides=None, padding="valid", data_format=None, **kwargs):
-        super().__init__(rank, data_format, **kwargs)
+    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, **kwargs):
+        super().__init__(self._rank, data_format, **kwargs)
         name = type(self).__name__
-        self.pool_size = normalize_tuple(pool_size, rank, "pool_size", name)
-        self.strides = self.pool_size if strides is None else normalize_tuple(strides, rank, "strides", name)
+        self.pool_size = normalize_tuple(pool_size, self.rank, "pool_size", name)
+        self.strides = self.pool_size if strides is None else normalize_tuple(strides, self.rank, "strides", name)
         self.padding = normalize_padding(padding, name)
 
     def call(self, inputs):
@@ -31,67 +33,30 @@ class BasePooling(SpatialLayer):
     _config_attrs = ("pool_size", "strides", "padding", "data_format")
 
 
-class MaxPooling1D(BasePooling):
-    """Max over windows of pool_size steps."""
-
-    mode = "max"
-
-    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, **kwargs):
-        super().__init__(1, pool_size, strides, padding, data_format, **kwargs)
+def _pooling(base, mode, rank, doc):
+    """The pooling layer class of one (base, mode, rank): e.g. MaxPooling2D, GlobalAveragePooling3D."""
+    name = f"{base._prefix}{'Max' if mode == 'max' else 'Average'}Pooling{rank}D"
+    return type(name, (base,), {"mode": mode, "_rank": rank, "__doc__": doc, "__module__": __name__})
 
 
-class MaxPooling2D(BasePooling):
-    """Max over pool_size windows of rows and cols."""
-
-    mode = "max"
-
-    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, **kwargs):
-        super().__init__(2, pool_size, strides, padding, data_format, **kwargs)
-
-
-class MaxPooling3D(BasePooling):
-    """Max over pool_size windows of the three spatial axes."""
-
-    mode = "max"
-
-    def __init__(self, pool_size=(2, 2, 2), strides=None, padding="valid", data_format=None, **kwargs):
-        super().__init__(3, pool_size, strides, padding, data_format, **kwargs)
-
-
-class AveragePooling1D(BasePooling):
-    """Average over real cells only ('same' padding is not counted). pool_size defaults to 2 (Keras 2)."""
-
-    mode = "average"
-
-    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, **kwargs):
-        super().__init__(1, pool_size, strides, padding, data_format, **kwargs)
-
-
-class AveragePooling2D(BasePooling):
-    """Average over pool_size windows of rows and cols (padded cells not counted)."""
-
-    mode = "average"
-
-    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, **kwargs):
-        super().__init__(2, pool_size, strides, padding, data_format, **kwargs)
-
-
-class AveragePooling3D(BasePooling):
-    """Average over pool_size windows of the three spatial axes (padded cells not counted)."""
-
-    mode = "average"
-
-    def __init__(self, pool_size=(2, 2, 2), strides=None, padding="valid", data_format=None, **kwargs):
-        super().__init__(3, pool_size, strides, padding, data_format, **kwargs)
+_WINDOWS = {1: "windows of pool_size steps", 2: "pool_size windows of rows and cols",
+            3: "pool_size windows of the three spatial axes"}
+MaxPooling1D, MaxPooling2D, MaxPooling3D = (
+    _pooling(BasePooling, "max", r, f"Max over {_WINDOWS[r]}.") for r in (1, 2, 3))
+AveragePooling1D, AveragePooling2D, AveragePooling3D = (
+    _pooling(BasePooling, "average", r, f"Average over {_WINDOWS[r]} (padded cells are not counted).")
+    for r in (1, 2, 3))
 
 
 class BaseGlobalPooling(SpatialLayer):
     """Max or mean over all spatial axes: (batch, C), or ones in the spatial axes with keepdims."""
 
     mode = None
+    _rank = None
+    _prefix = "Global"
 
-    def __init__(self, rank, data_format=None, keepdims=False, **kwargs):
-        super().__init__(rank, data_format, **kwargs)
+    def __init__(self, data_format=None, keepdims=False, **kwargs):
+        super().__init__(self._rank, data_format, **kwargs)
         self.keepdims = bool(keepdims)
 
     def call(self, inputs):
@@ -109,40 +74,20 @@ class BaseGlobalPooling(SpatialLayer):
     _config_attrs = ("data_format", "keepdims")
 
 
-class GlobalMaxPooling1D(BaseGlobalPooling):
-    """Max over the steps axis."""
-
-    mode = "max"
-
-    def __init__(self, data_format=None, keepdims=False, **kwargs):
-        super().__init__(1, data_format, keepdims, **kwargs)
-
-
-class GlobalMaxPooling2D(BaseGlobalPooling):
-    """Max over rows and cols."""
-
-    mode = "max"
-
-    def __init__(self, data_format=None, keepdims=False, **kwargs):
-        super().__init__(2, data_format, keepdims, **kwargs)
-
-
-class GlobalMaxPooling3D(BaseGlobalPooling):
-    """Max over the three spatial axes."""
-
-    mode = "max"
-
-    def __init__(self, data_format=None, keepdims=False, **kwargs):
-        super().__init__(3, data_format, keepdims, **kwargs)
+_SPATIAL = {1: "the steps axis", 2: "rows and cols", 3: "the three spatial axes"}
+GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D = (
+    _pooling(BaseGlobalPooling, "max", r, f"Max over {_SPATIAL[r]}.") for r in (1, 2, 3))
+GlobalAveragePooling2D, GlobalAveragePooling3D = (
+    _pooling(BaseGlobalPooling, "average", r, f"Mean over {_SPATIAL[r]}.") for r in (2, 3))
 
 
 class GlobalAveragePooling1D(BaseGlobalPooling):
     """Mean over steps; with a mask (batch, steps) only unmasked steps are averaged."""
 
-    mode = "average"
+    mode, _rank = "average", 1
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
-        super().__init__(1, data_format, keepdims, **kwargs)
+        super().__init__(data_format, keepdims, **kwargs)
         self.supports_masking = True
 
     def call(self, inputs, mask=None):
@@ -157,24 +102,6 @@ class GlobalAveragePooling1D(BaseGlobalPooling):
 
     def compute_mask(self, inputs, mask=None):
         return None
-
-
-class GlobalAveragePooling2D(BaseGlobalPooling):
-    """Mean over rows and cols."""
-
-    mode = "average"
-
-    def __init__(self, data_format=None, keepdims=False, **kwargs):
-        super().__init__(2, data_format, keepdims, **kwargs)
-
-
-class GlobalAveragePooling3D(BaseGlobalPooling):
-    """Mean over the three spatial axes."""
-
-    mode = "average"
-
-    def __init__(self, data_format=None, keepdims=False, **kwargs):
-        super().__init__(3, data_format, keepdims, **kwargs)
 
 
 MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D
