@@ -40,117 +40,40 @@ class _BuiltinLoss(LossFunctionWrapper):
         super().__init__(fn, reduction=reduction, name=name, dtype=dtype, **{**defaults, **kwargs})
 
 
-def _spec(fn, name, **defaults):
-    return fn, name, tuple(defaults) + _TAIL, defaults
+def _reducing(class_name, fn, name=None, doc=None, order=None, **defaults):
+    """A built-in Loss class reducing fn(y_true, y_pred, **defaults): Keras's positional argument order is
+    `order` (default: the defaults' keys) then reduction, name, dtype; the default name is fn's."""
+    order = tuple(order) if order else tuple(defaults) + _TAIL
+    args = f" ({', '.join(defaults)})" if defaults else ""
+    return type(class_name, (_BuiltinLoss,), {"spec": (fn, name or fn.__name__, order, defaults),
+                                              "__doc__": doc or f"Reduces `{fn.__name__}`{args}.",
+                                              "__module__": __name__})
 
 
-class MeanSquaredError(_BuiltinLoss):
-    """Reduces `mean_squared_error`."""
-
-    spec = _spec(mean_squared_error, "mean_squared_error")
-
-
-class MeanAbsoluteError(_BuiltinLoss):
-    """Reduces `mean_absolute_error`."""
-
-    spec = _spec(mean_absolute_error, "mean_absolute_error")
-
-
-class MeanAbsolutePercentageError(_BuiltinLoss):
-    """Reduces `mean_absolute_percentage_error`."""
-
-    spec = _spec(mean_absolute_percentage_error, "mean_absolute_percentage_error")
-
-
-class MeanSquaredLogarithmicError(_BuiltinLoss):
-    """Reduces `mean_squared_logarithmic_error`."""
-
-    spec = _spec(mean_squared_logarithmic_error, "mean_squared_logarithmic_error")
-
-
-class Huber(_BuiltinLoss):
-    """Reduces `huber` (argument delta)."""
-
-    spec = _spec(huber, "huber_loss", delta=1.0)
-
-
-class LogCosh(_BuiltinLoss):
-    """Reduces `log_cosh`."""
-
-    spec = _spec(log_cosh, "log_cosh")
-
-
-class KLDivergence(_BuiltinLoss):
-    """Reduces `kl_divergence`."""
-
-    spec = _spec(kl_divergence, "kl_divergence")
-
-
-class Poisson(_BuiltinLoss):
-    """Reduces `poisson`."""
-
-    spec = _spec(poisson, "poisson")
-
-
-class CosineSimilarity(_BuiltinLoss):
-    """Reduces `cosine_similarity` (argument axis)."""
-
-    spec = _spec(cosine_similarity, "cosine_similarity", axis=-1)
-
-
-class Hinge(_BuiltinLoss):
-    """Reduces `hinge`."""
-
-    spec = _spec(hinge, "hinge")
-
-
-class SquaredHinge(_BuiltinLoss):
-    """Reduces `squared_hinge`."""
-
-    spec = _spec(squared_hinge, "squared_hinge")
-
-
-class CategoricalHinge(_BuiltinLoss):
-    """Reduces `categorical_hinge`."""
-
-    spec = _spec(categorical_hinge, "categorical_hinge")
-
-
-class CategoricalCrossentropy(_BuiltinLoss):
-    """Reduces `categorical_crossentropy` (from_logits, label_smoothing, axis)."""
-
-    spec = _spec(categorical_crossentropy, "categorical_crossentropy", from_logits=False, label_smoothing=0.0,
-                 axis=-1)
-
-
-class SparseCategoricalCrossentropy(_BuiltinLoss):
-    """Reduces `sparse_categorical_crossentropy` (from_logits, ignore_class, axis); samples labelled
-    ignore_class leave the mean."""
-
-    spec = (sparse_categorical_crossentropy, "sparse_categorical_crossentropy",
-            ("from_logits", "ignore_class", "reduction", "axis", "name", "dtype"),
-            {"from_logits": False, "ignore_class": None, "axis": -1})
-
-
-class BinaryCrossentropy(_BuiltinLoss):
-    """Reduces `binary_crossentropy` (from_logits, label_smoothing, axis)."""
-
-    spec = _spec(binary_crossentropy, "binary_crossentropy", from_logits=False, label_smoothing=0.0, axis=-1)
-
-
-class BinaryFocalCrossentropy(_BuiltinLoss):
-    """Reduces `binary_focal_crossentropy` (apply_class_balancing, alpha, gamma, from_logits, label_smoothing,
-    axis)."""
-
-    spec = _spec(binary_focal_crossentropy, "binary_focal_crossentropy", apply_class_balancing=False, alpha=0.25,
-                 gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1)
-
-
-class CategoricalFocalCrossentropy(_BuiltinLoss):
-    """Reduces `categorical_focal_crossentropy` (alpha, gamma, from_logits, label_smoothing, axis)."""
-
-    spec = _spec(categorical_focal_crossentropy, "categorical_focal_crossentropy", alpha=0.25, gamma=2.0,
-                 from_logits=False, label_smoothing=0.0, axis=-1)
+(MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError, LogCosh, KLDivergence,
+ Poisson, Hinge, SquaredHinge, CategoricalHinge) = (_reducing(name, fn) for name, fn in (
+    ("MeanSquaredError", mean_squared_error), ("MeanAbsoluteError", mean_absolute_error),
+    ("MeanAbsolutePercentageError", mean_absolute_percentage_error),
+    ("MeanSquaredLogarithmicError", mean_squared_logarithmic_error), ("LogCosh", log_cosh),
+    ("KLDivergence", kl_divergence), ("Poisson", poisson), ("Hinge", hinge), ("SquaredHinge", squared_hinge),
+    ("CategoricalHinge", categorical_hinge)))
+Huber = _reducing("Huber", huber, "huber_loss", delta=1.0)
+CosineSimilarity = _reducing("CosineSimilarity", cosine_similarity, axis=-1)
+CategoricalCrossentropy = _reducing("CategoricalCrossentropy", categorical_crossentropy, from_logits=False,
+                                    label_smoothing=0.0, axis=-1)
+SparseCategoricalCrossentropy = _reducing(
+    "SparseCategoricalCrossentropy", sparse_categorical_crossentropy,
+    doc="Reduces `sparse_categorical_crossentropy` (from_logits, ignore_class, axis); samples labelled "
+        "ignore_class leave the mean.",
+    order=("from_logits", "ignore_class", "reduction", "axis", "name", "dtype"), from_logits=False,
+    ignore_class=None, axis=-1)
+BinaryCrossentropy = _reducing("BinaryCrossentropy", binary_crossentropy, from_logits=False, label_smoothing=0.0,
+                               axis=-1)
+BinaryFocalCrossentropy = _reducing("BinaryFocalCrossentropy", binary_focal_crossentropy,
+                                    apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False,
+                                    label_smoothing=0.0, axis=-1)
+CategoricalFocalCrossentropy = _reducing("CategoricalFocalCrossentropy", categorical_focal_crossentropy, alpha=0.25,
+                                         gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1)
 
 
 _ALL_FUNCTIONS = (mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
