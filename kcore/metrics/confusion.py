@@ -127,28 +127,25 @@ class _ConfusionMetric(Metric):
                 "class_id": self.class_id}
 
 
-class Precision(_ConfusionMetric):
+class _Ratio(_ConfusionMetric):
+    """TP / (TP + <the `_other` count>) per threshold; 0 while the denominator is 0 (Precision, Recall)."""
+
+    _direction, _other = "up", None
+
+    def _value(self):
+        return _safe_divide(self.true_positives, self.true_positives + getattr(self, self._other))
+
+
+class Precision(_Ratio):
     """TP / (TP + FP) over the epoch; 0 while nothing was predicted positive."""
 
-    _direction = "up"
-
-    def __init__(self, thresholds=None, top_k=None, class_id=None, name="precision", dtype=None):
-        super().__init__(thresholds, top_k, class_id, name, dtype)
-
-    def _value(self):
-        return _safe_divide(self.true_positives, self.true_positives + self.false_positives)
+    _other = "false_positives"
 
 
-class Recall(_ConfusionMetric):
+class Recall(_Ratio):
     """TP / (TP + FN) over the epoch; 0 while there were no positives."""
 
-    _direction = "up"
-
-    def __init__(self, thresholds=None, top_k=None, class_id=None, name="recall", dtype=None):
-        super().__init__(thresholds, top_k, class_id, name, dtype)
-
-    def _value(self):
-        return _safe_divide(self.true_positives, self.true_positives + self.false_negatives)
+    _other = "false_negatives"
 
 
 class _Count(_ConfusionMetric):
