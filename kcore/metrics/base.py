@@ -189,3 +189,11 @@ class FunctionMetric(MeanMetricWrapper):
             raise TypeError(f"{type(self).__name__} got unexpected arguments {unknown}; "
                             f"it accepts name, dtype{''.join(', ' + k for k in defaults)}")
         super().__init__(fn, name=name or default_name, dtype=dtype, **{**defaults, **kwargs})
+
+
+def function_metric(class_name, fn, name=None, doc=None, **defaults):
+    """A FunctionMetric class: the sample-weighted mean of fn(y_true, y_pred, **defaults), named `name` (fn's
+    name by default). Every built-in function metric is declared this way."""
+    doc = doc or f"Mean of `losses.{fn.__name__}` over samples."
+    return type(class_name, (FunctionMetric,), {"spec": (fn, name or fn.__name__, defaults), "__doc__": doc,
+                                                "__module__": "kcore.metrics"})  # where users find them
