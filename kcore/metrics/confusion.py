@@ -99,22 +99,6 @@ class _ConfusionMetric(Metric):
                 weights[..., self.class_id]
         self.counts += confusion_counts(y_true, y_pred, self.thresholds, weights)
 
-    @property
-    def true_positives(self):
-        return self.counts[:, 0]
-
-    @property
-    def false_positives(self):
-        return self.counts[:, 1]
-
-    @property
-    def true_negatives(self):
-        return self.counts[:, 2]
-
-    @property
-    def false_negatives(self):
-        return self.counts[:, 3]
-
     def _value(self):
         raise NotImplementedError
 
@@ -125,6 +109,12 @@ class _ConfusionMetric(Metric):
     def get_config(self):
         return {**super().get_config(), "thresholds": self.init_thresholds, "top_k": self.top_k,
                 "class_id": self.class_id}
+
+
+# The four weighted counts per threshold, as read-only properties (columns of `counts`).
+for _column, _kind in enumerate(("true_positives", "false_positives", "true_negatives", "false_negatives")):
+    setattr(_ConfusionMetric, _kind, property(lambda self, column=_column: self.counts[:, column],
+                                              doc=f"The weighted {_kind.replace('_', ' ')} per threshold."))
 
 
 class _Ratio(_ConfusionMetric):
