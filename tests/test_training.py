@@ -98,8 +98,7 @@ def test_evaluate_return_types_and_predict_batches():
 
 
 def test_accuracy_resolves_by_shapes():
-    from kcore.metrics import (binary_accuracy, categorical_accuracy, resolve_accuracy,
-                               sparse_categorical_accuracy)
+    from kcore.metrics import binary_accuracy, categorical_accuracy, resolve_accuracy, sparse_categorical_accuracy
 
     assert resolve_accuracy((8, 1), (8, 1)) is binary_accuracy
     assert resolve_accuracy((8,), (8, 10)) is sparse_categorical_accuracy

@@ -4,8 +4,8 @@ import numpy as np
 
 from kcore import ops
 from kcore.backend.tensor import Tensor, convert_to_tensor
-from kcore.ops.axes import as_int, normalize_axis
 from kcore.layers.layer import Layer
+from kcore.ops.axes import as_int, normalize_axis
 
 
 def _mask_array(mask):

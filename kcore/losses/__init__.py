@@ -3,15 +3,46 @@
 `get` resolves identifiers exactly as `keras.losses.get` does (a name of a function gives the function, a
 class name a new Loss object); `for_compile` is what `Model.compile` uses (always a Loss object).
 """
-from kcore.losses.functions import (BCE, KLD, MAE, MAPE, MSE, MSLE, bce, binary_crossentropy,
-                                    binary_focal_crossentropy, categorical_crossentropy,
-                                    categorical_focal_crossentropy, categorical_hinge, cosine_similarity, hinge,
-                                    huber, kl_divergence, kld, log_cosh, logcosh, mae, mape, mean_absolute_error,
-                                    mean_absolute_percentage_error, mean_squared_error,
-                                    mean_squared_logarithmic_error, mse, msle, poisson,
-                                    sparse_categorical_crossentropy, squared_hinge)
-from kcore.losses.loss import (REDUCTIONS, Loss, LossFunctionWrapper, reduce_loss, reduce_weighted_values,
-                               standardize_reduction)
+from kcore.losses.functions import (
+    BCE,
+    KLD,
+    MAE,
+    MAPE,
+    MSE,
+    MSLE,
+    bce,
+    binary_crossentropy,
+    binary_focal_crossentropy,
+    categorical_crossentropy,
+    categorical_focal_crossentropy,
+    categorical_hinge,
+    cosine_similarity,
+    hinge,
+    huber,
+    kl_divergence,
+    kld,
+    log_cosh,
+    logcosh,
+    mae,
+    mape,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_error,
+    mean_squared_logarithmic_error,
+    mse,
+    msle,
+    poisson,
+    sparse_categorical_crossentropy,
+    squared_hinge,
+)
+from kcore.losses.loss import (
+    REDUCTIONS,
+    Loss,
+    LossFunctionWrapper,
+    reduce_loss,
+    reduce_weighted_values,
+    standardize_reduction,
+)
 from kcore.utils.registry import Registry
 
 _TAIL = ("reduction", "name", "dtype")

@@ -3,25 +3,63 @@
 `get` resolves identifiers exactly as `keras.metrics.get` does; `for_compile` is what `Model.compile` uses
 (the name is kept as given, and 'accuracy' / 'acc' pick binary, sparse or categorical accuracy by shape).
 """
-from kcore.losses import (binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,
-                          categorical_focal_crossentropy, categorical_hinge, hinge, huber, kl_divergence, log_cosh,
-                          mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
-                          mean_squared_logarithmic_error, poisson, sparse_categorical_crossentropy, squared_hinge)
-from kcore.metrics.accuracy import (Accuracy, AutoAccuracy, BinaryAccuracy, CategoricalAccuracy,
-                                    SparseCategoricalAccuracy, SparseTopKCategoricalAccuracy,
-                                    TopKCategoricalAccuracy, accuracy, binary_accuracy, categorical_accuracy,
-                                    resolve_accuracy, sparse_categorical_accuracy, sparse_top_k_categorical_accuracy,
-                                    top_k_categorical_accuracy)
+from kcore.losses import (
+    binary_crossentropy,
+    binary_focal_crossentropy,
+    categorical_crossentropy,
+    categorical_focal_crossentropy,
+    categorical_hinge,
+    hinge,
+    huber,
+    kl_divergence,
+    log_cosh,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_error,
+    mean_squared_logarithmic_error,
+    poisson,
+    sparse_categorical_crossentropy,
+    squared_hinge,
+)
+from kcore.metrics.accuracy import (
+    Accuracy,
+    AutoAccuracy,
+    BinaryAccuracy,
+    CategoricalAccuracy,
+    SparseCategoricalAccuracy,
+    SparseTopKCategoricalAccuracy,
+    TopKCategoricalAccuracy,
+    accuracy,
+    binary_accuracy,
+    categorical_accuracy,
+    resolve_accuracy,
+    sparse_categorical_accuracy,
+    sparse_top_k_categorical_accuracy,
+    top_k_categorical_accuracy,
+)
 from kcore.metrics.auc import AUC
 from kcore.metrics.base import FunctionMetric, Mean, MeanMetricWrapper, Metric, Sum
 from kcore.metrics.confusion import FalseNegatives, FalsePositives, Precision, Recall, TrueNegatives, TruePositives
 from kcore.metrics.fscore import F1Score, FBetaScore
-from kcore.metrics.regression import (BinaryCrossentropy, CategoricalCrossentropy, CategoricalHinge,
-                                      CosineSimilarity, Hinge, KLDivergence, LogCoshError, MeanAbsoluteError,
-                                      MeanAbsolutePercentageError, MeanSquaredError, MeanSquaredLogarithmicError,
-                                      Poisson, RootMeanSquaredError, SparseCategoricalCrossentropy, SquaredHinge)
-from kcore.utils.registry import Registry
+from kcore.metrics.regression import (
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    CategoricalHinge,
+    CosineSimilarity,
+    Hinge,
+    KLDivergence,
+    LogCoshError,
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanSquaredError,
+    MeanSquaredLogarithmicError,
+    Poisson,
+    RootMeanSquaredError,
+    SparseCategoricalCrossentropy,
+    SquaredHinge,
+)
 from kcore.utils.naming import to_snake_case as _snake
+from kcore.utils.registry import Registry
 
 _ALL_CLASSES = (
     Metric, Mean, Sum, MeanMetricWrapper, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,

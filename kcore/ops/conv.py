@@ -9,8 +9,9 @@ after (bottom/right); 'causal' (1-D conv) pads (k - 1) * dilation cells before.
 from __future__ import annotations
 
 from kcore.backend.autodiff import attach
-from kcore.backend.sizes import check_int64, is_int as _is_int, shape_arg
 from kcore.backend.native import _C, ReduceOp
+from kcore.backend.sizes import check_int64, shape_arg
+from kcore.backend.sizes import is_int as _is_int
 from kcore.backend.tensor import Tensor
 from kcore.ops.core import _float, reshape, transpose
 from kcore.ops.elementwise import TensorLike

@@ -9,8 +9,7 @@ import io
 import json
 import os
 
-from kcore.saving.file_io import (MAX_CONFIG_BYTES, atomic_write, naming_file, open_archive, parse_json,
-                                  read_member)
+from kcore.saving.file_io import MAX_CONFIG_BYTES, atomic_write, naming_file, open_archive, parse_json, read_member
 from kcore.saving.h5_safety import check_global_heaps, check_global_heaps_in
 from kcore.saving.object_registration import CustomObjectScope, SafeModeScope
 

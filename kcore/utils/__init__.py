@@ -1,9 +1,14 @@
 """kcore.utils: data helpers, seeding, the progress bar, plot_model."""
 import numpy as np
 
-from kcore.saving.object_registration import (CustomObjectScope, custom_object_scope, get_custom_objects,
-                                              get_registered_name, get_registered_object,
-                                              register_keras_serializable)
+from kcore.saving.object_registration import (
+    CustomObjectScope,
+    custom_object_scope,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+)
 from kcore.utils.data_utils import pad_sequences
 from kcore.utils.plotting import model_to_dot, plot_model
 from kcore.utils.progbar import Progbar

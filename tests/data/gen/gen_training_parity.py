@@ -13,7 +13,6 @@ sys.path.insert(0, os.path.join(HERE, "..", ".."))
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-
 import training_parity_models as tpm  # noqa: E402
 
 OUT = os.path.join(HERE, "..", "keras3_training_parity.json")
