@@ -24,6 +24,7 @@
 #include "core/parallel.h"
 #include "cpu/conv_depthwise.h"
 #include "cpu/conv_winograd.h"
+#include "cpu/conv_winograd4.h"
 #include "cpu/conv_workers.h"
 
 namespace kcore {
@@ -35,6 +36,7 @@ using conv_detail::run_split;
 // Bytes of im2col buffer per worker: about an L2 cache's share, where the GEMM reads it back fastest.
 int64_t g_workspace_limit = int64_t(1) << 20;
 bool g_winograd = true;
+WinogradVariant g_winograd_variant = WinogradVariant::automatic;
 
 struct Geometry {
   int64_t rank = 0, n = 0, c = 0, f = 0, groups = 1;
@@ -262,6 +264,13 @@ bool use_winograd(const Geometry& g) {
          g.pa[1] <= 2 && g.pa[2] <= 2 && g.groups == 1 && winograd_applicable(g.c, g.f) && g.rows() > 0;
 }
 
+// Which Winograd variant a Winograd-eligible float32 conv takes (conv_winograd_select.cpp).
+template <typename T>
+int winograd_variant(const Geometry& g) {
+  if (!use_winograd<T>(g)) return 0;
+  return choose_winograd(g_winograd_variant, g.n, g.out[1], g.out[2], g.c, g.f);
+}
+
 // One input channel per group (and more than one group): the direct depthwise kernels.
 bool use_depthwise(const Geometry& g) { return g.groups > 1 && g.cg() == 1; }
 
@@ -286,7 +295,12 @@ void forward_impl(const Geometry& g, const T* x, const T* w, const T* bias, T* y
   const int64_t M = g.rows(), F = g.f, K = g.cols(), C = g.c, cg = g.cg(), fg = g.fg();
   if (M == 0) return;
   if constexpr (std::is_same<T, float>::value) {
-    if (use_winograd<T>(g)) {
+    const int variant = winograd_variant<T>(g);
+    if (variant == 4) {
+      winograd4_conv3x3(x, g.n, g.in[1], g.in[2], g.c, w, F, g.pb[1], g.pb[2], g.out[1], g.out[2], bias, y);
+      return;
+    }
+    if (variant == 2) {
       winograd_conv3x3(x, g.n, g.in[1], g.in[2], g.c, w, F, g.pb[1], g.pb[2], g.out[1], g.out[2], bias, y,
                        g_workspace_limit);
       return;
@@ -319,6 +333,15 @@ void forward_impl(const Geometry& g, const T* x, const T* w, const T* bias, T* y
   });
 }
 
+// Column sums over every leading axis of a (rows, F) tensor, accumulated in double.
+template <typename T>
+void column_sums(const T* p, int64_t rows, int64_t F, T* out) {
+  std::vector<double> acc(F, 0.0);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t f = 0; f < F; ++f) acc[f] += p[r * F + f];
+  for (int64_t f = 0; f < F; ++f) out[f] = T(acc[f]);
+}
+
 template <typename T>
 struct Grads {
   T* x;       // grad_x or null
@@ -339,8 +362,13 @@ void winograd_input_grad(const Geometry& g, const float* w, const float* dy, flo
   for (int64_t tap = 0; tap < 9; ++tap)
     for (int64_t c = 0; c < C; ++c)
       for (int64_t f = 0; f < F; ++f) rotated[(tap * F + f) * C + c] = w[((8 - tap) * C + c) * F + f];
-  winograd_conv3x3(dy, g.n, g.out[1], g.out[2], F, rotated.data(), C, 2 - g.pb[1], 2 - g.pb[2], g.in[1], g.in[2],
-                   nullptr, dx, g_workspace_limit);
+  // the input gradient's own variant: its conv has F input channels and C filters over an (h, w) output
+  if (choose_winograd(g_winograd_variant, g.n, g.in[1], g.in[2], F, C) == 4)
+    winograd4_conv3x3(dy, g.n, g.out[1], g.out[2], F, rotated.data(), C, 2 - g.pb[1], 2 - g.pb[2], g.in[1], g.in[2],
+                      nullptr, dx);
+  else
+    winograd_conv3x3(dy, g.n, g.out[1], g.out[2], F, rotated.data(), C, 2 - g.pb[1], 2 - g.pb[2], g.in[1], g.in[2],
+                     nullptr, dx, g_workspace_limit);
 }
 
 template <typename T>
@@ -361,6 +389,12 @@ void backward_impl(const Geometry& g, const T* x, const T* w, const T* dy, Grads
       winograd_input_grad(g, w, dy, out.x);
       out.x = nullptr;
       if (!out.kernel && !out.bias) return;
+    }
+    if (out.kernel && x && winograd_variant<T>(g) == 4) {
+      winograd4_kernel_grad(x, g.n, g.in[1], g.in[2], g.c, dy, F, g.pb[1], g.pb[2], g.out[1], g.out[2], out.kernel);
+      out.kernel = nullptr;
+      if (out.bias) column_sums(dy, M, F, out.bias);
+      return;
     }
   }
   const bool by_image = out.x && !g.pointwise();
@@ -506,14 +540,6 @@ Geometry transpose_geometry(const Tensor& x, const Tensor& w, const Shape& out_s
   return g;
 }
 
-// Column sums over every leading axis of a (rows, F) tensor, accumulated in double.
-template <typename T>
-void column_sums(const T* p, int64_t rows, int64_t F, T* out) {
-  std::vector<double> acc(F, 0.0);
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t f = 0; f < F; ++f) acc[f] += p[r * F + f];
-  for (int64_t f = 0; f < F; ++f) out[f] = T(acc[f]);
-}
 }  // namespace
 
 Tensor conv_transpose(const Tensor& x_in, const Tensor& w_in, const Tensor& bias_in, const Shape& out_spatial,
@@ -581,6 +607,8 @@ std::tuple<Tensor, Tensor, Tensor> conv_transpose_backward(const Tensor& x_in, c
 }
 
 void conv_set_winograd(bool enabled) { g_winograd = enabled; }
+void conv_set_winograd_variant(const std::string& name) { g_winograd_variant = parse_winograd_variant(name); }
+std::string conv_winograd_variant() { return winograd_variant_name(g_winograd_variant); }
 bool conv_winograd() { return g_winograd; }
 
 void conv_set_workspace_limit(int64_t bytes) { g_workspace_limit = std::max<int64_t>(bytes, 1); }

@@ -91,6 +91,8 @@ KCORE_BINDINGS(conv) {
   m.def("conv_workspace_limit", &conv_workspace_limit);
   m.def("conv_set_winograd", &conv_set_winograd, py::arg("enabled"));
   m.def("conv_winograd", &conv_winograd);
+  m.def("conv_set_winograd_variant", &conv_set_winograd_variant, py::arg("variant"));
+  m.def("conv_winograd_variant", &conv_winograd_variant);
 }
 
 KCORE_BINDINGS(pool) {
