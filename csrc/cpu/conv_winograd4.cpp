@@ -32,6 +32,8 @@ namespace {
 constexpr int kPoints = 36;
 constexpr int kLanes = 16;                            // channels transformed at once (one AVX-512 vector)
 constexpr int64_t kChunkBytes = int64_t(384) << 10;   // V + M of one chunk: about half an L2 cache
+constexpr int64_t kKernelCacheBytes = int64_t(1) << 20;  // U or dU above this streams from L3
+constexpr int64_t kMinRowsStreaming = 48;          // chunk tiles when U or dU does not stay in cache
 constexpr int64_t kMinMacsPerWorker = int64_t(1) << 21;
 
 // ---- small GEMM: C[rows x cols] (+)= A[rows x K] @ B[K x cols], A(r, k) = a[r * ars + k * aks] ----
@@ -282,6 +284,9 @@ struct Split {
   int64_t step;
 };
 
+// A chunk's V + M (or V + dY) should stay in L2 while the 36 GEMMs run, but each chunk also streams
+// the transformed kernel U (forward) or updates the accumulators dU (kernel gradient), 36 C x F
+// matrices: when those outgrow their share of L2, larger chunks amortise that traffic over more tiles.
 Split split_tiles(int64_t tiles, int64_t c, int64_t f) {
   Split sp;
   const double macs = double(tiles) * kPoints * double(c) * double(f);
@@ -289,6 +294,8 @@ Split split_tiles(int64_t tiles, int64_t c, int64_t f) {
                                                                  (int64_t)(macs / kMinMacsPerWorker), tiles}));
   const int64_t per_tile = kPoints * (c + f) * int64_t(sizeof(float));
   int64_t step = std::max<int64_t>(6, kChunkBytes / per_tile / 6 * 6);
+  const bool big_kernel = kPoints * c * f * int64_t(sizeof(float)) > kKernelCacheBytes;
+  if (big_kernel) step = std::max<int64_t>(step, kMinRowsStreaming);
   sp.step = std::max<int64_t>(1, std::min(step, (tiles + sp.threads - 1) / sp.threads));
   return sp;
 }
