@@ -15,6 +15,8 @@
 #include "cpu/conv_winograd4.h"
 
 #include <algorithm>
+#include <array>
+#include <utility>
 #include <cstring>
 #include <vector>
 
@@ -39,13 +41,13 @@ constexpr int64_t kMinMacsPerWorker = int64_t(1) << 21;
 // ---- small GEMM: C[rows x cols] (+)= A[rows x K] @ B[K x cols], A(r, k) = a[r * ars + k * aks] ----
 
 #if defined(__AVX512F__)
-constexpr int kMr = 6, kNv = 4;  // 6 rows x 64 columns of accumulators: 24 of the 32 vector registers
+constexpr int kNv = 4;  // at most 64 columns (4 vectors) per register block
 
 template <int R, int NV>
 void micro(int64_t K, const float* a, int64_t ars, int64_t aks, const float* b, int64_t ldb, float* c, int64_t ldc,
            __mmask16 last, bool accumulate) {
   __m512 s[R][NV];
-#pragma GCC unroll 8
+#pragma GCC unroll 16
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 4
     for (int j = 0; j < NV; ++j) {
@@ -58,14 +60,14 @@ void micro(int64_t K, const float* a, int64_t ars, int64_t aks, const float* b, 
     for (int j = 0; j < NV; ++j)
       bv[j] = j == NV - 1 ? _mm512_maskz_loadu_ps(last, b + k * ldb + 16 * j) : _mm512_loadu_ps(b + k * ldb + 16 * j);
     const float* ak = a + k * aks;
-#pragma GCC unroll 8
+#pragma GCC unroll 16
     for (int r = 0; r < R; ++r) {
       const __m512 av = _mm512_set1_ps(ak[r * ars]);
 #pragma GCC unroll 4
       for (int j = 0; j < NV; ++j) s[r][j] = _mm512_fmadd_ps(av, bv[j], s[r][j]);
     }
   }
-#pragma GCC unroll 8
+#pragma GCC unroll 16
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 4
     for (int j = 0; j < NV; ++j)
@@ -75,21 +77,20 @@ void micro(int64_t K, const float* a, int64_t ars, int64_t aks, const float* b, 
 using MicroFn = void (*)(int64_t, const float*, int64_t, int64_t, const float*, int64_t, float*, int64_t, __mmask16,
                          bool);
 
-template <int R>
-constexpr MicroFn micro_row(int nv) {
-  return nv == 1 ? micro<R, 1> : nv == 2 ? micro<R, 2> : nv == 3 ? micro<R, 3> : micro<R, 4>;
+// Rows per register block for NV vectors of columns: 24 accumulators (12 when NV = 1: the loads of A
+// then bound the loop).
+constexpr int rows_for(int nv) { return nv == 4 ? 6 : nv == 3 ? 8 : 12; }
+
+template <int NV, size_t... R>
+constexpr std::array<MicroFn, sizeof...(R)> micro_row(std::index_sequence<R...>) {
+  return {micro<int(R) + 1, NV>...};
 }
 
-MicroFn micro_for(int r, int nv) {
-  switch (r) {
-    case 1: return micro_row<1>(nv);
-    case 2: return micro_row<2>(nv);
-    case 3: return micro_row<3>(nv);
-    case 4: return micro_row<4>(nv);
-    case 5: return micro_row<5>(nv);
-    default: return micro_row<6>(nv);
-  }
-}
+// micro_table[nv - 1][r - 1]: r rows (1..rows_for(nv)) by nv vectors of columns
+const std::array<MicroFn, 12> micro_table[kNv] = {micro_row<1>(std::make_index_sequence<12>()),
+                                                  micro_row<2>(std::make_index_sequence<12>()),
+                                                  micro_row<3>(std::make_index_sequence<12>()),
+                                                  micro_row<4>(std::make_index_sequence<12>())};
 
 void small_gemm(int64_t rows, int64_t cols, int64_t K, const float* a, int64_t ars, int64_t aks, const float* b,
                 int64_t ldb, float* c, int64_t ldc, bool accumulate) {
@@ -98,9 +99,10 @@ void small_gemm(int64_t rows, int64_t cols, int64_t K, const float* a, int64_t a
     const int nv = int((width + 15) / 16);
     const int tail = int(width - 16 * (nv - 1));
     const __mmask16 last = __mmask16((1u << tail) - 1u);
-    for (int64_t r0 = 0; r0 < rows; r0 += kMr) {
-      const int r = int(std::min<int64_t>(kMr, rows - r0));
-      micro_for(r, nv)(K, a + r0 * ars, ars, aks, b + f0, ldb, c + r0 * ldc + f0, ldc, last, accumulate);
+    const int mr = rows_for(nv);
+    for (int64_t r0 = 0; r0 < rows; r0 += mr) {
+      const int r = int(std::min<int64_t>(mr, rows - r0));
+      micro_table[nv - 1][r - 1](K, a + r0 * ars, ars, aks, b + f0, ldb, c + r0 * ldc + f0, ldc, last, accumulate);
     }
   }
 }
@@ -120,98 +122,99 @@ void small_gemm(int64_t rows, int64_t cols, int64_t K, const float* a, int64_t a
 }
 #endif
 
-// ---- the transforms, applied to `nl` (<= kLanes) channels at a time ----
+// ---- the transforms, applied to `nl` (<= kLanes) channels at a time, as GCC/Clang vectors ----
+
+typedef float Vec __attribute__((vector_size(kLanes * sizeof(float))));
+
+__attribute__((always_inline)) inline Vec load(const float* p, int nl) {
+  Vec v = {};
+  std::memcpy(&v, p, (nl == kLanes ? kLanes : nl) * sizeof(float));
+  return v;
+}
+
+__attribute__((always_inline)) inline void store(float* p, Vec v, int nl) {
+  std::memcpy(p, &v, (nl == kLanes ? kLanes : nl) * sizeof(float));
+}
+
+// B^T applied to 6 values (one column or row of a 6x6 patch).
+__attribute__((always_inline)) inline void bt6(const Vec* d, Vec* o) {
+  o[0] = 4.f * d[0] - 5.f * d[2] + d[4];
+  o[1] = d[3] + d[4] - 4.f * (d[1] + d[2]);
+  o[2] = 4.f * (d[1] - d[2]) + d[4] - d[3];
+  o[3] = 2.f * (d[3] - d[1]) + d[4] - d[2];
+  o[4] = 2.f * (d[1] - d[3]) + d[4] - d[2];
+  o[5] = 4.f * d[1] - 5.f * d[3] + d[5];
+}
+
+// A^T applied to 6 values: 4 outputs.
+__attribute__((always_inline)) inline void at6(const Vec* m, Vec* o) {
+  const Vec p12 = m[1] + m[2], m12 = m[1] - m[2], p34 = m[3] + m[4], m34 = m[3] - m[4];
+  o[0] = m[0] + p12 + p34;
+  o[1] = m12 + 2.f * m34;
+  o[2] = p12 + 4.f * p34;
+  o[3] = m12 + 8.f * m34 + m[5];
+}
+
+// A applied to 4 values: 6 outputs.
+__attribute__((always_inline)) inline void a4(const Vec* e, Vec* o) {
+  const Vec p02 = e[0] + e[2], p13 = e[1] + e[3], q02 = e[0] + 4.f * e[2], q13 = 2.f * e[1] + 8.f * e[3];
+  o[0] = e[0];
+  o[1] = p02 + p13;
+  o[2] = p02 - p13;
+  o[3] = q02 + q13;
+  o[4] = q02 - q13;
+  o[5] = e[3];
+}
 
 // (B^T d B) of a 6x6 patch: src[k] points at patch cell k (row-major), out[xi * plane] receives point xi.
 __attribute__((always_inline)) inline void input_transform(const float* const* src, float* out, int64_t plane,
                                                            int nl) {
-  float t[kPoints][kLanes];
+  Vec t[6][6];  // t[i][j] = (B^T d)[i][j]
   for (int j = 0; j < 6; ++j) {
-    const float *d0 = src[j], *d1 = src[6 + j], *d2 = src[12 + j], *d3 = src[18 + j], *d4 = src[24 + j],
-                *d5 = src[30 + j];
-    for (int l = 0; l < nl; ++l) {  // columns: t = B^T d
-      const float a0 = d0[l], a1 = d1[l], a2 = d2[l], a3 = d3[l], a4 = d4[l], a5 = d5[l];
-      t[j][l] = 4.f * a0 - 5.f * a2 + a4;
-      t[6 + j][l] = a3 + a4 - 4.f * (a1 + a2);
-      t[12 + j][l] = 4.f * (a1 - a2) + a4 - a3;
-      t[18 + j][l] = 2.f * (a3 - a1) + a4 - a2;
-      t[24 + j][l] = 2.f * (a1 - a3) + a4 - a2;
-      t[30 + j][l] = 4.f * a1 - 5.f * a3 + a5;
-    }
+    Vec d[6], o[6];
+    for (int k = 0; k < 6; ++k) d[k] = load(src[k * 6 + j], nl);
+    bt6(d, o);
+    for (int i = 0; i < 6; ++i) t[i][j] = o[i];
   }
   for (int i = 0; i < 6; ++i) {
-    const float(*r)[kLanes] = t + 6 * i;
-    float* o = out + 6 * i * plane;
-    for (int l = 0; l < nl; ++l) {  // rows: (B^T d) B
-      const float a0 = r[0][l], a1 = r[1][l], a2 = r[2][l], a3 = r[3][l], a4 = r[4][l], a5 = r[5][l];
-      o[l] = 4.f * a0 - 5.f * a2 + a4;
-      o[plane + l] = a3 + a4 - 4.f * (a1 + a2);
-      o[2 * plane + l] = 4.f * (a1 - a2) + a4 - a3;
-      o[3 * plane + l] = 2.f * (a3 - a1) + a4 - a2;
-      o[4 * plane + l] = 2.f * (a1 - a3) + a4 - a2;
-      o[5 * plane + l] = 4.f * a1 - 5.f * a3 + a5;
-    }
+    Vec o[6];
+    bt6(t[i], o);
+    for (int j = 0; j < 6; ++j) store(out + (i * 6 + j) * plane, o[j], nl);
   }
 }
 
 // A^T m A of the 36 points m[xi * plane] into the 4x4 outputs dst[r * 4 + c] (null: outside the output).
 __attribute__((always_inline)) inline void output_transform(const float* m, int64_t plane, float* const* dst,
                                                             const float* bias, int nl) {
-  float s[24][kLanes];
+  Vec s[4][6];  // s[r][j] = (A^T m)[r][j]
   for (int j = 0; j < 6; ++j) {
-    const float* mj = m + j * plane;
-    for (int l = 0; l < nl; ++l) {  // columns: s = A^T m
-      const float a0 = mj[l], a1 = mj[6 * plane + l], a2 = mj[12 * plane + l], a3 = mj[18 * plane + l],
-                  a4 = mj[24 * plane + l], a5 = mj[30 * plane + l];
-      s[j][l] = a0 + a1 + a2 + a3 + a4;
-      s[6 + j][l] = a1 - a2 + 2.f * (a3 - a4);
-      s[12 + j][l] = a1 + a2 + 4.f * (a3 + a4);
-      s[18 + j][l] = a1 - a2 + 8.f * (a3 - a4) + a5;
-    }
+    Vec d[6], o[4];
+    for (int k = 0; k < 6; ++k) d[k] = load(m + (k * 6 + j) * plane, nl);
+    at6(d, o);
+    for (int r = 0; r < 4; ++r) s[r][j] = o[r];
   }
-  for (int i = 0; i < 4; ++i) {
-    const float(*r)[kLanes] = s + 6 * i;
-    float o[4][kLanes];
-    for (int l = 0; l < nl; ++l) {  // rows: (A^T m) A
-      const float a0 = r[0][l], a1 = r[1][l], a2 = r[2][l], a3 = r[3][l], a4 = r[4][l], a5 = r[5][l];
-      const float b = bias ? bias[l] : 0.f;
-      o[0][l] = a0 + a1 + a2 + a3 + a4 + b;
-      o[1][l] = a1 - a2 + 2.f * (a3 - a4) + b;
-      o[2][l] = a1 + a2 + 4.f * (a3 + a4) + b;
-      o[3][l] = a1 - a2 + 8.f * (a3 - a4) + a5 + b;
-    }
+  const Vec b = bias ? load(bias, nl) : Vec{};
+  for (int r = 0; r < 4; ++r) {
+    Vec o[4];
+    at6(s[r], o);
     for (int c = 0; c < 4; ++c)
-      if (float* d = dst[i * 4 + c]) std::memcpy(d, o[c], nl * sizeof(float));
+      if (float* d = dst[r * 4 + c]) store(d, o[c] + b, nl);
   }
 }
 
 // A e A^T of a 4x4 output-gradient block: src[r * 4 + c] (zeros outside), out[xi * plane].
 __attribute__((always_inline)) inline void grad_transform(const float* const* src, float* out, int64_t plane, int nl) {
-  float t[24][kLanes];  // t[i * 4 + c] = (A e)[i][c]
+  Vec t[6][4];  // t[i][c] = (A e)[i][c]
   for (int c = 0; c < 4; ++c) {
-    const float *e0 = src[c], *e1 = src[4 + c], *e2 = src[8 + c], *e3 = src[12 + c];
-    for (int l = 0; l < nl; ++l) {
-      const float a0 = e0[l], a1 = e1[l], a2 = e2[l], a3 = e3[l];
-      t[c][l] = a0;
-      t[4 + c][l] = a0 + a1 + a2 + a3;
-      t[8 + c][l] = a0 - a1 + a2 - a3;
-      t[12 + c][l] = a0 + 2.f * a1 + 4.f * a2 + 8.f * a3;
-      t[16 + c][l] = a0 - 2.f * a1 + 4.f * a2 - 8.f * a3;
-      t[20 + c][l] = a3;
-    }
+    Vec e[4], o[6];
+    for (int r = 0; r < 4; ++r) e[r] = load(src[r * 4 + c], nl);
+    a4(e, o);
+    for (int i = 0; i < 6; ++i) t[i][c] = o[i];
   }
   for (int i = 0; i < 6; ++i) {
-    const float(*r)[kLanes] = t + 4 * i;
-    float* o = out + 6 * i * plane;
-    for (int l = 0; l < nl; ++l) {
-      const float a0 = r[0][l], a1 = r[1][l], a2 = r[2][l], a3 = r[3][l];
-      o[l] = a0;
-      o[plane + l] = a0 + a1 + a2 + a3;
-      o[2 * plane + l] = a0 - a1 + a2 - a3;
-      o[3 * plane + l] = a0 + 2.f * a1 + 4.f * a2 + 8.f * a3;
-      o[4 * plane + l] = a0 - 2.f * a1 + 4.f * a2 - 8.f * a3;
-      o[5 * plane + l] = a3;
-    }
+    Vec o[6];
+    a4(t[i], o);
+    for (int j = 0; j < 6; ++j) store(out + (i * 6 + j) * plane, o[j], nl);
   }
 }
 
@@ -293,7 +296,7 @@ Split split_tiles(int64_t tiles, int64_t c, int64_t f) {
   sp.threads = omp_in_parallel() ? 1 : (int)std::max<int64_t>(1, std::min<int64_t>({(int64_t)num_threads(),
                                                                  (int64_t)(macs / kMinMacsPerWorker), tiles}));
   const int64_t per_tile = kPoints * (c + f) * int64_t(sizeof(float));
-  int64_t step = std::max<int64_t>(6, kChunkBytes / per_tile / 6 * 6);
+  int64_t step = std::max<int64_t>(6, kChunkBytes / per_tile / 12 * 12);
   const bool big_kernel = kPoints * c * f * int64_t(sizeof(float)) > kKernelCacheBytes;
   if (big_kernel) step = std::max<int64_t>(step, kMinRowsStreaming);
   sp.step = std::max<int64_t>(1, std::min(step, (tiles + sp.threads - 1) / sp.threads));
