@@ -167,12 +167,12 @@ __attribute__((always_inline)) inline void a4(const Vec* e, Vec* o) {
 }
 
 // (B^T d B) of a 6x6 patch: src[k] points at patch cell k (row-major), out[xi * plane] receives point xi.
-__attribute__((always_inline)) inline void input_transform(const float* const* src, float* out, int64_t plane,
-                                                           int nl) {
+__attribute__((always_inline)) inline void input_transform(const float* const* src, int64_t q, float* out,
+                                                           int64_t plane, int nl) {
   Vec t[6][6];  // t[i][j] = (B^T d)[i][j]
   for (int j = 0; j < 6; ++j) {
     Vec d[6], o[6];
-    for (int k = 0; k < 6; ++k) d[k] = load(src[k * 6 + j], nl);
+    for (int k = 0; k < 6; ++k) d[k] = load(src[k * 6 + j] + q, nl);
     bt6(d, o);
     for (int i = 0; i < 6; ++i) t[i][j] = o[i];
   }
@@ -183,9 +183,9 @@ __attribute__((always_inline)) inline void input_transform(const float* const* s
   }
 }
 
-// A^T m A of the 36 points m[xi * plane] into the 4x4 outputs dst[r * 4 + c] (null: outside the output).
+// A^T m A of the 36 points m[xi * plane] into the 4x4 outputs dst[r * 4 + c] + q (null: outside the output).
 __attribute__((always_inline)) inline void output_transform(const float* m, int64_t plane, float* const* dst,
-                                                            const float* bias, int nl) {
+                                                            int64_t q, const float* bias, int nl) {
   Vec s[4][6];  // s[r][j] = (A^T m)[r][j]
   for (int j = 0; j < 6; ++j) {
     Vec d[6], o[4];
@@ -198,16 +198,17 @@ __attribute__((always_inline)) inline void output_transform(const float* m, int6
     Vec o[4];
     at6(s[r], o);
     for (int c = 0; c < 4; ++c)
-      if (float* d = dst[r * 4 + c]) store(d, o[c] + b, nl);
+      if (float* d = dst[r * 4 + c]) store(d + q, o[c] + b, nl);
   }
 }
 
-// A e A^T of a 4x4 output-gradient block: src[r * 4 + c] (zeros outside), out[xi * plane].
-__attribute__((always_inline)) inline void grad_transform(const float* const* src, float* out, int64_t plane, int nl) {
+// A e A^T of a 4x4 output-gradient block: src[r * 4 + c] + q (zeros outside), out[xi * plane].
+__attribute__((always_inline)) inline void grad_transform(const float* const* src, int64_t q, float* out, int64_t plane,
+                                                          int nl) {
   Vec t[6][4];  // t[i][c] = (A e)[i][c]
   for (int c = 0; c < 4; ++c) {
     Vec e[4], o[6];
-    for (int r = 0; r < 4; ++r) e[r] = load(src[r * 4 + c], nl);
+    for (int r = 0; r < 4; ++r) e[r] = load(src[r * 4 + c] + q, nl);
     a4(e, o);
     for (int i = 0; i < 6; ++i) t[i][c] = o[i];
   }
@@ -269,16 +270,8 @@ void gather_input(const Grid& g, const float* x, const float* zeros, int64_t t, 
     }
   float* out = v + row * C;
   int64_t q = 0;
-  for (; q + kLanes <= C; q += kLanes) {
-    const float* s[kPoints];
-    for (int k = 0; k < kPoints; ++k) s[k] = src[k] + q;
-    input_transform(s, out + q, plane, kLanes);
-  }
-  if (q < C) {
-    const float* s[kPoints];
-    for (int k = 0; k < kPoints; ++k) s[k] = src[k] + q;
-    input_transform(s, out + q, plane, int(C - q));
-  }
+  for (; q + kLanes <= C; q += kLanes) input_transform(src, q, out + q, plane, kLanes);
+  if (q < C) input_transform(src, q, out + q, plane, int(C - q));
 }
 
 // Chunks of tiles per worker, and the worker split.
@@ -361,16 +354,8 @@ void winograd4_conv3x3(const float* x, int64_t n, int64_t h, int64_t w, int64_t 
         const int64_t plane = rows * f;
         const float* mr = m + r * f;
         int64_t q = 0;
-        for (; q + kLanes <= f; q += kLanes) {
-          float* d[16];
-          for (int k = 0; k < 16; ++k) d[k] = dst[k] ? dst[k] + q : nullptr;
-          output_transform(mr + q, plane, d, bias ? bias + q : nullptr, kLanes);
-        }
-        if (q < f) {
-          float* d[16];
-          for (int k = 0; k < 16; ++k) d[k] = dst[k] ? dst[k] + q : nullptr;
-          output_transform(mr + q, plane, d, bias ? bias + q : nullptr, int(f - q));
-        }
+        for (; q + kLanes <= f; q += kLanes) output_transform(mr + q, plane, dst, q, bias ? bias + q : nullptr, kLanes);
+        if (q < f) output_transform(mr + q, plane, dst, q, bias ? bias + q : nullptr, int(f - q));
       }
     }
   });
@@ -406,12 +391,9 @@ void winograd4_kernel_grad(const float* x, int64_t n, int64_t h, int64_t w, int6
           for (int j = 0; j < 4; ++j)
             src[i * 4 + j] = oy + i < oh && ox + j < ow ? dy + ((img * oh + oy + i) * ow + ox + j) * f : zeros;
         const int64_t plane = rows * f;
-        for (int64_t q = 0; q < f; q += kLanes) {
-          const float* s[16];
-          for (int k = 0; k < 16; ++k) s[k] = src[k] + q;
-          if (q + kLanes <= f) grad_transform(s, e + r * f + q, plane, kLanes);
-          else grad_transform(s, e + r * f + q, plane, int(f - q));
-        }
+        int64_t q = 0;
+        for (; q + kLanes <= f; q += kLanes) grad_transform(src, q, e + r * f + q, plane, kLanes);
+        if (q < f) grad_transform(src, q, e + r * f + q, plane, int(f - q));
       }
       for (int xi = 0; xi < kPoints; ++xi)  // dU[xi] (C x F) += V[xi]^T @ E[xi]
         small_gemm(c, f, rows, v + xi * rows * c, 1, c, e + xi * rows * f, f, dw + xi * CF, f, true);
