@@ -23,6 +23,7 @@
 #include "core/checked.h"
 #include "core/parallel.h"
 #include "cpu/conv_depthwise.h"
+#include "cpu/conv_rows.h"
 #include "cpu/conv_winograd.h"
 #include "cpu/conv_winograd4.h"
 #include "cpu/conv_workers.h"
@@ -271,6 +272,15 @@ int winograd_variant(const Geometry& g) {
   return choose_winograd(g_winograd_variant, g.n, g.out[1], g.out[2], g.c, g.f);
 }
 
+// float32 Conv1D, stride 1, undilated, one group: GEMMs on a sliding window of the input (conv_rows.cpp).
+template <typename T>
+bool use_rows(const Geometry& g) {
+  return std::is_same<T, float>::value && g.rank == 1 && g.s[2] == 1 && g.d[2] == 1 && g.groups == 1 &&
+         rows_conv_applicable(g.k[2], g.pb[2], g.pa[2]) && g.rows() > 0;
+}
+
+RowsConv rows_geometry(const Geometry& g) { return RowsConv{g.n, g.in[2], g.c, g.k[2], g.f, g.pb[2], g.out[2]}; }
+
 // One input channel per group (and more than one group): the direct depthwise kernels.
 bool use_depthwise(const Geometry& g) { return g.groups > 1 && g.cg() == 1; }
 
@@ -298,6 +308,10 @@ void forward_impl(const Geometry& g, const T* x, const T* w, const T* bias, T* y
     const int variant = winograd_variant<T>(g);
     if (variant == 4) {
       winograd4_conv3x3(x, g.n, g.in[1], g.in[2], g.c, w, F, g.pb[1], g.pb[2], g.out[1], g.out[2], bias, y);
+      return;
+    }
+    if (use_rows<T>(g)) {
+      rows_conv_forward(rows_geometry(g), x, w, bias, y);
       return;
     }
     if (variant == 2) {
@@ -389,6 +403,11 @@ void backward_impl(const Geometry& g, const T* x, const T* w, const T* dy, Grads
       winograd_input_grad(g, w, dy, out.x);
       out.x = nullptr;
       if (!out.kernel && !out.bias) return;
+    }
+    if (use_rows<T>(g) && (x || !out.kernel)) {
+      rows_conv_backward(rows_geometry(g), x, w, dy, out.x, out.kernel);
+      if (out.bias) column_sums(dy, M, F, out.bias);
+      return;
     }
     if (out.kernel && x && winograd_variant<T>(g) == 4) {
       winograd4_kernel_grad(x, g.n, g.in[1], g.in[2], g.c, dy, F, g.pb[1], g.pb[2], g.out[1], g.out[2], out.kernel);
