@@ -5,9 +5,11 @@
 // is the pixel's receptive field in kernel order (kd, kh, kw, Cin), which is exactly the flattened
 // Keras kernel's row order, so   y[rows, F] = col[rows, K] @ kernel[K, F]   with K = kvol * Cin.
 // The batch is processed in chunks of rows so the workspace stays under a fixed budget.
-// Special paths: a 1x1 stride-1 unpadded conv is one GEMM on the input itself, and float32 3x3
-// stride-1 2-D convs with >= 16 channels and filters use Winograd F(2x2, 3x3) (conv_winograd.cpp)
-// for the output and the input gradient.
+// Special paths: a 1x1 stride-1 unpadded conv is one GEMM on the input itself; float32 3x3
+// stride-1 2-D convs with >= 16 channels and filters use Winograd, F(4x4, 3x3) (conv_winograd4.cpp:
+// output, input gradient and kernel gradient) or F(2x2, 3x3) (conv_winograd.cpp: output and input
+// gradient) as conv_winograd_select.cpp decides; float32 stride-1 Conv1D reads its im2col rows
+// straight from the padded input (conv_rows.cpp).
 // Grouped convs run one GEMM per group on the same rows: the group's im2col holds only its
 // Cin/groups channels (K = kvol * Cin/groups, the kernel's row count) and multiplies the group's
 // columns of the kernel into the group's columns of the output (strided GEMM operands).
@@ -27,6 +29,7 @@
 #include "cpu/conv_winograd.h"
 #include "cpu/conv_winograd4.h"
 #include "cpu/conv_workers.h"
+#include "cpu/small_gemm.h"
 
 namespace kcore {
 
@@ -275,7 +278,7 @@ int winograd_variant(const Geometry& g) {
 // float32 Conv1D, stride 1, undilated, one group: GEMMs on a sliding window of the input (conv_rows.cpp).
 template <typename T>
 bool use_rows(const Geometry& g) {
-  return std::is_same<T, float>::value && g.rank == 1 && g.s[2] == 1 && g.d[2] == 1 && g.groups == 1 &&
+  return std::is_same<T, float>::value && small_gemm_fast() && g.rank == 1 && g.s[2] == 1 && g.d[2] == 1 && g.groups == 1 &&
          rows_conv_applicable(g.k[2], g.pb[2], g.pa[2]) && g.rows() > 0;
 }
 
@@ -489,6 +492,9 @@ int64_t conv_workspace_bytes(const Shape& x_shape, const Shape& kernel_shape, co
                              int64_t itemsize) {
   Geometry g = make_geometry(x_shape, kernel_shape, args);
   if (g.pointwise() || g.rows() == 0 || use_depthwise(g)) return 0;
+  if (itemsize == sizeof(float) && use_rows<float>(g)) return rows_conv_workspace_bytes(rows_geometry(g));
+  if (itemsize == sizeof(float) && winograd_variant<float>(g) == 4)
+    return winograd4_workspace_bytes(g.n, g.out[1], g.out[2], g.c, g.f, true);
   if (itemsize == sizeof(float) && use_winograd<float>(g))
     return winograd_workspace_bytes(g.n, g.out[1], g.out[2], g.c, g.f, g_workspace_limit);
   return make_plan(g, itemsize, g.rows()).workspace_elems(g) * itemsize;

@@ -43,6 +43,12 @@ bool rows_conv_applicable(int64_t k, int64_t pad_before, int64_t pad_after) {
   return k > 1 && pad_before <= k - 1 && pad_after <= k - 1;
 }
 
+int64_t rows_conv_workspace_bytes(const RowsConv& g) {
+  const int64_t padded_x = g.out_length + g.k - 1, padded_dy = g.length + g.k - 1;
+  const int64_t backward = workers(g) * (padded_dy * g.f + padded_x * g.c + g.k * g.c * g.f) + g.k * g.c * g.f;
+  return backward * int64_t(sizeof(float));  // the forward's padded rows are fewer
+}
+
 void rows_conv_forward(const RowsConv& g, const float* x, const float* w, const float* bias, float* y) {
   const int64_t C = g.c, F = g.f, padded = g.out_length + g.k - 1;
   const int threads = workers(g);

@@ -12,6 +12,9 @@ struct RowsConv {
 // Whether the padding fits the kernel (pad_before, pad_after <= k - 1, as Keras's paddings are).
 bool rows_conv_applicable(int64_t k, int64_t pad_before, int64_t pad_after);
 
+// Bytes of the largest of the forward's and backward's buffers (padded rows, reversed kernel, partials).
+int64_t rows_conv_workspace_bytes(const RowsConv& g);
+
 // y (n, out_length, f) = conv(x) + bias (bias may be null).
 void rows_conv_forward(const RowsConv& g, const float* x, const float* w, const float* bias, float* y);
 

@@ -12,4 +12,14 @@ namespace kcore {
 void small_gemm(int64_t rows, int64_t cols, int64_t K, const float* a, int64_t ars, int64_t aks, const float* b,
                 int64_t ldb, float* c, int64_t ldc, bool accumulate);
 
+// Whether this build has the register-blocked (AVX-512) kernels: the automatic choices of the conv
+// paths that rely on small_gemm (Winograd F(4x4, 3x3), the row-sliding Conv1D) only pick them then.
+constexpr bool small_gemm_fast() {
+#if defined(__AVX512F__)
+  return true;
+#else
+  return false;
+#endif
+}
+
 }  // namespace kcore
