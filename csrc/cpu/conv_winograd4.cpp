@@ -78,21 +78,29 @@ __attribute__((always_inline)) inline void a4(const Vec* e, Vec* o) {
   o[5] = e[3];
 }
 
-// (B^T d B) of a 6x6 patch: src[k] points at patch cell k (row-major), out[xi * plane] receives point xi.
-__attribute__((always_inline)) inline void input_transform(const float* const* src, int64_t q, float* out,
-                                                           int64_t plane, int nl) {
-  Vec t[6][6];  // t[i][j] = (B^T d)[i][j]
-  for (int j = 0; j < 6; ++j) {
-    Vec d[6], o[6];
-    for (int k = 0; k < 6; ++k) d[k] = load(src[k * 6 + j] + q, nl);
-    bt6(d, o);
-    for (int i = 0; i < 6; ++i) t[i][j] = o[i];
+// T d T^T of an In x In block d (cell (r, c) at src[r * In + c] + q) for a 1-D transform T from In
+// values to 6 (B^T for input patches, A for output-gradient blocks): point xi goes to out[xi * plane].
+template <int In, void (*Transform)(const Vec*, Vec*)>
+__attribute__((always_inline)) inline void to_points(const float* const* src, int64_t q, float* out, int64_t plane,
+                                                     int nl) {
+  Vec t[6][In];  // t[i][c] = (T d)[i][c]
+  for (int c = 0; c < In; ++c) {
+    Vec d[In], o[6];
+    for (int r = 0; r < In; ++r) d[r] = load(src[r * In + c] + q, nl);
+    Transform(d, o);
+    for (int i = 0; i < 6; ++i) t[i][c] = o[i];
   }
   for (int i = 0; i < 6; ++i) {
     Vec o[6];
-    bt6(t[i], o);
+    Transform(t[i], o);
     for (int j = 0; j < 6; ++j) store(out + (i * 6 + j) * plane, o[j], nl);
   }
+}
+
+// (B^T d B) of a 6x6 input patch.
+__attribute__((always_inline)) inline void input_transform(const float* const* src, int64_t q, float* out,
+                                                           int64_t plane, int nl) {
+  to_points<6, bt6>(src, q, out, plane, nl);
 }
 
 // A^T m A of the 36 points m[xi * plane] into the 4x4 outputs dst[r * 4 + c] + q (null: outside the output).
@@ -114,21 +122,10 @@ __attribute__((always_inline)) inline void output_transform(const float* m, int6
   }
 }
 
-// A e A^T of a 4x4 output-gradient block: src[r * 4 + c] + q (zeros outside), out[xi * plane].
+// A e A^T of a 4x4 output-gradient block (zeros outside the output).
 __attribute__((always_inline)) inline void grad_transform(const float* const* src, int64_t q, float* out, int64_t plane,
                                                           int nl) {
-  Vec t[6][4];  // t[i][c] = (A e)[i][c]
-  for (int c = 0; c < 4; ++c) {
-    Vec e[4], o[6];
-    for (int r = 0; r < 4; ++r) e[r] = load(src[r * 4 + c] + q, nl);
-    a4(e, o);
-    for (int i = 0; i < 6; ++i) t[i][c] = o[i];
-  }
-  for (int i = 0; i < 6; ++i) {
-    Vec o[6];
-    a4(t[i], o);
-    for (int j = 0; j < 6; ++j) store(out + (i * 6 + j) * plane, o[j], nl);
-  }
+  to_points<4, a4>(src, q, out, plane, nl);
 }
 
 constexpr double kG[6][3] = {{1.0 / 4, 0, 0},           {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
