@@ -1,11 +1,12 @@
 """float32 fast conv paths: Winograd F(4x4, 3x3) (forward, input and kernel gradients), its selection
-against F(2x2, 3x3), and the row-sliding Conv1D. Compared with float64 (which always takes im2col),
+against F(2x2, 3x3), and the sliding-row GEMMs of unit-stride 1-D and 2-D convs. Compared with float64 (which always takes im2col),
 the im2col float32 path and a NumPy reference, on odd sizes."""
 import numpy as np
 import pytest
 
 from kcore import ops
 from kcore.backend.native import _C
+from kcore.ops.conv import padding_amounts
 from kcore.testing import gradcheck
 from test_conv import reference_conv
 
@@ -141,7 +142,7 @@ def test_winograd_f4_through_ops_and_conv_transpose():
     np.testing.assert_allclose(t, t_ref, rtol=0, atol=1e-5 * np.abs(t_ref).max())
 
 
-# -- Conv1D on a sliding window ------------------------------------------------------------
+# -- 1-D and 2-D convs on a sliding window --------------------------------------------------------
 
 # (n, length, channels, kernel, filters, pad_before, pad_after): 'same' odd/even, 'causal', 'valid'
 ROWS_CASES = [
@@ -177,3 +178,54 @@ def test_conv1d_rows_through_ops_and_float64_gradients():
     y32 = ops.conv(x.astype(np.float32), w.astype(np.float32), 1, "causal").numpy()
     np.testing.assert_allclose(y32, reference_conv(x, w, (1,), (1,), "causal"), rtol=1e-5, atol=1e-5)
     assert gradcheck(lambda x, w: ops.conv(x, w, 1, "causal"), [x, w])
+
+
+# (input shape, kernel shape, padding): 2-D convs Winograd does not take
+ROWS_2D_CASES = [
+    ((2, 7, 9, 5), (3, 3, 5, 12), "same"),      # 3x3 with fewer than 16 channels
+    ((3, 8, 6, 16), (5, 5, 16, 16), "same"),    # 5x5
+    ((1, 6, 7, 9), (2, 4, 9, 10), "same"),      # even kernel sizes: more padding after than before
+    ((2, 9, 8, 8), (4, 3, 8, 17), "valid"),
+    ((2, 1, 1, 8), (3, 3, 8, 8), "same"),       # 1x1 images: only the middle kernel row and column count
+    ((2, 5, 6, 1), (3, 3, 1, 32), "same"),      # one input channel: the input gradient takes im2col
+    ((2, 5, 6, 12), (3, 3, 12, 4), "same"),     # four filters: all of it takes im2col
+    ((1, 40, 40, 16), (5, 5, 16, 16), "same"),  # one image, several workers splitting its rows
+]
+
+
+@pytest.mark.parametrize("xs, ws, padding", ROWS_2D_CASES)
+def test_conv2d_rows_matches_float64_and_im2col(xs, ws, padding):
+    rng, x, w, b = _case(xs, ws, 17)
+    before, after = padding_amounts(padding, xs[1:3], ws[:2], (1, 1), (1, 1))
+    args = ([1, 1], [1, 1], list(before), list(after))
+    y64 = reference_conv(x.astype(np.float64), w.astype(np.float64), (1, 1), (1, 1), padding) + b
+    dy = rng.standard_normal(y64.shape).astype(np.float32)
+    exact = _run(x.astype(np.float64), w.astype(np.float64), b.astype(np.float64), dy.astype(np.float64), args)
+    np.testing.assert_allclose(exact[0], y64, rtol=1e-12, atol=1e-12)
+    assert _C.conv_sliding_rows()
+    got = _run(x, w, b, dy, args)
+    try:
+        _C.conv_set_sliding_rows(False)
+        im2col = _run(x, w, b, dy, args)
+    finally:
+        _C.conv_set_sliding_rows(True)
+    for name, g, r, base in zip(("y", "dx", "dkernel", "dbias"), got, exact, im2col):
+        np.testing.assert_allclose(g, r, rtol=0, atol=2e-6 * np.abs(r).max(), err_msg=name)
+        np.testing.assert_allclose(g, base, rtol=0, atol=2e-6 * np.abs(r).max(), err_msg=name)
+
+
+def test_conv2d_rows_multi_worker_is_deterministic_and_matches_one_thread():
+    _, x, w, b = _case((3, 30, 30, 16), (5, 5, 16, 24), 18)
+    dy = np.random.default_rng(2).standard_normal((3, 30, 30, 24)).astype(np.float32)
+    args = ([1, 1], [1, 1], [2, 2], [2, 2])
+    saved = _C.get_num_threads()
+    try:
+        _C.set_num_threads(2)
+        first, again = _run(x, w, b, dy, args), _run(x, w, b, dy, args)
+        _C.set_num_threads(1)
+        single = _run(x, w, b, dy, args)
+    finally:
+        _C.set_num_threads(saved)
+    for a, c, s in zip(first, again, single):
+        np.testing.assert_array_equal(a, c)
+        np.testing.assert_allclose(a, s, rtol=0, atol=5e-6 * np.abs(s).max())  # float32 partial sums

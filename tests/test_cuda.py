@@ -157,7 +157,7 @@ _DEVICE_SAFE = {
     # no tensors
     "set_num_threads", "get_num_threads", "build_info", "conv_output_shape", "conv_workspace_bytes",
     "conv_set_workspace_limit", "conv_workspace_limit", "conv_set_winograd", "conv_winograd",
-    "conv_set_winograd_variant", "conv_winograd_variant",
+    "conv_set_winograd_variant", "conv_winograd_variant", "conv_set_sliding_rows", "conv_sliding_rows",
 }
 
 

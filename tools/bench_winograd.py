@@ -1,4 +1,4 @@
-"""Per-pass timing of the float32 3x3 conv paths (im2col, Winograd F(2x2,3x3), F(4x4,3x3)) over shapes:
+"""Per-pass timing of the float32 conv paths (im2col, sliding rows, Winograd F(2x2,3x3), F(4x4,3x3)) over shapes:
 the measurement behind the automatic variant rule in csrc/cpu/conv_winograd_select.cpp.
 
     python tools/bench_winograd.py [--threads 2] [--rounds 15] [--shapes n,h,w,c,f;...] [--cpu-time]
@@ -19,7 +19,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--rounds", type=int, default=15)
-    p.add_argument("--shapes", default=DEFAULT)
+    p.add_argument("--shapes", default=DEFAULT, help="n,h,w,c,f[,k] (k: square kernel size, default 3)")
     p.add_argument("--variants", default="im2col,f2,f4")
     p.add_argument("--cpu-time", action="store_true", help="process CPU time (steadier on a loaded machine)")
     a = p.parse_args()
@@ -27,11 +27,12 @@ def main():
     clock = time.process_time if a.cpu_time else time.perf_counter
     rng = np.random.default_rng(0)
     for spec in a.shapes.split(";"):
-        n, h, w, c, f = map(int, spec.split(","))
+        n, h, w, c, f, k_size = (list(map(int, spec.split(","))) + [3])[:6]
+        pad = [k_size // 2, k_size // 2]
         x = _C.from_numpy(rng.standard_normal((n, h, w, c)).astype(np.float32))
-        k = _C.from_numpy((rng.standard_normal((3, 3, c, f)) / np.sqrt(9 * c)).astype(np.float32))
+        k = _C.from_numpy((rng.standard_normal((k_size, k_size, c, f)) / np.sqrt(k_size**2 * c)).astype(np.float32))
         dy = _C.from_numpy(rng.standard_normal((n, h, w, f)).astype(np.float32))
-        args = ([1, 1], [1, 1], [1, 1], [1, 1])
+        args = ([1, 1], [1, 1], pad, pad)
         passes = {
             "fwd": lambda: _C.conv(x, k, None, *args),
             "dx": lambda: _C.conv_backward(x, k, dy, *args, True, False, False),
@@ -40,9 +41,10 @@ def main():
         variants = a.variants.split(",")
         times = {(v, q): [] for v in variants for q in passes}
 
-        def select(v):
-            _C.conv_set_winograd(v != "im2col")
-            if v != "im2col":
+        def select(v):  # "im2col", "rows" (sliding-window GEMMs), or a Winograd variant "f2" / "f4"
+            _C.conv_set_winograd(v in ("f2", "f4"))
+            _C.conv_set_sliding_rows(v == "rows")
+            if v in ("f2", "f4"):
                 _C.conv_set_winograd_variant(v)
 
         for _ in range(a.rounds):
@@ -53,8 +55,9 @@ def main():
                     fn()
                     times[v, q].append(clock() - t0)
         _C.conv_set_winograd(True)
+        _C.conv_set_sliding_rows(True)
         _C.conv_set_winograd_variant("auto")
-        print(f"n={n} {h}x{w} {c}->{f}")
+        print(f"n={n} {h}x{w} {c}->{f} k{k_size}")
         for v in variants:
             cells = "  ".join(f"{q} {min(times[v, q]) * 1e3:7.3f}/{np.median(times[v, q]) * 1e3:7.3f}" for q in passes)
             total = sum(min(times[v, q]) for q in passes) * 1e3

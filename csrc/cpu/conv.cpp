@@ -41,6 +41,7 @@ using conv_detail::run_split;
 int64_t g_workspace_limit = int64_t(1) << 20;
 bool g_winograd = true;
 WinogradVariant g_winograd_variant = WinogradVariant::automatic;
+bool g_rows = true;
 
 struct Geometry {
   int64_t rank = 0, n = 0, c = 0, f = 0, groups = 1;
@@ -275,14 +276,24 @@ int winograd_variant(const Geometry& g) {
   return choose_winograd(g_winograd_variant, g.n, g.out[1], g.out[2], g.c, g.f);
 }
 
-// float32 Conv1D, stride 1, undilated, one group: GEMMs on a sliding window of the input (conv_rows.cpp).
-template <typename T>
-bool use_rows(const Geometry& g) {
-  return std::is_same<T, float>::value && small_gemm_fast() && g.rank == 1 && g.s[2] == 1 && g.d[2] == 1 && g.groups == 1 &&
-         rows_conv_applicable(g.k[2], g.pb[2], g.pa[2]) && g.rows() > 0;
+RowsConv rows_geometry(const Geometry& g) {
+  return RowsConv{g.n, g.in[1], g.in[2], g.c, g.k[1], g.k[2], g.f, g.pb[1], g.pb[2], g.out[1], g.out[2]};
 }
 
-RowsConv rows_geometry(const Geometry& g) { return RowsConv{g.n, g.in[2], g.c, g.k[2], g.f, g.pb[2], g.out[2]}; }
+// float32 1-D/2-D conv with unit strides and dilations, one group, not taken by Winograd: GEMMs on a
+// window sliding along the input rows (conv_rows.cpp), on builds with the AVX-512 small_gemm. Its
+// GEMMs' columns are the filters (forward, kernel gradient) or the input channels (input gradient):
+// below kRowsMinColumns most of each vector would be masked off, and im2col + BLAS does better
+// (measured: C = 1 -> F = 32 input gradient 1.35 ms against 0.81, tools/bench_winograd.py).
+constexpr int64_t kRowsMinColumns = 8;
+
+template <typename T>
+bool use_rows(const Geometry& g) {
+  return g_rows && std::is_same<T, float>::value && small_gemm_fast() && g.rank <= 2 && g.f >= kRowsMinColumns &&
+         g.s[1] == 1 &&
+         g.s[2] == 1 && g.d[1] == 1 && g.d[2] == 1 && g.groups == 1 && g.rows() > 0 && winograd_variant<T>(g) == 0 &&
+         rows_conv_applicable(rows_geometry(g), g.pa[1], g.pa[2]);
+}
 
 // One input channel per group (and more than one group): the direct depthwise kernels.
 bool use_depthwise(const Geometry& g) { return g.groups > 1 && g.cg() == 1; }
@@ -408,9 +419,11 @@ void backward_impl(const Geometry& g, const T* x, const T* w, const T* dy, Grads
       if (!out.kernel && !out.bias) return;
     }
     if (use_rows<T>(g) && (x || !out.kernel)) {
-      rows_conv_backward(rows_geometry(g), x, w, dy, out.x, out.kernel);
+      const bool dx_rows = out.x && g.c >= kRowsMinColumns;  // else im2col below computes dx alone
+      rows_conv_backward(rows_geometry(g), x, w, dy, dx_rows ? out.x : nullptr, out.kernel);
       if (out.bias) column_sums(dy, M, F, out.bias);
-      return;
+      if (dx_rows || !out.x) return;
+      out.kernel = out.bias = nullptr;
     }
     if (out.kernel && x && winograd_variant<T>(g) == 4) {
       winograd4_kernel_grad(x, g.n, g.in[1], g.in[2], g.c, dy, F, g.pb[1], g.pb[2], g.out[1], g.out[2], out.kernel);
@@ -632,6 +645,8 @@ std::tuple<Tensor, Tensor, Tensor> conv_transpose_backward(const Tensor& x_in, c
 }
 
 void conv_set_winograd(bool enabled) { g_winograd = enabled; }
+void conv_set_sliding_rows(bool enabled) { g_rows = enabled; }
+bool conv_sliding_rows() { return g_rows; }
 void conv_set_winograd_variant(const std::string& name) { g_winograd_variant = parse_winograd_variant(name); }
 std::string conv_winograd_variant() { return winograd_variant_name(g_winograd_variant); }
 bool conv_winograd() { return g_winograd; }

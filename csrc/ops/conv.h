@@ -55,6 +55,10 @@ bool conv_winograd();
 // or "f4" (F(4x4, 3x3)).
 void conv_set_winograd_variant(const std::string& name);
 std::string conv_winograd_variant();
+// Whether float32 unit-stride 1-D/2-D convs that Winograd does not take read their im2col rows as a
+// sliding window of the input (on by default; off: im2col + BLAS, for comparisons).
+void conv_set_sliding_rows(bool enabled);
+bool conv_sliding_rows();
 int64_t conv_workspace_limit();
 
 }  // namespace kcore
