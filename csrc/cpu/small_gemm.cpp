@@ -14,7 +14,8 @@ namespace kcore {
 namespace {
 
 #if defined(__AVX512F__)
-constexpr int kNv = 4;  // at most 64 columns (4 vectors) per register block
+constexpr int kNv = 4;
+constexpr int64_t kKc = 160;  // 160 rows of 64 floats: 40 KiB  // at most 64 columns (4 vectors) per register block
 
 template <int R, int NV>
 void micro(int64_t K, const float* a, int64_t ars, int64_t aks, const float* b, int64_t ldb, float* c, int64_t ldc,
@@ -75,9 +76,16 @@ void small_gemm(int64_t rows, int64_t cols, int64_t K, const float* a, int64_t a
     const int tail = int(width - 16 * (nv - 1));
     const __mmask16 last = __mmask16((1u << tail) - 1u);
     const int mr = rows_for(nv);
-    for (int64_t r0 = 0; r0 < rows; r0 += mr) {
-      const int r = int(std::min<int64_t>(mr, rows - r0));
-      micro_table[nv - 1][r - 1](K, a + r0 * ars, ars, aks, b + f0, ldb, c + r0 * ldc + f0, ldc, last, accumulate);
+    // K in blocks whose rows of B (up to 64 floats each) stay in L1 while every row block passes
+    for (int64_t k0 = 0; k0 < K || k0 == 0; k0 += kKc) {
+      const int64_t kb = std::min<int64_t>(kKc, K - k0);
+      const float* ak = a + k0 * aks;
+      const float* bk = b + k0 * ldb + f0;
+      for (int64_t r0 = 0; r0 < rows; r0 += mr) {
+        const int r = int(std::min<int64_t>(mr, rows - r0));
+        micro_table[nv - 1][r - 1](kb, ak + r0 * ars, ars, aks, bk, ldb, c + r0 * ldc + f0, ldc, last,
+                                   accumulate || k0 > 0);
+      }
     }
   }
 }
