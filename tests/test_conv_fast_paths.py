@@ -23,7 +23,7 @@ def _run(x, w, b, dy, args):
 
 
 class _Variant:
-    """Forces a Winograd variant ("f2", "f4") or im2col ("off") for the duration of a with block."""
+    """Forces a Winograd variant ("f2", "f4"), im2col ("off") or the default ("auto") inside a with block."""
 
     def __init__(self, name):
         self.name = name
@@ -93,13 +93,14 @@ def test_winograd_f4_error_is_bounded_and_about_10x_f2():
     assert max(errors["f4"]) < 100 * max(errors["off"]), errors
 
 
-def test_winograd_f4_multi_worker_is_deterministic_and_matches_one_thread():
-    _, x, w, b = _case((8, 20, 20, 32), (3, 3, 32, 48), 13)
-    dy = np.random.default_rng(1).standard_normal((8, 20, 20, 48)).astype(np.float32)
-    args = ([1, 1], [1, 1], [1, 1], [1, 1])
+def _check_two_workers(xs, ws, args, variant, atol):
+    """Two workers: repeatable bit for bit, and equal to one thread up to float32 partial-sum rounding."""
+    _, x, w, b = _case(xs, ws, 13)
+    y_shape = np.array(_C.conv(_t(x), _t(w), None, *args)).shape
+    dy = np.random.default_rng(1).standard_normal(y_shape).astype(np.float32)
     saved = _C.get_num_threads()
     try:
-        with _Variant("f4"):
+        with _Variant(variant):
             _C.set_num_threads(2)
             first, again = _run(x, w, b, dy, args), _run(x, w, b, dy, args)
             _C.set_num_threads(1)
@@ -108,7 +109,11 @@ def test_winograd_f4_multi_worker_is_deterministic_and_matches_one_thread():
         _C.set_num_threads(saved)
     for a, c, s in zip(first, again, single):
         np.testing.assert_array_equal(a, c)
-        np.testing.assert_allclose(a, s, rtol=0, atol=1e-5 * np.abs(s).max())
+        np.testing.assert_allclose(a, s, rtol=0, atol=atol * np.abs(s).max())
+
+
+def test_winograd_f4_multi_worker_is_deterministic_and_matches_one_thread():
+    _check_two_workers((8, 20, 20, 32), (3, 3, 32, 48), ([1, 1], [1, 1], [1, 1], [1, 1]), "f4", 1e-5)
 
 
 def test_winograd_variant_setting_and_automatic_rule():
@@ -215,17 +220,4 @@ def test_conv2d_rows_matches_float64_and_im2col(xs, ws, padding):
 
 
 def test_conv2d_rows_multi_worker_is_deterministic_and_matches_one_thread():
-    _, x, w, b = _case((3, 30, 30, 16), (5, 5, 16, 24), 18)
-    dy = np.random.default_rng(2).standard_normal((3, 30, 30, 24)).astype(np.float32)
-    args = ([1, 1], [1, 1], [2, 2], [2, 2])
-    saved = _C.get_num_threads()
-    try:
-        _C.set_num_threads(2)
-        first, again = _run(x, w, b, dy, args), _run(x, w, b, dy, args)
-        _C.set_num_threads(1)
-        single = _run(x, w, b, dy, args)
-    finally:
-        _C.set_num_threads(saved)
-    for a, c, s in zip(first, again, single):
-        np.testing.assert_array_equal(a, c)
-        np.testing.assert_allclose(a, s, rtol=0, atol=5e-6 * np.abs(s).max())  # float32 partial sums
+    _check_two_workers((3, 30, 30, 16), (5, 5, 16, 24), ([1, 1], [1, 1], [2, 2], [2, 2]), "auto", 5e-6)

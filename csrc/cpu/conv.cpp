@@ -25,11 +25,9 @@
 #include "core/checked.h"
 #include "core/parallel.h"
 #include "cpu/conv_depthwise.h"
-#include "cpu/conv_rows.h"
-#include "cpu/conv_winograd.h"
-#include "cpu/conv_winograd4.h"
+#include "cpu/conv_fast.h"
+#include "cpu/conv_geometry.h"
 #include "cpu/conv_workers.h"
-#include "cpu/small_gemm.h"
 
 namespace kcore {
 
@@ -39,35 +37,9 @@ using conv_detail::run_split;
 
 // Bytes of im2col buffer per worker: about an L2 cache's share, where the GEMM reads it back fastest.
 int64_t g_workspace_limit = int64_t(1) << 20;
-bool g_winograd = true;
-WinogradVariant g_winograd_variant = WinogradVariant::automatic;
-bool g_rows = true;
 
-struct Geometry {
-  int64_t rank = 0, n = 0, c = 0, f = 0, groups = 1;
-  int64_t in[3] = {1, 1, 1}, out[3] = {1, 1, 1}, k[3] = {1, 1, 1};
-  int64_t s[3] = {1, 1, 1}, d[3] = {1, 1, 1}, pb[3] = {0, 0, 0}, pa[3] = {0, 0, 0};
-
-  int64_t kvol() const { return k[0] * k[1] * k[2]; }
-  int64_t cg() const { return c / groups; }                    // input channels per group
-  int64_t fg() const { return f / groups; }                    // filters per group
-  int64_t cols() const { return kvol() * cg(); }               // K of each group's GEMM
-  int64_t in_pixels() const { return in[0] * in[1] * in[2]; }
-  int64_t out_pixels() const { return out[0] * out[1] * out[2]; }
-  int64_t rows() const { return n * out_pixels(); }           // M of the GEMM
-  // A 1x1 conv with unit stride and no padding is a plain GEMM on the input.
-  bool pointwise() const {
-    for (int i = 0; i < 3; ++i)
-      if (k[i] != 1 || s[i] != 1 || pb[i] != 0 || pa[i] != 0) return false;
-    return true;
-  }
-  Shape out_shape() const {
-    Shape sh{n};
-    for (int64_t i = 3 - rank; i < 3; ++i) sh.push_back(out[i]);
-    sh.push_back(f);
-    return sh;
-  }
-};
+using conv_detail::column_sums;
+using conv_detail::Geometry;
 
 void check_args(const ConvArgs& a, int64_t rank) {
   auto check_len = [&](const std::vector<int64_t>& v, const char* name) {
@@ -261,40 +233,6 @@ T* workspace(const Geometry& g, const Plan& p) {
   return static_cast<T*>(buffer->data);
 }
 
-// 2-D, 3x3, stride 1, no dilation, float32, enough channels: Winograd F(2x2, 3x3).
-template <typename T>
-bool use_winograd(const Geometry& g) {
-  return g_winograd && std::is_same<T, float>::value && g.rank == 2 && g.k[1] == 3 && g.k[2] == 3 &&
-         g.s[1] == 1 && g.s[2] == 1 && g.d[1] == 1 && g.d[2] == 1 && g.pb[1] <= 2 && g.pb[2] <= 2 &&
-         g.pa[1] <= 2 && g.pa[2] <= 2 && g.groups == 1 && winograd_applicable(g.c, g.f) && g.rows() > 0;
-}
-
-// Which Winograd variant a Winograd-eligible float32 conv takes (conv_winograd_select.cpp).
-template <typename T>
-int winograd_variant(const Geometry& g) {
-  if (!use_winograd<T>(g)) return 0;
-  return choose_winograd(g_winograd_variant, g.n, g.out[1], g.out[2], g.c, g.f);
-}
-
-RowsConv rows_geometry(const Geometry& g) {
-  return RowsConv{g.n, g.in[1], g.in[2], g.c, g.k[1], g.k[2], g.f, g.pb[1], g.pb[2], g.out[1], g.out[2]};
-}
-
-// float32 1-D/2-D conv with unit strides and dilations, one group, not taken by Winograd: GEMMs on a
-// window sliding along the input rows (conv_rows.cpp), on builds with the AVX-512 small_gemm. Its
-// GEMMs' columns are the filters (forward, kernel gradient) or the input channels (input gradient):
-// below kRowsMinColumns most of each vector would be masked off, and im2col + BLAS does better
-// (measured: C = 1 -> F = 32 input gradient 1.35 ms against 0.81, tools/bench_winograd.py).
-constexpr int64_t kRowsMinColumns = 8;
-
-template <typename T>
-bool use_rows(const Geometry& g) {
-  return g_rows && std::is_same<T, float>::value && small_gemm_fast() && g.rank <= 2 && g.f >= kRowsMinColumns &&
-         g.s[1] == 1 &&
-         g.s[2] == 1 && g.d[1] == 1 && g.d[2] == 1 && g.groups == 1 && g.rows() > 0 && winograd_variant<T>(g) == 0 &&
-         rows_conv_applicable(rows_geometry(g), g.pa[1], g.pa[2]);
-}
-
 // One input channel per group (and more than one group): the direct depthwise kernels.
 bool use_depthwise(const Geometry& g) { return g.groups > 1 && g.cg() == 1; }
 
@@ -319,20 +257,7 @@ void forward_impl(const Geometry& g, const T* x, const T* w, const T* bias, T* y
   const int64_t M = g.rows(), F = g.f, K = g.cols(), C = g.c, cg = g.cg(), fg = g.fg();
   if (M == 0) return;
   if constexpr (std::is_same<T, float>::value) {
-    const int variant = winograd_variant<T>(g);
-    if (variant == 4) {
-      winograd4_conv3x3(x, g.n, g.in[1], g.in[2], g.c, w, F, g.pb[1], g.pb[2], g.out[1], g.out[2], bias, y);
-      return;
-    }
-    if (use_rows<T>(g)) {
-      rows_conv_forward(rows_geometry(g), x, w, bias, y);
-      return;
-    }
-    if (variant == 2) {
-      winograd_conv3x3(x, g.n, g.in[1], g.in[2], g.c, w, F, g.pb[1], g.pb[2], g.out[1], g.out[2], bias, y,
-                       g_workspace_limit);
-      return;
-    }
+    if (conv_detail::fast_forward(g, x, w, bias, y, g_workspace_limit)) return;
   }
   if (use_depthwise(g)) {
     depthwise_forward<T>(depthwise_geometry(g), x, w, bias, y);
@@ -361,15 +286,6 @@ void forward_impl(const Geometry& g, const T* x, const T* w, const T* bias, T* y
   });
 }
 
-// Column sums over every leading axis of a (rows, F) tensor, accumulated in double.
-template <typename T>
-void column_sums(const T* p, int64_t rows, int64_t F, T* out) {
-  std::vector<double> acc(F, 0.0);
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t f = 0; f < F; ++f) acc[f] += p[r * F + f];
-  for (int64_t f = 0; f < F; ++f) out[f] = T(acc[f]);
-}
-
 template <typename T>
 struct Grads {
   T* x;       // grad_x or null
@@ -382,23 +298,6 @@ struct Grads {
 //   grad_x      = col2im(dy @ kernel^T)  (workers own whole images, so the scatter never races)
 //   grad_bias   = column sums of dy      (per-worker double accumulators)
 // Results are deterministic for a given thread count.
-// grad_x of a Winograd-eligible conv is itself a 3x3 stride-1 conv: of dy with the kernel rotated
-// by 180 degrees and its channel axes swapped, padded by 2 - pad on each side.
-void winograd_input_grad(const Geometry& g, const float* w, const float* dy, float* dx) {
-  const int64_t C = g.c, F = g.f;
-  std::vector<float> rotated(9 * C * F);
-  for (int64_t tap = 0; tap < 9; ++tap)
-    for (int64_t c = 0; c < C; ++c)
-      for (int64_t f = 0; f < F; ++f) rotated[(tap * F + f) * C + c] = w[((8 - tap) * C + c) * F + f];
-  // the input gradient's own variant: its conv has F input channels and C filters over an (h, w) output
-  if (choose_winograd(g_winograd_variant, g.n, g.in[1], g.in[2], F, C) == 4)
-    winograd4_conv3x3(dy, g.n, g.out[1], g.out[2], F, rotated.data(), C, 2 - g.pb[1], 2 - g.pb[2], g.in[1], g.in[2],
-                      nullptr, dx);
-  else
-    winograd_conv3x3(dy, g.n, g.out[1], g.out[2], F, rotated.data(), C, 2 - g.pb[1], 2 - g.pb[2], g.in[1], g.in[2],
-                     nullptr, dx, g_workspace_limit);
-}
-
 template <typename T>
 void backward_impl(const Geometry& g, const T* x, const T* w, const T* dy, Grads<T> out) {
   const int64_t M = g.rows(), F = g.f, K = g.cols(), per_image = g.out_pixels();
@@ -413,24 +312,8 @@ void backward_impl(const Geometry& g, const T* x, const T* w, const T* dy, Grads
     return;
   }
   if constexpr (std::is_same<T, float>::value) {
-    if (out.x && use_winograd<T>(g)) {
-      winograd_input_grad(g, w, dy, out.x);
-      out.x = nullptr;
-      if (!out.kernel && !out.bias) return;
-    }
-    if (use_rows<T>(g) && (x || !out.kernel)) {
-      const bool dx_rows = out.x && g.c >= kRowsMinColumns;  // else im2col below computes dx alone
-      rows_conv_backward(rows_geometry(g), x, w, dy, dx_rows ? out.x : nullptr, out.kernel);
-      if (out.bias) column_sums(dy, M, F, out.bias);
-      if (dx_rows || !out.x) return;
-      out.kernel = out.bias = nullptr;
-    }
-    if (out.kernel && x && winograd_variant<T>(g) == 4) {
-      winograd4_kernel_grad(x, g.n, g.in[1], g.in[2], g.c, dy, F, g.pb[1], g.pb[2], g.out[1], g.out[2], out.kernel);
-      out.kernel = nullptr;
-      if (out.bias) column_sums(dy, M, F, out.bias);
-      return;
-    }
+    conv_detail::fast_backward(g, x, w, dy, out.x, out.kernel, out.bias, g_workspace_limit);
+    if (!out.x && !out.kernel && !out.bias) return;
   }
   const bool by_image = out.x && !g.pointwise();
   const Plan p = make_plan(g, sizeof(T), by_image ? g.n : M);
@@ -505,11 +388,8 @@ int64_t conv_workspace_bytes(const Shape& x_shape, const Shape& kernel_shape, co
                              int64_t itemsize) {
   Geometry g = make_geometry(x_shape, kernel_shape, args);
   if (g.pointwise() || g.rows() == 0 || use_depthwise(g)) return 0;
-  if (itemsize == sizeof(float) && use_rows<float>(g)) return rows_conv_workspace_bytes(rows_geometry(g));
-  if (itemsize == sizeof(float) && winograd_variant<float>(g) == 4)
-    return winograd4_workspace_bytes(g.n, g.out[1], g.out[2], g.c, g.f, true);
-  if (itemsize == sizeof(float) && use_winograd<float>(g))
-    return winograd_workspace_bytes(g.n, g.out[1], g.out[2], g.c, g.f, g_workspace_limit);
+  const int64_t fast = itemsize == sizeof(float) ? conv_detail::fast_workspace_bytes(g, g_workspace_limit) : -1;
+  if (fast >= 0) return fast;
   return make_plan(g, itemsize, g.rows()).workspace_elems(g) * itemsize;
 }
 
@@ -643,13 +523,6 @@ std::tuple<Tensor, Tensor, Tensor> conv_transpose_backward(const Tensor& x_in, c
   }
   return {gx, gw, gb};
 }
-
-void conv_set_winograd(bool enabled) { g_winograd = enabled; }
-void conv_set_sliding_rows(bool enabled) { g_rows = enabled; }
-bool conv_sliding_rows() { return g_rows; }
-void conv_set_winograd_variant(const std::string& name) { g_winograd_variant = parse_winograd_variant(name); }
-std::string conv_winograd_variant() { return winograd_variant_name(g_winograd_variant); }
-bool conv_winograd() { return g_winograd; }
 
 void conv_set_workspace_limit(int64_t bytes) { g_workspace_limit = std::max<int64_t>(bytes, 1); }
 int64_t conv_workspace_limit() { return g_workspace_limit; }
