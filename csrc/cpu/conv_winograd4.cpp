@@ -40,6 +40,9 @@ constexpr int64_t kMinMacsPerWorker = int64_t(1) << 21;
 
 // ---- the transforms, applied to `nl` (<= kLanes) channels at a time, as GCC/Clang vectors ----
 
+// 16 floats even where the build has narrower registers (the compiler splits them); every function
+// passing one by value is internal and inlined, so the ABI note GCC gives for that does not apply.
+#pragma GCC diagnostic ignored "-Wpsabi"
 typedef float Vec __attribute__((vector_size(kLanes * sizeof(float))));
 
 __attribute__((always_inline)) inline Vec load(const float* p, int nl) {
