@@ -465,3 +465,35 @@ def test_real_keras3_recurrent_models_load_predict_and_round_trip(name, tmp_path
     model.save(tmp_path / "again.keras")
     again = kcore.models.load_model(tmp_path / "again.keras")
     np.testing.assert_array_equal(again.predict(io["x"], verbose=0), got)
+
+
+@pytest.mark.parametrize("kind,gates,reset_after,which",
+                         [cell + ("h",) for cell in CELLS] + [("lstm", 4, True, "c"), ("lstm", 4, True, "h_and_c")])
+def test_gradcheck_through_final_states_only(kind, gates, reset_after, which):
+    """The sequence output gets no gradient: the node's backward sees only the final states'."""
+    rng = np.random.default_rng(7)
+    b_, t, d, u = 2, 4, 3, 3
+    x = rng.standard_normal((b_, t, d))
+    w, r, b = _weights(rng, kind, gates, reset_after, d, u)
+    states = [rng.standard_normal((b_, u)) for _ in range(2 if kind == "lstm" else 1)]
+
+    def fn(x, w, r, b, *states):
+        _, finals = _run_op(kind, reset_after, x, w, r, b, states, mask=MASK)
+        picked = {"h": finals[:1], "c": finals[1:], "h_and_c": finals}[which]
+        return ops.concatenate(picked, axis=1) if len(picked) > 1 else picked[0]
+
+    assert gradcheck(fn, [x, w, r, b, *states])
+
+
+def test_mask_goes_to_the_inputs_device_not_the_current_one(monkeypatch):
+    """With another current device, a mask for CPU inputs stays on the CPU (no transfer is attempted)."""
+    from kcore.backend import device
+
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((2, 4, 3))
+    w, r, b = _weights(rng, "lstm", 4, True, 3, 2)
+    args = list(map(convert_to_tensor, (x, w, r, b)))
+    monkeypatch.setattr(device, "_current", "cuda")  # a transfer to it would load CUDA (and fail without it)
+    out, h, c = ops.lstm(*args, mask=MASK)
+    ref_out, _ = run_rnn(make_cell("lstm"), x, w, r, b, [np.zeros((2, 2))] * 2, MASK)
+    np.testing.assert_allclose(out.numpy(), ref_out, atol=1e-12)
