@@ -62,9 +62,11 @@ def test_forward_matches_reference_float64(kind, gates, reset_after, go_backward
 
 
 @pytest.mark.parametrize("activation,recurrent_activation", [
-    ("tanh", "sigmoid"), ("relu", "hard_sigmoid"), ("linear", "hard_sigmoid_k2"), ("sigmoid", "sigmoid")])
+    ("tanh", "sigmoid"), ("relu", "hard_sigmoid"), ("linear", "hard_sigmoid_k2"), ("sigmoid", "sigmoid"),
+    ("tanh", "relu"), ("hard_sigmoid", "linear")])
 @pytest.mark.parametrize("kind,gates,reset_after", CELLS)
 def test_float32_activations_match_reference(kind, gates, reset_after, activation, recurrent_activation):
+    """float32 values against the reference; float64 gradients (slopes from activation_math.h) by gradcheck."""
     rng = np.random.default_rng(1)
     b_, t, d, u = 3, 6, 4, 8
     x = rng.standard_normal((b_, t, d))
@@ -79,6 +81,13 @@ def test_float32_activations_match_reference(kind, gates, reset_after, activatio
     assert out.dtype == "float32"
     np.testing.assert_allclose(out.numpy(), ref_out, atol=2e-5)
     np.testing.assert_allclose(finals[0].numpy(), ref_states[0], atol=2e-5)
+
+    def fn(x, w, r, b):
+        out, finals = _run_op(kind, reset_after, x, w, r, b, None, activation=activation,
+                              recurrent_activation=recurrent_activation)
+        return ops.concatenate([ops.reshape(out, (2, 3 * u))] + finals, axis=1)
+
+    assert gradcheck(fn, [x[:2, :3], w, r, b])  # a shorter sequence keeps the check quick
 
 
 @pytest.mark.parametrize("kind,gates,reset_after", CELLS)
@@ -497,3 +506,16 @@ def test_mask_goes_to_the_inputs_device_not_the_current_one(monkeypatch):
     out, h, c = ops.lstm(*args, mask=MASK)
     ref_out, _ = run_rnn(make_cell("lstm"), x, w, r, b, [np.zeros((2, 2))] * 2, MASK)
     np.testing.assert_allclose(out.numpy(), ref_out, atol=1e-12)
+
+
+def test_activation_names_come_from_the_native_list():
+    from kcore import layers
+    from kcore.backend.native import _C
+    from kcore.ops.rnn import ACTIVATIONS
+
+    assert set(ACTIVATIONS) == {"tanh", "relu", "sigmoid", "linear", "hard_sigmoid", "hard_sigmoid_k2"}
+    assert all(ACTIVATIONS[name] == getattr(_C.RnnActivation, name) for name in ACTIVATIONS)
+    with pytest.raises(ValueError, match="must be one of .*hard_sigmoid_k2"):
+        layers.LSTM(2, activation="softplus")
+    with pytest.raises(ValueError, match="support the activations"):
+        ops.lstm(np.zeros((1, 1, 1)), np.zeros((1, 4)), np.zeros((1, 4)), activation="gelu")

@@ -16,7 +16,16 @@
 namespace kcore {
 
 enum class RnnCell : int { simple = 0, lstm = 1, gru = 2 };
-enum class RnnActivation : int { tanh = 0, relu = 1, sigmoid = 2, linear = 3, hard_sigmoid = 4, hard_sigmoid_k2 = 5 };
+
+// The activations the recurrent kernels apply (their math: ops/activation_math.h). This list is
+// the one place they are spelled: the enum below, its Python binding (kcore._C.RnnActivation)
+// and the names kcore.ops.rnn / the recurrent layers accept are all generated from it.
+// Every entry's slope must be a function of its output (the kernels keep activated values only).
+#define KCORE_RNN_ACTIVATIONS(X) X(tanh) X(relu) X(sigmoid) X(linear) X(hard_sigmoid) X(hard_sigmoid_k2)
+
+#define KCORE_RNN_ENUM_ENTRY(name) name,
+enum class RnnActivation : int { KCORE_RNN_ACTIVATIONS(KCORE_RNN_ENUM_ENTRY) };
+#undef KCORE_RNN_ENUM_ENTRY
 
 struct RnnConfig {
   RnnCell cell = RnnCell::lstm;

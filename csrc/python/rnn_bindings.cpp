@@ -19,10 +19,10 @@ py::object or_none(const Tensor& t) { return t.defined() ? py::cast(t) : py::non
 KCORE_BINDINGS(rnn) {
   py::enum_<RnnCell>(m, "RnnCell")
       .value("simple", RnnCell::simple).value("lstm", RnnCell::lstm).value("gru", RnnCell::gru);
-  py::enum_<RnnActivation>(m, "RnnActivation")
-      .value("tanh", RnnActivation::tanh).value("relu", RnnActivation::relu)
-      .value("sigmoid", RnnActivation::sigmoid).value("linear", RnnActivation::linear)
-      .value("hard_sigmoid", RnnActivation::hard_sigmoid).value("hard_sigmoid_k2", RnnActivation::hard_sigmoid_k2);
+  py::enum_<RnnActivation> activations(m, "RnnActivation");
+#define KCORE_RNN_BIND_ENTRY(name) activations.value(#name, RnnActivation::name);
+  KCORE_RNN_ACTIVATIONS(KCORE_RNN_BIND_ENTRY)
+#undef KCORE_RNN_BIND_ENTRY
   // Opaque: what the forward pass keeps for the backward pass.
   py::class_<RnnSaved, std::shared_ptr<RnnSaved>>(m, "RnnSaved")
       .def_property_readonly("steps", [](const RnnSaved& s) { return s.steps; })

@@ -16,14 +16,8 @@ from kcore.backend.native import _C
 from kcore.backend.tensor import Tensor, convert_to_tensor
 from kcore.ops.core import _float
 
-_ACTIVATIONS = {
-    "tanh": _C.RnnActivation.tanh,
-    "relu": _C.RnnActivation.relu,
-    "sigmoid": _C.RnnActivation.sigmoid,
-    "linear": _C.RnnActivation.linear,
-    "hard_sigmoid": _C.RnnActivation.hard_sigmoid,
-    "hard_sigmoid_k2": _C.RnnActivation.hard_sigmoid_k2,
-}
+# name -> native code, generated from the C++ list (KCORE_RNN_ACTIVATIONS in csrc/ops/rnn.h)
+ACTIVATIONS = dict(_C.RnnActivation.__members__)
 
 
 def activation_code(activation):
@@ -31,9 +25,9 @@ def activation_code(activation):
     if activation is None:
         return _C.RnnActivation.linear
     name = activation if isinstance(activation, str) else getattr(activation, "__name__", None)
-    code = _ACTIVATIONS.get(name)
+    code = ACTIVATIONS.get(name)
     if code is None:
-        raise ValueError(f"Recurrent layers support the activations {sorted(_ACTIVATIONS)} natively; "
+        raise ValueError(f"Recurrent layers support the activations {sorted(ACTIVATIONS)} natively; "
                          f"got {activation!r}")
     return code
 

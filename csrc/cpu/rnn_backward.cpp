@@ -1,0 +1,306 @@
+// Recurrent layers on the CPU, backward through time: the steps run in reverse with a fused
+// gate-gradient kernel and one GEMM per step for dh_{t-1}; weight gradients are single GEMMs
+// over all steps.
+#include <algorithm>
+#include <cstring>
+
+#include "core/blas.h"
+#include "cpu/rnn_common.h"
+#include "ops/linalg.h"
+#include "ops/rnn.h"
+
+namespace kcore {
+
+using namespace rnn_cpu;
+
+namespace {
+
+// ---- backward -----------------------------------------------------------------------------
+
+template <typename T>
+struct BackwardStep {
+  const RnnSaved& sv;
+  const T* grad_out;  // (B, T, U) or null
+  T* dh;              // (B, U) gradient w.r.t. h after this step (in), reused as dh_prev direct term (out)
+  T* dc;              // LSTM (B, U) gradient w.r.t. c after this step; becomes dc_prev
+  T* dh_prev;         // (B, U) direct part of the gradient w.r.t. h_{t-1}
+  T* dacc;            // (B, U) gradient w.r.t. the recurrent GEMM input: dh_prev, or a scratch with rec_mask
+  T* carry;           // (B, U) output gradients waiting for the last valid step
+  T* dgx;             // (T, B, G*U) gradients of the pre-activations (input side)
+  T* dgh;             // GRU reset_after: (T, B, 3U) recurrent-side gradients; else == dgx
+  int64_t s = 0;
+
+  int64_t B() const { return sv.batch; }
+  int64_t U() const { return sv.units; }
+  int64_t GU() const { return gate_count(sv.config) * U(); }
+  const T* gates(int64_t b) const { return sv.gates.data<T>() + (s * B() + b) * GU(); }
+  const T* h_prev(int64_t b) const { return sv.states.data<T>() + (s * B() + b) * U(); }
+  const T* rec_input(int64_t b) const {
+    return sv.rec_in.defined() ? sv.rec_in.data<T>() + (s * B() + b) * U() : h_prev(b);
+  }
+  const T* extra(int64_t b) const { return sv.extra.data<T>() + (s * B() + b) * U(); }
+  T* dgx_row(int64_t b) const { return dgx + (s * B() + b) * GU(); }
+  T* dgh_row(int64_t b) const { return dgh + (s * B() + b) * GU(); }
+  bool valid(int64_t b) const { return sv.mask.empty() || sv.mask[s * B() + b]; }
+
+  // Total gradient w.r.t. the new h of row b, in place in dh; false for a masked (carried) step.
+  bool gather(int64_t b) const {
+    const int64_t u = U();
+    T* acc = carry + b * u;
+    const T* go = grad_out ? grad_out + (b * sv.steps + s) * u : nullptr;
+    if (!valid(b)) {
+      if (go) for (int64_t j = 0; j < u; ++j) acc[j] += go[j];
+      std::memcpy(dh_prev + b * u, dh + b * u, u * sizeof(T));  // state passes through; c stays in dc
+      std::memset(dgx_row(b), 0, GU() * sizeof(T));
+      if (dgh != dgx) std::memset(dgh_row(b), 0, GU() * sizeof(T));
+      return false;
+    }
+    T* d = dh + b * u;
+    for (int64_t j = 0; j < u; ++j) {
+      d[j] += acc[j] + (go ? go[j] : T(0));
+      acc[j] = T(0);
+    }
+    return true;
+  }
+
+  void simple_row(int64_t b) const {
+    if (!gather(b)) return;
+    const int64_t u = U();
+    T* g = dgx_row(b);
+    std::memcpy(g, dh + b * u, u * sizeof(T));
+    scale_by_slope(sv.config.activation, gates(b), g, u);
+    std::memset(dh_prev + b * u, 0, u * sizeof(T));
+  }
+
+  void lstm_row(int64_t b) const {
+    if (!gather(b)) return;
+    const int64_t u = U();
+    const RnnConfig& c = sv.config;
+    const T* g = gates(b);
+    const T *gi = g, *gf = g + u, *gc = g + 2 * u, *go = g + 3 * u;
+    const T* tc = extra(b);
+    const T* cp = sv.cells.data<T>() + (s * B() + b) * u;
+    const T* d = dh + b * u;
+    T* dcb = dc + b * u;
+    T* out = dgx_row(b);
+    T *di = out, *df = out + u, *dcand = out + 2 * u, *dout = out + 3 * u;
+    for (int64_t j = 0; j < u; ++j) {
+      dout[j] = d[j] * tc[j];
+      df[j] = d[j] * go[j];  // temporarily d(act(c)) for the slope below
+    }
+    scale_by_slope(c.activation, tc, df, u);
+    for (int64_t j = 0; j < u; ++j) {
+      const T dct = dcb[j] + df[j];
+      di[j] = dct * gc[j];
+      dcand[j] = dct * gi[j];
+      df[j] = dct * cp[j];
+      dcb[j] = dct * gf[j];
+    }
+    scale_by_slope(c.recurrent_activation, gi, di, 2 * u);
+    scale_by_slope(c.activation, gc, dcand, u);
+    scale_by_slope(c.recurrent_activation, go, dout, u);
+    std::memset(dh_prev + b * u, 0, u * sizeof(T));
+  }
+
+  // Gradients through h = z h_{t-1} + (1 - z) n: dz and dn (scaled by slopes), dh_{t-1} direct term.
+  void gru_common(int64_t b, T* out) const {
+    const int64_t u = U();
+    const T* g = gates(b);
+    const T *z = g, *n = g + 2 * u;
+    const T* hp = h_prev(b);
+    const T* d = dh + b * u;
+    T* dp = dh_prev + b * u;
+    T *dz = out, *dn = out + 2 * u;
+    for (int64_t j = 0; j < u; ++j) {
+      dz[j] = d[j] * (hp[j] - n[j]);
+      dn[j] = d[j] * (T(1) - z[j]);
+      dp[j] = d[j] * z[j];
+    }
+    scale_by_slope(sv.config.recurrent_activation, z, dz, u);
+    scale_by_slope(sv.config.activation, n, dn, u);
+  }
+
+  void gru_after_row(int64_t b) const {
+    if (!gather(b)) return;
+    const int64_t u = U();
+    T* gx = dgx_row(b);
+    T* gh = dgh_row(b);
+    gru_common(b, gx);
+    const T* r = gates(b) + u;
+    const T* hh = extra(b);
+    T* dr = gx + u;
+    const T* dn = gx + 2 * u;
+    for (int64_t j = 0; j < u; ++j) {
+      dr[j] = dn[j] * hh[j];
+      gh[2 * u + j] = dn[j] * r[j];
+    }
+    scale_by_slope(sv.config.recurrent_activation, r, dr, u);
+    std::memcpy(gh, gx, 2 * u * sizeof(T));
+  }
+
+  // reset_after=False, first half: dz, dn and dh_{t-1} direct term; dr needs d(r h) from a GEMM.
+  void gru_before_first_row(int64_t b) const {
+    if (!gather(b)) return;
+    gru_common(b, dgx_row(b));
+  }
+
+  // Second half: d(r h) (in drh) splits into dr and a dh_{t-1} term. Masked rows got drh = 0.
+  void gru_before_second_row(int64_t b, const T* drh) const {
+    if (!valid(b)) return;
+    const int64_t u = U();
+    const T* r = gates(b) + u;
+    const T* hp = rec_input(b);
+    const T* d = drh + b * u;
+    T* dr = dgx_row(b) + u;
+    T* dp = dacc + b * u;
+    for (int64_t j = 0; j < u; ++j) {
+      dr[j] = d[j] * hp[j];
+      dp[j] += d[j] * r[j];
+    }
+    scale_by_slope(sv.config.recurrent_activation, r, dr, u);
+  }
+};
+
+template <typename T>
+void backward_steps(BackwardStep<T>& st, const Tensor& rk) {
+  const RnnSaved& sv = st.sv;
+  const RnnConfig& c = sv.config;
+  const int64_t b = sv.batch, u = sv.units, gu = gate_count(c) * u;
+  const T* w = rk.data<T>();
+  const bool dropped = sv.rec_mask.defined();
+  Tensor drh = c.cell == RnnCell::gru && !c.reset_after ? Tensor::empty({b, u}, sv.x.dtype()) : Tensor();
+  Tensor scratch = dropped ? Tensor::empty({b, u}, sv.x.dtype()) : Tensor();
+  for (int64_t s = sv.steps - 1; s >= 0; --s) {
+    st.s = s;
+    st.dacc = dropped ? scratch.data<T>() : st.dh_prev;
+    if (dropped) std::memset(st.dacc, 0, b * u * sizeof(T));
+    T* gx = st.dgx + s * b * gu;
+    T* gh = st.dgh + s * b * gu;
+    switch (c.cell) {
+      case RnnCell::simple: for_rows(b, [&](int64_t r) { st.simple_row(r); }); break;
+      case RnnCell::lstm: for_rows(b, [&](int64_t r) { st.lstm_row(r); }); break;
+      case RnnCell::gru:
+        if (c.reset_after) {
+          for_rows(b, [&](int64_t r) { st.gru_after_row(r); });
+        } else {
+          for_rows(b, [&](int64_t r) { st.gru_before_first_row(r); });
+          T* d = drh.data<T>();
+          gemm<T>(false, true, b, u, u, T(1), gx + 2 * u, gu, w + 2 * u, gu, T(0), d, u);
+          for_rows(b, [&](int64_t r) { st.gru_before_second_row(r, d); });
+        }
+        break;
+    }
+    if (c.cell == RnnCell::gru && !c.reset_after)
+      gemm<T>(false, true, b, u, 2 * u, T(1), gx, gu, w, gu, T(1), st.dacc, u);
+    else
+      gemm<T>(false, true, b, u, gu, T(1), gh, gu, w, gu, T(1), st.dacc, u);
+    if (dropped) {  // d h_{t-1} += d(h_{t-1} * mask) * mask
+      const T* m = sv.rec_mask.data<T>();
+      for (int64_t k = 0; k < b * u; ++k) st.dh_prev[k] += st.dacc[k] * m[k];
+    }
+    std::swap(st.dh, st.dh_prev);
+  }
+}
+
+// Column sums of a (rows, cols) block with row stride ld into out (the bias gradients).
+template <typename T>
+void column_sums(const T* a, int64_t rows, int64_t cols, int64_t ld, T* out) {
+  for (int64_t j = 0; j < cols; ++j) out[j] = T(0);
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* row = a + r * ld;
+    for (int64_t j = 0; j < cols; ++j) out[j] += row[j];
+  }
+}
+
+// C (m, n) = A^T B with A (k, m), B (k, n) and k = the rows of all steps: the weight gradients.
+template <typename T>
+void gemm_tn(int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b, int64_t ldb, T* c,
+             int64_t ldc) {
+  gemm<T>(true, false, m, n, k, T(1), a, lda, b, ldb, T(0), c, ldc);
+}
+
+template <typename T>
+void weight_grads(const RnnSaved& sv, const Tensor& kernel, const T* dgx, const T* dgh, bool need_x, RnnGrads& g) {
+  const RnnConfig& c = sv.config;
+  const int64_t b = sv.batch, t = sv.steps, d = sv.input_dim, u = sv.units, gu = gate_count(c) * u;
+  const int64_t rows = t * b;
+  const DType dt = sv.x.dtype();
+  g.kernel = Tensor::zeros({d, gu}, dt);  // stays zero for empty inputs
+  g.recurrent_kernel = Tensor::zeros({u, gu}, dt);
+  if (rows == 0) {
+    if (sv.has_bias) g.bias = Tensor::zeros(c.cell == RnnCell::gru && c.reset_after ? Shape{2, gu} : Shape{gu}, dt);
+    if (need_x) g.x = Tensor::zeros({b, t, d}, dt);
+    return;
+  }
+  const T* xs = sv.x.data<T>();
+  // rows 0..T-1 of states are h_{t-1} of every step (rec_in: the same, times the dropout mask)
+  const T* hs = sv.rec_in.defined() ? sv.rec_in.data<T>() : sv.states.data<T>();
+  T* dw = g.kernel.data<T>();
+  T* du = g.recurrent_kernel.data<T>();
+  if (d > 0) gemm_tn<T>(d, gu, rows, xs, d, dgx, gu, dw, gu);
+  if (c.cell == RnnCell::gru && !c.reset_after) {
+    gemm_tn<T>(u, 2 * u, rows, hs, u, dgx, gu, du, gu);
+    gemm_tn<T>(u, u, rows, sv.extra.data<T>(), u, dgx + 2 * u, gu, du + 2 * u, gu);
+  } else {
+    gemm_tn<T>(u, gu, rows, hs, u, dgh, gu, du, gu);
+  }
+  if (need_x) {
+    Tensor dxs = Tensor::empty({t, b, d}, dt);
+    if (d > 0) gemm<T>(false, true, rows, d, gu, T(1), dgx, gu, kernel.data<T>(), gu, T(0), dxs.data<T>(), d);
+    g.x = Tensor::empty({b, t, d}, dt);
+    permute_time(dxs.data<T>(), g.x.data<T>(), b, t, d, c.go_backwards, false);
+  }
+  if (sv.has_bias) {
+    const bool two = c.cell == RnnCell::gru && c.reset_after;
+    g.bias = Tensor::empty(two ? Shape{2, gu} : Shape{gu}, dt);
+    column_sums(dgx, rows, gu, gu, g.bias.data<T>());
+    if (two) column_sums(dgh, rows, gu, gu, g.bias.data<T>() + gu);
+  }
+}
+
+void check_grad(const Tensor& g, const Shape& want, DType dt, const char* op, const char* name) {
+  if (!g.defined()) return;
+  KCORE_CHECK(g.dtype() == dt, op << " backward: " << name << " has dtype " << dtype_name(g.dtype())
+                                  << ", expected " << dtype_name(dt));
+  KCORE_CHECK(g.shape() == want, op << " backward: " << name << " has shape " << shape_str(g.shape())
+                                    << ", expected " << shape_str(want));
+}
+
+}  // namespace
+
+RnnGrads rnn_backward(const RnnSaved& sv, const Tensor& kernel_in, const Tensor& rk_in, const Tensor& grad_out_in,
+                      const Tensor& grad_h_in, const Tensor& grad_c_in, bool need_x) {
+  const RnnConfig& c = sv.config;
+  const char* op = op_name(c);
+  const int64_t b = sv.batch, t = sv.steps, u = sv.units, gu = gate_count(c) * u;
+  const DType dt = sv.x.dtype();
+  KCORE_CHECK(kernel_in.shape() == Shape({sv.input_dim, gu}) && rk_in.shape() == Shape({u, gu}) &&
+                  kernel_in.dtype() == dt && rk_in.dtype() == dt,
+              op << " backward: kernels do not match the forward pass");
+  check_grad(grad_out_in, {b, t, u}, dt, op, "output gradient");
+  check_grad(grad_h_in, {b, u}, dt, op, "final h gradient");
+  check_grad(grad_c_in, {b, u}, dt, op, "final c gradient");
+  Tensor kernel = kernel_in.contiguous(), rk = rk_in.contiguous();
+  Tensor grad_out = grad_out_in.defined() ? grad_out_in.contiguous() : Tensor();
+  const bool split = c.cell == RnnCell::gru && c.reset_after;
+  Tensor dgx = Tensor::empty({t, b, gu}, dt), dgh = split ? Tensor::empty({t, b, gu}, dt) : dgx;
+  Tensor dh = Tensor::empty({b, u}, dt), dh_prev = Tensor::empty({b, u}, dt), carry = Tensor::zeros({b, u}, dt);
+  Tensor dc = c.cell == RnnCell::lstm ? Tensor::empty({b, u}, dt) : Tensor();
+  RnnGrads g;
+  dispatch_float(dt, op, [&](auto tag) {
+    using T = decltype(tag);
+    copy_or_zero(dh.data<T>(), grad_h_in, b * u);
+    if (dc.defined()) copy_or_zero(dc.data<T>(), grad_c_in, b * u);
+    BackwardStep<T> st{sv,           grad_out.defined() ? grad_out.data<T>() : nullptr,
+                       dh.data<T>(), dc.defined() ? dc.data<T>() : nullptr,
+                       dh_prev.data<T>(), dh_prev.data<T>(), carry.data<T>(), dgx.data<T>(), dgh.data<T>()};
+    backward_steps<T>(st, rk);
+    // After the last swap st.dh holds the gradient w.r.t. the initial state.
+    g.h0 = st.dh == dh.data<T>() ? dh : dh_prev;
+    g.c0 = dc;
+    weight_grads<T>(sv, kernel, dgx.data<T>(), dgh.data<T>(), need_x, g);
+  });
+  return g;
+}
+
+}  // namespace kcore

@@ -1,0 +1,78 @@
+// Pieces shared by the recurrent forward (rnn_forward.cpp) and backward (rnn_backward.cpp)
+// kernels on the CPU: gate activations from ops/activation_math.h, gate counts, time permutes.
+#pragma once
+#include <cstring>
+#include <type_traits>
+
+#include "core/parallel.h"
+#include "ops/activation_math.h"
+#include "ops/rnn.h"
+
+namespace kcore::rnn_cpu {
+
+// Calls fn(std::integral_constant<UnaryOp, op>) for the UnaryOp that computes `a`; linear
+// (the identity) calls nothing. A compile-time op folds activation_math's switch out of the loops.
+template <typename Fn>
+inline void with_unary(RnnActivation a, Fn&& fn) {
+  switch (a) {
+    case RnnActivation::linear: return;
+    case RnnActivation::tanh: return fn(std::integral_constant<UnaryOp, UnaryOp::tanh>());
+    case RnnActivation::relu: return fn(std::integral_constant<UnaryOp, UnaryOp::relu>());
+    case RnnActivation::sigmoid: return fn(std::integral_constant<UnaryOp, UnaryOp::sigmoid>());
+    case RnnActivation::hard_sigmoid: return fn(std::integral_constant<UnaryOp, UnaryOp::hard_sigmoid>());
+    case RnnActivation::hard_sigmoid_k2: return fn(std::integral_constant<UnaryOp, UnaryOp::hard_sigmoid_k2>());
+  }
+}
+
+// v[j] = act(v[j]) for j < n.
+template <typename T>
+inline void activate(RnnActivation a, T* v, int64_t n) {
+  with_unary(a, [&](auto op) {
+    for (int64_t j = 0; j < n; ++j) v[j] = activation::value(decltype(op)::value, v[j], T(0));
+  });
+}
+
+// g[j] *= act'(x) where y[j] = act(x) (every recurrent activation's slope is a function of its output).
+template <typename T>
+inline void scale_by_slope(RnnActivation a, const T* y, T* g, int64_t n) {
+  with_unary(a, [&](auto op) {
+    for (int64_t j = 0; j < n; ++j) g[j] *= activation::derivative_from_output(decltype(op)::value, y[j]);
+  });
+}
+
+inline int64_t gate_count(const RnnConfig& c) {
+  return c.cell == RnnCell::lstm ? 4 : c.cell == RnnCell::gru ? 3 : 1;
+}
+
+inline const char* op_name(const RnnConfig& c) {
+  return c.cell == RnnCell::lstm ? "lstm" : c.cell == RnnCell::gru ? "gru" : "simple_rnn";
+}
+
+// The per-step gate kernels split the batch rows over kcore's OpenMP team (the team that runs the GEMMs).
+template <typename Fn>
+void for_rows(int64_t rows, Fn&& fn) {
+  parallel_for(rows, 8, [&](int64_t lo, int64_t hi) {
+    for (int64_t b = lo; b < hi; ++b) fn(b);
+  });
+}
+
+// (B, T, F) <-> (T, B, F) with optional time reversal; to_time_major reads (B, T, F), else writes it.
+template <typename T>
+void permute_time(const T* src, T* dst, int64_t b, int64_t t, int64_t f, bool reverse, bool to_time_major) {
+  for (int64_t s = 0; s < t; ++s) {  // memory-bound and next to BLAS calls: stays on this thread
+    const int64_t tt = reverse ? t - 1 - s : s;
+    for (int64_t i = 0; i < b; ++i) {
+      const T* from = to_time_major ? src + (i * t + tt) * f : src + (s * b + i) * f;
+      T* to = to_time_major ? dst + (s * b + i) * f : dst + (i * t + tt) * f;
+      std::memcpy(to, from, f * sizeof(T));
+    }
+  }
+}
+
+template <typename T>
+void copy_or_zero(T* dst, const Tensor& src, int64_t n) {
+  if (src.defined()) std::memcpy(dst, src.contiguous().data<T>(), n * sizeof(T));
+  else std::memset(dst, 0, n * sizeof(T));
+}
+
+}  // namespace kcore::rnn_cpu

@@ -1,0 +1,288 @@
+// Recurrent layers on the CPU, forward: one GEMM projects the inputs of all steps; each step
+// then runs one recurrent GEMM (two for GRU with reset_after=False) and one fused gate kernel
+// over the batch rows. What the backward pass needs is kept in RnnSaved.
+#include <algorithm>
+#include <cstring>
+
+#include "core/blas.h"
+#include "cpu/rnn_common.h"
+#include "ops/linalg.h"
+#include "ops/rnn.h"
+
+namespace kcore {
+
+using namespace rnn_cpu;
+
+namespace {
+
+// ---- argument checks --------------------------------------------------------------------
+
+void check_state(const Tensor& s, const Tensor& x, int64_t b, int64_t u, const char* op, const char* name) {
+  if (!s.defined()) return;
+  check_float(s, op, name);
+  check_same_dtype(x, s, op);
+  KCORE_CHECK(s.shape() == Shape({b, u}), op << ": " << name << " must have shape " << shape_str({b, u})
+                                             << " (batch, units), got " << shape_str(s.shape()));
+}
+
+void check_inputs(const RnnConfig& cfg, const Tensor& x, const Tensor& w, const Tensor& rw, const Tensor& bias,
+                  const Tensor& h0, const Tensor& c0, const Tensor& mask) {
+  const char* op = op_name(cfg);
+  check_float(x, op, "inputs");
+  check_float(w, op, "kernel");
+  check_float(rw, op, "recurrent_kernel");
+  KCORE_CHECK(x.ndim() == 3, op << ": inputs must be 3-D (batch, timesteps, features), got shape "
+                                << shape_str(x.shape())
+                                << (x.ndim() == 2 ? "; the time axis is missing (reshape to (batch, 1, features) "
+                                                    "for one step)" : ""));
+  check_same_dtype(x, w, op);
+  check_same_dtype(x, rw, op);
+  const int64_t b = x.dim(0), d = x.dim(2), g = gate_count(cfg);
+  KCORE_CHECK(rw.ndim() == 2 && rw.dim(1) == g * rw.dim(0),
+              op << ": recurrent_kernel must have shape (units, " << g << " * units), got " << shape_str(rw.shape()));
+  const int64_t u = rw.dim(0);
+  KCORE_CHECK(w.shape() == Shape({d, g * u}), op << ": kernel must have shape " << shape_str({d, g * u})
+                                                 << " for inputs with " << d << " features, got "
+                                                 << shape_str(w.shape()));
+  if (bias.defined()) {
+    check_float(bias, op, "bias");
+    check_same_dtype(x, bias, op);
+    Shape want = cfg.cell == RnnCell::gru && cfg.reset_after ? Shape({2, g * u}) : Shape({g * u});
+    KCORE_CHECK(bias.shape() == want, op << ": bias must have shape " << shape_str(want) << ", got "
+                                         << shape_str(bias.shape()));
+  }
+  check_state(h0, x, b, u, op, "initial h state");
+  if (cfg.cell == RnnCell::lstm) check_state(c0, x, b, u, op, "initial c state");
+  if (mask.defined())
+    KCORE_CHECK(mask.shape() == Shape({b, x.dim(1)}),
+                op << ": mask must have shape " << shape_str({b, x.dim(1)}) << " (batch, timesteps), got "
+                   << shape_str(mask.shape()));
+}
+
+// mask (B, T) of any dtype -> (T, B) bytes in processed order; empty when every step is valid.
+std::vector<uint8_t> processed_mask(const Tensor& mask_in, int64_t b, int64_t t, bool reverse) {
+  if (!mask_in.defined()) return {};
+  Tensor m = mask_in.contiguous();
+  std::vector<uint8_t> out(t * b);
+  bool all = true;
+  dispatch_all(m.dtype(), [&](auto tag) {
+    using M = decltype(tag);
+    const M* p = m.data<M>();
+    for (int64_t i = 0; i < b; ++i)
+      for (int64_t s = 0; s < t; ++s) {
+        const int64_t src = reverse ? t - 1 - s : s;
+        out[s * b + i] = p[i * t + src] != M(0);
+        all = all && out[s * b + i];
+      }
+  });
+  if (all) out.clear();
+  return out;
+}
+
+// ---- forward ------------------------------------------------------------------------------
+
+template <typename T>
+struct ForwardStep {
+  const RnnSaved& sv;
+  const T* b_rec;   // GRU reset_after: recurrent bias (3U) or null
+  T* rec;           // GRU reset_after: (B, 3U) scratch for h_{t-1} U
+  T* out;           // (B, T, U)
+  int64_t s;        // processed step
+
+  int64_t B() const { return sv.batch; }
+  int64_t U() const { return sv.units; }
+  T* gates() const { return sv.gates.data<T>() + s * B() * gate_count(sv.config) * U(); }
+  T* h_prev() const { return sv.states.data<T>() + s * B() * U(); }
+  T* h_next() const { return h_prev() + B() * U(); }
+  // What enters the recurrent GEMM: h_{t-1}, or h_{t-1} * rec_mask with recurrent dropout.
+  T* rec_input() const { return sv.rec_in.defined() ? sv.rec_in.data<T>() + s * B() * U() : h_prev(); }
+  T* extra() const { return sv.extra.defined() ? sv.extra.data<T>() + s * B() * U() : nullptr; }
+  bool valid(int64_t b) const { return sv.mask.empty() || sv.mask[s * B() + b]; }
+
+  // Masked rows carry h (and c) over; every row writes its output.
+  void finish_row(int64_t b) const {
+    const int64_t u = U();
+    T* hn = h_next() + b * u;
+    if (!valid(b)) {
+      std::memcpy(hn, h_prev() + b * u, u * sizeof(T));
+      if (sv.cells.defined()) {
+        T* c = sv.cells.data<T>() + s * B() * u + b * u;
+        std::memcpy(c + B() * u, c, u * sizeof(T));
+      }
+    }
+    const int64_t t = sv.steps;
+    T* o = out + (b * t + s) * u;
+    if (valid(b)) std::memcpy(o, hn, u * sizeof(T));
+    else if (s == 0) std::memset(o, 0, u * sizeof(T));
+    else std::memcpy(o, o - u, u * sizeof(T));
+  }
+
+  void simple_row(int64_t b) const {
+    const int64_t u = U();
+    T* z = gates() + b * u;
+    activate(sv.config.activation, z, u);
+    std::memcpy(h_next() + b * u, z, u * sizeof(T));
+    finish_row(b);
+  }
+
+  void lstm_row(int64_t b) const {
+    const int64_t u = U();
+    const RnnConfig& c = sv.config;
+    T* g = gates() + b * 4 * u;
+    activate(c.recurrent_activation, g, 2 * u);
+    activate(c.activation, g + 2 * u, u);
+    activate(c.recurrent_activation, g + 3 * u, u);
+    const T* cp = sv.cells.data<T>() + s * B() * u + b * u;
+    T* cn = const_cast<T*>(cp) + B() * u;
+    T* tc = extra() + b * u;
+    const T *gi = g, *gf = g + u, *gc = g + 2 * u, *go = g + 3 * u;
+    for (int64_t j = 0; j < u; ++j) tc[j] = cn[j] = gf[j] * cp[j] + gi[j] * gc[j];
+    activate(c.activation, tc, u);
+    T* hn = h_next() + b * u;
+    for (int64_t j = 0; j < u; ++j) hn[j] = go[j] * tc[j];
+    finish_row(b);
+  }
+
+  // GRU reset_after: gates hold x W + b_in; rec holds h_{t-1} U.
+  void gru_after_row(int64_t b) const {
+    const int64_t u = U();
+    const RnnConfig& c = sv.config;
+    T* g = gates() + b * 3 * u;
+    const T* r_in = rec + b * 3 * u;
+    T* hh = extra() + b * u;
+    for (int64_t j = 0; j < 2 * u; ++j) g[j] += r_in[j] + (b_rec ? b_rec[j] : T(0));
+    activate(c.recurrent_activation, g, 2 * u);
+    const T* r = g + u;
+    T* n = g + 2 * u;
+    for (int64_t j = 0; j < u; ++j) {
+      hh[j] = r_in[2 * u + j] + (b_rec ? b_rec[2 * u + j] : T(0));
+      n[j] += r[j] * hh[j];
+    }
+    activate(c.activation, n, u);
+    gru_combine(b);
+  }
+
+  // GRU reset_after=False, first half: z and r (their recurrent part is already added), and r * h_{t-1}.
+  void gru_before_gates_row(int64_t b) const {
+    const int64_t u = U();
+    T* g = gates() + b * 3 * u;
+    activate(sv.config.recurrent_activation, g, 2 * u);
+    const T* r = g + u;
+    const T* hp = rec_input() + b * u;
+    T* rh = extra() + b * u;
+    for (int64_t j = 0; j < u; ++j) rh[j] = r[j] * hp[j];
+  }
+
+  // GRU reset_after=False, second half: the candidate's pre-activation is complete.
+  void gru_before_out_row(int64_t b) const {
+    activate(sv.config.activation, gates() + b * 3 * U() + 2 * U(), U());
+    gru_combine(b);
+  }
+
+  void gru_combine(int64_t b) const {
+    const int64_t u = U();
+    const T* g = gates() + b * 3 * u;
+    const T *z = g, *n = g + 2 * u;
+    const T* hp = h_prev() + b * u;
+    T* hn = h_next() + b * u;
+    for (int64_t j = 0; j < u; ++j) hn[j] = z[j] * hp[j] + (T(1) - z[j]) * n[j];
+    finish_row(b);
+  }
+};
+
+template <typename T>
+void project_inputs(const RnnSaved& sv, const Tensor& kernel, const Tensor& bias) {
+  const int64_t rows = sv.steps * sv.batch, gu = gate_count(sv.config) * sv.units, d = sv.input_dim;
+  T* g = sv.gates.data<T>();
+  if (bias.defined()) {
+    const T* bp = bias.data<T>();  // GRU reset_after: row 0 is the input bias
+    for_rows(rows, [&](int64_t r) { std::memcpy(g + r * gu, bp, gu * sizeof(T)); });
+  }
+  if (d == 0) {
+    if (!bias.defined()) std::memset(g, 0, rows * gu * sizeof(T));
+    return;
+  }
+  gemm<T>(false, false, rows, gu, d, T(1), sv.x.data<T>(), d, kernel.data<T>(), gu, bias.defined() ? T(1) : T(0), g,
+          gu);
+}
+
+template <typename T>
+void forward_steps(const RnnSaved& sv, const Tensor& rk, const Tensor& bias, T* out) {
+  const RnnConfig& c = sv.config;
+  const int64_t b = sv.batch, u = sv.units, g = gate_count(c), gu = g * u;
+  const bool after = c.cell == RnnCell::gru && c.reset_after;
+  const bool before = c.cell == RnnCell::gru && !c.reset_after;
+  Tensor rec = after ? Tensor::empty({b, gu}, sv.x.dtype()) : Tensor();
+  ForwardStep<T> st{sv, after && bias.defined() ? bias.data<T>() + gu : nullptr,
+                    after ? rec.data<T>() : nullptr, out, 0};
+  const T* w = rk.data<T>();
+  for (int64_t s = 0; s < sv.steps; ++s) {
+    st.s = s;
+    T* gs = st.gates();
+    if (sv.rec_in.defined()) {
+      const T* m = sv.rec_mask.data<T>();
+      const T* hp = st.h_prev();
+      T* hm = st.rec_input();
+      for (int64_t i = 0; i < b * u; ++i) hm[i] = hp[i] * m[i];
+    }
+    if (c.cell == RnnCell::simple || c.cell == RnnCell::lstm) {
+      gemm<T>(false, false, b, gu, u, T(1), st.rec_input(), u, w, gu, T(1), gs, gu);
+      if (c.cell == RnnCell::lstm) for_rows(b, [&](int64_t r) { st.lstm_row(r); });
+      else for_rows(b, [&](int64_t r) { st.simple_row(r); });
+    } else if (after) {
+      gemm<T>(false, false, b, gu, u, T(1), st.rec_input(), u, w, gu, T(0), st.rec, gu);
+      for_rows(b, [&](int64_t r) { st.gru_after_row(r); });
+    } else if (before) {
+      gemm<T>(false, false, b, 2 * u, u, T(1), st.rec_input(), u, w, gu, T(1), gs, gu);
+      for_rows(b, [&](int64_t r) { st.gru_before_gates_row(r); });
+      gemm<T>(false, false, b, u, u, T(1), st.extra(), u, w + 2 * u, gu, T(1), gs + 2 * u, gu);
+      for_rows(b, [&](int64_t r) { st.gru_before_out_row(r); });
+    }
+  }
+}
+
+}  // namespace
+
+RnnForward rnn_forward(const RnnConfig& cfg, const Tensor& x_in, const Tensor& kernel_in, const Tensor& rk_in,
+                       const Tensor& bias_in, const Tensor& h0, const Tensor& c0, const Tensor& mask,
+                       const Tensor& rec_mask) {
+  check_inputs(cfg, x_in, kernel_in, rk_in, bias_in, h0, c0, mask);
+  check_state(rec_mask, x_in, x_in.dim(0), rk_in.dim(0), op_name(cfg), "recurrent dropout mask");
+  auto sv = std::make_shared<RnnSaved>();
+  sv->config = cfg;
+  sv->batch = x_in.dim(0);
+  sv->steps = x_in.dim(1);
+  sv->input_dim = x_in.dim(2);
+  sv->units = rk_in.dim(0);
+  sv->has_bias = bias_in.defined();
+  const int64_t b = sv->batch, t = sv->steps, d = sv->input_dim, u = sv->units, gu = gate_count(cfg) * u;
+  const DType dt = x_in.dtype();
+  Tensor x = x_in.contiguous(), kernel = kernel_in.contiguous(), rk = rk_in.contiguous();
+  Tensor bias = bias_in.defined() ? bias_in.contiguous() : Tensor();
+  sv->mask = processed_mask(mask, b, t, cfg.go_backwards);
+  sv->x = Tensor::empty({t, b, d}, dt);
+  sv->states = Tensor::empty({t + 1, b, u}, dt);
+  sv->gates = Tensor::empty({t, b, gu}, dt);
+  if (cfg.cell != RnnCell::simple) sv->extra = Tensor::empty({t, b, u}, dt);
+  if (cfg.cell == RnnCell::lstm) sv->cells = Tensor::empty({t + 1, b, u}, dt);
+  if (rec_mask.defined()) {
+    sv->rec_mask = rec_mask.contiguous();
+    sv->rec_in = Tensor::empty({t, b, u}, dt);
+  }
+  RnnForward res;
+  res.outputs = Tensor::empty({b, t, u}, dt);
+  dispatch_float(dt, op_name(cfg), [&](auto tag) {
+    using T = decltype(tag);
+    permute_time(x.data<T>(), sv->x.data<T>(), b, t, d, cfg.go_backwards, true);
+    copy_or_zero(sv->states.data<T>(), h0, b * u);
+    if (sv->cells.defined()) copy_or_zero(sv->cells.data<T>(), c0, b * u);
+    project_inputs<T>(*sv, kernel, bias);
+    forward_steps<T>(*sv, rk, bias, res.outputs.data<T>());
+  });
+  const int64_t off = t * b * u;
+  res.h = sv->states.as_strided({b, u}, {u, 1}, sv->states.offset() + off).clone();
+  if (sv->cells.defined()) res.c = sv->cells.as_strided({b, u}, {u, 1}, sv->cells.offset() + off).clone();
+  res.saved = sv;
+  return res;
+}
+}  // namespace kcore
