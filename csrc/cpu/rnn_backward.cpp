@@ -3,6 +3,7 @@
 // over all steps.
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "core/blas.h"
 #include "cpu/rnn_common.h"
@@ -43,38 +44,43 @@ struct BackwardStep {
   T* dgh_row(int64_t b) const { return dgh + (s * B() + b) * GU(); }
   bool valid(int64_t b) const { return sv.mask.empty() || sv.mask[s * B() + b]; }
 
+  // The row functions handle row b, units [j0, j1) of every gate (the packed path gives each
+  // thread a range of units; the BLAS path passes all units).
+
   // Total gradient w.r.t. the new h of row b, in place in dh; false for a masked (carried) step.
-  bool gather(int64_t b) const {
-    const int64_t u = U();
+  bool gather(int64_t b, int64_t j0, int64_t j1) const {
+    const int64_t u = U(), w = j1 - j0;
     T* acc = carry + b * u;
     const T* go = grad_out ? grad_out + (b * sv.steps + s) * u : nullptr;
     if (!valid(b)) {
-      if (go) for (int64_t j = 0; j < u; ++j) acc[j] += go[j];
-      std::memcpy(dh_prev + b * u, dh + b * u, u * sizeof(T));  // state passes through; c stays in dc
-      std::memset(dgx_row(b), 0, GU() * sizeof(T));
-      if (dgh != dgx) std::memset(dgh_row(b), 0, GU() * sizeof(T));
+      if (go) for (int64_t j = j0; j < j1; ++j) acc[j] += go[j];
+      std::memcpy(dh_prev + b * u + j0, dh + b * u + j0, w * sizeof(T));  // state passes through; c stays in dc
+      for (int64_t k = j0; k < GU(); k += u) {
+        std::memset(dgx_row(b) + k, 0, w * sizeof(T));
+        if (dgh != dgx) std::memset(dgh_row(b) + k, 0, w * sizeof(T));
+      }
       return false;
     }
     T* d = dh + b * u;
-    for (int64_t j = 0; j < u; ++j) {
+    for (int64_t j = j0; j < j1; ++j) {
       d[j] += acc[j] + (go ? go[j] : T(0));
       acc[j] = T(0);
     }
     return true;
   }
 
-  void simple_row(int64_t b) const {
-    if (!gather(b)) return;
-    const int64_t u = U();
-    T* g = dgx_row(b);
-    std::memcpy(g, dh + b * u, u * sizeof(T));
-    scale_by_slope(sv.config.activation, gates(b), g, u);
-    std::memset(dh_prev + b * u, 0, u * sizeof(T));
+  void simple_row(int64_t b, int64_t j0, int64_t j1) const {
+    if (!gather(b, j0, j1)) return;
+    const int64_t u = U(), w = j1 - j0;
+    T* g = dgx_row(b) + j0;
+    std::memcpy(g, dh + b * u + j0, w * sizeof(T));
+    scale_by_slope(sv.config.activation, gates(b) + j0, g, w);
+    std::memset(dh_prev + b * u + j0, 0, w * sizeof(T));
   }
 
-  void lstm_row(int64_t b) const {
-    if (!gather(b)) return;
-    const int64_t u = U();
+  void lstm_row(int64_t b, int64_t j0, int64_t j1) const {
+    if (!gather(b, j0, j1)) return;
+    const int64_t u = U(), w = j1 - j0;
     const RnnConfig& c = sv.config;
     const T* g = gates(b);
     const T *gi = g, *gf = g + u, *gc = g + 2 * u, *go = g + 3 * u;
@@ -84,64 +90,82 @@ struct BackwardStep {
     T* dcb = dc + b * u;
     T* out = dgx_row(b);
     T *di = out, *df = out + u, *dcand = out + 2 * u, *dout = out + 3 * u;
-    for (int64_t j = 0; j < u; ++j) {
+    for (int64_t j = j0; j < j1; ++j) {
       dout[j] = d[j] * tc[j];
       df[j] = d[j] * go[j];  // temporarily d(act(c)) for the slope below
     }
-    scale_by_slope(c.activation, tc, df, u);
-    for (int64_t j = 0; j < u; ++j) {
+    scale_by_slope(c.activation, tc + j0, df + j0, w);
+    for (int64_t j = j0; j < j1; ++j) {
       const T dct = dcb[j] + df[j];
       di[j] = dct * gc[j];
       dcand[j] = dct * gi[j];
       df[j] = dct * cp[j];
       dcb[j] = dct * gf[j];
     }
-    scale_by_slope(c.recurrent_activation, gi, di, 2 * u);
-    scale_by_slope(c.activation, gc, dcand, u);
-    scale_by_slope(c.recurrent_activation, go, dout, u);
-    std::memset(dh_prev + b * u, 0, u * sizeof(T));
+    scale_by_slope(c.recurrent_activation, gi + j0, di + j0, w);
+    scale_by_slope(c.recurrent_activation, gf + j0, df + j0, w);
+    scale_by_slope(c.activation, gc + j0, dcand + j0, w);
+    scale_by_slope(c.recurrent_activation, go + j0, dout + j0, w);
+    std::memset(dh_prev + b * u + j0, 0, w * sizeof(T));
   }
 
   // Gradients through h = z h_{t-1} + (1 - z) n: dz and dn (scaled by slopes), dh_{t-1} direct term.
-  void gru_common(int64_t b, T* out) const {
-    const int64_t u = U();
+  void gru_common(int64_t b, T* out, int64_t j0, int64_t j1) const {
+    const int64_t u = U(), w = j1 - j0;
     const T* g = gates(b);
     const T *z = g, *n = g + 2 * u;
     const T* hp = h_prev(b);
     const T* d = dh + b * u;
     T* dp = dh_prev + b * u;
     T *dz = out, *dn = out + 2 * u;
-    for (int64_t j = 0; j < u; ++j) {
+    for (int64_t j = j0; j < j1; ++j) {
       dz[j] = d[j] * (hp[j] - n[j]);
       dn[j] = d[j] * (T(1) - z[j]);
       dp[j] = d[j] * z[j];
     }
-    scale_by_slope(sv.config.recurrent_activation, z, dz, u);
-    scale_by_slope(sv.config.activation, n, dn, u);
+    scale_by_slope(sv.config.recurrent_activation, z + j0, dz + j0, w);
+    scale_by_slope(sv.config.activation, n + j0, dn + j0, w);
   }
 
-  void gru_after_row(int64_t b) const {
-    if (!gather(b)) return;
-    const int64_t u = U();
+  void gru_after_row(int64_t b, int64_t j0, int64_t j1) const {
+    if (!gather(b, j0, j1)) return;
+    const int64_t u = U(), w = j1 - j0;
     T* gx = dgx_row(b);
     T* gh = dgh_row(b);
-    gru_common(b, gx);
+    gru_common(b, gx, j0, j1);
     const T* r = gates(b) + u;
     const T* hh = extra(b);
     T* dr = gx + u;
     const T* dn = gx + 2 * u;
-    for (int64_t j = 0; j < u; ++j) {
+    for (int64_t j = j0; j < j1; ++j) {
       dr[j] = dn[j] * hh[j];
       gh[2 * u + j] = dn[j] * r[j];
     }
-    scale_by_slope(sv.config.recurrent_activation, r, dr, u);
-    std::memcpy(gh, gx, 2 * u * sizeof(T));
+    scale_by_slope(sv.config.recurrent_activation, r + j0, dr + j0, w);
+    for (int64_t k = j0; k < 2 * u; k += u) std::memcpy(gh + k, gx + k, w * sizeof(T));
+  }
+
+  // The gate-gradient kernel of one row before the recurrent GEMM (not GRU reset_after=False).
+  void row(int64_t b, int64_t j0, int64_t j1) const {
+    switch (sv.config.cell) {
+      case RnnCell::simple: return simple_row(b, j0, j1);
+      case RnnCell::lstm: return lstm_row(b, j0, j1);
+      case RnnCell::gru: return gru_after_row(b, j0, j1);
+    }
+  }
+
+  // With recurrent dropout: the GEMM's gradient lands in dacc and reaches dh_{t-1} through the mask.
+  void undrop_row(int64_t b, int64_t j0, int64_t j1) const {
+    const T* m = sv.rec_mask.data<T>() + b * U();
+    const T* a = dacc + b * U();
+    T* d = dh_prev + b * U();
+    for (int64_t j = j0; j < j1; ++j) d[j] += a[j] * m[j];
   }
 
   // reset_after=False, first half: dz, dn and dh_{t-1} direct term; dr needs d(r h) from a GEMM.
   void gru_before_first_row(int64_t b) const {
-    if (!gather(b)) return;
-    gru_common(b, dgx_row(b));
+    if (!gather(b, 0, U())) return;
+    gru_common(b, dgx_row(b), 0, U());
   }
 
   // Second half: d(r h) (in drh) splits into dr and a dh_{t-1} term. Masked rows got drh = 0.
@@ -176,30 +200,54 @@ void backward_steps(BackwardStep<T>& st, const Tensor& rk) {
     if (dropped) std::memset(st.dacc, 0, b * u * sizeof(T));
     T* gx = st.dgx + s * b * gu;
     T* gh = st.dgh + s * b * gu;
-    switch (c.cell) {
-      case RnnCell::simple: for_rows(b, [&](int64_t r) { st.simple_row(r); }); break;
-      case RnnCell::lstm: for_rows(b, [&](int64_t r) { st.lstm_row(r); }); break;
-      case RnnCell::gru:
-        if (c.reset_after) {
-          for_rows(b, [&](int64_t r) { st.gru_after_row(r); });
-        } else {
-          for_rows(b, [&](int64_t r) { st.gru_before_first_row(r); });
-          T* d = drh.data<T>();
-          gemm<T>(false, true, b, u, u, T(1), gx + 2 * u, gu, w + 2 * u, gu, T(0), d, u);
-          for_rows(b, [&](int64_t r) { st.gru_before_second_row(r, d); });
-        }
-        break;
-    }
-    if (c.cell == RnnCell::gru && !c.reset_after)
+    if (c.cell == RnnCell::gru && !c.reset_after) {
+      for_rows(b, [&](int64_t r) { st.gru_before_first_row(r); });
+      T* d = drh.data<T>();
+      gemm<T>(false, true, b, u, u, T(1), gx + 2 * u, gu, w + 2 * u, gu, T(0), d, u);
+      for_rows(b, [&](int64_t r) { st.gru_before_second_row(r, d); });
       gemm<T>(false, true, b, u, 2 * u, T(1), gx, gu, w, gu, T(1), st.dacc, u);
-    else
+    } else {
+      for_rows(b, [&](int64_t r) { st.row(r, 0, u); });
       gemm<T>(false, true, b, u, gu, T(1), gh, gu, w, gu, T(1), st.dacc, u);
-    if (dropped) {  // d h_{t-1} += d(h_{t-1} * mask) * mask
-      const T* m = sv.rec_mask.data<T>();
-      for (int64_t k = 0; k < b * u; ++k) st.dh_prev[k] += st.dacc[k] * m[k];
     }
+    if (dropped) for_rows(b, [&](int64_t r) { st.undrop_row(r, 0, u); });
     std::swap(st.dh, st.dh_prev);
   }
+}
+
+// float32, one recurrent GEMM per step: the transposed recurrent kernel packed once, each thread
+// owns a range of units (rnn_common.h): gate gradients for its units, then its columns of
+// dh_{t-1} = dG U^T after the one barrier per step (dG of every unit is needed).
+void backward_steps_packed(BackwardStep<float>& st0, const Tensor& rk) {
+  const RnnSaved& sv = st0.sv;
+  const int64_t b = sv.batch, u = sv.units, gu = gate_count(sv.config) * u;
+  const bool dropped = sv.rec_mask.defined();
+  Tensor scratch = dropped ? Tensor::empty({b, u}, DType::f32) : Tensor();
+  packed::PackedMatrix wt(gu, u);  // U^T: (gates * units, units)
+  const int nt = unit_team(u);
+  float* final_dh = nullptr;
+#pragma omp parallel num_threads(nt)
+  {
+    const UnitRange r = unit_range(u, omp_get_thread_num(), omp_get_num_threads());
+    wt.pack(rk.data<float>(), gu, true, r.panel_lo, r.panel_hi);
+    BackwardStep<float> st = st0;  // each thread swaps its own pointers (in step with the others)
+    st.dacc = dropped ? scratch.data<float>() : nullptr;
+    for (int64_t s = sv.steps - 1; s >= 0; --s) {
+      st.s = s;
+      if (!dropped) st.dacc = st.dh_prev;
+      for (int64_t i = 0; i < b; ++i) {
+        st.row(i, r.lo, r.hi);
+        if (dropped) std::memset(st.dacc + i * u + r.lo, 0, (r.hi - r.lo) * sizeof(float));
+      }
+#pragma omp barrier
+      packed::gemm_panels(wt, r.panel_lo, r.panel_hi, b, st.dgh + s * b * gu, gu, st.dacc, u, true);
+      if (dropped)
+        for (int64_t i = 0; i < b; ++i) st.undrop_row(i, r.lo, r.hi);
+      std::swap(st.dh, st.dh_prev);
+    }
+    if (omp_get_thread_num() == 0) final_dh = st.dh;
+  }
+  if (final_dh) st0.dh = final_dh;
 }
 
 // Column sums of a (rows, cols) block with row stride ld into out (the bias gradients).
@@ -294,7 +342,12 @@ RnnGrads rnn_backward(const RnnSaved& sv, const Tensor& kernel_in, const Tensor&
     BackwardStep<T> st{sv,           grad_out.defined() ? grad_out.data<T>() : nullptr,
                        dh.data<T>(), dc.defined() ? dc.data<T>() : nullptr,
                        dh_prev.data<T>(), dh_prev.data<T>(), carry.data<T>(), dgx.data<T>(), dgh.data<T>()};
-    backward_steps<T>(st, rk);
+    if constexpr (std::is_same_v<T, float>) {
+      if (packed_path(c, dt)) backward_steps_packed(st, rk);
+      else backward_steps<T>(st, rk);
+    } else {
+      backward_steps<T>(st, rk);
+    }
     // After the last swap st.dh holds the gradient w.r.t. the initial state.
     g.h0 = st.dh == dh.data<T>() ? dh : dh_prev;
     g.c0 = dc;

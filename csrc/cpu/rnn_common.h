@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "core/parallel.h"
+#include "cpu/gemm_packed.h"
 #include "ops/activation_math.h"
 #include "ops/rnn.h"
 
@@ -73,6 +74,33 @@ template <typename T>
 void copy_or_zero(T* dst, const Tensor& src, int64_t n) {
   if (src.defined()) std::memcpy(dst, src.contiguous().data<T>(), n * sizeof(T));
   else std::memset(dst, 0, n * sizeof(T));
+}
+
+// ---- packed path (float32): weight-stationary threads over ranges of units ------------------
+// Each thread owns the units [lo, hi) (whole panels of the packed GEMM) of every gate: it packs
+// those weight panels once per pass, keeps them in its cache for all steps, and runs the gate
+// kernel on its columns right after its GEMM tile. One barrier per step joins the threads.
+
+// Whether a pass runs on the packed path: float32 and one recurrent GEMM per step.
+inline bool packed_path(const RnnConfig& c, DType dt) {
+  return dt == DType::f32 && !(c.cell == RnnCell::gru && !c.reset_after);
+}
+
+// How many threads share the units (each needs at least one panel).
+inline int unit_team(int64_t units) {
+  const int64_t blocks = (units + packed::kNR - 1) / packed::kNR;
+  return omp_in_parallel() ? 1 : int(std::max<int64_t>(1, std::min<int64_t>(num_threads(), blocks)));
+}
+
+struct UnitRange {
+  int64_t lo, hi;             // units
+  int64_t panel_lo, panel_hi;  // panels of a per-gate packed matrix (units x units or gates*units x units)
+};
+
+inline UnitRange unit_range(int64_t units, int tid, int nt) {
+  const int64_t blocks = (units + packed::kNR - 1) / packed::kNR;
+  const int64_t p0 = blocks * tid / nt, p1 = blocks * (tid + 1) / nt;
+  return {std::min(units, p0 * packed::kNR), std::min(units, p1 * packed::kNR), p0, p1};
 }
 
 }  // namespace kcore::rnn_cpu

@@ -3,6 +3,8 @@
 // over the batch rows. What the backward pass needs is kept in RnnSaved.
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
+#include <vector>
 
 #include "core/blas.h"
 #include "cpu/rnn_common.h"
@@ -99,67 +101,81 @@ struct ForwardStep {
   T* extra() const { return sv.extra.defined() ? sv.extra.data<T>() + s * B() * U() : nullptr; }
   bool valid(int64_t b) const { return sv.mask.empty() || sv.mask[s * B() + b]; }
 
-  // Masked rows carry h (and c) over; every row writes its output.
-  void finish_row(int64_t b) const {
+  // The row functions below handle row b, units [j0, j1) of every gate (the packed path gives
+  // each thread a range of units; the BLAS path passes all units).
+
+  // h_{t-1} * rec_mask where it enters the recurrent GEMM (recurrent dropout).
+  void drop_row(int64_t b, int64_t j0, int64_t j1) const {
     const int64_t u = U();
-    T* hn = h_next() + b * u;
+    const T* m = sv.rec_mask.data<T>() + b * u;
+    const T* hp = h_prev() + b * u;
+    T* hm = rec_input() + b * u;
+    for (int64_t j = j0; j < j1; ++j) hm[j] = hp[j] * m[j];
+  }
+
+  // Masked rows carry h (and c) over; every row writes its output.
+  void finish_row(int64_t b, int64_t j0, int64_t j1) const {
+    const int64_t u = U(), w = (j1 - j0) * sizeof(T);
+    T* hn = h_next() + b * u + j0;
     if (!valid(b)) {
-      std::memcpy(hn, h_prev() + b * u, u * sizeof(T));
+      std::memcpy(hn, h_prev() + b * u + j0, w);
       if (sv.cells.defined()) {
-        T* c = sv.cells.data<T>() + s * B() * u + b * u;
-        std::memcpy(c + B() * u, c, u * sizeof(T));
+        T* c = sv.cells.data<T>() + s * B() * u + b * u + j0;
+        std::memcpy(c + B() * u, c, w);
       }
     }
-    const int64_t t = sv.steps;
-    T* o = out + (b * t + s) * u;
-    if (valid(b)) std::memcpy(o, hn, u * sizeof(T));
-    else if (s == 0) std::memset(o, 0, u * sizeof(T));
-    else std::memcpy(o, o - u, u * sizeof(T));
+    T* o = out + (b * sv.steps + s) * u + j0;
+    if (valid(b)) std::memcpy(o, hn, w);
+    else if (s == 0) std::memset(o, 0, w);
+    else std::memcpy(o, o - u, w);
   }
 
-  void simple_row(int64_t b) const {
+  void simple_row(int64_t b, int64_t j0, int64_t j1) const {
     const int64_t u = U();
-    T* z = gates() + b * u;
-    activate(sv.config.activation, z, u);
-    std::memcpy(h_next() + b * u, z, u * sizeof(T));
-    finish_row(b);
+    T* z = gates() + b * u + j0;
+    activate(sv.config.activation, z, j1 - j0);
+    std::memcpy(h_next() + b * u + j0, z, (j1 - j0) * sizeof(T));
+    finish_row(b, j0, j1);
   }
 
-  void lstm_row(int64_t b) const {
-    const int64_t u = U();
+  void lstm_row(int64_t b, int64_t j0, int64_t j1) const {
+    const int64_t u = U(), w = j1 - j0;
     const RnnConfig& c = sv.config;
     T* g = gates() + b * 4 * u;
-    activate(c.recurrent_activation, g, 2 * u);
-    activate(c.activation, g + 2 * u, u);
-    activate(c.recurrent_activation, g + 3 * u, u);
+    T *gi = g, *gf = g + u, *gc = g + 2 * u, *go = g + 3 * u;
+    activate(c.recurrent_activation, gi + j0, w);
+    activate(c.recurrent_activation, gf + j0, w);
+    activate(c.activation, gc + j0, w);
+    activate(c.recurrent_activation, go + j0, w);
     const T* cp = sv.cells.data<T>() + s * B() * u + b * u;
     T* cn = const_cast<T*>(cp) + B() * u;
     T* tc = extra() + b * u;
-    const T *gi = g, *gf = g + u, *gc = g + 2 * u, *go = g + 3 * u;
-    for (int64_t j = 0; j < u; ++j) tc[j] = cn[j] = gf[j] * cp[j] + gi[j] * gc[j];
-    activate(c.activation, tc, u);
+    for (int64_t j = j0; j < j1; ++j) tc[j] = cn[j] = gf[j] * cp[j] + gi[j] * gc[j];
+    activate(c.activation, tc + j0, w);
     T* hn = h_next() + b * u;
-    for (int64_t j = 0; j < u; ++j) hn[j] = go[j] * tc[j];
-    finish_row(b);
+    for (int64_t j = j0; j < j1; ++j) hn[j] = go[j] * tc[j];
+    finish_row(b, j0, j1);
   }
 
   // GRU reset_after: gates hold x W + b_in; rec holds h_{t-1} U.
-  void gru_after_row(int64_t b) const {
-    const int64_t u = U();
+  void gru_after_row(int64_t b, int64_t j0, int64_t j1) const {
+    const int64_t u = U(), w = j1 - j0;
     const RnnConfig& c = sv.config;
     T* g = gates() + b * 3 * u;
     const T* r_in = rec + b * 3 * u;
     T* hh = extra() + b * u;
-    for (int64_t j = 0; j < 2 * u; ++j) g[j] += r_in[j] + (b_rec ? b_rec[j] : T(0));
-    activate(c.recurrent_activation, g, 2 * u);
+    for (int64_t k = 0; k < 2 * u; k += u)
+      for (int64_t j = k + j0; j < k + j1; ++j) g[j] += r_in[j] + (b_rec ? b_rec[j] : T(0));
+    activate(c.recurrent_activation, g + j0, w);
+    activate(c.recurrent_activation, g + u + j0, w);
     const T* r = g + u;
     T* n = g + 2 * u;
-    for (int64_t j = 0; j < u; ++j) {
+    for (int64_t j = j0; j < j1; ++j) {
       hh[j] = r_in[2 * u + j] + (b_rec ? b_rec[2 * u + j] : T(0));
       n[j] += r[j] * hh[j];
     }
-    activate(c.activation, n, u);
-    gru_combine(b);
+    activate(c.activation, n + j0, w);
+    gru_combine(b, j0, j1);
   }
 
   // GRU reset_after=False, first half: z and r (their recurrent part is already added), and r * h_{t-1}.
@@ -176,17 +192,26 @@ struct ForwardStep {
   // GRU reset_after=False, second half: the candidate's pre-activation is complete.
   void gru_before_out_row(int64_t b) const {
     activate(sv.config.activation, gates() + b * 3 * U() + 2 * U(), U());
-    gru_combine(b);
+    gru_combine(b, 0, U());
   }
 
-  void gru_combine(int64_t b) const {
+  void gru_combine(int64_t b, int64_t j0, int64_t j1) const {
     const int64_t u = U();
     const T* g = gates() + b * 3 * u;
     const T *z = g, *n = g + 2 * u;
     const T* hp = h_prev() + b * u;
     T* hn = h_next() + b * u;
-    for (int64_t j = 0; j < u; ++j) hn[j] = z[j] * hp[j] + (T(1) - z[j]) * n[j];
-    finish_row(b);
+    for (int64_t j = j0; j < j1; ++j) hn[j] = z[j] * hp[j] + (T(1) - z[j]) * n[j];
+    finish_row(b, j0, j1);
+  }
+
+  // The gate kernel of one row after the recurrent GEMM (not GRU reset_after=False: two GEMMs).
+  void row(int64_t b, int64_t j0, int64_t j1) const {
+    switch (sv.config.cell) {
+      case RnnCell::simple: return simple_row(b, j0, j1);
+      case RnnCell::lstm: return lstm_row(b, j0, j1);
+      case RnnCell::gru: return gru_after_row(b, j0, j1);
+    }
   }
 };
 
@@ -219,24 +244,45 @@ void forward_steps(const RnnSaved& sv, const Tensor& rk, const Tensor& bias, T* 
   for (int64_t s = 0; s < sv.steps; ++s) {
     st.s = s;
     T* gs = st.gates();
-    if (sv.rec_in.defined()) {
-      const T* m = sv.rec_mask.data<T>();
-      const T* hp = st.h_prev();
-      T* hm = st.rec_input();
-      for (int64_t i = 0; i < b * u; ++i) hm[i] = hp[i] * m[i];
-    }
-    if (c.cell == RnnCell::simple || c.cell == RnnCell::lstm) {
-      gemm<T>(false, false, b, gu, u, T(1), st.rec_input(), u, w, gu, T(1), gs, gu);
-      if (c.cell == RnnCell::lstm) for_rows(b, [&](int64_t r) { st.lstm_row(r); });
-      else for_rows(b, [&](int64_t r) { st.simple_row(r); });
-    } else if (after) {
-      gemm<T>(false, false, b, gu, u, T(1), st.rec_input(), u, w, gu, T(0), st.rec, gu);
-      for_rows(b, [&](int64_t r) { st.gru_after_row(r); });
+    if (sv.rec_in.defined()) for_rows(b, [&](int64_t r) { st.drop_row(r, 0, u); });
+    if (!before) {  // GRU reset_after: h_{t-1} U goes to rec (the reset gate multiplies part of it)
+      gemm<T>(false, false, b, gu, u, T(1), st.rec_input(), u, w, gu, after ? T(0) : T(1), after ? st.rec : gs, gu);
+      for_rows(b, [&](int64_t r) { st.row(r, 0, u); });
     } else if (before) {
       gemm<T>(false, false, b, 2 * u, u, T(1), st.rec_input(), u, w, gu, T(1), gs, gu);
       for_rows(b, [&](int64_t r) { st.gru_before_gates_row(r); });
       gemm<T>(false, false, b, u, u, T(1), st.extra(), u, w + 2 * u, gu, T(1), gs + 2 * u, gu);
       for_rows(b, [&](int64_t r) { st.gru_before_out_row(r); });
+    }
+  }
+}
+
+// float32, one recurrent GEMM per step: per-gate weights packed once, each thread owns a range
+// of units (see rnn_common.h) and runs GEMM tile and gate kernel for it; one barrier per step.
+void forward_steps_packed(const RnnSaved& sv, const Tensor& rk, const Tensor& bias, float* out) {
+  const RnnConfig& c = sv.config;
+  const int64_t b = sv.batch, u = sv.units, g = gate_count(c), gu = g * u;
+  const bool after = c.cell == RnnCell::gru;
+  Tensor rec = after ? Tensor::empty({b, gu}, DType::f32) : Tensor();
+  std::vector<packed::PackedMatrix> w(g);
+  for (auto& m : w) m.resize(u, u);
+  const float* rkp = rk.data<float>();
+  const int nt = unit_team(u);
+#pragma omp parallel num_threads(nt)
+  {
+    const UnitRange r = unit_range(u, omp_get_thread_num(), omp_get_num_threads());
+    for (int64_t k = 0; k < g; ++k) w[k].pack(rkp + k * u, gu, false, r.panel_lo, r.panel_hi);
+    ForwardStep<float> st{sv, after && bias.defined() ? bias.data<float>() + gu : nullptr,
+                          after ? rec.data<float>() : nullptr, out, 0};
+    for (int64_t s = 0; s < sv.steps; ++s) {
+      st.s = s;
+      if (sv.rec_in.defined())
+        for (int64_t i = 0; i < b; ++i) st.drop_row(i, r.lo, r.hi);
+#pragma omp barrier
+      float* dst = after ? st.rec : st.gates();
+      for (int64_t k = 0; k < g; ++k)
+        packed::gemm_panels(w[k], r.panel_lo, r.panel_hi, b, st.rec_input(), u, dst + k * u, gu, !after);
+      for (int64_t i = 0; i < b; ++i) st.row(i, r.lo, r.hi);
     }
   }
 }
@@ -277,6 +323,9 @@ RnnForward rnn_forward(const RnnConfig& cfg, const Tensor& x_in, const Tensor& k
     copy_or_zero(sv->states.data<T>(), h0, b * u);
     if (sv->cells.defined()) copy_or_zero(sv->cells.data<T>(), c0, b * u);
     project_inputs<T>(*sv, kernel, bias);
+    if constexpr (std::is_same_v<T, float>) {
+      if (packed_path(cfg, dt)) return forward_steps_packed(*sv, rk, bias, res.outputs.data<float>());
+    }
     forward_steps<T>(*sv, rk, bias, res.outputs.data<T>());
   });
   const int64_t off = t * b * u;
