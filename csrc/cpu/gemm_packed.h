@@ -53,4 +53,11 @@ void gemm_panels(const PackedMatrix& b, int64_t p0, int64_t p1, int64_t m, const
 void gemm_columns(const PackedMatrix& b, int64_t c0, int64_t c1, int64_t m, const float* a, int64_t lda, float* c,
                   int64_t ldc, bool accumulate);
 
+// C (m x n) (+)= op(A) @ op(B) with op(A) (m x k), op(B) (k x n); trans_a: A is stored (k x m),
+// trans_b: B is stored (n x k); row strides lda, ldb, ldc. B is packed in blocks of K rows,
+// and kcore's threads split the columns (no synchronisation). For the large recurrent GEMMs
+// (input projection, input gradient, weight gradients over all steps).
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+          int64_t ldb, float* c, int64_t ldc, bool accumulate);
+
 }  // namespace kcore::packed

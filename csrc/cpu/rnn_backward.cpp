@@ -264,7 +264,7 @@ void column_sums(const T* a, int64_t rows, int64_t cols, int64_t ld, T* out) {
 template <typename T>
 void gemm_tn(int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b, int64_t ldb, T* c,
              int64_t ldc) {
-  gemm<T>(true, false, m, n, k, T(1), a, lda, b, ldb, T(0), c, ldc);
+  pass_gemm<T>(true, false, m, n, k, a, lda, b, ldb, T(0), c, ldc);
 }
 
 template <typename T>
@@ -294,7 +294,7 @@ void weight_grads(const RnnSaved& sv, const Tensor& kernel, const T* dgx, const 
   }
   if (need_x) {
     Tensor dxs = Tensor::empty({t, b, d}, dt);
-    if (d > 0) gemm<T>(false, true, rows, d, gu, T(1), dgx, gu, kernel.data<T>(), gu, T(0), dxs.data<T>(), d);
+    if (d > 0) pass_gemm<T>(false, true, rows, d, gu, dgx, gu, kernel.data<T>(), gu, T(0), dxs.data<T>(), d);
     g.x = Tensor::empty({b, t, d}, dt);
     permute_time(dxs.data<T>(), g.x.data<T>(), b, t, d, c.go_backwards, false);
   }

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "core/blas.h"
 #include "core/parallel.h"
 #include "cpu/gemm_packed.h"
 #include "ops/activation_math.h"
@@ -74,6 +75,15 @@ template <typename T>
 void copy_or_zero(T* dst, const Tensor& src, int64_t n) {
   if (src.defined()) std::memcpy(dst, src.contiguous().data<T>(), n * sizeof(T));
   else std::memset(dst, 0, n * sizeof(T));
+}
+
+// The large GEMMs of a pass (over all steps at once: input projection, input gradient, weight
+// gradients): kcore's packed GEMM for float32, the BLAS library for float64. beta is 0 or 1.
+template <typename T>
+void pass_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b, int64_t ldb,
+               T beta, T* c, int64_t ldc) {
+  if constexpr (std::is_same_v<T, float>) packed::gemm(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, beta != T(0));
+  else gemm<T>(ta, tb, m, n, k, T(1), a, lda, b, ldb, beta, c, ldc);
 }
 
 // ---- packed path (float32): weight-stationary threads over ranges of units ------------------

@@ -227,8 +227,8 @@ void project_inputs(const RnnSaved& sv, const Tensor& kernel, const Tensor& bias
     if (!bias.defined()) std::memset(g, 0, rows * gu * sizeof(T));
     return;
   }
-  gemm<T>(false, false, rows, gu, d, T(1), sv.x.data<T>(), d, kernel.data<T>(), gu, bias.defined() ? T(1) : T(0), g,
-          gu);
+  pass_gemm<T>(false, false, rows, gu, d, sv.x.data<T>(), d, kernel.data<T>(), gu, bias.defined() ? T(1) : T(0), g,
+               gu);
 }
 
 template <typename T>
