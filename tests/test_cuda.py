@@ -157,6 +157,8 @@ _DEVICE_SAFE = {
     # no tensors
     "set_num_threads", "get_num_threads", "build_info", "conv_output_shape", "conv_workspace_bytes",
     "conv_set_workspace_limit", "conv_workspace_limit", "conv_set_winograd", "conv_winograd",
+    # CPU-only testing entry point that rejects other devices itself (rnn_bindings.cpp)
+    "packed_matmul",
 }
 
 

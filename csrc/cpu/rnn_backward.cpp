@@ -218,9 +218,18 @@ void backward_steps(BackwardStep<T>& st, const Tensor& rk) {
 // float32, one recurrent GEMM per step: the transposed recurrent kernel packed once, each thread
 // owns a range of units (rnn_common.h): gate gradients for its units, then its columns of
 // dh_{t-1} = dG U^T after the one barrier per step (dG of every unit is needed).
-void backward_steps_packed(BackwardStep<float>& st0, const Tensor& rk) {
+// Every kChunk steps each thread adds the chunk's share of dW, dU and the bias gradient for
+// its own gate columns, while the gate gradients it has just written are still in its cache.
+void backward_steps_packed(BackwardStep<float>& st0, const Tensor& rk, RnnGrads& grads) {
   const RnnSaved& sv = st0.sv;
-  const int64_t b = sv.batch, u = sv.units, gu = gate_count(sv.config) * u;
+  const int64_t b = sv.batch, u = sv.units, d = sv.input_dim, gu = gate_count(sv.config) * u;
+  constexpr int64_t kChunk = 4;
+  const float* xs = sv.x.data<float>();
+  const float* hs = sv.rec_in.defined() ? sv.rec_in.data<float>() : sv.states.data<float>();  // h_{t-1} rows
+  float* dw = grads.kernel.data<float>();
+  float* du = grads.recurrent_kernel.data<float>();
+  float* db = grads.bias.defined() ? grads.bias.data<float>() : nullptr;
+  const bool two_biases = sv.config.cell == RnnCell::gru;  // reset_after: (2, 3U), second row from dgh
   const bool dropped = sv.rec_mask.defined();
   Tensor scratch = dropped ? Tensor::empty({b, u}, DType::f32) : Tensor();
   packed::PackedMatrix wt(gu, u);  // U^T: (gates * units, units)
@@ -232,6 +241,7 @@ void backward_steps_packed(BackwardStep<float>& st0, const Tensor& rk) {
     wt.pack(rk.data<float>(), gu, true, r.panel_lo, r.panel_hi);
     BackwardStep<float> st = st0;  // each thread swaps its own pointers (in step with the others)
     st.dacc = dropped ? scratch.data<float>() : nullptr;
+    int64_t chunk_end = sv.steps;
     for (int64_t s = sv.steps - 1; s >= 0; --s) {
       st.s = s;
       if (!dropped) st.dacc = st.dh_prev;
@@ -244,6 +254,22 @@ void backward_steps_packed(BackwardStep<float>& st0, const Tensor& rk) {
       if (dropped)
         for (int64_t i = 0; i < b; ++i) st.undrop_row(i, r.lo, r.hi);
       std::swap(st.dh, st.dh_prev);
+      if (s % kChunk == 0 && r.hi > r.lo) {  // weight gradients of steps [s, chunk_end), own columns
+        const int64_t r0 = s * b, rows = (chunk_end - s) * b, w = r.hi - r.lo;
+        for (int64_t k = r.lo; k < gu; k += u) {
+          const float* gx = st.dgx + r0 * gu + k;
+          const float* gh = st.dgh + r0 * gu + k;
+          packed::gemm(true, false, u, w, rows, hs + r0 * u, u, gh, gu, du + k, gu, true);
+          if (d > 0) packed::gemm(true, false, d, w, rows, xs + r0 * d, d, gx, gu, dw + k, gu, true);
+          if (db)
+            for (int64_t i = 0; i < rows; ++i)
+              for (int64_t j = 0; j < w; ++j) {
+                db[k + j] += gx[i * gu + j];
+                if (two_biases) db[gu + k + j] += gh[i * gu + j];
+              }
+        }
+        chunk_end = s;
+      }
     }
     if (omp_get_thread_num() == 0) final_dh = st.dh;
   }
@@ -267,19 +293,26 @@ void gemm_tn(int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* 
   pass_gemm<T>(true, false, m, n, k, a, lda, b, ldb, T(0), c, ldc);
 }
 
+// dW, dU and the bias gradient (unless the steps have accumulated them: weights_done), and dx.
+// g's weight gradients arrive zero-filled.
 template <typename T>
-void weight_grads(const RnnSaved& sv, const Tensor& kernel, const T* dgx, const T* dgh, bool need_x, RnnGrads& g) {
+void weight_grads(const RnnSaved& sv, const Tensor& kernel, const T* dgx, const T* dgh, bool need_x, bool weights_done,
+                  RnnGrads& g) {
   const RnnConfig& c = sv.config;
   const int64_t b = sv.batch, t = sv.steps, d = sv.input_dim, u = sv.units, gu = gate_count(c) * u;
   const int64_t rows = t * b;
   const DType dt = sv.x.dtype();
-  g.kernel = Tensor::zeros({d, gu}, dt);  // stays zero for empty inputs
-  g.recurrent_kernel = Tensor::zeros({u, gu}, dt);
   if (rows == 0) {
-    if (sv.has_bias) g.bias = Tensor::zeros(c.cell == RnnCell::gru && c.reset_after ? Shape{2, gu} : Shape{gu}, dt);
     if (need_x) g.x = Tensor::zeros({b, t, d}, dt);
     return;
   }
+  if (need_x) {
+    Tensor dxs = Tensor::empty({t, b, d}, dt);
+    if (d > 0) pass_gemm<T>(false, true, rows, d, gu, dgx, gu, kernel.data<T>(), gu, T(0), dxs.data<T>(), d);
+    g.x = Tensor::empty({b, t, d}, dt);
+    permute_time(dxs.data<T>(), g.x.data<T>(), b, t, d, c.go_backwards, false);
+  }
+  if (weights_done) return;
   const T* xs = sv.x.data<T>();
   // rows 0..T-1 of states are h_{t-1} of every step (rec_in: the same, times the dropout mask)
   const T* hs = sv.rec_in.defined() ? sv.rec_in.data<T>() : sv.states.data<T>();
@@ -292,15 +325,8 @@ void weight_grads(const RnnSaved& sv, const Tensor& kernel, const T* dgx, const 
   } else {
     gemm_tn<T>(u, gu, rows, hs, u, dgh, gu, du, gu);
   }
-  if (need_x) {
-    Tensor dxs = Tensor::empty({t, b, d}, dt);
-    if (d > 0) pass_gemm<T>(false, true, rows, d, gu, dgx, gu, kernel.data<T>(), gu, T(0), dxs.data<T>(), d);
-    g.x = Tensor::empty({b, t, d}, dt);
-    permute_time(dxs.data<T>(), g.x.data<T>(), b, t, d, c.go_backwards, false);
-  }
   if (sv.has_bias) {
     const bool two = c.cell == RnnCell::gru && c.reset_after;
-    g.bias = Tensor::empty(two ? Shape{2, gu} : Shape{gu}, dt);
     column_sums(dgx, rows, gu, gu, g.bias.data<T>());
     if (two) column_sums(dgh, rows, gu, gu, g.bias.data<T>() + gu);
   }
@@ -335,6 +361,10 @@ RnnGrads rnn_backward(const RnnSaved& sv, const Tensor& kernel_in, const Tensor&
   Tensor dh = Tensor::empty({b, u}, dt), dh_prev = Tensor::empty({b, u}, dt), carry = Tensor::zeros({b, u}, dt);
   Tensor dc = c.cell == RnnCell::lstm ? Tensor::empty({b, u}, dt) : Tensor();
   RnnGrads g;
+  g.kernel = Tensor::zeros({sv.input_dim, gu}, dt);  // stays zero for empty inputs
+  g.recurrent_kernel = Tensor::zeros({u, gu}, dt);
+  if (sv.has_bias) g.bias = Tensor::zeros(split ? Shape{2, gu} : Shape{gu}, dt);
+  const bool packed = packed_path(c, dt);
   dispatch_float(dt, op, [&](auto tag) {
     using T = decltype(tag);
     copy_or_zero(dh.data<T>(), grad_h_in, b * u);
@@ -343,7 +373,7 @@ RnnGrads rnn_backward(const RnnSaved& sv, const Tensor& kernel_in, const Tensor&
                        dh.data<T>(), dc.defined() ? dc.data<T>() : nullptr,
                        dh_prev.data<T>(), dh_prev.data<T>(), carry.data<T>(), dgx.data<T>(), dgh.data<T>()};
     if constexpr (std::is_same_v<T, float>) {
-      if (packed_path(c, dt)) backward_steps_packed(st, rk);
+      if (packed) backward_steps_packed(st, rk, g);
       else backward_steps<T>(st, rk);
     } else {
       backward_steps<T>(st, rk);
@@ -351,7 +381,7 @@ RnnGrads rnn_backward(const RnnSaved& sv, const Tensor& kernel_in, const Tensor&
     // After the last swap st.dh holds the gradient w.r.t. the initial state.
     g.h0 = st.dh == dh.data<T>() ? dh : dh_prev;
     g.c0 = dc;
-    weight_grads<T>(sv, kernel, dgx.data<T>(), dgh.data<T>(), need_x, g);
+    weight_grads<T>(sv, kernel, dgx.data<T>(), dgh.data<T>(), need_x, packed, g);
   });
   return g;
 }
