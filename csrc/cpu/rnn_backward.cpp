@@ -302,14 +302,10 @@ void weight_grads(const RnnSaved& sv, const Tensor& kernel, const T* dgx, const 
   const int64_t b = sv.batch, t = sv.steps, d = sv.input_dim, u = sv.units, gu = gate_count(c) * u;
   const int64_t rows = t * b;
   const DType dt = sv.x.dtype();
-  if (rows == 0) {
-    if (need_x) g.x = Tensor::zeros({b, t, d}, dt);
-    return;
-  }
+  if (rows == 0) return;  // g.x is empty then
   if (need_x) {
     Tensor dxs = Tensor::empty({t, b, d}, dt);
     if (d > 0) pass_gemm<T>(false, true, rows, d, gu, dgx, gu, kernel.data<T>(), gu, T(0), dxs.data<T>(), d);
-    g.x = Tensor::empty({b, t, d}, dt);
     permute_time(dxs.data<T>(), g.x.data<T>(), b, t, d, c.go_backwards, false);
   }
   if (weights_done) return;
@@ -332,45 +328,25 @@ void weight_grads(const RnnSaved& sv, const Tensor& kernel, const T* dgx, const 
   }
 }
 
-void check_grad(const Tensor& g, const Shape& want, DType dt, const char* op, const char* name) {
-  if (!g.defined()) return;
-  KCORE_CHECK(g.dtype() == dt, op << " backward: " << name << " has dtype " << dtype_name(g.dtype())
-                                  << ", expected " << dtype_name(dt));
-  KCORE_CHECK(g.shape() == want, op << " backward: " << name << " has shape " << shape_str(g.shape())
-                                    << ", expected " << shape_str(want));
-}
-
 }  // namespace
 
-RnnGrads rnn_backward(const RnnSaved& sv, const Tensor& kernel_in, const Tensor& rk_in, const Tensor& grad_out_in,
-                      const Tensor& grad_h_in, const Tensor& grad_c_in, bool need_x) {
+namespace cpu {
+
+void rnn_backward(const RnnSaved& sv, const Tensor& kernel, const Tensor& rk, const Tensor& grad_out,
+                  const Tensor& grad_h, const Tensor& grad_c, bool need_x, RnnGrads& g) {
   const RnnConfig& c = sv.config;
-  const char* op = op_name(c);
   const int64_t b = sv.batch, t = sv.steps, u = sv.units, gu = gate_count(c) * u;
   const DType dt = sv.x.dtype();
-  KCORE_CHECK(kernel_in.shape() == Shape({sv.input_dim, gu}) && rk_in.shape() == Shape({u, gu}) &&
-                  kernel_in.dtype() == dt && rk_in.dtype() == dt,
-              op << " backward: kernels do not match the forward pass");
-  check_grad(grad_out_in, {b, t, u}, dt, op, "output gradient");
-  check_grad(grad_h_in, {b, u}, dt, op, "final h gradient");
-  check_grad(grad_c_in, {b, u}, dt, op, "final c gradient");
-  Tensor kernel = kernel_in.contiguous(), rk = rk_in.contiguous();
-  Tensor grad_out = grad_out_in.defined() ? grad_out_in.contiguous() : Tensor();
   const bool split = c.cell == RnnCell::gru && c.reset_after;
   Tensor dgx = Tensor::empty({t, b, gu}, dt), dgh = split ? Tensor::empty({t, b, gu}, dt) : dgx;
   Tensor dh = Tensor::empty({b, u}, dt), dh_prev = Tensor::empty({b, u}, dt), carry = Tensor::zeros({b, u}, dt);
-  Tensor dc = c.cell == RnnCell::lstm ? Tensor::empty({b, u}, dt) : Tensor();
-  RnnGrads g;
-  g.kernel = Tensor::zeros({sv.input_dim, gu}, dt);  // stays zero for empty inputs
-  g.recurrent_kernel = Tensor::zeros({u, gu}, dt);
-  if (sv.has_bias) g.bias = Tensor::zeros(split ? Shape{2, gu} : Shape{gu}, dt);
   const bool packed = packed_path(c, dt);
-  dispatch_float(dt, op, [&](auto tag) {
+  dispatch_float(dt, rnn_op_name(c), [&](auto tag) {
     using T = decltype(tag);
-    copy_or_zero(dh.data<T>(), grad_h_in, b * u);
-    if (dc.defined()) copy_or_zero(dc.data<T>(), grad_c_in, b * u);
+    copy_or_zero(dh.data<T>(), grad_h, b * u);
+    if (g.c0.defined()) copy_or_zero(g.c0.data<T>(), grad_c, b * u);  // dc: the carry gradient, in place
     BackwardStep<T> st{sv,           grad_out.defined() ? grad_out.data<T>() : nullptr,
-                       dh.data<T>(), dc.defined() ? dc.data<T>() : nullptr,
+                       dh.data<T>(), g.c0.defined() ? g.c0.data<T>() : nullptr,
                        dh_prev.data<T>(), dh_prev.data<T>(), carry.data<T>(), dgx.data<T>(), dgh.data<T>()};
     if constexpr (std::is_same_v<T, float>) {
       if (packed) backward_steps_packed(st, rk, g);
@@ -378,12 +354,11 @@ RnnGrads rnn_backward(const RnnSaved& sv, const Tensor& kernel_in, const Tensor&
     } else {
       backward_steps<T>(st, rk);
     }
-    // After the last swap st.dh holds the gradient w.r.t. the initial state.
-    g.h0 = st.dh == dh.data<T>() ? dh : dh_prev;
-    g.c0 = dc;
+    std::memcpy(g.h0.data<T>(), st.dh, b * u * sizeof(T));  // after the last swap: d(initial h)
     weight_grads<T>(sv, kernel, dgx.data<T>(), dgh.data<T>(), need_x, packed, g);
   });
-  return g;
 }
+
+}  // namespace cpu
 
 }  // namespace kcore

@@ -42,13 +42,7 @@ inline void scale_by_slope(RnnActivation a, const T* y, T* g, int64_t n) {
   });
 }
 
-inline int64_t gate_count(const RnnConfig& c) {
-  return c.cell == RnnCell::lstm ? 4 : c.cell == RnnCell::gru ? 3 : 1;
-}
-
-inline const char* op_name(const RnnConfig& c) {
-  return c.cell == RnnCell::lstm ? "lstm" : c.cell == RnnCell::gru ? "gru" : "simple_rnn";
-}
+inline int64_t gate_count(const RnnConfig& c) { return rnn_gate_count(c); }
 
 // The per-step gate kernels split the batch rows over kcore's OpenMP team (the team that runs the GEMMs).
 template <typename Fn>

@@ -19,48 +19,6 @@ namespace {
 
 // ---- argument checks --------------------------------------------------------------------
 
-void check_state(const Tensor& s, const Tensor& x, int64_t b, int64_t u, const char* op, const char* name) {
-  if (!s.defined()) return;
-  check_float(s, op, name);
-  check_same_dtype(x, s, op);
-  KCORE_CHECK(s.shape() == Shape({b, u}), op << ": " << name << " must have shape " << shape_str({b, u})
-                                             << " (batch, units), got " << shape_str(s.shape()));
-}
-
-void check_inputs(const RnnConfig& cfg, const Tensor& x, const Tensor& w, const Tensor& rw, const Tensor& bias,
-                  const Tensor& h0, const Tensor& c0, const Tensor& mask) {
-  const char* op = op_name(cfg);
-  check_float(x, op, "inputs");
-  check_float(w, op, "kernel");
-  check_float(rw, op, "recurrent_kernel");
-  KCORE_CHECK(x.ndim() == 3, op << ": inputs must be 3-D (batch, timesteps, features), got shape "
-                                << shape_str(x.shape())
-                                << (x.ndim() == 2 ? "; the time axis is missing (reshape to (batch, 1, features) "
-                                                    "for one step)" : ""));
-  check_same_dtype(x, w, op);
-  check_same_dtype(x, rw, op);
-  const int64_t b = x.dim(0), d = x.dim(2), g = gate_count(cfg);
-  KCORE_CHECK(rw.ndim() == 2 && rw.dim(1) == g * rw.dim(0),
-              op << ": recurrent_kernel must have shape (units, " << g << " * units), got " << shape_str(rw.shape()));
-  const int64_t u = rw.dim(0);
-  KCORE_CHECK(w.shape() == Shape({d, g * u}), op << ": kernel must have shape " << shape_str({d, g * u})
-                                                 << " for inputs with " << d << " features, got "
-                                                 << shape_str(w.shape()));
-  if (bias.defined()) {
-    check_float(bias, op, "bias");
-    check_same_dtype(x, bias, op);
-    Shape want = cfg.cell == RnnCell::gru && cfg.reset_after ? Shape({2, g * u}) : Shape({g * u});
-    KCORE_CHECK(bias.shape() == want, op << ": bias must have shape " << shape_str(want) << ", got "
-                                         << shape_str(bias.shape()));
-  }
-  check_state(h0, x, b, u, op, "initial h state");
-  if (cfg.cell == RnnCell::lstm) check_state(c0, x, b, u, op, "initial c state");
-  if (mask.defined())
-    KCORE_CHECK(mask.shape() == Shape({b, x.dim(1)}),
-                op << ": mask must have shape " << shape_str({b, x.dim(1)}) << " (batch, timesteps), got "
-                   << shape_str(mask.shape()));
-}
-
 // mask (B, T) of any dtype -> (T, B) bytes in processed order; empty when every step is valid.
 std::vector<uint8_t> processed_mask(const Tensor& mask_in, int64_t b, int64_t t, bool reverse) {
   if (!mask_in.defined()) return {};
@@ -289,49 +247,27 @@ void forward_steps_packed(const RnnSaved& sv, const Tensor& rk, const Tensor& bi
 
 }  // namespace
 
-RnnForward rnn_forward(const RnnConfig& cfg, const Tensor& x_in, const Tensor& kernel_in, const Tensor& rk_in,
-                       const Tensor& bias_in, const Tensor& h0, const Tensor& c0, const Tensor& mask,
-                       const Tensor& rec_mask) {
-  check_inputs(cfg, x_in, kernel_in, rk_in, bias_in, h0, c0, mask);
-  check_state(rec_mask, x_in, x_in.dim(0), rk_in.dim(0), op_name(cfg), "recurrent dropout mask");
-  auto sv = std::make_shared<RnnSaved>();
-  sv->config = cfg;
-  sv->batch = x_in.dim(0);
-  sv->steps = x_in.dim(1);
-  sv->input_dim = x_in.dim(2);
-  sv->units = rk_in.dim(0);
-  sv->has_bias = bias_in.defined();
-  const int64_t b = sv->batch, t = sv->steps, d = sv->input_dim, u = sv->units, gu = gate_count(cfg) * u;
-  const DType dt = x_in.dtype();
-  Tensor x = x_in.contiguous(), kernel = kernel_in.contiguous(), rk = rk_in.contiguous();
-  Tensor bias = bias_in.defined() ? bias_in.contiguous() : Tensor();
-  sv->mask = processed_mask(mask, b, t, cfg.go_backwards);
-  sv->x = Tensor::empty({t, b, d}, dt);
-  sv->states = Tensor::empty({t + 1, b, u}, dt);
-  sv->gates = Tensor::empty({t, b, gu}, dt);
-  if (cfg.cell != RnnCell::simple) sv->extra = Tensor::empty({t, b, u}, dt);
-  if (cfg.cell == RnnCell::lstm) sv->cells = Tensor::empty({t + 1, b, u}, dt);
-  if (rec_mask.defined()) {
-    sv->rec_mask = rec_mask.contiguous();
-    sv->rec_in = Tensor::empty({t, b, u}, dt);
-  }
-  RnnForward res;
-  res.outputs = Tensor::empty({b, t, u}, dt);
-  dispatch_float(dt, op_name(cfg), [&](auto tag) {
+namespace cpu {
+
+void rnn_forward(RnnSaved& sv, const Tensor& x, const Tensor& kernel, const Tensor& rk, const Tensor& bias,
+                 const Tensor& h0, const Tensor& c0, const Tensor& mask, Tensor& outputs) {
+  const RnnConfig& cfg = sv.config;
+  const int64_t b = sv.batch, t = sv.steps, d = sv.input_dim, u = sv.units;
+  const DType dt = x.dtype();
+  sv.mask = processed_mask(mask, b, t, cfg.go_backwards);
+  dispatch_float(dt, rnn_op_name(cfg), [&](auto tag) {
     using T = decltype(tag);
-    permute_time(x.data<T>(), sv->x.data<T>(), b, t, d, cfg.go_backwards, true);
-    copy_or_zero(sv->states.data<T>(), h0, b * u);
-    if (sv->cells.defined()) copy_or_zero(sv->cells.data<T>(), c0, b * u);
-    project_inputs<T>(*sv, kernel, bias);
+    permute_time(x.data<T>(), sv.x.data<T>(), b, t, d, cfg.go_backwards, true);
+    copy_or_zero(sv.states.data<T>(), h0, b * u);
+    if (sv.cells.defined()) copy_or_zero(sv.cells.data<T>(), c0, b * u);
+    project_inputs<T>(sv, kernel, bias);
     if constexpr (std::is_same_v<T, float>) {
-      if (packed_path(cfg, dt)) return forward_steps_packed(*sv, rk, bias, res.outputs.data<float>());
+      if (packed_path(cfg, dt)) return forward_steps_packed(sv, rk, bias, outputs.data<float>());
     }
-    forward_steps<T>(*sv, rk, bias, res.outputs.data<T>());
+    forward_steps<T>(sv, rk, bias, outputs.data<T>());
   });
-  const int64_t off = t * b * u;
-  res.h = sv->states.as_strided({b, u}, {u, 1}, sv->states.offset() + off).clone();
-  if (sv->cells.defined()) res.c = sv->cells.as_strided({b, u}, {u, 1}, sv->cells.offset() + off).clone();
-  res.saved = sv;
-  return res;
 }
+
+}  // namespace cpu
+
 }  // namespace kcore

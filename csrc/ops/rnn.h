@@ -35,6 +35,14 @@ struct RnnConfig {
   bool go_backwards = false;
 };
 
+// Gates per unit: 4 LSTM, 3 GRU, 1 SimpleRNN; and the op's name in messages.
+inline int64_t rnn_gate_count(const RnnConfig& c) {
+  return c.cell == RnnCell::lstm ? 4 : c.cell == RnnCell::gru ? 3 : 1;
+}
+inline const char* rnn_op_name(const RnnConfig& c) {
+  return c.cell == RnnCell::lstm ? "lstm" : c.cell == RnnCell::gru ? "gru" : "simple_rnn";
+}
+
 // What forward keeps for backward. Everything is time-major in processed order.
 struct RnnSaved {
   RnnConfig config;
@@ -59,6 +67,20 @@ struct RnnForward {
 struct RnnGrads {
   Tensor x, h0, c0, kernel, recurrent_kernel, bias;  // bias undefined when the layer has none
 };
+
+// The device kernels: they only compute. The entry points below have validated the arguments,
+// made the inputs contiguous and allocated, on the inputs' device, the outputs and every tensor
+// of `saved` (x, states, gates, extra, cells, rec_in; rec_mask set); the forward kernel fills
+// them and saved.mask (from `mask`, any dtype, (B, T)). The backward kernel fills `grads`,
+// whose tensors arrive allocated: weight and bias gradients zero-filled, x (when need_x), h0 and
+// c0 (LSTM) uninitialised.
+namespace cpu {
+void rnn_forward(RnnSaved& saved, const Tensor& x, const Tensor& kernel, const Tensor& recurrent_kernel,
+                 const Tensor& bias, const Tensor& h0, const Tensor& c0, const Tensor& mask, Tensor& outputs);
+void rnn_backward(const RnnSaved& saved, const Tensor& kernel, const Tensor& recurrent_kernel,
+                  const Tensor& grad_outputs, const Tensor& grad_h, const Tensor& grad_c, bool need_x,
+                  RnnGrads& grads);
+}  // namespace cpu
 
 // bias, h0, c0, mask, rec_mask may be undefined tensors (no bias / zero states / no mask /
 // no recurrent dropout). rec_mask (B, U) multiplies h_{t-1} where it enters the recurrent
