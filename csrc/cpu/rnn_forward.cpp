@@ -44,6 +44,7 @@ std::vector<uint8_t> processed_mask(const Tensor& mask_in, int64_t b, int64_t t,
 template <typename T>
 struct ForwardStep {
   const RnnSaved& sv;
+  const T* b_in;    // input bias (G*U) or null; added by the row functions, while the gates are hot
   const T* b_rec;   // GRU reset_after: recurrent bias (3U) or null
   T* rec;           // GRU reset_after: (B, 3U) scratch for h_{t-1} U
   T* out;           // (B, T, U)
@@ -61,6 +62,15 @@ struct ForwardStep {
 
   // The row functions below handle row b, units [j0, j1) of every gate (the packed path gives
   // each thread a range of units; the BLAS path passes all units).
+
+  // Adds the input bias to gates [k0, k1) of row b, units [j0, j1).
+  void add_bias(int64_t b, int64_t k0, int64_t k1, int64_t j0, int64_t j1) const {
+    if (!b_in) return;
+    const int64_t u = U();
+    T* g = gates() + b * gate_count(sv.config) * u;
+    for (int64_t k = k0 * u; k < k1 * u; k += u)
+      for (int64_t j = k + j0; j < k + j1; ++j) g[j] += b_in[j];
+  }
 
   // h_{t-1} * rec_mask where it enters the recurrent GEMM (recurrent dropout).
   void drop_row(int64_t b, int64_t j0, int64_t j1) const {
@@ -91,6 +101,7 @@ struct ForwardStep {
   void simple_row(int64_t b, int64_t j0, int64_t j1) const {
     const int64_t u = U();
     T* z = gates() + b * u + j0;
+    add_bias(b, 0, 1, j0, j1);
     activate(sv.config.activation, z, j1 - j0);
     std::memcpy(h_next() + b * u + j0, z, (j1 - j0) * sizeof(T));
     finish_row(b, j0, j1);
@@ -101,6 +112,7 @@ struct ForwardStep {
     const RnnConfig& c = sv.config;
     T* g = gates() + b * 4 * u;
     T *gi = g, *gf = g + u, *gc = g + 2 * u, *go = g + 3 * u;
+    add_bias(b, 0, 4, j0, j1);
     activate(c.recurrent_activation, gi + j0, w);
     activate(c.recurrent_activation, gf + j0, w);
     activate(c.activation, gc + j0, w);
@@ -122,6 +134,7 @@ struct ForwardStep {
     T* g = gates() + b * 3 * u;
     const T* r_in = rec + b * 3 * u;
     T* hh = extra() + b * u;
+    add_bias(b, 0, 3, j0, j1);
     for (int64_t k = 0; k < 2 * u; k += u)
       for (int64_t j = k + j0; j < k + j1; ++j) g[j] += r_in[j] + (b_rec ? b_rec[j] : T(0));
     activate(c.recurrent_activation, g + j0, w);
@@ -140,6 +153,7 @@ struct ForwardStep {
   void gru_before_gates_row(int64_t b) const {
     const int64_t u = U();
     T* g = gates() + b * 3 * u;
+    add_bias(b, 0, 2, 0, u);
     activate(sv.config.recurrent_activation, g, 2 * u);
     const T* r = g + u;
     const T* hp = rec_input() + b * u;
@@ -149,6 +163,7 @@ struct ForwardStep {
 
   // GRU reset_after=False, second half: the candidate's pre-activation is complete.
   void gru_before_out_row(int64_t b) const {
+    add_bias(b, 2, 3, 0, U());
     activate(sv.config.activation, gates() + b * 3 * U() + 2 * U(), U());
     gru_combine(b, 0, U());
   }
@@ -174,19 +189,11 @@ struct ForwardStep {
 };
 
 template <typename T>
-void project_inputs(const RnnSaved& sv, const Tensor& kernel, const Tensor& bias) {
+void project_inputs(const RnnSaved& sv, const Tensor& kernel) {  // x W of every step (the bias comes later)
   const int64_t rows = sv.steps * sv.batch, gu = gate_count(sv.config) * sv.units, d = sv.input_dim;
   T* g = sv.gates.data<T>();
-  if (bias.defined()) {
-    const T* bp = bias.data<T>();  // GRU reset_after: row 0 is the input bias
-    for_rows(rows, [&](int64_t r) { std::memcpy(g + r * gu, bp, gu * sizeof(T)); });
-  }
-  if (d == 0) {
-    if (!bias.defined()) std::memset(g, 0, rows * gu * sizeof(T));
-    return;
-  }
-  pass_gemm<T>(false, false, rows, gu, d, sv.x.data<T>(), d, kernel.data<T>(), gu, bias.defined() ? T(1) : T(0), g,
-               gu);
+  if (d == 0) std::memset(g, 0, rows * gu * sizeof(T));
+  else pass_gemm<T>(false, false, rows, gu, d, sv.x.data<T>(), d, kernel.data<T>(), gu, T(0), g, gu);
 }
 
 template <typename T>
@@ -196,8 +203,8 @@ void forward_steps(const RnnSaved& sv, const Tensor& rk, const Tensor& bias, T* 
   const bool after = c.cell == RnnCell::gru && c.reset_after;
   const bool before = c.cell == RnnCell::gru && !c.reset_after;
   Tensor rec = after ? Tensor::empty({b, gu}, sv.x.dtype()) : Tensor();
-  ForwardStep<T> st{sv, after && bias.defined() ? bias.data<T>() + gu : nullptr,
-                    after ? rec.data<T>() : nullptr, out, 0};
+  ForwardStep<T> st{sv, bias.defined() ? bias.data<T>() : nullptr,
+                    after && bias.defined() ? bias.data<T>() + gu : nullptr, after ? rec.data<T>() : nullptr, out, 0};
   const T* w = rk.data<T>();
   for (int64_t s = 0; s < sv.steps; ++s) {
     st.s = s;
@@ -230,7 +237,8 @@ void forward_steps_packed(const RnnSaved& sv, const Tensor& rk, const Tensor& bi
   {
     const UnitRange r = unit_range(u, omp_get_thread_num(), omp_get_num_threads());
     for (int64_t k = 0; k < g; ++k) w[k].pack(rkp + k * u, gu, false, r.panel_lo, r.panel_hi);
-    ForwardStep<float> st{sv, after && bias.defined() ? bias.data<float>() + gu : nullptr,
+    ForwardStep<float> st{sv, bias.defined() ? bias.data<float>() : nullptr,
+                          after && bias.defined() ? bias.data<float>() + gu : nullptr,
                           after ? rec.data<float>() : nullptr, out, 0};
     for (int64_t s = 0; s < sv.steps; ++s) {
       st.s = s;
@@ -260,7 +268,7 @@ void rnn_forward(RnnSaved& sv, const Tensor& x, const Tensor& kernel, const Tens
     permute_time(x.data<T>(), sv.x.data<T>(), b, t, d, cfg.go_backwards, true);
     copy_or_zero(sv.states.data<T>(), h0, b * u);
     if (sv.cells.defined()) copy_or_zero(sv.cells.data<T>(), c0, b * u);
-    project_inputs<T>(sv, kernel, bias);
+    project_inputs<T>(sv, kernel);
     if constexpr (std::is_same_v<T, float>) {
       if (packed_path(cfg, dt)) return forward_steps_packed(sv, rk, bias, outputs.data<float>());
     }
