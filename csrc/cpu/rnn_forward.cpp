@@ -222,21 +222,31 @@ void forward_steps(const RnnSaved& sv, const Tensor& rk, const Tensor& bias, T* 
   }
 }
 
-// float32, one recurrent GEMM per step: per-gate weights packed once, each thread owns a range
-// of units (see rnn_common.h) and runs GEMM tile and gate kernel for it; one barrier per step.
-void forward_steps_packed(const RnnSaved& sv, const Tensor& rk, const Tensor& bias, float* out) {
+// float32, one recurrent GEMM per step: per-gate input and recurrent weights packed once, each
+// thread owns a range of units (see rnn_common.h) and computes x_t W + h_{t-1} U for its columns
+// (no pre-computed projection of all steps to stream back from memory), then runs the gate
+// kernel on them while they are in cache; one barrier per step.
+void forward_steps_packed(const RnnSaved& sv, const Tensor& kernel, const Tensor& rk, const Tensor& bias,
+                          float* out) {
   const RnnConfig& c = sv.config;
-  const int64_t b = sv.batch, u = sv.units, g = gate_count(c), gu = g * u;
+  const int64_t b = sv.batch, d = sv.input_dim, u = sv.units, g = gate_count(c), gu = g * u;
   const bool after = c.cell == RnnCell::gru;
   Tensor rec = after ? Tensor::empty({b, gu}, DType::f32) : Tensor();
-  std::vector<packed::PackedMatrix> w(g);
-  for (auto& m : w) m.resize(u, u);
+  std::vector<packed::PackedMatrix> wx(g), wh(g);
+  for (int64_t k = 0; k < g; ++k) {
+    wx[k].resize(d, u);
+    wh[k].resize(u, u);
+  }
+  const float* kp = kernel.data<float>();
   const float* rkp = rk.data<float>();
   const int nt = unit_team(u);
 #pragma omp parallel num_threads(nt)
   {
     const UnitRange r = unit_range(u, omp_get_thread_num(), omp_get_num_threads());
-    for (int64_t k = 0; k < g; ++k) w[k].pack(rkp + k * u, gu, false, r.panel_lo, r.panel_hi);
+    for (int64_t k = 0; k < g; ++k) {
+      wx[k].pack(kp + k * u, gu, false, r.panel_lo, r.panel_hi);
+      wh[k].pack(rkp + k * u, gu, false, r.panel_lo, r.panel_hi);
+    }
     ForwardStep<float> st{sv, bias.defined() ? bias.data<float>() : nullptr,
                           after && bias.defined() ? bias.data<float>() + gu : nullptr,
                           after ? rec.data<float>() : nullptr, out, 0};
@@ -244,10 +254,14 @@ void forward_steps_packed(const RnnSaved& sv, const Tensor& rk, const Tensor& bi
       st.s = s;
       if (sv.rec_in.defined())
         for (int64_t i = 0; i < b; ++i) st.drop_row(i, r.lo, r.hi);
+      float* gs = st.gates();
+      const float* xs = sv.x.data<float>() + s * b * d;
+      for (int64_t k = 0; k < g; ++k)  // the input part needs no other thread's results
+        packed::gemm_panels(wx[k], r.panel_lo, r.panel_hi, b, xs, d, gs + k * u, gu, false);
 #pragma omp barrier
-      float* dst = after ? st.rec : st.gates();
+      float* dst = after ? st.rec : gs;  // GRU: h_{t-1} U apart (the reset gate scales part of it)
       for (int64_t k = 0; k < g; ++k)
-        packed::gemm_panels(w[k], r.panel_lo, r.panel_hi, b, st.rec_input(), u, dst + k * u, gu, !after);
+        packed::gemm_panels(wh[k], r.panel_lo, r.panel_hi, b, st.rec_input(), u, dst + k * u, gu, !after);
       for (int64_t i = 0; i < b; ++i) st.row(i, r.lo, r.hi);
     }
   }
@@ -268,10 +282,10 @@ void rnn_forward(RnnSaved& sv, const Tensor& x, const Tensor& kernel, const Tens
     permute_time(x.data<T>(), sv.x.data<T>(), b, t, d, cfg.go_backwards, true);
     copy_or_zero(sv.states.data<T>(), h0, b * u);
     if (sv.cells.defined()) copy_or_zero(sv.cells.data<T>(), c0, b * u);
-    project_inputs<T>(sv, kernel);
     if constexpr (std::is_same_v<T, float>) {
-      if (packed_path(cfg, dt)) return forward_steps_packed(sv, rk, bias, outputs.data<float>());
+      if (packed_path(cfg, dt)) return forward_steps_packed(sv, kernel, rk, bias, outputs.data<float>());
     }
+    project_inputs<T>(sv, kernel);
     forward_steps<T>(sv, rk, bias, outputs.data<T>());
   });
 }
