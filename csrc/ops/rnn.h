@@ -9,9 +9,11 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <tuple>
 #include <vector>
 
 #include "core/tensor.h"
+#include "ops/kernel_decl.h"
 
 namespace kcore {
 
@@ -58,12 +60,6 @@ struct RnnSaved {
   Tensor rec_in;    // (T, B, U) h_{t-1} * rec_mask of every step; undefined without rec_mask (states used)
 };
 
-struct RnnForward {
-  Tensor outputs;  // (B, T, U) output of every processed step
-  Tensor h, c;     // final states (c undefined unless LSTM)
-  std::shared_ptr<RnnSaved> saved;
-};
-
 struct RnnGrads {
   Tensor x, h0, c0, kernel, recurrent_kernel, bias;  // bias undefined when the layer has none
 };
@@ -74,24 +70,34 @@ struct RnnGrads {
 // them and saved.mask (from `mask`, any dtype, (B, T)). The backward kernel fills `grads`,
 // whose tensors arrive allocated: weight and bias gradients zero-filled, x (when need_x), h0 and
 // c0 (LSTM) uninitialised.
-namespace cpu {
-void rnn_forward(RnnSaved& saved, const Tensor& x, const Tensor& kernel, const Tensor& recurrent_kernel,
-                 const Tensor& bias, const Tensor& h0, const Tensor& c0, const Tensor& mask, Tensor& outputs);
-void rnn_backward(const RnnSaved& saved, const Tensor& kernel, const Tensor& recurrent_kernel,
-                  const Tensor& grad_outputs, const Tensor& grad_h, const Tensor& grad_c, bool need_x,
-                  RnnGrads& grads);
-}  // namespace cpu
+#define KCORE_RNN_KERNELS(X)                                                                                \
+  X(void, rnn_forward,                                                                                      \
+    (RnnSaved & saved, const Tensor& x, const Tensor& kernel, const Tensor& recurrent_kernel, const Tensor& bias, \
+     const Tensor& h0, const Tensor& c0, const Tensor& mask, Tensor& outputs))                              \
+  X(void, rnn_backward,                                                                                     \
+    (const RnnSaved& saved, const Tensor& kernel, const Tensor& recurrent_kernel, const Tensor& grad_outputs, \
+     const Tensor& grad_h, const Tensor& grad_c, bool need_x, RnnGrads& grads))
+KCORE_DECLARE_KERNELS(KCORE_RNN_KERNELS)
 
-// bias, h0, c0, mask, rec_mask may be undefined tensors (no bias / zero states / no mask /
-// no recurrent dropout). rec_mask (B, U) multiplies h_{t-1} where it enters the recurrent
-// product of every gate (one mask per sequence, as Keras); the carried state is not masked.
-RnnForward rnn_forward(const RnnConfig& cfg, const Tensor& x, const Tensor& kernel, const Tensor& recurrent_kernel,
-                       const Tensor& bias, const Tensor& h0, const Tensor& c0, const Tensor& mask,
-                       const Tensor& rec_mask = Tensor());
+// (outputs (B, T, U) of every processed step, final h, final c (LSTM) or None, what backward needs)
+using RnnForwardResult = std::tuple<Tensor, Tensor, OptionalTensor, std::shared_ptr<RnnSaved>>;
+// (dx or None when not need_x, dh0, dc0 (LSTM) or None, dkernel, drecurrent_kernel, dbias or None)
+using RnnBackwardResult = std::tuple<OptionalTensor, Tensor, OptionalTensor, Tensor, Tensor, OptionalTensor>;
 
-// Gradients from d(outputs), d(final h), d(final c); each may be undefined (= zero).
+// Whole-sequence forward. bias, h0, c0, mask, recurrent_dropout_mask may be None (no bias / zero
+// states / no mask / no recurrent dropout). recurrent_dropout_mask (B, U) multiplies h_{t-1} where
+// it enters the recurrent product of every gate (one mask per sequence, as Keras); the carried
+// state is not masked.
+RnnForwardResult rnn_forward(RnnCell cell, bool reset_after, RnnActivation activation,
+                             RnnActivation recurrent_activation, bool go_backwards, const Tensor& x,
+                             const Tensor& kernel, const Tensor& recurrent_kernel, const OptionalTensor& bias,
+                             const OptionalTensor& h0, const OptionalTensor& c0, const OptionalTensor& mask,
+                             const OptionalTensor& recurrent_dropout_mask = OptionalTensor());
+
+// Backward through time from d(outputs), d(final h), d(final c); each may be None (= zero).
 // need_x = false skips the input gradient (one GEMM) when the inputs are data.
-RnnGrads rnn_backward(const RnnSaved& saved, const Tensor& kernel, const Tensor& recurrent_kernel,
-                      const Tensor& grad_outputs, const Tensor& grad_h, const Tensor& grad_c, bool need_x = true);
+RnnBackwardResult rnn_backward(const std::shared_ptr<RnnSaved>& saved, const Tensor& kernel,
+                               const Tensor& recurrent_kernel, const OptionalTensor& grad_outputs,
+                               const OptionalTensor& grad_h, const OptionalTensor& grad_c, bool need_x = true);
 
 }  // namespace kcore

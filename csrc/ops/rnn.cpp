@@ -1,10 +1,12 @@
 // The recurrent ops' device-independent entry points: argument checks, output shapes, and the
 // outputs (and what the forward pass keeps) allocated on the inputs' device; the device kernels
 // (cpu/rnn_forward.cpp, cpu/rnn_backward.cpp) only compute.
+#include "ops/rnn.h"
+
 #include <memory>
 
 #include "ops/arguments.h"
-#include "ops/rnn.h"
+#include "ops/op_call.h"
 
 namespace kcore {
 
@@ -60,12 +62,19 @@ void check_grad(const Tensor& g, const Shape& want, DType dt, const char* op, co
                                     << ", expected " << shape_str(want));
 }
 
+Tensor contiguous_or_none(const Tensor& t) { return t.defined() ? t.contiguous() : Tensor(); }
+
 }  // namespace
 
-RnnForward rnn_forward(const RnnConfig& cfg, const Tensor& x_in, const Tensor& kernel_in, const Tensor& rk_in,
-                       const Tensor& bias_in, const Tensor& h0, const Tensor& c0, const Tensor& mask,
-                       const Tensor& rec_mask) {
-  check_inputs(cfg, x_in, kernel_in, rk_in, bias_in, h0, c0, mask);
+RnnForwardResult rnn_forward(RnnCell cell, bool reset_after, RnnActivation activation,
+                             RnnActivation recurrent_activation, bool go_backwards, const Tensor& x_in,
+                             const Tensor& kernel_in, const Tensor& rk_in, const OptionalTensor& bias,
+                             const OptionalTensor& h0, const OptionalTensor& c0, const OptionalTensor& mask,
+                             const OptionalTensor& rec_mask) {
+  OpCall call("rnn_forward", x_in, kernel_in, rk_in, bias, h0, c0, mask, rec_mask);
+  auto kernel = KCORE_KERNEL(call, rnn_forward);
+  const RnnConfig cfg{cell, reset_after, activation, recurrent_activation, go_backwards};
+  check_inputs(cfg, x_in, kernel_in, rk_in, bias, h0, c0, mask);
   check_state(rec_mask, x_in, x_in.dim(0), rk_in.dim(0), rnn_op_name(cfg), "recurrent dropout mask");
   auto sv = std::make_shared<RnnSaved>();
   sv->config = cfg;
@@ -73,55 +82,55 @@ RnnForward rnn_forward(const RnnConfig& cfg, const Tensor& x_in, const Tensor& k
   sv->steps = x_in.dim(1);
   sv->input_dim = x_in.dim(2);
   sv->units = rk_in.dim(0);
-  sv->has_bias = bias_in.defined();
+  sv->has_bias = bias.defined();
   const int64_t b = sv->batch, t = sv->steps, d = sv->input_dim, u = sv->units, gu = rnn_gate_count(cfg) * u;
   const DType dt = x_in.dtype();
-  const Device dev = x_in.device();
-  sv->x = Tensor::empty({t, b, d}, dt, dev);
-  sv->states = Tensor::empty({t + 1, b, u}, dt, dev);
-  sv->gates = Tensor::empty({t, b, gu}, dt, dev);
-  if (cfg.cell != RnnCell::simple) sv->extra = Tensor::empty({t, b, u}, dt, dev);
-  if (cfg.cell == RnnCell::lstm) sv->cells = Tensor::empty({t + 1, b, u}, dt, dev);
+  sv->x = call.empty({t, b, d}, dt);
+  sv->states = call.empty({t + 1, b, u}, dt);
+  sv->gates = call.empty({t, b, gu}, dt);
+  if (cfg.cell != RnnCell::simple) sv->extra = call.empty({t, b, u}, dt);
+  if (cfg.cell == RnnCell::lstm) sv->cells = call.empty({t + 1, b, u}, dt);
   if (rec_mask.defined()) {
     sv->rec_mask = rec_mask.contiguous();
-    sv->rec_in = Tensor::empty({t, b, u}, dt, dev);
+    sv->rec_in = call.empty({t, b, u}, dt);
   }
-  RnnForward res;
-  res.outputs = Tensor::empty({b, t, u}, dt, dev);
-  auto contiguous = [](const Tensor& v) { return v.defined() ? v.contiguous() : Tensor(); };
-  cpu::rnn_forward(*sv, x_in.contiguous(), kernel_in.contiguous(), rk_in.contiguous(), contiguous(bias_in),
-                   contiguous(h0), contiguous(c0), contiguous(mask), res.outputs);
+  Tensor outputs = call.empty({b, t, u}, dt);
+  kernel(*sv, x_in.contiguous(), kernel_in.contiguous(), rk_in.contiguous(), contiguous_or_none(bias),
+         contiguous_or_none(h0), contiguous_or_none(c0), contiguous_or_none(mask), outputs);
   const int64_t off = t * b * u;
-  res.h = sv->states.as_strided({b, u}, {u, 1}, sv->states.offset() + off).clone();
-  if (sv->cells.defined()) res.c = sv->cells.as_strided({b, u}, {u, 1}, sv->cells.offset() + off).clone();
-  res.saved = sv;
-  return res;
+  Tensor h = sv->states.as_strided({b, u}, {u, 1}, sv->states.offset() + off).clone();
+  OptionalTensor c;
+  if (sv->cells.defined()) c = sv->cells.as_strided({b, u}, {u, 1}, sv->cells.offset() + off).clone();
+  return {outputs, h, c, sv};
 }
 
-RnnGrads rnn_backward(const RnnSaved& sv, const Tensor& kernel_in, const Tensor& rk_in, const Tensor& grad_out_in,
-                      const Tensor& grad_h_in, const Tensor& grad_c_in, bool need_x) {
+RnnBackwardResult rnn_backward(const std::shared_ptr<RnnSaved>& saved, const Tensor& kernel_in, const Tensor& rk_in,
+                               const OptionalTensor& grad_out, const OptionalTensor& grad_h,
+                               const OptionalTensor& grad_c, bool need_x) {
+  KCORE_CHECK(saved != nullptr, "rnn_backward: saved must be what rnn_forward returned, got None");
+  const RnnSaved& sv = *saved;
+  OpCall call("rnn_backward", sv.x, kernel_in, rk_in, grad_out, grad_h, grad_c);
+  auto kernel = KCORE_KERNEL(call, rnn_backward);
   const RnnConfig& c = sv.config;
   const char* op = rnn_op_name(c);
   const int64_t b = sv.batch, t = sv.steps, d = sv.input_dim, u = sv.units, gu = rnn_gate_count(c) * u;
   const DType dt = sv.x.dtype();
-  const Device dev = sv.x.device();
   KCORE_CHECK(kernel_in.shape() == Shape({d, gu}) && rk_in.shape() == Shape({u, gu}) && kernel_in.dtype() == dt &&
                   rk_in.dtype() == dt,
               op << " backward: kernels do not match the forward pass");
-  check_grad(grad_out_in, {b, t, u}, dt, op, "output gradient");
-  check_grad(grad_h_in, {b, u}, dt, op, "final h gradient");
-  check_grad(grad_c_in, {b, u}, dt, op, "final c gradient");
+  check_grad(grad_out, {b, t, u}, dt, op, "output gradient");
+  check_grad(grad_h, {b, u}, dt, op, "final h gradient");
+  check_grad(grad_c, {b, u}, dt, op, "final c gradient");
   RnnGrads g;
-  g.kernel = Tensor::zeros({d, gu}, dt, dev);
-  g.recurrent_kernel = Tensor::zeros({u, gu}, dt, dev);
-  if (sv.has_bias) g.bias = Tensor::zeros(c.cell == RnnCell::gru && c.reset_after ? Shape{2, gu} : Shape{gu}, dt, dev);
-  if (need_x) g.x = Tensor::empty({b, t, d}, dt, dev);
-  g.h0 = Tensor::empty({b, u}, dt, dev);
-  if (c.cell == RnnCell::lstm) g.c0 = Tensor::empty({b, u}, dt, dev);
-  auto contiguous = [](const Tensor& v) { return v.defined() ? v.contiguous() : Tensor(); };
-  cpu::rnn_backward(sv, kernel_in.contiguous(), rk_in.contiguous(), contiguous(grad_out_in), contiguous(grad_h_in),
-                    contiguous(grad_c_in), need_x, g);
-  return g;
+  g.kernel = call.zeros({d, gu}, dt);
+  g.recurrent_kernel = call.zeros({u, gu}, dt);
+  if (sv.has_bias) g.bias = call.zeros(c.cell == RnnCell::gru && c.reset_after ? Shape{2, gu} : Shape{gu}, dt);
+  if (need_x) g.x = call.empty({b, t, d}, dt);
+  g.h0 = call.empty({b, u}, dt);
+  if (c.cell == RnnCell::lstm) g.c0 = call.empty({b, u}, dt);
+  kernel(sv, kernel_in.contiguous(), rk_in.contiguous(), contiguous_or_none(grad_out), contiguous_or_none(grad_h),
+         contiguous_or_none(grad_c), need_x, g);
+  return {g.x, g.h0, g.c0, g.kernel, g.recurrent_kernel, g.bias};
 }
 
 }  // namespace kcore
