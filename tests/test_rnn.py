@@ -503,7 +503,7 @@ def test_mask_goes_to_the_inputs_device_not_the_current_one(monkeypatch):
     w, r, b = _weights(rng, "lstm", 4, True, 3, 2)
     args = list(map(convert_to_tensor, (x, w, r, b)))
     monkeypatch.setattr(device, "_current", "cuda")  # a transfer to it would load CUDA (and fail without it)
-    out, h, c = ops.lstm(*args, mask=MASK)
+    out, _, _ = ops.lstm(*args, mask=MASK)
     ref_out, _ = run_rnn(make_cell("lstm"), x, w, r, b, [np.zeros((2, 2))] * 2, MASK)
     np.testing.assert_allclose(out.numpy(), ref_out, atol=1e-12)
 

@@ -17,7 +17,8 @@ def _run(kind, reset_after, dtype, arrays, mask, go_backwards, dropout):
     x, w, r, b, h0, c0, dm, weights = arrays
     vs = [Variable(a, dtype=dtype) for a in (x, w, r, b, h0, c0)]
     x_, w_, r_, b_, h_, c_ = vs
-    kw = dict(mask=mask, go_backwards=go_backwards, recurrent_dropout_mask=dm.astype(dtype) if dropout else None)
+    kw = {"mask": mask, "go_backwards": go_backwards,
+          "recurrent_dropout_mask": dm.astype(dtype) if dropout else None}
     with GradientTape() as tape:
         if kind == "lstm":
             out, h, c = ops.lstm(x_, w_, r_, b_, initial_state=[h_, c_], **kw)

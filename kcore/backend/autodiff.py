@@ -28,7 +28,7 @@ class Node:
     output (None for an output that received none), and returns one gradient per input.
     """
 
-    __slots__ = ("inputs", "backward", "n_outputs")
+    __slots__ = ("backward", "inputs", "n_outputs")
 
     def __init__(self, inputs, backward, n_outputs=1):
         self.inputs = inputs
