@@ -15,7 +15,7 @@ from kcore.backend.tensor import Variable, convert_to_tensor
 from kcore.testing import gradcheck
 
 sys.path.insert(0, os.path.dirname(__file__))
-from rnn_reference import make_cell, run_rnn  # noqa: E402
+from rnn_reference import make_cell, run_rnn
 
 # (kind, gates, reset_after)
 CELLS = [("simple_rnn", 1, True), ("lstm", 4, True), ("gru", 3, True), ("gru", 3, False)]
@@ -236,11 +236,11 @@ def test_bad_inputs_raise_clear_errors():
 
 # ================================ layers =====================================================
 
-import json  # noqa: E402
+import json
 
-import kcore  # noqa: E402
-from kcore import layers  # noqa: E402
-from kcore.models import Model, Sequential  # noqa: E402
+import kcore
+from kcore import layers
+from kcore.models import Model, Sequential
 
 _KIND = {layers.SimpleRNN: "simple_rnn", layers.LSTM: "lstm", layers.GRU: "gru"}
 
@@ -341,7 +341,7 @@ def test_initial_state_and_stateful_layers(rng):
     x = rng.standard_normal((2, 6, 3)).astype(np.float32)
     h0, c0 = rng.standard_normal((2, 4)).astype(np.float32), rng.standard_normal((2, 4)).astype(np.float32)
     lstm = layers.LSTM(4, return_state=True)
-    out, h, c = lstm(x, initial_state=[h0, c0])
+    _, h, c = lstm(x, initial_state=[h0, c0])
     _, (rh, rc) = _reference_layer(lstm, x, initial_states=[h0, c0])
     np.testing.assert_allclose(h.numpy(), rh, atol=2e-5)
     np.testing.assert_allclose(c.numpy(), rc, atol=2e-5)

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from kcore import ops
-from kcore.backend.config import get_num_threads, set_num_threads
 from kcore.backend.autodiff import GradientTape
+from kcore.backend.config import get_num_threads, set_num_threads
 from kcore.backend.tensor import Variable
 
 CELLS = [("simple_rnn", 1, True), ("lstm", 4, True), ("gru", 3, True), ("gru", 3, False)]
