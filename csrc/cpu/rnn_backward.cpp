@@ -219,8 +219,10 @@ void backward_steps(BackwardStep<T>& st, const Tensor& rk) {
 // owns a range of units (rnn_common.h): gate gradients for its units, then its columns of
 // dh_{t-1} = dG U^T after the one barrier per step (dG of every unit is needed).
 // Every kChunk steps each thread adds the chunk's share of dW, dU and the bias gradient for
-// its own gate columns, while the gate gradients it has just written are still in its cache.
-void backward_steps_packed(BackwardStep<float>& st0, const Tensor& rk, RnnGrads& grads) {
+// its own gate columns, while the gate gradients it has just written are still in its cache,
+// and writes the chunk's dx = dG W^T for its range of input features (W^T packed once).
+void backward_steps_packed(BackwardStep<float>& st0, const Tensor& kernel, const Tensor& rk, bool need_x,
+                           RnnGrads& grads) {
   const RnnSaved& sv = st0.sv;
   const int64_t b = sv.batch, u = sv.units, d = sv.input_dim, gu = gate_count(sv.config) * u;
   constexpr int64_t kChunk = 4;
@@ -232,13 +234,17 @@ void backward_steps_packed(BackwardStep<float>& st0, const Tensor& rk, RnnGrads&
   const bool two_biases = sv.config.cell == RnnCell::gru;  // reset_after: (2, 3U), second row from dgh
   const bool dropped = sv.rec_mask.defined();
   Tensor scratch = dropped ? Tensor::empty({b, u}, DType::f32) : Tensor();
-  packed::PackedMatrix wt(gu, u);  // U^T: (gates * units, units)
+  packed::PackedMatrix wt(gu, u), wxt(gu, d);  // U^T (gates * units, units), W^T (gates * units, features)
+  const int64_t t = sv.steps;
+  float* dx = need_x ? grads.x.data<float>() : nullptr;  // (B, T, D) in the caller's time order
   const int nt = unit_team(u);
   float* final_dh = nullptr;
 #pragma omp parallel num_threads(nt)
   {
     const UnitRange r = unit_range(u, omp_get_thread_num(), omp_get_num_threads());
+    const UnitRange xr = unit_range(d, omp_get_thread_num(), omp_get_num_threads());  // dx columns
     wt.pack(rk.data<float>(), gu, true, r.panel_lo, r.panel_hi);
+    if (dx) wxt.pack(kernel.data<float>(), gu, true, xr.panel_lo, xr.panel_hi);
     BackwardStep<float> st = st0;  // each thread swaps its own pointers (in step with the others)
     st.dacc = dropped ? scratch.data<float>() : nullptr;
     int64_t chunk_end = sv.steps;
@@ -254,22 +260,26 @@ void backward_steps_packed(BackwardStep<float>& st0, const Tensor& rk, RnnGrads&
       if (dropped)
         for (int64_t i = 0; i < b; ++i) st.undrop_row(i, r.lo, r.hi);
       std::swap(st.dh, st.dh_prev);
-      if (s % kChunk == 0 && r.hi > r.lo) {  // weight gradients of steps [s, chunk_end), own columns
-        const int64_t r0 = s * b, rows = (chunk_end - s) * b, w = r.hi - r.lo;
-        for (int64_t k = r.lo; k < gu; k += u) {
-          const float* gx = st.dgx + r0 * gu + k;
-          const float* gh = st.dgh + r0 * gu + k;
-          packed::gemm(true, false, u, w, rows, hs + r0 * u, u, gh, gu, du + k, gu, true);
-          if (d > 0) packed::gemm(true, false, d, w, rows, xs + r0 * d, d, gx, gu, dw + k, gu, true);
-          if (db)
-            for (int64_t i = 0; i < rows; ++i)
-              for (int64_t j = 0; j < w; ++j) {
-                db[k + j] += gx[i * gu + j];
-                if (two_biases) db[gu + k + j] += gh[i * gu + j];
-              }
-        }
-        chunk_end = s;
+      if (s % kChunk != 0) continue;
+      // Steps [s, chunk_end): the barrier of step s has made their dG complete.
+      const int64_t r0 = s * b, rows = (chunk_end - s) * b, w = r.hi - r.lo;
+      for (int64_t k = r.lo; w > 0 && k < gu; k += u) {  // weight gradients, own columns
+        const float* gx = st.dgx + r0 * gu + k;
+        const float* gh = st.dgh + r0 * gu + k;
+        packed::gemm(true, false, u, w, rows, hs + r0 * u, u, gh, gu, du + k, gu, true);
+        if (d > 0) packed::gemm(true, false, d, w, rows, xs + r0 * d, d, gx, gu, dw + k, gu, true);
+        if (db)
+          for (int64_t i = 0; i < rows; ++i)
+            for (int64_t j = 0; j < w; ++j) {
+              db[k + j] += gx[i * gu + j];
+              if (two_biases) db[gu + k + j] += gh[i * gu + j];
+            }
       }
+      for (int64_t q = s; dx && q < chunk_end; ++q) {  // dx rows of step q, own feature columns
+        const int64_t tq = sv.config.go_backwards ? t - 1 - q : q;
+        packed::gemm_panels(wxt, xr.panel_lo, xr.panel_hi, b, st.dgx + q * b * gu, gu, dx + tq * d, t * d, false);
+      }
+      chunk_end = s;
     }
     if (omp_get_thread_num() == 0) final_dh = st.dh;
   }
@@ -293,7 +303,7 @@ void gemm_tn(int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* 
   pass_gemm<T>(true, false, m, n, k, a, lda, b, ldb, T(0), c, ldc);
 }
 
-// dW, dU and the bias gradient (unless the steps have accumulated them: weights_done), and dx.
+// dW, dU, the bias gradient and dx, unless the steps have computed them (weights_done).
 // g's weight gradients arrive zero-filled.
 template <typename T>
 void weight_grads(const RnnSaved& sv, const Tensor& kernel, const T* dgx, const T* dgh, bool need_x, bool weights_done,
@@ -302,13 +312,12 @@ void weight_grads(const RnnSaved& sv, const Tensor& kernel, const T* dgx, const 
   const int64_t b = sv.batch, t = sv.steps, d = sv.input_dim, u = sv.units, gu = gate_count(c) * u;
   const int64_t rows = t * b;
   const DType dt = sv.x.dtype();
-  if (rows == 0) return;  // g.x is empty then
+  if (rows == 0 || weights_done) return;  // g.x is empty when rows == 0
   if (need_x) {
     Tensor dxs = Tensor::empty({t, b, d}, dt);
     if (d > 0) pass_gemm<T>(false, true, rows, d, gu, dgx, gu, kernel.data<T>(), gu, T(0), dxs.data<T>(), d);
     permute_time(dxs.data<T>(), g.x.data<T>(), b, t, d, c.go_backwards, false);
   }
-  if (weights_done) return;
   const T* xs = sv.x.data<T>();
   // rows 0..T-1 of states are h_{t-1} of every step (rec_in: the same, times the dropout mask)
   const T* hs = sv.rec_in.defined() ? sv.rec_in.data<T>() : sv.states.data<T>();
@@ -349,7 +358,7 @@ void rnn_backward(const RnnSaved& sv, const Tensor& kernel, const Tensor& rk, co
                        dh.data<T>(), g.c0.defined() ? g.c0.data<T>() : nullptr,
                        dh_prev.data<T>(), dh_prev.data<T>(), carry.data<T>(), dgx.data<T>(), dgh.data<T>()};
     if constexpr (std::is_same_v<T, float>) {
-      if (packed) backward_steps_packed(st, rk, g);
+      if (packed) backward_steps_packed(st, kernel, rk, need_x, g);
       else backward_steps<T>(st, rk);
     } else {
       backward_steps<T>(st, rk);
