@@ -325,14 +325,19 @@ def _routing_rows():
         ("rnn_forward", "rnn_forward",
          lambda f, o: _C.rnn_forward(_C.RnnCell.simple, False, _C.RnnActivation.tanh, _C.RnnActivation.sigmoid,
                                      False, f((1, 2, 3)), o((3, 4)), o((4, 4)), None, None, None, None)),
+        ("conv_lstm_forward", "conv_lstm_forward",
+         lambda f, o: _C.conv_lstm_forward(_C.ConvLstmConfig(UnaryOp.tanh, UnaryOp.sigmoid, False, [1], [1], [1], [1],
+                                                             [1], [1]),
+                                           f((1, 2, 4, 1)), o((3, 1, 8)), o((3, 2, 8)), None, None, None, None, None)),
     ]
 
 
 # Bindings that take tensors but need no routing row: views and plumbing built on the device-aware
-# Tensor methods, rnn_backward, whose first argument is a forward's RnnSaved, and packed_matmul,
-# a CPU-only testing entry point of the recurrent kernels' GEMM that rejects other devices itself.
+# Tensor methods, rnn_backward / conv_lstm_backward, whose first argument is a forward's saved state,
+# and packed_matmul, a CPU-only testing entry point of the recurrent kernels' GEMM that rejects
+# other devices itself.
 _ROUTING_EXEMPT = {"transpose", "slice", "reshape", "from_numpy", "to_device", "to_dlpack", "from_dlpack_capsule",
-                   "rnn_backward", "packed_matmul"}
+                   "rnn_backward", "conv_lstm_backward", "packed_matmul"}
 
 
 def _cpu_factory(shape, dtype=np.float32):
@@ -405,7 +410,7 @@ def test_cuda_kernels_cover_every_routed_op_but_conv_pool_rnn():
     # Routed, raising NotImplementedError on cuda until their kernels are written.
     assert sorted(_C_cuda.missing_ops()) == sorted([
         "conv_forward", "conv_backward", "conv_transpose", "conv_transpose_backward", "pool_forward",
-        "pool_backward", "rnn_forward", "rnn_backward"])
+        "pool_backward", "rnn_forward", "rnn_backward", "conv_lstm_forward", "conv_lstm_backward"])
 
 
 # ---------------------------------------------------------------------------------------

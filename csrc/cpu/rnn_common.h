@@ -7,6 +7,7 @@
 #include "core/blas.h"
 #include "core/parallel.h"
 #include "cpu/gemm_packed.h"
+#include "cpu/sequence_layout.h"
 #include "ops/activation_math.h"
 #include "ops/rnn.h"
 
@@ -52,24 +53,9 @@ void for_rows(int64_t rows, Fn&& fn) {
   });
 }
 
-// (B, T, F) <-> (T, B, F) with optional time reversal; to_time_major reads (B, T, F), else writes it.
-template <typename T>
-void permute_time(const T* src, T* dst, int64_t b, int64_t t, int64_t f, bool reverse, bool to_time_major) {
-  for (int64_t s = 0; s < t; ++s) {  // memory-bound and next to BLAS calls: stays on this thread
-    const int64_t tt = reverse ? t - 1 - s : s;
-    for (int64_t i = 0; i < b; ++i) {
-      const T* from = to_time_major ? src + (i * t + tt) * f : src + (s * b + i) * f;
-      T* to = to_time_major ? dst + (s * b + i) * f : dst + (i * t + tt) * f;
-      std::memcpy(to, from, f * sizeof(T));
-    }
-  }
-}
-
-template <typename T>
-void copy_or_zero(T* dst, const Tensor& src, int64_t n) {
-  if (src.defined()) std::memcpy(dst, src.contiguous().data<T>(), n * sizeof(T));
-  else std::memset(dst, 0, n * sizeof(T));
-}
+using sequence::copy_or_zero;  // layout helpers shared with the ConvLSTM kernels
+using sequence::permute_time;
+using sequence::processed_mask;
 
 // The large GEMMs of a pass (over all steps at once: input projection, input gradient, weight
 // gradients): kcore's packed GEMM for float32, the BLAS library for float64. beta is 0 or 1.

@@ -17,28 +17,6 @@ using namespace rnn_cpu;
 
 namespace {
 
-// ---- argument checks --------------------------------------------------------------------
-
-// mask (B, T) of any dtype -> (T, B) bytes in processed order; empty when every step is valid.
-std::vector<uint8_t> processed_mask(const Tensor& mask_in, int64_t b, int64_t t, bool reverse) {
-  if (!mask_in.defined()) return {};
-  Tensor m = mask_in.contiguous();
-  std::vector<uint8_t> out(t * b);
-  bool all = true;
-  dispatch_all(m.dtype(), [&](auto tag) {
-    using M = decltype(tag);
-    const M* p = m.data<M>();
-    for (int64_t i = 0; i < b; ++i)
-      for (int64_t s = 0; s < t; ++s) {
-        const int64_t src = reverse ? t - 1 - s : s;
-        out[s * b + i] = p[i * t + src] != M(0);
-        all = all && out[s * b + i];
-      }
-  });
-  if (all) out.clear();
-  return out;
-}
-
 // ---- forward ------------------------------------------------------------------------------
 
 template <typename T>
