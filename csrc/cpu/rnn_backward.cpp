@@ -1,6 +1,7 @@
 // Recurrent layers on the CPU, backward through time: the steps run in reverse with a fused
-// gate-gradient kernel and one GEMM per step for dh_{t-1}; weight gradients are single GEMMs
-// over all steps.
+// gate-gradient kernel and one GEMM per step for dh_{t-1}. On the packed path (float32, see
+// rnn_forward.cpp) the weight, bias and input gradients are accumulated every few steps by the
+// threads that own the columns; otherwise they are single GEMMs over all steps.
 #include <algorithm>
 #include <cstring>
 #include <type_traits>

@@ -1,5 +1,6 @@
 // Pieces shared by the recurrent forward (rnn_forward.cpp) and backward (rnn_backward.cpp)
-// kernels on the CPU: gate activations from ops/activation_math.h, gate counts, time permutes.
+// kernels on the CPU: gate activations from ops/activation_math.h, the GEMM choice, and how the
+// packed path splits units over threads.
 #pragma once
 #include <cstring>
 #include <type_traits>
@@ -57,8 +58,8 @@ using sequence::copy_or_zero;  // layout helpers shared with the ConvLSTM kernel
 using sequence::permute_time;
 using sequence::processed_mask;
 
-// The large GEMMs of a pass (over all steps at once: input projection, input gradient, weight
-// gradients): kcore's packed GEMM for float32, the BLAS library for float64. beta is 0 or 1.
+// The GEMMs over all steps at once of the step-by-step path (input projection, input gradient,
+// weight gradients): kcore's packed GEMM for float32, the BLAS library for float64. beta: 0 or 1.
 template <typename T>
 void pass_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b, int64_t ldb,
                T beta, T* c, int64_t ldc) {

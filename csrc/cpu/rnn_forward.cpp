@@ -1,6 +1,9 @@
-// Recurrent layers on the CPU, forward: one GEMM projects the inputs of all steps; each step
-// then runs one recurrent GEMM (two for GRU with reset_after=False) and one fused gate kernel
-// over the batch rows. What the backward pass needs is kept in RnnSaved.
+// Recurrent layers on the CPU, forward. float32 with one recurrent GEMM per step (SimpleRNN,
+// LSTM, GRU reset_after) runs the packed path (forward_steps_packed): weights packed once per
+// pass, each thread computing x_t W + h_{t-1} U and the gates for its own units. Otherwise
+// (float64, GRU reset_after=False) one GEMM projects the inputs of all steps and each step runs
+// BLAS recurrent GEMMs and a fused gate kernel over the batch rows. What the backward pass needs
+// is kept in RnnSaved.
 #include <algorithm>
 #include <cstring>
 #include <type_traits>
