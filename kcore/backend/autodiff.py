@@ -36,7 +36,8 @@ class Node:
         self.n_outputs = n_outputs
 
 
-def is_recording():
+def is_recording() -> bool:
+    """Whether a GradientTape is recording (ops attach backward rules only then)."""
     return STATE.recording > 0
 
 
