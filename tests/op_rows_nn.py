@@ -228,9 +228,37 @@ def _separable_sample(xs, dws, filters, **kw):
                                rng.standard_normal(filters)), kw, f"{xs}-k{dws}-f{filters}-{kw}")
 
 
-CONV_BAD = (Bad((np.ones((5, 5, 3)), np.ones((3, 3, 3, 4))), match="rank 4"),
-            Bad((np.ones((1, 5, 5, 2)), np.ones((3, 3, 3, 4))), match="2 channels"),
-            Bad((np.ones((1, 5, 5, 3)), np.ones((3, 3, 3, 4))), {"padding": "full"}, match="padding"))
+def _bad_cases(cases, default=None):
+    """Bad(...) per (kwargs, shapes of the array arguments, message) triple."""
+    return tuple(Bad(tuple(np.zeros(s) for s in shapes), {**(default or {}), **kw}, match=m) for kw, shapes, m in cases)
+
+
+CONV_BAD = _bad_cases([
+    ({}, [(5, 5, 3), (3, 3, 3, 4)], "expects inputs of rank 4"),
+    ({}, [(1, 5, 5, 2), (3, 3, 3, 4)], "2 channels"),
+    ({"strides": 2, "dilation_rate": 2}, [(1, 9, 9, 3), (3, 3, 3, 4)], "dilation_rate"),
+    ({"strides": 0}, [(1, 5, 5, 3), (3, 3, 3, 4)], "strides"),
+    ({"padding": "full"}, [(1, 5, 5, 3), (3, 3, 3, 4)], "padding"),
+    ({"padding": "causal"}, [(1, 5, 5, 3), (3, 3, 3, 4)], "padding"),
+    ({}, [(1, 2, 2, 3), (3, 3, 3, 4)], "smaller than the dilated kernel"),
+    ({}, [(1, 5, 5, 3), (0, 3, 3, 4)], "positive"),
+    ({}, [(1, 5, 5, 3), (3, 3, 4)], "expects inputs of rank 3"),
+    ({"strides": (1, 1, 1)}, [(1, 5, 5, 3), (3, 3, 3, 4)], "tuple of 2"),
+])
+CONV_TRANSPOSE_BAD = _bad_cases([
+    ({}, [(5, 5, 3), (3, 3, 4, 3)], "expects inputs of rank 4"),
+    ({}, [(1, 5, 5, 2), (3, 3, 4, 3)], "2 channels"),
+    ({"output_padding": 2}, [(1, 5, 5, 3), (3, 3, 4, 3)], "smaller than strides"),
+    ({"padding": "causal"}, [(1, 5, 3), (3, 4, 3)], "padding"),
+], default={"strides": 2})
+POOL_BAD = _bad_cases([
+    ({"pool_size": 2}, [(5, 5)], "rank 3, 4 or 5"),
+    ({"pool_size": (2, 2)}, [(1, 5, 3)], "tuple of 1"),
+    ({"pool_size": 0}, [(1, 5, 5, 3)], "pool_size"),
+    ({"pool_size": 2, "strides": 0}, [(1, 5, 5, 3)], "strides"),
+    ({"pool_size": 2, "padding": "causal"}, [(1, 5, 3)], "padding"),
+    ({"pool_size": 4}, [(1, 3, 3, 2)], "smaller than the pool size"),
+])
 
 CONV = [
     OpInfo("conv", lambda x, w, b=None, **kw: ops.conv(x, w, bias=b, **kw),
@@ -239,7 +267,7 @@ CONV = [
     OpInfo("conv_transpose", lambda x, w, b=None, **kw: ops.conv_transpose(x, w, bias=b, **kw),
            fixed(*[_transpose_sample(*c) for c in TRANSPOSE_CONFIGS]), _conv_transpose_ref,
            ("conv_transpose", "conv_transpose_backward"), tol={"float32": (1e-4, 1e-4)}, cuda=False,
-           bad=(Bad((np.ones((1, 4, 4, 2)), np.ones((3, 3, 5, 3))), {"strides": 2}, match="channels"),)),
+           bad=CONV_TRANSPOSE_BAD),
     OpInfo("depthwise_conv", lambda x, w, b=None, **kw: ops.depthwise_conv(x, w, bias=b, **kw), _DEPTHWISE,
            _depthwise_ref, ("conv", "conv_backward"), tol={"float32": (1e-4, 1e-4)}, cuda=False,
            bad=(Bad((np.ones((1, 5, 5, 2)), np.ones((3, 3, 3, 2))), match="channels"),)),
@@ -276,9 +304,7 @@ def _pool_row(name, mode):
         return reference_pool(x, pool_size, pool_size if strides is None else strides, padding, mode)
 
     return OpInfo(name, getattr(ops, name), fixed(*[_pool_sample(*c) for c in POOL_CONFIGS]), ref,
-                  ("pool", "pool_backward"), cuda=False, tol={"float32": (1e-5, 1e-5)},
-                  bad=(Bad((np.ones((5, 3)),), {"pool_size": 2}, match="rank"),
-                       Bad((np.ones((1, 5, 3)),), {"pool_size": 0}, match="pool_size")))
+                  ("pool", "pool_backward"), cuda=False, tol={"float32": (1e-5, 1e-5)}, bad=POOL_BAD)
 
 
 POOL = [_pool_row("max_pool", "max"), _pool_row("average_pool", "average")]
@@ -289,7 +315,7 @@ _GATES = {"simple_rnn": 1, "lstm": 4, "gru": 3}
 _MASK = np.array([[1, 1, 0, 1], [0, 1, 1, 0]])  # holes, a masked first step and a masked last step
 
 
-def _rnn_sample(kind, batch=2, steps=4, features=3, units=3, reset_after=True, **kw):
+def _rnn_sample(kind, batch=2, steps=4, features=3, units=3, reset_after=True, grad=True, **kw):
     g = _GATES[kind]
 
     def make(rng):
@@ -297,8 +323,9 @@ def _rnn_sample(kind, batch=2, steps=4, features=3, units=3, reset_after=True, *
         b = rng.standard_normal((2, g * units) if kind == "gru" and reset_after else (g * units,)) * 0.5
         states = tuple(rng.standard_normal((batch, units)) for _ in range(2 if kind == "lstm" else 1))
         extra = {"reset_after": reset_after} if kind == "gru" else {}
+        desc = "-".join(["masked" if k == "mask" else f"{k}={v}" for k, v in {**kw, **extra}.items()])
         return Sample((rng.standard_normal((batch, steps, features)), w, r, b) + states, {**kw, **extra},
-                      f"b{batch}-t{steps}-{kw}-{extra}")
+                      f"b{batch}-t{steps}-{desc}", grad)
     return make
 
 
@@ -317,12 +344,16 @@ def _rnn_ref(kind):
 
 
 def _rnn_row(kind):
-    samples = [_rnn_sample(kind), _rnn_sample(kind, mask=_MASK, go_backwards=True), _rnn_sample(kind, batch=1),
-               _rnn_sample(kind, mask=_MASK), _rnn_sample(kind, go_backwards=True, activation="relu")]
+    samples = [_rnn_sample(kind), _rnn_sample(kind, mask=_MASK), _rnn_sample(kind, go_backwards=True),
+               _rnn_sample(kind, mask=_MASK, go_backwards=True), _rnn_sample(kind, batch=1),
+               _rnn_sample(kind, go_backwards=True, activation="relu"), _rnn_sample(kind, activation="linear"),
+               _rnn_sample(kind, activation="sigmoid", batch=3, steps=6, features=4, units=8, grad=False)]
     if kind == "gru":
-        samples.append(_rnn_sample(kind, reset_after=False, mask=_MASK))
+        samples += [_rnn_sample(kind, reset_after=False, mask=_MASK),
+                    _rnn_sample(kind, reset_after=False, go_backwards=True)]
     if kind != "simple_rnn":
-        samples.append(_rnn_sample(kind, recurrent_activation="hard_sigmoid"))
+        samples += [_rnn_sample(kind, recurrent_activation="hard_sigmoid", activation="relu"),
+                    _rnn_sample(kind, recurrent_activation="hard_sigmoid_k2", activation="linear")]
     return OpInfo(kind, _rnn_op(kind), fixed(*samples), _rnn_ref(kind), ("rnn_forward", "rnn_backward"),
                   cuda=False, tol={"float32": (1e-5, 2e-5)},
                   bad=(Bad((np.ones((2, 3)), np.ones((3, 12)), np.ones((3, 12)), np.ones(12)), match="3-D"),))
