@@ -56,6 +56,7 @@ def reference_pool(x, pool, strides, padding, mode):
     for o in itertools.product(*[range(n) for n in outs]):
         window = tuple(slice(max(0, o[i] * strides[i] - before[i]),
                              min(x.shape[1 + i], o[i] * strides[i] - before[i] + pool[i])) for i in range(rank))
-        cells = x[(slice(None),) + window].reshape(x.shape[0], -1, x.shape[-1])
+        cells = x[(slice(None),) + window]
+        cells = cells.reshape(x.shape[0], int(np.prod(cells.shape[1:-1])), x.shape[-1])
         y[(slice(None),) + o] = cells.max(axis=1) if mode == "max" else cells.mean(axis=1)
     return y

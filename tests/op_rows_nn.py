@@ -16,7 +16,7 @@ def _targets(rng, shape):
     return rng.dirichlet(np.ones(shape[-1]), size=shape[:-1])
 
 
-_LOSS_SHAPES = [(4, 5), (1, 3), (2, 3, 4)]
+_LOSS_SHAPES = [(4, 5), (1, 3), (2, 3, 4), (0, 5)]
 
 
 def _loss_samples(target):
@@ -29,7 +29,7 @@ def _label_sample(shape):
 
 def _error_samples(rng):
     out = []
-    for st, sp in [((4, 5), (4, 5)), ((1, 3), (1, 3)), ((5,), (2, 5)), ((2, 3, 2), (2, 3, 2))]:
+    for st, sp in [((4, 5), (4, 5)), ((1, 3), (1, 3)), ((5,), (2, 5)), ((2, 3, 2), (2, 3, 2)), ((0, 4), (0, 4))]:
         p = uniform(rng, sp)
         out.append(Sample((np.broadcast_to(p, sp)[(0,) * (len(sp) - len(st))] + away_from(uniform(rng, st, -1, 1),
                                                                                             (0.0,)), p), {},
@@ -44,7 +44,7 @@ LOSSES = [
            lambda x, y: -(y * _log_softmax(x)).sum(-1), ("softmax_cross_entropy", "softmax_cross_entropy_backward"),
            bad=LOSS_BAD),
     OpInfo("sparse_softmax_cross_entropy", ops.sparse_softmax_cross_entropy,
-           fixed(_label_sample((4, 5)), _label_sample((1, 3)), _label_sample((2, 3, 4))),
+           fixed(*[_label_sample(s) for s in _LOSS_SHAPES]),
            lambda x, lab: -np.take_along_axis(_log_softmax(x), lab[..., None], -1)[..., 0],
            ("sparse_softmax_cross_entropy", "sparse_softmax_cross_entropy_backward"), diff=(0,),
            bad=(Bad((np.ones((2, 3)), np.array([0, 1, 2])), match="labels"),)),
@@ -58,7 +58,8 @@ LOSSES = [
     OpInfo("dropout", lambda x, **kw: ops.dropout(x, **kw),
            fixed(lambda rng: Sample((uniform(rng, (6, 5)),), {"rate": 0.4, "seed": 3}, "6x5"),
                  lambda rng: Sample((uniform(rng, (1, 7)),), {"rate": 0.5, "seed": 1, "noise_shape": (1, None)},
-                                    "noise-shape")),
+                                    "noise-shape"),
+                 lambda rng: Sample((uniform(rng, (0, 3)),), {"rate": 0.5, "seed": 2}, "empty")),
            None, ("dropout_mask", "binary"), bad=(Bad((np.ones((2, 3)),), {"rate": 1.0}, match="rate"),)),
 ]
 
@@ -89,7 +90,7 @@ def _ln_ref(x, g, b, norm_size=None, epsilon=1e-3):
 
 def _bn_samples(rng):
     out = []
-    for shape, axis in [((4, 3), -1), ((2, 3, 2), 1), ((1, 5), -1)]:
+    for shape, axis in [((4, 3), -1), ((2, 3, 2), 1), ((1, 5), -1), ((0, 3), -1)]:
         c = shape[axis]
         args = (uniform(rng, shape), uniform(rng, c), rng.uniform(0.5, 2.0, c), uniform(rng, c), uniform(rng, c))
         out.append(Sample(args, {"axis": axis}, f"{shape}-axis{axis}"))
@@ -103,7 +104,8 @@ def _bn_train_samples(rng):
 
 def _ln_samples(rng):
     return [Sample((uniform(rng, s), uniform(rng, g), uniform(rng, g)), kw, f"{s}-{kw}")
-            for s, g, kw in [((4, 5), (5,), {}), ((2, 2, 3), (2, 3), {"norm_size": 6}), ((1, 4), (4,), {})]]
+            for s, g, kw in [((4, 5), (5,), {}), ((2, 2, 3), (2, 3), {"norm_size": 6}), ((1, 4), (4,), {}),
+                             ((0, 4), (4,), {})]]
 
 
 NORMALIZATION = [
@@ -202,6 +204,7 @@ TRANSPOSE_CONFIGS = [
     ((2, 3, 4, 2), (3, 2, 4, 2), (2, 1), "valid", None),
     ((1, 3, 3, 2), (2, 2, 3, 2), (3, 3), "same", (2, 1)),
     ((2, 2, 3, 2, 2), (2, 2, 2, 3, 2), (2, 1, 2), "valid", None),
+    ((0, 3, 2), (3, 4, 2), (2,), "valid", None),  # empty batch
 ]
 
 
@@ -218,7 +221,8 @@ def _kernel_sample(xs, ws, bias_size, **kw):
 _DEPTHWISE = fixed(_kernel_sample((2, 5, 4, 3), (3, 3, 3, 2), 6, padding="same"),
                    _kernel_sample((1, 7, 2), (3, 2, 1), 2, strides=2),
                    _kernel_sample((2, 6, 6, 2), (2, 2, 2, 1), 2, strides=2, dilation_rate=2),
-                   _kernel_sample((2, 3, 5, 4), (2, 2, 3, 2), 6, padding="same", data_format="channels_first"))
+                   _kernel_sample((2, 3, 5, 4), (2, 2, 3, 2), 6, padding="same", data_format="channels_first"),
+                   _kernel_sample((0, 5, 2), (3, 2, 1), 2))
 
 
 def _separable_sample(xs, dws, filters, **kw):
@@ -289,6 +293,7 @@ POOL_CONFIGS = [
     ((2, 7, 7, 1), (2, 2), (3, 3), "valid"),
     ((1, 4, 5, 3, 2), (2, 2, 2), (2, 2, 2), "same"),
     ((2, 3, 4, 4, 1), (2, 3, 2), (1, 1, 2), "valid"),
+    ((0, 5, 2), (2,), (2,), "valid"),  # empty batch
 ]
 
 
@@ -345,7 +350,7 @@ def _rnn_ref(kind):
 
 def _rnn_row(kind):
     samples = [_rnn_sample(kind), _rnn_sample(kind, mask=_MASK), _rnn_sample(kind, go_backwards=True),
-               _rnn_sample(kind, mask=_MASK, go_backwards=True), _rnn_sample(kind, batch=1),
+               _rnn_sample(kind, mask=_MASK, go_backwards=True), _rnn_sample(kind, batch=1), _rnn_sample(kind, batch=0),
                _rnn_sample(kind, go_backwards=True, activation="relu"), _rnn_sample(kind, activation="linear"),
                _rnn_sample(kind, activation="sigmoid", batch=3, steps=6, features=4, units=8, grad=False)]
     if kind == "gru":
@@ -365,7 +370,8 @@ IMAGE = [
     OpInfo("image.resize", ops.image.resize,
            fixed(*[(lambda rng, m=m, s=s: Sample((uniform(rng, (1, 3, 4, 2)),), {"size": s, "interpolation": m},
                                                  f"{m}-{s}"))
-                   for m in ("bilinear", "nearest", "bicubic", "area") for s in ((5, 6), (2, 3))]),
+                   for m in ("bilinear", "nearest", "bicubic", "area") for s in ((5, 6), (2, 3))],
+                 lambda rng: Sample((uniform(rng, (0, 3, 4, 2)),), {"size": (5, 6)}, "empty")),
            None, ("matmul", "transpose"), bad=(Bad((np.ones((1, 3, 4, 2)),), {"size": (2, 2), "interpolation": "x"},
                                                    match="interpolation"),)),
 ]

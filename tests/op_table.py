@@ -6,8 +6,13 @@ wraps. tests/test_op_table.py turns every row into float64 gradient checks, NumP
 and float64, bad-input checks, read-only-input checks and CPU/CUDA parity. Testing a new op is
 adding one row to tests/op_rows_math.py or tests/op_rows_nn.py.
 
-Sample arguments are NumPy arrays (float64 masters, cast to the dtype under test), lists of
-arrays, or plain Python values passed through unchanged; options go in the sample's kwargs.
+Sample arguments are NumPy arrays (float64 masters, cast to the dtype under test; the tests turn
+them into kcore tensors), or plain Python values passed through unchanged; options go in the
+sample's kwargs. A new elementwise op needs one line, e.g.
+
+    OpInfo("cosh", ops.cosh, unary_samples(-2.0, 2.0), np.cosh, ("unary", "unary_backward"))
+
+and tests/test_op_table.py then fails until every public op has a row (or an EXCLUDED reason).
 """
 import dataclasses
 from typing import Any, Callable, Optional

@@ -242,12 +242,23 @@ def _forward_and_grads(row, sample, device):
         for t in watched:
             tape.watch(t)
         out = row.op(*inputs, **sample.kwargs)
-        outs = _outputs(row.grad_out(out) if row.grad_out else out)
-        total = ops.add(ops.sum(outs[0]), 0.0) if watched else None
-        for o in outs[1:]:
-            total = ops.add(total, ops.sum(o))
+        total = None
+        if watched:
+            for o in _outputs(row.grad_out(out) if row.grad_out else out):
+                total = ops.sum(o) if total is None else ops.add(total, ops.sum(o))
     grads = tape.gradient(total, watched) if watched else []
     return _host(out), _host([g for g in grads if g is not None])
+
+
+@pytest.mark.parametrize("row", [r for r in OP_TABLE if r.cuda], ids=lambda r: r.name)
+def test_device_parity_harness_on_the_cpu(row):
+    """The CUDA comparison's forward-and-gradient run, CPU against CPU: it works for every row it will see."""
+    sample = _samples(row)[0]
+    out, grads = _forward_and_grads(row, sample, "cpu")
+    again, grads_again = _forward_and_grads(row, sample, "cpu")
+    _assert_matches(again, out, 0, 0, f"{row.name} run twice")
+    _assert_matches(grads_again, grads, 0, 0, f"{row.name} gradients run twice")
+    assert len(grads) == len(row.diff_positions(sample)), f"{row.name}: a watched input got no gradient"
 
 
 @pytest.mark.skipif(not HAS_CUDA, reason="CUDA not available")
