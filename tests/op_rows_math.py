@@ -96,13 +96,20 @@ _SOFTMAX_CASES = [((3, 4, 2), -1), ((3, 4, 2), 0), ((3, 4, 2), (0, 2)), ((1, 5),
 _softmax_samples = fixed(*[(lambda rng, s=s, a=a: Sample((uniform(rng, s, -3, 3),), {"axis": a}, f"{s}-axis{a}"))
                            for s, a in _SOFTMAX_CASES])
 _REDUCE_CASES = [((3, 4, 5), None, False), ((3, 4, 5), 0, False), ((3, 4, 5), (0, 2), False),
-                 ((3, 4, 5), -1, True), ((1, 3), 1, False), ((0, 3), 1, False), ((7,), None, True)]
+                 ((3, 4, 5), -1, True), ((1, 3), 1, False), ((0, 3), 1, False), ((7,), None, True),
+                 ((2, 3, 4), (), False), ((2, 3, 4), (), True), ((2, 3, 4), [-1], True)]  # () reduces nothing
 _reduce_samples = fixed(*[(lambda rng, s=s, a=a, k=k: Sample((uniform(rng, s),), {"axis": a, "keepdims": k},
                                                              f"{s}-axis{a}-keep{k}")) for s, a, k in _REDUCE_CASES])
 _ARG_CASES = [((3, 4, 5), -1, False), ((3, 4, 5), 0, True), ((1, 6), 1, False), ((2, 3), None, False)]
 _arg_samples = fixed(*[(lambda rng, s=s, a=a, k=k: Sample((uniform(rng, s),), {"axis": a, "keepdims": k},
                                                           f"{s}-axis{a}-keep{k}")) for s, a, k in _ARG_CASES])
 REDUCE_NATIVE = ("reduce", "reduce_backward")
+
+
+def _np_axes(fn):
+    """A NumPy reduction that also takes a list of axes (kcore does, as Keras)."""
+    return lambda x, axis=None, keepdims=False: fn(x, axis=tuple(axis) if isinstance(axis, list) else axis,
+                                                   keepdims=keepdims)
 _AXIS_BAD = (Bad((np.ones((2, 3)),), {"axis": 3}, match="axis 3 is out of range"),)
 
 
@@ -119,10 +126,10 @@ REDUCTIONS = [
     OpInfo("softmax", ops.softmax, _softmax_samples, _softmax_ref, ("softmax", "softmax_backward"), bad=_AXIS_BAD),
     OpInfo("log_softmax", ops.log_softmax, _softmax_samples, lambda x, axis=-1: _softmax_ref(x, axis, True),
            ("softmax", "softmax_backward"), bad=_AXIS_BAD),
-    OpInfo("sum", ops.sum, _reduce_samples, np.sum, REDUCE_NATIVE, bad=_AXIS_BAD),
-    OpInfo("mean", ops.mean, _reduce_samples, np.mean, REDUCE_NATIVE, bad=_AXIS_BAD),
-    OpInfo("max", ops.max, _reduce_samples, np.max, REDUCE_NATIVE, aliases=("amax",), bad=_AXIS_BAD),
-    OpInfo("min", ops.min, _reduce_samples, np.min, REDUCE_NATIVE, aliases=("amin",), bad=_AXIS_BAD),
+    OpInfo("sum", ops.sum, _reduce_samples, _np_axes(np.sum), REDUCE_NATIVE, bad=_AXIS_BAD),
+    OpInfo("mean", ops.mean, _reduce_samples, _np_axes(np.mean), REDUCE_NATIVE, bad=_AXIS_BAD),
+    OpInfo("max", ops.max, _reduce_samples, _np_axes(np.max), REDUCE_NATIVE, aliases=("amax",), bad=_AXIS_BAD),
+    OpInfo("min", ops.min, _reduce_samples, _np_axes(np.min), REDUCE_NATIVE, aliases=("amin",), bad=_AXIS_BAD),
     OpInfo("argmax", ops.argmax, _arg_samples, _arg_ref(np.argmax), ("argmax",), grad=False, out_dtype="int64",
            bad=_AXIS_BAD),
     OpInfo("argmin", ops.argmin, _arg_samples, _arg_ref(np.argmin), ("argmax",), grad=False, out_dtype="int64",
@@ -263,3 +270,32 @@ CREATION = [
 ]
 
 ROWS = ELEMENTWISE + REDUCTIONS + LINALG + SHAPE + LOGIC + CREATION
+
+# Argument errors (axes, sizes, dtypes) that follow NumPy's rules, added to the rows above.
+_A = np.arange(24.0).reshape(2, 3, 4)
+_V, _T = ValueError, TypeError
+_ARGUMENT_BAD = [
+    ("mean", (_A,), {"axis": -4}, _V, "axis -4 is out of range"),
+    ("transpose", (_A,), {"axes": (0, 1, 3)}, _V, "out of range"),
+    ("transpose", (_A,), {"axes": (0, 1)}, _V, "each of the 3 axes exactly once"),
+    ("expand_dims", (_A,), {"axis": 4}, _V, "out of range"), ("expand_dims", (_A,), {"axis": -5}, _V, "out of range"),
+    ("squeeze", (_A[:, :1],), {"axis": 3}, _V, "out of range"),
+    ("concatenate", (_A, _A), {"axis": 3}, _V, "out of range"), ("concatenate", (_A, _A), {"axis": -4}, _V, "range"),
+    ("concatenate", (), {}, _V, "at least one tensor"), ("concatenate", (_A, _A[0]), {}, _V, "same rank"),
+    ("concatenate", (np.float32(1), np.float32(2)), {}, _V, "stack them instead"),
+    ("stack", (_A, _A), {"axis": 4}, _V, "out of range"), ("stack", (), {}, _V, "at least one tensor"),
+    ("argmax", (_A,), {"axis": 3}, _V, "out of range"), ("sum", (_A,), {"axis": (0, 0)}, _V, "repeats an axis"),
+    ("split", (_A,), {"indices_or_sections": 0}, _V, "positive number of sections"),
+    ("zeros", ((2, -3),), {}, _V, "negative dimension"), ("reshape", (_A,), {"new_shape": (-1, -1)}, _V, "one -1"),
+    ("getitem", (_A, slice(None, None, 0)), {}, _V, "step"),
+    ("one_hot", (np.array([np.nan]),), {"num_classes": 3}, _V, "finite"),
+    ("sum", (_A,), {"axis": 1.0}, _T, "integer"), ("expand_dims", (_A,), {"axis": 1.5}, _T, "integer"),
+    ("transpose", (_A,), {"axes": (0, 1, 2.0)}, _T, "integer"), ("concatenate", (_A, _A), {"axis": 0.0}, _T, "int"),
+    ("squeeze", (_A,), {"axis": "0"}, _T, "integer"), ("argmax", (_A,), {"axis": True}, _T, "bool"),
+    ("split", (_A,), {"indices_or_sections": 2.5}, _T, "integer"), ("zeros", ((1.5,),), {}, _T, "integer"),
+    ("ones", (None,), {}, _T, "tuple of integers"), ("reshape", (_A,), {"new_shape": (2.0, -1)}, _T, "integer"),
+    ("cast", (_A,), {"dtype": None}, _T, "dtype must be given"),
+    ("one_hot", (np.array([1]),), {"num_classes": 2.5}, _T, "integer"), ("clip", (_A, (), 1.0), {}, _T, "tuple"),
+]
+for _row in ROWS:
+    _row.bad = tuple(_row.bad) + tuple(Bad(a, k, e, m) for name, a, k, e, m in _ARGUMENT_BAD if name == _row.name)
