@@ -60,3 +60,10 @@ def reference_pool(x, pool, strides, padding, mode):
         cells = cells.reshape(x.shape[0], int(np.prod(cells.shape[1:-1])), x.shape[-1])
         y[(slice(None),) + o] = cells.max(axis=1) if mode == "max" else cells.mean(axis=1)
     return y
+
+
+def reference_depthwise(x, w, strides, dilation, padding):
+    """Output channel c * M + m is channel c convolved with w[..., c, m] (Keras/TF order)."""
+    c_in, mult = w.shape[-2:]
+    return np.concatenate([reference_conv(x[..., c:c + 1], w[..., c:c + 1, m:m + 1], strides, dilation, padding)
+                           for c in range(c_in) for m in range(mult)], axis=-1)

@@ -2,7 +2,7 @@
 import numpy as np
 
 from kcore import ops
-from op_refs import reference_conv, reference_conv_transpose, reference_pool
+from op_refs import reference_conv, reference_conv_transpose, reference_depthwise, reference_pool
 from op_table import Bad, OpInfo, Sample, away_from, fixed, uniform
 from rnn_reference import make_cell, run_rnn
 
@@ -90,7 +90,7 @@ def _ln_ref(x, g, b, norm_size=None, epsilon=1e-3):
 
 def _bn_samples(rng):
     out = []
-    for shape, axis in [((4, 3), -1), ((2, 3, 2), 1), ((1, 5), -1), ((0, 3), -1)]:
+    for shape, axis in [((4, 3), -1), ((2, 3, 2), 1), ((1, 5), -1), ((3, 4, 5), -1), ((0, 3), -1)]:
         c = shape[axis]
         args = (uniform(rng, shape), uniform(rng, c), rng.uniform(0.5, 2.0, c), uniform(rng, c), uniform(rng, c))
         out.append(Sample(args, {"axis": axis}, f"{shape}-axis{axis}"))
@@ -98,14 +98,14 @@ def _bn_samples(rng):
 
 
 def _bn_train_samples(rng):
-    return [Sample((uniform(rng, s), uniform(rng, s[a]), uniform(rng, s[a])), {"axis": a}, f"{s}-axis{a}")
-            for s, a in [((5, 3), -1), ((2, 3, 2), 1), ((3, 1, 2), -1)]]
+    return [Sample((uniform(rng, s), rng.uniform(0.5, 1.5, s[a]), uniform(rng, s[a])), {"axis": a}, f"{s}-axis{a}")
+            for s, a in [((6, 4), -1), ((2, 3, 4, 5), -1), ((2, 3, 4, 5), 1), ((1, 5), -1), ((3, 1, 2), -1)]]
 
 
 def _ln_samples(rng):
     return [Sample((uniform(rng, s), uniform(rng, g), uniform(rng, g)), kw, f"{s}-{kw}")
             for s, g, kw in [((4, 5), (5,), {}), ((2, 2, 3), (2, 3), {"norm_size": 6}), ((1, 4), (4,), {}),
-                             ((0, 4), (4,), {})]]
+                             ((3, 4, 5), (5,), {}), ((3, 4, 5), (4, 5), {"norm_size": 20}), ((0, 4), (4,), {})]]
 
 
 NORMALIZATION = [
@@ -157,9 +157,10 @@ def _conv_sample(xs, ws, s, d, pad):
                               {"strides": s, "padding": pad, "dilation_rate": d}, f"{xs}-k{ws[:-2]}-s{s}-d{d}-{pad}")
 
 
-def _channels_first(rng):
-    return Sample((rng.standard_normal((2, 2, 5, 4)), rng.standard_normal((3, 2, 2, 3)), rng.standard_normal(3)),
-                  {"strides": (2, 1), "padding": "same", "data_format": "channels_first"}, "channels_first")
+def _channels_first(xs, ws):
+    return lambda rng: Sample((rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[-1])),
+                              {"strides": (2, 1), "padding": "same", "data_format": "channels_first"},
+                              f"channels_first-{xs}-k{ws}")
 
 
 def _spatial_ref(fn):
@@ -174,9 +175,11 @@ def _spatial_ref(fn):
 @_spatial_ref
 def _conv_ref(x, w, b, strides=1, padding="valid", dilation_rate=1):
     rank = w.ndim - 2
-    s, d = (strides,) * rank if np.isscalar(strides) else strides, (dilation_rate,) * rank if np.isscalar(
-        dilation_rate) else dilation_rate
-    return reference_conv(x, w, s, d, padding) + b
+    return reference_conv(x, w, _tuple(strides, rank), _tuple(dilation_rate, rank), padding) + b
+
+
+def _tuple(v, rank):
+    return (v,) * rank if np.isscalar(v) else tuple(v)
 
 
 @_spatial_ref
@@ -184,12 +187,10 @@ def _conv_transpose_ref(x, w, b, strides=1, padding="valid", output_padding=None
     return reference_conv_transpose(x, w, strides, padding, output_padding) + b
 
 
-def _depthwise_kernel(w):
-    return w.reshape(w.shape[:-2] + (1, w.shape[-2] * w.shape[-1]))
-
-
-def _depthwise_ref(x, w, b, **kw):
-    return _conv_ref(x, _depthwise_kernel(w), b, **kw)
+@_spatial_ref
+def _depthwise_ref(x, w, b, strides=1, padding="valid", dilation_rate=1):
+    rank = w.ndim - 2
+    return reference_depthwise(x, w, _tuple(strides, rank), _tuple(dilation_rate, rank), padding) + b
 
 
 def _separable_ref(x, dw, pw, b, **kw):
@@ -218,7 +219,19 @@ def _kernel_sample(xs, ws, bias_size, **kw):
                               f"{xs}-k{ws}-{kw}")
 
 
-_DEPTHWISE = fixed(_kernel_sample((2, 5, 4, 3), (3, 3, 3, 2), 6, padding="same"),
+# (input shape, kernel shape, strides, dilation, padding)
+DEPTHWISE_CONFIGS = [
+    ((2, 7, 3), (3, 3, 2), (1,), (2,), "valid"),
+    ((1, 10, 5), (4, 5, 1), (3,), (1,), "same"),
+    ((1, 7, 8, 3), (3, 3, 3, 2), (2, 2), (1, 1), "same"),
+    ((2, 6, 5, 4), (2, 2, 4, 1), (1, 1), (2, 2), "same"),
+    ((2, 5, 4, 2), (3, 1, 2, 3), (1, 1), (1, 1), "valid"),
+    ((1, 9, 8, 2), (3, 2, 2, 2), (2, 2), (2, 2), "same"),              # strides with dilation (Keras 3 allows)
+    ((1, 4, 3, 5, 2), (2, 2, 3, 2, 2), (1, 1, 1), (1, 1, 1), "same"),  # 3-D: a kcore extension
+]
+_DEPTHWISE = fixed(*[_kernel_sample(xs, ws, ws[-2] * ws[-1], strides=s, dilation_rate=d, padding=p)
+                     for xs, ws, s, d, p in DEPTHWISE_CONFIGS],
+                   _kernel_sample((2, 5, 4, 3), (3, 3, 3, 2), 6, padding="same"),
                    _kernel_sample((1, 7, 2), (3, 2, 1), 2, strides=2),
                    _kernel_sample((2, 6, 6, 2), (2, 2, 2, 1), 2, strides=2, dilation_rate=2),
                    _kernel_sample((2, 3, 5, 4), (2, 2, 3, 2), 6, padding="same", data_format="channels_first"),
@@ -248,6 +261,8 @@ CONV_BAD = _bad_cases([
     ({}, [(1, 5, 5, 3), (0, 3, 3, 4)], "positive"),
     ({}, [(1, 5, 5, 3), (3, 3, 4)], "expects inputs of rank 3"),
     ({"strides": (1, 1, 1)}, [(1, 5, 5, 3), (3, 3, 3, 4)], "tuple of 2"),
+    ({}, [(1, 5, 5, 6), (3, 3, 4, 4)], r"shape \(1, 5, 5, 6\) have 6 channels.*not a multiple.*\(3, 3, 4, 4\)"),
+    ({}, [(1, 5, 5, 6), (3, 3, 2, 4)], r"4 filters.*not divisible by groups=3"),
 ])
 CONV_TRANSPOSE_BAD = _bad_cases([
     ({}, [(5, 5, 3), (3, 3, 4, 3)], "expects inputs of rank 4"),
@@ -266,7 +281,8 @@ POOL_BAD = _bad_cases([
 
 CONV = [
     OpInfo("conv", lambda x, w, b=None, **kw: ops.conv(x, w, bias=b, **kw),
-           fixed(*[_conv_sample(*c) for c in CONV_CONFIGS], _channels_first), _conv_ref, ("conv", "conv_backward"),
+           fixed(*[_conv_sample(*c) for c in CONV_CONFIGS], _channels_first((2, 2, 5, 4), (3, 2, 2, 3)),
+                 _channels_first((2, 4, 5, 6), (3, 2, 2, 4))), _conv_ref, ("conv", "conv_backward"),
            tol={"float32": (1e-4, 1e-4)}, cuda=False, bad=CONV_BAD),
     OpInfo("conv_transpose", lambda x, w, b=None, **kw: ops.conv_transpose(x, w, bias=b, **kw),
            fixed(*[_transpose_sample(*c) for c in TRANSPOSE_CONFIGS]), _conv_transpose_ref,
@@ -274,12 +290,18 @@ CONV = [
            bad=CONV_TRANSPOSE_BAD),
     OpInfo("depthwise_conv", lambda x, w, b=None, **kw: ops.depthwise_conv(x, w, bias=b, **kw), _DEPTHWISE,
            _depthwise_ref, ("conv", "conv_backward"), tol={"float32": (1e-4, 1e-4)}, cuda=False,
-           bad=(Bad((np.ones((1, 5, 5, 2)), np.ones((3, 3, 3, 2))), match="channels"),)),
+           bad=_bad_cases([({}, [(1, 5, 5, 3), (3, 3, 4, 1)], r"depthwise_conv.*3 channels.*expects 4"),
+                           ({"padding": "causal"}, [(1, 5, 3), (3, 3, 1)], "padding")])),
     OpInfo("separable_conv", lambda x, dw, pw, b=None, **kw: ops.separable_conv(x, dw, pw, bias=b, **kw),
            fixed(_separable_sample((2, 5, 4, 3), (3, 3, 3, 2), 4, padding="same"),
-                 _separable_sample((1, 8, 2), (3, 2, 2), 3, strides=2)),
+                 _separable_sample((1, 8, 2), (3, 2, 2), 3, strides=2),
+                 _separable_sample((2, 6, 7, 3), (3, 2, 3, 2), 4, strides=(2, 1), padding="same"),
+                 _separable_sample((1, 3, 9), (2, 3, 2), 2, data_format="channels_first", dilation_rate=2)),
            _separable_ref, ("conv", "conv_backward"), tol={"float32": (1e-4, 1e-4)}, cuda=False,
-           bad=(Bad((np.ones((1, 5, 5, 2)), np.ones((3, 3, 2, 2)), np.ones((1, 1, 3, 4))), match="pointwise"),)),
+           bad=_bad_cases([
+               ({}, [(1, 5, 5, 3), (3, 3, 3, 2), (1, 1, 3, 4)],
+                r"pointwise_kernel.*\(1, 1, 6, 'filters'\).*\(1, 1, 3, 4\)"),
+               ({}, [(1, 5, 5, 3), (3, 3, 3, 1), (3, 3, 3, 4)], "pointwise_kernel")])),
 ]
 
 # (input shape, pool, strides, padding)
@@ -297,18 +319,24 @@ POOL_CONFIGS = [
 ]
 
 
-def _pool_sample(xs, pool, s, pad):
+def _pool_sample(xs, pool, s, pad, data_format=None):
     # distinct values keep the max away from ties, where finite differences are undefined
-    return lambda rng: Sample((rng.permutation(int(np.prod(xs))).reshape(xs) * 0.1,),
-                              {"pool_size": pool, "strides": s, "padding": pad}, f"{xs}-p{pool}-s{s}-{pad}")
+    kw = {"pool_size": pool, "strides": s, "padding": pad}
+    if data_format:
+        kw["data_format"] = data_format
+    return lambda rng: Sample((rng.permutation(int(np.prod(xs))).reshape(xs) * 0.1,), kw,
+                              f"{xs}-p{pool}-s{s}-{pad}-{data_format or ''}")
 
 
 def _pool_row(name, mode):
     @_spatial_ref
     def ref(x, pool_size, strides=None, padding="valid"):
-        return reference_pool(x, pool_size, pool_size if strides is None else strides, padding, mode)
+        pool = _tuple(pool_size, x.ndim - 2)
+        return reference_pool(x, pool, pool if strides is None else _tuple(strides, x.ndim - 2), padding, mode)
 
-    return OpInfo(name, getattr(ops, name), fixed(*[_pool_sample(*c) for c in POOL_CONFIGS]), ref,
+    extra = [_pool_sample((2, 3, 6, 4), 2, None, "valid", "channels_first"),
+             _pool_sample((2, 3, 6, 4), (2, 3), None, "same", "channels_first")]
+    return OpInfo(name, getattr(ops, name), fixed(*[_pool_sample(*c) for c in POOL_CONFIGS], *extra), ref,
                   ("pool", "pool_backward"), cuda=False, tol={"float32": (1e-5, 1e-5)}, bad=POOL_BAD)
 
 

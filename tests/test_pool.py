@@ -33,14 +33,6 @@ def test_max_ties_route_gradient_to_first_maximum():
     np.testing.assert_array_equal(tape.gradient(y, x).numpy().ravel(), [0, 2, 0, 0])
 
 
-def test_default_strides_and_channels_first():
-    x = np.random.default_rng(3).standard_normal((2, 3, 6, 4))
-    y = ops.max_pool(x, 2, data_format="channels_first").numpy()
-    expect = reference_pool(np.moveaxis(x, 1, -1), (2, 2), (2, 2), "valid", "max")
-    np.testing.assert_allclose(y, np.moveaxis(expect, -1, 1))
-    assert gradcheck(lambda x: ops.average_pool(x, (2, 3), None, "same", data_format="channels_first"), [x])
-
-
 def _value_and_grad(fn, x):
     from kcore.backend.autodiff import GradientTape
     from kcore.backend.tensor import Variable
