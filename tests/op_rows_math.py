@@ -85,6 +85,7 @@ ELEMENTWISE = [
 
 
 def _softmax_ref(x, axis=-1, log=False):
+    axis = tuple(axis) if isinstance(axis, list) else axis
     shifted = x - np.max(x, axis=axis, keepdims=True) if x.size else x
     if log:
         return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
@@ -92,7 +93,8 @@ def _softmax_ref(x, axis=-1, log=False):
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
-_SOFTMAX_CASES = [((3, 4, 2), -1), ((3, 4, 2), 0), ((3, 4, 2), (0, 2)), ((1, 5), -1), ((6,), 0), ((0, 3), -1)]
+_SOFTMAX_CASES = [((3, 4, 2), -1), ((3, 4, 2), 0), ((3, 4, 2), (0, 2)), ((1, 5), -1), ((6,), 0), ((0, 3), -1),
+                  ((2, 3, 4), (1, 2)), ((2, 3, 4), (2, 0, 1)), ((2, 3, 4), [-1, -3])]  # several axes at once
 _softmax_samples = fixed(*[(lambda rng, s=s, a=a: Sample((uniform(rng, s, -3, 3),), {"axis": a}, f"{s}-axis{a}"))
                            for s, a in _SOFTMAX_CASES])
 _REDUCE_CASES = [((3, 4, 5), None, False), ((3, 4, 5), 0, False), ((3, 4, 5), (0, 2), False),
@@ -123,7 +125,10 @@ def _arg_ref(fn):
 
 
 REDUCTIONS = [
-    OpInfo("softmax", ops.softmax, _softmax_samples, _softmax_ref, ("softmax", "softmax_backward"), bad=_AXIS_BAD),
+    OpInfo("softmax", ops.softmax, _softmax_samples, _softmax_ref, ("softmax", "softmax_backward"),
+           bad=tuple(Bad((np.ones((2, 3, 4, 5)),), {"axis": a}, ValueError, m) for a, m in [
+               (4, "out of range"), (-5, "out of range"), ((1, 1), "distinct"), ((1, 4), "out of range"),
+               ((), "distinct")]) + (Bad((np.ones((2, 3)),), {"axis": 1.0}, TypeError, "axis must be an int"),)),
     OpInfo("log_softmax", ops.log_softmax, _softmax_samples, lambda x, axis=-1: _softmax_ref(x, axis, True),
            ("softmax", "softmax_backward"), bad=_AXIS_BAD),
     OpInfo("sum", ops.sum, _reduce_samples, _np_axes(np.sum), REDUCE_NATIVE, bad=_AXIS_BAD),
@@ -244,6 +249,7 @@ LOGIC = [_compare(n, r) for n, r in [
     for name, ref in [("logical_not", np.logical_not), ("isnan", np.isnan), ("isinf", np.isinf),
                       ("isfinite", np.isfinite)]] + [
     OpInfo("where", ops.where, _where_samples, np.where, ("where", "compare"), diff=(1, 2),
+           dtypes=("float32", "float64", "int32", "int64", "bool"),
            bad=(Bad((np.ones((2, 3)) > 0, np.ones((4,)), np.ones(())), match="broadcast"),)),
 ]
 
