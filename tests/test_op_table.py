@@ -10,6 +10,7 @@ import pytest
 import kcore
 from kcore import ops
 from kcore.backend.autodiff import GradientTape
+from kcore.backend.device import use_device
 from kcore.backend.native import _C
 from kcore.backend.tensor import Tensor, convert_to_tensor
 from kcore.testing import gradcheck
@@ -235,6 +236,11 @@ def test_read_only_inputs_are_read_not_written(row):
 
 
 def _forward_and_grads(row, sample, device):
+    with use_device(device):  # as after kcore.set_device(device): host data and new tensors go there
+        return _run_on_device(row, sample, device)
+
+
+def _run_on_device(row, sample, device):
     inputs = _args(row, sample, "float32", device)
     positions = row.diff_positions(sample)
     watched = [inputs[i] for i in positions]
