@@ -16,7 +16,7 @@ else
 fi
 
 if command -v clang-format >/dev/null; then
-  mapfile -t sources < <(git ls-files 'csrc/*.h' 'csrc/*.cpp' 'csrc/*.cu' 'csrc/*.cuh')
+  mapfile -t sources < <(find csrc -type f \( -name '*.h' -o -name '*.cpp' -o -name '*.cu' -o -name '*.cuh' \) | sort)
   if [ $fix = 1 ]; then
     clang-format -i "${sources[@]}" || status=1
   else
