@@ -9,7 +9,7 @@
 #include "core/checked.h"
 #include "core/parallel.h"
 
-namespace kcore {
+namespace kcore::cpu {
 
 namespace {
 
@@ -235,4 +235,4 @@ Tensor pool_backward(const Tensor& grad_in, const Tensor& argmax, const Shape& x
   return dx;
 }
 
-}  // namespace kcore
+}  // namespace kcore::cpu
