@@ -67,3 +67,28 @@ def reference_depthwise(x, w, strides, dilation, padding):
     c_in, mult = w.shape[-2:]
     return np.concatenate([reference_conv(x[..., c:c + 1], w[..., c:c + 1, m:m + 1], strides, dilation, padding)
                            for c in range(c_in) for m in range(mult)], axis=-1)
+
+
+def reference_conv_lstm(x, w, u, b, h0, c0, strides, dilation, padding, mask=None, go_backwards=False,
+                        activation=np.tanh, recurrent_activation=None, rec_mask=None):
+    """Keras's ConvLSTM (gates i, f, c, o) step by step, channels_last: returns (outputs, h, c).
+
+    The input convolution uses `strides`/`dilation`/`padding`; the recurrent one is 'same' with stride 1.
+    A masked step repeats the previous output and keeps the states."""
+    rec = recurrent_activation or (lambda z: 1.0 / (1.0 + np.exp(-z)))
+    rank = w.ndim - 2
+    ones = (1,) * rank
+    inputs = [reference_conv(x[:, t], w, strides, dilation, padding) for t in range(x.shape[1])]
+    h, c = h0, c0
+    out_prev, outputs = np.zeros_like(h0), []
+    for t in (reversed(range(x.shape[1])) if go_backwards else range(x.shape[1])):
+        z = inputs[t] + reference_conv(h if rec_mask is None else h * rec_mask, u, ones, ones, "same") + b
+        zi, zf, zc, zo = np.split(z, 4, axis=-1)
+        c_new = rec(zf) * c + rec(zi) * activation(zc)
+        h_new = rec(zo) * activation(c_new)
+        keep = np.ones(len(x), bool) if mask is None else np.asarray(mask[:, t], bool)
+        keep = keep.reshape((-1,) + (1,) * (h.ndim - 1))
+        out_prev = np.where(keep, h_new, out_prev)
+        h, c = np.where(keep, h_new, h), np.where(keep, c_new, c)
+        outputs.append(out_prev)
+    return np.stack(outputs, axis=1), h, c

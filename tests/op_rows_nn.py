@@ -2,9 +2,11 @@
 import numpy as np
 
 from kcore import ops
-from op_refs import reference_conv, reference_conv_transpose, reference_depthwise, reference_pool
+from kcore.ops.conv import output_length
+from op_refs import (reference_conv, reference_conv_lstm, reference_conv_transpose, reference_depthwise,
+                     reference_pool)
 from op_table import Bad, OpInfo, Sample, away_from, fixed, uniform
-from rnn_reference import make_cell, run_rnn
+from rnn_reference import ACTIVATIONS, make_cell, run_rnn
 
 
 def _log_softmax(x):
@@ -393,6 +395,58 @@ def _rnn_row(kind):
 
 
 RECURRENT = [_rnn_row(k) for k in ("simple_rnn", "lstm", "gru")]
+
+# ConvLSTM: (input shape, kernel size, options); channels_first inputs are (batch, steps, channels, *spatial)
+CONV_LSTM_CASES = [
+    ((1, 3, 4, 3, 2), (3, 2), {"padding": "same"}),
+    ((2, 4, 7, 2), (3,), {"strides": 2, "go_backwards": True, "mask": _MASK}),
+    ((1, 3, 5, 4, 1), (2, 2), {"padding": "same", "dilation_rate": 2, "activation": "linear",
+                               "recurrent_activation": "relu"}),
+    ((1, 2, 2, 3, 3, 3), (2, 2, 2), {"data_format": "channels_first", "padding": "same"}),
+    ((2, 2, 6, 1), (2,), {"recurrent_activation": "hard_sigmoid", "dropout": True}),
+    ((0, 2, 5, 2), (3,), {}),  # empty batch
+]
+
+
+def _conv_lstm_sample(shape, k, options, filters=2):
+    def make(rng):
+        kw = dict(options)
+        first = kw.get("data_format") == "channels_first"
+        channels, spatial = (shape[2], shape[3:]) if first else (shape[-1], shape[2:-1])
+        strides, dilation = kw.get("strides", 1), kw.get("dilation_rate", 1)
+        out = [output_length(n, kk, _tuple(strides, len(k))[i], _tuple(dilation, len(k))[i], kw.get("padding", "valid"))
+               for i, (n, kk) in enumerate(zip(spatial, k))]
+        state = (shape[0], filters, *out) if first else (shape[0], *out, filters)
+        if kw.pop("dropout", False):
+            kw["recurrent_dropout_mask"] = (rng.uniform(size=state) > 0.3) / 0.7
+        args = (rng.uniform(-1, 1, shape), rng.uniform(-0.5, 0.5, k + (channels, 4 * filters)),
+                rng.uniform(-0.5, 0.5, k + (filters, 4 * filters)), rng.uniform(-0.5, 0.5, 4 * filters),
+                rng.uniform(-1, 1, state), rng.uniform(-1, 1, state))
+        desc = "-".join("masked" if n == "mask" else f"{n}={v}" for n, v in options.items())
+        return Sample(args, kw, f"{shape}-k{k}-{desc}")
+    return make
+
+
+def _conv_lstm_ref(x, w, u, b, h0, c0, strides=1, padding="valid", dilation_rate=1, data_format=None, mask=None,
+                   go_backwards=False, activation="tanh", recurrent_activation="sigmoid", recurrent_dropout_mask=None):
+    rank = w.ndim - 2
+    first = data_format == "channels_first"
+    last = (lambda a, axis: np.moveaxis(a, axis, -1)) if first else (lambda a, axis: a)
+    drop = None if recurrent_dropout_mask is None else last(recurrent_dropout_mask, 1)
+    out, h, c = reference_conv_lstm(last(x, 2), w, u, b, last(h0, 1), last(c0, 1), _tuple(strides, rank),
+                                    _tuple(dilation_rate, rank), padding, mask, go_backwards,
+                                    ACTIVATIONS[activation], ACTIVATIONS[recurrent_activation], drop)
+    if first:
+        return np.moveaxis(out, -1, 2), np.moveaxis(h, -1, 1), np.moveaxis(c, -1, 1)
+    return out, h, c
+
+
+RECURRENT.append(OpInfo(
+    "conv_lstm", lambda x, w, u, b, h0, c0, **kw: ops.conv_lstm(x, w, u, b, initial_state=[h0, c0], **kw),
+    fixed(*[_conv_lstm_sample(*c) for c in CONV_LSTM_CASES]), _conv_lstm_ref,
+    ("conv_lstm_forward", "conv_lstm_backward"), cuda=False, tol={"float32": (1e-5, 2e-5)},
+    bad=(Bad((np.ones((2, 3, 4)), np.ones((3, 4, 8)), np.ones((3, 2, 8)), np.ones(8), np.ones((2, 2, 2)),
+              np.ones((2, 2, 2))), match="axes"),)))
 
 IMAGE = [
     OpInfo("image.resize", ops.image.resize,

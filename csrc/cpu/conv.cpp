@@ -442,7 +442,6 @@ int64_t conv_workspace_bytes(const Shape& x_shape, const Shape& kernel_shape, co
 }
 
 namespace cpu {
-
 Tensor conv_forward(const Tensor& x_in, const Tensor& w_in, const Tensor& bias_in, const ConvArgs& args) {
   check_inputs(x_in, w_in, "conv");
   Geometry g = make_geometry(x_in.shape(), w_in.shape(), args);
@@ -485,8 +484,6 @@ std::tuple<Tensor, Tensor, Tensor> conv_backward(const Tensor& x_in, const Tenso
   return {gx, gw, gb};
 }
 
-}  // namespace cpu
-
 // conv_transpose is the input gradient of the conv that maps its output y back onto its input x:
 // that conv has input shape (batch, *out_spatial, F_out) and the same kernel array, whose Keras
 // layout for the transpose, (*k, F_out, C_in), is the conv's (*k, Cin=F_out, F=C_in).
@@ -519,8 +516,6 @@ void column_sums(const T* p, int64_t rows, int64_t F, T* out) {
   for (int64_t f = 0; f < F; ++f) out[f] = T(acc[f]);
 }
 }  // namespace
-
-namespace cpu {
 
 Tensor conv_transpose(const Tensor& x_in, const Tensor& w_in, const Tensor& bias_in, const Shape& out_spatial,
                       const ConvArgs& args) {
@@ -585,7 +580,6 @@ std::tuple<Tensor, Tensor, Tensor> conv_transpose_backward(const Tensor& x_in, c
   }
   return {gx, gw, gb};
 }
-
 }  // namespace cpu
 
 void conv_set_winograd(bool enabled) { g_winograd = enabled; }
