@@ -2,9 +2,9 @@
 import math
 
 import numpy as np
+from op_table import Bad, OpInfo, Sample, binary_samples, fixed, unary_samples, uniform
 
 from kcore import ops
-from op_table import Bad, OpInfo, Sample, binary_samples, fixed, uniform, unary_samples
 
 _erf = np.vectorize(math.erf)
 BINARY_NATIVE = ("binary", "binary_backward")

@@ -1,12 +1,11 @@
 """Op table rows: fused losses, dropout, normalization, convolution, pooling, recurrent ops, image resize."""
 import numpy as np
+from op_refs import reference_conv, reference_conv_lstm, reference_conv_transpose, reference_depthwise, reference_pool
+from op_table import Bad, OpInfo, Sample, away_from, fixed, uniform
+from rnn_reference import ACTIVATIONS, make_cell, run_rnn
 
 from kcore import ops
 from kcore.ops.conv import output_length
-from op_refs import (reference_conv, reference_conv_lstm, reference_conv_transpose, reference_depthwise,
-                     reference_pool)
-from op_table import Bad, OpInfo, Sample, away_from, fixed, uniform
-from rnn_reference import ACTIVATIONS, make_cell, run_rnn
 
 
 def _log_softmax(x):

@@ -5,12 +5,12 @@ of the op table (tests/op_rows_nn.py)."""
 
 import numpy as np
 import pytest
+from op_refs import reference_conv
 
 from kcore import ops
 from kcore.backend.native import _C
 from kcore.ops.conv import padding_amounts
 from kcore.testing import gradcheck
-from op_refs import reference_conv
 
 
 @pytest.mark.parametrize("x_shape, w_shape", [((3, 6, 5, 2), (3, 3, 2, 2)), ((3, 6, 5, 4), (3, 3, 2, 4))],

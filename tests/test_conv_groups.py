@@ -5,10 +5,10 @@ NumPy parity, gradient checks and argument errors of conv / depthwise_conv / sep
 (grouped, channels_first, dilated, 1-D to 3-D) are op table rows (tests/op_rows_nn.py)."""
 import numpy as np
 import pytest
+from op_refs import reference_conv
 
 from kcore import ops
 from kcore.backend.native import _C
-from op_refs import reference_conv
 
 
 @pytest.mark.parametrize("w_shape", [(3, 3, 2, 4), (3, 3, 1, 8)], ids=["im2col", "depthwise"])

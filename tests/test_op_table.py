@@ -6,6 +6,7 @@ import zlib
 
 import numpy as np
 import pytest
+from op_table import EXCLUDED, OP_TABLE
 
 import kcore
 from kcore import ops
@@ -14,7 +15,6 @@ from kcore.backend.device import use_device
 from kcore.backend.native import _C
 from kcore.backend.tensor import Tensor, convert_to_tensor
 from kcore.testing import gradcheck
-from op_table import EXCLUDED, OP_TABLE
 
 HAS_CUDA = kcore.cuda.is_available()
 

@@ -4,12 +4,12 @@ NumPy parity, gradient checks and argument errors of max_pool / average_pool are
 
 import numpy as np
 import pytest
+from op_refs import reference_pool
 
 from kcore import ops
 from kcore.backend.native import _C
 from kcore.ops.conv import upsample_nearest, zero_pad
 from kcore.testing import gradcheck
-from op_refs import reference_pool
 
 
 def _pool(mode):

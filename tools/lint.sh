@@ -2,7 +2,7 @@
 # Lint: ruff over the Python tree (when ruff is installed) and clang-format --dry-run -Werror over csrc/.
 # Exits non-zero when either finds something. Usage: tools/lint.sh [--fix]
 #   --fix   apply ruff's safe fixes and clang-format -i instead of only reporting
-# Config: ruff.toml, .clang-format. Install the tools with: pip install ruff clang-format
+# Config: pyproject.toml [tool.ruff], .clang-format. Install the tools with: pip install ruff clang-format
 set -uo pipefail
 cd "$(dirname "$0")/.."
 fix=0
