@@ -387,7 +387,11 @@ def _rnn_row(kind):
                     _rnn_sample(kind, reset_after=False, go_backwards=True)]
     if kind != "simple_rnn":
         samples += [_rnn_sample(kind, recurrent_activation="hard_sigmoid", activation="relu"),
-                    _rnn_sample(kind, recurrent_activation="hard_sigmoid_k2", activation="linear")]
+                    _rnn_sample(kind, recurrent_activation="hard_sigmoid_k2", activation="linear"),
+                    _rnn_sample(kind, recurrent_activation="relu", activation="tanh"),
+                    _rnn_sample(kind, recurrent_activation="linear", activation="hard_sigmoid")]
+    else:
+        samples += [_rnn_sample(kind, activation=a) for a in ("hard_sigmoid", "hard_sigmoid_k2")]
     return OpInfo(kind, _rnn_op(kind), fixed(*samples), _rnn_ref(kind), ("rnn_forward", "rnn_backward"),
                   cuda=False, tol={"float32": (1e-5, 2e-5)},
                   bad=(Bad((np.ones((2, 3)), np.ones((3, 12)), np.ones((3, 12)), np.ones(12)), match="3-D"),))
