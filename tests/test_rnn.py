@@ -1,7 +1,8 @@
-"""Native recurrent ops (kcore.ops.simple_rnn / lstm / gru): gradients and parity with NumPy.
+"""Native recurrent ops (kcore.ops.simple_rnn / lstm / gru): special cases and Keras parity.
 
-The NumPy reference (tests/rnn_reference.py) steps through time exactly as KERAS_SPEC section 4
-writes the equations; the native kernels must match it in float64 (to rounding) and float32.
+Parity with the NumPy reference (tests/rnn_reference.py, KERAS_SPEC section 4) in float64 and
+float32 and the gradient checks over masks, go_backwards, initial states and activations are
+op table rows (tests/op_rows_nn.py); this file keeps what one row cannot say.
 """
 import json
 import os
@@ -55,66 +56,6 @@ def _sample(kind, gates, reset_after, seed, sizes):
     w, r, b = _weights(rng, kind, gates, reset_after, d, u)
     states = [rng.standard_normal((b_, u)) for _ in range(2 if kind == "lstm" else 1)]
     return x, w, r, b, states
-
-
-@pytest.mark.parametrize("kind,gates,reset_after", CELLS)
-@pytest.mark.parametrize("go_backwards", [False, True])
-@pytest.mark.parametrize("masked", [False, True])
-def test_forward_matches_reference_float64(kind, gates, reset_after, go_backwards, masked):
-    sizes = b_, t, d, u = (2, 4, 3, 5)
-    x, w, r, b, states = _sample(kind, gates, reset_after, seed=0, sizes=sizes)
-    mask = MASK if masked else None
-    out, finals = _run_op(kind, reset_after, *map(convert_to_tensor, (x, w, r, b)),
-                          [convert_to_tensor(s) for s in states], mask=mask, go_backwards=go_backwards)
-    ref_out, ref_states = run_rnn(make_cell(kind, reset_after=reset_after), x, w, r, b, states, mask, go_backwards)
-    np.testing.assert_allclose(out.numpy(), ref_out, atol=1e-12)
-    for got, want in zip(finals, ref_states):
-        np.testing.assert_allclose(got.numpy(), want, atol=1e-12)
-
-
-@pytest.mark.parametrize("activation,recurrent_activation", [
-    ("tanh", "sigmoid"), ("relu", "hard_sigmoid"), ("linear", "hard_sigmoid_k2"), ("sigmoid", "sigmoid"),
-    ("tanh", "relu"), ("hard_sigmoid", "linear")])
-@pytest.mark.parametrize("kind,gates,reset_after", CELLS)
-def test_float32_activations_match_reference(kind, gates, reset_after, activation, recurrent_activation):
-    """float32 values against the reference; float64 gradients (slopes from activation_math.h) by gradcheck."""
-    rng = np.random.default_rng(1)
-    b_, t, d, u = 3, 6, 4, 8
-    x = rng.standard_normal((b_, t, d))
-    w, r, b = _weights(rng, kind, gates, reset_after, d, u, scale=0.3)
-    f32 = [convert_to_tensor(a.astype(np.float32)) for a in (x, w, r, b)]
-    out, finals = _run_op(kind, reset_after, *f32, None, activation=activation,
-                          recurrent_activation=recurrent_activation)
-    rec = recurrent_activation if kind != "simple_rnn" else "sigmoid"
-    step = make_cell(kind, activation, rec, reset_after)
-    zeros = [np.zeros((b_, u))] * (2 if kind == "lstm" else 1)
-    ref_out, ref_states = run_rnn(step, x, *(a.astype(np.float32).astype(np.float64) for a in (w, r, b)), zeros)
-    assert out.dtype == "float32"
-    np.testing.assert_allclose(out.numpy(), ref_out, atol=2e-5)
-    np.testing.assert_allclose(finals[0].numpy(), ref_states[0], atol=2e-5)
-
-    def fn(x, w, r, b):
-        out, finals = _run_op(kind, reset_after, x, w, r, b, None, activation=activation,
-                              recurrent_activation=recurrent_activation)
-        return ops.concatenate([ops.reshape(out, (2, 3 * u))] + finals, axis=1)
-
-    assert gradcheck(fn, [x[:2, :3], w, r, b])  # a shorter sequence keeps the check quick
-
-
-@pytest.mark.parametrize("kind,gates,reset_after", CELLS)
-@pytest.mark.parametrize("go_backwards", [False, True])
-@pytest.mark.parametrize("masked", [False, True])
-def test_gradcheck_all_inputs(kind, gates, reset_after, go_backwards, masked):
-    """Gradients of x, kernel, recurrent kernel, bias and initial states, through outputs and final states."""
-    sizes = b_, t, d, u = (2, 4, 3, 3)
-    x, w, r, b, states = _sample(kind, gates, reset_after, seed=2, sizes=sizes)
-    mask = MASK if masked else None
-
-    def fn(x, w, r, b, *states):
-        out, finals = _run_op(kind, reset_after, x, w, r, b, states, mask=mask, go_backwards=go_backwards)
-        return ops.concatenate([ops.reshape(out, (b_, t * u))] + finals, axis=1)
-
-    assert gradcheck(fn, [x, w, r, b, *states])
 
 
 @pytest.mark.parametrize("kind,gates,reset_after", CELLS)
