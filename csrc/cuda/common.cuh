@@ -113,3 +113,18 @@ __device__ inline void warp_row_stats(const T* xr, int64_t n, int lane, T* mx, T
   *lse = log(warp_sum(s));
 }
 }  // namespace kcore::cuda
+
+namespace kcore::cuda {
+// y[r, f] = bias[f] (add = false) or y[r, f] += bias[f] (add = true) for a contiguous (rows, F).
+template <typename T>
+__global__ void bias_rows_kernel(T* y, const T* bias, int64_t rows, int64_t F, bool add) {
+  KC_GRID_STRIDE(e, rows * F) { y[e] = add ? y[e] + bias[e % F] : bias[e % F]; }
+}
+
+template <typename T>
+void bias_rows(T* y, const T* bias, int64_t rows, int64_t F, bool add) {
+  if (rows * F == 0) return;
+  bias_rows_kernel<T><<<grid_for(rows * F), kThreads, 0, kStream>>>(y, bias, rows, F, add);
+  KC_LAUNCHED("bias rows");
+}
+}  // namespace kcore::cuda

@@ -25,7 +25,7 @@ const DeviceOps& kernel_table() {
     t.copy = &cuda::copy;
     t.astype = &cuda::astype;
 #define KCORE_CUDA_SLOT(name) t.name = &cuda::name;
-    KCORE_DEVICE_OPS_CORE(KCORE_CUDA_SLOT)  // KCORE_DEVICE_OPS_NN: not yet, their slots stay null
+    KCORE_DEVICE_OPS(KCORE_CUDA_SLOT)
 #undef KCORE_CUDA_SLOT
     return t;
   }();
@@ -121,6 +121,9 @@ PYBIND11_MODULE(_C_cuda, m) {
   });
   m.def("availability", &cuda::availability);
   m.def("missing_ops", &cuda::missing_ops);
+  m.def("conv_set_workspace_limit", &cuda::conv_set_workspace_limit, py::arg("bytes"),
+        "im2col buffer budget of the CUDA convolutions in bytes (at least one image per chunk)");
+  m.def("conv_workspace_limit", &cuda::conv_workspace_limit);
   m.def("device_count", &cuda::device_count);
   m.def("device_properties", &cuda::device_properties, py::arg("device") = 0);
   m.def("versions", &cuda::versions);

@@ -96,6 +96,32 @@ Tensor slice_backward(const Tensor& grad, const Shape& in_shape, const std::vect
 Tensor take_rows(const Tensor& x, const Tensor& indices);
 Tensor take_rows_backward(const Tensor& grad, const Tensor& indices, int64_t num_rows);
 
+// conv.cu
+Tensor conv_forward(const Tensor& x, const Tensor& kernel, const Tensor& bias, const ConvArgs& args);
+std::tuple<Tensor, Tensor, Tensor> conv_backward(const Tensor& x, const Tensor& kernel, const Tensor& grad,
+                                                 const ConvArgs& args, bool need_x, bool need_kernel,
+                                                 bool need_bias);
+Tensor conv_transpose(const Tensor& x, const Tensor& kernel, const Tensor& bias, const Shape& out_spatial,
+                      const ConvArgs& args);
+std::tuple<Tensor, Tensor, Tensor> conv_transpose_backward(const Tensor& x, const Tensor& kernel, const Tensor& grad,
+                                                           const ConvArgs& args, bool need_x, bool need_kernel,
+                                                           bool need_bias);
+// The im2col buffer budget per call in bytes (default 64 MiB; at least one image is processed at once).
+void conv_set_workspace_limit(int64_t bytes);
+int64_t conv_workspace_limit();
+
+// pool.cu
+std::pair<Tensor, Tensor> pool_forward(const Tensor& x, PoolMode mode, const PoolArgs& args);
+Tensor pool_backward(const Tensor& grad, const Tensor& argmax, const Shape& x_shape, PoolMode mode,
+                     const PoolArgs& args);
+
+// rnn.cu
+RnnForward rnn_forward(const RnnConfig& cfg, const Tensor& x, const Tensor& kernel, const Tensor& recurrent_kernel,
+                       const Tensor& bias, const Tensor& h0, const Tensor& c0, const Tensor& mask,
+                       const Tensor& rec_mask);
+RnnGrads rnn_backward(const RnnSaved& saved, const Tensor& kernel, const Tensor& recurrent_kernel,
+                      const Tensor& grad_outputs, const Tensor& grad_h, const Tensor& grad_c, bool need_x);
+
 // The table of everything above, for set_cuda_ops / the capsule.
 const DeviceOps& kernel_table();
 

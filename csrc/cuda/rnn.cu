@@ -1,0 +1,379 @@
+// SimpleRNN / LSTM / GRU whole sequences on CUDA, mirroring csrc/cpu/rnn.cpp (same saved
+// tensors, time-major in processed order, same gate layouts and mask semantics):
+//   forward:  one cuBLAS GEMM projects the inputs of every step (x W + b); each step then runs one
+//             recurrent GEMM (two for GRU with reset_after=False) and one fused gate kernel (one
+//             thread per batch row and unit);
+//   backward: the steps in reverse, one fused gate-gradient kernel and one GEMM for dh_{t-1} per
+//             step; the weight gradients are single GEMMs over all steps, bias gradients reductions.
+// The activations come from ops/rnn_math.h (shared with the host). The mask is turned into
+// (T, B) bytes in processed order on the device; RnnSaved keeps a host copy (its contract), and
+// backward uploads it again.
+#include <vector>
+
+#include "cuda/common.cuh"
+#include "cuda/gemm.h"
+#include "cuda/rnn_kernels.cuh"
+#include "cuda/table.h"
+
+namespace kcore::cuda {
+namespace {
+using namespace rnn_kernels;
+
+int64_t gate_count(const RnnConfig& c) { return c.cell == RnnCell::lstm ? 4 : c.cell == RnnCell::gru ? 3 : 1; }
+const char* op_name(const RnnConfig& c) {
+  return c.cell == RnnCell::lstm ? "lstm" : c.cell == RnnCell::gru ? "gru" : "simple_rnn";
+}
+
+template <typename T>
+const T* data_or_null(const Tensor& t) {
+  return t.defined() ? ptr<T>(t) : nullptr;
+}
+
+void launch_check(const char* what) { KC_LAUNCHED(what); }
+
+// Argument checks of the CUDA entry point (the CPU's are in cpu/rnn.cpp): shapes, dtypes, devices.
+void check_tensor(const Tensor& t, const Tensor& x, const Shape& want, const char* op, const char* name) {
+  if (!t.defined()) return;
+  check_on_cuda(t, op, name);
+  check_float(t, op, name);
+  check_same_dtype(x, t, op);
+  KCORE_CHECK(t.shape() == want, op << ": " << name << " must have shape " << shape_str(want) << ", got "
+                                    << shape_str(t.shape()));
+}
+
+void check_inputs(const RnnConfig& cfg, const Tensor& x, const Tensor& w, const Tensor& rw, const Tensor& bias,
+                  const Tensor& h0, const Tensor& c0, const Tensor& mask, const Tensor& rec_mask) {
+  const char* op = op_name(cfg);
+  check_on_cuda(x, op, "inputs");
+  check_float(x, op, "inputs");
+  KCORE_CHECK(x.ndim() == 3, op << ": inputs must be 3-D (batch, timesteps, features), got shape "
+                                << shape_str(x.shape()));
+  check_on_cuda(rw, op, "recurrent_kernel");
+  const int64_t b = x.dim(0), t = x.dim(1), d = x.dim(2), g = gate_count(cfg);
+  KCORE_CHECK(rw.ndim() == 2 && rw.dim(1) == g * rw.dim(0),
+              op << ": recurrent_kernel must have shape (units, " << g << " * units), got " << shape_str(rw.shape()));
+  const int64_t u = rw.dim(0);
+  check_tensor(rw, x, {u, g * u}, op, "recurrent_kernel");
+  check_on_cuda(w, op, "kernel");
+  check_tensor(w, x, {d, g * u}, op, "kernel");
+  check_tensor(bias, x, cfg.cell == RnnCell::gru && cfg.reset_after ? Shape{2, g * u} : Shape{g * u}, op, "bias");
+  check_tensor(h0, x, {b, u}, op, "initial h state");
+  if (cfg.cell == RnnCell::lstm) check_tensor(c0, x, {b, u}, op, "initial c state");
+  check_tensor(rec_mask, x, {b, u}, op, "recurrent dropout mask");
+  if (mask.defined()) {
+    check_on_cuda(mask, op, "mask");
+    KCORE_CHECK(mask.shape() == Shape({b, t}), op << ": mask must have shape " << shape_str({b, t})
+                                                  << " (batch, timesteps), got " << shape_str(mask.shape()));
+  }
+}
+
+template <typename T>
+void copy_or_zero(T* dst, const Tensor& src, int64_t n) {
+  if (n == 0) return;
+  if (src.defined()) {
+    Tensor s = src.contiguous();
+    KC_CUDA(cudaMemcpyAsync(dst, ptr<T>(s), n * sizeof(T), cudaMemcpyDeviceToDevice, kStream));
+  } else {
+    KC_CUDA(cudaMemsetAsync(dst, 0, n * sizeof(T), kStream));
+  }
+}
+
+template <typename T>
+void permute_time(const T* src, T* dst, int64_t b, int64_t t, int64_t f, bool reverse, bool to_time_major) {
+  const int64_t n = b * t * f;
+  if (n == 0) return;
+  permute_time_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(src, dst, b, t, f, reverse, to_time_major);
+  launch_check("rnn permute");
+}
+
+// The (T, B) processed-order mask on the device and its host copy (empty when every step is valid).
+std::vector<uint8_t> processed_mask(const Tensor& mask_in, int64_t b, int64_t t, bool reverse, Tensor* dev) {
+  if (!mask_in.defined() || b * t == 0) return {};
+  Tensor m = mask_in.contiguous();
+  *dev = empty({t, b}, DType::b8);
+  dispatch_all(m.dtype(), [&](auto tag) {
+    using M = decltype(tag);
+    mask_kernel<M><<<grid_for(b * t), kThreads, 0, kStream>>>(ptr<M>(m), ptr<uint8_t>(*dev), b, t, reverse);
+  });
+  launch_check("rnn mask");
+  std::vector<uint8_t> host(t * b);
+  KC_CUDA(cudaMemcpy(host.data(), dev->raw(), host.size(), cudaMemcpyDeviceToHost));
+  for (uint8_t v : host)
+    if (!v) return host;
+  *dev = Tensor();
+  return {};
+}
+
+Tensor upload_mask(const std::vector<uint8_t>& mask, int64_t b, int64_t t) {
+  if (mask.empty()) return Tensor();
+  Tensor dev = empty({t, b}, DType::b8);
+  KC_CUDA(cudaMemcpy(dev.raw(), mask.data(), mask.size(), cudaMemcpyHostToDevice));
+  return dev;
+}
+
+template <typename T>
+void forward_steps(const RnnSaved& sv, const T* w, const T* bias, const uint8_t* mask, T* out) {
+  const RnnConfig& c = sv.config;
+  const int64_t b = sv.batch, u = sv.units, gu = gate_count(c) * u, n = b * u;
+  const bool after = c.cell == RnnCell::gru && c.reset_after;
+  Tensor rec = after ? empty({b, gu}, sv.x.dtype()) : Tensor();
+  StepArgs<T> a;
+  a.batch = b;
+  a.units = u;
+  a.steps = sv.steps;
+  a.act = c.activation;
+  a.ract = c.recurrent_activation;
+  a.mask = mask;
+  a.out = out;
+  a.b_rec = after && bias ? bias + gu : nullptr;
+  a.rec = after ? ptr<T>(rec) : nullptr;
+  const unsigned grid = grid_for(n);
+  for (int64_t s = 0; s < sv.steps; ++s) {
+    a.s = s;
+    a.gates = ptr<T>(sv.gates) + s * b * gu;
+    a.h_prev = ptr<T>(sv.states) + s * n;
+    a.h_next = ptr<T>(sv.states) + (s + 1) * n;
+    a.c_prev = sv.cells.defined() ? ptr<T>(sv.cells) + s * n : nullptr;
+    a.extra = sv.extra.defined() ? ptr<T>(sv.extra) + s * n : nullptr;
+    a.rec_input = sv.rec_in.defined() ? ptr<T>(sv.rec_in) + s * n : a.h_prev;
+    if (n == 0) continue;
+    if (sv.rec_in.defined()) {
+      multiply_kernel<T><<<grid, kThreads, 0, kStream>>>(a.h_prev, ptr<T>(sv.rec_mask), const_cast<T*>(a.rec_input), n);
+      launch_check("rnn recurrent dropout");
+    }
+    switch (c.cell) {
+      case RnnCell::simple:
+        gemm_rows<T>(false, false, b, gu, u, a.rec_input, u, w, gu, T(1), a.gates, gu);
+        simple_forward_kernel<T><<<grid, kThreads, 0, kStream>>>(a);
+        break;
+      case RnnCell::lstm:
+        gemm_rows<T>(false, false, b, gu, u, a.rec_input, u, w, gu, T(1), a.gates, gu);
+        lstm_forward_kernel<T><<<grid, kThreads, 0, kStream>>>(a);
+        break;
+      case RnnCell::gru:
+        if (after) {
+          gemm_rows<T>(false, false, b, gu, u, a.rec_input, u, w, gu, T(0), a.rec, gu);
+          gru_after_forward_kernel<T><<<grid, kThreads, 0, kStream>>>(a);
+        } else {
+          gemm_rows<T>(false, false, b, 2 * u, u, a.rec_input, u, w, gu, T(1), a.gates, gu);
+          gru_before_gates_kernel<T><<<grid, kThreads, 0, kStream>>>(a);
+          gemm_rows<T>(false, false, b, u, u, a.extra, u, w + 2 * u, gu, T(1), a.gates + 2 * u, gu);
+          gru_before_out_kernel<T><<<grid, kThreads, 0, kStream>>>(a);
+        }
+        break;
+    }
+    launch_check(op_name(c));
+  }
+}
+
+}  // namespace
+
+RnnForward rnn_forward(const RnnConfig& cfg, const Tensor& x_in, const Tensor& kernel_in, const Tensor& rk_in,
+                       const Tensor& bias_in, const Tensor& h0, const Tensor& c0, const Tensor& mask,
+                       const Tensor& rec_mask) {
+  check_inputs(cfg, x_in, kernel_in, rk_in, bias_in, h0, c0, mask, rec_mask);
+  auto sv = std::make_shared<RnnSaved>();
+  sv->config = cfg;
+  sv->batch = x_in.dim(0);
+  sv->steps = x_in.dim(1);
+  sv->input_dim = x_in.dim(2);
+  sv->units = rk_in.dim(0);
+  sv->has_bias = bias_in.defined();
+  const int64_t b = sv->batch, t = sv->steps, d = sv->input_dim, u = sv->units, gu = gate_count(cfg) * u;
+  const DType dt = x_in.dtype();
+  Tensor x = x_in.contiguous(), kernel = kernel_in.contiguous(), rk = rk_in.contiguous();
+  Tensor bias = bias_in.defined() ? bias_in.contiguous() : Tensor();
+  Tensor mask_dev;
+  sv->mask = processed_mask(mask, b, t, cfg.go_backwards, &mask_dev);
+  sv->x = empty({t, b, d}, dt);
+  sv->states = empty({t + 1, b, u}, dt);
+  sv->gates = empty({t, b, gu}, dt);
+  if (cfg.cell != RnnCell::simple) sv->extra = empty({t, b, u}, dt);
+  if (cfg.cell == RnnCell::lstm) sv->cells = empty({t + 1, b, u}, dt);
+  if (rec_mask.defined()) {
+    sv->rec_mask = rec_mask.contiguous();
+    sv->rec_in = empty({t, b, u}, dt);
+  }
+  RnnForward res;
+  res.outputs = empty({b, t, u}, dt);
+  dispatch_float(dt, op_name(cfg), [&](auto tag) {
+    using T = decltype(tag);
+    permute_time(ptr<T>(x), ptr<T>(sv->x), b, t, d, cfg.go_backwards, true);
+    copy_or_zero(ptr<T>(sv->states), h0, b * u);
+    if (sv->cells.defined()) copy_or_zero(ptr<T>(sv->cells), c0, b * u);
+    // gates = x W + b (GRU reset_after: row 0 of the bias is the input bias)
+    const int64_t rows = t * b;
+    if (bias.defined()) bias_rows<T>(ptr<T>(sv->gates), ptr<T>(bias), rows, gu, false);
+    if (d > 0 && rows * gu > 0)
+      gemm_rows<T>(false, false, rows, gu, d, ptr<T>(sv->x), d, ptr<T>(kernel), gu, bias.defined() ? T(1) : T(0),
+                   ptr<T>(sv->gates), gu);
+    else if (!bias.defined() && rows * gu > 0)
+      KC_CUDA(cudaMemsetAsync(ptr<T>(sv->gates), 0, rows * gu * sizeof(T), kStream));
+    forward_steps<T>(*sv, ptr<T>(rk), data_or_null<T>(bias), data_or_null<uint8_t>(mask_dev), ptr<T>(res.outputs));
+  });
+  const int64_t off = t * b * u;
+  res.h = sv->states.as_strided({b, u}, {u, 1}, sv->states.offset() + off).clone();
+  if (sv->cells.defined()) res.c = sv->cells.as_strided({b, u}, {u, 1}, sv->cells.offset() + off).clone();
+  res.saved = sv;
+  return res;
+}
+
+namespace {
+
+template <typename T>
+void backward_steps(const RnnSaved& sv, BackStepArgs<T> a, const T* w, T** dh_final) {
+  const RnnConfig& c = sv.config;
+  const int64_t b = sv.batch, u = sv.units, gu = gate_count(c) * u, n = b * u;
+  const bool before = c.cell == RnnCell::gru && !c.reset_after;
+  const bool dropped = sv.rec_mask.defined();
+  Tensor drh = before ? empty({b, u}, sv.x.dtype()) : Tensor();
+  Tensor scratch = dropped ? empty({b, u}, sv.x.dtype()) : Tensor();
+  const unsigned grid = grid_for(n);
+  T* dgx0 = a.dgx;
+  T* dgh0 = a.dgh;
+  for (int64_t s = sv.steps - 1; s >= 0 && n > 0; --s) {
+    a.s = s;
+    a.gates = ptr<T>(sv.gates) + s * b * gu;
+    a.h_prev = ptr<T>(sv.states) + s * n;
+    a.c_prev = sv.cells.defined() ? ptr<T>(sv.cells) + s * n : nullptr;
+    a.extra = sv.extra.defined() ? ptr<T>(sv.extra) + s * n : nullptr;
+    a.rec_input = sv.rec_in.defined() ? ptr<T>(sv.rec_in) + s * n : a.h_prev;
+    a.dgx = dgx0 + s * b * gu;
+    a.dgh = dgh0 + s * b * gu;
+    a.dacc = dropped ? ptr<T>(scratch) : a.dh_prev;
+    if (dropped) KC_CUDA(cudaMemsetAsync(a.dacc, 0, n * sizeof(T), kStream));
+    switch (c.cell) {
+      case RnnCell::simple: simple_backward_kernel<T><<<grid, kThreads, 0, kStream>>>(a); break;
+      case RnnCell::lstm: lstm_backward_kernel<T><<<grid, kThreads, 0, kStream>>>(a); break;
+      case RnnCell::gru:
+        if (c.reset_after) {
+          gru_after_backward_kernel<T><<<grid, kThreads, 0, kStream>>>(a);
+        } else {
+          gru_before_first_kernel<T><<<grid, kThreads, 0, kStream>>>(a);
+          gemm_rows<T>(false, true, b, u, u, a.dgx + 2 * u, gu, w + 2 * u, gu, T(0), ptr<T>(drh), u);
+          gru_before_second_kernel<T><<<grid, kThreads, 0, kStream>>>(a, ptr<T>(drh));
+        }
+        break;
+    }
+    launch_check(op_name(c));
+    if (before)
+      gemm_rows<T>(false, true, b, u, 2 * u, a.dgx, gu, w, gu, T(1), a.dacc, u);
+    else
+      gemm_rows<T>(false, true, b, u, gu, a.dgh, gu, w, gu, T(1), a.dacc, u);
+    if (dropped) {  // d h_{t-1} += d(h_{t-1} * mask) * mask
+      multiply_add_kernel<T><<<grid, kThreads, 0, kStream>>>(a.dacc, ptr<T>(sv.rec_mask), a.dh_prev, n);
+      launch_check("rnn recurrent dropout");
+    }
+    std::swap(a.dh, a.dh_prev);
+  }
+  *dh_final = a.dh;
+}
+
+// Sums over the rows of a (rows, cols) device matrix: (cols,).
+Tensor column_sums(const Tensor& m, int64_t rows, int64_t cols) {
+  return cuda::reduce(ReduceOp::sum, m.as_strided({rows, cols}, {cols, 1}, m.offset()), {0}, false);
+}
+
+template <typename T>
+void weight_grads(const RnnSaved& sv, const T* kernel, const Tensor& dgx, const Tensor& dgh, bool need_x,
+                  RnnGrads& g) {
+  const RnnConfig& c = sv.config;
+  const int64_t b = sv.batch, t = sv.steps, d = sv.input_dim, u = sv.units, gu = gate_count(c) * u;
+  const int64_t rows = t * b;
+  const DType dt = sv.x.dtype();
+  const bool two = c.cell == RnnCell::gru && c.reset_after;
+  g.kernel = zeros({d, gu}, dt);
+  g.recurrent_kernel = zeros({u, gu}, dt);
+  if (rows == 0) {
+    if (sv.has_bias) g.bias = zeros(two ? Shape{2, gu} : Shape{gu}, dt);
+    if (need_x) g.x = zeros({b, t, d}, dt);
+    return;
+  }
+  const T* hs = sv.rec_in.defined() ? ptr<T>(sv.rec_in) : ptr<T>(sv.states);  // h_{t-1} of every step
+  const T* gx = ptr<T>(dgx);
+  T* du = ptr<T>(g.recurrent_kernel);
+  if (d > 0) gemm_rows<T>(true, false, d, gu, rows, ptr<T>(sv.x), d, gx, gu, T(0), ptr<T>(g.kernel), gu);
+  if (u > 0 && c.cell == RnnCell::gru && !c.reset_after) {
+    gemm_rows<T>(true, false, u, 2 * u, rows, hs, u, gx, gu, T(0), du, gu);
+    gemm_rows<T>(true, false, u, u, rows, ptr<T>(sv.extra), u, gx + 2 * u, gu, T(0), du + 2 * u, gu);
+  } else if (u > 0) {
+    gemm_rows<T>(true, false, u, gu, rows, hs, u, ptr<T>(dgh), gu, T(0), du, gu);
+  }
+  if (need_x) {
+    g.x = empty({b, t, d}, dt);
+    if (d > 0) {
+      Tensor dxs = empty({t, b, d}, dt);
+      gemm_rows<T>(false, true, rows, d, gu, gx, gu, kernel, gu, T(0), ptr<T>(dxs), d);
+      permute_time(ptr<T>(dxs), ptr<T>(g.x), b, t, d, c.go_backwards, false);
+    }
+  }
+  if (sv.has_bias) {
+    Tensor in = column_sums(dgx, rows, gu);
+    if (!two) {
+      g.bias = in;
+    } else {
+      g.bias = empty({2, gu}, dt);
+      Tensor rec = column_sums(dgh, rows, gu);
+      KC_CUDA(cudaMemcpyAsync(ptr<T>(g.bias), ptr<T>(in), gu * sizeof(T), cudaMemcpyDeviceToDevice, kStream));
+      KC_CUDA(cudaMemcpyAsync(ptr<T>(g.bias) + gu, ptr<T>(rec), gu * sizeof(T), cudaMemcpyDeviceToDevice, kStream));
+    }
+  }
+}
+
+}  // namespace
+
+RnnGrads rnn_backward(const RnnSaved& sv, const Tensor& kernel_in, const Tensor& rk_in, const Tensor& grad_out_in,
+                      const Tensor& grad_h_in, const Tensor& grad_c_in, bool need_x) {
+  const RnnConfig& c = sv.config;
+  const char* op = op_name(c);
+  const int64_t b = sv.batch, t = sv.steps, u = sv.units, gu = gate_count(c) * u;
+  const DType dt = sv.x.dtype();
+  KCORE_CHECK(sv.x.defined() && sv.x.device() == Device::cuda,
+              op << " backward: the saved forward pass is not on cuda");
+  check_on_cuda(kernel_in, op, "kernel");
+  check_on_cuda(rk_in, op, "recurrent_kernel");
+  KCORE_CHECK(kernel_in.shape() == Shape({sv.input_dim, gu}) && rk_in.shape() == Shape({u, gu}) &&
+                  kernel_in.dtype() == dt && rk_in.dtype() == dt,
+              op << " backward: kernels do not match the forward pass");
+  const Tensor x_like = sv.x;
+  check_tensor(grad_out_in, x_like, {b, t, u}, op, "output gradient");
+  check_tensor(grad_h_in, x_like, {b, u}, op, "final h gradient");
+  check_tensor(grad_c_in, x_like, {b, u}, op, "final c gradient");
+  Tensor kernel = kernel_in.contiguous(), rk = rk_in.contiguous();
+  Tensor grad_out = grad_out_in.defined() ? grad_out_in.contiguous() : Tensor();
+  const bool split = c.cell == RnnCell::gru && c.reset_after;
+  Tensor dgx = empty({t, b, gu}, dt), dgh = split ? empty({t, b, gu}, dt) : dgx;
+  Tensor dh = empty({b, u}, dt), dh_prev = empty({b, u}, dt), carry = zeros({b, u}, dt);
+  Tensor dc = c.cell == RnnCell::lstm ? empty({b, u}, dt) : Tensor();
+  Tensor mask = upload_mask(sv.mask, b, t);
+  RnnGrads g;
+  dispatch_float(dt, op, [&](auto tag) {
+    using T = decltype(tag);
+    copy_or_zero(ptr<T>(dh), grad_h_in, b * u);
+    if (dc.defined()) copy_or_zero(ptr<T>(dc), grad_c_in, b * u);
+    BackStepArgs<T> a;
+    a.batch = b;
+    a.units = u;
+    a.steps = t;
+    a.gcount = gate_count(c);
+    a.act = c.activation;
+    a.ract = c.recurrent_activation;
+    a.mask = data_or_null<uint8_t>(mask);
+    a.grad_out = data_or_null<T>(grad_out);
+    a.dh = ptr<T>(dh);
+    a.dh_prev = ptr<T>(dh_prev);
+    a.dc = dc.defined() ? ptr<T>(dc) : nullptr;
+    a.carry = ptr<T>(carry);
+    a.dgx = ptr<T>(dgx);
+    a.dgh = ptr<T>(dgh);
+    T* dh0 = nullptr;
+    backward_steps<T>(sv, a, ptr<T>(rk), &dh0);
+    // After the last swap the "dh" buffer holds the gradient w.r.t. the initial state.
+    g.h0 = dh0 == ptr<T>(dh) ? dh : dh_prev;
+    g.c0 = dc;
+    weight_grads<T>(sv, ptr<T>(kernel), dgx, dgh, need_x, g);
+  });
+  return g;
+}
+
+}  // namespace kcore::cuda
