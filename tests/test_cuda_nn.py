@@ -8,14 +8,23 @@ both devices. Everything here skips cleanly without a usable GPU.
 """
 import numpy as np
 import pytest
-from cuda_helpers import _assert_close, _assert_same_training, _cpu, _gpu, _host, gpu, randn, rng
+from cuda_helpers import (
+    _assert_close,
+    _assert_same_training,
+    _cpu,
+    _gpu,
+    _host,
+    gpu,
+    randn,
+    rng,
+)
 
 import kcore
 from kcore.backend.native import _C
 
 pytestmark = gpu
 
-TOL = {np.float32: dict(rtol=2e-4, atol=2e-5), np.float64: dict(rtol=1e-9, atol=1e-11)}
+TOL = {np.float32: {"rtol": 2e-4, "atol": 2e-5}, np.float64: {"rtol": 1e-9, "atol": 1e-11}}
 
 
 @pytest.fixture(params=["default", "one_image"])
@@ -62,8 +71,8 @@ def test_conv_forward_and_backward(case, dtype, workspace):
     y = _C.conv(_cpu(x), _cpu(k), None, strides, dil, before, after, groups)
     g = randn(*tuple(y.shape), dtype=dtype)
     for need in [(True, True, True), (True, False, False), (False, True, True)]:
-        want, got = _both(lambda x, k, g: _C.conv_backward(x, k, g, strides, dil, before, after, *need, groups),
-                          [x, k, g])
+        want, got = _both(lambda x, k, g, need=need: _C.conv_backward(x, k, g, strides, dil, before, after, *need,
+                                                                       groups), [x, k, g])
         _assert_close(got, want, **TOL[dtype])
 
 
@@ -151,7 +160,7 @@ OPTIONS = {  # name: (mask, go_backwards, initial states, recurrent dropout, act
 
 def _rnn_arrays(cell_name, option, dtype, b=3, t=5, d=4, u=6):
     cell, reset_after, gates = CELLS[cell_name]
-    use_mask, backwards, use_states, dropout, _ = OPTIONS[option]
+    use_mask, _, use_states, dropout, _ = OPTIONS[option]
     x = randn(b, t, d, dtype=dtype)
     k, rk = randn(d, gates * u, dtype=dtype) * 0.5, randn(u, gates * u, dtype=dtype) * 0.5
     bias = randn(*((2, gates * u) if reset_after else (gates * u,)), dtype=dtype)
@@ -170,7 +179,7 @@ def _rnn_arrays(cell_name, option, dtype, b=3, t=5, d=4, u=6):
 @pytest.mark.parametrize("cell_name", list(CELLS))
 def test_rnn_forward_and_backward(cell_name, option, dtype):
     cell, reset_after, _ = CELLS[cell_name]
-    _, backwards, _, _, (act, ract) = OPTIONS[option]
+    backwards, (act, ract) = OPTIONS[option][1], OPTIONS[option][4]
     arrays = _rnn_arrays(cell_name, option, dtype)
     acts = (getattr(_C.RnnActivation, act), getattr(_C.RnnActivation, ract))
     b, t, u = arrays[0].shape[0], arrays[0].shape[1], arrays[2].shape[0]

@@ -19,6 +19,6 @@ def test_inverse_index_maps_match_brute_force(tmp_path):
     exe = tmp_path / "geometry_check"
     subprocess.run([CXX, "-std=c++17", "-O1", "-I", os.path.join(ROOT, "csrc"), SOURCE, "-o", str(exe)],
                    check=True, capture_output=True, text=True, timeout=300)
-    run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=120)
+    run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=120, check=False)
     assert run.returncode == 0, run.stdout
     assert run.stdout.startswith("ok ") and int(run.stdout.split()[1]) > 100000
