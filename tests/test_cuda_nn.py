@@ -4,11 +4,14 @@ Every case runs the native op on CPU tensors and on their CUDA copies and compar
 and every gradient (the CPU's gradients are checked against finite differences in
 test_ops_grad.py / test_rnn.py, so agreeing with them checks the CUDA gradients). Small training
 runs (CNN, LSTM, GRU with a mask, transposed conv) must give the same losses and predictions on
-both devices. Everything here skips cleanly without a usable GPU.
+both devices. Everything here skips cleanly without a usable GPU, except where kcore._C_cuda_emu is
+built (tools/cuda_emulate.sh: the same CUDA kernels compiled for the host): then the op tests run
+on the emulated device (one thread, host memory) and only the training tests skip.
 """
 import numpy as np
 import pytest
 from cuda_helpers import (
+    HAS_CUDA,
     _assert_close,
     _assert_same_training,
     _cpu,
@@ -22,7 +25,25 @@ from cuda_helpers import (
 import kcore
 from kcore.backend.native import _C
 
-pytestmark = gpu
+try:
+    from kcore import _C_cuda_emu
+except ImportError:
+    _C_cuda_emu = None
+EMULATED = not HAS_CUDA and _C_cuda_emu is not None
+pytestmark = pytest.mark.skipif(not (HAS_CUDA or EMULATED), reason=f"CUDA not available: "
+                                f"{kcore.cuda.unavailable_reason()} (and no emulation built: tools/cuda_emulate.sh)")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def device_kernels():
+    """The real CUDA kernels, or their host emulation registered as the cuda device for this module."""
+    if not EMULATED:
+        yield
+        return
+    _C._register_cuda_ops(_C_cuda_emu.kernel_table())
+    yield
+    _C._unregister_cuda_ops()
+
 
 TOL = {np.float32: {"rtol": 2e-4, "atol": 2e-5}, np.float64: {"rtol": 1e-9, "atol": 1e-11}}
 
@@ -30,13 +51,15 @@ TOL = {np.float32: {"rtol": 2e-4, "atol": 2e-5}, np.float64: {"rtol": 1e-9, "ato
 @pytest.fixture(params=["default", "one_image"])
 def workspace(request):
     """The default im2col budget, and a 1-byte one that forces one image per chunk."""
-    from kcore import _C_cuda
-
-    old = _C_cuda.conv_workspace_limit()
+    if EMULATED:
+        module = _C_cuda_emu
+    else:
+        from kcore import _C_cuda as module
+    old = module.conv_workspace_limit()
     if request.param == "one_image":
-        _C_cuda.conv_set_workspace_limit(1)
+        module.conv_set_workspace_limit(1)
     yield
-    _C_cuda.conv_set_workspace_limit(old)
+    module.conv_set_workspace_limit(old)
 
 
 def _both(fn, arrays):
@@ -219,9 +242,10 @@ def test_rnn_errors_name_the_op():
                        None, None, None, _gpu(np.ones((2, 4), np.float32)), None)
 
 
-# ---- training: the same losses and predictions on both devices -----------------------------
+# ---- training: the same losses and predictions on both devices (a real GPU only) --------------
 
 
+@gpu
 def test_tiny_cnn_trains_the_same_on_gpu_and_cpu():
     x = randn(16, 8, 8, 1)
     y = rng.integers(0, 3, 16)
@@ -233,6 +257,7 @@ def test_tiny_cnn_trains_the_same_on_gpu_and_cpu():
     ]), x, y, "sparse_categorical_crossentropy")
 
 
+@gpu
 def test_tiny_lstm_trains_the_same_on_gpu_and_cpu():
     x = rng.integers(1, 20, (16, 7))
     y = rng.integers(0, 2, 16).astype(np.float32)
@@ -243,6 +268,7 @@ def test_tiny_lstm_trains_the_same_on_gpu_and_cpu():
     ]), x, y, "binary_crossentropy")
 
 
+@gpu
 def test_masked_gru_and_simple_rnn_train_the_same_on_gpu_and_cpu():
     x = rng.integers(0, 20, (16, 7))
     x[:, :2] = 0  # padding: masked steps
@@ -255,6 +281,7 @@ def test_masked_gru_and_simple_rnn_train_the_same_on_gpu_and_cpu():
     ]), x, y, "binary_crossentropy")
 
 
+@gpu
 def test_conv1d_transpose_and_average_pooling_train_the_same_on_gpu_and_cpu():
     x = randn(16, 12, 3)
     y = randn(16, 1)

@@ -20,6 +20,11 @@ inline unsigned grid_for(int64_t n, int threads = kThreads) {
   int64_t b = (n + threads - 1) / threads;
   return (unsigned)std::max<int64_t>(1, std::min<int64_t>(b, 1 << 20));
 }
+// KC_LAUNCH(grid, kernel)(args...): a launch of `grid` blocks of kThreads on kStream. Written as a
+// macro so the host emulation (csrc/cuda/emulate) can turn it into a plain call.
+#ifndef KC_LAUNCH
+#define KC_LAUNCH(grid, ...) __VA_ARGS__<<<(grid), kThreads, 0, kStream>>>
+#endif
 #define KC_GRID_STRIDE(i, n) \
   for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (int64_t)gridDim.x * blockDim.x)
 
@@ -124,7 +129,7 @@ __global__ void bias_rows_kernel(T* y, const T* bias, int64_t rows, int64_t F, b
 template <typename T>
 void bias_rows(T* y, const T* bias, int64_t rows, int64_t F, bool add) {
   if (rows * F == 0) return;
-  bias_rows_kernel<T><<<grid_for(rows * F), kThreads, 0, kStream>>>(y, bias, rows, F, add);
+  KC_LAUNCH(grid_for(rows * F), bias_rows_kernel<T>)(y, bias, rows, F, add);
   KC_LAUNCHED("bias rows");
 }
 }  // namespace kcore::cuda

@@ -77,7 +77,7 @@ int64_t images_per_chunk(const ConvGeometry& g, int64_t itemsize) {
 
 template <typename T>
 void im2col(const ConvGeometry& g, const T* x, int64_t r0, int64_t nr, int64_t c0, T* col) {
-  im2col_kernel<T><<<grid_for(nr * g.cols()), kThreads, 0, kStream>>>(g, x, r0, nr, c0, col);
+  KC_LAUNCH(grid_for(nr * g.cols()), im2col_kernel<T>)(g, x, r0, nr, c0, col);
   KC_LAUNCHED("conv im2col");
 }
 
@@ -135,7 +135,7 @@ void backward_impl(const ConvGeometry& g, const T* x, const T* w, const T* dy, T
       } else if (dx) {
         gemm_rows<T>(false, true, nr, K, fg, dyc, F, wg, F, T(0), col, K);
         const int64_t cells = nn * g.in_pixels() * cg;
-        col2im_kernel<T><<<grid_for(cells), kThreads, 0, kStream>>>(g, col, n0, nn, gi * cg, dx);
+        KC_LAUNCH(grid_for(cells), col2im_kernel<T>)(g, col, n0, nn, gi * cg, dx);
         KC_LAUNCHED("conv col2im");
       }
     }

@@ -96,9 +96,9 @@ std::pair<Tensor, Tensor> pool_forward(const Tensor& x_in, PoolMode mode, const 
   dispatch_float(x.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     if (mode == PoolMode::max)
-      max_forward_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(g, ptr<T>(x), ptr<T>(y), ptr<int32_t>(arg));
+      KC_LAUNCH(grid_for(n), max_forward_kernel<T>)(g, ptr<T>(x), ptr<T>(y), ptr<int32_t>(arg));
     else
-      avg_forward_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(g, ptr<T>(x), ptr<T>(y));
+      KC_LAUNCH(grid_for(n), avg_forward_kernel<T>)(g, ptr<T>(x), ptr<T>(y));
     KC_LAUNCHED(op);
   });
   return {y, arg};
@@ -127,9 +127,9 @@ Tensor pool_backward(const Tensor& grad_in, const Tensor& argmax, const Shape& x
   dispatch_float(dy.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     if (mode == PoolMode::max)
-      backward_kernel<T, true><<<grid_for(n), kThreads, 0, kStream>>>(g, ptr<T>(dy), ptr<int32_t>(arg), ptr<T>(dx));
+      KC_LAUNCH(grid_for(n), backward_kernel<T, true>)(g, ptr<T>(dy), ptr<int32_t>(arg), ptr<T>(dx));
     else
-      backward_kernel<T, false><<<grid_for(n), kThreads, 0, kStream>>>(g, ptr<T>(dy), nullptr, ptr<T>(dx));
+      KC_LAUNCH(grid_for(n), backward_kernel<T, false>)(g, ptr<T>(dy), nullptr, ptr<T>(dx));
     KC_LAUNCHED(op);
   });
   return dx;

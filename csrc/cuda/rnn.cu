@@ -82,7 +82,7 @@ template <typename T>
 void permute_time(const T* src, T* dst, int64_t b, int64_t t, int64_t f, bool reverse, bool to_time_major) {
   const int64_t n = b * t * f;
   if (n == 0) return;
-  permute_time_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(src, dst, b, t, f, reverse, to_time_major);
+  KC_LAUNCH(grid_for(n), permute_time_kernel<T>)(src, dst, b, t, f, reverse, to_time_major);
   launch_check("rnn permute");
 }
 
@@ -93,7 +93,7 @@ std::vector<uint8_t> processed_mask(const Tensor& mask_in, int64_t b, int64_t t,
   *dev = empty({t, b}, DType::b8);
   dispatch_all(m.dtype(), [&](auto tag) {
     using M = decltype(tag);
-    mask_kernel<M><<<grid_for(b * t), kThreads, 0, kStream>>>(ptr<M>(m), ptr<uint8_t>(*dev), b, t, reverse);
+    KC_LAUNCH(grid_for(b * t), mask_kernel<M>)(ptr<M>(m), ptr<uint8_t>(*dev), b, t, reverse);
   });
   launch_check("rnn mask");
   std::vector<uint8_t> host(t * b);
@@ -138,27 +138,27 @@ void forward_steps(const RnnSaved& sv, const T* w, const T* bias, const uint8_t*
     a.rec_input = sv.rec_in.defined() ? ptr<T>(sv.rec_in) + s * n : a.h_prev;
     if (n == 0) continue;
     if (sv.rec_in.defined()) {
-      multiply_kernel<T><<<grid, kThreads, 0, kStream>>>(a.h_prev, ptr<T>(sv.rec_mask), const_cast<T*>(a.rec_input), n);
+      KC_LAUNCH(grid, multiply_kernel<T>)(a.h_prev, ptr<T>(sv.rec_mask), const_cast<T*>(a.rec_input), n);
       launch_check("rnn recurrent dropout");
     }
     switch (c.cell) {
       case RnnCell::simple:
         gemm_rows<T>(false, false, b, gu, u, a.rec_input, u, w, gu, T(1), a.gates, gu);
-        simple_forward_kernel<T><<<grid, kThreads, 0, kStream>>>(a);
+        KC_LAUNCH(grid, simple_forward_kernel<T>)(a);
         break;
       case RnnCell::lstm:
         gemm_rows<T>(false, false, b, gu, u, a.rec_input, u, w, gu, T(1), a.gates, gu);
-        lstm_forward_kernel<T><<<grid, kThreads, 0, kStream>>>(a);
+        KC_LAUNCH(grid, lstm_forward_kernel<T>)(a);
         break;
       case RnnCell::gru:
         if (after) {
           gemm_rows<T>(false, false, b, gu, u, a.rec_input, u, w, gu, T(0), a.rec, gu);
-          gru_after_forward_kernel<T><<<grid, kThreads, 0, kStream>>>(a);
+          KC_LAUNCH(grid, gru_after_forward_kernel<T>)(a);
         } else {
           gemm_rows<T>(false, false, b, 2 * u, u, a.rec_input, u, w, gu, T(1), a.gates, gu);
-          gru_before_gates_kernel<T><<<grid, kThreads, 0, kStream>>>(a);
+          KC_LAUNCH(grid, gru_before_gates_kernel<T>)(a);
           gemm_rows<T>(false, false, b, u, u, a.extra, u, w + 2 * u, gu, T(1), a.gates + 2 * u, gu);
-          gru_before_out_kernel<T><<<grid, kThreads, 0, kStream>>>(a);
+          KC_LAUNCH(grid, gru_before_out_kernel<T>)(a);
         }
         break;
     }
@@ -243,15 +243,15 @@ void backward_steps(const RnnSaved& sv, BackStepArgs<T> a, const T* w, T** dh_fi
     a.dacc = dropped ? ptr<T>(scratch) : a.dh_prev;
     if (dropped) KC_CUDA(cudaMemsetAsync(a.dacc, 0, n * sizeof(T), kStream));
     switch (c.cell) {
-      case RnnCell::simple: simple_backward_kernel<T><<<grid, kThreads, 0, kStream>>>(a); break;
-      case RnnCell::lstm: lstm_backward_kernel<T><<<grid, kThreads, 0, kStream>>>(a); break;
+      case RnnCell::simple: KC_LAUNCH(grid, simple_backward_kernel<T>)(a); break;
+      case RnnCell::lstm: KC_LAUNCH(grid, lstm_backward_kernel<T>)(a); break;
       case RnnCell::gru:
         if (c.reset_after) {
-          gru_after_backward_kernel<T><<<grid, kThreads, 0, kStream>>>(a);
+          KC_LAUNCH(grid, gru_after_backward_kernel<T>)(a);
         } else {
-          gru_before_first_kernel<T><<<grid, kThreads, 0, kStream>>>(a);
+          KC_LAUNCH(grid, gru_before_first_kernel<T>)(a);
           gemm_rows<T>(false, true, b, u, u, a.dgx + 2 * u, gu, w + 2 * u, gu, T(0), ptr<T>(drh), u);
-          gru_before_second_kernel<T><<<grid, kThreads, 0, kStream>>>(a, ptr<T>(drh));
+          KC_LAUNCH(grid, gru_before_second_kernel<T>)(a, ptr<T>(drh));
         }
         break;
     }
@@ -261,7 +261,7 @@ void backward_steps(const RnnSaved& sv, BackStepArgs<T> a, const T* w, T** dh_fi
     else
       gemm_rows<T>(false, true, b, u, gu, a.dgh, gu, w, gu, T(1), a.dacc, u);
     if (dropped) {  // d h_{t-1} += d(h_{t-1} * mask) * mask
-      multiply_add_kernel<T><<<grid, kThreads, 0, kStream>>>(a.dacc, ptr<T>(sv.rec_mask), a.dh_prev, n);
+      KC_LAUNCH(grid, multiply_add_kernel<T>)(a.dacc, ptr<T>(sv.rec_mask), a.dh_prev, n);
       launch_check("rnn recurrent dropout");
     }
     std::swap(a.dh, a.dh_prev);

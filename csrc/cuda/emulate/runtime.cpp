@@ -1,0 +1,120 @@
+// kcore._C_cuda_emu: the CUDA conv / pooling / recurrent kernels (csrc/cuda/{conv,pool,rnn}.cu,
+// compiled as C++ by conv.cpp, pool.cpp, rnn.cpp here) on host memory that calls itself "cuda",
+// with the storage plumbing, cuBLAS GEMM and the one reduction they use done on the host. Its
+// kernel_table() registers into kcore._C like kcore._C_cuda's, so tests/test_cuda_nn.py runs the
+// kernels' index math, masks and host orchestration on a machine without a GPU. Built only with
+// -DKCORE_CUDA_EMULATE=ON (tools/cuda_emulate.sh); never installed.
+#include <pybind11/pybind11.h>
+
+#include "core/blas.h"
+#include "cuda/common.cuh"
+#include "cuda/gemm.h"
+#include "cuda/table.h"
+
+namespace py = pybind11;
+
+namespace kcore::cuda {
+
+void check(cudaError_t err, const char* what) {
+  KCORE_CHECK(err == cudaSuccess, "emulated CUDA call failed: " << what);
+}
+
+Tensor empty(const Shape& shape, DType dtype) {
+  const size_t nbytes = (size_t)tensor_nbytes(shape, dtype);
+  auto st = std::make_shared<Storage>();
+  st->data = nbytes ? ::operator new(nbytes) : nullptr;
+  st->nbytes = nbytes;
+  st->device = Device::cuda;
+  st->release = [](void* q) { ::operator delete(q); };
+  Tensor t(st, shape, dtype);
+  if (nbytes) std::memset(t.raw(), 0xff, nbytes);  // NaN-filled: a kernel that skips a cell shows
+  return t;
+}
+
+Tensor zeros(const Shape& shape, DType dtype) {
+  Tensor t = empty(shape, dtype);
+  if (t.numel()) std::memset(t.raw(), 0, (size_t)tensor_nbytes(shape, dtype));
+  return t;
+}
+
+void check_on_cuda(const Tensor& t, const char* op, const char* name) {
+  KCORE_CHECK(t.defined(), op << ": " << name << " is undefined");
+  KCORE_CHECK(t.device() == Device::cuda, op << ": " << name << " must be on cuda");
+}
+
+void fill(Tensor& t, double value) {
+  dispatch_all(t.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    T* p = ptr<T>(t);
+    for (int64_t i = 0; i < t.numel(); ++i) p[i] = T(value);
+  });
+}
+
+// Any strides, either "device" (all of it is host memory).
+void copy(Tensor& dst, const Tensor& src) {
+  KCORE_CHECK(dst.dtype() == src.dtype() && dst.shape() == src.shape(), "emulated copy: mismatched tensors");
+  const IndexMap from = strided_map(src), to = strided_map(dst);
+  dispatch_all(dst.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* s = static_cast<const T*>(src.raw());
+    T* d = static_cast<T*>(dst.raw());
+    for (int64_t i = 0; i < dst.numel(); ++i) d[to(i)] = s[from(i)];
+  });
+}
+
+// Only what conv.cu and rnn.cu ask for: the sum over axis 0 of a contiguous 2-D tensor.
+Tensor reduce(ReduceOp op, const Tensor& x, std::vector<int64_t> axes, bool keepdims) {
+  KCORE_CHECK(op == ReduceOp::sum && x.ndim() == 2 && axes == std::vector<int64_t>{0} && !keepdims,
+              "emulated reduce: only column sums of a 2-D tensor");
+  const int64_t rows = x.dim(0), cols = x.dim(1);
+  Tensor out = empty({cols}, x.dtype());
+  dispatch_float(x.dtype(), "reduce", [&](auto tag) {
+    using T = decltype(tag);
+    const T* p = ptr<T>(x);
+    for (int64_t c = 0; c < cols; ++c) {
+      double s = 0;
+      for (int64_t r = 0; r < rows; ++r) s += p[r * x.strides()[0] + c * x.strides()[1]];
+      ptr<T>(out)[c] = T(s);
+    }
+  });
+  return out;
+}
+
+template <typename T>
+void gemm_rows(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b, int64_t ldb,
+               T beta, T* c, int64_t ldc) {
+  ::kcore::gemm<T>(ta, tb, m, n, k, T(1), a, lda, b, ldb, beta, c, ldc);
+}
+template void gemm_rows<float>(bool, bool, int64_t, int64_t, int64_t, const float*, int64_t, const float*, int64_t,
+                               float, float*, int64_t);
+template void gemm_rows<double>(bool, bool, int64_t, int64_t, int64_t, const double*, int64_t, const double*,
+                                int64_t, double, double*, int64_t);
+
+const DeviceOps& emulated_table() {
+  static const DeviceOps table = [] {
+    DeviceOps t;
+    t.empty = &cuda::empty;
+    t.fill = &cuda::fill;
+    t.copy = &cuda::copy;
+#define KCORE_EMU_SLOT(name) t.name = &cuda::name;
+    KCORE_DEVICE_OPS_NN(KCORE_EMU_SLOT)
+#undef KCORE_EMU_SLOT
+    return t;
+  }();
+  return table;
+}
+
+}  // namespace kcore::cuda
+
+PYBIND11_MODULE(_C_cuda_emu, m) {
+  using namespace kcore;
+  m.doc() = "kcore's CUDA conv / pooling / recurrent kernels emulated on the host (tests only)";
+  py::register_exception<TypeError>(m, "NativeTypeError", PyExc_TypeError);
+  py::register_exception<NotImplementedError>(m, "NativeNotImplementedError", PyExc_NotImplementedError);
+  set_cuda_ops(&cuda::emulated_table());
+  m.def("kernel_table", [] {
+    return py::capsule(const_cast<DeviceOps*>(&cuda::emulated_table()), "kcore.DeviceOps");
+  });
+  m.def("conv_set_workspace_limit", &cuda::conv_set_workspace_limit, py::arg("bytes"));
+  m.def("conv_workspace_limit", &cuda::conv_workspace_limit);
+}
