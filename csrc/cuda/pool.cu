@@ -10,14 +10,16 @@
 namespace kcore::cuda {
 namespace {
 
-template <typename T>
-__global__ void max_forward_kernel(PoolGeometry g, const T* x, T* y, int32_t* arg) {
+// y of output cell (img, o, c): the first maximum of the window and its flat spatial index (max),
+// or the mean of the window's real cells (average; arg unused).
+template <typename T, bool kMax>
+__global__ void forward_kernel(PoolGeometry g, const T* x, T* y, int32_t* arg) {
   const int64_t C = g.c, opix = g.out_pixels(), ipix = g.in_pixels();
   KC_GRID_STRIDE(e, g.n * opix * C) {
     const int64_t c = e % C, o = (e / C) % opix, img = e / (C * opix);
     const T* xi = x + img * ipix * C + c;
     const PoolWindow w = g.window(o);
-    T best = T(0);
+    T acc = T(0);
     int32_t at = 0;
     bool first = true;
     for (int64_t i0 = w.lo[0]; i0 < w.hi[0]; ++i0)
@@ -25,29 +27,20 @@ __global__ void max_forward_kernel(PoolGeometry g, const T* x, T* y, int32_t* ar
         for (int64_t i2 = w.lo[2]; i2 < w.hi[2]; ++i2) {
           const int64_t p = (i0 * g.in[1] + i1) * g.in[2] + i2;
           const T v = xi[p * C];
-          if (first || v > best) {
-            best = v;
+          if constexpr (!kMax) {
+            acc += v;
+          } else if (first || v > acc) {
+            acc = v;
             at = (int32_t)p;
             first = false;
           }
         }
-    y[e] = best;
-    arg[e] = at;
-  }
-}
-
-template <typename T>
-__global__ void avg_forward_kernel(PoolGeometry g, const T* x, T* y) {
-  const int64_t C = g.c, opix = g.out_pixels(), ipix = g.in_pixels();
-  KC_GRID_STRIDE(e, g.n * opix * C) {
-    const int64_t c = e % C, o = (e / C) % opix, img = e / (C * opix);
-    const T* xi = x + img * ipix * C + c;
-    const PoolWindow w = g.window(o);
-    T sum = T(0);
-    for (int64_t i0 = w.lo[0]; i0 < w.hi[0]; ++i0)
-      for (int64_t i1 = w.lo[1]; i1 < w.hi[1]; ++i1)
-        for (int64_t i2 = w.lo[2]; i2 < w.hi[2]; ++i2) sum += xi[((i0 * g.in[1] + i1) * g.in[2] + i2) * C];
-    y[e] = sum * (T(1) / T(w.count()));
+    if constexpr (kMax) {
+      y[e] = acc;
+      arg[e] = at;
+    } else {
+      y[e] = acc * (T(1) / T(w.count()));
+    }
   }
 }
 
@@ -69,7 +62,7 @@ __global__ void backward_kernel(PoolGeometry g, const T* dy, const int32_t* arg,
         for (int64_t o2 = lo[2]; o2 < hi[2]; ++o2) {
           const int64_t o = (o0 * g.out[1] + o1) * g.out[2] + o2;
           const int64_t off = (img * opix + o) * C + c;
-          if (kMax) {
+          if constexpr (kMax) {
             if (arg[off] == (int32_t)p) acc += dy[off];
           } else {
             acc += dy[off] * (T(1) / T(g.window(o).count()));
@@ -96,9 +89,9 @@ std::pair<Tensor, Tensor> pool_forward(const Tensor& x_in, PoolMode mode, const 
   dispatch_float(x.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     if (mode == PoolMode::max)
-      KC_LAUNCH(grid_for(n), max_forward_kernel<T>)(g, ptr<T>(x), ptr<T>(y), ptr<int32_t>(arg));
+      KC_LAUNCH(grid_for(n), forward_kernel<T, true>)(g, ptr<T>(x), ptr<T>(y), ptr<int32_t>(arg));
     else
-      KC_LAUNCH(grid_for(n), avg_forward_kernel<T>)(g, ptr<T>(x), ptr<T>(y));
+      KC_LAUNCH(grid_for(n), forward_kernel<T, false>)(g, ptr<T>(x), ptr<T>(y), nullptr);
     KC_LAUNCHED(op);
   });
   return {y, arg};

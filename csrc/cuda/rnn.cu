@@ -121,6 +121,7 @@ void forward_steps(const RnnSaved& sv, const T* w, const T* bias, const uint8_t*
   a.batch = b;
   a.units = u;
   a.steps = sv.steps;
+  a.gcount = gate_count(c);
   a.act = c.activation;
   a.ract = c.recurrent_activation;
   a.mask = mask;
@@ -144,21 +145,21 @@ void forward_steps(const RnnSaved& sv, const T* w, const T* bias, const uint8_t*
     switch (c.cell) {
       case RnnCell::simple:
         gemm_rows<T>(false, false, b, gu, u, a.rec_input, u, w, gu, T(1), a.gates, gu);
-        KC_LAUNCH(grid, simple_forward_kernel<T>)(a);
+        KC_LAUNCH(grid, forward_kernel<T, Forward::simple>)(a);
         break;
       case RnnCell::lstm:
         gemm_rows<T>(false, false, b, gu, u, a.rec_input, u, w, gu, T(1), a.gates, gu);
-        KC_LAUNCH(grid, lstm_forward_kernel<T>)(a);
+        KC_LAUNCH(grid, forward_kernel<T, Forward::lstm>)(a);
         break;
       case RnnCell::gru:
         if (after) {
           gemm_rows<T>(false, false, b, gu, u, a.rec_input, u, w, gu, T(0), a.rec, gu);
-          KC_LAUNCH(grid, gru_after_forward_kernel<T>)(a);
+          KC_LAUNCH(grid, forward_kernel<T, Forward::gru_after>)(a);
         } else {
           gemm_rows<T>(false, false, b, 2 * u, u, a.rec_input, u, w, gu, T(1), a.gates, gu);
-          KC_LAUNCH(grid, gru_before_gates_kernel<T>)(a);
+          KC_LAUNCH(grid, forward_kernel<T, Forward::gru_before_gates>)(a);
           gemm_rows<T>(false, false, b, u, u, a.extra, u, w + 2 * u, gu, T(1), a.gates + 2 * u, gu);
-          KC_LAUNCH(grid, gru_before_out_kernel<T>)(a);
+          KC_LAUNCH(grid, forward_kernel<T, Forward::gru_before_out>)(a);
         }
         break;
     }
@@ -243,15 +244,15 @@ void backward_steps(const RnnSaved& sv, BackStepArgs<T> a, const T* w, T** dh_fi
     a.dacc = dropped ? ptr<T>(scratch) : a.dh_prev;
     if (dropped) KC_CUDA(cudaMemsetAsync(a.dacc, 0, n * sizeof(T), kStream));
     switch (c.cell) {
-      case RnnCell::simple: KC_LAUNCH(grid, simple_backward_kernel<T>)(a); break;
-      case RnnCell::lstm: KC_LAUNCH(grid, lstm_backward_kernel<T>)(a); break;
+      case RnnCell::simple: KC_LAUNCH(grid, backward_kernel<T, Backward::simple>)(a, nullptr); break;
+      case RnnCell::lstm: KC_LAUNCH(grid, backward_kernel<T, Backward::lstm>)(a, nullptr); break;
       case RnnCell::gru:
         if (c.reset_after) {
-          KC_LAUNCH(grid, gru_after_backward_kernel<T>)(a);
+          KC_LAUNCH(grid, backward_kernel<T, Backward::gru_after>)(a, nullptr);
         } else {
-          KC_LAUNCH(grid, gru_before_first_kernel<T>)(a);
+          KC_LAUNCH(grid, backward_kernel<T, Backward::gru_before_first>)(a, nullptr);
           gemm_rows<T>(false, true, b, u, u, a.dgx + 2 * u, gu, w + 2 * u, gu, T(0), ptr<T>(drh), u);
-          KC_LAUNCH(grid, gru_before_second_kernel<T>)(a, ptr<T>(drh));
+          KC_LAUNCH(grid, backward_kernel<T, Backward::gru_before_second>)(a, ptr<T>(drh));
         }
         break;
     }
@@ -300,8 +301,8 @@ void weight_grads(const RnnSaved& sv, const T* kernel, const Tensor& dgx, const 
     gemm_rows<T>(true, false, u, gu, rows, hs, u, ptr<T>(dgh), gu, T(0), du, gu);
   }
   if (need_x) {
-    g.x = empty({b, t, d}, dt);
-    if (d > 0) {
+    g.x = gu > 0 ? empty({b, t, d}, dt) : zeros({b, t, d}, dt);
+    if (d > 0 && gu > 0) {
       Tensor dxs = empty({t, b, d}, dt);
       gemm_rows<T>(false, true, rows, d, gu, gx, gu, kernel, gu, T(0), ptr<T>(dxs), d);
       permute_time(ptr<T>(dxs), ptr<T>(g.x), b, t, d, c.go_backwards, false);

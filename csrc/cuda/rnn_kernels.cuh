@@ -46,7 +46,7 @@ __global__ void multiply_add_kernel(const T* a, const T* b, T* out, int64_t n) {
 
 template <typename T>
 struct StepArgs {
-  int64_t batch = 0, units = 0, steps = 0, s = 0;
+  int64_t batch = 0, units = 0, steps = 0, gcount = 1, s = 0;
   RnnActivation act = RnnActivation::tanh, ract = RnnActivation::sigmoid;
   const uint8_t* mask = nullptr;  // (T, B) processed order, or null
   T* gates = nullptr;             // (B, G*U) of step s
@@ -73,37 +73,8 @@ struct StepArgs {
   }
 };
 
-template <typename T>
-__global__ void simple_forward_kernel(StepArgs<T> a) {
-  KC_GRID_STRIDE(e, a.batch * a.units) {
-    const int64_t b = e / a.units, j = e - b * a.units;
-    T* z = a.gates + e;  // G = 1: the gate row is the unit row
-    *z = value(a.act, *z);
-    a.h_next[e] = *z;
-    a.finish(b, j);
-  }
-}
-
-template <typename T>
-__global__ void lstm_forward_kernel(StepArgs<T> a) {
-  const int64_t u = a.units;
-  KC_GRID_STRIDE(e, a.batch * u) {
-    const int64_t b = e / u, j = e - b * u;
-    T* g = a.gates + b * 4 * u + j;
-    const T gi = value(a.ract, g[0]), gf = value(a.ract, g[u]), gc = value(a.act, g[2 * u]),
-            go = value(a.ract, g[3 * u]);
-    g[0] = gi;
-    g[u] = gf;
-    g[2 * u] = gc;
-    g[3 * u] = go;
-    const T cn = gf * a.c_prev[e] + gi * gc;
-    a.c_prev[a.batch * u + e] = cn;
-    const T tc = value(a.act, cn);
-    a.extra[e] = tc;
-    a.h_next[e] = go * tc;
-    a.finish(b, j);
-  }
-}
+// The forward of element (b, j) for each kind of step; forward_kernel runs one over all elements.
+enum class Forward : int { simple, lstm, gru_after, gru_before_gates, gru_before_out };
 
 template <typename T>
 __device__ void gru_combine(const StepArgs<T>& a, int64_t b, int64_t j, T z, T n) {
@@ -112,49 +83,49 @@ __device__ void gru_combine(const StepArgs<T>& a, int64_t b, int64_t j, T z, T n
   a.finish(b, j);
 }
 
-// reset_after: gates hold x W + b_in, rec holds h_{t-1} U.
-template <typename T>
-__global__ void gru_after_forward_kernel(StepArgs<T> a) {
+template <typename T, Forward kStep>
+__global__ void forward_kernel(StepArgs<T> a) {
   const int64_t u = a.units;
   KC_GRID_STRIDE(e, a.batch * u) {
     const int64_t b = e / u, j = e - b * u;
-    T* g = a.gates + b * 3 * u + j;
-    const T* r_in = a.rec + b * 3 * u + j;
-    const T* br = a.b_rec ? a.b_rec + j : nullptr;
-    const T z = value(a.ract, g[0] + r_in[0] + (br ? br[0] : T(0)));
-    const T r = value(a.ract, g[u] + r_in[u] + (br ? br[u] : T(0)));
-    const T hh = r_in[2 * u] + (br ? br[2 * u] : T(0));
-    const T n = value(a.act, g[2 * u] + r * hh);
-    g[0] = z;
-    g[u] = r;
-    g[2 * u] = n;
-    a.extra[e] = hh;
-    gru_combine(a, b, j, z, n);
-  }
-}
-
-// reset_after=False, first half: z and r (their recurrent part is already added), and r * h_{t-1}.
-template <typename T>
-__global__ void gru_before_gates_kernel(StepArgs<T> a) {
-  const int64_t u = a.units;
-  KC_GRID_STRIDE(e, a.batch * u) {
-    const int64_t b = e / u, j = e - b * u;
-    T* g = a.gates + b * 3 * u + j;
-    g[0] = value(a.ract, g[0]);
-    g[u] = value(a.ract, g[u]);
-    a.extra[e] = g[u] * a.rec_input[e];
-  }
-}
-
-// Second half: the candidate's pre-activation is complete.
-template <typename T>
-__global__ void gru_before_out_kernel(StepArgs<T> a) {
-  const int64_t u = a.units;
-  KC_GRID_STRIDE(e, a.batch * u) {
-    const int64_t b = e / u, j = e - b * u;
-    T* g = a.gates + b * 3 * u + j;
-    g[2 * u] = value(a.act, g[2 * u]);
-    gru_combine(a, b, j, g[0], g[2 * u]);
+    T* g = a.gates + b * a.gcount * u + j;
+    if constexpr (kStep == Forward::simple) {
+      g[0] = value(a.act, g[0]);
+      a.h_next[e] = g[0];
+      a.finish(b, j);
+    } else if constexpr (kStep == Forward::lstm) {
+      const T gi = value(a.ract, g[0]), gf = value(a.ract, g[u]), gc = value(a.act, g[2 * u]),
+              go = value(a.ract, g[3 * u]);
+      g[0] = gi;
+      g[u] = gf;
+      g[2 * u] = gc;
+      g[3 * u] = go;
+      const T cn = gf * a.c_prev[e] + gi * gc;
+      a.c_prev[a.batch * u + e] = cn;
+      const T tc = value(a.act, cn);
+      a.extra[e] = tc;
+      a.h_next[e] = go * tc;
+      a.finish(b, j);
+    } else if constexpr (kStep == Forward::gru_after) {  // gates hold x W + b_in, rec holds h_{t-1} U
+      const T* r_in = a.rec + b * 3 * u + j;
+      const T* br = a.b_rec ? a.b_rec + j : nullptr;
+      const T z = value(a.ract, g[0] + r_in[0] + (br ? br[0] : T(0)));
+      const T r = value(a.ract, g[u] + r_in[u] + (br ? br[u] : T(0)));
+      const T hh = r_in[2 * u] + (br ? br[2 * u] : T(0));
+      const T n = value(a.act, g[2 * u] + r * hh);
+      g[0] = z;
+      g[u] = r;
+      g[2 * u] = n;
+      a.extra[e] = hh;
+      gru_combine(a, b, j, z, n);
+    } else if constexpr (kStep == Forward::gru_before_gates) {  // z, r (recurrent parts added) and r * h_{t-1}
+      g[0] = value(a.ract, g[0]);
+      g[u] = value(a.ract, g[u]);
+      a.extra[e] = g[u] * a.rec_input[e];
+    } else {  // gru_before_out: the candidate's pre-activation is complete
+      g[2 * u] = value(a.act, g[2 * u]);
+      gru_combine(a, b, j, g[0], g[2 * u]);
+    }
   }
 }
 
@@ -201,87 +172,58 @@ struct BackStepArgs {
   }
 };
 
-template <typename T>
-__global__ void simple_backward_kernel(BackStepArgs<T> a) {
-  KC_GRID_STRIDE(e, a.batch * a.units) {
-    const int64_t b = e / a.units, j = e - b * a.units;
-    T d;
-    if (!a.gather(b, j, &d)) continue;
-    a.dgx[e] = grad(a.act, a.gates[e], d);
-    a.dh_prev[e] = T(0);
-  }
-}
-
-template <typename T>
-__global__ void lstm_backward_kernel(BackStepArgs<T> a) {
-  const int64_t u = a.units;
-  KC_GRID_STRIDE(e, a.batch * u) {
-    const int64_t b = e / u, j = e - b * u;
-    T d;
-    if (!a.gather(b, j, &d)) continue;
-    const T* g = a.gates + b * 4 * u + j;
-    const T gi = g[0], gf = g[u], gc = g[2 * u], go = g[3 * u], tc = a.extra[e];
-    const T dct = a.dc[e] + grad(a.act, tc, d * go);
-    T* out = a.dgx + b * 4 * u + j;
-    out[0] = grad(a.ract, gi, dct * gc);
-    out[u] = grad(a.ract, gf, dct * a.c_prev[e]);
-    out[2 * u] = grad(a.act, gc, dct * gi);
-    out[3 * u] = grad(a.ract, go, d * tc);
-    a.dc[e] = dct * gf;
-    a.dh_prev[e] = T(0);
-  }
-}
+// The backward of element (b, j) for each kind of step; every kind but gru_before_second first
+// gathers the total gradient w.r.t. the new h (masked steps stop there).
+enum class Backward : int { simple, lstm, gru_after, gru_before_first, gru_before_second };
 
 // Through h = z h_{t-1} + (1 - z) n: dz and dn (slopes applied) into out, and dh_{t-1}'s direct term.
 template <typename T>
-__device__ void gru_common(const BackStepArgs<T>& a, int64_t b, int64_t j, T d, T* out) {
-  const int64_t u = a.units, e = b * u + j;
-  const T* g = a.gates + b * 3 * u + j;
+__device__ void gru_common(const BackStepArgs<T>& a, int64_t e, const T* g, T d, T* out) {
+  const int64_t u = a.units;
   const T z = g[0], n = g[2 * u];
   out[0] = grad(a.ract, z, d * (a.h_prev[e] - n));
   out[2 * u] = grad(a.act, n, d * (T(1) - z));
   a.dh_prev[e] = d * z;
 }
 
-template <typename T>
-__global__ void gru_after_backward_kernel(BackStepArgs<T> a) {
+// drh: gru_before_second's d(r h_{t-1}) (B x U) from the GEMM, else null.
+template <typename T, Backward kStep>
+__global__ void backward_kernel(BackStepArgs<T> a, const T* drh) {
   const int64_t u = a.units;
   KC_GRID_STRIDE(e, a.batch * u) {
     const int64_t b = e / u, j = e - b * u;
+    const T* g = a.gates + b * a.gcount * u + j;
+    T* gx = a.dgx + b * a.gcount * u + j;
+    if constexpr (kStep == Backward::gru_before_second) {  // d(r h) splits into dr and a dh_{t-1} term
+      if (!a.valid(b)) continue;                 // masked rows got drh = 0
+      gx[u] = grad(a.ract, g[u], drh[e] * a.rec_input[e]);
+      a.dacc[e] += drh[e] * g[u];
+      continue;
+    }
     T d;
     if (!a.gather(b, j, &d)) continue;
-    T* gx = a.dgx + b * 3 * u + j;
-    T* gh = a.dgh + b * 3 * u + j;
-    gru_common(a, b, j, d, gx);
-    const T r = a.gates[b * 3 * u + u + j], dn = gx[2 * u];
-    gx[u] = grad(a.ract, r, dn * a.extra[e]);
-    gh[2 * u] = dn * r;
-    gh[0] = gx[0];
-    gh[u] = gx[u];
-  }
-}
-
-// reset_after=False, first half: dz, dn and dh_{t-1}'s direct term; dr needs d(r h) from a GEMM.
-template <typename T>
-__global__ void gru_before_first_kernel(BackStepArgs<T> a) {
-  const int64_t u = a.units;
-  KC_GRID_STRIDE(e, a.batch * u) {
-    const int64_t b = e / u, j = e - b * u;
-    T d;
-    if (a.gather(b, j, &d)) gru_common(a, b, j, d, a.dgx + b * 3 * u + j);
-  }
-}
-
-// Second half: d(r h) (drh, B x U) splits into dr and a dh_{t-1} term. Masked rows got drh = 0.
-template <typename T>
-__global__ void gru_before_second_kernel(BackStepArgs<T> a, const T* drh) {
-  const int64_t u = a.units;
-  KC_GRID_STRIDE(e, a.batch * u) {
-    const int64_t b = e / u, j = e - b * u;
-    if (!a.valid(b)) continue;
-    const T r = a.gates[b * 3 * u + u + j];
-    a.dgx[b * 3 * u + u + j] = grad(a.ract, r, drh[e] * a.rec_input[e]);
-    a.dacc[e] += drh[e] * r;
+    if constexpr (kStep == Backward::simple) {
+      gx[0] = grad(a.act, g[0], d);
+      a.dh_prev[e] = T(0);
+    } else if constexpr (kStep == Backward::lstm) {
+      const T gi = g[0], gf = g[u], gc = g[2 * u], go = g[3 * u], tc = a.extra[e];
+      const T dct = a.dc[e] + grad(a.act, tc, d * go);
+      gx[0] = grad(a.ract, gi, dct * gc);
+      gx[u] = grad(a.ract, gf, dct * a.c_prev[e]);
+      gx[2 * u] = grad(a.act, gc, dct * gi);
+      gx[3 * u] = grad(a.ract, go, d * tc);
+      a.dc[e] = dct * gf;
+      a.dh_prev[e] = T(0);
+    } else if constexpr (kStep == Backward::gru_after) {
+      T* gh = a.dgh + b * 3 * u + j;
+      gru_common(a, e, g, d, gx);
+      gx[u] = grad(a.ract, g[u], gx[2 * u] * a.extra[e]);
+      gh[2 * u] = gx[2 * u] * g[u];
+      gh[0] = gx[0];
+      gh[u] = gx[u];
+    } else {  // gru_before_first: dz, dn, dh_{t-1}'s direct term; dr needs d(r h) from a GEMM
+      gru_common(a, e, g, d, gx);
+    }
   }
 }
 
