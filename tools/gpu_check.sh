@@ -94,9 +94,12 @@ if want build; then
     -DPython_EXECUTABLE="$(command -v "$PY")" -Dpybind11_DIR="$("$PY" -m pybind11 --cmakedir)" "${blas[@]}" "${cublas[@]}" \
     && step "build" "$OUT/build.log" 900 cmake --build "$BUILD" -j "$JOBS" \
     && for so in "$BUILD"/_C*.so; do ln -sf "$so" kcore/; done
-  "$PY" -c "import kcore; print('cuda', kcore.cuda.availability(), kcore.cuda.get_device_properties())" \
-    >>"$OUT/build.log" 2>&1
-  note "$(tail -1 "$OUT/build.log")"
+fi
+if "$PY" -c "import kcore, sys; sys.exit(0 if kcore.cuda.is_available() else 1)" >/dev/null 2>&1; then
+  note "CUDA usable: $("$PY" -c "import kcore; print(kcore.cuda.get_device_properties())" 2>&1 | tail -1)"
+else
+  note "CUDA NOT usable: $("$PY" -c "import kcore; print(kcore.cuda.unavailable_reason())" 2>&1 | tail -1)"
+  failed=$((failed + 1))
 fi
 
 if want test; then
@@ -104,7 +107,7 @@ if want test; then
   step "tests/test_cuda.py tests/test_cuda_nn.py tests/test_geometry_native.py" "$OUT/tests.log" 900 \
     "$PY" -m pytest -q -rs -p no:cacheprovider tests/test_cuda.py tests/test_cuda_nn.py tests/test_geometry_native.py
   note "  $(grep -E '[0-9]+ (passed|failed)' "$OUT/tests.log" | tail -1)"
-  if grep -q "CUDA not available" "$OUT/tests.log"; then note "  GPU tests SKIPPED: $(grep -m1 -o 'CUDA not available[^]]*' "$OUT/tests.log")"; fi
+  if grep -q "CUDA not available" "$OUT/tests.log"; then note "  GPU tests SKIPPED (see tests.log)"; fi
 fi
 
 if want memcheck; then
