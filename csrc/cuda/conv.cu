@@ -16,7 +16,7 @@
 namespace kcore::cuda {
 namespace {
 
-int64_t g_workspace_limit = int64_t(64) << 20;  // bytes of im2col buffer per call
+int64_t g_workspace_limit = int64_t(256) << 20;  // bytes of im2col buffer per call
 
 // col (nr, K) of output rows [r0, r0 + nr) and the channels [c0, c0 + cg) of one group.
 template <typename T>

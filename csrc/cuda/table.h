@@ -106,7 +106,7 @@ Tensor conv_transpose(const Tensor& x, const Tensor& kernel, const Tensor& bias,
 std::tuple<Tensor, Tensor, Tensor> conv_transpose_backward(const Tensor& x, const Tensor& kernel, const Tensor& grad,
                                                            const ConvArgs& args, bool need_x, bool need_kernel,
                                                            bool need_bias);
-// The im2col buffer budget per call in bytes (default 64 MiB; at least one image is processed at once).
+// The im2col buffer budget per call in bytes (default 256 MiB; at least one image is processed at once).
 void conv_set_workspace_limit(int64_t bytes);
 int64_t conv_workspace_limit();
 
