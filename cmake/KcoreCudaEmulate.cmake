@@ -5,7 +5,7 @@
 option(KCORE_CUDA_EMULATE "Build kcore._C_cuda_emu: the CUDA nn kernels emulated on the host, for tests" OFF)
 if(KCORE_CUDA_EMULATE)
   file(GLOB _kc_emu_sources CONFIGURE_DEPENDS csrc/cuda/emulate/*.cpp)
-  pybind11_add_module(_C_cuda_emu NO_EXTRAS ${_kc_emu_sources} ${KCORE_CORE_SOURCES})
+  pybind11_add_module(_C_cuda_emu NO_EXTRAS ${_kc_emu_sources} ${KCORE_CORE_SOURCES} ${KCORE_CPU_SOURCES})
   set_target_properties(_C_cuda_emu PROPERTIES CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
   target_include_directories(_C_cuda_emu BEFORE PRIVATE csrc/cuda/emulate/include)
   target_include_directories(_C_cuda_emu PRIVATE csrc)

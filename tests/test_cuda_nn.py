@@ -5,8 +5,8 @@ and every gradient (the CPU's gradients are checked against finite differences i
 test_ops_grad.py / test_rnn.py, so agreeing with them checks the CUDA gradients). Small training
 runs (CNN, LSTM, GRU with a mask, transposed conv) must give the same losses and predictions on
 both devices. Everything here skips cleanly without a usable GPU, except where kcore._C_cuda_emu is
-built (tools/cuda_emulate.sh: the same CUDA kernels compiled for the host): then the op tests run
-on the emulated device (one thread, host memory) and only the training tests skip.
+built (tools/cuda_emulate.sh: the same CUDA conv / pooling / recurrent kernels compiled for the
+host, every other op the CPU kernel): then everything runs on that emulated device.
 """
 import numpy as np
 import pytest
@@ -17,7 +17,6 @@ from cuda_helpers import (
     _cpu,
     _gpu,
     _host,
-    gpu,
     randn,
     rng,
 )
@@ -34,15 +33,33 @@ pytestmark = pytest.mark.skipif(not (HAS_CUDA or EMULATED), reason=f"CUDA not av
                                 f"{kcore.cuda.unavailable_reason()} (and no emulation built: tools/cuda_emulate.sh)")
 
 
+class _EmulatedCudaModule:
+    """What kcore.cuda asks of kcore._C_cuda, for the emulated device (no memory statistics)."""
+
+    kernel_table = staticmethod(_C_cuda_emu.kernel_table) if _C_cuda_emu else None
+
+    @staticmethod
+    def availability():
+        return True, None
+
+    @staticmethod
+    def synchronize():
+        pass
+
+
 @pytest.fixture(autouse=True, scope="module")
 def device_kernels():
     """The real CUDA kernels, or their host emulation registered as the cuda device for this module."""
     if not EMULATED:
         yield
         return
+    saved = dict(kcore.cuda._state)
+    kcore.cuda._state.update(tried=True, module=_EmulatedCudaModule, reason=None)
     _C._register_cuda_ops(_C_cuda_emu.kernel_table())
     yield
     _C._unregister_cuda_ops()
+    kcore.cuda._state.clear()
+    kcore.cuda._state.update(saved)
 
 
 TOL = {np.float32: {"rtol": 2e-4, "atol": 2e-5}, np.float64: {"rtol": 1e-9, "atol": 1e-11}}
@@ -242,10 +259,9 @@ def test_rnn_errors_name_the_op():
                        None, None, None, _gpu(np.ones((2, 4), np.float32)), None)
 
 
-# ---- training: the same losses and predictions on both devices (a real GPU only) --------------
+# ---- training: the same losses and predictions on both devices ---------------------------------
 
 
-@gpu
 def test_tiny_cnn_trains_the_same_on_gpu_and_cpu():
     x = randn(16, 8, 8, 1)
     y = rng.integers(0, 3, 16)
@@ -257,7 +273,6 @@ def test_tiny_cnn_trains_the_same_on_gpu_and_cpu():
     ]), x, y, "sparse_categorical_crossentropy")
 
 
-@gpu
 def test_tiny_lstm_trains_the_same_on_gpu_and_cpu():
     x = rng.integers(1, 20, (16, 7))
     y = rng.integers(0, 2, 16).astype(np.float32)
@@ -268,7 +283,6 @@ def test_tiny_lstm_trains_the_same_on_gpu_and_cpu():
     ]), x, y, "binary_crossentropy")
 
 
-@gpu
 def test_masked_gru_and_simple_rnn_train_the_same_on_gpu_and_cpu():
     x = rng.integers(0, 20, (16, 7))
     x[:, :2] = 0  # padding: masked steps
@@ -281,7 +295,6 @@ def test_masked_gru_and_simple_rnn_train_the_same_on_gpu_and_cpu():
     ]), x, y, "binary_crossentropy")
 
 
-@gpu
 def test_conv1d_transpose_and_average_pooling_train_the_same_on_gpu_and_cpu():
     x = randn(16, 12, 3)
     y = randn(16, 1)

@@ -1,10 +1,15 @@
 // kcore._C_cuda_emu: the CUDA conv / pooling / recurrent kernels (csrc/cuda/{conv,pool,rnn}.cu,
 // compiled as C++ by conv.cpp, pool.cpp, rnn.cpp here) on host memory that calls itself "cuda",
-// with the storage plumbing, cuBLAS GEMM and the one reduction they use done on the host. Its
-// kernel_table() registers into kcore._C like kcore._C_cuda's, so tests/test_cuda_nn.py runs the
-// kernels' index math, masks and host orchestration on a machine without a GPU. Built only with
-// -DKCORE_CUDA_EMULATE=ON (tools/cuda_emulate.sh); never installed.
+// with the storage plumbing and cuBLAS GEMM done on the host. Every other op of the table is the
+// CPU kernel run on host aliases of the "cuda" tensors (host_op below), so whole models train on
+// the emulated device. Its kernel_table() registers into kcore._C like kcore._C_cuda's, so
+// tests/test_cuda_nn.py runs the kernels' index math, masks and host orchestration, and the
+// training tests, on a machine without a GPU. Built only with -DKCORE_CUDA_EMULATE=ON
+// (tools/cuda_emulate.sh); never installed.
 #include <pybind11/pybind11.h>
+
+#include <tuple>
+#include <type_traits>
 
 #include "core/blas.h"
 #include "cuda/common.cuh"
@@ -62,22 +67,72 @@ void copy(Tensor& dst, const Tensor& src) {
   });
 }
 
-// Only what conv.cu and rnn.cu ask for: the sum over axis 0 of a contiguous 2-D tensor.
+namespace {
+
+// The same memory under another device tag (the original storage is kept alive by the alias).
+Tensor retag(const Tensor& t, Device device) {
+  if (!t.defined()) return t;
+  auto keep = t.storage();
+  auto st = std::make_shared<Storage>();
+  st->data = keep->data;
+  st->nbytes = keep->nbytes;
+  st->device = device;
+  st->release = [keep](void*) {};
+  const int64_t elements = (int64_t)(keep->nbytes / dtype_size(t.dtype()));
+  return Tensor(st, {elements}, t.dtype()).as_strided(t.shape(), t.strides(), t.offset());
+}
+
+template <typename A>
+auto to_host(const A& a) {
+  if constexpr (std::is_same_v<A, Tensor>) {
+    return retag(a, Device::cpu);
+  } else if constexpr (std::is_same_v<A, std::vector<Tensor>>) {
+    std::vector<Tensor> out;
+    for (const Tensor& t : a) out.push_back(retag(t, Device::cpu));
+    return out;
+  } else {
+    return a;
+  }
+}
+
+template <typename R>
+R to_device(R r) {
+  if constexpr (std::is_same_v<R, Tensor>) {
+    return retag(r, Device::cuda);
+  } else if constexpr (std::is_same_v<R, std::pair<Tensor, Tensor>>) {
+    return {retag(r.first, Device::cuda), retag(r.second, Device::cuda)};
+  } else if constexpr (std::is_same_v<R, std::tuple<Tensor, Tensor, Tensor>>) {
+    return {retag(std::get<0>(r), Device::cuda), retag(std::get<1>(r), Device::cuda),
+            retag(std::get<2>(r), Device::cuda)};
+  } else {
+    return r;
+  }
+}
+
+// The CPU kernel F on host aliases of its tensor arguments (in-place ones included), its tensor
+// results re-tagged "cuda".
+template <auto F, typename R, typename... A>
+R host_call(A... args) {
+  auto host = std::make_tuple(to_host(std::decay_t<A>(args))...);
+  if constexpr (std::is_void_v<R>) {
+    std::apply([](auto&... h) { F(h...); }, host);
+  } else {
+    return to_device<R>(std::apply([](auto&... h) { return F(h...); }, host));
+  }
+}
+
+template <auto F, typename R, typename... A>
+constexpr auto host_op(R (*)(A...)) {
+  return &host_call<F, R, A...>;
+}
+
+}  // namespace
+
+Tensor astype(const Tensor& x, DType dtype) { return retag(retag(x, Device::cpu).astype(dtype), Device::cuda); }
+
+// conv.cu and rnn.cu's bias gradients.
 Tensor reduce(ReduceOp op, const Tensor& x, std::vector<int64_t> axes, bool keepdims) {
-  KCORE_CHECK(op == ReduceOp::sum && x.ndim() == 2 && axes == std::vector<int64_t>{0} && !keepdims,
-              "emulated reduce: only column sums of a 2-D tensor");
-  const int64_t rows = x.dim(0), cols = x.dim(1);
-  Tensor out = empty({cols}, x.dtype());
-  dispatch_float(x.dtype(), "reduce", [&](auto tag) {
-    using T = decltype(tag);
-    const T* p = ptr<T>(x);
-    for (int64_t c = 0; c < cols; ++c) {
-      double s = 0;
-      for (int64_t r = 0; r < rows; ++r) s += p[r * x.strides()[0] + c * x.strides()[1]];
-      ptr<T>(out)[c] = T(s);
-    }
-  });
-  return out;
+  return host_op<&::kcore::reduce>(&::kcore::reduce)(op, x, std::move(axes), keepdims);
 }
 
 template <typename T>
@@ -96,6 +151,10 @@ const DeviceOps& emulated_table() {
     t.empty = &cuda::empty;
     t.fill = &cuda::fill;
     t.copy = &cuda::copy;
+    t.astype = &cuda::astype;
+#define KCORE_EMU_HOST_SLOT(name) t.name = host_op<&::kcore::name>(&::kcore::name);
+    KCORE_DEVICE_OPS_CORE(KCORE_EMU_HOST_SLOT)
+#undef KCORE_EMU_HOST_SLOT
 #define KCORE_EMU_SLOT(name) t.name = &cuda::name;
     KCORE_DEVICE_OPS_NN(KCORE_EMU_SLOT)
 #undef KCORE_EMU_SLOT
