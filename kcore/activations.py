@@ -1,5 +1,8 @@
 """Activation functions by Keras 3 name; each is a native op with a native backward."""
+import operator
+
 from kcore import ops
+from kcore.ops import core as ops_core  # hot paths: the unwrapped ops (errors are named by the layer)
 
 
 def linear(x):
@@ -25,7 +28,7 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     elif max_value == 6:
         x, clip_max = ops.relu6(x), False
     else:
-        x = ops.relu(x)
+        x = ops_core.relu(x)
     if clip_max:
         x = ops.clip(x, 0.0, float(max_value))
     if negative_part is not None:
@@ -35,7 +38,7 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
 
 def softmax(x, axis=-1):
     """Softmax over `axis` (an int or a tuple of ints)."""
-    return ops.softmax(x, axis=axis)
+    return ops_core.softmax(x, axis=axis)
 
 
 def log_softmax(x, axis=-1):
@@ -91,20 +94,21 @@ def get(identifier):
     raise ValueError(f"Could not interpret activation function identifier: {identifier}")
 
 
-class ActivationAttribute:
+class ActivationAttribute(property):
     """A layer attribute holding its activation: assigning None means linear, a name is looked up.
 
-    So `layer.activation = None` (or "relu") after construction works as in Keras.
+    So `layer.activation = None` (or "relu") after construction works as in Keras. Reading it costs a plain
+    attribute read (the getter is a C-level attrgetter of the `_<name>_fn` slot; the class holds `linear`).
     """
 
     def __set_name__(self, owner, name):
-        self.slot = f"_{name}_fn"
+        slot = f"_{name}_fn"
+        setattr(owner, slot, staticmethod(linear))
 
-    def __get__(self, obj, objtype=None):
-        return self if obj is None else obj.__dict__.get(self.slot, linear)
+        def set_activation(obj, value):
+            setattr(obj, slot, get(value))
 
-    def __set__(self, obj, value):
-        obj.__dict__[self.slot] = get(value)
+        property.__init__(self, operator.attrgetter(slot), set_activation, None, self.__doc__)
 
 
 def serialize(fn):

@@ -3,6 +3,7 @@ import numpy as np
 
 from kcore import activations, constraints, initializers, ops, regularizers
 from kcore.layers.layer import InputSpec, Layer
+from kcore.ops import core as ops_core  # Dense.call: the unwrapped op (errors are named by the layer)
 
 
 class Dense(Layer):
@@ -41,7 +42,7 @@ class Dense(Layer):
         self.built = True
 
     def call(self, inputs):
-        return self.activation(ops.linear(inputs, self.kernel, self.bias))
+        return self.activation(ops_core.linear(inputs, self.kernel, self.bias))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)

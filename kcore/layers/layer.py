@@ -2,6 +2,7 @@
 import functools
 import inspect
 import threading
+import weakref
 
 import numpy as np
 
@@ -25,6 +26,21 @@ class _CallContext(threading.local):
 
 
 CALL_CONTEXT = _CallContext()
+# The layers whose `_losses` are not empty (id -> weak reference): when there are none, a call has nothing
+# to clear. A plain dict, so the per-call test is one C-level truth check.
+LOSS_HOLDERS = {}
+
+
+def _hold_losses(layer):
+    key = id(layer)
+    if key not in LOSS_HOLDERS:
+        LOSS_HOLDERS[key] = weakref.ref(layer, lambda _ref: LOSS_HOLDERS.pop(key, None))
+
+
+def drop_losses(layer):
+    """Empties `layer._losses` (the losses of its last call)."""
+    layer._losses.clear()
+    LOSS_HOLDERS.pop(id(layer), None)
 
 
 class InputSpec:
@@ -35,9 +51,8 @@ class InputSpec:
 
     def check(self, layer, shape):
         rank = len(shape)
-        hint = ""
-        if rank + 1 in (self.ndim, self.min_ndim):
-            hint = " (is the batch axis, a time axis or a channel axis missing?)"
+        hint = " (is the batch axis, a time axis or a channel axis missing?)" if rank + 1 in (self.ndim, self.min_ndim) \
+            else ""
         if self.ndim is not None and rank != self.ndim:
             raise ValueError(f"Input 0 of layer '{layer.name}' is incompatible with the layer: expected "
                              f"ndim={self.ndim}, found ndim={rank}. Full shape received: {tuple(shape)}{hint}")
@@ -68,13 +83,16 @@ def _naming_init(init):
     return __init__
 
 
+_CALL_FLAGS = {}
+
+
 def _signature_flags(cls):
-    flags = cls.__dict__.get("_kcore_call_flags")
+    """(call takes `training`, call takes `mask`) for a layer class, read once from its signature."""
+    flags = _CALL_FLAGS.get(cls)
     if flags is None:
         params = inspect.signature(cls.call).parameters
         var_kw = any(p.kind == p.VAR_KEYWORD for p in params.values())
-        flags = ("training" in params or var_kw, "mask" in params)
-        cls._kcore_call_flags = flags
+        flags = _CALL_FLAGS[cls] = ("training" in params or var_kw, "mask" in params)
     return flags
 
 
@@ -99,7 +117,12 @@ class Layer:
         self._build_shape = None
         self._output_shape = None
         self._batch_input_shape = self._legacy_input_shape(kwargs)
-        self.activity_regularizer = kwargs.pop("activity_regularizer", None)
+        activity_regularizer = kwargs.pop("activity_regularizer", None)
+        if activity_regularizer is not None:
+            from kcore import regularizers
+
+            activity_regularizer = regularizers.get(activity_regularizer)  # names like "l2" too (Keras)
+        self.activity_regularizer = activity_regularizer
         if kwargs:
             raise ValueError(f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}")
 
@@ -219,13 +242,16 @@ class Layer:
         return out + self._weight_penalties()
 
     def add_loss(self, loss):
+        """Adds a loss tensor to this layer; the next outermost call drops it (Keras's `add_loss`)."""
         self._losses.append(loss)
+        _hold_losses(self)
 
     def _weight_penalties(self):
         return [w.regularizer(w) for w in self.trainable_weights if w.regularizer is not None]
 
     def _clear_losses(self):
-        self._losses.clear()
+        if self._losses:
+            drop_losses(self)
         for layer in self._layers:
             layer._clear_losses()
 
@@ -272,7 +298,16 @@ class Layer:
 
     def __call__(self, inputs, *args, **kwargs):
         try:
-            return self._call(inputs, *args, **kwargs)
+            if type(inputs) is not Tensor and any_symbolic(inputs):
+                return self._symbolic_call(inputs, *args, **kwargs)
+            context = CALL_CONTEXT
+            if context.depth == 0 and LOSS_HOLDERS:
+                self._clear_losses()  # the outermost call drops the losses of the previous call (as Keras)
+            context.depth += 1
+            try:
+                return self._eager_call(inputs, args, kwargs)
+            finally:
+                context.depth -= 1
         except (ValueError, TypeError, MemoryError) as e:
             cls, name = type(self).__name__, getattr(self, "name", None)
             named_e = name_error(e, f"{cls} layer '{name}'", (cls, name))
@@ -286,17 +321,6 @@ class Layer:
         init = cls.__dict__.get("__init__")
         if init is not None and not getattr(init, "_kcore_named", False):
             cls.__init__ = _naming_init(init)
-
-    def _call(self, inputs, *args, **kwargs):
-        if any_symbolic(inputs):
-            return self._symbolic_call(inputs, *args, **kwargs)
-        if CALL_CONTEXT.depth == 0:
-            self._clear_losses()
-        CALL_CONTEXT.depth += 1
-        try:
-            return self._eager_call(inputs, args, kwargs)
-        finally:
-            CALL_CONTEXT.depth -= 1
 
     def _eager_call(self, inputs, args, kwargs):
         inputs = self._convert_inputs(inputs)
@@ -316,7 +340,7 @@ class Layer:
             del kwargs["training"]
         mask = kwargs.get("mask") if takes_mask else kwargs.pop("mask", None)  # Keras: passed on, not to call
         if mask is None:
-            mask = _collect_masks(inputs)
+            mask = inputs._keras_mask if type(inputs) is Tensor else _collect_masks(inputs)
             if mask is not None and takes_mask:
                 kwargs["mask"] = mask
         if takes_training and outer is None:
@@ -331,7 +355,7 @@ class Layer:
             from kcore import ops
 
             # the penalty per sample; the outermost call clears the previous call's penalties
-            self._losses.append(ops.divide(self.activity_regularizer(outputs), float(outputs.shape[0] or 1)))
+            self.add_loss(ops.divide(self.activity_regularizer(outputs), float(outputs.shape[0] or 1)))
         if mask is not None or type(self).compute_mask is not Layer.compute_mask:  # the default maps None to None
             out_mask = self.compute_mask(inputs, mask)
             if out_mask is not None and isinstance(outputs, Tensor):
@@ -339,30 +363,34 @@ class Layer:
         return outputs
 
     def _convert_inputs(self, inputs):
-        if type(inputs) is Tensor and inputs._dtype == self.dtype:
-            return inputs
-
-        def convert(x):
-            if isinstance(x, Tensor):
-                if x.dtype.startswith("float") and x.dtype != self.dtype:
-                    from kcore import ops
-
-                    return ops.cast(x, self.dtype)
-                return x
-            if isinstance(x, (np.ndarray, np.generic, float, int, list)):
-                arr = np.asarray(x)
-                check_numeric(arr, f"Layer '{self.name}'")
-                if arr.dtype.kind in "fb" or arr.dtype.kind in "iu" and not getattr(self, "_keeps_int_inputs", False):
-                    arr = arr.astype(self.dtype, copy=False)
-                return convert_to_tensor(arr)
-            raise TypeError(f"Layer '{self.name}' was called on an object of type {type(x).__name__} ({x!r}); "
-                            "expected a tensor (kcore.Input / kcore tensor) or a NumPy array")
-
+        if type(inputs) is Tensor:
+            dtype = inputs.dtype
+            if dtype == self.dtype or not dtype.startswith("float"):
+                return inputs
         if isinstance(inputs, (list, tuple)) and inputs and not isinstance(inputs[0], (int, float)):
-            return type(inputs)(convert(x) for x in inputs)
+            return type(inputs)(self._convert_input(x) for x in inputs)
         if isinstance(inputs, dict):
-            return {k: convert(v) for k, v in inputs.items()}
-        return convert(inputs)
+            return {k: self._convert_input(v) for k, v in inputs.items()}
+        return self._convert_input(inputs)
+
+    def _convert_input(self, x):
+        """One input as a kcore tensor of the layer's float dtype (integer inputs stay integers where the
+        layer keeps them, e.g. Embedding)."""
+        if isinstance(x, Tensor):
+            if x.dtype.startswith("float") and x.dtype != self.dtype:
+                from kcore import ops
+
+                return ops.cast(x, self.dtype)
+            return x
+        if isinstance(x, (np.ndarray, np.generic, float, int, list)):
+            arr = np.asarray(x)
+            if arr.dtype.kind not in "fiub":
+                check_numeric(arr, f"Layer '{self.name}'")
+            if arr.dtype.kind in "fb" or arr.dtype.kind in "iu" and not getattr(self, "_keeps_int_inputs", False):
+                arr = arr.astype(self.dtype, copy=False)
+            return convert_to_tensor(arr)
+        raise TypeError(f"Layer '{self.name}' was called on an object of type {type(x).__name__} ({x!r}); "
+                        "expected a tensor (kcore.Input / kcore tensor) or a NumPy array")
 
     def _symbolic_call(self, inputs, *args, **kwargs):
         for t in flatten(inputs):
@@ -389,6 +417,10 @@ class Layer:
         config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = self._batch_input_shape
+        if self.activity_regularizer is not None:
+            from kcore import regularizers
+
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         return config
 
     @classmethod

@@ -192,5 +192,6 @@ class ActivityRegularization(Layer):
 
     def get_config(self):
         config = super().get_config()
+        config.pop("activity_regularizer", None)  # implied by l1 / l2 (as Keras)
         config.update({"l1": self.l1, "l2": self.l2})
         return config

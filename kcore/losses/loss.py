@@ -4,6 +4,7 @@ import functools
 import numpy as np
 
 from kcore import ops
+from kcore.backend.config import floatx
 from kcore.backend.tensor import Tensor, convert_to_tensor
 from kcore.distribution._context import current_batch
 
@@ -38,8 +39,6 @@ class Loss:
 
     @property
     def dtype(self):
-        from kcore.backend.config import floatx
-
         return _dtype_name(self._dtype or floatx())
 
     def __call__(self, y_true, y_pred, sample_weight=None):

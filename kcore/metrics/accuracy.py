@@ -18,7 +18,8 @@ def binary_accuracy(y_true, y_pred, threshold=0.5):
 
 def categorical_accuracy(y_true, y_pred):
     """1 where argmax(y_true) == argmax(y_pred) over the last axis."""
-    return (np.argmax(_numpy(y_true), axis=-1) == np.argmax(_numpy(y_pred), axis=-1)).astype(np.float64)
+    # argmax needs no float64 copy of the inputs
+    return (np.argmax(_numpy(y_true, None), axis=-1) == np.argmax(_numpy(y_pred, None), axis=-1)).astype(np.float64)
 
 
 def _sparse_labels(y_true, y_pred):
@@ -30,7 +31,7 @@ def _sparse_labels(y_true, y_pred):
 
 def sparse_categorical_accuracy(y_true, y_pred):
     """1 where the integer label equals argmax(y_pred); labels of shape (N,) or (N, 1)."""
-    y_pred = _numpy(y_pred)
+    y_pred = _numpy(y_pred, None)
     return (_sparse_labels(y_true, y_pred) == np.argmax(y_pred, axis=-1)).astype(np.float64)
 
 

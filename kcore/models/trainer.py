@@ -9,6 +9,7 @@ from kcore.backend.autodiff import GradientTape, no_grad
 from kcore.backend.device import on_model_device
 from kcore.backend.tensor import Tensor
 from kcore.distribution._context import active_distribution, current_batch
+from kcore.layers.layer import LOSS_HOLDERS, drop_losses
 from kcore.models.data import as_sample_weight, make_batches
 
 
@@ -42,6 +43,9 @@ class Trainer:
 
     # -- targets -----------------------------------------------------------------------
     def _output_names(self):
+        cached = getattr(self, "_train_output_names", None)  # fixed while fit runs
+        if cached is not None:
+            return cached
         names = getattr(self, "output_names", None)
         return list(names) if names else ["output"]
 
@@ -147,19 +151,23 @@ class Trainer:
         return out
 
     def _clear_layer_losses(self):
-        for layer in self._all_layers():
-            if layer._losses:
-                layer._losses.clear()
+        if LOSS_HOLDERS:  # some layer holds losses of an earlier call
+            for layer in self._all_layers():
+                if layer._losses:
+                    drop_losses(layer)
 
     def _begin_training(self):
         """Caches what every step needs (trainable variables, the flat layer list)."""
         self._flat_layers = None
         self._flat_layers = self._all_layers()
         self._train_variables = self.trainable_weights
+        self._train_output_names = None
+        self._train_output_names = self._output_names()
 
     def _end_training(self):
         self._flat_layers = None
         self._train_variables = None
+        self._train_output_names = None
 
     def train_step(self, x, y, sample_weight=None):
         variables = self._train_variables
@@ -178,16 +186,16 @@ class Trainer:
         self._update_metrics(y, y_pred, loss, per_output, sample_weight)
 
     def _update_metrics(self, y, y_pred, loss, per_output, sample_weight):
-        self._update_loss_trackers(float(loss.numpy()), [None if v is None else float(v.numpy()) for v in per_output],
-                                   _as_list(y_pred)[0].shape[0])
+        self._update_loss_trackers(loss, per_output, _as_list(y_pred)[0].shape[0])
         self._update_compiled_metrics(y, y_pred, sample_weight)
 
     def _update_loss_trackers(self, loss, per_output, n):
-        self._loss_tracker.total += loss * n
+        """Adds a step's loss (and per-output losses, tensors or floats) to the running means `fit` reports."""
+        self._loss_tracker.total += _scalar(loss) * n
         self._loss_tracker.count += n
         for tr, value in zip(self._output_loss_trackers, per_output):
             if tr is not None:  # Keras 3 (TF backend) averages the per-output losses over batches, unweighted
-                tr.total += value
+                tr.total += _scalar(value)
                 tr.count += 1
 
     def _update_compiled_metrics(self, y, y_pred, sample_weight):
@@ -448,6 +456,10 @@ def _per_output(value, names, what):
                              f"{names}")
         return list(value)
     return [value] * len(names)
+
+
+def _scalar(value):
+    return float(value.numpy()) if isinstance(value, Tensor) else float(value)
 
 
 def _match_outputs(y, names, what):

@@ -191,9 +191,9 @@ def log_softmax(x, axis=-1):
 # -- reductions -------------------------------------------------------------------
 
 
-def _reduce(op, x, axis, keepdims):
+def _reduce(op, x, axis, keepdims, name):
     x = _float(x)
-    axes = normalize_axes(axis, x.ndim, str(op).rsplit(".", 1)[-1])
+    axes = normalize_axes(axis, x.ndim, name)
     if not axes and x.ndim:  # axis=(): NumPy reduces nothing
         return x
     xv = x.value
@@ -204,13 +204,13 @@ def _reduce(op, x, axis, keepdims):
 def sum(x, axis=None, keepdims=False):  # noqa: A001
     """Sum over `axis`; a bool input counts its true elements (an int32 result, as in Keras)."""
     if (x.dtype == "bool") if isinstance(x, Tensor) else getattr(x, "dtype", None) == np.bool_:
-        return cast(_reduce(ReduceOp.sum, x, axis, keepdims), "int32")
-    return _reduce(ReduceOp.sum, x, axis, keepdims)
+        return cast(_reduce(ReduceOp.sum, x, axis, keepdims, "sum"), "int32")
+    return _reduce(ReduceOp.sum, x, axis, keepdims, "sum")
 
 
-def mean(x, axis=None, keepdims=False): return _reduce(ReduceOp.mean, x, axis, keepdims)
-def max(x, axis=None, keepdims=False): return _reduce(ReduceOp.max, x, axis, keepdims)  # noqa: A001
-def min(x, axis=None, keepdims=False): return _reduce(ReduceOp.min, x, axis, keepdims)  # noqa: A001
+def mean(x, axis=None, keepdims=False): return _reduce(ReduceOp.mean, x, axis, keepdims, "mean")
+def max(x, axis=None, keepdims=False): return _reduce(ReduceOp.max, x, axis, keepdims, "max")  # noqa: A001
+def min(x, axis=None, keepdims=False): return _reduce(ReduceOp.min, x, axis, keepdims, "min")  # noqa: A001
 
 
 amax, amin = max, min

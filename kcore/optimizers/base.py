@@ -110,15 +110,13 @@ class Optimizer:
     def apply(self, grads, variables):
         variables = list(variables)
         pairs = [(g, v) for g, v in zip(grads, variables) if g is not None]  # no gradient: left alone (Keras)
-        if pairs:
-            self.build(variables)  # every variable is tracked (and averaged with use_ema), as in Keras
-        grads, variables = [g for g, _ in pairs], [v for _, v in pairs]
+        if not pairs:
+            return
+        self.build(variables)  # every variable is tracked (and averaged with use_ema), as in Keras
         grads = [g.value if isinstance(g, Tensor)
                  else to_device(_C.from_numpy(np.asarray(g, dtype=v.dtype, order="C")), v.value.device)
-                 for g, v in zip(grads, variables)]
-        if not variables:
-            return
-        self.build(variables)
+                 for g, v in pairs]
+        variables = [v for _, v in pairs]
         grads = self._clip(grads)
         lr = self.learning_rate
         self.iterations += 1
