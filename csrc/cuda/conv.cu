@@ -18,23 +18,34 @@ namespace {
 
 int64_t g_workspace_limit = int64_t(256) << 20;  // bytes of im2col buffer per call
 
-// col (nr, K) of output rows [r0, r0 + nr) and the channels [c0, c0 + cg) of one group.
+// Both kernels give one warp to an item (a (row, tap) cell of im2col, an input pixel of col2im) and
+// spread the group's channels over its lanes: the index math runs once per item, not per channel,
+// and consecutive lanes read and write consecutive channels. `lanes` is the warp width (or the
+// block's, in the one-thread host emulation).
+#define KC_WARP_ITEMS(item, lane, lanes, n)                                                            \
+  const int64_t lanes = blockDim.x < kWarp ? blockDim.x : kWarp, lane = threadIdx.x % lanes;           \
+  for (int64_t item = (int64_t)blockIdx.x * (blockDim.x / lanes) + threadIdx.x / lanes; item < (n);    \
+       item += (int64_t)gridDim.x * (blockDim.x / lanes))
+
+inline unsigned warp_grid(int64_t items) { return grid_for(items, kThreads / kWarp); }
+
+// col (nr, K) of output rows [r0, r0 + nr) and the channels [c0, c0 + cg) of one group: row i of col
+// is taps (kd, kh, kw) each followed by the group's cg channels, so cell (i, tap) starts at (i * kvol + tap) * cg.
 template <typename T>
 __global__ void im2col_kernel(ConvGeometry g, const T* x, int64_t r0, int64_t nr, int64_t c0, T* col) {
-  const int64_t K = g.cols(), cg = g.cg();
-  KC_GRID_STRIDE(e, nr * K) {
-    const int64_t i = e / K, kk = e - i * K;
-    const int64_t ci = kk % cg;
-    int64_t tap = kk / cg;
+  const int64_t cg = g.cg(), kvol = g.kvol();
+  KC_WARP_ITEMS(cell, lane, lanes, nr * kvol) {
+    const int64_t i = cell / kvol;
+    int64_t tap = cell - i * kvol;
     const int64_t a2 = tap % g.k[2];
     tap /= g.k[2];
     const int64_t a1 = tap % g.k[1], a0 = tap / g.k[1];
     const ConvPixel p = g.decode(r0 + i);
     const int64_t i0 = g.input_coord(0, p.o0, a0), i1 = g.input_coord(1, p.o1, a1), i2 = g.input_coord(2, p.o2, a2);
-    T v = T(0);
-    if (i0 >= 0 && i0 < g.in[0] && i1 >= 0 && i1 < g.in[1] && i2 >= 0 && i2 < g.in[2])
-      v = x[(((p.n * g.in[0] + i0) * g.in[1] + i1) * g.in[2] + i2) * g.c + c0 + ci];
-    col[e] = v;
+    const bool inside = i0 >= 0 && i0 < g.in[0] && i1 >= 0 && i1 < g.in[1] && i2 >= 0 && i2 < g.in[2];
+    const T* src = inside ? x + (((p.n * g.in[0] + i0) * g.in[1] + i1) * g.in[2] + i2) * g.c + c0 : nullptr;
+    T* dst = col + cell * cg;
+    for (int64_t ci = lane; ci < cg; ci += lanes) dst[ci] = src ? src[ci] : T(0);
   }
 }
 
@@ -43,13 +54,11 @@ __global__ void im2col_kernel(ConvGeometry g, const T* x, int64_t r0, int64_t nr
 template <typename T>
 __global__ void col2im_kernel(ConvGeometry g, const T* dcol, int64_t n0, int64_t nn, int64_t c0, T* dx) {
   const int64_t K = g.cols(), cg = g.cg(), ipix = g.in_pixels();
-  KC_GRID_STRIDE(e, nn * ipix * cg) {
-    const int64_t ci = e % cg;
-    int64_t pix = e / cg;
-    const int64_t nl = pix / ipix;
-    pix -= nl * ipix;
+  KC_WARP_ITEMS(item, lane, lanes, nn * ipix) {
+    const int64_t nl = item / ipix, pix = item - nl * ipix;
     const int64_t i2 = pix % g.in[2], i1 = (pix / g.in[2]) % g.in[1], i0 = pix / (g.in[2] * g.in[1]);
-    T acc = T(0);
+    T* out = dx + ((n0 + nl) * ipix + pix) * g.c + c0;
+    for (int64_t ci = lane; ci < cg; ci += lanes) out[ci] = T(0);
     for (int64_t a0 = 0; a0 < g.k[0]; ++a0) {
       const int64_t o0 = g.output_coord(0, i0, a0);
       if (o0 < 0) continue;
@@ -60,12 +69,11 @@ __global__ void col2im_kernel(ConvGeometry g, const T* dcol, int64_t n0, int64_t
           const int64_t o2 = g.output_coord(2, i2, a2);
           if (o2 < 0) continue;
           const int64_t row = ((nl * g.out[0] + o0) * g.out[1] + o1) * g.out[2] + o2;
-          const int64_t tap = (a0 * g.k[1] + a1) * g.k[2] + a2;
-          acc += dcol[row * K + tap * cg + ci];
+          const T* src = dcol + row * K + ((a0 * g.k[1] + a1) * g.k[2] + a2) * cg;
+          for (int64_t ci = lane; ci < cg; ci += lanes) out[ci] += src[ci];
         }
       }
     }
-    dx[((n0 + nl) * ipix + pix) * g.c + c0 + ci] = acc;
   }
 }
 
@@ -77,7 +85,7 @@ int64_t images_per_chunk(const ConvGeometry& g, int64_t itemsize) {
 
 template <typename T>
 void im2col(const ConvGeometry& g, const T* x, int64_t r0, int64_t nr, int64_t c0, T* col) {
-  KC_LAUNCH(grid_for(nr * g.cols()), im2col_kernel<T>)(g, x, r0, nr, c0, col);
+  KC_LAUNCH(warp_grid(nr * g.kvol()), im2col_kernel<T>)(g, x, r0, nr, c0, col);
   KC_LAUNCHED("conv im2col");
 }
 
@@ -134,8 +142,7 @@ void backward_impl(const ConvGeometry& g, const T* x, const T* w, const T* dy, T
         gemm_rows<T>(false, true, nr, K, fg, dyc, F, wg, F, T(0), dx + r0 * C + gi * cg, C);
       } else if (dx) {
         gemm_rows<T>(false, true, nr, K, fg, dyc, F, wg, F, T(0), col, K);
-        const int64_t cells = nn * g.in_pixels() * cg;
-        KC_LAUNCH(grid_for(cells), col2im_kernel<T>)(g, col, n0, nn, gi * cg, dx);
+        KC_LAUNCH(warp_grid(nn * g.in_pixels()), col2im_kernel<T>)(g, col, n0, nn, gi * cg, dx);
         KC_LAUNCHED("conv col2im");
       }
     }
