@@ -15,7 +15,8 @@ namespace kcore {
 // size and memory errors raised below the op's own checks are prefixed with it.
 const char* current_op();
 
-// Names the running op for the lifetime of the scope (nests; restores the outer name).
+// Names the running op for the lifetime of the scope (nests; restores the outer name). When an
+// exception leaves the outermost scope, that op is recorded as failed_op() for the thread.
 class OpScope {
  public:
   explicit OpScope(const char* op);
@@ -24,8 +25,14 @@ class OpScope {
   OpScope& operator=(const OpScope&) = delete;
 
  private:
+  const char* op_;
   const char* outer_;
+  int uncaught_;
 };
+
+// The op an exception last escaped from on this thread ("kcore" when none): the bindings name it
+// when they translate std::bad_alloc into a MemoryError.
+const char* failed_op();
 
 // Throws ValueError("<op>: <what> is too large (the size overflows int64)").
 [[noreturn]] void throw_size_overflow(const std::string& what);

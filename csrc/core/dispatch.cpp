@@ -5,24 +5,22 @@
 namespace kcore {
 
 namespace {
-const DeviceOps* g_cuda_ops = nullptr;
+const DeviceStorage* g_cuda_storage = nullptr;
 }
 
-const DeviceOps* cuda_ops() { return g_cuda_ops; }
+const DeviceStorage* cuda_storage() { return g_cuda_storage; }
 
-void set_cuda_ops(const DeviceOps* ops) {
-  KCORE_CHECK(ops == nullptr || ops->abi == kDeviceOpsAbi,
-              "kcore._C_cuda was built against another kcore engine (device table ABI "
-                  << (ops ? ops->abi : 0) << ", expected " << kDeviceOpsAbi << "); rebuild kcore");
-  g_cuda_ops = ops;
+void set_cuda_storage(const DeviceStorage* storage) { g_cuda_storage = storage; }
+
+void throw_cuda_not_loaded(const char* op) {
+  throw DeviceError(std::string(op) +
+                    ": tensor is on cuda but the CUDA extension is not loaded (import kcore.cuda and check "
+                    "kcore.cuda.is_available())");
 }
 
-const DeviceOps& require_cuda(const char* op) {
-  if (!g_cuda_ops)
-    throw DeviceError(std::string(op) +
-                      ": tensor is on cuda but the CUDA extension is not loaded (import kcore.cuda and check "
-                      "kcore.cuda.is_available())");
-  return *g_cuda_ops;
+const DeviceStorage& require_cuda(const char* op) {
+  if (!g_cuda_storage) throw_cuda_not_loaded(op);
+  return *g_cuda_storage;
 }
 
 }  // namespace kcore

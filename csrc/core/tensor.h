@@ -73,6 +73,14 @@ class Tensor {
   DType dtype_ = DType::f32;
 };
 
+// An argument or result that may be absent: an undefined Tensor. Python's None converts to it
+// and back (the type caster in python/bindings.h), so ops taking one bind in one line.
+class OptionalTensor : public Tensor {
+ public:
+  OptionalTensor() = default;
+  OptionalTensor(const Tensor& t) : Tensor(t) {}  // NOLINT: implicit, a Tensor is a present value
+};
+
 // Overflow-checked (core/checked.h): a shape whose size overflows int64 is a ValueError.
 Shape contiguous_strides(const Shape& shape);
 int64_t shape_numel(const Shape& shape);

@@ -338,6 +338,8 @@ int64_t conv_workspace_bytes(const Shape& x_shape, const Shape& kernel_shape, co
   return make_plan(g, itemsize, g.rows()).workspace_elems(g) * itemsize;
 }
 
+namespace cpu {
+
 Tensor conv_forward(const Tensor& x_in, const Tensor& w_in, const Tensor& bias_in, const ConvArgs& args) {
   check_inputs(x_in, w_in, "conv");
   Geometry g = make_geometry(x_in.shape(), w_in.shape(), args);
@@ -380,6 +382,8 @@ std::tuple<Tensor, Tensor, Tensor> conv_backward(const Tensor& x_in, const Tenso
   return {gx, gw, gb};
 }
 
+}  // namespace cpu
+
 // conv_transpose: the input gradient of the matching conv (see make_conv_transpose_geometry).
 namespace {
 Geometry transpose_geometry(const Tensor& x, const Tensor& w, const Shape& out_spatial, const ConvArgs& args,
@@ -396,6 +400,8 @@ void column_sums(const T* p, int64_t rows, int64_t F, T* out) {
   for (int64_t f = 0; f < F; ++f) out[f] = T(acc[f]);
 }
 }  // namespace
+
+namespace cpu {
 
 Tensor conv_transpose(const Tensor& x_in, const Tensor& w_in, const Tensor& bias_in, const Shape& out_spatial,
                       const ConvArgs& args) {
@@ -447,7 +453,7 @@ std::tuple<Tensor, Tensor, Tensor> conv_transpose_backward(const Tensor& x_in, c
                                                             << " does not match the output");
   Tensor x = x_in.contiguous(), w = w_in.contiguous(), dy = grad_in.contiguous();
   Tensor gx, gw, gb;
-  if (need_x) gx = conv_forward(dy, w, Tensor(), args);  // the matching conv maps y-space back onto x
+  if (need_x) gx = cpu::conv_forward(dy, w, Tensor(), args);  // the matching conv maps y-space back onto x
   if (need_kernel || need_bias) {
     if (need_kernel) gw = Tensor::empty(w.shape(), w.dtype());
     if (need_bias) gb = Tensor::empty({g.c}, w.dtype());
@@ -460,6 +466,8 @@ std::tuple<Tensor, Tensor, Tensor> conv_transpose_backward(const Tensor& x_in, c
   }
   return {gx, gw, gb};
 }
+
+}  // namespace cpu
 
 void conv_set_winograd(bool enabled) { g_winograd = enabled; }
 bool conv_winograd() { return g_winograd; }

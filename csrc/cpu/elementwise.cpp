@@ -4,19 +4,15 @@
 
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #include "core/broadcast.h"
 #include "ops/activation_math.h"
 #include "ops/reduce.h"
 
-namespace kcore {
+namespace kcore::cpu {
 
 namespace {
-const char* binary_name(BinaryOp op) {
-  static const char* names[] = {"add", "subtract", "multiply", "divide", "power", "maximum", "minimum"};
-  return names[(int)op];
-}
-
 // Applies f elementwise over three broadcast operands: out[i] = f(a[i], b[i]).
 template <typename T, typename F>
 void map2(const BroadcastPlan<3>& p, T* out, const T* a, const T* b, F f) {
@@ -52,12 +48,6 @@ void binary_kernel(BinaryOp op, const BroadcastPlan<3>& p, T* o, const T* a, con
   }
 }
 
-const char* compare_name(CompareOp op) {
-  static const char* names[] = {"equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
-                                "logical_and", "logical_or", "logical_xor"};
-  return names[(int)op];
-}
-
 template <typename T>
 void compare_kernel(CompareOp op, const BroadcastPlan<3>& p, T* o, const T* a, const T* b) {
   // Truth of an element for the logical ops: nonzero, NaN included (x != 0 holds for NaN).
@@ -81,12 +71,11 @@ void compare_kernel(CompareOp op, const BroadcastPlan<3>& p, T* o, const T* a, c
 // d(op)/da and d(op)/db times the incoming gradient g, at the broadcast shape.
 template <typename T>
 void binary_grad_kernel(BinaryOp op, const Shape& shape, const Tensor& a, const Tensor& b, const Tensor& g,
-                        Tensor* ga, Tensor* gb) {
-  auto run = [&](Tensor* out, auto f) {
-    if (!out) return;
-    *out = Tensor::empty(shape, g.dtype());
-    auto p = make_plan<4>(shape, {out, &g, &a, &b});
-    for_each_chunk<T, 4>(p, {out->data<T>(), g.data<T>(), a.data<T>(), b.data<T>()},
+                        Tensor& ga, Tensor& gb) {
+  auto run = [&](Tensor& out, auto f) {
+    if (!out.defined()) return;
+    auto p = make_plan<4>(shape, {&out, &g, &a, &b});
+    for_each_chunk<T, 4>(p, {out.data<T>(), g.data<T>(), a.data<T>(), b.data<T>()},
                          [&](int64_t n, std::array<T*, 4> q, std::array<int64_t, 4> s) {
                            for (int64_t i = 0; i < n; ++i)
                              q[0][i * s[0]] = f(q[1][i * s[1]], q[2][i * s[2]], q[3][i * s[3]]);
@@ -139,70 +128,28 @@ template <typename T, typename Fn>
 void with_unary_op(UnaryOp op, Fn&& fn) {
 #define KC_CASE(name) \
   case UnaryOp::name: return fn(std::integral_constant<UnaryOp, UnaryOp::name>{});
-  switch (op) {
-    KC_CASE(negative) KC_CASE(exp) KC_CASE(log) KC_CASE(sqrt) KC_CASE(square) KC_CASE(abs) KC_CASE(tanh)
-    KC_CASE(sigmoid) KC_CASE(relu) KC_CASE(elu) KC_CASE(selu) KC_CASE(softplus) KC_CASE(softsign)
-    KC_CASE(hard_sigmoid) KC_CASE(hard_sigmoid_k2) KC_CASE(gelu) KC_CASE(gelu_tanh) KC_CASE(silu)
-    KC_CASE(leaky_relu) KC_CASE(relu6) KC_CASE(log_sigmoid) KC_CASE(reciprocal) KC_CASE(sin) KC_CASE(cos)
-    KC_CASE(sign) KC_CASE(mish)
-  }
+  switch (op) { KCORE_UNARY_OPS(KC_CASE) }
 #undef KC_CASE
   throw ValueError("unknown unary op");
 }
 }  // namespace
 
-Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
-  size_t nd = std::max(a.size(), b.size());
-  Shape out(nd);
-  for (size_t i = 0; i < nd; ++i) {
-    int64_t da = i < nd - a.size() ? 1 : a[i - (nd - a.size())];
-    int64_t db = i < nd - b.size() ? 1 : b[i - (nd - b.size())];
-    KCORE_CHECK(da == db || da == 1 || db == 1,
-                op << ": operands could not be broadcast together with shapes " << shape_str(a) << " and "
-                   << shape_str(b));
-    out[i] = da == 1 ? db : da;
-  }
-  return out;
-}
-
-Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
-  const char* name = binary_name(op);
-  check_float(a, name, "x1");
-  check_float(b, name, "x2");
-  check_same_dtype(a, b, name);
-  Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
-  Tensor out = Tensor::empty(shape, a.dtype());
-  if (out.numel() == 0) return out;
-  auto plan = make_plan<3>(shape, {&out, &a, &b});
-  dispatch_float(a.dtype(), name, [&](auto tag) {
+void binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out) {
+  auto plan = make_plan<3>(out.shape(), {&out, &a, &b});
+  dispatch_float(a.dtype(), binary_name(op), [&](auto tag) {
     using T = decltype(tag);
     binary_kernel<T>(op, plan, out.data<T>(), a.data<T>(), b.data<T>());
   });
-  return out;
 }
 
-std::pair<Tensor, Tensor> binary_backward(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& grad,
-                                          bool need_a, bool need_b) {
-  const char* name = binary_name(op);
-  check_same_dtype(a, grad, name);
-  check_same_dtype(b, grad, name);
-  Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
-  KCORE_CHECK(grad.shape() == shape, name << " backward: gradient shape " << shape_str(grad.shape())
-                                          << " does not match output shape " << shape_str(shape));
-  Tensor ga, gb;
-  dispatch_float(grad.dtype(), name, [&](auto tag) {
+void binary_backward(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& grad, Tensor& ga, Tensor& gb) {
+  dispatch_float(grad.dtype(), binary_name(op), [&](auto tag) {
     using T = decltype(tag);
-    binary_grad_kernel<T>(op, shape, a, b, grad, need_a ? &ga : nullptr, need_b ? &gb : nullptr);
+    binary_grad_kernel<T>(op, grad.shape(), a, b, grad, ga, gb);
   });
-  if (need_a) ga = sum_to_shape(ga, a.shape());
-  if (need_b) gb = sum_to_shape(gb, b.shape());
-  return {ga, gb};
 }
 
-Tensor unary(UnaryOp op, const Tensor& x_in, double alpha) {
-  check_float(x_in, "unary", "x");
-  Tensor x = x_in.contiguous();
-  Tensor out = Tensor::empty(x.shape(), x.dtype());
+void unary(UnaryOp op, const Tensor& x, double alpha, Tensor& out) {
   dispatch_float(x.dtype(), "unary", [&](auto tag) {
     using T = decltype(tag);
     const T* xp = x.data<T>();
@@ -213,15 +160,9 @@ Tensor unary(UnaryOp op, const Tensor& x_in, double alpha) {
       });
     });
   });
-  return out;
 }
 
-Tensor unary_backward(UnaryOp op, const Tensor& x_in, const Tensor& y_in, const Tensor& g_in, double alpha) {
-  check_float(g_in, "unary backward", "grad");
-  check_same_shape(x_in, g_in, "unary backward");
-  check_same_shape(y_in, g_in, "unary backward");
-  Tensor x = x_in.contiguous(), y = y_in.contiguous(), g = g_in.contiguous();
-  Tensor out = Tensor::empty(x.shape(), x.dtype());
+void unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& g, double alpha, Tensor& out) {
   dispatch_float(x.dtype(), "unary backward", [&](auto tag) {
     using T = decltype(tag);
     with_unary_op<T>(op, [&](auto opc) {
@@ -231,13 +172,9 @@ Tensor unary_backward(UnaryOp op, const Tensor& x_in, const Tensor& y_in, const 
       });
     });
   });
-  return out;
 }
 
-Tensor clip(const Tensor& x_in, double lo, double hi) {
-  check_float(x_in, "clip", "x");
-  Tensor x = x_in.contiguous();
-  Tensor out = Tensor::empty(x.shape(), x.dtype());
+void clip(const Tensor& x, double lo, double hi, Tensor& out) {
   dispatch_float(x.dtype(), "clip", [&](auto tag) {
     using T = decltype(tag);
     const T* xp = x.data<T>();
@@ -246,13 +183,9 @@ Tensor clip(const Tensor& x_in, double lo, double hi) {
       for (int64_t i = b; i < e; ++i) o[i] = std::min(std::max(xp[i], T(lo)), T(hi));
     });
   });
-  return out;
 }
 
-Tensor clip_backward(const Tensor& x_in, const Tensor& g_in, double lo, double hi) {
-  check_same_shape(x_in, g_in, "clip backward");
-  Tensor x = x_in.contiguous(), g = g_in.contiguous();
-  Tensor out = Tensor::empty(x.shape(), x.dtype());
+void clip_backward(const Tensor& x, const Tensor& g, double lo, double hi, Tensor& out) {
   dispatch_float(x.dtype(), "clip", [&](auto tag) {
     using T = decltype(tag);
     const T* xp = x.data<T>();
@@ -262,26 +195,10 @@ Tensor clip_backward(const Tensor& x_in, const Tensor& g_in, double lo, double h
       for (int64_t i = b; i < e; ++i) o[i] = (xp[i] >= T(lo) && xp[i] <= T(hi)) ? gp[i] : T(0);
     });
   });
-  return out;
 }
 
-Tensor sum_to_shape(const Tensor& grad, const Shape& shape) {
-  if (grad.shape() == shape) return grad;
-  const int64_t lead = grad.ndim() - (int64_t)shape.size();
-  KCORE_CHECK(lead >= 0, "sum_to_shape: cannot reduce " << shape_str(grad.shape()) << " to " << shape_str(shape));
-  std::vector<int64_t> axes;
-  for (int64_t d = 0; d < grad.ndim(); ++d)
-    if (d < lead || (shape[d - lead] == 1 && grad.shape()[d] != 1)) axes.push_back(d);
-  Tensor r = reduce(ReduceOp::sum, grad, axes, false);
-  return r.contiguous().view(shape);
-}
-
-Tensor broadcast_to(const Tensor& x, const Shape& shape) {
-  Shape s = broadcast_shapes(x.shape(), shape, "broadcast_to");
-  KCORE_CHECK(s == shape, "broadcast_to: cannot broadcast " << shape_str(x.shape()) << " to " << shape_str(shape));
-  Tensor out = Tensor::empty(shape, x.dtype());
-  if (out.numel() == 0) return out;
-  auto plan = make_plan<2>(shape, {&out, &x});
+void broadcast_to(const Tensor& x, Tensor& out) {
+  auto plan = make_plan<2>(out.shape(), {&out, &x});
   dispatch_all(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     for_each_chunk<T, 2>(plan, {out.data<T>(), x.data<T>()},
@@ -289,13 +206,9 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape) {
                            for (int64_t i = 0; i < n; ++i) q[0][i * s[0]] = q[1][i * s[1]];
                          });
   });
-  return out;
 }
 
-Tensor scale(const Tensor& x_in, double s) {
-  check_float(x_in, "scale", "x");
-  Tensor x = x_in.contiguous();
-  Tensor out = Tensor::empty(x.shape(), x.dtype());
+void scale(const Tensor& x, double s, Tensor& out) {
   dispatch_float(x.dtype(), "scale", [&](auto tag) {
     using T = decltype(tag);
     const T* xp = x.data<T>();
@@ -305,12 +218,9 @@ Tensor scale(const Tensor& x_in, double s) {
       for (int64_t i = b; i < e; ++i) o[i] = xp[i] * sv;
     });
   });
-  return out;
 }
 
-bool has_nonfinite(const Tensor& x_in) {
-  if (!is_floating(x_in.dtype())) return false;
-  Tensor x = x_in.contiguous();
+bool has_nonfinite(const Tensor& x) {
   return dispatch_float(x.dtype(), "isfinite", [&](auto tag) {
     using T = decltype(tag);
     const T* p = x.data<T>();
@@ -321,29 +231,26 @@ bool has_nonfinite(const Tensor& x_in) {
   });
 }
 
-Tensor compare(CompareOp op, const Tensor& a, const Tensor& b) {
-  const char* name = compare_name(op);
-  check_same_dtype(a, b, name);
-  Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
-  // Computed in the operands' dtype (one vectorisable loop per op), then narrowed to bool.
-  Tensor wide = Tensor::empty(shape, a.dtype());
-  if (wide.numel() == 0) return Tensor::empty(shape, DType::b8);
-  auto plan = make_plan<3>(shape, {&wide, &a, &b});
+// Computed in the operands' dtype (one vectorisable loop per op), then narrowed to bool.
+void compare(CompareOp op, const Tensor& a, const Tensor& b, Tensor& out) {
+  Tensor wide = a.dtype() == DType::b8 ? out : Tensor::empty(out.shape(), a.dtype());
+  auto plan = make_plan<3>(out.shape(), {&wide, &a, &b});
   dispatch_all(a.dtype(), [&](auto tag) {
     using T = decltype(tag);
     compare_kernel<T>(op, plan, wide.data<T>(), a.data<T>(), b.data<T>());
+    if constexpr (!std::is_same_v<T, bool>) {
+      const T* w = wide.data<T>();
+      bool* o = out.data<bool>();
+      parallel_for(out.numel(), 1 << 16, [&](int64_t lo, int64_t hi) {
+        for (int64_t i = lo; i < hi; ++i) o[i] = w[i] != T(0);
+      });
+    }
   });
-  return a.dtype() == DType::b8 ? wide : wide.astype(DType::b8);
 }
 
-Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
-  KCORE_CHECK(cond.dtype() == DType::b8, "where: condition must be a bool tensor, got " << dtype_name(cond.dtype()));
-  check_same_dtype(a, b, "where");
-  Shape shape = broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), "where"), b.shape(), "where");
-  Tensor out = Tensor::empty(shape, a.dtype());
-  if (out.numel() == 0) return out;
+void where(const Tensor& cond, const Tensor& a, const Tensor& b, Tensor& out) {
   Tensor c = cond.astype(a.dtype());  // 0 / 1 in the values' dtype: one element type for the walk
-  auto plan = make_plan<4>(shape, {&out, &c, &a, &b});
+  auto plan = make_plan<4>(out.shape(), {&out, &c, &a, &b});
   dispatch_all(a.dtype(), [&](auto tag) {
     using T = decltype(tag);
     for_each_chunk<T, 4>(plan, {out.data<T>(), c.data<T>(), a.data<T>(), b.data<T>()},
@@ -358,7 +265,6 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
                            }
                          });
   });
-  return out;
 }
 
-}  // namespace kcore
+}  // namespace kcore::cpu

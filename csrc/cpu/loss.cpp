@@ -1,12 +1,12 @@
+// CPU fused losses over the contiguous (rows, classes) operands ops/loss.cpp prepares.
 #include "ops/loss.h"
 
 #include <cmath>
 #include <limits>
 
 #include "core/parallel.h"
-#include "ops/arguments.h"
 
-namespace kcore {
+namespace kcore::cpu {
 
 namespace {
 
@@ -28,11 +28,7 @@ void for_each_logit_row(const T* x, int64_t rows, int64_t c, Row&& row) {
 }
 }  // namespace
 
-Tensor softmax_cross_entropy(const Tensor& logits_in, const Tensor& targets_in) {
-  arguments::loss_pair(logits_in, targets_in, "categorical_crossentropy");
-  Tensor x = logits_in.contiguous(), y = targets_in.contiguous();
-  const int64_t c = x.dim(-1), rows = arguments::as_rows(x.shape())[0];
-  Tensor out = Tensor::empty(arguments::without_last(x.shape()), x.dtype());
+void softmax_cross_entropy(const Tensor& x, const Tensor& y, int64_t rows, int64_t c, Tensor& out) {
   dispatch_float(x.dtype(), "categorical_crossentropy", [&](auto tag) {
     using T = decltype(tag);
     const T* yp = y.data<T>();
@@ -43,15 +39,10 @@ Tensor softmax_cross_entropy(const Tensor& logits_in, const Tensor& targets_in) 
       o[r] = loss;
     });
   });
-  return out;
 }
 
-Tensor softmax_cross_entropy_backward(const Tensor& logits_in, const Tensor& targets_in, const Tensor& grad_in) {
-  arguments::loss_pair(logits_in, targets_in, "categorical_crossentropy backward");
-  Tensor x = logits_in.contiguous(), y = targets_in.contiguous(), g = grad_in.contiguous();
-  const int64_t c = x.dim(-1), rows = arguments::as_rows(x.shape())[0];
-  KCORE_CHECK(g.numel() == rows, "categorical_crossentropy backward: gradient has the wrong size");
-  Tensor out = Tensor::empty(x.shape(), x.dtype());
+void softmax_cross_entropy_backward(const Tensor& x, const Tensor& y, const Tensor& g, int64_t rows, int64_t c,
+                                    Tensor& out) {
   dispatch_float(x.dtype(), "categorical_crossentropy", [&](auto tag) {
     using T = decltype(tag);
     const T* yp = y.data<T>();
@@ -63,7 +54,6 @@ Tensor softmax_cross_entropy_backward(const Tensor& logits_in, const Tensor& tar
       for (int64_t j = 0; j < c; ++j) o[r * c + j] = gp[r] * (std::exp(xr[j] - mx - lse) * ysum - yp[r * c + j]);
     });
   });
-  return out;
 }
 
 namespace {
@@ -76,11 +66,7 @@ void check_labels(const I* lp, int64_t n, int64_t c) {
 
 }  // namespace
 
-Tensor sparse_softmax_cross_entropy(const Tensor& logits_in, const Tensor& labels_in) {
-  arguments::sparse_labels(logits_in, labels_in);
-  Tensor x = logits_in.contiguous(), l = labels_in.contiguous();
-  const int64_t c = x.dim(-1), rows = l.numel();
-  Tensor out = Tensor::empty(l.shape(), x.dtype());
+void sparse_softmax_cross_entropy(const Tensor& x, const Tensor& l, int64_t rows, int64_t c, Tensor& out) {
   dispatch_float(x.dtype(), "sparse_categorical_crossentropy", [&](auto tag) {
     using T = decltype(tag);
     dispatch_index(l.dtype(), "sparse_categorical_crossentropy", [&](auto itag) {
@@ -91,17 +77,10 @@ Tensor sparse_softmax_cross_entropy(const Tensor& logits_in, const Tensor& label
       for_each_logit_row<T>(x.data<T>(), rows, c, [&](int64_t r, const T* xr, T mx, T lse) { o[r] = lse - (xr[lp[r]] - mx); });
     });
   });
-  return out;
 }
 
-Tensor sparse_softmax_cross_entropy_backward(const Tensor& logits_in, const Tensor& labels_in, const Tensor& grad_in) {
-  arguments::sparse_labels(logits_in, labels_in);
-  KCORE_CHECK(grad_in.shape() == labels_in.shape(), "sparse_categorical_crossentropy backward: gradient of shape "
-                                                        << shape_str(grad_in.shape()) << " does not match labels of shape "
-                                                        << shape_str(labels_in.shape()));
-  Tensor x = logits_in.contiguous(), l = labels_in.contiguous(), g = grad_in.contiguous();
-  const int64_t c = x.dim(-1), rows = l.numel();
-  Tensor out = Tensor::empty(x.shape(), x.dtype());
+void sparse_softmax_cross_entropy_backward(const Tensor& x, const Tensor& l, const Tensor& g, int64_t rows,
+                                           int64_t c, Tensor& out) {
   dispatch_float(x.dtype(), "sparse_categorical_crossentropy", [&](auto tag) {
     using T = decltype(tag);
     dispatch_index(l.dtype(), "sparse_categorical_crossentropy", [&](auto itag) {
@@ -116,13 +95,9 @@ Tensor sparse_softmax_cross_entropy_backward(const Tensor& logits_in, const Tens
       });
     });
   });
-  return out;
 }
 
-Tensor sigmoid_cross_entropy(const Tensor& logits_in, const Tensor& targets_in) {
-  arguments::loss_pair(logits_in, targets_in, "binary_crossentropy");
-  Tensor x = logits_in.contiguous(), y = targets_in.contiguous();
-  Tensor out = Tensor::empty(x.shape(), x.dtype());
+void sigmoid_cross_entropy(const Tensor& x, const Tensor& y, Tensor& out) {
   dispatch_float(x.dtype(), "binary_crossentropy", [&](auto tag) {
     using T = decltype(tag);
     const T* xp = x.data<T>();
@@ -133,14 +108,9 @@ Tensor sigmoid_cross_entropy(const Tensor& logits_in, const Tensor& targets_in) 
         o[i] = std::max(xp[i], T(0)) - xp[i] * yp[i] + std::log1p(std::exp(-std::abs(xp[i])));
     });
   });
-  return out;
 }
 
-Tensor sigmoid_cross_entropy_backward(const Tensor& logits_in, const Tensor& targets_in, const Tensor& grad_in) {
-  arguments::loss_pair(logits_in, targets_in, "binary_crossentropy");
-  Tensor x = logits_in.contiguous(), y = targets_in.contiguous(), g = grad_in.contiguous();
-  check_same_shape(x, g, "binary_crossentropy backward");
-  Tensor out = Tensor::empty(x.shape(), x.dtype());
+void sigmoid_cross_entropy_backward(const Tensor& x, const Tensor& y, const Tensor& g, Tensor& out) {
   dispatch_float(x.dtype(), "binary_crossentropy", [&](auto tag) {
     using T = decltype(tag);
     const T* xp = x.data<T>();
@@ -154,16 +124,10 @@ Tensor sigmoid_cross_entropy_backward(const Tensor& logits_in, const Tensor& tar
       }
     });
   });
-  return out;
 }
 
-Tensor mean_error(ErrorKind kind, const Tensor& p_in, const Tensor& y_in) {
-  const char* name = kind == ErrorKind::squared ? "mean_squared_error" : "mean_absolute_error";
-  arguments::loss_pair(p_in, y_in, name);
-  Tensor p = p_in.contiguous(), y = y_in.contiguous();
-  const int64_t c = p.dim(-1), rows = arguments::as_rows(p.shape())[0];
-  Tensor out = Tensor::empty(arguments::without_last(p.shape()), p.dtype());
-  dispatch_float(p.dtype(), name, [&](auto tag) {
+void mean_error(ErrorKind kind, const Tensor& p, const Tensor& y, int64_t rows, int64_t c, Tensor& out) {
+  dispatch_float(p.dtype(), "mean_error", [&](auto tag) {
     using T = decltype(tag);
     const T* pp = p.data<T>();
     const T* yp = y.data<T>();
@@ -179,17 +143,11 @@ Tensor mean_error(ErrorKind kind, const Tensor& p_in, const Tensor& y_in) {
       }
     });
   });
-  return out;
 }
 
-Tensor mean_error_backward(ErrorKind kind, const Tensor& p_in, const Tensor& y_in, const Tensor& g_in) {
-  const char* name = kind == ErrorKind::squared ? "mean_squared_error" : "mean_absolute_error";
-  arguments::loss_pair(p_in, y_in, name);
-  Tensor p = p_in.contiguous(), y = y_in.contiguous(), g = g_in.contiguous();
-  const int64_t c = p.dim(-1), rows = arguments::as_rows(p.shape())[0];
-  KCORE_CHECK(g.numel() == rows, name << " backward: gradient has the wrong size");
-  Tensor out = Tensor::empty(p.shape(), p.dtype());
-  dispatch_float(p.dtype(), name, [&](auto tag) {
+void mean_error_backward(ErrorKind kind, const Tensor& p, const Tensor& y, const Tensor& g, int64_t rows, int64_t c,
+                         Tensor& out) {
+  dispatch_float(p.dtype(), "mean_error backward", [&](auto tag) {
     using T = decltype(tag);
     const T* pp = p.data<T>();
     const T* yp = y.data<T>();
@@ -205,7 +163,6 @@ Tensor mean_error_backward(ErrorKind kind, const Tensor& p_in, const Tensor& y_i
       }
     });
   });
-  return out;
 }
 
-}  // namespace kcore
+}  // namespace kcore::cpu

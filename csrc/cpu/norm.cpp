@@ -6,11 +6,10 @@
 #include "core/parallel.h"
 #include "ops/arguments.h"
 
-namespace kcore {
+namespace kcore::cpu {
 
 namespace {
 using arguments::ChannelGeometry;
-using arguments::channel_geometry;
 
 // Visits every element of channel c: fn(index).
 template <typename Fn>
@@ -22,14 +21,9 @@ inline void for_channel(const ChannelGeometry& g, int64_t c, Fn&& fn) {
 }
 }  // namespace
 
-std::tuple<Tensor, Tensor, Tensor> batch_norm_train(const Tensor& x_in, const Tensor& gamma_in,
-                                                    const Tensor& beta_in, int64_t axis, double eps) {
-  Tensor x = x_in.contiguous(), gamma = gamma_in.contiguous(), beta = beta_in.contiguous();
-  ChannelGeometry g = channel_geometry(x, axis, {{"gamma", gamma}, {"beta", beta}}, "batch_normalization");
+void batch_norm_train(const ChannelGeometry& g, const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps,
+                      Tensor& y, Tensor& mean, Tensor& var) {
   const int64_t count = g.outer * g.inner;
-  KCORE_CHECK(count > 0, "batch_normalization: cannot compute batch statistics of an empty batch");
-  Tensor y = Tensor::empty(x.shape(), x.dtype());
-  Tensor mean = Tensor::empty({g.channels}, x.dtype()), var = Tensor::empty({g.channels}, x.dtype());
   dispatch_float(x.dtype(), "batch_normalization", [&](auto tag) {
     using T = decltype(tag);
     const T* xp = x.data<T>();
@@ -48,16 +42,10 @@ std::tuple<Tensor, Tensor, Tensor> batch_norm_train(const Tensor& x_in, const Te
       }
     });
   });
-  return {y, mean, var};
 }
 
-Tensor batch_norm_infer(const Tensor& x_in, const Tensor& gamma_in, const Tensor& beta_in, const Tensor& mean_in,
-                        const Tensor& var_in, int64_t axis, double eps) {
-  Tensor x = x_in.contiguous(), gamma = gamma_in.contiguous(), beta = beta_in.contiguous();
-  Tensor mean = mean_in.contiguous(), var = var_in.contiguous();
-  ChannelGeometry g = channel_geometry(
-      x, axis, {{"gamma", gamma}, {"beta", beta}, {"mean", mean}, {"variance", var}}, "batch_normalization");
-  Tensor y = Tensor::empty(x.shape(), x.dtype());
+void batch_norm_infer(const ChannelGeometry& g, const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                      const Tensor& mean, const Tensor& var, double eps, Tensor& y) {
   dispatch_float(x.dtype(), "batch_normalization", [&](auto tag) {
     using T = decltype(tag);
     const T* xp = x.data<T>();
@@ -70,21 +58,12 @@ Tensor batch_norm_infer(const Tensor& x_in, const Tensor& gamma_in, const Tensor
       }
     });
   });
-  return y;
 }
 
-std::tuple<Tensor, Tensor, Tensor> batch_norm_backward(const Tensor& x_in, const Tensor& gamma_in,
-                                                       const Tensor& mean_in, const Tensor& var_in,
-                                                       const Tensor& grad_in, int64_t axis, double eps,
-                                                       bool training) {
-  Tensor x = x_in.contiguous(), gamma = gamma_in.contiguous(), mean = mean_in.contiguous(), var = var_in.contiguous();
-  Tensor dy = grad_in.contiguous();
-  check_same_shape(x, dy, "batch_normalization backward");
-  ChannelGeometry g = channel_geometry(x, axis, {{"gamma", gamma}, {"mean", mean}, {"variance", var}},
-                                       "batch_normalization backward");
+void batch_norm_backward(const ChannelGeometry& g, const Tensor& x, const Tensor& gamma, const Tensor& mean,
+                         const Tensor& var, const Tensor& dy, double eps, bool training, Tensor& dx, Tensor& dgamma,
+                         Tensor& dbeta) {
   const double count = double(g.outer * g.inner);
-  Tensor dx = Tensor::empty(x.shape(), x.dtype());
-  Tensor dgamma = Tensor::empty({g.channels}, x.dtype()), dbeta = Tensor::empty({g.channels}, x.dtype());
   dispatch_float(x.dtype(), "batch_normalization backward", [&](auto tag) {
     using T = decltype(tag);
     const T* xp = x.data<T>();
@@ -114,16 +93,10 @@ std::tuple<Tensor, Tensor, Tensor> batch_norm_backward(const Tensor& x_in, const
       }
     });
   });
-  return {dx, dgamma, dbeta};
 }
 
-std::tuple<Tensor, Tensor, Tensor> layer_norm(const Tensor& x_in, const Tensor& gamma_in, const Tensor& beta_in,
-                                              int64_t d, double eps) {
-  check_float(x_in, "layer_normalization", "x");
-  Tensor x = x_in.contiguous(), gamma = gamma_in.contiguous(), beta = beta_in.contiguous();
-  const int64_t rows = arguments::layer_norm_rows(x, d, {{"gamma", gamma}, {"beta", beta}}, "layer_normalization");
-  Tensor y = Tensor::empty(x.shape(), x.dtype());
-  Tensor mean = Tensor::empty({rows}, x.dtype()), inv_std = Tensor::empty({rows}, x.dtype());
+void layer_norm(int64_t rows, int64_t d, const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps, Tensor& y,
+                Tensor& mean, Tensor& inv_std) {
   dispatch_float(x.dtype(), "layer_normalization", [&](auto tag) {
     using T = decltype(tag);
     const T* gm = gamma.data<T>();
@@ -143,19 +116,10 @@ std::tuple<Tensor, Tensor, Tensor> layer_norm(const Tensor& x_in, const Tensor& 
       }
     });
   });
-  return {y, mean, inv_std};
 }
 
-std::tuple<Tensor, Tensor, Tensor> layer_norm_backward(const Tensor& x_in, const Tensor& gamma_in,
-                                                       const Tensor& mean_in, const Tensor& inv_in,
-                                                       const Tensor& grad_in, int64_t d) {
-  Tensor x = x_in.contiguous(), gamma = gamma_in.contiguous(), mean = mean_in.contiguous();
-  Tensor inv_std = inv_in.contiguous(), dy = grad_in.contiguous();
-  check_same_shape(x, dy, "layer_normalization backward");
-  const int64_t rows = arguments::layer_norm_rows(x, d, {{"gamma", gamma}}, "layer_normalization backward");
-  arguments::check_param_sizes(x, rows, {{"mean", mean}, {"inv_std", inv_std}}, "layer_normalization backward", "row");
-  Tensor dx = Tensor::empty(x.shape(), x.dtype());
-  Tensor dgamma = Tensor::zeros({d}, x.dtype()), dbeta = Tensor::zeros({d}, x.dtype());
+void layer_norm_backward(int64_t rows, int64_t d, const Tensor& x, const Tensor& gamma, const Tensor& mean,
+                         const Tensor& inv_std, const Tensor& dy, Tensor& dx, Tensor& dgamma, Tensor& dbeta) {
   dispatch_float(x.dtype(), "layer_normalization backward", [&](auto tag) {
     using T = decltype(tag);
     const T* gm = gamma.data<T>();
@@ -195,7 +159,6 @@ std::tuple<Tensor, Tensor, Tensor> layer_norm_backward(const Tensor& x_in, const
       }
     });
   });
-  return {dx, dgamma, dbeta};
 }
 
-}  // namespace kcore
+}  // namespace kcore::cpu

@@ -1,27 +1,14 @@
+// CPU optimizer updates over the operands ops/optim.cpp has checked (in place).
 #include "ops/optim.h"
 
 #include <cmath>
 
 #include "core/parallel.h"
 
-namespace kcore {
+namespace kcore::cpu {
 
-namespace {
-void check_slot(const Tensor& w, const Tensor& s, const char* op, const char* name) {
-  check_float(s, op, name);
-  check_same_dtype(w, s, op);
-  KCORE_CHECK(s.shape() == w.shape(), op << ": " << name << " of shape " << shape_str(s.shape())
-                                         << " does not match variable of shape " << shape_str(w.shape()));
-  KCORE_CHECK(s.is_contiguous(), op << ": " << name << " must be contiguous");
-}
-}  // namespace
 
-void sgd_update(Tensor& w, const Tensor& g_in, Tensor& m, double lr, double momentum, bool nesterov) {
-  check_float(w, "sgd", "variable");
-  KCORE_CHECK(w.is_contiguous(), "sgd: variable must be contiguous");
-  check_slot(w, g_in, "sgd", "gradient");
-  Tensor g = g_in.contiguous();
-  if (momentum != 0.0) check_slot(w, m, "sgd", "momentum");
+void sgd_update(Tensor& w, const Tensor& g, Tensor& m, double lr, double momentum, bool nesterov) {
   dispatch_float(w.dtype(), "sgd", [&](auto tag) {
     using T = decltype(tag);
     T* wp = w.data<T>();
@@ -64,17 +51,9 @@ void adam_loop(int64_t n, T* __restrict w, const T* __restrict g, T* __restrict 
   }
 }
 
-void adam_update(Tensor& w, const Tensor& g_in, Tensor& m, Tensor& v, Tensor& vhat, double lr, double beta1,
+void adam_update(Tensor& w, const Tensor& g, Tensor& m, Tensor& v, Tensor& vhat, double lr, double beta1,
                  double beta2, double eps, int64_t step) {
-  check_float(w, "adam", "variable");
-  KCORE_CHECK(w.is_contiguous(), "adam: variable must be contiguous");
-  check_slot(w, g_in, "adam", "gradient");
-  check_slot(w, m, "adam", "momentum");
-  check_slot(w, v, "adam", "velocity");
   const bool ams = vhat.defined();
-  if (ams) check_slot(w, vhat, "adam", "velocity_hat");
-  KCORE_CHECK(step >= 1, "adam: step must be >= 1");
-  Tensor g = g_in.contiguous();
   const double alpha = lr * std::sqrt(1.0 - std::pow(beta2, (double)step)) / (1.0 - std::pow(beta1, (double)step));
   dispatch_float(w.dtype(), "adam", [&](auto tag) {
     using T = decltype(tag);
@@ -91,17 +70,10 @@ void adam_update(Tensor& w, const Tensor& g_in, Tensor& m, Tensor& v, Tensor& vh
 }
 
 namespace {
-// Validates the variable and its slots, then runs body(i) over every element in parallel with
-// typed pointers: the per-optimizer rule is the only thing each update function spells out.
+// Runs body over every element in parallel with typed pointers: the per-optimizer rule is the only
+// thing each update function spells out.
 template <typename Body>
-void elementwise_update(const char* op, Tensor& w, const Tensor& g_in, std::initializer_list<Tensor*> slots,
-                        Body&& body) {
-  check_float(w, op, "variable");
-  KCORE_CHECK(w.is_contiguous(), op << ": variable must be contiguous");
-  check_slot(w, g_in, op, "gradient");
-  for (Tensor* s : slots)
-    if (s->defined()) check_slot(w, *s, op, "slot");
-  Tensor g = g_in.contiguous();
+void elementwise_update(const char* op, Tensor& w, const Tensor& g, Body&& body) {
   dispatch_float(w.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     T* wp = w.data<T>();
@@ -118,7 +90,7 @@ T* slot_ptr(Tensor& s) {
 
 void rmsprop_update(Tensor& w, const Tensor& g, Tensor& v, Tensor& avg, Tensor& mom, double lr, double rho,
                     double momentum, double eps) {
-  elementwise_update("rmsprop", w, g, {&v, &avg, &mom}, [&](auto tag, auto* wp, const auto* gp, int64_t lo,
+  elementwise_update("rmsprop", w, g, [&](auto tag, auto* wp, const auto* gp, int64_t lo,
                                                             int64_t hi) {
     using T = decltype(tag);
     T* vp = v.data<T>();
@@ -145,7 +117,7 @@ void rmsprop_update(Tensor& w, const Tensor& g, Tensor& v, Tensor& avg, Tensor& 
 }
 
 void adagrad_update(Tensor& w, const Tensor& g, Tensor& acc, double lr, double eps) {
-  elementwise_update("adagrad", w, g, {&acc}, [&](auto tag, auto* wp, const auto* gp, int64_t lo, int64_t hi) {
+  elementwise_update("adagrad", w, g, [&](auto tag, auto* wp, const auto* gp, int64_t lo, int64_t hi) {
     using T = decltype(tag);
     T* ap = acc.data<T>();
     for (int64_t i = lo; i < hi; ++i) {
@@ -156,7 +128,7 @@ void adagrad_update(Tensor& w, const Tensor& g, Tensor& acc, double lr, double e
 }
 
 void adadelta_update(Tensor& w, const Tensor& g, Tensor& eg, Tensor& edx, double lr, double rho, double eps) {
-  elementwise_update("adadelta", w, g, {&eg, &edx}, [&](auto tag, auto* wp, const auto* gp, int64_t lo,
+  elementwise_update("adadelta", w, g, [&](auto tag, auto* wp, const auto* gp, int64_t lo,
                                                         int64_t hi) {
     using T = decltype(tag);
     T* egp = eg.data<T>();
@@ -173,7 +145,7 @@ void adadelta_update(Tensor& w, const Tensor& g, Tensor& eg, Tensor& edx, double
 
 void nadam_update(Tensor& w, const Tensor& g, Tensor& m, Tensor& v, double lr, double beta1, double beta2,
                   double eps, double c_m, double c_g, double bias2) {
-  elementwise_update("nadam", w, g, {&m, &v}, [&](auto tag, auto* wp, const auto* gp, int64_t lo, int64_t hi) {
+  elementwise_update("nadam", w, g, [&](auto tag, auto* wp, const auto* gp, int64_t lo, int64_t hi) {
     using T = decltype(tag);
     T* mp = m.data<T>();
     T* vp = v.data<T>();
@@ -190,7 +162,7 @@ void nadam_update(Tensor& w, const Tensor& g, Tensor& m, Tensor& v, double lr, d
 void adamax_update(Tensor& w, const Tensor& g, Tensor& m, Tensor& u, double lr, double beta1, double beta2,
                    double eps, int64_t step) {
   const double scale = lr / (1.0 - std::pow(beta1, (double)step));
-  elementwise_update("adamax", w, g, {&m, &u}, [&](auto tag, auto* wp, const auto* gp, int64_t lo, int64_t hi) {
+  elementwise_update("adamax", w, g, [&](auto tag, auto* wp, const auto* gp, int64_t lo, int64_t hi) {
     using T = decltype(tag);
     T* mp = m.data<T>();
     T* up = u.data<T>();
@@ -202,4 +174,4 @@ void adamax_update(Tensor& w, const Tensor& g, Tensor& m, Tensor& u, double lr, 
   });
 }
 
-}  // namespace kcore
+}  // namespace kcore::cpu

@@ -10,7 +10,7 @@
 #include "core/parallel.h"
 #include "ops/pool_geometry.h"
 
-namespace kcore {
+namespace kcore::cpu {
 
 namespace {
 
@@ -171,4 +171,4 @@ Tensor pool_backward(const Tensor& grad_in, const Tensor& argmax, const Shape& x
   return dx;
 }
 
-}  // namespace kcore
+}  // namespace kcore::cpu

@@ -2,7 +2,7 @@
 
 #include "core/parallel.h"
 
-namespace kcore {
+namespace kcore::cpu {
 
 namespace {
 inline uint64_t splitmix64(uint64_t z) {
@@ -17,29 +17,24 @@ inline double uniform01(uint64_t seed, uint64_t i) {
 }
 
 template <typename Fn>
-Tensor fill_random(const Shape& shape, DType dtype, const char* op, Fn&& value) {
-  Tensor out = Tensor::empty(shape, dtype);
-  dispatch_float(dtype, op, [&](auto tag) {
+void fill_random(Tensor& out, const char* op, Fn&& value) {
+  dispatch_float(out.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     T* o = out.data<T>();
     parallel_for(out.numel(), 1 << 15, [&](int64_t lo, int64_t hi) {
       for (int64_t i = lo; i < hi; ++i) o[i] = T(value(i));
     });
   });
-  return out;
 }
 }  // namespace
 
-Tensor dropout_mask(const Shape& shape, double rate, uint64_t seed, DType dtype) {
-  KCORE_CHECK(rate >= 0.0 && rate < 1.0, "dropout: rate must be in [0, 1), got " << rate);
+void dropout_mask(double rate, uint64_t seed, Tensor& out) {
   const double keep = 1.0 - rate, scale = 1.0 / keep;
-  return fill_random(shape, dtype, "dropout",
-                     [&](int64_t i) { return uniform01(seed, (uint64_t)i) < keep ? scale : 0.0; });
+  fill_random(out, "dropout", [&](int64_t i) { return uniform01(seed, (uint64_t)i) < keep ? scale : 0.0; });
 }
 
-Tensor random_uniform(const Shape& shape, double lo, double hi, uint64_t seed, DType dtype) {
-  return fill_random(shape, dtype, "random_uniform",
-                     [&](int64_t i) { return lo + (hi - lo) * uniform01(seed, (uint64_t)i); });
+void random_uniform(double lo, double hi, uint64_t seed, Tensor& out) {
+  fill_random(out, "random_uniform", [&](int64_t i) { return lo + (hi - lo) * uniform01(seed, (uint64_t)i); });
 }
 
-}  // namespace kcore
+}  // namespace kcore::cpu

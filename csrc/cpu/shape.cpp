@@ -1,3 +1,4 @@
+// CPU kernels of the copying shape ops (the views live in ops/shape.cpp).
 #include "ops/shape.h"
 
 #include <algorithm>
@@ -5,52 +6,12 @@
 
 #include "core/checked.h"
 #include "core/parallel.h"
-#include "ops/arguments.h"
 
-namespace kcore {
+namespace kcore::cpu {
 
-Tensor transpose(const Tensor& x, const std::vector<int64_t>& perm) {
-  KCORE_CHECK((int64_t)perm.size() == x.ndim(),
-              "transpose: axes " << shape_str(perm) << " do not match a tensor of rank " << x.ndim());
-  Shape shape(perm.size()), strides(perm.size());
-  std::vector<bool> seen(perm.size(), false);
-  for (size_t i = 0; i < perm.size(); ++i) {
-    int64_t p = normalize_axis(perm[i], x.ndim(), "transpose");
-    KCORE_CHECK(!seen[p], "transpose: repeated axis in " << shape_str(perm));
-    seen[p] = true;
-    shape[i] = x.shape()[p];
-    strides[i] = x.strides()[p];
-  }
-  return x.as_strided(shape, strides, x.offset());
-}
-
-Tensor reshape(const Tensor& x, Shape shape) {
-  int64_t known = 1, infer = -1;
-  for (size_t i = 0; i < shape.size(); ++i) {
-    if (shape[i] == -1) {
-      KCORE_CHECK(infer < 0, "reshape: only one dimension can be -1, got " << shape_str(shape));
-      infer = (int64_t)i;
-    } else {
-      KCORE_CHECK(shape[i] >= 0, "reshape: invalid dimension in " << shape_str(shape));
-      known = KCORE_CHECKED_MUL(known, shape[i], "the target shape " << shape_str(shape));
-    }
-  }
-  if (infer >= 0) {
-    KCORE_CHECK(known > 0 && x.numel() % known == 0,
-                "reshape: cannot reshape a tensor of shape " << shape_str(x.shape()) << " (" << x.numel()
-                                                             << " elements) into shape " << shape_str(shape));
-    shape[infer] = x.numel() / known;
-  }
-  KCORE_CHECK(shape_numel(shape) == x.numel(), "reshape: cannot reshape a tensor of shape " << shape_str(x.shape())
-                                                   << " (" << x.numel() << " elements) into shape " << shape_str(shape));
-  return x.contiguous().view(shape);
-}
-
-Tensor concatenate(const std::vector<Tensor>& xs, int64_t axis) {
-  Shape shape = arguments::concatenate_shape(xs, axis);
+void concatenate(const std::vector<Tensor>& xs, int64_t axis, Tensor& out) {
+  const Shape& shape = out.shape();
   const Tensor& first = xs[0];
-  Tensor out = Tensor::empty(shape, first.dtype());
-  if (out.numel() == 0) return out;  // (the row sizes below could overflow for an empty result)
   int64_t outer = 1, inner = 1;
   for (int64_t d = 0; d < axis; ++d) outer *= shape[d];
   for (int64_t d = axis + 1; d < (int64_t)shape.size(); ++d) inner *= shape[d];
@@ -65,61 +26,11 @@ Tensor concatenate(const std::vector<Tensor>& xs, int64_t axis) {
     for (int64_t r = 0; r < outer; ++r) std::memcpy(o + r * row_bytes + col, s + r * chunk, chunk);
     col += chunk;
   }
-  return out;
 }
 
-Tensor slice(const Tensor& x, const std::vector<int64_t>& start, const std::vector<int64_t>& stop,
-             const std::vector<int64_t>& step) {
-  KCORE_CHECK((int64_t)start.size() == x.ndim() && stop.size() == start.size() && step.size() == start.size(),
-              "slice: expected one start/stop/step per axis of a tensor of rank " << x.ndim());
-  Shape shape(x.ndim()), strides(x.ndim());
-  int64_t offset = x.offset();
-  for (int64_t d = 0; d < x.ndim(); ++d) {
-    KCORE_CHECK(step[d] > 0, "slice: steps must be positive");
-    KCORE_CHECK(0 <= start[d] && start[d] <= stop[d] && stop[d] <= x.shape()[d],
-                "slice: range [" << start[d] << ":" << stop[d] << "] is out of bounds for axis " << d << " of size "
-                                 << x.shape()[d]);
-    shape[d] = stop[d] == start[d] ? 0 : (stop[d] - start[d] - 1) / step[d] + 1;
-  }
-  if (shape_numel(shape) == 0) return x.as_strided(shape, x.strides(), x.offset());  // strides unused
-  // a non-empty window: every stride and offset below stays within x's own (existing) extent
-  for (int64_t d = 0; d < x.ndim(); ++d) {
-    strides[d] = shape[d] > 1 ? x.strides()[d] * step[d] : x.strides()[d];
-    offset += start[d] * x.strides()[d];
-  }
-  return x.as_strided(shape, strides, offset);
-}
-
-Tensor slice_backward(const Tensor& grad, const Shape& in_shape, const std::vector<int64_t>& start,
-                      const std::vector<int64_t>& step) {
-  KCORE_CHECK(grad.ndim() == (int64_t)in_shape.size() && start.size() == in_shape.size() &&
-                  step.size() == in_shape.size(),
-              "slice backward: gradient of shape " << shape_str(grad.shape()) << " does not match input shape "
-                                                   << shape_str(in_shape));
-  Tensor out = Tensor::zeros(in_shape, grad.dtype());
-  std::vector<int64_t> stop(in_shape.size());
-  for (size_t d = 0; d < in_shape.size(); ++d) {
-    KCORE_CHECK(step[d] > 0 && start[d] >= 0 && start[d] <= in_shape[d],
-                "slice backward: start " << start[d] << " / step " << step[d] << " do not fit axis " << d
-                                         << " of size " << in_shape[d]);
-    // the last selected index is start + (n - 1) * step; the window stops right after it
-    const int64_t n = grad.shape()[d];
-    stop[d] = n == 0 ? start[d]
-                     : std::min(in_shape[d], KCORE_CHECKED_ADD(start[d],
-                                                               KCORE_CHECKED_MUL(n - 1, step[d], "the slice window"),
-                                                               "the slice window") + 1);
-  }
-  Tensor window = slice(out, start, stop, step);
-  window.copy_from(grad);
-  return out;
-}
-
-Tensor take_rows(const Tensor& x_in, const Tensor& indices_in) {
-  const Shape shape = arguments::take_rows_shape(x_in, indices_in);
-  Tensor x = x_in.contiguous(), idx = indices_in.contiguous();
+void take_rows(const Tensor& x, const Tensor& idx, Tensor& out) {
   const int64_t rows = x.shape()[0];
   const int64_t row = x.numel() / std::max<int64_t>(rows, 1);
-  Tensor out = Tensor::empty(shape, x.dtype());
   const size_t es = dtype_size(x.dtype());
   const char* src = static_cast<const char*>(x.raw());
   char* dst = static_cast<char*>(out.raw());
@@ -133,20 +44,11 @@ Tensor take_rows(const Tensor& x_in, const Tensor& indices_in) {
       for (int64_t i = lo; i < hi; ++i) std::memcpy(dst + i * row * es, src + (int64_t)ip[i] * row * es, row * es);
     });
   });
-  return out;
 }
 
-Tensor take_rows_backward(const Tensor& grad_in, const Tensor& indices_in, int64_t num_rows) {
-  check_float(grad_in, "take backward", "grad");
-  Tensor g = grad_in.contiguous(), idx = indices_in.contiguous();
-  const int64_t n = idx.numel();
-  KCORE_CHECK(g.ndim() >= idx.ndim() && std::equal(idx.shape().begin(), idx.shape().end(), g.shape().begin()),
-              "take backward: gradient of shape " << shape_str(g.shape()) << " does not start with the indices' shape "
-                                                  << shape_str(idx.shape()));
-  Shape shape{num_rows};
-  for (int64_t d = idx.ndim(); d < g.ndim(); ++d) shape.push_back(g.shape()[d]);
-  const int64_t row = shape_numel(Shape(shape.begin() + 1, shape.end()));
-  Tensor out = Tensor::zeros(shape, g.dtype());
+void take_rows_backward(const Tensor& g, const Tensor& idx, Tensor& out) {
+  const int64_t n = idx.numel(), num_rows = out.shape()[0];
+  const int64_t row = shape_numel(Shape(out.shape().begin() + 1, out.shape().end()));
   dispatch_float(g.dtype(), "take backward", [&](auto ftag) {
     using T = decltype(ftag);
     dispatch_index(idx.dtype(), "take backward", [&](auto itag) {
@@ -168,7 +70,6 @@ Tensor take_rows_backward(const Tensor& grad_in, const Tensor& indices_in, int64
       });
     });
   });
-  return out;
 }
 
-}  // namespace kcore
+}  // namespace kcore::cpu

@@ -150,9 +150,9 @@ void backward_impl(const ConvGeometry& g, const T* x, const T* w, const T* dy, T
 }
 
 // Sum over every axis but the last of a contiguous tensor: (F,).
-Tensor column_sums(const Tensor& t) {
+Tensor channel_sums(const Tensor& t) {
   const int64_t F = t.dim(-1);
-  return cuda::reduce(ReduceOp::sum, t.as_strided({t.numel() / std::max<int64_t>(F, 1), F}, {F, 1}, t.offset()), {0}, false);
+  return column_sums(t, t.numel() / std::max<int64_t>(F, 1), F);
 }
 
 void check_inputs(const Tensor& x, const Tensor& w, const char* op) {
@@ -208,7 +208,7 @@ std::tuple<Tensor, Tensor, Tensor> conv_backward(const Tensor& x_in, const Tenso
   Tensor x = x_in.contiguous(), w = w_in.contiguous(), dy = grad_in.contiguous();
   Tensor gx = need_x ? empty(x.shape(), x.dtype()) : Tensor();
   Tensor gw = need_kernel ? empty(w.shape(), w.dtype()) : Tensor();
-  Tensor gb = need_bias ? column_sums(dy) : Tensor();
+  Tensor gb = need_bias ? channel_sums(dy) : Tensor();
   if (need_x || need_kernel) {
     dispatch_float(x.dtype(), op, [&](auto tag) {
       using T = decltype(tag);
@@ -254,7 +254,7 @@ std::tuple<Tensor, Tensor, Tensor> conv_transpose_backward(const Tensor& x_in, c
   Tensor x = x_in.contiguous(), w = w_in.contiguous(), dy = grad_in.contiguous();
   Tensor gx = need_x ? cuda::conv_forward(dy, w, Tensor(), args) : Tensor();  // the matching conv maps y back onto x
   Tensor gw = need_kernel ? empty(w.shape(), w.dtype()) : Tensor();
-  Tensor gb = need_bias ? column_sums(dy) : Tensor();
+  Tensor gb = need_bias ? channel_sums(dy) : Tensor();
   if (need_kernel) {
     dispatch_float(x.dtype(), op, [&](auto tag) {
       using T = decltype(tag);

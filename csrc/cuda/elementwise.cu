@@ -9,10 +9,6 @@
 namespace kcore::cuda {
 namespace {
 
-const char* binary_name(BinaryOp op) {
-  static const char* names[] = {"add", "subtract", "multiply", "divide", "power", "maximum", "minimum"};
-  return names[(int)op];
-}
 
 template <typename T>
 __device__ T binary_value(BinaryOp op, T x, T y) {
@@ -92,177 +88,93 @@ __global__ void gather_kernel(T* out, const T* x, IndexMap xm, int64_t n) {
   KC_GRID_STRIDE(i, n) out[i] = x[xm(i)];
 }
 
-void check_unary_pair(const Tensor& a, const Tensor& b, const char* op) {
-  check_on_cuda(a, op, "x");
-  check_on_cuda(b, op, "grad");
-  check_same_shape(a, b, op);
-  check_same_dtype(a, b, op);
-}
-
 }  // namespace
 
-Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
-  const size_t nd = std::max(a.size(), b.size());
-  Shape out(nd);
-  for (size_t i = 0; i < nd; ++i) {
-    const int64_t da = i < nd - a.size() ? 1 : a[i - (nd - a.size())];
-    const int64_t db = i < nd - b.size() ? 1 : b[i - (nd - b.size())];
-    KCORE_CHECK(da == db || da == 1 || db == 1, op << ": operands could not be broadcast together with shapes "
-                                                   << shape_str(a) << " and " << shape_str(b));
-    out[i] = da == 1 ? db : da;
-  }
-  return out;
-}
-
-Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
-  const char* name = binary_name(op);
-  check_float(a, name, "x1");
-  check_float(b, name, "x2");
-  check_same_dtype(a, b, name);
-  Shape shape = cuda::broadcast_shapes(a.shape(), b.shape(), name);
-  Tensor out = empty(shape, a.dtype());
+void binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out) {
   const int64_t n = out.numel();
-  if (n == 0) return out;
-  auto maps = broadcast_maps<3>(shape, {&out, &a, &b});
-  dispatch_float(a.dtype(), name, [&](auto tag) {
+  auto maps = broadcast_maps<3>(out.shape(), {&out, &a, &b});
+  dispatch_float(a.dtype(), binary_name(op), [&](auto tag) {
     using T = decltype(tag);
     binary_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(op, ptr<T>(out), ptr<T>(a), maps[1], ptr<T>(b), maps[2],
                                                             n);
   });
-  KC_LAUNCHED(name);
-  return out;
+  KC_LAUNCHED(binary_name(op));
 }
 
-std::pair<Tensor, Tensor> binary_backward(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& grad,
-                                          bool need_a, bool need_b) {
-  const char* name = binary_name(op);
-  check_same_dtype(a, grad, name);
-  check_same_dtype(b, grad, name);
-  Shape shape = cuda::broadcast_shapes(a.shape(), b.shape(), name);
-  KCORE_CHECK(grad.shape() == shape, name << " backward: gradient shape " << shape_str(grad.shape())
-                                          << " does not match output shape " << shape_str(shape));
+void binary_backward(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& grad, Tensor& ga, Tensor& gb) {
+  const Shape& shape = grad.shape();
   auto maps = broadcast_maps<3>(shape, {&grad, &a, &b});
   const int64_t n = shape_numel(shape);
-  auto grad_of = [&](int which) {
-    Tensor out = empty(shape, grad.dtype());
-    if (n == 0) return out;
-    dispatch_float(grad.dtype(), name, [&](auto tag) {
+  auto grad_of = [&](int which, Tensor& out) {
+    if (!out.defined()) return;
+    dispatch_float(grad.dtype(), binary_name(op), [&](auto tag) {
       using T = decltype(tag);
       binary_grad_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(op, which, ptr<T>(out), ptr<T>(grad), maps[0],
                                                                    ptr<T>(a), maps[1], ptr<T>(b), maps[2], n);
     });
-    KC_LAUNCHED(name);
-    return out;
+    KC_LAUNCHED(binary_name(op));
   };
-  Tensor ga, gb;
-  if (need_a) ga = cuda::sum_to_shape(grad_of(0), a.shape());
-  if (need_b) gb = cuda::sum_to_shape(grad_of(1), b.shape());
-  return {ga, gb};
+  grad_of(0, ga);
+  grad_of(1, gb);
 }
 
-Tensor unary(UnaryOp op, const Tensor& x_in, double alpha) {
-  check_float(x_in, "unary", "x");
-  Tensor x = x_in.contiguous();
-  Tensor out = empty(x.shape(), x.dtype());
+void unary(UnaryOp op, const Tensor& x, double alpha, Tensor& out) {
   const int64_t n = x.numel();
-  if (n == 0) return out;
   dispatch_float(x.dtype(), "unary", [&](auto tag) {
     using T = decltype(tag);
     unary_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(op, ptr<T>(out), ptr<T>(x), n, T(alpha));
   });
   KC_LAUNCHED("unary");
-  return out;
 }
 
-Tensor unary_backward(UnaryOp op, const Tensor& x_in, const Tensor& y_in, const Tensor& g_in, double alpha) {
-  check_float(g_in, "unary backward", "grad");
-  check_unary_pair(x_in, g_in, "unary backward");
-  check_unary_pair(y_in, g_in, "unary backward");
-  Tensor x = x_in.contiguous(), y = y_in.contiguous(), g = g_in.contiguous();
-  Tensor out = empty(x.shape(), x.dtype());
+void unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& g, double alpha, Tensor& out) {
   const int64_t n = x.numel();
-  if (n == 0) return out;
   dispatch_float(x.dtype(), "unary backward", [&](auto tag) {
     using T = decltype(tag);
     unary_grad_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(op, ptr<T>(out), ptr<T>(x), ptr<T>(y), ptr<T>(g), n,
                                                                 T(alpha));
   });
   KC_LAUNCHED("unary backward");
-  return out;
 }
 
-Tensor clip(const Tensor& x_in, double lo, double hi) {
-  check_float(x_in, "clip", "x");
-  Tensor x = x_in.contiguous();
-  Tensor out = empty(x.shape(), x.dtype());
+void clip(const Tensor& x, double lo, double hi, Tensor& out) {
   const int64_t n = x.numel();
-  if (n == 0) return out;
   dispatch_float(x.dtype(), "clip", [&](auto tag) {
     using T = decltype(tag);
     clip_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(ptr<T>(out), ptr<T>(x), n, T(lo), T(hi));
   });
   KC_LAUNCHED("clip");
-  return out;
 }
 
-Tensor clip_backward(const Tensor& x_in, const Tensor& g_in, double lo, double hi) {
-  check_unary_pair(x_in, g_in, "clip backward");
-  Tensor x = x_in.contiguous(), g = g_in.contiguous();
-  Tensor out = empty(x.shape(), x.dtype());
+void clip_backward(const Tensor& x, const Tensor& g, double lo, double hi, Tensor& out) {
   const int64_t n = x.numel();
-  if (n == 0) return out;
   dispatch_float(x.dtype(), "clip", [&](auto tag) {
     using T = decltype(tag);
     clip_grad_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(ptr<T>(out), ptr<T>(x), ptr<T>(g), n, T(lo), T(hi));
   });
   KC_LAUNCHED("clip backward");
-  return out;
 }
 
-Tensor sum_to_shape(const Tensor& grad, const Shape& shape) {
-  if (grad.shape() == shape) return grad;
-  const int64_t lead = grad.ndim() - (int64_t)shape.size();
-  KCORE_CHECK(lead >= 0, "sum_to_shape: cannot reduce " << shape_str(grad.shape()) << " to " << shape_str(shape));
-  std::vector<int64_t> axes;
-  for (int64_t d = 0; d < grad.ndim(); ++d)
-    if (d < lead || (shape[d - lead] == 1 && grad.shape()[d] != 1)) axes.push_back(d);
-  if (axes.empty()) return grad.contiguous().view(shape);
-  return cuda::reduce(ReduceOp::sum, grad, axes, false).contiguous().view(shape);
-}
-
-Tensor broadcast_to(const Tensor& x, const Shape& shape) {
-  check_on_cuda(x, "broadcast_to", "x");
-  Shape s = cuda::broadcast_shapes(x.shape(), shape, "broadcast_to");
-  KCORE_CHECK(s == shape, "broadcast_to: cannot broadcast " << shape_str(x.shape()) << " to " << shape_str(shape));
-  Tensor out = empty(shape, x.dtype());
+void broadcast_to(const Tensor& x, Tensor& out) {
   const int64_t n = out.numel();
-  if (n == 0) return out;
-  auto maps = broadcast_maps<2>(shape, {&out, &x});
+  auto maps = broadcast_maps<2>(out.shape(), {&out, &x});
   dispatch_all(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     gather_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(ptr<T>(out), ptr<T>(x), maps[1], n);
   });
   KC_LAUNCHED("broadcast_to");
-  return out;
 }
 
-Tensor scale(const Tensor& x_in, double s) {
-  check_float(x_in, "scale", "x");
-  Tensor x = x_in.contiguous();
-  Tensor out = empty(x.shape(), x.dtype());
+void scale(const Tensor& x, double s, Tensor& out) {
   const int64_t n = x.numel();
-  if (n == 0) return out;
   dispatch_float(x.dtype(), "scale", [&](auto tag) {
     using T = decltype(tag);
     scale_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(ptr<T>(out), ptr<T>(x), n, T(s));
   });
   KC_LAUNCHED("scale");
-  return out;
 }
 
-bool has_nonfinite(const Tensor& x_in) {
-  if (!is_floating(x_in.dtype()) || x_in.numel() == 0) return false;
-  Tensor x = x_in.contiguous();
+bool has_nonfinite(const Tensor& x) {
   Tensor flag = zeros({1}, DType::i32);
   const int64_t n = x.numel();
   dispatch_float(x.dtype(), "isfinite", [&](auto tag) {

@@ -1,5 +1,5 @@
-// Matrix products through cuBLAS, mirroring csrc/cpu/linalg.cpp: transposed views are used
-// in place (no copy), leading batch axes broadcast like NumPy. Full FP32 by default;
+// Matrix products through cuBLAS, over the operands ops/linalg.cpp prepares: transposed views
+// are used in place (no copy), leading batch axes broadcast like NumPy. Full FP32 by default;
 // TF32 tensor-core math only after set_allow_tf32(true).
 #include <cublas_v2.h>
 
@@ -88,7 +88,6 @@ void gemm_strided_batched(bool ta, bool tb, int64_t m, int64_t n, int64_t k, con
 
 
 
-Tensor as_gemm_operand(const Tensor& t) { return layout_of(t).ok ? t : t.contiguous(); }
 
 int64_t batch_offset(const Tensor& t, const Shape& batch, int64_t i) {
   const int64_t lead = (int64_t)batch.size() - (t.ndim() - 2);
@@ -143,13 +142,6 @@ void batched_gemm(const Tensor& a, const Tensor& b, Tensor& out, const Shape& ba
             T(0), o + i * m * n, n);
 }
 
-Tensor swap_last_two(const Tensor& x) {
-  Shape shape = x.shape(), strides = x.strides();
-  std::swap(shape[x.ndim() - 1], shape[x.ndim() - 2]);
-  std::swap(strides[x.ndim() - 1], strides[x.ndim() - 2]);
-  return x.as_strided(shape, strides, x.offset());
-}
-
 // Column sums in double, one thread per column (rows are read coalesced across threads).
 template <typename T>
 __global__ void sum_rows_kernel(const T* x, T* out, int64_t rows, int64_t cols) {
@@ -175,105 +167,46 @@ template void gemm_rows<double>(bool, bool, int64_t, int64_t, int64_t, const dou
 void set_allow_tf32(bool allow) { g_allow_tf32 = allow; }
 bool allow_tf32() { return g_allow_tf32; }
 
-Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
-  arguments::matmul_operands(a_in, b_in);
-  Tensor a = as_gemm_operand(a_in), b = as_gemm_operand(b_in);
-  if (b.ndim() == 2 && a.ndim() > 2 && a.is_contiguous()) {
-    Tensor r = cuda::matmul(a.view(arguments::as_rows(a.shape())), b);
-    Shape s = a.shape();
-    s.back() = b.dim(-1);
-    return r.view(s);
-  }
-  Shape ab(a.shape().begin(), a.shape().end() - 2), bb(b.shape().begin(), b.shape().end() - 2);
-  Shape batch = cuda::broadcast_shapes(ab, bb, "matmul");
-  Shape shape = batch;
-  shape.push_back(a.dim(-2));
-  shape.push_back(b.dim(-1));
-  Tensor out = empty(shape, a.dtype());
-  if (out.numel() == 0) return out;
+void matmul(const Tensor& a, const Tensor& b, const Shape& batch, Tensor& out) {
   dispatch_float(a.dtype(), "matmul", [&](auto tag) { batched_gemm<decltype(tag)>(a, b, out, batch); });
-  return out;
 }
 
-std::pair<Tensor, Tensor> matmul_backward(const Tensor& a, const Tensor& b, const Tensor& grad, bool need_a,
-                                          bool need_b) {
-  Tensor ga, gb;
-  if (need_a) ga = cuda::sum_to_shape(cuda::matmul(grad, swap_last_two(b)), a.shape());
-  if (need_b) {
-    if (b.ndim() == 2 && a.ndim() > 2) {
-      Tensor a2 = a.contiguous().view(arguments::as_rows(a.shape()));
-      Tensor g2 = grad.contiguous().view(arguments::as_rows(grad.shape()));
-      gb = cuda::matmul(swap_last_two(a2), g2);
-    } else {
-      gb = cuda::sum_to_shape(cuda::matmul(swap_last_two(a), grad), b.shape());
-    }
-  }
-  return {ga, gb};
-}
-
-Tensor linear(const Tensor& x_in, const Tensor& w, const Tensor& bias) {
-  const Shape shape = arguments::linear_shape(x_in, w);
-  const int64_t k = w.dim(0), n = w.dim(1);
-  Tensor x = x_in.contiguous();
-  const int64_t m = arguments::as_rows(x.shape())[0];
-  Tensor out = empty(shape, x.dtype());
-  if (out.numel() == 0) return out;
-  Tensor wc = as_gemm_operand(w);
-  MatrixLayout lw = layout_of(wc);
+void linear(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& out) {
+  const int64_t m = x.dim(0), k = w.dim(0), n = w.dim(1);
+  MatrixLayout lw = layout_of(w);
   dispatch_float(x.dtype(), "linear", [&](auto tag) {
     using T = decltype(tag);
     T beta = T(0);
     if (bias.defined()) {
-      check_same_dtype(x, bias, "linear");
-      KCORE_CHECK(bias.numel() == n, "linear: bias of shape " << shape_str(bias.shape()) << " does not match " << n
-                                                              << " units");
-      Tensor bc = bias.contiguous();
-      bias_rows<T>(ptr<T>(out), ptr<T>(bc), m, n, false);
+      bias_rows<T>(ptr<T>(out), ptr<T>(bias), m, n, false);
       beta = T(1);
     } else if (k == 0) {
       fill(out, 0.0);
     }
-    if (k > 0) gemm<T>(false, lw.trans, m, n, k, ptr<T>(x), k, ptr<T>(wc), lw.ld, beta, ptr<T>(out), n);
+    if (k > 0) gemm<T>(false, lw.trans, m, n, k, ptr<T>(x), k, ptr<T>(w), lw.ld, beta, ptr<T>(out), n);
   });
-  return out;
 }
 
-Tensor sum_rows(const Tensor& x_in) {
-  check_on_cuda(x_in, "sum_rows", "x");
-  KCORE_CHECK(x_in.ndim() >= 1, "sum_rows: x must have at least one axis");
-  Tensor x = x_in.contiguous();
-  const int64_t cols = x.dim(-1), rows = arguments::as_rows(x.shape())[0];
-  Tensor out = empty({cols}, x.dtype());
-  if (cols == 0) return out;
+void sum_rows(const Tensor& x, int64_t rows, int64_t cols, Tensor& out) {
   dispatch_float(x.dtype(), "sum_rows", [&](auto tag) {
     using T = decltype(tag);
     sum_rows_kernel<T><<<grid_for(cols), kThreads, 0, kStream>>>(ptr<T>(x), ptr<T>(out), rows, cols);
   });
   KC_LAUNCHED("sum_rows");
-  return out;
 }
 
-std::tuple<Tensor, Tensor, Tensor> linear_backward(const Tensor& x_in, const Tensor& w, const Tensor& grad_in,
-                                                   bool need_x, bool need_bias) {
-  arguments::linear_backward_operands(x_in, w, grad_in);
-  const int64_t k = w.dim(0), n = w.dim(1);
-  Tensor x = x_in.contiguous(), g = grad_in.contiguous();
-  const int64_t m = arguments::as_rows(x.shape())[0];
-  Tensor gx, gw = empty(w.shape(), w.dtype()), gb;
-  Tensor wc = as_gemm_operand(w);
-  MatrixLayout lw = layout_of(wc);
+void linear_backward(const Tensor& x, const Tensor& w, const Tensor& g, Tensor& gw, Tensor& gx) {
+  const int64_t m = x.dim(0), k = w.dim(0), n = w.dim(1);
+  MatrixLayout lw = layout_of(w);
   dispatch_float(x.dtype(), "linear backward", [&](auto tag) {
     using T = decltype(tag);
     if (m == 0 || k == 0 || n == 0) fill(gw, 0.0);
     else gemm<T>(true, false, k, n, m, ptr<T>(x), k, ptr<T>(g), n, T(0), ptr<T>(gw), n);
-    if (need_x) {
-      gx = empty(x.shape(), x.dtype());
+    if (gx.defined()) {
       if (n == 0 || m == 0 || k == 0) fill(gx, 0.0);
-      else gemm<T>(false, !lw.trans, m, k, n, ptr<T>(g), n, ptr<T>(wc), lw.ld, T(0), ptr<T>(gx), k);
+      else gemm<T>(false, !lw.trans, m, k, n, ptr<T>(g), n, ptr<T>(w), lw.ld, T(0), ptr<T>(gx), k);
     }
   });
-  if (need_bias) gb = cuda::sum_rows(g.view({m, n}));
-  return {gx, gw, gb};
 }
 
 }  // namespace kcore::cuda

@@ -1,17 +1,13 @@
-// Fused losses on CUDA, mirroring csrc/cpu/loss.cpp: one warp per row of classes for the
+// Fused losses on CUDA over the operands ops/loss.cpp prepares: one warp per row of classes for the
 // softmax losses, elementwise for the sigmoid loss. Labels out of range raise ValueError
 // (checked on the device, reported after the kernel).
 #include <cmath>
 
 #include "cuda/common.cuh"
 #include "cuda/table.h"
-#include "ops/arguments.h"
 
 namespace kcore::cuda {
 namespace {
-
-
-
 
 // The softmax losses: one warp per row of c logits (warp_row_stats in common.cuh).
 #define KC_WARP_ROW(rows)                                                     \
@@ -123,43 +119,25 @@ struct BadLabelFlag {
 
 }  // namespace
 
-Tensor softmax_cross_entropy(const Tensor& logits_in, const Tensor& targets_in) {
-  arguments::loss_pair(logits_in, targets_in, "categorical_crossentropy");
-  Tensor x = logits_in.contiguous(), y = targets_in.contiguous();
-  const int64_t c = x.dim(-1), rows = arguments::as_rows(x.shape())[0];
-  Tensor out = empty(arguments::without_last(x.shape()), x.dtype());
-  if (out.numel() == 0) return out;
-  if (rows == 0) return cuda::full(out.shape(), x.dtype(), 0.0);
+void softmax_cross_entropy(const Tensor& x, const Tensor& y, int64_t rows, int64_t c, Tensor& out) {
   dispatch_float(x.dtype(), "categorical_crossentropy", [&](auto tag) {
     using T = decltype(tag);
     cce_kernel<T><<<row_blocks(rows), kThreads, 0, kStream>>>(ptr<T>(x), ptr<T>(y), ptr<T>(out), rows, c);
   });
   KC_LAUNCHED("categorical_crossentropy");
-  return out;
 }
 
-Tensor softmax_cross_entropy_backward(const Tensor& logits_in, const Tensor& targets_in, const Tensor& grad_in) {
-  arguments::loss_pair(logits_in, targets_in, "categorical_crossentropy backward");
-  Tensor x = logits_in.contiguous(), y = targets_in.contiguous(), g = grad_in.contiguous();
-  const int64_t c = x.dim(-1), rows = arguments::as_rows(x.shape())[0];
-  KCORE_CHECK(g.numel() == rows, "categorical_crossentropy backward: gradient has the wrong size");
-  Tensor out = empty(x.shape(), x.dtype());
-  if (rows == 0) return out;
+void softmax_cross_entropy_backward(const Tensor& x, const Tensor& y, const Tensor& g, int64_t rows, int64_t c,
+                                    Tensor& out) {
   dispatch_float(x.dtype(), "categorical_crossentropy", [&](auto tag) {
     using T = decltype(tag);
     cce_grad_kernel<T><<<row_blocks(rows), kThreads, 0, kStream>>>(ptr<T>(x), ptr<T>(y), ptr<T>(g), ptr<T>(out), rows,
                                                                  c);
   });
   KC_LAUNCHED("categorical_crossentropy backward");
-  return out;
 }
 
-Tensor sparse_softmax_cross_entropy(const Tensor& logits_in, const Tensor& labels_in) {
-  arguments::sparse_labels(logits_in, labels_in);
-  Tensor x = logits_in.contiguous(), l = labels_in.contiguous();
-  const int64_t c = x.dim(-1), rows = l.numel();
-  Tensor out = empty(l.shape(), x.dtype());
-  if (rows == 0) return out;
+void sparse_softmax_cross_entropy(const Tensor& x, const Tensor& l, int64_t rows, int64_t c, Tensor& out) {
   BadLabelFlag bad;
   dispatch_float(x.dtype(), "sparse_categorical_crossentropy", [&](auto tag) {
     using T = decltype(tag);
@@ -171,18 +149,10 @@ Tensor sparse_softmax_cross_entropy(const Tensor& logits_in, const Tensor& label
   });
   KC_LAUNCHED("sparse_categorical_crossentropy");
   bad.raise_if_set(c);
-  return out;
 }
 
-Tensor sparse_softmax_cross_entropy_backward(const Tensor& logits_in, const Tensor& labels_in, const Tensor& grad_in) {
-  arguments::sparse_labels(logits_in, labels_in);
-  KCORE_CHECK(grad_in.shape() == labels_in.shape(), "sparse_categorical_crossentropy backward: gradient of shape "
-                                                        << shape_str(grad_in.shape()) << " does not match labels of shape "
-                                                        << shape_str(labels_in.shape()));
-  Tensor x = logits_in.contiguous(), l = labels_in.contiguous(), g = grad_in.contiguous();
-  const int64_t c = x.dim(-1), rows = l.numel();
-  Tensor out = empty(x.shape(), x.dtype());
-  if (rows == 0) return out;
+void sparse_softmax_cross_entropy_backward(const Tensor& x, const Tensor& l, const Tensor& g, int64_t rows,
+                                           int64_t c, Tensor& out) {
   BadLabelFlag bad;
   dispatch_float(x.dtype(), "sparse_categorical_crossentropy", [&](auto tag) {
     using T = decltype(tag);
@@ -194,68 +164,42 @@ Tensor sparse_softmax_cross_entropy_backward(const Tensor& logits_in, const Tens
   });
   KC_LAUNCHED("sparse_categorical_crossentropy backward");
   bad.raise_if_set(c);
-  return out;
 }
 
-Tensor sigmoid_cross_entropy(const Tensor& logits_in, const Tensor& targets_in) {
-  arguments::loss_pair(logits_in, targets_in, "binary_crossentropy");
-  Tensor x = logits_in.contiguous(), y = targets_in.contiguous();
-  Tensor out = empty(x.shape(), x.dtype());
+void sigmoid_cross_entropy(const Tensor& x, const Tensor& y, Tensor& out) {
   const int64_t n = x.numel();
-  if (n == 0) return out;
   dispatch_float(x.dtype(), "binary_crossentropy", [&](auto tag) {
     using T = decltype(tag);
     bce_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(ptr<T>(x), ptr<T>(y), ptr<T>(out), n);
   });
   KC_LAUNCHED("binary_crossentropy");
-  return out;
 }
 
-Tensor sigmoid_cross_entropy_backward(const Tensor& logits_in, const Tensor& targets_in, const Tensor& grad_in) {
-  arguments::loss_pair(logits_in, targets_in, "binary_crossentropy");
-  Tensor x = logits_in.contiguous(), y = targets_in.contiguous(), g = grad_in.contiguous();
-  check_same_shape(x, g, "binary_crossentropy backward");
-  Tensor out = empty(x.shape(), x.dtype());
+void sigmoid_cross_entropy_backward(const Tensor& x, const Tensor& y, const Tensor& g, Tensor& out) {
   const int64_t n = x.numel();
-  if (n == 0) return out;
   dispatch_float(x.dtype(), "binary_crossentropy", [&](auto tag) {
     using T = decltype(tag);
     bce_grad_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(ptr<T>(x), ptr<T>(y), ptr<T>(g), ptr<T>(out), n);
   });
   KC_LAUNCHED("binary_crossentropy backward");
-  return out;
 }
 
-Tensor mean_error(ErrorKind kind, const Tensor& p_in, const Tensor& y_in) {
-  const char* name = kind == ErrorKind::squared ? "mean_squared_error" : "mean_absolute_error";
-  arguments::loss_pair(p_in, y_in, name);
-  Tensor p = p_in.contiguous(), y = y_in.contiguous();
-  const int64_t c = p.dim(-1), rows = arguments::as_rows(p.shape())[0];
-  Tensor out = empty(arguments::without_last(p.shape()), p.dtype());
-  if (rows == 0) return out;
-  dispatch_float(p.dtype(), name, [&](auto tag) {
+void mean_error(ErrorKind kind, const Tensor& p, const Tensor& y, int64_t rows, int64_t c, Tensor& out) {
+  dispatch_float(p.dtype(), "mean_error", [&](auto tag) {
     using T = decltype(tag);
     mean_error_kernel<T><<<grid_for(rows), kThreads, 0, kStream>>>(kind, ptr<T>(p), ptr<T>(y), ptr<T>(out), rows, c);
   });
-  KC_LAUNCHED(name);
-  return out;
+  KC_LAUNCHED("mean_error");
 }
 
-Tensor mean_error_backward(ErrorKind kind, const Tensor& p_in, const Tensor& y_in, const Tensor& g_in) {
-  const char* name = kind == ErrorKind::squared ? "mean_squared_error" : "mean_absolute_error";
-  arguments::loss_pair(p_in, y_in, name);
-  Tensor p = p_in.contiguous(), y = y_in.contiguous(), g = g_in.contiguous();
-  const int64_t c = p.dim(-1), rows = arguments::as_rows(p.shape())[0];
-  KCORE_CHECK(g.numel() == rows, name << " backward: gradient has the wrong size");
-  Tensor out = empty(p.shape(), p.dtype());
-  if (rows == 0) return out;
-  dispatch_float(p.dtype(), name, [&](auto tag) {
+void mean_error_backward(ErrorKind kind, const Tensor& p, const Tensor& y, const Tensor& g, int64_t rows, int64_t c,
+                         Tensor& out) {
+  dispatch_float(p.dtype(), "mean_error backward", [&](auto tag) {
     using T = decltype(tag);
     mean_error_grad_kernel<T><<<grid_for(rows * c), kThreads, 0, kStream>>>(kind, ptr<T>(p), ptr<T>(y), ptr<T>(g),
                                                                             ptr<T>(out), rows, c);
   });
-  KC_LAUNCHED(name);
-  return out;
+  KC_LAUNCHED("mean_error backward");
 }
 
 }  // namespace kcore::cuda

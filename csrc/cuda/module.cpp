@@ -17,16 +17,25 @@ namespace py = pybind11;
 
 namespace kcore::cuda {
 
-const DeviceOps& kernel_table() {
-  static const DeviceOps table = [] {
-    DeviceOps t;
-    t.empty = &cuda::empty;
-    t.fill = &cuda::fill;
-    t.copy = &cuda::copy;
-    t.astype = &cuda::astype;
-#define KCORE_CUDA_SLOT(name) t.name = &cuda::name;
-    KCORE_DEVICE_OPS(KCORE_CUDA_SLOT)
+// The op families with CUDA kernels (each list from its ops/<family>.h); the others' slots stay
+// null and raise NotImplementedError naming the kernel.
+#define KCORE_CUDA_KERNELS(X)                                                                              \
+  KCORE_ELEMENTWISE_KERNELS(X) KCORE_REDUCE_KERNELS(X) KCORE_LINALG_KERNELS(X) KCORE_LOSS_KERNELS(X)       \
+  KCORE_NORM_KERNELS(X) KCORE_OPTIM_KERNELS(X) KCORE_RANDOM_KERNELS(X) KCORE_SHAPE_KERNELS(X)          \
+  KCORE_CONV_KERNELS(X) KCORE_POOL_KERNELS(X)
+
+const KernelTable& kernel_table() {
+  static const KernelTable table = [] {
+    KernelTable t;
+    t.storage.empty = &cuda::empty;
+    t.storage.fill = &cuda::fill;
+    t.storage.copy = &cuda::copy;
+    t.storage.astype = &cuda::astype;
+#define KCORE_CUDA_SLOT(ret, name, params) t.name = &cuda::name;
+    KCORE_CUDA_KERNELS(KCORE_CUDA_SLOT)
 #undef KCORE_CUDA_SLOT
+    t.rnn_forward = &cuda::rnn_forward;
+    t.rnn_backward = &cuda::rnn_backward;
     return t;
   }();
   return table;
@@ -86,11 +95,13 @@ py::dict stats_dict() {
 // Names of the engine's device-routed ops that have no CUDA kernel (raise NotImplementedError).
 py::list missing_ops() {
   py::list out;
-  const DeviceOps& t = kernel_table();
-#define KCORE_CUDA_MISSING(name) \
+  const KernelTable& t = kernel_table();
+#define KCORE_CUDA_MISSING(ret, name, params) \
   if (!t.name) out.append(#name);
-  KCORE_DEVICE_OPS(KCORE_CUDA_MISSING)
+  KCORE_KERNELS(KCORE_CUDA_MISSING)
 #undef KCORE_CUDA_MISSING
+  if (!t.rnn_forward) out.append("rnn_forward");
+  if (!t.rnn_backward) out.append("rnn_backward");
   return out;
 }
 
@@ -115,9 +126,9 @@ PYBIND11_MODULE(_C_cuda, m) {
   py::register_exception<TypeError>(m, "NativeTypeError", PyExc_TypeError);
   py::register_exception<NotImplementedError>(m, "NativeNotImplementedError", PyExc_NotImplementedError);
   // This module carries its own copy of the core Tensor code: point it at the table too.
-  set_cuda_ops(&cuda::kernel_table());
+  set_cuda_storage(&cuda::kernel_table().storage);
   m.def("kernel_table", [] {
-    return py::capsule(const_cast<DeviceOps*>(&cuda::kernel_table()), "kcore.DeviceOps");
+    return py::capsule(const_cast<KernelTable*>(&cuda::kernel_table()), "kcore.KernelTable");
   });
   m.def("availability", &cuda::availability);
   m.def("missing_ops", &cuda::missing_ops);

@@ -4,12 +4,11 @@
 
 #include "cuda/common.cuh"
 #include "cuda/table.h"
-#include "ops/arguments.h"
+#include "ops/norm.h"
 
 namespace kcore::cuda {
 namespace {
 using arguments::ChannelGeometry;
-using arguments::channel_geometry;
 
 
 // Flat position j of channel c's elements -> index into x.
@@ -145,53 +144,30 @@ __global__ void ln_param_grad_kernel(const T* x, const T* mean, const T* inv_std
 
 }  // namespace
 
-std::tuple<Tensor, Tensor, Tensor> batch_norm_train(const Tensor& x_in, const Tensor& gamma_in,
-                                                    const Tensor& beta_in, int64_t axis, double eps) {
-  Tensor x = x_in.contiguous(), gamma = gamma_in.contiguous(), beta = beta_in.contiguous();
-  ChannelGeometry g = channel_geometry(x, axis, {{"gamma", gamma}, {"beta", beta}}, "batch_normalization");
-  KCORE_CHECK(g.outer * g.inner > 0, "batch_normalization: cannot compute batch statistics of an empty batch");
-  Tensor y = empty(x.shape(), x.dtype());
-  Tensor mean = empty({g.channels}, x.dtype()), var = empty({g.channels}, x.dtype());
-  if (g.channels == 0) return {y, mean, var};
+void batch_norm_train(const ChannelGeometry& g, const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps,
+                      Tensor& y, Tensor& mean, Tensor& var) {
   dispatch_float(x.dtype(), "batch_normalization", [&](auto tag) {
     using T = decltype(tag);
     bn_train_kernel<T><<<(unsigned)g.channels, kThreads, 0, kStream>>>(ptr<T>(x), ptr<T>(gamma), ptr<T>(beta),
                                                                        ptr<T>(y), ptr<T>(mean), ptr<T>(var), g, eps);
   });
   KC_LAUNCHED("batch_normalization");
-  return {y, mean, var};
 }
 
-Tensor batch_norm_infer(const Tensor& x_in, const Tensor& gamma_in, const Tensor& beta_in, const Tensor& mean_in,
-                        const Tensor& var_in, int64_t axis, double eps) {
-  Tensor x = x_in.contiguous(), gamma = gamma_in.contiguous(), beta = beta_in.contiguous();
-  Tensor mean = mean_in.contiguous(), var = var_in.contiguous();
-  ChannelGeometry g = channel_geometry(
-      x, axis, {{"gamma", gamma}, {"beta", beta}, {"mean", mean}, {"variance", var}}, "batch_normalization");
-  Tensor y = empty(x.shape(), x.dtype());
+void batch_norm_infer(const ChannelGeometry& g, const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                      const Tensor& mean, const Tensor& var, double eps, Tensor& y) {
   const int64_t n = x.numel();
-  if (n == 0) return y;
   dispatch_float(x.dtype(), "batch_normalization", [&](auto tag) {
     using T = decltype(tag);
     bn_infer_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(ptr<T>(x), ptr<T>(gamma), ptr<T>(beta), ptr<T>(mean),
                                                               ptr<T>(var), ptr<T>(y), g, eps, n);
   });
   KC_LAUNCHED("batch_normalization");
-  return y;
 }
 
-std::tuple<Tensor, Tensor, Tensor> batch_norm_backward(const Tensor& x_in, const Tensor& gamma_in,
-                                                       const Tensor& mean_in, const Tensor& var_in,
-                                                       const Tensor& grad_in, int64_t axis, double eps,
-                                                       bool training) {
-  Tensor x = x_in.contiguous(), gamma = gamma_in.contiguous(), mean = mean_in.contiguous(), var = var_in.contiguous();
-  Tensor dy = grad_in.contiguous();
-  check_same_shape(x, dy, "batch_normalization backward");
-  ChannelGeometry g = channel_geometry(x, axis, {{"gamma", gamma}, {"mean", mean}, {"variance", var}},
-                                       "batch_normalization backward");
-  Tensor dx = empty(x.shape(), x.dtype());
-  Tensor dgamma = empty({g.channels}, x.dtype()), dbeta = empty({g.channels}, x.dtype());
-  if (g.channels == 0) return {dx, dgamma, dbeta};
+void batch_norm_backward(const ChannelGeometry& g, const Tensor& x, const Tensor& gamma, const Tensor& mean,
+                         const Tensor& var, const Tensor& dy, double eps, bool training, Tensor& dx, Tensor& dgamma,
+                         Tensor& dbeta) {
   dispatch_float(x.dtype(), "batch_normalization backward", [&](auto tag) {
     using T = decltype(tag);
     bn_backward_kernel<T><<<(unsigned)g.channels, kThreads, 0, kStream>>>(
@@ -199,37 +175,20 @@ std::tuple<Tensor, Tensor, Tensor> batch_norm_backward(const Tensor& x_in, const
         g, eps, training);
   });
   KC_LAUNCHED("batch_normalization backward");
-  return {dx, dgamma, dbeta};
 }
 
-std::tuple<Tensor, Tensor, Tensor> layer_norm(const Tensor& x_in, const Tensor& gamma_in, const Tensor& beta_in,
-                                              int64_t d, double eps) {
-  check_float(x_in, "layer_normalization", "x");
-  Tensor x = x_in.contiguous(), gamma = gamma_in.contiguous(), beta = beta_in.contiguous();
-  const int64_t rows = arguments::layer_norm_rows(x, d, {{"gamma", gamma}, {"beta", beta}}, "layer_normalization");
-  Tensor y = empty(x.shape(), x.dtype());
-  Tensor mean = empty({rows}, x.dtype()), inv_std = empty({rows}, x.dtype());
-  if (rows == 0) return {y, mean, inv_std};
+void layer_norm(int64_t rows, int64_t d, const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps, Tensor& y,
+                Tensor& mean, Tensor& inv_std) {
   dispatch_float(x.dtype(), "layer_normalization", [&](auto tag) {
     using T = decltype(tag);
     ln_kernel<T><<<(unsigned)rows, kThreads, 0, kStream>>>(ptr<T>(x), ptr<T>(gamma), ptr<T>(beta), ptr<T>(y),
                                                            ptr<T>(mean), ptr<T>(inv_std), d, eps);
   });
   KC_LAUNCHED("layer_normalization");
-  return {y, mean, inv_std};
 }
 
-std::tuple<Tensor, Tensor, Tensor> layer_norm_backward(const Tensor& x_in, const Tensor& gamma_in,
-                                                       const Tensor& mean_in, const Tensor& inv_in,
-                                                       const Tensor& grad_in, int64_t d) {
-  Tensor x = x_in.contiguous(), gamma = gamma_in.contiguous(), mean = mean_in.contiguous();
-  Tensor inv_std = inv_in.contiguous(), dy = grad_in.contiguous();
-  check_same_shape(x, dy, "layer_normalization backward");
-  const int64_t rows = arguments::layer_norm_rows(x, d, {{"gamma", gamma}}, "layer_normalization backward");
-  arguments::check_param_sizes(x, rows, {{"mean", mean}, {"inv_std", inv_std}}, "layer_normalization backward", "row");
-  Tensor dx = empty(x.shape(), x.dtype());
-  Tensor dgamma = zeros({d}, x.dtype()), dbeta = zeros({d}, x.dtype());
-  if (rows == 0) return {dx, dgamma, dbeta};
+void layer_norm_backward(int64_t rows, int64_t d, const Tensor& x, const Tensor& gamma, const Tensor& mean,
+                         const Tensor& inv_std, const Tensor& dy, Tensor& dx, Tensor& dgamma, Tensor& dbeta) {
   dispatch_float(x.dtype(), "layer_normalization backward", [&](auto tag) {
     using T = decltype(tag);
     ln_backward_kernel<T><<<(unsigned)rows, kThreads, 0, kStream>>>(ptr<T>(x), ptr<T>(gamma), ptr<T>(mean),
@@ -238,7 +197,6 @@ std::tuple<Tensor, Tensor, Tensor> layer_norm_backward(const Tensor& x_in, const
                                                                    ptr<T>(dy), ptr<T>(dgamma), ptr<T>(dbeta), rows, d);
   });
   KC_LAUNCHED("layer_normalization backward");
-  return {dx, dgamma, dbeta};
 }
 
 }  // namespace kcore::cuda

@@ -1,30 +1,11 @@
-// Fused optimizer updates on CUDA, in place, mirroring csrc/cpu/optim.cpp (Keras 3 rules).
+// Fused optimizer updates on CUDA, in place, over the operands ops/optim.cpp has checked (Keras 3 rules).
 #include <cmath>
-#include <initializer_list>
 
 #include "cuda/common.cuh"
 #include "cuda/table.h"
 
 namespace kcore::cuda {
 namespace {
-
-void check_slot(const Tensor& w, const Tensor& s, const char* op, const char* name) {
-  check_float(s, op, name);
-  check_same_dtype(w, s, op);
-  KCORE_CHECK(s.shape() == w.shape(), op << ": " << name << " of shape " << shape_str(s.shape())
-                                         << " does not match variable of shape " << shape_str(w.shape()));
-  KCORE_CHECK(s.is_contiguous(), op << ": " << name << " must be contiguous");
-}
-
-// Checks the variable, gradient and defined slots; returns the packed gradient.
-Tensor prepare(const char* op, const Tensor& w, const Tensor& g, std::initializer_list<const Tensor*> slots) {
-  check_float(w, op, "variable");
-  KCORE_CHECK(w.is_contiguous(), op << ": variable must be contiguous");
-  check_slot(w, g, op, "gradient");
-  for (const Tensor* s : slots)
-    if (s->defined()) check_slot(w, *s, op, "slot");
-  return g.contiguous();
-}
 
 template <typename T>
 T* opt_ptr(const Tensor& t) {
@@ -129,57 +110,41 @@ __global__ void adamax_kernel(T* w, const T* g, T* m, T* u, int64_t n, T scale, 
     KC_LAUNCHED(op);                                                                        \
   } while (0)
 
-void sgd_update(Tensor& w, const Tensor& g_in, Tensor& m, double lr, double momentum, bool nesterov) {
-  Tensor none;
-  Tensor g = prepare("sgd", w, g_in, {momentum != 0.0 ? &m : &none});
-  KCORE_CHECK(momentum == 0.0 || m.defined(), "sgd: momentum slot is missing");
+void sgd_update(Tensor& w, const Tensor& g, Tensor& m, double lr, double momentum, bool nesterov) {
   KC_LAUNCH_UPDATE("sgd", sgd_kernel, ptr<T>(w), ptr<T>(g), momentum != 0.0 ? ptr<T>(m) : nullptr, n_, T(lr),
                    T(momentum), nesterov);
 }
 
-void adam_update(Tensor& w, const Tensor& g_in, Tensor& m, Tensor& v, Tensor& vhat, double lr, double beta1,
+void adam_update(Tensor& w, const Tensor& g, Tensor& m, Tensor& v, Tensor& vhat, double lr, double beta1,
                  double beta2, double eps, int64_t step) {
-  KCORE_CHECK(m.defined() && v.defined(), "adam: momentum and velocity slots are required");
-  Tensor g = prepare("adam", w, g_in, {&m, &v, &vhat});
-  KCORE_CHECK(step >= 1, "adam: step must be >= 1");
   const double alpha = lr * std::sqrt(1.0 - std::pow(beta2, (double)step)) / (1.0 - std::pow(beta1, (double)step));
   KC_LAUNCH_UPDATE("adam", adam_kernel, ptr<T>(w), ptr<T>(g), ptr<T>(m), ptr<T>(v), opt_ptr<T>(vhat), n_,
                    T(1 - beta1), T(1 - beta2), T(alpha), T(eps));
 }
 
-void rmsprop_update(Tensor& w, const Tensor& g_in, Tensor& v, Tensor& avg, Tensor& mom, double lr, double rho,
+void rmsprop_update(Tensor& w, const Tensor& g, Tensor& v, Tensor& avg, Tensor& mom, double lr, double rho,
                     double momentum, double eps) {
-  KCORE_CHECK(v.defined(), "rmsprop: velocity slot is required");
-  Tensor g = prepare("rmsprop", w, g_in, {&v, &avg, &mom});
   KC_LAUNCH_UPDATE("rmsprop", rmsprop_kernel, ptr<T>(w), ptr<T>(g), ptr<T>(v), opt_ptr<T>(avg), opt_ptr<T>(mom), n_,
                    T(rho), T(lr), T(eps), T(momentum));
 }
 
-void adagrad_update(Tensor& w, const Tensor& g_in, Tensor& acc, double lr, double eps) {
-  KCORE_CHECK(acc.defined(), "adagrad: accumulator slot is required");
-  Tensor g = prepare("adagrad", w, g_in, {&acc});
+void adagrad_update(Tensor& w, const Tensor& g, Tensor& acc, double lr, double eps) {
   KC_LAUNCH_UPDATE("adagrad", adagrad_kernel, ptr<T>(w), ptr<T>(g), ptr<T>(acc), n_, T(lr), T(eps));
 }
 
-void adadelta_update(Tensor& w, const Tensor& g_in, Tensor& eg, Tensor& edx, double lr, double rho, double eps) {
-  KCORE_CHECK(eg.defined() && edx.defined(), "adadelta: accumulator slots are required");
-  Tensor g = prepare("adadelta", w, g_in, {&eg, &edx});
+void adadelta_update(Tensor& w, const Tensor& g, Tensor& eg, Tensor& edx, double lr, double rho, double eps) {
   KC_LAUNCH_UPDATE("adadelta", adadelta_kernel, ptr<T>(w), ptr<T>(g), ptr<T>(eg), ptr<T>(edx), n_, T(lr), T(rho),
                    T(eps));
 }
 
-void nadam_update(Tensor& w, const Tensor& g_in, Tensor& m, Tensor& v, double lr, double beta1, double beta2,
+void nadam_update(Tensor& w, const Tensor& g, Tensor& m, Tensor& v, double lr, double beta1, double beta2,
                   double eps, double c_m, double c_g, double bias2) {
-  KCORE_CHECK(m.defined() && v.defined(), "nadam: momentum and velocity slots are required");
-  Tensor g = prepare("nadam", w, g_in, {&m, &v});
   KC_LAUNCH_UPDATE("nadam", nadam_kernel, ptr<T>(w), ptr<T>(g), ptr<T>(m), ptr<T>(v), n_, T(lr), T(1 - beta1),
                    T(1 - beta2), T(eps), T(c_m), T(c_g), T(bias2));
 }
 
-void adamax_update(Tensor& w, const Tensor& g_in, Tensor& m, Tensor& u, double lr, double beta1, double beta2,
+void adamax_update(Tensor& w, const Tensor& g, Tensor& m, Tensor& u, double lr, double beta1, double beta2,
                    double eps, int64_t step) {
-  KCORE_CHECK(m.defined() && u.defined(), "adamax: momentum and norm slots are required");
-  Tensor g = prepare("adamax", w, g_in, {&m, &u});
   const double scale = lr / (1.0 - std::pow(beta1, (double)step));
   KC_LAUNCH_UPDATE("adamax", adamax_kernel, ptr<T>(w), ptr<T>(g), ptr<T>(m), ptr<T>(u), n_, T(scale), T(1 - beta1),
                    T(beta2), T(eps));

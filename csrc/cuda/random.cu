@@ -30,30 +30,23 @@ __global__ void uniform_kernel(T* out, int64_t n, uint64_t seed, double lo, doub
 
 }  // namespace
 
-Tensor dropout_mask(const Shape& shape, double rate, uint64_t seed, DType dtype) {
-  KCORE_CHECK(rate >= 0.0 && rate < 1.0, "dropout: rate must be in [0, 1), got " << rate);
-  Tensor out = empty(shape, dtype);
+void dropout_mask(double rate, uint64_t seed, Tensor& out) {
   const int64_t n = out.numel();
-  if (n == 0) return out;
   const double keep = 1.0 - rate;
-  dispatch_float(dtype, "dropout", [&](auto tag) {
+  dispatch_float(out.dtype(), "dropout", [&](auto tag) {
     using T = decltype(tag);
     dropout_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(ptr<T>(out), n, seed, keep, 1.0 / keep);
   });
   KC_LAUNCHED("dropout");
-  return out;
 }
 
-Tensor random_uniform(const Shape& shape, double lo, double hi, uint64_t seed, DType dtype) {
-  Tensor out = empty(shape, dtype);
+void random_uniform(double lo, double hi, uint64_t seed, Tensor& out) {
   const int64_t n = out.numel();
-  if (n == 0) return out;
-  dispatch_float(dtype, "random_uniform", [&](auto tag) {
+  dispatch_float(out.dtype(), "random_uniform", [&](auto tag) {
     using T = decltype(tag);
     uniform_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(ptr<T>(out), n, seed, lo, hi);
   });
   KC_LAUNCHED("random_uniform");
-  return out;
 }
 
 }  // namespace kcore::cuda

@@ -1,5 +1,5 @@
-// CUDA reductions, argmax and softmax, mirroring csrc/cpu/reduce.cpp: reduced axes are moved
-// last (one copy when needed) and each row is reduced by one block; sums accumulate in double.
+// CUDA reductions, argmax and softmax over the layouts ops/reduce.cpp prepares: each row of
+// reduced values is reduced by one block; sums accumulate in double.
 #include <algorithm>
 #include <cmath>
 
@@ -9,30 +9,6 @@
 
 namespace kcore::cuda {
 namespace {
-
-// x with the reduced axes last, packed: (outer, red) rows.
-Tensor reduced_axes_last(const Tensor& x, const std::vector<int64_t>& axes, int64_t* outer, int64_t* red) {
-  Shape shape, strides;
-  *outer = 1;
-  *red = 1;
-  for (int64_t d = 0; d < x.ndim(); ++d)
-    if (!std::binary_search(axes.begin(), axes.end(), d)) {
-      shape.push_back(x.shape()[d]);
-      strides.push_back(x.strides()[d]);
-      *outer *= x.shape()[d];
-    }
-  for (auto d : axes) {
-    shape.push_back(x.shape()[d]);
-    strides.push_back(x.strides()[d]);
-    *red *= x.shape()[d];
-  }
-  return x.as_strided(shape, strides, x.offset()).contiguous();
-}
-
-const char* reduce_name(ReduceOp op) {
-  static const char* n[] = {"sum", "mean", "max", "min"};
-  return n[(int)op];
-}
 
 template <typename T>
 __device__ T pick_extreme(T a, T b, bool is_max) {
@@ -163,82 +139,33 @@ __global__ void softmax_grad_rows_kernel(const T* y, const T* g, T* o, int64_t r
 
 }  // namespace
 
-Tensor reduce(ReduceOp op, const Tensor& x_in, std::vector<int64_t> axes, bool keepdims) {
-  const char* name = reduce_name(op);
-  check_float(x_in, name, "x");
-  check_on_cuda(x_in, name, "x");
-  axes = normalized_axes(axes, x_in.ndim(), name);
-  Shape out_shape = reduced_shape(x_in.shape(), axes, keepdims);
-  int64_t outer, red;
-  Tensor x = reduced_axes_last(x_in, axes, &outer, &red);
-  if (red == 0) {
-    KCORE_CHECK(op == ReduceOp::sum || op == ReduceOp::mean || outer == 0,
-                name << ": zero-size reduction of shape " << shape_str(x_in.shape()) << " has no identity");
-    return full(out_shape, x.dtype(), op == ReduceOp::sum ? 0.0 : std::nan(""));
-  }
-  Tensor out = empty(out_shape, x.dtype());
-  if (outer == 0) return out;
-  dispatch_float(x.dtype(), name, [&](auto tag) {
+void reduce(ReduceOp op, const Tensor& x, int64_t outer, int64_t red, Tensor& out) {
+  dispatch_float(x.dtype(), reduce_name(op), [&](auto tag) {
     using T = decltype(tag);
     reduce_rows_kernel<T><<<(unsigned)outer, kThreads, 0, kStream>>>(op, ptr<T>(x), ptr<T>(out), red);
   });
-  KC_LAUNCHED(name);
-  return out;
+  KC_LAUNCHED(reduce_name(op));
 }
 
-Tensor reduce_backward(ReduceOp op, const Tensor& x, const Tensor& y, const Tensor& grad, std::vector<int64_t> axes,
-                       bool keepdims) {
-  const char* name = reduce_name(op);
-  axes = normalized_axes(axes, x.ndim(), name);
-  Shape kept = reduced_shape(x.shape(), axes, true);
-  Tensor g = grad.contiguous().view(kept);
-  int64_t count = 1;
-  for (auto a : axes) count *= x.shape()[a];
-  if (op == ReduceOp::sum) return cuda::broadcast_to(g, x.shape());
-  if (op == ReduceOp::mean)
-    return cuda::broadcast_to(cuda::scale(g, 1.0 / double(std::max<int64_t>(count, 1))), x.shape());
-  // max / min: the gradient is shared equally by the elements that attain the extremum.
-  Tensor xb = x.contiguous();
-  Tensor yb = cuda::broadcast_to(y.contiguous().view(kept), x.shape());
-  Tensor hit = empty(x.shape(), x.dtype());
+void extremum_hits(const Tensor& x, const Tensor& y, Tensor& hits) {
   const int64_t n = x.numel();
-  if (n > 0) {
-    dispatch_float(x.dtype(), name, [&](auto tag) {
-      using T = decltype(tag);
-      hit_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(ptr<T>(hit), ptr<T>(xb), ptr<T>(yb), n);
-    });
-    KC_LAUNCHED(name);
-  }
-  Tensor ties = cuda::reduce(ReduceOp::sum, hit, axes, true);
-  Tensor share = cuda::binary(BinaryOp::divide, g, ties);
-  return cuda::binary(BinaryOp::multiply, hit, share);
+  dispatch_float(x.dtype(), "extremum_hits", [&](auto tag) {
+    using T = decltype(tag);
+    hit_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(ptr<T>(hits), ptr<T>(x), ptr<T>(y), n);
+  });
+  KC_LAUNCHED("extremum_hits");
 }
 
-Tensor argmax(const Tensor& x_in, int64_t axis, bool keepdims) {
-  check_float(x_in, "argmax", "x");
-  axis = normalize_axis(axis, x_in.ndim(), "argmax");
-  KCORE_CHECK(x_in.shape()[axis] > 0, "argmax: attempt to get argmax of an empty axis");
-  int64_t outer, red;
-  Tensor x = reduced_axes_last(x_in, {axis}, &outer, &red);
-  Tensor out = empty(reduced_shape(x_in.shape(), {axis}, keepdims), DType::i64);
-  if (outer == 0) return out;
+void argmax(const Tensor& x, int64_t outer, int64_t red, Tensor& out) {
   dispatch_float(x.dtype(), "argmax", [&](auto tag) {
     using T = decltype(tag);
     argmax_kernel<T><<<grid_for(outer), kThreads, 0, kStream>>>(ptr<T>(x), ptr<int64_t>(out), outer, red);
   });
   KC_LAUNCHED("argmax");
-  return out;
 }
 
-Tensor softmax(const Tensor& x_in, int64_t axis, bool log_out) {
-  check_float(x_in, log_out ? "log_softmax" : "softmax", "x");
-  axis = normalize_axis(axis, x_in.ndim(), "softmax");
-  Tensor x = x_in.contiguous();
-  Tensor out = empty(x.shape(), x.dtype());
-  int64_t outer, n, inner;
-  arguments::axis_geometry(x, axis, &outer, &n, &inner);
+void softmax(const Tensor& x, int64_t outer, int64_t n, int64_t inner, bool log_out, Tensor& out) {
   const int64_t lines = outer * inner;
-  if (lines == 0 || n == 0) return out;
   dispatch_float(x.dtype(), "softmax", [&](auto tag) {
     using T = decltype(tag);
     if (inner == 1)
@@ -247,18 +174,11 @@ Tensor softmax(const Tensor& x_in, int64_t axis, bool log_out) {
       softmax_kernel<T><<<grid_for(lines), kThreads, 0, kStream>>>(ptr<T>(x), ptr<T>(out), lines, n, inner, log_out);
   });
   KC_LAUNCHED("softmax");
-  return out;
 }
 
-Tensor softmax_backward(const Tensor& y_in, const Tensor& g_in, int64_t axis, bool log_out) {
-  check_same_shape(y_in, g_in, "softmax backward");
-  axis = normalize_axis(axis, y_in.ndim(), "softmax");
-  Tensor y = y_in.contiguous(), g = g_in.contiguous();
-  Tensor out = empty(y.shape(), y.dtype());
-  int64_t outer, n, inner;
-  arguments::axis_geometry(y, axis, &outer, &n, &inner);
+void softmax_backward(const Tensor& y, const Tensor& g, int64_t outer, int64_t n, int64_t inner, bool log_out,
+                      Tensor& out) {
   const int64_t lines = outer * inner;
-  if (lines == 0 || n == 0) return out;
   dispatch_float(y.dtype(), "softmax backward", [&](auto tag) {
     using T = decltype(tag);
     if (inner == 1)
@@ -269,7 +189,6 @@ Tensor softmax_backward(const Tensor& y_in, const Tensor& g_in, int64_t axis, bo
                                                                         inner, log_out);
   });
   KC_LAUNCHED("softmax backward");
-  return out;
 }
 
 }  // namespace kcore::cuda

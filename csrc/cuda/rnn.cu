@@ -270,11 +270,6 @@ void backward_steps(const RnnSaved& sv, BackStepArgs<T> a, const T* w, T** dh_fi
   *dh_final = a.dh;
 }
 
-// Sums over the rows of a (rows, cols) device matrix: (cols,).
-Tensor column_sums(const Tensor& m, int64_t rows, int64_t cols) {
-  return cuda::reduce(ReduceOp::sum, m.as_strided({rows, cols}, {cols, 1}, m.offset()), {0}, false);
-}
-
 template <typename T>
 void weight_grads(const RnnSaved& sv, const T* kernel, const Tensor& dgx, const Tensor& dgh, bool need_x,
                   RnnGrads& g) {

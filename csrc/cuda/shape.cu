@@ -50,46 +50,19 @@ Tensor window(const Tensor& out, int64_t axis, int64_t start, int64_t extent) {
 
 }  // namespace
 
-Tensor concatenate(const std::vector<Tensor>& xs, int64_t axis) {
-  Shape shape = arguments::concatenate_shape(xs, axis);
-  const Tensor& first = xs[0];
-  Tensor out = empty(shape, first.dtype());
+void concatenate(const std::vector<Tensor>& xs, int64_t axis, Tensor& out) {
   int64_t at = 0;
   for (const auto& t : xs) {
     Tensor dst = window(out, axis, at, t.shape()[axis]);
     cuda::copy(dst, t);
     at += t.shape()[axis];
   }
-  return out;
 }
 
-Tensor slice_backward(const Tensor& grad, const Shape& in_shape, const std::vector<int64_t>& start,
-                      const std::vector<int64_t>& step) {
-  KCORE_CHECK(start.size() == in_shape.size() && step.size() == in_shape.size() && grad.ndim() == (int64_t)in_shape.size(),
-              "slice backward: expected one start/step per axis of a tensor of rank " << in_shape.size());
-  Tensor out = zeros(in_shape, grad.dtype());
-  Shape strides = out.strides();
-  int64_t offset = 0;
-  for (size_t d = 0; d < in_shape.size(); ++d) {
-    KCORE_CHECK(step[d] > 0 && start[d] >= 0 && (grad.shape()[d] == 0 || start[d] + (grad.shape()[d] - 1) * step[d] < in_shape[d]),
-                "slice backward: gradient of shape " << shape_str(grad.shape()) << " does not fit input shape "
-                                                     << shape_str(in_shape));
-    offset += start[d] * strides[d];
-    strides[d] *= step[d];
-  }
-  Tensor dst = out.as_strided(grad.shape(), strides, offset);
-  cuda::copy(dst, grad);
-  return out;
-}
-
-Tensor take_rows(const Tensor& x_in, const Tensor& indices_in) {
-  const Shape shape = arguments::take_rows_shape(x_in, indices_in);
-  Tensor x = x_in.contiguous(), idx = indices_in.contiguous();
+void take_rows(const Tensor& x, const Tensor& idx, Tensor& out) {
   const int64_t rows = x.shape()[0];
   const int64_t row = x.numel() / std::max<int64_t>(rows, 1);
-  Tensor out = empty(shape, x.dtype());
   const int64_t n = out.numel();
-  if (n == 0) return out;
   Tensor bad = zeros({1}, DType::i32);
   dispatch_all(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
@@ -101,18 +74,11 @@ Tensor take_rows(const Tensor& x_in, const Tensor& indices_in) {
   });
   KC_LAUNCHED("take");
   raise_if_bad(bad, "take", rows);
-  return out;
 }
 
-Tensor take_rows_backward(const Tensor& grad_in, const Tensor& indices_in, int64_t num_rows) {
-  check_float(grad_in, "take backward", "grad");
-  Tensor g = grad_in.contiguous(), idx = indices_in.contiguous();
-  const int64_t n = idx.numel();
-  const int64_t row = n ? g.numel() / n : 0;
-  Shape shape{num_rows};
-  for (int64_t d = idx.ndim(); d < g.ndim(); ++d) shape.push_back(g.shape()[d]);
-  Tensor out = zeros(shape, g.dtype());
-  if (n == 0 || row == 0) return out;
+void take_rows_backward(const Tensor& g, const Tensor& idx, Tensor& out) {
+  const int64_t n = idx.numel(), num_rows = out.shape()[0];
+  const int64_t row = g.numel() / n;
   Tensor bad = zeros({1}, DType::i32);
   dispatch_float(g.dtype(), "take backward", [&](auto tag) {
     using T = decltype(tag);
@@ -124,7 +90,6 @@ Tensor take_rows_backward(const Tensor& grad_in, const Tensor& indices_in, int64
   });
   KC_LAUNCHED("take backward");
   raise_if_bad(bad, "take backward", num_rows);
-  return out;
 }
 
 }  // namespace kcore::cuda

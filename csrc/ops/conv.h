@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "ops/kernel_decl.h"
 
 namespace kcore {
 
@@ -20,22 +21,21 @@ struct ConvArgs {
 };
 
 // bias may be undefined (no bias).
-Tensor conv_forward(const Tensor& x, const Tensor& kernel, const Tensor& bias, const ConvArgs& args);
+Tensor conv_forward(const Tensor& x, const Tensor& kernel, const OptionalTensor& bias, const ConvArgs& args);
 
 // Returns (grad_x, grad_kernel, grad_bias); each is undefined when not asked for.
-std::tuple<Tensor, Tensor, Tensor> conv_backward(const Tensor& x, const Tensor& kernel, const Tensor& grad,
-                                                 const ConvArgs& args, bool need_x, bool need_kernel,
-                                                 bool need_bias);
+using ConvGrads = std::tuple<OptionalTensor, OptionalTensor, OptionalTensor>;
+ConvGrads conv_backward(const Tensor& x, const Tensor& kernel, const Tensor& grad, const ConvArgs& args, bool need_x,
+                        bool need_kernel, bool need_bias);
 
 // Transposed convolution (the input gradient of a conv, as keras.ops.conv_transpose): x (batch,
 // *in, C_in), kernel (*k, F_out, C_in) in Keras's Conv*DTranspose layout, output (batch,
 // *out_spatial, F_out). `args` are the strides/dilation/padding of the matching conv that maps the
 // output back onto x; out_spatial must be consistent with them (checked).
-Tensor conv_transpose(const Tensor& x, const Tensor& kernel, const Tensor& bias, const Shape& out_spatial,
+Tensor conv_transpose(const Tensor& x, const Tensor& kernel, const OptionalTensor& bias, const Shape& out_spatial,
                       const ConvArgs& args);
-std::tuple<Tensor, Tensor, Tensor> conv_transpose_backward(const Tensor& x, const Tensor& kernel, const Tensor& grad,
-                                                           const ConvArgs& args, bool need_x, bool need_kernel,
-                                                           bool need_bias);
+ConvGrads conv_transpose_backward(const Tensor& x, const Tensor& kernel, const Tensor& grad, const ConvArgs& args,
+                                  bool need_x, bool need_kernel, bool need_bias);
 
 // Bytes of workspace the forward of a conv of these shapes uses: im2col buffers, or Winograd's
 // transform buffers on that path (0 on the direct 1x1 GEMM path).
@@ -51,5 +51,18 @@ void conv_set_workspace_limit(int64_t bytes);
 void conv_set_winograd(bool enabled);
 bool conv_winograd();
 int64_t conv_workspace_limit();
+
+// Device kernels, routed whole (ops/conv.cpp routes).
+#define KCORE_CONV_KERNELS(X)                                                                              \
+  X(Tensor, conv_forward, (const Tensor& x, const Tensor& kernel, const Tensor& bias, const ConvArgs& args)) \
+  X(TensorTriple, conv_backward,                                                                           \
+    (const Tensor& x, const Tensor& kernel, const Tensor& grad, const ConvArgs& args, bool need_x,         \
+     bool need_kernel, bool need_bias))                                                                    \
+  X(Tensor, conv_transpose,                                                                                \
+    (const Tensor& x, const Tensor& kernel, const Tensor& bias, const Shape& out_spatial, const ConvArgs& args)) \
+  X(TensorTriple, conv_transpose_backward,                                                                 \
+    (const Tensor& x, const Tensor& kernel, const Tensor& grad, const ConvArgs& args, bool need_x,         \
+     bool need_kernel, bool need_bias))
+KCORE_DECLARE_KERNELS(KCORE_CONV_KERNELS)
 
 }  // namespace kcore

@@ -3,6 +3,8 @@
 #include <tuple>
 
 #include "core/tensor.h"
+#include "ops/kernel_decl.h"
+#include "ops/arguments.h"
 
 namespace kcore {
 
@@ -23,5 +25,25 @@ std::tuple<Tensor, Tensor, Tensor> layer_norm(const Tensor& x, const Tensor& gam
                                               int64_t norm_size, double eps);
 std::tuple<Tensor, Tensor, Tensor> layer_norm_backward(const Tensor& x, const Tensor& gamma, const Tensor& mean,
                                                        const Tensor& inv_std, const Tensor& grad, int64_t norm_size);
+
+// Device kernels (ops/norm.cpp validates, allocates and calls them). Inputs contiguous; never
+// called with empty outputs except batch_norm_backward over an empty batch (sums are zero).
+#define KCORE_NORM_KERNELS(X)                                                                              \
+  X(void, batch_norm_train,                                                                                \
+    (const arguments::ChannelGeometry& g, const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps, \
+     Tensor& y, Tensor& mean, Tensor& var))                                                                \
+  X(void, batch_norm_infer,                                                                                \
+    (const arguments::ChannelGeometry& g, const Tensor& x, const Tensor& gamma, const Tensor& beta,          \
+     const Tensor& mean, const Tensor& var, double eps, Tensor& y))                                        \
+  X(void, batch_norm_backward,                                                                             \
+    (const arguments::ChannelGeometry& g, const Tensor& x, const Tensor& gamma, const Tensor& mean,          \
+     const Tensor& var, const Tensor& dy, double eps, bool training, Tensor& dx, Tensor& dgamma, Tensor& dbeta)) \
+  X(void, layer_norm,                                                                                      \
+    (int64_t rows, int64_t d, const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps, Tensor& y, \
+     Tensor& mean, Tensor& inv_std))                                                                       \
+  X(void, layer_norm_backward,                                                                             \
+    (int64_t rows, int64_t d, const Tensor& x, const Tensor& gamma, const Tensor& mean, const Tensor& inv_std, \
+     const Tensor& dy, Tensor& dx, Tensor& dgamma, Tensor& dbeta))
+KCORE_DECLARE_KERNELS(KCORE_NORM_KERNELS)
 
 }  // namespace kcore

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "ops/kernel_decl.h"
 
 namespace kcore {
 
@@ -19,10 +20,17 @@ struct PoolArgs {
 // Returns (y, argmax). For max pooling argmax (int32, shaped like y) holds, per output cell,
 // the flat spatial index inside its image of the winning input cell (first maximum wins);
 // for average pooling it is undefined.
-std::pair<Tensor, Tensor> pool_forward(const Tensor& x, PoolMode mode, const PoolArgs& args);
+std::pair<Tensor, OptionalTensor> pool_forward(const Tensor& x, PoolMode mode, const PoolArgs& args);
 
 // Gradient w.r.t. the input of shape x_shape; `argmax` is the forward's (max pooling only).
-Tensor pool_backward(const Tensor& grad, const Tensor& argmax, const Shape& x_shape, PoolMode mode,
+Tensor pool_backward(const Tensor& grad, const OptionalTensor& argmax, const Shape& x_shape, PoolMode mode,
                      const PoolArgs& args);
+
+// Device kernels, routed whole (ops/pool.cpp routes).
+#define KCORE_POOL_KERNELS(X)                                                                              \
+  X(TensorPair, pool_forward, (const Tensor& x, PoolMode mode, const PoolArgs& args))                      \
+  X(Tensor, pool_backward,                                                                                 \
+    (const Tensor& grad, const Tensor& argmax, const Shape& x_shape, PoolMode mode, const PoolArgs& args))
+KCORE_DECLARE_KERNELS(KCORE_POOL_KERNELS)
 
 }  // namespace kcore

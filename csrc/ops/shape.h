@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "ops/kernel_decl.h"
 
 namespace kcore {
 
@@ -17,5 +18,16 @@ Tensor slice_backward(const Tensor& grad, const Shape& in_shape, const std::vect
 // Rows of x (first axis) picked by integer indices, and the scatter-add that undoes it.
 Tensor take_rows(const Tensor& x, const Tensor& indices);
 Tensor take_rows_backward(const Tensor& grad, const Tensor& indices, int64_t num_rows);
+
+// Device kernels (ops/shape.cpp validates and allocates; never called with an empty output;
+// slice_backward needs none: it is a strided copy into zeros). concatenate gets the inputs as
+// given (any strides) and out packed; take_rows / take_rows_backward get packed operands, check
+// that every index is in range (data-dependent) and raise ValueError otherwise; the backward
+// adds into `out`, zero-filled.
+#define KCORE_SHAPE_KERNELS(X)                                                                             \
+  X(void, concatenate, (const std::vector<Tensor>& xs, int64_t axis, Tensor& out))                         \
+  X(void, take_rows, (const Tensor& x, const Tensor& indices, Tensor& out))                                \
+  X(void, take_rows_backward, (const Tensor& grad, const Tensor& indices, Tensor& out))
+KCORE_DECLARE_KERNELS(KCORE_SHAPE_KERNELS)
 
 }  // namespace kcore

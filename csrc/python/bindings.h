@@ -38,6 +38,33 @@ using HeavyKernel = Kernel;
 
 }  // namespace kcore::python
 
+// OptionalTensor (core/tensor.h) <-> `Tensor | None`: None loads as an undefined tensor and an
+// undefined result returns None, so an op with optional tensors binds directly, in one line.
+namespace pybind11::detail {
+template <>
+struct type_caster<kcore::OptionalTensor> {
+  using tensor_caster = make_caster<kcore::Tensor>;
+  PYBIND11_TYPE_CASTER(kcore::OptionalTensor, tensor_caster::name | make_caster<none>::name);
+  bool load(handle src, bool convert) {
+    if (src.is_none()) {
+      value = kcore::OptionalTensor();
+      return true;
+    }
+    tensor_caster inner;
+    if (!inner.load(src, convert)) return false;
+    value = cast_op<const kcore::Tensor&>(inner);
+    return true;
+  }
+  static handle cast(const kcore::OptionalTensor& t, return_value_policy, handle parent) {
+    if (!t.defined()) return none().release();
+    return tensor_caster::cast(static_cast<const kcore::Tensor&>(t), return_value_policy::copy, parent);
+  }
+};
+}  // namespace pybind11::detail
+
+// m.def(name, kcore::name, extra...): the binding of an op entry point (ops/<family>.h).
+#define KCORE_DEF(m, name, ...) (m).def(#name, &::kcore::name, ##__VA_ARGS__)
+
 #define KCORE_BINDINGS(name)                                                     \
   static void kcore_bind_##name(pybind11::module_& m);                           \
   static ::kcore::python::RegisterBindings kcore_register_##name(&kcore_bind_##name); \

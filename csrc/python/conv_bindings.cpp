@@ -1,10 +1,9 @@
-// Bindings of convolution and pooling (no arithmetic here).
-#include <optional>
-
+// Bindings of convolution and pooling (no arithmetic here). Python passes the geometry as flat
+// lists; each binding only packs them into ConvArgs / PoolArgs for the op's entry point.
+#include "core/checked.h"
 #include "ops/conv.h"
 #include "ops/pool.h"
 #include "python/bindings.h"
-#include "python/route.h"
 
 using namespace kcore;
 using namespace kcore::python;
@@ -16,18 +15,14 @@ ConvArgs conv_args(const Ints& strides, const Ints& dilation, const Ints& pad_be
                    int64_t groups = 1) {
   return ConvArgs{strides, dilation, pad_before, pad_after, groups};
 }
-
-std::optional<Tensor> maybe(const Tensor& t) { return t.defined() ? std::optional<Tensor>(t) : std::nullopt; }
 }  // namespace
 
 KCORE_BINDINGS(conv) {
   m.def(
       "conv",
-      [](const Tensor& x, const Tensor& kernel, const std::optional<Tensor>& bias, const Ints& strides,
+      [](const Tensor& x, const Tensor& kernel, const OptionalTensor& bias, const Ints& strides,
          const Ints& dilation, const Ints& pad_before, const Ints& pad_after, int64_t groups) {
-        Tensor b = bias ? *bias : Tensor();
-        return pick("conv_forward", on_cuda("conv", x, kernel, b), &conv_forward, &DeviceOps::conv_forward)(
-            x, kernel, b, conv_args(strides, dilation, pad_before, pad_after, groups));
+        return conv_forward(x, kernel, bias, conv_args(strides, dilation, pad_before, pad_after, groups));
       },
       py::arg("x"), py::arg("kernel"), py::arg("bias"), py::arg("strides"), py::arg("dilation"),
       py::arg("pad_before"), py::arg("pad_after"), py::arg("groups") = 1, HeavyKernel());
@@ -36,23 +31,17 @@ KCORE_BINDINGS(conv) {
       [](const Tensor& x, const Tensor& kernel, const Tensor& grad, const Ints& strides, const Ints& dilation,
          const Ints& pad_before, const Ints& pad_after, bool need_x, bool need_kernel, bool need_bias,
          int64_t groups) {
-        auto fn = pick("conv_backward", on_cuda("conv_backward", x, kernel, grad), &conv_backward,
-                       &DeviceOps::conv_backward);
-        auto [gx, gw, gb] = fn(x, kernel, grad, conv_args(strides, dilation, pad_before, pad_after, groups),
-                               need_x, need_kernel, need_bias);
-        return std::make_tuple(maybe(gx), maybe(gw), maybe(gb));
+        return conv_backward(x, kernel, grad, conv_args(strides, dilation, pad_before, pad_after, groups), need_x,
+                             need_kernel, need_bias);
       },
       py::arg("x"), py::arg("kernel"), py::arg("grad"), py::arg("strides"), py::arg("dilation"),
       py::arg("pad_before"), py::arg("pad_after"), py::arg("need_x"), py::arg("need_kernel"), py::arg("need_bias"),
       py::arg("groups") = 1, HeavyKernel());
   m.def(
       "conv_transpose",
-      [](const Tensor& x, const Tensor& kernel, const std::optional<Tensor>& bias, const Shape& out_spatial,
+      [](const Tensor& x, const Tensor& kernel, const OptionalTensor& bias, const Shape& out_spatial,
          const Ints& strides, const Ints& dilation, const Ints& pad_before, const Ints& pad_after) {
-        Tensor b = bias ? *bias : Tensor();
-        return pick("conv_transpose", on_cuda("conv_transpose", x, kernel, b), &conv_transpose,
-                    &DeviceOps::conv_transpose)(x, kernel, b, out_spatial,
-                                                conv_args(strides, dilation, pad_before, pad_after));
+        return conv_transpose(x, kernel, bias, out_spatial, conv_args(strides, dilation, pad_before, pad_after));
       },
       py::arg("x"), py::arg("kernel"), py::arg("bias"), py::arg("out_spatial"), py::arg("strides"),
       py::arg("dilation"), py::arg("pad_before"), py::arg("pad_after"), HeavyKernel());
@@ -60,11 +49,8 @@ KCORE_BINDINGS(conv) {
       "conv_transpose_backward",
       [](const Tensor& x, const Tensor& kernel, const Tensor& grad, const Ints& strides, const Ints& dilation,
          const Ints& pad_before, const Ints& pad_after, bool need_x, bool need_kernel, bool need_bias) {
-        auto fn = pick("conv_transpose_backward", on_cuda("conv_transpose_backward", x, kernel, grad),
-                       &conv_transpose_backward, &DeviceOps::conv_transpose_backward);
-        auto [gx, gw, gb] = fn(x, kernel, grad, conv_args(strides, dilation, pad_before, pad_after), need_x,
-                               need_kernel, need_bias);
-        return std::make_tuple(maybe(gx), maybe(gw), maybe(gb));
+        return conv_transpose_backward(x, kernel, grad, conv_args(strides, dilation, pad_before, pad_after), need_x,
+                                       need_kernel, need_bias);
       },
       py::arg("x"), py::arg("kernel"), py::arg("grad"), py::arg("strides"), py::arg("dilation"),
       py::arg("pad_before"), py::arg("pad_after"), py::arg("need_x"), py::arg("need_kernel"), py::arg("need_bias"),
@@ -99,19 +85,15 @@ KCORE_BINDINGS(pool) {
       "pool",
       [](const Tensor& x, PoolMode mode, const Ints& pool_size, const Ints& strides, const Ints& pad_before,
          const Ints& pad_after) {
-        auto fn = pick("pool_forward", on_cuda("pool", x), &pool_forward, &DeviceOps::pool_forward);
-        auto [y, arg] = fn(x, mode, PoolArgs{pool_size, strides, pad_before, pad_after});
-        return std::make_pair(y, maybe(arg));
+        return pool_forward(x, mode, PoolArgs{pool_size, strides, pad_before, pad_after});
       },
       py::arg("x"), py::arg("mode"), py::arg("pool_size"), py::arg("strides"), py::arg("pad_before"),
       py::arg("pad_after"), HeavyKernel());
   m.def(
       "pool_backward",
-      [](const Tensor& grad, const std::optional<Tensor>& argmax, const Shape& x_shape, PoolMode mode,
+      [](const Tensor& grad, const OptionalTensor& argmax, const Shape& x_shape, PoolMode mode,
          const Ints& pool_size, const Ints& strides, const Ints& pad_before, const Ints& pad_after) {
-        Tensor arg = argmax ? *argmax : Tensor();
-        return pick("pool_backward", on_cuda("pool_backward", grad, arg), &pool_backward,
-                    &DeviceOps::pool_backward)(grad, arg, x_shape, mode, PoolArgs{pool_size, strides, pad_before, pad_after});
+        return pool_backward(grad, argmax, x_shape, mode, PoolArgs{pool_size, strides, pad_before, pad_after});
       },
       py::arg("grad"), py::arg("argmax"), py::arg("x_shape"), py::arg("mode"), py::arg("pool_size"),
       py::arg("strides"), py::arg("pad_before"), py::arg("pad_after"), HeavyKernel());

@@ -2,19 +2,19 @@
 // and zero-copy DLPack exchange (CPU and CUDA memory alike).
 #include <pybind11/pybind11.h>
 
-#include "core/dispatch.h"
+#include "ops/kernels.h"
 #include "core/dlpack.h"
 #include "python/bindings.h"
 
 namespace kcore::python {
 namespace {
 
-constexpr const char* kCapsuleTable = "kcore.DeviceOps";
+constexpr const char* kCapsuleTable = "kcore.KernelTable";
 
 void register_cuda_ops(py::capsule table) {
   if (std::string(table.name() ? table.name() : "") != kCapsuleTable)
-    throw ValueError("_register_cuda_ops: expected a kcore.DeviceOps capsule");
-  set_cuda_ops(table.get_pointer<DeviceOps>());
+    throw ValueError("_register_cuda_ops: expected a kcore.KernelTable capsule");
+  set_cuda_kernels(table.get_pointer<KernelTable>());
 }
 
 // ---- DLPack export -------------------------------------------------------------
@@ -117,8 +117,8 @@ using namespace kcore::python;
 
 KCORE_BINDINGS(device) {
   m.def("_register_cuda_ops", &register_cuda_ops, py::arg("table"));
-  m.def("_unregister_cuda_ops", [] { set_cuda_ops(nullptr); });
-  m.def("cuda_ops_registered", [] { return cuda_ops() != nullptr; });
+  m.def("_unregister_cuda_ops", [] { set_cuda_kernels(nullptr); });
+  m.def("cuda_ops_registered", [] { return cuda_kernels() != nullptr; });
   m.def("to_device", [](const Tensor& t, const std::string& d) { return t.to(device_from_name(d)); },
         py::arg("tensor"), py::arg("device"), Kernel());
   m.def("to_dlpack", &to_dlpack, py::arg("tensor"));

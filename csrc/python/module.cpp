@@ -1,6 +1,11 @@
 #include <omp.h>
 
+#include <new>
+#include <stdexcept>
+#include <string>
+
 #include "core/blas.h"
+#include "core/checked.h"
 #include "python/bindings.h"
 
 namespace kcore::python {
@@ -29,6 +34,18 @@ PYBIND11_MODULE(KCORE_MODULE_NAME, m) {
   py::register_exception<kcore::TypeError>(m, "NativeTypeError", PyExc_TypeError);
   py::register_exception<kcore::NotImplementedError>(m, "NativeNotImplementedError", PyExc_NotImplementedError);
   py::register_exception<kcore::MemoryError>(m, "NativeMemoryError", PyExc_MemoryError);
+  // A failed std:: allocation inside an op is a MemoryError naming the op (core/checked.h's failed_op),
+  // not pybind11's bare "std::bad_alloc".
+  py::register_local_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const std::bad_alloc&) {
+      PyErr_SetString(PyExc_MemoryError, (std::string(kcore::failed_op()) + ": out of memory").c_str());
+    } catch (const std::length_error& e) {
+      PyErr_SetString(PyExc_MemoryError,
+                      (std::string(kcore::failed_op()) + ": a buffer size is too large (" + e.what() + ")").c_str());
+    }
+  });
   for (auto b : kcore::python::binders()) b(m);
   m.def("set_num_threads", &kcore::set_num_threads, py::arg("n"));
   m.def("get_num_threads", &kcore::num_threads);

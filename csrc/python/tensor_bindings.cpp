@@ -1,6 +1,6 @@
 // The native Tensor as seen from Python: zero-copy to and from NumPy.
 #include "python/bindings.h"
-#include "python/route.h"
+#include "core/checked.h"
 
 namespace kcore::python {
 namespace {
@@ -84,10 +84,17 @@ KCORE_BINDINGS(tensor) {
       .def_property_readonly("size", &Tensor::numel)
       .def_property_readonly("device", [](const Tensor& t) { return t.device() == Device::cpu ? "cpu" : "cuda"; })
       .def("is_contiguous", &Tensor::is_contiguous)
-      .def("contiguous", [](const Tensor& t) { return run_as("contiguous", [&] { return t.contiguous(); }); }, Kernel())
-      .def("clone", [](const Tensor& t) { return run_as("clone", [&] { return t.clone(); }); }, Kernel())
+      .def("contiguous", [](const Tensor& t) {
+        OpScope scope("contiguous");
+        return t.contiguous();
+      }, Kernel())
+      .def("clone", [](const Tensor& t) {
+        OpScope scope("clone");
+        return t.clone();
+      }, Kernel())
       .def("astype", [](const Tensor& t, const std::string& d) {
-        return run_as("astype", [&] { return t.astype(dtype_from_name(d)); });
+        OpScope scope("astype");
+        return t.astype(dtype_from_name(d));
       }, Kernel())
       .def("copy_from", [](Tensor& t, const Tensor& src) {
         if (t.storage() && t.storage()->readonly)
@@ -99,12 +106,15 @@ KCORE_BINDINGS(tensor) {
       .def("shares_memory", [](const Tensor& a, const Tensor& b) { return a.storage() == b.storage(); });
   m.def("from_numpy", &from_numpy, py::arg("array"));
   m.def("empty", [](const Shape& s, const std::string& d, const std::string& dev) {
-    return run_as("empty", [&] { return Tensor::empty(s, dtype_from_name(d), device_from_name(dev)); });
+    OpScope scope("empty");
+    return Tensor::empty(s, dtype_from_name(d), device_from_name(dev));
   }, py::arg("shape"), py::arg("dtype"), py::arg("device") = "cpu", Kernel());
   m.def("zeros", [](const Shape& s, const std::string& d, const std::string& dev) {
-    return run_as("zeros", [&] { return Tensor::zeros(s, dtype_from_name(d), device_from_name(dev)); });
+    OpScope scope("zeros");
+    return Tensor::zeros(s, dtype_from_name(d), device_from_name(dev));
   }, py::arg("shape"), py::arg("dtype"), py::arg("device") = "cpu", Kernel());
   m.def("full", [](const Shape& s, const std::string& d, double v, const std::string& dev) {
-    return run_as("full", [&] { return Tensor::full(s, dtype_from_name(d), v, device_from_name(dev)); });
+    OpScope scope("full");
+    return Tensor::full(s, dtype_from_name(d), v, device_from_name(dev));
   }, py::arg("shape"), py::arg("dtype"), py::arg("value"), py::arg("device") = "cpu", Kernel());
 }

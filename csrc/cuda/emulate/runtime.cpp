@@ -1,6 +1,6 @@
 // kcore._C_cuda_emu: the CUDA conv / pooling / recurrent kernels (csrc/cuda/{conv,pool,rnn}.cu,
 // compiled as C++ by conv.cpp, pool.cpp, rnn.cpp here) on host memory that calls itself "cuda",
-// with the storage plumbing and cuBLAS GEMM done on the host. Every other op of the table is the
+// with the storage plumbing and cuBLAS GEMM done on the host. Every other kernel of the table is the
 // CPU kernel run on host aliases of the "cuda" tensors (host_op below), so whole models train on
 // the emulated device. Its kernel_table() registers into kcore._C like kcore._C_cuda's, so
 // tests/test_cuda_nn.py runs the kernels' index math, masks and host orchestration, and the
@@ -130,11 +130,6 @@ constexpr auto host_op(R (*)(A...)) {
 
 Tensor astype(const Tensor& x, DType dtype) { return retag(retag(x, Device::cpu).astype(dtype), Device::cuda); }
 
-// conv.cu and rnn.cu's bias gradients.
-Tensor reduce(ReduceOp op, const Tensor& x, std::vector<int64_t> axes, bool keepdims) {
-  return host_op<&::kcore::reduce>(&::kcore::reduce)(op, x, std::move(axes), keepdims);
-}
-
 template <typename T>
 void gemm_rows(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b, int64_t ldb,
                T beta, T* c, int64_t ldc) {
@@ -145,19 +140,22 @@ template void gemm_rows<float>(bool, bool, int64_t, int64_t, int64_t, const floa
 template void gemm_rows<double>(bool, bool, int64_t, int64_t, int64_t, const double*, int64_t, const double*,
                                 int64_t, double, double*, int64_t);
 
-const DeviceOps& emulated_table() {
-  static const DeviceOps table = [] {
-    DeviceOps t;
-    t.empty = &cuda::empty;
-    t.fill = &cuda::fill;
-    t.copy = &cuda::copy;
-    t.astype = &cuda::astype;
-#define KCORE_EMU_HOST_SLOT(name) t.name = host_op<&::kcore::name>(&::kcore::name);
-    KCORE_DEVICE_OPS_CORE(KCORE_EMU_HOST_SLOT)
+// Every kernel of the table: the emulated CUDA conv / pooling / recurrent ones, the CPU's for the rest.
+const KernelTable& emulated_table() {
+  static const KernelTable table = [] {
+    KernelTable t;
+    t.storage.empty = &cuda::empty;
+    t.storage.fill = &cuda::fill;
+    t.storage.copy = &cuda::copy;
+    t.storage.astype = &cuda::astype;
+#define KCORE_EMU_HOST_SLOT(ret, name, params) t.name = host_op<&::kcore::cpu::name>(&::kcore::cpu::name);
+    KCORE_KERNELS(KCORE_EMU_HOST_SLOT)
 #undef KCORE_EMU_HOST_SLOT
-#define KCORE_EMU_SLOT(name) t.name = &cuda::name;
-    KCORE_DEVICE_OPS_NN(KCORE_EMU_SLOT)
+#define KCORE_EMU_SLOT(ret, name, params) t.name = &cuda::name;
+    KCORE_CONV_KERNELS(KCORE_EMU_SLOT) KCORE_POOL_KERNELS(KCORE_EMU_SLOT)
 #undef KCORE_EMU_SLOT
+    t.rnn_forward = &cuda::rnn_forward;
+    t.rnn_backward = &cuda::rnn_backward;
     return t;
   }();
   return table;
@@ -170,9 +168,9 @@ PYBIND11_MODULE(_C_cuda_emu, m) {
   m.doc() = "kcore's CUDA conv / pooling / recurrent kernels emulated on the host (tests only)";
   py::register_exception<TypeError>(m, "NativeTypeError", PyExc_TypeError);
   py::register_exception<NotImplementedError>(m, "NativeNotImplementedError", PyExc_NotImplementedError);
-  set_cuda_ops(&cuda::emulated_table());
+  set_cuda_storage(&cuda::emulated_table().storage);
   m.def("kernel_table", [] {
-    return py::capsule(const_cast<DeviceOps*>(&cuda::emulated_table()), "kcore.DeviceOps");
+    return py::capsule(const_cast<KernelTable*>(&cuda::emulated_table()), "kcore.KernelTable");
   });
   m.def("conv_set_workspace_limit", &cuda::conv_set_workspace_limit, py::arg("bytes"));
   m.def("conv_workspace_limit", &cuda::conv_workspace_limit);
