@@ -11,22 +11,8 @@ namespace kcore::cpu {
 
 namespace {
 using arguments::MatrixLayout;
+using arguments::batch_offset;
 using arguments::layout_of;
-
-
-// Offset (in elements) of batch item `i` of t, where the batch index space is `batch`.
-int64_t batch_offset(const Tensor& t, const Shape& batch, int64_t i) {
-  const int64_t tb = t.ndim() - 2;
-  const int64_t lead = (int64_t)batch.size() - tb;
-  int64_t off = 0;
-  for (int64_t d = (int64_t)batch.size() - 1; d >= 0; --d) {
-    int64_t idx = i % batch[d];
-    i /= batch[d];
-    int64_t td = d - lead;
-    if (td >= 0 && t.shape()[td] != 1) off += idx * t.strides()[td];
-  }
-  return off;
-}
 
 template <typename T>
 void batched_gemm(const Tensor& a, const Tensor& b, Tensor& out, const Shape& batch) {

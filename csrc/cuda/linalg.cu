@@ -13,6 +13,7 @@
 namespace kcore::cuda {
 namespace {
 using arguments::MatrixLayout;
+using arguments::batch_offset;
 using arguments::layout_of;
 
 const char* cublas_message(cublasStatus_t s) {
@@ -84,21 +85,6 @@ void gemm_strided_batched(bool ta, bool tb, int64_t m, int64_t n, int64_t k, con
     check_cublas(cublasDgemmStridedBatched(handle(), opb, opa, (int)n, (int)m, (int)k, &one, b, (int)ldb, sb, a,
                                            (int)lda, sa, &zero, c, (int)ldc, m * n, (int)count),
                  "cublasDgemmStridedBatched");
-}
-
-
-
-
-int64_t batch_offset(const Tensor& t, const Shape& batch, int64_t i) {
-  const int64_t lead = (int64_t)batch.size() - (t.ndim() - 2);
-  int64_t off = 0;
-  for (int64_t d = (int64_t)batch.size() - 1; d >= 0; --d) {
-    int64_t idx = i % batch[d];
-    i /= batch[d];
-    int64_t td = d - lead;
-    if (td >= 0 && t.shape()[td] != 1) off += idx * t.strides()[td];
-  }
-  return off;
 }
 
 // The distance between consecutive matrices of t over the (broadcast) batch shape when it is

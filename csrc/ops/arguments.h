@@ -164,6 +164,19 @@ inline MatrixLayout layout_of(const Tensor& t) {
   return {false, false, 0};
 }
 
+// Offset (in elements) of matrix `i` of a GEMM operand t whose batch axes broadcast to `batch`.
+inline int64_t batch_offset(const Tensor& t, const Shape& batch, int64_t i) {
+  const int64_t lead = (int64_t)batch.size() - (t.ndim() - 2);
+  int64_t off = 0;
+  for (int64_t d = (int64_t)batch.size() - 1; d >= 0; --d) {
+    const int64_t idx = i % batch[d];
+    i /= batch[d];
+    const int64_t td = d - lead;
+    if (td >= 0 && t.shape()[td] != 1) off += idx * t.strides()[td];
+  }
+  return off;
+}
+
 // x viewed as (outer, n, inner) around `axis` (softmax, per-axis kernels).
 inline void axis_geometry(const Tensor& x, int64_t axis, int64_t* outer, int64_t* n, int64_t* inner) {
   *outer = 1;
