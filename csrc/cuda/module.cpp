@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cuda/device.h"
+#include "cuda/module_common.h"
 #include "cuda/nccl.h"
 #include "cuda/table.h"
 
@@ -27,15 +28,10 @@ namespace kcore::cuda {
 const KernelTable& kernel_table() {
   static const KernelTable table = [] {
     KernelTable t;
-    t.storage.empty = &cuda::empty;
-    t.storage.fill = &cuda::fill;
-    t.storage.copy = &cuda::copy;
-    t.storage.astype = &cuda::astype;
+    set_storage_and_rnn_slots(t);
 #define KCORE_CUDA_SLOT(ret, name, params) t.name = &cuda::name;
     KCORE_CUDA_KERNELS(KCORE_CUDA_SLOT)
 #undef KCORE_CUDA_SLOT
-    t.rnn_forward = &cuda::rnn_forward;
-    t.rnn_backward = &cuda::rnn_backward;
     return t;
   }();
   return table;
@@ -123,18 +119,9 @@ py::dict versions() {
 PYBIND11_MODULE(_C_cuda, m) {
   using namespace kcore;
   m.doc() = "kcore CUDA kernels (registered into kcore._C through kernel_table())";
-  py::register_exception<TypeError>(m, "NativeTypeError", PyExc_TypeError);
-  py::register_exception<NotImplementedError>(m, "NativeNotImplementedError", PyExc_NotImplementedError);
-  // This module carries its own copy of the core Tensor code: point it at the table too.
-  set_cuda_storage(&cuda::kernel_table().storage);
-  m.def("kernel_table", [] {
-    return py::capsule(const_cast<KernelTable*>(&cuda::kernel_table()), "kcore.KernelTable");
-  });
+  cuda::define_table_module(m, cuda::kernel_table());  // exceptions, kernel_table, conv workspace
   m.def("availability", &cuda::availability);
   m.def("missing_ops", &cuda::missing_ops);
-  m.def("conv_set_workspace_limit", &cuda::conv_set_workspace_limit, py::arg("bytes"),
-        "im2col buffer budget of the CUDA convolutions in bytes (at least one image per chunk)");
-  m.def("conv_workspace_limit", &cuda::conv_workspace_limit);
   m.def("device_count", &cuda::device_count);
   m.def("device_properties", &cuda::device_properties, py::arg("device") = 0);
   m.def("versions", &cuda::versions);

@@ -14,7 +14,7 @@
 #include "core/blas.h"
 #include "cuda/common.cuh"
 #include "cuda/gemm.h"
-#include "cuda/table.h"
+#include "cuda/module_common.h"
 
 namespace py = pybind11;
 
@@ -144,18 +144,13 @@ template void gemm_rows<double>(bool, bool, int64_t, int64_t, int64_t, const dou
 const KernelTable& emulated_table() {
   static const KernelTable table = [] {
     KernelTable t;
-    t.storage.empty = &cuda::empty;
-    t.storage.fill = &cuda::fill;
-    t.storage.copy = &cuda::copy;
-    t.storage.astype = &cuda::astype;
+    set_storage_and_rnn_slots(t);
 #define KCORE_EMU_HOST_SLOT(ret, name, params) t.name = host_op<&::kcore::cpu::name>(&::kcore::cpu::name);
     KCORE_KERNELS(KCORE_EMU_HOST_SLOT)
 #undef KCORE_EMU_HOST_SLOT
 #define KCORE_EMU_SLOT(ret, name, params) t.name = &cuda::name;
     KCORE_CONV_KERNELS(KCORE_EMU_SLOT) KCORE_POOL_KERNELS(KCORE_EMU_SLOT)
 #undef KCORE_EMU_SLOT
-    t.rnn_forward = &cuda::rnn_forward;
-    t.rnn_backward = &cuda::rnn_backward;
     return t;
   }();
   return table;
@@ -166,12 +161,5 @@ const KernelTable& emulated_table() {
 PYBIND11_MODULE(_C_cuda_emu, m) {
   using namespace kcore;
   m.doc() = "kcore's CUDA conv / pooling / recurrent kernels emulated on the host (tests only)";
-  py::register_exception<TypeError>(m, "NativeTypeError", PyExc_TypeError);
-  py::register_exception<NotImplementedError>(m, "NativeNotImplementedError", PyExc_NotImplementedError);
-  set_cuda_storage(&cuda::emulated_table().storage);
-  m.def("kernel_table", [] {
-    return py::capsule(const_cast<KernelTable*>(&cuda::emulated_table()), "kcore.KernelTable");
-  });
-  m.def("conv_set_workspace_limit", &cuda::conv_set_workspace_limit, py::arg("bytes"));
-  m.def("conv_workspace_limit", &cuda::conv_workspace_limit);
+  cuda::define_table_module(m, cuda::emulated_table());
 }
