@@ -6,6 +6,7 @@
 #pragma once
 #include "core/dispatch.h"
 #include "ops/conv.h"
+#include "ops/conv_lstm.h"
 #include "ops/elementwise.h"
 #include "ops/linalg.h"
 #include "ops/loss.h"
@@ -24,11 +25,11 @@ namespace kcore {
 #define KCORE_KERNELS(X)                                                                       \
   KCORE_ELEMENTWISE_KERNELS(X) KCORE_REDUCE_KERNELS(X) KCORE_LINALG_KERNELS(X) KCORE_LOSS_KERNELS(X) \
   KCORE_NORM_KERNELS(X) KCORE_OPTIM_KERNELS(X) KCORE_RANDOM_KERNELS(X) KCORE_SHAPE_KERNELS(X)         \
-  KCORE_CONV_KERNELS(X) KCORE_POOL_KERNELS(X)
+  KCORE_CONV_KERNELS(X) KCORE_POOL_KERNELS(X) KCORE_CONV_LSTM_KERNELS(X)
 
 // Bump when KernelTable's layout or a kernel's signature changes: _C refuses a device table
-// built against another layout. 5: one table generated from the families' kernel lists.
-constexpr int kKernelAbi = 5;
+// built against another layout. 5: one table generated from the families' kernel lists; 6: ConvLSTM.
+constexpr int kKernelAbi = 6;
 
 struct KernelTable {
   int abi = kKernelAbi;

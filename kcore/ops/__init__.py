@@ -12,6 +12,7 @@ from kcore.ops.nn import (
     mean_squared_error, sigmoid_cross_entropy, softmax_cross_entropy, sparse_softmax_cross_entropy,
 )
 from kcore.ops.conv import average_pool, conv, conv_transpose, depthwise_conv, max_pool, separable_conv
+from kcore.ops.conv_lstm import conv_lstm
 from kcore.ops.rnn import gru, lstm, simple_rnn
 from kcore.ops import image
 from kcore.ops.logic import (

@@ -1,11 +1,12 @@
 """ConvLSTM1D / ConvLSTM2D / ConvLSTM3D: LSTMs whose input and recurrent transforms are convolutions.
 
 Keras 3 weights and names (`conv_lstm2d/conv_lstm_cell/kernel` of shape (*kernel_size, channels,
-4 * filters), gate order i, f, c, o). The input convolution of every time step runs as one
-native convolution over (batch * time) frames before the time loop; each step then runs one
-native 'same' recurrent convolution plus the gates, recorded by autodiff (no fused native
-ConvLSTM kernel). Dropout draws one input mask and one recurrent mask per sequence (Keras draws
-one per gate).
+4 * filters), gate order i, f, c, o). On the CPU, with built-in activations, the whole sequence
+runs in one fused native call forward and one backward (kcore.ops.conv_lstm). Otherwise (a
+user's activation or cell subclass, another device) the input convolution of every step runs as
+one native convolution over (batch * time) frames before the time loop, and each step runs one
+native 'same' recurrent convolution plus the gates, recorded by autodiff. Dropout draws one input
+mask and one recurrent mask per sequence (Keras draws one per gate).
 """
 import numpy as np
 
@@ -17,6 +18,7 @@ from kcore.layers.rnn.cells import DropoutRNNCell, _UnitForgetBias
 from kcore.layers.rnn.layers import FlatCellConfig, delegate_to_cell
 from kcore.layers.rnn.rnn import RNN
 from kcore.ops.conv import normalize_data_format, normalize_padding, normalize_tuple, output_length
+from kcore.ops.conv_lstm import conv_lstm, native_activation
 
 
 class ConvLSTMCell(DropoutRNNCell, Layer):
@@ -178,6 +180,36 @@ class ConvLSTM(FlatCellConfig, RNN):
                              f"ndim={self._rank + 3} (batch, time, {self._rank} spatial axes, channels), found "
                              f"ndim={len(input_shape)}. Full shape received: {tuple(input_shape)}")
         super().build(input_shape)
+
+    # -- the fused native path ------------------------------------------------------------------
+    def _fused(self, inputs):
+        """Whether the whole sequence can run in the native kernel (else RNN's step loop runs)."""
+        cell = self.cell
+        if type(cell).recurrent_step is not ConvLSTMCell.recurrent_step or type(cell).project is not \
+                ConvLSTMCell.project or type(self)._cell_step is not ConvLSTM._cell_step or not inputs.shape[1]:
+            return False  # a subclass that changes the step is run step by step; so are empty sequences
+        if str(inputs.device) != "cpu" or cell.kernel.dtype not in ("float32", "float64"):
+            return False
+        return all(native_activation(a)[0] for a in (cell.activation, cell.recurrent_activation))
+
+    def _run_steps(self, inputs, states, mask, training):
+        if not self._fused(inputs):
+            return super()._run_steps(inputs, states, mask, training)
+        cell = self.cell
+        if training:
+            drop = cell.get_dropout_mask(ops.getitem(inputs, (slice(None), 0)))
+            inputs = inputs if drop is None else ops.multiply(inputs, ops.expand_dims(drop, 1))
+        rec_mask = None
+        if training and cell.recurrent_dropout:
+            like = convert_to_tensor(np.zeros((inputs.shape[0],) + cell.state_shape, cell.dtype))
+            rec_mask = cell.get_recurrent_dropout_mask(like)
+        outputs, h, c = conv_lstm(
+            inputs, cell.kernel, cell.recurrent_kernel, cell.bias, states, mask, strides=cell.strides,
+            padding=cell.padding, dilation_rate=cell.dilation_rate, data_format=cell.data_format,
+            activation=cell.activation, recurrent_activation=cell.recurrent_activation,
+            go_backwards=self.go_backwards, recurrent_dropout_mask=rec_mask)
+        last = ops.getitem(outputs, (slice(None), -1))
+        return (outputs if self.return_sequences else None), last, [h, c]
 
     # the hooks of RNN's step loop: the input convolution of all steps is hoisted out of it
     def _prepare_steps(self, inputs, training):
