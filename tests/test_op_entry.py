@@ -56,3 +56,22 @@ def test_composite_ops_route_and_name_themselves():
     np.testing.assert_allclose(np.asarray(_C.sum_to_shape(_t(np.ones((2, 3))), [1, 3])), [[2, 2, 2]])
     with pytest.raises(ValueError, match="^sum_to_shape: cannot reduce"):
         _C.sum_to_shape(_t(np.ones(3)), [2, 3])
+
+
+def test_a_wrong_optional_tensor_is_a_readable_type_error():
+    x, w = _t(np.ones((2, 3))), _t(np.ones((3, 4)))
+    with pytest.raises(TypeError, match=r"^linear: argument 3 \('arg2'\) must be a native kcore tensor or None, got str"):
+        _C.linear(x, w, "bad")
+    with pytest.raises(TypeError, match=r"^pool_backward: argument 2 \('argmax'\) must be a native kcore tensor or None"):
+        _C.pool_backward(x, "no", [1, 3], _C.PoolMode.max, [1], [1], [0], [0])
+
+
+def test_only_a_kernel_table_capsule_registers_as_the_cuda_table():
+    import ctypes
+
+    new_capsule = ctypes.pythonapi.PyCapsule_New
+    new_capsule.restype = ctypes.py_object
+    new_capsule.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
+    buf = ctypes.create_string_buffer(64)
+    with pytest.raises(ValueError, match="expected a kcore.KernelTable capsule"):
+        _C._register_cuda_ops(new_capsule(ctypes.addressof(buf), b"kcore.DeviceOps", None))

@@ -339,7 +339,6 @@ int64_t conv_workspace_bytes(const Shape& x_shape, const Shape& kernel_shape, co
 }
 
 namespace cpu {
-
 Tensor conv_forward(const Tensor& x_in, const Tensor& w_in, const Tensor& bias_in, const ConvArgs& args) {
   check_inputs(x_in, w_in, "conv");
   Geometry g = make_geometry(x_in.shape(), w_in.shape(), args);
@@ -382,8 +381,6 @@ std::tuple<Tensor, Tensor, Tensor> conv_backward(const Tensor& x_in, const Tenso
   return {gx, gw, gb};
 }
 
-}  // namespace cpu
-
 // conv_transpose: the input gradient of the matching conv (see make_conv_transpose_geometry).
 namespace {
 Geometry transpose_geometry(const Tensor& x, const Tensor& w, const Shape& out_spatial, const ConvArgs& args,
@@ -400,8 +397,6 @@ void column_sums(const T* p, int64_t rows, int64_t F, T* out) {
   for (int64_t f = 0; f < F; ++f) out[f] = T(acc[f]);
 }
 }  // namespace
-
-namespace cpu {
 
 Tensor conv_transpose(const Tensor& x_in, const Tensor& w_in, const Tensor& bias_in, const Shape& out_spatial,
                       const ConvArgs& args) {
@@ -466,7 +461,6 @@ std::tuple<Tensor, Tensor, Tensor> conv_transpose_backward(const Tensor& x_in, c
   }
   return {gx, gw, gb};
 }
-
 }  // namespace cpu
 
 void conv_set_winograd(bool enabled) { g_winograd = enabled; }

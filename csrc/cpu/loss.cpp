@@ -64,35 +64,38 @@ void check_labels(const I* lp, int64_t n, int64_t c) {
                                              << " is out of range for " << c << " classes");
 }
 
-}  // namespace
-
-void sparse_softmax_cross_entropy(const Tensor& x, const Tensor& l, int64_t rows, int64_t c, Tensor& out) {
+// fn(T{}, labels) with the logits' float type and the labels' index type, once every label is checked.
+template <typename Fn>
+void with_labels(const Tensor& x, const Tensor& l, int64_t rows, int64_t c, Fn&& fn) {
   dispatch_float(x.dtype(), "sparse_categorical_crossentropy", [&](auto tag) {
-    using T = decltype(tag);
     dispatch_index(l.dtype(), "sparse_categorical_crossentropy", [&](auto itag) {
       using I = decltype(itag);
       const I* lp = l.data<I>();
       check_labels(lp, rows, c);
-      T* o = out.data<T>();
-      for_each_logit_row<T>(x.data<T>(), rows, c, [&](int64_t r, const T* xr, T mx, T lse) { o[r] = lse - (xr[lp[r]] - mx); });
+      fn(tag, lp);
     });
+  });
+}
+
+}  // namespace
+
+void sparse_softmax_cross_entropy(const Tensor& x, const Tensor& l, int64_t rows, int64_t c, Tensor& out) {
+  with_labels(x, l, rows, c, [&](auto tag, const auto* lp) {
+    using T = decltype(tag);
+    T* o = out.data<T>();
+    for_each_logit_row<T>(x.data<T>(), rows, c, [&](int64_t r, const T* xr, T mx, T lse) { o[r] = lse - (xr[lp[r]] - mx); });
   });
 }
 
 void sparse_softmax_cross_entropy_backward(const Tensor& x, const Tensor& l, const Tensor& g, int64_t rows,
                                            int64_t c, Tensor& out) {
-  dispatch_float(x.dtype(), "sparse_categorical_crossentropy", [&](auto tag) {
+  with_labels(x, l, rows, c, [&](auto tag, const auto* lp) {
     using T = decltype(tag);
-    dispatch_index(l.dtype(), "sparse_categorical_crossentropy", [&](auto itag) {
-      using I = decltype(itag);
-      const I* lp = l.data<I>();
-      check_labels(lp, rows, c);
-      const T* gp = g.data<T>();
-      T* o = out.data<T>();
-      for_each_logit_row<T>(x.data<T>(), rows, c, [&](int64_t r, const T* xr, T mx, T lse) {
-        for (int64_t j = 0; j < c; ++j) o[r * c + j] = gp[r] * std::exp(xr[j] - mx - lse);
-        o[r * c + lp[r]] -= gp[r];
-      });
+    const T* gp = g.data<T>();
+    T* o = out.data<T>();
+    for_each_logit_row<T>(x.data<T>(), rows, c, [&](int64_t r, const T* xr, T mx, T lse) {
+      for (int64_t j = 0; j < c; ++j) o[r * c + j] = gp[r] * std::exp(xr[j] - mx - lse);
+      o[r * c + lp[r]] -= gp[r];
     });
   });
 }

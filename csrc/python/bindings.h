@@ -64,6 +64,9 @@ struct type_caster<kcore::OptionalTensor> {
 
 // m.def(name, kcore::name, extra...): the binding of an op entry point (ops/<family>.h).
 #define KCORE_DEF(m, name, ...) (m).def(#name, &::kcore::name, ##__VA_ARGS__)
+// Inside KCORE_BINDINGS: binds an op that runs without the GIL; with a family's list of op
+// names, FAMILY_OPS(KCORE_DEF_KERNEL) binds them all.
+#define KCORE_DEF_KERNEL(name) KCORE_DEF(m, name, ::kcore::python::Kernel());
 
 #define KCORE_BINDINGS(name)                                                     \
   static void kcore_bind_##name(pybind11::module_& m);                           \

@@ -4,10 +4,9 @@
 using namespace kcore;
 using namespace kcore::python;
 
+#define KCORE_NORM_OPS(X) \
+  X(batch_norm_train) X(batch_norm_infer) X(batch_norm_backward) X(layer_norm) X(layer_norm_backward)
+
 KCORE_BINDINGS(norm) {
-  KCORE_DEF(m, batch_norm_train, Kernel());
-  KCORE_DEF(m, batch_norm_infer, Kernel());
-  KCORE_DEF(m, batch_norm_backward, Kernel());
-  KCORE_DEF(m, layer_norm, Kernel());
-  KCORE_DEF(m, layer_norm_backward, Kernel());
+  KCORE_NORM_OPS(KCORE_DEF_KERNEL)
 }
