@@ -75,7 +75,7 @@ def bench_fit(samples, repeats):
                                   kcore.layers.Dense(512, activation="relu"), kcore.layers.Dense(10)])
         model.compile(optimizer="adam", loss=kcore.losses.SparseCategoricalCrossentropy(from_logits=True))
         sync = kcore.cuda.synchronize if device == "cuda" else (lambda: None)
-        row[device] = timed(lambda: model.fit(x, y, batch_size=128, epochs=1, verbose=0), repeats, sync)
+        row[device] = timed(lambda: model.fit(x, y, batch_size=128, epochs=1, verbose=0), repeats, sync)  # noqa: B023 (run in this iteration)
     kcore.set_device("cpu")
     return f"MLP fit, 1 epoch of {samples} samples", row
 

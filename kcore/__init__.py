@@ -6,11 +6,33 @@
 """
 __version__ = "0.1.0"
 
-from kcore import backend  # noqa: E402  (loads the native engine)
-from kcore.backend import GradientTape, Tensor, Variable, convert_to_tensor, get_num_threads, no_grad, set_num_threads
-from kcore.backend import from_dlpack, get_device, set_device
-from kcore import (activations, callbacks, constraints, initializers, layers, losses, metrics, models, ops,
-                   optimizers, regularizers, utils)
+from kcore import (  # kcore.backend loads the native engine
+    activations,
+    backend,
+    callbacks,
+    constraints,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    models,
+    ops,
+    optimizers,
+    regularizers,
+    utils,
+)
+from kcore.backend import (
+    GradientTape,
+    Tensor,
+    Variable,
+    convert_to_tensor,
+    from_dlpack,
+    get_device,
+    get_num_threads,
+    no_grad,
+    set_device,
+    set_num_threads,
+)
 from kcore.layers import Input
 from kcore.models import Model, Sequential
 
@@ -31,6 +53,7 @@ def __dir__():
 
 __all__ = [
     "Sequential", "Model", "Input", "Variable", "GradientTape", "Tensor", "convert_to_tensor", "no_grad",
-    "set_num_threads", "get_num_threads", "set_device", "get_device", "from_dlpack", "activations", "callbacks", "constraints", "datasets", "initializers",
+    "set_num_threads", "get_num_threads", "set_device", "get_device", "from_dlpack", "activations", "callbacks",
+    "constraints", "datasets", "initializers",
     "layers", "losses", "metrics", "models", "ops", "optimizers", "regularizers", "utils", "backend",
 ]

@@ -3,9 +3,11 @@ import operator
 
 from kcore import ops
 from kcore.ops import core as ops_core  # hot paths: the unwrapped ops (errors are named by the layer)
+from kcore.utils.registry import Registry
 
 
 def linear(x):
+    """x unchanged (the identity activation; None means linear)."""
     return x
 
 
@@ -47,36 +49,31 @@ def log_softmax(x, axis=-1):
 
 
 def elu(x, alpha=1.0):
+    """x for x > 0, alpha * (exp(x) - 1) otherwise."""
     return ops.elu(x, alpha)
 
 
 def leaky_relu(x, negative_slope=0.2):
+    """x for x >= 0, negative_slope * x otherwise."""
     return ops.leaky_relu(x, negative_slope)
 
 
 def gelu(x, approximate=False):
+    """Gaussian error linear unit (exact by default, as keras.activations.gelu)."""
     return ops.gelu(x, approximate=approximate)
 
 
-tanh = ops.tanh
-sigmoid = ops.sigmoid
-exponential = ops.exp
-selu = ops.selu
-softplus = ops.softplus
-softsign = ops.softsign
-hard_sigmoid = ops.hard_sigmoid
-silu = ops.silu
-swish = ops.silu
-relu6 = ops.relu6
-mish = ops.mish
-log_sigmoid = ops.log_sigmoid
+# The activations that are kcore.ops functions as they are.
+tanh, sigmoid, exponential, selu, softplus = ops.tanh, ops.sigmoid, ops.exp, ops.selu, ops.softplus
+softsign, hard_sigmoid, silu, swish = ops.softsign, ops.hard_sigmoid, ops.silu, ops.silu
+relu6, mish, log_sigmoid = ops.relu6, ops.mish, ops.log_sigmoid
 
-_BY_NAME = {
+_REGISTRY = Registry("activation function", "keras.activations", {
     "linear": linear, "relu": relu, "softmax": softmax, "log_softmax": log_softmax, "elu": elu,
     "leaky_relu": leaky_relu, "gelu": gelu, "tanh": tanh, "sigmoid": sigmoid, "exponential": exponential,
     "selu": selu, "softplus": softplus, "softsign": softsign, "hard_sigmoid": hard_sigmoid, "silu": silu,
     "swish": swish, "relu6": relu6, "mish": mish, "log_sigmoid": log_sigmoid,
-}
+})
 
 
 def get(identifier):
@@ -84,11 +81,7 @@ def get(identifier):
     if identifier is None:
         return linear
     if isinstance(identifier, str):
-        fn = _BY_NAME.get(identifier)
-        if fn is None:
-            raise ValueError(f"Could not interpret activation function identifier: {identifier}. Known names: "
-                             f"{sorted(_BY_NAME)}")
-        return fn
+        return _REGISTRY.get(identifier)
     if callable(identifier):
         return identifier
     raise ValueError(f"Could not interpret activation function identifier: {identifier}")
@@ -113,7 +106,7 @@ class ActivationAttribute(property):
 
 def serialize(fn):
     """A built-in activation's name; a custom function's config in Keras 3's layout (see kcore.saving)."""
-    for name, f in _BY_NAME.items():
+    for name, f in _REGISTRY.items():
         if f is fn:
             return name
     from kcore.saving.objects import serialize_callable

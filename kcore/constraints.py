@@ -1,19 +1,14 @@
 """Constraints projected onto a weight after each optimizer update."""
 import numpy as np
 
+from kcore.utils.registry import Configurable, Registry
 
-class Constraint:
+
+class Constraint(Configurable):
+    """Base of weight constraints: `__call__(w)` returns the projected NumPy weight (identity here)."""
+
     def __call__(self, w):
         return w
-
-    def get_config(self):
-        return {}
-
-    @classmethod
-    def from_config(cls, config):
-        from kcore.saving.serialization import filter_config
-
-        return cls(**filter_config(cls, config, f"{cls.__name__}.from_config"))
 
     def apply(self, variable):
         variable.assign(self(variable.numpy()))
@@ -24,6 +19,8 @@ def _norms(w, axis):
 
 
 class MaxNorm(Constraint):
+    """Rescales each weight slice along `axis` whose L2 norm exceeds max_value down to max_value."""
+
     def __init__(self, max_value=2, axis=0):
         self.max_value, self.axis = max_value, axis
 
@@ -38,12 +35,16 @@ class MaxNorm(Constraint):
 
 
 class NonNeg(Constraint):
+    """Sets negative weights to zero."""
+
     def __call__(self, w):
         w = np.asarray(w)
         return w * (w >= 0)
 
 
 class UnitNorm(Constraint):
+    """Rescales each weight slice along `axis` to unit L2 norm."""
+
     def __init__(self, axis=0):
         self.axis = axis
 
@@ -56,6 +57,8 @@ class UnitNorm(Constraint):
 
 
 class MinMaxNorm(Constraint):
+    """Moves each slice norm along `axis` toward [min_value, max_value] at `rate` (1 = all the way)."""
+
     def __init__(self, min_value=0.0, max_value=1.0, rate=1.0, axis=0):
         self.min_value, self.max_value, self.rate, self.axis = min_value, max_value, rate, axis
 
@@ -69,20 +72,17 @@ class MinMaxNorm(Constraint):
         return {"min_value": self.min_value, "max_value": self.max_value, "rate": self.rate, "axis": self.axis}
 
 
-_BY_NAME = {"max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm, "min_max_norm": MinMaxNorm,
-            "MaxNorm": MaxNorm, "NonNeg": NonNeg, "UnitNorm": UnitNorm, "MinMaxNorm": MinMaxNorm}
+_REGISTRY = Registry("constraint", "keras.constraints", {
+    "max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm, "min_max_norm": MinMaxNorm,
+    "MaxNorm": MaxNorm, "NonNeg": NonNeg, "UnitNorm": UnitNorm, "MinMaxNorm": MinMaxNorm})
 
 
 def get(identifier):
     """What `keras.constraints.get` returns: None for None; a new constraint for a name, class or config dict;
     a constraint or callable as given. Anything else raises ValueError."""
-    from kcore.utils.identifiers import resolve
-
-    return resolve(identifier, _BY_NAME, "constraint")
+    return _REGISTRY.get(identifier)
 
 
 def serialize(c):
-    if c is None:
-        return None
-    return {"module": "keras.constraints", "class_name": type(c).__name__, "config": c.get_config(),
-            "registered_name": None}
+    """A constraint's {'module', 'class_name', 'config', 'registered_name'} dict (None for None)."""
+    return _REGISTRY.serialize(c)

@@ -3,21 +3,15 @@ import math
 
 import numpy as np
 
+from kcore.utils.registry import Configurable, Registry
 from kcore.utils.rng import generator
 
 
-class Initializer:
+class Initializer(Configurable):
+    """Base of weight initializers: `__call__(shape, dtype)` returns a NumPy array of that shape."""
+
     def __call__(self, shape, dtype=None):
         raise NotImplementedError
-
-    def get_config(self):
-        return {}
-
-    @classmethod
-    def from_config(cls, config):
-        from kcore.saving.serialization import filter_config
-
-        return cls(**filter_config(cls, config, f"{cls.__name__}.from_config"))
 
     def _rng(self):
         seed = getattr(self, "seed", None)
@@ -31,16 +25,22 @@ def _dtype(dtype):
 
 
 class Zeros(Initializer):
+    """All zeros."""
+
     def __call__(self, shape, dtype=None):
         return np.zeros(shape, _dtype(dtype))
 
 
 class Ones(Initializer):
+    """All ones."""
+
     def __call__(self, shape, dtype=None):
         return np.ones(shape, _dtype(dtype))
 
 
 class Constant(Initializer):
+    """Every entry equal to `value`."""
+
     def __init__(self, value=0.0):
         self.value = value
 
@@ -52,6 +52,8 @@ class Constant(Initializer):
 
 
 class RandomNormal(Initializer):
+    """Normal draws with `mean` and `stddev`."""
+
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         self.mean, self.stddev, self.seed = mean, stddev, seed
 
@@ -63,6 +65,8 @@ class RandomNormal(Initializer):
 
 
 class RandomUniform(Initializer):
+    """Uniform draws in [minval, maxval)."""
+
     def __init__(self, minval=-0.05, maxval=0.05, seed=None):
         self.minval, self.maxval, self.seed = minval, maxval, seed
 
@@ -84,6 +88,8 @@ def _truncated_normal(rng, shape, stddev, mean=0.0):
 
 
 class TruncatedNormal(Initializer):
+    """Normal draws with `mean` and `stddev`, redrawn beyond two standard deviations."""
+
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         self.mean, self.stddev, self.seed = mean, stddev, seed
 
@@ -148,7 +154,9 @@ class VarianceScaling(Initializer):
                 "input_axes": self.input_axes, "output_axes": self.output_axes}
 
 
-def _scaled(scale, mode, distribution):
+def _scaled(name, scale, mode, distribution, doc):
+    """A VarianceScaling subclass with fixed scale, mode and distribution (Keras's named initializers)."""
+
     class _Named(VarianceScaling):
         def __init__(self, seed=None, input_axes=None, output_axes=None):
             super().__init__(scale, mode, distribution, seed, input_axes, output_axes)
@@ -156,18 +164,24 @@ def _scaled(scale, mode, distribution):
         def get_config(self):
             return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
 
-    return _Named
+    return type(name, (_Named,), {"__doc__": doc, "__module__": __name__})
 
 
-GlorotUniform = type("GlorotUniform", (_scaled(1.0, "fan_avg", "uniform"),), {})
-GlorotNormal = type("GlorotNormal", (_scaled(1.0, "fan_avg", "truncated_normal"),), {})
-HeUniform = type("HeUniform", (_scaled(2.0, "fan_in", "uniform"),), {})
-HeNormal = type("HeNormal", (_scaled(2.0, "fan_in", "truncated_normal"),), {})
-LecunUniform = type("LecunUniform", (_scaled(1.0, "fan_in", "uniform"),), {})
-LecunNormal = type("LecunNormal", (_scaled(1.0, "fan_in", "truncated_normal"),), {})
+GlorotUniform = _scaled("GlorotUniform", 1.0, "fan_avg", "uniform",
+                        "Uniform in [-limit, limit], limit = sqrt(6 / (fan_in + fan_out)).")
+GlorotNormal = _scaled("GlorotNormal", 1.0, "fan_avg", "truncated_normal",
+                       "Truncated normal with stddev sqrt(2 / (fan_in + fan_out)).")
+HeUniform = _scaled("HeUniform", 2.0, "fan_in", "uniform", "Uniform in [-limit, limit], limit = sqrt(6 / fan_in).")
+HeNormal = _scaled("HeNormal", 2.0, "fan_in", "truncated_normal", "Truncated normal with stddev sqrt(2 / fan_in).")
+LecunUniform = _scaled("LecunUniform", 1.0, "fan_in", "uniform",
+                       "Uniform in [-limit, limit], limit = sqrt(3 / fan_in).")
+LecunNormal = _scaled("LecunNormal", 1.0, "fan_in", "truncated_normal",
+                      "Truncated normal with stddev sqrt(1 / fan_in).")
 
 
 class Orthogonal(Initializer):
+    """A (semi-)orthogonal matrix times `gain` (QR of a normal draw, over the flattened leading axes)."""
+
     def __init__(self, gain=1.0, seed=None):
         self.gain, self.seed = gain, seed
 
@@ -188,6 +202,8 @@ class Orthogonal(Initializer):
 
 
 class Identity(Initializer):
+    """`gain` times the identity matrix (2-D shapes only)."""
+
     def __init__(self, gain=1.0):
         self.gain = gain
 
@@ -200,7 +216,7 @@ class Identity(Initializer):
         return {"gain": self.gain}
 
 
-_ALIASES = {
+_REGISTRY = Registry("initializer", "keras.initializers", {
     "zeros": Zeros, "zero": Zeros, "ones": Ones, "one": Ones, "constant": Constant,
     "random_normal": RandomNormal, "normal": RandomNormal, "random_uniform": RandomUniform,
     "uniform": RandomUniform, "truncated_normal": TruncatedNormal, "variance_scaling": VarianceScaling,
@@ -208,20 +224,17 @@ _ALIASES = {
     "he_normal": HeNormal, "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal,
     "orthogonal": Orthogonal, "identity": Identity, "OrthogonalInitializer": Orthogonal,
     "IdentityInitializer": Identity,
-}
-for _cls in list(_ALIASES.values()):
-    _ALIASES[_cls.__name__] = _cls
+})
+_REGISTRY.update({cls.__name__: cls for _, cls in list(_REGISTRY.items())})
 
 
 def get(identifier):
     """What `keras.initializers.get` returns: None for None; a new initializer for a name (Keras 3's names and
     legacy aliases such as 'normal', 'uniform', 'zero', 'one'), a class or a config dict; an initializer or
     callable as given; for an array, a function returning it. Anything else raises ValueError."""
-    from kcore.utils.identifiers import resolve
-
     if isinstance(identifier, np.ndarray) or hasattr(identifier, "numpy"):
         return _fixed_values(identifier)
-    return resolve(identifier, _ALIASES, "initializer")
+    return _REGISTRY.get(identifier)
 
 
 def _fixed_values(values):
@@ -237,5 +250,5 @@ def _fixed_values(values):
 
 
 def serialize(init):
-    return {"module": "keras.initializers", "class_name": type(init).__name__, "config": init.get_config(),
-            "registered_name": None}
+    """An initializer's {'module', 'class_name', 'config', 'registered_name'} dict (None for None)."""
+    return _REGISTRY.serialize(init)

@@ -1,22 +1,18 @@
 """Weight penalties added to the training loss: L1 = l1 sum|w|, L2 = l2 sum w^2 (no 1/2)."""
 from kcore import ops
+from kcore.utils.registry import Configurable, Registry
 
 
-class Regularizer:
+class Regularizer(Configurable):
+    """Base of weight penalties: `__call__(x)` returns the penalty added to the loss (0 here)."""
+
     def __call__(self, x):
         return 0.0
 
-    def get_config(self):
-        return {}
-
-    @classmethod
-    def from_config(cls, config):
-        from kcore.saving.serialization import filter_config
-
-        return cls(**filter_config(cls, config, f"{cls.__name__}.from_config"))
-
 
 class L1L2(Regularizer):
+    """l1 * sum(|x|) + l2 * sum(x ** 2)."""
+
     def __init__(self, l1=0.0, l2=0.0):
         self.l1, self.l2 = float(l1), float(l2)
 
@@ -34,6 +30,8 @@ class L1L2(Regularizer):
 
 
 class L1(L1L2):
+    """l1 * sum(|x|)."""
+
     def __init__(self, l1=0.01):
         super().__init__(l1=l1)
 
@@ -42,6 +40,8 @@ class L1(L1L2):
 
 
 class L2(L1L2):
+    """l2 * sum(x ** 2) (no 1/2 factor, as Keras)."""
+
     def __init__(self, l2=0.01):
         super().__init__(l2=l2)
 
@@ -50,25 +50,23 @@ class L2(L1L2):
 
 
 def l1_l2(l1=0.01, l2=0.01):
+    """An L1L2 regularizer (both factors 0.01 by default)."""
     return L1L2(l1, l2)
 
 
 # Keras 3's names, plus tf.keras's "l1_l2" (= l1_l2(): 0.01 each; Keras 3 spells L1L2() as "l1l2").
-_BY_NAME = {"l1": L1, "l2": L2, "l1l2": L1L2, "L1": L1, "L2": L2, "L1L2": L1L2}
+_REGISTRY = Registry("regularizer", "keras.regularizers",
+                     {"l1": L1, "l2": L2, "l1l2": L1L2, "L1": L1, "L2": L2, "L1L2": L1L2})
 
 
 def get(identifier):
     """What `keras.regularizers.get` returns: None for None; a new regularizer for a name, class or config
     dict; a regularizer or callable as given. Anything else raises ValueError."""
-    from kcore.utils.identifiers import resolve
-
     if identifier == "l1_l2":
         return l1_l2()
-    return resolve(identifier, _BY_NAME, "regularizer")
+    return _REGISTRY.get(identifier)
 
 
 def serialize(reg):
-    if reg is None:
-        return None
-    return {"module": "keras.regularizers", "class_name": type(reg).__name__, "config": reg.get_config(),
-            "registered_name": None}
+    """A regularizer's {'module', 'class_name', 'config', 'registered_name'} dict (None for None)."""
+    return _REGISTRY.serialize(reg)

@@ -27,7 +27,8 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-6, rtol=1e-5, seed=0, raise_exceptio
     variables = {i: Variable(arrays[i], dtype="float64", name=f"input_{i}") for i in diff}
     with GradientTape() as tape:
         y = evaluate(arrays, variables)
-        from kcore.ops import multiply, sum as ksum
+        from kcore.ops import multiply
+        from kcore.ops import sum as ksum
 
         total = ksum(multiply(y, Tensor(_native(weights))))
     grads = tape.gradient(total, [variables[i] for i in diff])

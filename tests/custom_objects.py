@@ -43,3 +43,25 @@ def define(lib):
         return model
 
     return {"ScaleShift": ScaleShift, "my_act": my_act, "my_loss": my_loss, "my_metric": my_metric, "build": build}
+
+
+def weighted_abs_error(lib):
+    """A user-written metric class in the Keras 3 style (state variables updated with ops) on `lib`."""
+    ops = lib.ops
+
+    class WeightedAbsError(lib.metrics.Metric):
+        def __init__(self, name="weighted_abs_error", **kwargs):
+            super().__init__(name=name, **kwargs)
+            self.total = self.add_variable(shape=(), initializer="zeros", name="total")
+            self.count = self.add_variable(shape=(), initializer="zeros", name="count")
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            err = ops.mean(ops.abs(ops.subtract(y_pred, y_true)), axis=-1)
+            w = ops.ones_like(err) if sample_weight is None else ops.reshape(ops.cast(sample_weight, "float32"), (-1,))
+            self.total.assign_add(ops.sum(ops.multiply(err, w)))
+            self.count.assign_add(ops.sum(w))
+
+        def result(self):
+            return ops.divide(self.total, self.count)
+
+    return WeightedAbsError

@@ -131,8 +131,8 @@ def test_seed_004_cnn_summary():
     lines = []
     model.summary(print_fn=lines.append)
     assert "Total params: 241,546" in lines
-    assert any(l.startswith("conv2d_3 (Conv2D)            (None, 7, 7, 128)         73856") for l in lines)
-    assert any(l.startswith("max_pooling2d_3 (MaxPooling2 (None, 3, 3, 128)") for l in lines)
+    assert any(line.startswith("conv2d_3 (Conv2D)            (None, 7, 7, 128)         73856") for line in lines)
+    assert any(line.startswith("max_pooling2d_3 (MaxPooling2 (None, 3, 3, 128)") for line in lines)
     assert model.count_params() == 241546
     assert model.predict(np.zeros((2, 28, 28, 1), np.float32), verbose=0).shape == (2, 10)
 

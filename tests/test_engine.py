@@ -51,7 +51,8 @@ def test_zero_dim_and_empty_tensors():
 
 
 def test_shape_errors_are_value_errors_naming_op_and_shapes():
-    with pytest.raises(ValueError, match=r"add: operands could not be broadcast together with shapes \(3, 4\) and \(5,\)"):
+    message = r"add: operands could not be broadcast together with shapes \(3, 4\) and \(5,\)"
+    with pytest.raises(ValueError, match=message):
         ops.add(np.ones((3, 4)), np.ones(5))
     with pytest.raises(ValueError, match=r"matmul: inner dimensions do not match: \(3, 4\) @ \(5, 2\)"):
         ops.matmul(np.ones((3, 4)), np.ones((5, 2)))

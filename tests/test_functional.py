@@ -146,7 +146,7 @@ def test_functional_summary_has_connected_to_column():
     model.summary(print_fn=lines.append)
     assert lines[1].startswith("Layer (type)") and "Connected to" in lines[1] and len(lines[0]) == 98
     assert lines[3].startswith("input_1 (InputLayer)")
-    row = [l for l in lines if l.startswith("concatenate_1 (Concatenate)")][0]
+    row = [line for line in lines if line.startswith("concatenate_1 (Concatenate)")][0]
     assert row.rstrip().endswith("dense_1[0][0]")
     assert lines[lines.index(row) + 1].strip() == "input_2[0][0]"
 

@@ -12,7 +12,6 @@ import textwrap
 import numpy as np
 import pytest
 
-import kcore as keras
 from kcore import layers, ops
 from kcore.backend.autodiff import GradientTape
 from kcore.backend.native import _C
@@ -203,7 +202,8 @@ def test_matmul_with_zero_size_contraction_or_batch_matches_numpy_forward_and_ba
             y = ops.matmul(a, b)
             total = ops.sum(y)
         ga, gb = tape.gradient(total, [a, b])
-        print(y.shape, float(np.abs(y.numpy()).sum()), ga.shape, gb.shape, float(ga.numpy().sum()), float(gb.numpy().sum()))
+        print(y.shape, float(np.abs(y.numpy()).sum()), ga.shape, gb.shape, float(ga.numpy().sum()),
+              float(gb.numpy().sum()))
     """
     out = run_isolated(code)
     expected = np.ones(shapes[0]) @ np.ones(shapes[1])

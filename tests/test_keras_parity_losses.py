@@ -6,6 +6,7 @@ tests/data/gen/make_keras_losses_parity.py with Keras 3 (TensorFlow backend).
 """
 import json
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -14,6 +15,9 @@ import kcore
 from kcore import layers, losses, ops, optimizers
 from kcore.backend.tensor import Tensor
 from kcore.testing import gradcheck
+
+sys.path.insert(0, os.path.dirname(__file__))
+from custom_objects import weighted_abs_error  # noqa: E402  (tests/custom_objects.py: shared with the Keras script)
 
 _DATA = json.load(open(os.path.join(os.path.dirname(__file__), "data", "keras_losses_parity.json")))
 _INPUTS = {k: (np.asarray(a, np.float32), np.asarray(b, np.float32)) for k, (a, b) in _DATA["inputs"].items()}
@@ -137,22 +141,7 @@ def test_every_metric_class_has_a_keras_config_case():
         "Loss", "LossFunctionWrapper"}
 
 
-class WeightedAbsError(kcore.metrics.Metric):
-    """A user-written metric in the Keras 3 style: state variables updated with ops."""
-
-    def __init__(self, name="weighted_abs_error", **kwargs):
-        super().__init__(name=name, **kwargs)
-        self.total = self.add_variable(shape=(), initializer="zeros", name="total")
-        self.count = self.add_variable(shape=(), initializer="zeros", name="count")
-
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        err = ops.mean(ops.abs(ops.subtract(y_pred, y_true)), axis=-1)
-        w = ops.ones_like(err) if sample_weight is None else ops.reshape(ops.cast(sample_weight, "float32"), (-1,))
-        self.total.assign_add(ops.sum(ops.multiply(err, w)))
-        self.count.assign_add(ops.sum(w))
-
-    def result(self):
-        return ops.divide(self.total, self.count)
+WeightedAbsError = weighted_abs_error(kcore)
 
 
 def test_metrics_and_weighted_metrics_in_fit_match_keras():

@@ -6,9 +6,9 @@ import os
 
 import numpy as np
 import pytest
+import training_parity_models as tpm
 
 import kcore
-import training_parity_models as tpm
 from kcore import layers
 
 REF = json.load(open(os.path.join(os.path.dirname(__file__), "data", "keras3_training_parity.json")))["masks"]

@@ -7,9 +7,9 @@ import re
 
 import numpy as np
 import pytest
+import training_parity_models as tpm
 
 import kcore
-import training_parity_models as tpm
 
 REF = json.load(open(os.path.join(os.path.dirname(__file__), "data", "keras3_training_parity.json")))
 

@@ -467,7 +467,7 @@ def test_damaged_model_configs_raise_value_errors(name, tmp_path):
     tried = 0
     for _ in range(25):
         for damaged in _mutations(config, rng):
-            _copy_with(DATA / f"{name}.h5", path, lambda f: f.attrs.__setitem__("model_config", json.dumps(damaged)))
+            _copy_with(DATA / f"{name}.h5", path, lambda f: f.attrs.__setitem__("model_config", json.dumps(damaged)))  # noqa: B023 (run in this iteration)
             tried += 1
             try:
                 with warnings.catch_warnings():

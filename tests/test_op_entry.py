@@ -60,9 +60,10 @@ def test_composite_ops_route_and_name_themselves():
 
 def test_a_wrong_optional_tensor_is_a_readable_type_error():
     x, w = _t(np.ones((2, 3))), _t(np.ones((3, 4)))
-    with pytest.raises(TypeError, match=r"^linear: argument 3 \('arg2'\) must be a native kcore tensor or None, got str"):
+    native_or_none = r"must be a native kcore tensor or None"
+    with pytest.raises(TypeError, match=r"^linear: argument 3 \('arg2'\) " + native_or_none + ", got str"):
         _C.linear(x, w, "bad")
-    with pytest.raises(TypeError, match=r"^pool_backward: argument 2 \('argmax'\) must be a native kcore tensor or None"):
+    with pytest.raises(TypeError, match=r"^pool_backward: argument 2 \('argmax'\) " + native_or_none):
         _C.pool_backward(x, "no", [1, 3], _C.PoolMode.max, [1], [1], [0], [0])
 
 

@@ -123,7 +123,7 @@ def test_fused_loss_gradients():
     target = R.dirichlet(np.ones(5), size=4)
     gradcheck(ops.softmax_cross_entropy, [logits, target])
     labels = np.array([0, 4, 2, 2])
-    gradcheck(lambda t, l: ops.sparse_softmax_cross_entropy(t, l), [logits, labels])
+    gradcheck(lambda t, lab: ops.sparse_softmax_cross_entropy(t, lab), [logits, labels])
     gradcheck(ops.sigmoid_cross_entropy, [logits, R.random((4, 5))])
     gradcheck(lambda p, y: ops.mean_squared_error(y, p), [logits, target])
     gradcheck(lambda p, y: ops.mean_absolute_error(y, p), [logits, target + 0.01])

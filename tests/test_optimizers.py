@@ -91,11 +91,15 @@ def test_optimizer_matches_keras_rule(name, rng):
     make, ref = CASES[name]
     w0 = rng.standard_normal((4, 3))
     grads = [rng.standard_normal((4, 3)) for _ in range(6)]
+    np.testing.assert_allclose(_steps(make(), w0, grads), ref(w0, grads), rtol=1e-10, atol=1e-12)
+
+
+def _steps(opt, w0, grads):
+    """The float64 weight after `opt` applies each gradient in turn, starting from w0."""
     var = kcore.Variable(w0, dtype="float64")
-    opt = make()
     for g in grads:
         opt.apply_gradients([(kcore.convert_to_tensor(g), var)])
-    np.testing.assert_allclose(var.numpy(), ref(w0, grads), rtol=1e-10, atol=1e-12)
+    return var.numpy()
 
 
 def test_defaults_follow_keras_3():
@@ -162,3 +166,40 @@ def test_constraints_apply_after_each_update():
     var = kcore.Variable(np.array([0.5, -0.5]), dtype="float64", constraint=constraints.NonNeg())
     optimizers.SGD(1.0).apply_gradients([(kcore.convert_to_tensor(np.array([1.0, -1.0])), var)])
     np.testing.assert_allclose(var.numpy(), [0.0, 0.5])
+
+
+def _numpy_adam(w, grads, lr=0.01, b1=0.9, b2=0.999, eps=1e-7, amsgrad=False):
+    m, v, vhat = np.zeros_like(w), np.zeros_like(w), np.zeros_like(w)
+    for t, g in enumerate(grads, start=1):
+        m = m + (g - m) * (1 - b1)
+        v = v + (g * g - v) * (1 - b2)
+        alpha = lr * np.sqrt(1 - b2**t) / (1 - b1**t)
+        vhat = np.maximum(vhat, v)
+        w = w - alpha * m / (np.sqrt(vhat if amsgrad else v) + eps)
+    return w
+
+
+def _numpy_sgd(w, grads, lr=0.01, momentum=0.0, nesterov=False):
+    m = np.zeros_like(w)
+    for g in grads:
+        if momentum == 0:
+            w = w - lr * g
+        else:
+            m = momentum * m - lr * g
+            w = w + (momentum * m - lr * g if nesterov else m)
+    return w
+
+
+@pytest.mark.parametrize("make,ref", [
+    (lambda: optimizers.SGD(0.1), lambda w, gs: _numpy_sgd(w, gs, 0.1)),
+    (lambda: optimizers.SGD(0.1, momentum=0.9), lambda w, gs: _numpy_sgd(w, gs, 0.1, 0.9)),
+    (lambda: optimizers.SGD(0.1, momentum=0.9, nesterov=True), lambda w, gs: _numpy_sgd(w, gs, 0.1, 0.9, True)),
+    (lambda: optimizers.Adam(0.01), lambda w, gs: _numpy_adam(w, gs, 0.01)),
+    (lambda: optimizers.Adam(0.01, amsgrad=True), lambda w, gs: _numpy_adam(w, gs, 0.01, amsgrad=True)),
+])
+def test_optimizer_steps_match_numpy_reference(make, ref, rng):
+    w0 = rng.standard_normal((3, 4))
+    grads = [rng.standard_normal((3, 4)) for _ in range(5)]
+    opt = make()
+    np.testing.assert_allclose(_steps(opt, w0, grads), ref(w0, grads), rtol=1e-12, atol=1e-12)
+    assert opt.iterations == 5

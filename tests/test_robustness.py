@@ -6,7 +6,6 @@ import pytest
 import kcore
 from kcore import layers, ops
 
-
 # -- read-only arrays -------------------------------------------------------------------------
 
 @pytest.fixture

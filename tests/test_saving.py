@@ -1,6 +1,5 @@
 """Saving and loading: .keras archives and .weights.h5 in Keras 3's layout."""
 import json
-import os
 import zipfile
 from pathlib import Path
 
@@ -32,8 +31,8 @@ def test_keras_archive_layout(tmp_path, rng):
         assert all(i.compress_type == zipfile.ZIP_STORED for i in z.infolist())
         config = json.loads(z.read("config.json"))
     assert config["class_name"] == "Sequential"
-    assert [l["class_name"] for l in config["config"]["layers"]] == ["InputLayer", "Dense", "BatchNormalization",
-                                                                     "Dropout", "Dense"]
+    assert [entry["class_name"] for entry in config["config"]["layers"]] == [
+        "InputLayer", "Dense", "BatchNormalization", "Dropout", "Dense"]
     assert config["compile_config"]["loss"] == "sparse_categorical_crossentropy"
 
 

@@ -289,7 +289,7 @@ def test_hostile_functional_config_names_the_layer(tmp_path):
     out = layers.Cropping1D((1, 1))(layers.Reshape((8, 4), name="grow")(inputs))
     path = _saved(tmp_path, kcore.Model(inputs, out))
     config = _config(path)
-    grow = next(l for l in config["config"]["layers"] if l["name"] == "grow")
+    grow = next(entry for entry in config["config"]["layers"] if entry["name"] == "grow")
     grow["config"]["target_shape"] = [2**39, 2**10]
     _replace_member(path, "config.json", json.dumps(config).encode())
     _expect_load_refused(path, r"Layer 'grow' \(Reshape\).*elements")

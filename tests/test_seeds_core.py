@@ -18,8 +18,8 @@ def _seed_blocks(path):
         if "summary" not in m.group(1):
             continue
         code = m.group(1).replace("keras", "kcore")
-        out = [l[1:] for l in m.group(2).split("\n") if l.startswith("\t")]
-        out = [l for l in out if l != "Using TensorFlow backend."]
+        out = [line[1:] for line in m.group(2).split("\n") if line.startswith("\t")]
+        out = [line for line in out if line != "Using TensorFlow backend."]
         blocks.append((code, out))
     return blocks
 
@@ -53,11 +53,10 @@ def test_summary_text_without_seeds():
     assert lines[1] == "Layer (type)                 Output Shape              Param #   "
     assert lines[3] == "dense_1 (Dense)              (None, 32)                25120     "
     assert lines[-4:-1] == ["Total params: 25,450", "Trainable params: 25,450", "Non-trainable params: 0"]
-    assert all(len(l) == 65 for l in lines if set(l) <= {"_", "="})
+    assert all(len(line) == 65 for line in lines if set(line) <= {"_", "="})
 
 
 def test_seed_002_dense_input_dim_example():
-    import kcore
     from kcore.layers import Dense
     from kcore.models import Sequential
 

@@ -1,8 +1,6 @@
 """compile / fit / evaluate / predict: learning, Keras semantics, optimizer rules, errors."""
 import gc
 import io
-import warnings
-import weakref
 from contextlib import redirect_stdout
 
 import numpy as np
@@ -77,10 +75,10 @@ def test_progress_bar_and_verbose_2_format():
         model.fit(xt[:64], yt[:64], epochs=1, batch_size=32, verbose=2)
     lines = buf.getvalue().splitlines()
     assert lines[0] == "Epoch 1/1"
-    final = [l for l in lines if l.startswith("2/2 [")][0]
+    final = [line for line in lines if line.startswith("2/2 [")][0]
     assert final.startswith("2/2 [==============================] - ")
     assert " - loss: " in final and " - accuracy: " in final and "/step" in final
-    v2 = [l for l in lines if l.startswith("2/2 - ")][0]
+    v2 = [line for line in lines if line.startswith("2/2 - ")][0]
     assert v2.endswith("/step") and "/epoch" in v2
 
 
@@ -100,8 +98,7 @@ def test_evaluate_return_types_and_predict_batches():
 
 
 def test_accuracy_resolves_by_shapes():
-    from kcore.metrics import (binary_accuracy, categorical_accuracy, resolve_accuracy,
-                               sparse_categorical_accuracy)
+    from kcore.metrics import binary_accuracy, categorical_accuracy, resolve_accuracy, sparse_categorical_accuracy
 
     assert resolve_accuracy((8, 1), (8, 1)) is binary_accuracy
     assert resolve_accuracy((8,), (8, 10)) is sparse_categorical_accuracy
@@ -134,46 +131,6 @@ def test_fused_softmax_crossentropy_matches_probability_formula(rng):
     np.testing.assert_allclose(saturated.numpy(), [16.118095], rtol=1e-5)
     assert abs(float(losses.categorical_crossentropy(np.array([[1.0, 0]]), np.array([[2.0, 2.0]])).numpy()[0])
                - np.log(2)) < 1e-6
-
-
-def _numpy_adam(w, grads, lr=0.01, b1=0.9, b2=0.999, eps=1e-7, amsgrad=False):
-    m, v, vhat = np.zeros_like(w), np.zeros_like(w), np.zeros_like(w)
-    for t, g in enumerate(grads, start=1):
-        m = m + (g - m) * (1 - b1)
-        v = v + (g * g - v) * (1 - b2)
-        alpha = lr * np.sqrt(1 - b2**t) / (1 - b1**t)
-        vhat = np.maximum(vhat, v)
-        w = w - alpha * m / (np.sqrt(vhat if amsgrad else v) + eps)
-    return w
-
-
-def _numpy_sgd(w, grads, lr=0.01, momentum=0.0, nesterov=False):
-    m = np.zeros_like(w)
-    for g in grads:
-        if momentum == 0:
-            w = w - lr * g
-        else:
-            m = momentum * m - lr * g
-            w = w + (momentum * m - lr * g if nesterov else m)
-    return w
-
-
-@pytest.mark.parametrize("make,ref", [
-    (lambda: optimizers.SGD(0.1), lambda w, gs: _numpy_sgd(w, gs, 0.1)),
-    (lambda: optimizers.SGD(0.1, momentum=0.9), lambda w, gs: _numpy_sgd(w, gs, 0.1, 0.9)),
-    (lambda: optimizers.SGD(0.1, momentum=0.9, nesterov=True), lambda w, gs: _numpy_sgd(w, gs, 0.1, 0.9, True)),
-    (lambda: optimizers.Adam(0.01), lambda w, gs: _numpy_adam(w, gs, 0.01)),
-    (lambda: optimizers.Adam(0.01, amsgrad=True), lambda w, gs: _numpy_adam(w, gs, 0.01, amsgrad=True)),
-])
-def test_optimizer_steps_match_numpy_reference(make, ref, rng):
-    w0 = rng.standard_normal((3, 4))
-    grads = [rng.standard_normal((3, 4)) for _ in range(5)]
-    var = kcore.Variable(w0, dtype="float64")
-    opt = make()
-    for g in grads:
-        opt.apply_gradients([(kcore.convert_to_tensor(g), var)])
-    np.testing.assert_allclose(var.numpy(), ref(w0, grads), rtol=1e-12, atol=1e-12)
-    assert opt.iterations == 5
 
 
 def test_seed_002_legacy_adam_arguments():
@@ -276,7 +233,7 @@ def test_no_graph_survives_a_training_step():
 
 def test_pop_and_layers():
     model = _mlp()
-    assert [l.name for l in model.layers] == ["dense_1", "dense_2", "dense_3"]
+    assert [layer.name for layer in model.layers] == ["dense_1", "dense_2", "dense_3"]
     model.pop()
     assert len(model.layers) == 2
     with pytest.raises(TypeError):

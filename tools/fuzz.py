@@ -38,8 +38,9 @@ def _worker(seed, start, end, kinds, memory_gb):
     sys.path.insert(0, ROOT)
     sys.path.insert(0, HERE)
     warnings.simplefilter("ignore")
-    import kcore  # noqa: F401  (import once, outside the timed cases)
     from fuzz_cases import run_case
+
+    import kcore  # noqa: F401  (import once, outside the timed cases)
 
     out = sys.stdout
     for i in range(start, end):

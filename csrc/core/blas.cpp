@@ -18,6 +18,8 @@ namespace kcore {
 namespace {
 int g_gemm_threads = 1;
 constexpr int64_t kMinWorkPerThread = 1 << 18;  // multiply-adds below which a split costs more than it saves
+constexpr int64_t kDynamicWork = int64_t(1) << 30;  // multiply-adds from which large products split dynamically
+constexpr int64_t kDynamicRows = 256;               // the smallest row block of that split
 
 }  // namespace
 
@@ -55,6 +57,22 @@ void threaded_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, c
   nt = std::min<int64_t>(nt, std::max<int64_t>(1, m * n * std::max<int64_t>(k, 1) / kMinWorkPerThread));
   if (nt <= 1) {
     call(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
+  if (m * n * std::max<int64_t>(k, 1) >= kDynamicWork && m >= 2 * kDynamicRows) {
+    // Large products: blocks of rows handed out dynamically, several per thread, so a thread that the
+    // machine slows down (a busy hyperthread sibling, a preempted vCPU) does not hold the others at the
+    // final barrier. Row blocks (not column blocks) keep each block's packed panel its own: the BLAS
+    // packs op(A)'s rows once per block and only re-packs the B panel per block (~1/kDynamicRows extra).
+    const int64_t blocks = std::max<int64_t>(nt, std::min<int64_t>(4 * nt, m / kDynamicRows));
+    const int64_t rows = ((m + blocks - 1) / blocks + 15) / 16 * 16;
+    const int64_t count = (m + rows - 1) / rows;
+#pragma omp parallel for num_threads((int)nt) schedule(dynamic, 1)
+    for (int64_t i = 0; i < count; ++i) {
+      const int64_t lo = i * rows, hi = std::min(m, lo + rows);
+      const T* ai = ta ? a + lo : a + lo * lda;
+      call(ta, tb, hi - lo, n, k, alpha, ai, lda, b, ldb, beta, c + lo * ldc, ldc);
+    }
     return;
   }
   const bool split_columns = n >= m;

@@ -5,9 +5,11 @@
 // is the pixel's receptive field in kernel order (kd, kh, kw, Cin), which is exactly the flattened
 // Keras kernel's row order, so   y[rows, F] = col[rows, K] @ kernel[K, F]   with K = kvol * Cin.
 // The batch is processed in chunks of rows so the workspace stays under a fixed budget.
-// Special paths: a 1x1 stride-1 unpadded conv is one GEMM on the input itself, and float32 3x3
-// stride-1 2-D convs with >= 16 channels and filters use Winograd F(2x2, 3x3) (conv_winograd.cpp)
-// for the output and the input gradient.
+// Special paths: a 1x1 stride-1 unpadded conv is one GEMM on the input itself; float32 3x3
+// stride-1 2-D convs with >= 16 channels and filters use Winograd, F(4x4, 3x3) (conv_winograd4.cpp:
+// output, input gradient and kernel gradient) or F(2x2, 3x3) (conv_winograd.cpp: output and input
+// gradient) as conv_winograd_select.cpp decides; float32 stride-1 Conv1D reads its im2col rows
+// straight from the padded input (conv_rows.cpp).
 // Grouped convs run one GEMM per group on the same rows: the group's im2col holds only its
 // Cin/groups channels (K = kvol * Cin/groups, the kernel's row count) and multiplies the group's
 // columns of the kernel into the group's columns of the output (strided GEMM operands).
@@ -23,7 +25,8 @@
 #include "core/checked.h"
 #include "core/parallel.h"
 #include "cpu/conv_depthwise.h"
-#include "cpu/conv_winograd.h"
+#include "cpu/conv_fast.h"
+#include "cpu/conv_geometry.h"
 #include "cpu/conv_workers.h"
 #include "ops/conv_geometry.h"
 
@@ -35,9 +38,9 @@ using conv_detail::run_split;
 
 // Bytes of im2col buffer per worker: about an L2 cache's share, where the GEMM reads it back fastest.
 int64_t g_workspace_limit = int64_t(1) << 20;
-bool g_winograd = true;
 
-using Geometry = ConvGeometry;
+using conv_detail::column_sums;
+using conv_detail::Geometry;
 
 Geometry make_geometry(const Shape& xs, const Shape& ws, const ConvArgs& a) { return make_conv_geometry(xs, ws, a); }
 
@@ -151,14 +154,6 @@ T* workspace(const Geometry& g, const Plan& p) {
   return static_cast<T*>(buffer->data);
 }
 
-// 2-D, 3x3, stride 1, no dilation, float32, enough channels: Winograd F(2x2, 3x3).
-template <typename T>
-bool use_winograd(const Geometry& g) {
-  return g_winograd && std::is_same<T, float>::value && g.rank == 2 && g.k[1] == 3 && g.k[2] == 3 &&
-         g.s[1] == 1 && g.s[2] == 1 && g.d[1] == 1 && g.d[2] == 1 && g.pb[1] <= 2 && g.pb[2] <= 2 &&
-         g.pa[1] <= 2 && g.pa[2] <= 2 && g.groups == 1 && winograd_applicable(g.c, g.f) && g.rows() > 0;
-}
-
 // One input channel per group (and more than one group): the direct depthwise kernels.
 bool use_depthwise(const Geometry& g) { return g.groups > 1 && g.cg() == 1; }
 
@@ -183,11 +178,7 @@ void forward_impl(const Geometry& g, const T* x, const T* w, const T* bias, T* y
   const int64_t M = g.rows(), F = g.f, K = g.cols(), C = g.c, cg = g.cg(), fg = g.fg();
   if (M == 0) return;
   if constexpr (std::is_same<T, float>::value) {
-    if (use_winograd<T>(g)) {
-      winograd_conv3x3(x, g.n, g.in[1], g.in[2], g.c, w, F, g.pb[1], g.pb[2], g.out[1], g.out[2], bias, y,
-                       g_workspace_limit);
-      return;
-    }
+    if (conv_detail::fast_forward(g, x, w, bias, y, g_workspace_limit)) return;
   }
   if (use_depthwise(g)) {
     depthwise_forward<T>(depthwise_geometry(g), x, w, bias, y);
@@ -228,18 +219,6 @@ struct Grads {
 //   grad_x      = col2im(dy @ kernel^T)  (workers own whole images, so the scatter never races)
 //   grad_bias   = column sums of dy      (per-worker double accumulators)
 // Results are deterministic for a given thread count.
-// grad_x of a Winograd-eligible conv is itself a 3x3 stride-1 conv: of dy with the kernel rotated
-// by 180 degrees and its channel axes swapped, padded by 2 - pad on each side.
-void winograd_input_grad(const Geometry& g, const float* w, const float* dy, float* dx) {
-  const int64_t C = g.c, F = g.f;
-  std::vector<float> rotated(9 * C * F);
-  for (int64_t tap = 0; tap < 9; ++tap)
-    for (int64_t c = 0; c < C; ++c)
-      for (int64_t f = 0; f < F; ++f) rotated[(tap * F + f) * C + c] = w[((8 - tap) * C + c) * F + f];
-  winograd_conv3x3(dy, g.n, g.out[1], g.out[2], F, rotated.data(), C, 2 - g.pb[1], 2 - g.pb[2], g.in[1], g.in[2],
-                   nullptr, dx, g_workspace_limit);
-}
-
 template <typename T>
 void backward_impl(const Geometry& g, const T* x, const T* w, const T* dy, Grads<T> out) {
   const int64_t M = g.rows(), F = g.f, K = g.cols(), per_image = g.out_pixels();
@@ -254,11 +233,8 @@ void backward_impl(const Geometry& g, const T* x, const T* w, const T* dy, Grads
     return;
   }
   if constexpr (std::is_same<T, float>::value) {
-    if (out.x && use_winograd<T>(g)) {
-      winograd_input_grad(g, w, dy, out.x);
-      out.x = nullptr;
-      if (!out.kernel && !out.bias) return;
-    }
+    conv_detail::fast_backward(g, x, w, dy, out.x, out.kernel, out.bias, g_workspace_limit);
+    if (!out.x && !out.kernel && !out.bias) return;
   }
   const bool by_image = out.x && !g.pointwise();
   const Plan p = make_plan(g, sizeof(T), by_image ? g.n : M);
@@ -333,8 +309,8 @@ int64_t conv_workspace_bytes(const Shape& x_shape, const Shape& kernel_shape, co
                              int64_t itemsize) {
   Geometry g = make_geometry(x_shape, kernel_shape, args);
   if (g.pointwise() || g.rows() == 0 || use_depthwise(g)) return 0;
-  if (itemsize == sizeof(float) && use_winograd<float>(g))
-    return winograd_workspace_bytes(g.n, g.out[1], g.out[2], g.c, g.f, g_workspace_limit);
+  const int64_t fast = itemsize == sizeof(float) ? conv_detail::fast_workspace_bytes(g, g_workspace_limit) : -1;
+  if (fast >= 0) return fast;
   return make_plan(g, itemsize, g.rows()).workspace_elems(g) * itemsize;
 }
 
@@ -388,14 +364,6 @@ Geometry transpose_geometry(const Tensor& x, const Tensor& w, const Shape& out_s
   return make_conv_transpose_geometry(x.shape(), w.shape(), out_spatial, args, op);
 }
 
-// Column sums over every leading axis of a (rows, F) tensor, accumulated in double.
-template <typename T>
-void column_sums(const T* p, int64_t rows, int64_t F, T* out) {
-  std::vector<double> acc(F, 0.0);
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t f = 0; f < F; ++f) acc[f] += p[r * F + f];
-  for (int64_t f = 0; f < F; ++f) out[f] = T(acc[f]);
-}
 }  // namespace
 
 Tensor conv_transpose(const Tensor& x_in, const Tensor& w_in, const Tensor& bias_in, const Shape& out_spatial,
@@ -462,9 +430,6 @@ std::tuple<Tensor, Tensor, Tensor> conv_transpose_backward(const Tensor& x_in, c
   return {gx, gw, gb};
 }
 }  // namespace cpu
-
-void conv_set_winograd(bool enabled) { g_winograd = enabled; }
-bool conv_winograd() { return g_winograd; }
 
 void conv_set_workspace_limit(int64_t bytes) { g_workspace_limit = std::max<int64_t>(bytes, 1); }
 int64_t conv_workspace_limit() { return g_workspace_limit; }

@@ -7,6 +7,7 @@
 // [i * Cin/groups, (i+1) * Cin/groups). Cin and F must both be divisible by groups.
 #pragma once
 #include <cstdint>
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -50,6 +51,14 @@ void conv_set_workspace_limit(int64_t bytes);
 // Winograd F(2x2, 3x3) for eligible float32 3x3 stride-1 2-D convs (default on); off = im2col always.
 void conv_set_winograd(bool enabled);
 bool conv_winograd();
+// Winograd variant for eligible float32 convs: "auto" (per shape, the measured rule), "f2" (F(2x2, 3x3))
+// or "f4" (F(4x4, 3x3)).
+void conv_set_winograd_variant(const std::string& name);
+std::string conv_winograd_variant();
+// Whether float32 unit-stride 1-D/2-D convs that Winograd does not take read their im2col rows as a
+// sliding window of the input (on by default; off: im2col + BLAS, for comparisons).
+void conv_set_sliding_rows(bool enabled);
+bool conv_sliding_rows();
 int64_t conv_workspace_limit();
 
 // Device kernels, routed whole (ops/conv.cpp routes).

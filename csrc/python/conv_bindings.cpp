@@ -77,6 +77,10 @@ KCORE_BINDINGS(conv) {
   m.def("conv_workspace_limit", &conv_workspace_limit);
   m.def("conv_set_winograd", &conv_set_winograd, py::arg("enabled"));
   m.def("conv_winograd", &conv_winograd);
+  m.def("conv_set_winograd_variant", &conv_set_winograd_variant, py::arg("variant"));
+  m.def("conv_winograd_variant", &conv_winograd_variant);
+  m.def("conv_set_sliding_rows", &conv_set_sliding_rows, py::arg("enabled"));
+  m.def("conv_sliding_rows", &conv_sliding_rows);
 }
 
 KCORE_BINDINGS(pool) {

@@ -28,7 +28,8 @@ class Node:
         self.backward = backward
 
 
-def is_recording():
+def is_recording() -> bool:
+    """Whether a GradientTape is recording (ops attach backward rules only then)."""
     return STATE.recording > 0
 
 

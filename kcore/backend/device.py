@@ -19,7 +19,7 @@ def _normalize(device):
     return _DEVICES[name]
 
 
-def get_device():
+def get_device() -> str:
     """The current device name, 'cpu' or 'cuda'."""
     global _current
     if _current is None:
@@ -27,7 +27,7 @@ def get_device():
     return _current
 
 
-def set_device(device):
+def set_device(device: str) -> str:
     """Makes `device` ('cpu' or 'cuda') current; raises RuntimeError when CUDA cannot be used."""
     global _current, _cuda_used
     name = _normalize(device)
@@ -57,7 +57,7 @@ def to_device(native, device):
 
 
 @contextlib.contextmanager
-def use_device(device):
+def use_device(device: str):
     """Within the block, `device` is current; the previous device is restored after."""
     global _current
     previous = get_device()
@@ -68,19 +68,21 @@ def use_device(device):
         _current = previous
 
 
-def on_model_device(method):
-    """Runs a Model method (fit, predict...) with the model's weights' device current, so
-    NumPy batches go where the weights live; results still come back as NumPy."""
+def on_device_of(locate):
+    """A method decorator: `method(obj, ...)` runs with the device `locate(obj)` names current (None: the
+    current one stays), so host data it creates goes there. `locate` is only asked once CUDA has been used."""
 
-    @functools.wraps(method)
-    def run(model, *args, **kwargs):
-        if not _cuda_used:
-            return method(model, *args, **kwargs)
-        weights = model.weights
-        device = weights[0].value.device if weights else get_device()
-        if device == get_device():
-            return method(model, *args, **kwargs)
-        with use_device(device):
-            return method(model, *args, **kwargs)
+    def decorate(method):
+        @functools.wraps(method)
+        def run(obj, *args, **kwargs):
+            if not _cuda_used:
+                return method(obj, *args, **kwargs)
+            device = locate(obj) or get_device()
+            if device == get_device():
+                return method(obj, *args, **kwargs)
+            with use_device(device):
+                return method(obj, *args, **kwargs)
 
-    return run
+        return run
+
+    return decorate

@@ -8,6 +8,17 @@ _NUMPY_DTYPES = {"float32": np.float32, "float64": np.float64, "int32": np.int32
                  "bool": np.bool_}
 
 
+def _operator(name, logic=False, reflected=False):
+    """A Tensor operator method calling kcore.ops.core.<name> (kcore.ops.logic.<name> when `logic`), with the
+    operands swapped when `reflected` (the __r*__ methods)."""
+    def method(self, other):
+        fn = getattr(_logic() if logic else _ops(), name)
+        return fn(other, self) if reflected else fn(self, other)
+
+    method.__name__ = name
+    return method
+
+
 class Tensor:
     """An immutable n-d array computed by kcore's engine.
 
@@ -79,18 +90,12 @@ class Tensor:
         return f"<kcore.Tensor shape={self.shape} dtype={self.dtype}\n{self.numpy()!r}>"
 
     # -- operators (defined in kcore.ops) ---------------------------------------
-    def __add__(self, o): return _ops().add(self, o)
-    def __radd__(self, o): return _ops().add(o, self)
-    def __sub__(self, o): return _ops().subtract(self, o)
-    def __rsub__(self, o): return _ops().subtract(o, self)
-    def __mul__(self, o): return _ops().multiply(self, o)
-    def __rmul__(self, o): return _ops().multiply(o, self)
-    def __truediv__(self, o): return _ops().divide(self, o)
-    def __rtruediv__(self, o): return _ops().divide(o, self)
-    def __pow__(self, o): return _ops().power(self, o)
-    def __rpow__(self, o): return _ops().power(o, self)
-    def __matmul__(self, o): return _ops().matmul(self, o)
-    def __rmatmul__(self, o): return _ops().matmul(o, self)
+    __add__, __radd__ = _operator("add"), _operator("add", reflected=True)
+    __sub__, __rsub__ = _operator("subtract"), _operator("subtract", reflected=True)
+    __mul__, __rmul__ = _operator("multiply"), _operator("multiply", reflected=True)
+    __truediv__, __rtruediv__ = _operator("divide"), _operator("divide", reflected=True)
+    __pow__, __rpow__ = _operator("power"), _operator("power", reflected=True)
+    __matmul__, __rmatmul__ = _operator("matmul"), _operator("matmul", reflected=True)
     def __neg__(self): return _ops().negative(self)
     def __abs__(self): return _ops().abs(self)
     def __getitem__(self, key): return _ops().getitem(self, key)
@@ -98,16 +103,11 @@ class Tensor:
     # Comparisons are elementwise and give bool tensors, as Keras tensors do (hashing stays by identity).
     def __eq__(self, o): return NotImplemented if o is None or isinstance(o, str) else _logic().equal(self, o)
     def __ne__(self, o): return NotImplemented if o is None or isinstance(o, str) else _logic().not_equal(self, o)
-    def __lt__(self, o): return _logic().less(self, o)
-    def __le__(self, o): return _logic().less_equal(self, o)
-    def __gt__(self, o): return _logic().greater(self, o)
-    def __ge__(self, o): return _logic().greater_equal(self, o)
-    def __and__(self, o): return _logic().logical_and(self, o)
-    def __rand__(self, o): return _logic().logical_and(o, self)
-    def __or__(self, o): return _logic().logical_or(self, o)
-    def __ror__(self, o): return _logic().logical_or(o, self)
-    def __xor__(self, o): return _logic().logical_xor(self, o)
-    def __rxor__(self, o): return _logic().logical_xor(o, self)
+    __lt__, __le__ = _operator("less", logic=True), _operator("less_equal", logic=True)
+    __gt__, __ge__ = _operator("greater", logic=True), _operator("greater_equal", logic=True)
+    __and__, __rand__ = _operator("logical_and", logic=True), _operator("logical_and", logic=True, reflected=True)
+    __or__, __ror__ = _operator("logical_or", logic=True), _operator("logical_or", logic=True, reflected=True)
+    __xor__, __rxor__ = _operator("logical_xor", logic=True), _operator("logical_xor", logic=True, reflected=True)
     def __invert__(self): return _logic().logical_not(self)
 
     @property
@@ -221,7 +221,8 @@ def _dtype_name(dtype):
     return name
 
 
-def is_tensor(x):
+def is_tensor(x) -> bool:
+    """Whether x is a kcore Tensor (a Variable included)."""
     return isinstance(x, Tensor)
 
 
@@ -269,7 +270,7 @@ def _default_dtype(arr, x):
     return "int32"
 
 
-def convert_to_tensor(x, dtype=None, who="convert_to_tensor"):
+def convert_to_tensor(x, dtype=None, who: str = "convert_to_tensor") -> Tensor:
     """NumPy arrays, Python numbers and lists become Tensors (sharing memory where possible).
 
     Read-only arrays (np.load(mmap_mode='r'), frozen arrays) are wrapped without a copy.
@@ -296,7 +297,7 @@ def convert_to_tensor(x, dtype=None, who="convert_to_tensor"):
     return Tensor(native if device == "cpu" else to_device(native, device))
 
 
-def from_dlpack(x):
+def from_dlpack(x) -> Tensor:
     """A Tensor sharing memory with any DLPack producer (NumPy, CuPy, PyTorch...), no copy."""
     if not hasattr(x, "__dlpack__"):
         return Tensor(_C.from_dlpack_capsule(x))  # already a capsule

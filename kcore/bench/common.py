@@ -105,6 +105,12 @@ def print_table(title, rows, columns, baseline="kcore", extra=None):
         print(line)
 
 
+def run_main(description, extra, run, argv=None):
+    """A benchmark module's command line: parse the arguments, run, write the result (with the machine) as JSON."""
+    args = parse_args(description, extra, argv)
+    write_json(args.json, {"machine": machine_info(args.threads), **run(args)})
+
+
 def machine_info(threads):
     import kcore
 

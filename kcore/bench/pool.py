@@ -101,9 +101,8 @@ def run(args):
 
 
 def main(argv=None):
-    args = common.parse_args(__doc__, add_args, argv)
-    result = run(args)
-    common.write_json(args.json, {"machine": common.machine_info(args.threads), **result})
+    """Runs this benchmark from the command line (see the module docstring)."""
+    common.run_main(__doc__, add_args, run, argv)
 
 
 if __name__ == "__main__":

@@ -347,9 +347,7 @@ def main(argv=None):
         parser.add_argument("--train-repeat", type=int, default=3, help="timed training epochs per contender")
         parser.add_argument("--skip-train", action="store_true", help="only the kernel benchmarks")
 
-    args = common.parse_args(__doc__.split("\n")[0], extra, argv)
-    result = run(args)
-    common.write_json(args.json, {"machine": common.machine_info(args.threads), **result})
+    common.run_main(__doc__.split("\n")[0], extra, run, argv)
 
 
 if __name__ == "__main__":

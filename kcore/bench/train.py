@@ -91,9 +91,8 @@ def run(args):
 
 
 def main(argv=None):
-    args = common.parse_args(__doc__, _add_args, argv)
-    result = run(args)
-    common.write_json(args.json, {"machine": common.machine_info(args.threads), **result})
+    """Runs this benchmark from the command line (see the module docstring)."""
+    common.run_main(__doc__, _add_args, run, argv)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,9 @@ from kcore.utils.progbar import Progbar
 
 
 class Callback:
+    """Base of callbacks: hooks called by fit / evaluate / predict at the start and end of training, epochs and
+    batches."""
+
     def __init__(self):
         self.model = None
         self.params = {}
@@ -70,6 +73,8 @@ class CallbackList:
 
 
 class History(Callback):
+    """Records the logs of each epoch; fit returns it (history.history maps each metric to its per-epoch values)."""
+
     def __init__(self):
         super().__init__()
         self.history = {}

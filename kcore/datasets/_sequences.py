@@ -18,9 +18,20 @@ def offset(sequences, start_char, index_from):
 
 
 def drop_long(sequences, labels, maxlen):
-    """Keeps the pairs whose sequence is shorter than maxlen (longer ones are dropped, not truncated)."""
-    kept = [(s, l) for s, l in zip(sequences, labels) if len(s) < maxlen]
-    return [s for s, _ in kept], [l for _, l in kept]
+    """Keeps the pairs whose sequence is shorter than maxlen (longer ones are dropped, not truncated); raises
+    ValueError when none is left."""
+    kept = [(s, label) for s, label in zip(sequences, labels) if len(s) < maxlen]
+    if not kept:
+        raise ValueError(f"After filtering for sequences shorter than maxlen={maxlen}, no sequence was kept. "
+                         f"Increase maxlen.")
+    return [s for s, _ in kept], [label for _, label in kept]
+
+
+def split_at(sequences, labels, n_train):
+    """((x_train, y_train), (x_test, y_test)): the first n_train pairs and the rest, sequences as object arrays."""
+    labels = np.asarray(labels)
+    return ((as_object_array(sequences[:n_train]), labels[:n_train]),
+            (as_object_array(sequences[n_train:]), labels[n_train:]))
 
 
 def limit_vocabulary(sequences, num_words, skip_top, oov_char):

@@ -33,14 +33,8 @@ def load_data(path="imdb.npz", num_words=None, skip_top=0, maxlen=None, seed=113
     if maxlen:
         x_train, y_train = seq.drop_long(x_train, y_train, maxlen)
         x_test, y_test = seq.drop_long(x_test, y_test, maxlen)
-        if not x_train or not x_test:
-            raise ValueError(f"After filtering for sequences shorter than maxlen={maxlen}, no sequence was kept. "
-                             f"Increase maxlen.")
-    n_train = len(x_train)
     xs = seq.limit_vocabulary(x_train + x_test, num_words, skip_top, oov_char)
-    labels = np.concatenate([np.asarray(y_train), np.asarray(y_test)])
-    return ((seq.as_object_array(xs[:n_train]), labels[:n_train]),
-            (seq.as_object_array(xs[n_train:]), labels[n_train:]))
+    return seq.split_at(xs, np.concatenate([np.asarray(y_train), np.asarray(y_test)]), len(x_train))
 
 
 def get_word_index(path="imdb_word_index.json"):

@@ -23,14 +23,8 @@ def load_data(path="reuters.npz", num_words=None, skip_top=0, maxlen=None, test_
     xs = seq.offset(xs, start_char, index_from)
     if maxlen:
         xs, labels = seq.drop_long(xs, labels, maxlen)
-        if not xs:
-            raise ValueError(f"After filtering for sequences shorter than maxlen={maxlen}, no sequence was kept. "
-                             f"Increase maxlen.")
     xs = seq.limit_vocabulary(xs, num_words, skip_top, oov_char)
-    n_train = int(len(xs) * (1 - test_split))
-    labels = np.asarray(labels)
-    return ((seq.as_object_array(xs[:n_train]), labels[:n_train]),
-            (seq.as_object_array(xs[n_train:]), labels[n_train:]))
+    return seq.split_at(xs, labels, int(len(xs) * (1 - test_split)))
 
 
 def get_word_index(path="reuters_word_index.json"):

@@ -34,7 +34,7 @@ class DataParallel:
     def __enter__(self):  # `with DataParallel(): ...` scopes the distribution (Keras's distribution.scope())
         self._previous = _context.state["distribution"]
         _context.state["distribution"] = self
-        self.comm
+        _ = self.comm  # connects now (MPI/NCCL set-up), not at the first collective
         return self
 
     def __exit__(self, *exc):

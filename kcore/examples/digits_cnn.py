@@ -6,8 +6,8 @@ parameters) on the bundled digits, upscaled from 8x8 to the model's 28x28 input:
 import numpy as np
 
 import kcore
-from kcore.layers import Conv2D, Dense, Dropout, Flatten, MaxPooling2D
 from kcore.examples._training import fit_and_report, parse_args
+from kcore.layers import Conv2D, Dense, Dropout, Flatten, MaxPooling2D
 from kcore.models import Sequential
 
 

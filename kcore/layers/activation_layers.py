@@ -44,11 +44,7 @@ class ReLU(_Elementwise):
         return activations.relu(inputs, negative_slope=self.negative_slope, max_value=self.max_value,
                                 threshold=self.threshold)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"max_value": self.max_value, "negative_slope": self.negative_slope,
-                       "threshold": self.threshold})
-        return config
+    _config_attrs = ("max_value", "negative_slope", "threshold")
 
 
 class LeakyReLU(_Elementwise):
@@ -64,10 +60,7 @@ class LeakyReLU(_Elementwise):
     def call(self, inputs):
         return activations.leaky_relu(inputs, negative_slope=self.negative_slope)
 
-    def get_config(self):
-        config = super().get_config()
-        config["negative_slope"] = self.negative_slope
-        return config
+    _config_attrs = ("negative_slope",)
 
 
 class ELU(_Elementwise):
@@ -80,10 +73,7 @@ class ELU(_Elementwise):
     def call(self, inputs):
         return activations.elu(inputs, alpha=self.alpha)
 
-    def get_config(self):
-        config = super().get_config()
-        config["alpha"] = self.alpha
-        return config
+    _config_attrs = ("alpha",)
 
 
 class PReLU(_Elementwise):
@@ -167,7 +157,4 @@ class Softmax(_Elementwise):
         keep = (m > 0.5) if m.dtype != bool else m
         return convert_to_tensor(keep.astype(inputs.dtype))
 
-    def get_config(self):
-        config = super().get_config()
-        config["axis"] = self.axis
-        return config
+    _config_attrs = ("axis",)

@@ -131,11 +131,7 @@ class Attention(Layer):
             return [out, query[:-1] + (key[-2],)]
         return out
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"use_scale": self.use_scale, "score_mode": self.score_mode, "dropout": self.dropout,
-                       "seed": self.seed})
-        return config
+    _config_attrs = ("use_scale", "score_mode", "dropout", "seed")
 
 
 class AdditiveAttention(Attention):

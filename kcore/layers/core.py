@@ -1,8 +1,9 @@
 """Core layers: Dense, Activation, ReLU, Dropout, Flatten, Reshape, Lambda."""
 import numpy as np
 
-from kcore import activations, constraints, initializers, ops, regularizers
+from kcore import activations, ops
 from kcore.layers.layer import InputSpec, Layer
+from kcore.layers.weight_options import set_weight_options, weight_options_config
 from kcore.ops import core as ops_core  # Dense.call: the unwrapped op (errors are named by the layer)
 
 
@@ -21,12 +22,9 @@ class Dense(Layer):
         self.units = int(units)
         self.activation = activations.get(activation)
         self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_weight_options(self, kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
+                           kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
+                           kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
         self.input_spec = InputSpec(min_ndim=2)
         self.supports_masking = True
 
@@ -51,12 +49,7 @@ class Dense(Layer):
         config = super().get_config()
         config.update({
             "units": self.units, "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            **weight_options_config(self, "kernel", "bias"),
         })
         return config
 
@@ -80,34 +73,6 @@ class Activation(Layer):
     def get_config(self):
         config = super().get_config()
         config["activation"] = activations.serialize(self.activation)
-        return config
-
-
-class ReLU(Layer):
-    """Keras's ReLU layer: activations.relu with max_value, negative_slope and threshold (none negative)."""
-
-    def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
-        super().__init__(**kwargs)
-        for arg, value in (("max_value", max_value), ("negative_slope", negative_slope), ("threshold", threshold)):
-            if (value is None and arg != "max_value") or (value is not None and value < 0.0):
-                raise ValueError(f"ReLU: {arg} cannot be None or a negative value (max_value may be None). "
-                                 f"Received: {arg}={value!r}")
-        self.max_value = max_value
-        self.negative_slope = negative_slope
-        self.threshold = threshold
-        self.supports_masking = True
-
-    def call(self, inputs):
-        return activations.relu(inputs, negative_slope=self.negative_slope, max_value=self.max_value,
-                                threshold=self.threshold)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"max_value": self.max_value, "negative_slope": self.negative_slope,
-                       "threshold": self.threshold})
         return config
 
 
@@ -144,13 +109,12 @@ class Dropout(Layer):
     def compute_output_shape(self, input_shape):
         return input_shape
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"rate": self.rate, "noise_shape": self.noise_shape, "seed": self.seed})
-        return config
+    _config_attrs = ("rate", "noise_shape", "seed")
 
 
 class Flatten(Layer):
+    """Flattens every axis but the batch axis (channels_first inputs are moved to channels_last first, as Keras)."""
+
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
         from kcore.backend.config import image_data_format
@@ -168,10 +132,7 @@ class Flatten(Layer):
         size = None if any(d is None for d in rest) else int(np.prod(rest)) if rest else 1
         return (input_shape[0], size)
 
-    def get_config(self):
-        config = super().get_config()
-        config["data_format"] = self.data_format
-        return config
+    _config_attrs = ("data_format",)
 
 
 class Reshape(Layer):
@@ -215,10 +176,7 @@ class Reshape(Layer):
     def compute_output_shape(self, input_shape):
         return (input_shape[0],) + self._resolve(input_shape)
 
-    def get_config(self):
-        config = super().get_config()
-        config["target_shape"] = self.target_shape
-        return config
+    _config_attrs = ("target_shape",)
 
 
 class Lambda(Layer):

@@ -8,55 +8,37 @@ filters), bias (filters,). Both run as one grouped native conv (groups = in_chan
 separable layers then one 1x1 conv. Unlike ConvND, strides > 1 together with dilation_rate > 1
 is accepted, as Keras 3 does (its TensorFlow backend computes the same numbers).
 """
-from kcore import constraints, initializers, ops, regularizers
-from kcore.layers.convolutional import (
-    channel_axis, conv_output_shape, geometry_config, init_conv_geometry, input_channels, positive_int,
-)
-from kcore.layers.layer import InputSpec, Layer
+from kcore import ops
+from kcore.layers.convolutional import ConvGeometry, positive_int
+from kcore.layers.weight_options import set_weight_options, weight_options_config
 
 
-class _DepthwiseBase(Layer):
+class _DepthwiseBase(ConvGeometry):
     """What the depthwise and separable layers share: the depthwise kernel, its bias rules and geometry."""
 
     def __init__(self, rank, depth_multiplier, kernel_size, strides, padding, data_format, dilation_rate, activation,
                  use_bias, depthwise_initializer, bias_initializer, depthwise_regularizer, bias_regularizer,
                  depthwise_constraint, bias_constraint, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(rank, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
+                         allow_causal=False, stride_with_dilation=True, **kwargs)
         self.depth_multiplier = positive_int(type(self).__name__, "depth_multiplier", depth_multiplier)
-        init_conv_geometry(self, rank, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
-                           allow_causal=False, stride_with_dilation=True)
-        self.depthwise_initializer = initializers.get(depthwise_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.depthwise_constraint = constraints.get(depthwise_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_weight_options(self, depthwise_initializer=depthwise_initializer, bias_initializer=bias_initializer,
+                           depthwise_regularizer=depthwise_regularizer, bias_regularizer=bias_regularizer,
+                           depthwise_constraint=depthwise_constraint, bias_constraint=bias_constraint)
 
     def _add_depthwise_kernel(self, name, input_shape):
         """Checks the input, creates the (*kernel_size, channels, depth_multiplier) kernel; returns channels."""
-        channels = input_channels(self, input_shape)
+        channels = self.input_channels(input_shape)
         self.compute_output_shape(input_shape)  # a clear error for inputs smaller than the kernel
         kernel = self.add_weight(name, self.kernel_size + (channels, self.depth_multiplier), self.depthwise_initializer,
                                  regularizer=self.depthwise_regularizer, constraint=self.depthwise_constraint)
-        self.input_spec = InputSpec(ndim=self.rank + 2, axes={channel_axis(self): channels})
+        self._lock_channels(channels)
         return kernel, channels
 
-    def _add_bias(self, size):
-        return (self.add_weight("bias", (size,), self.bias_initializer, regularizer=self.bias_regularizer,
-                                constraint=self.bias_constraint) if self.use_bias else None)
+    _config_attrs = ("depth_multiplier",)
 
     def get_config(self):
-        config = super().get_config()
-        config.update({"depth_multiplier": self.depth_multiplier, **geometry_config(self)})
-        config.update({
-            "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "depthwise_constraint": constraints.serialize(self.depthwise_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
-        })
-        return config
+        return {**super().get_config(), **self.geometry_config(), **weight_options_config(self, "depthwise", "bias")}
 
 
 class BaseDepthwiseConv(_DepthwiseBase):
@@ -83,13 +65,10 @@ class BaseDepthwiseConv(_DepthwiseBase):
         self.bias = self._add_bias(channels * self.depth_multiplier)
         self.built = True
 
-    def call(self, inputs):
-        y = ops.depthwise_conv(inputs, self.kernel, self.strides, self.padding, self.data_format, self.dilation_rate,
-                               bias=self.bias)
-        return self.activation(y)
+    _conv_op = staticmethod(ops.depthwise_conv)
 
-    def compute_output_shape(self, input_shape):
-        return conv_output_shape(self, input_shape, input_channels(self, input_shape) * self.depth_multiplier)
+    def _output_channels(self, input_shape):
+        return self.input_channels(input_shape) * self.depth_multiplier
 
 
 class BaseSeparableConv(_DepthwiseBase):
@@ -104,9 +83,8 @@ class BaseSeparableConv(_DepthwiseBase):
                          use_bias, depthwise_initializer, bias_initializer, depthwise_regularizer, bias_regularizer,
                          depthwise_constraint, bias_constraint, **kwargs)
         self.filters = positive_int(type(self).__name__, "filters", filters)
-        self.pointwise_initializer = initializers.get(pointwise_initializer)
-        self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
-        self.pointwise_constraint = constraints.get(pointwise_constraint)
+        set_weight_options(self, pointwise_initializer=pointwise_initializer,
+                           pointwise_regularizer=pointwise_regularizer, pointwise_constraint=pointwise_constraint)
 
     def build(self, input_shape):
         self.depthwise_kernel, channels = self._add_depthwise_kernel("depthwise_kernel", input_shape)
@@ -121,18 +99,10 @@ class BaseSeparableConv(_DepthwiseBase):
                                self.data_format, self.dilation_rate, bias=self.bias)
         return self.activation(y)
 
-    def compute_output_shape(self, input_shape):
-        return conv_output_shape(self, input_shape, self.filters)
+    _config_attrs = ("filters",)
 
     def get_config(self):
-        config = super().get_config()
-        config.update({
-            "filters": self.filters,
-            "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
-            "pointwise_regularizer": regularizers.serialize(self.pointwise_regularizer),
-            "pointwise_constraint": constraints.serialize(self.pointwise_constraint),
-        })
-        return config
+        return {**super().get_config(), **weight_options_config(self, "pointwise")}
 
 
 class DepthwiseConv1D(BaseDepthwiseConv):

@@ -119,10 +119,7 @@ class Masking(Layer):
     def compute_output_shape(self, input_shape):
         return input_shape
 
-    def get_config(self):
-        config = super().get_config()
-        config["mask_value"] = self.mask_value
-        return config
+    _config_attrs = ("mask_value",)
 
 
 def _positive_int(value, name):

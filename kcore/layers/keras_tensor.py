@@ -45,14 +45,12 @@ class Node:
 
 
 def flatten(x):
-    if isinstance(x, (list, tuple)):
-        out = []
-        for v in x:
-            out.extend(flatten(v))
-        return out
+    """The leaves of a nest of lists, tuples and dicts (dict values in key order), depth first."""
     if isinstance(x, dict):
-        return flatten([x[k] for k in sorted(x)])
-    return [x]
+        x = [x[k] for k in sorted(x)]
+    if not isinstance(x, (list, tuple)):
+        return [x]
+    return [leaf for item in x for leaf in flatten(item)]
 
 
 def map_structure(fn, x, is_leaf=None):

@@ -51,8 +51,8 @@ class InputSpec:
 
     def check(self, layer, shape):
         rank = len(shape)
-        hint = " (is the batch axis, a time axis or a channel axis missing?)" if rank + 1 in (self.ndim, self.min_ndim) \
-            else ""
+        missing_one = rank + 1 in (self.ndim, self.min_ndim)
+        hint = " (is the batch axis, a time axis or a channel axis missing?)" if missing_one else ""
         if self.ndim is not None and rank != self.ndim:
             raise ValueError(f"Input 0 of layer '{layer.name}' is incompatible with the layer: expected "
                              f"ndim={self.ndim}, found ndim={rank}. Full shape received: {tuple(shape)}{hint}")
@@ -147,7 +147,7 @@ class Layer:
     # -- attribute tracking --------------------------------------------------------
     def __setattr__(self, name, value):
         if isinstance(value, Layer) and not name.startswith("_") and "_layers" in self.__dict__:
-            if all(value is not l for l in self._layers):
+            if all(value is not known for known in self._layers):
                 self._layers.append(value)
         object.__setattr__(self, name, value)
 
@@ -413,7 +413,12 @@ class Layer:
         return self.dtype
 
     # -- config --------------------------------------------------------------------------
+    # Attributes a subclass writes into its config as they are (collected along the MRO, base classes first).
+    _config_attrs = ()
+
     def get_config(self):
+        """The constructor arguments that rebuild this layer: name, trainable, dtype, then the `_config_attrs`
+        of each class along the MRO (base classes first)."""
         config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = self._batch_input_shape
@@ -421,11 +426,13 @@ class Layer:
             from kcore import regularizers
 
             config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        for klass in reversed(type(self).__mro__):
+            config.update({key: getattr(self, key) for key in vars(klass).get("_config_attrs", ())})
         return config
 
     @classmethod
     def from_config(cls, config):
-        from kcore.saving.serialization import filter_config
+        from kcore.utils.registry import filter_config
 
         return cls(**filter_config(cls, config, f"{cls.__name__}.from_config"))
 

@@ -4,8 +4,8 @@ import numpy as np
 
 from kcore import ops
 from kcore.backend.tensor import Tensor, convert_to_tensor
-from kcore.ops.axes import as_int, normalize_axis
 from kcore.layers.layer import Layer
+from kcore.ops.axes import as_int, normalize_axis
 
 
 def _mask_array(mask):
@@ -61,10 +61,14 @@ class _Merge(Layer):
 
 
 class Add(_Merge):
+    """Sums its inputs (same shapes, or broadcastable)."""
+
     def _merge(self, a, b): return ops.add(a, b)
 
 
 class Subtract(_Merge):
+    """inputs[0] - inputs[1] (exactly two inputs)."""
+
     def build(self, input_shape):
         if len(input_shape) != 2:
             raise ValueError(f"A Subtract layer should be called on exactly 2 inputs. Received {len(input_shape)}")
@@ -74,18 +78,26 @@ class Subtract(_Merge):
 
 
 class Multiply(_Merge):
+    """Multiplies its inputs elementwise."""
+
     def _merge(self, a, b): return ops.multiply(a, b)
 
 
 class Maximum(_Merge):
+    """The elementwise maximum of its inputs."""
+
     def _merge(self, a, b): return ops.maximum(a, b)
 
 
 class Minimum(_Merge):
+    """The elementwise minimum of its inputs."""
+
     def _merge(self, a, b): return ops.minimum(a, b)
 
 
 class Average(_Merge):
+    """The elementwise mean of its inputs."""
+
     def _merge(self, a, b): return ops.add(a, b)
 
     def call(self, inputs):
@@ -93,6 +105,8 @@ class Average(_Merge):
 
 
 class Concatenate(_Merge):
+    """Joins its inputs along `axis` (the other axes must match)."""
+
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
         self.axis = as_int(axis, "Concatenate", "axis")
@@ -242,11 +256,29 @@ def _l2_normalize(x, axis):
     return ops.multiply(x, ops.reciprocal(ops.sqrt(ops.maximum(square_sum, 1e-14))))
 
 
-def add(inputs, **kwargs): return Add(**kwargs)(inputs)
-def subtract(inputs, **kwargs): return Subtract(**kwargs)(inputs)
-def multiply(inputs, **kwargs): return Multiply(**kwargs)(inputs)
-def average(inputs, **kwargs): return Average(**kwargs)(inputs)
-def maximum(inputs, **kwargs): return Maximum(**kwargs)(inputs)
-def minimum(inputs, **kwargs): return Minimum(**kwargs)(inputs)
-def concatenate(inputs, axis=-1, **kwargs): return Concatenate(axis=axis, **kwargs)(inputs)
-def dot(inputs, axes=-1, normalize=False, **kwargs): return Dot(axes, normalize, **kwargs)(inputs)
+def _apply(layer_class, doc):
+    """The functional form of a merge layer: `fn(inputs, **kwargs)` = `layer_class(**kwargs)(inputs)`."""
+    def fn(inputs, **kwargs):
+        return layer_class(**kwargs)(inputs)
+
+    fn.__name__ = fn.__qualname__ = layer_class.__name__.lower()
+    fn.__doc__ = doc
+    return fn
+
+
+add = _apply(Add, "The sum of the tensors in `inputs` (an Add layer applied to them).")
+subtract = _apply(Subtract, "inputs[0] - inputs[1] (a Subtract layer applied to them).")
+multiply = _apply(Multiply, "The elementwise product of the tensors in `inputs`.")
+average = _apply(Average, "The elementwise mean of the tensors in `inputs`.")
+maximum = _apply(Maximum, "The elementwise maximum of the tensors in `inputs`.")
+minimum = _apply(Minimum, "The elementwise minimum of the tensors in `inputs`.")
+
+
+def concatenate(inputs, axis=-1, **kwargs):
+    """The tensors in `inputs` joined along `axis`."""
+    return Concatenate(axis=axis, **kwargs)(inputs)
+
+
+def dot(inputs, axes=-1, normalize=False, **kwargs):
+    """The dot product of two tensors along `axes` (cosine similarity when `normalize`)."""
+    return Dot(axes, normalize, **kwargs)(inputs)

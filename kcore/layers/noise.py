@@ -5,9 +5,8 @@ import math
 import numpy as np
 
 from kcore import ops, regularizers
-from kcore.backend.native import _C
-from kcore.backend.tensor import Tensor
 from kcore.layers.layer import InputSpec, Layer
+from kcore.ops.random import dropout_mask, uniform_like
 from kcore.utils.rng import next_seed
 
 
@@ -33,8 +32,8 @@ class _Random(Layer):
     def _normal(self, like, mean, stddev):
         """Normal noise shaped like `like`, drawn natively (Box-Muller over two uniform draws)."""
         shape = list(like.shape)
-        u1 = Tensor(_C.random_uniform(shape, 0.0, 1.0, self._next_seed(), like.value))
-        u2 = Tensor(_C.random_uniform(shape, 0.0, 1.0, self._next_seed(), like.value))
+        u1 = uniform_like(shape, self._next_seed(), like)
+        u2 = uniform_like(shape, self._next_seed(), like)
         radius = ops.sqrt(ops.multiply(ops.log(ops.subtract(1.0, u1)), -2.0))  # 1 - u1 lies in (0, 1]
         z = ops.multiply(radius, ops.cos(ops.multiply(u2, 2.0 * math.pi)))
         return ops.add(ops.multiply(z, stddev), mean)
@@ -111,10 +110,7 @@ class GaussianNoise(_Random):
             return inputs
         return ops.add(inputs, self._normal(inputs, 0.0, self.stddev))
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"stddev": self.stddev, "seed": self.seed})
-        return config
+    _config_attrs = ("stddev", "seed")
 
 
 class GaussianDropout(_Random):
@@ -129,10 +125,7 @@ class GaussianDropout(_Random):
             return inputs
         return ops.multiply(inputs, self._normal(inputs, 1.0, math.sqrt(self.rate / (1.0 - self.rate))))
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"rate": self.rate, "seed": self.seed})
-        return config
+    _config_attrs = ("rate", "seed")
 
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -162,17 +155,14 @@ class AlphaDropout(_Random):
             raise ValueError(f"Layer '{self.name}': AlphaDropout with rate=1 drops every unit; its rescaling "
                              "(1 - rate) ** -0.5 is undefined")
         # 1 where kept, 0 where dropped (the sign of an inverted-dropout mask)
-        kept = ops.sign(Tensor(_C.dropout_mask(shape, rate, self._next_seed(), inputs.value)))
+        kept = ops.sign(dropout_mask(shape, rate, self._next_seed(), inputs))
         alpha_p = -_SELU_ALPHA * _SELU_SCALE
         a = ((1 - rate) * (1 + rate * alpha_p ** 2)) ** -0.5
         b = -a * alpha_p * rate
         x = ops.add(ops.multiply(inputs, kept), ops.multiply(ops.subtract(1.0, kept), alpha_p))
         return ops.add(ops.multiply(x, a), b)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"rate": self.rate, "seed": self.seed, "noise_shape": self.noise_shape})
-        return config
+    _config_attrs = ("rate", "seed", "noise_shape")
 
 
 class ActivityRegularization(Layer):
@@ -190,8 +180,9 @@ class ActivityRegularization(Layer):
     def compute_output_shape(self, input_shape):
         return input_shape
 
+    _config_attrs = ("l1", "l2")
+
     def get_config(self):
         config = super().get_config()
         config.pop("activity_regularizer", None)  # implied by l1 / l2 (as Keras)
-        config.update({"l1": self.l1, "l2": self.l2})
         return config

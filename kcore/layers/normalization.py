@@ -1,9 +1,10 @@
 """BatchNormalization and LayerNormalization (native kernels forward and backward)."""
 import numpy as np
 
-from kcore import constraints, initializers, ops, regularizers
-from kcore.backend.native import _C
+from kcore import ops
 from kcore.layers.layer import Layer
+from kcore.layers.weight_options import set_weight_options, weight_options_config
+from kcore.ops.nn import assign_moving_average
 
 
 class BatchNormalization(Layer):
@@ -25,14 +26,11 @@ class BatchNormalization(Layer):
                             f"argument 'axis', but received: {axis!r}")
         self.axis = int(axis)
         self.momentum, self.epsilon, self.center, self.scale = float(momentum), float(epsilon), center, scale
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
-        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
-        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
-        self.beta_regularizer, self.gamma_regularizer = regularizers.get(beta_regularizer), regularizers.get(
-            gamma_regularizer)
-        self.beta_constraint, self.gamma_constraint = constraints.get(beta_constraint), constraints.get(
-            gamma_constraint)
+        set_weight_options(self, beta_initializer=beta_initializer, gamma_initializer=gamma_initializer,
+                           moving_mean_initializer=moving_mean_initializer,
+                           moving_variance_initializer=moving_variance_initializer, beta_regularizer=beta_regularizer,
+                           gamma_regularizer=gamma_regularizer, beta_constraint=beta_constraint,
+                           gamma_constraint=gamma_constraint)
         self.supports_masking = True
 
     def build(self, input_shape):
@@ -112,9 +110,7 @@ class BatchNormalization(Layer):
         return self._normalize_with(inputs, mean, var, axis)
 
     def _update_moving(self, variable, batch_value):
-        mixed = _C.binary(_C.BinaryOp.add, _C.scale(variable.value, self.momentum),
-                          _C.scale(batch_value.value.astype(variable.dtype), 1.0 - self.momentum))
-        variable.value.copy_from(mixed)
+        assign_moving_average(variable, batch_value, self.momentum)
 
     def compute_output_shape(self, input_shape):
         return input_shape
@@ -122,10 +118,8 @@ class BatchNormalization(Layer):
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
                 "center": self.center, "scale": self.scale, "synchronized": self.synchronized,
-                "beta_initializer": initializers.serialize(self.beta_initializer),
-                "gamma_initializer": initializers.serialize(self.gamma_initializer),
-                "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
-                "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer)}
+                **weight_options_config(self, "beta", "gamma", "moving_mean", "moving_variance",
+                                        kinds=("initializer",))}
 
 
 class LayerNormalization(Layer):
@@ -148,12 +142,9 @@ class LayerNormalization(Layer):
                             f"but received: {axis!r}")
         self.axis = axis
         self.epsilon, self.center, self.scale = float(epsilon), center, scale
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
-        self.beta_regularizer, self.gamma_regularizer = regularizers.get(beta_regularizer), regularizers.get(
-            gamma_regularizer)
-        self.beta_constraint, self.gamma_constraint = constraints.get(beta_constraint), constraints.get(
-            gamma_constraint)
+        set_weight_options(self, beta_initializer=beta_initializer, gamma_initializer=gamma_initializer,
+                           beta_regularizer=beta_regularizer, gamma_regularizer=gamma_regularizer,
+                           beta_constraint=beta_constraint, gamma_constraint=gamma_constraint)
         self.supports_masking = True
 
     def _axes(self, input_shape):
@@ -205,5 +196,4 @@ class LayerNormalization(Layer):
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon, "center": self.center,
-                "scale": self.scale, "beta_initializer": initializers.serialize(self.beta_initializer),
-                "gamma_initializer": initializers.serialize(self.gamma_initializer)}
+                "scale": self.scale, **weight_options_config(self, "beta", "gamma", kinds=("initializer",))}

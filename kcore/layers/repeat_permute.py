@@ -24,10 +24,7 @@ class RepeatVector(Layer):
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.n, input_shape[1])
 
-    def get_config(self):
-        config = super().get_config()
-        config["n"] = self.n
-        return config
+    _config_attrs = ("n",)
 
 
 class Permute(Layer):
@@ -47,7 +44,4 @@ class Permute(Layer):
     def compute_output_shape(self, input_shape):
         return (input_shape[0],) + tuple(input_shape[d] for d in self.dims)
 
-    def get_config(self):
-        config = super().get_config()
-        config["dims"] = self.dims
-        return config
+    _config_attrs = ("dims",)

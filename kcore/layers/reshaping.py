@@ -1,9 +1,8 @@
 """Spatial reshaping layers: ZeroPadding1D/2D/3D, Cropping1D/2D/3D, UpSampling1D/2D/3D."""
 from kcore import ops
 from kcore.backend.sizes import check_int64
-from kcore.layers.convolutional import check_input_rank
-from kcore.layers.layer import InputSpec, Layer
-from kcore.ops.conv import normalize_data_format, normalize_tuple, upsample_nearest, zero_pad
+from kcore.layers.spatial import SpatialLayer
+from kcore.ops.conv import normalize_tuple, upsample_nearest, zero_pad
 from kcore.ops.image import interpolation_method, resize_axes
 
 
@@ -26,18 +25,15 @@ def _pad_pairs(padding, rank, name):
     return pairs
 
 
-class _SpatialEdges(Layer):
+class _SpatialEdges(SpatialLayer):
     """Shared by padding and cropping: (before, after) cell counts per spatial axis."""
 
     def __init__(self, rank, edges, data_format=None, **kwargs):
-        super().__init__(**kwargs)
-        self.rank = rank
+        super().__init__(rank, data_format, **kwargs)
         self.edges = _pad_pairs(edges, rank, type(self).__name__)
-        self.data_format = normalize_data_format(data_format)
-        self.input_spec = InputSpec(ndim=rank + 2)
 
     def _spatial_start(self):
-        return 2 if self.data_format == "channels_first" else 1
+        return self.spatial_axes()[0]
 
     def build(self, input_shape):
         self.compute_output_shape(input_shape)  # checks the rank (and, for cropping, what is left)
@@ -57,18 +53,9 @@ class BaseZeroPadding(_SpatialEdges):
         return zero_pad(inputs, pads)
 
     def compute_output_shape(self, input_shape):
-        check_input_rank(self, input_shape, self.rank)
-        shape = list(input_shape)
-        start = self._spatial_start()
-        for i, (a, b) in enumerate(self.padding):
-            if shape[start + i] is not None:
-                shape[start + i] += a + b
-        return tuple(shape)
+        return self.spatial_output_shape(input_shape, lambda i, n: n + sum(self.padding[i]))
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"padding": self.padding, "data_format": self.data_format})
-        return config
+    _config_attrs = ("padding", "data_format")
 
 
 class ZeroPadding1D(BaseZeroPadding):
@@ -84,11 +71,15 @@ class ZeroPadding1D(BaseZeroPadding):
 
 
 class ZeroPadding2D(BaseZeroPadding):
+    """Pads rows and cols with zeros; padding int, (rows, cols) or ((top, bottom), (left, right))."""
+
     def __init__(self, padding=(1, 1), data_format=None, **kwargs):
         super().__init__(2, padding, data_format, **kwargs)
 
 
 class ZeroPadding3D(BaseZeroPadding):
+    """Pads the three spatial axes with zeros (int, one int per axis, or (before, after) pairs)."""
+
     def __init__(self, padding=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
         super().__init__(3, padding, data_format, **kwargs)
 
@@ -108,22 +99,15 @@ class BaseCropping(_SpatialEdges):
         return ops.getitem(inputs, tuple(key))
 
     def compute_output_shape(self, input_shape):
-        check_input_rank(self, input_shape, self.rank)
-        shape = list(input_shape)
-        start = self._spatial_start()
-        for i, (a, b) in enumerate(self.cropping):
-            n = shape[start + i]
-            if n is not None:
-                if a + b >= n:
-                    raise ValueError(f"Layer '{self.name}': cropping {self.cropping} leaves nothing of an input of "
-                                     f"shape {tuple(input_shape)}")
-                shape[start + i] = n - a - b
-        return tuple(shape)
+        def cropped(i, n):
+            if sum(self.cropping[i]) >= n:
+                raise ValueError(f"Layer '{self.name}': cropping {self.cropping} leaves nothing of an input of "
+                                 f"shape {tuple(input_shape)}")
+            return n - sum(self.cropping[i])
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"cropping": self.cropping, "data_format": self.data_format})
-        return config
+        return self.spatial_output_shape(input_shape, cropped)
+
+    _config_attrs = ("cropping", "data_format")
 
 
 class Cropping1D(BaseCropping):
@@ -140,47 +124,37 @@ class Cropping1D(BaseCropping):
 
 
 class Cropping2D(BaseCropping):
+    """Crops rows and cols; cropping int, (rows, cols) or ((top, bottom), (left, right))."""
+
     def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):
         super().__init__(2, cropping, data_format, **kwargs)
 
 
 class Cropping3D(BaseCropping):
+    """Crops the three spatial axes (int, one int per axis, or (start, end) pairs)."""
+
     def __init__(self, cropping=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
         super().__init__(3, cropping, data_format, **kwargs)
 
 
-class BaseUpSampling(Layer):
+class BaseUpSampling(SpatialLayer):
+    """Scales each spatial axis by an integer factor (`size`), nearest or by `interpolation`."""
+
     def __init__(self, rank, size, data_format=None, interpolation="nearest", **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(rank, data_format, **kwargs)
         name = type(self).__name__
-        self.rank = rank
         self.size = normalize_tuple(size, rank, "size", name)
-        self.data_format = normalize_data_format(data_format)
         self.interpolation = interpolation_method(interpolation, name)
-        self.input_spec = InputSpec(ndim=rank + 2)
-
-    def _axes(self):
-        start = 2 if self.data_format == "channels_first" else 1
-        return list(range(start, start + self.rank))
-
-    def build(self, input_shape):
-        check_input_rank(self, input_shape, self.rank)
-        self.built = True
 
     def call(self, inputs):
         if self.interpolation == "nearest":  # each cell repeated, as Keras does for every rank
-            return upsample_nearest(inputs, self.size, self._axes())
-        axes = self._axes()
+            return upsample_nearest(inputs, self.size, self.spatial_axes())
+        axes = self.spatial_axes()
         sizes = [inputs.shape[a] * s for a, s in zip(axes, self.size)]
         return resize_axes(inputs, sizes, axes, self.interpolation)
 
     def compute_output_shape(self, input_shape):
-        check_input_rank(self, input_shape, self.rank)
-        shape = list(input_shape)
-        for axis, s in zip(self._axes(), self.size):
-            if shape[axis] is not None:
-                shape[axis] *= s
-        return tuple(shape)
+        return self.spatial_output_shape(input_shape, lambda i, n: n * self.size[i])
 
 
 class UpSampling1D(BaseUpSampling):
@@ -196,13 +170,12 @@ class UpSampling1D(BaseUpSampling):
 
 
 class UpSampling2D(BaseUpSampling):
+    """Repeats rows and cols size[0] and size[1] times (nearest), or resizes bilinearly."""
+
     def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
         super().__init__(2, size, data_format, interpolation, **kwargs)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"size": self.size, "data_format": self.data_format, "interpolation": self.interpolation})
-        return config
+    _config_attrs = ("size", "data_format", "interpolation")
 
 
 class UpSampling3D(BaseUpSampling):
@@ -211,7 +184,4 @@ class UpSampling3D(BaseUpSampling):
     def __init__(self, size=(2, 2, 2), data_format=None, **kwargs):
         super().__init__(3, size, data_format, "nearest", **kwargs)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"size": self.size, "data_format": self.data_format})
-        return config
+    _config_attrs = ("size", "data_format")

@@ -3,16 +3,47 @@
 `get` resolves identifiers exactly as `keras.losses.get` does (a name of a function gives the function, a
 class name a new Loss object); `for_compile` is what `Model.compile` uses (always a Loss object).
 """
-from kcore.losses.functions import (BCE, KLD, MAE, MAPE, MSE, MSLE, bce, binary_crossentropy,
-                                    binary_focal_crossentropy, categorical_crossentropy,
-                                    categorical_focal_crossentropy, categorical_hinge, cosine_similarity, hinge,
-                                    huber, kl_divergence, kld, log_cosh, logcosh, mae, mape, mean_absolute_error,
-                                    mean_absolute_percentage_error, mean_squared_error,
-                                    mean_squared_logarithmic_error, mse, msle, poisson,
-                                    sparse_categorical_crossentropy, squared_hinge)
-from kcore.utils import identifiers as _identifiers
-from kcore.losses.loss import (REDUCTIONS, Loss, LossFunctionWrapper, reduce_loss, reduce_weighted_values,
-                               standardize_reduction)
+from kcore.losses.functions import (
+    BCE,
+    KLD,
+    MAE,
+    MAPE,
+    MSE,
+    MSLE,
+    bce,
+    binary_crossentropy,
+    binary_focal_crossentropy,
+    categorical_crossentropy,
+    categorical_focal_crossentropy,
+    categorical_hinge,
+    cosine_similarity,
+    hinge,
+    huber,
+    kl_divergence,
+    kld,
+    log_cosh,
+    logcosh,
+    mae,
+    mape,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_error,
+    mean_squared_logarithmic_error,
+    mse,
+    msle,
+    poisson,
+    sparse_categorical_crossentropy,
+    squared_hinge,
+)
+from kcore.losses.loss import (
+    REDUCTIONS,
+    Loss,
+    LossFunctionWrapper,
+    reduce_loss,
+    reduce_weighted_values,
+    standardize_reduction,
+)
+from kcore.utils.registry import Registry
 
 _TAIL = ("reduction", "name", "dtype")
 
@@ -40,117 +71,40 @@ class _BuiltinLoss(LossFunctionWrapper):
         super().__init__(fn, reduction=reduction, name=name, dtype=dtype, **{**defaults, **kwargs})
 
 
-def _spec(fn, name, **defaults):
-    return fn, name, tuple(defaults) + _TAIL, defaults
+def _reducing(class_name, fn, name=None, doc=None, order=None, **defaults):
+    """A built-in Loss class reducing fn(y_true, y_pred, **defaults): Keras's positional argument order is
+    `order` (default: the defaults' keys) then reduction, name, dtype; the default name is fn's."""
+    order = tuple(order) if order else tuple(defaults) + _TAIL
+    args = f" ({', '.join(defaults)})" if defaults else ""
+    return type(class_name, (_BuiltinLoss,), {"spec": (fn, name or fn.__name__, order, defaults),
+                                              "__doc__": doc or f"Reduces `{fn.__name__}`{args}.",
+                                              "__module__": __name__})
 
 
-class MeanSquaredError(_BuiltinLoss):
-    """Reduces `mean_squared_error`."""
-
-    spec = _spec(mean_squared_error, "mean_squared_error")
-
-
-class MeanAbsoluteError(_BuiltinLoss):
-    """Reduces `mean_absolute_error`."""
-
-    spec = _spec(mean_absolute_error, "mean_absolute_error")
-
-
-class MeanAbsolutePercentageError(_BuiltinLoss):
-    """Reduces `mean_absolute_percentage_error`."""
-
-    spec = _spec(mean_absolute_percentage_error, "mean_absolute_percentage_error")
-
-
-class MeanSquaredLogarithmicError(_BuiltinLoss):
-    """Reduces `mean_squared_logarithmic_error`."""
-
-    spec = _spec(mean_squared_logarithmic_error, "mean_squared_logarithmic_error")
-
-
-class Huber(_BuiltinLoss):
-    """Reduces `huber` (argument delta)."""
-
-    spec = _spec(huber, "huber_loss", delta=1.0)
-
-
-class LogCosh(_BuiltinLoss):
-    """Reduces `log_cosh`."""
-
-    spec = _spec(log_cosh, "log_cosh")
-
-
-class KLDivergence(_BuiltinLoss):
-    """Reduces `kl_divergence`."""
-
-    spec = _spec(kl_divergence, "kl_divergence")
-
-
-class Poisson(_BuiltinLoss):
-    """Reduces `poisson`."""
-
-    spec = _spec(poisson, "poisson")
-
-
-class CosineSimilarity(_BuiltinLoss):
-    """Reduces `cosine_similarity` (argument axis)."""
-
-    spec = _spec(cosine_similarity, "cosine_similarity", axis=-1)
-
-
-class Hinge(_BuiltinLoss):
-    """Reduces `hinge`."""
-
-    spec = _spec(hinge, "hinge")
-
-
-class SquaredHinge(_BuiltinLoss):
-    """Reduces `squared_hinge`."""
-
-    spec = _spec(squared_hinge, "squared_hinge")
-
-
-class CategoricalHinge(_BuiltinLoss):
-    """Reduces `categorical_hinge`."""
-
-    spec = _spec(categorical_hinge, "categorical_hinge")
-
-
-class CategoricalCrossentropy(_BuiltinLoss):
-    """Reduces `categorical_crossentropy` (from_logits, label_smoothing, axis)."""
-
-    spec = _spec(categorical_crossentropy, "categorical_crossentropy", from_logits=False, label_smoothing=0.0,
-                 axis=-1)
-
-
-class SparseCategoricalCrossentropy(_BuiltinLoss):
-    """Reduces `sparse_categorical_crossentropy` (from_logits, ignore_class, axis); samples labelled
-    ignore_class leave the mean."""
-
-    spec = (sparse_categorical_crossentropy, "sparse_categorical_crossentropy",
-            ("from_logits", "ignore_class", "reduction", "axis", "name", "dtype"),
-            {"from_logits": False, "ignore_class": None, "axis": -1})
-
-
-class BinaryCrossentropy(_BuiltinLoss):
-    """Reduces `binary_crossentropy` (from_logits, label_smoothing, axis)."""
-
-    spec = _spec(binary_crossentropy, "binary_crossentropy", from_logits=False, label_smoothing=0.0, axis=-1)
-
-
-class BinaryFocalCrossentropy(_BuiltinLoss):
-    """Reduces `binary_focal_crossentropy` (apply_class_balancing, alpha, gamma, from_logits, label_smoothing,
-    axis)."""
-
-    spec = _spec(binary_focal_crossentropy, "binary_focal_crossentropy", apply_class_balancing=False, alpha=0.25,
-                 gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1)
-
-
-class CategoricalFocalCrossentropy(_BuiltinLoss):
-    """Reduces `categorical_focal_crossentropy` (alpha, gamma, from_logits, label_smoothing, axis)."""
-
-    spec = _spec(categorical_focal_crossentropy, "categorical_focal_crossentropy", alpha=0.25, gamma=2.0,
-                 from_logits=False, label_smoothing=0.0, axis=-1)
+(MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError, LogCosh, KLDivergence,
+ Poisson, Hinge, SquaredHinge, CategoricalHinge) = (_reducing(name, fn) for name, fn in (
+    ("MeanSquaredError", mean_squared_error), ("MeanAbsoluteError", mean_absolute_error),
+    ("MeanAbsolutePercentageError", mean_absolute_percentage_error),
+    ("MeanSquaredLogarithmicError", mean_squared_logarithmic_error), ("LogCosh", log_cosh),
+    ("KLDivergence", kl_divergence), ("Poisson", poisson), ("Hinge", hinge), ("SquaredHinge", squared_hinge),
+    ("CategoricalHinge", categorical_hinge)))
+Huber = _reducing("Huber", huber, "huber_loss", delta=1.0)
+CosineSimilarity = _reducing("CosineSimilarity", cosine_similarity, axis=-1)
+CategoricalCrossentropy = _reducing("CategoricalCrossentropy", categorical_crossentropy, from_logits=False,
+                                    label_smoothing=0.0, axis=-1)
+SparseCategoricalCrossentropy = _reducing(
+    "SparseCategoricalCrossentropy", sparse_categorical_crossentropy,
+    doc="Reduces `sparse_categorical_crossentropy` (from_logits, ignore_class, axis); samples labelled "
+        "ignore_class leave the mean.",
+    order=("from_logits", "ignore_class", "reduction", "axis", "name", "dtype"), from_logits=False,
+    ignore_class=None, axis=-1)
+BinaryCrossentropy = _reducing("BinaryCrossentropy", binary_crossentropy, from_logits=False, label_smoothing=0.0,
+                               axis=-1)
+BinaryFocalCrossentropy = _reducing("BinaryFocalCrossentropy", binary_focal_crossentropy,
+                                    apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False,
+                                    label_smoothing=0.0, axis=-1)
+CategoricalFocalCrossentropy = _reducing("CategoricalFocalCrossentropy", categorical_focal_crossentropy, alpha=0.25,
+                                         gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1)
 
 
 _ALL_FUNCTIONS = (mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
@@ -169,37 +123,36 @@ _BY_NAME.update({"mse": mean_squared_error, "MSE": mean_squared_error, "mae": me
                  "MAPE": mean_absolute_percentage_error, "msle": mean_squared_logarithmic_error,
                  "MSLE": mean_squared_logarithmic_error, "kld": kl_divergence, "KLD": kl_divergence,
                  "bce": binary_crossentropy, "BCE": binary_crossentropy})
+_REGISTRY = Registry("loss", "keras.losses", _BY_NAME)
+del _BY_NAME
 # Spellings compile() keeps accepting from tf.keras (keras.losses.get rejects them, as Keras 3 does).
 _COMPILE_EXTRAS = {"logcosh": log_cosh}
 
 
 def register(name, fn, cls=None):
     """Adds a loss function (and its class) to the names `get` resolves."""
-    _BY_NAME[name] = fn
+    _REGISTRY.register(name, fn)
     if cls is not None:
-        _BY_NAME[cls.__name__] = cls
+        _REGISTRY.register(cls.__name__, cls)
 
 
 def serialize(loss):
     """A function's name, or {'module', 'class_name', 'config', 'registered_name'} of a Loss object."""
     if not isinstance(loss, Loss):
         return getattr(loss, "__name__", None)
-    return {"module": "keras.losses", "class_name": type(loss).__name__, "config": loss.get_config(),
-            "registered_name": None}
+    return _REGISTRY.serialize(loss)
 
 
 def deserialize(config, custom_objects=None):
     """The loss a `serialize` result describes."""
-    if isinstance(config, str):
-        return get(config)
-    return _identifiers.deserialize(config, _BY_NAME, "loss", custom_objects)
+    return _REGISTRY.deserialize(config, custom_objects)
 
 
 def get(identifier):
     """What `keras.losses.get` returns: None for None; the function for a function's name ('mse' gives
     `mean_squared_error`); a new Loss object for a class name, a class or a config dict; a Loss object or a
     callable as given. Anything else raises ValueError."""
-    return _identifiers.resolve(identifier, _BY_NAME, "loss")
+    return _REGISTRY.get(identifier)
 
 
 def for_compile(identifier):

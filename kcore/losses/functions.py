@@ -33,11 +33,13 @@ def _target(y_true, y_pred, loss_name):
 
 
 def mean_squared_error(y_true, y_pred):
+    """Per-sample mean of (y_true - y_pred) ** 2 over the last axis."""
     y_pred = _pred(y_pred)
     return ops.mean_squared_error(_target(y_true, y_pred, "mean_squared_error"), y_pred)
 
 
 def mean_absolute_error(y_true, y_pred):
+    """Per-sample mean of |y_true - y_pred| over the last axis."""
     y_pred = _pred(y_pred)
     return ops.mean_absolute_error(_target(y_true, y_pred, "mean_absolute_error"), y_pred)
 

@@ -7,6 +7,7 @@ from kcore import ops
 from kcore.backend.config import floatx
 from kcore.backend.tensor import Tensor, convert_to_tensor
 from kcore.distribution._context import current_batch
+from kcore.utils.registry import FunctionWrapperConfig, NamedObject
 
 REDUCTIONS = ("sum_over_batch_size", "sum", None, "none", "mean", "mean_with_sample_weight")
 
@@ -19,7 +20,7 @@ def standardize_reduction(reduction):
     return reduction
 
 
-class Loss:
+class Loss(NamedObject):
     """Base of every loss: subclasses implement `call(y_true, y_pred)` returning per-sample values with kcore
     ops; `__call__` converts both inputs to kcore tensors of the loss's dtype (float32 by default), calls it,
     and reduces the result with `sample_weight` and `reduction`:
@@ -53,14 +54,8 @@ class Loss:
         raise NotImplementedError(f"{type(self).__name__} must implement call(y_true, y_pred)")
 
     def get_config(self):
+        """name and reduction (subclasses add their arguments)."""
         return {"name": self.name, "reduction": self.reduction}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        return f"<{type(self).__name__} name={self.name}>"
 
 
 def _mask_of(x):
@@ -75,7 +70,7 @@ def _both(a, b):
     return a & b
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _dtype_name(dtype):
     return str(np.dtype(dtype))
 
@@ -88,7 +83,7 @@ def _as_tensor(x, dtype):
     return convert_to_tensor(np.asarray(x, dtype=dtype))
 
 
-class LossFunctionWrapper(Loss):
+class LossFunctionWrapper(FunctionWrapperConfig, Loss):
     """A Loss around a function fn(y_true, y_pred, **kwargs) returning per-sample values."""
 
     def __init__(self, fn, reduction="sum_over_batch_size", name=None, dtype=None, **kwargs):
@@ -104,26 +99,21 @@ class LossFunctionWrapper(Loss):
         return self.fn(y_true, y_pred, **self._fn_kwargs)
 
     def get_config(self):
-        config = {**super().get_config(), **self._fn_kwargs}
-        if type(self) is LossFunctionWrapper:  # built-in subclasses know their function
-            from kcore.utils.identifiers import serialize_function
+        return self._wrapped_fn_config({**super().get_config(), **self._fn_kwargs}, self.fn)
 
-            config["fn"] = serialize_function(self.fn)
-        return config
+    _fn_kind = "loss"
 
     @classmethod
-    def from_config(cls, config):
-        if cls is not LossFunctionWrapper:
-            return cls(**config)
+    def _fn_table(cls):
         from kcore import losses
-        from kcore.utils.identifiers import function_from_config
 
-        config = dict(config)
-        fn = function_from_config(config.pop("fn", None), losses._BY_NAME, "loss")
-        return cls(fn, **config)
+        return dict(losses._REGISTRY.items())
 
     def __repr__(self):
         return f"<LossFunctionWrapper({self.fn.__name__}, kwargs={self._fn_kwargs})>"
+
+
+LossFunctionWrapper._wrapper_base = LossFunctionWrapper
 
 
 def squeeze_or_expand(x, y):

@@ -3,25 +3,63 @@
 `get` resolves identifiers exactly as `keras.metrics.get` does; `for_compile` is what `Model.compile` uses
 (the name is kept as given, and 'accuracy' / 'acc' pick binary, sparse or categorical accuracy by shape).
 """
-from kcore.losses import (binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,
-                          categorical_focal_crossentropy, categorical_hinge, hinge, huber, kl_divergence, log_cosh,
-                          mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
-                          mean_squared_logarithmic_error, poisson, sparse_categorical_crossentropy, squared_hinge)
-from kcore.metrics.accuracy import (Accuracy, AutoAccuracy, BinaryAccuracy, CategoricalAccuracy,
-                                    SparseCategoricalAccuracy, SparseTopKCategoricalAccuracy,
-                                    TopKCategoricalAccuracy, accuracy, binary_accuracy, categorical_accuracy,
-                                    resolve_accuracy, sparse_categorical_accuracy, sparse_top_k_categorical_accuracy,
-                                    top_k_categorical_accuracy)
+from kcore.losses import (
+    binary_crossentropy,
+    binary_focal_crossentropy,
+    categorical_crossentropy,
+    categorical_focal_crossentropy,
+    categorical_hinge,
+    hinge,
+    huber,
+    kl_divergence,
+    log_cosh,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_error,
+    mean_squared_logarithmic_error,
+    poisson,
+    sparse_categorical_crossentropy,
+    squared_hinge,
+)
+from kcore.metrics.accuracy import (
+    Accuracy,
+    AutoAccuracy,
+    BinaryAccuracy,
+    CategoricalAccuracy,
+    SparseCategoricalAccuracy,
+    SparseTopKCategoricalAccuracy,
+    TopKCategoricalAccuracy,
+    accuracy,
+    binary_accuracy,
+    categorical_accuracy,
+    resolve_accuracy,
+    sparse_categorical_accuracy,
+    sparse_top_k_categorical_accuracy,
+    top_k_categorical_accuracy,
+)
 from kcore.metrics.auc import AUC
 from kcore.metrics.base import FunctionMetric, Mean, MeanMetricWrapper, Metric, Sum
 from kcore.metrics.confusion import FalseNegatives, FalsePositives, Precision, Recall, TrueNegatives, TruePositives
 from kcore.metrics.fscore import F1Score, FBetaScore
-from kcore.metrics.regression import (BinaryCrossentropy, CategoricalCrossentropy, CategoricalHinge,
-                                      CosineSimilarity, Hinge, KLDivergence, LogCoshError, MeanAbsoluteError,
-                                      MeanAbsolutePercentageError, MeanSquaredError, MeanSquaredLogarithmicError,
-                                      Poisson, RootMeanSquaredError, SparseCategoricalCrossentropy, SquaredHinge)
-from kcore.utils import identifiers as _identifiers
+from kcore.metrics.regression import (
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    CategoricalHinge,
+    CosineSimilarity,
+    Hinge,
+    KLDivergence,
+    LogCoshError,
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanSquaredError,
+    MeanSquaredLogarithmicError,
+    Poisson,
+    RootMeanSquaredError,
+    SparseCategoricalCrossentropy,
+    SquaredHinge,
+)
 from kcore.utils.naming import to_snake_case as _snake
+from kcore.utils.registry import Registry
 
 _ALL_CLASSES = (
     Metric, Mean, Sum, MeanMetricWrapper, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
@@ -54,32 +92,31 @@ FUNCTIONS = {fn.__name__: fn for fn in (
     categorical_focal_crossentropy, categorical_hinge, hinge, huber, kl_divergence, log_cosh, mean_absolute_error,
     mean_absolute_percentage_error, mean_squared_error, mean_squared_logarithmic_error, poisson,
     sparse_categorical_crossentropy, squared_hinge)}
+_REGISTRY = Registry("metric", "keras.metrics", _BY_NAME)
+del _BY_NAME
 # Spellings compile() keeps accepting from Keras 2 (keras.metrics.get rejects them, as Keras 3 does).
 _COMPILE_EXTRAS = {"logcosh": LogCoshError, "fbeta_score": FBetaScore, "kld": KLDivergence, "KLD": KLDivergence}
 
 
 def register(name, cls):
     """Makes `get(name)` (and compile(metrics=[name])) build `cls`."""
-    _BY_NAME[name] = cls
+    _REGISTRY.register(name, cls)
 
 
 def serialize(metric):
     """{'module', 'class_name', 'config', 'registered_name'} of a metric object."""
-    return {"module": "keras.metrics", "class_name": type(metric).__name__, "config": metric.get_config(),
-            "registered_name": None}
+    return _REGISTRY.serialize(metric)
 
 
 def deserialize(config, custom_objects=None):
     """The metric a `serialize` dict (or a bare name) describes."""
-    if isinstance(config, str):
-        return get(config)
-    return _identifiers.deserialize(config, _BY_NAME, "metric", custom_objects)
+    return _REGISTRY.deserialize(config, custom_objects)
 
 
 def get(identifier):
     """What `keras.metrics.get` returns: None for None; a new metric object for a name, a class or a config
     dict; a metric object or a plain function as given. Anything else raises ValueError."""
-    return _identifiers.resolve(identifier, _BY_NAME, "metric")
+    return _REGISTRY.get(identifier)
 
 
 def for_compile(identifier):
@@ -88,7 +125,7 @@ def for_compile(identifier):
     if isinstance(identifier, str):
         if identifier in ("accuracy", "acc"):
             return AutoAccuracy(name=identifier)
-        metric = _identifiers.resolve(identifier, {**_COMPILE_EXTRAS, **_BY_NAME}, "metric")
+        metric = _REGISTRY.get(identifier, extra=_COMPILE_EXTRAS)
         if identifier != type(metric).__name__:  # a class name keeps the class's default metric name
             metric.name = identifier
         return metric

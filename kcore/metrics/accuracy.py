@@ -1,7 +1,7 @@
 """Accuracy metrics: one 0/1 value per prediction, averaged with Keras's sample-weight rules."""
 import numpy as np
 
-from kcore.metrics.base import FunctionMetric, MeanMetricWrapper, _numpy, match_ranks
+from kcore.metrics.base import MeanMetricWrapper, _numpy, function_metric, match_ranks
 
 
 def accuracy(y_true, y_pred):
@@ -54,28 +54,13 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False
     return ((larger < k) & valid).astype(np.float64)
 
 
-class Accuracy(FunctionMetric):
-    """How often predictions equal labels exactly."""
-
-    spec = (accuracy, "accuracy", {})
-
-
-class BinaryAccuracy(FunctionMetric):
-    """How often (y_pred > threshold) matches binary labels."""
-
-    spec = (binary_accuracy, "binary_accuracy", {"threshold": 0.5})
-
-
-class CategoricalAccuracy(FunctionMetric):
-    """How often the argmax of y_pred matches the argmax of one-hot labels."""
-
-    spec = (categorical_accuracy, "categorical_accuracy", {})
-
-
-class SparseCategoricalAccuracy(FunctionMetric):
-    """How often the argmax of y_pred matches integer labels."""
-
-    spec = (sparse_categorical_accuracy, "sparse_categorical_accuracy", {})
+Accuracy = function_metric("Accuracy", accuracy, doc="How often predictions equal labels exactly.")
+BinaryAccuracy = function_metric("BinaryAccuracy", binary_accuracy, threshold=0.5,
+                                 doc="How often (y_pred > threshold) matches binary labels.")
+CategoricalAccuracy = function_metric("CategoricalAccuracy", categorical_accuracy,
+                                      doc="How often the argmax of y_pred matches the argmax of one-hot labels.")
+SparseCategoricalAccuracy = function_metric("SparseCategoricalAccuracy", sparse_categorical_accuracy,
+                                            doc="How often the argmax of y_pred matches integer labels.")
 
 
 class TopKCategoricalAccuracy(MeanMetricWrapper):

@@ -2,6 +2,7 @@
 import numpy as np
 
 from kcore.losses.loss import squeeze_or_expand as match_ranks
+from kcore.utils.registry import FunctionWrapperConfig, NamedObject
 
 
 def _snake(name):
@@ -17,7 +18,7 @@ def _numpy(x, dtype=np.float64):
     return np.asarray(x, dtype=dtype)
 
 
-class Metric:
+class Metric(NamedObject):
     """A stateful metric: `update_state` accumulates over batches, `result` reads the value, `reset_state`
     clears it (Keras 3 API). Subclasses set `_direction` to "up" (larger is better) or "down"."""
 
@@ -62,14 +63,8 @@ class Metric:
         return self.result()
 
     def get_config(self):
+        """name and dtype (subclasses add their arguments)."""
         return {"name": self.name, "dtype": self.dtype}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        return f"<{type(self).__name__} name={self.name}>"
 
     reset_states = reset_state
 
@@ -145,7 +140,7 @@ class Sum(Metric):
         return self.total
 
 
-class MeanMetricWrapper(Mean):
+class MeanMetricWrapper(FunctionWrapperConfig, Mean):
     """The weighted mean over samples of fn(y_true, y_pred, **kwargs); fn may return kcore Tensors (a loss
     function) or arrays. Entries a loss masks out (ignore_class) drop out of weighted means, as in Keras."""
 
@@ -162,23 +157,18 @@ class MeanMetricWrapper(Mean):
 
     def get_config(self):
         """Keras's keys: name, dtype, the wrapped function (plain wrappers only), its keyword arguments."""
-        config = super().get_config()
-        if type(self) is MeanMetricWrapper:  # built-in subclasses know their function
-            from kcore.utils.identifiers import serialize_function
+        return {**self._wrapped_fn_config(super().get_config(), self._fn), **self._fn_kwargs}
 
-            config["fn"] = serialize_function(self._fn)
-        return {**config, **self._fn_kwargs}
+    _fn_kind = "metric"
 
     @classmethod
-    def from_config(cls, config):
-        if cls is not MeanMetricWrapper:
-            return cls(**config)
+    def _fn_table(cls):
         from kcore import metrics
-        from kcore.utils.identifiers import function_from_config
 
-        config = dict(config)
-        fn = function_from_config(config.pop("fn", None), metrics.FUNCTIONS, "metric")
-        return cls(fn, **config)
+        return metrics.FUNCTIONS
+
+
+MeanMetricWrapper._wrapper_base = MeanMetricWrapper
 
 
 def _arg(x):
@@ -199,3 +189,11 @@ class FunctionMetric(MeanMetricWrapper):
             raise TypeError(f"{type(self).__name__} got unexpected arguments {unknown}; "
                             f"it accepts name, dtype{''.join(', ' + k for k in defaults)}")
         super().__init__(fn, name=name or default_name, dtype=dtype, **{**defaults, **kwargs})
+
+
+def function_metric(class_name, fn, name=None, doc=None, **defaults):
+    """A FunctionMetric class: the sample-weighted mean of fn(y_true, y_pred, **defaults), named `name` (fn's
+    name by default). Every built-in function metric is declared this way."""
+    doc = doc or f"Mean of `losses.{fn.__name__}` over samples."
+    return type(class_name, (FunctionMetric,), {"spec": (fn, name or fn.__name__, defaults), "__doc__": doc,
+                                                "__module__": "kcore.metrics"})  # where users find them

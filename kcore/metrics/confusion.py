@@ -99,22 +99,6 @@ class _ConfusionMetric(Metric):
                 weights[..., self.class_id]
         self.counts += confusion_counts(y_true, y_pred, self.thresholds, weights)
 
-    @property
-    def true_positives(self):
-        return self.counts[:, 0]
-
-    @property
-    def false_positives(self):
-        return self.counts[:, 1]
-
-    @property
-    def true_negatives(self):
-        return self.counts[:, 2]
-
-    @property
-    def false_negatives(self):
-        return self.counts[:, 3]
-
     def _value(self):
         raise NotImplementedError
 
@@ -127,28 +111,31 @@ class _ConfusionMetric(Metric):
                 "class_id": self.class_id}
 
 
-class Precision(_ConfusionMetric):
+# The four weighted counts per threshold, as read-only properties (columns of `counts`).
+for _column, _kind in enumerate(("true_positives", "false_positives", "true_negatives", "false_negatives")):
+    setattr(_ConfusionMetric, _kind, property(lambda self, column=_column: self.counts[:, column],
+                                              doc=f"The weighted {_kind.replace('_', ' ')} per threshold."))
+
+
+class _Ratio(_ConfusionMetric):
+    """TP / (TP + <the `_other` count>) per threshold; 0 while the denominator is 0 (Precision, Recall)."""
+
+    _direction, _other = "up", None
+
+    def _value(self):
+        return _safe_divide(self.true_positives, self.true_positives + getattr(self, self._other))
+
+
+class Precision(_Ratio):
     """TP / (TP + FP) over the epoch; 0 while nothing was predicted positive."""
 
-    _direction = "up"
-
-    def __init__(self, thresholds=None, top_k=None, class_id=None, name="precision", dtype=None):
-        super().__init__(thresholds, top_k, class_id, name, dtype)
-
-    def _value(self):
-        return _safe_divide(self.true_positives, self.true_positives + self.false_positives)
+    _other = "false_positives"
 
 
-class Recall(_ConfusionMetric):
+class Recall(_Ratio):
     """TP / (TP + FN) over the epoch; 0 while there were no positives."""
 
-    _direction = "up"
-
-    def __init__(self, thresholds=None, top_k=None, class_id=None, name="recall", dtype=None):
-        super().__init__(thresholds, top_k, class_id, name, dtype)
-
-    def _value(self):
-        return _safe_divide(self.true_positives, self.true_positives + self.false_negatives)
+    _other = "false_negatives"
 
 
 class _Count(_ConfusionMetric):

@@ -2,7 +2,7 @@
 import numpy as np
 
 from kcore import losses
-from kcore.metrics.base import FunctionMetric, Mean, _numpy, match_ranks
+from kcore.metrics.base import Mean, _numpy, function_metric, match_ranks
 
 
 def cosine_similarity(y_true, y_pred, axis=-1):
@@ -14,40 +14,26 @@ def cosine_similarity(y_true, y_pred, axis=-1):
     return np.sum(unit(y_true) * unit(y_pred), axis=axis)
 
 
-class MeanSquaredError(FunctionMetric):
-    """Mean of `losses.mean_squared_error` over samples."""
-
-    spec = (losses.mean_squared_error, "mean_squared_error", {})
-
-
-class MeanAbsoluteError(FunctionMetric):
-    """Mean of `losses.mean_absolute_error` over samples."""
-
-    spec = (losses.mean_absolute_error, "mean_absolute_error", {})
-
-
-class MeanAbsolutePercentageError(FunctionMetric):
-    """Mean of `losses.mean_absolute_percentage_error` over samples."""
-
-    spec = (losses.mean_absolute_percentage_error, "mean_absolute_percentage_error", {})
-
-
-class MeanSquaredLogarithmicError(FunctionMetric):
-    """Mean of `losses.mean_squared_logarithmic_error` over samples."""
-
-    spec = (losses.mean_squared_logarithmic_error, "mean_squared_logarithmic_error", {})
-
-
-class LogCoshError(FunctionMetric):
-    """Mean of `losses.log_cosh` over samples (Keras names it 'logcosh')."""
-
-    spec = (losses.log_cosh, "logcosh", {})
-
-
-class CosineSimilarity(FunctionMetric):
-    """Mean cosine similarity between y_true and y_pred along `axis` (+1 = same direction)."""
-
-    spec = (cosine_similarity, "cosine_similarity", {"axis": -1})
+(MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError, KLDivergence, Poisson,
+ Hinge, SquaredHinge, CategoricalHinge) = (function_metric(name, fn) for name, fn in (
+    ("MeanSquaredError", losses.mean_squared_error), ("MeanAbsoluteError", losses.mean_absolute_error),
+    ("MeanAbsolutePercentageError", losses.mean_absolute_percentage_error),
+    ("MeanSquaredLogarithmicError", losses.mean_squared_logarithmic_error), ("KLDivergence", losses.kl_divergence),
+    ("Poisson", losses.poisson), ("Hinge", losses.hinge), ("SquaredHinge", losses.squared_hinge),
+    ("CategoricalHinge", losses.categorical_hinge)))
+LogCoshError = function_metric("LogCoshError", losses.log_cosh, "logcosh",
+                               "Mean of `losses.log_cosh` over samples (Keras names it 'logcosh').")
+CosineSimilarity = function_metric(
+    "CosineSimilarity", cosine_similarity, axis=-1,
+    doc="Mean cosine similarity between y_true and y_pred along `axis` (+1 = same direction).")
+BinaryCrossentropy = function_metric("BinaryCrossentropy", losses.binary_crossentropy, from_logits=False,
+                                     label_smoothing=0)
+CategoricalCrossentropy = function_metric("CategoricalCrossentropy", losses.categorical_crossentropy,
+                                          from_logits=False, label_smoothing=0, axis=-1)
+SparseCategoricalCrossentropy = function_metric(
+    "SparseCategoricalCrossentropy", losses.sparse_categorical_crossentropy, from_logits=False, ignore_class=None,
+    axis=-1, doc="Mean of `losses.sparse_categorical_crossentropy` over samples; with weights, samples labelled "
+                 "`ignore_class` drop out of the mean (without weights they count as 0, as in Keras).")
 
 
 class RootMeanSquaredError(Mean):
@@ -62,54 +48,3 @@ class RootMeanSquaredError(Mean):
 
     def result(self):
         return float(np.sqrt(super().result()))
-
-
-class KLDivergence(FunctionMetric):
-    """Mean of `losses.kl_divergence` over samples."""
-
-    spec = (losses.kl_divergence, "kl_divergence", {})
-
-
-class Poisson(FunctionMetric):
-    """Mean of `losses.poisson` over samples."""
-
-    spec = (losses.poisson, "poisson", {})
-
-
-class Hinge(FunctionMetric):
-    """Mean of `losses.hinge` over samples."""
-
-    spec = (losses.hinge, "hinge", {})
-
-
-class SquaredHinge(FunctionMetric):
-    """Mean of `losses.squared_hinge` over samples."""
-
-    spec = (losses.squared_hinge, "squared_hinge", {})
-
-
-class CategoricalHinge(FunctionMetric):
-    """Mean of `losses.categorical_hinge` over samples."""
-
-    spec = (losses.categorical_hinge, "categorical_hinge", {})
-
-
-class BinaryCrossentropy(FunctionMetric):
-    """Mean of `losses.binary_crossentropy` over samples."""
-
-    spec = (losses.binary_crossentropy, "binary_crossentropy", {"from_logits": False, "label_smoothing": 0})
-
-
-class CategoricalCrossentropy(FunctionMetric):
-    """Mean of `losses.categorical_crossentropy` over samples."""
-
-    spec = (losses.categorical_crossentropy, "categorical_crossentropy",
-            {"from_logits": False, "label_smoothing": 0, "axis": -1})
-
-
-class SparseCategoricalCrossentropy(FunctionMetric):
-    """Mean of `losses.sparse_categorical_crossentropy` over samples; with weights, samples labelled
-    `ignore_class` drop out of the mean (without weights they count as 0, as in Keras)."""
-
-    spec = (losses.sparse_categorical_crossentropy, "sparse_categorical_crossentropy",
-            {"from_logits": False, "ignore_class": None, "axis": -1})

@@ -2,6 +2,10 @@
 from kcore.models.functional import Functional
 from kcore.models.model import Model
 from kcore.models.sequential import Sequential
+from kcore.utils.registry import LAYERS as _LAYERS
+
+# Found by name when a saved model is loaded; a Keras "Model" entry is a functional model.
+_LAYERS.update({"Sequential": Sequential, "Functional": Functional, "Model": Functional})
 
 
 def load_model(filepath, custom_objects=None, compile=True, **kwargs):

@@ -6,6 +6,8 @@ from kcore.utils import naming
 
 
 class Functional(Model):
+    """A model defined by a graph of layers from Input tensors to output tensors (Model(inputs, outputs))."""
+
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
         Model.__init__(self, name=name or naming.unique_name("model"), trainable=trainable, **kwargs)
         self._input_struct = inputs
@@ -14,7 +16,7 @@ class Functional(Model):
         self.outputs = _check_tensors(flatten(outputs), "outputs")
         self._nodes = _nodes_between(self.inputs, self.outputs)
         for layer in self._graph_layers():
-            if layer is not self and all(layer is not l for l in self._layers):
+            if layer is not self and all(layer is not known for known in self._layers):
                 self._layers.append(layer)
         self.built = True
         self._build_shape = [t.shape for t in self.inputs] if len(self.inputs) > 1 else self.inputs[0].shape

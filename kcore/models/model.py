@@ -7,6 +7,9 @@ from kcore.utils import naming
 
 
 class Model(Trainer, Layer):
+    """Base of models: layers that train (compile / fit / evaluate / predict), save and load; Model(inputs, outputs)
+    builds a Functional model."""
+
     def __new__(cls, *args, **kwargs):
         if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
             from kcore.models.functional import Functional
@@ -35,7 +38,7 @@ class Model(Trainer, Layer):
         for layer in self.layers:
             if layer.name == name:
                 return layer
-        raise ValueError(f"No such layer: {name}. Existing layers are: {[l.name for l in self.layers]}.")
+        raise ValueError(f"No such layer: {name}. Existing layers are: {[layer.name for layer in self.layers]}.")
 
     def build(self, input_shape):
         """Builds a subclassed model by calling it once on zeros of `input_shape`."""

@@ -7,6 +7,8 @@ from kcore.utils import naming
 
 
 class Sequential(Model):
+    """A model made of a stack of layers, each feeding the next."""
+
     def __init__(self, layers=None, name=None, trainable=True):
         super().__init__(name=name or naming.unique_name("sequential"), trainable=trainable)
         self._input_batch_shape = None
@@ -28,7 +30,7 @@ class Sequential(Model):
         if not isinstance(layer, Layer):
             raise TypeError(f"The added layer must be an instance of class Layer. Received: layer={layer!r} of type "
                             f"{type(layer).__name__}")
-        if any(layer is l for l in self._layers):
+        if any(layer is known for known in self._layers):
             raise ValueError(f"Layer '{layer.name}' is already in this Sequential model")
         if not self._layers and self._input_batch_shape is None and layer._batch_input_shape is not None:
             self._input_batch_shape = layer._batch_input_shape

@@ -6,11 +6,21 @@ from kcore import losses as losses_module
 from kcore import metrics as metrics_module
 from kcore import ops, optimizers
 from kcore.backend.autodiff import GradientTape, no_grad
-from kcore.backend.device import on_model_device
+from kcore.backend.device import on_device_of
 from kcore.backend.tensor import Tensor
 from kcore.distribution._context import active_distribution, current_batch
 from kcore.layers.layer import LOSS_HOLDERS, drop_losses
 from kcore.models.data import as_sample_weight, make_batches
+
+
+def _weights_device(model):
+    weights = model.weights
+    return weights[0].value.device if weights else None
+
+
+# Model methods (fit, predict...) run with the weights' device current, so NumPy batches go where the weights
+# live; results still come back as NumPy.
+on_model_device = on_device_of(_weights_device)
 
 
 class _OutputTarget:
@@ -59,8 +69,8 @@ class Trainer:
         per_metrics = _metric_lists(metrics, names, "metrics")
         per_weighted = _metric_lists(self._compile_args.get("weighted_metrics"), names, "weighted_metrics")
         targets = []
-        for name, l, w, ms, wms in zip(names, per_loss, per_weight, per_metrics, per_weighted):
-            if l is None and len(names) == 1:
+        for name, loss, w, ms, wms in zip(names, per_loss, per_weight, per_metrics, per_weighted):
+            if loss is None and len(names) == 1:
                 raise ValueError("No loss to compute: provide `loss` to compile()")
             prefix = f"{name}_" if len(names) > 1 else ""
             built = []
@@ -75,7 +85,7 @@ class Trainer:
                 metric.name = prefix + "weighted_" + metric.name if name in taken else name
                 metric._weighted = True
                 built.append(metric)
-            targets.append(_OutputTarget(name, losses_module.for_compile(l), float(w), built))
+            targets.append(_OutputTarget(name, losses_module.for_compile(loss), float(w), built))
         self._targets = targets
         self._loss_tracker = metrics_module.Mean(name="loss")
         # one "<output>_loss" log per output with a loss, when more than one output has one (Keras 3)
@@ -311,35 +321,34 @@ class Trainer:
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False, **kwargs):
         self._require_compiled("evaluate")
-        verbose = 1 if verbose == "auto" else verbose
-        data = make_batches(x, y, sample_weight, batch_size, False, steps)
-        dist = active_distribution()
-        if dist is not None:
-            data, verbose = dist.shard(data), verbose if dist.comm.rank == 0 else 0
-        self._build_from_batches(data)
-        self._resolve_targets()
-        if dist is not None:  # every rank evaluates rank 0's weights
-            dist.broadcast_weights(self)
-        cb_list = list(callbacks or []) + ([callbacks_module.ProgbarLogger()] if verbose else [])
-        cbs = callbacks_module.CallbackList(cb_list, self, {"verbose": verbose, "epochs": 1, "steps": data.steps})
+        data, _, cbs = self._inference_setup(make_batches(x, y, sample_weight, batch_size, False, steps), verbose,
+                                             callbacks, resolve_targets=True)
         logs = self._run_evaluation(data, cbs)
         if return_dict:
             return logs
         values = [logs[k] for k in self.metrics_names]
         return values[0] if len(values) == 1 else values
 
-    @on_model_device
-    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, **kwargs):
+    def _inference_setup(self, data, verbose, callbacks, resolve_targets=False):
+        """(data, distribution, callbacks) of evaluate / predict: a data-parallel run shards the batches,
+        prints on rank 0 only and evaluates rank 0's weights on every rank."""
         verbose = 1 if verbose == "auto" else verbose
-        data = make_batches(x, None, None, batch_size, False, steps)
         dist = active_distribution()
         if dist is not None:
             data, verbose = dist.shard(data), verbose if dist.comm.rank == 0 else 0
         self._build_from_batches(data)
+        if resolve_targets:
+            self._resolve_targets()
         if dist is not None:
             dist.broadcast_weights(self)
         cb_list = list(callbacks or []) + ([callbacks_module.ProgbarLogger()] if verbose else [])
         cbs = callbacks_module.CallbackList(cb_list, self, {"verbose": verbose, "epochs": 1, "steps": data.steps})
+        return data, dist, cbs
+
+    @on_model_device
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, **kwargs):
+        data, dist, cbs = self._inference_setup(make_batches(x, None, None, batch_size, False, steps), verbose,
+                                                callbacks)
         cbs.on_predict_begin()
         outputs = []
         with no_grad():

@@ -6,12 +6,15 @@ channels_last; channels_first inputs are transposed in and out (transposes are v
 Padding follows Keras/TensorFlow: 'same' gives out = ceil(n / s) and puts the odd extra cell
 after (bottom/right); 'causal' (1-D conv) pads (k - 1) * dilation cells before.
 """
+from __future__ import annotations
 
 from kcore.backend.autodiff import attach
-from kcore.backend.sizes import check_int64, is_int as _is_int, shape_arg
 from kcore.backend.native import _C, ReduceOp
+from kcore.backend.sizes import check_int64, shape_arg
+from kcore.backend.sizes import is_int as _is_int
 from kcore.backend.tensor import Tensor
 from kcore.ops.core import _float, reshape, transpose
+from kcore.ops.elementwise import TensorLike
 
 _PoolMode = _C.PoolMode
 
@@ -61,7 +64,7 @@ def padding_amounts(padding, sizes, kernel, strides, dilation):
     for n, k, s, d in zip(sizes, kernel, strides, dilation):
         span = (k - 1) * d + 1
         if padding == "same":
-            out = -(-n // s)
+            out = output_length(n, k, s, d, padding)
             total = max(0, (out - 1) * s + span - n)
             before.append(total // 2)
             after.append(total - total // 2)
@@ -74,7 +77,7 @@ def padding_amounts(padding, sizes, kernel, strides, dilation):
     return before, after
 
 
-def output_length(n, k, s, d, padding):
+def output_length(n: int | None, k: int, s: int, d: int, padding: str) -> int | None:
     """Keras's output size along one axis (None stays None)."""
     if n is None:
         return None
@@ -127,7 +130,8 @@ def _conv_arguments(op, what, channel_axes, inputs, kernel, strides, dilation_ra
     return x, kernel, rank, strides, dilation
 
 
-def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1, *, bias=None):
+def conv(inputs: TensorLike, kernel: TensorLike, strides=1, padding: str = "valid", data_format: str | None = None,
+         dilation_rate=1, *, bias: TensorLike | None = None) -> Tensor:
     """N-d convolution (cross-correlation) as keras.ops.conv; the rank comes from the kernel.
 
     kernel has Keras's layout (*kernel_size, in_channels / groups, filters): as in Keras, an input
@@ -190,7 +194,8 @@ def _conv_native(x, kernel, bias, strides, dilation, before, after, groups=1):
 # -- depthwise and separable convolution ------------------------------------------
 
 
-def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1, *, bias=None):
+def depthwise_conv(inputs: TensorLike, kernel: TensorLike, strides=1, padding: str = "valid",
+                   data_format: str | None = None, dilation_rate=1, *, bias: TensorLike | None = None) -> Tensor:
     """Depthwise convolution as keras.ops.depthwise_conv: kernel (*kernel_size, in_channels, depth_multiplier).
 
     Output channel c * depth_multiplier + m is input channel c convolved with kernel[..., c, m]; it is
@@ -210,8 +215,9 @@ def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None,
     return _conv_layout("depthwise_conv", x, flat, strides, padding, data_format, dilation, bias)
 
 
-def separable_conv(inputs, depthwise_kernel, pointwise_kernel, strides=1, padding="valid", data_format=None,
-                   dilation_rate=1, *, bias=None):
+def separable_conv(inputs: TensorLike, depthwise_kernel: TensorLike, pointwise_kernel: TensorLike, strides=1,
+                   padding: str = "valid", data_format: str | None = None, dilation_rate=1, *,
+                   bias: TensorLike | None = None) -> Tensor:
     """Depthwise conv then a 1x1 conv, as keras.ops.separable_conv.
 
     depthwise_kernel (*kernel_size, in_channels, depth_multiplier); pointwise_kernel
@@ -230,7 +236,8 @@ def separable_conv(inputs, depthwise_kernel, pointwise_kernel, strides=1, paddin
 # -- transposed convolution -------------------------------------------------------
 
 
-def conv_transpose_length(n, k, s, d, padding, output_padding=None):
+def conv_transpose_length(n: int | None, k: int, s: int, d: int, padding: str,
+                          output_padding: int | None = None) -> int | None:
     """Keras's output size of a transposed conv along one axis (None stays None)."""
     if n is None:
         return None
@@ -241,8 +248,8 @@ def conv_transpose_length(n, k, s, d, padding, output_padding=None):
     return (n - 1) * s + span - 2 * pad + output_padding
 
 
-def conv_transpose(inputs, kernel, strides, padding="valid", output_padding=None, data_format=None,
-                   dilation_rate=1, *, bias=None):
+def conv_transpose(inputs: TensorLike, kernel: TensorLike, strides, padding: str = "valid", output_padding=None,
+                   data_format: str | None = None, dilation_rate=1, *, bias: TensorLike | None = None) -> Tensor:
     """Transposed convolution as keras.ops.conv_transpose: kernel (*kernel_size, filters, in_channels).
 
     It is the input gradient of the conv that maps the output back onto `inputs`; 'same' padding is
@@ -304,12 +311,14 @@ def _conv_transpose_native(x, kernel, bias, out, strides, dilation, before, afte
 # -- pooling ----------------------------------------------------------------------
 
 
-def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
+def max_pool(inputs: TensorLike, pool_size, strides=None, padding: str = "valid",
+             data_format: str | None = None) -> Tensor:
     """Max pooling as keras.ops.max_pool; padded cells never win."""
     return _pool(_PoolMode.max, "max_pool", inputs, pool_size, strides, padding, data_format)
 
 
-def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
+def average_pool(inputs: TensorLike, pool_size, strides=None, padding: str = "valid",
+                 data_format: str | None = None) -> Tensor:
     """Average pooling as keras.ops.average_pool; 'same' divides by the number of real cells (TF rule)."""
     return _pool(_PoolMode.average, "average_pool", inputs, pool_size, strides, padding, data_format)
 
@@ -342,7 +351,7 @@ def _pool_native(mode, x, pool, strides, before, after):
 # -- zero padding and nearest upsampling ------------------------------------------
 
 
-def zero_pad(x, pad_width):
+def zero_pad(x: TensorLike, pad_width) -> Tensor:
     """Pads with zeros; pad_width is one (before, after) pair per axis (non-negative)."""
     x = _float(x)
     pads = [tuple(int(v) for v in p) for p in pad_width]
@@ -357,7 +366,7 @@ def zero_pad(x, pad_width):
     return attach(out, (x,), lambda g: (_C.slice(g, starts, stops, ones),))
 
 
-def upsample_nearest(x, size, axes):
+def upsample_nearest(x: TensorLike, size, axes) -> Tensor:
     """Repeats every element `size[i]` times along axis `axes[i]` (nearest-neighbour upsampling)."""
     x = _float(x)
     axes = [a % x.ndim for a in axes]

@@ -51,7 +51,7 @@ def native_activation(activation):
 
 def conv_lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=None, strides=1,
               padding="valid", dilation_rate=1, data_format=None, activation="tanh", recurrent_activation="sigmoid",
-              go_backwards=False, recurrent_dropout_mask=None):
+              go_backwards=False, recurrent_dropout_mask=None) -> tuple[Tensor, Tensor, Tensor]:
     """Keras ConvLSTM over a whole sequence: returns (outputs (batch, steps, *out, filters), h, c).
 
     inputs (batch, steps, *spatial, channels) (channels_first: (batch, steps, channels, *spatial));

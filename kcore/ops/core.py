@@ -3,134 +3,56 @@
 Each op converts its inputs, calls the engine, and (while a tape records) attaches the
 backward rule. Gradients flowing through backward rules are native tensors.
 """
+from __future__ import annotations
+
 import numpy as np
 
 from kcore.backend.autodiff import attach
 from kcore.backend.device import get_device
-from kcore.backend.native import _C, BinaryOp, ReduceOp, UnaryOp
-from kcore.backend.tensor import Tensor, convert_to_tensor, _dtype_name
+from kcore.backend.native import _C, ReduceOp
+from kcore.backend.tensor import Tensor, _dtype_name, convert_to_tensor
 from kcore.ops.axes import as_int, normalize_axes, normalize_axis, shape_arg
-
-# -- conversion -------------------------------------------------------------------
-
-
-def _float(x, like=None):
-    """x as a floating Tensor; Python numbers and arrays take `like`'s dtype."""
-    if isinstance(x, Tensor):
-        if x.dtype in ("float32", "float64"):
-            return x
-        return cast(x, like.dtype if like is not None and like.dtype.startswith("float") else "float32")
-    if like is not None and like.dtype.startswith("float"):
-        t = convert_to_tensor(x, dtype=like.dtype)
-        return t if t.value.device == like.value.device else t.to(like.value.device)
-    t = convert_to_tensor(x)
-    return t if t.dtype.startswith("float") else cast(t, "float32")
-
-
-def _float_bytes(x):
-    """Width of a NumPy float array or scalar (0 for anything else): the wider one sets the pair's dtype."""
-    return x.dtype.itemsize if isinstance(x, (np.ndarray, np.generic)) and x.dtype.kind == "f" else 0
-
-
-def _pair(a, b):
-    if isinstance(a, Tensor) or not isinstance(b, Tensor) and _float_bytes(a) > _float_bytes(b):
-        a = _float(a)
-        b = _float(b, like=a)
-    else:
-        b = _float(b)
-        a = _float(a, like=b)
-    if a.dtype != b.dtype:  # float32 with float64: promote
-        a, b = cast(a, "float64"), cast(b, "float64")
-    return a, b
-
-
-# -- elementwise binary -----------------------------------------------------------
-
-
-def _binary(op, a, b):
-    a, b = _pair(a, b)
-    av, bv = a.value, b.value
-    out = Tensor(_C.binary(op, av, bv))
-    return attach(out, (a, b), lambda g: _C.binary_backward(op, av, bv, g, a.requires_grad, b.requires_grad))
-
-
-def add(x1, x2): return _binary(BinaryOp.add, x1, x2)
-def subtract(x1, x2): return _binary(BinaryOp.subtract, x1, x2)
-def multiply(x1, x2): return _binary(BinaryOp.multiply, x1, x2)
-def divide(x1, x2): return _binary(BinaryOp.divide, x1, x2)
-def power(x1, x2): return _binary(BinaryOp.power, x1, x2)
-def maximum(x1, x2): return _binary(BinaryOp.maximum, x1, x2)
-def minimum(x1, x2): return _binary(BinaryOp.minimum, x1, x2)
-
-
-true_divide = divide
-
-# -- elementwise unary ------------------------------------------------------------
-
-
-def _unary(op, x, alpha=0.0):
-    x = _float(x)
-    xv = x.value
-    yv = _C.unary(op, xv, alpha)
-    out = Tensor(yv)
-    return attach(out, (x,), lambda g: (_C.unary_backward(op, xv, yv, g, alpha),))
-
-
-def negative(x): return _unary(UnaryOp.negative, x)
-def exp(x): return _unary(UnaryOp.exp, x)
-def log(x): return _unary(UnaryOp.log, x)
-def sqrt(x): return _unary(UnaryOp.sqrt, x)
-def square(x): return _unary(UnaryOp.square, x)
-def abs(x): return _unary(UnaryOp.abs, x)  # noqa: A001
-def tanh(x): return _unary(UnaryOp.tanh, x)
-def softplus(x): return _unary(UnaryOp.softplus, x)
-def softsign(x): return _unary(UnaryOp.softsign, x)
-def selu(x): return _unary(UnaryOp.selu, x)
-def silu(x): return _unary(UnaryOp.silu, x)
-def relu6(x): return _unary(UnaryOp.relu6, x)
-def log_sigmoid(x): return _unary(UnaryOp.log_sigmoid, x)
-def reciprocal(x): return _unary(UnaryOp.reciprocal, x)
-def sin(x): return _unary(UnaryOp.sin, x)
-def cos(x): return _unary(UnaryOp.cos, x)
-def sign(x): return _unary(UnaryOp.sign, x)
-def mish(x): return _unary(UnaryOp.mish, x)
-
-
-swish = silu
-
-
-def relu(x): return _unary(UnaryOp.relu, x)
-
-
-def sigmoid(x):
-    x = _float(x)
-    out = _unary(UnaryOp.sigmoid, x)
-    out._keras_logits = ("sigmoid", x)
-    return out
-def elu(x, alpha=1.0): return _unary(UnaryOp.elu, x, float(alpha))
-def leaky_relu(x, negative_slope=0.2): return _unary(UnaryOp.leaky_relu, x, float(negative_slope))
-
-
-def hard_sigmoid(x):
-    """Keras 3's hard_sigmoid: relu6(x + 3) / 6."""
-    return _unary(UnaryOp.hard_sigmoid, x)
-
-
-def hard_sigmoid_k2(x):
-    """Keras 2's hard_sigmoid: clip(0.2 x + 0.5, 0, 1)."""
-    return _unary(UnaryOp.hard_sigmoid_k2, x)
-
-
-def gelu(x, approximate=True):
-    return _unary(UnaryOp.gelu_tanh if approximate else UnaryOp.gelu, x)
-
-
-def clip(x, x_min, x_max):
-    x = _float(x)
-    xv, lo, hi = x.value, float(x_min), float(x_max)
-    out = Tensor(_C.clip(xv, lo, hi))
-    return attach(out, (x,), lambda g: (_C.clip_backward(xv, g, lo, hi),))
-
+from kcore.ops.elementwise import (  # noqa: F401 (re-exported: kcore.ops.core is the ops' historical home)
+    TensorLike,
+    _float,
+    _pair,
+    abs,
+    add,
+    cast,
+    clip,
+    cos,
+    divide,
+    elu,
+    exp,
+    gelu,
+    hard_sigmoid,
+    hard_sigmoid_k2,
+    leaky_relu,
+    log,
+    log_sigmoid,
+    maximum,
+    minimum,
+    mish,
+    multiply,
+    negative,
+    power,
+    reciprocal,
+    relu,
+    relu6,
+    selu,
+    sigmoid,
+    sign,
+    silu,
+    sin,
+    softplus,
+    softsign,
+    sqrt,
+    square,
+    subtract,
+    swish,
+    tanh,
+    true_divide,
+)
 
 # -- softmax ----------------------------------------------------------------------
 
@@ -152,40 +74,38 @@ def _softmax_axes(x, axis, name):
     return tuple(sorted(out))
 
 
-def _softmax_over(x, axes, log):
+def _softmax_over(x, axes, in_log_space):
     """Softmax over several axes: those axes are moved last, flattened into one, and moved back."""
     kept = [d for d in range(x.ndim) if d not in axes]
     perm = kept + list(axes)
     moved = transpose(x, perm) if perm != list(range(x.ndim)) else x
     flat = reshape(moved, [x.shape[d] for d in kept] + [-1])
-    y = log_softmax(flat, -1) if log else softmax(flat, -1)
+    y = log_softmax(flat, -1) if in_log_space else softmax(flat, -1)
     y = reshape(y, list(moved.shape))
     return transpose(y, list(np.argsort(perm))) if perm != list(range(x.ndim)) else y
 
 
-def softmax(x, axis=-1):
+def softmax(x: TensorLike, axis: int | tuple = -1) -> Tensor:
     """exp(x) / sum(exp(x)) over `axis` (an int or a tuple of ints); a row holding NaN or +inf gives NaN."""
-    x = _float(x)
-    axes = _softmax_axes(x, axis, "softmax")
-    if len(axes) > 1:
-        return _softmax_over(x, axes, False)
-    ax = axes[0]
-    yv = _C.softmax(x.value, ax, False)
-    out = Tensor(yv)
-    if ax == x.ndim - 1:
-        out._keras_logits = ("softmax", x)
-    return attach(out, (x,), lambda g: (_C.softmax_backward(yv, g, ax, False),))
+    return _softmax(x, axis, False)
 
 
-def log_softmax(x, axis=-1):
+def log_softmax(x: TensorLike, axis: int | tuple = -1) -> Tensor:
     """x - log(sum(exp(x))) over `axis` (an int or a tuple of ints)."""
+    return _softmax(x, axis, True)
+
+
+def _softmax(x, axis, in_log_space):
     x = _float(x)
-    axes = _softmax_axes(x, axis, "log_softmax")
+    axes = _softmax_axes(x, axis, "log_softmax" if in_log_space else "softmax")
     if len(axes) > 1:
-        return _softmax_over(x, axes, True)
+        return _softmax_over(x, axes, in_log_space)
     ax = axes[0]
-    yv = _C.softmax(x.value, ax, True)
-    return attach(Tensor(yv), (x,), lambda g: (_C.softmax_backward(yv, g, ax, True),))
+    yv = _C.softmax(x.value, ax, in_log_space)
+    out = Tensor(yv)
+    if ax == x.ndim - 1 and not in_log_space:
+        out._keras_logits = ("softmax", x)
+    return attach(out, (x,), lambda g: (_C.softmax_backward(yv, g, ax, in_log_space),))
 
 
 # -- reductions -------------------------------------------------------------------
@@ -201,36 +121,49 @@ def _reduce(op, x, axis, keepdims, name):
     return attach(Tensor(yv), (x,), lambda g: (_C.reduce_backward(op, xv, yv, g, axes, keepdims),))
 
 
-def sum(x, axis=None, keepdims=False):  # noqa: A001
+def sum(x: TensorLike, axis: int | tuple | None = None, keepdims: bool = False) -> Tensor:
     """Sum over `axis`; a bool input counts its true elements (an int32 result, as in Keras)."""
     if (x.dtype == "bool") if isinstance(x, Tensor) else getattr(x, "dtype", None) == np.bool_:
         return cast(_reduce(ReduceOp.sum, x, axis, keepdims, "sum"), "int32")
     return _reduce(ReduceOp.sum, x, axis, keepdims, "sum")
 
 
-def mean(x, axis=None, keepdims=False): return _reduce(ReduceOp.mean, x, axis, keepdims, "mean")
-def max(x, axis=None, keepdims=False): return _reduce(ReduceOp.max, x, axis, keepdims, "max")  # noqa: A001
-def min(x, axis=None, keepdims=False): return _reduce(ReduceOp.min, x, axis, keepdims, "min")  # noqa: A001
+def mean(x: TensorLike, axis: int | tuple | None = None, keepdims: bool = False) -> Tensor:
+    """The mean over `axis` (all axes when None)."""
+    return _reduce(ReduceOp.mean, x, axis, keepdims, "mean")
+
+
+def max(x: TensorLike, axis: int | tuple | None = None, keepdims: bool = False) -> Tensor:
+    """The maximum over `axis` (all axes when None); the gradient goes to the maxima."""
+    return _reduce(ReduceOp.max, x, axis, keepdims, "max")
+
+
+def min(x: TensorLike, axis: int | tuple | None = None, keepdims: bool = False) -> Tensor:
+    """The minimum over `axis` (all axes when None); the gradient goes to the minima."""
+    return _reduce(ReduceOp.min, x, axis, keepdims, "min")
 
 
 amax, amin = max, min
 
 
-def argmax(x, axis=-1, keepdims=False):
+def argmax(x: TensorLike, axis: int | None = -1, keepdims: bool = False) -> Tensor:
+    """The index of the largest value along `axis` (of the flattened x when None), as int64."""
     x = _float(x)
     if axis is None:
         return Tensor(_C.argmax(_C.reshape(x.value, [-1]), 0, keepdims))
     return Tensor(_C.argmax(x.value, normalize_axis(axis, x.ndim, "argmax"), keepdims))
 
 
-def argmin(x, axis=-1, keepdims=False):
+def argmin(x: TensorLike, axis: int | None = -1, keepdims: bool = False) -> Tensor:
+    """The index of the smallest value along `axis` (of the flattened x when None), as int64."""
     return argmax(negative(x), axis, keepdims)
 
 
 # -- linear algebra ---------------------------------------------------------------
 
 
-def matmul(x1, x2):
+def matmul(x1: TensorLike, x2: TensorLike) -> Tensor:
+    """Matrix product with NumPy's rules: 1-D operands are promoted and squeezed back, leading axes broadcast."""
     a, b = _pair(x1, x2)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: operands must not be scalars, got shapes {a.shape} and {b.shape}")
@@ -243,7 +176,7 @@ def matmul(x1, x2):
     return attach(out, (a, b), lambda g: _C.matmul_backward(av, bv, g, a.requires_grad, b.requires_grad))
 
 
-def linear(x, kernel, bias=None):
+def linear(x: TensorLike, kernel: Tensor, bias: Tensor | None = None) -> Tensor:
     """x @ kernel + bias in one native call (the Dense layer's affine map)."""
     x = _float(x, like=kernel)
     xv, wv = x.value, kernel.value
@@ -258,14 +191,16 @@ def linear(x, kernel, bias=None):
     return attach(out, inputs, backward)
 
 
-def dot(x1, x2):
+def dot(x1: TensorLike, x2: TensorLike) -> Tensor:
+    """The product of x1 and x2 as `matmul` computes it."""
     return matmul(x1, x2)
 
 
 # -- shape ops --------------------------------------------------------------------
 
 
-def reshape(x, new_shape):
+def reshape(x: TensorLike, new_shape) -> Tensor:
+    """x with shape `new_shape` (one -1 is inferred); a view when x is contiguous."""
     x = convert_to_tensor(x)
     shape = shape_arg(new_shape, "reshape", "new_shape", allow_minus_one=True)
     old = list(x.shape)
@@ -273,7 +208,8 @@ def reshape(x, new_shape):
     return attach(out, (x,), lambda g: (_C.reshape(g, old),))
 
 
-def transpose(x, axes=None):
+def transpose(x: TensorLike, axes: tuple | list | None = None) -> Tensor:
+    """x with its axes permuted by `axes` (reversed when None), as a view."""
     x = convert_to_tensor(x)
     if axes is None:
         perm = list(range(x.ndim))[::-1]
@@ -288,7 +224,8 @@ def transpose(x, axes=None):
     return attach(out, (x,), lambda g: (_C.transpose(g, inverse),))
 
 
-def expand_dims(x, axis):
+def expand_dims(x: TensorLike, axis: int | tuple | list) -> Tensor:
+    """x with new axes of size 1 inserted at `axis`."""
     x = convert_to_tensor(x)
     shape = list(x.shape)
     axes = list(axis) if isinstance(axis, (tuple, list)) else [axis]
@@ -297,7 +234,8 @@ def expand_dims(x, axis):
     return reshape(x, shape)
 
 
-def squeeze(x, axis=None):
+def squeeze(x: TensorLike, axis: int | tuple | None = None) -> Tensor:
+    """x without its size-1 axes (only those in `axis` when given; another size raises ValueError)."""
     x = convert_to_tensor(x)
     shape = list(x.shape)
     if axis is None:
@@ -311,11 +249,13 @@ def squeeze(x, axis=None):
     return reshape(x, new)
 
 
-def flatten(x):
+def flatten(x: TensorLike) -> Tensor:
+    """x as one axis."""
     return reshape(x, [-1])
 
 
-def concatenate(xs, axis=0):
+def concatenate(xs, axis: int = 0) -> Tensor:
+    """The tensors of `xs` (same rank) joined along `axis`."""
     xs = list(xs)
     if not xs:
         raise ValueError("concatenate: needs at least one tensor, got an empty list")
@@ -344,7 +284,8 @@ def concatenate(xs, axis=0):
     return attach(out, tuple(ts), backward)
 
 
-def stack(xs, axis=0):
+def stack(xs, axis: int = 0) -> Tensor:
+    """The tensors of `xs` (same shape) stacked along a new axis `axis`."""
     xs = [convert_to_tensor(x) for x in xs]
     if not xs:
         raise ValueError("stack: needs at least one tensor, got an empty list")
@@ -352,7 +293,8 @@ def stack(xs, axis=0):
     return concatenate([expand_dims(x, axis) for x in xs], axis=axis)
 
 
-def split(x, indices_or_sections, axis=0):
+def split(x: TensorLike, indices_or_sections, axis: int = 0) -> list:
+    """x cut along `axis` into equal sections (an int) or at the given indices (a list)."""
     x = convert_to_tensor(x)
     axis = normalize_axis(axis, x.ndim, "split")
     n = x.shape[axis]
@@ -375,7 +317,7 @@ def split(x, indices_or_sections, axis=0):
     return out
 
 
-def getitem(x, key):
+def getitem(x: TensorLike, key) -> Tensor:
     """Basic slicing (ints, slices with positive steps, None, Ellipsis) as a strided view."""
     x = convert_to_tensor(x)
     if not isinstance(key, tuple):
@@ -412,7 +354,7 @@ def getitem(x, key):
             lo, hi, st = k.indices(size)
             if st <= 0:
                 raise ValueError("kcore slicing supports positive steps only")
-            hi = builtins_max(lo, hi)
+            hi = _builtins_max(lo, hi)
             starts.append(lo), stops.append(hi), steps.append(st)
             final_shape.append(len(range(lo, hi, st)))
         else:
@@ -426,7 +368,7 @@ def getitem(x, key):
                                                           steps),))
 
 
-def take(x, indices, axis=0):
+def take(x: TensorLike, indices: TensorLike, axis: int = 0) -> Tensor:
     """Rows of x picked by integer indices (along the first axis), with scatter-add backward."""
     x = convert_to_tensor(x)
     if normalize_axis(axis, x.ndim, "take") != 0:
@@ -444,21 +386,8 @@ def take(x, indices, axis=0):
     return attach(out, (x,), lambda g: (_C.take_rows_backward(g, iv, rows),))
 
 
-def cast(x, dtype):
-    x = convert_to_tensor(x)
-    if dtype is None:
-        raise TypeError("cast: dtype must be given (e.g. 'float32'), got None")
-    dtype = _dtype_name(dtype)
-    if x.dtype == dtype:
-        return x
-    src = x.dtype
-    out = Tensor(x.value.astype(dtype))
-    if dtype.startswith("float") and src.startswith("float"):
-        return attach(out, (x,), lambda g: (g.astype(src),))
-    return out
-
-
-def stop_gradient(x):
+def stop_gradient(x: TensorLike) -> Tensor:
+    """x's values, cut off from the tape (no gradient flows back through it)."""
     x = convert_to_tensor(x)
     return Tensor(x.value)
 
@@ -466,33 +395,38 @@ def stop_gradient(x):
 # -- creation ---------------------------------------------------------------------
 
 
-def zeros(shape, dtype=None):
+def zeros(shape, dtype=None) -> Tensor:
+    """A tensor of zeros on the current device (floatx when dtype is None)."""
     from kcore.backend.config import floatx
 
     return Tensor(_C.zeros(shape_arg(shape, "zeros"), _dtype_name(dtype or floatx()), get_device()))
 
 
-def ones(shape, dtype=None):
+def ones(shape, dtype=None) -> Tensor:
+    """A tensor of ones on the current device (floatx when dtype is None)."""
     from kcore.backend.config import floatx
 
     return Tensor(_C.full(shape_arg(shape, "ones"), _dtype_name(dtype or floatx()), 1.0, get_device()))
 
 
-def zeros_like(x, dtype=None):
+def zeros_like(x: TensorLike, dtype=None) -> Tensor:
+    """Zeros with x's shape (and dtype unless given)."""
     x = convert_to_tensor(x)
     return zeros(x.shape, dtype or x.dtype)
 
 
-def ones_like(x, dtype=None):
+def ones_like(x: TensorLike, dtype=None) -> Tensor:
+    """Ones with x's shape (and dtype unless given)."""
     x = convert_to_tensor(x)
     return ones(x.shape, dtype or x.dtype)
 
 
-def convert_to_numpy(x):
+def convert_to_numpy(x: TensorLike) -> np.ndarray:
+    """x as a NumPy array (a host copy of a tensor)."""
     return x.numpy() if isinstance(x, Tensor) else np.asarray(x)
 
 
-def one_hot(x, num_classes, dtype=None):
+def one_hot(x: TensorLike, num_classes: int, dtype=None) -> Tensor:
     """One-hot rows along a new last axis; an index outside [0, num_classes) gives a row of zeros (as Keras)."""
     from kcore.backend.config import floatx
 
@@ -512,9 +446,10 @@ def one_hot(x, num_classes, dtype=None):
     return convert_to_tensor(out)
 
 
-def shape(x):
+def shape(x: TensorLike) -> tuple:
+    """x's shape as a tuple of ints."""
     return tuple(convert_to_tensor(x).shape)
 
 
-def builtins_max(a, b):
+def _builtins_max(a, b):
     return a if a >= b else b

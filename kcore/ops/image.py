@@ -3,11 +3,15 @@
 Each method's 1-D resampling is a fixed (out, in) weight matrix built here in NumPy; resizing
 applies it along each spatial axis with a native matmul, so gradients come for free.
 """
+from __future__ import annotations
+
 import math
 
 import numpy as np
 
+from kcore.backend.tensor import Tensor
 from kcore.ops.core import _float, matmul, reshape, transpose
+from kcore.ops.elementwise import TensorLike
 
 RESIZE_METHODS = ("nearest", "bilinear", "bicubic", "lanczos3", "lanczos5", "area")
 
@@ -131,7 +135,8 @@ def resize_axes(x, sizes, axes, method):
     return x
 
 
-def resize(images, size, interpolation="bilinear", antialias=False, data_format=None):
+def resize(images: TensorLike, size, interpolation: str = "bilinear", antialias: bool = False,
+           data_format: str | None = None) -> Tensor:
     """Keras's ops.image.resize for (batch,) height, width, channels images (or channels first).
 
     Every method of RESIZE_METHODS, up or down, gives TensorFlow's numbers; antialiasing is not

@@ -3,11 +3,14 @@
 Comparisons and logical ops return bool tensors and are not differentiable (no gradient flows
 through them); `where` passes gradients to the branch each element was taken from.
 """
+from __future__ import annotations
+
 import numpy as np
 
 from kcore.backend.autodiff import attach
 from kcore.backend.native import _C
 from kcore.backend.tensor import Tensor, convert_to_tensor
+from kcore.ops.elementwise import TensorLike, two_operand_op
 
 CompareOp = _C.CompareOp
 
@@ -55,12 +58,7 @@ def _compare(op, name, x1, x2):
 
 
 def _comparison(op, name, doc):
-    def fn(x1, x2):
-        return _compare(op, name, x1, x2)
-
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = doc
-    return fn
+    return two_operand_op(_compare, op, name, doc)
 
 
 equal = _comparison(CompareOp.equal, "equal", "x1 == x2 elementwise, as a bool tensor.")
@@ -77,19 +75,19 @@ logical_xor = _comparison(CompareOp.logical_xor, "logical_xor",
                           "Elementwise XOR; nonzero (and NaN) elements count as true.")
 
 
-def logical_not(x):
+def logical_not(x: TensorLike) -> Tensor:
     """Elementwise NOT: True where x is zero (False, 0, 0.0)."""
     x = convert_to_tensor(x)
     return _compare(CompareOp.equal, "logical_not", x, False if x.dtype == "bool" else 0)
 
 
-def isnan(x):
+def isnan(x: TensorLike) -> Tensor:
     """True where x is NaN (always False for integer and bool tensors)."""
     x = convert_to_tensor(x)
     return not_equal(x, x)
 
 
-def isinf(x):
+def isinf(x: TensorLike) -> Tensor:
     """True where x is +inf or -inf."""
     x = convert_to_tensor(x)
     if not x.dtype.startswith("float"):
@@ -97,12 +95,13 @@ def isinf(x):
     return logical_or(equal(x, np.inf), equal(x, -np.inf))
 
 
-def isfinite(x):
+def isfinite(x: TensorLike) -> Tensor:
     """True where x is neither NaN nor infinite."""
     return logical_not(logical_or(isnan(x), isinf(x)))
 
 
-def where(condition, x1=None, x2=None):
+def where(condition: TensorLike, x1: TensorLike | None = None,
+          x2: TensorLike | None = None) -> Tensor | tuple:
     """x1 where condition holds, else x2 (all three broadcast together).
 
     Gradients flow to x1 and x2 (zero where the other branch was taken), none to the condition.

@@ -1,30 +1,38 @@
 """Neural-network ops: fused losses and dropout (native forward and backward)."""
+from __future__ import annotations
+
 import numpy as np
 
 from kcore.backend.autodiff import attach
 from kcore.backend.native import _C, BinaryOp, ErrorKind, UnaryOp
 from kcore.backend.tensor import Tensor, convert_to_tensor
 from kcore.ops.core import _float, _pair, mean
+from kcore.ops.elementwise import TensorLike
+from kcore.ops.random import dropout_mask
 
 
-def softmax_cross_entropy(logits, target):
-    """Per-sample -sum(target * log_softmax(logits)) over the last axis."""
+def _logits_loss(forward, logits_grad, target_grad, logits, target):
+    """A fused loss of (logits, target): native forward, native logits gradient, `target_grad(x, g)`."""
     x, y = _pair(logits, target)
     xv, yv = x.value, y.value
-    out = Tensor(_C.softmax_cross_entropy(xv, yv))
 
     def backward(g):
-        gx = _C.softmax_cross_entropy_backward(xv, yv, g) if x.requires_grad else None
-        gy = None
-        if y.requires_grad:  # d/dy = -log_softmax(x), per sample scaled by g
-            gy = _C.binary(BinaryOp.multiply, _C.softmax(xv, -1, True), _C.reshape(g, list(g.shape) + [1]))
-            gy = _C.unary(UnaryOp.negative, gy, 0.0)
+        gx = logits_grad(xv, yv, g) if x.requires_grad else None
+        gy = _C.unary(UnaryOp.negative, target_grad(xv, g), 0.0) if y.requires_grad else None
         return gx, gy
 
-    return attach(out, (x, y), backward)
+    return attach(Tensor(forward(xv, yv)), (x, y), backward)
 
 
-def sparse_softmax_cross_entropy(logits, labels):
+def softmax_cross_entropy(logits: TensorLike, target: TensorLike) -> Tensor:
+    """Per-sample -sum(target * log_softmax(logits)) over the last axis."""
+    # d/dy = -log_softmax(x), per sample scaled by g
+    return _logits_loss(_C.softmax_cross_entropy, _C.softmax_cross_entropy_backward,
+                        lambda xv, g: _C.binary(BinaryOp.multiply, _C.softmax(xv, -1, True),
+                                                _C.reshape(g, list(g.shape) + [1])), logits, target)
+
+
+def sparse_softmax_cross_entropy(logits: TensorLike, labels: TensorLike) -> Tensor:
     """Per-sample -log_softmax(logits)[label]; labels are integers of shape logits.shape[:-1]."""
     x = _float(logits)
     labels = _labels(labels, x)
@@ -54,18 +62,11 @@ def _labels(labels, logits):
     return convert_to_tensor(np.asarray(arr, dtype=np.int64, order="C"))
 
 
-def sigmoid_cross_entropy(logits, target):
+def sigmoid_cross_entropy(logits: TensorLike, target: TensorLike) -> Tensor:
     """Elementwise binary crossentropy from logits (numerically stable)."""
-    x, y = _pair(logits, target)
-    xv, yv = x.value, y.value
-    out = Tensor(_C.sigmoid_cross_entropy(xv, yv))
-
-    def backward(g):
-        gx = _C.sigmoid_cross_entropy_backward(xv, yv, g) if x.requires_grad else None
-        gy = _C.unary(UnaryOp.negative, _C.binary(BinaryOp.multiply, xv, g), 0.0) if y.requires_grad else None
-        return gx, gy
-
-    return attach(out, (x, y), backward)
+    # d/dy = -x * g
+    return _logits_loss(_C.sigmoid_cross_entropy, _C.sigmoid_cross_entropy_backward,
+                        lambda xv, g: _C.binary(BinaryOp.multiply, xv, g), logits, target)
 
 
 def _mean_error(kind, y_true, y_pred):
@@ -90,15 +91,17 @@ def _broadcastable(a, b):
         return False
 
 
-def mean_squared_error(y_true, y_pred):
+def mean_squared_error(y_true: TensorLike, y_pred: TensorLike) -> Tensor:
+    """Per-sample mean of (y_true - y_pred) ** 2 over the last axis (one native call each way)."""
     return _mean_error(ErrorKind.squared, y_true, y_pred)
 
 
-def mean_absolute_error(y_true, y_pred):
+def mean_absolute_error(y_true: TensorLike, y_pred: TensorLike) -> Tensor:
+    """Per-sample mean of |y_true - y_pred| over the last axis (one native call each way)."""
     return _mean_error(ErrorKind.absolute, y_true, y_pred)
 
 
-def dropout(x, rate, noise_shape=None, seed=None):
+def dropout(x: TensorLike, rate: float, noise_shape=None, seed: int | None = None) -> Tensor:
     """Inverted dropout: zeroes with probability `rate`, scales the rest by 1 / (1 - rate)."""
     from kcore.ops.core import multiply
     from kcore.utils.rng import next_seed
@@ -114,11 +117,18 @@ def dropout(x, rate, noise_shape=None, seed=None):
     from kcore.distribution._context import rank_salt
 
     seed = next_seed(seed) ^ rank_salt()  # data-parallel ranks draw different masks, even with a fixed seed
-    mask = Tensor(_C.dropout_mask(shape, rate, seed, x.value))
-    return multiply(x, mask)
+    return multiply(x, dropout_mask(shape, rate, seed, x))
 
 
-def average(x, axis=None):
+def assign_moving_average(variable, value, momentum: float) -> None:
+    """In place, outside autodiff: variable <- variable * momentum + value * (1 - momentum) (value is cast to
+    the variable's dtype); BatchNormalization's moving statistics."""
+    mixed = _C.binary(BinaryOp.add, _C.scale(variable.value, momentum),
+                      _C.scale(value.value.astype(variable.dtype), 1.0 - momentum))
+    variable.value.copy_from(mixed)
+
+
+def average(x: TensorLike, axis: int | tuple | None = None) -> Tensor:
     return mean(x, axis)
 
 
@@ -128,7 +138,8 @@ def _norm_params(gamma, beta, like, size):
     return g, b
 
 
-def batch_normalization_training(x, gamma, beta, axis=-1, epsilon=1e-3):
+def batch_normalization_training(x: TensorLike, gamma, beta, axis: int = -1,
+                                 epsilon: float = 1e-3) -> tuple[Tensor, Tensor, Tensor]:
     """Normalises with the batch statistics; returns (y, batch mean, biased batch variance)."""
     x = _float(x)
     g, b = _norm_params(gamma, beta, x, x.shape[axis])
@@ -142,7 +153,8 @@ def batch_normalization_training(x, gamma, beta, axis=-1, epsilon=1e-3):
     return attach(Tensor(yv), (x, g, b), backward), Tensor(mean), Tensor(var)
 
 
-def batch_normalization(x, mean, variance, axis=-1, offset=None, scale=None, epsilon=1e-3):
+def batch_normalization(x: TensorLike, mean: TensorLike, variance: TensorLike, axis: int = -1, offset=None, scale=None,
+                        epsilon: float = 1e-3) -> Tensor:
     """Normalises with given statistics (inference): gradients flow to x, scale and offset."""
     x = _float(x)
     g, b = _norm_params(scale, offset, x, x.shape[axis])
@@ -152,7 +164,8 @@ def batch_normalization(x, mean, variance, axis=-1, offset=None, scale=None, eps
     return attach(out, (x, g, b), lambda grad: _C.batch_norm_backward(xv, gv, mv, vv, grad, axis, epsilon, False))
 
 
-def layer_normalization(x, gamma=None, beta=None, norm_size=None, epsilon=1e-3):
+def layer_normalization(x: TensorLike, gamma=None, beta=None, norm_size: int | None = None,
+                        epsilon: float = 1e-3) -> Tensor:
     """Normalises each sample over its trailing `norm_size` elements (default: the last axis)."""
     x = _float(x)
     d = int(norm_size or x.shape[-1])

@@ -4,13 +4,16 @@ from kcore.optimizers.adam import Adam
 from kcore.optimizers.base import Optimizer
 from kcore.optimizers.others import Adadelta, Adagrad, Adamax, AdamW, Nadam, RMSprop
 from kcore.optimizers.sgd import SGD
+from kcore.utils.registry import Registry
 
-_BY_NAME = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop, "adagrad": Adagrad, "adadelta": Adadelta,
-            "nadam": Nadam, "adamax": Adamax, "adamw": AdamW}
+_REGISTRY = Registry("optimizer", "keras.optimizers", {
+    "sgd": SGD, "adam": Adam, "rmsprop": RMSprop, "adagrad": Adagrad, "adadelta": Adadelta, "nadam": Nadam,
+    "adamax": Adamax, "adamw": AdamW}, fold_case=True)
 
 
 def register(name, cls):
-    _BY_NAME[name] = cls
+    """Makes `get(name)` (names are case-insensitive) build `cls`."""
+    _REGISTRY.register(name, cls)
 
 
 def get(identifier):
@@ -21,13 +24,13 @@ def get(identifier):
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, str):
-        cls = _BY_NAME.get(identifier.lower())
+        cls = _REGISTRY.lookup(identifier)
         if cls is None:
             raise ValueError(f"Could not interpret optimizer identifier: {identifier}. Known optimizers: "
-                             f"{sorted(_BY_NAME)}")
+                             f"{_REGISTRY.names()}")
         return cls()
     if isinstance(identifier, dict):
-        cls = _BY_NAME.get(str(identifier.get("class_name", "")).lower())
+        cls = _REGISTRY.lookup(str(identifier.get("class_name", "")))
         if cls is None:
             raise ValueError(f"Unknown optimizer config: {identifier!r}")
         return cls.from_config(identifier.get("config", {}))

@@ -4,8 +4,8 @@ import re
 
 import numpy as np
 
-from kcore.backend.native import _C, BinaryOp, ReduceOp, UnaryOp
 from kcore.backend.device import to_device
+from kcore.backend.native import _C, BinaryOp, ReduceOp, UnaryOp
 from kcore.backend.tensor import Tensor
 from kcore.optimizers.schedules import LearningRateSchedule
 

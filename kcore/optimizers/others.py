@@ -9,6 +9,9 @@ def _eps(epsilon):
 
 
 class RMSprop(Optimizer):
+    """Divides the gradient by a moving root mean square of recent gradients (Keras 3 defaults; momentum and centered
+    supported)."""
+
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
         self.rho, self.momentum, self.epsilon, self.centered = float(rho), float(momentum), _eps(epsilon), centered
@@ -26,6 +29,8 @@ class RMSprop(Optimizer):
 
 
 class Adagrad(Optimizer):
+    """Per-weight learning rates scaled by the accumulated squared gradients."""
+
     _slot_names = ("accumulator",)
 
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, **kwargs):
@@ -44,6 +49,8 @@ class Adagrad(Optimizer):
 
 
 class Adadelta(Optimizer):
+    """Adagrad variant with moving averages of squared gradients and of squared updates."""
+
     _slot_names = ("accumulated_grad", "accumulated_delta_var")
 
     def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, **kwargs):
@@ -90,6 +97,8 @@ class Nadam(Optimizer):
 
 
 class Adamax(Optimizer):
+    """Adam with the infinity norm in place of the second moment."""
+
     _slot_names = ("m", "u")
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):

@@ -3,6 +3,8 @@ import math
 
 
 class LearningRateSchedule:
+    """Base of learning-rate schedules: called with the step, returns the rate."""
+
     def __call__(self, step):
         raise NotImplementedError
 
@@ -15,6 +17,8 @@ class LearningRateSchedule:
 
 
 class ExponentialDecay(LearningRateSchedule):
+    """initial_learning_rate * decay_rate ** (step / decay_steps), the exponent floored when staircase."""
+
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name=None):
         if decay_steps <= 0:
             raise ValueError(f"decay_steps must be > 0, got {decay_steps}")
@@ -33,6 +37,8 @@ class ExponentialDecay(LearningRateSchedule):
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
+    """values[i] while step <= boundaries[i], values[-1] after the last boundary."""
+
     def __init__(self, boundaries, values, name=None):
         if len(values) != len(boundaries) + 1:
             raise ValueError("The length of `values` must be one more than the length of `boundaries`")
@@ -49,6 +55,9 @@ class PiecewiseConstantDecay(LearningRateSchedule):
 
 
 class CosineDecay(LearningRateSchedule):
+    """Cosine decay from initial_learning_rate to alpha * initial_learning_rate over decay_steps (after an optional
+    linear warmup)."""
+
     def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name=None, warmup_target=None,
                  warmup_steps=0):
         self.initial_learning_rate, self.decay_steps, self.alpha = float(initial_learning_rate), decay_steps, alpha

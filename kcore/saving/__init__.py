@@ -1,8 +1,14 @@
 """Saving and loading models (.keras) and weights (.weights.h5) in Keras 3's formats and Keras 2's legacy
 .h5, and the registration of custom objects so they survive a round trip."""
-from kcore.saving.object_registration import (CustomObjectScope, custom_object_scope, enable_unsafe_deserialization,
-                                              get_custom_objects, get_registered_name, get_registered_object,
-                                              register_keras_serializable)
+from kcore.saving.object_registration import (
+    CustomObjectScope,
+    custom_object_scope,
+    enable_unsafe_deserialization,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+)
 from kcore.saving.saving_api import load_model, load_weights, save_model, save_weights
 
 

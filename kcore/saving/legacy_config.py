@@ -257,7 +257,7 @@ def _object_spec(obj):
 def compile_from_training_config(model, tc, path):
     """Compiles `model` as a Keras 2 training_config says (optimizer with its settings, loss, metrics)."""
     from kcore import optimizers
-    from kcore.saving.serialization import filter_config
+    from kcore.utils.registry import filter_config
 
     opt = tc.get("optimizer_config") or {}
     name = str(opt.get("class_name", "")).split(">")[-1]  # tf.keras 2.11+ writes 'Custom>Adam'

@@ -14,8 +14,13 @@ import warnings
 import numpy as np
 
 from kcore.saving.file_io import naming_file
-from kcore.saving.legacy_config import (compile_from_training_config, from_keras2, parse_json_attr,
-                                        to_keras2, training_config)
+from kcore.saving.legacy_config import (
+    compile_from_training_config,
+    from_keras2,
+    parse_json_attr,
+    to_keras2,
+    training_config,
+)
 
 _KERAS2_VERSION = "2.15.0"
 _LEGACY_WARNING = ("You are saving your model as an HDF5 file: this Keras 2 format is legacy. Prefer the native "

@@ -103,8 +103,8 @@ def _kcore_function(name, module):
 
     if module == "keras.ops" and callable(getattr(ops, name, None)) and not name.startswith("_"):
         return getattr(ops, name)
-    for table in (activations._BY_NAME, losses._BY_NAME):
-        fn = table.get(name)
+    for registry in (activations._REGISTRY, losses._REGISTRY):
+        fn = registry.lookup(name)
         if fn is not None and not isinstance(fn, type):  # functions only, not the loss classes
             return fn
     return None

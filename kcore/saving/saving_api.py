@@ -9,8 +9,7 @@ import io
 import json
 import os
 
-from kcore.saving.file_io import (MAX_CONFIG_BYTES, atomic_write, naming_file, open_archive, parse_json,
-                                  read_member)
+from kcore.saving.file_io import MAX_CONFIG_BYTES, atomic_write, naming_file, open_archive, parse_json, read_member
 from kcore.saving.h5_safety import check_global_heaps, check_global_heaps_in
 from kcore.saving.object_registration import CustomObjectScope, SafeModeScope
 
@@ -129,7 +128,7 @@ def _compile_from_config(model, cc, custom_objects=None):
         raise ValueError(f"compile_config must be a dict, got {cc!r:.100}")
     opt = cc.get("optimizer")
     if isinstance(opt, dict):
-        from kcore.saving.serialization import filter_config
+        from kcore.utils.registry import filter_config
 
         cls = optimizers.get(opt["class_name"].lower()).__class__
         opt = cls(**filter_config(cls, opt.get("config", {}), f"optimizer {opt['class_name']}"))

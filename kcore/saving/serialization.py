@@ -2,62 +2,11 @@
 import inspect
 
 from kcore.saving.objects import serialize_object
-
-# Keys Keras writes that change nothing in kcore's computation.
-_IGNORED_KEYS = {"quantization_config", "sparse", "ragged", "optional", "synchronized", "lora_rank", "lora_alpha",
-                 "unroll", "implementation", "use_cudnn", "shared_object_id", "input_axes", "output_axes",
-                 "renorm_momentum", "ema_momentum", "ema_overwrite_frequency", "loss_scale_factor", "gradient_accumulation_steps"}
-_BASE_KEYS = {"name", "trainable", "dtype", "input_shape", "batch_input_shape", "batch_size", "input_dim",
-              "activity_regularizer"}
+from kcore.utils.registry import LAYERS, dtype_name, filter_config, init_parameters  # noqa: F401 (re-exported)
 
 
 def dtype_policy(dtype):
     return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": dtype}, "registered_name": None}
-
-
-def dtype_name(value):
-    if isinstance(value, dict):
-        return value.get("config", {}).get("name", "float32")
-    return value
-
-
-def init_parameters(cls):
-    """Names every __init__ along cls's MRO accepts explicitly."""
-    names = set()
-    for klass in cls.__mro__:
-        init = klass.__dict__.get("__init__")
-        if init is None:
-            continue
-        for p in inspect.signature(init).parameters.values():
-            if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and p.name != "self":
-                names.add(p.name)
-    return names
-
-
-def filter_config(cls, config, what):
-    """The config entries cls accepts; raises on entries kcore cannot honour."""
-    accepted = init_parameters(cls) | _BASE_KEYS
-    out, rejected = {}, {}
-    for key, value in config.items():
-        if key in accepted:
-            out[key] = value
-        elif key not in _IGNORED_KEYS and value not in (None, False, 0, 0.0, [], {}):
-            rejected[key] = value
-    if rejected:
-        raise ValueError(f"{what}: kcore does not support the config entries {rejected}")
-    if "dtype" in out:
-        out["dtype"] = dtype_name(out["dtype"])
-    return out
-
-
-def layer_registry():
-    """kcore's own layer and model classes by class name."""
-    import kcore.layers as kl
-    import kcore.models as km
-
-    registry = {name: obj for name, obj in vars(kl).items() if isinstance(obj, type)}
-    registry.update({"Sequential": km.Sequential, "Functional": km.Functional, "Model": km.Functional})
-    return registry
 
 
 def serialize_layer(layer):
@@ -82,7 +31,7 @@ def _layer_class(config, custom_objects):
     from kcore.saving.objects import custom_class
 
     name = config["class_name"]
-    cls = custom_class(config, custom_objects) or layer_registry().get(name)
+    cls = custom_class(config, custom_objects) or LAYERS.lookup(name)
     if cls is None:
         shown = config.get("registered_name") or name
         raise ValueError(f"Unknown layer: '{shown}'. Decorate the class with "
@@ -102,7 +51,7 @@ def deserialize_layer(config, custom_objects=None):
     cls = _layer_class(config, custom_objects)
     with rebuilding(inner.get("name"), name):
         inner = resolve_nested(inner, custom_objects)
-        if cls is layer_registry()["Functional"]:  # a functional model used as a layer
+        if cls is LAYERS.lookup("Functional"):  # a functional model used as a layer
             layer = functional_from_config(inner, custom_objects)
         elif hasattr(cls, "from_config") and "custom_objects" in inspect.signature(cls.from_config).parameters:
             layer = cls.from_config(inner, custom_objects=custom_objects)

@@ -1,9 +1,14 @@
 """kcore.utils: data helpers, seeding, the progress bar, plot_model."""
 import numpy as np
 
-from kcore.saving.object_registration import (CustomObjectScope, custom_object_scope, get_custom_objects,
-                                              get_registered_name, get_registered_object,
-                                              register_keras_serializable)
+from kcore.saving.object_registration import (
+    CustomObjectScope,
+    custom_object_scope,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+)
 from kcore.utils.data_utils import pad_sequences
 from kcore.utils.plotting import model_to_dot, plot_model
 from kcore.utils.progbar import Progbar
@@ -33,6 +38,7 @@ def to_categorical(y, num_classes=None, dtype="float32"):
 
 
 def normalize(x, axis=-1, order=2):
+    """x divided by its `order`-norm along `axis` (zero vectors stay zero), as a NumPy array."""
     x = np.asarray(x)
     norm = np.linalg.norm(x, ord=order, axis=axis, keepdims=True)
     return x / np.where(norm == 0, 1, norm)

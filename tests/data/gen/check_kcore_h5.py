@@ -2,8 +2,8 @@
 
 The fixtures tests/data/keras2/kcore_*.h5 were written by kcore's model.save from the tf_keras models
 nested.h5 and rnn.h5 loaded in kcore, from the worktree root:
-    python -c "import kcore; [kcore.models.load_model(f'tests/data/keras2/{n}.h5').save(f'tests/data/keras2/kcore_{n}.h5')
-               for n in ('nested', 'rnn')]"
+    python -c "import kcore; [kcore.models.load_model(f'tests/data/keras2/{n}.h5')
+               .save(f'tests/data/keras2/kcore_{n}.h5') for n in ('nested', 'rnn')]"
 Then run with the reference venv:
     KERAS_BACKEND=tensorflow /work/refenv/bin/python tests/data/gen/check_kcore_h5.py
 It writes kcore_<name>_ref.npz with y_tf_keras and y_keras3 (predictions on <name>_io.npz's inputs)."""

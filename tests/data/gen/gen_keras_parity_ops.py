@@ -9,9 +9,9 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 # TF's oneDNN float32 softmax kernel returns [nan, 0, 0] for a row holding +inf, unlike its own float64 and
 # Eigen kernels (and NumPy), which return a row of nan: the reference values use the latter.
 os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
-import numpy as np  # noqa: E402
 import keras  # noqa: E402
-from keras import ops, activations, layers  # noqa: E402
+import numpy as np  # noqa: E402
+from keras import activations, layers, ops  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "keras_parity_ops.npz")
 rng = np.random.default_rng(1234)

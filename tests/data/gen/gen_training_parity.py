@@ -13,7 +13,6 @@ sys.path.insert(0, os.path.join(HERE, "..", ".."))
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-
 import training_parity_models as tpm  # noqa: E402
 
 OUT = os.path.join(HERE, "..", "keras3_training_parity.json")
@@ -233,7 +232,7 @@ def lr_callbacks():
         model = _dense_model()
         schedule = keras.optimizers.schedules.ExponentialDecay(1e-9, decay_steps=10, decay_rate=0.9)
         model.compile(optimizer=keras.optimizers.SGD(schedule), loss="mse")
-        out[name] = _error(lambda: model.fit(x, y, epochs=3, verbose=0, callbacks=[cb]))
+        out[name] = _error(lambda: model.fit(x, y, epochs=3, verbose=0, callbacks=[cb]))  # noqa: B023 (run in this iteration)
     return out
 
 

@@ -13,8 +13,9 @@ import numpy as np
 
 TESTS = pathlib.Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(TESTS.parent), str(TESTS)]
-import kcore  # noqa: E402
 from custom_objects import define  # noqa: E402
+
+import kcore  # noqa: E402
 
 if __name__ == "__main__":
     define(kcore)["build"](np.random.default_rng(7)).save(TESTS / "data" / "kcore_custom.keras")

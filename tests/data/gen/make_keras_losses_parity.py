@@ -5,11 +5,15 @@ Loss subclass trained with fit, all from real Keras 3.
 """
 import json
 import os
+import sys
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-import numpy as np  # noqa: E402
 import keras  # noqa: E402
+import numpy as np  # noqa: E402
 from keras import ops  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
+from custom_objects import weighted_abs_error  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "keras_losses_parity.json")
 rng = np.random.default_rng(99)
@@ -112,22 +116,7 @@ for reduction in ("sum_over_batch_size", "mean_with_sample_weight", "sum"):
 
 
 
-class WeightedAbsError(keras.metrics.Metric):
-    """A user-written metric in the Keras 3 style: state variables updated with ops."""
-
-    def __init__(self, name="weighted_abs_error", **kwargs):
-        super().__init__(name=name, **kwargs)
-        self.total = self.add_variable(shape=(), initializer="zeros", name="total")
-        self.count = self.add_variable(shape=(), initializer="zeros", name="count")
-
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        err = ops.mean(ops.abs(ops.subtract(y_pred, y_true)), axis=-1)
-        w = ops.ones_like(err) if sample_weight is None else ops.reshape(ops.cast(sample_weight, "float32"), (-1,))
-        self.total.assign_add(ops.sum(ops.multiply(err, w)))
-        self.count.assign_add(ops.sum(w))
-
-    def result(self):
-        return ops.divide(self.total, self.count)
+WeightedAbsError = weighted_abs_error(keras)
 
 
 model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="tanh"), keras.layers.Dense(1)])

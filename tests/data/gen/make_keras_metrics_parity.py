@@ -7,8 +7,8 @@ import json
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-import numpy as np  # noqa: E402
 import keras  # noqa: E402
+import numpy as np  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "keras_metrics_parity.json")
 rng = np.random.default_rng(1234)

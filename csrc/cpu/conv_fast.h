@@ -1,0 +1,24 @@
+// Internal to the conv kernels: the float32 paths that skip im2col, and the rule that picks them:
+// Winograd F(4x4, 3x3) / F(2x2, 3x3) for 3x3 stride-1 2-D convs (conv_winograd4.cpp, conv_winograd.cpp,
+// choice in conv_winograd_select.cpp) and sliding-row GEMMs for other unit-stride 1-D/2-D convs
+// (conv_rows.cpp).
+#pragma once
+#include <cstdint>
+
+#include "cpu/conv_geometry.h"
+
+namespace kcore::conv_detail {
+
+// Computes y on a fast path and returns true, or returns false when none applies.
+bool fast_forward(const Geometry& g, const float* x, const float* w, const float* bias, float* y,
+                  int64_t workspace_limit);
+
+// Computes the gradients a fast path covers and nulls the pointers it filled (dx, dkernel, dbias);
+// the caller computes the rest. x may be null when no kernel gradient is asked for.
+void fast_backward(const Geometry& g, const float* x, const float* w, const float* dy, float*& dx, float*& dkernel,
+                   float*& dbias, int64_t workspace_limit);
+
+// Bytes of workspace of the fast path the conv takes, or -1 when it takes none.
+int64_t fast_workspace_bytes(const Geometry& g, int64_t workspace_limit);
+
+}  // namespace kcore::conv_detail

@@ -1,0 +1,341 @@
+// Winograd F(4x4, 3x3) (Lavin & Gray 2016) for float32 3x3 stride-1 undilated 2-D convs, channels_last.
+//
+// A 4x4 block of outputs ("tile") comes from a 6x6 input patch d:
+//   Y = A^T [ sum_c (G g G^T)_c .* (B^T d B)_c ] A
+// so 36 multiplies per tile, channel and filter replace 144 (4x fewer). The sums over channels are
+// 36 small GEMMs, one per transform point xi:   M[xi] (tiles x F) = V[xi] (tiles x C) @ U[xi] (C x F).
+// Fused per cache block: each worker takes a run of tiles, and for a chunk of them at a time
+// transforms the input patches into its own bounded buffer V, runs the 36 GEMMs into M with a
+// register-blocked micro-kernel while V is in cache, and inverse-transforms M straight into y.
+// The kernel gradient is the same algorithm transposed:
+//   dg = G^T [ sum_tiles (A dy A^T) .* (B^T d B) ] G
+// i.e. per point xi, dU[xi] (C x F) += V[xi]^T @ Ydy[xi], accumulated per worker (float within runs
+// of kFlushChunks chunks, then double) and reduced in double.
+// Interpolation points 0, +-1, +-2 (and infinity). float32 error, max |error| / max |float64 result|
+// with unit-normal inputs and He-scaled weights: y 6.6e-6, dx 6.8e-6, dkernel 6.1e-6 for b32 28x28
+// 32->64; 6.7e-6 / 8.7e-6 / 4.2e-6 for b8 56x56 64->64; 1.2e-5 / 1.2e-5 / 3.9e-6 for b8 14x14
+// 256->256 (im2col: 2e-7 to 8e-7; F(2x2): 3e-7 to 7e-7). Bounded in tests/test_conv_fast_paths.py.
+#include "cpu/conv_winograd4.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "core/parallel.h"
+#include "cpu/conv_workers.h"
+#include "cpu/small_gemm.h"
+
+namespace kcore {
+
+namespace {
+
+constexpr int kPoints = 36;
+constexpr int kLanes = 16;                            // channels transformed at once (one AVX-512 vector)
+constexpr int64_t kChunkBytes = int64_t(384) << 10;   // V + M of one chunk: about half an L2 cache
+constexpr int64_t kKernelCacheBytes = int64_t(1) << 20;  // U or dU above this streams from L3
+constexpr int64_t kMinRowsStreaming = 48;          // chunk tiles when U or dU does not stay in cache
+constexpr int64_t kFlushChunks = 8;  // kernel gradient: chunks summed in float before double (5x less error)
+constexpr int64_t kMinMacsPerWorker = int64_t(1) << 21;
+
+
+// ---- the transforms, applied to `nl` (<= kLanes) channels at a time, as GCC/Clang vectors ----
+
+// 16 floats even where the build has narrower registers (the compiler splits them); every function
+// passing one by value is internal and inlined, so the ABI note GCC gives for that does not apply.
+#pragma GCC diagnostic ignored "-Wpsabi"
+typedef float Vec __attribute__((vector_size(kLanes * sizeof(float))));
+
+__attribute__((always_inline)) inline Vec load(const float* p, int nl) {
+  Vec v = {};
+  std::memcpy(&v, p, (nl == kLanes ? kLanes : nl) * sizeof(float));
+  return v;
+}
+
+__attribute__((always_inline)) inline void store(float* p, Vec v, int nl) {
+  std::memcpy(p, &v, (nl == kLanes ? kLanes : nl) * sizeof(float));
+}
+
+// B^T applied to 6 values (one column or row of a 6x6 patch).
+__attribute__((always_inline)) inline void bt6(const Vec* d, Vec* o) {
+  o[0] = 4.f * d[0] - 5.f * d[2] + d[4];
+  o[1] = d[3] + d[4] - 4.f * (d[1] + d[2]);
+  o[2] = 4.f * (d[1] - d[2]) + d[4] - d[3];
+  o[3] = 2.f * (d[3] - d[1]) + d[4] - d[2];
+  o[4] = 2.f * (d[1] - d[3]) + d[4] - d[2];
+  o[5] = 4.f * d[1] - 5.f * d[3] + d[5];
+}
+
+// A^T applied to 6 values: 4 outputs.
+__attribute__((always_inline)) inline void at6(const Vec* m, Vec* o) {
+  const Vec p12 = m[1] + m[2], m12 = m[1] - m[2], p34 = m[3] + m[4], m34 = m[3] - m[4];
+  o[0] = m[0] + p12 + p34;
+  o[1] = m12 + 2.f * m34;
+  o[2] = p12 + 4.f * p34;
+  o[3] = m12 + 8.f * m34 + m[5];
+}
+
+// A applied to 4 values: 6 outputs.
+__attribute__((always_inline)) inline void a4(const Vec* e, Vec* o) {
+  const Vec p02 = e[0] + e[2], p13 = e[1] + e[3], q02 = e[0] + 4.f * e[2], q13 = 2.f * e[1] + 8.f * e[3];
+  o[0] = e[0];
+  o[1] = p02 + p13;
+  o[2] = p02 - p13;
+  o[3] = q02 + q13;
+  o[4] = q02 - q13;
+  o[5] = e[3];
+}
+
+// T d T^T of an In x In block d (cell (r, c) at src[r * In + c] + q) for a 1-D transform T from In
+// values to 6 (B^T for input patches, A for output-gradient blocks): point xi goes to out[xi * plane].
+template <int In, void (*Transform)(const Vec*, Vec*)>
+__attribute__((always_inline)) inline void to_points(const float* const* src, int64_t q, float* out, int64_t plane,
+                                                     int nl) {
+  Vec t[6][In];  // t[i][c] = (T d)[i][c]
+  for (int c = 0; c < In; ++c) {
+    Vec d[In], o[6];
+    for (int r = 0; r < In; ++r) d[r] = load(src[r * In + c] + q, nl);
+    Transform(d, o);
+    for (int i = 0; i < 6; ++i) t[i][c] = o[i];
+  }
+  for (int i = 0; i < 6; ++i) {
+    Vec o[6];
+    Transform(t[i], o);
+    for (int j = 0; j < 6; ++j) store(out + (i * 6 + j) * plane, o[j], nl);
+  }
+}
+
+// (B^T d B) of a 6x6 input patch.
+__attribute__((always_inline)) inline void input_transform(const float* const* src, int64_t q, float* out,
+                                                           int64_t plane, int nl) {
+  to_points<6, bt6>(src, q, out, plane, nl);
+}
+
+// A^T m A of the 36 points m[xi * plane] into the 4x4 outputs dst[r * 4 + c] + q (null: outside the output).
+__attribute__((always_inline)) inline void output_transform(const float* m, int64_t plane, float* const* dst,
+                                                            int64_t q, const float* bias, int nl) {
+  Vec s[4][6];  // s[r][j] = (A^T m)[r][j]
+  for (int j = 0; j < 6; ++j) {
+    Vec d[6], o[4];
+    for (int k = 0; k < 6; ++k) d[k] = load(m + (k * 6 + j) * plane, nl);
+    at6(d, o);
+    for (int r = 0; r < 4; ++r) s[r][j] = o[r];
+  }
+  const Vec b = bias ? load(bias, nl) : Vec{};
+  for (int r = 0; r < 4; ++r) {
+    Vec o[4];
+    at6(s[r], o);
+    for (int c = 0; c < 4; ++c)
+      if (float* d = dst[r * 4 + c]) store(d + q, o[c] + b, nl);
+  }
+}
+
+// A e A^T of a 4x4 output-gradient block (zeros outside the output).
+__attribute__((always_inline)) inline void grad_transform(const float* const* src, int64_t q, float* out, int64_t plane,
+                                                          int nl) {
+  to_points<4, a4>(src, q, out, plane, nl);
+}
+
+constexpr double kG[6][3] = {{1.0 / 4, 0, 0},           {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                             {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}};
+
+// U[xi][c][f] = (G g G^T)[xi] for the Keras kernel g (3, 3, C, F).
+void transform_kernel(const float* g, int64_t C, int64_t F, float* u) {
+  const int64_t CF = C * F;
+  for (int xi = 0; xi < kPoints; ++xi) {
+    float* dst = u + xi * CF;
+    std::fill(dst, dst + CF, 0.f);
+    for (int tap = 0; tap < 9; ++tap) {
+      const float coef = float(kG[xi / 6][tap / 3] * kG[xi % 6][tap % 3]);
+      if (coef == 0.f) continue;
+      const float* src = g + tap * CF;
+      for (int64_t q = 0; q < CF; ++q) dst[q] += coef * src[q];
+    }
+  }
+}
+
+struct Grid {
+  int64_t n, h, w, c, f, pad_top, pad_left, oh, ow, th, tw;
+  int64_t tiles() const { return n * th * tw; }
+  // image, first input row and column of tile t's 6x6 patch (may lie in the padding)
+  void locate(int64_t t, int64_t& img, int64_t& y0, int64_t& x0) const {
+    img = t / (th * tw);
+    const int64_t rem = t % (th * tw);
+    y0 = (rem / tw) * 4;
+    x0 = (rem % tw) * 4;
+  }
+};
+
+Grid make_grid(int64_t n, int64_t h, int64_t w, int64_t c, int64_t f, int64_t pt, int64_t pl, int64_t oh, int64_t ow) {
+  return Grid{n, h, w, c, f, pt, pl, oh, ow, (oh + 3) / 4, (ow + 3) / 4};
+}
+
+// Transforms the patch of tile t (channels of x) into row `row` of V (36 planes of rows x C).
+void gather_input(const Grid& g, const float* x, const float* zeros, int64_t t, int64_t row, int64_t rows,
+                  float* v) {
+  int64_t img, y0, x0;
+  g.locate(t, img, y0, x0);
+  y0 -= g.pad_top;
+  x0 -= g.pad_left;
+  const int64_t C = g.c, plane = rows * C;
+  const float* src[kPoints];
+  for (int i = 0; i < 6; ++i)
+    for (int j = 0; j < 6; ++j) {
+      const int64_t yy = y0 + i, xx = x0 + j;
+      const bool inside = yy >= 0 && yy < g.h && xx >= 0 && xx < g.w;
+      src[i * 6 + j] = inside ? x + ((img * g.h + yy) * g.w + xx) * C : zeros;
+    }
+  float* out = v + row * C;
+  int64_t q = 0;
+  for (; q + kLanes <= C; q += kLanes) input_transform(src, q, out + q, plane, kLanes);
+  if (q < C) input_transform(src, q, out + q, plane, int(C - q));
+}
+
+// Chunks of tiles per worker, and the worker split.
+struct Split {
+  int threads;
+  int64_t step;
+};
+
+// A chunk's V + M (or V + dY) should stay in L2 while the 36 GEMMs run, but each chunk also streams
+// the transformed kernel U (forward) or updates the accumulators dU (kernel gradient), 36 C x F
+// matrices: when those outgrow their share of L2, larger chunks amortise that traffic over more tiles.
+Split split_tiles(int64_t tiles, int64_t c, int64_t f) {
+  Split sp;
+  const double macs = double(tiles) * kPoints * double(c) * double(f);
+  sp.threads = omp_in_parallel() ? 1 : (int)std::max<int64_t>(1, std::min<int64_t>({(int64_t)num_threads(),
+                                                                 (int64_t)(macs / kMinMacsPerWorker), tiles}));
+  const int64_t per_tile = kPoints * (c + f) * int64_t(sizeof(float));
+  int64_t step = std::max<int64_t>(6, kChunkBytes / per_tile / 12 * 12);
+  const bool big_kernel = kPoints * c * f * int64_t(sizeof(float)) > kKernelCacheBytes;
+  if (big_kernel) step = std::max<int64_t>(step, kMinRowsStreaming);
+  sp.step = std::max<int64_t>(1, std::min(step, (tiles + sp.threads - 1) / sp.threads));
+  return sp;
+}
+
+// Per-worker floats: V and M (or dY) of a chunk, and a zero row of max(C, F) channels.
+int64_t per_worker_floats(const Split& sp, int64_t c, int64_t f) {
+  return sp.step * kPoints * (c + f) + std::max(c, f);
+}
+
+// A buffer kept by the calling thread across calls (a fresh multi-MiB one would page-fault every call).
+float* scratch(int64_t floats) {
+  thread_local std::vector<float> buffer;
+  if ((int64_t)buffer.size() < floats) {
+    buffer.clear();
+    buffer.shrink_to_fit();
+    buffer.resize(floats);
+  }
+  return buffer.data();
+}
+
+}  // namespace
+
+int64_t winograd4_tiles(int64_t n, int64_t oh, int64_t ow) { return n * ((oh + 3) / 4) * ((ow + 3) / 4); }
+
+int64_t winograd4_workspace_bytes(int64_t n, int64_t oh, int64_t ow, int64_t c, int64_t f, bool kernel_grad) {
+  const int64_t tiles = winograd4_tiles(n, oh, ow);
+  if (tiles == 0) return 0;
+  const Split sp = split_tiles(tiles, c, f);
+  const int64_t accumulators = kernel_grad ? sp.threads * kPoints * c * f : kPoints * c * f;
+  return (sp.threads * per_worker_floats(sp, c, f) + accumulators) * int64_t(sizeof(float));
+}
+
+void winograd4_conv3x3(const float* x, int64_t n, int64_t h, int64_t w, int64_t c, const float* kernel, int64_t f,
+                       int64_t pad_top, int64_t pad_left, int64_t oh, int64_t ow, const float* bias, float* y) {
+  const Grid g = make_grid(n, h, w, c, f, pad_top, pad_left, oh, ow);
+  const int64_t tiles = g.tiles();
+  if (tiles == 0) return;
+  const Split sp = split_tiles(tiles, c, f);
+  const int64_t per_worker = per_worker_floats(sp, c, f);
+  float* u = scratch(kPoints * c * f + sp.threads * per_worker);
+  float* buffers = u + kPoints * c * f;
+  transform_kernel(kernel, c, f, u);
+  conv_detail::run_split(sp.threads, tiles, [&](int t, int64_t lo, int64_t hi) {
+    float* v = buffers + t * per_worker;
+    float* m = v + sp.step * kPoints * c;
+    float* zeros = m + sp.step * kPoints * f;
+    std::fill(zeros, zeros + std::max(c, f), 0.f);
+    for (int64_t t0 = lo; t0 < hi; t0 += sp.step) {
+      const int64_t rows = std::min(sp.step, hi - t0);
+      for (int64_t r = 0; r < rows; ++r) gather_input(g, x, zeros, t0 + r, r, rows, v);
+      for (int xi = 0; xi < kPoints; ++xi)
+        small_gemm(rows, f, c, v + xi * rows * c, c, 1, u + xi * c * f, f, m + xi * rows * f, f, false);
+      for (int64_t r = 0; r < rows; ++r) {
+        int64_t img, oy, ox;
+        g.locate(t0 + r, img, oy, ox);
+        float* dst[16];
+        for (int i = 0; i < 4; ++i)
+          for (int j = 0; j < 4; ++j)
+            dst[i * 4 + j] = oy + i < oh && ox + j < ow ? y + ((img * oh + oy + i) * ow + ox + j) * f : nullptr;
+        const int64_t plane = rows * f;
+        const float* mr = m + r * f;
+        int64_t q = 0;
+        for (; q + kLanes <= f; q += kLanes) output_transform(mr + q, plane, dst, q, bias ? bias + q : nullptr, kLanes);
+        if (q < f) output_transform(mr + q, plane, dst, q, bias ? bias + q : nullptr, int(f - q));
+      }
+    }
+  });
+}
+
+void winograd4_kernel_grad(const float* x, int64_t n, int64_t h, int64_t w, int64_t c, const float* dy, int64_t f,
+                           int64_t pad_top, int64_t pad_left, int64_t oh, int64_t ow, float* dkernel) {
+  const Grid g = make_grid(n, h, w, c, f, pad_top, pad_left, oh, ow);
+  const int64_t tiles = g.tiles(), CF = c * f;
+  if (tiles == 0) {
+    std::fill(dkernel, dkernel + 9 * CF, 0.f);
+    return;
+  }
+  const Split sp = split_tiles(tiles, c, f);
+  const int64_t per_worker = per_worker_floats(sp, c, f);
+  float* acc = scratch(sp.threads * (kPoints * CF + per_worker));
+  float* buffers = acc + sp.threads * kPoints * CF;
+  std::fill(acc, buffers, 0.f);  // every worker's accumulator, in case OpenMP runs fewer of them
+  std::vector<double> totals(sp.threads * kPoints * CF, 0.0);
+  conv_detail::run_split(sp.threads, tiles, [&](int t, int64_t lo, int64_t hi) {
+    float* v = buffers + t * per_worker;
+    float* e = v + sp.step * kPoints * c;
+    float* zeros = e + sp.step * kPoints * f;
+    float* dw = acc + t * kPoints * CF;
+    std::fill(zeros, zeros + std::max(c, f), 0.f);
+    int64_t chunks = 0;
+    for (int64_t t0 = lo; t0 < hi; t0 += sp.step) {
+      const int64_t rows = std::min(sp.step, hi - t0);
+      for (int64_t r = 0; r < rows; ++r) {
+        gather_input(g, x, zeros, t0 + r, r, rows, v);
+        int64_t img, oy, ox;
+        g.locate(t0 + r, img, oy, ox);
+        const float* src[16];
+        for (int i = 0; i < 4; ++i)
+          for (int j = 0; j < 4; ++j)
+            src[i * 4 + j] = oy + i < oh && ox + j < ow ? dy + ((img * oh + oy + i) * ow + ox + j) * f : zeros;
+        const int64_t plane = rows * f;
+        int64_t q = 0;
+        for (; q + kLanes <= f; q += kLanes) grad_transform(src, q, e + r * f + q, plane, kLanes);
+        if (q < f) grad_transform(src, q, e + r * f + q, plane, int(f - q));
+      }
+      for (int xi = 0; xi < kPoints; ++xi)  // dU[xi] (C x F) += V[xi]^T @ E[xi]
+        small_gemm(c, f, rows, v + xi * rows * c, 1, c, e + xi * rows * f, f, dw + xi * CF, f, true);
+      if (++chunks % kFlushChunks == 0 || t0 + rows >= hi) {  // float sums of a few chunks into double
+        double* d = totals.data() + t * kPoints * CF;
+        for (int64_t q = 0; q < kPoints * CF; ++q) d[q] += dw[q];
+        std::fill(dw, dw + kPoints * CF, 0.f);
+      }
+    }
+  });
+  // dkernel[tap] = sum_xi G[i][a] G[j][b] dU[xi], over the workers' accumulators in order, in double:
+  // the 36 points cancel each other down to values far smaller than the points themselves
+  std::vector<double> sum(9 * CF, 0.0);
+  for (int t = 0; t < sp.threads; ++t)
+    for (int xi = 0; xi < kPoints; ++xi) {
+      const double* src = totals.data() + (t * kPoints + xi) * CF;
+      for (int tap = 0; tap < 9; ++tap) {
+        const double coef = kG[xi / 6][tap / 3] * kG[xi % 6][tap % 3];
+        if (coef == 0.0) continue;
+        double* dst = sum.data() + tap * CF;
+        for (int64_t q = 0; q < CF; ++q) dst[q] += coef * src[q];
+      }
+    }
+  for (int64_t q = 0; q < 9 * CF; ++q) dkernel[q] = float(sum[q]);
+}
+
+}  // namespace kcore
