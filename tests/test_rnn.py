@@ -15,7 +15,7 @@ from kcore.backend.tensor import Variable, convert_to_tensor
 from kcore.testing import gradcheck
 
 sys.path.insert(0, os.path.dirname(__file__))
-from rnn_reference import make_cell, run_rnn  # noqa: E402
+from rnn_reference import make_cell, run_rnn
 
 # (kind, gates, reset_after)
 CELLS = [("simple_rnn", 1, True), ("lstm", 4, True), ("gru", 3, True), ("gru", 3, False)]
@@ -62,9 +62,11 @@ def test_forward_matches_reference_float64(kind, gates, reset_after, go_backward
 
 
 @pytest.mark.parametrize("activation,recurrent_activation", [
-    ("tanh", "sigmoid"), ("relu", "hard_sigmoid"), ("linear", "hard_sigmoid_k2"), ("sigmoid", "sigmoid")])
+    ("tanh", "sigmoid"), ("relu", "hard_sigmoid"), ("linear", "hard_sigmoid_k2"), ("sigmoid", "sigmoid"),
+    ("tanh", "relu"), ("hard_sigmoid", "linear")])
 @pytest.mark.parametrize("kind,gates,reset_after", CELLS)
 def test_float32_activations_match_reference(kind, gates, reset_after, activation, recurrent_activation):
+    """float32 values against the reference; float64 gradients (slopes from activation_math.h) by gradcheck."""
     rng = np.random.default_rng(1)
     b_, t, d, u = 3, 6, 4, 8
     x = rng.standard_normal((b_, t, d))
@@ -79,6 +81,13 @@ def test_float32_activations_match_reference(kind, gates, reset_after, activatio
     assert out.dtype == "float32"
     np.testing.assert_allclose(out.numpy(), ref_out, atol=2e-5)
     np.testing.assert_allclose(finals[0].numpy(), ref_states[0], atol=2e-5)
+
+    def fn(x, w, r, b):
+        out, finals = _run_op(kind, reset_after, x, w, r, b, None, activation=activation,
+                              recurrent_activation=recurrent_activation)
+        return ops.concatenate([ops.reshape(out, (2, 3 * u))] + finals, axis=1)
+
+    assert gradcheck(fn, [x[:2, :3], w, r, b])  # a shorter sequence keeps the check quick
 
 
 @pytest.mark.parametrize("kind,gates,reset_after", CELLS)
@@ -227,11 +236,11 @@ def test_bad_inputs_raise_clear_errors():
 
 # ================================ layers =====================================================
 
-import json  # noqa: E402
+import json
 
-import kcore  # noqa: E402
-from kcore import layers  # noqa: E402
-from kcore.models import Model, Sequential  # noqa: E402
+import kcore
+from kcore import layers
+from kcore.models import Model, Sequential
 
 _KIND = {layers.SimpleRNN: "simple_rnn", layers.LSTM: "lstm", layers.GRU: "gru"}
 
@@ -332,7 +341,7 @@ def test_initial_state_and_stateful_layers(rng):
     x = rng.standard_normal((2, 6, 3)).astype(np.float32)
     h0, c0 = rng.standard_normal((2, 4)).astype(np.float32), rng.standard_normal((2, 4)).astype(np.float32)
     lstm = layers.LSTM(4, return_state=True)
-    out, h, c = lstm(x, initial_state=[h0, c0])
+    _, h, c = lstm(x, initial_state=[h0, c0])
     _, (rh, rc) = _reference_layer(lstm, x, initial_states=[h0, c0])
     np.testing.assert_allclose(h.numpy(), rh, atol=2e-5)
     np.testing.assert_allclose(c.numpy(), rc, atol=2e-5)
@@ -465,3 +474,48 @@ def test_real_keras3_recurrent_models_load_predict_and_round_trip(name, tmp_path
     model.save(tmp_path / "again.keras")
     again = kcore.models.load_model(tmp_path / "again.keras")
     np.testing.assert_array_equal(again.predict(io["x"], verbose=0), got)
+
+
+@pytest.mark.parametrize("kind,gates,reset_after,which",
+                         [cell + ("h",) for cell in CELLS] + [("lstm", 4, True, "c"), ("lstm", 4, True, "h_and_c")])
+def test_gradcheck_through_final_states_only(kind, gates, reset_after, which):
+    """The sequence output gets no gradient: the node's backward sees only the final states'."""
+    rng = np.random.default_rng(7)
+    b_, t, d, u = 2, 4, 3, 3
+    x = rng.standard_normal((b_, t, d))
+    w, r, b = _weights(rng, kind, gates, reset_after, d, u)
+    states = [rng.standard_normal((b_, u)) for _ in range(2 if kind == "lstm" else 1)]
+
+    def fn(x, w, r, b, *states):
+        _, finals = _run_op(kind, reset_after, x, w, r, b, states, mask=MASK)
+        picked = {"h": finals[:1], "c": finals[1:], "h_and_c": finals}[which]
+        return ops.concatenate(picked, axis=1) if len(picked) > 1 else picked[0]
+
+    assert gradcheck(fn, [x, w, r, b, *states])
+
+
+def test_mask_goes_to_the_inputs_device_not_the_current_one(monkeypatch):
+    """With another current device, a mask for CPU inputs stays on the CPU (no transfer is attempted)."""
+    from kcore.backend import device
+
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((2, 4, 3))
+    w, r, b = _weights(rng, "lstm", 4, True, 3, 2)
+    args = list(map(convert_to_tensor, (x, w, r, b)))
+    monkeypatch.setattr(device, "_current", "cuda")  # a transfer to it would load CUDA (and fail without it)
+    out, _, _ = ops.lstm(*args, mask=MASK)
+    ref_out, _ = run_rnn(make_cell("lstm"), x, w, r, b, [np.zeros((2, 2))] * 2, MASK)
+    np.testing.assert_allclose(out.numpy(), ref_out, atol=1e-12)
+
+
+def test_activation_names_come_from_the_native_list():
+    from kcore import layers
+    from kcore.backend.native import _C
+    from kcore.ops.rnn import ACTIVATIONS
+
+    assert set(ACTIVATIONS) == {"tanh", "relu", "sigmoid", "linear", "hard_sigmoid", "hard_sigmoid_k2"}
+    assert all(ACTIVATIONS[name] == getattr(_C.RnnActivation, name) for name in ACTIVATIONS)
+    with pytest.raises(ValueError, match="must be one of .*hard_sigmoid_k2"):
+        layers.LSTM(2, activation="softplus")
+    with pytest.raises(ValueError, match="support the activations"):
+        ops.lstm(np.zeros((1, 1, 1)), np.zeros((1, 4)), np.zeros((1, 4)), activation="gelu")

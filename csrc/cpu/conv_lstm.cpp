@@ -1,9 +1,11 @@
-// ConvLSTM over whole sequences on the CPU. Forward: one conv_forward projects the inputs of
+// ConvLSTM kernels on the CPU (compute only: ops/conv_lstm.cpp has checked the arguments and
+// allocated the outputs and saved buffers). Forward: one conv_forward projects the inputs of
 // all steps (T*B frames, bias included); each step adds one recurrent conv_forward of h_{t-1} and
 // runs the gates over the B * pixels rows of the step. Backward runs the steps in reverse: a gate
 // gradient kernel per step, then one conv_backward (input gradient only) for d h_{t-1}; the
 // kernel, bias and input gradients are single conv_backward calls over all steps at the end.
-// Pre-activations are kept and the activations recomputed in backward, so any UnaryOp works.
+// The convs are the engine's entry points (::kcore::conv_forward / conv_backward). Pre-activations
+// are kept and the activations recomputed in backward, so any UnaryOp works.
 #include "ops/conv_lstm.h"
 
 #include <cstring>

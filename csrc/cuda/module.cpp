@@ -96,8 +96,6 @@ py::list missing_ops() {
   if (!t.name) out.append(#name);
   KCORE_KERNELS(KCORE_CUDA_MISSING)
 #undef KCORE_CUDA_MISSING
-  if (!t.rnn_forward) out.append("rnn_forward");
-  if (!t.rnn_backward) out.append("rnn_backward");
   return out;
 }
 

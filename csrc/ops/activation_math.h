@@ -147,4 +147,19 @@ KCORE_MATH T derivative(UnaryOp op, T x, T y, T alpha) {
   return T(0);
 }
 
+// dy/dx from y = value(op, x) alone, for the ops whose slope is a function of their output
+// (the recurrent kernels keep activated values only); the others return NaN.
+template <typename T>
+KCORE_MATH T derivative_from_output(UnaryOp op, T y) {
+  switch (op) {
+    case UnaryOp::tanh:
+    case UnaryOp::sigmoid: return derivative(op, y, y, T(0));  // written in terms of y
+    case UnaryOp::relu: return derivative(op, y, y, T(0));     // y > 0 exactly where x > 0
+    case UnaryOp::hard_sigmoid:                                 // the linear piece is 0 < y < 1
+      return (y > T(0) && y < T(1)) ? derivative(op, T(0), y, T(0)) : T(0);
+    case UnaryOp::hard_sigmoid_k2: return (y > T(0) && y < T(1)) ? derivative(op, T(0), y, T(0)) : T(0);
+    default: return T(NAN);
+  }
+}
+
 }  // namespace kcore::activation

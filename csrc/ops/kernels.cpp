@@ -12,8 +12,6 @@ const KernelTable& cpu_kernels() {
 #define KCORE_CPU_SLOT(ret, name, params) t.name = &cpu::name;
     KCORE_KERNELS(KCORE_CPU_SLOT)
 #undef KCORE_CPU_SLOT
-    t.rnn_forward = &::kcore::rnn_forward;
-    t.rnn_backward = &::kcore::rnn_backward;
     return t;
   }();
   return table;

@@ -25,11 +25,12 @@ namespace kcore {
 #define KCORE_KERNELS(X)                                                                       \
   KCORE_ELEMENTWISE_KERNELS(X) KCORE_REDUCE_KERNELS(X) KCORE_LINALG_KERNELS(X) KCORE_LOSS_KERNELS(X) \
   KCORE_NORM_KERNELS(X) KCORE_OPTIM_KERNELS(X) KCORE_RANDOM_KERNELS(X) KCORE_SHAPE_KERNELS(X)         \
-  KCORE_CONV_KERNELS(X) KCORE_POOL_KERNELS(X) KCORE_CONV_LSTM_KERNELS(X)
+  KCORE_CONV_KERNELS(X) KCORE_POOL_KERNELS(X) KCORE_CONV_LSTM_KERNELS(X) KCORE_RNN_KERNELS(X)
 
 // Bump when KernelTable's layout or a kernel's signature changes: _C refuses a device table
-// built against another layout. 5: one table generated from the families' kernel lists; 6: ConvLSTM.
-constexpr int kKernelAbi = 6;
+// built against another layout. 5: one table generated from the families' kernel lists; 6: ConvLSTM;
+// 7: the recurrent ops' kernels (KCORE_RNN_KERNELS) instead of whole-op slots.
+constexpr int kKernelAbi = 7;
 
 struct KernelTable {
   int abi = kKernelAbi;
@@ -37,9 +38,6 @@ struct KernelTable {
 #define KCORE_KERNEL_SLOT(ret, name, params) ret(*name) params = nullptr;
   KCORE_KERNELS(KCORE_KERNEL_SLOT)
 #undef KCORE_KERNEL_SLOT
-  // The recurrent ops, routed whole (their arguments are checked inside; see ops/rnn.h).
-  decltype(&::kcore::rnn_forward) rnn_forward = nullptr;
-  decltype(&::kcore::rnn_backward) rnn_backward = nullptr;
 };
 
 // The CPU kernels (ops/kernels.cpp).

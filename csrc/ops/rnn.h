@@ -9,14 +9,25 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <tuple>
 #include <vector>
 
 #include "core/tensor.h"
+#include "ops/kernel_decl.h"
 
 namespace kcore {
 
 enum class RnnCell : int { simple = 0, lstm = 1, gru = 2 };
-enum class RnnActivation : int { tanh = 0, relu = 1, sigmoid = 2, linear = 3, hard_sigmoid = 4, hard_sigmoid_k2 = 5 };
+
+// The activations the recurrent kernels apply (their math: ops/activation_math.h). This list is
+// the one place they are spelled: the enum below, its Python binding (kcore._C.RnnActivation)
+// and the names kcore.ops.rnn / the recurrent layers accept are all generated from it.
+// Every entry's slope must be a function of its output (the kernels keep activated values only).
+#define KCORE_RNN_ACTIVATIONS(X) X(tanh) X(relu) X(sigmoid) X(linear) X(hard_sigmoid) X(hard_sigmoid_k2)
+
+#define KCORE_RNN_ENUM_ENTRY(name) name,
+enum class RnnActivation : int { KCORE_RNN_ACTIVATIONS(KCORE_RNN_ENUM_ENTRY) };
+#undef KCORE_RNN_ENUM_ENTRY
 
 struct RnnConfig {
   RnnCell cell = RnnCell::lstm;
@@ -25,6 +36,14 @@ struct RnnConfig {
   RnnActivation recurrent_activation = RnnActivation::sigmoid;  // gates of LSTM / GRU
   bool go_backwards = false;
 };
+
+// Gates per unit: 4 LSTM, 3 GRU, 1 SimpleRNN; and the op's name in messages.
+inline int64_t rnn_gate_count(const RnnConfig& c) {
+  return c.cell == RnnCell::lstm ? 4 : c.cell == RnnCell::gru ? 3 : 1;
+}
+inline const char* rnn_op_name(const RnnConfig& c) {
+  return c.cell == RnnCell::lstm ? "lstm" : c.cell == RnnCell::gru ? "gru" : "simple_rnn";
+}
 
 // What forward keeps for backward. Everything is time-major in processed order.
 struct RnnSaved {
@@ -41,26 +60,44 @@ struct RnnSaved {
   Tensor rec_in;    // (T, B, U) h_{t-1} * rec_mask of every step; undefined without rec_mask (states used)
 };
 
-struct RnnForward {
-  Tensor outputs;  // (B, T, U) output of every processed step
-  Tensor h, c;     // final states (c undefined unless LSTM)
-  std::shared_ptr<RnnSaved> saved;
-};
-
 struct RnnGrads {
   Tensor x, h0, c0, kernel, recurrent_kernel, bias;  // bias undefined when the layer has none
 };
 
-// bias, h0, c0, mask, rec_mask may be undefined tensors (no bias / zero states / no mask /
-// no recurrent dropout). rec_mask (B, U) multiplies h_{t-1} where it enters the recurrent
-// product of every gate (one mask per sequence, as Keras); the carried state is not masked.
-RnnForward rnn_forward(const RnnConfig& cfg, const Tensor& x, const Tensor& kernel, const Tensor& recurrent_kernel,
-                       const Tensor& bias, const Tensor& h0, const Tensor& c0, const Tensor& mask,
-                       const Tensor& rec_mask = Tensor());
+// The device kernels: they only compute. The entry points below have validated the arguments,
+// made the inputs contiguous and allocated, on the inputs' device, the outputs and every tensor
+// of `saved` (x, states, gates, extra, cells, rec_in; rec_mask set); the forward kernel fills
+// them and saved.mask (from `mask`, any dtype, (B, T)). The backward kernel fills `grads`,
+// whose tensors arrive allocated: weight and bias gradients zero-filled, x (when need_x), h0 and
+// c0 (LSTM) uninitialised.
+#define KCORE_RNN_KERNELS(X)                                                                                \
+  X(void, rnn_forward,                                                                                      \
+    (RnnSaved & saved, const Tensor& x, const Tensor& kernel, const Tensor& recurrent_kernel, const Tensor& bias, \
+     const Tensor& h0, const Tensor& c0, const Tensor& mask, Tensor& outputs))                              \
+  X(void, rnn_backward,                                                                                     \
+    (const RnnSaved& saved, const Tensor& kernel, const Tensor& recurrent_kernel, const Tensor& grad_outputs, \
+     const Tensor& grad_h, const Tensor& grad_c, bool need_x, RnnGrads& grads))
+KCORE_DECLARE_KERNELS(KCORE_RNN_KERNELS)
 
-// Gradients from d(outputs), d(final h), d(final c); each may be undefined (= zero).
+// (outputs (B, T, U) of every processed step, final h, final c (LSTM) or None, what backward needs)
+using RnnForwardResult = std::tuple<Tensor, Tensor, OptionalTensor, std::shared_ptr<RnnSaved>>;
+// (dx or None when not need_x, dh0, dc0 (LSTM) or None, dkernel, drecurrent_kernel, dbias or None)
+using RnnBackwardResult = std::tuple<OptionalTensor, Tensor, OptionalTensor, Tensor, Tensor, OptionalTensor>;
+
+// Whole-sequence forward. bias, h0, c0, mask, recurrent_dropout_mask may be None (no bias / zero
+// states / no mask / no recurrent dropout). recurrent_dropout_mask (B, U) multiplies h_{t-1} where
+// it enters the recurrent product of every gate (one mask per sequence, as Keras); the carried
+// state is not masked.
+RnnForwardResult rnn_forward(RnnCell cell, bool reset_after, RnnActivation activation,
+                             RnnActivation recurrent_activation, bool go_backwards, const Tensor& x,
+                             const Tensor& kernel, const Tensor& recurrent_kernel, const OptionalTensor& bias,
+                             const OptionalTensor& h0, const OptionalTensor& c0, const OptionalTensor& mask,
+                             const OptionalTensor& recurrent_dropout_mask = OptionalTensor());
+
+// Backward through time from d(outputs), d(final h), d(final c); each may be None (= zero).
 // need_x = false skips the input gradient (one GEMM) when the inputs are data.
-RnnGrads rnn_backward(const RnnSaved& saved, const Tensor& kernel, const Tensor& recurrent_kernel,
-                      const Tensor& grad_outputs, const Tensor& grad_h, const Tensor& grad_c, bool need_x = true);
+RnnBackwardResult rnn_backward(const std::shared_ptr<RnnSaved>& saved, const Tensor& kernel,
+                               const Tensor& recurrent_kernel, const OptionalTensor& grad_outputs,
+                               const OptionalTensor& grad_h, const OptionalTensor& grad_c, bool need_x = true);
 
 }  // namespace kcore

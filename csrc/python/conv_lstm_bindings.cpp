@@ -11,6 +11,8 @@ namespace {
 
 using Ints = std::vector<int64_t>;
 
+#define KCORE_CONV_LSTM_OPS(X) X(conv_lstm_forward) X(conv_lstm_backward)
+
 ConvLstmActivation gate_activation(const std::optional<UnaryOp>& op) {
   return op ? ConvLstmActivation{false, *op} : ConvLstmActivation{true, UnaryOp::tanh};
 }
@@ -36,9 +38,5 @@ KCORE_BINDINGS(conv_lstm) {
   // Opaque: what the forward pass keeps for the backward pass.
   py::class_<ConvLstmSaved, std::shared_ptr<ConvLstmSaved>>(m, "ConvLstmSaved")
       .def_property_readonly("steps", [](const ConvLstmSaved& s) { return s.steps; });
-  KCORE_DEF(m, conv_lstm_forward, py::arg("config"), py::arg("x"), py::arg("kernel"), py::arg("recurrent_kernel"),
-            py::arg("bias"), py::arg("h0"), py::arg("c0"), py::arg("mask"), py::arg("recurrent_dropout_mask"),
-            Kernel());
-  KCORE_DEF(m, conv_lstm_backward, py::arg("saved"), py::arg("kernel"), py::arg("recurrent_kernel"),
-            py::arg("grad_outputs"), py::arg("grad_h"), py::arg("grad_c"), py::arg("need_x") = true, Kernel());
+  KCORE_CONV_LSTM_OPS(KCORE_DEF_KERNEL)
 }

@@ -21,11 +21,19 @@ STATE = _State()
 
 
 class Node:
-    __slots__ = ("inputs", "backward")
+    """One recorded op: its input tensors and its backward function.
 
-    def __init__(self, inputs, backward):
+    A node has `n_outputs` output tensors (each knows its `output_index`). Its backward takes
+    the gradient of its single output, or, when n_outputs > 1, a list with one gradient per
+    output (None for an output that received none), and returns one gradient per input.
+    """
+
+    __slots__ = ("backward", "inputs", "n_outputs")
+
+    def __init__(self, inputs, backward, n_outputs=1):
         self.inputs = inputs
         self.backward = backward
+        self.n_outputs = n_outputs
 
 
 def is_recording() -> bool:
@@ -33,15 +41,35 @@ def is_recording() -> bool:
     return STATE.recording > 0
 
 
-def attach(out, inputs, backward):
-    """Records `out = op(*inputs)` when a tape is active and some input needs a gradient."""
+def _needs_record(inputs):
     if STATE.recording:
         for t in inputs:
             if t.requires_grad:
-                out.requires_grad = True
-                out.node = Node(inputs, backward)
-                break
+                return True
+    return False
+
+
+def attach(out, inputs, backward):
+    """Records `out = op(*inputs)` when a tape is active and some input needs a gradient."""
+    if _needs_record(inputs):
+        out.requires_grad = True
+        out.node = Node(inputs, backward)
     return out
+
+
+def attach_outputs(outs, inputs, backward):
+    """Records `outs = op(*inputs)` for an op with several outputs; one node serves them all.
+
+    `backward(grads)` receives a list with one gradient per output (None where an output got no
+    gradient) and runs once, after every output's gradient has been summed.
+    """
+    if _needs_record(inputs):
+        node = Node(inputs, backward, len(outs))
+        for i, out in enumerate(outs):
+            out.requires_grad = True
+            out.node = node
+            out.output_index = i
+    return outs
 
 
 class no_grad:
@@ -57,43 +85,69 @@ class no_grad:
         return False
 
 
+def _vertex(t):
+    """The graph vertex of a tensor: the node that produced it, or the tensor itself for a leaf."""
+    node = t.node
+    return t if node is None or node.backward is None else node  # a released node made t a leaf
+
+
+def _vertex_inputs(v):
+    return iter(v.inputs) if isinstance(v, Node) else iter(())
+
+
 def _topological_order(root):
-    """Tensors reachable from root through recorded nodes, each listed after all of its inputs."""
-    order, visited = [], {root}
-    stack = [(root, iter(root.node.inputs) if root.node is not None else iter(()))]
+    """Vertices (nodes and leaf tensors) reachable from root, each listed after all of its inputs."""
+    start = _vertex(root)
+    order, visited = [], {start}
+    stack = [(start, _vertex_inputs(start))]
     while stack:
-        t, inputs = stack[-1]
+        v, inputs = stack[-1]
         for inp in inputs:
-            if inp.requires_grad and inp not in visited:
-                visited.add(inp)
-                stack.append((inp, iter(inp.node.inputs) if inp.node is not None else iter(())))
+            if not inp.requires_grad:
+                continue
+            w = _vertex(inp)
+            if w not in visited:
+                visited.add(w)
+                stack.append((w, _vertex_inputs(w)))
                 break
         else:
             stack.pop()
-            order.append(t)
+            order.append(v)
     return order
+
+
+def _accumulate(pending, t, g):
+    """Adds g to the gradient of tensor t (a slot of its node's output list, or its leaf entry)."""
+    v = _vertex(t)
+    if v is t or v.n_outputs == 1:
+        prev = pending.get(v)
+        pending[v] = g if prev is None else _C.binary(BinaryOp.add, prev, g)
+        return
+    slots = pending.get(v)
+    if slots is None:
+        slots = pending[v] = [None] * v.n_outputs
+    i = t.output_index
+    slots[i] = g if slots[i] is None else _C.binary(BinaryOp.add, slots[i], g)
 
 
 def backpropagate(root, root_grad, release_graph):
     """Returns {leaf tensor: native gradient} for every leaf reached from `root`."""
     order = _topological_order(root)
-    grads = {root: root_grad}
+    pending = {}
+    _accumulate(pending, root, root_grad)
     leaves = {}
-    add = BinaryOp.add
-    for t in reversed(order):
-        g = grads.pop(t, None)
+    for v in reversed(order):
+        g = pending.pop(v, None)
         if g is None:
             continue
-        node = t.node
-        if node is None:
-            leaves[t] = g
+        if not isinstance(v, Node):
+            leaves[v] = g
             continue
-        for inp, gi in zip(node.inputs, node.backward(g)):
+        for inp, gi in zip(v.inputs, v.backward(g)):
             if gi is not None and inp.requires_grad:
-                prev = grads.get(inp)
-                grads[inp] = gi if prev is None else _C.binary(add, prev, gi)
-        if release_graph:
-            t.node = None
+                _accumulate(pending, inp, gi)
+        if release_graph:  # frees what the backward kept; the outputs become leaves
+            v.inputs, v.backward = (), None
     return leaves
 
 

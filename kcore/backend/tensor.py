@@ -26,12 +26,13 @@ class Tensor:
     GradientTape records. `numpy()` shares memory with the native tensor.
     """
 
-    __slots__ = ("value", "node", "requires_grad", "_keras_logits", "_keras_mask", "_dtype", "__weakref__")
+    __slots__ = ("value", "node", "output_index", "requires_grad", "_keras_logits", "_keras_mask", "_dtype", "__weakref__")
     __array_priority__ = 100
 
     def __init__(self, value, requires_grad=False):
         self.value = value
         self.node = None
+        self.output_index = 0  # which output of `node` this tensor is
         self.requires_grad = requires_grad
         self._keras_logits = None
         self._keras_mask = None

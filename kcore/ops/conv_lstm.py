@@ -8,13 +8,12 @@ gradients of the inputs, the initial states, both kernels and the bias.
 """
 import numpy as np
 
-from kcore.backend.autodiff import attach
+from kcore.backend.autodiff import attach_outputs
 from kcore.backend.device import to_device
 from kcore.backend.native import _C, UnaryOp
 from kcore.backend.tensor import Tensor, convert_to_tensor
 from kcore.ops.conv import normalize_data_format, normalize_padding, normalize_tuple, output_length, padding_amounts
 from kcore.ops.core import _float, transpose
-from kcore.ops.rnn import _state_output, _StateGrads
 
 _OP = "conv_lstm"
 
@@ -102,18 +101,15 @@ def conv_lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, m
 
     diff_inputs = [x, kernel, recurrent_kernel] + ([bias] if bias is not None else [])
     diff_inputs += [s for s in states if s is not None]
-    pending = _StateGrads(2)
-    kv, rkv, seq_shape = kernel.value, recurrent_kernel.value, tuple(seq_v.shape)
+    kv, rkv = kernel.value, recurrent_kernel.value
 
-    def backward(g):
-        gh, gc = pending.take()
-        g = g if tuple(g.shape) == seq_shape else None  # only the states' zero placeholders arrived
+    def backward(grads):  # one gradient per output (sequence, h, c), None where none arrived
+        g, gh, gc = grads
         dx, dh0, dc0, dk, drk, db = _C.conv_lstm_backward(saved, kv, rkv, g, gh, gc, x.requires_grad)
-        grads = [dx, dk, drk] + ([db] if bias is not None else [])
-        return grads + [d for s, d in zip(states, (dh0, dc0)) if s is not None]
+        out = [dx, dk, drk] + ([db] if bias is not None else [])
+        return out + [d for s, d in zip(states, (dh0, dc0)) if s is not None]
 
-    outputs = attach(Tensor(seq_v), tuple(diff_inputs), backward)
-    h, c = (_state_output(v, outputs, pending, i) for i, v in enumerate((h_v, c_v)))
+    outputs, h, c = attach_outputs([Tensor(seq_v), Tensor(h_v), Tensor(c_v)], tuple(diff_inputs), backward)
     if first:
         outputs = transpose(outputs, (0, 1) + tuple(a + 1 for a in to_first[1:]))
         h, c = transpose(h, to_first), transpose(c, to_first)

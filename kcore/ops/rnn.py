@@ -10,20 +10,14 @@ Weights use Keras 3 layouts and gate orders (LSTM i,f,c,o; GRU z,r,h); see csrc/
 """
 import numpy as np
 
-from kcore.backend.autodiff import attach
-from kcore.backend.device import get_device, to_device
-from kcore.backend.native import _C, BinaryOp
+from kcore.backend.autodiff import attach_outputs
+from kcore.backend.device import to_device
+from kcore.backend.native import _C
 from kcore.backend.tensor import Tensor, convert_to_tensor
 from kcore.ops.core import _float
 
-_ACTIVATIONS = {
-    "tanh": _C.RnnActivation.tanh,
-    "relu": _C.RnnActivation.relu,
-    "sigmoid": _C.RnnActivation.sigmoid,
-    "linear": _C.RnnActivation.linear,
-    "hard_sigmoid": _C.RnnActivation.hard_sigmoid,
-    "hard_sigmoid_k2": _C.RnnActivation.hard_sigmoid_k2,
-}
+# name -> native code, generated from the C++ list (KCORE_RNN_ACTIVATIONS in csrc/ops/rnn.h)
+ACTIVATIONS = dict(_C.RnnActivation.__members__)
 
 
 def activation_code(activation):
@@ -31,9 +25,9 @@ def activation_code(activation):
     if activation is None:
         return _C.RnnActivation.linear
     name = activation if isinstance(activation, str) else getattr(activation, "__name__", None)
-    code = _ACTIVATIONS.get(name)
+    code = ACTIVATIONS.get(name)
     if code is None:
-        raise ValueError(f"Recurrent layers support the activations {sorted(_ACTIVATIONS)} natively; "
+        raise ValueError(f"Recurrent layers support the activations {sorted(ACTIVATIONS)} natively; "
                          f"got {activation!r}")
     return code
 
@@ -66,28 +60,6 @@ def gru(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=No
 # -- implementation -----------------------------------------------------------------------
 
 
-class _StateGrads:
-    """Gradients of the final states, handed to the sequence node that produced them.
-
-    The state tensors are children of the sequence-output tensor in the autodiff graph, so
-    their backward runs first: it parks its gradient here and sends a zero to the sequence
-    node, which then runs the single native backward with every gradient at hand.
-    """
-
-    __slots__ = ("grads",)
-
-    def __init__(self, n):
-        self.grads = [None] * n
-
-    def add(self, i, g):
-        prev = self.grads[i]
-        self.grads[i] = g if prev is None else _C.binary(BinaryOp.add, prev, g)
-
-    def take(self):
-        grads, self.grads = self.grads, [None] * len(self.grads)
-        return grads
-
-
 def _sequence(cell, inputs, kernel, recurrent_kernel, bias, initial_state, mask, activation, recurrent_activation,
               go_backwards, reset_after, recurrent_dropout_mask=None):
     kernel, recurrent_kernel = _float(kernel), _float(recurrent_kernel)
@@ -100,7 +72,7 @@ def _sequence(cell, inputs, kernel, recurrent_kernel, bias, initial_state, mask,
     bias = None if bias is None else _as_dtype(bias, dtype)
     n_states = 2 if cell == _C.RnnCell.lstm else 1
     states = _initial_states(initial_state, n_states, dtype, cell)
-    mask_value = None if mask is None else _mask(mask, x.shape[:2], cell)
+    mask_value = None if mask is None else _mask(mask, x.shape[:2], cell, x.value.device)
 
     seq_v, h_v, c_v, saved = _C.rnn_forward(
         cell, reset_after, activation_code(activation), activation_code(recurrent_activation), bool(go_backwards),
@@ -111,32 +83,18 @@ def _sequence(cell, inputs, kernel, recurrent_kernel, bias, initial_state, mask,
 
     diff_inputs = [x, kernel, recurrent_kernel] + ([bias] if bias is not None else [])
     diff_inputs += [s for s in states if s is not None]
-    pending = _StateGrads(n_states)
     kv, rkv = kernel.value, recurrent_kernel.value
 
-    seq_shape = tuple(seq_v.shape)
-
-    def backward(g):
-        gh, gc = (pending.take() + [None])[:2]
-        g = g if tuple(g.shape) == seq_shape else None  # only the states' zero placeholders arrived
+    def backward(grads):  # grads: one per output (sequence, h[, c]), None where none arrived
+        g, gh, gc = (list(grads) + [None])[:3]
         dx, dh0, dc0, dk, drk, db = _C.rnn_backward(saved, kv, rkv, g, gh, gc, x.requires_grad)
-        grads = [dx, dk, drk] + ([db] if bias is not None else [])
-        grads += [d for s, d in zip(states, (dh0, dc0)) if s is not None]
-        return grads
+        out = [dx, dk, drk] + ([db] if bias is not None else [])
+        out += [d for s, d in zip(states, (dh0, dc0)) if s is not None]
+        return out
 
-    outputs = attach(Tensor(seq_v), tuple(diff_inputs), backward)
-    finals = [_state_output(v, outputs, pending, i) for i, v in enumerate([h_v, c_v][:n_states])]
-    return outputs, finals
-
-
-def _state_output(value, outputs, pending, index):
-    zero = _C.zeros([1, 1, 1], value.dtype, value.device)  # a placeholder that makes the sequence node run
-
-    def backward(g):
-        pending.add(index, g)
-        return (zero,)
-
-    return attach(Tensor(value), (outputs,), backward)
+    outs = [Tensor(v) for v in [seq_v, h_v, c_v][:1 + n_states]]
+    attach_outputs(outs, tuple(diff_inputs), backward)
+    return outs[0], outs[1:]
 
 
 def _as_dtype(t, dtype):
@@ -152,12 +110,12 @@ def _initial_states(initial_state, n, dtype, cell):
     return [None if s is None else _as_dtype(s, dtype) for s in states]
 
 
-def _mask(mask, batch_time, cell):
+def _mask(mask, batch_time, cell, device):
     m = mask.numpy() if isinstance(mask, Tensor) else np.asarray(mask)
     if m.shape != tuple(batch_time):
         raise ValueError(f"{_name(cell)}: mask must have shape {tuple(batch_time)} (batch, timesteps), "
                          f"got {m.shape}")
-    return to_device(_C.from_numpy(np.ascontiguousarray(m != 0, dtype=np.int32)), get_device())
+    return to_device(_C.from_numpy(np.ascontiguousarray(m != 0, dtype=np.int32)), device)
 
 
 def _name(cell):

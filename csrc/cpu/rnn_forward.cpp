@@ -1,0 +1,276 @@
+// Recurrent layers on the CPU, forward. float32 with one recurrent GEMM per step (SimpleRNN,
+// LSTM, GRU reset_after) runs the packed path (forward_steps_packed): weights packed once per
+// pass, each thread computing x_t W + h_{t-1} U and the gates for its own units. Otherwise
+// (float64, GRU reset_after=False) one GEMM projects the inputs of all steps and each step runs
+// BLAS recurrent GEMMs and a fused gate kernel over the batch rows. What the backward pass needs
+// is kept in RnnSaved.
+#include <algorithm>
+#include <cstring>
+#include <type_traits>
+#include <vector>
+
+#include "core/blas.h"
+#include "cpu/rnn_common.h"
+#include "ops/linalg.h"
+#include "ops/rnn.h"
+
+namespace kcore {
+
+using namespace rnn_cpu;
+
+namespace {
+
+// ---- forward ------------------------------------------------------------------------------
+
+template <typename T>
+struct ForwardStep {
+  const RnnSaved& sv;
+  const T* b_in;    // input bias (G*U) or null; added by the row functions, while the gates are hot
+  const T* b_rec;   // GRU reset_after: recurrent bias (3U) or null
+  T* rec;           // GRU reset_after: (B, 3U) scratch for h_{t-1} U
+  T* out;           // (B, T, U)
+  int64_t s;        // processed step
+
+  int64_t B() const { return sv.batch; }
+  int64_t U() const { return sv.units; }
+  T* gates() const { return sv.gates.data<T>() + s * B() * gate_count(sv.config) * U(); }
+  T* h_prev() const { return sv.states.data<T>() + s * B() * U(); }
+  T* h_next() const { return h_prev() + B() * U(); }
+  // What enters the recurrent GEMM: h_{t-1}, or h_{t-1} * rec_mask with recurrent dropout.
+  T* rec_input() const { return sv.rec_in.defined() ? sv.rec_in.data<T>() + s * B() * U() : h_prev(); }
+  T* extra() const { return sv.extra.defined() ? sv.extra.data<T>() + s * B() * U() : nullptr; }
+  bool valid(int64_t b) const { return sv.mask.empty() || sv.mask[s * B() + b]; }
+
+  // The row functions below handle row b, units [j0, j1) of every gate (the packed path gives
+  // each thread a range of units; the BLAS path passes all units).
+
+  // Adds the input bias to gates [k0, k1) of row b, units [j0, j1).
+  void add_bias(int64_t b, int64_t k0, int64_t k1, int64_t j0, int64_t j1) const {
+    if (!b_in) return;
+    const int64_t u = U();
+    T* g = gates() + b * gate_count(sv.config) * u;
+    for (int64_t k = k0 * u; k < k1 * u; k += u)
+      for (int64_t j = k + j0; j < k + j1; ++j) g[j] += b_in[j];
+  }
+
+  // h_{t-1} * rec_mask where it enters the recurrent GEMM (recurrent dropout).
+  void drop_row(int64_t b, int64_t j0, int64_t j1) const {
+    const int64_t u = U();
+    const T* m = sv.rec_mask.data<T>() + b * u;
+    const T* hp = h_prev() + b * u;
+    T* hm = rec_input() + b * u;
+    for (int64_t j = j0; j < j1; ++j) hm[j] = hp[j] * m[j];
+  }
+
+  // Masked rows carry h (and c) over; every row writes its output.
+  void finish_row(int64_t b, int64_t j0, int64_t j1) const {
+    const int64_t u = U(), w = (j1 - j0) * sizeof(T);
+    T* hn = h_next() + b * u + j0;
+    if (!valid(b)) {
+      std::memcpy(hn, h_prev() + b * u + j0, w);
+      if (sv.cells.defined()) {
+        T* c = sv.cells.data<T>() + s * B() * u + b * u + j0;
+        std::memcpy(c + B() * u, c, w);
+      }
+    }
+    T* o = out + (b * sv.steps + s) * u + j0;
+    if (valid(b)) std::memcpy(o, hn, w);
+    else if (s == 0) std::memset(o, 0, w);
+    else std::memcpy(o, o - u, w);
+  }
+
+  void simple_row(int64_t b, int64_t j0, int64_t j1) const {
+    const int64_t u = U();
+    T* z = gates() + b * u + j0;
+    add_bias(b, 0, 1, j0, j1);
+    activate(sv.config.activation, z, j1 - j0);
+    std::memcpy(h_next() + b * u + j0, z, (j1 - j0) * sizeof(T));
+    finish_row(b, j0, j1);
+  }
+
+  void lstm_row(int64_t b, int64_t j0, int64_t j1) const {
+    const int64_t u = U(), w = j1 - j0;
+    const RnnConfig& c = sv.config;
+    T* g = gates() + b * 4 * u;
+    T *gi = g, *gf = g + u, *gc = g + 2 * u, *go = g + 3 * u;
+    add_bias(b, 0, 4, j0, j1);
+    activate(c.recurrent_activation, gi + j0, w);
+    activate(c.recurrent_activation, gf + j0, w);
+    activate(c.activation, gc + j0, w);
+    activate(c.recurrent_activation, go + j0, w);
+    const T* cp = sv.cells.data<T>() + s * B() * u + b * u;
+    T* cn = const_cast<T*>(cp) + B() * u;
+    T* tc = extra() + b * u;
+    for (int64_t j = j0; j < j1; ++j) tc[j] = cn[j] = gf[j] * cp[j] + gi[j] * gc[j];
+    activate(c.activation, tc + j0, w);
+    T* hn = h_next() + b * u;
+    for (int64_t j = j0; j < j1; ++j) hn[j] = go[j] * tc[j];
+    finish_row(b, j0, j1);
+  }
+
+  // GRU reset_after: gates hold x W + b_in; rec holds h_{t-1} U.
+  void gru_after_row(int64_t b, int64_t j0, int64_t j1) const {
+    const int64_t u = U(), w = j1 - j0;
+    const RnnConfig& c = sv.config;
+    T* g = gates() + b * 3 * u;
+    const T* r_in = rec + b * 3 * u;
+    T* hh = extra() + b * u;
+    add_bias(b, 0, 3, j0, j1);
+    for (int64_t k = 0; k < 2 * u; k += u)
+      for (int64_t j = k + j0; j < k + j1; ++j) g[j] += r_in[j] + (b_rec ? b_rec[j] : T(0));
+    activate(c.recurrent_activation, g + j0, w);
+    activate(c.recurrent_activation, g + u + j0, w);
+    const T* r = g + u;
+    T* n = g + 2 * u;
+    for (int64_t j = j0; j < j1; ++j) {
+      hh[j] = r_in[2 * u + j] + (b_rec ? b_rec[2 * u + j] : T(0));
+      n[j] += r[j] * hh[j];
+    }
+    activate(c.activation, n + j0, w);
+    gru_combine(b, j0, j1);
+  }
+
+  // GRU reset_after=False, first half: z and r (their recurrent part is already added), and r * h_{t-1}.
+  void gru_before_gates_row(int64_t b) const {
+    const int64_t u = U();
+    T* g = gates() + b * 3 * u;
+    add_bias(b, 0, 2, 0, u);
+    activate(sv.config.recurrent_activation, g, 2 * u);
+    const T* r = g + u;
+    const T* hp = rec_input() + b * u;
+    T* rh = extra() + b * u;
+    for (int64_t j = 0; j < u; ++j) rh[j] = r[j] * hp[j];
+  }
+
+  // GRU reset_after=False, second half: the candidate's pre-activation is complete.
+  void gru_before_out_row(int64_t b) const {
+    add_bias(b, 2, 3, 0, U());
+    activate(sv.config.activation, gates() + b * 3 * U() + 2 * U(), U());
+    gru_combine(b, 0, U());
+  }
+
+  void gru_combine(int64_t b, int64_t j0, int64_t j1) const {
+    const int64_t u = U();
+    const T* g = gates() + b * 3 * u;
+    const T *z = g, *n = g + 2 * u;
+    const T* hp = h_prev() + b * u;
+    T* hn = h_next() + b * u;
+    for (int64_t j = j0; j < j1; ++j) hn[j] = z[j] * hp[j] + (T(1) - z[j]) * n[j];
+    finish_row(b, j0, j1);
+  }
+
+  // The gate kernel of one row after the recurrent GEMM (not GRU reset_after=False: two GEMMs).
+  void row(int64_t b, int64_t j0, int64_t j1) const {
+    switch (sv.config.cell) {
+      case RnnCell::simple: return simple_row(b, j0, j1);
+      case RnnCell::lstm: return lstm_row(b, j0, j1);
+      case RnnCell::gru: return gru_after_row(b, j0, j1);
+    }
+  }
+};
+
+template <typename T>
+void project_inputs(const RnnSaved& sv, const Tensor& kernel) {  // x W of every step (the bias comes later)
+  const int64_t rows = sv.steps * sv.batch, gu = gate_count(sv.config) * sv.units, d = sv.input_dim;
+  T* g = sv.gates.data<T>();
+  if (d == 0) std::memset(g, 0, rows * gu * sizeof(T));
+  else pass_gemm<T>(false, false, rows, gu, d, sv.x.data<T>(), d, kernel.data<T>(), gu, T(0), g, gu);
+}
+
+template <typename T>
+void forward_steps(const RnnSaved& sv, const Tensor& rk, const Tensor& bias, T* out) {
+  const RnnConfig& c = sv.config;
+  const int64_t b = sv.batch, u = sv.units, g = gate_count(c), gu = g * u;
+  const bool after = c.cell == RnnCell::gru && c.reset_after;
+  const bool before = c.cell == RnnCell::gru && !c.reset_after;
+  Tensor rec = after ? Tensor::empty({b, gu}, sv.x.dtype()) : Tensor();
+  ForwardStep<T> st{sv, bias.defined() ? bias.data<T>() : nullptr,
+                    after && bias.defined() ? bias.data<T>() + gu : nullptr, after ? rec.data<T>() : nullptr, out, 0};
+  const T* w = rk.data<T>();
+  for (int64_t s = 0; s < sv.steps; ++s) {
+    st.s = s;
+    T* gs = st.gates();
+    if (sv.rec_in.defined()) for_rows(b, [&](int64_t r) { st.drop_row(r, 0, u); });
+    if (!before) {  // GRU reset_after: h_{t-1} U goes to rec (the reset gate multiplies part of it)
+      gemm<T>(false, false, b, gu, u, T(1), st.rec_input(), u, w, gu, after ? T(0) : T(1), after ? st.rec : gs, gu);
+      for_rows(b, [&](int64_t r) { st.row(r, 0, u); });
+    } else if (before) {
+      gemm<T>(false, false, b, 2 * u, u, T(1), st.rec_input(), u, w, gu, T(1), gs, gu);
+      for_rows(b, [&](int64_t r) { st.gru_before_gates_row(r); });
+      gemm<T>(false, false, b, u, u, T(1), st.extra(), u, w + 2 * u, gu, T(1), gs + 2 * u, gu);
+      for_rows(b, [&](int64_t r) { st.gru_before_out_row(r); });
+    }
+  }
+}
+
+// float32, one recurrent GEMM per step: per-gate input and recurrent weights packed once, each
+// thread owns a range of units (see rnn_common.h) and computes x_t W + h_{t-1} U for its columns
+// (no pre-computed projection of all steps to stream back from memory), then runs the gate
+// kernel on them while they are in cache; one barrier per step.
+void forward_steps_packed(const RnnSaved& sv, const Tensor& kernel, const Tensor& rk, const Tensor& bias,
+                          float* out) {
+  const RnnConfig& c = sv.config;
+  const int64_t b = sv.batch, d = sv.input_dim, u = sv.units, g = gate_count(c), gu = g * u;
+  const bool after = c.cell == RnnCell::gru;
+  Tensor rec = after ? Tensor::empty({b, gu}, DType::f32) : Tensor();
+  std::vector<packed::PackedMatrix> wx(g), wh(g);
+  for (int64_t k = 0; k < g; ++k) {
+    wx[k].resize(d, u);
+    wh[k].resize(u, u);
+  }
+  const float* kp = kernel.data<float>();
+  const float* rkp = rk.data<float>();
+  const int nt = unit_team(u);
+#pragma omp parallel num_threads(nt)
+  {
+    const UnitRange r = unit_range(u, omp_get_thread_num(), omp_get_num_threads());
+    for (int64_t k = 0; k < g; ++k) {
+      wx[k].pack(kp + k * u, gu, false, r.panel_lo, r.panel_hi);
+      wh[k].pack(rkp + k * u, gu, false, r.panel_lo, r.panel_hi);
+    }
+    ForwardStep<float> st{sv, bias.defined() ? bias.data<float>() : nullptr,
+                          after && bias.defined() ? bias.data<float>() + gu : nullptr,
+                          after ? rec.data<float>() : nullptr, out, 0};
+    for (int64_t s = 0; s < sv.steps; ++s) {
+      st.s = s;
+      if (sv.rec_in.defined())
+        for (int64_t i = 0; i < b; ++i) st.drop_row(i, r.lo, r.hi);
+      float* gs = st.gates();
+      const float* xs = sv.x.data<float>() + s * b * d;
+      for (int64_t k = 0; k < g; ++k)  // the input part needs no other thread's results
+        packed::gemm_panels(wx[k], r.panel_lo, r.panel_hi, b, xs, d, gs + k * u, gu, false);
+#pragma omp barrier
+      float* dst = after ? st.rec : gs;  // GRU: h_{t-1} U apart (the reset gate scales part of it)
+      for (int64_t k = 0; k < g; ++k)
+        packed::gemm_panels(wh[k], r.panel_lo, r.panel_hi, b, st.rec_input(), u, dst + k * u, gu, !after);
+      for (int64_t i = 0; i < b; ++i) st.row(i, r.lo, r.hi);
+    }
+  }
+}
+
+}  // namespace
+
+namespace cpu {
+
+void rnn_forward(RnnSaved& sv, const Tensor& x, const Tensor& kernel, const Tensor& rk, const Tensor& bias,
+                 const Tensor& h0, const Tensor& c0, const Tensor& mask, Tensor& outputs) {
+  const RnnConfig& cfg = sv.config;
+  const int64_t b = sv.batch, t = sv.steps, d = sv.input_dim, u = sv.units;
+  const DType dt = x.dtype();
+  sv.mask = processed_mask(mask, b, t, cfg.go_backwards);
+  dispatch_float(dt, rnn_op_name(cfg), [&](auto tag) {
+    using T = decltype(tag);
+    permute_time(x.data<T>(), sv.x.data<T>(), b, t, d, cfg.go_backwards, true);
+    copy_or_zero(sv.states.data<T>(), h0, b * u);
+    if (sv.cells.defined()) copy_or_zero(sv.cells.data<T>(), c0, b * u);
+    if constexpr (std::is_same_v<T, float>) {
+      if (packed_path(cfg, dt)) return forward_steps_packed(sv, kernel, rk, bias, outputs.data<float>());
+    }
+    project_inputs<T>(sv, kernel);
+    forward_steps<T>(sv, rk, bias, outputs.data<T>());
+  });
+}
+
+}  // namespace cpu
+
+}  // namespace kcore
