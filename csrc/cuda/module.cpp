@@ -23,12 +23,12 @@ namespace kcore::cuda {
 #define KCORE_CUDA_KERNELS(X)                                                                              \
   KCORE_ELEMENTWISE_KERNELS(X) KCORE_REDUCE_KERNELS(X) KCORE_LINALG_KERNELS(X) KCORE_LOSS_KERNELS(X)       \
   KCORE_NORM_KERNELS(X) KCORE_OPTIM_KERNELS(X) KCORE_RANDOM_KERNELS(X) KCORE_SHAPE_KERNELS(X)          \
-  KCORE_CONV_KERNELS(X) KCORE_POOL_KERNELS(X)
+  KCORE_CONV_KERNELS(X) KCORE_POOL_KERNELS(X) KCORE_RNN_KERNELS(X)
 
 const KernelTable& kernel_table() {
   static const KernelTable table = [] {
     KernelTable t;
-    set_storage_and_rnn_slots(t);
+    set_storage_slots(t);
 #define KCORE_CUDA_SLOT(ret, name, params) t.name = &cuda::name;
     KCORE_CUDA_KERNELS(KCORE_CUDA_SLOT)
 #undef KCORE_CUDA_SLOT

@@ -10,14 +10,12 @@
 
 namespace kcore::cuda {
 
-// The slots outside the families' kernel lists: storage plumbing and the recurrent ops.
-inline void set_storage_and_rnn_slots(KernelTable& t) {
+// The slots outside the families' kernel lists: the storage plumbing.
+inline void set_storage_slots(KernelTable& t) {
   t.storage.empty = &cuda::empty;
   t.storage.fill = &cuda::fill;
   t.storage.copy = &cuda::copy;
   t.storage.astype = &cuda::astype;
-  t.rnn_forward = &cuda::rnn_forward;
-  t.rnn_backward = &cuda::rnn_backward;
 }
 
 inline void define_table_module(pybind11::module_& m, const KernelTable& table) {

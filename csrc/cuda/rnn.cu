@@ -7,7 +7,8 @@
 //             step; the weight gradients are single GEMMs over all steps, bias gradients reductions.
 // The activations come from ops/rnn_math.h (shared with the host). The mask is turned into
 // (T, B) bytes in processed order on the device; RnnSaved keeps a host copy (its contract), and
-// backward uploads it again.
+// backward uploads it again. Arguments are checked and outputs allocated by the entry points
+// (ops/rnn.cpp); these kernels only compute.
 #include <vector>
 
 #include "cuda/common.cuh"
@@ -19,10 +20,8 @@ namespace kcore::cuda {
 namespace {
 using namespace rnn_kernels;
 
-int64_t gate_count(const RnnConfig& c) { return c.cell == RnnCell::lstm ? 4 : c.cell == RnnCell::gru ? 3 : 1; }
-const char* op_name(const RnnConfig& c) {
-  return c.cell == RnnCell::lstm ? "lstm" : c.cell == RnnCell::gru ? "gru" : "simple_rnn";
-}
+int64_t gate_count(const RnnConfig& c) { return rnn_gate_count(c); }
+const char* op_name(const RnnConfig& c) { return rnn_op_name(c); }
 
 template <typename T>
 const T* data_or_null(const Tensor& t) {
@@ -30,42 +29,6 @@ const T* data_or_null(const Tensor& t) {
 }
 
 void launch_check(const char* what) { KC_LAUNCHED(what); }
-
-// Argument checks of the CUDA entry point (the CPU's are in cpu/rnn.cpp): shapes, dtypes, devices.
-void check_tensor(const Tensor& t, const Tensor& x, const Shape& want, const char* op, const char* name) {
-  if (!t.defined()) return;
-  check_on_cuda(t, op, name);
-  check_float(t, op, name);
-  check_same_dtype(x, t, op);
-  KCORE_CHECK(t.shape() == want, op << ": " << name << " must have shape " << shape_str(want) << ", got "
-                                    << shape_str(t.shape()));
-}
-
-void check_inputs(const RnnConfig& cfg, const Tensor& x, const Tensor& w, const Tensor& rw, const Tensor& bias,
-                  const Tensor& h0, const Tensor& c0, const Tensor& mask, const Tensor& rec_mask) {
-  const char* op = op_name(cfg);
-  check_on_cuda(x, op, "inputs");
-  check_float(x, op, "inputs");
-  KCORE_CHECK(x.ndim() == 3, op << ": inputs must be 3-D (batch, timesteps, features), got shape "
-                                << shape_str(x.shape()));
-  check_on_cuda(rw, op, "recurrent_kernel");
-  const int64_t b = x.dim(0), t = x.dim(1), d = x.dim(2), g = gate_count(cfg);
-  KCORE_CHECK(rw.ndim() == 2 && rw.dim(1) == g * rw.dim(0),
-              op << ": recurrent_kernel must have shape (units, " << g << " * units), got " << shape_str(rw.shape()));
-  const int64_t u = rw.dim(0);
-  check_tensor(rw, x, {u, g * u}, op, "recurrent_kernel");
-  check_on_cuda(w, op, "kernel");
-  check_tensor(w, x, {d, g * u}, op, "kernel");
-  check_tensor(bias, x, cfg.cell == RnnCell::gru && cfg.reset_after ? Shape{2, g * u} : Shape{g * u}, op, "bias");
-  check_tensor(h0, x, {b, u}, op, "initial h state");
-  if (cfg.cell == RnnCell::lstm) check_tensor(c0, x, {b, u}, op, "initial c state");
-  check_tensor(rec_mask, x, {b, u}, op, "recurrent dropout mask");
-  if (mask.defined()) {
-    check_on_cuda(mask, op, "mask");
-    KCORE_CHECK(mask.shape() == Shape({b, t}), op << ": mask must have shape " << shape_str({b, t})
-                                                  << " (batch, timesteps), got " << shape_str(mask.shape()));
-  }
-}
 
 template <typename T>
 void copy_or_zero(T* dst, const Tensor& src, int64_t n) {
@@ -169,54 +132,29 @@ void forward_steps(const RnnSaved& sv, const T* w, const T* bias, const uint8_t*
 
 }  // namespace
 
-RnnForward rnn_forward(const RnnConfig& cfg, const Tensor& x_in, const Tensor& kernel_in, const Tensor& rk_in,
-                       const Tensor& bias_in, const Tensor& h0, const Tensor& c0, const Tensor& mask,
-                       const Tensor& rec_mask) {
-  check_inputs(cfg, x_in, kernel_in, rk_in, bias_in, h0, c0, mask, rec_mask);
-  auto sv = std::make_shared<RnnSaved>();
-  sv->config = cfg;
-  sv->batch = x_in.dim(0);
-  sv->steps = x_in.dim(1);
-  sv->input_dim = x_in.dim(2);
-  sv->units = rk_in.dim(0);
-  sv->has_bias = bias_in.defined();
-  const int64_t b = sv->batch, t = sv->steps, d = sv->input_dim, u = sv->units, gu = gate_count(cfg) * u;
-  const DType dt = x_in.dtype();
-  Tensor x = x_in.contiguous(), kernel = kernel_in.contiguous(), rk = rk_in.contiguous();
-  Tensor bias = bias_in.defined() ? bias_in.contiguous() : Tensor();
+// The entry point (ops/rnn.cpp) has checked the arguments and allocated the outputs and every
+// tensor of `sv` on the device; this fills them.
+void rnn_forward(RnnSaved& sv, const Tensor& x, const Tensor& kernel, const Tensor& rk, const Tensor& bias,
+                 const Tensor& h0, const Tensor& c0, const Tensor& mask, Tensor& outputs) {
+  const RnnConfig& cfg = sv.config;
+  const int64_t b = sv.batch, t = sv.steps, d = sv.input_dim, u = sv.units, gu = gate_count(cfg) * u;
   Tensor mask_dev;
-  sv->mask = processed_mask(mask, b, t, cfg.go_backwards, &mask_dev);
-  sv->x = empty({t, b, d}, dt);
-  sv->states = empty({t + 1, b, u}, dt);
-  sv->gates = empty({t, b, gu}, dt);
-  if (cfg.cell != RnnCell::simple) sv->extra = empty({t, b, u}, dt);
-  if (cfg.cell == RnnCell::lstm) sv->cells = empty({t + 1, b, u}, dt);
-  if (rec_mask.defined()) {
-    sv->rec_mask = rec_mask.contiguous();
-    sv->rec_in = empty({t, b, u}, dt);
-  }
-  RnnForward res;
-  res.outputs = empty({b, t, u}, dt);
-  dispatch_float(dt, op_name(cfg), [&](auto tag) {
+  sv.mask = processed_mask(mask, b, t, cfg.go_backwards, &mask_dev);
+  dispatch_float(x.dtype(), op_name(cfg), [&](auto tag) {
     using T = decltype(tag);
-    permute_time(ptr<T>(x), ptr<T>(sv->x), b, t, d, cfg.go_backwards, true);
-    copy_or_zero(ptr<T>(sv->states), h0, b * u);
-    if (sv->cells.defined()) copy_or_zero(ptr<T>(sv->cells), c0, b * u);
+    permute_time(ptr<T>(x), ptr<T>(sv.x), b, t, d, cfg.go_backwards, true);
+    copy_or_zero(ptr<T>(sv.states), h0, b * u);
+    if (sv.cells.defined()) copy_or_zero(ptr<T>(sv.cells), c0, b * u);
     // gates = x W + b (GRU reset_after: row 0 of the bias is the input bias)
     const int64_t rows = t * b;
-    if (bias.defined()) bias_rows<T>(ptr<T>(sv->gates), ptr<T>(bias), rows, gu, false);
+    if (bias.defined()) bias_rows<T>(ptr<T>(sv.gates), ptr<T>(bias), rows, gu, false);
     if (d > 0 && rows * gu > 0)
-      gemm_rows<T>(false, false, rows, gu, d, ptr<T>(sv->x), d, ptr<T>(kernel), gu, bias.defined() ? T(1) : T(0),
-                   ptr<T>(sv->gates), gu);
+      gemm_rows<T>(false, false, rows, gu, d, ptr<T>(sv.x), d, ptr<T>(kernel), gu, bias.defined() ? T(1) : T(0),
+                   ptr<T>(sv.gates), gu);
     else if (!bias.defined() && rows * gu > 0)
-      KC_CUDA(cudaMemsetAsync(ptr<T>(sv->gates), 0, rows * gu * sizeof(T), kStream));
-    forward_steps<T>(*sv, ptr<T>(rk), data_or_null<T>(bias), data_or_null<uint8_t>(mask_dev), ptr<T>(res.outputs));
+      KC_CUDA(cudaMemsetAsync(ptr<T>(sv.gates), 0, rows * gu * sizeof(T), kStream));
+    forward_steps<T>(sv, ptr<T>(rk), data_or_null<T>(bias), data_or_null<uint8_t>(mask_dev), ptr<T>(outputs));
   });
-  const int64_t off = t * b * u;
-  res.h = sv->states.as_strided({b, u}, {u, 1}, sv->states.offset() + off).clone();
-  if (sv->cells.defined()) res.c = sv->cells.as_strided({b, u}, {u, 1}, sv->cells.offset() + off).clone();
-  res.saved = sv;
-  return res;
 }
 
 namespace {
@@ -270,47 +208,37 @@ void backward_steps(const RnnSaved& sv, BackStepArgs<T> a, const T* w, T** dh_fi
   *dh_final = a.dh;
 }
 
+// Fills the weight, bias (zero-filled on arrival) and x gradients of g from the pre-activation
+// gradients of every step.
 template <typename T>
 void weight_grads(const RnnSaved& sv, const T* kernel, const Tensor& dgx, const Tensor& dgh, bool need_x,
                   RnnGrads& g) {
   const RnnConfig& c = sv.config;
   const int64_t b = sv.batch, t = sv.steps, d = sv.input_dim, u = sv.units, gu = gate_count(c) * u;
   const int64_t rows = t * b;
-  const DType dt = sv.x.dtype();
-  const bool two = c.cell == RnnCell::gru && c.reset_after;
-  g.kernel = zeros({d, gu}, dt);
-  g.recurrent_kernel = zeros({u, gu}, dt);
-  if (rows == 0) {
-    if (sv.has_bias) g.bias = zeros(two ? Shape{2, gu} : Shape{gu}, dt);
-    if (need_x) g.x = zeros({b, t, d}, dt);
-    return;
-  }
+  if (need_x && g.x.numel() > 0 && (d == 0 || gu == 0)) fill(g.x, 0.0);
+  if (rows == 0 || gu == 0) return;  // the weight and bias gradients stay zero
   const T* hs = sv.rec_in.defined() ? ptr<T>(sv.rec_in) : ptr<T>(sv.states);  // h_{t-1} of every step
   const T* gx = ptr<T>(dgx);
   T* du = ptr<T>(g.recurrent_kernel);
   if (d > 0) gemm_rows<T>(true, false, d, gu, rows, ptr<T>(sv.x), d, gx, gu, T(0), ptr<T>(g.kernel), gu);
-  if (u > 0 && c.cell == RnnCell::gru && !c.reset_after) {
+  if (c.cell == RnnCell::gru && !c.reset_after) {
     gemm_rows<T>(true, false, u, 2 * u, rows, hs, u, gx, gu, T(0), du, gu);
     gemm_rows<T>(true, false, u, u, rows, ptr<T>(sv.extra), u, gx + 2 * u, gu, T(0), du + 2 * u, gu);
-  } else if (u > 0) {
+  } else {
     gemm_rows<T>(true, false, u, gu, rows, hs, u, ptr<T>(dgh), gu, T(0), du, gu);
   }
-  if (need_x) {
-    g.x = gu > 0 ? empty({b, t, d}, dt) : zeros({b, t, d}, dt);
-    if (d > 0 && gu > 0) {
-      Tensor dxs = empty({t, b, d}, dt);
-      gemm_rows<T>(false, true, rows, d, gu, gx, gu, kernel, gu, T(0), ptr<T>(dxs), d);
-      permute_time(ptr<T>(dxs), ptr<T>(g.x), b, t, d, c.go_backwards, false);
-    }
+  if (need_x && d > 0) {
+    Tensor dxs = empty({t, b, d}, sv.x.dtype());
+    gemm_rows<T>(false, true, rows, d, gu, gx, gu, kernel, gu, T(0), ptr<T>(dxs), d);
+    permute_time(ptr<T>(dxs), ptr<T>(g.x), b, t, d, c.go_backwards, false);
   }
-  if (sv.has_bias) {
+  if (sv.has_bias) {  // (G*U,), or (2, 3U) for GRU reset_after: input-side sums, then recurrent-side
+    const bool two = c.cell == RnnCell::gru && c.reset_after;
     Tensor in = column_sums(dgx, rows, gu);
-    if (!two) {
-      g.bias = in;
-    } else {
-      g.bias = empty({2, gu}, dt);
+    KC_CUDA(cudaMemcpyAsync(ptr<T>(g.bias), ptr<T>(in), gu * sizeof(T), cudaMemcpyDeviceToDevice, kStream));
+    if (two) {
       Tensor rec = column_sums(dgh, rows, gu);
-      KC_CUDA(cudaMemcpyAsync(ptr<T>(g.bias), ptr<T>(in), gu * sizeof(T), cudaMemcpyDeviceToDevice, kStream));
       KC_CUDA(cudaMemcpyAsync(ptr<T>(g.bias) + gu, ptr<T>(rec), gu * sizeof(T), cudaMemcpyDeviceToDevice, kStream));
     }
   }
@@ -318,35 +246,21 @@ void weight_grads(const RnnSaved& sv, const T* kernel, const Tensor& dgx, const 
 
 }  // namespace
 
-RnnGrads rnn_backward(const RnnSaved& sv, const Tensor& kernel_in, const Tensor& rk_in, const Tensor& grad_out_in,
-                      const Tensor& grad_h_in, const Tensor& grad_c_in, bool need_x) {
+// The entry point (ops/rnn.cpp) has checked the arguments and allocated `g` on the device: weight
+// and bias gradients zero-filled, x (need_x), h0 and c0 (LSTM) uninitialised.
+void rnn_backward(const RnnSaved& sv, const Tensor& kernel, const Tensor& rk, const Tensor& grad_out,
+                  const Tensor& grad_h, const Tensor& grad_c, bool need_x, RnnGrads& g) {
   const RnnConfig& c = sv.config;
-  const char* op = op_name(c);
   const int64_t b = sv.batch, t = sv.steps, u = sv.units, gu = gate_count(c) * u;
   const DType dt = sv.x.dtype();
-  KCORE_CHECK(sv.x.defined() && sv.x.device() == Device::cuda,
-              op << " backward: the saved forward pass is not on cuda");
-  check_on_cuda(kernel_in, op, "kernel");
-  check_on_cuda(rk_in, op, "recurrent_kernel");
-  KCORE_CHECK(kernel_in.shape() == Shape({sv.input_dim, gu}) && rk_in.shape() == Shape({u, gu}) &&
-                  kernel_in.dtype() == dt && rk_in.dtype() == dt,
-              op << " backward: kernels do not match the forward pass");
-  const Tensor x_like = sv.x;
-  check_tensor(grad_out_in, x_like, {b, t, u}, op, "output gradient");
-  check_tensor(grad_h_in, x_like, {b, u}, op, "final h gradient");
-  check_tensor(grad_c_in, x_like, {b, u}, op, "final c gradient");
-  Tensor kernel = kernel_in.contiguous(), rk = rk_in.contiguous();
-  Tensor grad_out = grad_out_in.defined() ? grad_out_in.contiguous() : Tensor();
   const bool split = c.cell == RnnCell::gru && c.reset_after;
   Tensor dgx = empty({t, b, gu}, dt), dgh = split ? empty({t, b, gu}, dt) : dgx;
   Tensor dh = empty({b, u}, dt), dh_prev = empty({b, u}, dt), carry = zeros({b, u}, dt);
-  Tensor dc = c.cell == RnnCell::lstm ? empty({b, u}, dt) : Tensor();
   Tensor mask = upload_mask(sv.mask, b, t);
-  RnnGrads g;
-  dispatch_float(dt, op, [&](auto tag) {
+  dispatch_float(dt, op_name(c), [&](auto tag) {
     using T = decltype(tag);
-    copy_or_zero(ptr<T>(dh), grad_h_in, b * u);
-    if (dc.defined()) copy_or_zero(ptr<T>(dc), grad_c_in, b * u);
+    copy_or_zero(ptr<T>(dh), grad_h, b * u);
+    if (g.c0.defined()) copy_or_zero(ptr<T>(g.c0), grad_c, b * u);  // dc, updated in place to dc0
     BackStepArgs<T> a;
     a.batch = b;
     a.units = u;
@@ -358,18 +272,15 @@ RnnGrads rnn_backward(const RnnSaved& sv, const Tensor& kernel_in, const Tensor&
     a.grad_out = data_or_null<T>(grad_out);
     a.dh = ptr<T>(dh);
     a.dh_prev = ptr<T>(dh_prev);
-    a.dc = dc.defined() ? ptr<T>(dc) : nullptr;
+    a.dc = g.c0.defined() ? ptr<T>(g.c0) : nullptr;
     a.carry = ptr<T>(carry);
     a.dgx = ptr<T>(dgx);
     a.dgh = ptr<T>(dgh);
     T* dh0 = nullptr;
-    backward_steps<T>(sv, a, ptr<T>(rk), &dh0);
-    // After the last swap the "dh" buffer holds the gradient w.r.t. the initial state.
-    g.h0 = dh0 == ptr<T>(dh) ? dh : dh_prev;
-    g.c0 = dc;
+    backward_steps<T>(sv, a, ptr<T>(rk), &dh0);  // after the last swap dh0 holds d(initial h)
+    if (b * u > 0) KC_CUDA(cudaMemcpyAsync(ptr<T>(g.h0), dh0, b * u * sizeof(T), cudaMemcpyDeviceToDevice, kStream));
     weight_grads<T>(sv, ptr<T>(kernel), dgx, dgh, need_x, g);
   });
-  return g;
 }
 
 }  // namespace kcore::cuda

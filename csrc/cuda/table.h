@@ -22,11 +22,4 @@ const KernelTable& kernel_table();
 void conv_set_workspace_limit(int64_t bytes);
 int64_t conv_workspace_limit();
 
-// rnn.cu: the recurrent ops, routed whole (KernelTable's rnn slots).
-RnnForward rnn_forward(const RnnConfig& cfg, const Tensor& x, const Tensor& kernel, const Tensor& recurrent_kernel,
-                       const Tensor& bias, const Tensor& h0, const Tensor& c0, const Tensor& mask,
-                       const Tensor& rec_mask);
-RnnGrads rnn_backward(const RnnSaved& saved, const Tensor& kernel, const Tensor& recurrent_kernel,
-                      const Tensor& grad_outputs, const Tensor& grad_h, const Tensor& grad_c, bool need_x);
-
 }  // namespace kcore::cuda

@@ -144,12 +144,12 @@ template void gemm_rows<double>(bool, bool, int64_t, int64_t, int64_t, const dou
 const KernelTable& emulated_table() {
   static const KernelTable table = [] {
     KernelTable t;
-    set_storage_and_rnn_slots(t);
+    set_storage_slots(t);
 #define KCORE_EMU_HOST_SLOT(ret, name, params) t.name = host_op<&::kcore::cpu::name>(&::kcore::cpu::name);
     KCORE_KERNELS(KCORE_EMU_HOST_SLOT)
 #undef KCORE_EMU_HOST_SLOT
 #define KCORE_EMU_SLOT(ret, name, params) t.name = &cuda::name;
-    KCORE_CONV_KERNELS(KCORE_EMU_SLOT) KCORE_POOL_KERNELS(KCORE_EMU_SLOT)
+    KCORE_CONV_KERNELS(KCORE_EMU_SLOT) KCORE_POOL_KERNELS(KCORE_EMU_SLOT) KCORE_RNN_KERNELS(KCORE_EMU_SLOT)
 #undef KCORE_EMU_SLOT
     return t;
   }();
