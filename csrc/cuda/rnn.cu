@@ -1,4 +1,4 @@
-// SimpleRNN / LSTM / GRU whole sequences on CUDA, mirroring csrc/cpu/rnn.cpp (same saved
+// SimpleRNN / LSTM / GRU whole sequences on CUDA, mirroring cpu/rnn_{forward,backward}.cpp (same saved
 // tensors, time-major in processed order, same gate layouts and mask semantics):
 //   forward:  one cuBLAS GEMM projects the inputs of every step (x W + b); each step then runs one
 //             recurrent GEMM (two for GRU with reset_after=False) and one fused gate kernel (one
