@@ -7,16 +7,14 @@
 
 namespace kcore {
 
-template <int N>
-struct BroadcastPlan {
+template <int N> struct BroadcastPlan {
   Shape shape;                   // coalesced iteration shape
   std::array<Shape, N> strides;  // element strides per operand, 0 on broadcast axes
 };
 
 // Aligns every operand's strides to `out_shape` (right-aligned, NumPy rules) and merges
 // axes that are contiguous for every operand, so most plans end up one or two axes deep.
-template <int N>
-BroadcastPlan<N> make_plan(const Shape& out_shape, const std::array<const Tensor*, N>& ops) {
+template <int N> BroadcastPlan<N> make_plan(const Shape& out_shape, const std::array<const Tensor*, N>& ops) {
   const int64_t nd = (int64_t)out_shape.size();
   std::array<Shape, N> st;
   for (int k = 0; k < N; ++k) {

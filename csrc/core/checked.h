@@ -38,14 +38,12 @@ const char* failed_op();
 [[noreturn]] void throw_size_overflow(const std::string& what);
 
 // a * b and a + b on sizes; `what()` (called only on overflow) describes what was being sized.
-template <typename What>
-inline int64_t checked_mul(int64_t a, int64_t b, What&& what) {
+template <typename What> inline int64_t checked_mul(int64_t a, int64_t b, What&& what) {
   int64_t r;
   if (__builtin_mul_overflow(a, b, &r)) throw_size_overflow(what());
   return r;
 }
-template <typename What>
-inline int64_t checked_add(int64_t a, int64_t b, What&& what) {
+template <typename What> inline int64_t checked_add(int64_t a, int64_t b, What&& what) {
   int64_t r;
   if (__builtin_add_overflow(a, b, &r)) throw_size_overflow(what());
   return r;
@@ -53,8 +51,7 @@ inline int64_t checked_add(int64_t a, int64_t b, What&& what) {
 
 // The product of `dims`, checked (a zero dimension does not excuse an overflowing partial
 // product: strides are built from those). `what()` describes the shape on overflow.
-template <typename What>
-inline int64_t checked_product(const std::vector<int64_t>& dims, What&& what) {
+template <typename What> inline int64_t checked_product(const std::vector<int64_t>& dims, What&& what) {
   int64_t n = 1;
   for (auto d : dims) n = checked_mul(n, d, what);
   return n;

@@ -32,32 +32,25 @@ inline const char* dtype_name(DType t) {
 
 inline bool is_floating(DType t) { return t == DType::f32 || t == DType::f64; }
 
-template <typename T>
-struct dtype_of;
-template <>
-struct dtype_of<float> {
+template <typename T> struct dtype_of;
+template <> struct dtype_of<float> {
   static constexpr DType value = DType::f32;
 };
-template <>
-struct dtype_of<double> {
+template <> struct dtype_of<double> {
   static constexpr DType value = DType::f64;
 };
-template <>
-struct dtype_of<int32_t> {
+template <> struct dtype_of<int32_t> {
   static constexpr DType value = DType::i32;
 };
-template <>
-struct dtype_of<int64_t> {
+template <> struct dtype_of<int64_t> {
   static constexpr DType value = DType::i64;
 };
-template <>
-struct dtype_of<bool> {
+template <> struct dtype_of<bool> {
   static constexpr DType value = DType::b8;
 };
 
 // Calls fn.template operator()<T>() with T the C++ type of a floating dtype.
-template <typename Fn>
-auto dispatch_float(DType t, const char* op, Fn&& fn) {
+template <typename Fn> auto dispatch_float(DType t, const char* op, Fn&& fn) {
   switch (t) {
     case DType::f32: return fn(float{});
     case DType::f64: return fn(double{});
@@ -65,8 +58,7 @@ auto dispatch_float(DType t, const char* op, Fn&& fn) {
   }
 }
 
-template <typename Fn>
-auto dispatch_index(DType t, const char* op, Fn&& fn) {
+template <typename Fn> auto dispatch_index(DType t, const char* op, Fn&& fn) {
   switch (t) {
     case DType::i32: return fn(int32_t{});
     case DType::i64: return fn(int64_t{});
@@ -74,8 +66,7 @@ auto dispatch_index(DType t, const char* op, Fn&& fn) {
   }
 }
 
-template <typename Fn>
-auto dispatch_all(DType t, Fn&& fn) {
+template <typename Fn> auto dispatch_all(DType t, Fn&& fn) {
   switch (t) {
     case DType::f32: return fn(float{});
     case DType::f64: return fn(double{});
@@ -86,8 +77,7 @@ auto dispatch_all(DType t, Fn&& fn) {
 }
 
 // The numeric (non-bool) dtypes.
-template <typename Fn>
-auto dispatch_numeric(DType t, const char* op, Fn&& fn) {
+template <typename Fn> auto dispatch_numeric(DType t, const char* op, Fn&& fn) {
   switch (t) {
     case DType::f32: return fn(float{});
     case DType::f64: return fn(double{});

@@ -22,8 +22,7 @@ class DenormalGuard {
 
 // Splits [0, n) into contiguous chunks over the OpenMP team; runs inline when the work
 // is small (fewer than `grain` items per thread) or we are already inside a parallel region.
-template <typename Fn>
-void parallel_for(int64_t n, int64_t grain, Fn&& fn) {
+template <typename Fn> void parallel_for(int64_t n, int64_t grain, Fn&& fn) {
   if (n <= 0) return;
   int nt = num_threads();
   int64_t max_chunks = std::max<int64_t>(1, n / std::max<int64_t>(grain, 1));

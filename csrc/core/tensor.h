@@ -54,10 +54,7 @@ class Tensor {
   bool defined() const { return storage_ != nullptr; }
 
   void* raw() const { return static_cast<char*>(storage_->data) + offset_ * dtype_size(dtype_); }
-  template <typename T>
-  T* data() const {
-    return static_cast<T*>(raw());
-  }
+  template <typename T> T* data() const { return static_cast<T*>(raw()); }
 
   bool is_contiguous() const;
   Tensor contiguous() const;              // self if already contiguous, else a packed copy

@@ -75,8 +75,7 @@ Plan make_plan(const Geometry& g, int64_t itemsize, int64_t units) {
 // kernel order: fn(first_tap, line, w0) where `line` is the pixel offset (from the start of the
 // batch) of input position (i0, i1, 0), or -1 when that line lies in the padding, and w0 is the
 // input W coordinate of the line's first tap (may be negative: padding).
-template <typename Fn>
-void for_each_tap(const Geometry& g, int64_t r, Fn&& fn) {
+template <typename Fn> void for_each_tap(const Geometry& g, int64_t r, Fn&& fn) {
   const ConvPixel p = g.decode(r);
   const int64_t base = p.n * g.in_pixels();
   int64_t tap = 0;
@@ -95,8 +94,7 @@ void for_each_tap(const Geometry& g, int64_t r, Fn&& fn) {
 }
 
 // im2col for output rows [r0, r0 + nr) and the channels [c0, c0 + cg) of one group: col is (nr, K).
-template <typename T>
-void im2col(const Geometry& g, const T* x, int64_t r0, int64_t nr, int64_t c0, T* col) {
+template <typename T> void im2col(const Geometry& g, const T* x, int64_t r0, int64_t nr, int64_t c0, T* col) {
   const int64_t C = g.c, cg = g.cg(), K = g.cols(), kw = g.k[2], dw = g.d[2], W = g.in[2];
   for (int64_t i = 0; i < nr; ++i) {
     T* row = col + i * K;
@@ -122,8 +120,7 @@ void im2col(const Geometry& g, const T* x, int64_t r0, int64_t nr, int64_t c0, T
 
 // Adds rows [0, nr) of dcol (output rows r0..., channels c0... of one group) back into dx: the
 // transpose of im2col.
-template <typename T>
-void col2im(const Geometry& g, const T* dcol, int64_t r0, int64_t nr, int64_t c0, T* dx) {
+template <typename T> void col2im(const Geometry& g, const T* dcol, int64_t r0, int64_t nr, int64_t c0, T* dx) {
   const int64_t C = g.c, cg = g.cg(), K = g.cols(), kw = g.k[2], dw = g.d[2], W = g.in[2];
   for (int64_t i = 0; i < nr; ++i) {
     const T* row = dcol + i * K;
@@ -143,8 +140,7 @@ void col2im(const Geometry& g, const T* dcol, int64_t r0, int64_t nr, int64_t c0
 // The im2col buffer, kept per calling thread and reused across calls: a fresh multi-MiB buffer
 // every call would cost a page fault per 4 KiB on first touch. It only grows to the largest
 // plan seen (threads x the per-worker budget).
-template <typename T>
-T* workspace(const Geometry& g, const Plan& p) {
+template <typename T> T* workspace(const Geometry& g, const Plan& p) {
   thread_local std::shared_ptr<Storage> buffer;
   const size_t bytes = g.pointwise() ? 0 : size_t(p.workspace_elems(g)) * sizeof(T);
   if (!buffer || buffer->nbytes < bytes) {
@@ -173,8 +169,7 @@ DepthwiseGeometry depthwise_geometry(const Geometry& g) {
   return d;
 }
 
-template <typename T>
-void forward_impl(const Geometry& g, const T* x, const T* w, const T* bias, T* y) {
+template <typename T> void forward_impl(const Geometry& g, const T* x, const T* w, const T* bias, T* y) {
   const int64_t M = g.rows(), F = g.f, K = g.cols(), C = g.c, cg = g.cg(), fg = g.fg();
   if (M == 0) return;
   if constexpr (std::is_same<T, float>::value) {
@@ -207,8 +202,7 @@ void forward_impl(const Geometry& g, const T* x, const T* w, const T* bias, T* y
   });
 }
 
-template <typename T>
-struct Grads {
+template <typename T> struct Grads {
   T* x;       // grad_x or null
   T* kernel;  // grad_kernel or null
   T* bias;    // grad_bias or null
@@ -219,8 +213,7 @@ struct Grads {
 //   grad_x      = col2im(dy @ kernel^T)  (workers own whole images, so the scatter never races)
 //   grad_bias   = column sums of dy      (per-worker double accumulators)
 // Results are deterministic for a given thread count.
-template <typename T>
-void backward_impl(const Geometry& g, const T* x, const T* w, const T* dy, Grads<T> out) {
+template <typename T> void backward_impl(const Geometry& g, const T* x, const T* w, const T* dy, Grads<T> out) {
   const int64_t M = g.rows(), F = g.f, K = g.cols(), per_image = g.out_pixels();
   const int64_t C = g.c, cg = g.cg(), fg = g.fg();
   if (M == 0) {

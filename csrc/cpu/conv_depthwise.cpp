@@ -29,8 +29,7 @@ int workers(const DepthwiseGeometry& g, int64_t units) {
 
 // Calls fn(tap, pixel) for every kernel tap of output row r whose input pixel lies inside the
 // input (padding taps are skipped); `pixel` counts input pixels from the start of the batch.
-template <typename Fn>
-void for_each_input(const DepthwiseGeometry& g, int64_t r, Fn&& fn) {
+template <typename Fn> void for_each_input(const DepthwiseGeometry& g, int64_t r, Fn&& fn) {
   const int64_t o2 = r % g.out[2], o1 = (r / g.out[2]) % g.out[1], o0 = (r / (g.out[2] * g.out[1])) % g.out[0];
   const int64_t image = r / out_pixels(g);
   for (int64_t a = 0; a < g.k[0]; ++a) {
@@ -50,8 +49,7 @@ void for_each_input(const DepthwiseGeometry& g, int64_t r, Fn&& fn) {
 
 }  // namespace
 
-template <typename T>
-void depthwise_forward(const DepthwiseGeometry& g, const T* x, const T* w, const T* bias, T* y) {
+template <typename T> void depthwise_forward(const DepthwiseGeometry& g, const T* x, const T* w, const T* bias, T* y) {
   const int64_t C = g.c, M = g.m, F = C * M, rows = g.n * out_pixels(g);
   conv_detail::run_split(workers(g, rows), rows, [&](int, int64_t lo, int64_t hi) {
     for (int64_t r = lo; r < hi; ++r) {

@@ -16,8 +16,7 @@ struct DepthwiseGeometry {
 };
 
 // y = depthwise conv of x plus bias (may be null).
-template <typename T>
-void depthwise_forward(const DepthwiseGeometry& g, const T* x, const T* w, const T* bias, T* y);
+template <typename T> void depthwise_forward(const DepthwiseGeometry& g, const T* x, const T* w, const T* bias, T* y);
 
 // Any of dx (shape of x), dw (shape of the kernel), db (C * M) may be null (not wanted).
 template <typename T>

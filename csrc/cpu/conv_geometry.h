@@ -14,8 +14,7 @@ namespace kcore::conv_detail {
 using Geometry = ::kcore::ConvGeometry;
 
 // Column sums over every leading axis of a (rows, F) tensor, accumulated in double.
-template <typename T>
-void column_sums(const T* p, int64_t rows, int64_t F, T* out) {
+template <typename T> void column_sums(const T* p, int64_t rows, int64_t F, T* out) {
   std::vector<double> acc(F, 0.0);
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t f = 0; f < F; ++f) acc[f] += p[r * F + f];

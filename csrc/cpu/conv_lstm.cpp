@@ -29,8 +29,7 @@ constexpr const char* kOp = "conv_lstm";
   X(tanh) X(sigmoid) X(relu) X(hard_sigmoid) X(elu) X(selu) X(softplus) X(softsign) X(silu) X(relu6) X(exp)
 // clang-format on
 
-template <typename T>
-void activate(const ConvLstmActivation& a, const T* x, T* y, int64_t n) {
+template <typename T> void activate(const ConvLstmActivation& a, const T* x, T* y, int64_t n) {
   if (a.identity) {
     if (x != y) std::memcpy(y, x, n * sizeof(T));
     return;
@@ -48,8 +47,7 @@ void activate(const ConvLstmActivation& a, const T* x, T* y, int64_t n) {
 }
 
 // g *= act'(x) where y = act(x).
-template <typename T>
-void scale_by_slope(const ConvLstmActivation& a, const T* x, const T* y, T* g, int64_t n) {
+template <typename T> void scale_by_slope(const ConvLstmActivation& a, const T* x, const T* y, T* g, int64_t n) {
   if (a.identity) return;
   switch (a.op) {
 #define KCORE_CASE(name) \
@@ -64,8 +62,7 @@ void scale_by_slope(const ConvLstmActivation& a, const T* x, const T* y, T* g, i
 }
 
 // The activated gates i, f, c, o of a row's pre-activations z (4F) into y (4F).
-template <typename T>
-void activate_gates(const ConvLstmConfig& cfg, const T* z, T* y, int64_t f) {
+template <typename T> void activate_gates(const ConvLstmConfig& cfg, const T* z, T* y, int64_t f) {
   activate(cfg.recurrent_activation, z, y, 2 * f);
   activate(cfg.activation, z + 2 * f, y + 2 * f, f);
   activate(cfg.recurrent_activation, z + 3 * f, y + 3 * f, f);
@@ -80,8 +77,7 @@ Tensor frames_view(const Tensor& t, int64_t first, int64_t n) {
 }
 
 // One step of the forward pass over its B * P rows; z of the step already holds both convs.
-template <typename T>
-struct ForwardStep {
+template <typename T> struct ForwardStep {
   const ConvLstmSaved& sv;
   T* out;  // (B, T, P, F)
   int64_t s = 0;
@@ -114,8 +110,7 @@ struct ForwardStep {
 };
 
 // h_{t-1} as the recurrent conv reads it: the state, or state * rec_mask with recurrent dropout.
-template <typename T>
-Tensor recurrent_input(const ConvLstmSaved& sv, int64_t s) {
+template <typename T> Tensor recurrent_input(const ConvLstmSaved& sv, int64_t s) {
   const int64_t b = sv.batch;
   Tensor h = frames_view(sv.states, s * b, b);
   if (!sv.rec_in.defined()) return h;
@@ -126,8 +121,7 @@ Tensor recurrent_input(const ConvLstmSaved& sv, int64_t s) {
   return in;
 }
 
-template <typename T>
-void forward_steps(const ConvLstmSaved& sv, const Tensor& rk, T* out) {
+template <typename T> void forward_steps(const ConvLstmSaved& sv, const Tensor& rk, T* out) {
   const int64_t b = sv.batch, rows = b * sv.pixels, g = 4 * sv.filters;
   ForwardStep<T> st{sv, out};
   for (int64_t s = 0; s < sv.steps; ++s) {
@@ -163,8 +157,7 @@ void conv_lstm_forward(ConvLstmSaved& sv, const Tensor& x, const Tensor& kernel,
 namespace {
 
 // One step of backward through time over its B * P rows.
-template <typename T>
-struct BackwardStep {
+template <typename T> struct BackwardStep {
   const ConvLstmSaved& sv;
   const T* grad_out;  // (B, T, P, F) or null
   T* dh;              // gradient w.r.t. h after the step (B*P, F)
@@ -216,8 +209,7 @@ struct BackwardStep {
   }
 };
 
-template <typename T>
-void backward_steps(BackwardStep<T>& st, const Tensor& dz, const Tensor& rk) {
+template <typename T> void backward_steps(BackwardStep<T>& st, const Tensor& dz, const Tensor& rk) {
   const ConvLstmSaved& sv = st.sv;
   const int64_t b = sv.batch, rows = b * sv.pixels, n = rows * sv.filters;
   for (int64_t s = sv.steps - 1; s >= 0; --s) {

@@ -48,8 +48,7 @@ void pad_image(const RowsConv& g, const float* x, int64_t i, float* xp) {
 }
 
 // Calls fn(a, padded input row) for each kernel row a whose input row of output row oy is inside x.
-template <typename Fn>
-void for_each_kernel_row(const RowsConv& g, int64_t oy, const float* xp, Fn&& fn) {
+template <typename Fn> void for_each_kernel_row(const RowsConv& g, int64_t oy, const float* xp, Fn&& fn) {
   for (int64_t a = 0; a < g.kh; ++a) {
     const int64_t iy = oy - g.pad_top + a;
     if (iy >= 0 && iy < g.h) fn(a, xp + iy * padded_width(g) * g.c);

@@ -34,8 +34,7 @@ class SequentialBlas {
 };
 
 // Runs fn(thread, lo, hi) on `threads` workers over an even split of [0, n).
-template <typename Fn>
-void run_split(int threads, int64_t n, Fn&& fn) {
+template <typename Fn> void run_split(int threads, int64_t n, Fn&& fn) {
   if (threads <= 1) {
     fn(0, int64_t(0), n);
     return;

@@ -14,8 +14,7 @@ namespace kcore::cpu {
 
 namespace {
 // Applies f elementwise over three broadcast operands: out[i] = f(a[i], b[i]).
-template <typename T, typename F>
-void map2(const BroadcastPlan<3>& p, T* out, const T* a, const T* b, F f) {
+template <typename T, typename F> void map2(const BroadcastPlan<3>& p, T* out, const T* a, const T* b, F f) {
   for_each_chunk<T, 3>(p, {out, const_cast<T*>(a), const_cast<T*>(b)},
                        [&](int64_t n, std::array<T*, 3> q, std::array<int64_t, 3> s) {
                          T* o = q[0];
@@ -35,8 +34,7 @@ void map2(const BroadcastPlan<3>& p, T* out, const T* a, const T* b, F f) {
                        });
 }
 
-template <typename T>
-void binary_kernel(BinaryOp op, const BroadcastPlan<3>& p, T* o, const T* a, const T* b) {
+template <typename T> void binary_kernel(BinaryOp op, const BroadcastPlan<3>& p, T* o, const T* a, const T* b) {
   switch (op) {
     case BinaryOp::add: return map2(p, o, a, b, [](T x, T y) { return x + y; });
     case BinaryOp::subtract: return map2(p, o, a, b, [](T x, T y) { return x - y; });
@@ -48,8 +46,7 @@ void binary_kernel(BinaryOp op, const BroadcastPlan<3>& p, T* o, const T* a, con
   }
 }
 
-template <typename T>
-void compare_kernel(CompareOp op, const BroadcastPlan<3>& p, T* o, const T* a, const T* b) {
+template <typename T> void compare_kernel(CompareOp op, const BroadcastPlan<3>& p, T* o, const T* a, const T* b) {
   // Truth of an element for the logical ops: nonzero, NaN included (x != 0 holds for NaN).
   auto truth = [](T v) { return v != T(0); };
   switch (op) {
@@ -112,17 +109,14 @@ void binary_grad_kernel(BinaryOp op, const Shape& shape, const Tensor& a, const 
 
 
 // The loop over elements is instantiated per op so the compiler can vectorise each one.
-template <typename T, UnaryOp OP>
-void unary_loop(int64_t n, T* o, const T* x, T alpha) {
+template <typename T, UnaryOp OP> void unary_loop(int64_t n, T* o, const T* x, T alpha) {
   for (int64_t i = 0; i < n; ++i) o[i] = activation::value<T>(OP, x[i], alpha);
 }
-template <typename T, UnaryOp OP>
-void unary_grad_loop(int64_t n, T* o, const T* x, const T* y, const T* g, T alpha) {
+template <typename T, UnaryOp OP> void unary_grad_loop(int64_t n, T* o, const T* x, const T* y, const T* g, T alpha) {
   for (int64_t i = 0; i < n; ++i) o[i] = g[i] * activation::derivative<T>(OP, x[i], y[i], alpha);
 }
 
-template <typename T, typename Fn>
-void with_unary_op(UnaryOp op, Fn&& fn) {
+template <typename T, typename Fn> void with_unary_op(UnaryOp op, Fn&& fn) {
 #define KC_CASE(name) \
   case UnaryOp::name: return fn(std::integral_constant<UnaryOp, UnaryOp::name>{});
   switch (op) { KCORE_UNARY_OPS(KC_CASE) }

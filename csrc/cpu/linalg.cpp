@@ -14,8 +14,7 @@ using arguments::batch_offset;
 using arguments::layout_of;
 using arguments::MatrixLayout;
 
-template <typename T>
-void batched_gemm(const Tensor& a, const Tensor& b, Tensor& out, const Shape& batch) {
+template <typename T> void batched_gemm(const Tensor& a, const Tensor& b, Tensor& out, const Shape& batch) {
   MatrixLayout la = layout_of(a), lb = layout_of(b);
   const int64_t m = a.dim(-2), k = a.dim(-1), n = b.dim(-1);
   int64_t nb = shape_numel(batch);

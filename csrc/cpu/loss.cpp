@@ -13,8 +13,7 @@ namespace {
 
 // Calls row(i, logits_row, max, log_sum_exp(row - max)) for every row of a (rows, C) logits matrix;
 // callers form x - max - lse (not x - (max + lse)) to keep precision for large logits.
-template <typename T, typename Row>
-void for_each_logit_row(const T* x, int64_t rows, int64_t c, Row&& row) {
+template <typename T, typename Row> void for_each_logit_row(const T* x, int64_t rows, int64_t c, Row&& row) {
   parallel_for(rows, std::max<int64_t>(1, 2048 / std::max<int64_t>(c, 1)), [&](int64_t lo, int64_t hi) {
     for (int64_t r = lo; r < hi; ++r) {
       const T* xr = x + r * c;
@@ -57,16 +56,14 @@ void softmax_cross_entropy_backward(const Tensor& x, const Tensor& y, const Tens
 }
 
 namespace {
-template <typename I>
-void check_labels(const I* lp, int64_t n, int64_t c) {
+template <typename I> void check_labels(const I* lp, int64_t n, int64_t c) {
   for (int64_t i = 0; i < n; ++i)
     KCORE_CHECK(lp[i] >= 0 && lp[i] < c, "sparse_categorical_crossentropy: label "
                                              << (int64_t)lp[i] << " is out of range for " << c << " classes");
 }
 
 // fn(T{}, labels) with the logits' float type and the labels' index type, once every label is checked.
-template <typename Fn>
-void with_labels(const Tensor& x, const Tensor& l, int64_t rows, int64_t c, Fn&& fn) {
+template <typename Fn> void with_labels(const Tensor& x, const Tensor& l, int64_t rows, int64_t c, Fn&& fn) {
   dispatch_float(x.dtype(), "sparse_categorical_crossentropy", [&](auto tag) {
     dispatch_index(l.dtype(), "sparse_categorical_crossentropy", [&](auto itag) {
       using I = decltype(itag);

@@ -1,6 +1,7 @@
 #include "ops/norm.h"
 
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 #include "core/parallel.h"
@@ -12,51 +13,50 @@ namespace {
 using arguments::ChannelGeometry;
 
 // Visits every element of channel c: fn(index).
-template <typename Fn>
-inline void for_channel(const ChannelGeometry& g, int64_t c, Fn&& fn) {
+template <typename Fn> inline void for_channel(const ChannelGeometry& g, int64_t c, Fn&& fn) {
   for (int64_t o = 0; o < g.outer; ++o) {
     const int64_t base = (o * g.channels + c) * g.inner;
     for (int64_t i = 0; i < g.inner; ++i) fn(base + i);
   }
+}
+
+// Runs fn(c, xp, yp) for every channel c in parallel, with xp / yp the data of x and y as x's float type.
+template <typename Fn> void each_channel(const ChannelGeometry& g, const Tensor& x, Tensor& y, Fn&& fn) {
+  dispatch_float(x.dtype(), "batch_normalization", [&](auto tag) {
+    using T = decltype(tag);
+    const T* xp = x.data<T>();
+    T* yp = y.data<T>();
+    parallel_for(g.channels, 1, [&](int64_t lo, int64_t hi) {
+      for (int64_t c = lo; c < hi; ++c) fn(c, xp, yp);
+    });
+  });
 }
 }  // namespace
 
 void batch_norm_train(const ChannelGeometry& g, const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps,
                       Tensor& y, Tensor& mean, Tensor& var) {
   const int64_t count = g.outer * g.inner;
-  dispatch_float(x.dtype(), "batch_normalization", [&](auto tag) {
-    using T = decltype(tag);
-    const T* xp = x.data<T>();
-    T* yp = y.data<T>();
-    parallel_for(g.channels, 1, [&](int64_t lo, int64_t hi) {
-      for (int64_t c = lo; c < hi; ++c) {
-        double s = 0, ss = 0;
-        for_channel(g, c, [&](int64_t i) { s += xp[i]; });
-        const double m = s / count;
-        for_channel(g, c, [&](int64_t i) { ss += (xp[i] - m) * (xp[i] - m); });
-        const double v = ss / count;
-        const T scale = T(gamma.data<T>()[c] / std::sqrt(v + eps)), shift = beta.data<T>()[c];
-        for_channel(g, c, [&](int64_t i) { yp[i] = (xp[i] - T(m)) * scale + shift; });
-        mean.data<T>()[c] = T(m);
-        var.data<T>()[c] = T(v);
-      }
-    });
+  each_channel(g, x, y, [&](int64_t c, const auto* xp, auto* yp) {
+    using T = std::remove_pointer_t<decltype(yp)>;
+    double s = 0, ss = 0;
+    for_channel(g, c, [&](int64_t i) { s += xp[i]; });
+    const double m = s / count;
+    for_channel(g, c, [&](int64_t i) { ss += (xp[i] - m) * (xp[i] - m); });
+    const double v = ss / count;
+    const T scale = T(gamma.data<T>()[c] / std::sqrt(v + eps)), shift = beta.data<T>()[c];
+    for_channel(g, c, [&](int64_t i) { yp[i] = (xp[i] - T(m)) * scale + shift; });
+    mean.data<T>()[c] = T(m);
+    var.data<T>()[c] = T(v);
   });
 }
 
 void batch_norm_infer(const ChannelGeometry& g, const Tensor& x, const Tensor& gamma, const Tensor& beta,
                       const Tensor& mean, const Tensor& var, double eps, Tensor& y) {
-  dispatch_float(x.dtype(), "batch_normalization", [&](auto tag) {
-    using T = decltype(tag);
-    const T* xp = x.data<T>();
-    T* yp = y.data<T>();
-    parallel_for(g.channels, 1, [&](int64_t lo, int64_t hi) {
-      for (int64_t c = lo; c < hi; ++c) {
-        const T scale = T(gamma.data<T>()[c] / std::sqrt(double(var.data<T>()[c]) + eps));
-        const T shift = beta.data<T>()[c] - mean.data<T>()[c] * scale;
-        for_channel(g, c, [&](int64_t i) { yp[i] = xp[i] * scale + shift; });
-      }
-    });
+  each_channel(g, x, y, [&](int64_t c, const auto* xp, auto* yp) {
+    using T = std::remove_pointer_t<decltype(yp)>;
+    const T scale = T(gamma.data<T>()[c] / std::sqrt(double(var.data<T>()[c]) + eps));
+    const T shift = beta.data<T>()[c] - mean.data<T>()[c] * scale;
+    for_channel(g, c, [&](int64_t i) { yp[i] = xp[i] * scale + shift; });
   });
 }
 

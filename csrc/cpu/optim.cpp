@@ -72,8 +72,7 @@ void adam_update(Tensor& w, const Tensor& g, Tensor& m, Tensor& v, Tensor& vhat,
 namespace {
 // Runs body over every element in parallel with typed pointers: the per-optimizer rule is the only
 // thing each update function spells out.
-template <typename Body>
-void elementwise_update(const char* op, Tensor& w, const Tensor& g, Body&& body) {
+template <typename Body> void elementwise_update(const char* op, Tensor& w, const Tensor& g, Body&& body) {
   dispatch_float(w.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     T* wp = w.data<T>();
@@ -82,10 +81,7 @@ void elementwise_update(const char* op, Tensor& w, const Tensor& g, Body&& body)
   });
 }
 
-template <typename T>
-T* slot_ptr(Tensor& s) {
-  return s.defined() ? s.data<T>() : nullptr;
-}
+template <typename T> T* slot_ptr(Tensor& s) { return s.defined() ? s.data<T>() : nullptr; }
 }  // namespace
 
 void rmsprop_update(Tensor& w, const Tensor& g, Tensor& v, Tensor& avg, Tensor& mom, double lr, double rho,

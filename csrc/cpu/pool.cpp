@@ -19,8 +19,7 @@ PoolGeometry make_geometry(const Shape& xs, const PoolArgs& a, const char* op) {
 using Window = PoolWindow;
 Window window_of(const PoolGeometry& g, int64_t o) { return g.window(o); }
 
-template <typename Fn>
-void for_each_cell(const PoolGeometry& g, const Window& w, Fn&& fn) {
+template <typename Fn> void for_each_cell(const PoolGeometry& g, const Window& w, Fn&& fn) {
   for (int64_t i0 = w.lo[0]; i0 < w.hi[0]; ++i0)
     for (int64_t i1 = w.lo[1]; i1 < w.hi[1]; ++i1)
       for (int64_t i2 = w.lo[2]; i2 < w.hi[2]; ++i2) fn((i0 * g.in[1] + i1) * g.in[2] + i2);
@@ -29,8 +28,7 @@ void for_each_cell(const PoolGeometry& g, const Window& w, Fn&& fn) {
 // Runs fn(image, c0, c1) over units of (image, channel block). Units are handed out dynamically,
 // so a worker that the OS preempts does not hold the others back; results do not depend on
 // which worker ran a unit.
-template <typename Fn>
-void for_each_unit(const PoolGeometry& g, Fn&& fn) {
+template <typename Fn> void for_each_unit(const PoolGeometry& g, Fn&& fn) {
   const int64_t nt = num_threads();
   // Few images: also split channels (blocks of >= 16 keep the inner loops vectorised).
   int64_t blocks = 1;
@@ -49,8 +47,7 @@ void for_each_unit(const PoolGeometry& g, Fn&& fn) {
   for (int64_t u = 0; u < units; ++u) unit(u);
 }
 
-template <typename T>
-void max_forward(const PoolGeometry& g, const T* x, T* y, int32_t* arg) {
+template <typename T> void max_forward(const PoolGeometry& g, const T* x, T* y, int32_t* arg) {
   const int64_t C = g.c, opix = g.out_pixels(), ipix = g.in_pixels();
   for_each_unit(g, [&](int64_t img, int64_t c0, int64_t c1) {
     const T* xi = x + img * ipix * C;
@@ -79,8 +76,7 @@ void max_forward(const PoolGeometry& g, const T* x, T* y, int32_t* arg) {
   });
 }
 
-template <typename T>
-void avg_forward(const PoolGeometry& g, const T* x, T* y) {
+template <typename T> void avg_forward(const PoolGeometry& g, const T* x, T* y) {
   const int64_t C = g.c, opix = g.out_pixels(), ipix = g.in_pixels();
   for_each_unit(g, [&](int64_t img, int64_t c0, int64_t c1) {
     const T* xi = x + img * ipix * C;
@@ -98,8 +94,7 @@ void avg_forward(const PoolGeometry& g, const T* x, T* y) {
   });
 }
 
-template <typename T>
-void max_backward(const PoolGeometry& g, const T* dy, const int32_t* arg, T* dx) {
+template <typename T> void max_backward(const PoolGeometry& g, const T* dy, const int32_t* arg, T* dx) {
   const int64_t C = g.c, opix = g.out_pixels(), ipix = g.in_pixels();
   for_each_unit(g, [&](int64_t img, int64_t c0, int64_t c1) {
     T* dxi = dx + img * ipix * C;
@@ -110,8 +105,7 @@ void max_backward(const PoolGeometry& g, const T* dy, const int32_t* arg, T* dx)
   });
 }
 
-template <typename T>
-void avg_backward(const PoolGeometry& g, const T* dy, T* dx) {
+template <typename T> void avg_backward(const PoolGeometry& g, const T* dy, T* dx) {
   const int64_t C = g.c, opix = g.out_pixels(), ipix = g.in_pixels();
   for_each_unit(g, [&](int64_t img, int64_t c0, int64_t c1) {
     T* dxi = dx + img * ipix * C;

@@ -16,8 +16,7 @@ inline double uniform01(uint64_t seed, uint64_t i) {
   return double(splitmix64(seed * 0xD1B54A32D192ED03ull + splitmix64(i)) >> 11) * 0x1.0p-53;
 }
 
-template <typename Fn>
-void fill_random(Tensor& out, const char* op, Fn&& value) {
+template <typename Fn> void fill_random(Tensor& out, const char* op, Fn&& value) {
   dispatch_float(out.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     T* o = out.data<T>();

@@ -11,8 +11,7 @@
 namespace kcore::cpu {
 
 namespace {
-template <typename T>
-void reduce_rows(ReduceOp op, const T* x, T* out, int64_t rows, int64_t n) {
+template <typename T> void reduce_rows(ReduceOp op, const T* x, T* out, int64_t rows, int64_t n) {
   parallel_for(rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(n, 1)), [&](int64_t lo, int64_t hi) {
     for (int64_t r = lo; r < hi; ++r) {
       const T* p = x + r * n;

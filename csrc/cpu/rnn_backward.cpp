@@ -19,8 +19,7 @@ namespace {
 
 // ---- backward -----------------------------------------------------------------------------
 
-template <typename T>
-struct BackwardStep {
+template <typename T> struct BackwardStep {
   const RnnSaved& sv;
   const T* grad_out;  // (B, T, U) or null
   T* dh;              // (B, U) gradient w.r.t. h after this step (in), reused as dh_prev direct term (out)
@@ -187,8 +186,7 @@ struct BackwardStep {
   }
 };
 
-template <typename T>
-void backward_steps(BackwardStep<T>& st, const Tensor& rk) {
+template <typename T> void backward_steps(BackwardStep<T>& st, const Tensor& rk) {
   const RnnSaved& sv = st.sv;
   const RnnConfig& c = sv.config;
   const int64_t b = sv.batch, u = sv.units, gu = gate_count(c) * u;
@@ -289,8 +287,7 @@ void backward_steps_packed(BackwardStep<float>& st0, const Tensor& kernel, const
 }
 
 // Column sums of a (rows, cols) block with row stride ld into out (the bias gradients).
-template <typename T>
-void column_sums(const T* a, int64_t rows, int64_t cols, int64_t ld, T* out) {
+template <typename T> void column_sums(const T* a, int64_t rows, int64_t cols, int64_t ld, T* out) {
   for (int64_t j = 0; j < cols; ++j) out[j] = T(0);
   for (int64_t r = 0; r < rows; ++r) {
     const T* row = a + r * ld;

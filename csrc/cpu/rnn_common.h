@@ -16,8 +16,7 @@ namespace kcore::rnn_cpu {
 
 // Calls fn(std::integral_constant<UnaryOp, op>) for the UnaryOp that computes `a`; linear
 // (the identity) calls nothing. A compile-time op folds activation_math's switch out of the loops.
-template <typename Fn>
-inline void with_unary(RnnActivation a, Fn&& fn) {
+template <typename Fn> inline void with_unary(RnnActivation a, Fn&& fn) {
   switch (a) {
     case RnnActivation::linear: return;
     case RnnActivation::tanh: return fn(std::integral_constant<UnaryOp, UnaryOp::tanh>());
@@ -29,16 +28,14 @@ inline void with_unary(RnnActivation a, Fn&& fn) {
 }
 
 // v[j] = act(v[j]) for j < n.
-template <typename T>
-inline void activate(RnnActivation a, T* v, int64_t n) {
+template <typename T> inline void activate(RnnActivation a, T* v, int64_t n) {
   with_unary(a, [&](auto op) {
     for (int64_t j = 0; j < n; ++j) v[j] = activation::value(decltype(op)::value, v[j], T(0));
   });
 }
 
 // g[j] *= act'(x) where y[j] = act(x) (every recurrent activation's slope is a function of its output).
-template <typename T>
-inline void scale_by_slope(RnnActivation a, const T* y, T* g, int64_t n) {
+template <typename T> inline void scale_by_slope(RnnActivation a, const T* y, T* g, int64_t n) {
   with_unary(a, [&](auto op) {
     for (int64_t j = 0; j < n; ++j) g[j] *= activation::derivative_from_output(decltype(op)::value, y[j]);
   });
@@ -47,8 +44,7 @@ inline void scale_by_slope(RnnActivation a, const T* y, T* g, int64_t n) {
 inline int64_t gate_count(const RnnConfig& c) { return rnn_gate_count(c); }
 
 // The per-step gate kernels split the batch rows over kcore's OpenMP team (the team that runs the GEMMs).
-template <typename Fn>
-void for_rows(int64_t rows, Fn&& fn) {
+template <typename Fn> void for_rows(int64_t rows, Fn&& fn) {
   parallel_for(rows, 8, [&](int64_t lo, int64_t hi) {
     for (int64_t b = lo; b < hi; ++b) fn(b);
   });

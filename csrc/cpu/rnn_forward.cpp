@@ -22,8 +22,7 @@ namespace {
 
 // ---- forward ------------------------------------------------------------------------------
 
-template <typename T>
-struct ForwardStep {
+template <typename T> struct ForwardStep {
   const RnnSaved& sv;
   const T* b_in;   // input bias (G*U) or null; added by the row functions, while the gates are hot
   const T* b_rec;  // GRU reset_after: recurrent bias (3U) or null
@@ -177,8 +176,7 @@ void project_inputs(const RnnSaved& sv, const Tensor& kernel) {  // x W of every
   else pass_gemm<T>(false, false, rows, gu, d, sv.x.data<T>(), d, kernel.data<T>(), gu, T(0), g, gu);
 }
 
-template <typename T>
-void forward_steps(const RnnSaved& sv, const Tensor& rk, const Tensor& bias, T* out) {
+template <typename T> void forward_steps(const RnnSaved& sv, const Tensor& rk, const Tensor& bias, T* out) {
   const RnnConfig& c = sv.config;
   const int64_t b = sv.batch, u = sv.units, g = gate_count(c), gu = g * u;
   const bool after = c.cell == RnnCell::gru && c.reset_after;

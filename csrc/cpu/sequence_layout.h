@@ -45,8 +45,7 @@ void permute_time(const T* src, T* dst, int64_t b, int64_t t, int64_t f, bool re
 }
 
 // n elements of src (made contiguous) into dst, or zeros when src is undefined (zero initial states).
-template <typename T>
-void copy_or_zero(T* dst, const Tensor& src, int64_t n) {
+template <typename T> void copy_or_zero(T* dst, const Tensor& src, int64_t n) {
   if (src.defined()) std::memcpy(dst, src.contiguous().data<T>(), n * sizeof(T));
   else std::memset(dst, 0, n * sizeof(T));
 }

@@ -55,8 +55,7 @@ using MicroFn = void (*)(int64_t, const float*, int64_t, int64_t, const float*, 
 // then bound the loop).
 constexpr int rows_for(int nv) { return nv == 4 ? 6 : nv == 3 ? 8 : 12; }
 
-template <int NV, size_t... R>
-constexpr std::array<MicroFn, sizeof...(R)> micro_row(std::index_sequence<R...>) {
+template <int NV, size_t... R> constexpr std::array<MicroFn, sizeof...(R)> micro_row(std::index_sequence<R...>) {
   return {micro<int(R) + 1, NV>...};
 }
 

@@ -67,10 +67,7 @@ std::array<IndexMap, N> broadcast_maps(const Shape& out_shape, const std::array<
 inline IndexMap strided_map(const Tensor& t) { return broadcast_maps<1>(t.shape(), {&t})[0]; }
 
 // Pointer to element 0 of a tensor (offset applied) typed as T.
-template <typename T>
-T* ptr(const Tensor& t) {
-  return static_cast<T*>(t.raw());
-}
+template <typename T> T* ptr(const Tensor& t) { return static_cast<T*>(t.raw()); }
 
 }  // namespace kcore::cuda
 
@@ -98,19 +95,16 @@ inline unsigned row_blocks(int64_t rows) {
   return (unsigned)std::max<int64_t>(1, (rows + kRowsPerBlock - 1) / kRowsPerBlock);
 }
 
-template <typename T>
-__device__ inline T warp_sum(T v) {
+template <typename T> __device__ inline T warp_sum(T v) {
   for (int o = kWarp / 2; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
   return v;
 }
-template <typename T>
-__device__ inline T warp_max(T v) {
+template <typename T> __device__ inline T warp_max(T v) {
   for (int o = kWarp / 2; o > 0; o >>= 1) v = fmax(v, __shfl_xor_sync(0xffffffffu, v, o));
   return v;
 }
 // Max and log-sum-exp of a row of n values, computed by one warp; every lane gets both.
-template <typename T>
-__device__ inline void warp_row_stats(const T* xr, int64_t n, int lane, T* mx, T* lse) {
+template <typename T> __device__ inline void warp_row_stats(const T* xr, int64_t n, int lane, T* mx, T* lse) {
   T m = -INFINITY;
   for (int64_t j = lane; j < n; j += kWarp) m = fmax(m, xr[j]);
   m = warp_max(m);
@@ -123,13 +117,11 @@ __device__ inline void warp_row_stats(const T* xr, int64_t n, int lane, T* mx, T
 
 namespace kcore::cuda {
 // y[r, f] = bias[f] (add = false) or y[r, f] += bias[f] (add = true) for a contiguous (rows, F).
-template <typename T>
-__global__ void bias_rows_kernel(T* y, const T* bias, int64_t rows, int64_t F, bool add) {
+template <typename T> __global__ void bias_rows_kernel(T* y, const T* bias, int64_t rows, int64_t F, bool add) {
   KC_GRID_STRIDE(e, rows * F) { y[e] = add ? y[e] + bias[e % F] : bias[e % F]; }
 }
 
-template <typename T>
-void bias_rows(T* y, const T* bias, int64_t rows, int64_t F, bool add) {
+template <typename T> void bias_rows(T* y, const T* bias, int64_t rows, int64_t F, bool add) {
   if (rows * F == 0) return;
   KC_LAUNCH(grid_for(rows * F), bias_rows_kernel<T>)(y, bias, rows, F, add);
   KC_LAUNCHED("bias rows");

@@ -5,8 +5,7 @@
 namespace kcore::cuda {
 namespace {
 
-template <typename T>
-__device__ bool compare_value(CompareOp op, T x, T y) {
+template <typename T> __device__ bool compare_value(CompareOp op, T x, T y) {
   switch (op) {
     case CompareOp::equal: return x == y;
     case CompareOp::not_equal: return x != y;

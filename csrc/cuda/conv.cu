@@ -83,14 +83,12 @@ int64_t images_per_chunk(const ConvGeometry& g, int64_t itemsize) {
   return std::max<int64_t>(1, std::min<int64_t>(g.n, g_workspace_limit / image_bytes));
 }
 
-template <typename T>
-void im2col(const ConvGeometry& g, const T* x, int64_t r0, int64_t nr, int64_t c0, T* col) {
+template <typename T> void im2col(const ConvGeometry& g, const T* x, int64_t r0, int64_t nr, int64_t c0, T* col) {
   KC_LAUNCH(warp_grid(nr * g.kvol()), im2col_kernel<T>)(g, x, r0, nr, c0, col);
   KC_LAUNCHED("conv im2col");
 }
 
-template <typename T>
-void forward_impl(const ConvGeometry& g, const T* x, const T* w, const T* bias, T* y) {
+template <typename T> void forward_impl(const ConvGeometry& g, const T* x, const T* w, const T* bias, T* y) {
   const int64_t F = g.f, K = g.cols(), C = g.c, cg = g.cg(), fg = g.fg(), opix = g.out_pixels();
   if (g.rows() == 0) return;
   if (bias) bias_rows(y, bias, g.rows(), F, false);
@@ -112,8 +110,7 @@ void forward_impl(const ConvGeometry& g, const T* x, const T* w, const T* bias, 
 }
 
 // Kernel and/or input gradients (either pointer may be null); the bias gradient is a reduction.
-template <typename T>
-void backward_impl(const ConvGeometry& g, const T* x, const T* w, const T* dy, T* dx, T* dw) {
+template <typename T> void backward_impl(const ConvGeometry& g, const T* x, const T* w, const T* dy, T* dx, T* dw) {
   const int64_t F = g.f, K = g.cols(), C = g.c, cg = g.cg(), fg = g.fg(), opix = g.out_pixels();
   if (g.rows() == 0) {
     if (dw) KC_CUDA(cudaMemsetAsync(dw, 0, K * F * sizeof(T), kStream));
@@ -173,10 +170,7 @@ Tensor checked_bias(const Tensor& bias, const Tensor& x, int64_t filters, const 
   return bias.contiguous();
 }
 
-template <typename T>
-const T* data_or_null(const Tensor& t) {
-  return t.defined() ? ptr<T>(t) : nullptr;
-}
+template <typename T> const T* data_or_null(const Tensor& t) { return t.defined() ? ptr<T>(t) : nullptr; }
 
 }  // namespace
 

@@ -10,8 +10,7 @@ namespace kcore::cuda {
 namespace {
 
 
-template <typename T>
-__device__ T binary_value(BinaryOp op, T x, T y) {
+template <typename T> __device__ T binary_value(BinaryOp op, T x, T y) {
   switch (op) {
     case BinaryOp::add: return x + y;
     case BinaryOp::subtract: return x - y;
@@ -25,8 +24,7 @@ __device__ T binary_value(BinaryOp op, T x, T y) {
 }
 
 // Gradient of op with respect to its first (which == 0) or second operand, times g.
-template <typename T>
-__device__ T binary_grad(BinaryOp op, int which, T g, T x, T y) {
+template <typename T> __device__ T binary_grad(BinaryOp op, int which, T g, T x, T y) {
   switch (op) {
     case BinaryOp::add: return g;
     case BinaryOp::subtract: return which == 0 ? g : -g;
@@ -53,8 +51,7 @@ __global__ void binary_grad_kernel(BinaryOp op, int which, T* out, const T* g, I
 }
 
 
-template <typename T>
-__global__ void unary_kernel(UnaryOp op, T* out, const T* x, int64_t n, T alpha) {
+template <typename T> __global__ void unary_kernel(UnaryOp op, T* out, const T* x, int64_t n, T alpha) {
   KC_GRID_STRIDE(i, n) out[i] = activation::value<T>(op, x[i], alpha);
 }
 
@@ -63,28 +60,23 @@ __global__ void unary_grad_kernel(UnaryOp op, T* out, const T* x, const T* y, co
   KC_GRID_STRIDE(i, n) out[i] = g[i] * activation::derivative<T>(op, x[i], y[i], alpha);
 }
 
-template <typename T>
-__global__ void clip_kernel(T* out, const T* x, int64_t n, T lo, T hi) {
+template <typename T> __global__ void clip_kernel(T* out, const T* x, int64_t n, T lo, T hi) {
   KC_GRID_STRIDE(i, n) out[i] = activation::clamp(x[i], lo, hi);
 }
 
-template <typename T>
-__global__ void clip_grad_kernel(T* out, const T* x, const T* g, int64_t n, T lo, T hi) {
+template <typename T> __global__ void clip_grad_kernel(T* out, const T* x, const T* g, int64_t n, T lo, T hi) {
   KC_GRID_STRIDE(i, n) out[i] = (x[i] >= lo && x[i] <= hi) ? g[i] : T(0);
 }
 
-template <typename T>
-__global__ void scale_kernel(T* out, const T* x, int64_t n, T s) {
+template <typename T> __global__ void scale_kernel(T* out, const T* x, int64_t n, T s) {
   KC_GRID_STRIDE(i, n) out[i] = x[i] * s;
 }
 
-template <typename T>
-__global__ void nonfinite_kernel(const T* x, int64_t n, int* flag) {
+template <typename T> __global__ void nonfinite_kernel(const T* x, int64_t n, int* flag) {
   KC_GRID_STRIDE(i, n) if (!isfinite(x[i]))* flag = 1;
 }
 
-template <typename T>
-__global__ void gather_kernel(T* out, const T* x, IndexMap xm, int64_t n) {
+template <typename T> __global__ void gather_kernel(T* out, const T* x, IndexMap xm, int64_t n) {
   KC_GRID_STRIDE(i, n) out[i] = x[xm(i)];
 }
 

@@ -106,8 +106,7 @@ int64_t uniform_batch_stride(const Tensor& t, const Shape& batch) {
   return stride < 0 ? 0 : stride;
 }
 
-template <typename T>
-void batched_gemm(const Tensor& a, const Tensor& b, Tensor& out, const Shape& batch) {
+template <typename T> void batched_gemm(const Tensor& a, const Tensor& b, Tensor& out, const Shape& batch) {
   MatrixLayout la = layout_of(a), lb = layout_of(b);
   const int64_t m = a.dim(-2), k = a.dim(-1), n = b.dim(-1);
   const T* ap = static_cast<const T*>(a.storage()->data) + a.offset();
@@ -129,8 +128,7 @@ void batched_gemm(const Tensor& a, const Tensor& b, Tensor& out, const Shape& ba
 }
 
 // Column sums in double, one thread per column (rows are read coalesced across threads).
-template <typename T>
-__global__ void sum_rows_kernel(const T* x, T* out, int64_t rows, int64_t cols) {
+template <typename T> __global__ void sum_rows_kernel(const T* x, T* out, int64_t rows, int64_t cols) {
   KC_GRID_STRIDE(c, cols) {
     double acc = 0;
     for (int64_t r = 0; r < rows; ++r) acc += (double)x[r * cols + c];

@@ -15,8 +15,7 @@ namespace {
   const int lane = threadIdx.x % kWarp; \
   if (r >= (rows)) return;
 
-template <typename T>
-__global__ void cce_kernel(const T* x, const T* y, T* out, int64_t rows, int64_t c) {
+template <typename T> __global__ void cce_kernel(const T* x, const T* y, T* out, int64_t rows, int64_t c) {
   KC_WARP_ROW(rows)
   const T* xr = x + r * c;
   T mx, lse;
@@ -71,13 +70,11 @@ __global__ void sparse_cce_grad_kernel(const T* x, const I* labels, const T* g, 
   for (int64_t j = lane; j < c; j += kWarp) out[r * c + j] = g[r] * exp(xr[j] - mx - lse) - (j == l ? g[r] : T(0));
 }
 
-template <typename T>
-__global__ void bce_kernel(const T* x, const T* y, T* out, int64_t n) {
+template <typename T> __global__ void bce_kernel(const T* x, const T* y, T* out, int64_t n) {
   KC_GRID_STRIDE(i, n) out[i] = fmax(x[i], T(0)) - x[i] * y[i] + log1p(exp(-fabs(x[i])));
 }
 
-template <typename T>
-__global__ void bce_grad_kernel(const T* x, const T* y, const T* g, T* out, int64_t n) {
+template <typename T> __global__ void bce_grad_kernel(const T* x, const T* y, const T* g, T* out, int64_t n) {
   KC_GRID_STRIDE(i, n) {
     const T s = x[i] >= T(0) ? T(1) / (T(1) + exp(-x[i])) : exp(x[i]) / (T(1) + exp(x[i]));
     out[i] = g[i] * (s - y[i]);

@@ -52,8 +52,7 @@ void check(ncclResult_t r, const char* what) {
   }
 }
 
-template <typename F>
-void resolve(void* lib, const char* name, F*& slot) {
+template <typename F> void resolve(void* lib, const char* name, F*& slot) {
   void* sym = dlsym(lib, name);
   if (!sym) throw DeviceError(std::string("libnccl has no symbol ") + name + " (NCCL 2.x is needed)");
   slot = reinterpret_cast<F*>(sym);

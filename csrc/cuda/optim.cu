@@ -7,13 +7,9 @@
 namespace kcore::cuda {
 namespace {
 
-template <typename T>
-T* opt_ptr(const Tensor& t) {
-  return t.defined() ? ptr<T>(t) : nullptr;
-}
+template <typename T> T* opt_ptr(const Tensor& t) { return t.defined() ? ptr<T>(t) : nullptr; }
 
-template <typename T>
-__global__ void sgd_kernel(T* w, const T* g, T* m, int64_t n, T lr, T mu, bool nesterov) {
+template <typename T> __global__ void sgd_kernel(T* w, const T* g, T* m, int64_t n, T lr, T mu, bool nesterov) {
   KC_GRID_STRIDE(i, n) {
     if (!m) {
       w[i] -= lr * g[i];
@@ -58,16 +54,14 @@ __global__ void rmsprop_kernel(T* w, const T* g, T* v, T* avg, T* mom, int64_t n
   }
 }
 
-template <typename T>
-__global__ void adagrad_kernel(T* w, const T* g, T* acc, int64_t n, T lr, T eps) {
+template <typename T> __global__ void adagrad_kernel(T* w, const T* g, T* acc, int64_t n, T lr, T eps) {
   KC_GRID_STRIDE(i, n) {
     acc[i] += g[i] * g[i];
     w[i] -= lr * g[i] / sqrt(acc[i] + eps);
   }
 }
 
-template <typename T>
-__global__ void adadelta_kernel(T* w, const T* g, T* eg, T* edx, int64_t n, T lr, T rho, T eps) {
+template <typename T> __global__ void adadelta_kernel(T* w, const T* g, T* eg, T* edx, int64_t n, T lr, T rho, T eps) {
   KC_GRID_STRIDE(i, n) {
     eg[i] = rho * eg[i] + (T(1) - rho) * g[i] * g[i];
     const T d = -sqrt(edx[i] + eps) / sqrt(eg[i] + eps) * g[i];

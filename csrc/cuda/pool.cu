@@ -12,8 +12,7 @@ namespace {
 
 // y of output cell (img, o, c): the first maximum of the window and its flat spatial index (max),
 // or the mean of the window's real cells (average; arg unused).
-template <typename T, bool kMax>
-__global__ void forward_kernel(PoolGeometry g, const T* x, T* y, int32_t* arg) {
+template <typename T, bool kMax> __global__ void forward_kernel(PoolGeometry g, const T* x, T* y, int32_t* arg) {
   const int64_t C = g.c, opix = g.out_pixels(), ipix = g.in_pixels();
   KC_GRID_STRIDE(e, g.n * opix * C) {
     const int64_t c = e % C, o = (e / C) % opix, img = e / (C * opix);

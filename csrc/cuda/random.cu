@@ -18,13 +18,11 @@ __device__ inline double uniform01(uint64_t seed, uint64_t i) {
   return double(splitmix64(seed * 0xD1B54A32D192ED03ull + splitmix64(i)) >> 11) * 0x1.0p-53;
 }
 
-template <typename T>
-__global__ void dropout_kernel(T* out, int64_t n, uint64_t seed, double keep, double scale) {
+template <typename T> __global__ void dropout_kernel(T* out, int64_t n, uint64_t seed, double keep, double scale) {
   KC_GRID_STRIDE(i, n) out[i] = T(uniform01(seed, (uint64_t)i) < keep ? scale : 0.0);
 }
 
-template <typename T>
-__global__ void uniform_kernel(T* out, int64_t n, uint64_t seed, double lo, double hi) {
+template <typename T> __global__ void uniform_kernel(T* out, int64_t n, uint64_t seed, double lo, double hi) {
   KC_GRID_STRIDE(i, n) out[i] = T(lo + (hi - lo) * uniform01(seed, (uint64_t)i));
 }
 

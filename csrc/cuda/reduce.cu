@@ -10,16 +10,14 @@
 namespace kcore::cuda {
 namespace {
 
-template <typename T>
-__device__ T pick_extreme(T a, T b, bool is_max) {
+template <typename T> __device__ T pick_extreme(T a, T b, bool is_max) {
   if (isnan(a)) return a;
   if (isnan(b)) return b;
   return (is_max ? b > a : b < a) ? b : a;
 }
 
 // One block per row. Sums in double (as the CPU does); max/min propagate NaN.
-template <typename T>
-__global__ void reduce_rows_kernel(ReduceOp op, const T* x, T* out, int64_t n) {
+template <typename T> __global__ void reduce_rows_kernel(ReduceOp op, const T* x, T* out, int64_t n) {
   __shared__ double acc_s[kThreads];
   __shared__ T ext_s[kThreads];
   const T* row = x + (int64_t)blockIdx.x * n;
@@ -45,13 +43,11 @@ __global__ void reduce_rows_kernel(ReduceOp op, const T* x, T* out, int64_t n) {
     out[blockIdx.x] = additive ? T(op == ReduceOp::mean ? acc_s[0] / double(n) : acc_s[0]) : ext_s[0];
 }
 
-template <typename T>
-__global__ void hit_kernel(T* hit, const T* x, const T* y, int64_t n) {
+template <typename T> __global__ void hit_kernel(T* hit, const T* x, const T* y, int64_t n) {
   KC_GRID_STRIDE(i, n) hit[i] = (x[i] == y[i] || (isnan(x[i]) && isnan(y[i]))) ? T(1) : T(0);
 }
 
-template <typename T>
-__global__ void argmax_kernel(const T* x, int64_t* out, int64_t rows, int64_t n) {
+template <typename T> __global__ void argmax_kernel(const T* x, int64_t* out, int64_t rows, int64_t n) {
   KC_GRID_STRIDE(r, rows) {
     const T* q = x + r * n;
     int64_t best = 0;
@@ -104,8 +100,7 @@ __global__ void softmax_grad_kernel(const T* y, const T* g, T* o, int64_t lines,
 }
 
 // inner == 1 (softmax over the last axis, the usual case): one warp per row.
-template <typename T>
-__global__ void softmax_rows_kernel(const T* x, T* o, int64_t rows, int64_t n, bool log_out) {
+template <typename T> __global__ void softmax_rows_kernel(const T* x, T* o, int64_t rows, int64_t n, bool log_out) {
   const int64_t r = (int64_t)blockIdx.x * kRowsPerBlock + threadIdx.x / kWarp;
   const int lane = threadIdx.x % kWarp;
   if (r >= rows) return;  // whole warps leave together

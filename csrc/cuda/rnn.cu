@@ -23,15 +23,11 @@ using namespace rnn_kernels;
 int64_t gate_count(const RnnConfig& c) { return rnn_gate_count(c); }
 const char* op_name(const RnnConfig& c) { return rnn_op_name(c); }
 
-template <typename T>
-const T* data_or_null(const Tensor& t) {
-  return t.defined() ? ptr<T>(t) : nullptr;
-}
+template <typename T> const T* data_or_null(const Tensor& t) { return t.defined() ? ptr<T>(t) : nullptr; }
 
 void launch_check(const char* what) { KC_LAUNCHED(what); }
 
-template <typename T>
-void copy_or_zero(T* dst, const Tensor& src, int64_t n) {
+template <typename T> void copy_or_zero(T* dst, const Tensor& src, int64_t n) {
   if (n == 0) return;
   if (src.defined()) {
     Tensor s = src.contiguous();
@@ -74,8 +70,7 @@ Tensor upload_mask(const std::vector<uint8_t>& mask, int64_t b, int64_t t) {
   return dev;
 }
 
-template <typename T>
-void forward_steps(const RnnSaved& sv, const T* w, const T* bias, const uint8_t* mask, T* out) {
+template <typename T> void forward_steps(const RnnSaved& sv, const T* w, const T* bias, const uint8_t* mask, T* out) {
   const RnnConfig& c = sv.config;
   const int64_t b = sv.batch, u = sv.units, gu = gate_count(c) * u, n = b * u;
   const bool after = c.cell == RnnCell::gru && c.reset_after;
@@ -159,8 +154,7 @@ void rnn_forward(RnnSaved& sv, const Tensor& x, const Tensor& kernel, const Tens
 
 namespace {
 
-template <typename T>
-void backward_steps(const RnnSaved& sv, BackStepArgs<T> a, const T* w, T** dh_final) {
+template <typename T> void backward_steps(const RnnSaved& sv, BackStepArgs<T> a, const T* w, T** dh_final) {
   const RnnConfig& c = sv.config;
   const int64_t b = sv.batch, u = sv.units, gu = gate_count(c) * u, n = b * u;
   const bool before = c.cell == RnnCell::gru && !c.reset_after;

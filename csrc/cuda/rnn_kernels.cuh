@@ -12,8 +12,7 @@ namespace kcore::cuda::rnn_kernels {
 using rnn_math::grad;
 using rnn_math::value;
 
-template <typename M>
-__global__ void mask_kernel(const M* mask, uint8_t* out, int64_t b, int64_t t, bool reverse) {
+template <typename M> __global__ void mask_kernel(const M* mask, uint8_t* out, int64_t b, int64_t t, bool reverse) {
   KC_GRID_STRIDE(e, b * t) {  // e = s * b + i in processed order
     const int64_t s = e / b, i = e - s * b, src = reverse ? t - 1 - s : s;
     out[e] = mask[i * t + src] != M(0);
@@ -32,20 +31,17 @@ __global__ void permute_time_kernel(const T* src, T* dst, int64_t b, int64_t t, 
   }
 }
 
-template <typename T>
-__global__ void multiply_kernel(const T* a, const T* b, T* out, int64_t n) {
+template <typename T> __global__ void multiply_kernel(const T* a, const T* b, T* out, int64_t n) {
   KC_GRID_STRIDE(e, n) out[e] = a[e] * b[e];
 }
 
-template <typename T>
-__global__ void multiply_add_kernel(const T* a, const T* b, T* out, int64_t n) {
+template <typename T> __global__ void multiply_add_kernel(const T* a, const T* b, T* out, int64_t n) {
   KC_GRID_STRIDE(e, n) out[e] += a[e] * b[e];
 }
 
 // ---- forward -------------------------------------------------------------------------------
 
-template <typename T>
-struct StepArgs {
+template <typename T> struct StepArgs {
   int64_t batch = 0, units = 0, steps = 0, gcount = 1, s = 0;
   RnnActivation act = RnnActivation::tanh, ract = RnnActivation::sigmoid;
   const uint8_t* mask = nullptr;  // (T, B) processed order, or null
@@ -76,15 +72,13 @@ struct StepArgs {
 // The forward of element (b, j) for each kind of step; forward_kernel runs one over all elements.
 enum class Forward : int { simple, lstm, gru_after, gru_before_gates, gru_before_out };
 
-template <typename T>
-__device__ void gru_combine(const StepArgs<T>& a, int64_t b, int64_t j, T z, T n) {
+template <typename T> __device__ void gru_combine(const StepArgs<T>& a, int64_t b, int64_t j, T z, T n) {
   const int64_t e = b * a.units + j;
   a.h_next[e] = z * a.h_prev[e] + (T(1) - z) * n;
   a.finish(b, j);
 }
 
-template <typename T, Forward kStep>
-__global__ void forward_kernel(StepArgs<T> a) {
+template <typename T, Forward kStep> __global__ void forward_kernel(StepArgs<T> a) {
   const int64_t u = a.units;
   KC_GRID_STRIDE(e, a.batch * u) {
     const int64_t b = e / u, j = e - b * u;
@@ -131,8 +125,7 @@ __global__ void forward_kernel(StepArgs<T> a) {
 
 // ---- backward ------------------------------------------------------------------------------
 
-template <typename T>
-struct BackStepArgs {
+template <typename T> struct BackStepArgs {
   int64_t batch = 0, units = 0, steps = 0, gcount = 1, s = 0;
   RnnActivation act = RnnActivation::tanh, ract = RnnActivation::sigmoid;
   const uint8_t* mask = nullptr;
@@ -177,8 +170,7 @@ struct BackStepArgs {
 enum class Backward : int { simple, lstm, gru_after, gru_before_first, gru_before_second };
 
 // Through h = z h_{t-1} + (1 - z) n: dz and dn (slopes applied) into out, and dh_{t-1}'s direct term.
-template <typename T>
-__device__ void gru_common(const BackStepArgs<T>& a, int64_t e, const T* g, T d, T* out) {
+template <typename T> __device__ void gru_common(const BackStepArgs<T>& a, int64_t e, const T* g, T d, T* out) {
   const int64_t u = a.units;
   const T z = g[0], n = g[2 * u];
   out[0] = grad(a.ract, z, d * (a.h_prev[e] - n));
@@ -187,8 +179,7 @@ __device__ void gru_common(const BackStepArgs<T>& a, int64_t e, const T* g, T d,
 }
 
 // drh: gru_before_second's d(r h_{t-1}) (B x U) from the GEMM, else null.
-template <typename T, Backward kStep>
-__global__ void backward_kernel(BackStepArgs<T> a, const T* drh) {
+template <typename T, Backward kStep> __global__ void backward_kernel(BackStepArgs<T> a, const T* drh) {
   const int64_t u = a.units;
   KC_GRID_STRIDE(e, a.batch * u) {
     const int64_t b = e / u, j = e - b * u;

@@ -8,10 +8,7 @@
 namespace kcore::cuda {
 namespace {
 
-template <typename T>
-__global__ void fill_kernel(T* out, int64_t n, T value) {
-  KC_GRID_STRIDE(i, n) out[i] = value;
-}
+template <typename T> __global__ void fill_kernel(T* out, int64_t n, T value) { KC_GRID_STRIDE(i, n) out[i] = value; }
 
 // Element-size copy between two strided layouts (dtype-agnostic: moves 4 or 8 bytes).
 template <typename W>
@@ -19,8 +16,7 @@ __global__ void strided_copy_kernel(W* dst, IndexMap dmap, const W* src, IndexMa
   KC_GRID_STRIDE(i, n) dst[dmap(i)] = src[smap(i)];
 }
 
-template <typename A, typename B>
-__global__ void convert_kernel(B* out, const A* in, int64_t n) {
+template <typename A, typename B> __global__ void convert_kernel(B* out, const A* in, int64_t n) {
   KC_GRID_STRIDE(i, n) out[i] = static_cast<B>(in[i]);
 }
 

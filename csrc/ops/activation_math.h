@@ -31,52 +31,26 @@ constexpr double kSeluScale = 1.0507009873554804934193349852946;
 constexpr double kSqrtHalf = 0.70710678118654752440;
 constexpr double kSqrtTwoOverPi = 0.7978845608028654;
 
-template <typename T>
-KCORE_MATH T clamp(T x, T lo, T hi) {
-  return x < lo ? lo : (x > hi ? hi : x);
-}
+template <typename T> KCORE_MATH T clamp(T x, T lo, T hi) { return x < lo ? lo : (x > hi ? hi : x); }
 
-template <typename T>
-KCORE_MATH T sigmoid(T x) {
+template <typename T> KCORE_MATH T sigmoid(T x) {
   return x >= T(0) ? T(1) / (T(1) + exp(-x)) : exp(x) / (T(1) + exp(x));
 }
 
-template <typename T>
-KCORE_MATH T softplus(T x) {
-  return x > T(0) ? x + log1p(exp(-x)) : log1p(exp(x));
-}
+template <typename T> KCORE_MATH T softplus(T x) { return x > T(0) ? x + log1p(exp(-x)) : log1p(exp(x)); }
 
 // exp, tanh and sigmoid themselves: fast float32 versions on the CPU, the math library on the GPU.
 #ifdef __CUDA_ARCH__
-template <typename T>
-KCORE_MATH T exp_op(T x) {
-  return exp(x);
-}
-template <typename T>
-KCORE_MATH T tanh_op(T x) {
-  return tanh(x);
-}
-template <typename T>
-KCORE_MATH T sigmoid_op(T x) {
-  return sigmoid(x);
-}
+template <typename T> KCORE_MATH T exp_op(T x) { return exp(x); }
+template <typename T> KCORE_MATH T tanh_op(T x) { return tanh(x); }
+template <typename T> KCORE_MATH T sigmoid_op(T x) { return sigmoid(x); }
 #else
-template <typename T>
-KCORE_MATH T exp_op(T x) {
-  return fast_exp(x);
-}
-template <typename T>
-KCORE_MATH T tanh_op(T x) {
-  return fast_tanh(x);
-}
-template <typename T>
-KCORE_MATH T sigmoid_op(T x) {
-  return fast_sigmoid(x);
-}
+template <typename T> KCORE_MATH T exp_op(T x) { return fast_exp(x); }
+template <typename T> KCORE_MATH T tanh_op(T x) { return fast_tanh(x); }
+template <typename T> KCORE_MATH T sigmoid_op(T x) { return fast_sigmoid(x); }
 #endif
 
-template <typename T>
-KCORE_MATH T value(UnaryOp op, T x, T alpha) {
+template <typename T> KCORE_MATH T value(UnaryOp op, T x, T alpha) {
   switch (op) {
     case UnaryOp::negative: return -x;
     case UnaryOp::exp: return exp_op(x);
@@ -109,8 +83,7 @@ KCORE_MATH T value(UnaryOp op, T x, T alpha) {
 }
 
 // dy/dx given x and y = value(op, x).
-template <typename T>
-KCORE_MATH T derivative(UnaryOp op, T x, T y, T alpha) {
+template <typename T> KCORE_MATH T derivative(UnaryOp op, T x, T y, T alpha) {
   switch (op) {
     case UnaryOp::negative: return T(-1);
     case UnaryOp::exp: return y;
@@ -162,8 +135,7 @@ KCORE_MATH T derivative(UnaryOp op, T x, T y, T alpha) {
 
 // dy/dx from y = value(op, x) alone, for the ops whose slope is a function of their output
 // (the recurrent kernels keep activated values only); the others return NaN.
-template <typename T>
-KCORE_MATH T derivative_from_output(UnaryOp op, T y) {
+template <typename T> KCORE_MATH T derivative_from_output(UnaryOp op, T y) {
   switch (op) {
     case UnaryOp::tanh:
     case UnaryOp::sigmoid: return derivative(op, y, y, T(0));  // written in terms of y

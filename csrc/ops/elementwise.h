@@ -7,7 +7,11 @@
 
 namespace kcore {
 
-enum class BinaryOp : int { add, subtract, multiply, divide, power, maximum, minimum };
+// Each enum of this family is one X-macro list: the enum and its Python binding come from it.
+#define KCORE_ENUM_ENTRY(name) name,
+
+#define KCORE_BINARY_OPS(X) X(add) X(subtract) X(multiply) X(divide) X(power) X(maximum) X(minimum)
+enum class BinaryOp : int { KCORE_BINARY_OPS(KCORE_ENUM_ENTRY) };
 
 // Every unary op, once: the enum, the CPU kernel's dispatch and the Python enum come from this list;
 // each op's value and derivative live in ops/activation_math.h. (hard_sigmoid is Keras 3's
@@ -19,25 +23,15 @@ enum class BinaryOp : int { add, subtract, multiply, divide, power, maximum, min
   X(log_sigmoid) X(reciprocal) X(sin) X(cos) X(sign) X(mish)
 // clang-format on
 
-enum class UnaryOp : int {
-#define KCORE_UNARY_ENUM(name) name,
-  KCORE_UNARY_OPS(KCORE_UNARY_ENUM)
-#undef KCORE_UNARY_ENUM
-};
+enum class UnaryOp : int { KCORE_UNARY_OPS(KCORE_ENUM_ENTRY) };
 
 // Broadcasting comparisons and logical connectives; the result is a bool tensor. Both operands
 // share one dtype; the logical ops read any nonzero (or NaN) element as true.
-enum class CompareOp : int {
-  equal,
-  not_equal,
-  less,
-  less_equal,
-  greater,
-  greater_equal,
-  logical_and,
-  logical_or,
-  logical_xor,
-};
+// clang-format off
+#define KCORE_COMPARE_OPS(X) \
+  X(equal) X(not_equal) X(less) X(less_equal) X(greater) X(greater_equal) X(logical_and) X(logical_or) X(logical_xor)
+// clang-format on
+enum class CompareOp : int { KCORE_COMPARE_OPS(KCORE_ENUM_ENTRY) };
 
 // The Keras names of the ops, for messages.
 inline const char* binary_name(BinaryOp op) {

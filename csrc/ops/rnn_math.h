@@ -19,15 +19,13 @@ KCORE_MATH UnaryOp unary_of(RnnActivation a) {
 }
 
 // act(x).
-template <typename T>
-KCORE_MATH T value(RnnActivation a, T x) {
+template <typename T> KCORE_MATH T value(RnnActivation a, T x) {
   return a == RnnActivation::linear ? x : activation::value(unary_of(a), x, T(0));
 }
 
 // g * act'(x) where y = act(x). tanh, sigmoid and relu's slopes are written in terms of y; the
 // hard sigmoids are linear exactly where 0 < y < 1. Flat regions give exactly 0 (not g * 0).
-template <typename T>
-KCORE_MATH T grad(RnnActivation a, T y, T g) {
+template <typename T> KCORE_MATH T grad(RnnActivation a, T y, T g) {
   switch (a) {
     case RnnActivation::linear: return g;
     case RnnActivation::relu: return y > T(0) ? g : T(0);

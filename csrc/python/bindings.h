@@ -41,8 +41,7 @@ using HeavyKernel = Kernel;
 // OptionalTensor (core/tensor.h) <-> `Tensor | None`: None loads as an undefined tensor and an
 // undefined result returns None, so an op with optional tensors binds directly, in one line.
 namespace pybind11::detail {
-template <>
-struct type_caster<kcore::OptionalTensor> {
+template <> struct type_caster<kcore::OptionalTensor> {
   using tensor_caster = make_caster<kcore::Tensor>;
   PYBIND11_TYPE_CASTER(kcore::OptionalTensor, tensor_caster::name | make_caster<none>::name);
   bool load(handle src, bool convert) {
@@ -67,6 +66,15 @@ struct type_caster<kcore::OptionalTensor> {
 // Inside KCORE_BINDINGS: binds an op that runs without the GIL; with a family's list of op
 // names, FAMILY_OPS(KCORE_DEF_KERNEL) binds them all.
 #define KCORE_DEF_KERNEL(name) KCORE_DEF(m, name, ::kcore::python::Kernel());
+
+// Binds enum E as Python's `name`, one value per entry of the X-macro list LIST (the list the enum is made of).
+#define KCORE_ENUM_VALUE(entry) kcore_enum.value(#entry, Enum::entry);
+#define KCORE_BIND_ENUM(m, E, name, LIST) \
+  do { \
+    using Enum = E; \
+    pybind11::enum_<E> kcore_enum(m, name); \
+    LIST(KCORE_ENUM_VALUE) \
+  } while (0)
 
 #define KCORE_BINDINGS(name) \
   static void kcore_bind_##name(pybind11::module_& m); \

@@ -24,8 +24,7 @@ struct LastResort {
 }  // namespace kcore::python
 
 namespace pybind11::detail {
-template <>
-struct type_caster<kcore::python::LastResort> {
+template <> struct type_caster<kcore::python::LastResort> {
   PYBIND11_TYPE_CASTER(kcore::python::LastResort, const_name("object"));
   bool load(handle src, bool convert) {
     value.first = src;

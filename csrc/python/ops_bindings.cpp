@@ -35,28 +35,9 @@ using namespace kcore::python;
 // clang-format on
 
 KCORE_BINDINGS(elementwise) {
-  py::enum_<BinaryOp>(m, "BinaryOp")
-      .value("add", BinaryOp::add)
-      .value("subtract", BinaryOp::subtract)
-      .value("multiply", BinaryOp::multiply)
-      .value("divide", BinaryOp::divide)
-      .value("power", BinaryOp::power)
-      .value("maximum", BinaryOp::maximum)
-      .value("minimum", BinaryOp::minimum);
-  py::enum_<UnaryOp> u(m, "UnaryOp");
-#define KC_VAL(name) u.value(#name, UnaryOp::name);
-  KCORE_UNARY_OPS(KC_VAL)
-#undef KC_VAL
-  py::enum_<CompareOp>(m, "CompareOp")
-      .value("equal", CompareOp::equal)
-      .value("not_equal", CompareOp::not_equal)
-      .value("less", CompareOp::less)
-      .value("less_equal", CompareOp::less_equal)
-      .value("greater", CompareOp::greater)
-      .value("greater_equal", CompareOp::greater_equal)
-      .value("logical_and", CompareOp::logical_and)
-      .value("logical_or", CompareOp::logical_or)
-      .value("logical_xor", CompareOp::logical_xor);
+  KCORE_BIND_ENUM(m, BinaryOp, "BinaryOp", KCORE_BINARY_OPS);
+  KCORE_BIND_ENUM(m, UnaryOp, "UnaryOp", KCORE_UNARY_OPS);
+  KCORE_BIND_ENUM(m, CompareOp, "CompareOp", KCORE_COMPARE_OPS);
   KCORE_ELEMENTWISE_OPS(KCORE_DEF_KERNEL)
   m.def("broadcast_shapes", [](const Shape& a, const Shape& b) {
     OpScope scope("broadcast_shapes");

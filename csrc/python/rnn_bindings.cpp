@@ -50,10 +50,7 @@ KCORE_BINDINGS(rnn) {
       .value("simple", RnnCell::simple)
       .value("lstm", RnnCell::lstm)
       .value("gru", RnnCell::gru);
-  py::enum_<RnnActivation> activations(m, "RnnActivation");
-#define KCORE_RNN_BIND_ENTRY(name) activations.value(#name, RnnActivation::name);
-  KCORE_RNN_ACTIVATIONS(KCORE_RNN_BIND_ENTRY)
-#undef KCORE_RNN_BIND_ENTRY
+  KCORE_BIND_ENUM(m, RnnActivation, "RnnActivation", KCORE_RNN_ACTIVATIONS);
   m.def("packed_matmul", &packed_matmul, py::arg("a"), py::arg("b"), py::arg("trans_a") = false,
         py::arg("trans_b") = false, py::arg("onto") = py::none(), py::arg("c0") = 0, py::arg("c1") = -1,
         "Testing entry point of the recurrent kernels' packed float32 GEMM (columns [c0, c1) of a @ op(b)).");

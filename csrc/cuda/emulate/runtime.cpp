@@ -82,8 +82,7 @@ Tensor retag(const Tensor& t, Device device) {
   return Tensor(st, {elements}, t.dtype()).as_strided(t.shape(), t.strides(), t.offset());
 }
 
-template <typename A>
-auto to_host(const A& a) {
+template <typename A> auto to_host(const A& a) {
   if constexpr (std::is_same_v<A, Tensor>) {
     return retag(a, Device::cpu);
   } else if constexpr (std::is_same_v<A, std::vector<Tensor>>) {
@@ -95,8 +94,7 @@ auto to_host(const A& a) {
   }
 }
 
-template <typename R>
-R to_device(R r) {
+template <typename R> R to_device(R r) {
   if constexpr (std::is_same_v<R, Tensor>) {
     return retag(r, Device::cuda);
   } else if constexpr (std::is_same_v<R, std::pair<Tensor, Tensor>>) {
@@ -111,8 +109,7 @@ R to_device(R r) {
 
 // The CPU kernel F on host aliases of its tensor arguments (in-place ones included), its tensor
 // results re-tagged "cuda".
-template <auto F, typename R, typename... A>
-R host_call(A... args) {
+template <auto F, typename R, typename... A> R host_call(A... args) {
   auto host = std::make_tuple(to_host(std::decay_t<A>(args))...);
   if constexpr (std::is_void_v<R>) {
     std::apply([](auto&... h) { F(h...); }, host);
@@ -121,10 +118,7 @@ R host_call(A... args) {
   }
 }
 
-template <auto F, typename R, typename... A>
-constexpr auto host_op(R (*)(A...)) {
-  return &host_call<F, R, A...>;
-}
+template <auto F, typename R, typename... A> constexpr auto host_op(R (*)(A...)) { return &host_call<F, R, A...>; }
 
 }  // namespace
 

@@ -46,8 +46,5 @@ T __shfl_xor_sync(unsigned, T v, int) {  // the warp helpers are not emulated (n
 }
 
 // A launch is a call: one block of one thread.
-template <typename Kernel>
-Kernel* kc_emulated_launch(unsigned /*grid*/, Kernel* kernel) {
-  return kernel;
-}
+template <typename Kernel> Kernel* kc_emulated_launch(unsigned /*grid*/, Kernel* kernel) { return kernel; }
 #define KC_LAUNCH(grid, ...) kc_emulated_launch((grid), __VA_ARGS__)
