@@ -34,3 +34,11 @@ def bidir_conv_model(L, keras_module):
         L.Flatten(),
         L.Dense(1),
     ])
+
+
+def bidir_conv1d_model(L, keras_module):
+    """A functional model over Bidirectional(ConvLSTM1D) with merge modes ave and None, saved by kcore for Keras."""
+    inp = L.Input((4, 6, 2))
+    seq = L.Bidirectional(L.ConvLSTM1D(2, 3, padding="same", return_sequences=True), merge_mode="ave")(inp)
+    fw, bw = L.Bidirectional(L.ConvLSTM1D(3, 2), merge_mode=None)(seq)
+    return keras_module.Model(inp, L.Dense(1)(L.Flatten()(L.Concatenate()([fw, bw]))))

@@ -111,3 +111,11 @@ def test_keras_file_round_trip(tmp_path, ref):
     x = ref["model|x"]
     np.testing.assert_array_equal(again.predict(x, verbose=0), model.predict(x, verbose=0))
     assert [w.path for w in again.weights] == [w.path for w in model.weights]
+
+
+@pytest.mark.parametrize("name", ["kcore_bidir_conv", "kcore_bidir_conv1d"])
+def test_kcore_written_file_predicts_as_in_keras(name):
+    """Real Keras loaded these kcore-written files (tests/data/gen/check_kcore_bidir_conv_in_keras.py)."""
+    io = np.load(os.path.join(DATA, "kcore_bidir_conv_keras_io.npz"))
+    model = kcore.models.load_model(os.path.join(DATA, f"{name}.keras"))
+    np.testing.assert_allclose(model.predict(io[f"{name}|x"], verbose=0), io[f"{name}|y"], atol=1e-5, rtol=1e-4)

@@ -10,7 +10,12 @@ _MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
 
 class Bidirectional(Layer):
-    """Runs a recurrent layer forwards and a copy backwards, then merges the two outputs."""
+    """Runs a recurrent layer forwards and a copy backwards, then merges the two outputs.
+
+    Takes any RNN layer (SimpleRNN, LSTM, GRU, RNN over cells, ConvLSTM1D/2D/3D): inputs are
+    (batch, time, features) or, for a ConvLSTM, (batch, time, *spatial, channels). Weights are the
+    forward layer's then the backward layer's; merge_mode concat joins on the last axis.
+    """
 
     def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None, **kwargs):
         if not isinstance(layer, RNN):
