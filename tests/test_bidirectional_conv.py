@@ -119,3 +119,30 @@ def test_kcore_written_file_predicts_as_in_keras(name):
     io = np.load(os.path.join(DATA, "kcore_bidir_conv_keras_io.npz"))
     model = kcore.models.load_model(os.path.join(DATA, f"{name}.keras"))
     np.testing.assert_allclose(model.predict(io[f"{name}|x"], verbose=0), io[f"{name}|y"], atol=1e-5, rtol=1e-4)
+
+
+def test_loads_tf_keras_h5_with_keras2_hard_sigmoid(tmp_path):
+    """tf_keras's ConvLSTM defaults to recurrent_activation='hard_sigmoid', Keras 2's clip(0.2 x + 0.5, 0, 1)
+    (fixture: tests/data/gen/make_keras2_bidir_conv_h5.py); kcore reads it as that formula and writes it back so."""
+    path = os.path.join(DATA, "keras2", "bidir_conv.h5")
+    io = np.load(os.path.join(DATA, "keras2", "bidir_conv_io.npz"))
+    model = kcore.models.load_model(path)
+    bidir = [layer for layer in model.layers if isinstance(layer, L.Bidirectional)]
+    assert [b.forward_layer.recurrent_activation.__name__ for b in bidir] == ["hard_sigmoid_k2"] * 2
+    np.testing.assert_allclose(model.predict(io["x"], verbose=0), io["y"], atol=1e-5, rtol=1e-4)
+    model.save(tmp_path / "again.h5")
+    import h5py
+
+    with h5py.File(tmp_path / "again.h5") as f:
+        text = f.attrs["model_config"]
+    assert "hard_sigmoid_k2" not in text and '"recurrent_activation": "hard_sigmoid"' in text
+    again = kcore.models.load_model(tmp_path / "again.h5")
+    np.testing.assert_allclose(again.predict(io["x"], verbose=0), io["y"], atol=1e-5, rtol=1e-4)
+
+
+def test_keras3_hard_sigmoid_refuses_the_keras2_format(tmp_path):
+    model = kcore.Sequential([L.Input((3, 5, 1)), L.Bidirectional(L.ConvLSTM1D(2, 3, name="cl",
+                                                                               recurrent_activation="hard_sigmoid"))])
+    with pytest.raises(ValueError, match="ConvLSTM1D layer 'forward_cl'.*recurrent_activation.*'.keras'"):
+        model.save(tmp_path / "m.h5")
+    model.save(tmp_path / "m.keras")  # the Keras 3 format holds it

@@ -17,6 +17,7 @@ from kcore.saving.file_io import naming_file
 from kcore.saving.legacy_config import (
     compile_from_training_config,
     from_keras2,
+    keras2_hard_sigmoid,
     parse_json_attr,
     to_keras2,
     training_config,
@@ -275,9 +276,12 @@ def load_model(filepath, custom_objects=None, compile=True):
         if "model_config" not in f.attrs:
             raise ValueError(f"{filepath} has no 'model_config' attribute: it is a weights-only file or not a "
                              "Keras model (build the model and use load_weights for weights)")
-        config = parse_json_attr(_attr(f, "model_config", filepath), "model_config", filepath)
+        config = from_keras2(parse_json_attr(_attr(f, "model_config", filepath), "model_config", filepath))
+        version = _attr(f, "keras_version", filepath)
+        if not str(version.decode() if isinstance(version, bytes) else version).startswith("3"):
+            config = keras2_hard_sigmoid(config)  # Keras 2 (and kcore's Keras-2-format) files
         try:
-            model = model_from_config(from_keras2(config), custom_objects)
+            model = model_from_config(config, custom_objects)
         except (KeyError, TypeError, AttributeError, IndexError) as e:  # a config of the wrong shape
             raise ValueError(f"{filepath}: the model_config is malformed ({type(e).__name__}: {e})") from e
         group = _member(f, "model_weights", filepath)
