@@ -14,6 +14,7 @@ from kcore.backend.tensor import convert_to_tensor
 
 sys.path.insert(0, os.path.dirname(__file__))
 from bidir_conv_cases import bidir_conv_cases, bidir_conv_model  # noqa: E402
+from issue13_cases import series as _series  # noqa: E402
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
 CASES = bidir_conv_cases(L)
@@ -22,14 +23,6 @@ CASES = bidir_conv_cases(L)
 @pytest.fixture(scope="module")
 def ref():
     return dict(np.load(os.path.join(DATA, "keras3_bidir_conv_reference.npz")))
-
-
-def _series(ref, prefix):
-    out, i = [], 0
-    while f"{prefix}{i}" in ref:
-        out.append(ref[f"{prefix}{i}"])
-        i += 1
-    return out
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
