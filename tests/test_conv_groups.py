@@ -1,61 +1,14 @@
-"""Grouped, depthwise and separable convolution ops beyond tests/test_conv.py's CONFIGS (which hold
-the grouped reference/gradcheck cases): depthwise and separable ops against NumPy references with
-float64 gradient checks, channels_first, the native paths (direct depthwise kernels, several
-workers, float32 with Winograd-sized shapes, zero batch) and the errors."""
+"""Grouped, depthwise and separable convolution: the native paths (direct depthwise kernels, several
+workers, float32 with Winograd-sized shapes, zero batch, per-group workspace) and native errors.
+
+NumPy parity, gradient checks and argument errors of conv / depthwise_conv / separable_conv
+(grouped, channels_first, dilated, 1-D to 3-D) are op table rows (tests/op_rows_nn.py)."""
 import numpy as np
 import pytest
-from test_conv import reference_conv
+from op_refs import reference_conv
 
 from kcore import ops
 from kcore.backend.native import _C
-from kcore.testing import gradcheck
-
-
-def reference_depthwise(x, w, strides, dilation, padding):
-    """Output channel c * M + m is channel c convolved with w[..., c, m] (Keras/TF order)."""
-    c_in, mult = w.shape[-2:]
-    return np.concatenate([reference_conv(x[..., c:c + 1], w[..., c:c + 1, m:m + 1], strides, dilation, padding)
-                           for c in range(c_in) for m in range(mult)], axis=-1)
-
-
-def test_groups_one_is_unchanged_and_channels_first_matches():
-    rng = np.random.default_rng(3)
-    x, w = rng.standard_normal((2, 4, 5, 6)), rng.standard_normal((3, 2, 2, 4))  # channels_first, 2 groups
-    y_first = ops.conv(x, w, 1, "same", data_format="channels_first").numpy()
-    y_last = ops.conv(np.moveaxis(x, 1, -1), w, 1, "same").numpy()
-    np.testing.assert_allclose(y_first, np.moveaxis(y_last, -1, 1), rtol=1e-12)
-    assert gradcheck(lambda x, w: ops.conv(x, w, (2, 1), "same", data_format="channels_first"), [x, w])
-
-
-@pytest.mark.parametrize("xs, ws, s, d, pad", [
-    ((2, 7, 3), (3, 3, 2), (1,), (2,), "valid"),
-    ((1, 10, 5), (4, 5, 1), (3,), (1,), "same"),
-    ((1, 7, 8, 3), (3, 3, 3, 2), (2, 2), (1, 1), "same"),
-    ((2, 6, 5, 4), (2, 2, 4, 1), (1, 1), (2, 2), "same"),
-    ((2, 5, 4, 2), (3, 1, 2, 3), (1, 1), (1, 1), "valid"),
-    ((1, 9, 8, 2), (3, 2, 2, 2), (2, 2), (2, 2), "same"),              # strides with dilation (Keras 3 allows)
-    ((1, 4, 3, 5, 2), (2, 2, 3, 2, 2), (1, 1, 1), (1, 1, 1), "same"),  # 3-D: a kcore extension
-])
-def test_depthwise_matches_reference_and_gradients(xs, ws, s, d, pad):
-    rng = np.random.default_rng(4)
-    x, w, b = rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[-2] * ws[-1])
-    y = ops.depthwise_conv(x, w, s, pad, dilation_rate=d, bias=b).numpy()
-    np.testing.assert_allclose(y, reference_depthwise(x, w, s, d, pad) + b, rtol=1e-10, atol=1e-10)
-    assert gradcheck(lambda x, w, b: ops.depthwise_conv(x, w, s, pad, dilation_rate=d, bias=b), [x, w, b])
-
-
-def test_separable_is_depthwise_then_pointwise_and_has_gradients():
-    rng = np.random.default_rng(5)
-    x, dw, pw = rng.standard_normal((2, 6, 7, 3)), rng.standard_normal((3, 2, 3, 2)), rng.standard_normal((1, 1, 6, 4))
-    b = rng.standard_normal(4)
-    y = ops.separable_conv(x, dw, pw, (2, 1), "same", bias=b).numpy()
-    want = reference_depthwise(x, dw, (2, 1), (1, 1), "same") @ pw[0, 0] + b
-    np.testing.assert_allclose(y, want, rtol=1e-10, atol=1e-10)
-    assert gradcheck(lambda x, dw, pw, b: ops.separable_conv(x, dw, pw, 1, "valid", bias=b), [x, dw, pw, b])
-    x1, dw1, pw1 = rng.standard_normal((1, 3, 9)), rng.standard_normal((2, 3, 2)), rng.standard_normal((1, 6, 2))
-    y1 = ops.separable_conv(x1, dw1, pw1, data_format="channels_first", dilation_rate=2).numpy()
-    want1 = reference_depthwise(np.moveaxis(x1, 1, -1), dw1, (1,), (2,), "valid") @ pw1[0]
-    np.testing.assert_allclose(y1, np.moveaxis(want1, -1, 1), rtol=1e-10, atol=1e-10)
 
 
 @pytest.mark.parametrize("w_shape", [(3, 3, 2, 4), (3, 3, 1, 8)], ids=["im2col", "depthwise"])
@@ -140,23 +93,6 @@ def test_direct_depthwise_and_grouped_match_the_dense_conv_on_two_workers(ws):
     dense_dw = np.stack([dense[2][..., i * cg:(i + 1) * cg, i * fg:(i + 1) * fg] for i in range(groups)], -2)
     np.testing.assert_allclose(first[2], dense_dw.reshape(ws), rtol=1e-12, atol=1e-10)
     np.testing.assert_allclose(first[3], dense[3], rtol=1e-12, atol=1e-10)
-
-
-@pytest.mark.parametrize("call, match", [
-    (lambda: ops.conv(np.zeros((1, 5, 5, 6)), np.zeros((3, 3, 4, 4))),
-     r"shape \(1, 5, 5, 6\) have 6 channels.*not a multiple.*\(3, 3, 4, 4\)"),
-    (lambda: ops.conv(np.zeros((1, 5, 5, 6)), np.zeros((3, 3, 2, 4))), r"4 filters.*not divisible by groups=3"),
-    (lambda: ops.depthwise_conv(np.zeros((1, 5, 5, 3)), np.zeros((3, 3, 4, 1))),
-     r"depthwise_conv.*3 channels.*expects 4"),
-    (lambda: ops.depthwise_conv(np.zeros((1, 5, 3)), np.zeros((3, 3, 1)), padding="causal"), "padding"),
-    (lambda: ops.separable_conv(np.zeros((1, 5, 5, 3)), np.zeros((3, 3, 3, 2)), np.zeros((1, 1, 3, 4))),
-     r"pointwise_kernel.*\(1, 1, 6, 'filters'\).*\(1, 1, 3, 4\)"),
-    (lambda: ops.separable_conv(np.zeros((1, 5, 5, 3)), np.zeros((3, 3, 3, 1)), np.zeros((3, 3, 3, 4))),
-     "pointwise_kernel"),
-])
-def test_errors_name_the_op_and_shapes(call, match):
-    with pytest.raises(ValueError, match=match):
-        call()
 
 
 def test_native_group_errors_are_value_errors():

@@ -1,5 +1,6 @@
-"""The fused native ConvLSTM (kcore.ops.conv_lstm, csrc/cpu/conv_lstm.cpp): float64 gradient checks of
-the op, and the layers' fused path against their step-by-step autodiff path (forward and gradients)."""
+"""The fused native ConvLSTM (kcore.ops.conv_lstm, csrc/cpu/conv_lstm.cpp): the layers' fused path against
+their step-by-step autodiff path (forward and gradients). The op's NumPy parity and float64 gradient
+checks are an op table row (tests/op_rows_nn.py)."""
 import numpy as np
 import pytest
 
@@ -9,48 +10,8 @@ from kcore.backend.autodiff import GradientTape
 from kcore.backend.tensor import Variable
 from kcore.layers.rnn.conv_lstm import ConvLSTM
 from kcore.ops.conv_lstm import conv_lstm, native_activation
-from kcore.testing import gradcheck
 
 R = np.random.default_rng(11)
-
-
-def _flat(outputs, h, c):
-    return ops.concatenate([ops.reshape(t, (-1,)) for t in (outputs, h, c)], axis=0)
-
-
-# (input shape, kernel size, options): small enough for finite differences
-GRAD_CASES = {
-    "2d_same": ((1, 3, 4, 3, 2), (3, 2), {"padding": "same"}),
-    "1d_valid_stride_mask_backwards": ((2, 4, 7, 2), (3,), {"strides": 2, "go_backwards": True,
-                                                            "mask": np.array([[1, 0, 1, 1], [0, 1, 0, 1]])}),
-    "2d_dilated_linear_relu": ((1, 3, 5, 4, 1), (2, 2), {"padding": "same", "dilation_rate": 2,
-                                                         "activation": "linear", "recurrent_activation": "relu"}),
-    "3d_channels_first": ((1, 2, 2, 3, 3, 3), (2, 2, 2), {"data_format": "channels_first", "padding": "same"}),
-}
-
-
-@pytest.mark.parametrize("name", sorted(GRAD_CASES))
-def test_fused_op_float64_gradcheck(name):
-    """Inputs, both kernels, bias and both initial states, through outputs and final states."""
-    shape, k, options = GRAD_CASES[name]
-    options = dict(options)
-    filters = 2
-    first = options.get("data_format") == "channels_first"
-    channels = shape[2] if first else shape[-1]
-    kernel = R.uniform(-0.5, 0.5, k + (channels, 4 * filters))
-    rec = R.uniform(-0.5, 0.5, k + (filters, 4 * filters))
-    bias = R.uniform(-0.5, 0.5, (4 * filters,))
-    x = R.uniform(-1, 1, shape)
-    outputs, _, _ = conv_lstm(x, kernel, rec, bias, **options)
-    state_shape = (shape[0],) + tuple(outputs.shape[2:])
-    h0, c0 = R.uniform(-1, 1, state_shape), R.uniform(-1, 1, state_shape)
-    drop = (R.uniform(size=state_shape) > 0.3) / 0.7
-
-    def run(x, kernel, rec, bias, h0, c0):
-        return _flat(*conv_lstm(x, kernel, rec, bias, initial_state=[h0, c0], recurrent_dropout_mask=drop,
-                                **options))
-
-    assert gradcheck(run, [x, kernel, rec, bias, h0, c0], atol=1e-6)
 
 
 def _step_by_step(monkeypatch):

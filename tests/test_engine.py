@@ -50,18 +50,6 @@ def test_zero_dim_and_empty_tensors():
         ops.max(np.zeros((0, 3), np.float32))
 
 
-def test_shape_errors_are_value_errors_naming_op_and_shapes():
-    message = r"add: operands could not be broadcast together with shapes \(3, 4\) and \(5,\)"
-    with pytest.raises(ValueError, match=message):
-        ops.add(np.ones((3, 4)), np.ones(5))
-    with pytest.raises(ValueError, match=r"matmul: inner dimensions do not match: \(3, 4\) @ \(5, 2\)"):
-        ops.matmul(np.ones((3, 4)), np.ones((5, 2)))
-    with pytest.raises(ValueError, match="reshape"):
-        ops.reshape(np.ones((3, 4)), (5, -1))
-    with pytest.raises(ValueError, match="axis 3 is out of range"):
-        ops.sum(np.ones((2, 2)), axis=3)
-
-
 def test_dtype_errors_are_type_errors():
     with pytest.raises(TypeError):
         _C.binary(_C.BinaryOp.add, _C.zeros([2], "int32"), _C.zeros([2], "int32"))
@@ -151,14 +139,6 @@ def test_kernels_flush_denormals():
     out = ops.multiply(tiny, 1.0).numpy()
     assert np.all(out == 0.0)  # DAZ: the denormal input reads as zero
     assert np.all(np.full(4, 1e-39, dtype=np.float32) * np.float32(1.0) != 0)  # NumPy's thread mode untouched
-
-
-def test_reductions_match_numpy():
-    x = np.random.default_rng(0).standard_normal((4, 5, 6)).astype(np.float32)
-    for fn, ref in ((ops.sum, np.sum), (ops.mean, np.mean), (ops.max, np.max), (ops.min, np.min)):
-        for axis in (None, 0, (1, 2), -1):
-            np.testing.assert_allclose(fn(x, axis=axis).numpy(), ref(x, axis=axis), rtol=1e-5, atol=1e-5)
-    np.testing.assert_array_equal(ops.argmax(x, axis=1).numpy(), np.argmax(x, axis=1))
 
 
 def test_softmax_is_stable_for_large_logits():

@@ -1,29 +1,12 @@
-"""BatchNormalization / LayerNormalization: gradients, Keras math, moving statistics."""
+"""BatchNormalization / LayerNormalization layers: Keras math, moving statistics.
+
+The ops' NumPy parity and gradient checks are op table rows (tests/op_rows_nn.py)."""
 import numpy as np
-import pytest
 
 import kcore
-from kcore import layers, ops
-from kcore.testing import gradcheck
+from kcore import layers
 
 R = np.random.default_rng(3)
-
-
-@pytest.mark.parametrize("shape,axis", [((6, 4), -1), ((2, 3, 4, 5), -1), ((2, 3, 4, 5), 1), ((1, 5), -1)])
-def test_batch_norm_training_gradients(shape, axis):
-    x = R.standard_normal(shape)
-    c = shape[axis]
-    gradcheck(lambda t, g, b: ops.batch_normalization_training(t, g, b, axis)[0], [x, R.random(c) + 0.5,
-                                                                                    R.standard_normal(c)])
-
-
-def test_batch_norm_inference_and_layer_norm_gradients():
-    x = R.standard_normal((3, 4, 5))
-    gradcheck(lambda t, g, b: ops.batch_normalization(t, R.standard_normal(5) * 0 + 0.1, np.full(5, 0.7), -1, b, g),
-              [x, R.random(5) + 0.5, R.standard_normal(5)])
-    gradcheck(lambda t, g, b: ops.layer_normalization(t, g, b), [x, R.random(5) + 0.5, R.standard_normal(5)])
-    gradcheck(lambda t, g, b: ops.layer_normalization(t, g, b, norm_size=20), [x, R.random((4, 5)) + 0.5,
-                                                                               R.standard_normal((4, 5))])
 
 
 def _np_bn(x, gamma, beta, mean, var, eps=1e-3):

@@ -1,67 +1,19 @@
-"""Pooling, zero padding and nearest upsampling: NumPy-reference parity, gradient checks, errors."""
-import itertools
+"""Pooling, zero padding and nearest upsampling: special cases (ties, threads, Keras examples, native errors).
+
+NumPy parity, gradient checks and argument errors of max_pool / average_pool are op table rows (tests/op_rows_nn.py)."""
 
 import numpy as np
 import pytest
+from op_refs import reference_pool
 
 from kcore import ops
 from kcore.backend.native import _C
-from kcore.ops.conv import padding_amounts, upsample_nearest, zero_pad
+from kcore.ops.conv import upsample_nearest, zero_pad
 from kcore.testing import gradcheck
-
-
-def reference_pool(x, pool, strides, padding, mode):
-    """TF/Keras pooling as loops: windows clipped to real cells (padding never counted)."""
-    rank = x.ndim - 2
-    before, after = padding_amounts(padding, x.shape[1:-1], pool, strides, (1,) * rank)
-    outs = [(x.shape[1 + i] + before[i] + after[i] - pool[i]) // strides[i] + 1 for i in range(rank)]
-    y = np.zeros((x.shape[0], *outs, x.shape[-1]))
-    for o in itertools.product(*[range(n) for n in outs]):
-        window = tuple(slice(max(0, o[i] * strides[i] - before[i]),
-                             min(x.shape[1 + i], o[i] * strides[i] - before[i] + pool[i])) for i in range(rank))
-        cells = x[(slice(None),) + window].reshape(x.shape[0], -1, x.shape[-1])
-        y[(slice(None),) + o] = cells.max(axis=1) if mode == "max" else cells.mean(axis=1)
-    return y
-
-
-# (input shape, pool, strides, padding)
-CONFIGS = [
-    ((2, 7, 3), (2,), (2,), "valid"),
-    ((2, 7, 3), (3,), (2,), "same"),
-    ((1, 5, 2), (4,), (1,), "same"),
-    ((2, 5, 6, 3), (2, 2), (2, 2), "valid"),
-    ((2, 5, 5, 2), (3, 3), (2, 2), "same"),
-    ((1, 6, 5, 2), (2, 3), (1, 2), "same"),
-    ((2, 7, 7, 1), (2, 2), (3, 3), "valid"),    # stride > pool
-    ((1, 4, 5, 3, 2), (2, 2, 2), (2, 2, 2), "same"),
-    ((2, 3, 4, 4, 1), (2, 3, 2), (1, 1, 2), "valid"),
-]
-
-
-def _ids(cfg):
-    return f"{cfg[0]}-p{cfg[1]}-s{cfg[2]}-{cfg[3]}"
 
 
 def _pool(mode):
     return ops.max_pool if mode == "max" else ops.average_pool
-
-
-@pytest.mark.parametrize("mode", ["max", "average"])
-@pytest.mark.parametrize("cfg", CONFIGS, ids=_ids)
-def test_forward_matches_reference(cfg, mode):
-    xs, pool, s, pad = cfg
-    x = np.random.default_rng(1).standard_normal(xs)
-    y = _pool(mode)(x, pool, s, pad).numpy()
-    np.testing.assert_allclose(y, reference_pool(x, pool, s, pad, mode), rtol=1e-12, atol=1e-12)
-
-
-@pytest.mark.parametrize("mode", ["max", "average"])
-@pytest.mark.parametrize("cfg", CONFIGS, ids=_ids)
-def test_gradients(cfg, mode):
-    xs, pool, s, pad = cfg
-    # distinct values keep the max away from ties, where finite differences are undefined
-    x = np.random.default_rng(2).permutation(np.prod(xs)).reshape(xs) * 0.1
-    assert gradcheck(lambda x: _pool(mode)(x, pool, s, pad), [x])
 
 
 def test_keras_average_same_example():
@@ -79,14 +31,6 @@ def test_max_ties_route_gradient_to_first_maximum():
     with GradientTape() as tape:
         y = ops.sum(ops.max_pool(x, 3, 1, "valid"))
     np.testing.assert_array_equal(tape.gradient(y, x).numpy().ravel(), [0, 2, 0, 0])
-
-
-def test_default_strides_and_channels_first():
-    x = np.random.default_rng(3).standard_normal((2, 3, 6, 4))
-    y = ops.max_pool(x, 2, data_format="channels_first").numpy()
-    expect = reference_pool(np.moveaxis(x, 1, -1), (2, 2), (2, 2), "valid", "max")
-    np.testing.assert_allclose(y, np.moveaxis(expect, -1, 1))
-    assert gradcheck(lambda x: ops.average_pool(x, (2, 3), None, "same", data_format="channels_first"), [x])
 
 
 def _value_and_grad(fn, x):
@@ -116,19 +60,6 @@ def test_float32_parallel_paths_match_one_thread(shape, mode):
     np.testing.assert_allclose(y2, reference_pool(x, (3, 3), (2, 2), "same", mode), rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(y2, y1)
     np.testing.assert_array_equal(g2, g1)
-
-
-@pytest.mark.parametrize("kwargs, shape, match", [
-    ({"pool_size": 2}, (5, 5), "rank 3, 4 or 5"),
-    ({"pool_size": (2, 2)}, (1, 5, 3), "tuple of 1"),
-    ({"pool_size": 0}, (1, 5, 5, 3), "pool_size"),
-    ({"pool_size": 2, "strides": 0}, (1, 5, 5, 3), "strides"),
-    ({"pool_size": 2, "padding": "causal"}, (1, 5, 3), "padding"),
-    ({"pool_size": 4}, (1, 3, 3, 2), "smaller than the pool size"),
-])
-def test_errors(kwargs, shape, match):
-    with pytest.raises(ValueError, match=match):
-        ops.max_pool(np.zeros(shape, np.float32), **kwargs)
 
 
 def test_native_backward_rejects_bad_argmax():

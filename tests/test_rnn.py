@@ -1,21 +1,26 @@
-"""Native recurrent ops (kcore.ops.simple_rnn / lstm / gru): gradients and parity with NumPy.
+"""Native recurrent ops (kcore.ops.simple_rnn / lstm / gru): special cases and Keras parity.
 
-The NumPy reference (tests/rnn_reference.py) steps through time exactly as KERAS_SPEC section 4
-writes the equations; the native kernels must match it in float64 (to rounding) and float32.
+Parity with the NumPy reference (tests/rnn_reference.py, KERAS_SPEC section 4) in float64 and
+float32 and the gradient checks over masks, go_backwards, initial states and activations are
+op table rows (tests/op_rows_nn.py); this file keeps what one row cannot say.
 """
+import json
 import os
 import sys
 
 import numpy as np
 import pytest
 
-from kcore import ops
+import kcore
+from kcore import layers, ops
 from kcore.backend.autodiff import GradientTape
 from kcore.backend.tensor import Variable, convert_to_tensor
+from kcore.models import Model, Sequential
 from kcore.testing import gradcheck
 
 sys.path.insert(0, os.path.dirname(__file__))
 from rnn_reference import make_cell, run_rnn
+from rnn_reference_cases import reference_cases
 
 # (kind, gates, reset_after)
 CELLS = [("simple_rnn", 1, True), ("lstm", 4, True), ("gru", 3, True), ("gru", 3, False)]
@@ -43,70 +48,14 @@ def _run_op(kind, reset_after, x, w, r, b, states, **kw):
     return out, [h]
 
 
-@pytest.mark.parametrize("kind,gates,reset_after", CELLS)
-@pytest.mark.parametrize("go_backwards", [False, True])
-@pytest.mark.parametrize("masked", [False, True])
-def test_forward_matches_reference_float64(kind, gates, reset_after, go_backwards, masked):
-    rng = np.random.default_rng(0)
-    b_, t, d, u = 2, 4, 3, 5
+def _sample(kind, gates, reset_after, seed, sizes):
+    """Float64 inputs (batch, time, features), weights and initial states for one cell kind."""
+    rng = np.random.default_rng(seed)
+    b_, t, d, u = sizes
     x = rng.standard_normal((b_, t, d))
     w, r, b = _weights(rng, kind, gates, reset_after, d, u)
     states = [rng.standard_normal((b_, u)) for _ in range(2 if kind == "lstm" else 1)]
-    mask = MASK if masked else None
-    out, finals = _run_op(kind, reset_after, *map(convert_to_tensor, (x, w, r, b)), [convert_to_tensor(s) for s in states],
-                          mask=mask, go_backwards=go_backwards)
-    ref_out, ref_states = run_rnn(make_cell(kind, reset_after=reset_after), x, w, r, b, states, mask, go_backwards)
-    np.testing.assert_allclose(out.numpy(), ref_out, atol=1e-12)
-    for got, want in zip(finals, ref_states):
-        np.testing.assert_allclose(got.numpy(), want, atol=1e-12)
-
-
-@pytest.mark.parametrize("activation,recurrent_activation", [
-    ("tanh", "sigmoid"), ("relu", "hard_sigmoid"), ("linear", "hard_sigmoid_k2"), ("sigmoid", "sigmoid"),
-    ("tanh", "relu"), ("hard_sigmoid", "linear")])
-@pytest.mark.parametrize("kind,gates,reset_after", CELLS)
-def test_float32_activations_match_reference(kind, gates, reset_after, activation, recurrent_activation):
-    """float32 values against the reference; float64 gradients (slopes from activation_math.h) by gradcheck."""
-    rng = np.random.default_rng(1)
-    b_, t, d, u = 3, 6, 4, 8
-    x = rng.standard_normal((b_, t, d))
-    w, r, b = _weights(rng, kind, gates, reset_after, d, u, scale=0.3)
-    f32 = [convert_to_tensor(a.astype(np.float32)) for a in (x, w, r, b)]
-    out, finals = _run_op(kind, reset_after, *f32, None, activation=activation,
-                          recurrent_activation=recurrent_activation)
-    rec = recurrent_activation if kind != "simple_rnn" else "sigmoid"
-    step = make_cell(kind, activation, rec, reset_after)
-    zeros = [np.zeros((b_, u))] * (2 if kind == "lstm" else 1)
-    ref_out, ref_states = run_rnn(step, x, *(a.astype(np.float32).astype(np.float64) for a in (w, r, b)), zeros)
-    assert out.dtype == "float32"
-    np.testing.assert_allclose(out.numpy(), ref_out, atol=2e-5)
-    np.testing.assert_allclose(finals[0].numpy(), ref_states[0], atol=2e-5)
-
-    def fn(x, w, r, b):
-        out, finals = _run_op(kind, reset_after, x, w, r, b, None, activation=activation,
-                              recurrent_activation=recurrent_activation)
-        return ops.concatenate([ops.reshape(out, (2, 3 * u))] + finals, axis=1)
-
-    assert gradcheck(fn, [x[:2, :3], w, r, b])  # a shorter sequence keeps the check quick
-
-
-@pytest.mark.parametrize("kind,gates,reset_after", CELLS)
-@pytest.mark.parametrize("go_backwards", [False, True])
-@pytest.mark.parametrize("masked", [False, True])
-def test_gradcheck_all_inputs(kind, gates, reset_after, go_backwards, masked):
-    """Gradients of x, kernel, recurrent kernel, bias and initial states, through outputs and final states."""
-    rng = np.random.default_rng(2)
-    b_, t, d, u = 2, 4, 3, 3
-    x = rng.standard_normal((b_, t, d))
-    w, r, b = _weights(rng, kind, gates, reset_after, d, u)
-    states = [rng.standard_normal((b_, u)) for _ in range(2 if kind == "lstm" else 1)]
-    mask = MASK if masked else None
-
-    def fn(x, w, r, b, *states):
-        out, finals = _run_op(kind, reset_after, x, w, r, b, states, mask=mask, go_backwards=go_backwards)
-        return ops.concatenate([ops.reshape(out, (b_, t * u))] + finals, axis=1)
-
-    assert gradcheck(fn, [x, w, r, b, *states])
+    return x, w, r, b, states
 
 
 @pytest.mark.parametrize("kind,gates,reset_after", CELLS)
@@ -126,12 +75,9 @@ def test_gradcheck_without_bias_or_states_with_sigmoid_activation(kind, gates, r
 
 @pytest.mark.parametrize("kind,gates,reset_after", CELLS)
 def test_recurrent_dropout_mask_matches_reference_and_gradcheck(kind, gates, reset_after):
-    rng = np.random.default_rng(6)
-    b_, t, d, u = 2, 4, 3, 3
-    x = rng.standard_normal((b_, t, d))
-    w, r, b = _weights(rng, kind, gates, reset_after, d, u)
-    states = [rng.standard_normal((b_, u)) for _ in range(2 if kind == "lstm" else 1)]
-    rec_mask = (rng.random((b_, u)) > 0.4) / 0.6
+    sizes = b_, t, d, u = (2, 4, 3, 3)
+    x, w, r, b, states = _sample(kind, gates, reset_after, seed=6, sizes=sizes)
+    rec_mask = (np.random.default_rng(60).random((b_, u)) > 0.4) / 0.6
     out, finals = _run_op(kind, reset_after, *map(convert_to_tensor, (x, w, r, b)),
                           [convert_to_tensor(s) for s in states], mask=MASK, recurrent_dropout_mask=rec_mask)
     ref_out, ref_states = run_rnn(make_cell(kind, reset_after=reset_after), x, w, r, b, states, MASK,
@@ -236,12 +182,6 @@ def test_bad_inputs_raise_clear_errors():
 
 # ================================ layers =====================================================
 
-import json
-
-import kcore
-from kcore import layers
-from kcore.models import Model, Sequential
-
 _KIND = {layers.SimpleRNN: "simple_rnn", layers.LSTM: "lstm", layers.GRU: "gru"}
 
 
@@ -266,22 +206,11 @@ def _right_padded(rng, batch=4, steps=7, features=3):
 
 
 def test_keras3_golden_outputs():
-    """Keras 3.15 (TensorFlow backend) outputs for the same weights, stored by tests/data/make_keras_rnn_reference.py."""
+    """Keras 3.15 (TensorFlow backend) outputs for the same weights (tests/data/make_keras_rnn_reference.py)."""
     with open(os.path.join(os.path.dirname(__file__), "data", "keras3_rnn_reference.json")) as f:
         ref = json.load(f)
     x, mask = np.array(ref["x"], np.float32), np.array(ref["mask"])
-    makers = {
-        "lstm": lambda: layers.LSTM(5, return_sequences=True, return_state=True),
-        "lstm_gb": lambda: layers.LSTM(5, return_sequences=True, go_backwards=True),
-        "gru": lambda: layers.GRU(5, return_sequences=True, return_state=True),
-        "gru_ra0": lambda: layers.GRU(5, return_sequences=True, reset_after=False),
-        "gru_hs": lambda: layers.GRU(5, return_sequences=True, recurrent_activation="hard_sigmoid"),
-        "rnn": lambda: layers.SimpleRNN(5, return_sequences=True, go_backwards=True, return_state=True),
-        "bi_lstm_concat": lambda: layers.Bidirectional(layers.LSTM(5, return_sequences=True)),
-        "bi_gru_ave_state": lambda: layers.Bidirectional(layers.GRU(5, return_sequences=True, return_state=True),
-                                                         merge_mode="ave"),
-        "bi_rnn_last_mul": lambda: layers.Bidirectional(layers.SimpleRNN(5), merge_mode="mul"),
-    }
+    makers = reference_cases(layers)
     assert len(ref["cases"]) == 2 * len(makers)
     for key, case in ref["cases"].items():
         name, masked = key.split("|")
@@ -480,11 +409,8 @@ def test_real_keras3_recurrent_models_load_predict_and_round_trip(name, tmp_path
                          [cell + ("h",) for cell in CELLS] + [("lstm", 4, True, "c"), ("lstm", 4, True, "h_and_c")])
 def test_gradcheck_through_final_states_only(kind, gates, reset_after, which):
     """The sequence output gets no gradient: the node's backward sees only the final states'."""
-    rng = np.random.default_rng(7)
-    b_, t, d, u = 2, 4, 3, 3
-    x = rng.standard_normal((b_, t, d))
-    w, r, b = _weights(rng, kind, gates, reset_after, d, u)
-    states = [rng.standard_normal((b_, u)) for _ in range(2 if kind == "lstm" else 1)]
+    sizes = b_, t, d, u = (2, 4, 3, 3)
+    x, w, r, b, states = _sample(kind, gates, reset_after, seed=7, sizes=sizes)
 
     def fn(x, w, r, b, *states):
         _, finals = _run_op(kind, reset_after, x, w, r, b, states, mask=MASK)

@@ -28,6 +28,7 @@
 #include "cpu/conv_fast.h"
 #include "cpu/conv_geometry.h"
 #include "cpu/conv_workers.h"
+#include "ops/conv_geometry.h"
 
 namespace kcore {
 
@@ -41,72 +42,7 @@ int64_t g_workspace_limit = int64_t(1) << 20;
 using conv_detail::column_sums;
 using conv_detail::Geometry;
 
-void check_args(const ConvArgs& a, int64_t rank) {
-  auto check_len = [&](const std::vector<int64_t>& v, const char* name) {
-    KCORE_CHECK((int64_t)v.size() == rank, "conv: " << name << " must have one value per spatial axis (" << rank
-                                                     << "), got " << shape_str(v));
-  };
-  check_len(a.strides, "strides");
-  check_len(a.dilation, "dilation_rate");
-  check_len(a.pad_before, "pad_before");
-  check_len(a.pad_after, "pad_after");
-  for (int64_t i = 0; i < rank; ++i) {
-    KCORE_CHECK(a.strides[i] >= 1, "conv: strides must be positive, got " << shape_str(a.strides));
-    KCORE_CHECK(a.dilation[i] >= 1, "conv: dilation_rate must be positive, got " << shape_str(a.dilation));
-    KCORE_CHECK(a.pad_before[i] >= 0 && a.pad_after[i] >= 0, "conv: padding must be non-negative");
-  }
-}
-
-Geometry make_geometry(const Shape& xs, const Shape& ws, const ConvArgs& a) {
-  const int64_t rank = (int64_t)ws.size() - 2;
-  KCORE_CHECK(rank >= 1 && rank <= 3, "conv: kernel must have rank 3, 4 or 5 (*kernel_size, in_channels, filters), "
-                                      "got shape " << shape_str(ws));
-  KCORE_CHECK((int64_t)xs.size() == rank + 2,
-              "conv: a " << rank << "-D convolution expects an input of rank " << rank + 2
-                         << " (batch, *spatial, channels), got shape " << shape_str(xs) << " for kernel "
-                         << shape_str(ws) << "; add the missing batch or channel axis");
-  check_args(a, rank);
-  Geometry g;
-  g.rank = rank;
-  g.n = xs[0];
-  g.c = xs.back();
-  g.f = ws.back();
-  KCORE_CHECK(g.c > 0 && g.f > 0, "conv: inputs and kernel need at least one channel and one filter, got input "
-                                       << shape_str(xs) << " and kernel " << shape_str(ws));
-  g.groups = a.groups;
-  KCORE_CHECK(g.groups >= 1 && g.c % g.groups == 0 && g.f % g.groups == 0,
-              "conv: groups=" << a.groups << " must be positive and divide both the input channels (input shape "
-                              << shape_str(xs) << ") and the filters (kernel shape " << shape_str(ws) << ")");
-  KCORE_CHECK(ws[rank] * g.groups == g.c, "conv: input has " << g.c << " channels (shape " << shape_str(xs)
-                                              << ") but the kernel of shape " << shape_str(ws) << " with groups="
-                                              << g.groups << " expects " << ws[rank] * g.groups);
-  for (int64_t i = 0; i < rank; ++i) {
-    const int64_t j = 3 - rank + i;
-    g.in[j] = xs[1 + i];
-    g.k[j] = ws[i];
-    g.s[j] = a.strides[i];
-    g.d[j] = a.dilation[i];
-    g.pb[j] = a.pad_before[i];
-    g.pa[j] = a.pad_after[i];
-    KCORE_CHECK(g.k[j] >= 1, "conv: kernel sizes must be positive, got kernel shape " << shape_str(ws));
-    auto sizes = KCORE_SIZE_WHAT("spatial axis " << i << " (input shape " << shape_str(xs) << ", kernel shape "
-                                                 << shape_str(ws) << ", strides " << shape_str(a.strides)
-                                                 << ", dilation_rate " << shape_str(a.dilation) << ", padding "
-                                                 << shape_str(a.pad_before) << " / " << shape_str(a.pad_after) << ")");
-    const int64_t span = checked_add(checked_mul(g.k[j] - 1, g.d[j], sizes), 1, sizes);
-    const int64_t padded = checked_add(checked_add(g.in[j], g.pb[j], sizes), g.pa[j], sizes);
-    KCORE_CHECK(padded >= span, "conv: spatial axis " << i << " of the input (size " << g.in[j] << ", padded "
-                                                      << padded << ") is smaller than the dilated kernel (" << span
-                                                      << "); input shape " << shape_str(xs) << ", kernel shape "
-                                                      << shape_str(ws));
-    g.out[j] = (padded - span) / g.s[j] + 1;
-  }
-  // the GEMM's rows (batch x output pixels) and columns (kernel volume x channels) must be countable
-  auto gemm_sizes = KCORE_SIZE_WHAT("the convolution of input " << shape_str(xs) << " with kernel " << shape_str(ws));
-  checked_mul(checked_product({g.n, g.out[0], g.out[1], g.out[2]}, gemm_sizes), g.f, gemm_sizes);
-  checked_mul(checked_product({g.k[0], g.k[1], g.k[2], g.c}, gemm_sizes), g.f, gemm_sizes);
-  return g;
-}
+Geometry make_geometry(const Shape& xs, const Shape& ws, const ConvArgs& a) { return make_conv_geometry(xs, ws, a); }
 
 // How a call splits its GEMM rows: `threads` workers, each with its own im2col buffer of
 // `step` rows. Workers run sequential GEMMs inside one OpenMP region (BLAS is switched to one
@@ -135,38 +71,23 @@ Plan make_plan(const Geometry& g, int64_t itemsize, int64_t units) {
   return p;
 }
 
-struct Pixel {
-  int64_t n, o0, o1, o2;
-};
-
-Pixel decode(const Geometry& g, int64_t r) {
-  Pixel p;
-  p.o2 = r % g.out[2];
-  r /= g.out[2];
-  p.o1 = r % g.out[1];
-  r /= g.out[1];
-  p.o0 = r % g.out[0];
-  p.n = r / g.out[0];
-  return p;
-}
-
 // Walks the receptive field of output row r one kernel line (k[2] taps along W) at a time, in
 // kernel order: fn(first_tap, line, w0) where `line` is the pixel offset (from the start of the
 // batch) of input position (i0, i1, 0), or -1 when that line lies in the padding, and w0 is the
 // input W coordinate of the line's first tap (may be negative: padding).
 template <typename Fn>
 void for_each_tap(const Geometry& g, int64_t r, Fn&& fn) {
-  const Pixel p = decode(g, r);
+  const ConvPixel p = g.decode(r);
   const int64_t base = p.n * g.in_pixels();
   int64_t tap = 0;
   for (int64_t a = 0; a < g.k[0]; ++a) {
-    const int64_t i0 = p.o0 * g.s[0] - g.pb[0] + a * g.d[0];
+    const int64_t i0 = g.input_coord(0, p.o0, a);
     const bool ok0 = i0 >= 0 && i0 < g.in[0];
     for (int64_t b = 0; b < g.k[1]; ++b) {
-      const int64_t i1 = p.o1 * g.s[1] - g.pb[1] + b * g.d[1];
+      const int64_t i1 = g.input_coord(1, p.o1, b);
       const bool ok1 = ok0 && i1 >= 0 && i1 < g.in[1];
       const int64_t line = base + (i0 * g.in[1] + i1) * g.in[2];
-      const int64_t w0 = p.o2 * g.s[2] - g.pb[2];
+      const int64_t w0 = g.input_coord(2, p.o2, 0);
       fn(tap, ok1 ? line : -1, w0);
       tap += g.k[2];
     }
@@ -436,27 +357,11 @@ std::tuple<Tensor, Tensor, Tensor> conv_backward(const Tensor& x_in, const Tenso
   return {gx, gw, gb};
 }
 
-// conv_transpose is the input gradient of the conv that maps its output y back onto its input x:
-// that conv has input shape (batch, *out_spatial, F_out) and the same kernel array, whose Keras
-// layout for the transpose, (*k, F_out, C_in), is the conv's (*k, Cin=F_out, F=C_in).
+// conv_transpose: the input gradient of the matching conv (see make_conv_transpose_geometry).
 namespace {
 Geometry transpose_geometry(const Tensor& x, const Tensor& w, const Shape& out_spatial, const ConvArgs& args,
                             const char* op) {
-  KCORE_CHECK(w.ndim() >= 3 && x.ndim() == w.ndim() && (int64_t)out_spatial.size() == w.ndim() - 2,
-              op << ": inputs of shape " << shape_str(x.shape()) << ", kernel of shape " << shape_str(w.shape())
-                 << " and output size " << shape_str(out_spatial) << " do not fit together");
-  Shape y_shape{x.dim(0)};
-  y_shape.insert(y_shape.end(), out_spatial.begin(), out_spatial.end());
-  y_shape.push_back(w.dim(-2));
-  Shape conv_out_check = x.shape();
-  KCORE_CHECK(args.groups == 1, op << ": grouped transposed convolution is not supported (groups="
-                                   << args.groups << ")");
-  Geometry g = make_geometry(y_shape, w.shape(), args);
-  KCORE_CHECK(g.out_shape() == conv_out_check,
-              op << ": inputs of shape " << shape_str(x.shape()) << " cannot come from an output of shape "
-                 << shape_str(y_shape) << " with kernel " << shape_str(w.shape()) << " (the matching conv gives "
-                 << shape_str(g.out_shape()) << ")");
-  return g;
+  return make_conv_transpose_geometry(x.shape(), w.shape(), out_spatial, args, op);
 }
 
 }  // namespace

@@ -20,6 +20,11 @@ inline unsigned grid_for(int64_t n, int threads = kThreads) {
   int64_t b = (n + threads - 1) / threads;
   return (unsigned)std::max<int64_t>(1, std::min<int64_t>(b, 1 << 20));
 }
+// KC_LAUNCH(grid, kernel)(args...): a launch of `grid` blocks of kThreads on kStream. Written as a
+// macro so the host emulation (csrc/cuda/emulate) can turn it into a plain call.
+#ifndef KC_LAUNCH
+#define KC_LAUNCH(grid, ...) __VA_ARGS__<<<(grid), kThreads, 0, kStream>>>
+#endif
 #define KC_GRID_STRIDE(i, n) \
   for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (int64_t)gridDim.x * blockDim.x)
 
@@ -111,5 +116,20 @@ __device__ inline void warp_row_stats(const T* xr, int64_t n, int lane, T* mx, T
   for (int64_t j = lane; j < n; j += kWarp) s += exp(xr[j] - m);
   *mx = m;
   *lse = log(warp_sum(s));
+}
+}  // namespace kcore::cuda
+
+namespace kcore::cuda {
+// y[r, f] = bias[f] (add = false) or y[r, f] += bias[f] (add = true) for a contiguous (rows, F).
+template <typename T>
+__global__ void bias_rows_kernel(T* y, const T* bias, int64_t rows, int64_t F, bool add) {
+  KC_GRID_STRIDE(e, rows * F) { y[e] = add ? y[e] + bias[e % F] : bias[e % F]; }
+}
+
+template <typename T>
+void bias_rows(T* y, const T* bias, int64_t rows, int64_t F, bool add) {
+  if (rows * F == 0) return;
+  KC_LAUNCH(grid_for(rows * F), bias_rows_kernel<T>)(y, bias, rows, F, add);
+  KC_LAUNCHED("bias rows");
 }
 }  // namespace kcore::cuda

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "cuda/common.cuh"
+#include "cuda/gemm.h"
 #include "cuda/table.h"
 #include "ops/arguments.h"
 
@@ -127,12 +128,6 @@ void batched_gemm(const Tensor& a, const Tensor& b, Tensor& out, const Shape& ba
             T(0), o + i * m * n, n);
 }
 
-// Fills each of the m rows of out (m, n) with bias (n,).
-template <typename T>
-__global__ void bias_rows_kernel(T* out, const T* bias, int64_t m, int64_t n) {
-  KC_GRID_STRIDE(i, m * n) out[i] = bias[i % n];
-}
-
 // Column sums in double, one thread per column (rows are read coalesced across threads).
 template <typename T>
 __global__ void sum_rows_kernel(const T* x, T* out, int64_t rows, int64_t cols) {
@@ -144,6 +139,16 @@ __global__ void sum_rows_kernel(const T* x, T* out, int64_t rows, int64_t cols) 
 }
 
 }  // namespace
+
+template <typename T>
+void gemm_rows(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b, int64_t ldb,
+               T beta, T* c, int64_t ldc) {
+  gemm<T>(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
+}
+template void gemm_rows<float>(bool, bool, int64_t, int64_t, int64_t, const float*, int64_t, const float*, int64_t,
+                               float, float*, int64_t);
+template void gemm_rows<double>(bool, bool, int64_t, int64_t, int64_t, const double*, int64_t, const double*,
+                                int64_t, double, double*, int64_t);
 
 void set_allow_tf32(bool allow) { g_allow_tf32 = allow; }
 bool allow_tf32() { return g_allow_tf32; }
@@ -159,8 +164,7 @@ void linear(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& out) {
     using T = decltype(tag);
     T beta = T(0);
     if (bias.defined()) {
-      bias_rows_kernel<T><<<grid_for(m * n), kThreads, 0, kStream>>>(ptr<T>(out), ptr<T>(bias), m, n);
-      KC_LAUNCHED("linear");
+      bias_rows<T>(ptr<T>(out), ptr<T>(bias), m, n, false);
       beta = T(1);
     } else if (k == 0) {
       fill(out, 0.0);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cuda/device.h"
+#include "cuda/module_common.h"
 #include "cuda/nccl.h"
 #include "cuda/table.h"
 
@@ -21,15 +22,13 @@ namespace kcore::cuda {
 // null and raise NotImplementedError naming the kernel.
 #define KCORE_CUDA_KERNELS(X)                                                                              \
   KCORE_ELEMENTWISE_KERNELS(X) KCORE_REDUCE_KERNELS(X) KCORE_LINALG_KERNELS(X) KCORE_LOSS_KERNELS(X)       \
-  KCORE_NORM_KERNELS(X) KCORE_OPTIM_KERNELS(X) KCORE_RANDOM_KERNELS(X) KCORE_SHAPE_KERNELS(X)
+  KCORE_NORM_KERNELS(X) KCORE_OPTIM_KERNELS(X) KCORE_RANDOM_KERNELS(X) KCORE_SHAPE_KERNELS(X)          \
+  KCORE_CONV_KERNELS(X) KCORE_POOL_KERNELS(X) KCORE_RNN_KERNELS(X)
 
 const KernelTable& kernel_table() {
   static const KernelTable table = [] {
     KernelTable t;
-    t.storage.empty = &cuda::empty;
-    t.storage.fill = &cuda::fill;
-    t.storage.copy = &cuda::copy;
-    t.storage.astype = &cuda::astype;
+    set_storage_slots(t);
 #define KCORE_CUDA_SLOT(ret, name, params) t.name = &cuda::name;
     KCORE_CUDA_KERNELS(KCORE_CUDA_SLOT)
 #undef KCORE_CUDA_SLOT
@@ -118,13 +117,7 @@ py::dict versions() {
 PYBIND11_MODULE(_C_cuda, m) {
   using namespace kcore;
   m.doc() = "kcore CUDA kernels (registered into kcore._C through kernel_table())";
-  py::register_exception<TypeError>(m, "NativeTypeError", PyExc_TypeError);
-  py::register_exception<NotImplementedError>(m, "NativeNotImplementedError", PyExc_NotImplementedError);
-  // This module carries its own copy of the core Tensor code: point it at the table too.
-  set_cuda_storage(&cuda::kernel_table().storage);
-  m.def("kernel_table", [] {
-    return py::capsule(const_cast<KernelTable*>(&cuda::kernel_table()), "kcore.KernelTable");
-  });
+  cuda::define_table_module(m, cuda::kernel_table());  // exceptions, kernel_table, conv workspace
   m.def("availability", &cuda::availability);
   m.def("missing_ops", &cuda::missing_ops);
   m.def("device_count", &cuda::device_count);

@@ -18,4 +18,8 @@ bool allow_tf32();
 // The table of the kernels above and of every family in KCORE_CUDA_KERNELS (module.cpp).
 const KernelTable& kernel_table();
 
+// conv.cu: the im2col buffer budget per call in bytes (default 256 MiB; at least one image at once).
+void conv_set_workspace_limit(int64_t bytes);
+int64_t conv_workspace_limit();
+
 }  // namespace kcore::cuda

@@ -39,28 +39,16 @@ template <typename T> KCORE_MATH T sigmoid(T x) {
 
 template <typename T> KCORE_MATH T softplus(T x) { return x > T(0) ? x + log1p(exp(-x)) : log1p(exp(x)); }
 
-// exp, tanh and sigmoid themselves: fast float32 versions on the CPU, the math library elsewhere.
-template <typename T> KCORE_MATH T exp_op(T x) {
+// exp, tanh and sigmoid themselves: fast float32 versions on the CPU, the math library on the GPU.
 #ifdef __CUDA_ARCH__
-  return exp(x);
+template <typename T> KCORE_MATH T exp_op(T x) { return exp(x); }
+template <typename T> KCORE_MATH T tanh_op(T x) { return tanh(x); }
+template <typename T> KCORE_MATH T sigmoid_op(T x) { return sigmoid(x); }
 #else
-  return fast_exp(x);
+template <typename T> KCORE_MATH T exp_op(T x) { return fast_exp(x); }
+template <typename T> KCORE_MATH T tanh_op(T x) { return fast_tanh(x); }
+template <typename T> KCORE_MATH T sigmoid_op(T x) { return fast_sigmoid(x); }
 #endif
-}
-template <typename T> KCORE_MATH T tanh_op(T x) {
-#ifdef __CUDA_ARCH__
-  return tanh(x);
-#else
-  return fast_tanh(x);
-#endif
-}
-template <typename T> KCORE_MATH T sigmoid_op(T x) {
-#ifdef __CUDA_ARCH__
-  return sigmoid(x);
-#else
-  return fast_sigmoid(x);
-#endif
-}
 
 template <typename T>
 KCORE_MATH T value(UnaryOp op, T x, T alpha) {

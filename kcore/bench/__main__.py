@@ -3,6 +3,7 @@ when installed, PyTorch, with one thread count for all; prints the ratio tables,
 when matplotlib is installed, a PNG chart.
 
     python -m kcore.bench [--quick] [--threads N] [--json results.json] [--png results.png]
+    python -m kcore.bench --device cuda [--quick] [--tf32]   (GPU against PyTorch CUDA: kcore/bench/cuda.py)
 """
 import argparse
 import importlib
@@ -17,9 +18,19 @@ def main(argv=None):
     parser = common.add_common_args(argparse.ArgumentParser(description=__doc__))
     parser.add_argument("--only", nargs="*", choices=SUITES, help="run only these suites")
     parser.add_argument("--png", metavar="PATH", default=None, help="draw a chart of kcore's speed-ups")
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                        help="cuda: kcore on the GPU against PyTorch CUDA (suites matmul, conv, rnn, train)")
+    parser.add_argument("--tf32", action="store_true", help="with --device cuda: TF32 math on both sides")
     args = parser.parse_args(argv)
     if args.quick:
         args.repeats = min(args.repeats, 3)
+    if args.device == "cuda":
+        from kcore.bench import cuda
+
+        results = cuda.run(args, args.only)
+        common.write_json(args.json or "kcore_bench_cuda.json", {"machine": common.machine_info(args.threads),
+                                                                 **results})
+        return
     results, start = {}, time.time()
     for name in args.only or SUITES:
         try:

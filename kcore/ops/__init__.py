@@ -21,15 +21,17 @@ from kcore.ops.logic import (
 )
 
 
-def _name_public_ops(namespace):
+def _name_public_ops(namespace, only=None):
     """Errors raised by kcore.ops.<name>(...) name the op: 'add: ...' (see kcore.utils.errors)."""
     import types
 
     from kcore.utils.errors import named
 
     for key, fn in list(namespace.items()):
-        if isinstance(fn, types.FunctionType) and not key.startswith("_") and fn.__module__.startswith("kcore."):
+        if isinstance(fn, types.FunctionType) and not key.startswith("_") and fn.__module__.startswith("kcore.") \
+                and (only is None or key in only):
             namespace[key] = named(fn, key)
 
 
 _name_public_ops(globals())
+_name_public_ops(vars(image), ("resize",))

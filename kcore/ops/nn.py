@@ -72,14 +72,18 @@ def sigmoid_cross_entropy(logits: TensorLike, target: TensorLike) -> Tensor:
 def _mean_error(kind, y_true, y_pred):
     p = _float(y_pred)
     y = _float(y_true, like=p)
-    if y.shape != p.shape:
-        y = Tensor(_C.broadcast_to(y.value, list(p.shape))) if _broadcastable(y.shape, p.shape) else y
     pv, yv = p.value, y.value
+    broadcast = y.shape != p.shape and _broadcastable(y.shape, p.shape)
+    if broadcast:  # y_true stretched to y_pred's shape; its gradient is summed back in backward
+        yv = _C.broadcast_to(yv, list(p.shape))
     out = Tensor(_C.mean_error(kind, pv, yv))
 
     def backward(g):
         gp = _C.mean_error_backward(kind, pv, yv, g)
-        return gp, (_C.unary(UnaryOp.negative, gp, 0.0) if y.requires_grad else None)
+        if not y.requires_grad:
+            return gp, None
+        gy = _C.unary(UnaryOp.negative, gp, 0.0)
+        return gp, (_C.sum_to_shape(gy, list(y.shape)) if broadcast else gy)
 
     return attach(out, (p, y), backward)
 

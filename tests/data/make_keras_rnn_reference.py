@@ -5,24 +5,16 @@ has Keras 3 installed:  python tests/data/make_keras_rnn_reference.py
 """
 import json
 import os
+import sys
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-L = keras.layers
-CASES = {
-    "lstm": lambda: L.LSTM(5, return_sequences=True, return_state=True),
-    "lstm_gb": lambda: L.LSTM(5, return_sequences=True, go_backwards=True),
-    "gru": lambda: L.GRU(5, return_sequences=True, return_state=True),
-    "gru_ra0": lambda: L.GRU(5, return_sequences=True, reset_after=False),
-    "gru_hs": lambda: L.GRU(5, return_sequences=True, recurrent_activation="hard_sigmoid"),
-    "rnn": lambda: L.SimpleRNN(5, return_sequences=True, go_backwards=True, return_state=True),
-    "bi_lstm_concat": lambda: L.Bidirectional(L.LSTM(5, return_sequences=True)),
-    "bi_gru_ave_state": lambda: L.Bidirectional(L.GRU(5, return_sequences=True, return_state=True),
-                                                merge_mode="ave"),
-    "bi_rnn_last_mul": lambda: L.Bidirectional(L.SimpleRNN(5), merge_mode="mul"),
-}
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from rnn_reference_cases import reference_cases  # noqa: E402
+
+CASES = reference_cases(keras.layers)
 
 
 def main():

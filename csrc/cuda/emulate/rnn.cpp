@@ -1,0 +1,2 @@
+// The CUDA rnn kernels compiled for the host emulation (see include/cuda_runtime.h).
+#include "cuda/rnn.cu"
