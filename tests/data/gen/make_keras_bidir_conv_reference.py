@@ -1,7 +1,7 @@
-"""Writes tests/data/keras3_bidir_conv_reference.npz with real Keras 3: outputs of Bidirectional(ConvLSTM1D/2D/3D)
-layers with set weights, and gradients of sum_i(sum(output_i * R_i)) with respect to the weights, then the input; plus one
-SGD training step of a small model (loss before, weights after), and keras3_bidir_conv.keras (a Keras-written
-model file kcore must load).
+"""Writes tests/data/keras3_bidir_conv_reference.npz with real Keras 3: outputs of
+Bidirectional(ConvLSTM1D/2D/3D) layers with set weights, and gradients of sum_i(sum(output_i * R_i)) with
+respect to the weights, then the input; plus one SGD training step of a small model (loss before, weights
+after), and keras3_bidir_conv.keras (a Keras-written model file kcore must load).
 
     KERAS_BACKEND=tensorflow /work/refenv/bin/python tests/data/gen/make_keras_bidir_conv_reference.py
 Keys: '<case>|x' input, '|m' mask, '|w<i>' weights, '|o<i>' outputs, '|r<i>' the R_i, '|g<i>' gradients;
