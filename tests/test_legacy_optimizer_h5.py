@@ -103,3 +103,16 @@ def test_hostile_optimizer_slot_is_refused(tmp_path, rng):
         g.create_dataset(name, data=np.zeros((7, 7), np.float32))
     with pytest.raises(ValueError, match=r"m\.h5: optimizer slot for weight 'kernel' expects shape \(4, 3\)"):
         kcore.models.load_model(tmp_path / "m.h5")
+
+
+def test_nadam_resumes_identically_from_its_restored_state(rng):
+    """Nadam's running product of u_1..u_t is not a slot: set_state rebuilds it from the step count."""
+    model, x, y = _trained(kcore.optimizers.Nadam(0.01), rng)
+    other = kcore.Sequential([layers.Input((4,)), layers.Dense(3, activation="tanh"), layers.Dense(2)])
+    other.set_weights(model.get_weights())
+    other.compile(optimizer=kcore.optimizers.Nadam(0.01), loss="mse")
+    other.optimizer.set_state(model.optimizer.variables, other.trainable_weights)
+    for m in (model, other):
+        m.fit(x, y, epochs=2, batch_size=5, shuffle=False, verbose=0)
+    for a, b in zip(model.get_weights(), other.get_weights()):
+        np.testing.assert_array_equal(a, b)
