@@ -1,14 +1,14 @@
 """float32 fast conv paths: Winograd F(4x4, 3x3) (forward, input and kernel gradients), its selection
-against F(2x2, 3x3), and the sliding-row GEMMs of unit-stride 1-D and 2-D convs. Compared with float64 (which always takes im2col),
-the im2col float32 path and a NumPy reference, on odd sizes."""
+against F(2x2, 3x3), and the sliding-row GEMMs of unit-stride 1-D and 2-D convs. Compared with float64
+(which always takes im2col), the im2col float32 path and a NumPy reference, on odd sizes."""
 import numpy as np
 import pytest
+from test_conv import reference_conv
 
 from kcore import ops
 from kcore.backend.native import _C
 from kcore.ops.conv import padding_amounts
 from kcore.testing import gradcheck
-from test_conv import reference_conv
 
 
 def _t(a):

@@ -34,9 +34,9 @@ def main():
         dy = _C.from_numpy(rng.standard_normal((n, h, w, f)).astype(np.float32))
         args = ([1, 1], [1, 1], pad, pad)
         passes = {
-            "fwd": lambda: _C.conv(x, k, None, *args),
-            "dx": lambda: _C.conv_backward(x, k, dy, *args, True, False, False),
-            "dw": lambda: _C.conv_backward(x, k, dy, *args, False, True, False),
+            "fwd": lambda x=x, k=k, args=args: _C.conv(x, k, None, *args),
+            "dx": lambda x=x, k=k, dy=dy, args=args: _C.conv_backward(x, k, dy, *args, True, False, False),
+            "dw": lambda x=x, k=k, dy=dy, args=args: _C.conv_backward(x, k, dy, *args, False, True, False),
         }
         variants = a.variants.split(",")
         times = {(v, q): [] for v in variants for q in passes}

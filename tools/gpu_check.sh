@@ -107,8 +107,8 @@ fi
 
 if want test; then
   : >"$OUT/tests.log"
-  step "tests/test_cuda.py tests/test_cuda_nn.py tests/test_geometry_native.py" "$OUT/tests.log" 300 \
-    "$PY" -m pytest -q -rs -p no:cacheprovider tests/test_cuda.py tests/test_cuda_nn.py tests/test_geometry_native.py
+  step "tests/test_cuda.py tests/test_cuda_routing.py tests/test_cuda_nn.py tests/test_geometry_native.py" "$OUT/tests.log" 300 \
+    "$PY" -m pytest -q -rs -p no:cacheprovider tests/test_cuda.py tests/test_cuda_routing.py tests/test_cuda_nn.py tests/test_geometry_native.py
   note "  $(grep -E '[0-9]+ (passed|failed)' "$OUT/tests.log" | tail -1)"
   if grep -q "CUDA not available" "$OUT/tests.log"; then note "  GPU tests SKIPPED (see tests.log)"; fi
 fi

@@ -9,8 +9,8 @@
 namespace kcore {
 
 namespace {
-constexpr size_t kCachedFrom = size_t(1) << 20;   // smaller blocks go straight to malloc
-constexpr size_t kGranule = size_t(1) << 16;      // cached sizes are rounded up to 64 KiB
+constexpr size_t kCachedFrom = size_t(1) << 20;  // smaller blocks go straight to malloc
+constexpr size_t kGranule = size_t(1) << 16;     // cached sizes are rounded up to 64 KiB
 constexpr size_t kCacheLimit = size_t(256) << 20;
 
 class BlockCache {

@@ -17,7 +17,7 @@ namespace kcore {
 
 namespace {
 int g_gemm_threads = 1;
-constexpr int64_t kMinWorkPerThread = 1 << 18;  // multiply-adds below which a split costs more than it saves
+constexpr int64_t kMinWorkPerThread = 1 << 18;      // multiply-adds below which a split costs more than it saves
 constexpr int64_t kDynamicWork = int64_t(1) << 30;  // multiply-adds from which large products split dynamically
 constexpr int64_t kDynamicRows = 256;               // the smallest row block of that split
 
@@ -37,15 +37,15 @@ namespace {
 
 inline void call(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
                  const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  KC_BLAS(sgemm)(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n,
-                 (int)k, alpha, a, (int)std::max<int64_t>(lda, 1), b, (int)std::max<int64_t>(ldb, 1), beta, c,
+  KC_BLAS(sgemm)(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k,
+                 alpha, a, (int)std::max<int64_t>(lda, 1), b, (int)std::max<int64_t>(ldb, 1), beta, c,
                  (int)std::max<int64_t>(ldc, 1));
 }
 
 inline void call(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const double* a, int64_t lda,
                  const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
-  KC_BLAS(dgemm)(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n,
-                 (int)k, alpha, a, (int)std::max<int64_t>(lda, 1), b, (int)std::max<int64_t>(ldb, 1), beta, c,
+  KC_BLAS(dgemm)(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k,
+                 alpha, a, (int)std::max<int64_t>(lda, 1), b, (int)std::max<int64_t>(ldb, 1), beta, c,
                  (int)std::max<int64_t>(ldc, 1));
 }
 

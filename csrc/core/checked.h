@@ -63,11 +63,11 @@ inline int64_t checked_product(const std::vector<int64_t>& dims, What&& what) {
 }  // namespace kcore
 
 // KCORE_CHECKED_MUL(a, b, "stream" << "message"): a * b, or a ValueError naming the op and the message.
-#define KCORE_SIZE_WHAT(...)      \
-  [&]() -> std::string {          \
-    std::ostringstream kc_what_;  \
-    kc_what_ << __VA_ARGS__;      \
-    return kc_what_.str();        \
+#define KCORE_SIZE_WHAT(...) \
+  [&]() -> std::string { \
+    std::ostringstream kc_what_; \
+    kc_what_ << __VA_ARGS__; \
+    return kc_what_.str(); \
   }
 #define KCORE_CHECKED_MUL(a, b, ...) ::kcore::checked_mul((a), (b), KCORE_SIZE_WHAT(__VA_ARGS__))
 #define KCORE_CHECKED_ADD(a, b, ...) ::kcore::checked_add((a), (b), KCORE_SIZE_WHAT(__VA_ARGS__))

@@ -13,7 +13,8 @@ enum class DType : int { f32 = 0, f64 = 1, i32 = 2, i64 = 3, b8 = 4 };
 
 inline size_t dtype_size(DType t) {
   switch (t) {
-    case DType::f32: case DType::i32: return 4;
+    case DType::f32:
+    case DType::i32: return 4;
     case DType::b8: return 1;
     default: return 8;
   }
@@ -31,12 +32,28 @@ inline const char* dtype_name(DType t) {
 
 inline bool is_floating(DType t) { return t == DType::f32 || t == DType::f64; }
 
-template <typename T> struct dtype_of;
-template <> struct dtype_of<float> { static constexpr DType value = DType::f32; };
-template <> struct dtype_of<double> { static constexpr DType value = DType::f64; };
-template <> struct dtype_of<int32_t> { static constexpr DType value = DType::i32; };
-template <> struct dtype_of<int64_t> { static constexpr DType value = DType::i64; };
-template <> struct dtype_of<bool> { static constexpr DType value = DType::b8; };
+template <typename T>
+struct dtype_of;
+template <>
+struct dtype_of<float> {
+  static constexpr DType value = DType::f32;
+};
+template <>
+struct dtype_of<double> {
+  static constexpr DType value = DType::f64;
+};
+template <>
+struct dtype_of<int32_t> {
+  static constexpr DType value = DType::i32;
+};
+template <>
+struct dtype_of<int64_t> {
+  static constexpr DType value = DType::i64;
+};
+template <>
+struct dtype_of<bool> {
+  static constexpr DType value = DType::b8;
+};
 
 // Calls fn.template operator()<T>() with T the C++ type of a floating dtype.
 template <typename Fn>

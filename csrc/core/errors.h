@@ -35,13 +35,13 @@ inline std::string shape_str(const std::vector<int64_t>& s) {
   return o.str();
 }
 
-#define KCORE_CHECK(cond, ...)                                     \
-  do {                                                             \
-    if (!(cond)) {                                                 \
-      std::ostringstream kc_msg_;                                  \
-      kc_msg_ << __VA_ARGS__;                                      \
-      throw ::kcore::ValueError(kc_msg_.str());                    \
-    }                                                              \
+#define KCORE_CHECK(cond, ...) \
+  do { \
+    if (!(cond)) { \
+      std::ostringstream kc_msg_; \
+      kc_msg_ << __VA_ARGS__; \
+      throw ::kcore::ValueError(kc_msg_.str()); \
+    } \
   } while (0)
 
 }  // namespace kcore

@@ -33,7 +33,9 @@ inline float fast_tanh(float x) {
   const float z = x * x;
   const float small =
       ((((-5.70498872745e-3f * z + 2.06390887954e-2f) * z - 5.37397155531e-2f) * z + 1.33314422036e-1f) * z -
-       3.33332819422e-1f) * z * ax + ax;
+       3.33332819422e-1f) *
+          z * ax +
+      ax;
   const float t = fast_exp(-2.0f * ax);
   const float large = (1.0f - t) / (1.0f + t);
   return std::copysign(ax < 0.625f ? small : large, x);
@@ -41,8 +43,6 @@ inline float fast_tanh(float x) {
 inline double fast_tanh(double x) { return std::tanh(x); }
 
 inline float fast_sigmoid(float x) { return 1.0f / (1.0f + fast_exp(-x)); }
-inline double fast_sigmoid(double x) {
-  return x >= 0 ? 1.0 / (1.0 + std::exp(-x)) : std::exp(x) / (1.0 + std::exp(x));
-}
+inline double fast_sigmoid(double x) { return x >= 0 ? 1.0 / (1.0 + std::exp(-x)) : std::exp(x) / (1.0 + std::exp(x)); }
 
 }  // namespace kcore

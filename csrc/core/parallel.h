@@ -15,6 +15,7 @@ class DenormalGuard {
  public:
   DenormalGuard();
   ~DenormalGuard();
+
  private:
   unsigned int saved_;
 };

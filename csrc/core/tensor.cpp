@@ -41,14 +41,13 @@ void throw_size_overflow(const std::string& what) {
 
 void throw_out_of_memory(size_t nbytes, const std::string& what) {
   std::ostringstream o;
-  o << current_op() << ": cannot allocate " << nbytes << " bytes (" << double(nbytes) / double(1 << 30)
-    << " GiB)" << (what.empty() ? "" : " for ") << what;
+  o << current_op() << ": cannot allocate " << nbytes << " bytes (" << double(nbytes) / double(1 << 30) << " GiB)"
+    << (what.empty() ? "" : " for ") << what;
   throw MemoryError(o.str());
 }
 
 int64_t tensor_nbytes(const Shape& shape, DType dtype) {
-  for (auto d : shape)
-    KCORE_CHECK(d >= 0, current_op() << ": negative dimension in shape " << shape_str(shape));
+  for (auto d : shape) KCORE_CHECK(d >= 0, current_op() << ": negative dimension in shape " << shape_str(shape));
   auto what = [&] { return describe(shape, dtype); };
   return checked_mul(checked_product(shape, what), (int64_t)dtype_size(dtype), what);
 }
@@ -165,9 +164,9 @@ Tensor Tensor::clone() const {
 
 Tensor Tensor::view(const Shape& shape) const {
   KCORE_CHECK(is_contiguous(), "view of a non-contiguous tensor");
-  KCORE_CHECK(shape_numel(shape) == numel_,
-              "reshape: cannot reshape a tensor of shape " << shape_str(shape_) << " (" << numel_
-                                                           << " elements) into shape " << shape_str(shape));
+  KCORE_CHECK(shape_numel(shape) == numel_, "reshape: cannot reshape a tensor of shape "
+                                                << shape_str(shape_) << " (" << numel_ << " elements) into shape "
+                                                << shape_str(shape));
   return Tensor(storage_, shape, dtype_, offset_);
 }
 
@@ -218,7 +217,10 @@ void Tensor::copy_from(const Tensor& src) {
     return;
   }
   const int64_t nd = ndim();
-  if (nd == 0) { std::memcpy(raw(), src.raw(), es); return; }
+  if (nd == 0) {
+    std::memcpy(raw(), src.raw(), es);
+    return;
+  }
   const int64_t inner = shape_[nd - 1];
   const int64_t rows = numel_ / inner;
   const int64_t s_in = src.strides_[nd - 1], d_in = strides_[nd - 1];

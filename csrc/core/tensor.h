@@ -54,12 +54,15 @@ class Tensor {
   bool defined() const { return storage_ != nullptr; }
 
   void* raw() const { return static_cast<char*>(storage_->data) + offset_ * dtype_size(dtype_); }
-  template <typename T> T* data() const { return static_cast<T*>(raw()); }
+  template <typename T>
+  T* data() const {
+    return static_cast<T*>(raw());
+  }
 
   bool is_contiguous() const;
-  Tensor contiguous() const;     // self if already contiguous, else a packed copy
-  Tensor clone() const;          // always a packed copy
-  Tensor view(const Shape& shape) const;                 // same storage, contiguous only
+  Tensor contiguous() const;              // self if already contiguous, else a packed copy
+  Tensor clone() const;                   // always a packed copy
+  Tensor view(const Shape& shape) const;  // same storage, contiguous only
   Tensor as_strided(const Shape& shape, const Shape& strides, int64_t offset) const;
   Tensor astype(DType dtype) const;
   void copy_from(const Tensor& src);  // same shape; any strides on src; any devices

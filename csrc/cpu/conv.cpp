@@ -305,8 +305,7 @@ Shape conv_output_shape(const Shape& x_shape, const Shape& kernel_shape, const C
   return make_geometry(x_shape, kernel_shape, args).out_shape();
 }
 
-int64_t conv_workspace_bytes(const Shape& x_shape, const Shape& kernel_shape, const ConvArgs& args,
-                             int64_t itemsize) {
+int64_t conv_workspace_bytes(const Shape& x_shape, const Shape& kernel_shape, const ConvArgs& args, int64_t itemsize) {
   Geometry g = make_geometry(x_shape, kernel_shape, args);
   if (g.pointwise() || g.rows() == 0 || use_depthwise(g)) return 0;
   const int64_t fast = itemsize == sizeof(float) ? conv_detail::fast_workspace_bytes(g, g_workspace_limit) : -1;
@@ -334,14 +333,13 @@ Tensor conv_forward(const Tensor& x_in, const Tensor& w_in, const Tensor& bias_i
 }
 
 std::tuple<Tensor, Tensor, Tensor> conv_backward(const Tensor& x_in, const Tensor& w_in, const Tensor& grad_in,
-                                                 const ConvArgs& args, bool need_x, bool need_kernel,
-                                                 bool need_bias) {
+                                                 const ConvArgs& args, bool need_x, bool need_kernel, bool need_bias) {
   check_inputs(x_in, w_in, "conv backward");
   check_float(grad_in, "conv backward", "grad");
   check_same_dtype(x_in, grad_in, "conv backward");
   Geometry g = make_geometry(x_in.shape(), w_in.shape(), args);
-  KCORE_CHECK(grad_in.shape() == g.out_shape(), "conv backward: gradient of shape " << shape_str(grad_in.shape())
-                                                    << " does not match the output shape "
+  KCORE_CHECK(grad_in.shape() == g.out_shape(), "conv backward: gradient of shape "
+                                                    << shape_str(grad_in.shape()) << " does not match the output shape "
                                                     << shape_str(g.out_shape()));
   Tensor x = x_in.contiguous(), w = w_in.contiguous(), dy = grad_in.contiguous();
   Tensor gx, gw, gb;
@@ -351,7 +349,7 @@ std::tuple<Tensor, Tensor, Tensor> conv_backward(const Tensor& x_in, const Tenso
   dispatch_float(x.dtype(), "conv backward", [&](auto tag) {
     using T = decltype(tag);
     Grads<T> out{need_x ? gx.data<T>() : nullptr, need_kernel ? gw.data<T>() : nullptr,
-                  need_bias ? gb.data<T>() : nullptr};
+                 need_bias ? gb.data<T>() : nullptr};
     backward_impl<T>(g, x.data<T>(), w.data<T>(), dy.data<T>(), out);
   });
   return {gx, gw, gb};
@@ -401,19 +399,19 @@ Tensor conv_transpose(const Tensor& x_in, const Tensor& w_in, const Tensor& bias
 }
 
 std::tuple<Tensor, Tensor, Tensor> conv_transpose_backward(const Tensor& x_in, const Tensor& w_in,
-                                                           const Tensor& grad_in, const ConvArgs& args,
-                                                           bool need_x, bool need_kernel, bool need_bias) {
+                                                           const Tensor& grad_in, const ConvArgs& args, bool need_x,
+                                                           bool need_kernel, bool need_bias) {
   check_inputs(x_in, w_in, "conv_transpose backward");
   check_float(grad_in, "conv_transpose backward", "grad");
   check_same_dtype(x_in, grad_in, "conv_transpose backward");
-  KCORE_CHECK(grad_in.ndim() == x_in.ndim(), "conv_transpose backward: gradient of shape "
-                                                 << shape_str(grad_in.shape()) << " does not match inputs "
-                                                 << shape_str(x_in.shape()));
+  KCORE_CHECK(grad_in.ndim() == x_in.ndim(), "conv_transpose backward: gradient of shape " << shape_str(grad_in.shape())
+                                                                                           << " does not match inputs "
+                                                                                           << shape_str(x_in.shape()));
   Shape out_spatial(grad_in.shape().begin() + 1, grad_in.shape().end() - 1);
   Geometry g = transpose_geometry(x_in, w_in, out_spatial, args, "conv_transpose backward");
-  KCORE_CHECK(grad_in.dim(-1) == g.c && grad_in.dim(0) == g.n,
-              "conv_transpose backward: gradient of shape " << shape_str(grad_in.shape())
-                                                            << " does not match the output");
+  KCORE_CHECK(grad_in.dim(-1) == g.c && grad_in.dim(0) == g.n, "conv_transpose backward: gradient of shape "
+                                                                   << shape_str(grad_in.shape())
+                                                                   << " does not match the output");
   Tensor x = x_in.contiguous(), w = w_in.contiguous(), dy = grad_in.contiguous();
   Tensor gx, gw, gb;
   if (need_x) gx = cpu::conv_forward(dy, w, Tensor(), args);  // the matching conv maps y-space back onto x
@@ -422,8 +420,8 @@ std::tuple<Tensor, Tensor, Tensor> conv_transpose_backward(const Tensor& x_in, c
     if (need_bias) gb = Tensor::empty({g.c}, w.dtype());
     dispatch_float(x.dtype(), "conv_transpose backward", [&](auto tag) {
       using T = decltype(tag);
-      if (need_kernel) backward_impl<T>(g, dy.data<T>(), w.data<T>(), x.data<T>(),
-                                        Grads<T>{nullptr, gw.data<T>(), nullptr});
+      if (need_kernel)
+        backward_impl<T>(g, dy.data<T>(), w.data<T>(), x.data<T>(), Grads<T>{nullptr, gw.data<T>(), nullptr});
       if (need_bias) column_sums<T>(dy.data<T>(), dy.numel() / g.c, g.c, gb.data<T>());
     });
   }

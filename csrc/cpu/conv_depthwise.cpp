@@ -128,11 +128,10 @@ void depthwise_backward(const DepthwiseGeometry& g, const T* x, const T* w, cons
 }
 
 template void depthwise_forward<float>(const DepthwiseGeometry&, const float*, const float*, const float*, float*);
-template void depthwise_forward<double>(const DepthwiseGeometry&, const double*, const double*, const double*,
-                                        double*);
+template void depthwise_forward<double>(const DepthwiseGeometry&, const double*, const double*, const double*, double*);
 template void depthwise_backward<float>(const DepthwiseGeometry&, const float*, const float*, const float*, float*,
                                         float*, float*);
-template void depthwise_backward<double>(const DepthwiseGeometry&, const double*, const double*, const double*,
-                                         double*, double*, double*);
+template void depthwise_backward<double>(const DepthwiseGeometry&, const double*, const double*, const double*, double*,
+                                         double*, double*);
 
 }  // namespace kcore

@@ -21,9 +21,9 @@ using conv_detail::Geometry;
 
 // 2-D, 3x3, stride 1, no dilation, float32, enough channels: Winograd F(2x2, 3x3).
 bool use_winograd(const Geometry& g) {
-  return g_winograd && g.rank == 2 && g.k[1] == 3 && g.k[2] == 3 &&
-         g.s[1] == 1 && g.s[2] == 1 && g.d[1] == 1 && g.d[2] == 1 && g.pb[1] <= 2 && g.pb[2] <= 2 &&
-         g.pa[1] <= 2 && g.pa[2] <= 2 && g.groups == 1 && winograd_applicable(g.c, g.f) && g.rows() > 0;
+  return g_winograd && g.rank == 2 && g.k[1] == 3 && g.k[2] == 3 && g.s[1] == 1 && g.s[2] == 1 && g.d[1] == 1 &&
+         g.d[2] == 1 && g.pb[1] <= 2 && g.pb[2] <= 2 && g.pa[1] <= 2 && g.pa[2] <= 2 && g.groups == 1 &&
+         winograd_applicable(g.c, g.f) && g.rows() > 0;
 }
 
 // Which Winograd variant a Winograd-eligible float32 conv takes (conv_winograd_select.cpp).
@@ -44,9 +44,8 @@ RowsConv rows_geometry(const Geometry& g) {
 constexpr int64_t kRowsMinColumns = 8;
 
 bool use_rows(const Geometry& g) {
-  return g_rows && small_gemm_fast() && g.rank <= 2 && g.f >= kRowsMinColumns &&
-         g.s[1] == 1 &&
-         g.s[2] == 1 && g.d[1] == 1 && g.d[2] == 1 && g.groups == 1 && g.rows() > 0 && winograd_variant(g) == 0 &&
+  return g_rows && small_gemm_fast() && g.rank <= 2 && g.f >= kRowsMinColumns && g.s[1] == 1 && g.s[2] == 1 &&
+         g.d[1] == 1 && g.d[2] == 1 && g.groups == 1 && g.rows() > 0 && winograd_variant(g) == 0 &&
          rows_conv_applicable(rows_geometry(g), g.pa[1], g.pa[2]);
 }
 

@@ -24,8 +24,10 @@ constexpr const char* kOp = "conv_lstm";
 
 // The gate activations over arrays: the switch sits outside the loops, so each case's loop runs a
 // constant op (its switch folds) and vectorises. y = act(x); x and y may be the same array.
+// clang-format off
 #define KCORE_CONV_LSTM_CASES(X) \
   X(tanh) X(sigmoid) X(relu) X(hard_sigmoid) X(elu) X(selu) X(softplus) X(softsign) X(silu) X(relu6) X(exp)
+// clang-format on
 
 template <typename T>
 void activate(const ConvLstmActivation& a, const T* x, T* y, int64_t n) {
@@ -34,8 +36,8 @@ void activate(const ConvLstmActivation& a, const T* x, T* y, int64_t n) {
     return;
   }
   switch (a.op) {
-#define KCORE_CASE(name)                                                                  \
-  case UnaryOp::name:                                                                     \
+#define KCORE_CASE(name) \
+  case UnaryOp::name: \
     for (int64_t j = 0; j < n; ++j) y[j] = activation::value(UnaryOp::name, x[j], T(1)); \
     return;
     KCORE_CONV_LSTM_CASES(KCORE_CASE)
@@ -50,8 +52,8 @@ template <typename T>
 void scale_by_slope(const ConvLstmActivation& a, const T* x, const T* y, T* g, int64_t n) {
   if (a.identity) return;
   switch (a.op) {
-#define KCORE_CASE(name)                                                                             \
-  case UnaryOp::name:                                                                                \
+#define KCORE_CASE(name) \
+  case UnaryOp::name: \
     for (int64_t j = 0; j < n; ++j) g[j] *= activation::derivative(UnaryOp::name, x[j], y[j], T(1)); \
     return;
     KCORE_CONV_LSTM_CASES(KCORE_CASE)
@@ -180,7 +182,8 @@ struct BackwardStep {
     T *acc = carry + r * f, *d = dh + r * f, *dcr = dc + r * f, *dp = dh_prev + r * f;
     T* dzr = dz + (s * bp + r) * 4 * f;
     if (!(sv.mask.empty() || sv.mask[s * sv.batch + b])) {  // state passes through; c's gradient stays
-      if (go) for (int64_t j = 0; j < f; ++j) acc[j] += go[j];
+      if (go)
+        for (int64_t j = 0; j < f; ++j) acc[j] += go[j];
       std::memcpy(dp, d, f * sizeof(T));
       std::memset(dzr, 0, 4 * f * sizeof(T));
       return;
@@ -224,8 +227,8 @@ void backward_steps(BackwardStep<T>& st, const Tensor& dz, const Tensor& rk) {
       for (int64_t r = lo; r < hi; ++r) st.row(r, scratch.data());
     });
     Tensor h_in = sv.rec_in.defined() ? frames_view(sv.rec_in, s * b, b) : frames_view(sv.states, s * b, b);
-    Tensor g = std::get<0>(::kcore::conv_backward(h_in, rk, frames_view(dz, s * b, b), sv.config.recurrent_args, true,
-                                         false, false));
+    Tensor g = std::get<0>(
+        ::kcore::conv_backward(h_in, rk, frames_view(dz, s * b, b), sv.config.recurrent_args, true, false, false));
     const T* gp = g.data<T>();
     if (sv.rec_mask.defined()) {
       const T* m = sv.rec_mask.data<T>();
@@ -251,16 +254,21 @@ void conv_lstm_backward(const ConvLstmSaved& sv, const Tensor& kernel, const Ten
     using T = decltype(tag);
     sequence::copy_or_zero(dh.data<T>(), grad_h, n);
     sequence::copy_or_zero(dc.data<T>(), grad_c, n);
-    BackwardStep<T> st{sv, go.defined() ? go.data<T>() : nullptr, dh.data<T>(), dc.data<T>(), dh_prev.data<T>(),
-                       carry.data<T>(), dz.data<T>()};
+    BackwardStep<T> st{sv,
+                       go.defined() ? go.data<T>() : nullptr,
+                       dh.data<T>(),
+                       dc.data<T>(),
+                       dh_prev.data<T>(),
+                       carry.data<T>(),
+                       dz.data<T>()};
     backward_steps<T>(st, dz, rk);
     if (st.dh != dh.data<T>()) std::memcpy(dh.data<T>(), st.dh, n * sizeof(T));  // an odd number of steps
   });
   Tensor h_in = sv.rec_in.defined() ? sv.rec_in : frames_view(sv.states, 0, t * b);
   grads.recurrent_kernel =
       std::get<1>(::kcore::conv_backward(h_in, rk, dz, sv.config.recurrent_args, false, true, false));
-  auto [dframes, dk, db] = ::kcore::conv_backward(sv.frames, kernel, dz, sv.config.input_args, grads.x.defined(),
-                                                  true, sv.has_bias);
+  auto [dframes, dk, db] =
+      ::kcore::conv_backward(sv.frames, kernel, dz, sv.config.input_args, grads.x.defined(), true, sv.has_bias);
   grads.kernel = dk;
   grads.bias = db;
   if (grads.x.defined()) {

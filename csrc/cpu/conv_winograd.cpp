@@ -117,8 +117,9 @@ struct Split {
 Split split_tiles(int64_t tiles, int64_t c, int64_t f, int64_t budget_bytes) {
   Split sp;
   const int64_t macs = tiles * 16 * c * f;
-  sp.threads = omp_in_parallel() ? 1 : (int)std::max<int64_t>(
-      1, std::min<int64_t>({(int64_t)num_threads(), macs / kMinMacsPerWorker, tiles}));
+  sp.threads = omp_in_parallel() ? 1
+                                 : (int)std::max<int64_t>(
+                                       1, std::min<int64_t>({(int64_t)num_threads(), macs / kMinMacsPerWorker, tiles}));
   const int64_t step_max = std::max<int64_t>(8, budget_bytes / (16 * (c + f) * int64_t(sizeof(float))));
   sp.step = std::max<int64_t>(1, std::min(step_max, (tiles + sp.threads - 1) / sp.threads));
   sp.per_worker = sp.step * 16 * (c + f) + 16 * std::max(c, f);

@@ -30,10 +30,10 @@ namespace kcore {
 namespace {
 
 constexpr int kPoints = 36;
-constexpr int kLanes = 16;                            // channels transformed at once (one AVX-512 vector)
-constexpr int64_t kChunkBytes = int64_t(384) << 10;   // V + M of one chunk: about half an L2 cache
+constexpr int kLanes = 16;                               // channels transformed at once (one AVX-512 vector)
+constexpr int64_t kChunkBytes = int64_t(384) << 10;      // V + M of one chunk: about half an L2 cache
 constexpr int64_t kKernelCacheBytes = int64_t(1) << 20;  // U or dU above this streams from L3
-constexpr int64_t kMinRowsStreaming = 48;          // chunk tiles when U or dU does not stay in cache
+constexpr int64_t kMinRowsStreaming = 48;                // chunk tiles when U or dU does not stay in cache
 constexpr int64_t kFlushChunks = 8;  // kernel gradient: chunks summed in float before double (5x less error)
 constexpr int64_t kMinMacsPerWorker = int64_t(1) << 21;
 
@@ -111,8 +111,8 @@ __attribute__((always_inline)) inline void input_transform(const float* const* s
 }
 
 // A^T m A of the 36 points m[xi * plane] into the 4x4 outputs dst[r * 4 + c] + q (null: outside the output).
-__attribute__((always_inline)) inline void output_transform(const float* m, int64_t plane, float* const* dst,
-                                                            int64_t q, const float* bias, int nl) {
+__attribute__((always_inline)) inline void output_transform(const float* m, int64_t plane, float* const* dst, int64_t q,
+                                                            const float* bias, int nl) {
   Vec s[4][6];  // s[r][j] = (A^T m)[r][j]
   for (int j = 0; j < 6; ++j) {
     Vec d[6], o[4];
@@ -135,8 +135,12 @@ __attribute__((always_inline)) inline void grad_transform(const float* const* sr
   to_points<4, a4>(src, q, out, plane, nl);
 }
 
-constexpr double kG[6][3] = {{1.0 / 4, 0, 0},           {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
-                             {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}};
+constexpr double kG[6][3] = {{1.0 / 4, 0, 0},
+                             {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                             {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                             {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                             {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                             {0, 0, 1}};
 
 // U[xi][c][f] = (G g G^T)[xi] for the Keras kernel g (3, 3, C, F).
 void transform_kernel(const float* g, int64_t C, int64_t F, float* u) {
@@ -170,8 +174,7 @@ Grid make_grid(int64_t n, int64_t h, int64_t w, int64_t c, int64_t f, int64_t pt
 }
 
 // Transforms the patch of tile t (channels of x) into row `row` of V (36 planes of rows x C).
-void gather_input(const Grid& g, const float* x, const float* zeros, int64_t t, int64_t row, int64_t rows,
-                  float* v) {
+void gather_input(const Grid& g, const float* x, const float* zeros, int64_t t, int64_t row, int64_t rows, float* v) {
   int64_t img, y0, x0;
   g.locate(t, img, y0, x0);
   y0 -= g.pad_top;
@@ -202,8 +205,10 @@ struct Split {
 Split split_tiles(int64_t tiles, int64_t c, int64_t f) {
   Split sp;
   const double macs = double(tiles) * kPoints * double(c) * double(f);
-  sp.threads = omp_in_parallel() ? 1 : (int)std::max<int64_t>(1, std::min<int64_t>({(int64_t)num_threads(),
-                                                                 (int64_t)(macs / kMinMacsPerWorker), tiles}));
+  sp.threads = omp_in_parallel()
+                   ? 1
+                   : (int)std::max<int64_t>(
+                         1, std::min<int64_t>({(int64_t)num_threads(), (int64_t)(macs / kMinMacsPerWorker), tiles}));
   const int64_t per_tile = kPoints * (c + f) * int64_t(sizeof(float));
   int64_t step = std::max<int64_t>(6, kChunkBytes / per_tile / 12 * 12);
   const bool big_kernel = kPoints * c * f * int64_t(sizeof(float)) > kKernelCacheBytes;

@@ -59,19 +59,16 @@ void compare_kernel(CompareOp op, const BroadcastPlan<3>& p, T* o, const T* a, c
     case CompareOp::less_equal: return map2(p, o, a, b, [](T x, T y) { return x <= y ? T(1) : T(0); });
     case CompareOp::greater: return map2(p, o, a, b, [](T x, T y) { return x > y ? T(1) : T(0); });
     case CompareOp::greater_equal: return map2(p, o, a, b, [](T x, T y) { return x >= y ? T(1) : T(0); });
-    case CompareOp::logical_and:
-      return map2(p, o, a, b, [&](T x, T y) { return truth(x) && truth(y) ? T(1) : T(0); });
-    case CompareOp::logical_or:
-      return map2(p, o, a, b, [&](T x, T y) { return truth(x) || truth(y) ? T(1) : T(0); });
-    case CompareOp::logical_xor:
-      return map2(p, o, a, b, [&](T x, T y) { return truth(x) != truth(y) ? T(1) : T(0); });
+    case CompareOp::logical_and: return map2(p, o, a, b, [&](T x, T y) { return truth(x) && truth(y) ? T(1) : T(0); });
+    case CompareOp::logical_or: return map2(p, o, a, b, [&](T x, T y) { return truth(x) || truth(y) ? T(1) : T(0); });
+    case CompareOp::logical_xor: return map2(p, o, a, b, [&](T x, T y) { return truth(x) != truth(y) ? T(1) : T(0); });
   }
 }
 
 // d(op)/da and d(op)/db times the incoming gradient g, at the broadcast shape.
 template <typename T>
-void binary_grad_kernel(BinaryOp op, const Shape& shape, const Tensor& a, const Tensor& b, const Tensor& g,
-                        Tensor& ga, Tensor& gb) {
+void binary_grad_kernel(BinaryOp op, const Shape& shape, const Tensor& a, const Tensor& b, const Tensor& g, Tensor& ga,
+                        Tensor& gb) {
   auto run = [&](Tensor& out, auto f) {
     if (!out.defined()) return;
     auto p = make_plan<4>(shape, {&out, &g, &a, &b});
@@ -226,7 +223,10 @@ bool has_nonfinite(const Tensor& x) {
     const T* p = x.data<T>();
     bool bad = false;
     for (int64_t i = 0; i < x.numel(); ++i)
-      if (!std::isfinite(p[i])) { bad = true; break; }
+      if (!std::isfinite(p[i])) {
+        bad = true;
+        break;
+      }
     return bad;
   });
 }

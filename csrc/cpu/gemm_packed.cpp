@@ -68,8 +68,8 @@ void rows_tail(int64_t rows, int64_t k, const float* a, int64_t lda, const float
 
 // Columns [c_lo, c_hi) of panel p (offsets inside the panel), all m rows.
 template <bool TA = false>
-void panel_rows(const PackedMatrix& b, int64_t p, int64_t c_lo, int64_t c_hi, int64_t m, const float* a,
-                int64_t lda, float* c, int64_t ldc, bool accumulate) {
+void panel_rows(const PackedMatrix& b, int64_t p, int64_t c_lo, int64_t c_hi, int64_t m, const float* a, int64_t lda,
+                float* c, int64_t ldc, bool accumulate) {
   const float* bp = b.panel(p);
   float* cp = c + p * kNR;
   const int64_t row_step = TA ? 1 : lda;  // from row i to row i + 1 of A

@@ -10,9 +10,9 @@
 namespace kcore::cpu {
 
 namespace {
-using arguments::MatrixLayout;
 using arguments::batch_offset;
 using arguments::layout_of;
+using arguments::MatrixLayout;
 
 template <typename T>
 void batched_gemm(const Tensor& a, const Tensor& b, Tensor& out, const Shape& batch) {

@@ -60,8 +60,8 @@ namespace {
 template <typename I>
 void check_labels(const I* lp, int64_t n, int64_t c) {
   for (int64_t i = 0; i < n; ++i)
-    KCORE_CHECK(lp[i] >= 0 && lp[i] < c, "sparse_categorical_crossentropy: label " << (int64_t)lp[i]
-                                             << " is out of range for " << c << " classes");
+    KCORE_CHECK(lp[i] >= 0 && lp[i] < c, "sparse_categorical_crossentropy: label "
+                                             << (int64_t)lp[i] << " is out of range for " << c << " classes");
 }
 
 // fn(T{}, labels) with the logits' float type and the labels' index type, once every label is checked.
@@ -83,12 +83,13 @@ void sparse_softmax_cross_entropy(const Tensor& x, const Tensor& l, int64_t rows
   with_labels(x, l, rows, c, [&](auto tag, const auto* lp) {
     using T = decltype(tag);
     T* o = out.data<T>();
-    for_each_logit_row<T>(x.data<T>(), rows, c, [&](int64_t r, const T* xr, T mx, T lse) { o[r] = lse - (xr[lp[r]] - mx); });
+    for_each_logit_row<T>(x.data<T>(), rows, c,
+                          [&](int64_t r, const T* xr, T mx, T lse) { o[r] = lse - (xr[lp[r]] - mx); });
   });
 }
 
-void sparse_softmax_cross_entropy_backward(const Tensor& x, const Tensor& l, const Tensor& g, int64_t rows,
-                                           int64_t c, Tensor& out) {
+void sparse_softmax_cross_entropy_backward(const Tensor& x, const Tensor& l, const Tensor& g, int64_t rows, int64_t c,
+                                           Tensor& out) {
   with_labels(x, l, rows, c, [&](auto tag, const auto* lp) {
     using T = decltype(tag);
     const T* gp = g.data<T>();

@@ -95,8 +95,8 @@ void batch_norm_backward(const ChannelGeometry& g, const Tensor& x, const Tensor
   });
 }
 
-void layer_norm(int64_t rows, int64_t d, const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps, Tensor& y,
-                Tensor& mean, Tensor& inv_std) {
+void layer_norm(int64_t rows, int64_t d, const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps,
+                Tensor& y, Tensor& mean, Tensor& inv_std) {
   dispatch_float(x.dtype(), "layer_normalization", [&](auto tag) {
     using T = decltype(tag);
     const T* gm = gamma.data<T>();

@@ -35,8 +35,8 @@ void sgd_update(Tensor& w, const Tensor& g, Tensor& m, double lr, double momentu
 
 // Pointers arrive as arguments (not lambda captures) so the compiler can vectorise the loop.
 template <typename T>
-void adam_loop(int64_t n, T* __restrict w, const T* __restrict g, T* __restrict m, T* __restrict v,
-               T* __restrict vhat, T b1, T b2, T alpha, T eps) {
+void adam_loop(int64_t n, T* __restrict w, const T* __restrict g, T* __restrict m, T* __restrict v, T* __restrict vhat,
+               T b1, T b2, T alpha, T eps) {
   for (int64_t i = 0; i < n; ++i) {
     m[i] += (g[i] - m[i]) * b1;
     v[i] += (g[i] * g[i] - v[i]) * b2;
@@ -51,8 +51,8 @@ void adam_loop(int64_t n, T* __restrict w, const T* __restrict g, T* __restrict 
   }
 }
 
-void adam_update(Tensor& w, const Tensor& g, Tensor& m, Tensor& v, Tensor& vhat, double lr, double beta1,
-                 double beta2, double eps, int64_t step) {
+void adam_update(Tensor& w, const Tensor& g, Tensor& m, Tensor& v, Tensor& vhat, double lr, double beta1, double beta2,
+                 double eps, int64_t step) {
   const bool ams = vhat.defined();
   const double alpha = lr * std::sqrt(1.0 - std::pow(beta2, (double)step)) / (1.0 - std::pow(beta1, (double)step));
   dispatch_float(w.dtype(), "adam", [&](auto tag) {
@@ -90,8 +90,7 @@ T* slot_ptr(Tensor& s) {
 
 void rmsprop_update(Tensor& w, const Tensor& g, Tensor& v, Tensor& avg, Tensor& mom, double lr, double rho,
                     double momentum, double eps) {
-  elementwise_update("rmsprop", w, g, [&](auto tag, auto* wp, const auto* gp, int64_t lo,
-                                                            int64_t hi) {
+  elementwise_update("rmsprop", w, g, [&](auto tag, auto* wp, const auto* gp, int64_t lo, int64_t hi) {
     using T = decltype(tag);
     T* vp = v.data<T>();
     T* ap = slot_ptr<T>(avg);
@@ -128,8 +127,7 @@ void adagrad_update(Tensor& w, const Tensor& g, Tensor& acc, double lr, double e
 }
 
 void adadelta_update(Tensor& w, const Tensor& g, Tensor& eg, Tensor& edx, double lr, double rho, double eps) {
-  elementwise_update("adadelta", w, g, [&](auto tag, auto* wp, const auto* gp, int64_t lo,
-                                                        int64_t hi) {
+  elementwise_update("adadelta", w, g, [&](auto tag, auto* wp, const auto* gp, int64_t lo, int64_t hi) {
     using T = decltype(tag);
     T* egp = eg.data<T>();
     T* edp = edx.data<T>();
@@ -143,8 +141,8 @@ void adadelta_update(Tensor& w, const Tensor& g, Tensor& eg, Tensor& edx, double
   });
 }
 
-void nadam_update(Tensor& w, const Tensor& g, Tensor& m, Tensor& v, double lr, double beta1, double beta2,
-                  double eps, double c_m, double c_g, double bias2) {
+void nadam_update(Tensor& w, const Tensor& g, Tensor& m, Tensor& v, double lr, double beta1, double beta2, double eps,
+                  double c_m, double c_g, double bias2) {
   elementwise_update("nadam", w, g, [&](auto tag, auto* wp, const auto* gp, int64_t lo, int64_t hi) {
     using T = decltype(tag);
     T* mp = m.data<T>();
@@ -159,8 +157,8 @@ void nadam_update(Tensor& w, const Tensor& g, Tensor& m, Tensor& v, double lr, d
   });
 }
 
-void adamax_update(Tensor& w, const Tensor& g, Tensor& m, Tensor& u, double lr, double beta1, double beta2,
-                   double eps, int64_t step) {
+void adamax_update(Tensor& w, const Tensor& g, Tensor& m, Tensor& u, double lr, double beta1, double beta2, double eps,
+                   int64_t step) {
   const double scale = lr / (1.0 - std::pow(beta1, (double)step));
   elementwise_update("adamax", w, g, [&](auto tag, auto* wp, const auto* gp, int64_t lo, int64_t hi) {
     using T = decltype(tag);

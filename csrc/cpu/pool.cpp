@@ -62,7 +62,10 @@ void max_forward(const PoolGeometry& g, const T* x, T* y, int32_t* arg) {
       for_each_cell(g, window_of(g, o), [&](int64_t p) {
         const T* xp = xi + p * C;
         if (first) {
-          for (int64_t ci = c0; ci < c1; ++ci) { yp[ci] = xp[ci]; ap[ci] = (int32_t)p; }
+          for (int64_t ci = c0; ci < c1; ++ci) {
+            yp[ci] = xp[ci];
+            ap[ci] = (int32_t)p;
+          }
           first = false;
           return;
         }
@@ -149,8 +152,7 @@ Tensor pool_backward(const Tensor& grad_in, const Tensor& argmax, const Shape& x
   check_float(grad_in, op, "grad");
   PoolGeometry g = make_geometry(x_shape, args, op);
   KCORE_CHECK(grad_in.shape() == g.out_shape(), op << ": gradient of shape " << shape_str(grad_in.shape())
-                                                   << " does not match the output shape "
-                                                   << shape_str(g.out_shape()));
+                                                   << " does not match the output shape " << shape_str(g.out_shape()));
   Tensor dy = grad_in.contiguous();
   Tensor dx = Tensor::zeros(x_shape, dy.dtype());
   Tensor arg;

@@ -49,7 +49,8 @@ void extremum_hits(const Tensor& x, const Tensor& y, Tensor& hits) {
     const T* xp = x.data<T>();
     const T* yp = y.data<T>();
     T* h = hits.data<T>();
-    for (int64_t i = 0; i < x.numel(); ++i) h[i] = (xp[i] == yp[i] || (std::isnan(xp[i]) && std::isnan(yp[i]))) ? T(1) : T(0);
+    for (int64_t i = 0; i < x.numel(); ++i)
+      h[i] = (xp[i] == yp[i] || (std::isnan(xp[i]) && std::isnan(yp[i]))) ? T(1) : T(0);
   });
 }
 
@@ -120,8 +121,7 @@ void softmax_backward(const Tensor& y, const Tensor& g, int64_t outer, int64_t n
             o[base + i * inner] = gp[base + i * inner] - std::exp(yp[base + i * inner]) * dot;
         } else {
           for (int64_t i = 0; i < n; ++i) dot += gp[base + i * inner] * yp[base + i * inner];
-          for (int64_t i = 0; i < n; ++i)
-            o[base + i * inner] = yp[base + i * inner] * (gp[base + i * inner] - dot);
+          for (int64_t i = 0; i < n; ++i) o[base + i * inner] = yp[base + i * inner] * (gp[base + i * inner] - dot);
         }
       }
     });

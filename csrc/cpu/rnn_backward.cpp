@@ -54,7 +54,8 @@ struct BackwardStep {
     T* acc = carry + b * u;
     const T* go = grad_out ? grad_out + (b * sv.steps + s) * u : nullptr;
     if (!valid(b)) {
-      if (go) for (int64_t j = j0; j < j1; ++j) acc[j] += go[j];
+      if (go)
+        for (int64_t j = j0; j < j1; ++j) acc[j] += go[j];
       std::memcpy(dh_prev + b * u + j0, dh + b * u + j0, w * sizeof(T));  // state passes through; c stays in dc
       for (int64_t k = j0; k < GU(); k += u) {
         std::memset(dgx_row(b) + k, 0, w * sizeof(T));
@@ -299,8 +300,7 @@ void column_sums(const T* a, int64_t rows, int64_t cols, int64_t ld, T* out) {
 
 // C (m, n) = A^T B with A (k, m), B (k, n) and k = the rows of all steps: the weight gradients.
 template <typename T>
-void gemm_tn(int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b, int64_t ldb, T* c,
-             int64_t ldc) {
+void gemm_tn(int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b, int64_t ldb, T* c, int64_t ldc) {
   pass_gemm<T>(true, false, m, n, k, a, lda, b, ldb, T(0), c, ldc);
 }
 
@@ -355,9 +355,15 @@ void rnn_backward(const RnnSaved& sv, const Tensor& kernel, const Tensor& rk, co
     using T = decltype(tag);
     copy_or_zero(dh.data<T>(), grad_h, b * u);
     if (g.c0.defined()) copy_or_zero(g.c0.data<T>(), grad_c, b * u);  // dc: the carry gradient, in place
-    BackwardStep<T> st{sv,           grad_out.defined() ? grad_out.data<T>() : nullptr,
-                       dh.data<T>(), g.c0.defined() ? g.c0.data<T>() : nullptr,
-                       dh_prev.data<T>(), dh_prev.data<T>(), carry.data<T>(), dgx.data<T>(), dgh.data<T>()};
+    BackwardStep<T> st{sv,
+                       grad_out.defined() ? grad_out.data<T>() : nullptr,
+                       dh.data<T>(),
+                       g.c0.defined() ? g.c0.data<T>() : nullptr,
+                       dh_prev.data<T>(),
+                       dh_prev.data<T>(),
+                       carry.data<T>(),
+                       dgx.data<T>(),
+                       dgh.data<T>()};
     if constexpr (std::is_same_v<T, float>) {
       if (packed) backward_steps_packed(st, kernel, rk, need_x, g);
       else backward_steps<T>(st, rk);

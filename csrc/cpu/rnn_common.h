@@ -84,7 +84,7 @@ inline int unit_team(int64_t units) {
 }
 
 struct UnitRange {
-  int64_t lo, hi;             // units
+  int64_t lo, hi;              // units
   int64_t panel_lo, panel_hi;  // panels of a per-gate packed matrix (units x units or gates*units x units)
 };
 

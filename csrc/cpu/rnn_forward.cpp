@@ -25,11 +25,11 @@ namespace {
 template <typename T>
 struct ForwardStep {
   const RnnSaved& sv;
-  const T* b_in;    // input bias (G*U) or null; added by the row functions, while the gates are hot
-  const T* b_rec;   // GRU reset_after: recurrent bias (3U) or null
-  T* rec;           // GRU reset_after: (B, 3U) scratch for h_{t-1} U
-  T* out;           // (B, T, U)
-  int64_t s;        // processed step
+  const T* b_in;   // input bias (G*U) or null; added by the row functions, while the gates are hot
+  const T* b_rec;  // GRU reset_after: recurrent bias (3U) or null
+  T* rec;          // GRU reset_after: (B, 3U) scratch for h_{t-1} U
+  T* out;          // (B, T, U)
+  int64_t s;       // processed step
 
   int64_t B() const { return sv.batch; }
   int64_t U() const { return sv.units; }
@@ -184,8 +184,12 @@ void forward_steps(const RnnSaved& sv, const Tensor& rk, const Tensor& bias, T* 
   const bool after = c.cell == RnnCell::gru && c.reset_after;
   const bool before = c.cell == RnnCell::gru && !c.reset_after;
   Tensor rec = after ? Tensor::empty({b, gu}, sv.x.dtype()) : Tensor();
-  ForwardStep<T> st{sv, bias.defined() ? bias.data<T>() : nullptr,
-                    after && bias.defined() ? bias.data<T>() + gu : nullptr, after ? rec.data<T>() : nullptr, out, 0};
+  ForwardStep<T> st{sv,
+                    bias.defined() ? bias.data<T>() : nullptr,
+                    after && bias.defined() ? bias.data<T>() + gu : nullptr,
+                    after ? rec.data<T>() : nullptr,
+                    out,
+                    0};
   const T* w = rk.data<T>();
   for (int64_t s = 0; s < sv.steps; ++s) {
     st.s = s;
@@ -207,8 +211,7 @@ void forward_steps(const RnnSaved& sv, const Tensor& rk, const Tensor& bias, T* 
 // thread owns a range of units (see rnn_common.h) and computes x_t W + h_{t-1} U for its columns
 // (no pre-computed projection of all steps to stream back from memory), then runs the gate
 // kernel on them while they are in cache; one barrier per step.
-void forward_steps_packed(const RnnSaved& sv, const Tensor& kernel, const Tensor& rk, const Tensor& bias,
-                          float* out) {
+void forward_steps_packed(const RnnSaved& sv, const Tensor& kernel, const Tensor& rk, const Tensor& bias, float* out) {
   const RnnConfig& c = sv.config;
   const int64_t b = sv.batch, d = sv.input_dim, u = sv.units, g = gate_count(c), gu = g * u;
   const bool after = c.cell == RnnCell::gru;
@@ -228,9 +231,12 @@ void forward_steps_packed(const RnnSaved& sv, const Tensor& kernel, const Tensor
       wx[k].pack(kp + k * u, gu, false, r.panel_lo, r.panel_hi);
       wh[k].pack(rkp + k * u, gu, false, r.panel_lo, r.panel_hi);
     }
-    ForwardStep<float> st{sv, bias.defined() ? bias.data<float>() : nullptr,
+    ForwardStep<float> st{sv,
+                          bias.defined() ? bias.data<float>() : nullptr,
                           after && bias.defined() ? bias.data<float>() + gu : nullptr,
-                          after ? rec.data<float>() : nullptr, out, 0};
+                          after ? rec.data<float>() : nullptr,
+                          out,
+                          0};
     for (int64_t s = 0; s < sv.steps; ++s) {
       st.s = s;
       if (sv.rec_in.defined())

@@ -61,10 +61,9 @@ constexpr std::array<MicroFn, sizeof...(R)> micro_row(std::index_sequence<R...>)
 }
 
 // micro_table[nv - 1][r - 1]: r rows (1..rows_for(nv)) by nv vectors of columns
-const std::array<MicroFn, 12> micro_table[kNv] = {micro_row<1>(std::make_index_sequence<12>()),
-                                                  micro_row<2>(std::make_index_sequence<12>()),
-                                                  micro_row<3>(std::make_index_sequence<12>()),
-                                                  micro_row<4>(std::make_index_sequence<12>())};
+const std::array<MicroFn, 12> micro_table[kNv] = {
+    micro_row<1>(std::make_index_sequence<12>()), micro_row<2>(std::make_index_sequence<12>()),
+    micro_row<3>(std::make_index_sequence<12>()), micro_row<4>(std::make_index_sequence<12>())};
 
 }  // namespace
 

@@ -94,7 +94,9 @@ namespace kcore::cuda {
 // Row-per-warp kernels: kThreads / 32 rows per block, lanes stride over the row.
 constexpr int kWarp = 32;
 constexpr int kRowsPerBlock = kThreads / kWarp;
-inline unsigned row_blocks(int64_t rows) { return (unsigned)std::max<int64_t>(1, (rows + kRowsPerBlock - 1) / kRowsPerBlock); }
+inline unsigned row_blocks(int64_t rows) {
+  return (unsigned)std::max<int64_t>(1, (rows + kRowsPerBlock - 1) / kRowsPerBlock);
+}
 
 template <typename T>
 __device__ inline T warp_sum(T v) {

@@ -39,8 +39,8 @@ void compare(CompareOp op, const Tensor& a, const Tensor& b, Tensor& out) {
   auto maps = broadcast_maps<3>(out.shape(), {&out, &a, &b});
   dispatch_all(a.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    compare_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(op, ptr<bool>(out), ptr<T>(a), maps[1], ptr<T>(b),
-                                                             maps[2], n);
+    compare_kernel<T>
+        <<<grid_for(n), kThreads, 0, kStream>>>(op, ptr<bool>(out), ptr<T>(a), maps[1], ptr<T>(b), maps[2], n);
   });
   KC_LAUNCHED(compare_name(op));
 }

@@ -22,9 +22,9 @@ int64_t g_workspace_limit = int64_t(256) << 20;  // bytes of im2col buffer per c
 // spread the group's channels over its lanes: the index math runs once per item, not per channel,
 // and consecutive lanes read and write consecutive channels. `lanes` is the warp width (or the
 // block's, in the one-thread host emulation).
-#define KC_WARP_ITEMS(item, lane, lanes, n)                                                            \
-  const int64_t lanes = blockDim.x < kWarp ? blockDim.x : kWarp, lane = threadIdx.x % lanes;           \
-  for (int64_t item = (int64_t)blockIdx.x * (blockDim.x / lanes) + threadIdx.x / lanes; item < (n);    \
+#define KC_WARP_ITEMS(item, lane, lanes, n) \
+  const int64_t lanes = blockDim.x < kWarp ? blockDim.x : kWarp, lane = threadIdx.x % lanes; \
+  for (int64_t item = (int64_t)blockIdx.x * (blockDim.x / lanes) + threadIdx.x / lanes; item < (n); \
        item += (int64_t)gridDim.x * (blockDim.x / lanes))
 
 inline unsigned warp_grid(int64_t items) { return grid_for(items, kThreads / kWarp); }
@@ -117,7 +117,8 @@ void backward_impl(const ConvGeometry& g, const T* x, const T* w, const T* dy, T
   const int64_t F = g.f, K = g.cols(), C = g.c, cg = g.cg(), fg = g.fg(), opix = g.out_pixels();
   if (g.rows() == 0) {
     if (dw) KC_CUDA(cudaMemsetAsync(dw, 0, K * F * sizeof(T), kStream));
-    if (dx && g.n * g.in_pixels() * C > 0) KC_CUDA(cudaMemsetAsync(dx, 0, g.n * g.in_pixels() * C * sizeof(T), kStream));
+    if (dx && g.n * g.in_pixels() * C > 0)
+      KC_CUDA(cudaMemsetAsync(dx, 0, g.n * g.in_pixels() * C * sizeof(T), kStream));
     return;
   }
   const int64_t step = images_per_chunk(g, sizeof(T));
@@ -195,8 +196,7 @@ Tensor conv_forward(const Tensor& x_in, const Tensor& w_in, const Tensor& bias_i
 }
 
 std::tuple<Tensor, Tensor, Tensor> conv_backward(const Tensor& x_in, const Tensor& w_in, const Tensor& grad_in,
-                                                 const ConvArgs& args, bool need_x, bool need_kernel,
-                                                 bool need_bias) {
+                                                 const ConvArgs& args, bool need_x, bool need_kernel, bool need_bias) {
   const char* op = "conv backward";
   check_inputs(x_in, w_in, op);
   check_on_cuda(grad_in, op, "grad");
@@ -238,8 +238,8 @@ Tensor conv_transpose(const Tensor& x_in, const Tensor& w_in, const Tensor& bias
 }
 
 std::tuple<Tensor, Tensor, Tensor> conv_transpose_backward(const Tensor& x_in, const Tensor& w_in,
-                                                           const Tensor& grad_in, const ConvArgs& args,
-                                                           bool need_x, bool need_kernel, bool need_bias) {
+                                                           const Tensor& grad_in, const ConvArgs& args, bool need_x,
+                                                           bool need_kernel, bool need_bias) {
   const char* op = "conv_transpose backward";
   check_inputs(x_in, w_in, op);
   check_on_cuda(grad_in, op, "grad");

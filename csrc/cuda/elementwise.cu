@@ -80,7 +80,7 @@ __global__ void scale_kernel(T* out, const T* x, int64_t n, T s) {
 
 template <typename T>
 __global__ void nonfinite_kernel(const T* x, int64_t n, int* flag) {
-  KC_GRID_STRIDE(i, n) if (!isfinite(x[i])) *flag = 1;
+  KC_GRID_STRIDE(i, n) if (!isfinite(x[i]))* flag = 1;
 }
 
 template <typename T>
@@ -95,8 +95,7 @@ void binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out) {
   auto maps = broadcast_maps<3>(out.shape(), {&out, &a, &b});
   dispatch_float(a.dtype(), binary_name(op), [&](auto tag) {
     using T = decltype(tag);
-    binary_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(op, ptr<T>(out), ptr<T>(a), maps[1], ptr<T>(b), maps[2],
-                                                            n);
+    binary_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(op, ptr<T>(out), ptr<T>(a), maps[1], ptr<T>(b), maps[2], n);
   });
   KC_LAUNCHED(binary_name(op));
 }
@@ -131,8 +130,8 @@ void unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& 
   const int64_t n = x.numel();
   dispatch_float(x.dtype(), "unary backward", [&](auto tag) {
     using T = decltype(tag);
-    unary_grad_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(op, ptr<T>(out), ptr<T>(x), ptr<T>(y), ptr<T>(g), n,
-                                                                T(alpha));
+    unary_grad_kernel<T>
+        <<<grid_for(n), kThreads, 0, kStream>>>(op, ptr<T>(out), ptr<T>(x), ptr<T>(y), ptr<T>(g), n, T(alpha));
   });
   KC_LAUNCHED("unary backward");
 }

@@ -12,9 +12,9 @@
 
 namespace kcore::cuda {
 namespace {
-using arguments::MatrixLayout;
 using arguments::batch_offset;
 using arguments::layout_of;
+using arguments::MatrixLayout;
 
 const char* cublas_message(cublasStatus_t s) {
   switch (s) {
@@ -50,22 +50,22 @@ cublasHandle_t handle() {
 // Row-major C[m,n] = op(A)[m,k] @ op(B)[k,n] (+ beta C), through column-major cuBLAS as
 // C^T = op(B)^T op(A)^T.
 template <typename T>
-void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b, int64_t ldb,
-          T beta, T* c, int64_t ldc) {
+void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b, int64_t ldb, T beta,
+          T* c, int64_t ldc) {
   constexpr int64_t kMax = std::numeric_limits<int>::max();
   KCORE_CHECK(m <= kMax && n <= kMax && k <= kMax && lda <= kMax && ldb <= kMax && ldc <= kMax,
               "matmul: a matrix dimension exceeds cuBLAS's 32-bit limit (" << m << " x " << k << " @ " << k << " x "
-                                                                            << n << ")");
+                                                                           << n << ")");
   const T one = T(1);
   const cublasOperation_t opa = ta ? CUBLAS_OP_T : CUBLAS_OP_N, opb = tb ? CUBLAS_OP_T : CUBLAS_OP_N;
   if constexpr (std::is_same_v<T, float>)
-    check_cublas(cublasSgemm(handle(), opb, opa, (int)n, (int)m, (int)k, &one, b, (int)ldb, a, (int)lda, &beta, c,
-                             (int)ldc),
-                 "cublasSgemm");
+    check_cublas(
+        cublasSgemm(handle(), opb, opa, (int)n, (int)m, (int)k, &one, b, (int)ldb, a, (int)lda, &beta, c, (int)ldc),
+        "cublasSgemm");
   else
-    check_cublas(cublasDgemm(handle(), opb, opa, (int)n, (int)m, (int)k, &one, b, (int)ldb, a, (int)lda, &beta, c,
-                             (int)ldc),
-                 "cublasDgemm");
+    check_cublas(
+        cublasDgemm(handle(), opb, opa, (int)n, (int)m, (int)k, &one, b, (int)ldb, a, (int)lda, &beta, c, (int)ldc),
+        "cublasDgemm");
 }
 
 // One call for `count` products whose operands sit `sa` / `sb` elements apart (0: shared).
@@ -147,8 +147,8 @@ void gemm_rows(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, in
 }
 template void gemm_rows<float>(bool, bool, int64_t, int64_t, int64_t, const float*, int64_t, const float*, int64_t,
                                float, float*, int64_t);
-template void gemm_rows<double>(bool, bool, int64_t, int64_t, int64_t, const double*, int64_t, const double*,
-                                int64_t, double, double*, int64_t);
+template void gemm_rows<double>(bool, bool, int64_t, int64_t, int64_t, const double*, int64_t, const double*, int64_t,
+                                double, double*, int64_t);
 
 void set_allow_tf32(bool allow) { g_allow_tf32 = allow; }
 bool allow_tf32() { return g_allow_tf32; }

@@ -10,9 +10,9 @@ namespace kcore::cuda {
 namespace {
 
 // The softmax losses: one warp per row of c logits (warp_row_stats in common.cuh).
-#define KC_WARP_ROW(rows)                                                     \
+#define KC_WARP_ROW(rows) \
   const int64_t r = (int64_t)blockIdx.x * kRowsPerBlock + threadIdx.x / kWarp; \
-  const int lane = threadIdx.x % kWarp;                                       \
+  const int lane = threadIdx.x % kWarp; \
   if (r >= (rows)) return;
 
 template <typename T>
@@ -131,8 +131,8 @@ void softmax_cross_entropy_backward(const Tensor& x, const Tensor& y, const Tens
                                     Tensor& out) {
   dispatch_float(x.dtype(), "categorical_crossentropy", [&](auto tag) {
     using T = decltype(tag);
-    cce_grad_kernel<T><<<row_blocks(rows), kThreads, 0, kStream>>>(ptr<T>(x), ptr<T>(y), ptr<T>(g), ptr<T>(out), rows,
-                                                                 c);
+    cce_grad_kernel<T>
+        <<<row_blocks(rows), kThreads, 0, kStream>>>(ptr<T>(x), ptr<T>(y), ptr<T>(g), ptr<T>(out), rows, c);
   });
   KC_LAUNCHED("categorical_crossentropy backward");
 }
@@ -143,23 +143,23 @@ void sparse_softmax_cross_entropy(const Tensor& x, const Tensor& l, int64_t rows
     using T = decltype(tag);
     dispatch_index(l.dtype(), "sparse_categorical_crossentropy", [&](auto itag) {
       using I = decltype(itag);
-      sparse_cce_kernel<T, I><<<row_blocks(rows), kThreads, 0, kStream>>>(ptr<T>(x), ptr<I>(l), ptr<T>(out), rows, c,
-                                                                        bad.get());
+      sparse_cce_kernel<T, I>
+          <<<row_blocks(rows), kThreads, 0, kStream>>>(ptr<T>(x), ptr<I>(l), ptr<T>(out), rows, c, bad.get());
     });
   });
   KC_LAUNCHED("sparse_categorical_crossentropy");
   bad.raise_if_set(c);
 }
 
-void sparse_softmax_cross_entropy_backward(const Tensor& x, const Tensor& l, const Tensor& g, int64_t rows,
-                                           int64_t c, Tensor& out) {
+void sparse_softmax_cross_entropy_backward(const Tensor& x, const Tensor& l, const Tensor& g, int64_t rows, int64_t c,
+                                           Tensor& out) {
   BadLabelFlag bad;
   dispatch_float(x.dtype(), "sparse_categorical_crossentropy", [&](auto tag) {
     using T = decltype(tag);
     dispatch_index(l.dtype(), "sparse_categorical_crossentropy", [&](auto itag) {
       using I = decltype(itag);
       sparse_cce_grad_kernel<T, I><<<row_blocks(rows), kThreads, 0, kStream>>>(ptr<T>(x), ptr<I>(l), ptr<T>(g),
-                                                                             ptr<T>(out), rows, c, bad.get());
+                                                                               ptr<T>(out), rows, c, bad.get());
     });
   });
   KC_LAUNCHED("sparse_categorical_crossentropy backward");
@@ -196,8 +196,8 @@ void mean_error_backward(ErrorKind kind, const Tensor& p, const Tensor& y, const
                          Tensor& out) {
   dispatch_float(p.dtype(), "mean_error backward", [&](auto tag) {
     using T = decltype(tag);
-    mean_error_grad_kernel<T><<<grid_for(rows * c), kThreads, 0, kStream>>>(kind, ptr<T>(p), ptr<T>(y), ptr<T>(g),
-                                                                            ptr<T>(out), rows, c);
+    mean_error_grad_kernel<T>
+        <<<grid_for(rows * c), kThreads, 0, kStream>>>(kind, ptr<T>(p), ptr<T>(y), ptr<T>(g), ptr<T>(out), rows, c);
   });
   KC_LAUNCHED("mean_error backward");
 }

@@ -20,10 +20,12 @@ namespace kcore::cuda {
 
 // The op families with CUDA kernels (each list from its ops/<family>.h); the others' slots stay
 // null and raise NotImplementedError naming the kernel.
+// clang-format off
 #define KCORE_CUDA_KERNELS(X)                                                                              \
   KCORE_ELEMENTWISE_KERNELS(X) KCORE_REDUCE_KERNELS(X) KCORE_LINALG_KERNELS(X) KCORE_LOSS_KERNELS(X)       \
   KCORE_NORM_KERNELS(X) KCORE_OPTIM_KERNELS(X) KCORE_RANDOM_KERNELS(X) KCORE_SHAPE_KERNELS(X)          \
   KCORE_CONV_KERNELS(X) KCORE_POOL_KERNELS(X) KCORE_RNN_KERNELS(X)
+// clang-format on
 
 const KernelTable& kernel_table() {
   static const KernelTable table = [] {
@@ -45,7 +47,7 @@ py::tuple availability() {
   cudaError_t err = cudaGetDeviceCount(&count);
   if (err != cudaSuccess) {
     cudaGetLastError();
-    std::string why = err == cudaErrorNoDevice              ? "no CUDA GPU was found"
+    std::string why = err == cudaErrorNoDevice             ? "no CUDA GPU was found"
                       : err == cudaErrorInsufficientDriver ? "the NVIDIA driver is missing or too old for this build"
                                                            : "the CUDA runtime could not start";
     return py::make_tuple(false, why + " (" + cudaGetErrorName(err) + ": " + cudaGetErrorString(err) + ")");
@@ -134,16 +136,19 @@ PYBIND11_MODULE(_C_cuda, m) {
   m.def("nccl_loaded", &cuda::nccl::loaded);
   m.def("nccl_version", &cuda::nccl::version);
   m.def("nccl_unique_id", [] { return py::bytes(cuda::nccl::unique_id()); });
-  m.def("nccl_comm_init", [](py::bytes id, int nranks, int rank) {
-    std::string raw = id;
-    py::gil_scoped_release release;  // waits for every rank
-    return cuda::nccl::comm_init(raw, nranks, rank);
-  }, py::arg("unique_id"), py::arg("nranks"), py::arg("rank"));
+  m.def(
+      "nccl_comm_init",
+      [](py::bytes id, int nranks, int rank) {
+        std::string raw = id;
+        py::gil_scoped_release release;  // waits for every rank
+        return cuda::nccl::comm_init(raw, nranks, rank);
+      },
+      py::arg("unique_id"), py::arg("nranks"), py::arg("rank"));
   m.def("nccl_comm_destroy", &cuda::nccl::comm_destroy, py::arg("comm"));
-  m.def("nccl_allreduce", &cuda::nccl::allreduce, py::arg("comm"), py::arg("ptr"), py::arg("count"),
-        py::arg("dtype"), py::arg("op") = "sum");
-  m.def("nccl_broadcast", &cuda::nccl::broadcast, py::arg("comm"), py::arg("ptr"), py::arg("count"),
-        py::arg("dtype"), py::arg("root") = 0);
+  m.def("nccl_allreduce", &cuda::nccl::allreduce, py::arg("comm"), py::arg("ptr"), py::arg("count"), py::arg("dtype"),
+        py::arg("op") = "sum");
+  m.def("nccl_broadcast", &cuda::nccl::broadcast, py::arg("comm"), py::arg("ptr"), py::arg("count"), py::arg("dtype"),
+        py::arg("root") = 0);
   m.def("nccl_group_start", &cuda::nccl::group_start);
   m.def("nccl_group_end", &cuda::nccl::group_end);
 }

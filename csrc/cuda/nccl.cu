@@ -120,8 +120,7 @@ uintptr_t comm_init(const std::string& id, int nranks, int rank) {
     throw ValueError("nccl comm_init: the unique id must have " + std::to_string(kUniqueIdBytes) + " bytes, got " +
                      std::to_string(id.size()));
   if (nranks < 1 || rank < 0 || rank >= nranks)
-    throw ValueError("nccl comm_init: rank " + std::to_string(rank) + " is not in [0, " + std::to_string(nranks) +
-                     ")");
+    throw ValueError("nccl comm_init: rank " + std::to_string(rank) + " is not in [0, " + std::to_string(nranks) + ")");
   ncclUniqueId uid;
   std::memcpy(uid.internal, id.data(), kUniqueIdBytes);
   ncclComm_t comm = nullptr;
@@ -136,8 +135,7 @@ void comm_destroy(uintptr_t comm) {
 void allreduce(uintptr_t comm, uintptr_t ptr, size_t count, const std::string& dtype, const std::string& op) {
   if (!comm) throw ValueError("nccl allreduce: the communicator is closed");
   void* buf = reinterpret_cast<void*>(ptr);
-  check(require().AllReduce(buf, buf, count, data_type(dtype), red_op(op), reinterpret_cast<ncclComm_t>(comm),
-                            kStream),
+  check(require().AllReduce(buf, buf, count, data_type(dtype), red_op(op), reinterpret_cast<ncclComm_t>(comm), kStream),
         "ncclAllReduce");
 }
 

@@ -86,8 +86,7 @@ __global__ void bn_backward_kernel(const T* x, const T* gamma, const T* mean, co
 }
 
 template <typename T>
-__global__ void ln_kernel(const T* x, const T* gamma, const T* beta, T* y, T* mean, T* inv_std, int64_t d,
-                          double eps) {
+__global__ void ln_kernel(const T* x, const T* gamma, const T* beta, T* y, T* mean, T* inv_std, int64_t d, double eps) {
   __shared__ double scratch[kThreads];
   const T* xr = x + (int64_t)blockIdx.x * d;
   T* yr = y + (int64_t)blockIdx.x * d;
@@ -171,14 +170,14 @@ void batch_norm_backward(const ChannelGeometry& g, const Tensor& x, const Tensor
   dispatch_float(x.dtype(), "batch_normalization backward", [&](auto tag) {
     using T = decltype(tag);
     bn_backward_kernel<T><<<(unsigned)g.channels, kThreads, 0, kStream>>>(
-        ptr<T>(x), ptr<T>(gamma), ptr<T>(mean), ptr<T>(var), ptr<T>(dy), ptr<T>(dx), ptr<T>(dgamma), ptr<T>(dbeta),
-        g, eps, training);
+        ptr<T>(x), ptr<T>(gamma), ptr<T>(mean), ptr<T>(var), ptr<T>(dy), ptr<T>(dx), ptr<T>(dgamma), ptr<T>(dbeta), g,
+        eps, training);
   });
   KC_LAUNCHED("batch_normalization backward");
 }
 
-void layer_norm(int64_t rows, int64_t d, const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps, Tensor& y,
-                Tensor& mean, Tensor& inv_std) {
+void layer_norm(int64_t rows, int64_t d, const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps,
+                Tensor& y, Tensor& mean, Tensor& inv_std) {
   dispatch_float(x.dtype(), "layer_normalization", [&](auto tag) {
     using T = decltype(tag);
     ln_kernel<T><<<(unsigned)rows, kThreads, 0, kStream>>>(ptr<T>(x), ptr<T>(gamma), ptr<T>(beta), ptr<T>(y),
@@ -193,8 +192,8 @@ void layer_norm_backward(int64_t rows, int64_t d, const Tensor& x, const Tensor&
     using T = decltype(tag);
     ln_backward_kernel<T><<<(unsigned)rows, kThreads, 0, kStream>>>(ptr<T>(x), ptr<T>(gamma), ptr<T>(mean),
                                                                     ptr<T>(inv_std), ptr<T>(dy), ptr<T>(dx), d);
-    ln_param_grad_kernel<T><<<grid_for(d), kThreads, 0, kStream>>>(ptr<T>(x), ptr<T>(mean), ptr<T>(inv_std),
-                                                                   ptr<T>(dy), ptr<T>(dgamma), ptr<T>(dbeta), rows, d);
+    ln_param_grad_kernel<T><<<grid_for(d), kThreads, 0, kStream>>>(ptr<T>(x), ptr<T>(mean), ptr<T>(inv_std), ptr<T>(dy),
+                                                                   ptr<T>(dgamma), ptr<T>(dbeta), rows, d);
   });
   KC_LAUNCHED("layer_normalization backward");
 }

@@ -77,8 +77,7 @@ __global__ void adadelta_kernel(T* w, const T* g, T* eg, T* edx, int64_t n, T lr
 }
 
 template <typename T>
-__global__ void nadam_kernel(T* w, const T* g, T* m, T* v, int64_t n, T lr, T b1, T b2, T eps, T c_m, T c_g,
-                             T bias2) {
+__global__ void nadam_kernel(T* w, const T* g, T* m, T* v, int64_t n, T lr, T b1, T b2, T eps, T c_m, T c_g, T bias2) {
   KC_GRID_STRIDE(i, n) {
     const T gi = g[i];
     m[i] += (gi - m[i]) * b1;
@@ -99,15 +98,15 @@ __global__ void adamax_kernel(T* w, const T* g, T* m, T* u, int64_t n, T scale, 
 
 }  // namespace
 
-#define KC_LAUNCH_UPDATE(op, kernel, ...)                                                   \
-  do {                                                                                      \
-    const int64_t n_ = w.numel();                                                           \
-    if (n_ == 0) return;                                                                    \
-    dispatch_float(w.dtype(), op, [&](auto tag) {                                           \
-      using T = decltype(tag);                                                              \
-      kernel<T><<<grid_for(n_), kThreads, 0, kStream>>>(__VA_ARGS__);                       \
-    });                                                                                     \
-    KC_LAUNCHED(op);                                                                        \
+#define KC_LAUNCH_UPDATE(op, kernel, ...) \
+  do { \
+    const int64_t n_ = w.numel(); \
+    if (n_ == 0) return; \
+    dispatch_float(w.dtype(), op, [&](auto tag) { \
+      using T = decltype(tag); \
+      kernel<T><<<grid_for(n_), kThreads, 0, kStream>>>(__VA_ARGS__); \
+    }); \
+    KC_LAUNCHED(op); \
   } while (0)
 
 void sgd_update(Tensor& w, const Tensor& g, Tensor& m, double lr, double momentum, bool nesterov) {
@@ -115,11 +114,11 @@ void sgd_update(Tensor& w, const Tensor& g, Tensor& m, double lr, double momentu
                    T(momentum), nesterov);
 }
 
-void adam_update(Tensor& w, const Tensor& g, Tensor& m, Tensor& v, Tensor& vhat, double lr, double beta1,
-                 double beta2, double eps, int64_t step) {
+void adam_update(Tensor& w, const Tensor& g, Tensor& m, Tensor& v, Tensor& vhat, double lr, double beta1, double beta2,
+                 double eps, int64_t step) {
   const double alpha = lr * std::sqrt(1.0 - std::pow(beta2, (double)step)) / (1.0 - std::pow(beta1, (double)step));
-  KC_LAUNCH_UPDATE("adam", adam_kernel, ptr<T>(w), ptr<T>(g), ptr<T>(m), ptr<T>(v), opt_ptr<T>(vhat), n_,
-                   T(1 - beta1), T(1 - beta2), T(alpha), T(eps));
+  KC_LAUNCH_UPDATE("adam", adam_kernel, ptr<T>(w), ptr<T>(g), ptr<T>(m), ptr<T>(v), opt_ptr<T>(vhat), n_, T(1 - beta1),
+                   T(1 - beta2), T(alpha), T(eps));
 }
 
 void rmsprop_update(Tensor& w, const Tensor& g, Tensor& v, Tensor& avg, Tensor& mom, double lr, double rho,
@@ -137,14 +136,14 @@ void adadelta_update(Tensor& w, const Tensor& g, Tensor& eg, Tensor& edx, double
                    T(eps));
 }
 
-void nadam_update(Tensor& w, const Tensor& g, Tensor& m, Tensor& v, double lr, double beta1, double beta2,
-                  double eps, double c_m, double c_g, double bias2) {
+void nadam_update(Tensor& w, const Tensor& g, Tensor& m, Tensor& v, double lr, double beta1, double beta2, double eps,
+                  double c_m, double c_g, double bias2) {
   KC_LAUNCH_UPDATE("nadam", nadam_kernel, ptr<T>(w), ptr<T>(g), ptr<T>(m), ptr<T>(v), n_, T(lr), T(1 - beta1),
                    T(1 - beta2), T(eps), T(c_m), T(c_g), T(bias2));
 }
 
-void adamax_update(Tensor& w, const Tensor& g, Tensor& m, Tensor& u, double lr, double beta1, double beta2,
-                   double eps, int64_t step) {
+void adamax_update(Tensor& w, const Tensor& g, Tensor& m, Tensor& u, double lr, double beta1, double beta2, double eps,
+                   int64_t step) {
   const double scale = lr / (1.0 - std::pow(beta1, (double)step));
   KC_LAUNCH_UPDATE("adamax", adamax_kernel, ptr<T>(w), ptr<T>(g), ptr<T>(m), ptr<T>(u), n_, T(scale), T(1 - beta1),
                    T(beta2), T(eps));

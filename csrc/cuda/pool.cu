@@ -90,8 +90,7 @@ std::pair<Tensor, Tensor> pool_forward(const Tensor& x_in, PoolMode mode, const 
     using T = decltype(tag);
     if (mode == PoolMode::max)
       KC_LAUNCH(grid_for(n), forward_kernel<T, true>)(g, ptr<T>(x), ptr<T>(y), ptr<int32_t>(arg));
-    else
-      KC_LAUNCH(grid_for(n), forward_kernel<T, false>)(g, ptr<T>(x), ptr<T>(y), nullptr);
+    else KC_LAUNCH(grid_for(n), forward_kernel<T, false>)(g, ptr<T>(x), ptr<T>(y), nullptr);
     KC_LAUNCHED(op);
   });
   return {y, arg};
@@ -121,8 +120,7 @@ Tensor pool_backward(const Tensor& grad_in, const Tensor& argmax, const Shape& x
     using T = decltype(tag);
     if (mode == PoolMode::max)
       KC_LAUNCH(grid_for(n), backward_kernel<T, true>)(g, ptr<T>(dy), ptr<int32_t>(arg), ptr<T>(dx));
-    else
-      KC_LAUNCH(grid_for(n), backward_kernel<T, false>)(g, ptr<T>(dy), nullptr, ptr<T>(dx));
+    else KC_LAUNCH(grid_for(n), backward_kernel<T, false>)(g, ptr<T>(dy), nullptr, ptr<T>(dx));
     KC_LAUNCHED(op);
   });
   return dx;

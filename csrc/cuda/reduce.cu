@@ -170,8 +170,7 @@ void softmax(const Tensor& x, int64_t outer, int64_t n, int64_t inner, bool log_
     using T = decltype(tag);
     if (inner == 1)
       softmax_rows_kernel<T><<<row_blocks(lines), kThreads, 0, kStream>>>(ptr<T>(x), ptr<T>(out), lines, n, log_out);
-    else
-      softmax_kernel<T><<<grid_for(lines), kThreads, 0, kStream>>>(ptr<T>(x), ptr<T>(out), lines, n, inner, log_out);
+    else softmax_kernel<T><<<grid_for(lines), kThreads, 0, kStream>>>(ptr<T>(x), ptr<T>(out), lines, n, inner, log_out);
   });
   KC_LAUNCHED("softmax");
 }
@@ -182,11 +181,11 @@ void softmax_backward(const Tensor& y, const Tensor& g, int64_t outer, int64_t n
   dispatch_float(y.dtype(), "softmax backward", [&](auto tag) {
     using T = decltype(tag);
     if (inner == 1)
-      softmax_grad_rows_kernel<T><<<row_blocks(lines), kThreads, 0, kStream>>>(ptr<T>(y), ptr<T>(g), ptr<T>(out),
-                                                                               lines, n, log_out);
+      softmax_grad_rows_kernel<T>
+          <<<row_blocks(lines), kThreads, 0, kStream>>>(ptr<T>(y), ptr<T>(g), ptr<T>(out), lines, n, log_out);
     else
-      softmax_grad_kernel<T><<<grid_for(lines), kThreads, 0, kStream>>>(ptr<T>(y), ptr<T>(g), ptr<T>(out), lines, n,
-                                                                        inner, log_out);
+      softmax_grad_kernel<T>
+          <<<grid_for(lines), kThreads, 0, kStream>>>(ptr<T>(y), ptr<T>(g), ptr<T>(out), lines, n, inner, log_out);
   });
   KC_LAUNCHED("softmax backward");
 }

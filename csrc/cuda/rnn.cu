@@ -195,10 +195,8 @@ void backward_steps(const RnnSaved& sv, BackStepArgs<T> a, const T* w, T** dh_fi
         break;
     }
     launch_check(op_name(c));
-    if (before)
-      gemm_rows<T>(false, true, b, u, 2 * u, a.dgx, gu, w, gu, T(1), a.dacc, u);
-    else
-      gemm_rows<T>(false, true, b, u, gu, a.dgh, gu, w, gu, T(1), a.dacc, u);
+    if (before) gemm_rows<T>(false, true, b, u, 2 * u, a.dgx, gu, w, gu, T(1), a.dacc, u);
+    else gemm_rows<T>(false, true, b, u, gu, a.dgh, gu, w, gu, T(1), a.dacc, u);
     if (dropped) {  // d h_{t-1} += d(h_{t-1} * mask) * mask
       KC_LAUNCH(grid, multiply_add_kernel<T>)(a.dacc, ptr<T>(sv.rec_mask), a.dh_prev, n);
       launch_check("rnn recurrent dropout");
@@ -211,13 +209,12 @@ void backward_steps(const RnnSaved& sv, BackStepArgs<T> a, const T* w, T** dh_fi
 // Fills the weight, bias (zero-filled on arrival) and x gradients of g from the pre-activation
 // gradients of every step.
 template <typename T>
-void weight_grads(const RnnSaved& sv, const T* kernel, const Tensor& dgx, const Tensor& dgh, bool need_x,
-                  RnnGrads& g) {
+void weight_grads(const RnnSaved& sv, const T* kernel, const Tensor& dgx, const Tensor& dgh, bool need_x, RnnGrads& g) {
   const RnnConfig& c = sv.config;
   const int64_t b = sv.batch, t = sv.steps, d = sv.input_dim, u = sv.units, gu = gate_count(c) * u;
   const int64_t rows = t * b;
   if (need_x && g.x.numel() > 0 && (d == 0 || gu == 0)) fill(g.x, 0.0);
-  if (rows == 0 || gu == 0) return;  // the weight and bias gradients stay zero
+  if (rows == 0 || gu == 0) return;                                           // the weight and bias gradients stay zero
   const T* hs = sv.rec_in.defined() ? ptr<T>(sv.rec_in) : ptr<T>(sv.states);  // h_{t-1} of every step
   const T* gx = ptr<T>(dgx);
   T* du = ptr<T>(g.recurrent_kernel);

@@ -195,7 +195,7 @@ __global__ void backward_kernel(BackStepArgs<T> a, const T* drh) {
     const T* g = a.gates + b * a.gcount * u + j;
     T* gx = a.dgx + b * a.gcount * u + j;
     if constexpr (kStep == Backward::gru_before_second) {  // d(r h) splits into dr and a dh_{t-1} term
-      if (!a.valid(b)) continue;                 // masked rows got drh = 0
+      if (!a.valid(b)) continue;                           // masked rows got drh = 0
       gx[u] = grad(a.ract, g[u], drh[e] * a.rec_input[e]);
       a.dacc[e] += drh[e] * g[u];
       continue;

@@ -8,8 +8,7 @@ namespace kcore::cuda {
 namespace {
 
 template <typename T, typename I>
-__global__ void take_rows_kernel(T* out, const T* x, const I* idx, int64_t n_idx, int64_t rows, int64_t row,
-                                 int* bad) {
+__global__ void take_rows_kernel(T* out, const T* x, const I* idx, int64_t n_idx, int64_t rows, int64_t row, int* bad) {
   KC_GRID_STRIDE(e, n_idx * row) {
     const int64_t i = e / row, c = e - i * row;
     const I r = idx[i];

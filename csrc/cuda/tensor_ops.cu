@@ -33,11 +33,11 @@ void device_to_device(Tensor& dst, const Tensor& src) {
   auto maps = broadcast_maps<2>(dst.shape(), {&dst, &src});
   const int64_t n = dst.numel();
   if (es == 4)
-    strided_copy_kernel<uint32_t><<<grid_for(n), kThreads, 0, kStream>>>(ptr<uint32_t>(dst), maps[0],
-                                                                          ptr<uint32_t>(src), maps[1], n);
+    strided_copy_kernel<uint32_t>
+        <<<grid_for(n), kThreads, 0, kStream>>>(ptr<uint32_t>(dst), maps[0], ptr<uint32_t>(src), maps[1], n);
   else
-    strided_copy_kernel<uint64_t><<<grid_for(n), kThreads, 0, kStream>>>(ptr<uint64_t>(dst), maps[0],
-                                                                          ptr<uint64_t>(src), maps[1], n);
+    strided_copy_kernel<uint64_t>
+        <<<grid_for(n), kThreads, 0, kStream>>>(ptr<uint64_t>(dst), maps[0], ptr<uint64_t>(src), maps[1], n);
   KC_LAUNCHED("copy");
 }
 

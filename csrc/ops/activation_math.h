@@ -31,23 +31,48 @@ constexpr double kSeluScale = 1.0507009873554804934193349852946;
 constexpr double kSqrtHalf = 0.70710678118654752440;
 constexpr double kSqrtTwoOverPi = 0.7978845608028654;
 
-template <typename T> KCORE_MATH T clamp(T x, T lo, T hi) { return x < lo ? lo : (x > hi ? hi : x); }
+template <typename T>
+KCORE_MATH T clamp(T x, T lo, T hi) {
+  return x < lo ? lo : (x > hi ? hi : x);
+}
 
-template <typename T> KCORE_MATH T sigmoid(T x) {
+template <typename T>
+KCORE_MATH T sigmoid(T x) {
   return x >= T(0) ? T(1) / (T(1) + exp(-x)) : exp(x) / (T(1) + exp(x));
 }
 
-template <typename T> KCORE_MATH T softplus(T x) { return x > T(0) ? x + log1p(exp(-x)) : log1p(exp(x)); }
+template <typename T>
+KCORE_MATH T softplus(T x) {
+  return x > T(0) ? x + log1p(exp(-x)) : log1p(exp(x));
+}
 
 // exp, tanh and sigmoid themselves: fast float32 versions on the CPU, the math library on the GPU.
 #ifdef __CUDA_ARCH__
-template <typename T> KCORE_MATH T exp_op(T x) { return exp(x); }
-template <typename T> KCORE_MATH T tanh_op(T x) { return tanh(x); }
-template <typename T> KCORE_MATH T sigmoid_op(T x) { return sigmoid(x); }
+template <typename T>
+KCORE_MATH T exp_op(T x) {
+  return exp(x);
+}
+template <typename T>
+KCORE_MATH T tanh_op(T x) {
+  return tanh(x);
+}
+template <typename T>
+KCORE_MATH T sigmoid_op(T x) {
+  return sigmoid(x);
+}
 #else
-template <typename T> KCORE_MATH T exp_op(T x) { return fast_exp(x); }
-template <typename T> KCORE_MATH T tanh_op(T x) { return fast_tanh(x); }
-template <typename T> KCORE_MATH T sigmoid_op(T x) { return fast_sigmoid(x); }
+template <typename T>
+KCORE_MATH T exp_op(T x) {
+  return fast_exp(x);
+}
+template <typename T>
+KCORE_MATH T tanh_op(T x) {
+  return fast_tanh(x);
+}
+template <typename T>
+KCORE_MATH T sigmoid_op(T x) {
+  return fast_sigmoid(x);
+}
 #endif
 
 template <typename T>
@@ -143,7 +168,7 @@ KCORE_MATH T derivative_from_output(UnaryOp op, T y) {
     case UnaryOp::tanh:
     case UnaryOp::sigmoid: return derivative(op, y, y, T(0));  // written in terms of y
     case UnaryOp::relu: return derivative(op, y, y, T(0));     // y > 0 exactly where x > 0
-    case UnaryOp::hard_sigmoid:                                 // the linear piece is 0 < y < 1
+    case UnaryOp::hard_sigmoid:                                // the linear piece is 0 < y < 1
       return (y > T(0) && y < T(1)) ? derivative(op, T(0), y, T(0)) : T(0);
     case UnaryOp::hard_sigmoid_k2: return (y > T(0) && y < T(1)) ? derivative(op, T(0), y, T(0)) : T(0);
     default: return T(NAN);

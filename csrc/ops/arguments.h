@@ -27,9 +27,9 @@ inline void sparse_labels(const Tensor& x, const Tensor& labels) {
   check_float(x, "sparse_categorical_crossentropy", "y_pred");
   KCORE_CHECK(x.ndim() >= 1, "sparse_categorical_crossentropy: y_pred must have a class axis");
   KCORE_CHECK(labels.shape() == without_last(x.shape()),
-              "sparse_categorical_crossentropy: labels of shape " << shape_str(labels.shape())
-                  << " do not match y_pred of shape " << shape_str(x.shape()) << " (expected labels of shape "
-                  << shape_str(without_last(x.shape())) << ")");
+              "sparse_categorical_crossentropy: labels of shape "
+                  << shape_str(labels.shape()) << " do not match y_pred of shape " << shape_str(x.shape())
+                  << " (expected labels of shape " << shape_str(without_last(x.shape())) << ")");
 }
 
 // x (..., K) @ kernel (K, N) -> (..., N).
@@ -39,9 +39,8 @@ inline Shape linear_shape(const Tensor& x, const Tensor& w) {
   check_same_dtype(x, w, "linear");
   KCORE_CHECK(w.ndim() == 2, "linear: kernel must be 2-D, got " << shape_str(w.shape()));
   KCORE_CHECK(x.ndim() >= 1 && x.dim(-1) == w.dim(0),
-              "linear: input with last dimension " << (x.ndim() ? x.dim(-1) : 0) << " (shape "
-                                                   << shape_str(x.shape()) << ") does not match kernel of shape "
-                                                   << shape_str(w.shape()));
+              "linear: input with last dimension " << (x.ndim() ? x.dim(-1) : 0) << " (shape " << shape_str(x.shape())
+                                                   << ") does not match kernel of shape " << shape_str(w.shape()));
   Shape shape = x.shape();
   shape.back() = w.dim(1);
   return shape;
@@ -100,8 +99,8 @@ inline void check_param_sizes(const Tensor& x, int64_t n, std::initializer_list<
   for (const auto& p : params) {
     KCORE_CHECK(p.t.defined(), op << ": " << p.name << " is undefined");
     KCORE_CHECK(p.t.numel() == n, op << ": " << p.name << " of shape " << shape_str(p.t.shape()) << " has "
-                                     << p.t.numel() << " values, expected one per " << per << " (" << n
-                                     << ") of input " << shape_str(x.shape()));
+                                     << p.t.numel() << " values, expected one per " << per << " (" << n << ") of input "
+                                     << shape_str(x.shape()));
     check_same_dtype(x, p.t, op);
   }
 }
@@ -121,8 +120,8 @@ inline ChannelGeometry channel_geometry(const Tensor& x, int64_t axis, std::init
 // (`params`) of d values each checked.
 inline int64_t layer_norm_rows(const Tensor& x, int64_t d, std::initializer_list<NamedParam> params, const char* op) {
   check_float(x, op, "x");
-  KCORE_CHECK(d > 0 && x.numel() % d == 0, op << ": the normalised size " << d << " does not divide input "
-                                              << shape_str(x.shape()));
+  KCORE_CHECK(d > 0 && x.numel() % d == 0,
+              op << ": the normalised size " << d << " does not divide input " << shape_str(x.shape()));
   check_param_sizes(x, d, params, op, "normalised value");
   return x.numel() / d;
 }

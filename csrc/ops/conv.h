@@ -40,8 +40,7 @@ ConvGrads conv_transpose_backward(const Tensor& x, const Tensor& kernel, const T
 
 // Bytes of workspace the forward of a conv of these shapes uses: im2col buffers, or Winograd's
 // transform buffers on that path (0 on the direct 1x1 GEMM path).
-int64_t conv_workspace_bytes(const Shape& x_shape, const Shape& kernel_shape, const ConvArgs& args,
-                             int64_t itemsize);
+int64_t conv_workspace_bytes(const Shape& x_shape, const Shape& kernel_shape, const ConvArgs& args, int64_t itemsize);
 
 // The output shape conv_forward would produce (validates everything conv_forward checks).
 Shape conv_output_shape(const Shape& x_shape, const Shape& kernel_shape, const ConvArgs& args);
@@ -62,6 +61,7 @@ bool conv_sliding_rows();
 int64_t conv_workspace_limit();
 
 // Device kernels, routed whole (ops/conv.cpp routes).
+// clang-format off
 #define KCORE_CONV_KERNELS(X)                                                                              \
   X(Tensor, conv_forward, (const Tensor& x, const Tensor& kernel, const Tensor& bias, const ConvArgs& args)) \
   X(TensorTriple, conv_backward,                                                                           \
@@ -72,6 +72,7 @@ int64_t conv_workspace_limit();
   X(TensorTriple, conv_transpose_backward,                                                                 \
     (const Tensor& x, const Tensor& kernel, const Tensor& grad, const ConvArgs& args, bool need_x,         \
      bool need_kernel, bool need_bias))
+// clang-format on
 KCORE_DECLARE_KERNELS(KCORE_CONV_KERNELS)
 
 }  // namespace kcore

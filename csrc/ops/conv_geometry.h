@@ -24,9 +24,9 @@ struct ConvGeometry {
   int64_t s[3] = {1, 1, 1}, d[3] = {1, 1, 1}, pb[3] = {0, 0, 0}, pa[3] = {0, 0, 0};
 
   KCORE_HD int64_t kvol() const { return k[0] * k[1] * k[2]; }
-  KCORE_HD int64_t cg() const { return c / groups; }           // input channels per group
-  KCORE_HD int64_t fg() const { return f / groups; }           // filters per group
-  KCORE_HD int64_t cols() const { return kvol() * cg(); }      // K of each group's GEMM
+  KCORE_HD int64_t cg() const { return c / groups; }       // input channels per group
+  KCORE_HD int64_t fg() const { return f / groups; }       // filters per group
+  KCORE_HD int64_t cols() const { return kvol() * cg(); }  // K of each group's GEMM
   KCORE_HD int64_t in_pixels() const { return in[0] * in[1] * in[2]; }
   KCORE_HD int64_t out_pixels() const { return out[0] * out[1] * out[2]; }
   KCORE_HD int64_t rows() const { return n * out_pixels(); }  // M of the GEMM
@@ -66,8 +66,8 @@ struct ConvGeometry {
 
 inline void check_conv_args(const ConvArgs& a, int64_t rank) {
   auto check_len = [&](const std::vector<int64_t>& v, const char* name) {
-    KCORE_CHECK((int64_t)v.size() == rank, "conv: " << name << " must have one value per spatial axis (" << rank
-                                                     << "), got " << shape_str(v));
+    KCORE_CHECK((int64_t)v.size() == rank,
+                "conv: " << name << " must have one value per spatial axis (" << rank << "), got " << shape_str(v));
   };
   check_len(a.strides, "strides");
   check_len(a.dilation, "dilation_rate");
@@ -83,12 +83,14 @@ inline void check_conv_args(const ConvArgs& a, int64_t rank) {
 // Validates a conv of input shape xs and kernel shape ws and returns its geometry.
 inline ConvGeometry make_conv_geometry(const Shape& xs, const Shape& ws, const ConvArgs& a) {
   const int64_t rank = (int64_t)ws.size() - 2;
-  KCORE_CHECK(rank >= 1 && rank <= 3, "conv: kernel must have rank 3, 4 or 5 (*kernel_size, in_channels, filters), "
-                                      "got shape " << shape_str(ws));
-  KCORE_CHECK((int64_t)xs.size() == rank + 2,
-              "conv: a " << rank << "-D convolution expects an input of rank " << rank + 2
-                         << " (batch, *spatial, channels), got shape " << shape_str(xs) << " for kernel "
-                         << shape_str(ws) << "; add the missing batch or channel axis");
+  KCORE_CHECK(rank >= 1 && rank <= 3,
+              "conv: kernel must have rank 3, 4 or 5 (*kernel_size, in_channels, filters), "
+              "got shape "
+                  << shape_str(ws));
+  KCORE_CHECK((int64_t)xs.size() == rank + 2, "conv: a " << rank << "-D convolution expects an input of rank "
+                                                         << rank + 2 << " (batch, *spatial, channels), got shape "
+                                                         << shape_str(xs) << " for kernel " << shape_str(ws)
+                                                         << "; add the missing batch or channel axis");
   check_conv_args(a, rank);
   ConvGeometry g;
   g.rank = rank;
@@ -96,14 +98,14 @@ inline ConvGeometry make_conv_geometry(const Shape& xs, const Shape& ws, const C
   g.c = xs.back();
   g.f = ws.back();
   KCORE_CHECK(g.c > 0 && g.f > 0, "conv: inputs and kernel need at least one channel and one filter, got input "
-                                       << shape_str(xs) << " and kernel " << shape_str(ws));
+                                      << shape_str(xs) << " and kernel " << shape_str(ws));
   g.groups = a.groups;
   KCORE_CHECK(g.groups >= 1 && g.c % g.groups == 0 && g.f % g.groups == 0,
               "conv: groups=" << a.groups << " must be positive and divide both the input channels (input shape "
                               << shape_str(xs) << ") and the filters (kernel shape " << shape_str(ws) << ")");
-  KCORE_CHECK(ws[rank] * g.groups == g.c, "conv: input has " << g.c << " channels (shape " << shape_str(xs)
-                                              << ") but the kernel of shape " << shape_str(ws) << " with groups="
-                                              << g.groups << " expects " << ws[rank] * g.groups);
+  KCORE_CHECK(ws[rank] * g.groups == g.c,
+              "conv: input has " << g.c << " channels (shape " << shape_str(xs) << ") but the kernel of shape "
+                                 << shape_str(ws) << " with groups=" << g.groups << " expects " << ws[rank] * g.groups);
   for (int64_t i = 0; i < rank; ++i) {
     const int64_t j = 3 - rank + i;
     g.in[j] = xs[1 + i];
@@ -119,8 +121,8 @@ inline ConvGeometry make_conv_geometry(const Shape& xs, const Shape& ws, const C
                                                  << shape_str(a.pad_before) << " / " << shape_str(a.pad_after) << ")");
     const int64_t span = checked_add(checked_mul(g.k[j] - 1, g.d[j], sizes), 1, sizes);
     const int64_t padded = checked_add(checked_add(g.in[j], g.pb[j], sizes), g.pa[j], sizes);
-    KCORE_CHECK(padded >= span, "conv: spatial axis " << i << " of the input (size " << g.in[j] << ", padded "
-                                                      << padded << ") is smaller than the dilated kernel (" << span
+    KCORE_CHECK(padded >= span, "conv: spatial axis " << i << " of the input (size " << g.in[j] << ", padded " << padded
+                                                      << ") is smaller than the dilated kernel (" << span
                                                       << "); input shape " << shape_str(xs) << ", kernel shape "
                                                       << shape_str(ws));
     g.out[j] = (padded - span) / g.s[j] + 1;
@@ -144,13 +146,13 @@ inline ConvGeometry make_conv_transpose_geometry(const Shape& xs, const Shape& w
   Shape y_shape{xs[0]};
   y_shape.insert(y_shape.end(), out_spatial.begin(), out_spatial.end());
   y_shape.push_back(ws[ws.size() - 2]);
-  KCORE_CHECK(args.groups == 1, op << ": grouped transposed convolution is not supported (groups="
-                                   << args.groups << ")");
+  KCORE_CHECK(args.groups == 1,
+              op << ": grouped transposed convolution is not supported (groups=" << args.groups << ")");
   ConvGeometry g = make_conv_geometry(y_shape, ws, args);
-  KCORE_CHECK(g.out_shape() == xs,
-              op << ": inputs of shape " << shape_str(xs) << " cannot come from an output of shape "
-                 << shape_str(y_shape) << " with kernel " << shape_str(ws) << " (the matching conv gives "
-                 << shape_str(g.out_shape()) << ")");
+  KCORE_CHECK(g.out_shape() == xs, op << ": inputs of shape " << shape_str(xs)
+                                      << " cannot come from an output of shape " << shape_str(y_shape)
+                                      << " with kernel " << shape_str(ws) << " (the matching conv gives "
+                                      << shape_str(g.out_shape()) << ")");
   return g;
 }
 

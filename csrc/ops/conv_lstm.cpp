@@ -23,9 +23,8 @@ void check_state(const Tensor& s, const Tensor& x, const Shape& want, const char
 }
 
 // Validates the forward's arguments; returns the state shape (B, *out, F).
-Shape check_arguments(const ConvLstmConfig& cfg, const Tensor& x, const Tensor& w, const Tensor& rw,
-                      const Tensor& bias, const Tensor& h0, const Tensor& c0, const Tensor& mask,
-                      const Tensor& rec_mask) {
+Shape check_arguments(const ConvLstmConfig& cfg, const Tensor& x, const Tensor& w, const Tensor& rw, const Tensor& bias,
+                      const Tensor& h0, const Tensor& c0, const Tensor& mask, const Tensor& rec_mask) {
   const char* op = "conv_lstm";
   check_float(x, op, "inputs");
   check_float(w, op, "kernel");
@@ -34,7 +33,8 @@ Shape check_arguments(const ConvLstmConfig& cfg, const Tensor& x, const Tensor& 
   check_same_dtype(x, rw, op);
   const int64_t rank = x.ndim() - 3;
   KCORE_CHECK(rank >= 1 && rank <= 3, op << ": inputs must be (batch, timesteps, 1 to 3 spatial axes, channels), "
-                                         "got shape " << shape_str(x.shape()));
+                                            "got shape "
+                                         << shape_str(x.shape()));
   KCORE_CHECK(w.ndim() == rank + 2 && w.dim(-1) % 4 == 0 && w.dim(-1) > 0 && w.dim(-2) == x.dim(-1),
               op << ": kernel must have shape (*kernel_size, " << x.dim(-1) << ", 4 * filters) for inputs of shape "
                  << shape_str(x.shape()) << ", got " << shape_str(w.shape()));
@@ -54,8 +54,8 @@ Shape check_arguments(const ConvLstmConfig& cfg, const Tensor& x, const Tensor& 
   state.back() = f;
   Shape rec_out = conv_output_shape(state, rw.shape(), cfg.recurrent_args);
   rec_out.back() = f;
-  KCORE_CHECK(rec_out == state, op << ": the recurrent convolution maps states of shape " << shape_str(state)
-                                   << " to " << shape_str(rec_out) << "; it must keep their shape ('same')");
+  KCORE_CHECK(rec_out == state, op << ": the recurrent convolution maps states of shape " << shape_str(state) << " to "
+                                   << shape_str(rec_out) << "; it must keep their shape ('same')");
   check_state(h0, x, state, op, "initial h state");
   check_state(c0, x, state, op, "initial c state");
   check_state(rec_mask, x, state, op, "recurrent dropout mask");
@@ -76,8 +76,7 @@ Tensor frames_copy(const Tensor& t, int64_t first, int64_t n) {
 
 ConvLstmResult conv_lstm_forward(const ConvLstmConfig& cfg, const Tensor& x_in, const Tensor& kernel,
                                  const Tensor& recurrent_kernel, const OptionalTensor& bias, const OptionalTensor& h0,
-                                 const OptionalTensor& c0, const OptionalTensor& mask,
-                                 const OptionalTensor& rec_mask) {
+                                 const OptionalTensor& c0, const OptionalTensor& mask, const OptionalTensor& rec_mask) {
   OpCall call("conv_lstm_forward", x_in, kernel, recurrent_kernel, bias, h0, c0, mask, rec_mask);
   auto run = KCORE_KERNEL(call, conv_lstm_forward);
   const Shape state = check_arguments(cfg, x_in, kernel, recurrent_kernel, bias, h0, c0, mask, rec_mask);

@@ -42,13 +42,13 @@ struct ConvLstmSaved {
   ConvLstmConfig config;
   int64_t batch = 0, steps = 0, pixels = 0, filters = 0;  // pixels: elements of *out
   bool has_bias = false;
-  Shape x_shape;      // (B, T, *spatial, C) as given
-  Tensor frames;      // (T*B, *spatial, C) the inputs
-  Tensor z;           // (T*B, *out, 4F) gate pre-activations
-  Tensor states;      // ((T+1)*B, *out, F) h before step 0, after step 0, ...
-  Tensor cells;       // ((T+1)*B, *out, F)
-  Tensor rec_mask;    // (B, *out, F) or undefined
-  Tensor rec_in;      // (T*B, *out, F) h_{t-1} * rec_mask; undefined without rec_mask
+  Shape x_shape;              // (B, T, *spatial, C) as given
+  Tensor frames;              // (T*B, *spatial, C) the inputs
+  Tensor z;                   // (T*B, *out, 4F) gate pre-activations
+  Tensor states;              // ((T+1)*B, *out, F) h before step 0, after step 0, ...
+  Tensor cells;               // ((T+1)*B, *out, F)
+  Tensor rec_mask;            // (B, *out, F) or undefined
+  Tensor rec_in;              // (T*B, *out, F) h_{t-1} * rec_mask; undefined without rec_mask
   std::vector<uint8_t> mask;  // (T, B), empty when every step is valid
 };
 
@@ -62,13 +62,12 @@ struct ConvLstmGrads {
 using ConvLstmResult = std::tuple<Tensor, Tensor, Tensor, std::shared_ptr<ConvLstmSaved>>;
 ConvLstmResult conv_lstm_forward(const ConvLstmConfig& cfg, const Tensor& x, const Tensor& kernel,
                                  const Tensor& recurrent_kernel, const OptionalTensor& bias, const OptionalTensor& h0,
-                                 const OptionalTensor& c0, const OptionalTensor& mask,
-                                 const OptionalTensor& rec_mask);
+                                 const OptionalTensor& c0, const OptionalTensor& mask, const OptionalTensor& rec_mask);
 
 // Gradients from d(outputs), d(final h), d(final c), each possibly None (= zero); returns
 // (dx or None unless need_x, dh0, dc0, dkernel, drecurrent_kernel, dbias or None).
-using ConvLstmGradTuple = std::tuple<OptionalTensor, OptionalTensor, OptionalTensor, OptionalTensor, OptionalTensor,
-                                     OptionalTensor>;
+using ConvLstmGradTuple =
+    std::tuple<OptionalTensor, OptionalTensor, OptionalTensor, OptionalTensor, OptionalTensor, OptionalTensor>;
 ConvLstmGradTuple conv_lstm_backward(const std::shared_ptr<ConvLstmSaved>& saved, const Tensor& kernel,
                                      const Tensor& recurrent_kernel, const OptionalTensor& grad_outputs,
                                      const OptionalTensor& grad_h, const OptionalTensor& grad_c, bool need_x);
@@ -76,6 +75,7 @@ ConvLstmGradTuple conv_lstm_backward(const std::shared_ptr<ConvLstmSaved>& saved
 // Device kernels (CPU only so far: the CUDA slots are null, NotImplementedError on cuda). Forward
 // fills saved's mask, frames, z, states, cells (and rec_in) and outputs, all allocated; backward
 // fills grads.x (allocated when asked), grads.h0 / c0 (allocated) and sets the weight gradients.
+// clang-format off
 #define KCORE_CONV_LSTM_KERNELS(X)                                                                           \
   X(void, conv_lstm_forward,                                                                                 \
     (ConvLstmSaved & saved, const Tensor& x, const Tensor& kernel, const Tensor& recurrent_kernel,           \
@@ -83,6 +83,7 @@ ConvLstmGradTuple conv_lstm_backward(const std::shared_ptr<ConvLstmSaved>& saved
   X(void, conv_lstm_backward,                                                                                \
     (const ConvLstmSaved& saved, const Tensor& kernel, const Tensor& recurrent_kernel,                       \
      const Tensor& grad_outputs, const Tensor& grad_h, const Tensor& grad_c, ConvLstmGrads& grads))
+// clang-format on
 KCORE_DECLARE_KERNELS(KCORE_CONV_LSTM_KERNELS)
 
 }  // namespace kcore

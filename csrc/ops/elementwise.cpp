@@ -15,9 +15,8 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
   for (size_t i = 0; i < nd; ++i) {
     int64_t da = i < nd - a.size() ? 1 : a[i - (nd - a.size())];
     int64_t db = i < nd - b.size() ? 1 : b[i - (nd - b.size())];
-    KCORE_CHECK(da == db || da == 1 || db == 1,
-                op << ": operands could not be broadcast together with shapes " << shape_str(a) << " and "
-                   << shape_str(b));
+    KCORE_CHECK(da == db || da == 1 || db == 1, op << ": operands could not be broadcast together with shapes "
+                                                   << shape_str(a) << " and " << shape_str(b));
     out[i] = da == 1 ? db : da;
   }
   return out;

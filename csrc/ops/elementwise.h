@@ -12,10 +12,12 @@ enum class BinaryOp : int { add, subtract, multiply, divide, power, maximum, min
 // Every unary op, once: the enum, the CPU kernel's dispatch and the Python enum come from this list;
 // each op's value and derivative live in ops/activation_math.h. (hard_sigmoid is Keras 3's
 // relu6(x + 3) / 6, hard_sigmoid_k2 Keras 2's clip(0.2 x + 0.5, 0, 1).)
+// clang-format off
 #define KCORE_UNARY_OPS(X)                                                                                  \
   X(negative) X(exp) X(log) X(sqrt) X(square) X(abs) X(tanh) X(sigmoid) X(relu) X(elu) X(selu) X(softplus) \
   X(softsign) X(hard_sigmoid) X(hard_sigmoid_k2) X(gelu) X(gelu_tanh) X(silu) X(leaky_relu) X(relu6)         \
   X(log_sigmoid) X(reciprocal) X(sin) X(cos) X(sign) X(mish)
+// clang-format on
 
 enum class UnaryOp : int {
 #define KCORE_UNARY_ENUM(name) name,
@@ -26,7 +28,15 @@ enum class UnaryOp : int {
 // Broadcasting comparisons and logical connectives; the result is a bool tensor. Both operands
 // share one dtype; the logical ops read any nonzero (or NaN) element as true.
 enum class CompareOp : int {
-  equal, not_equal, less, less_equal, greater, greater_equal, logical_and, logical_or, logical_xor,
+  equal,
+  not_equal,
+  less,
+  less_equal,
+  greater,
+  greater_equal,
+  logical_and,
+  logical_or,
+  logical_xor,
 };
 
 // The Keras names of the ops, for messages.
@@ -35,8 +45,8 @@ inline const char* binary_name(BinaryOp op) {
   return names[(int)op];
 }
 inline const char* compare_name(CompareOp op) {
-  static const char* names[] = {"equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
-                                "logical_and", "logical_or", "logical_xor"};
+  static const char* names[] = {"equal",         "not_equal",   "less",       "less_equal", "greater",
+                                "greater_equal", "logical_and", "logical_or", "logical_xor"};
   return names[(int)op];
 }
 
@@ -70,6 +80,7 @@ bool has_nonfinite(const Tensor& x);
 // called with an empty output). Operands may be strided and broadcast against `out`'s shape,
 // except unary / clip / scale / their backwards and has_nonfinite, which get contiguous operands.
 // binary_backward writes each wanted gradient at the broadcast shape (ga / gb undefined: not wanted).
+// clang-format off
 #define KCORE_ELEMENTWISE_KERNELS(X)                                                                       \
   X(void, binary, (BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out))                            \
   X(void, binary_backward,                                                                                 \
@@ -83,6 +94,7 @@ bool has_nonfinite(const Tensor& x);
   X(void, broadcast_to, (const Tensor& x, Tensor& out))                                                    \
   X(void, scale, (const Tensor& x, double s, Tensor& out))                                                 \
   X(bool, has_nonfinite, (const Tensor& x))
+// clang-format on
 KCORE_DECLARE_KERNELS(KCORE_ELEMENTWISE_KERNELS)
 
 }  // namespace kcore

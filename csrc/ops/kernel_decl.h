@@ -25,10 +25,10 @@ using TensorTriple = std::tuple<Tensor, Tensor, Tensor>;
 
 #define KCORE_KERNEL_DECLARATION(ret, name, params) ret name params;
 // Inside namespace kcore: declares every kernel of LIST in kcore::cpu and kcore::cuda.
-#define KCORE_DECLARE_KERNELS(LIST)        \
-  namespace cpu {                          \
-  LIST(KCORE_KERNEL_DECLARATION)           \
-  }                                        \
-  namespace cuda {                         \
-  LIST(KCORE_KERNEL_DECLARATION)           \
+#define KCORE_DECLARE_KERNELS(LIST) \
+  namespace cpu { \
+  LIST(KCORE_KERNEL_DECLARATION) \
+  } \
+  namespace cuda { \
+  LIST(KCORE_KERNEL_DECLARATION) \
   }

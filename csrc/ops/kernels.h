@@ -22,10 +22,12 @@ namespace kcore {
 
 // Every family's kernel list: a new family adds its list here (and, when it has CUDA kernels,
 // to cuda/module.cpp's KCORE_CUDA_KERNELS).
+// clang-format off
 #define KCORE_KERNELS(X)                                                                       \
   KCORE_ELEMENTWISE_KERNELS(X) KCORE_REDUCE_KERNELS(X) KCORE_LINALG_KERNELS(X) KCORE_LOSS_KERNELS(X) \
   KCORE_NORM_KERNELS(X) KCORE_OPTIM_KERNELS(X) KCORE_RANDOM_KERNELS(X) KCORE_SHAPE_KERNELS(X)         \
   KCORE_CONV_KERNELS(X) KCORE_POOL_KERNELS(X) KCORE_CONV_LSTM_KERNELS(X) KCORE_RNN_KERNELS(X)
+// clang-format on
 
 // Bump when KernelTable's layout or a kernel's signature changes: _C refuses a device table
 // built against another layout. 5: one table generated from the families' kernel lists; 6: ConvLSTM;

@@ -70,8 +70,8 @@ Tensor linear(const Tensor& x_in, const Tensor& w, const OptionalTensor& bias_in
   Tensor bias;
   if (bias_in.defined()) {
     check_same_dtype(x_in, bias_in, "linear");
-    KCORE_CHECK(bias_in.numel() == n, "linear: bias of shape " << shape_str(bias_in.shape()) << " does not match "
-                                                               << n << " units");
+    KCORE_CHECK(bias_in.numel() == n,
+                "linear: bias of shape " << shape_str(bias_in.shape()) << " does not match " << n << " units");
     bias = bias_in.contiguous();
   }
   Tensor x = x_in.contiguous();

@@ -27,11 +27,13 @@ Tensor sum_rows(const Tensor& x2d);
 // arguments::layout_of), their batch axes broadcast to `batch`; out is packed (*batch, M, N).
 // linear: x packed (m, K), w a GEMM operand (K, N), bias packed (N,) or undefined.
 // linear_backward: x and grad packed; writes gw (K, N) and, when defined, gx like x.
+// clang-format off
 #define KCORE_LINALG_KERNELS(X)                                                                            \
   X(void, matmul, (const Tensor& a, const Tensor& b, const Shape& batch, Tensor& out))                     \
   X(void, linear, (const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& out))                     \
   X(void, linear_backward, (const Tensor& x, const Tensor& w, const Tensor& grad, Tensor& gw, Tensor& gx))  \
   X(void, sum_rows, (const Tensor& x, int64_t rows, int64_t cols, Tensor& out))
+// clang-format on
 KCORE_DECLARE_KERNELS(KCORE_LINALG_KERNELS)
 
 }  // namespace kcore

@@ -24,6 +24,7 @@ Tensor mean_error_backward(ErrorKind kind, const Tensor& pred, const Tensor& tar
 // Device kernels (ops/loss.cpp validates and allocates; every tensor contiguous; never called
 // with an empty output). Row losses see their inputs as (rows, classes); the sparse ones check
 // that every label is in range (data-dependent: the kernel's job) and raise ValueError otherwise.
+// clang-format off
 #define KCORE_LOSS_KERNELS(X)                                                                              \
   X(void, softmax_cross_entropy,                                                                           \
     (const Tensor& logits, const Tensor& targets, int64_t rows, int64_t classes, Tensor& out))             \
@@ -40,6 +41,7 @@ Tensor mean_error_backward(ErrorKind kind, const Tensor& pred, const Tensor& tar
   X(void, mean_error_backward,                                                                             \
     (ErrorKind kind, const Tensor& pred, const Tensor& target, const Tensor& grad, int64_t rows, int64_t classes, \
      Tensor& out))
+// clang-format on
 KCORE_DECLARE_KERNELS(KCORE_LOSS_KERNELS)
 
 }  // namespace kcore

@@ -5,11 +5,11 @@
 
 namespace kcore {
 
-using arguments::ChannelGeometry;
 using arguments::channel_geometry;
+using arguments::ChannelGeometry;
 
-std::tuple<Tensor, Tensor, Tensor> batch_norm_train(const Tensor& x_in, const Tensor& gamma_in,
-                                                    const Tensor& beta_in, int64_t axis, double eps) {
+std::tuple<Tensor, Tensor, Tensor> batch_norm_train(const Tensor& x_in, const Tensor& gamma_in, const Tensor& beta_in,
+                                                    int64_t axis, double eps) {
   OpCall call("batch_norm_train", x_in, gamma_in, beta_in);
   auto kernel = KCORE_KERNEL(call, batch_norm_train);
   Tensor x = x_in.contiguous(), gamma = gamma_in.contiguous(), beta = beta_in.contiguous();
@@ -27,8 +27,8 @@ Tensor batch_norm_infer(const Tensor& x_in, const Tensor& gamma_in, const Tensor
   auto kernel = KCORE_KERNEL(call, batch_norm_infer);
   Tensor x = x_in.contiguous(), gamma = gamma_in.contiguous(), beta = beta_in.contiguous();
   Tensor mean = mean_in.contiguous(), var = var_in.contiguous();
-  ChannelGeometry g = channel_geometry(
-      x, axis, {{"gamma", gamma}, {"beta", beta}, {"mean", mean}, {"variance", var}}, "batch_normalization");
+  ChannelGeometry g = channel_geometry(x, axis, {{"gamma", gamma}, {"beta", beta}, {"mean", mean}, {"variance", var}},
+                                       "batch_normalization");
   Tensor y = call.empty(x.shape(), x.dtype());
   if (x.numel() > 0) kernel(g, x, gamma, beta, mean, var, eps, y);
   return y;
@@ -36,15 +36,14 @@ Tensor batch_norm_infer(const Tensor& x_in, const Tensor& gamma_in, const Tensor
 
 std::tuple<Tensor, Tensor, Tensor> batch_norm_backward(const Tensor& x_in, const Tensor& gamma_in,
                                                        const Tensor& mean_in, const Tensor& var_in,
-                                                       const Tensor& grad_in, int64_t axis, double eps,
-                                                       bool training) {
+                                                       const Tensor& grad_in, int64_t axis, double eps, bool training) {
   OpCall call("batch_norm_backward", x_in, gamma_in, mean_in, var_in, grad_in);
   auto kernel = KCORE_KERNEL(call, batch_norm_backward);
   Tensor x = x_in.contiguous(), gamma = gamma_in.contiguous(), mean = mean_in.contiguous(), var = var_in.contiguous();
   Tensor dy = grad_in.contiguous();
   check_same_shape(x, dy, "batch_normalization backward");
-  ChannelGeometry g = channel_geometry(x, axis, {{"gamma", gamma}, {"mean", mean}, {"variance", var}},
-                                       "batch_normalization backward");
+  ChannelGeometry g =
+      channel_geometry(x, axis, {{"gamma", gamma}, {"mean", mean}, {"variance", var}}, "batch_normalization backward");
   Tensor dx = call.empty(x.shape(), x.dtype());
   Tensor dgamma = call.empty({g.channels}, x.dtype()), dbeta = call.empty({g.channels}, x.dtype());
   if (g.channels > 0) kernel(g, x, gamma, mean, var, dy, eps, training, dx, dgamma, dbeta);

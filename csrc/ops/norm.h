@@ -12,12 +12,12 @@ namespace kcore {
 // Training: returns (y, batch mean, biased batch variance).
 std::tuple<Tensor, Tensor, Tensor> batch_norm_train(const Tensor& x, const Tensor& gamma, const Tensor& beta,
                                                     int64_t axis, double eps);
-Tensor batch_norm_infer(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& mean,
-                        const Tensor& var, int64_t axis, double eps);
+Tensor batch_norm_infer(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& mean, const Tensor& var,
+                        int64_t axis, double eps);
 // (dx, dgamma, dbeta). `training` selects whether mean/var depended on x (batch statistics).
 std::tuple<Tensor, Tensor, Tensor> batch_norm_backward(const Tensor& x, const Tensor& gamma, const Tensor& mean,
-                                                       const Tensor& var, const Tensor& grad, int64_t axis,
-                                                       double eps, bool training);
+                                                       const Tensor& var, const Tensor& grad, int64_t axis, double eps,
+                                                       bool training);
 
 // Normalises over the trailing `norm_size` elements of every row; gamma/beta have that many.
 // Returns (y, mean, inv_std) with one statistic per row.
@@ -28,6 +28,7 @@ std::tuple<Tensor, Tensor, Tensor> layer_norm_backward(const Tensor& x, const Te
 
 // Device kernels (ops/norm.cpp validates, allocates and calls them). Inputs contiguous; never
 // called with empty outputs except batch_norm_backward over an empty batch (sums are zero).
+// clang-format off
 #define KCORE_NORM_KERNELS(X)                                                                              \
   X(void, batch_norm_train,                                                                                \
     (const arguments::ChannelGeometry& g, const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps, \
@@ -44,6 +45,7 @@ std::tuple<Tensor, Tensor, Tensor> layer_norm_backward(const Tensor& x, const Te
   X(void, layer_norm_backward,                                                                             \
     (int64_t rows, int64_t d, const Tensor& x, const Tensor& gamma, const Tensor& mean, const Tensor& inv_std, \
      const Tensor& dy, Tensor& dx, Tensor& dgamma, Tensor& dbeta))
+// clang-format on
 KCORE_DECLARE_KERNELS(KCORE_NORM_KERNELS)
 
 }  // namespace kcore

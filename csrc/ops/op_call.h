@@ -42,7 +42,7 @@ class OpCall {
 
   // The device's kernel in `slot` (use KCORE_KERNEL), or NotImplementedError naming `kernel`.
   template <typename F>
-  F kernel(F KernelTable::*slot, const char* kernel) const {
+  F kernel(F KernelTable::* slot, const char* kernel) const {
     F fn = table_->*slot;
     if (!fn) throw NotImplementedError(std::string(kernel) + " is not implemented on cuda yet");
     return fn;

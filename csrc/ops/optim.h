@@ -9,8 +9,8 @@ namespace kcore {
 void sgd_update(Tensor& w, const Tensor& g, const OptionalTensor& m, double lr, double momentum, bool nesterov);
 // Keras's Adam: alpha = lr sqrt(1 - b2^t) / (1 - b1^t); w -= alpha m / (sqrt(v) + eps).
 // `vhat` defined means amsgrad.
-void adam_update(Tensor& w, const Tensor& g, Tensor& m, Tensor& v, const OptionalTensor& vhat, double lr,
-                 double beta1, double beta2, double eps, int64_t step);
+void adam_update(Tensor& w, const Tensor& g, Tensor& m, Tensor& v, const OptionalTensor& vhat, double lr, double beta1,
+                 double beta2, double eps, int64_t step);
 
 // v = rho v + (1 - rho) g^2 (centered: a = rho a + (1 - rho) g, denominator v - a^2);
 // step = lr g / sqrt(denominator + eps); w -= step, or with momentum: mom = mu mom + step; w -= mom.
@@ -22,15 +22,16 @@ void adagrad_update(Tensor& w, const Tensor& g, Tensor& acc, double lr, double e
 // Eg = rho Eg + (1 - rho) g^2; d = -sqrt(Edx + eps) / sqrt(Eg + eps) g; Edx = rho Edx + (1 - rho) d^2; w += lr d.
 void adadelta_update(Tensor& w, const Tensor& g, Tensor& eg, Tensor& edx, double lr, double rho, double eps);
 // Adam moments, then w -= lr (c_m m + c_g g) / (sqrt(v / bias2) + eps): Nadam's Nesterov-corrected step.
-void nadam_update(Tensor& w, const Tensor& g, Tensor& m, Tensor& v, double lr, double beta1, double beta2,
-                  double eps, double c_m, double c_g, double bias2);
+void nadam_update(Tensor& w, const Tensor& g, Tensor& m, Tensor& v, double lr, double beta1, double beta2, double eps,
+                  double c_m, double c_g, double bias2);
 // m as Adam; u = max(beta2 u, |g|); w -= lr m / ((1 - beta1^t)(u + eps)).
-void adamax_update(Tensor& w, const Tensor& g, Tensor& m, Tensor& u, double lr, double beta1, double beta2,
-                   double eps, int64_t step);
+void adamax_update(Tensor& w, const Tensor& g, Tensor& m, Tensor& u, double lr, double beta1, double beta2, double eps,
+                   int64_t step);
 
 // Device kernels, same arguments as the ops (ops/optim.cpp has checked the variable, the gradient,
 // now packed, and every slot: float, same dtype and shape as w, contiguous; optional slots may be
 // undefined; never called for an empty variable).
+// clang-format off
 #define KCORE_OPTIM_KERNELS(X)                                                                             \
   X(void, sgd_update, (Tensor& w, const Tensor& g, Tensor& m, double lr, double momentum, bool nesterov))   \
   X(void, adam_update,                                                                                     \
@@ -47,6 +48,7 @@ void adamax_update(Tensor& w, const Tensor& g, Tensor& m, Tensor& u, double lr, 
   X(void, adamax_update,                                                                                   \
     (Tensor& w, const Tensor& g, Tensor& m, Tensor& u, double lr, double beta1, double beta2, double eps,   \
      int64_t step))
+// clang-format on
 KCORE_DECLARE_KERNELS(KCORE_OPTIM_KERNELS)
 
 }  // namespace kcore

@@ -27,10 +27,12 @@ Tensor pool_backward(const Tensor& grad, const OptionalTensor& argmax, const Sha
                      const PoolArgs& args);
 
 // Device kernels, routed whole (ops/pool.cpp routes).
+// clang-format off
 #define KCORE_POOL_KERNELS(X)                                                                              \
   X(TensorPair, pool_forward, (const Tensor& x, PoolMode mode, const PoolArgs& args))                      \
   X(Tensor, pool_backward,                                                                                 \
     (const Tensor& grad, const Tensor& argmax, const Shape& x_shape, PoolMode mode, const PoolArgs& args))
+// clang-format on
 KCORE_DECLARE_KERNELS(KCORE_POOL_KERNELS)
 
 }  // namespace kcore

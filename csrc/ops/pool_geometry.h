@@ -60,10 +60,9 @@ struct PoolGeometry {
 inline PoolGeometry make_pool_geometry(const Shape& xs, const PoolArgs& a, const char* op) {
   const int64_t rank = (int64_t)a.pool_size.size();
   KCORE_CHECK(rank >= 1 && rank <= 3, op << ": pool_size must have 1, 2 or 3 values, got " << shape_str(a.pool_size));
-  KCORE_CHECK((int64_t)xs.size() == rank + 2,
-              op << ": " << rank << "-D pooling expects an input of rank " << rank + 2
-                 << " (batch, *spatial, channels), got shape " << shape_str(xs)
-                 << "; add the missing batch or channel axis");
+  KCORE_CHECK((int64_t)xs.size() == rank + 2, op << ": " << rank << "-D pooling expects an input of rank " << rank + 2
+                                                 << " (batch, *spatial, channels), got shape " << shape_str(xs)
+                                                 << "; add the missing batch or channel axis");
   KCORE_CHECK(a.strides.size() == a.pool_size.size() && a.pad_before.size() == a.pool_size.size() &&
                   a.pad_after.size() == a.pool_size.size(),
               op << ": pool_size, strides and padding must have one value per spatial axis");
@@ -81,8 +80,9 @@ inline PoolGeometry make_pool_geometry(const Shape& xs, const PoolArgs& a, const
     KCORE_CHECK(g.s[j] >= 1, op << ": strides must be positive, got " << shape_str(a.strides));
     KCORE_CHECK(a.pad_before[i] >= 0 && a.pad_after[i] >= 0 && a.pad_before[i] < g.k[j] && a.pad_after[i] < g.k[j],
                 op << ": padding must be non-negative and smaller than the pool size");
-    const int64_t padded = KCORE_CHECKED_ADD(KCORE_CHECKED_ADD(g.in[j], a.pad_before[i], "the padded input " << shape_str(xs)),
-                                             a.pad_after[i], "the padded input " << shape_str(xs));
+    const int64_t padded =
+        KCORE_CHECKED_ADD(KCORE_CHECKED_ADD(g.in[j], a.pad_before[i], "the padded input " << shape_str(xs)),
+                          a.pad_after[i], "the padded input " << shape_str(xs));
     KCORE_CHECK(padded >= g.k[j], op << ": spatial axis " << i << " of the input (size " << g.in[j]
                                      << ") is smaller than the pool size " << g.k[j] << "; input shape "
                                      << shape_str(xs) << " (use padding='same' or a smaller pool_size)");

@@ -12,9 +12,11 @@ Tensor dropout_mask(const Shape& shape, double rate, uint64_t seed, const Tensor
 Tensor random_uniform(const Shape& shape, double lo, double hi, uint64_t seed, const Tensor& like);
 
 // Device kernels: fill `out` (packed, non-empty; ops/random.cpp allocates it and checks the rate).
+// clang-format off
 #define KCORE_RANDOM_KERNELS(X)                                                                            \
   X(void, dropout_mask, (double rate, uint64_t seed, Tensor& out))                                         \
   X(void, random_uniform, (double lo, double hi, uint64_t seed, Tensor& out))
+// clang-format on
 KCORE_DECLARE_KERNELS(KCORE_RANDOM_KERNELS)
 
 }  // namespace kcore

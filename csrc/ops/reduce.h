@@ -15,8 +15,8 @@ inline const char* reduce_name(ReduceOp op) {
 
 // Empty `axes` reduces over every axis.
 Tensor reduce(ReduceOp op, const Tensor& x, std::vector<int64_t> axes, bool keepdims);
-Tensor reduce_backward(ReduceOp op, const Tensor& x, const Tensor& y, const Tensor& grad,
-                       std::vector<int64_t> axes, bool keepdims);
+Tensor reduce_backward(ReduceOp op, const Tensor& x, const Tensor& y, const Tensor& grad, std::vector<int64_t> axes,
+                       bool keepdims);
 Tensor argmax(const Tensor& x, int64_t axis, bool keepdims);
 
 Tensor softmax(const Tensor& x, int64_t axis, bool log);
@@ -26,6 +26,7 @@ Tensor softmax_backward(const Tensor& y, const Tensor& grad, int64_t axis, bool 
 // an empty output). reduce / argmax get x packed as (outer, red) rows, red >= 1; softmax and its
 // backward get contiguous tensors viewed as (outer, n, inner) around the axis. extremum_hits marks
 // (1 / 0) where x equals its broadcast extremum y, NaN matching NaN (max / min backward).
+// clang-format off
 #define KCORE_REDUCE_KERNELS(X)                                                                            \
   X(void, reduce, (ReduceOp op, const Tensor& rows, int64_t outer, int64_t red, Tensor& out))              \
   X(void, extremum_hits, (const Tensor& x, const Tensor& y, Tensor& hits))                                 \
@@ -33,6 +34,7 @@ Tensor softmax_backward(const Tensor& y, const Tensor& grad, int64_t axis, bool 
   X(void, softmax, (const Tensor& x, int64_t outer, int64_t n, int64_t inner, bool log, Tensor& out))      \
   X(void, softmax_backward,                                                                                \
     (const Tensor& y, const Tensor& grad, int64_t outer, int64_t n, int64_t inner, bool log, Tensor& out))
+// clang-format on
 KCORE_DECLARE_KERNELS(KCORE_REDUCE_KERNELS)
 
 }  // namespace kcore

@@ -29,7 +29,8 @@ void check_inputs(const RnnConfig& cfg, const Tensor& x, const Tensor& w, const 
   KCORE_CHECK(x.ndim() == 3, op << ": inputs must be 3-D (batch, timesteps, features), got shape "
                                 << shape_str(x.shape())
                                 << (x.ndim() == 2 ? "; the time axis is missing (reshape to (batch, 1, features) "
-                                                    "for one step)" : ""));
+                                                    "for one step)"
+                                                  : ""));
   check_same_dtype(x, w, op);
   check_same_dtype(x, rw, op);
   const int64_t b = x.dim(0), d = x.dim(2), g = rnn_gate_count(cfg);
@@ -43,23 +44,22 @@ void check_inputs(const RnnConfig& cfg, const Tensor& x, const Tensor& w, const 
     check_float(bias, op, "bias");
     check_same_dtype(x, bias, op);
     Shape want = cfg.cell == RnnCell::gru && cfg.reset_after ? Shape({2, g * u}) : Shape({g * u});
-    KCORE_CHECK(bias.shape() == want, op << ": bias must have shape " << shape_str(want) << ", got "
-                                         << shape_str(bias.shape()));
+    KCORE_CHECK(bias.shape() == want,
+                op << ": bias must have shape " << shape_str(want) << ", got " << shape_str(bias.shape()));
   }
   check_state(h0, x, b, u, op, "initial h state");
   if (cfg.cell == RnnCell::lstm) check_state(c0, x, b, u, op, "initial c state");
   if (mask.defined())
-    KCORE_CHECK(mask.shape() == Shape({b, x.dim(1)}),
-                op << ": mask must have shape " << shape_str({b, x.dim(1)}) << " (batch, timesteps), got "
-                   << shape_str(mask.shape()));
+    KCORE_CHECK(mask.shape() == Shape({b, x.dim(1)}), op << ": mask must have shape " << shape_str({b, x.dim(1)})
+                                                         << " (batch, timesteps), got " << shape_str(mask.shape()));
 }
 
 void check_grad(const Tensor& g, const Shape& want, DType dt, const char* op, const char* name) {
   if (!g.defined()) return;
-  KCORE_CHECK(g.dtype() == dt, op << " backward: " << name << " has dtype " << dtype_name(g.dtype())
-                                  << ", expected " << dtype_name(dt));
-  KCORE_CHECK(g.shape() == want, op << " backward: " << name << " has shape " << shape_str(g.shape())
-                                    << ", expected " << shape_str(want));
+  KCORE_CHECK(g.dtype() == dt,
+              op << " backward: " << name << " has dtype " << dtype_name(g.dtype()) << ", expected " << dtype_name(dt));
+  KCORE_CHECK(g.shape() == want,
+              op << " backward: " << name << " has shape " << shape_str(g.shape()) << ", expected " << shape_str(want));
 }
 
 Tensor contiguous_or_none(const Tensor& t) { return t.defined() ? t.contiguous() : Tensor(); }

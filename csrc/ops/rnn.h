@@ -50,14 +50,14 @@ struct RnnSaved {
   RnnConfig config;
   int64_t batch = 0, steps = 0, input_dim = 0, units = 0;
   bool has_bias = false;
-  Tensor x;       // (T, B, D)
-  Tensor states;  // (T+1, B, U): h before step 0, after step 0, ...
-  Tensor cells;   // LSTM only: (T+1, B, U)
-  Tensor gates;   // (T, B, G*U) activated gates (SimpleRNN: the new h)
-  Tensor extra;   // (T, B, U) LSTM: act(c_t); GRU reset_after: h_{t-1}U_h + b_rec_h; GRU else: r * h_{t-1}
+  Tensor x;                   // (T, B, D)
+  Tensor states;              // (T+1, B, U): h before step 0, after step 0, ...
+  Tensor cells;               // LSTM only: (T+1, B, U)
+  Tensor gates;               // (T, B, G*U) activated gates (SimpleRNN: the new h)
+  Tensor extra;               // (T, B, U) LSTM: act(c_t); GRU reset_after: h_{t-1}U_h + b_rec_h; GRU else: r * h_{t-1}
   std::vector<uint8_t> mask;  // (T, B), empty when every step is valid
-  Tensor rec_mask;  // (B, U) recurrent dropout (scaled 0/1) on h_{t-1} where it enters the recurrent GEMMs
-  Tensor rec_in;    // (T, B, U) h_{t-1} * rec_mask of every step; undefined without rec_mask (states used)
+  Tensor rec_mask;            // (B, U) recurrent dropout (scaled 0/1) on h_{t-1} where it enters the recurrent GEMMs
+  Tensor rec_in;              // (T, B, U) h_{t-1} * rec_mask of every step; undefined without rec_mask (states used)
 };
 
 struct RnnGrads {
@@ -70,6 +70,7 @@ struct RnnGrads {
 // them and saved.mask (from `mask`, any dtype, (B, T)). The backward kernel fills `grads`,
 // whose tensors arrive allocated: weight and bias gradients zero-filled, x (when need_x), h0 and
 // c0 (LSTM) uninitialised.
+// clang-format off
 #define KCORE_RNN_KERNELS(X)                                                                                \
   X(void, rnn_forward,                                                                                      \
     (RnnSaved & saved, const Tensor& x, const Tensor& kernel, const Tensor& recurrent_kernel, const Tensor& bias, \
@@ -77,6 +78,7 @@ struct RnnGrads {
   X(void, rnn_backward,                                                                                     \
     (const RnnSaved& saved, const Tensor& kernel, const Tensor& recurrent_kernel, const Tensor& grad_outputs, \
      const Tensor& grad_h, const Tensor& grad_c, bool need_x, RnnGrads& grads))
+// clang-format on
 KCORE_DECLARE_KERNELS(KCORE_RNN_KERNELS)
 
 // (outputs (B, T, U) of every processed step, final h, final c (LSTM) or None, what backward needs)

@@ -38,13 +38,14 @@ Tensor reshape(const Tensor& x, Shape shape) {
     }
   }
   if (infer >= 0) {
-    KCORE_CHECK(known > 0 && x.numel() % known == 0,
-                "reshape: cannot reshape a tensor of shape " << shape_str(x.shape()) << " (" << x.numel()
-                                                             << " elements) into shape " << shape_str(shape));
+    KCORE_CHECK(known > 0 && x.numel() % known == 0, "reshape: cannot reshape a tensor of shape "
+                                                         << shape_str(x.shape()) << " (" << x.numel()
+                                                         << " elements) into shape " << shape_str(shape));
     shape[infer] = x.numel() / known;
   }
-  KCORE_CHECK(shape_numel(shape) == x.numel(), "reshape: cannot reshape a tensor of shape " << shape_str(x.shape())
-                                                   << " (" << x.numel() << " elements) into shape " << shape_str(shape));
+  KCORE_CHECK(shape_numel(shape) == x.numel(), "reshape: cannot reshape a tensor of shape "
+                                                   << shape_str(x.shape()) << " (" << x.numel()
+                                                   << " elements) into shape " << shape_str(shape));
   return x.contiguous().view(shape);
 }
 
@@ -84,22 +85,23 @@ Tensor concatenate(const std::vector<Tensor>& xs, int64_t axis) {
 Tensor slice_backward(const Tensor& grad, const Shape& in_shape, const std::vector<int64_t>& start,
                       const std::vector<int64_t>& step) {
   OpCall call("slice_backward", grad);
-  KCORE_CHECK(grad.ndim() == (int64_t)in_shape.size() && start.size() == in_shape.size() &&
-                  step.size() == in_shape.size(),
-              "slice backward: gradient of shape " << shape_str(grad.shape()) << " does not match input shape "
-                                                   << shape_str(in_shape));
+  KCORE_CHECK(
+      grad.ndim() == (int64_t)in_shape.size() && start.size() == in_shape.size() && step.size() == in_shape.size(),
+      "slice backward: gradient of shape " << shape_str(grad.shape()) << " does not match input shape "
+                                           << shape_str(in_shape));
   Tensor out = call.zeros(in_shape, grad.dtype());
   std::vector<int64_t> stop(in_shape.size());
   for (size_t d = 0; d < in_shape.size(); ++d) {
     KCORE_CHECK(step[d] > 0 && start[d] >= 0 && start[d] <= in_shape[d],
-                "slice backward: start " << start[d] << " / step " << step[d] << " do not fit axis " << d
-                                         << " of size " << in_shape[d]);
+                "slice backward: start " << start[d] << " / step " << step[d] << " do not fit axis " << d << " of size "
+                                         << in_shape[d]);
     // the last selected index is start + (n - 1) * step; the window stops right after it
     const int64_t n = grad.shape()[d];
     stop[d] = n == 0 ? start[d]
-                     : std::min(in_shape[d], KCORE_CHECKED_ADD(start[d],
-                                                               KCORE_CHECKED_MUL(n - 1, step[d], "the slice window"),
-                                                               "the slice window") + 1);
+                     : std::min(in_shape[d],
+                                KCORE_CHECKED_ADD(start[d], KCORE_CHECKED_MUL(n - 1, step[d], "the slice window"),
+                                                  "the slice window") +
+                                    1);
   }
   Tensor window = slice(out, start, stop, step);
   window.copy_from(grad);
@@ -120,9 +122,10 @@ Tensor take_rows_backward(const Tensor& grad_in, const Tensor& indices, int64_t 
   auto kernel = KCORE_KERNEL(call, take_rows_backward);
   check_float(grad_in, "take backward", "grad");
   const Tensor& g = grad_in;
-  KCORE_CHECK(g.ndim() >= indices.ndim() && std::equal(indices.shape().begin(), indices.shape().end(), g.shape().begin()),
-              "take backward: gradient of shape " << shape_str(g.shape()) << " does not start with the indices' shape "
-                                                  << shape_str(indices.shape()));
+  KCORE_CHECK(
+      g.ndim() >= indices.ndim() && std::equal(indices.shape().begin(), indices.shape().end(), g.shape().begin()),
+      "take backward: gradient of shape " << shape_str(g.shape()) << " does not start with the indices' shape "
+                                          << shape_str(indices.shape()));
   Shape shape{num_rows};
   for (int64_t d = indices.ndim(); d < g.ndim(); ++d) shape.push_back(g.shape()[d]);
   Tensor out = call.zeros(shape, g.dtype());

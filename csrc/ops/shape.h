@@ -8,7 +8,7 @@
 namespace kcore {
 
 Tensor transpose(const Tensor& x, const std::vector<int64_t>& perm);  // a strided view
-Tensor reshape(const Tensor& x, Shape shape);                           // one -1 allowed
+Tensor reshape(const Tensor& x, Shape shape);                         // one -1 allowed
 Tensor concatenate(const std::vector<Tensor>& xs, int64_t axis);
 // Basic slicing x[start:stop:step] on every axis (steps > 0); a strided view.
 Tensor slice(const Tensor& x, const std::vector<int64_t>& start, const std::vector<int64_t>& stop,
@@ -24,10 +24,12 @@ Tensor take_rows_backward(const Tensor& grad, const Tensor& indices, int64_t num
 // given (any strides) and out packed; take_rows / take_rows_backward get packed operands, check
 // that every index is in range (data-dependent) and raise ValueError otherwise; the backward
 // adds into `out`, zero-filled.
+// clang-format off
 #define KCORE_SHAPE_KERNELS(X)                                                                             \
   X(void, concatenate, (const std::vector<Tensor>& xs, int64_t axis, Tensor& out))                         \
   X(void, take_rows, (const Tensor& x, const Tensor& indices, Tensor& out))                                \
   X(void, take_rows_backward, (const Tensor& grad, const Tensor& indices, Tensor& out))
+// clang-format on
 KCORE_DECLARE_KERNELS(KCORE_SHAPE_KERNELS)
 
 }  // namespace kcore

@@ -68,7 +68,7 @@ struct type_caster<kcore::OptionalTensor> {
 // names, FAMILY_OPS(KCORE_DEF_KERNEL) binds them all.
 #define KCORE_DEF_KERNEL(name) KCORE_DEF(m, name, ::kcore::python::Kernel());
 
-#define KCORE_BINDINGS(name)                                                     \
-  static void kcore_bind_##name(pybind11::module_& m);                           \
+#define KCORE_BINDINGS(name) \
+  static void kcore_bind_##name(pybind11::module_& m); \
   static ::kcore::python::RegisterBindings kcore_register_##name(&kcore_bind_##name); \
   static void kcore_bind_##name(pybind11::module_& m)

@@ -88,8 +88,7 @@ Device device_from_dl(const KcDLDevice& d) {
 // Wraps a "dltensor" capsule without copying; the producer's deleter runs when the storage dies.
 Tensor from_dlpack_capsule(py::capsule cap) {
   PyObject* obj = cap.ptr();
-  if (!PyCapsule_IsValid(obj, "dltensor"))
-    throw ValueError("from_dlpack: expected an unconsumed 'dltensor' capsule");
+  if (!PyCapsule_IsValid(obj, "dltensor")) throw ValueError("from_dlpack: expected an unconsumed 'dltensor' capsule");
   auto* m = static_cast<KcDLManagedTensor*>(PyCapsule_GetPointer(obj, "dltensor"));
   const KcDLTensor& dl = m->dl_tensor;
   DType dtype = dtype_from_dl(dl.dtype);
@@ -119,8 +118,9 @@ KCORE_BINDINGS(device) {
   m.def("_register_cuda_ops", &register_cuda_ops, py::arg("table"));
   m.def("_unregister_cuda_ops", [] { set_cuda_kernels(nullptr); });
   m.def("cuda_ops_registered", [] { return cuda_kernels() != nullptr; });
-  m.def("to_device", [](const Tensor& t, const std::string& d) { return t.to(device_from_name(d)); },
-        py::arg("tensor"), py::arg("device"), Kernel());
+  m.def(
+      "to_device", [](const Tensor& t, const std::string& d) { return t.to(device_from_name(d)); }, py::arg("tensor"),
+      py::arg("device"), Kernel());
   m.def("to_dlpack", &to_dlpack, py::arg("tensor"));
   m.def("from_dlpack_capsule", &from_dlpack_capsule, py::arg("capsule"));
 }

@@ -151,8 +151,8 @@ std::string short_repr(py::handle v) {
     bool value_error = false;
     const std::string want = expectation(v, params[i].type, tensor_type, &value_error);
     if (want.empty()) continue;
-    const std::string msg = op + ": argument " + std::to_string(i + 1) + " ('" + params[i].name + "') must be " +
-                            want + ", got " + short_repr(v);
+    const std::string msg = op + ": argument " + std::to_string(i + 1) + " ('" + params[i].name + "') must be " + want +
+                            ", got " + short_repr(v);
     if (value_error) throw ValueError(msg);
     throw TypeError(msg);
   }
@@ -169,7 +169,8 @@ void add_argument_fallbacks(py::module_& m) {
   std::vector<std::pair<std::string, py::object>> functions;
   for (auto item : m.attr("__dict__").cast<py::dict>()) {
     py::handle fn = item.second;
-    if (PyCFunction_Check(fn.ptr())) functions.emplace_back(py::str(item.first), py::reinterpret_borrow<py::object>(fn));
+    if (PyCFunction_Check(fn.ptr()))
+      functions.emplace_back(py::str(item.first), py::reinterpret_borrow<py::object>(fn));
   }
   for (auto& [name, fn] : functions) {
     py::object doc = fn.attr("__doc__");

@@ -65,5 +65,5 @@ PYBIND11_MODULE(KCORE_MODULE_NAME, m) {
     return d;
   });
   kcore::python::add_argument_fallbacks(m);  // last: every function above gets its readable rejection
-  kcore::num_threads();  // initialise threads (and denormal flushing on the OpenMP team)
+  kcore::num_threads();                      // initialise threads (and denormal flushing on the OpenMP team)
 }

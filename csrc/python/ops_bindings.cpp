@@ -13,35 +13,50 @@ using namespace kcore;
 using namespace kcore::python;
 
 // The ops each family binds, one name per op (each is a kcore:: entry point, ops/<family>.h).
+// clang-format off
 #define KCORE_ELEMENTWISE_OPS(X)                                                                           \
   X(binary) X(binary_backward) X(unary) X(unary_backward) X(compare) X(where) X(clip) X(clip_backward)     \
   X(sum_to_shape) X(broadcast_to) X(scale) X(has_nonfinite)
+// clang-format on
 #define KCORE_REDUCE_OPS(X) X(reduce) X(reduce_backward) X(argmax) X(softmax) X(softmax_backward)
 #define KCORE_SHAPE_OPS(X) X(reshape) X(concatenate) X(slice_backward) X(take_rows) X(take_rows_backward)
 #define KCORE_LINALG_OPS(X) X(matmul) X(matmul_backward) X(linear) X(linear_backward) X(sum_rows)
+// clang-format off
 #define KCORE_LOSS_OPS(X)                                                                                  \
   X(softmax_cross_entropy) X(softmax_cross_entropy_backward) X(sparse_softmax_cross_entropy)                \
   X(sparse_softmax_cross_entropy_backward) X(sigmoid_cross_entropy) X(sigmoid_cross_entropy_backward)       \
   X(mean_error) X(mean_error_backward)
+// clang-format on
 #define KCORE_RANDOM_OPS(X) X(dropout_mask) X(random_uniform)
+// clang-format off
 #define KCORE_OPTIM_OPS(X)                                                                                 \
   X(sgd_update) X(adam_update) X(rmsprop_update) X(adagrad_update) X(adadelta_update) X(nadam_update)       \
   X(adamax_update)
+// clang-format on
 
 KCORE_BINDINGS(elementwise) {
   py::enum_<BinaryOp>(m, "BinaryOp")
-      .value("add", BinaryOp::add).value("subtract", BinaryOp::subtract).value("multiply", BinaryOp::multiply)
-      .value("divide", BinaryOp::divide).value("power", BinaryOp::power).value("maximum", BinaryOp::maximum)
+      .value("add", BinaryOp::add)
+      .value("subtract", BinaryOp::subtract)
+      .value("multiply", BinaryOp::multiply)
+      .value("divide", BinaryOp::divide)
+      .value("power", BinaryOp::power)
+      .value("maximum", BinaryOp::maximum)
       .value("minimum", BinaryOp::minimum);
   py::enum_<UnaryOp> u(m, "UnaryOp");
 #define KC_VAL(name) u.value(#name, UnaryOp::name);
   KCORE_UNARY_OPS(KC_VAL)
 #undef KC_VAL
   py::enum_<CompareOp>(m, "CompareOp")
-      .value("equal", CompareOp::equal).value("not_equal", CompareOp::not_equal).value("less", CompareOp::less)
-      .value("less_equal", CompareOp::less_equal).value("greater", CompareOp::greater)
-      .value("greater_equal", CompareOp::greater_equal).value("logical_and", CompareOp::logical_and)
-      .value("logical_or", CompareOp::logical_or).value("logical_xor", CompareOp::logical_xor);
+      .value("equal", CompareOp::equal)
+      .value("not_equal", CompareOp::not_equal)
+      .value("less", CompareOp::less)
+      .value("less_equal", CompareOp::less_equal)
+      .value("greater", CompareOp::greater)
+      .value("greater_equal", CompareOp::greater_equal)
+      .value("logical_and", CompareOp::logical_and)
+      .value("logical_or", CompareOp::logical_or)
+      .value("logical_xor", CompareOp::logical_xor);
   KCORE_ELEMENTWISE_OPS(KCORE_DEF_KERNEL)
   m.def("broadcast_shapes", [](const Shape& a, const Shape& b) {
     OpScope scope("broadcast_shapes");
@@ -51,7 +66,9 @@ KCORE_BINDINGS(elementwise) {
 
 KCORE_BINDINGS(reduce) {
   py::enum_<ReduceOp>(m, "ReduceOp")
-      .value("sum", ReduceOp::sum).value("mean", ReduceOp::mean).value("max", ReduceOp::max)
+      .value("sum", ReduceOp::sum)
+      .value("mean", ReduceOp::mean)
+      .value("max", ReduceOp::max)
       .value("min", ReduceOp::min);
   KCORE_REDUCE_OPS(KCORE_DEF_KERNEL)
 }
@@ -62,13 +79,15 @@ KCORE_BINDINGS(shape) {
   KCORE_SHAPE_OPS(KCORE_DEF_KERNEL)
 }
 
-KCORE_BINDINGS(linalg) { KCORE_LINALG_OPS(KCORE_DEF_KERNEL) }
+KCORE_BINDINGS(linalg){KCORE_LINALG_OPS(KCORE_DEF_KERNEL)}
 
 KCORE_BINDINGS(loss) {
   py::enum_<ErrorKind>(m, "ErrorKind").value("squared", ErrorKind::squared).value("absolute", ErrorKind::absolute);
   KCORE_LOSS_OPS(KCORE_DEF_KERNEL)
 }
 
-KCORE_BINDINGS(random) { KCORE_RANDOM_OPS(KCORE_DEF_KERNEL) }
+KCORE_BINDINGS(random){KCORE_RANDOM_OPS(KCORE_DEF_KERNEL)}
 
-KCORE_BINDINGS(optim) { KCORE_OPTIM_OPS(KCORE_DEF_KERNEL) }
+KCORE_BINDINGS(optim) {
+  KCORE_OPTIM_OPS(KCORE_DEF_KERNEL)
+}

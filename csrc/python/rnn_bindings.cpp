@@ -12,8 +12,8 @@ namespace {
 // (or, with `onto`, added to) a copy of `onto` / zeros. Columns [c0, c1) only through the
 // per-panel kernel the time steps use (gemm_columns); the whole product through the blocked,
 // threaded packed::gemm when c0 = 0 and c1 = -1.
-Tensor packed_matmul(const Tensor& a_in, const Tensor& b_in, bool trans_a, bool trans_b,
-                     const OptionalTensor& onto, int64_t c0, int64_t c1) {
+Tensor packed_matmul(const Tensor& a_in, const Tensor& b_in, bool trans_a, bool trans_b, const OptionalTensor& onto,
+                     int64_t c0, int64_t c1) {
   const char* op = "packed_matmul";
   KCORE_CHECK(a_in.dtype() == DType::f32 && b_in.dtype() == DType::f32 && a_in.ndim() == 2 && b_in.ndim() == 2 &&
                   a_in.device() == Device::cpu && b_in.device() == Device::cpu,
@@ -25,8 +25,8 @@ Tensor packed_matmul(const Tensor& a_in, const Tensor& b_in, bool trans_a, bool 
                                                  << shape_str(b_in.shape()) << (trans_b ? " (transposed)" : ""));
   const bool whole = c0 == 0 && c1 < 0;
   if (c1 < 0) c1 = n;
-  KCORE_CHECK(0 <= c0 && c0 <= c1 && c1 <= n, op << ": column range [" << c0 << ", " << c1 << ") is outside [0, "
-                                                  << n << ")");
+  KCORE_CHECK(0 <= c0 && c0 <= c1 && c1 <= n,
+              op << ": column range [" << c0 << ", " << c1 << ") is outside [0, " << n << ")");
   KCORE_CHECK(whole || !trans_a, op << ": a column range needs trans_a = False");
   Tensor c = onto.defined() ? onto.contiguous().clone() : Tensor::zeros({m, n}, DType::f32);
   KCORE_CHECK(c.shape() == Shape({m, n}) && c.dtype() == DType::f32,
@@ -47,14 +47,15 @@ Tensor packed_matmul(const Tensor& a_in, const Tensor& b_in, bool trans_a, bool 
 
 KCORE_BINDINGS(rnn) {
   py::enum_<RnnCell>(m, "RnnCell")
-      .value("simple", RnnCell::simple).value("lstm", RnnCell::lstm).value("gru", RnnCell::gru);
+      .value("simple", RnnCell::simple)
+      .value("lstm", RnnCell::lstm)
+      .value("gru", RnnCell::gru);
   py::enum_<RnnActivation> activations(m, "RnnActivation");
 #define KCORE_RNN_BIND_ENTRY(name) activations.value(#name, RnnActivation::name);
   KCORE_RNN_ACTIVATIONS(KCORE_RNN_BIND_ENTRY)
 #undef KCORE_RNN_BIND_ENTRY
   m.def("packed_matmul", &packed_matmul, py::arg("a"), py::arg("b"), py::arg("trans_a") = false,
-        py::arg("trans_b") = false,
-        py::arg("onto") = py::none(), py::arg("c0") = 0, py::arg("c1") = -1,
+        py::arg("trans_b") = false, py::arg("onto") = py::none(), py::arg("c0") = 0, py::arg("c1") = -1,
         "Testing entry point of the recurrent kernels' packed float32 GEMM (columns [c0, c1) of a @ op(b)).");
   // Opaque: what the forward pass keeps for the backward pass.
   py::class_<RnnSaved, std::shared_ptr<RnnSaved>>(m, "RnnSaved")

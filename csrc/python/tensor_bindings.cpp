@@ -15,8 +15,7 @@ DType dtype_from_numpy(const py::dtype& dt) {
       if (dt.itemsize() == 4) return DType::i32;
       if (dt.itemsize() == 8) return DType::i64;
       break;
-    case 'b':
-      return DType::b8;
+    case 'b': return DType::b8;
   }
   throw TypeError("kcore tensors hold float32, float64, int32, int64 or bool data; got NumPy dtype " +
                   std::string(py::str(dt)));
@@ -74,8 +73,8 @@ KCORE_BINDINGS(tensor) {
         const ssize_t es = (ssize_t)dtype_size(t.dtype());
         std::vector<ssize_t> shape(t.shape().begin(), t.shape().end()), strides;
         for (auto s : t.strides()) strides.push_back(s * es);
-        return py::buffer_info(t.numel() ? t.raw() : t.storage()->data, es, format_of(t.dtype()),
-                               (ssize_t)t.ndim(), shape, strides, t.storage()->readonly);
+        return py::buffer_info(t.numel() ? t.raw() : t.storage()->data, es, format_of(t.dtype()), (ssize_t)t.ndim(),
+                               shape, strides, t.storage()->readonly);
       })
       .def_property_readonly("shape", [](const Tensor& t) { return py::tuple(py::cast(t.shape())); })
       .def_property_readonly("strides", [](const Tensor& t) { return py::tuple(py::cast(t.strides())); })
@@ -84,37 +83,58 @@ KCORE_BINDINGS(tensor) {
       .def_property_readonly("size", &Tensor::numel)
       .def_property_readonly("device", [](const Tensor& t) { return t.device() == Device::cpu ? "cpu" : "cuda"; })
       .def("is_contiguous", &Tensor::is_contiguous)
-      .def("contiguous", [](const Tensor& t) {
-        OpScope scope("contiguous");
-        return t.contiguous();
-      }, Kernel())
-      .def("clone", [](const Tensor& t) {
-        OpScope scope("clone");
-        return t.clone();
-      }, Kernel())
-      .def("astype", [](const Tensor& t, const std::string& d) {
-        OpScope scope("astype");
-        return t.astype(dtype_from_name(d));
-      }, Kernel())
-      .def("copy_from", [](Tensor& t, const Tensor& src) {
-        if (t.storage() && t.storage()->readonly)
-          throw ValueError("copy_from: the destination wraps a read-only NumPy array and cannot be written");
-        t.copy_from(src);
-      }, Kernel())
+      .def(
+          "contiguous",
+          [](const Tensor& t) {
+            OpScope scope("contiguous");
+            return t.contiguous();
+          },
+          Kernel())
+      .def(
+          "clone",
+          [](const Tensor& t) {
+            OpScope scope("clone");
+            return t.clone();
+          },
+          Kernel())
+      .def(
+          "astype",
+          [](const Tensor& t, const std::string& d) {
+            OpScope scope("astype");
+            return t.astype(dtype_from_name(d));
+          },
+          Kernel())
+      .def(
+          "copy_from",
+          [](Tensor& t, const Tensor& src) {
+            if (t.storage() && t.storage()->readonly)
+              throw ValueError("copy_from: the destination wraps a read-only NumPy array and cannot be written");
+            t.copy_from(src);
+          },
+          Kernel())
       .def_property_readonly("readonly", [](const Tensor& t) { return t.storage() && t.storage()->readonly; })
       .def("data_ptr", [](const Tensor& t) { return (uintptr_t)t.raw(); })
       .def("shares_memory", [](const Tensor& a, const Tensor& b) { return a.storage() == b.storage(); });
   m.def("from_numpy", &from_numpy, py::arg("array"));
-  m.def("empty", [](const Shape& s, const std::string& d, const std::string& dev) {
-    OpScope scope("empty");
-    return Tensor::empty(s, dtype_from_name(d), device_from_name(dev));
-  }, py::arg("shape"), py::arg("dtype"), py::arg("device") = "cpu", Kernel());
-  m.def("zeros", [](const Shape& s, const std::string& d, const std::string& dev) {
-    OpScope scope("zeros");
-    return Tensor::zeros(s, dtype_from_name(d), device_from_name(dev));
-  }, py::arg("shape"), py::arg("dtype"), py::arg("device") = "cpu", Kernel());
-  m.def("full", [](const Shape& s, const std::string& d, double v, const std::string& dev) {
-    OpScope scope("full");
-    return Tensor::full(s, dtype_from_name(d), v, device_from_name(dev));
-  }, py::arg("shape"), py::arg("dtype"), py::arg("value"), py::arg("device") = "cpu", Kernel());
+  m.def(
+      "empty",
+      [](const Shape& s, const std::string& d, const std::string& dev) {
+        OpScope scope("empty");
+        return Tensor::empty(s, dtype_from_name(d), device_from_name(dev));
+      },
+      py::arg("shape"), py::arg("dtype"), py::arg("device") = "cpu", Kernel());
+  m.def(
+      "zeros",
+      [](const Shape& s, const std::string& d, const std::string& dev) {
+        OpScope scope("zeros");
+        return Tensor::zeros(s, dtype_from_name(d), device_from_name(dev));
+      },
+      py::arg("shape"), py::arg("dtype"), py::arg("device") = "cpu", Kernel());
+  m.def(
+      "full",
+      [](const Shape& s, const std::string& d, double v, const std::string& dev) {
+        OpScope scope("full");
+        return Tensor::full(s, dtype_from_name(d), v, device_from_name(dev));
+      },
+      py::arg("shape"), py::arg("dtype"), py::arg("value"), py::arg("device") = "cpu", Kernel());
 }

@@ -1,8 +1,8 @@
 """The Python Tensor: a native tensor plus what autodiff and Keras need (node, mask, logits)."""
 import numpy as np
 
-from kcore.backend.native import _C
 from kcore.backend.device import get_device, to_device
+from kcore.backend.native import _C
 
 _NUMPY_DTYPES = {"float32": np.float32, "float64": np.float64, "int32": np.int32, "int64": np.int64,
                  "bool": np.bool_}
@@ -26,7 +26,8 @@ class Tensor:
     GradientTape records. `numpy()` shares memory with the native tensor.
     """
 
-    __slots__ = ("value", "node", "output_index", "requires_grad", "_keras_logits", "_keras_mask", "_dtype", "__weakref__")
+    __slots__ = ("value", "node", "output_index", "requires_grad", "_keras_logits", "_keras_mask", "_dtype",
+                 "__weakref__")
     __array_priority__ = 100
 
     def __init__(self, value, requires_grad=False):

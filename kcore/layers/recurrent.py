@@ -1,3 +1,2 @@
 """Compatibility module: the recurrent layers live in kcore.layers.rnn."""
-from kcore.layers.rnn import (GRU, LSTM, RNN, Bidirectional, GRUCell, LSTMCell, SimpleRNN,  # noqa: F401
-                              SimpleRNNCell, StackedRNNCells)
+from kcore.layers.rnn import GRU, LSTM, RNN, Bidirectional, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell, StackedRNNCells  # noqa: F401

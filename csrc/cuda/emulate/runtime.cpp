@@ -137,8 +137,8 @@ void gemm_rows(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, in
 }
 template void gemm_rows<float>(bool, bool, int64_t, int64_t, int64_t, const float*, int64_t, const float*, int64_t,
                                float, float*, int64_t);
-template void gemm_rows<double>(bool, bool, int64_t, int64_t, int64_t, const double*, int64_t, const double*,
-                                int64_t, double, double*, int64_t);
+template void gemm_rows<double>(bool, bool, int64_t, int64_t, int64_t, const double*, int64_t, const double*, int64_t,
+                                double, double*, int64_t);
 
 // Every kernel of the table: the emulated CUDA conv / pooling / recurrent ones, the CPU's for the rest.
 const KernelTable& emulated_table() {
@@ -149,7 +149,11 @@ const KernelTable& emulated_table() {
     KCORE_KERNELS(KCORE_EMU_HOST_SLOT)
 #undef KCORE_EMU_HOST_SLOT
 #define KCORE_EMU_SLOT(ret, name, params) t.name = &cuda::name;
-    KCORE_CONV_KERNELS(KCORE_EMU_SLOT) KCORE_POOL_KERNELS(KCORE_EMU_SLOT) KCORE_RNN_KERNELS(KCORE_EMU_SLOT)
+    // clang-format off
+    KCORE_CONV_KERNELS(KCORE_EMU_SLOT)
+    KCORE_POOL_KERNELS(KCORE_EMU_SLOT)
+    KCORE_RNN_KERNELS(KCORE_EMU_SLOT)
+    // clang-format on
 #undef KCORE_EMU_SLOT
     return t;
   }();

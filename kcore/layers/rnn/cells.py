@@ -11,8 +11,14 @@ import numpy as np
 from kcore import initializers, ops
 from kcore.backend.tensor import convert_to_tensor
 from kcore.layers.layer import Layer
-from kcore.layers.rnn._common import (activation_name, dropout_mask, positive_units, rate, set_weight_options,
-                                      weight_options_config)
+from kcore.layers.rnn._common import (
+    activation_name,
+    dropout_mask,
+    positive_units,
+    rate,
+    set_weight_options,
+    weight_options_config,
+)
 
 
 class DropoutRNNCell:

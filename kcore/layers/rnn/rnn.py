@@ -12,8 +12,14 @@ from kcore import ops
 from kcore.backend.tensor import Tensor, convert_to_tensor
 from kcore.layers.keras_tensor import any_symbolic
 from kcore.layers.layer import InputSpec, Layer
-from kcore.layers.rnn._common import (check_sequence_rank, flatten_states, legacy_sequence_shape, mask_array,
-                                      nest_like, set_weight_paths)
+from kcore.layers.rnn._common import (
+    check_sequence_rank,
+    flatten_states,
+    legacy_sequence_shape,
+    mask_array,
+    nest_like,
+    set_weight_paths,
+)
 from kcore.layers.rnn.cells import NativeRNNCell
 from kcore.layers.rnn.stacked_rnn_cells import StackedRNNCells, _cell_output_size, check_cell
 
