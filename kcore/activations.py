@@ -66,12 +66,14 @@ def gelu(x, approximate=False):
 # The activations that are kcore.ops functions as they are.
 tanh, sigmoid, exponential, selu, softplus = ops.tanh, ops.sigmoid, ops.exp, ops.selu, ops.softplus
 softsign, hard_sigmoid, silu, swish = ops.softsign, ops.hard_sigmoid, ops.silu, ops.silu
+hard_sigmoid_k2 = ops_core.hard_sigmoid_k2  # Keras 2's clip(0.2 x + 0.5, 0, 1): what a Keras 2 .h5 file means
 relu6, mish, log_sigmoid = ops.relu6, ops.mish, ops.log_sigmoid
 
 _REGISTRY = Registry("activation function", "keras.activations", {
     "linear": linear, "relu": relu, "softmax": softmax, "log_softmax": log_softmax, "elu": elu,
     "leaky_relu": leaky_relu, "gelu": gelu, "tanh": tanh, "sigmoid": sigmoid, "exponential": exponential,
-    "selu": selu, "softplus": softplus, "softsign": softsign, "hard_sigmoid": hard_sigmoid, "silu": silu,
+    "selu": selu, "softplus": softplus, "softsign": softsign, "hard_sigmoid": hard_sigmoid,
+    "hard_sigmoid_k2": hard_sigmoid_k2, "silu": silu,
     "swish": swish, "relu6": relu6, "mish": mish, "log_sigmoid": log_sigmoid,
 })
 

@@ -22,7 +22,8 @@ def _gate_table():
     from kcore import activations as a
 
     return {a.linear: None, a.tanh: UnaryOp.tanh, a.sigmoid: UnaryOp.sigmoid, a.relu: UnaryOp.relu,
-            a.hard_sigmoid: UnaryOp.hard_sigmoid, a.elu: UnaryOp.elu, a.selu: UnaryOp.selu,
+            a.hard_sigmoid: UnaryOp.hard_sigmoid, a.hard_sigmoid_k2: UnaryOp.hard_sigmoid_k2, a.elu: UnaryOp.elu,
+            a.selu: UnaryOp.selu,
             a.softplus: UnaryOp.softplus, a.softsign: UnaryOp.softsign, a.silu: UnaryOp.silu,
             a.relu6: UnaryOp.relu6, a.exponential: UnaryOp.exp, a.mish: UnaryOp.mish,
             a.log_sigmoid: UnaryOp.log_sigmoid, a.gelu: UnaryOp.gelu}

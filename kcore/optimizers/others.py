@@ -87,6 +87,14 @@ class Nadam(Optimizer):
         c_g = (1.0 - u_t) / (1.0 - self._u_product)
         return c_m, c_g, 1.0 - self.beta_2**t
 
+    def set_state(self, values, variables):
+        """Restores the slots and step count; the running product of u_1..u_t follows from the step count."""
+        super().set_state(values, variables)
+        self._u_product = 1.0
+        for t in range(1, self.iterations + 1):
+            self._u_product *= self.beta_1 * (1.0 - 0.5 * 0.96**t)
+        self._u_product_step = self.iterations
+
     def _update(self, var, grad, slots, lr):
         c_m, c_g, bias2 = self._coefficients()
         _C.nadam_update(var.value, grad, slots[0], slots[1], lr, self.beta_1, self.beta_2, self.epsilon, c_m, c_g,

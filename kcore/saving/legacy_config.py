@@ -12,8 +12,8 @@ MAX_CONFIG_DEPTH = 100  # nesting depth of JSON lists/dicts accepted in a config
 
 _MODELS = ("Sequential", "Functional")
 # Keras 3 config entries Keras 2 layers do not accept (they change nothing numerically here).
-_KERAS3_ONLY = {"seed": ("LSTM", "GRU", "SimpleRNN"), "use_cudnn": None, "quantization_config": None,
-                "lora_rank": None, "lora_alpha": None, "optional": None}
+_KERAS3_ONLY = {"seed": ("LSTM", "GRU", "SimpleRNN", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"), "use_cudnn": None,
+                "quantization_config": None, "lora_rank": None, "lora_alpha": None, "optional": None}
 _KERAS3_OPTIMIZER_ONLY = {"loss_scale_factor", "gradient_accumulation_steps"}
 # Settings tf.keras's classic optimizer classes reject: without weight decay or EMA they are left out.
 _NEW_OPTIMIZER_ONLY = ("weight_decay", "use_ema", "ema_momentum", "ema_overwrite_frequency", "jit_compile",
@@ -158,6 +158,30 @@ def _initializer_to_keras2(entry):
     return dict(entry, config=config)
 
 
+_ACTIVATION_KEYS = ("activation", "recurrent_activation")
+
+
+def keras2_hard_sigmoid(config):
+    """A Keras 2 file's 'hard_sigmoid' is clip(0.2 x + 0.5, 0, 1), not Keras 3's relu6(x + 3) / 6: renames it
+    'hard_sigmoid_k2' (kcore's name for that formula) everywhere in a config, nested layers included."""
+    if isinstance(config, list):
+        return [keras2_hard_sigmoid(v) for v in config]
+    if not isinstance(config, dict):
+        return config
+    return {k: "hard_sigmoid_k2" if k in _ACTIVATION_KEYS and v == "hard_sigmoid" else keras2_hard_sigmoid(v)
+            for k, v in config.items()}
+
+
+def _activations_to_keras2(cls, cfg):
+    for key in _ACTIVATION_KEYS:
+        if cfg.get(key) == "hard_sigmoid_k2":
+            cfg[key] = "hard_sigmoid"
+        elif cfg.get(key) == "hard_sigmoid":
+            raise ValueError(f"{cls} layer '{cfg.get('name')}': its {key} is Keras 3's hard_sigmoid (relu6(x + 3) "
+                             "/ 6), which Keras 2's .h5 format cannot hold (there 'hard_sigmoid' means clip(0.2 x + "
+                             "0.5, 0, 1)); save the model as '.keras'")
+
+
 def to_keras2(entry, nested=False):
     """A Keras 3 layout config entry (kcore's serialize output) in the layout tf.keras / Keras 2 writes."""
     from kcore.saving.serialization import dtype_name
@@ -169,6 +193,7 @@ def to_keras2(entry, nested=False):
     for key, classes in _KERAS3_ONLY.items():
         if key in cfg and (classes is None or cls in classes):
             cfg.pop(key)
+    _activations_to_keras2(cls, cfg)
     for key, value in cfg.items():
         if isinstance(value, dict) and value.get("module") == "keras.initializers":
             cfg[key] = _initializer_to_keras2(value)

@@ -17,6 +17,7 @@ from kcore.saving.file_io import naming_file
 from kcore.saving.legacy_config import (
     compile_from_training_config,
     from_keras2,
+    keras2_hard_sigmoid,
     parse_json_attr,
     to_keras2,
     training_config,
@@ -260,9 +261,13 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
             f.attrs["keras_version"] = _KERAS2_VERSION
             f.attrs["backend"] = "tensorflow"
             f.attrs["model_config"] = config
-            if compile_config is not None:
-                f.attrs["training_config"] = json.dumps(training_config(model, compile_config))
             write_weights_group(model, f.create_group("model_weights"))
+            if compile_config is not None:
+                from kcore.saving.legacy_optimizer import write_optimizer_weights
+
+                tc = training_config(model, compile_config)
+                f.attrs["training_config"] = json.dumps(tc)
+                write_optimizer_weights(model, f, tc["optimizer_config"]["class_name"].startswith("Custom>"))
 
     atomic_write(filepath, write, overwrite)
 
@@ -275,9 +280,12 @@ def load_model(filepath, custom_objects=None, compile=True):
         if "model_config" not in f.attrs:
             raise ValueError(f"{filepath} has no 'model_config' attribute: it is a weights-only file or not a "
                              "Keras model (build the model and use load_weights for weights)")
-        config = parse_json_attr(_attr(f, "model_config", filepath), "model_config", filepath)
+        config = from_keras2(parse_json_attr(_attr(f, "model_config", filepath), "model_config", filepath))
+        version = _attr(f, "keras_version", filepath)
+        if not str(version.decode() if isinstance(version, bytes) else version).startswith("3"):
+            config = keras2_hard_sigmoid(config)  # Keras 2 (and kcore's Keras-2-format) files
         try:
-            model = model_from_config(from_keras2(config), custom_objects)
+            model = model_from_config(config, custom_objects)
         except (KeyError, TypeError, AttributeError, IndexError) as e:  # a config of the wrong shape
             raise ValueError(f"{filepath}: the model_config is malformed ({type(e).__name__}: {e})") from e
         group = _member(f, "model_weights", filepath)
@@ -289,43 +297,7 @@ def load_model(filepath, custom_objects=None, compile=True):
             compile_from_training_config(model, parse_json_attr(tc, "training_config", filepath), filepath)
             optimizer_group = _member(f, "optimizer_weights", filepath)
             if isinstance(optimizer_group, _h5py().Group):
+                from kcore.saving.legacy_optimizer import read_optimizer_weights
+
                 read_optimizer_weights(model, optimizer_group, filepath)
     return model
-
-
-_SLOT_NAMES = {"m": "momentum", "v": "velocity", "vhat": "velocity_hat"}  # tf.keras's short slot names
-
-
-def read_optimizer_weights(model, group, path):
-    """Restores the optimizer state tf.keras saved (`iteration:0` and `<Optimizer>/<slot>/<variable>:0`, each
-    slot's entries in the model's trainable-variable order); a state kcore cannot map (older Keras 2 files,
-    other slot sets) is skipped with a warning, as Keras does, and training starts from a fresh state."""
-    optimizer, variables = model.optimizer, model.trainable_weights
-    by_slot, iteration = {}, None
-    for name in _names_attr(group, "weight_names", path):
-        parts = name.split("/")
-        if len(parts) == 1 and parts[0].startswith("iteration"):
-            iteration = name
-        elif len(parts) >= 3:
-            by_slot.setdefault(_SLOT_NAMES.get(parts[1], parts[1]), []).append(name)
-        else:
-            by_slot = None
-            break
-    wanted = tuple(optimizer._slot_names)
-    if iteration is not None and by_slot == {}:  # saved before any training step: nothing to restore
-        return
-    if iteration is None or by_slot is None or set(by_slot) != set(wanted) or \
-            any(len(names) != len(variables) for names in by_slot.values()):
-        warnings.warn(f"{path}: the saved optimizer state does not match {type(optimizer).__name__} with "
-                      f"{len(variables)} trainable weights (slots {list(wanted)}); it starts afresh", stacklevel=3)
-        return
-    values = [_read_array(_member(group, iteration, path), (), f"optimizer_weights/{iteration}", path), None]
-    for i, var in enumerate(variables):
-        for slot in wanted:
-            name = by_slot[slot][i]
-            try:
-                values.append(_read_array(_member(group, name, path), tuple(var.shape), f"optimizer_weights/{name}",
-                                          path))
-            except _ShapeMismatch as e:
-                raise ValueError(f"{path}: optimizer slot for weight '{var.name}' {e}") from None
-    optimizer.set_state(values, variables)

@@ -10,11 +10,17 @@ _MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
 
 class Bidirectional(Layer):
-    """Runs a recurrent layer forwards and a copy backwards, then merges the two outputs."""
+    """Runs a recurrent layer forwards and a copy backwards, then merges the two outputs.
+
+    Takes any RNN layer (SimpleRNN, LSTM, GRU, RNN over cells, ConvLSTM1D/2D/3D): inputs are
+    (batch, time, features) or, for a ConvLSTM, (batch, time, *spatial, channels). Weights are the
+    forward layer's then the backward layer's; merge_mode concat joins on the last axis.
+    """
 
     def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None, **kwargs):
         if not isinstance(layer, RNN):
-            raise ValueError(f"Bidirectional needs a recurrent layer (SimpleRNN, LSTM, GRU), got {layer!r}")
+            raise ValueError(f"Bidirectional needs a recurrent layer (SimpleRNN, LSTM, GRU, ConvLSTM1D/2D/3D, "
+                             f"RNN), got {layer!r}")
         if merge_mode not in _MERGE_MODES:
             raise ValueError(f"Invalid merge mode. Received: {merge_mode!r}. Merge mode should be one of "
                              f"{list(_MERGE_MODES)}")
@@ -40,7 +46,9 @@ class Bidirectional(Layer):
         self.return_state = layer.return_state
         self.supports_masking = True
         self._initial_weights = weights
-        self.input_spec = InputSpec(ndim=3)
+        # (batch, time, features), or (batch, time, *spatial, channels) for a ConvLSTM
+        ndim = layer.input_spec.ndim if layer.input_spec is not None and layer.input_spec.ndim else 3
+        self.input_spec = InputSpec(ndim=ndim)
 
     def build(self, input_shape):
         self.forward_layer._maybe_build(input_shape)
@@ -150,10 +158,10 @@ def _strip_prefix(name):
 
 
 def _reverse_time(x):
-    """x[:, ::-1] for a (batch, time, features) tensor, differentiable."""
+    """x[:, ::-1] for a (batch, time, ...) tensor of any rank, differentiable."""
     steps = x.shape[1]
-    time_major = ops.transpose(x, (1, 0, 2))
-    flipped = ops.take(time_major, np.arange(steps - 1, -1, -1, dtype=np.int64))
-    return ops.transpose(flipped, (1, 0, 2))
+    swap = (1, 0) + tuple(range(2, len(x.shape)))  # its own inverse
+    flipped = ops.take(ops.transpose(x, swap), np.arange(steps - 1, -1, -1, dtype=np.int64))
+    return ops.transpose(flipped, swap)
 
 

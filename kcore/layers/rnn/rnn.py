@@ -232,7 +232,8 @@ class RNN(Layer):
         m = mask.astype(outputs.dtype)
         if self.go_backwards:
             m = m[:, ::-1]
-        return ops.multiply(outputs, convert_to_tensor(np.ascontiguousarray(m[:, :, None])))
+        m = m.reshape(m.shape + (1,) * (len(outputs.shape) - 2))  # (batch, time, 1, ...): any frame rank
+        return ops.multiply(outputs, convert_to_tensor(np.ascontiguousarray(m)))
 
     # -- states ----------------------------------------------------------------------------------
     def get_initial_state(self, batch_size):
