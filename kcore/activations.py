@@ -3,6 +3,7 @@ import operator
 
 from kcore import ops
 from kcore.ops import core as ops_core  # hot paths: the unwrapped ops (errors are named by the layer)
+from kcore.ops import elementwise as ops_elementwise
 from kcore.utils.registry import Registry
 
 
@@ -30,7 +31,7 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     elif max_value == 6:
         x, clip_max = ops.relu6(x), False
     else:
-        x = ops_core.relu(x)
+        x = ops_elementwise.relu(x)
     if clip_max:
         x = ops.clip(x, 0.0, float(max_value))
     if negative_part is not None:
@@ -66,7 +67,7 @@ def gelu(x, approximate=False):
 # The activations that are kcore.ops functions as they are.
 tanh, sigmoid, exponential, selu, softplus = ops.tanh, ops.sigmoid, ops.exp, ops.selu, ops.softplus
 softsign, hard_sigmoid, silu, swish = ops.softsign, ops.hard_sigmoid, ops.silu, ops.silu
-hard_sigmoid_k2 = ops_core.hard_sigmoid_k2  # Keras 2's clip(0.2 x + 0.5, 0, 1): what a Keras 2 .h5 file means
+hard_sigmoid_k2 = ops_elementwise.hard_sigmoid_k2  # Keras 2's clip(0.2 x + 0.5, 0, 1): what a Keras 2 .h5 file means
 relu6, mish, log_sigmoid = ops.relu6, ops.mish, ops.log_sigmoid
 
 _REGISTRY = Registry("activation function", "keras.activations", {

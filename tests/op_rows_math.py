@@ -63,8 +63,9 @@ ELEMENTWISE = [
     _unary("softsign", ops.softsign, lambda x: x / (1.0 + np.abs(x))),
     _unary("hard_sigmoid", ops.hard_sigmoid, lambda x: np.clip(x + 3.0, 0.0, 6.0) / 6.0, -4.0, 4.0,
            kinks=(-3.0, 3.0)),
-    _unary("core.hard_sigmoid_k2", ops.core.hard_sigmoid_k2, lambda x: np.clip(0.2 * x + 0.5, 0.0, 1.0), -3.0, 3.0,
-           kinks=(-2.5, 2.5), text_error=False),  # internal (Keras 2 activations): errors are named by the caller
+    _unary("elementwise.hard_sigmoid_k2", ops.elementwise.hard_sigmoid_k2,
+           # internal (Keras 2 activations): errors are named by the caller
+           lambda x: np.clip(0.2 * x + 0.5, 0.0, 1.0), -3.0, 3.0, kinks=(-2.5, 2.5), text_error=False),
     _unary("gelu", ops.gelu, lambda x, approximate=True: (
         0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3))) if approximate
         else 0.5 * x * (1.0 + _erf(x / math.sqrt(2.0)))), -3.0, 3.0, extra={"approximate": False}),

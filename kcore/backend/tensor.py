@@ -1,4 +1,6 @@
 """The Python Tensor: a native tensor plus what autodiff and Keras need (node, mask, logits)."""
+import functools
+
 import numpy as np
 
 from kcore.backend.device import get_device, to_device
@@ -9,10 +11,10 @@ _NUMPY_DTYPES = {"float32": np.float32, "float64": np.float64, "int32": np.int32
 
 
 def _operator(name, logic=False, reflected=False):
-    """A Tensor operator method calling kcore.ops.core.<name> (kcore.ops.logic.<name> when `logic`), with the
+    """A Tensor operator method calling the kcore op <name> (kcore.ops.logic.<name> when `logic`), with the
     operands swapped when `reflected` (the __r*__ methods)."""
     def method(self, other):
-        fn = getattr(_logic() if logic else _ops(), name)
+        fn = getattr(_logic(), name) if logic else _op(name)
         return fn(other, self) if reflected else fn(self, other)
 
     method.__name__ = name
@@ -98,9 +100,9 @@ class Tensor:
     __truediv__, __rtruediv__ = _operator("divide"), _operator("divide", reflected=True)
     __pow__, __rpow__ = _operator("power"), _operator("power", reflected=True)
     __matmul__, __rmatmul__ = _operator("matmul"), _operator("matmul", reflected=True)
-    def __neg__(self): return _ops().negative(self)
-    def __abs__(self): return _ops().abs(self)
-    def __getitem__(self, key): return _ops().getitem(self, key)
+    def __neg__(self): return _op("negative")(self)
+    def __abs__(self): return _op("abs")(self)
+    def __getitem__(self, key): return _op("getitem")(self, key)
 
     # Comparisons are elementwise and give bool tensors, as Keras tensors do (hashing stays by identity).
     def __eq__(self, o): return NotImplemented if o is None or isinstance(o, str) else _logic().equal(self, o)
@@ -114,15 +116,15 @@ class Tensor:
 
     @property
     def T(self):
-        return _ops().transpose(self)
+        return _op("transpose")(self)
 
     def reshape(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = shape[0]
-        return _ops().reshape(self, shape)
+        return _op("reshape")(self, shape)
 
     def astype(self, dtype):
-        return _ops().cast(self, dtype)
+        return _op("cast")(self, dtype)
 
     def to(self, device):
         """This tensor on `device` ('cpu' or 'cuda'); differentiable (gradients flow back)."""
@@ -284,7 +286,7 @@ def convert_to_tensor(x, dtype=None, who: str = "convert_to_tensor") -> Tensor:
     if isinstance(x, Tensor):
         if dtype is None or x.dtype == dtype:
             return x
-        return _ops().cast(x, dtype)
+        return _op("cast")(x, dtype)
     arr = _as_array(x, who)
     check_numeric(arr, who)
     if dtype is None:
@@ -312,10 +314,12 @@ def from_dlpack(x) -> Tensor:
     return Tensor(_C.from_dlpack_capsule(x.__dlpack__(stream=1)))
 
 
-def _ops():
-    from kcore.ops import core
+@functools.cache
+def _op(name):
+    """The kcore op `name` (kcore.ops.elementwise, else kcore.ops.core), without the error-naming wrapper."""
+    from kcore.ops import core, elementwise
 
-    return core
+    return getattr(elementwise, name, None) or getattr(core, name)
 
 
 def _logic():

@@ -12,47 +12,7 @@ from kcore.backend.device import get_device
 from kcore.backend.native import _C, ReduceOp
 from kcore.backend.tensor import Tensor, _dtype_name, convert_to_tensor
 from kcore.ops.axes import as_int, normalize_axes, normalize_axis, shape_arg
-from kcore.ops.elementwise import (  # noqa: F401 (re-exported: kcore.ops.core is the ops' historical home)
-    TensorLike,
-    _float,
-    _pair,
-    abs,
-    add,
-    cast,
-    clip,
-    cos,
-    divide,
-    elu,
-    exp,
-    gelu,
-    hard_sigmoid,
-    hard_sigmoid_k2,
-    leaky_relu,
-    log,
-    log_sigmoid,
-    maximum,
-    minimum,
-    mish,
-    multiply,
-    negative,
-    power,
-    reciprocal,
-    relu,
-    relu6,
-    selu,
-    sigmoid,
-    sign,
-    silu,
-    sin,
-    softplus,
-    softsign,
-    sqrt,
-    square,
-    subtract,
-    swish,
-    tanh,
-    true_divide,
-)
+from kcore.ops.elementwise import TensorLike, _float, _pair, cast, negative
 
 # -- softmax ----------------------------------------------------------------------
 

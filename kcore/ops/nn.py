@@ -107,7 +107,7 @@ def mean_absolute_error(y_true: TensorLike, y_pred: TensorLike) -> Tensor:
 
 def dropout(x: TensorLike, rate: float, noise_shape=None, seed: int | None = None) -> Tensor:
     """Inverted dropout: zeroes with probability `rate`, scales the rest by 1 / (1 - rate)."""
-    from kcore.ops.core import multiply
+    from kcore.ops.elementwise import multiply
     from kcore.utils.rng import next_seed
 
     x = _float(x)
