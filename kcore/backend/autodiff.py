@@ -122,11 +122,15 @@ def _accumulate(pending, t, g):
     if v is t or v.n_outputs == 1:
         prev = pending.get(v)
         pending[v] = g if prev is None else _C.binary(BinaryOp.add, prev, g)
-        return
-    slots = pending.get(v)
+    else:
+        _accumulate_output(pending, v, t.output_index, g)
+
+
+def _accumulate_output(pending, node, i, g):
+    """Adds g to output i's slot of a node with several outputs."""
+    slots = pending.get(node)
     if slots is None:
-        slots = pending[v] = [None] * v.n_outputs
-    i = t.output_index
+        slots = pending[node] = [None] * node.n_outputs
     slots[i] = g if slots[i] is None else _C.binary(BinaryOp.add, slots[i], g)
 
 
@@ -136,7 +140,7 @@ def backpropagate(root, root_grad, release_graph):
     pending = {}
     _accumulate(pending, root, root_grad)
     leaves = {}
-    pop = pending.pop
+    pop, add, add_op = pending.pop, _C.binary, BinaryOp.add
     for v in reversed(order):
         g = pop(v, None)
         if g is None:
@@ -145,8 +149,14 @@ def backpropagate(root, root_grad, release_graph):
             leaves[v] = g
             continue
         for inp, gi in zip(v.inputs, v.backward(g)):
-            if gi is not None and inp.requires_grad:
-                _accumulate(pending, inp, gi)
+            if gi is not None and inp.requires_grad:  # _accumulate, inlined for the one-output case
+                node = inp.node
+                w = inp if node is None or node.backward is None else node
+                if w is inp or w.n_outputs == 1:
+                    prev = pending.get(w)
+                    pending[w] = gi if prev is None else add(add_op, prev, gi)
+                else:
+                    _accumulate_output(pending, w, inp.output_index, gi)
         if release_graph:  # frees what the backward kept; the outputs become leaves
             v.inputs, v.backward = (), None
     return leaves
