@@ -28,13 +28,37 @@ struct RegisterBindings {
   explicit RegisterBindings(Binder b) { binders().push_back(b); }
 };
 
-// Every kernel call runs with denormals flushed and without the GIL, so other Python threads
-// run while a kernel works (the arguments are C++ tensors by then; results convert after the
-// GIL is back). A function bound with it must not touch Python objects (py::object, py::array):
-// take those in a binding without the guard and release the GIL inside, as rnn_bindings.cpp does.
-// HeavyKernel is the same guard, kept as a name for the long-running ops.
-using Kernel = py::call_guard<DenormalGuard, py::gil_scoped_release>;
-using HeavyKernel = Kernel;
+// Long-running ops (convolution, pooling, ...) run with denormals flushed and without the GIL, so
+// other Python threads run while they work (the arguments are C++ tensors by then; results convert
+// after the GIL is back). A function bound with it must not touch Python objects (py::object,
+// py::array): take those in a binding without the guard and release the GIL inside, as
+// rnn_bindings.cpp does.
+using HeavyKernel = py::call_guard<DenormalGuard, py::gil_scoped_release>;
+
+// Elements an op's tensors must hold before KernelCall releases the GIL: releasing and taking it
+// back costs about 0.1 µs, more than a small elementwise op itself, and a step of a small model
+// makes dozens of such calls.
+constexpr int64_t kReleaseGilFrom = int64_t(1) << 15;
+
+inline int64_t elements_of(const Tensor& t) { return t.defined() ? t.numel() : 0; }
+inline int64_t elements_of(const std::vector<Tensor>& ts) {
+  int64_t n = 0;
+  for (const auto& t : ts) n += elements_of(t);
+  return n;
+}
+template <typename T> int64_t elements_of(const T&) { return 0; }
+
+// The op entry point Fn as bound by KCORE_DEF_KERNEL: denormals flushed, and the GIL released when
+// its tensors are large enough for the kernel to take a while (kReleaseGilFrom).
+template <auto Fn> struct KernelCall;
+template <typename R, typename... A, R (*Fn)(A...)> struct KernelCall<Fn> {
+  static R call(A... args) {
+    DenormalGuard denormals;
+    if ((int64_t(0) + ... + elements_of(args)) < kReleaseGilFrom) return Fn(std::forward<A>(args)...);
+    py::gil_scoped_release released;
+    return Fn(std::forward<A>(args)...);
+  }
+};
 
 }  // namespace kcore::python
 
@@ -63,9 +87,9 @@ template <> struct type_caster<kcore::OptionalTensor> {
 
 // m.def(name, kcore::name, extra...): the binding of an op entry point (ops/<family>.h).
 #define KCORE_DEF(m, name, ...) (m).def(#name, &::kcore::name, ##__VA_ARGS__)
-// Inside KCORE_BINDINGS: binds an op that runs without the GIL; with a family's list of op
-// names, FAMILY_OPS(KCORE_DEF_KERNEL) binds them all.
-#define KCORE_DEF_KERNEL(name) KCORE_DEF(m, name, ::kcore::python::Kernel());
+// Inside KCORE_BINDINGS: binds an op through KernelCall (denormals flushed, GIL released for large
+// tensors); with a family's list of op names, FAMILY_OPS(KCORE_DEF_KERNEL) binds them all.
+#define KCORE_DEF_KERNEL(name) (m).def(#name, &::kcore::python::KernelCall<&::kcore::name>::call);
 
 // Binds enum E as Python's `name`, one value per entry of the X-macro list LIST (the list the enum is made of).
 #define KCORE_ENUM_VALUE(entry) kcore_enum.value(#entry, Enum::entry);

@@ -295,7 +295,12 @@ def convert_to_tensor(x, dtype=None, who: str = "convert_to_tensor") -> Tensor:
         lo, hi = _INT_RANGE[dtype]
         if arr.min() < lo or arr.max() > hi:
             raise ValueError(f"{who}: integer values in [{arr.min()}, {arr.max()}] do not fit in {dtype}")
-    arr = np.asarray(arr, dtype=_NUMPY_DTYPES[dtype], order="C")
+    return tensor_from_array(np.asarray(arr, dtype=_NUMPY_DTYPES[dtype], order="C"))
+
+
+def tensor_from_array(arr) -> Tensor:
+    """A Tensor on the current device from a C-contiguous NumPy array of a kcore dtype (memory shared on
+    the CPU); the checks of `convert_to_tensor` are the caller's."""
     native = _C.from_numpy(arr)
     device = get_device()
     return Tensor(native if device == "cpu" else to_device(native, device))

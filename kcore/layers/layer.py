@@ -18,11 +18,12 @@ _LEGACY_INPUT_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input
 
 
 class _CallContext(threading.local):
-    """In this thread: the `training` flag of the outermost call, inherited by nested layers, and how deep
-    the eager calls nest (the outermost call clears the losses its layers added last time, as Keras does)."""
+    """In this thread, `frame` = [depth, training]: how deep the eager calls nest (the outermost call clears
+    the losses its layers added last time, as Keras does) and the `training` flag of the outermost call,
+    inherited by nested layers. One list, so a layer call reads the thread-local state once."""
 
-    training = None
-    depth = 0
+    def __init__(self):
+        self.frame = [0, None]
 
 
 CALL_CONTEXT = _CallContext()
@@ -300,14 +301,14 @@ class Layer:
         try:
             if type(inputs) is not Tensor and any_symbolic(inputs):
                 return self._symbolic_call(inputs, *args, **kwargs)
-            context = CALL_CONTEXT
-            if context.depth == 0 and LOSS_HOLDERS:
+            frame = CALL_CONTEXT.frame
+            if frame[0] == 0 and LOSS_HOLDERS:
                 self._clear_losses()  # the outermost call drops the losses of the previous call (as Keras)
-            context.depth += 1
+            frame[0] += 1
             try:
-                return self._eager_call(inputs, args, kwargs)
+                return self._eager_call(inputs, args, kwargs, frame)
             finally:
-                context.depth -= 1
+                frame[0] -= 1
         except (ValueError, TypeError, MemoryError) as e:
             cls, name = type(self).__name__, getattr(self, "name", None)
             named_e = name_error(e, f"{cls} layer '{name}'", (cls, name))
@@ -322,7 +323,7 @@ class Layer:
         if init is not None and not getattr(init, "_kcore_named", False):
             cls.__init__ = _naming_init(init)
 
-    def _eager_call(self, inputs, args, kwargs):
+    def _eager_call(self, inputs, args, kwargs, frame):
         inputs = self._convert_inputs(inputs)
         if not self.built:
             if self.input_spec is not None and type(inputs) is Tensor and not inputs.shape:
@@ -332,7 +333,7 @@ class Layer:
         if self.input_spec is not None and type(inputs) is Tensor:
             self.input_spec.check(self, inputs.shape)
         takes_training, takes_mask = _signature_flags(type(self))
-        outer = CALL_CONTEXT.training
+        outer = frame[1]
         if takes_training:
             if kwargs.get("training") is None:
                 kwargs["training"] = outer
@@ -344,11 +345,11 @@ class Layer:
             if mask is not None and takes_mask:
                 kwargs["mask"] = mask
         if takes_training and outer is None:
-            CALL_CONTEXT.training = kwargs["training"]
+            frame[1] = kwargs["training"]
             try:
                 outputs = self.call(inputs, *args, **kwargs)
             finally:
-                CALL_CONTEXT.training = None
+                frame[1] = None
         else:
             outputs = self.call(inputs, *args, **kwargs)
         if self.activity_regularizer is not None and isinstance(outputs, Tensor):

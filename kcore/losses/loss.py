@@ -5,8 +5,9 @@ import numpy as np
 
 from kcore import ops
 from kcore.backend.config import floatx
-from kcore.backend.tensor import Tensor, convert_to_tensor
+from kcore.backend.tensor import Tensor, convert_to_tensor, tensor_from_array
 from kcore.distribution._context import current_batch
+from kcore.ops.core import mean as _mean  # unwrapped: this runs every training step
 from kcore.utils.registry import FunctionWrapperConfig, NamedObject
 
 REDUCTIONS = ("sum_over_batch_size", "sum", None, "none", "mean", "mean_with_sample_weight")
@@ -48,6 +49,8 @@ class Loss(NamedObject):
         values = self.call(_as_tensor(y_true, dtype), _as_tensor(y_pred, dtype))
         out_mask = _mask_of(values)  # e.g. ignore_class
         mask = in_mask if out_mask is None else out_mask if in_mask is None else _both(in_mask, out_mask)
+        if mask is None and sample_weight is None and isinstance(values, Tensor):
+            return _reduce(values, None, self.reduction)  # nothing to weigh: skip to the reduction
         return reduce_weighted_values(values, sample_weight, mask=mask, reduction=self.reduction)
 
     def call(self, y_true, y_pred):
@@ -80,7 +83,7 @@ def _as_tensor(x, dtype):
         return x if x.dtype == dtype else ops.cast(x, dtype)
     if hasattr(x, "numpy") and not isinstance(x, np.ndarray):
         x = x.numpy()
-    return convert_to_tensor(np.asarray(x, dtype=dtype))
+    return tensor_from_array(np.asarray(x, dtype=dtype, order="C"))
 
 
 class LossFunctionWrapper(FunctionWrapperConfig, Loss):
@@ -178,7 +181,7 @@ def _reduce(values, weights, reduction):
         return values
     batch = current_batch()  # a distributed step: this rank holds part of the global batch
     if batch is None and weights is None and values.size and reduction in ("mean", "sum_over_batch_size"):
-        return ops.mean(values)  # the common case, one native reduction
+        return _mean(values)  # the common case, one native reduction
     total = ops.sum(values)
     if reduction == "sum":
         return total if batch is None or not batch.dummy else ops.multiply(total, 0.0)

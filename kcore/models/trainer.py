@@ -142,7 +142,7 @@ class Trainer:
     def _regularization_terms(self):
         """What `self.losses` holds (the last call's add_loss / activity penalties, then the weight
         regularizers' penalties), from the layer list and trainable variables cached for the fit."""
-        terms = [t for layer in self._all_layers() for t in layer._losses]
+        terms = [t for layer in self._all_layers() for t in layer._losses] if LOSS_HOLDERS else []
         variables = getattr(self, "_train_variables", None)
         variables = self.trainable_weights if variables is None else variables
         return terms + [w.regularizer(w) for w in variables if w.regularizer is not None]

@@ -57,10 +57,14 @@ def log_softmax(x: TensorLike, axis: int | tuple = -1) -> Tensor:
 
 def _softmax(x, axis, in_log_space):
     x = _float(x)
-    axes = _softmax_axes(x, axis, "log_softmax" if in_log_space else "softmax")
-    if len(axes) > 1:
-        return _softmax_over(x, axes, in_log_space)
-    ax = axes[0]
+    nd = x.ndim
+    if type(axis) is int and nd and -nd <= axis < nd:  # the common case: one axis
+        ax = axis % nd
+    else:
+        axes = _softmax_axes(x, axis, "log_softmax" if in_log_space else "softmax")
+        if len(axes) > 1:
+            return _softmax_over(x, axes, in_log_space)
+        ax = axes[0]
     yv = _C.softmax(x.value, ax, in_log_space)
     out = Tensor(yv)
     if ax == x.ndim - 1 and not in_log_space:
