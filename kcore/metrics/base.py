@@ -13,6 +13,8 @@ def _snake(name):
 
 def _numpy(x, dtype=np.float64):
     """A NumPy view of a Tensor, array or nested list."""
+    if type(x) is np.ndarray and (dtype is None or x.dtype == dtype):
+        return x
     if hasattr(x, "numpy") and not isinstance(x, np.ndarray):
         x = x.numpy()
     return np.asarray(x, dtype=dtype)
@@ -118,6 +120,12 @@ class Mean(Metric):
         self.count = 0.0
 
     def update_state(self, values, sample_weight=None, mask=None):
+        # the common case (one float64 value per sample, no weights) in a few NumPy calls
+        if sample_weight is None and type(values) is np.ndarray and values.ndim == 1 \
+                and values.dtype == np.float64:
+            self.total += float(values.sum())
+            self.count += values.shape[0]
+            return
         values, w = samplewise(values, sample_weight, type(self).__name__, mask=mask)
         self.total += float(values.sum())
         self.count += float(w.sum()) if w is not None else (values.shape[0] if values.ndim else 1)
@@ -152,7 +160,8 @@ class MeanMetricWrapper(FunctionWrapperConfig, Mean):
     def update_state(self, y_true, y_pred, sample_weight=None):
         in_mask = getattr(y_pred, "_keras_mask", None)  # a masked model output: masked entries do not count
         values = self._fn(_arg(y_true), _arg(y_pred), **self._fn_kwargs)
-        sample_weight = apply_mask(sample_weight, in_mask, type(self).__name__)
+        if in_mask is not None:
+            sample_weight = apply_mask(sample_weight, in_mask, type(self).__name__)
         super().update_state(values, sample_weight, mask=getattr(values, "_keras_mask", None))
 
     def get_config(self):
@@ -173,7 +182,9 @@ MeanMetricWrapper._wrapper_base = MeanMetricWrapper
 
 def _arg(x):
     """Tensors pass through (a loss keeps its logits link); anything else becomes a NumPy array."""
-    return x if hasattr(x, "numpy") and not isinstance(x, np.ndarray) else np.asarray(x)
+    if type(x) is np.ndarray:
+        return x
+    return x if hasattr(x, "numpy") else np.asarray(x)
 
 
 class FunctionMetric(MeanMetricWrapper):

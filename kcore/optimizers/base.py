@@ -109,18 +109,19 @@ class Optimizer:
 
     def apply(self, grads, variables):
         variables = list(variables)
-        pairs = [(g, v) for g, v in zip(grads, variables) if g is not None]  # no gradient: left alone (Keras)
-        if not pairs:
+        native_grads, updated = [], []
+        for g, v in zip(grads, variables):
+            if g is not None:  # no gradient: left alone (Keras)
+                native_grads.append(g.value if isinstance(g, Tensor) else
+                                    to_device(_C.from_numpy(np.asarray(g, dtype=v.dtype, order="C")), v.value.device))
+                updated.append(v)
+        if not updated:
             return
         self.build(variables)  # every variable is tracked (and averaged with use_ema), as in Keras
-        grads = [g.value if isinstance(g, Tensor)
-                 else to_device(_C.from_numpy(np.asarray(g, dtype=v.dtype, order="C")), v.value.device)
-                 for g, v in pairs]
-        variables = [v for _, v in pairs]
-        grads = self._clip(grads)
+        grads = self._clip(native_grads)
         lr = self.learning_rate
         self.iterations += 1
-        for g, var in zip(grads, variables):
+        for g, var in zip(grads, updated):
             if self.weight_decay and self._use_weight_decay(var):
                 var.value.copy_from(_C.scale(var.value, 1.0 - lr * float(self.weight_decay)))
             self._update(var, g, self._slots[id(var)], lr)
