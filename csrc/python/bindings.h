@@ -28,12 +28,13 @@ struct RegisterBindings {
   explicit RegisterBindings(Binder b) { binders().push_back(b); }
 };
 
-// Long-running ops (convolution, pooling, ...) run with denormals flushed and without the GIL, so
-// other Python threads run while they work (the arguments are C++ tensors by then; results convert
-// after the GIL is back). A function bound with it must not touch Python objects (py::object,
-// py::array): take those in a binding without the guard and release the GIL inside, as
-// rnn_bindings.cpp does.
-using HeavyKernel = py::call_guard<DenormalGuard, py::gil_scoped_release>;
+// Ops bound with this guard run with denormals flushed and without the GIL, so other Python threads
+// run while they work (the arguments are C++ tensors by then; results convert after the GIL is
+// back). A function bound with it must not touch Python objects (py::object, py::array): take those
+// in a binding without the guard and release the GIL inside, as rnn_bindings.cpp does. The op lists
+// bound with KCORE_DEF_KERNEL release the GIL only for large tensors (KernelCall below).
+using Kernel = py::call_guard<DenormalGuard, py::gil_scoped_release>;
+using HeavyKernel = Kernel;  // a name for the long-running ops (convolution, pooling, ...)
 
 // Elements an op's tensors must hold before KernelCall releases the GIL: releasing and taking it
 // back costs about 0.1 µs, more than a small elementwise op itself, and a step of a small model

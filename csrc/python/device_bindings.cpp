@@ -120,7 +120,7 @@ KCORE_BINDINGS(device) {
   m.def("cuda_ops_registered", [] { return cuda_kernels() != nullptr; });
   m.def(
       "to_device", [](const Tensor& t, const std::string& d) { return t.to(device_from_name(d)); }, py::arg("tensor"),
-      py::arg("device"), HeavyKernel());
+      py::arg("device"), Kernel());
   m.def("to_dlpack", &to_dlpack, py::arg("tensor"));
   m.def("from_dlpack_capsule", &from_dlpack_capsule, py::arg("capsule"));
 }

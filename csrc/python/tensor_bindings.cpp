@@ -89,21 +89,21 @@ KCORE_BINDINGS(tensor) {
             OpScope scope("contiguous");
             return t.contiguous();
           },
-          HeavyKernel())
+          Kernel())
       .def(
           "clone",
           [](const Tensor& t) {
             OpScope scope("clone");
             return t.clone();
           },
-          HeavyKernel())
+          Kernel())
       .def(
           "astype",
           [](const Tensor& t, const std::string& d) {
             OpScope scope("astype");
             return t.astype(dtype_from_name(d));
           },
-          HeavyKernel())
+          Kernel())
       .def(
           "copy_from",
           [](Tensor& t, const Tensor& src) {
@@ -111,7 +111,7 @@ KCORE_BINDINGS(tensor) {
               throw ValueError("copy_from: the destination wraps a read-only NumPy array and cannot be written");
             t.copy_from(src);
           },
-          HeavyKernel())
+          Kernel())
       .def_property_readonly("readonly", [](const Tensor& t) { return t.storage() && t.storage()->readonly; })
       .def("data_ptr", [](const Tensor& t) { return (uintptr_t)t.raw(); })
       .def("shares_memory", [](const Tensor& a, const Tensor& b) { return a.storage() == b.storage(); });
@@ -122,19 +122,19 @@ KCORE_BINDINGS(tensor) {
         OpScope scope("empty");
         return Tensor::empty(s, dtype_from_name(d), device_from_name(dev));
       },
-      py::arg("shape"), py::arg("dtype"), py::arg("device") = "cpu", HeavyKernel());
+      py::arg("shape"), py::arg("dtype"), py::arg("device") = "cpu", Kernel());
   m.def(
       "zeros",
       [](const Shape& s, const std::string& d, const std::string& dev) {
         OpScope scope("zeros");
         return Tensor::zeros(s, dtype_from_name(d), device_from_name(dev));
       },
-      py::arg("shape"), py::arg("dtype"), py::arg("device") = "cpu", HeavyKernel());
+      py::arg("shape"), py::arg("dtype"), py::arg("device") = "cpu", Kernel());
   m.def(
       "full",
       [](const Shape& s, const std::string& d, double v, const std::string& dev) {
         OpScope scope("full");
         return Tensor::full(s, dtype_from_name(d), v, device_from_name(dev));
       },
-      py::arg("shape"), py::arg("dtype"), py::arg("value"), py::arg("device") = "cpu", HeavyKernel());
+      py::arg("shape"), py::arg("dtype"), py::arg("value"), py::arg("device") = "cpu", Kernel());
 }
