@@ -156,9 +156,9 @@ def test_bf16_dlpack_round_trip_and_cuda_capsule_refused():
     back = kcore.backend.tensor.from_dlpack(x)
     assert back.dtype == "bfloat16"
     np.testing.assert_array_equal(back.numpy(), x.numpy())
-    from test_cuda_routing import _DLDataType, _DLDevice, _DLManagedTensor, _DLTensor
-
     import ctypes
+
+    from test_cuda_routing import _DLDataType, _DLDevice, _DLManagedTensor, _DLTensor
 
     arr = np.ones(2, np.uint16)
     shape = (ctypes.c_int64 * 1)(2)
