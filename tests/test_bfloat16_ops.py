@@ -183,3 +183,14 @@ def test_bad_input_names_the_op():
         _C.binary(BinaryOp.add, x.value, bf(np.ones((3, 3))).value)
     with pytest.raises(TypeError, match="unsupported dtype"):
         ops.cast(x, "float16")
+
+
+def test_dlpack_exchange_with_torch_bfloat16():
+    torch = pytest.importorskip("torch")
+    x = bf([[0.25, -1.5], [3.0, 1.0 + 2 ** -7]])
+    t = torch.from_dlpack(x)
+    assert t.dtype == torch.bfloat16
+    np.testing.assert_array_equal(t.float().numpy(), x.numpy().astype(np.float32))
+    back = kcore.backend.tensor.from_dlpack(torch.tensor([1.5, -2.0], dtype=torch.bfloat16))
+    assert back.dtype == "bfloat16"
+    np.testing.assert_array_equal(back.numpy().astype(np.float32), [1.5, -2.0])
