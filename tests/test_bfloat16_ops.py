@@ -194,3 +194,18 @@ def test_dlpack_exchange_with_torch_bfloat16():
     back = kcore.backend.tensor.from_dlpack(torch.tensor([1.5, -2.0], dtype=torch.bfloat16))
     assert back.dtype == "bfloat16"
     np.testing.assert_array_equal(back.numpy().astype(np.float32), [1.5, -2.0])
+
+
+def test_fit_and_predict_accept_bf16_numpy_data():
+    from kcore import layers
+
+    kcore.utils.set_random_seed(0)
+    model = kcore.Sequential([layers.Input((4,)), layers.Dense(3, activation="relu"), layers.Dense(2)])
+    xb = RNG.random((8, 4)).astype(np.float32).astype(BF16)
+    np.testing.assert_array_equal(model.predict(xb, verbose=0), model.predict(xb.astype(np.float32), verbose=0))
+    model.compile("sgd", "mse")
+    history = model.fit(xb, np.ones((8, 2), np.float32), epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    xb[0, 0] = np.nan
+    with pytest.warns(RuntimeWarning, match="NaN"):
+        model.predict(xb, verbose=0)
