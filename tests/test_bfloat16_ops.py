@@ -209,3 +209,17 @@ def test_fit_and_predict_accept_bf16_numpy_data():
     xb[0, 0] = np.nan
     with pytest.warns(RuntimeWarning, match="NaN"):
         model.predict(xb, verbose=0)
+
+
+def test_factories_initializers_and_one_hot_in_bf16():
+    assert ops.zeros((2, 3), dtype="bfloat16").dtype == "bfloat16"
+    np.testing.assert_array_equal(ops.ones((2,), dtype="bfloat16").numpy().astype(np.float32), [1.0, 1.0])
+    assert ops.zeros_like(bf([1.0, 2.0])).dtype == "bfloat16"
+    for init in (kcore.initializers.GlorotUniform(seed=1), kcore.initializers.Orthogonal(seed=1)):
+        w = init((4, 4), dtype="bfloat16")
+        assert str(w.dtype) == "bfloat16" and np.all(np.isfinite(np.asarray(w).astype(np.float32)))
+    hot = ops.one_hot(bf([0.0, 2.0, 5.0]), 3)  # float indices, as Keras: out of range gives zeros
+    np.testing.assert_array_equal(hot.numpy(), [[1, 0, 0], [0, 0, 1], [0, 0, 0]])
+    hot16 = ops.one_hot(np.array([1, 0]), 2, dtype="bfloat16")
+    assert hot16.dtype == "bfloat16"
+    np.testing.assert_array_equal(hot16.numpy().astype(np.float32), [[0, 1], [1, 0]])
