@@ -223,3 +223,25 @@ def test_factories_initializers_and_one_hot_in_bf16():
     hot16 = ops.one_hot(np.array([1, 0]), 2, dtype="bfloat16")
     assert hot16.dtype == "bfloat16"
     np.testing.assert_array_equal(hot16.numpy().astype(np.float32), [[0, 1], [1, 0]])
+
+
+def test_ops_and_losses_on_bf16_match_keras():
+    ref = np.load(os.path.join(os.path.dirname(__file__), "data", "keras3_bfloat16_ops.npz"))
+    dtypes = json.loads(str(ref["dtypes"]))
+    xb, wb, pb = bf(ref["x"]), bf(ref["w"]), bf(ref["p"])
+    y = ref["y"]
+    got = {
+        "exp": ops.exp(xb), "tanh": ops.tanh(xb), "relu": ops.relu(xb), "sigmoid": ops.sigmoid(xb),
+        "gelu": kcore.activations.gelu(xb), "softmax": ops.softmax(xb), "log_softmax": ops.log_softmax(xb),
+        "sum": ops.sum(xb, axis=1), "mean": ops.mean(xb), "max": ops.max(xb, axis=0), "matmul": ops.matmul(xb, wb),
+        "add_scalar": ops.add(xb, 0.1), "multiply": ops.multiply(xb, xb), "divide": ops.divide(xb, pb),
+        "sqrt": ops.sqrt(pb), "mse_fn": kcore.losses.mean_squared_error(y, pb),
+        "bce_fn": kcore.losses.binary_crossentropy(y, pb), "mse_loss": kcore.losses.MeanSquaredError()(y, pb),
+        "cce_loss": kcore.losses.CategoricalCrossentropy()(y, pb),
+    }
+    assert set(got) == set(dtypes)
+    for name, value in got.items():
+        assert value.dtype == dtypes[name], f"{name}: {value.dtype}, Keras gives {dtypes[name]}"
+        # kcore rounds once from float32; TensorFlow may round intermediates: allow two bf16 steps
+        np.testing.assert_allclose(ops.cast(value, "float32").numpy(), ref[name], rtol=2 ** -7, atol=2 ** -9,
+                                   err_msg=name)
