@@ -1,6 +1,7 @@
 """Reference results of Keras 3 ops and losses on bfloat16 inputs (values and result dtypes).
 
-Run with the reference venv: KERAS_BACKEND=tensorflow /work/refenv/bin/python tests/data/gen/gen_bfloat16_ops_reference.py
+Run with the reference venv:
+    KERAS_BACKEND=tensorflow /work/refenv/bin/python tests/data/gen/gen_bfloat16_ops_reference.py
 Writes tests/data/keras3_bfloat16_ops.npz: the bf16 inputs (as float32), then per case the result as
 float32 and its dtype name.
 """
