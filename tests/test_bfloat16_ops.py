@@ -43,6 +43,9 @@ def test_mixed_operands_compute_in_the_wider_dtype_exactly():
     assert got.dtype == "float32"
     np.testing.assert_array_equal(got.numpy(), x.astype(BF16).astype(np.float32) + y)  # no rounding of the sum
     assert ops.add(bf(x), ops.cast(y, "float64")).dtype == "float64"
+    raw = _C.binary(BinaryOp.add, bf(x).value, _C.from_numpy(y))  # native bf16 kernels: mixed still promotes
+    assert raw.dtype == "float32"
+    np.testing.assert_array_equal(np.asarray(raw), x.astype(BF16).astype(np.float32) + y)
     w = RNG.standard_normal((4, 2)).astype(np.float32)
     lin = _C.linear(bf(x).value, _C.from_numpy(w), None)  # bf16 activations, float32 weights: float32 out
     assert lin.dtype == "float32"
