@@ -275,3 +275,19 @@ print('ok')
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+
+
+@pytest.mark.parametrize("name,fn", [
+    ("sum", lambda t: ops.sum(t, axis=1)), ("mean", lambda t: ops.mean(t, axis=0)),
+    ("max", lambda t: ops.max(t, axis=1)), ("min", lambda t: ops.min(t)), ("softmax", lambda t: ops.softmax(t, axis=-1)),
+    ("log_softmax", lambda t: ops.log_softmax(t, axis=0)), ("add", lambda t: ops.add(t, ops.transpose(t))),
+    ("tanh", ops.tanh), ("gelu", kcore.activations.gelu), ("divide", lambda t: ops.divide(t, ops.transpose(t))),
+    ("power", lambda t: ops.power(ops.abs(t), 0.5))])
+def test_native_bf16_kernels_round_the_float32_result_once(name, fn):
+    """The bf16 kernels (elementwise, reductions, softmax) compute in float and round once: bit-identical
+    to the float32 op on the same values, rounded to bf16."""
+    x = RNG.standard_normal((16, 16)).astype(np.float32) * 3
+    got = fn(bf(x))
+    want = ops.cast(fn(ops.convert_to_tensor(x.astype(BF16).astype(np.float32))), "bfloat16")
+    assert got.dtype == "bfloat16"
+    np.testing.assert_array_equal(got.numpy().view(np.uint16), want.numpy().view(np.uint16), err_msg=name)

@@ -19,7 +19,9 @@ using namespace kcore::python;
 // Their CPU kernels compute bf16 operands in float (cpu/elementwise.cpp).
 #define KCORE_ELEMENTWISE_BF16_OPS(X) X(binary) X(binary_backward) X(unary) X(unary_backward)
 // clang-format on
-#define KCORE_REDUCE_OPS(X) X(reduce) X(reduce_backward) X(argmax) X(softmax) X(softmax_backward)
+#define KCORE_REDUCE_OPS(X) X(reduce_backward)
+// Their CPU kernels compute bf16 operands in float (cpu/reduce.cpp).
+#define KCORE_REDUCE_BF16_OPS(X) X(reduce) X(argmax) X(softmax) X(softmax_backward)
 // Pure data movement (any element type, bf16 included, moved as bytes) and the rest.
 #define KCORE_SHAPE_DATA_OPS(X) X(reshape) X(concatenate) X(slice_backward) X(take_rows)
 #define KCORE_SHAPE_OPS(X) X(take_rows_backward)
@@ -56,6 +58,7 @@ KCORE_BINDINGS(reduce) {
       .value("max", ReduceOp::max)
       .value("min", ReduceOp::min);
   KCORE_REDUCE_OPS(KCORE_DEF_KERNEL)
+  KCORE_REDUCE_BF16_OPS(KCORE_DEF_KERNEL_BF16)
 }
 
 KCORE_BINDINGS(shape) {
