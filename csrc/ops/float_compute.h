@@ -11,7 +11,7 @@
 //
 // Every bound kernel op runs through it (KCORE_DEF_KERNEL, python/bindings.h), so a new op is correct on
 // bf16 with no code of its own. An op whose kernels compute bf16 in float themselves (the elementwise
-// unary / binary kernels, a bf16 GEMM / convolution / recurrent kernel) is bound with
+// unary / binary kernels, reductions and softmax, a bf16 GEMM / convolution / recurrent kernel) is bound with
 // KCORE_DEF_KERNEL_BF16 (float_compute_if_mixed: bf16 operands reach it as they are unless float32 or
 // float64 ones come with them); pure data movement with KCORE_DEF_KERNEL_ANY_DTYPE (no conversion ever).
 #pragma once
