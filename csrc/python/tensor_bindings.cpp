@@ -6,6 +6,7 @@ namespace kcore::python {
 namespace {
 
 DType dtype_from_numpy(const py::dtype& dt) {
+  if (dt.itemsize() == 2 && std::string(py::str(dt)) == "bfloat16") return DType::bf16;  // ml_dtypes.bfloat16
   switch (dt.kind()) {
     case 'f':
       if (dt.itemsize() == 4) return DType::f32;
@@ -17,7 +18,7 @@ DType dtype_from_numpy(const py::dtype& dt) {
       break;
     case 'b': return DType::b8;
   }
-  throw TypeError("kcore tensors hold float32, float64, int32, int64 or bool data; got NumPy dtype " +
+  throw TypeError("kcore tensors hold float32, float64, bfloat16, int32, int64 or bool data; got NumPy dtype " +
                   std::string(py::str(dt)));
 }
 
@@ -27,6 +28,7 @@ std::string format_of(DType t) {
     case DType::f64: return py::format_descriptor<double>::format();
     case DType::i32: return py::format_descriptor<int32_t>::format();
     case DType::b8: return py::format_descriptor<bool>::format();
+    case DType::bf16: return py::format_descriptor<uint16_t>::format();  // kcore.Tensor.numpy() views it as bfloat16
     default: return py::format_descriptor<int64_t>::format();
   }
 }
@@ -37,7 +39,8 @@ DType dtype_from_name(const std::string& name) {
   if (name == "int32") return DType::i32;
   if (name == "int64") return DType::i64;
   if (name == "bool") return DType::b8;
-  throw TypeError("unsupported dtype '" + name + "' (kcore supports float32, float64, int32, int64, bool)");
+  if (name == "bfloat16") return DType::bf16;
+  throw TypeError("unsupported dtype '" + name + "' (kcore supports float32, float64, bfloat16, int32, int64, bool)");
 }
 
 // Wraps a C-contiguous NumPy array without copying; the array stays alive with the storage.
@@ -116,6 +119,19 @@ KCORE_BINDINGS(tensor) {
       .def("data_ptr", [](const Tensor& t) { return (uintptr_t)t.raw(); })
       .def("shares_memory", [](const Tensor& a, const Tensor& b) { return a.storage() == b.storage(); });
   m.def("from_numpy", &from_numpy, py::arg("array"));
+  m.def("cpu_has_avx512_bf16", &cpu_has_avx512_bf16, "Whether the CPU (and this build) has AVX512-BF16.");
+  m.def(
+      "float_to_bf16_ftz",
+      [](const Tensor& x, bool portable) {
+        OpScope scope("float_to_bf16_ftz");
+        KCORE_CHECK(x.dtype() == DType::f32 && x.device() == Device::cpu,
+                    "float_to_bf16_ftz: expected a float32 CPU tensor, got " << dtype_name(x.dtype()));
+        Tensor src = x.contiguous(), out = Tensor::empty(x.shape(), DType::bf16);
+        (portable ? float_to_bf16_ftz_portable : float_to_bf16_ftz)(src.data<float>(), out.data<bf16>(), src.numel());
+        return out;
+      },
+      py::arg("x"), py::arg("portable") = false,
+      "Testing entry point of the packing conversion kernels use (denormals flushed to zero).");
   m.def(
       "empty",
       [](const Shape& s, const std::string& d, const std::string& dev) {
