@@ -83,10 +83,13 @@ def _parse_name(name):
         raise TypeError(f"'name' must be a string, such as 'mixed_float16'. Received: name={name} "
                         f"(of type {type(name)})")
     if name == "mixed_bfloat16":
+        _register_bfloat16()
         return "bfloat16", "float32"
     if name in ("mixed_float16", "float16"):
         raise ValueError(_NO_HALF.format(name))
     if name in _SUPPORTED:
+        if name == "bfloat16":
+            _register_bfloat16()
         return name, name
     if name in _KERAS_ONLY:
         raise ValueError(f"kcore cannot compute in {name}: a dtype policy names one of {', '.join(_SUPPORTED)} or "
@@ -95,6 +98,12 @@ def _parse_name(name):
         raise ValueError(f"The quantized dtype policy '{name}' is not supported by kcore (no quantized layers); "
                          "use a float policy such as 'float32' or 'mixed_bfloat16'")
     raise ValueError(_INVALID.format(name))
+
+
+def _register_bfloat16():
+    """Imports ml_dtypes, which teaches NumPy the name "bfloat16" (layers computing in bfloat16 may name it to
+    NumPy); only bfloat16 policies pay for the import."""
+    import ml_dtypes  # noqa: F401
 
 
 def _standardize(identifier):

@@ -11,9 +11,7 @@ layers that compute in float32 (`_float32_compute`, the normalization layers) ke
 """
 import threading
 
-from kcore.backend.tensor import Variable
-
-FLOAT_DTYPES = ("float32", "float64", "bfloat16")
+from kcore.backend.tensor import FLOAT_DTYPES, Variable
 
 
 class _Active(threading.local):

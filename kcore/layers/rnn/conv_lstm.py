@@ -121,7 +121,7 @@ class ConvLSTMCell(DropoutRNNCell, Layer):
         return self.recurrent_step(self.project(inputs), list(states), training)
 
     def get_initial_state(self, batch_size=None):
-        return [convert_to_tensor(np.zeros((batch_size,) + self.state_shape, self.dtype)) for _ in range(2)]
+        return [convert_to_tensor(np.zeros((batch_size,) + self.state_shape), self.compute_dtype) for _ in range(2)]
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0],) + self.state_shape
@@ -201,7 +201,7 @@ class ConvLSTM(FlatCellConfig, RNN):
             inputs = inputs if drop is None else ops.multiply(inputs, ops.expand_dims(drop, 1))
         rec_mask = None
         if training and cell.recurrent_dropout:
-            like = convert_to_tensor(np.zeros((inputs.shape[0],) + cell.state_shape, cell.dtype))
+            like = convert_to_tensor(np.zeros((inputs.shape[0],) + cell.state_shape), cell.compute_dtype)
             rec_mask = cell.get_recurrent_dropout_mask(like)
         outputs, h, c = conv_lstm(
             inputs, cell.kernel, cell.recurrent_kernel, cell.bias, states, mask, strides=cell.strides,
