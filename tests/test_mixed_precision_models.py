@@ -74,18 +74,15 @@ def test_layer_numbers_match_keras(name):
         close_to_keras(grads[-1].numpy(), ARRAYS[f"{name}|gx"], f"{name} input gradient")
 
 
-def _functional():
+def test_functional_model_matches_keras():
     inputs = kcore.Input((6,))
     a = layers.Dense(4, activation="relu")(inputs)
     b = layers.Dense(4)(inputs)
-    outputs = layers.Dense(2, activation="softmax", dtype="float32")(layers.Concatenate()([a, b]))
-    return kcore.Model(inputs, outputs)
-
-
-def test_functional_model_matches_keras():
-    model = _functional()
+    joined = layers.Concatenate()([a, b])
+    outputs = layers.Dense(2, activation="softmax", dtype="float32")(joined)
+    model = kcore.Model(inputs, outputs)
     model.set_weights([ARRAYS[f"functional|w{i}"] for i in range(6)])
-    assert [layer.output.dtype for layer in model.layers] == REF["models"]["functional_layer_outputs"]
+    assert [t.dtype for t in (inputs, a, b, joined, outputs)] == REF["models"]["functional_layer_outputs"]
     y = model.predict(ARRAYS["functional|x"], verbose=0)
     assert y.dtype == np.float32
     close_to_keras(y, ARRAYS["functional|o"], "functional model")
@@ -117,14 +114,17 @@ def test_losses_and_metrics_compute_in_float32():
     assert loss.dtype == REF["models"]["loss_dtype"]
     metric = kcore.metrics.CategoricalAccuracy()
     metric.update_state(y_true, y_pred)
-    assert str(np.asarray(metric.result()).dtype) == REF["models"]["metric_dtype"]
+    assert metric.dtype == REF["models"]["metric_dtype"]
     assert float(metric.result()) == 1.0
+    mean_loss = kcore.metrics.MeanSquaredError()
+    mean_loss.update_state(y_true, y_pred)
+    np.testing.assert_allclose(float(mean_loss.result()), 0.1, rtol=1e-2)  # 0.2, 0.6 round in bfloat16
 
 
 def test_loads_a_keras_mixed_bfloat16_file():
     model = kcore.models.load_model(os.path.join(DATA, "keras3_mixed_bfloat16.keras"))
     assert [layer.dtype_policy.name for layer in model.layers] == \
-        ["mixed_bfloat16"] * 5 + ["float32"]
+        ["mixed_bfloat16"] * 4 + ["float32"]
     assert all(w.dtype == "float32" for w in model.weights)
     io = np.load(os.path.join(DATA, "keras3_mixed_bfloat16_io.npz"))
     y = model.predict(io["x"], verbose=0)
@@ -173,7 +173,7 @@ def _train_digits_cnn(policy):
     model = kcore.Sequential([kcore.Input((8, 8, 1)), layers.Conv2D(16, 3, padding="same", activation="relu"),
                               layers.MaxPooling2D(), layers.Flatten(), layers.Dense(32, activation="relu"),
                               layers.Dense(10), layers.Activation("softmax", dtype="float32")])
-    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(kcore.optimizers.Adam(3e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
     history = model.fit(x_train, y_train, batch_size=32, epochs=4, verbose=0)
     assert all(w.dtype == "float32" for w in model.weights)
     assert all(v.dtype in ("float32", "int64") for v in model.optimizer.variables)

@@ -460,8 +460,11 @@ class Layer:
             arr = np.asarray(x)
             if arr.dtype.kind not in "fiub":
                 check_numeric(arr, f"Layer '{self.name}'")
-            if arr.dtype.kind in "fb" or arr.dtype.kind in "iu" and not getattr(self, "_keeps_int_inputs", False):
+            if arr.dtype.kind in "fb":
                 return convert_to_tensor(arr, self._compute_dtype)
+            if arr.dtype.kind in "iu" and not getattr(self, "_keeps_int_inputs", False):
+                # integers (e.g. word ids reaching a model) stay exact: bfloat16 holds integers up to 256 only
+                return convert_to_tensor(arr, "float32" if self._compute_dtype == "bfloat16" else self._compute_dtype)
             return convert_to_tensor(arr)
         raise TypeError(f"Layer '{self.name}' was called on an object of type {type(x).__name__} ({x!r}); "
                         "expected a tensor (kcore.Input / kcore tensor) or a NumPy array")

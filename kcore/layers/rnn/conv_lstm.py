@@ -167,7 +167,7 @@ class ConvLSTM(FlatCellConfig, RNN):
             bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
             recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint, dropout=dropout,
             recurrent_dropout=recurrent_dropout, seed=seed, name="conv_lstm_cell",
-            dtype=dtype if not isinstance(dtype, dict) else None, trainable=kwargs.get("trainable", True))
+            dtype=dtype, trainable=kwargs.get("trainable", True))
         super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
                          go_backwards=go_backwards, stateful=stateful, **kwargs)
         self.input_spec = InputSpec(ndim=self._rank + 3)
