@@ -8,10 +8,10 @@ import zipfile
 import ml_dtypes
 import numpy as np
 import pytest
+from mixed_precision_cases import layer_cases
 
 import kcore
 from kcore import layers, mixed_precision
-from mixed_precision_cases import layer_cases
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
 with open(os.path.join(DATA, "keras3_mixed_precision.json")) as f:

@@ -176,14 +176,11 @@ class Layer:
         self.__dict__.pop("_autocast_slots", None)
 
     @property
-    def dtype(self):
-        """The dtype of the layer's weights (Keras 3: an alias of `variable_dtype`)."""
-        return self._dtype_policy.variable_dtype
-
-    @property
     def variable_dtype(self):
         """The dtype the layer creates its weights in."""
         return self._dtype_policy.variable_dtype
+
+    dtype = variable_dtype  # Keras 3: `layer.dtype` is the variable dtype
 
     @property
     def compute_dtype(self):

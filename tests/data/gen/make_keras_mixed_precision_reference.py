@@ -66,7 +66,8 @@ def layer_reference(arrays):
             y = layer(xt, **kwargs)
             r = tf.constant(rng.standard_normal(y.shape).astype(np.float32))
             loss = tf.reduce_sum(tf.cast(y, tf.float32) * r)
-        grads = [tf.convert_to_tensor(g) for g in tape.gradient(loss, layer.trainable_weights + ([] if integer else [xt]))]
+        sources = layer.trainable_weights + ([] if integer else [xt])
+        grads = [tf.convert_to_tensor(g) for g in tape.gradient(loss, sources)]  # Embedding's are IndexedSlices
         arrays[f"{name}|x"] = x
         arrays[f"{name}|o"] = tf.cast(y, tf.float32).numpy()
         arrays[f"{name}|r"] = r.numpy()
