@@ -189,6 +189,11 @@ def test_nested_layers_read_weights_in_their_own_compute_dtype():
     assert outer.seen == "bfloat16"
     assert outer.inner.seen == ("float32", "float32", "Variable", "float32")
     assert y.dtype == "float32"
+    built = _Probe(dtype="float32")
+    built.build((None, 3))  # its weights exist when the outer call casts them
+    outer = _Outer(built, dtype="mixed_bfloat16")
+    outer(np.ones((2, 3), np.float32))
+    assert outer.seen == "bfloat16" and built.seen == ("float32", "float32", "Variable", "float32")
     outer = _Outer(_Probe(dtype="mixed_bfloat16"), dtype="float32")
     outer(np.ones((2, 3), np.float32))
     assert outer.seen == "float32" and outer.inner.seen[:2] == ("bfloat16", "bfloat16")

@@ -88,6 +88,18 @@ def test_functional_model_matches_keras():
     close_to_keras(y, ARRAYS["functional|o"], "functional model")
 
 
+def test_models_hand_float32_inputs_to_their_layers_uncast():
+    x, kernel = ARRAYS["exact|x"], ARRAYS["exact|w0"]
+    sequential = kcore.Sequential([kcore.Input((3,)), layers.Dense(2, use_bias=False, dtype="float32")])
+    inputs = kcore.Input((3,))
+    functional = kcore.Model(inputs, layers.Dense(2, use_bias=False, dtype="float32")(inputs))
+    for name, model in (("sequential", sequential), ("functional", functional)):
+        assert model.dtype_policy.name == "mixed_bfloat16"
+        model.set_weights([kernel])
+        np.testing.assert_allclose(model.predict(x, verbose=0), ARRAYS[f"exact|{name}"], rtol=1e-6)
+        np.testing.assert_allclose(model(x).numpy(), x @ kernel, rtol=1e-6)
+
+
 def _cnn():
     return kcore.Sequential([kcore.Input((8, 8, 1)), layers.Conv2D(4, 3, activation="relu"), layers.MaxPooling2D(),
                              layers.Flatten(), layers.Dense(10), layers.Activation("softmax", dtype="float32")])

@@ -30,7 +30,9 @@ def is_float(dtype):
 
 
 def _layer_slots(layer):
-    """[(owner layer, attribute name, Variable)] for every weight attribute of `layer` and its sub-layers."""
+    """[(owner layer, attribute name, Variable)] for every weight attribute of `layer` and its sub-layers (an
+    attribute an enclosing layer's call holds a substitute in counts as its variable's)."""
+    subs = ACTIVE.substitutes
     slots, seen, stack = [], set(), [layer]
     while stack:
         owner = stack.pop()
@@ -38,8 +40,9 @@ def _layer_slots(layer):
             continue
         seen.add(id(owner))
         for attr, value in vars(owner).items():
-            if isinstance(value, Variable):
-                slots.append((owner, attr, value))
+            var = value if isinstance(value, Variable) else subs.get(id(value))
+            if var is not None:
+                slots.append((owner, attr, var))
         stack.extend(getattr(owner, "_layers", ()))
     return slots
 

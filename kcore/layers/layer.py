@@ -169,10 +169,16 @@ class Layer:
         self._autocast = bool(value)
         self._update_casts()
 
+    # Sequential and functional models leave their inputs in the variable dtype (Keras converts them to the
+    # Input's dtype): each layer casts them to its own compute dtype, so a float32 first layer sees them exact.
+    _inputs_in_variable_dtype = False
+
     def _update_casts(self):
         policy = self._dtype_policy
         self._casts_weights = self._autocast and policy.compute_dtype != policy.variable_dtype and \
             _autocast.is_float(policy.compute_dtype)
+        keep = self._inputs_in_variable_dtype and _autocast.is_float(policy.variable_dtype)
+        self._input_float_dtype = policy.variable_dtype if keep else policy.compute_dtype
         self.__dict__.pop("_autocast_slots", None)
 
     @property
@@ -438,7 +444,7 @@ class Layer:
     def _convert_inputs(self, inputs):
         if type(inputs) is Tensor:
             dtype = inputs.dtype
-            if dtype == self._compute_dtype or not _autocast.is_float(dtype) or not self._autocast:
+            if dtype == self._input_float_dtype or not _autocast.is_float(dtype) or not self._autocast:
                 return inputs
         if isinstance(inputs, (list, tuple)) and inputs and not isinstance(inputs[0], (int, float)):
             return type(inputs)(self._convert_input(x) for x in inputs)
@@ -450,18 +456,19 @@ class Layer:
         """One input as a kcore tensor of the layer's float dtype (integer inputs stay integers where the
         layer keeps them, e.g. Embedding)."""
         if isinstance(x, Tensor):
-            if _autocast.is_float(x.dtype) and x.dtype != self._compute_dtype and self._autocast:
-                return x.astype(self._compute_dtype)
+            if _autocast.is_float(x.dtype) and x.dtype != self._input_float_dtype and self._autocast:
+                return x.astype(self._input_float_dtype)
             return x
         if isinstance(x, (np.ndarray, np.generic, float, int, list)):
             arr = np.asarray(x)
             if arr.dtype.kind not in "fiub":
                 check_numeric(arr, f"Layer '{self.name}'")
+            dtype = self._input_float_dtype
             if arr.dtype.kind in "fb":
-                return convert_to_tensor(arr, self._compute_dtype)
+                return convert_to_tensor(arr, dtype)
             if arr.dtype.kind in "iu" and not getattr(self, "_keeps_int_inputs", False):
                 # integers (e.g. word ids reaching a model) stay exact: bfloat16 holds integers up to 256 only
-                return convert_to_tensor(arr, "float32" if self._compute_dtype == "bfloat16" else self._compute_dtype)
+                return convert_to_tensor(arr, "float32" if dtype == "bfloat16" else dtype)
             return convert_to_tensor(arr)
         raise TypeError(f"Layer '{self.name}' was called on an object of type {type(x).__name__} ({x!r}); "
                         "expected a tensor (kcore.Input / kcore tensor) or a NumPy array")

@@ -9,6 +9,8 @@ from kcore.utils import naming
 class Sequential(Model):
     """A model made of a stack of layers, each feeding the next."""
 
+    _inputs_in_variable_dtype = True  # as Keras: each layer casts to its compute dtype
+
     def __init__(self, layers=None, name=None, trainable=True):
         super().__init__(name=name or naming.unique_name("sequential"), trainable=trainable)
         self._input_batch_shape = None

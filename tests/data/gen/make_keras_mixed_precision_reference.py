@@ -10,6 +10,8 @@
   respect to the trainable weights, '|gx' with respect to the input.
 - keras3_mixed_bfloat16.keras + keras3_mixed_bfloat16_io.npz: a small mixed_bfloat16 CNN saved by Keras, its
   input `x` and its predictions `y` (float32: the model ends with a float32 softmax).
+- in the .npz too: 'functional|...' (a mixed functional model: input, weights, output) and 'exact|...' (float32
+  first layers of mixed models, on inputs bfloat16 cannot hold).
 """
 import json
 import os
@@ -122,7 +124,22 @@ def model_reference(arrays):
     for i, w in enumerate(weights):
         arrays[f"functional|w{i}"] = w
     out["functional_layer_outputs"] = [layer.output.dtype for layer in functional.layers]
+    exact_inputs(arrays, rng)
     return out
+
+
+def exact_inputs(arrays, rng):
+    """Sequential and functional models hand their float32 inputs on uncast: a float32 first layer computes on
+    them exactly (inputs with more than bfloat16's 8 significant bits show it)."""
+    x = (1.0 + rng.integers(1, 2 ** 12, (4, 3)) * 2.0 ** -14).astype(np.float32)
+    kernel = rng.uniform(-1, 1, (3, 2)).astype(np.float32)
+    sequential = keras.Sequential([keras.Input((3,)), L.Dense(2, use_bias=False, dtype="float32")])
+    inputs = keras.Input((3,))
+    functional = keras.Model(inputs, L.Dense(2, use_bias=False, dtype="float32")(inputs))
+    arrays["exact|x"], arrays["exact|w0"] = x, kernel
+    for name, model in (("sequential", sequential), ("functional", functional)):
+        model.set_weights([kernel])
+        arrays[f"exact|{name}"] = model.predict(x, verbose=0)
 
 
 def main():
