@@ -38,25 +38,24 @@ inline void scan(Scan& s, const std::vector<Tensor>& ts) {
 }
 template <typename T> void scan(Scan&, const T&) {}
 
-inline Tensor widen(const Tensor& t) { return t.defined() && t.dtype() == DType::bf16 ? t.astype(DType::f32) : t; }
-inline OptionalTensor widen(const OptionalTensor& t) { return widen(static_cast<const Tensor&>(t)); }
-inline std::vector<Tensor> widen(const std::vector<Tensor>& ts) {
+inline Tensor widen_one(const Tensor& t) { return t.defined() && t.dtype() == DType::bf16 ? t.astype(DType::f32) : t; }
+inline Tensor narrow_one(const Tensor& t) { return t.defined() && t.dtype() == DType::f32 ? t.astype(DType::bf16) : t; }
+inline std::vector<Tensor> each(const std::vector<Tensor>& ts, Tensor (*fn)(const Tensor&)) {
   std::vector<Tensor> out;
   out.reserve(ts.size());
-  for (const auto& t : ts) out.push_back(widen(t));
+  for (const auto& t : ts) out.push_back(fn(t));
   return out;
 }
+
+inline Tensor widen(const Tensor& t) { return widen_one(t); }
+inline OptionalTensor widen(const OptionalTensor& t) { return widen_one(t); }
+inline std::vector<Tensor> widen(const std::vector<Tensor>& ts) { return each(ts, widen_one); }
 template <typename T> const T& widen(const T& x) { return x; }
 
 template <typename T> const T& narrow(const T& x) { return x; }
-inline Tensor narrow(const Tensor& t) { return t.defined() && t.dtype() == DType::f32 ? t.astype(DType::bf16) : t; }
-inline OptionalTensor narrow(const OptionalTensor& t) { return narrow(static_cast<const Tensor&>(t)); }
-inline std::vector<Tensor> narrow(const std::vector<Tensor>& ts) {
-  std::vector<Tensor> out;
-  out.reserve(ts.size());
-  for (const auto& t : ts) out.push_back(narrow(t));
-  return out;
-}
+inline Tensor narrow(const Tensor& t) { return narrow_one(t); }
+inline OptionalTensor narrow(const OptionalTensor& t) { return narrow_one(t); }
+inline std::vector<Tensor> narrow(const std::vector<Tensor>& ts) { return each(ts, narrow_one); }
 template <typename A, typename B> std::pair<A, B> narrow(const std::pair<A, B>& p) {
   return {narrow(p.first), narrow(p.second)};
 }
