@@ -39,7 +39,7 @@ from kcore.dtype_policies import DTypePolicy, FloatDTypePolicy
 from kcore.layers import Input
 from kcore.models import Model, Sequential
 
-_LAZY_SUBMODULES = ("datasets", "saving", "testing", "cuda", "info")  # imported on first attribute access
+_LAZY_SUBMODULES = ("datasets", "saving", "testing", "cuda", "info", "config")  # imported on first attribute access
 
 
 def __getattr__(name):

@@ -72,6 +72,8 @@ def test_global_policy_api_and_aliases():
     mixed_precision.set_dtype_policy(mixed_precision.Policy("float64"))
     assert mixed_precision.global_policy().name == "float64"
     assert kcore.mixed_precision.global_policy is kcore.dtype_policies.dtype_policy
+    kcore.config.set_dtype_policy("mixed_bfloat16")
+    assert kcore.config.dtype_policy().name == "mixed_bfloat16" and kcore.config.floatx() == "float32"
 
 
 def test_global_policy_follows_floatx_until_set():

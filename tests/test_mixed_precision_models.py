@@ -207,3 +207,23 @@ def test_text_lstm_example_trains_under_mixed_bfloat16_as_in_float32():
     mixed_accuracy = text_classification.main(epochs=3, verbose=0, samples=800, dtype_policy="mixed_bfloat16")
     assert float32_accuracy > 0.75 and mixed_accuracy > 0.75
     assert abs(mixed_accuracy - float32_accuracy) < 0.05
+
+
+def test_recurrent_layers_under_mixed_precision_keep_bfloat16_outputs_and_states():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((3, 5, 4)).astype(np.float32)
+    x[0, 3:] = 0.0
+    lstm = layers.LSTM(6, return_sequences=True, return_state=True, dropout=0.2, recurrent_dropout=0.2)
+    out, h, c = lstm(layers.Masking()(x), training=True)
+    assert (out.dtype, h.dtype, c.dtype) == ("bfloat16",) * 3
+    gru = layers.GRU(3, return_state=True, stateful=True)
+    y, state = gru(x[:, :2])
+    assert (y.dtype, state.dtype, gru.states[0].dtype) == ("bfloat16",) * 3
+    gru(x[:, 2:])  # carries its bfloat16 state on
+    bidirectional = layers.Bidirectional(layers.SimpleRNN(4))
+    assert bidirectional(x).dtype == "bfloat16"
+    assert all(w.dtype == "float32" for w in lstm.weights + gru.weights + bidirectional.weights)
+    conv_lstm = layers.ConvLSTM1D(2, 3, padding="same")
+    assert conv_lstm(rng.standard_normal((2, 3, 6, 2)).astype(np.float32)).dtype == "bfloat16"
+    initial = [np.zeros((3, 6), np.float32)] * 2
+    assert layers.LSTM(6)(x, initial_state=initial).dtype == "bfloat16"

@@ -8,20 +8,16 @@ differentiable cast, so gradients reach the float32 variables in float32. A sub-
 own policy (e.g. `Activation("softmax", dtype="float32")`, a float32 BatchNormalization) sees its weights in
 its own compute dtype, as in Keras's nested scopes. Weights made with `add_weight(..., autocast=False)` and
 layers that compute in float32 (`_float32_compute`, the normalization layers) keep their variables.
-"""
-import threading
 
+The attributes belong to the layer, not to a thread: one mixed-precision layer (or model) must not be called
+from two threads at once (float32 layers never swap anything and have no such limit).
+"""
 from kcore.backend.tensor import FLOAT_DTYPES, Variable
 
 
-class _Active(threading.local):
-    """The substitutes in place in this thread: id(substitute tensor) -> its variable."""
-
-    def __init__(self):
-        self.substitutes = {}
-
-
-ACTIVE = _Active()
+# The substitutes in place now: id(substitute tensor) -> its variable. Empty whenever no mixed-precision call
+# runs, which is all a float32 layer call checks (one dict truth test).
+SUBSTITUTES = {}
 
 
 def is_float(dtype):
@@ -32,7 +28,7 @@ def is_float(dtype):
 def _layer_slots(layer):
     """[(owner layer, attribute name, Variable)] for every weight attribute of `layer` and its sub-layers (an
     attribute an enclosing layer's call holds a substitute in counts as its variable's)."""
-    subs = ACTIVE.substitutes
+    subs = SUBSTITUTES
     slots, seen, stack = [], set(), [layer]
     while stack:
         owner = stack.pop()
@@ -51,7 +47,7 @@ def _slots(layer):
     """The cached slots of `layer`, rebuilt when an attribute no longer holds its variable (or a substitute)."""
     slots = layer.__dict__.get("_autocast_slots")
     if slots is not None:
-        subs = ACTIVE.substitutes
+        subs = SUBSTITUTES
         for owner, attr, var in slots:
             current = owner.__dict__.get(attr)
             if current is not var and subs.get(id(current)) is not var:
@@ -77,7 +73,7 @@ def enter(layer):
     """Puts `layer`'s weights (and its sub-layers') in its compute dtype; returns what `exit` restores."""
     from kcore import ops
 
-    subs = ACTIVE.substitutes
+    subs = SUBSTITUTES
     restore, casts = [], {}
     for owner, attr, var in _slots(layer):
         current = owner.__dict__[attr]
@@ -100,14 +96,10 @@ def enter(layer):
 
 def exit(restore):
     """Undoes `enter` (in reverse order, so nested layers give back what enclosing ones had put in place)."""
-    subs = ACTIVE.substitutes
+    subs = SUBSTITUTES
     for owner, attr, previous in reversed(restore):
         replaced = owner.__dict__.get(attr)
         object.__setattr__(owner, attr, previous)
         if replaced is not previous:
             subs.pop(id(replaced), None)
 
-
-def needed(layer):
-    """Whether a call of `layer` must run `enter` (its dtypes are mixed, or an enclosing layer cast weights)."""
-    return layer._casts_weights or bool(ACTIVE.substitutes)

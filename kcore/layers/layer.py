@@ -10,6 +10,7 @@ from kcore import dtype_policies, initializers
 from kcore.backend.sizes import shape_arg
 from kcore.backend.tensor import Tensor, Variable, check_numeric, convert_to_tensor
 from kcore.layers import autocast as _autocast
+from kcore.layers.autocast import SUBSTITUTES as _SUBSTITUTES
 from kcore.layers.keras_tensor import KerasTensor, Node, any_symbolic, flatten, map_structure
 from kcore.utils import naming
 from kcore.utils.errors import name_error
@@ -402,7 +403,7 @@ class Layer:
             mask = inputs._keras_mask if type(inputs) is Tensor else _collect_masks(inputs)
             if mask is not None and takes_mask:
                 kwargs["mask"] = mask
-        call = self._autocast_call if self._casts_weights or _autocast.ACTIVE.substitutes else self.call
+        call = self._autocast_call if self._casts_weights or _SUBSTITUTES else self.call
         if takes_training and outer is None:
             CALL_CONTEXT.training = kwargs["training"]
             try:
