@@ -14,7 +14,6 @@ from two threads at once (float32 layers never swap anything and have no such li
 """
 from kcore.backend.tensor import FLOAT_DTYPES, Variable
 
-
 # The substitutes in place now: id(substitute tensor) -> its variable. Empty whenever no mixed-precision call
 # runs, which is all a float32 layer call checks (one dict truth test).
 SUBSTITUTES = {}
