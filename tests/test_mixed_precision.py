@@ -214,6 +214,30 @@ def test_gradients_reach_float32_variables_in_float32():
     np.testing.assert_allclose(grads[1].numpy(), np.full(3, 4.0))  # d sum / d bias = batch size
 
 
+class _Listed(layers.Layer):
+    """Keeps its weights in a list attribute."""
+
+    def build(self, input_shape):
+        self.ws = [self.add_weight(f"w{i}", (input_shape[-1],), "ones") for i in range(2)]
+
+    def call(self, x):
+        self.seen = [w.dtype for w in self.ws]
+        return kcore.ops.multiply(kcore.ops.multiply(x, self.ws[0]), self.ws[1])
+
+
+def test_weights_in_list_attributes_are_cast_too():
+    layer = _Listed(dtype="mixed_bfloat16")
+    x = kcore.convert_to_tensor(np.full((2, 3), 2.0, np.float32))
+    with kcore.GradientTape() as tape:
+        y = layer(x)
+        loss = kcore.ops.sum(kcore.ops.cast(y, "float32"))
+    assert layer.seen == ["bfloat16", "bfloat16"] and y.dtype == "bfloat16"
+    assert all(isinstance(w, kcore.Variable) for w in layer.ws)
+    grads = tape.gradient(loss, layer.ws)
+    assert [g.dtype for g in grads] == ["float32", "float32"]
+    np.testing.assert_array_equal(grads[0].numpy(), np.full(3, 4.0))
+
+
 def test_autocast_false_keeps_inputs_and_weights():
     probe = _Probe(dtype="mixed_bfloat16", autocast=False)
     probe(kcore.convert_to_tensor(np.ones((2, 3), np.float32)))
