@@ -5,9 +5,10 @@ Keras reads variables through an AutocastScope; kcore's layers use their weights
 or items of a list attribute), so for the duration of a call those places in the layer and in its sub-layers
 (an RNN's cell, a wrapper's layer) hold `ops.cast(weight, compute_dtype)`, and are put back afterwards. The
 cast is the engine's differentiable cast, so gradients reach the float32 variables in float32. A sub-layer
-called inside with its own policy (e.g. `Activation("softmax", dtype="float32")`, a float32 BatchNormalization) sees its weights in
-its own compute dtype, as in Keras's nested scopes. Weights made with `add_weight(..., autocast=False)` and
-layers that compute in float32 (`_float32_compute`, the normalization layers) keep their variables.
+called inside with its own policy (e.g. `Activation("softmax", dtype="float32")`, a float32 BatchNormalization)
+sees its weights in its own compute dtype, as in Keras's nested scopes. Weights made with
+`add_weight(..., autocast=False)` and layers that compute in float32 (`_float32_compute`, the normalization
+layers) keep their variables.
 
 The attributes belong to the layer, not to a thread: one mixed-precision layer (or model) must not be called
 from two threads at once (float32 layers never swap anything and have no such limit).
