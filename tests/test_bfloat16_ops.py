@@ -183,3 +183,65 @@ def test_bad_input_names_the_op():
         _C.binary(BinaryOp.add, x.value, bf(np.ones((3, 3))).value)
     with pytest.raises(TypeError, match="unsupported dtype"):
         ops.cast(x, "float16")
+
+
+def test_dlpack_exchange_with_torch_bfloat16():
+    torch = pytest.importorskip("torch")
+    x = bf([[0.25, -1.5], [3.0, 1.0 + 2 ** -7]])
+    t = torch.from_dlpack(x)
+    assert t.dtype == torch.bfloat16
+    np.testing.assert_array_equal(t.float().numpy(), x.numpy().astype(np.float32))
+    back = kcore.backend.tensor.from_dlpack(torch.tensor([1.5, -2.0], dtype=torch.bfloat16))
+    assert back.dtype == "bfloat16"
+    np.testing.assert_array_equal(back.numpy().astype(np.float32), [1.5, -2.0])
+
+
+def test_fit_and_predict_accept_bf16_numpy_data():
+    from kcore import layers
+
+    kcore.utils.set_random_seed(0)
+    model = kcore.Sequential([layers.Input((4,)), layers.Dense(3, activation="relu"), layers.Dense(2)])
+    xb = RNG.random((8, 4)).astype(np.float32).astype(BF16)
+    np.testing.assert_array_equal(model.predict(xb, verbose=0), model.predict(xb.astype(np.float32), verbose=0))
+    model.compile("sgd", "mse")
+    history = model.fit(xb, np.ones((8, 2), np.float32), epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    xb[0, 0] = np.nan
+    with pytest.warns(RuntimeWarning, match="NaN"):
+        model.predict(xb, verbose=0)
+
+
+def test_factories_initializers_and_one_hot_in_bf16():
+    assert ops.zeros((2, 3), dtype="bfloat16").dtype == "bfloat16"
+    np.testing.assert_array_equal(ops.ones((2,), dtype="bfloat16").numpy().astype(np.float32), [1.0, 1.0])
+    assert ops.zeros_like(bf([1.0, 2.0])).dtype == "bfloat16"
+    for init in (kcore.initializers.GlorotUniform(seed=1), kcore.initializers.Orthogonal(seed=1)):
+        w = init((4, 4), dtype="bfloat16")
+        assert str(w.dtype) == "bfloat16" and np.all(np.isfinite(np.asarray(w).astype(np.float32)))
+    hot = ops.one_hot(bf([0.0, 2.0, 5.0]), 3)  # float indices, as Keras: out of range gives zeros
+    np.testing.assert_array_equal(hot.numpy(), [[1, 0, 0], [0, 0, 1], [0, 0, 0]])
+    hot16 = ops.one_hot(np.array([1, 0]), 2, dtype="bfloat16")
+    assert hot16.dtype == "bfloat16"
+    np.testing.assert_array_equal(hot16.numpy().astype(np.float32), [[0, 1], [1, 0]])
+
+
+def test_ops_and_losses_on_bf16_match_keras():
+    ref = np.load(os.path.join(os.path.dirname(__file__), "data", "keras3_bfloat16_ops.npz"))
+    dtypes = json.loads(str(ref["dtypes"]))
+    xb, wb, pb = bf(ref["x"]), bf(ref["w"]), bf(ref["p"])
+    y = ref["y"]
+    got = {
+        "exp": ops.exp(xb), "tanh": ops.tanh(xb), "relu": ops.relu(xb), "sigmoid": ops.sigmoid(xb),
+        "gelu": kcore.activations.gelu(xb), "softmax": ops.softmax(xb), "log_softmax": ops.log_softmax(xb),
+        "sum": ops.sum(xb, axis=1), "mean": ops.mean(xb), "max": ops.max(xb, axis=0), "matmul": ops.matmul(xb, wb),
+        "add_scalar": ops.add(xb, 0.1), "multiply": ops.multiply(xb, xb), "divide": ops.divide(xb, pb),
+        "sqrt": ops.sqrt(pb), "mse_fn": kcore.losses.mean_squared_error(y, pb),
+        "bce_fn": kcore.losses.binary_crossentropy(y, pb), "mse_loss": kcore.losses.MeanSquaredError()(y, pb),
+        "cce_loss": kcore.losses.CategoricalCrossentropy()(y, pb),
+    }
+    assert set(got) == set(dtypes)
+    for name, value in got.items():
+        assert value.dtype == dtypes[name], f"{name}: {value.dtype}, Keras gives {dtypes[name]}"
+        # kcore rounds once from float32; TensorFlow may round intermediates: allow two bf16 steps
+        np.testing.assert_allclose(ops.cast(value, "float32").numpy(), ref[name], rtol=2 ** -7, atol=2 ** -9,
+                                   err_msg=name)
