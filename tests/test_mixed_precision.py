@@ -16,9 +16,9 @@ with open(os.path.join(DATA, "keras3_mixed_precision.json")) as f:
 
 @pytest.fixture(autouse=True)
 def _float32_global_policy():
-    mixed_precision.set_global_policy(None)
+    dtype_policies._follow_floatx()
     yield
-    mixed_precision.set_global_policy(None)
+    dtype_policies._follow_floatx()
 
 
 @pytest.mark.parametrize("name", sorted(REF["policy"]["policies"]))
@@ -48,18 +48,23 @@ def test_invalid_policies_raise_keras_errors(key):
 
 
 @pytest.mark.parametrize("name", ["float16", "mixed_float16"])
-def test_half_precision_policies_explain_that_kcore_uses_bfloat16(name):
-    with pytest.raises(ValueError, match="only as bfloat16.*mixed_bfloat16"):
-        mixed_precision.Policy(name)
+def test_layers_refuse_half_precision_and_point_to_bfloat16(name):
+    mixed_precision.set_global_policy(name)  # the policy API accepts it, as Keras's does
+    assert mixed_precision.global_policy().compute_dtype == "float16"
+    with pytest.raises(ValueError, match="Dense: Layer 'dense.*only as bfloat16.*mixed_bfloat16"):
+        layers.Dense(2)
     with pytest.raises(ValueError, match="only as bfloat16"):
-        layers.Dense(2, dtype=name)
+        layers.LSTM(2, dtype=name)
 
 
-def test_other_unsupported_policies_raise_clear_errors():
+def test_layers_refuse_dtypes_kcore_cannot_compute_in():
     with pytest.raises(ValueError, match="kcore cannot compute in uint8"):
-        mixed_precision.Policy("uint8")
+        layers.Dense(2, dtype="uint8")
+    assert kcore.Input((3,), dtype="uint8").dtype == "uint8"  # an Input only declares its data's dtype
     with pytest.raises(ValueError, match="quantized dtype policy 'int8_from_float32' is not supported"):
         dtype_policies.get("int8_from_float32")
+    with pytest.raises(ValueError, match="quantized dtype policy"):
+        mixed_precision.set_global_policy("int8_from_mixed_bfloat16")
 
 
 def test_global_policy_api_and_aliases():

@@ -11,7 +11,7 @@ import pytest
 from mixed_precision_cases import layer_cases
 
 import kcore
-from kcore import layers, mixed_precision
+from kcore import dtype_policies, layers, mixed_precision
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
 with open(os.path.join(DATA, "keras3_mixed_precision.json")) as f:
@@ -24,7 +24,7 @@ CASES = layer_cases(layers)
 def _mixed_global_policy():
     mixed_precision.set_global_policy("mixed_bfloat16")
     yield
-    mixed_precision.set_global_policy(None)
+    dtype_policies._follow_floatx()
 
 
 def close_to_keras(actual, want, what):

@@ -4,15 +4,17 @@
     layer = kcore.layers.Dense(10)                               # takes the global policy when built
     layer.compute_dtype, layer.variable_dtype                    # ('bfloat16', 'float32')
 
-kcore computes half precision only as bfloat16: "float16" and "mixed_float16" raise a ValueError that says so.
+Policies themselves are Keras's (any Keras dtype name, "mixed_float16" too, so configs and the policy API behave
+as in Keras); a layer given one whose dtypes kcore cannot compute in raises a ValueError that says so: kcore
+computes half precision only as bfloat16 ("mixed_bfloat16"), and has no quantized policies.
 """
 from kcore.backend.config import floatx
 
-# Dtypes a policy may name in kcore (the dtypes of kcore's tensors).
-_SUPPORTED = ("float32", "float64", "bfloat16", "int32", "int64", "bool")
-# Dtype names Keras accepts that kcore's tensors cannot hold.
-_KERAS_ONLY = ("float16", "int8", "int16", "uint8", "uint16", "uint32", "uint64", "complex64", "complex128",
-               "string", "float8_e4m3fn", "float8_e5m2")
+# Dtypes a layer's policy may name in kcore (the dtypes of kcore's tensors).
+SUPPORTED = ("float32", "float64", "bfloat16", "int32", "int64", "bool")
+# The dtype names Keras accepts (keras.backend.standardize_dtype); "int" means int64 (TensorFlow backend).
+_KERAS_DTYPES = ("float16", "float32", "float64", "uint8", "uint16", "uint32", "uint64", "int8", "int16", "int32",
+                 "int64", "bfloat16", "bool", "string", "float8_e4m3fn", "float8_e5m2", "complex64", "complex128")
 _QUANTIZED = ("int8", "float8", "int4", "gptq", "awq")
 _INVALID = ("Cannot convert '{}' to a mixed precision DTypePolicy. Valid policies include 'mixed_float16', "
             "'mixed_bfloat16', and the name of any float dtype such as 'float32'.")
@@ -24,8 +26,9 @@ class DTypePolicy:
     """A layer's dtype policy: `compute_dtype` (inputs, computations and outputs) and `variable_dtype` (weights).
 
     `name` is a dtype name ("float32", "float64", "bfloat16": both dtypes that one) or "mixed_bfloat16"
-    (bfloat16 compute, float32 variables). None means the global policy's name. Invalid names raise
-    Keras's ValueError; a name that is not a string raises TypeError.
+    (bfloat16 compute, float32 variables); "mixed_float16" and other Keras dtype names make policies too, which
+    layers refuse (see `check_supported`). None means the global policy's name. Invalid names raise Keras's
+    ValueError; a name that is not a string raises TypeError.
     """
 
     def __init__(self, name=None):
@@ -78,26 +81,40 @@ class FloatDTypePolicy(DTypePolicy):
 
 
 def _parse_name(name):
-    """(compute dtype, variable dtype) of a policy name."""
+    """(compute dtype, variable dtype) of a policy name, as Keras parses it."""
     if not isinstance(name, str):
         raise TypeError(f"'name' must be a string, such as 'mixed_float16'. Received: name={name} "
                         f"(of type {type(name)})")
-    if name == "mixed_bfloat16":
+    if name in ("mixed_float16", "mixed_bfloat16"):
+        return name[6:], "float32"
+    dtype = "int64" if name == "int" else name
+    if dtype not in _KERAS_DTYPES:
+        raise ValueError(_INVALID.format(name))
+    return dtype, dtype
+
+
+def check_supported(policy, who):
+    """ValueError naming `who` unless kcore computes in the policy's dtypes (the half-precision error points to
+    mixed_bfloat16)."""
+    for dtype in (policy.compute_dtype, policy.variable_dtype):
+        if dtype == "float16":
+            raise ValueError(f"{who}: " + _NO_HALF.format(policy.name))
+        if dtype not in SUPPORTED:
+            raise ValueError(f"{who}: kcore cannot compute in {dtype} (dtype policy '{policy.name}'); a policy "
+                             f"names one of {', '.join(SUPPORTED)} or 'mixed_bfloat16'")
+    if "bfloat16" in (policy.compute_dtype, policy.variable_dtype):
         _register_bfloat16()
-        return "bfloat16", "float32"
-    if name in ("mixed_float16", "float16"):
-        raise ValueError(_NO_HALF.format(name))
-    if name in _SUPPORTED:
-        if name == "bfloat16":
-            _register_bfloat16()
-        return name, name
-    if name in _KERAS_ONLY:
-        raise ValueError(f"kcore cannot compute in {name}: a dtype policy names one of {', '.join(_SUPPORTED)} or "
-                         "'mixed_bfloat16'")
-    if name.startswith(_QUANTIZED) and "_from_" in name:
+
+
+def _from_string(name):
+    """The policy a name in `get` / `set_dtype_policy` describes (names of quantized policies are refused)."""
+    if name.startswith(_QUANTIZED):
+        if len(name.split("_from_")) != 2:
+            raise ValueError("Cannot convert `policy` into a valid pair (`mode`, `source_name`) to instantiate "
+                             f"`QuantizedDTypePolicy`. Received: policy={name}")
         raise ValueError(f"The quantized dtype policy '{name}' is not supported by kcore (no quantized layers); "
                          "use a float policy such as 'float32' or 'mixed_bfloat16'")
-    raise ValueError(_INVALID.format(name))
+    return DTypePolicy(name)
 
 
 def _register_bfloat16():
@@ -131,7 +148,7 @@ def get(identifier):
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if isinstance(identifier, str):
-        return DTypePolicy(identifier)
+        return _from_string(identifier)
     name = None if isinstance(identifier, (int, float)) else _standardize(identifier)
     if name is None:
         raise ValueError("Cannot interpret `dtype` argument. Expected a string or an instance of DTypePolicy. "
@@ -163,16 +180,21 @@ _GLOBAL_POLICY = None
 
 
 def set_dtype_policy(policy):
-    """Sets the global policy new layers take (a name such as "mixed_bfloat16", or a DTypePolicy); None goes back
-    to following `floatx()` (as tf.keras's `set_global_policy(None)`)."""
+    """Sets the global policy new layers take (a name such as "mixed_bfloat16", or a DTypePolicy)."""
     global _GLOBAL_POLICY
-    if policy is not None and not isinstance(policy, DTypePolicy):
+    if not isinstance(policy, DTypePolicy):
         if not isinstance(policy, str):
             raise ValueError("Invalid `policy` argument. Expected the string name of a policy (such as "
                              f"'mixed_float16') or a `DTypePolicy` instance. Received: policy={policy} "
                              f"(of type {type(policy)})")
-        policy = DTypePolicy(policy)
+        policy = _from_string(policy)
     _GLOBAL_POLICY = policy
+
+
+def _follow_floatx():
+    """Forgets the global policy set, so that `dtype_policy()` follows `floatx()` again (for tests)."""
+    global _GLOBAL_POLICY
+    _GLOBAL_POLICY = None
 
 
 _FLOATX_POLICIES = {}

@@ -156,6 +156,8 @@ class Layer:
     @dtype_policy.setter
     def dtype_policy(self, value):
         policy = dtype_policies.get(value)
+        if self._computes:
+            dtype_policies.check_supported(policy, f"Layer '{self.name}'")
         self._dtype_policy = policy
         self._compute_dtype = policy.compute_dtype
         self._update_casts()
@@ -173,6 +175,7 @@ class Layer:
     # Sequential and functional models leave their inputs in the variable dtype (Keras converts them to the
     # Input's dtype): each layer casts them to its own compute dtype, so a float32 first layer sees them exact.
     _inputs_in_variable_dtype = False
+    _computes = True  # False: the layer computes nothing in its policy's dtypes (InputLayer takes any Keras dtype)
 
     def _update_casts(self):
         policy = self._dtype_policy

@@ -27,8 +27,8 @@ DATA = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(DATA))
 from mixed_precision_cases import layer_cases  # noqa: E402
 
-POLICY_NAMES = ["float32", "float64", "bfloat16", "mixed_bfloat16"]
-BAD_NAMES = ["foo", "mixed_foo", "float 32", 1]
+POLICY_NAMES = ["float32", "float64", "bfloat16", "mixed_bfloat16", "mixed_float16", "float16", "uint8", "int"]
+BAD_NAMES = ["foo", "mixed_foo", "float 32", "", "mixed_float15", 1, None]
 
 
 def policy_reference():
@@ -46,6 +46,11 @@ def policy_reference():
                 fn(bad)
             except (TypeError, ValueError) as e:
                 out["errors"][f"{label}|{bad!r}"] = [type(e).__name__, str(e)]
+    for name in ("int8_from_float32", "int8_abc_"):  # quantized policies' names (kcore refuses them)
+        try:
+            keras.dtype_policies.get(name)
+        except ValueError as e:
+            out["errors"][f"get|{name!r}"] = ["ValueError", str(e)]
     out["default_global"] = repr(keras.mixed_precision.global_policy())
     return out
 
