@@ -249,6 +249,22 @@ def test_autocast_false_keeps_inputs_and_weights():
     assert probe.seen == ("float32", "float32", "Variable", "float32")
 
 
+class _MaskProbe(layers.Layer):
+    def call(self, x, mask=None):
+        self.seen = (x.dtype, mask)
+        return x
+
+
+def test_cast_inputs_keep_their_mask():
+    x = kcore.convert_to_tensor(np.ones((1, 2), np.float32))
+    x._keras_mask = np.array([True, False])
+    probe = _MaskProbe(dtype="mixed_bfloat16")
+    probe.supports_masking = True
+    y = probe(x)
+    assert probe.seen[0] == "bfloat16" and probe.seen[1].tolist() == [True, False]
+    assert np.asarray(y._keras_mask).tolist() == [True, False]
+
+
 def test_integer_inputs_are_not_cast():
     layer = layers.Embedding(10, 3, dtype="mixed_bfloat16")
     y = layer(np.array([[1, 2], [3, 4]]))

@@ -133,6 +133,17 @@ def test_losses_and_metrics_compute_in_float32():
     np.testing.assert_allclose(float(mean_loss.result()), 0.1, rtol=1e-2)  # 0.2, 0.6 round in bfloat16
 
 
+def test_losses_and_metrics_take_dtype_policies():
+    y_pred = kcore.convert_to_tensor(np.array([[0.2, 0.8], [0.6, 0.4]], np.float32)).astype("bfloat16")
+    y_true = np.array([[0.0, 1.0], [1.0, 0.0]], np.float32)
+    loss = kcore.losses.MeanSquaredError(dtype=kcore.DTypePolicy("mixed_bfloat16"))(y_true, y_pred)
+    want_dtype, want_value = REF["models"]["policy_loss"]
+    assert loss.dtype == want_dtype
+    np.testing.assert_allclose(float(loss), want_value, rtol=1e-2)
+    metric = kcore.metrics.MeanSquaredError(dtype=kcore.DTypePolicy("mixed_bfloat16"))
+    assert metric.dtype == REF["models"]["policy_metric_dtype"]
+
+
 def test_loads_a_keras_mixed_bfloat16_file():
     model = kcore.models.load_model(os.path.join(DATA, "keras3_mixed_bfloat16.keras"))
     assert [layer.dtype_policy.name for layer in model.layers] == \

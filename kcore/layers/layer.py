@@ -461,7 +461,9 @@ class Layer:
         layer keeps them, e.g. Embedding)."""
         if isinstance(x, Tensor):
             if _autocast.is_float(x.dtype) and x.dtype != self._input_float_dtype and self._autocast:
-                return x.astype(self._input_float_dtype)
+                cast = x.astype(self._input_float_dtype)
+                cast._keras_mask = x._keras_mask  # the cast input keeps its mask (Keras)
+                return cast
             return x
         if isinstance(x, (np.ndarray, np.generic, float, int, list)):
             arr = np.asarray(x)

@@ -113,6 +113,10 @@ def model_reference(arrays):
     y_pred = tf.cast(tf.constant([[0.2, 0.8], [0.6, 0.4]]), tf.bfloat16)
     y_true = tf.constant([[0.0, 1.0], [1.0, 0.0]])
     out["loss_dtype"] = keras.losses.MeanSquaredError()(y_true, y_pred).dtype.name
+    policy_loss = keras.losses.MeanSquaredError(dtype=keras.DTypePolicy("mixed_bfloat16"))(y_true, y_pred)
+    out["policy_loss"] = [policy_loss.dtype.name, float(policy_loss)]
+    policy_metric = keras.metrics.MeanSquaredError(dtype=keras.DTypePolicy("mixed_bfloat16"))
+    out["policy_metric_dtype"] = policy_metric.dtype
     metric = keras.metrics.CategoricalAccuracy()
     metric.update_state(y_true, y_pred)
     out["metric_dtype"] = metric.result().dtype.name
