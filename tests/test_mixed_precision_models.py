@@ -234,7 +234,17 @@ def test_recurrent_layers_under_mixed_precision_keep_bfloat16_outputs_and_states
     bidirectional = layers.Bidirectional(layers.SimpleRNN(4))
     assert bidirectional(x).dtype == "bfloat16"
     assert all(w.dtype == "float32" for w in lstm.weights + gru.weights + bidirectional.weights)
-    conv_lstm = layers.ConvLSTM1D(2, 3, padding="same")
-    assert conv_lstm(rng.standard_normal((2, 3, 6, 2)).astype(np.float32)).dtype == "bfloat16"
     initial = [np.zeros((3, 6), np.float32)] * 2
     assert layers.LSTM(6)(x, initial_state=initial).dtype == "bfloat16"
+    conv_lstm = layers.ConvLSTM1D(2, 3, padding="same")  # the fused native kernel, on bfloat16
+    frames = rng.standard_normal((2, 3, 6, 2)).astype(np.float32)
+    with kcore.GradientTape() as tape:
+        y = conv_lstm(frames)
+        loss = kcore.ops.sum(kcore.ops.cast(y, "float32"))
+    grads = tape.gradient(loss, conv_lstm.trainable_weights)
+    assert y.dtype == "bfloat16" and [g.dtype for g in grads] == ["float32"] * 3
+    mixed_precision.set_global_policy("float32")
+    reference = layers.ConvLSTM1D(2, 3, padding="same")
+    reference(frames)
+    reference.set_weights(conv_lstm.get_weights())
+    np.testing.assert_allclose(y.numpy().astype(np.float32), reference(frames).numpy(), atol=2e-2)

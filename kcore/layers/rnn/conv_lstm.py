@@ -188,7 +188,7 @@ class ConvLSTM(FlatCellConfig, RNN):
         if type(cell).recurrent_step is not ConvLSTMCell.recurrent_step or type(cell).project is not \
                 ConvLSTMCell.project or type(self)._cell_step is not ConvLSTM._cell_step or not inputs.shape[1]:
             return False  # a subclass that changes the step is run step by step; so are empty sequences
-        if str(inputs.device) != "cpu" or cell.kernel.dtype not in ("float32", "float64"):
+        if str(inputs.device) != "cpu" or cell.kernel.dtype not in ("float32", "float64", "bfloat16"):
             return False
         return all(native_activation(a)[0] for a in (cell.activation, cell.recurrent_activation))
 
