@@ -285,3 +285,4 @@ def test_info_prints_the_global_policy(capsys):
     mixed_precision.set_global_policy("mixed_bfloat16")
     info.main()
     assert "mixed_bfloat16" in capsys.readouterr().out
+

@@ -13,12 +13,16 @@ layers) keep their variables.
 The attributes belong to the layer, not to a thread: one mixed-precision layer (or model) must not be called
 from two threads at once (float32 layers never swap anything and have no such limit).
 """
+import weakref
+
 from kcore.backend.tensor import FLOAT_DTYPES, Variable
 from kcore.ops.elementwise import cast
 
 # The substitutes in place now: id(substitute tensor) -> its variable. Empty whenever no mixed-precision call
 # runs, which is all a float32 layer call checks (one dict truth test).
 SUBSTITUTES = {}
+# Per layer, the places its call casts (found once; kept outside the layer, whose attributes it scans).
+_SLOTS = weakref.WeakKeyDictionary()
 
 
 def is_float(dtype):
@@ -59,7 +63,7 @@ def _layer_slots(layer):
 
 def _slots(layer):
     """The cached slots of `layer`, rebuilt when a place no longer holds its variable (or a substitute)."""
-    slots = layer.__dict__.get("_autocast_slots")
+    slots = _SLOTS.get(layer)
     if slots is not None:
         subs = SUBSTITUTES
         for holder, key, var, _ in slots:
@@ -68,9 +72,13 @@ def _slots(layer):
                 slots = None
                 break
     if slots is None:
-        slots = _layer_slots(layer)
-        layer.__dict__["_autocast_slots"] = slots
+        slots = _SLOTS[layer] = _layer_slots(layer)
     return slots
+
+
+def forget(layer):
+    """Drops the places cached for `layer` (its policy changed)."""
+    _SLOTS.pop(layer, None)
 
 
 def enter(layer):

@@ -183,7 +183,7 @@ class Layer:
             _autocast.is_float(policy.compute_dtype)
         keep = self._inputs_in_variable_dtype and _autocast.is_float(policy.variable_dtype)
         self._input_float_dtype = policy.variable_dtype if keep else policy.compute_dtype
-        self.__dict__.pop("_autocast_slots", None)
+        _autocast.forget(self)
 
     @property
     def variable_dtype(self):
