@@ -43,6 +43,9 @@ def test_mixed_operands_compute_in_the_wider_dtype_exactly():
     assert got.dtype == "float32"
     np.testing.assert_array_equal(got.numpy(), x.astype(BF16).astype(np.float32) + y)  # no rounding of the sum
     assert ops.add(bf(x), ops.cast(y, "float64")).dtype == "float64"
+    raw = _C.binary(BinaryOp.add, bf(x).value, _C.from_numpy(y))  # native bf16 kernels: mixed still promotes
+    assert raw.dtype == "float32"
+    np.testing.assert_array_equal(np.asarray(raw), x.astype(BF16).astype(np.float32) + y)
     w = RNG.standard_normal((4, 2)).astype(np.float32)
     lin = _C.linear(bf(x).value, _C.from_numpy(w), None)  # bf16 activations, float32 weights: float32 out
     assert lin.dtype == "float32"
@@ -245,3 +248,30 @@ def test_ops_and_losses_on_bf16_match_keras():
         # kcore rounds once from float32; TensorFlow may round intermediates: allow two bf16 steps
         np.testing.assert_allclose(ops.cast(value, "float32").numpy(), ref[name], rtol=2 ** -7, atol=2 ** -9,
                                    err_msg=name)
+
+
+def test_layers_run_on_bf16_inputs_in_a_fresh_process():
+    """Layers that build NumPy helpers in their input's dtype work on bf16 inputs even when nothing imported
+    ml_dtypes before (kcore registers "bfloat16" with NumPy when it meets the dtype)."""
+    import subprocess
+    import sys
+
+    code = """
+import sys
+import numpy as np
+import kcore
+from kcore import layers as L, ops
+assert 'ml_dtypes' not in sys.modules
+x2 = ops.cast(np.random.rand(2, 6).astype(np.float32), 'bfloat16')
+x3 = ops.cast(np.random.rand(2, 6, 3).astype(np.float32), 'bfloat16')
+x4 = ops.cast(np.random.rand(2, 6, 6, 3).astype(np.float32), 'bfloat16')
+outs = [L.RepeatVector(2)(x2), L.UpSampling2D(2, interpolation='bilinear')(x4), L.MaxPooling2D()(x4),
+        L.Attention()([x3, x3], use_causal_mask=True), L.ZeroPadding2D(1)(x4), L.Cropping1D(1)(x3),
+        L.BatchNormalization()(x4, training=True), L.LayerNormalization()(x3), L.Conv2D(4, 3)(x4),
+        L.GRU(3)(x3), L.Bidirectional(L.LSTM(2))(x3), L.Dot(axes=2)([x3, x3])]
+assert all(np.isfinite(ops.cast(o, 'float32').numpy()).all() for o in outs)
+print('ok')
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]

@@ -6,6 +6,7 @@
 
 #include "ops/op_call.h"
 #include "ops/reduce.h"
+#include "ops/float_compute.h"
 
 namespace kcore {
 
@@ -137,7 +138,8 @@ Tensor sum_to_shape(const Tensor& grad, const Shape& shape) {
   for (int64_t d = 0; d < grad.ndim(); ++d)
     if (d < lead || (shape[d - lead] == 1 && grad.shape()[d] != 1)) axes.push_back(d);
   if (axes.empty()) return grad.contiguous().view(shape);
-  return reduce(ReduceOp::sum, grad, axes, false).contiguous().view(shape);
+  // bf16 gradients (binary_backward's) sum in float32 and round once
+  return float_compute(reduce, ReduceOp::sum, grad, axes, false).contiguous().view(shape);
 }
 
 Tensor broadcast_to(const Tensor& x, const Shape& shape) {
