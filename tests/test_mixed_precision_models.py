@@ -72,6 +72,9 @@ def test_layer_numbers_match_keras(name):
         close_to_keras(g.numpy(), ARRAYS[f"{name}|g{i}"], f"{name} gradient of weight {i}")
     if not integer:
         close_to_keras(grads[-1].numpy(), ARRAYS[f"{name}|gx"], f"{name} input gradient")
+    for i, w in enumerate(layer.get_weights()):  # BatchNormalization's moving statistics moved as in Keras
+        assert w.dtype == np.float32
+        np.testing.assert_allclose(w, ARRAYS[f"{name}|after{i}"], rtol=1e-5, atol=1e-6, err_msg=f"{name} weight {i}")
 
 
 def test_functional_model_matches_keras():

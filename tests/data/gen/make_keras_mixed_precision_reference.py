@@ -84,6 +84,8 @@ def layer_reference(arrays):
             arrays[f"{name}|g{i}"] = tf.cast(g, tf.float32).numpy()
         if not integer:
             arrays[f"{name}|gx"] = tf.cast(grads[-1], tf.float32).numpy()
+        for i, w in enumerate(layer.get_weights()):  # after the call (BatchNormalization's moving statistics)
+            arrays[f"{name}|after{i}"] = w
         table[name] = {"output": y.dtype.name, "policy": layer.dtype_policy.name,
                        "compute_dtype": layer.compute_dtype, "variable_dtype": layer.variable_dtype,
                        "dtype": layer.dtype, "variables": [v.dtype for v in layer.weights],
