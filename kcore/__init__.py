@@ -11,10 +11,12 @@ from kcore import (  # kcore.backend loads the native engine
     backend,
     callbacks,
     constraints,
+    dtype_policies,
     initializers,
     layers,
     losses,
     metrics,
+    mixed_precision,
     models,
     ops,
     optimizers,
@@ -33,10 +35,11 @@ from kcore.backend import (
     set_device,
     set_num_threads,
 )
+from kcore.dtype_policies import DTypePolicy, FloatDTypePolicy
 from kcore.layers import Input
 from kcore.models import Model, Sequential
 
-_LAZY_SUBMODULES = ("datasets", "saving", "testing", "cuda", "info")  # imported on first attribute access
+_LAZY_SUBMODULES = ("datasets", "saving", "testing", "cuda", "info", "config")  # imported on first attribute access
 
 
 def __getattr__(name):
@@ -54,6 +57,6 @@ def __dir__():
 __all__ = [
     "Sequential", "Model", "Input", "Variable", "GradientTape", "Tensor", "convert_to_tensor", "no_grad",
     "set_num_threads", "get_num_threads", "set_device", "get_device", "from_dlpack", "activations", "callbacks",
-    "constraints", "datasets", "initializers",
+    "constraints", "datasets", "initializers", "dtype_policies", "mixed_precision", "DTypePolicy", "FloatDTypePolicy",
     "layers", "losses", "metrics", "models", "ops", "optimizers", "regularizers", "utils", "backend",
 ]

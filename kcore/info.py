@@ -10,6 +10,7 @@ def build_info():
     info = dict(_C.build_info())
     info.update({"kcore": kcore.__version__, "python": sys.version.split()[0], "machine": platform.machine(),
                  "threads in use": kcore.get_num_threads()})
+    info["global dtype policy"] = kcore.mixed_precision.global_policy().name
     try:
         from kcore import cuda
 

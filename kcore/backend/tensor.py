@@ -176,7 +176,7 @@ class Tensor:
 class Variable(Tensor):
     """A mutable tensor owned by a layer or optimizer; updated in place by optimizers."""
 
-    __slots__ = ("name", "path", "trainable", "regularizer", "constraint", "_initializer_name")
+    __slots__ = ("name", "path", "trainable", "regularizer", "constraint", "_initializer_name", "autocast")
 
     def __init__(self, initializer=None, shape=None, dtype=None, trainable=True, name=None, regularizer=None,
                  constraint=None):
@@ -201,6 +201,7 @@ class Variable(Tensor):
         self.trainable = bool(trainable)
         self.regularizer = regularizer
         self.constraint = constraint
+        self.autocast = True  # read in a layer's compute dtype inside its call (mixed precision)
 
     def numpy(self):
         return np.array(Tensor.numpy(self), copy=True)

@@ -1,12 +1,12 @@
 """Train the seed-004 CNN (three Conv2D + MaxPooling2D blocks, Dense 128, Dropout, softmax; 241,546
 parameters) on the bundled digits, upscaled from 8x8 to the model's 28x28 input:
 
-    python -m kcore.examples.digits_cnn [--epochs 8]
+    python -m kcore.examples.digits_cnn [--epochs 8] [--dtype-policy mixed_bfloat16]
 """
 import numpy as np
 
 import kcore
-from kcore.examples._training import fit_and_report, parse_args
+from kcore.examples._training import fit_and_report, parse_args, use_policy
 from kcore.layers import Conv2D, Dense, Dropout, Flatten, MaxPooling2D
 from kcore.models import Sequential
 
@@ -33,8 +33,9 @@ def to_28x28(images):
     return np.pad(big, ((0, 0), (2, 2), (2, 2)))[..., None]
 
 
-def main(epochs=8, verbose=1, seed=7):
+def main(epochs=8, verbose=1, seed=7, dtype_policy=None):
     kcore.utils.set_random_seed(seed)
+    use_policy(dtype_policy)
     (x_train, y_train), (x_test, y_test) = kcore.datasets.digits.load_data()
     x_train, x_test = to_28x28(x_train), to_28x28(x_test)
     model = create_model()
@@ -44,4 +45,4 @@ def main(epochs=8, verbose=1, seed=7):
 
 if __name__ == "__main__":
     args = parse_args(__doc__, epochs=8)
-    main(args.epochs, args.verbose)
+    main(args.epochs, args.verbose, dtype_policy=args.dtype_policy)

@@ -1,4 +1,5 @@
 """Sentiment-style text classification on synthetic reviews: python -m kcore.examples.text_classification
+[--epochs 6] [--dtype-policy mixed_bfloat16]
 
 Reviews are variable-length sequences of word ids (0 = padding) drawn from a vocabulary in
 which ids 1-40 are "positive" words, 41-80 "negative" words and the rest neutral. A review
@@ -9,7 +10,7 @@ import numpy as np
 
 import kcore
 from kcore import layers
-from kcore.examples._training import fit_and_report, parse_args
+from kcore.examples._training import fit_and_report, parse_args, use_policy
 
 VOCAB, MAX_LEN = 500, 60
 
@@ -32,8 +33,9 @@ def make_reviews(n, rng):
     return ids, labels
 
 
-def main(epochs=6, verbose=1, seed=7, samples=4000):
+def main(epochs=6, verbose=1, seed=7, samples=4000, dtype_policy=None):
     kcore.utils.set_random_seed(seed)
+    use_policy(dtype_policy)
     rng = np.random.default_rng(seed)
     x_train, y_train = make_reviews(samples, rng)
     x_test, y_test = make_reviews(samples // 4, rng)
@@ -49,4 +51,4 @@ def main(epochs=6, verbose=1, seed=7, samples=4000):
 
 if __name__ == "__main__":
     args = parse_args(__doc__, epochs=6)
-    main(epochs=args.epochs, verbose=args.verbose)
+    main(epochs=args.epochs, verbose=args.verbose, dtype_policy=args.dtype_policy)

@@ -31,6 +31,7 @@ class Embedding(Layer):
         self.embeddings_constraint = constraints.get(embeddings_constraint)
         self.mask_zero = bool(mask_zero)
         self.supports_masking = self.mask_zero
+        self.autocast = False  # as Keras: ids are never cast, the table is read as is, the output is cast
         if weights is not None:
             # The table's shape is known now: build and load at once, so get_weights() right after
             # construction (or in a Sequential before any call) returns these values, as in Keras.
@@ -49,8 +50,8 @@ class Embedding(Layer):
         self.built = True
 
     def call(self, inputs):
-        ids = self._ids(inputs)
-        return ops.take(self.embeddings, ids)
+        out = ops.take(self.embeddings, self._ids(inputs))
+        return out if out.dtype == self.compute_dtype else ops.cast(out, self.compute_dtype)
 
     def _ids(self, inputs):
         ids = inputs

@@ -10,6 +10,8 @@ from kcore.utils import naming
 class InputLayer(Layer):
     """The layer behind `Input`: holds the batch shape and dtype a model starts from."""
 
+    _computes = False
+
     def __init__(self, shape=None, batch_size=None, dtype=None, batch_shape=None, name=None, input_shape=None,
                  batch_input_shape=None, sparse=None, ragged=None, **kwargs):
         shape = shape if shape is not None else input_shape

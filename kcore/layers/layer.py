@@ -6,10 +6,11 @@ import weakref
 
 import numpy as np
 
-from kcore import initializers
-from kcore.backend.config import floatx
+from kcore import dtype_policies, initializers
 from kcore.backend.sizes import shape_arg
 from kcore.backend.tensor import Tensor, Variable, check_numeric, convert_to_tensor
+from kcore.layers import autocast as _autocast
+from kcore.layers.autocast import SUBSTITUTES as _SUBSTITUTES
 from kcore.layers.keras_tensor import KerasTensor, Node, any_symbolic, flatten, map_structure
 from kcore.utils import naming
 from kcore.utils.errors import name_error
@@ -104,7 +105,7 @@ class Layer:
     `call(inputs, training=None, mask=None)` (the extra arguments are optional).
     """
 
-    def __init__(self, trainable=True, name=None, dtype=None, **kwargs):
+    def __init__(self, trainable=True, name=None, dtype=None, autocast=True, **kwargs):
         self._layers = []
         self._weights = []
         self._losses = []
@@ -114,7 +115,9 @@ class Layer:
         self.supports_masking = getattr(self, "supports_masking", False)
         self.input_spec = None
         self.name = name or naming.unique_name(naming.to_snake_case(type(self).__name__))
-        self.dtype = np.dtype(dtype).name if dtype is not None and not isinstance(dtype, dict) else floatx()
+        self._autocast = bool(autocast)
+        policy = kwargs.pop("dtype_policy", None)
+        self.dtype_policy = dtype if dtype is not None else policy  # None: the global policy (Keras)
         self._build_shape = None
         self._output_shape = None
         self._batch_input_shape = self._legacy_input_shape(kwargs)
@@ -145,6 +148,62 @@ class Layer:
             return (batch_size, int(input_dim))
         return None
 
+    # -- dtype policy ------------------------------------------------------------------
+    @property
+    def dtype_policy(self):
+        """The layer's DTypePolicy (set from a name, a policy, a config dict or None = the global policy)."""
+        return self._dtype_policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value):
+        policy = dtype_policies.get(value)
+        if self._computes:
+            dtype_policies.check_supported(policy, f"Layer '{self.name}'")
+        self._dtype_policy = policy
+        self._compute_dtype = policy.compute_dtype
+        self._update_casts()
+
+    @property
+    def autocast(self):
+        """Whether floating inputs and weights are cast to the compute dtype (Keras's `autocast=True`)."""
+        return self._autocast
+
+    @autocast.setter
+    def autocast(self, value):
+        self._autocast = bool(value)
+        self._update_casts()
+
+    # Sequential and functional models leave their inputs in the variable dtype (Keras converts them to the
+    # Input's dtype): each layer casts them to its own compute dtype, so a float32 first layer sees them exact.
+    _inputs_in_variable_dtype = False
+    _computes = True  # False: the layer computes nothing in its policy's dtypes (InputLayer takes any Keras dtype)
+
+    def _update_casts(self):
+        policy = self._dtype_policy
+        self._casts_weights = self._autocast and policy.compute_dtype != policy.variable_dtype and \
+            _autocast.is_float(policy.compute_dtype)
+        keep = self._inputs_in_variable_dtype and _autocast.is_float(policy.variable_dtype)
+        self._input_float_dtype = policy.variable_dtype if keep else policy.compute_dtype
+        _autocast.forget(self)
+
+    @property
+    def variable_dtype(self):
+        """The dtype the layer creates its weights in."""
+        return self._dtype_policy.variable_dtype
+
+    dtype = variable_dtype  # Keras 3: `layer.dtype` is the variable dtype
+
+    @property
+    def compute_dtype(self):
+        """The dtype of the layer's computations: floating inputs are cast to it, and so are the weights inside
+        `call` (autocast)."""
+        return self._compute_dtype
+
+    @property
+    def input_dtype(self):
+        """The dtype floating inputs are converted to (the compute dtype)."""
+        return self._compute_dtype
+
     # -- attribute tracking --------------------------------------------------------
     def __setattr__(self, name, value):
         if isinstance(value, Layer) and not name.startswith("_") and "_layers" in self.__dict__:
@@ -154,9 +213,11 @@ class Layer:
 
     # -- weights ---------------------------------------------------------------------
     def add_weight(self, name=None, shape=None, initializer="glorot_uniform", dtype=None, trainable=True,
-                   regularizer=None, constraint=None, **kwargs):
+                   regularizer=None, constraint=None, autocast=True, **kwargs):
+        """A new weight in the variable dtype (unless `dtype` is given); `autocast=False` keeps it in that dtype
+        inside `call` under a mixed policy."""
         name = name or f"variable_{len(self._weights)}"
-        dtype = dtype or self.dtype
+        dtype = dtype or self.variable_dtype
         what = f"Layer '{self.name}': weight '{name}'"
         shape = tuple(shape_arg(shape or (), what, "shape", np.dtype(dtype).itemsize))
         init = initializers.get(initializer)
@@ -167,6 +228,7 @@ class Layer:
             nbytes = int(np.prod(shape, dtype=np.float64)) * np.dtype(dtype).itemsize
             raise MemoryError(f"{what}: cannot allocate {nbytes} bytes for shape {shape} ({dtype})") from e
         var.trainable = bool(trainable)
+        var.autocast = bool(autocast)
         var.path = f"{self.name}/{var.name}"
         self._weights.append(var)
         return var
@@ -271,7 +333,8 @@ class Layer:
         from kcore.backend.autodiff import no_grad
 
         def zeros(shape):
-            return Tensor(convert_to_tensor(np.zeros([1 if d is None else d for d in shape], self.dtype)).value)
+            # in the variable dtype: the weights need no cast, and the shapes are the compute dtype's
+            return Tensor(convert_to_tensor(np.zeros([1 if d is None else d for d in shape]), self.dtype).value)
 
         with no_grad():
             out = self.call(map_structure(zeros, input_shape, is_leaf=_is_shape))
@@ -344,14 +407,15 @@ class Layer:
             mask = inputs._keras_mask if type(inputs) is Tensor else _collect_masks(inputs)
             if mask is not None and takes_mask:
                 kwargs["mask"] = mask
+        call = self._autocast_call if self._casts_weights or _SUBSTITUTES else self.call
         if takes_training and outer is None:
             frame[1] = kwargs["training"]
             try:
-                outputs = self.call(inputs, *args, **kwargs)
+                outputs = call(inputs, *args, **kwargs)
             finally:
                 frame[1] = None
         else:
-            outputs = self.call(inputs, *args, **kwargs)
+            outputs = call(inputs, *args, **kwargs)
         if self.activity_regularizer is not None and isinstance(outputs, Tensor):
             from kcore import ops
 
@@ -363,10 +427,29 @@ class Layer:
                 outputs._keras_mask = out_mask
         return outputs
 
+    # Layers that compute in float32 under a mixed policy (Keras's normalization layers): bfloat16 inputs are
+    # taken up to float32, the weights stay float32, and the output goes back to the compute dtype.
+    _float32_compute = False
+
+    def _autocast_call(self, inputs, *args, **kwargs):
+        """`call` with the weights read in the compute dtype (see kcore.layers.autocast)."""
+        restore = _autocast.enter(self)
+        try:
+            if not self._float32_compute:
+                return self.call(inputs, *args, **kwargs)
+            wide = type(inputs) is Tensor and inputs.dtype == "bfloat16"
+            outputs = self.call(inputs.astype("float32") if wide else inputs, *args, **kwargs)
+        finally:
+            _autocast.exit(restore)
+        if isinstance(outputs, Tensor) and outputs.dtype != self._compute_dtype and \
+                _autocast.is_float(outputs.dtype):
+            outputs = outputs.astype(self._compute_dtype)
+        return outputs
+
     def _convert_inputs(self, inputs):
         if type(inputs) is Tensor:
             dtype = inputs.dtype
-            if dtype == self.dtype or not dtype.startswith("float"):
+            if dtype == self._input_float_dtype or not _autocast.is_float(dtype) or not self._autocast:
                 return inputs
         if isinstance(inputs, (list, tuple)) and inputs and not isinstance(inputs[0], (int, float)):
             return type(inputs)(self._convert_input(x) for x in inputs)
@@ -378,17 +461,21 @@ class Layer:
         """One input as a kcore tensor of the layer's float dtype (integer inputs stay integers where the
         layer keeps them, e.g. Embedding)."""
         if isinstance(x, Tensor):
-            if x.dtype.startswith("float") and x.dtype != self.dtype:
-                from kcore import ops
-
-                return ops.cast(x, self.dtype)
+            if _autocast.is_float(x.dtype) and x.dtype != self._input_float_dtype and self._autocast:
+                cast = x.astype(self._input_float_dtype)
+                cast._keras_mask = x._keras_mask  # the cast input keeps its mask (Keras)
+                return cast
             return x
         if isinstance(x, (np.ndarray, np.generic, float, int, list)):
             arr = np.asarray(x)
             if arr.dtype.kind not in "fiub":
                 check_numeric(arr, f"Layer '{self.name}'")
-            if arr.dtype.kind in "fb" or arr.dtype.kind in "iu" and not getattr(self, "_keeps_int_inputs", False):
-                arr = arr.astype(self.dtype, copy=False)
+            dtype = self._input_float_dtype
+            if arr.dtype.kind in "fb":
+                return convert_to_tensor(arr, dtype)
+            if arr.dtype.kind in "iu" and not getattr(self, "_keeps_int_inputs", False):
+                # integers (e.g. word ids reaching a model) stay exact: bfloat16 holds integers up to 256 only
+                return convert_to_tensor(arr, "float32" if dtype == "bfloat16" else dtype)
             return convert_to_tensor(arr)
         raise TypeError(f"Layer '{self.name}' was called on an object of type {type(x).__name__} ({x!r}); "
                         "expected a tensor (kcore.Input / kcore tensor) or a NumPy array")
@@ -411,7 +498,7 @@ class Layer:
         return outputs if _is_shape_list(out_shapes) else outputs[0]
 
     def _output_dtype(self, inputs):
-        return self.dtype
+        return self._compute_dtype
 
     # -- config --------------------------------------------------------------------------
     # Attributes a subclass writes into its config as they are (collected along the MRO, base classes first).
@@ -420,7 +507,8 @@ class Layer:
     def get_config(self):
         """The constructor arguments that rebuild this layer: name, trainable, dtype, then the `_config_attrs`
         of each class along the MRO (base classes first)."""
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        config = {"name": self.name, "trainable": self.trainable,
+                  "dtype": dtype_policies.serialize(self._dtype_policy)}
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = self._batch_input_shape
         if self.activity_regularizer is not None:

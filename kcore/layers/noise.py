@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from kcore import ops, regularizers
+from kcore import dtype_policies, ops, regularizers
 from kcore.layers.layer import InputSpec, Layer
 from kcore.ops.random import dropout_mask, uniform_like
 from kcore.utils.rng import next_seed
@@ -71,7 +71,8 @@ class _SpatialDropout(_Random):
 
     def get_config(self):
         # Keras's spatial dropouts take only these (no `trainable`)
-        config = {"rate": self.rate, "seed": self.seed, "name": self.name, "dtype": self.dtype}
+        config = {"rate": self.rate, "seed": self.seed, "name": self.name,
+                  "dtype": dtype_policies.serialize(self.dtype_policy)}
         if self._rank > 3:
             config["data_format"] = self.data_format
         return config

@@ -13,6 +13,8 @@ class BatchNormalization(Layer):
     Under a kcore.distribution.DataParallel each rank uses its local batch's statistics, unless
     `synchronized=True`: then the statistics are those of the global batch (reduced over the ranks)."""
 
+    _float32_compute = True  # under mixed_bfloat16: float32 statistics and weights, output in bfloat16 (Keras)
+
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", moving_mean_initializer="zeros", moving_variance_initializer="ones",
                  beta_regularizer=None, gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
@@ -128,6 +130,8 @@ class LayerNormalization(Layer):
     `axis` is an int or a list/tuple of ints, negative ones counting from the end; gamma and
     beta have the shape of the normalised axes, taken in Keras's order (the axis values sorted).
     """
+
+    _float32_compute = True  # under mixed_bfloat16: computed in float32, output in bfloat16 (Keras)
 
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False, beta_initializer="zeros",
                  gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,

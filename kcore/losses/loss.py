@@ -75,7 +75,10 @@ def _both(a, b):
 
 @functools.cache
 def _dtype_name(dtype):
-    return str(np.dtype(dtype))
+    """The dtype a loss computes in: a dtype's name, or a dtype policy's compute dtype (as Keras)."""
+    from kcore import dtype_policies
+
+    return dtype_policies.get(dtype).compute_dtype
 
 
 def _as_tensor(x, dtype):
@@ -83,7 +86,9 @@ def _as_tensor(x, dtype):
         return x if x.dtype == dtype else ops.cast(x, dtype)
     if hasattr(x, "numpy") and not isinstance(x, np.ndarray):
         x = x.numpy()
-    return tensor_from_array(np.asarray(x, dtype=dtype, order="C"))
+    if dtype in ("float32", "float64"):  # the common case, without convert_to_tensor's checks
+        return tensor_from_array(np.asarray(x, dtype=dtype, order="C"))
+    return convert_to_tensor(np.asarray(x), dtype)
 
 
 class LossFunctionWrapper(FunctionWrapperConfig, Loss):

@@ -20,6 +20,13 @@ def _numpy(x, dtype=np.float64):
     return np.asarray(x, dtype=dtype)
 
 
+def _compute_dtype(dtype):
+    """A dtype's name, or a dtype policy's compute dtype (Keras's metrics take either)."""
+    from kcore import dtype_policies
+
+    return dtype_policies.get(dtype).compute_dtype
+
+
 class Metric(NamedObject):
     """A stateful metric: `update_state` accumulates over batches, `result` reads the value, `reset_state`
     clears it (Keras 3 API). Subclasses set `_direction` to "up" (larger is better) or "down"."""
@@ -28,7 +35,7 @@ class Metric(NamedObject):
 
     def __init__(self, name=None, dtype=None):
         self.name = name or _snake(type(self).__name__)
-        self.dtype = "float32" if dtype is None else str(np.dtype(dtype))
+        self.dtype = "float32" if dtype is None else _compute_dtype(dtype)
         self._variables = []
         self.reset_state()
 

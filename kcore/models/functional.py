@@ -8,6 +8,8 @@ from kcore.utils import naming
 class Functional(Model):
     """A model defined by a graph of layers from Input tensors to output tensors (Model(inputs, outputs))."""
 
+    _inputs_in_variable_dtype = True  # as Keras: each layer casts to its compute dtype
+
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
         Model.__init__(self, name=name or naming.unique_name("model"), trainable=trainable, **kwargs)
         self._input_struct = inputs

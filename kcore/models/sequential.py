@@ -9,6 +9,8 @@ from kcore.utils import naming
 class Sequential(Model):
     """A model made of a stack of layers, each feeding the next."""
 
+    _inputs_in_variable_dtype = True  # as Keras: each layer casts to its compute dtype
+
     def __init__(self, layers=None, name=None, trainable=True):
         super().__init__(name=name or naming.unique_name("sequential"), trainable=trainable)
         self._input_batch_shape = None
@@ -79,7 +81,8 @@ class Sequential(Model):
         return [self._layers[-1].name] if self._layers else ["output"]
 
     def get_config(self):
-        from kcore.saving.serialization import dtype_policy, serialize_layer
+        from kcore import dtype_policies
+        from kcore.saving.serialization import serialize_layer
 
         layers = []
         if self._input_batch_shape is not None:
@@ -87,7 +90,8 @@ class Sequential(Model):
                            "config": {"batch_shape": list(self._input_batch_shape), "dtype": self.dtype,
                                       "name": f"{self.name}_input"}})
         layers.extend(serialize_layer(layer) for layer in self._layers)
-        return {"name": self.name, "trainable": self.trainable, "dtype": dtype_policy(self.dtype), "layers": layers}
+        return {"name": self.name, "trainable": self.trainable, "dtype": dtype_policies.serialize(self.dtype_policy),
+                "layers": layers}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):

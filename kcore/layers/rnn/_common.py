@@ -61,8 +61,8 @@ def dropout_mask(shape, rate_value, seed, dtype):
     from kcore.utils.rng import next_seed
 
     if rate_value >= 1.0:
-        return convert_to_tensor(np.zeros(shape, dtype))
-    like = convert_to_tensor(np.zeros((1,), dtype))
+        return convert_to_tensor(np.zeros(shape), dtype)
+    like = convert_to_tensor(np.zeros((1,)), dtype)
     return Tensor(_C.dropout_mask(list(shape), rate_value, next_seed(seed), like.value))
 
 

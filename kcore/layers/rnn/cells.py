@@ -34,7 +34,7 @@ class DropoutRNNCell:
 
     def _draw_mask(self, like, rate_value):
         shape = tuple(like.shape)
-        return dropout_mask(shape, rate_value, self._next_seed(), self.dtype)
+        return dropout_mask(shape, rate_value, self._next_seed(), self.compute_dtype)
 
     def _next_seed(self):
         rng = getattr(self, "_rng", None)
@@ -137,7 +137,7 @@ class NativeRNNCell(DropoutRNNCell, Layer):
         if len(states) != self._num_states:
             raise ValueError(f"{type(self).__name__} '{self.name}' has {self._num_states} state(s) (state_size "
                              f"{self.state_size}), got {len(states)}")
-        states = [convert_to_tensor(s, dtype=self.dtype) for s in states]
+        states = [convert_to_tensor(s, dtype=self.compute_dtype) for s in states]
         x = inputs
         if training:
             mask = self.get_dropout_mask(x)
@@ -151,7 +151,8 @@ class NativeRNNCell(DropoutRNNCell, Layer):
 
     def get_initial_state(self, batch_size=None):
         """Zero states, one (batch, units) tensor per state."""
-        zeros = [convert_to_tensor(np.zeros((batch_size, self.units), self.dtype)) for _ in range(self._num_states)]
+        zeros = [convert_to_tensor(np.zeros((batch_size, self.units)), self.compute_dtype)
+                 for _ in range(self._num_states)]
         return zeros
 
     # -- whole sequences ------------------------------------------------------------------------

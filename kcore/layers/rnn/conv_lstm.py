@@ -121,7 +121,7 @@ class ConvLSTMCell(DropoutRNNCell, Layer):
         return self.recurrent_step(self.project(inputs), list(states), training)
 
     def get_initial_state(self, batch_size=None):
-        return [convert_to_tensor(np.zeros((batch_size,) + self.state_shape, self.dtype)) for _ in range(2)]
+        return [convert_to_tensor(np.zeros((batch_size,) + self.state_shape), self.compute_dtype) for _ in range(2)]
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0],) + self.state_shape
@@ -167,7 +167,7 @@ class ConvLSTM(FlatCellConfig, RNN):
             bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
             recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint, dropout=dropout,
             recurrent_dropout=recurrent_dropout, seed=seed, name="conv_lstm_cell",
-            dtype=dtype if not isinstance(dtype, dict) else None, trainable=kwargs.get("trainable", True))
+            dtype=dtype, trainable=kwargs.get("trainable", True))
         super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
                          go_backwards=go_backwards, stateful=stateful, **kwargs)
         self.input_spec = InputSpec(ndim=self._rank + 3)
@@ -188,7 +188,7 @@ class ConvLSTM(FlatCellConfig, RNN):
         if type(cell).recurrent_step is not ConvLSTMCell.recurrent_step or type(cell).project is not \
                 ConvLSTMCell.project or type(self)._cell_step is not ConvLSTM._cell_step or not inputs.shape[1]:
             return False  # a subclass that changes the step is run step by step; so are empty sequences
-        if str(inputs.device) != "cpu" or cell.kernel.dtype not in ("float32", "float64"):
+        if str(inputs.device) != "cpu" or cell.kernel.dtype not in ("float32", "float64", "bfloat16"):
             return False
         return all(native_activation(a)[0] for a in (cell.activation, cell.recurrent_activation))
 
@@ -201,7 +201,7 @@ class ConvLSTM(FlatCellConfig, RNN):
             inputs = inputs if drop is None else ops.multiply(inputs, ops.expand_dims(drop, 1))
         rec_mask = None
         if training and cell.recurrent_dropout:
-            like = convert_to_tensor(np.zeros((inputs.shape[0],) + cell.state_shape, cell.dtype))
+            like = convert_to_tensor(np.zeros((inputs.shape[0],) + cell.state_shape), cell.compute_dtype)
             rec_mask = cell.get_recurrent_dropout_mask(like)
         outputs, h, c = conv_lstm(
             inputs, cell.kernel, cell.recurrent_kernel, cell.bias, states, mask, strides=cell.strides,

@@ -65,7 +65,7 @@ class _CellRNN(FlatCellConfig, RNN):
             bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
             recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint, dropout=dropout,
             recurrent_dropout=recurrent_dropout, seed=seed, name=self._cell_name,
-            trainable=layer_kwargs.get("trainable", True), dtype=dtype if not isinstance(dtype, dict) else None,
+            trainable=layer_kwargs.get("trainable", True), dtype=dtype,
             **cell_kwargs)
         super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
                          go_backwards=go_backwards, stateful=stateful, unroll=unroll,

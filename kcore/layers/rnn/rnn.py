@@ -28,7 +28,7 @@ def zero_states(state_size, batch, dtype):
     """Zero tensors shaped like state_size (an int -> one tensor; a list -> a list)."""
     if isinstance(state_size, (list, tuple)):
         return [zero_states(s, batch, dtype) for s in state_size]
-    return convert_to_tensor(np.zeros((batch, state_size), dtype))
+    return convert_to_tensor(np.zeros((batch, state_size)), dtype)
 
 
 def _native_cells(cell):
@@ -160,8 +160,8 @@ class RNN(Layer):
                     x = ops.multiply(x, ops.expand_dims(drop, 1))
             rec = None
             if training and cell.recurrent_dropout:
-                rec = cell.get_recurrent_dropout_mask(convert_to_tensor(np.zeros((x.shape[0], cell.units),
-                                                                                 cell.dtype)))
+                rec = cell.get_recurrent_dropout_mask(convert_to_tensor(np.zeros((x.shape[0], cell.units)),
+                                                                        cell.compute_dtype))
             # the first cell reverses time; the later ones read its outputs, already in processed order
             backwards = self.go_backwards and i == 0
             step_mask = mask[:, ::-1] if (mask is not None and self.go_backwards and i > 0) else mask
@@ -240,7 +240,7 @@ class RNN(Layer):
         """The cell's initial states (its get_initial_state, else zeros), nested like state_size."""
         fn = getattr(self.cell, "get_initial_state", None)
         if fn is None:
-            return zero_states(self.state_size, batch_size, self.dtype)
+            return zero_states(self.state_size, batch_size, self.compute_dtype)
         states = fn(batch_size=batch_size)
         return list(states) if isinstance(states, (list, tuple)) else [states]
 
@@ -251,7 +251,7 @@ class RNN(Layer):
             if len(flat) != len(self._flat_sizes):
                 raise ValueError(f"Layer '{self.name}' expects {len(self._flat_sizes)} initial state tensor(s) "
                                  f"(state_size {self.state_size}), got {len(flat)}")
-            flat = [convert_to_tensor(s, dtype=self.dtype) for s in flat]
+            flat = [convert_to_tensor(s, dtype=self.compute_dtype) for s in flat]
             for s, shape in zip(flat, self._state_shapes(batch)):
                 if tuple(s.shape) != shape:
                     raise ValueError(f"Layer '{self.name}': an initial state must have shape {shape}, got "
@@ -268,7 +268,7 @@ class RNN(Layer):
         return self.states
 
     def _zero_states(self, batch):
-        return [convert_to_tensor(np.zeros(shape, self.dtype)) for shape in self._state_shapes(batch)]
+        return [convert_to_tensor(np.zeros(shape), self.compute_dtype) for shape in self._state_shapes(batch)]
 
     def reset_states(self, states=None):
         """Stateful layers: sets the carried states to zeros (or to the given arrays)."""
@@ -278,7 +278,7 @@ class RNN(Layer):
             arrays = flatten_states(list(states) if isinstance(states, (list, tuple)) else [states])
             if len(arrays) != len(self._flat_sizes):
                 raise ValueError(f"Layer '{self.name}' has {len(self._flat_sizes)} state(s), got {len(arrays)}")
-            self.states = [convert_to_tensor(np.asarray(s, dtype=self.dtype)) for s in arrays]
+            self.states = [convert_to_tensor(np.asarray(s, dtype=np.float32), self.compute_dtype) for s in arrays]
             return
         batch = self.states[0].shape[0] if self.states else (self._batch_input_shape or (None,))[0]
         self.states = None if batch is None else self._zero_states(batch)  # None: zeros at the next call

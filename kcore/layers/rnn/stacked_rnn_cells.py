@@ -61,7 +61,7 @@ class StackedRNNCells(Layer):
                 nested = isinstance(cell.state_size, (list, tuple))
                 out.append(list(states) if nested else (states[0] if isinstance(states, (list, tuple)) else states))
             else:
-                out.append(zero_states(cell.state_size, batch_size, self.dtype))
+                out.append(zero_states(cell.state_size, batch_size, self.compute_dtype))
         return out
 
     def build(self, input_shape):
