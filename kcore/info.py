@@ -10,6 +10,12 @@ def build_info():
     info = dict(_C.build_info())
     info.update({"kcore": kcore.__version__, "python": sys.version.split()[0], "machine": platform.machine(),
                  "threads in use": kcore.get_num_threads()})
+    features = _C.cpu_features()
+    info["bf16 path"] = features["bf16_path"]
+    info["cpu features"] = ", ".join(k for k in ("avx512f", "avx512_bf16", "amx_tile", "amx_bf16") if features[k]) or "none"
+    if features["amx_tile"]:
+        info["cpu features"] += " (AMX " + ("permitted" if features["amx_permitted"] else "not permitted by the OS") + \
+            "; kcore has no AMX kernel yet)"
     try:
         from kcore import cuda
 

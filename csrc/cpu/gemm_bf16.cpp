@@ -12,7 +12,7 @@
 #define KCORE_DPBF16_TARGET __attribute__((target("avx512f,avx512bf16")))
 #endif
 
-namespace kcore::bf16 {
+namespace kcore::bfgemm {
 
 namespace {
 
@@ -305,4 +305,4 @@ void gemm(int64_t m, int64_t n, int64_t k, const Operand& a, const Operand& b, f
   }
 }
 
-}  // namespace kcore::bf16
+}  // namespace kcore::bfgemm

@@ -18,7 +18,7 @@
 
 #include "cpu/cpu_features.h"
 
-namespace kcore::bf16 {
+namespace kcore::bfgemm {
 
 constexpr int kNR = 32;  // columns per packed panel
 
@@ -103,4 +103,4 @@ void gemm_panels(const PackedB& b, int64_t p0, int64_t p1, const PackedA& a, flo
 // (or rows for tall, narrow products).
 void gemm(int64_t m, int64_t n, int64_t k, const Operand& a, const Operand& b, float* c, int64_t ldc, bool accumulate);
 
-}  // namespace kcore::bf16
+}  // namespace kcore::bfgemm

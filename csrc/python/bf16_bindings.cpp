@@ -21,7 +21,7 @@ py::dict features_dict() {
 }
 
 // One GEMM operand from NumPy: a 2-D C-contiguous uint16 (bfloat16 bit patterns) or float32 array.
-bf16::Operand operand(const py::array& arr, bool trans, const char* name, int64_t* rows, int64_t* cols) {
+bfgemm::Operand operand(const py::array& arr, bool trans, const char* name, int64_t* rows, int64_t* cols) {
   const bool f32 = py::isinstance<py::array_t<float>>(arr);
   KCORE_CHECK(arr.ndim() == 2 && (f32 || py::isinstance<py::array_t<uint16_t>>(arr)),
               "_bf16_gemm: " << name << " must be a 2-D uint16 (bfloat16 bits) or float32 array, got ndim "
@@ -37,7 +37,7 @@ bf16::Operand operand(const py::array& arr, bool trans, const char* name, int64_
 py::array_t<float> bf16_gemm(const py::array& a, const py::array& b, bool trans_a, bool trans_b,
                              const py::object& onto) {
   int64_t m, k, kb, n;
-  const bf16::Operand oa = operand(a, trans_a, "a", &m, &k), ob = operand(b, trans_b, "b", &kb, &n);
+  const bfgemm::Operand oa = operand(a, trans_a, "a", &m, &k), ob = operand(b, trans_b, "b", &kb, &n);
   KCORE_CHECK(k == kb, "_bf16_gemm: inner dimensions differ: op(a) is (" << m << ", " << k << "), op(b) is (" << kb
                                                                           << ", " << n << ")");
   py::array_t<float> c({m, n});
@@ -52,7 +52,7 @@ py::array_t<float> bf16_gemm(const py::array& a, const py::array& b, bool trans_
   {
     py::gil_scoped_release release;
     DenormalGuard guard;
-    bf16::gemm(m, n, k, oa, ob, out, n, acc);
+    bfgemm::gemm(m, n, k, oa, ob, out, n, acc);
   }
   return c;
 }
