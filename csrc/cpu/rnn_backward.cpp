@@ -221,6 +221,7 @@ template <typename T> void backward_steps(BackwardStep<T>& st, const Tensor& rk)
 // Every kChunk steps each thread adds the chunk's share of dW, dU and the bias gradient for
 // its own gate columns, while the gate gradients it has just written are still in its cache,
 // and writes the chunk's dx = dG W^T for its range of input features (W^T packed once).
+template <class E>
 void backward_steps_packed(BackwardStep<float>& st0, const Tensor& kernel, const Tensor& rk, bool need_x,
                            RnnGrads& grads) {
   const RnnSaved& sv = st0.sv;
@@ -234,17 +235,20 @@ void backward_steps_packed(BackwardStep<float>& st0, const Tensor& kernel, const
   const bool two_biases = sv.config.cell == RnnCell::gru;  // reset_after: (2, 3U), second row from dgh
   const bool dropped = sv.rec_mask.defined();
   Tensor scratch = dropped ? Tensor::empty({b, u}, DType::f32) : Tensor();
-  packed::PackedMatrix wt(gu, u), wxt(gu, d);  // U^T (gates * units, units), W^T (gates * units, features)
+  typename E::Weights wt, wxt;  // U^T (gates * units, units), W^T (gates * units, features)
+  wt.resize(gu, u);
+  wxt.resize(gu, d);
   const int64_t t = sv.steps;
   float* dx = need_x ? grads.x.data<float>() : nullptr;  // (B, T, D) in the caller's time order
-  const int nt = unit_team(u);
+  const int nt = unit_team(u, E::kNR);
   float* final_dh = nullptr;
 #pragma omp parallel num_threads(nt)
   {
-    const UnitRange r = unit_range(u, omp_get_thread_num(), omp_get_num_threads());
-    const UnitRange xr = unit_range(d, omp_get_thread_num(), omp_get_num_threads());  // dx columns
-    wt.pack(rk.data<float>(), gu, true, r.panel_lo, r.panel_hi);
-    if (dx) wxt.pack(kernel.data<float>(), gu, true, xr.panel_lo, xr.panel_hi);
+    const UnitRange r = unit_range(u, omp_get_thread_num(), omp_get_num_threads(), E::kNR);
+    const UnitRange xr = unit_range(d, omp_get_thread_num(), omp_get_num_threads(), E::kNR);  // dx columns
+    E::pack(wt, rk.data<float>(), gu, true, r.panel_lo, r.panel_hi);
+    if (dx) E::pack(wxt, kernel.data<float>(), gu, true, xr.panel_lo, xr.panel_hi);
+    typename E::Rows lhs;  // a step's gate gradients
     BackwardStep<float> st = st0;  // each thread swaps its own pointers (in step with the others)
     st.dacc = dropped ? scratch.data<float>() : nullptr;
     int64_t chunk_end = sv.steps;
@@ -256,7 +260,8 @@ void backward_steps_packed(BackwardStep<float>& st0, const Tensor& kernel, const
         if (dropped) std::memset(st.dacc + i * u + r.lo, 0, (r.hi - r.lo) * sizeof(float));
       }
 #pragma omp barrier
-      packed::gemm_panels(wt, r.panel_lo, r.panel_hi, b, st.dgh + s * b * gu, gu, st.dacc, u, true);
+      lhs.set(st.dgh + s * b * gu, b, gu, gu);
+      E::panels(wt, r.panel_lo, r.panel_hi, lhs, st.dacc, u, true);
       if (dropped)
         for (int64_t i = 0; i < b; ++i) st.undrop_row(i, r.lo, r.hi);
       std::swap(st.dh, st.dh_prev);
@@ -266,8 +271,8 @@ void backward_steps_packed(BackwardStep<float>& st0, const Tensor& kernel, const
       for (int64_t k = r.lo; w > 0 && k < gu; k += u) {  // weight gradients, own columns
         const float* gx = st.dgx + r0 * gu + k;
         const float* gh = st.dgh + r0 * gu + k;
-        packed::gemm(true, false, u, w, rows, hs + r0 * u, u, gh, gu, du + k, gu, true);
-        if (d > 0) packed::gemm(true, false, d, w, rows, xs + r0 * d, d, gx, gu, dw + k, gu, true);
+        E::gemm(true, false, u, w, rows, hs + r0 * u, u, gh, gu, du + k, gu, true);
+        if (d > 0) E::gemm(true, false, d, w, rows, xs + r0 * d, d, gx, gu, dw + k, gu, true);
         if (db)
           for (int64_t i = 0; i < rows; ++i)
             for (int64_t j = 0; j < w; ++j) {
@@ -277,7 +282,8 @@ void backward_steps_packed(BackwardStep<float>& st0, const Tensor& kernel, const
       }
       for (int64_t q = s; dx && q < chunk_end; ++q) {  // dx rows of step q, own feature columns
         const int64_t tq = sv.config.go_backwards ? t - 1 - q : q;
-        packed::gemm_panels(wxt, xr.panel_lo, xr.panel_hi, b, st.dgx + q * b * gu, gu, dx + tq * d, t * d, false);
+        lhs.set(st.dgx + q * b * gu, b, gu, gu);
+        E::panels(wxt, xr.panel_lo, xr.panel_hi, lhs, dx + tq * d, t * d, false);
       }
       chunk_end = s;
     }
@@ -362,7 +368,8 @@ void rnn_backward(const RnnSaved& sv, const Tensor& kernel, const Tensor& rk, co
                        dgx.data<T>(),
                        dgh.data<T>()};
     if constexpr (std::is_same_v<T, float>) {
-      if (packed) backward_steps_packed(st, kernel, rk, need_x, g);
+      if (packed && sv.bf16) backward_steps_packed<Bf16Gemm>(st, kernel, rk, need_x, g);
+      else if (packed) backward_steps_packed<F32Gemm>(st, kernel, rk, need_x, g);
       else backward_steps<T>(st, rk);
     } else {
       backward_steps<T>(st, rk);

@@ -8,6 +8,7 @@
 #include "core/blas.h"
 #include "core/parallel.h"
 #include "cpu/gemm_packed.h"
+#include "cpu/rnn_gemm.h"
 #include "cpu/sequence_layout.h"
 #include "ops/activation_math.h"
 #include "ops/rnn.h"
@@ -73,9 +74,9 @@ inline bool packed_path(const RnnConfig& c, DType dt) {
   return dt == DType::f32 && !(c.cell == RnnCell::gru && !c.reset_after);
 }
 
-// How many threads share the units (each needs at least one panel).
-inline int unit_team(int64_t units) {
-  const int64_t blocks = (units + packed::kNR - 1) / packed::kNR;
+// How many threads share the units (each needs at least one panel of nr columns).
+inline int unit_team(int64_t units, int64_t nr = packed::kNR) {
+  const int64_t blocks = (units + nr - 1) / nr;
   return omp_in_parallel() ? 1 : int(std::max<int64_t>(1, std::min<int64_t>(num_threads(), blocks)));
 }
 
@@ -84,10 +85,10 @@ struct UnitRange {
   int64_t panel_lo, panel_hi;  // panels of a per-gate packed matrix (units x units or gates*units x units)
 };
 
-inline UnitRange unit_range(int64_t units, int tid, int nt) {
-  const int64_t blocks = (units + packed::kNR - 1) / packed::kNR;
+inline UnitRange unit_range(int64_t units, int tid, int nt, int64_t nr = packed::kNR) {
+  const int64_t blocks = (units + nr - 1) / nr;
   const int64_t p0 = blocks * tid / nt, p1 = blocks * (tid + 1) / nt;
-  return {std::min(units, p0 * packed::kNR), std::min(units, p1 * packed::kNR), p0, p1};
+  return {std::min(units, p0 * nr), std::min(units, p1 * nr), p0, p1};
 }
 
 }  // namespace kcore::rnn_cpu

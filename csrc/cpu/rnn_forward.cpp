@@ -209,26 +209,28 @@ template <typename T> void forward_steps(const RnnSaved& sv, const Tensor& rk, c
 // thread owns a range of units (see rnn_common.h) and computes x_t W + h_{t-1} U for its columns
 // (no pre-computed projection of all steps to stream back from memory), then runs the gate
 // kernel on them while they are in cache; one barrier per step.
+template <class E>
 void forward_steps_packed(const RnnSaved& sv, const Tensor& kernel, const Tensor& rk, const Tensor& bias, float* out) {
   const RnnConfig& c = sv.config;
   const int64_t b = sv.batch, d = sv.input_dim, u = sv.units, g = gate_count(c), gu = g * u;
   const bool after = c.cell == RnnCell::gru;
   Tensor rec = after ? Tensor::empty({b, gu}, DType::f32) : Tensor();
-  std::vector<packed::PackedMatrix> wx(g), wh(g);
+  std::vector<typename E::Weights> wx(g), wh(g);
   for (int64_t k = 0; k < g; ++k) {
     wx[k].resize(d, u);
     wh[k].resize(u, u);
   }
   const float* kp = kernel.data<float>();
   const float* rkp = rk.data<float>();
-  const int nt = unit_team(u);
+  const int nt = unit_team(u, E::kNR);
 #pragma omp parallel num_threads(nt)
   {
-    const UnitRange r = unit_range(u, omp_get_thread_num(), omp_get_num_threads());
+    const UnitRange r = unit_range(u, omp_get_thread_num(), omp_get_num_threads(), E::kNR);
     for (int64_t k = 0; k < g; ++k) {
-      wx[k].pack(kp + k * u, gu, false, r.panel_lo, r.panel_hi);
-      wh[k].pack(rkp + k * u, gu, false, r.panel_lo, r.panel_hi);
+      E::pack(wx[k], kp + k * u, gu, false, r.panel_lo, r.panel_hi);
+      E::pack(wh[k], rkp + k * u, gu, false, r.panel_lo, r.panel_hi);
     }
+    typename E::Rows lhs;  // x_t, then h_{t-1}
     ForwardStep<float> st{sv,
                           bias.defined() ? bias.data<float>() : nullptr,
                           after && bias.defined() ? bias.data<float>() + gu : nullptr,
@@ -241,12 +243,13 @@ void forward_steps_packed(const RnnSaved& sv, const Tensor& kernel, const Tensor
         for (int64_t i = 0; i < b; ++i) st.drop_row(i, r.lo, r.hi);
       float* gs = st.gates();
       const float* xs = sv.x.data<float>() + s * b * d;
+      lhs.set(xs, b, d, d);
       for (int64_t k = 0; k < g; ++k)  // the input part needs no other thread's results
-        packed::gemm_panels(wx[k], r.panel_lo, r.panel_hi, b, xs, d, gs + k * u, gu, false);
+        E::panels(wx[k], r.panel_lo, r.panel_hi, lhs, gs + k * u, gu, false);
 #pragma omp barrier
       float* dst = after ? st.rec : gs;  // GRU: h_{t-1} U apart (the reset gate scales part of it)
-      for (int64_t k = 0; k < g; ++k)
-        packed::gemm_panels(wh[k], r.panel_lo, r.panel_hi, b, st.rec_input(), u, dst + k * u, gu, !after);
+      lhs.set(st.rec_input(), b, u, u);
+      for (int64_t k = 0; k < g; ++k) E::panels(wh[k], r.panel_lo, r.panel_hi, lhs, dst + k * u, gu, !after);
       for (int64_t i = 0; i < b; ++i) st.row(i, r.lo, r.hi);
     }
   }
@@ -268,7 +271,9 @@ void rnn_forward(RnnSaved& sv, const Tensor& x, const Tensor& kernel, const Tens
     copy_or_zero(sv.states.data<T>(), h0, b * u);
     if (sv.cells.defined()) copy_or_zero(sv.cells.data<T>(), c0, b * u);
     if constexpr (std::is_same_v<T, float>) {
-      if (packed_path(cfg, dt)) return forward_steps_packed(sv, kernel, rk, bias, outputs.data<float>());
+      if (packed_path(cfg, dt) && sv.bf16)
+        return forward_steps_packed<Bf16Gemm>(sv, kernel, rk, bias, outputs.data<float>());
+      if (packed_path(cfg, dt)) return forward_steps_packed<F32Gemm>(sv, kernel, rk, bias, outputs.data<float>());
     }
     project_inputs<T>(sv, kernel);
     forward_steps<T>(sv, rk, bias, outputs.data<T>());

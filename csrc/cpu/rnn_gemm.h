@@ -1,0 +1,62 @@
+// The GEMMs of the packed recurrent path (rnn_forward.cpp, rnn_backward.cpp), as two
+// interchangeable engines: float32 (cpu/gemm_packed.h) and bfloat16 operands with float32
+// accumulation (cpu/gemm_bf16.h) for layers whose inputs are bfloat16. Both take the float32
+// buffers the recurrent kernels keep (gates, states and cell state stay float32); the bfloat16
+// engine rounds its operands to bfloat16 while packing them: the weights once per pass, the
+// per-step left operand (x_t, h_{t-1}, the gate gradients) every step.
+#pragma once
+#include <cstdint>
+
+#include "cpu/gemm_bf16.h"
+#include "cpu/gemm_packed.h"
+
+namespace kcore::rnn_cpu {
+
+struct F32Gemm {
+  static constexpr int kNR = packed::kNR;
+  using Weights = packed::PackedMatrix;
+  // The left operand of a per-step product: float32 rows read in place.
+  struct Rows {
+    const float* a = nullptr;
+    int64_t m = 0, ld = 0;
+    void set(const float* p, int64_t rows, int64_t /*k*/, int64_t row_stride) {
+      a = p;
+      m = rows;
+      ld = row_stride;
+    }
+  };
+  static void pack(Weights& w, const float* src, int64_t ld, bool trans, int64_t p0, int64_t p1) {
+    w.pack(src, ld, trans, p0, p1);
+  }
+  static void panels(const Weights& w, int64_t p0, int64_t p1, const Rows& a, float* c, int64_t ldc, bool acc) {
+    packed::gemm_panels(w, p0, p1, a.m, a.a, a.ld, c, ldc, acc);
+  }
+  static void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+                   int64_t ldb, float* c, int64_t ldc, bool acc) {
+    packed::gemm(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, acc);
+  }
+};
+
+struct Bf16Gemm {
+  static constexpr int kNR = bfgemm::kNR;
+  using Weights = bfgemm::PackedB;
+  // The left operand of a per-step product, rounded to bfloat16 into the calling thread's copy.
+  struct Rows {
+    bfgemm::PackedA a;
+    void set(const float* p, int64_t rows, int64_t k, int64_t row_stride) {
+      a.pack(bfgemm::f32_operand(p, row_stride), rows, k);
+    }
+  };
+  static void pack(Weights& w, const float* src, int64_t ld, bool trans, int64_t p0, int64_t p1) {
+    w.pack(bfgemm::f32_operand(src, ld, trans), p0, p1);
+  }
+  static void panels(const Weights& w, int64_t p0, int64_t p1, const Rows& a, float* c, int64_t ldc, bool acc) {
+    bfgemm::gemm_panels(w, p0, p1, a.a, c, ldc, acc);
+  }
+  static void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+                   int64_t ldb, float* c, int64_t ldc, bool acc) {
+    bfgemm::gemm(m, n, k, bfgemm::f32_operand(a, lda, ta), bfgemm::f32_operand(b, ldb, tb), c, ldc, acc);
+  }
+};
+
+}  // namespace kcore::rnn_cpu
