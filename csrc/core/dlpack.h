@@ -6,7 +6,7 @@
 extern "C" {
 
 enum KcDLDeviceType : int32_t { kKcDLCPU = 1, kKcDLCUDA = 2, kKcDLCUDAManaged = 13 };
-enum KcDLDataTypeCode : uint8_t { kKcDLInt = 0, kKcDLUInt = 1, kKcDLFloat = 2, kKcDLBool = 6 };
+enum KcDLDataTypeCode : uint8_t { kKcDLInt = 0, kKcDLUInt = 1, kKcDLFloat = 2, kKcDLBfloat = 4, kKcDLBool = 6 };
 
 struct KcDLDevice {
   int32_t device_type;

@@ -113,7 +113,10 @@ Tensor::Tensor(std::shared_ptr<Storage> storage, Shape shape, DType dtype, int64
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   const int64_t nbytes = tensor_nbytes(shape, dtype);
-  if (device != Device::cpu) return require_cuda("empty").empty(shape, dtype);
+  if (device != Device::cpu) {
+    if (dtype == DType::bf16) throw_bf16_on_cuda(current_op());
+    return require_cuda("empty").empty(shape, dtype);
+  }
   std::shared_ptr<Storage> storage;
   try {
     storage = Storage::allocate((size_t)nbytes);
@@ -136,7 +139,7 @@ Tensor Tensor::full(const Shape& shape, DType dtype, double value, Device device
     require_cuda("full").fill(t, value);
     return t;
   }
-  dispatch_all(dtype, [&](auto tag) {
+  dispatch_cpu(dtype, [&](auto tag) {
     using T = decltype(tag);
     T* p = t.data<T>();
     T v = static_cast<T>(value);
@@ -180,17 +183,26 @@ Tensor Tensor::as_strided(const Shape& shape, const Shape& strides, int64_t offs
 }
 
 Tensor Tensor::astype(DType dtype) const {
-  if (device() != Device::cpu) return require_cuda("astype").astype(*this, dtype);
+  if (device() != Device::cpu) {
+    if (dtype == DType::bf16) throw_bf16_on_cuda(current_op());
+    return require_cuda("astype").astype(*this, dtype);
+  }
   Tensor src = contiguous();
   Tensor out = empty(shape_, dtype);
-  dispatch_all(dtype_, [&](auto a) {
+  dispatch_cpu(dtype_, [&](auto a) {
     using A = decltype(a);
-    dispatch_all(dtype, [&](auto b) {
+    dispatch_cpu(dtype, [&](auto b) {
       using B = decltype(b);
       const A* s = src.data<A>();
       B* d = out.data<B>();
       parallel_for(numel_, 1 << 16, [&](int64_t lo, int64_t hi) {
-        if constexpr (std::is_same_v<A, bool>) {  // bytes 0 / 1: a select vectorises, a bool conversion does not
+        if constexpr (std::is_same_v<A, float> && std::is_same_v<B, bf16>) {
+          float_to_bf16(s + lo, d + lo, hi - lo);
+        } else if constexpr (std::is_same_v<A, bf16> && std::is_same_v<B, float>) {
+          bf16_to_float(s + lo, d + lo, hi - lo);
+        } else if constexpr (std::is_same_v<A, bf16> && !std::is_same_v<B, bf16>) {  // exact via float
+          for (int64_t i = lo; i < hi; ++i) d[i] = static_cast<B>(static_cast<float>(s[i]));
+        } else if constexpr (std::is_same_v<A, bool>) {  // bytes 0 / 1: a select vectorises, a bool conversion does not
           const uint8_t* bytes = reinterpret_cast<const uint8_t*>(s);
           for (int64_t i = lo; i < hi; ++i) d[i] = bytes[i] ? B(1) : B(0);
         } else {
@@ -249,6 +261,11 @@ Tensor Tensor::to(Device device) const {
   Tensor out = empty(shape_, dtype_, device);
   out.copy_from(*this);
   return out;
+}
+
+void throw_bf16_on_cuda(const char* op) {
+  throw TypeError(std::string(op) + ": bfloat16 is CPU-only for now; keep bfloat16 tensors on the CPU (or cast them "
+                  "to float32 before moving them to cuda)");
 }
 
 void check_float(const Tensor& t, const char* op, const char* name) {

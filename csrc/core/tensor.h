@@ -96,6 +96,8 @@ Shape reduced_shape(const Shape& shape, const std::vector<int64_t>& axes, bool k
 
 // Checks shared by every entry point: a defined tensor of a floating dtype on the CPU.
 void check_float(const Tensor& t, const char* op, const char* name);
+// The TypeError for a bfloat16 tensor meeting cuda (bf16 is CPU-only), naming `op`.
+[[noreturn]] void throw_bf16_on_cuda(const char* op);
 void check_same_dtype(const Tensor& a, const Tensor& b, const char* op);
 void check_same_shape(const Tensor& a, const Tensor& b, const char* op);
 

@@ -31,6 +31,7 @@ KcDLDataType dl_dtype(DType t) {
     case DType::f64: return {kKcDLFloat, 64, 1};
     case DType::i32: return {kKcDLInt, 32, 1};
     case DType::b8: return {kKcDLBool, 8, 1};
+    case DType::bf16: return {kKcDLBfloat, 16, 1};
     default: return {kKcDLInt, 64, 1};
   }
 }
@@ -73,7 +74,8 @@ DType dtype_from_dl(const KcDLDataType& d) {
   if (d.lanes == 1 && d.code == kKcDLInt && d.bits == 32) return DType::i32;
   if (d.lanes == 1 && d.code == kKcDLInt && d.bits == 64) return DType::i64;
   if (d.lanes == 1 && d.code == kKcDLBool && d.bits == 8) return DType::b8;
-  throw TypeError("from_dlpack: kcore tensors hold float32, float64, int32, int64 or bool data");
+  if (d.lanes == 1 && d.code == kKcDLBfloat && d.bits == 16) return DType::bf16;
+  throw TypeError("from_dlpack: kcore tensors hold float32, float64, bfloat16, int32, int64 or bool data");
 }
 
 Device device_from_dl(const KcDLDevice& d) {
@@ -93,6 +95,7 @@ Tensor from_dlpack_capsule(py::capsule cap) {
   const KcDLTensor& dl = m->dl_tensor;
   DType dtype = dtype_from_dl(dl.dtype);
   Device device = device_from_dl(dl.device);
+  if (dtype == DType::bf16 && device != Device::cpu) throw_bf16_on_cuda("from_dlpack");
   Shape shape(dl.shape, dl.shape + dl.ndim);
   Shape strides = dl.strides ? Shape(dl.strides, dl.strides + dl.ndim) : contiguous_strides(shape);
   auto st = std::make_shared<Storage>();

@@ -6,6 +6,7 @@ namespace kcore::python {
 namespace {
 
 DType dtype_from_numpy(const py::dtype& dt) {
+  if (dt.itemsize() == 2 && std::string(py::str(dt)) == "bfloat16") return DType::bf16;  // ml_dtypes.bfloat16
   switch (dt.kind()) {
     case 'f':
       if (dt.itemsize() == 4) return DType::f32;
@@ -17,7 +18,7 @@ DType dtype_from_numpy(const py::dtype& dt) {
       break;
     case 'b': return DType::b8;
   }
-  throw TypeError("kcore tensors hold float32, float64, int32, int64 or bool data; got NumPy dtype " +
+  throw TypeError("kcore tensors hold float32, float64, bfloat16, int32, int64 or bool data; got NumPy dtype " +
                   std::string(py::str(dt)));
 }
 
@@ -27,6 +28,7 @@ std::string format_of(DType t) {
     case DType::f64: return py::format_descriptor<double>::format();
     case DType::i32: return py::format_descriptor<int32_t>::format();
     case DType::b8: return py::format_descriptor<bool>::format();
+    case DType::bf16: return py::format_descriptor<uint16_t>::format();  // kcore.Tensor.numpy() views it as bfloat16
     default: return py::format_descriptor<int64_t>::format();
   }
 }
@@ -37,7 +39,8 @@ DType dtype_from_name(const std::string& name) {
   if (name == "int32") return DType::i32;
   if (name == "int64") return DType::i64;
   if (name == "bool") return DType::b8;
-  throw TypeError("unsupported dtype '" + name + "' (kcore supports float32, float64, int32, int64, bool)");
+  if (name == "bfloat16") return DType::bf16;
+  throw TypeError("unsupported dtype '" + name + "' (kcore supports float32, float64, bfloat16, int32, int64, bool)");
 }
 
 // Wraps a C-contiguous NumPy array without copying; the array stays alive with the storage.

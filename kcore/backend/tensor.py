@@ -8,6 +8,27 @@ from kcore.backend.native import _C
 
 _NUMPY_DTYPES = {"float32": np.float32, "float64": np.float64, "int32": np.int32, "int64": np.int64,
                  "bool": np.bool_}
+# The floating dtypes (bfloat16: a CPU storage format the engine computes in float32).
+FLOAT_DTYPES = ("float32", "float64", "bfloat16")
+
+
+@functools.cache
+def _bfloat16():
+    """ml_dtypes.bfloat16, NumPy's bfloat16 (imported on first use: bf16 tensors meeting NumPy)."""
+    import ml_dtypes
+
+    return ml_dtypes.bfloat16
+
+
+def numpy_dtype(name):
+    """The NumPy dtype of the kcore dtype `name` (ml_dtypes.bfloat16 for "bfloat16")."""
+    return _bfloat16() if name == "bfloat16" else _NUMPY_DTYPES[name]
+
+
+def _host_array(native):
+    """The NumPy view of a CPU native tensor (bfloat16 data, exported as uint16, viewed as bfloat16)."""
+    a = np.asarray(native)
+    return a.view(_bfloat16()) if a.dtype.char == "H" else a
 
 
 def _operator(name, logic=False, reflected=False):
@@ -67,7 +88,7 @@ class Tensor:
 
     def numpy(self):
         v = self.value
-        return np.asarray(v if v.device == "cpu" else to_device(v, "cpu"))
+        return _host_array(v if v.device == "cpu" else to_device(v, "cpu"))
 
     def __array__(self, dtype=None, copy=None):
         a = Tensor.numpy(self)
@@ -168,11 +189,11 @@ class Variable(Tensor):
             value = initializer(tuple(shape), dtype=dtype)
         else:
             value = initializer
-        arr = np.array(value.numpy() if isinstance(value, Tensor) else value, dtype=_NUMPY_DTYPES[dtype], copy=True)
+        arr = np.array(value.numpy() if isinstance(value, Tensor) else value, dtype=numpy_dtype(dtype), copy=True)
         if shape is not None and tuple(arr.shape) != tuple(shape):
             raise ValueError(f"Variable {name!r}: initial value has shape {arr.shape}, expected {tuple(shape)}")
         native = _C.empty(list(arr.shape), dtype)
-        np.asarray(native)[...] = arr
+        _host_array(native)[...] = arr
         native = to_device(native, get_device())
         super().__init__(native, requires_grad=bool(trainable))
         self.name = name or "variable"
@@ -187,12 +208,12 @@ class Variable(Tensor):
     def assign(self, value):
         src = value.value if isinstance(value, Tensor) else None
         if src is None:
-            arr = np.asarray(value, dtype=_NUMPY_DTYPES[self.dtype])
+            arr = np.asarray(value, dtype=numpy_dtype(self.dtype))
             if arr.shape != tuple(self.shape):
                 raise ValueError(f"Variable {self.path!r} has shape {tuple(self.shape)}, cannot assign a value "
                                  f"of shape {arr.shape}")
             if self.value.device == "cpu":
-                np.asarray(self.value)[...] = arr
+                _host_array(self.value)[...] = arr
             else:
                 self.value.copy_from(_C.from_numpy(np.ascontiguousarray(arr)))
         else:
@@ -203,10 +224,10 @@ class Variable(Tensor):
         return self
 
     def assign_add(self, value):
-        return self.assign(self.numpy() + np.asarray(value, dtype=_NUMPY_DTYPES[self.dtype]))
+        return self.assign(self.numpy() + np.asarray(value, dtype=numpy_dtype(self.dtype)))
 
     def assign_sub(self, value):
-        return self.assign(self.numpy() - np.asarray(value, dtype=_NUMPY_DTYPES[self.dtype]))
+        return self.assign(self.numpy() - np.asarray(value, dtype=numpy_dtype(self.dtype)))
 
     def set_trainable(self, flag):
         self.trainable = bool(flag)
@@ -220,8 +241,9 @@ def _dtype_name(dtype):
     if dtype is None:
         return None
     name = np.dtype(dtype).name if not isinstance(dtype, str) else dtype
-    if name not in _NUMPY_DTYPES:
-        raise TypeError(f"unsupported dtype {dtype!r}: kcore supports float32, float64, int32, int64 and bool")
+    if name not in _NUMPY_DTYPES and name != "bfloat16":
+        raise TypeError(f"unsupported dtype {dtype!r}: kcore supports float32, float64, bfloat16, int32, int64 "
+                        "and bool")
     return name
 
 
@@ -233,6 +255,8 @@ def is_tensor(x) -> bool:
 def check_numeric(arr, who="convert_to_tensor"):
     """TypeError naming `who` unless `arr` holds real numbers (complex data is refused, never cast)."""
     kind = arr.dtype.kind
+    if kind == "V" and arr.dtype.name == "bfloat16":
+        return
     if kind == "c":
         raise TypeError(f"{who}: cannot use complex data (dtype {arr.dtype}): kcore tensors are real; pass "
                         "np.real(x) or np.abs(x) explicitly")
@@ -261,6 +285,8 @@ def _holds_big_int(arr):
 
 def _default_dtype(arr, x):
     kind = arr.dtype.kind
+    if kind == "V":
+        return "bfloat16"  # check_numeric let only ml_dtypes.bfloat16 through
     if kind == "f":
         return "float64" if arr.dtype == np.float64 and isinstance(x, np.ndarray) else "float32"
     if kind == "b":
@@ -295,8 +321,11 @@ def convert_to_tensor(x, dtype=None, who: str = "convert_to_tensor") -> Tensor:
         lo, hi = _INT_RANGE[dtype]
         if arr.min() < lo or arr.max() > hi:
             raise ValueError(f"{who}: integer values in [{arr.min()}, {arr.max()}] do not fit in {dtype}")
-    arr = np.asarray(arr, dtype=_NUMPY_DTYPES[dtype], order="C")
-    native = _C.from_numpy(arr)
+    if dtype == "bfloat16" and arr.dtype.name != "bfloat16":  # round in the engine (no ml_dtypes import)
+        native = _C.from_numpy(np.asarray(arr, dtype=np.float64 if arr.dtype == np.float64 else np.float32,
+                                          order="C")).astype("bfloat16")
+    else:
+        native = _C.from_numpy(np.asarray(arr, dtype=numpy_dtype(dtype), order="C"))
     device = get_device()
     return Tensor(native if device == "cpu" else to_device(native, device))
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from kcore.backend.autodiff import attach
 from kcore.backend.native import _C, BinaryOp, UnaryOp
-from kcore.backend.tensor import Tensor, _dtype_name, convert_to_tensor
+from kcore.backend.tensor import FLOAT_DTYPES, Tensor, _dtype_name, convert_to_tensor
 
 # What an op accepts as a tensor argument: a kcore Tensor, a NumPy array, or (nested lists of) Python numbers.
 TensorLike = Union[Tensor, np.ndarray, float, int, list, tuple]
@@ -20,19 +20,26 @@ TensorLike = Union[Tensor, np.ndarray, float, int, list, tuple]
 def _float(x, like: Tensor | None = None) -> Tensor:
     """x as a floating Tensor; Python numbers and arrays take `like`'s dtype."""
     if isinstance(x, Tensor):
-        if x.dtype in ("float32", "float64"):
+        if x.dtype in FLOAT_DTYPES:
             return x
-        return cast(x, like.dtype if like is not None and like.dtype.startswith("float") else "float32")
-    if like is not None and like.dtype.startswith("float"):
+        return cast(x, like.dtype if like is not None and like.dtype in FLOAT_DTYPES else "float32")
+    if like is not None and like.dtype in FLOAT_DTYPES:
         t = convert_to_tensor(x, dtype=like.dtype)
         return t if t.value.device == like.value.device else t.to(like.value.device)
     t = convert_to_tensor(x)
-    return t if t.dtype.startswith("float") else cast(t, "float32")
+    return t if t.dtype in FLOAT_DTYPES else cast(t, "float32")
 
 
 def _float_bytes(x):
     """Width of a NumPy float array or scalar (0 for anything else): the wider one sets the pair's dtype."""
-    return x.dtype.itemsize if isinstance(x, (np.ndarray, np.generic)) and x.dtype.kind == "f" else 0
+    if not isinstance(x, (np.ndarray, np.generic)):
+        return 0
+    return x.dtype.itemsize if x.dtype.kind == "f" or x.dtype.name == "bfloat16" else 0
+
+
+# Two floating tensors of different dtypes compute in the wider one (Keras 3: bfloat16 with float32 gives
+# float32, anything with float64 gives float64).
+_WIDER = {"bfloat16": 0, "float32": 1, "float64": 2}
 
 
 def _pair(a, b):
@@ -42,8 +49,9 @@ def _pair(a, b):
     else:
         b = _float(b)
         a = _float(a, like=b)
-    if a.dtype != b.dtype:  # float32 with float64: promote
-        a, b = cast(a, "float64"), cast(b, "float64")
+    if a.dtype != b.dtype:  # promote to the wider float
+        wide = max(a.dtype, b.dtype, key=_WIDER.__getitem__)
+        a, b = cast(a, wide), cast(b, wide)
     return a, b
 
 
@@ -240,6 +248,6 @@ def cast(x: TensorLike, dtype) -> Tensor:
         return x
     src = x.dtype
     out = Tensor(x.value.astype(dtype))
-    if dtype.startswith("float") and src.startswith("float"):
+    if dtype in FLOAT_DTYPES and src in FLOAT_DTYPES:
         return attach(out, (x,), lambda g: (g.astype(src),))
     return out
