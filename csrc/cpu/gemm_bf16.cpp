@@ -164,7 +164,7 @@ template <typename S> const S* at(const Operand& o, int64_t row, int64_t col) {
 }
 
 template <typename S> inline uint16_t to_bf16(S v) {
-  if constexpr (sizeof(S) == 4) return round(v);
+  if constexpr (sizeof(S) == 4) return bf16(v).bits;
   else return v;
 }
 
@@ -204,14 +204,6 @@ template <typename S> void pack_a(const Operand& src, int64_t k, int64_t kp, con
 }
 
 }  // namespace
-
-void round_n(const float* src, uint16_t* dst, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) dst[i] = round(src[i]);
-}
-
-void widen_n(const uint16_t* src, float* dst, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) dst[i] = widen(src[i]);
-}
 
 void PackedB::resize(int64_t k, int64_t n) {
   k_ = k;

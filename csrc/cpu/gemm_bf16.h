@@ -16,31 +16,12 @@
 #include <cstring>
 #include <vector>
 
+#include "core/bfloat16.h"
 #include "cpu/cpu_features.h"
 
 namespace kcore::bfgemm {
 
 constexpr int kNR = 32;  // columns per packed panel
-
-// float32 -> bfloat16, rounding to nearest even; NaN stays a (quiet) NaN.
-inline uint16_t round(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  if ((u & 0x7fffffffu) > 0x7f800000u) return uint16_t((u >> 16) | 0x40u);
-  u += 0x7fffu + ((u >> 16) & 1u);
-  return uint16_t(u >> 16);
-}
-
-inline float widen(uint16_t h) {
-  const uint32_t u = uint32_t(h) << 16;
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
-
-// Bulk conversions (vectorised where the CPU has AVX512-BF16).
-void round_n(const float* src, uint16_t* dst, int64_t n);
-void widen_n(const uint16_t* src, float* dst, int64_t n);
 
 // One operand as stored: bfloat16 (f32 = false) or float32 data, row stride ld (elements), and
 // trans: the stored matrix is the transpose of the operand.
