@@ -163,11 +163,6 @@ template <typename S> const S* at(const Operand& o, int64_t row, int64_t col) {
   return o.trans ? p + col * o.ld + row : p + row * o.ld + col;
 }
 
-template <typename S> inline uint16_t to_bf16(S v) {
-  if constexpr (sizeof(S) == 4) return bf16(v).bits;
-  else return v;
-}
-
 // Operand with op(result)[0][0] = op(o)[row][col].
 Operand shifted(const Operand& o, int64_t row, int64_t col) {
   Operand r = o;
@@ -175,31 +170,68 @@ Operand shifted(const Operand& o, int64_t row, int64_t col) {
   return r;
 }
 
-template <typename S> void pack_b(const Operand& src, int64_t k, int64_t n, int64_t kp, int64_t p, uint16_t* dst) {
-  const int64_t j0 = p * kNR, w = std::min<int64_t>(kNR, n - j0);
-  for (int64_t q = 0; q < kp; ++q) {
-    uint16_t* row = dst + q * 2 * kNR;
-    for (int h = 0; h < 2; ++h) {
-      const int64_t kk = 2 * q + h;
-      if (kk >= k) {
-        for (int64_t j = 0; j < kNR; ++j) row[2 * j + h] = 0;
-        continue;
-      }
-      const S* s = at<S>(src, kk, j0);
-      const int64_t step = src.trans ? src.ld : 1;
-      for (int64_t j = 0; j < w; ++j) row[2 * j + h] = to_bf16(s[j * step]);
-      for (int64_t j = w; j < kNR; ++j) row[2 * j + h] = 0;
-    }
+// dst[2 j] = a[j], dst[2 j + 1] = b[j] (0 where b is null), j < n: two K rows of a bfloat16
+// operand as the pairs the micro-kernels read.
+void interleave(const uint16_t* a, const uint16_t* b, int64_t n, uint16_t* dst) {
+  uint32_t* out = reinterpret_cast<uint32_t*>(dst);
+  if (b) {
+    for (int64_t j = 0; j < n; ++j) out[j] = uint32_t(a[j]) | (uint32_t(b[j]) << 16);
+  } else {
+    for (int64_t j = 0; j < n; ++j) out[j] = a[j];
   }
 }
 
-template <typename S> void pack_a(const Operand& src, int64_t k, int64_t kp, const Tiles& tiles, uint16_t* dst) {
+// One panel (w <= kNR columns) from src, whose column 0 is the panel's first column.
+void pack_b(const Operand& src, int64_t k, int64_t w, int64_t kp, uint16_t* dst) {
+  const uint16_t* base = static_cast<const uint16_t*>(src.data);
+  for (int64_t q = 0; q < kp; ++q) {
+    uint16_t* row = dst + q * 2 * kNR;
+    const bool odd = 2 * q + 1 < k;
+    if (!src.trans) {  // rows 2q, 2q + 1 of the source, interleaved
+      interleave(base + 2 * q * src.ld, odd ? base + (2 * q + 1) * src.ld : nullptr, w, row);
+    } else {  // B[kk][j] = src[j ld + kk]: the pair is adjacent in the source
+      for (int64_t j = 0; j < w; ++j) {
+        const uint16_t* e = base + j * src.ld + 2 * q;
+        row[2 * j] = e[0];
+        row[2 * j + 1] = odd ? e[1] : uint16_t(0);
+      }
+    }
+    std::fill(row + 2 * w, row + 2 * kNR, uint16_t(0));
+  }
+}
+
+// op(src)[0:rows][0:cols] of a float32 operand rounded to bfloat16 into scratch (one bulk conversion
+// per stored row), as a bfloat16 operand of the same orientation.
+Operand rounded(const Operand& src, int64_t rows, int64_t cols, std::vector<uint16_t>& scratch) {
+  const int64_t srows = src.trans ? cols : rows, scols = src.trans ? rows : cols;  // as stored
+  scratch.resize(size_t(srows * scols));
+  const float* p = static_cast<const float*>(src.data);
+  for (int64_t r = 0; r < srows; ++r)
+    float_to_bf16_ftz(p + r * src.ld, reinterpret_cast<bf16*>(scratch.data()) + r * scols, scols);
+  return bf16_operand(scratch.data(), scols, src.trans);
+}
+
+// A transposed and bfloat16 (op(A)[i][kk] = src[kk ld + i]) into tiles: pair q of a tile's r rows is 2 r contiguous
+// elements, two source rows interleaved.
+void pack_a_tiles(const Operand& src, int64_t k, int64_t kp, const Tiles& tiles, uint16_t* dst) {
+  const uint16_t* p = static_cast<const uint16_t*>(src.data);
   for (int64_t t = 0; t < tiles.count; ++t) {
     const int64_t i0 = tiles.start(t), r = tiles.rows(t);
     uint16_t* tile = dst + i0 * kp * 2;
-    for (int64_t i = 0; i < r; ++i)
-      for (int64_t kk = 0; kk < 2 * kp; ++kk)
-        tile[(kk / 2 * r + i) * 2 + (kk & 1)] = kk < k ? to_bf16(*at<S>(src, i0 + i, kk)) : uint16_t(0);
+    for (int64_t q = 0; q < kp; ++q)
+      interleave(p + 2 * q * src.ld + i0, 2 * q + 1 < k ? p + (2 * q + 1) * src.ld + i0 : nullptr, r,
+                 tile + q * r * 2);
+  }
+}
+
+// A untransposed into rows of 2 kp bfloat16 (K padded to even with a zero).
+template <typename S> void pack_a_rows(const Operand& src, int64_t m, int64_t k, int64_t kp, uint16_t* dst) {
+  const S* p = static_cast<const S*>(src.data);
+  for (int64_t i = 0; i < m; ++i) {
+    uint16_t* d = dst + i * 2 * kp;
+    if constexpr (sizeof(S) == 4) float_to_bf16_ftz(p + i * src.ld, reinterpret_cast<bf16*>(d), k);
+    else std::memcpy(d, p + i * src.ld, k * sizeof(uint16_t));
+    if (k & 1) d[k] = 0;
   }
 }
 
@@ -212,33 +244,42 @@ void PackedB::resize(int64_t k, int64_t n) {
 }
 
 void PackedB::pack(const Operand& src, int64_t p0, int64_t p1) {
-  for (int64_t p = p0; p < p1; ++p) {
-    if (src.f32) pack_b<float>(src, k_, n_, pairs(), p, panel_mut(p));
-    else pack_b<uint16_t>(src, k_, n_, pairs(), p, panel_mut(p));
-  }
+  if (p1 <= p0) return;
+  const int64_t j0 = p0 * kNR, cols = std::min(n_, p1 * kNR) - j0;
+  thread_local std::vector<uint16_t> scratch;  // threads pack disjoint panels concurrently
+  const Operand s = src.f32 ? rounded(shifted(src, 0, j0), k_, cols, scratch) : shifted(src, 0, j0);
+  for (int64_t p = p0; p < p1; ++p)
+    pack_b(shifted(s, 0, (p - p0) * kNR), k_, std::min<int64_t>(kNR, n_ - p * kNR), pairs(), panel_mut(p));
 }
 
 void PackedA::pack(const Operand& src, int64_t m, int64_t k) {
   m_ = m;
   k_ = k;
   path_ = bf16_path();
+  tiled_ = src.trans;
   if (!src.f32 && !src.trans && k % 2 == 0) {
     direct_ = static_cast<const uint16_t*>(src.data);
     ld_ = src.ld;
     return;
   }
   direct_ = nullptr;
-  data_.resize(size_t(m * pairs() * 2));
-  const Tiles tiles(m, tile_rows(path_));
-  if (src.f32) pack_a<float>(src, k, pairs(), tiles, data_.data());
-  else pack_a<uint16_t>(src, k, pairs(), tiles, data_.data());
+  ld_ = 2 * pairs();
+  data_.resize(size_t(m * ld_));
+  if (tiled_) {
+    thread_local std::vector<uint16_t> scratch;
+    pack_a_tiles(src.f32 ? rounded(src, m, k, scratch) : src, k, pairs(), Tiles(m, tile_rows(path_)), data_.data());
+  } else if (src.f32) {
+    pack_a_rows<float>(src, m, k, pairs(), data_.data());
+  } else {
+    pack_a_rows<uint16_t>(src, m, k, pairs(), data_.data());
+  }
 }
 
 const uint16_t* PackedA::tile(int64_t i, int64_t r, int64_t* row_step, int64_t* pair_step) const {
-  if (direct_) {
+  if (!tiled_) {  // row-major pairs, in place or converted
     *row_step = ld_;
     *pair_step = 2;
-    return direct_ + i * ld_;
+    return (direct_ ? direct_ : data_.data()) + i * ld_;
   }
   *row_step = 2;
   *pair_step = 2 * r;

@@ -54,11 +54,13 @@ class PackedB {
   std::vector<uint16_t> data_;
 };
 
-// A (m x k) as the micro-kernels read it: either a bfloat16 row-major matrix with even K read in
-// place, or a packed copy (rows in tiles, each tile's pairs row-interleaved).
+// A (m x k) as the micro-kernels read it: rows of pairs (a bfloat16 row-major matrix with even K
+// read in place, or a converted copy), or, for a transposed source, tiles of rows whose pairs
+// are row-interleaved (two source rows interleaved per pair).
 class PackedA {
  public:
   // Packs op(src) (m x k); reads a bfloat16, untransposed, even-K source in place (no copy).
+  // The pointer is kept: the source must outlive the products.
   void pack(const Operand& src, int64_t m, int64_t k);
   int64_t m() const { return m_; }
   int64_t k() const { return k_; }
@@ -73,6 +75,7 @@ class PackedA {
   const uint16_t* direct_ = nullptr;
   int64_t ld_ = 0, m_ = 0, k_ = 0;
   Bf16Path path_ = Bf16Path::emulation;
+  bool tiled_ = false;
   std::vector<uint16_t> data_;
 };
 
