@@ -71,6 +71,7 @@ CONVS = [  # x shape, kernel shape, strides, dilation, pad_before, pad_after
     ((2, 7, 7, 6), (1, 1, 6, 5), [1, 1], [1, 1], [0, 0], [0, 0]),  # pointwise: one GEMM on the inputs
     ((4, 20, 8), (5, 8, 8), [1], [1], [2], [2]),                      # Conv1D, 'same'
     ((1, 3, 4, 5, 3), (2, 2, 2, 3, 4), [1, 1, 1], [1, 1, 1], [0, 1, 0], [1, 0, 0]),  # Conv3D, odd K
+    ((2, 10, 9, 16), (3, 3, 16, 24), [1, 1], [1, 1], [1, 1], [1, 1]),  # float32 Winograd takes it
 ]
 
 
@@ -92,6 +93,18 @@ def test_conv_forward_and_backward(path, xs, ws, strides, dilation, before, afte
     gx_only = _C.conv_backward(x, w, g, strides, dilation, before, after, True, False, False)
     assert gx_only[1] is None and gx_only[2] is None
     close(gx_only[0], want[0])
+
+
+def test_winograd_shapes_take_the_bf16_gemm_when_winograd_is_off(path):
+    rng = np.random.default_rng(4)
+    (x, x32), (w, w32) = pair(rng.standard_normal((2, 10, 9, 16))), pair(rng.standard_normal((3, 3, 16, 24)))
+    args = ([1, 1], [1, 1], [1, 1], [1, 1])
+    want = _C.conv(x32, w32, None, *args)
+    _C.conv_set_winograd(False)
+    try:
+        close(_C.conv(x, w, None, *args), want)
+    finally:
+        _C.conv_set_winograd(True)
 
 
 def test_grouped_conv_computes_in_float32(path):

@@ -1,7 +1,8 @@
 // Internal to the conv kernels: bfloat16 convolution as im2col + the bfloat16 GEMM
 // (cpu/gemm_bf16.h), float32 accumulation, outputs and gradients rounded to bfloat16 once.
 // cpu::conv_forward / conv_backward hand their bfloat16 operands here; convs this path does
-// not take (grouped, depthwise, empty) compute in float32 and round the results.
+// not take (grouped, depthwise, empty, and those float32 Winograd takes: fewer multiplies) compute in
+// float32 and round the results.
 #pragma once
 #include <tuple>
 

@@ -112,6 +112,8 @@ void fast_backward(const Geometry& g, const float* x, const float* w, const floa
   }
 }
 
+bool winograd_takes(const Geometry& g) { return winograd_variant(g) != 0; }
+
 int64_t fast_workspace_bytes(const Geometry& g, int64_t workspace_limit) {
   if (use_rows(g)) return rows_conv_workspace_bytes(rows_geometry(g));
   const int variant = winograd_variant(g);
