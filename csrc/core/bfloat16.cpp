@@ -40,7 +40,7 @@ void float_to_bf16(const float* src, bf16* dst, int64_t n) {
 
 #if defined(KCORE_X86) && (defined(__GNUC__) || defined(__clang__))
 __attribute__((target("avx512f,avx512bf16,avx512vl"))) static void float_to_bf16_hw(const float* src, bf16* dst,
-                                                                                     int64_t n) {
+                                                                                    int64_t n) {
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
     __m256bh h = _mm512_cvtneps_pbh(_mm512_loadu_ps(src + i));

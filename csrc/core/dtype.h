@@ -81,7 +81,8 @@ template <typename Fn> auto dispatch_all(DType t, Fn&& fn) {
     case DType::i32: return fn(int32_t{});
     case DType::b8: return fn(bool{});
     case DType::i64: return fn(int64_t{});
-    default: throw TypeError(std::string("expected a float32, float64, int32, int64 or bool tensor, got ") + dtype_name(t));
+    default:
+      throw TypeError(std::string("expected a float32, float64, int32, int64 or bool tensor, got ") + dtype_name(t));
   }
 }
 

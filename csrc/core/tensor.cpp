@@ -264,7 +264,8 @@ Tensor Tensor::to(Device device) const {
 }
 
 void throw_bf16_on_cuda(const char* op) {
-  throw TypeError(std::string(op) + ": bfloat16 is CPU-only for now; keep bfloat16 tensors on the CPU (or cast them "
+  throw TypeError(std::string(op) +
+                  ": bfloat16 is CPU-only for now; keep bfloat16 tensors on the CPU (or cast them "
                   "to float32 before moving them to cuda)");
 }
 

@@ -27,7 +27,9 @@ class OpCall {
   template <typename... Operands>
   explicit OpCall(const char* name, const Operands&... operands) : scope_(name), name_(name) {
     bool cpu = false, cuda = false;
-    (scan(operands, cpu, cuda), ...);
+    bool bf16 = false;
+    (scan(operands, cpu, cuda, bf16), ...);
+    if (bf16 && cuda) throw_bf16_on_cuda(name);  // before any CUDA kernel could see one
     if (cpu && cuda)
       throw ValueError(std::string(name) +
                        ": operands are on different devices (cpu and cuda); move them to one device with .to()");
@@ -52,11 +54,13 @@ class OpCall {
   Tensor zeros(const Shape& shape, DType dtype) const { return Tensor::zeros(shape, dtype, device_); }
 
  private:
-  static void scan(const Tensor& t, bool& cpu, bool& cuda) {
-    if (t.defined()) (t.device() == Device::cpu ? cpu : cuda) = true;
+  static void scan(const Tensor& t, bool& cpu, bool& cuda, bool& bf16) {
+    if (!t.defined()) return;
+    (t.device() == Device::cpu ? cpu : cuda) = true;
+    bf16 |= t.dtype() == DType::bf16;
   }
-  static void scan(const std::vector<Tensor>& ts, bool& cpu, bool& cuda) {
-    for (const auto& t : ts) scan(t, cpu, cuda);
+  static void scan(const std::vector<Tensor>& ts, bool& cpu, bool& cuda, bool& bf16) {
+    for (const auto& t : ts) scan(t, cpu, cuda, bf16);
   }
 
   OpScope scope_;

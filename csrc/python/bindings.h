@@ -10,6 +10,7 @@
 
 #include "core/parallel.h"
 #include "core/tensor.h"
+#include "ops/float_compute.h"
 
 namespace kcore::python {
 namespace py = pybind11;
@@ -61,11 +62,16 @@ template <> struct type_caster<kcore::OptionalTensor> {
 };
 }  // namespace pybind11::detail
 
-// m.def(name, kcore::name, extra...): the binding of an op entry point (ops/<family>.h).
+// m.def(name, kcore::name, extra...): the binding of an op entry point (ops/<family>.h) that takes
+// bfloat16 operands as they are (views, data movement, ops with native bf16 kernels).
 #define KCORE_DEF(m, name, ...) (m).def(#name, &::kcore::name, ##__VA_ARGS__)
+// The same for an op that computes bf16 operands in float32 (ops/float_compute.h): the default.
+#define KCORE_DEF_FLOAT(m, name, ...) (m).def(#name, KCORE_FLOAT_COMPUTE(name), ##__VA_ARGS__)
 // Inside KCORE_BINDINGS: binds an op that runs without the GIL; with a family's list of op
 // names, FAMILY_OPS(KCORE_DEF_KERNEL) binds them all.
-#define KCORE_DEF_KERNEL(name) KCORE_DEF(m, name, ::kcore::python::Kernel());
+#define KCORE_DEF_KERNEL(name) KCORE_DEF_FLOAT(m, name, ::kcore::python::Kernel());
+// An op whose entry point handles bf16 itself (KCORE_DEF above), without the GIL.
+#define KCORE_DEF_KERNEL_ANY_DTYPE(name) KCORE_DEF(m, name, ::kcore::python::Kernel());
 
 // Binds enum E as Python's `name`, one value per entry of the X-macro list LIST (the list the enum is made of).
 #define KCORE_ENUM_VALUE(entry) kcore_enum.value(#entry, Enum::entry);

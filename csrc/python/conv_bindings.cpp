@@ -22,7 +22,8 @@ KCORE_BINDINGS(conv) {
       "conv",
       [](const Tensor& x, const Tensor& kernel, const OptionalTensor& bias, const Ints& strides, const Ints& dilation,
          const Ints& pad_before, const Ints& pad_after, int64_t groups) {
-        return conv_forward(x, kernel, bias, conv_args(strides, dilation, pad_before, pad_after, groups));
+        return float_compute(conv_forward, x, kernel, bias,
+                             conv_args(strides, dilation, pad_before, pad_after, groups));
       },
       py::arg("x"), py::arg("kernel"), py::arg("bias"), py::arg("strides"), py::arg("dilation"), py::arg("pad_before"),
       py::arg("pad_after"), py::arg("groups") = 1, HeavyKernel());
@@ -30,8 +31,9 @@ KCORE_BINDINGS(conv) {
       "conv_backward",
       [](const Tensor& x, const Tensor& kernel, const Tensor& grad, const Ints& strides, const Ints& dilation,
          const Ints& pad_before, const Ints& pad_after, bool need_x, bool need_kernel, bool need_bias, int64_t groups) {
-        return conv_backward(x, kernel, grad, conv_args(strides, dilation, pad_before, pad_after, groups), need_x,
-                             need_kernel, need_bias);
+        return float_compute(conv_backward, x, kernel, grad,
+                             conv_args(strides, dilation, pad_before, pad_after, groups), need_x, need_kernel,
+                             need_bias);
       },
       py::arg("x"), py::arg("kernel"), py::arg("grad"), py::arg("strides"), py::arg("dilation"), py::arg("pad_before"),
       py::arg("pad_after"), py::arg("need_x"), py::arg("need_kernel"), py::arg("need_bias"), py::arg("groups") = 1,
@@ -40,7 +42,8 @@ KCORE_BINDINGS(conv) {
       "conv_transpose",
       [](const Tensor& x, const Tensor& kernel, const OptionalTensor& bias, const Shape& out_spatial,
          const Ints& strides, const Ints& dilation, const Ints& pad_before, const Ints& pad_after) {
-        return conv_transpose(x, kernel, bias, out_spatial, conv_args(strides, dilation, pad_before, pad_after));
+        return float_compute(conv_transpose, x, kernel, bias, out_spatial,
+                             conv_args(strides, dilation, pad_before, pad_after));
       },
       py::arg("x"), py::arg("kernel"), py::arg("bias"), py::arg("out_spatial"), py::arg("strides"), py::arg("dilation"),
       py::arg("pad_before"), py::arg("pad_after"), HeavyKernel());
@@ -48,8 +51,8 @@ KCORE_BINDINGS(conv) {
       "conv_transpose_backward",
       [](const Tensor& x, const Tensor& kernel, const Tensor& grad, const Ints& strides, const Ints& dilation,
          const Ints& pad_before, const Ints& pad_after, bool need_x, bool need_kernel, bool need_bias) {
-        return conv_transpose_backward(x, kernel, grad, conv_args(strides, dilation, pad_before, pad_after), need_x,
-                                       need_kernel, need_bias);
+        return float_compute(conv_transpose_backward, x, kernel, grad,
+                             conv_args(strides, dilation, pad_before, pad_after), need_x, need_kernel, need_bias);
       },
       py::arg("x"), py::arg("kernel"), py::arg("grad"), py::arg("strides"), py::arg("dilation"), py::arg("pad_before"),
       py::arg("pad_after"), py::arg("need_x"), py::arg("need_kernel"), py::arg("need_bias"), HeavyKernel());
@@ -86,14 +89,17 @@ KCORE_BINDINGS(pool) {
   m.def(
       "pool",
       [](const Tensor& x, PoolMode mode, const Ints& pool_size, const Ints& strides, const Ints& pad_before,
-         const Ints& pad_after) { return pool_forward(x, mode, PoolArgs{pool_size, strides, pad_before, pad_after}); },
+         const Ints& pad_after) {
+        return float_compute(pool_forward, x, mode, PoolArgs{pool_size, strides, pad_before, pad_after});
+      },
       py::arg("x"), py::arg("mode"), py::arg("pool_size"), py::arg("strides"), py::arg("pad_before"),
       py::arg("pad_after"), HeavyKernel());
   m.def(
       "pool_backward",
       [](const Tensor& grad, const OptionalTensor& argmax, const Shape& x_shape, PoolMode mode, const Ints& pool_size,
          const Ints& strides, const Ints& pad_before, const Ints& pad_after) {
-        return pool_backward(grad, argmax, x_shape, mode, PoolArgs{pool_size, strides, pad_before, pad_after});
+        return float_compute(pool_backward, grad, argmax, x_shape, mode,
+                             PoolArgs{pool_size, strides, pad_before, pad_after});
       },
       py::arg("grad"), py::arg("argmax"), py::arg("x_shape"), py::arg("mode"), py::arg("pool_size"), py::arg("strides"),
       py::arg("pad_before"), py::arg("pad_after"), HeavyKernel());

@@ -19,7 +19,9 @@ using namespace kcore::python;
   X(sum_to_shape) X(broadcast_to) X(scale) X(has_nonfinite)
 // clang-format on
 #define KCORE_REDUCE_OPS(X) X(reduce) X(reduce_backward) X(argmax) X(softmax) X(softmax_backward)
-#define KCORE_SHAPE_OPS(X) X(reshape) X(concatenate) X(slice_backward) X(take_rows) X(take_rows_backward)
+// Pure data movement (any element type, bf16 included, moved as bytes) and the rest.
+#define KCORE_SHAPE_DATA_OPS(X) X(reshape) X(concatenate) X(slice_backward) X(take_rows)
+#define KCORE_SHAPE_OPS(X) X(take_rows_backward)
 #define KCORE_LINALG_OPS(X) X(matmul) X(matmul_backward) X(linear) X(linear_backward) X(sum_rows)
 // clang-format off
 #define KCORE_LOSS_OPS(X)                                                                                  \
@@ -57,6 +59,7 @@ KCORE_BINDINGS(reduce) {
 KCORE_BINDINGS(shape) {
   KCORE_DEF(m, transpose);  // views: nothing to release the GIL for
   KCORE_DEF(m, slice);
+  KCORE_SHAPE_DATA_OPS(KCORE_DEF_KERNEL_ANY_DTYPE)
   KCORE_SHAPE_OPS(KCORE_DEF_KERNEL)
 }
 

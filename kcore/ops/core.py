@@ -10,7 +10,7 @@ import numpy as np
 from kcore.backend.autodiff import attach
 from kcore.backend.device import get_device
 from kcore.backend.native import _C, ReduceOp
-from kcore.backend.tensor import Tensor, _dtype_name, convert_to_tensor
+from kcore.backend.tensor import FLOAT_DTYPES, Tensor, _dtype_name, convert_to_tensor
 from kcore.ops.axes import as_int, normalize_axes, normalize_axis, shape_arg
 from kcore.ops.elementwise import TensorLike, _float, _pair, cast, negative
 
@@ -220,7 +220,7 @@ def concatenate(xs, axis: int = 0) -> Tensor:
     if not xs:
         raise ValueError("concatenate: needs at least one tensor, got an empty list")
     first = next((t for t in xs if isinstance(t, Tensor)), None)
-    ts = [_float(t, like=first) if (first is None or first.dtype.startswith("float")) else convert_to_tensor(t)
+    ts = [_float(t, like=first) if (first is None or first.dtype in FLOAT_DTYPES) else convert_to_tensor(t)
           for t in xs]
     if ts[0].ndim == 0:
         raise ValueError("concatenate: 0-d tensors (scalars) cannot be concatenated; stack them instead")
@@ -334,7 +334,7 @@ def take(x: TensorLike, indices: TensorLike, axis: int = 0) -> Tensor:
     if normalize_axis(axis, x.ndim, "take") != 0:
         raise NotImplementedError("take: only axis=0 is supported")
     idx = convert_to_tensor(indices, who="take")
-    if idx.dtype.startswith("float") and not isinstance(indices, Tensor):
+    if idx.dtype in FLOAT_DTYPES and not isinstance(indices, Tensor):
         arr = idx.numpy()
         if not np.all(np.isfinite(arr) & (arr == np.round(arr))):
             raise TypeError(f"take: indices must be integers, got non-integral values of dtype {arr.dtype}")

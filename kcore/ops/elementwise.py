@@ -42,7 +42,13 @@ def _float_bytes(x):
 _WIDER = {"bfloat16": 0, "float32": 1, "float64": 2}
 
 
+def _is_int_tensor(x):
+    return isinstance(x, Tensor) and x.dtype not in FLOAT_DTYPES
+
+
 def _pair(a, b):
+    if _is_int_tensor(a) and isinstance(b, Tensor) and not _is_int_tensor(b):
+        a = cast(a, b.dtype)  # int with float: the float's dtype (Keras: int32 + bfloat16 is bfloat16)
     if isinstance(a, Tensor) or not isinstance(b, Tensor) and _float_bytes(a) > _float_bytes(b):
         a = _float(a)
         b = _float(b, like=a)

@@ -9,13 +9,13 @@ import numpy as np
 
 from kcore.backend.autodiff import attach
 from kcore.backend.native import _C
-from kcore.backend.tensor import Tensor, convert_to_tensor
+from kcore.backend.tensor import FLOAT_DTYPES, Tensor, convert_to_tensor
 from kcore.ops.elementwise import TensorLike, two_operand_op
 
 CompareOp = _C.CompareOp
 
 # Promotion order for mixed operands (Keras promotes bool < int < float the same way).
-_RANK = {"bool": 0, "int32": 1, "int64": 2, "float32": 3, "float64": 4}
+_RANK = {"bool": 0, "int32": 1, "int64": 2, "bfloat16": 3, "float32": 4, "float64": 5}
 
 
 def _scalar_dtype(v, like):
@@ -24,7 +24,7 @@ def _scalar_dtype(v, like):
         return like
     if isinstance(v, (int, np.integer)):
         return like if like != "bool" else "int32"
-    return like if like.startswith("float") else "float32"
+    return like if like in FLOAT_DTYPES else "float32"
 
 
 def _common(x1, x2, op):
@@ -90,7 +90,7 @@ def isnan(x: TensorLike) -> Tensor:
 def isinf(x: TensorLike) -> Tensor:
     """True where x is +inf or -inf."""
     x = convert_to_tensor(x)
-    if not x.dtype.startswith("float"):
+    if x.dtype not in FLOAT_DTYPES:
         return not_equal(x, x)
     return logical_or(equal(x, np.inf), equal(x, -np.inf))
 
@@ -126,7 +126,7 @@ def where(condition: TensorLike, x1: TensorLike | None = None,
                          f"{tuple(cond.shape)}, {tuple(a.shape)} and {tuple(b.shape)}") from None
     cv = cond.value
     out = Tensor(_C.where(cv, a.value, b.value))
-    if not a.dtype.startswith("float"):
+    if a.dtype not in FLOAT_DTYPES:
         return out
     a_shape, b_shape = list(a.shape), list(b.shape)
 
