@@ -10,6 +10,7 @@
 
 #include "core/parallel.h"
 #include "core/tensor.h"
+#include "ops/bf16_native.h"
 #include "ops/float_compute.h"
 
 namespace kcore::python {
@@ -72,6 +73,9 @@ template <> struct type_caster<kcore::OptionalTensor> {
 #define KCORE_DEF_KERNEL(name) KCORE_DEF_FLOAT(m, name, ::kcore::python::Kernel());
 // An op whose entry point handles bf16 itself (KCORE_DEF above), without the GIL.
 #define KCORE_DEF_KERNEL_ANY_DTYPE(name) KCORE_DEF(m, name, ::kcore::python::Kernel());
+// An op with its own bfloat16 kernels (ops/bf16_native.h), without the GIL.
+#define KCORE_DEF_BF16(m, name, ...) (m).def(#name, KCORE_BF16_NATIVE(name), ##__VA_ARGS__)
+#define KCORE_DEF_KERNEL_BF16(name) KCORE_DEF_BF16(m, name, ::kcore::python::Kernel());
 
 // Binds enum E as Python's `name`, one value per entry of the X-macro list LIST (the list the enum is made of).
 #define KCORE_ENUM_VALUE(entry) kcore_enum.value(#entry, Enum::entry);
