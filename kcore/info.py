@@ -12,7 +12,8 @@ def build_info():
                  "threads in use": kcore.get_num_threads()})
     features = _C.cpu_features()
     info["bf16 path"] = features["bf16_path"]
-    info["cpu features"] = ", ".join(k for k in ("avx512f", "avx512_bf16", "amx_tile", "amx_bf16") if features[k]) or "none"
+    names = ("avx512f", "avx512_bf16", "amx_tile", "amx_bf16")
+    info["cpu features"] = ", ".join(k for k in names if features[k]) or "none"
     if features["amx_tile"]:
         info["cpu features"] += " (AMX " + ("permitted" if features["amx_permitted"] else "not permitted by the OS") + \
             "; kcore has no AMX kernel yet)"

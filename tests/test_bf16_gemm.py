@@ -113,7 +113,8 @@ def test_environment_variable_forces_the_fallback():
     import sys
 
     env = dict(os.environ, KCORE_BF16_PATH="fallback")
-    code = "from kcore.backend.native import _C; import kcore.info as i; print(_C.bf16_path(), '|', i.build_info()['bf16 path'])"
+    code = ("from kcore.backend.native import _C; import kcore.info as i; "
+            "print(_C.bf16_path(), '|', i.build_info()['bf16 path'])")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
     assert out.split()[:2] == ["fp32", "emulation"]
     assert out.strip().endswith("| fp32 emulation")

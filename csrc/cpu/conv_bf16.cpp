@@ -38,9 +38,7 @@ int team(int64_t units, double macs) {
 // The single-group convs with work to do that float32 Winograd does not take (it beats this path:
 // Conv2D b32 28x28 32->64 3x3 forward + backward, one thread, 7.7 ms against 10.5 ms, conversions
 // included); the rest compute in float32.
-bool takes(const Geometry& g) {
-  return g.groups == 1 && g.rows() > 0 && g.cols() > 0 && g.f > 0 && !winograd_takes(g);
-}
+bool takes(const Geometry& g) { return g.groups == 1 && g.rows() > 0 && g.cols() > 0 && g.f > 0 && !winograd_takes(g); }
 
 Tensor widen(const Tensor& t) { return t.defined() ? t.astype(DType::f32) : t; }
 Tensor narrow(const Tensor& t) { return t.defined() ? t.astype(DType::bf16) : t; }
@@ -128,8 +126,8 @@ std::tuple<Tensor, Tensor, Tensor> bf16_backward(const Tensor& x, const Tensor& 
           im2col(g, xp, r0, nr, 0, col.data());
           a = bits(col.data());
         }
-        bfgemm::gemm(K, F, nr, bfgemm::bf16_operand(a, g.pointwise() ? C : K, true), bfgemm::bf16_operand(dyc, F),
-                     wacc, F, true);
+        bfgemm::gemm(K, F, nr, bfgemm::bf16_operand(a, g.pointwise() ? C : K, true), bfgemm::bf16_operand(dyc, F), wacc,
+                     F, true);
       }
       if (need_x) {  // dcol = dy @ W^T, then scattered back (or, 1x1, the rows of dx)
         pa.pack(bfgemm::bf16_operand(dyc, F), nr, F);

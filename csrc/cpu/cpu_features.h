@@ -9,11 +9,11 @@
 namespace kcore {
 
 struct CpuFeatures {
-  bool avx512f = false;       // the CPU and the OS (ZMM state saved)
-  bool avx512_bf16 = false;   // vdpbf16ps / vcvtne2ps2bf16, with avx512f usable
-  bool amx_tile = false;      // the CPU reports AMX-TILE
-  bool amx_bf16 = false;      // the CPU reports AMX-BF16
-  bool amx_permitted = false; // the OS granted tile-data state to this process (Linux arch_prctl)
+  bool avx512f = false;        // the CPU and the OS (ZMM state saved)
+  bool avx512_bf16 = false;    // vdpbf16ps / vcvtne2ps2bf16, with avx512f usable
+  bool amx_tile = false;       // the CPU reports AMX-TILE
+  bool amx_bf16 = false;       // the CPU reports AMX-BF16
+  bool amx_permitted = false;  // the OS granted tile-data state to this process (Linux arch_prctl)
 };
 
 // Detected on first use (kcore._C calls it at load), never changes afterwards.

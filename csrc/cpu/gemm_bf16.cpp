@@ -143,13 +143,13 @@ void panel_tiles(const PackedA& a, const Tiles& tiles, const uint16_t* bp, float
 }
 
 // Kernel<R>::dispatch(r, ...) runs the r-row tile (r <= R) of a micro-kernel family.
-#define KCORE_TILE_FAMILY(Name, fn)                                                                                   \
-  template <int R> struct Name {                                                                                     \
-    static void dispatch(int64_t r, int64_t kp, const uint16_t* a, int64_t rs, int64_t ps, const uint16_t* bp,         \
-                         float* c, int64_t ldc, int64_t cols, bool acc) {                                             \
-      if (r == R) return fn<R>(kp, a, rs, ps, bp, c, ldc, cols, acc);                                                \
-      if constexpr (R > 1) Name<R - 1>::dispatch(r, kp, a, rs, ps, bp, c, ldc, cols, acc);                           \
-    }                                                                                                                 \
+#define KCORE_TILE_FAMILY(Name, fn) \
+  template <int R> struct Name { \
+    static void dispatch(int64_t r, int64_t kp, const uint16_t* a, int64_t rs, int64_t ps, const uint16_t* bp, \
+                         float* c, int64_t ldc, int64_t cols, bool acc) { \
+      if (r == R) return fn<R>(kp, a, rs, ps, bp, c, ldc, cols, acc); \
+      if constexpr (R > 1) Name<R - 1>::dispatch(r, kp, a, rs, ps, bp, c, ldc, cols, acc); \
+    } \
   };
 KCORE_TILE_FAMILY(EmuTiles, tile_emu)
 #if defined(KCORE_HAVE_DPBF16)
@@ -166,7 +166,8 @@ template <typename S> const S* at(const Operand& o, int64_t row, int64_t col) {
 // Operand with op(result)[0][0] = op(o)[row][col].
 Operand shifted(const Operand& o, int64_t row, int64_t col) {
   Operand r = o;
-  r.data = o.f32 ? static_cast<const void*>(at<float>(o, row, col)) : static_cast<const void*>(at<uint16_t>(o, row, col));
+  r.data =
+      o.f32 ? static_cast<const void*>(at<float>(o, row, col)) : static_cast<const void*>(at<uint16_t>(o, row, col));
   return r;
 }
 
@@ -219,8 +220,7 @@ void pack_a_tiles(const Operand& src, int64_t k, int64_t kp, const Tiles& tiles,
     const int64_t i0 = tiles.start(t), r = tiles.rows(t);
     uint16_t* tile = dst + i0 * kp * 2;
     for (int64_t q = 0; q < kp; ++q)
-      interleave(p + 2 * q * src.ld + i0, 2 * q + 1 < k ? p + (2 * q + 1) * src.ld + i0 : nullptr, r,
-                 tile + q * r * 2);
+      interleave(p + 2 * q * src.ld + i0, 2 * q + 1 < k ? p + (2 * q + 1) * src.ld + i0 : nullptr, r, tile + q * r * 2);
   }
 }
 

@@ -57,8 +57,8 @@ void linear_backward(const Tensor& x, const Tensor& w, const Tensor& g, Tensor& 
   const MatrixLayout lw = layout_of(w);
   std::vector<float> scratch;
   if (gw.numel() > 0)  // grad_w = x^T @ g, summed over every row in float32
-    product(k, n, m, bfgemm::bf16_operand(bits(x), k, true), bfgemm::bf16_operand(bits(g), n), nullptr,
-            gw.data<bf16>(), scratch);
+    product(k, n, m, bfgemm::bf16_operand(bits(x), k, true), bfgemm::bf16_operand(bits(g), n), nullptr, gw.data<bf16>(),
+            scratch);
   if (gx.defined() && gx.numel() > 0)  // grad_x = g @ w^T
     product(m, k, n, bfgemm::bf16_operand(bits(g), n), bfgemm::bf16_operand(bits(w), lw.ld, !lw.trans), nullptr,
             gx.data<bf16>(), scratch);

@@ -248,7 +248,7 @@ void backward_steps_packed(BackwardStep<float>& st0, const Tensor& kernel, const
     const UnitRange xr = unit_range(d, omp_get_thread_num(), omp_get_num_threads(), E::kNR);  // dx columns
     E::pack(wt, rk.data<float>(), gu, true, r.panel_lo, r.panel_hi);
     if (dx) E::pack(wxt, kernel.data<float>(), gu, true, xr.panel_lo, xr.panel_hi);
-    typename E::Rows lhs;  // a step's gate gradients
+    typename E::Rows lhs;          // a step's gate gradients
     BackwardStep<float> st = st0;  // each thread swaps its own pointers (in step with the others)
     st.dacc = dropped ? scratch.data<float>() : nullptr;
     int64_t chunk_end = sv.steps;

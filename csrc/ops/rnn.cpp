@@ -126,8 +126,8 @@ RnnBackwardResult rnn_backward(const std::shared_ptr<RnnSaved>& saved, const Ten
   KCORE_CHECK(saved != nullptr, "rnn_backward: saved must be what rnn_forward returned, got None");
   const RnnSaved& sv = *saved;
   if (sv.bf16 && kernel_in.dtype() == DType::bf16) {  // float32 inside, bfloat16 gradients out
-    auto [gx, gh0, gc0, gk, grk, gb] = rnn_backward(saved, widen(kernel_in), widen(rk_in), widen(grad_out),
-                                                    widen(grad_h), widen(grad_c), need_x);
+    auto [gx, gh0, gc0, gk, grk, gb] =
+        rnn_backward(saved, widen(kernel_in), widen(rk_in), widen(grad_out), widen(grad_h), widen(grad_c), need_x);
     return {narrow(gx), narrow(gh0), narrow(gc0), narrow(gk), narrow(grk), narrow(gb)};
   }
   OpCall call("rnn_backward", sv.x, kernel_in, rk_in, grad_out, grad_h, grad_c);

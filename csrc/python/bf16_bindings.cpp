@@ -1,4 +1,6 @@
 // Bindings of the CPU feature check and the bfloat16 GEMM's testing entry point.
+#include <utility>
+
 #include "cpu/cpu_features.h"
 #include "cpu/gemm_bf16.h"
 #include "python/bindings.h"
@@ -10,12 +12,13 @@ namespace {
 
 py::dict features_dict() {
   const CpuFeatures& f = cpu_features();
+  const std::pair<const char*, bool> flags[] = {{"avx512f", f.avx512f},
+                                                {"avx512_bf16", f.avx512_bf16},
+                                                {"amx_tile", f.amx_tile},
+                                                {"amx_bf16", f.amx_bf16},
+                                                {"amx_permitted", f.amx_permitted}};
   py::dict d;
-  d["avx512f"] = f.avx512f;
-  d["avx512_bf16"] = f.avx512_bf16;
-  d["amx_tile"] = f.amx_tile;
-  d["amx_bf16"] = f.amx_bf16;
-  d["amx_permitted"] = f.amx_permitted;
+  for (const auto& [name, on] : flags) d[name] = on;
   d["bf16_path"] = bf16_path_name(bf16_path());
   return d;
 }
@@ -23,9 +26,9 @@ py::dict features_dict() {
 // One GEMM operand from NumPy: a 2-D C-contiguous uint16 (bfloat16 bit patterns) or float32 array.
 bfgemm::Operand operand(const py::array& arr, bool trans, const char* name, int64_t* rows, int64_t* cols) {
   const bool f32 = py::isinstance<py::array_t<float>>(arr);
-  KCORE_CHECK(arr.ndim() == 2 && (f32 || py::isinstance<py::array_t<uint16_t>>(arr)),
-              "_bf16_gemm: " << name << " must be a 2-D uint16 (bfloat16 bits) or float32 array, got ndim "
-                             << arr.ndim());
+  KCORE_CHECK(
+      arr.ndim() == 2 && (f32 || py::isinstance<py::array_t<uint16_t>>(arr)),
+      "_bf16_gemm: " << name << " must be a 2-D uint16 (bfloat16 bits) or float32 array, got ndim " << arr.ndim());
   KCORE_CHECK(arr.flags() & py::array::c_style, "_bf16_gemm: " << name << " must be C-contiguous");
   *rows = arr.shape(trans ? 1 : 0);
   *cols = arr.shape(trans ? 0 : 1);
@@ -39,7 +42,7 @@ py::array_t<float> bf16_gemm(const py::array& a, const py::array& b, bool trans_
   int64_t m, k, kb, n;
   const bfgemm::Operand oa = operand(a, trans_a, "a", &m, &k), ob = operand(b, trans_b, "b", &kb, &n);
   KCORE_CHECK(k == kb, "_bf16_gemm: inner dimensions differ: op(a) is (" << m << ", " << k << "), op(b) is (" << kb
-                                                                          << ", " << n << ")");
+                                                                         << ", " << n << ")");
   py::array_t<float> c({m, n});
   const bool acc = !onto.is_none();
   if (acc) {

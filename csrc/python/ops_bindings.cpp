@@ -65,10 +65,7 @@ KCORE_BINDINGS(shape) {
   KCORE_SHAPE_OPS(KCORE_DEF_KERNEL)
 }
 
-KCORE_BINDINGS(linalg) {
-  KCORE_LINALG_OPS(KCORE_DEF_KERNEL)
-  KCORE_LINALG_BF16_OPS(KCORE_DEF_KERNEL_BF16)
-}
+KCORE_BINDINGS(linalg){KCORE_LINALG_OPS(KCORE_DEF_KERNEL) KCORE_LINALG_BF16_OPS(KCORE_DEF_KERNEL_BF16)}
 
 KCORE_BINDINGS(loss) {
   py::enum_<ErrorKind>(m, "ErrorKind").value("squared", ErrorKind::squared).value("absolute", ErrorKind::absolute);

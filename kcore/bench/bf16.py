@@ -110,6 +110,14 @@ def run_case(name, torch, repeats):
     return row
 
 
+def _repeated(fn, reps, *args):
+    def run():
+        for _ in range(reps):
+            fn(*args)
+
+    return run
+
+
 def gemm_rows(torch, repeats):
     """GFLOP/s (best run) of the bfloat16 GEMM, kcore's float32 packed GEMM and torch.matmul in bfloat16."""
     rows = []
@@ -120,11 +128,11 @@ def gemm_rows(torch, repeats):
         bbits = (b32.view(np.uint32) >> 16).astype(np.uint16)
         an, bn = _C.from_numpy(a32), _C.from_numpy(b32)
         reps = max(1, int(2e8 / (m * n * k)))
-        contenders = {"kcore bf16": lambda: [_C._bf16_gemm(abits, bbits) for _ in range(reps)],
-                      "kcore f32": lambda: [_C.packed_matmul(an, bn) for _ in range(reps)]}
+        contenders = {"kcore bf16": _repeated(_C._bf16_gemm, reps, abits, bbits),
+                      "kcore f32": _repeated(_C.packed_matmul, reps, an, bn)}
         if torch is not None:
-            at, bt = torch.from_numpy(a32).bfloat16(), torch.from_numpy(b32).bfloat16()
-            contenders["torch bf16"] = lambda: [torch.matmul(at, bt) for _ in range(reps)]
+            contenders["torch bf16"] = _repeated(torch.matmul, reps, torch.from_numpy(a32).bfloat16(),
+                                                 torch.from_numpy(b32).bfloat16())
         runs = common.measure_runs(contenders, repeats)
         flops = 2 * m * n * k * reps
         rows.append({"case": f"GEMM {m}x{k}x{n}", **{c: flops / min(ts) / 1e9 for c, ts in runs.items()},
@@ -142,8 +150,8 @@ def run(args):
     cols = ["kcore bf16", "kcore f32"] + (["torch autocast"] if torch is not None else [])
     _print(rows, cols, "layer forward + backward, ms (min / median)", 1e3)
     grows = gemm_rows(torch, repeats)
-    _print(grows, [c for c in ("kcore bf16", "kcore f32", "torch bf16") if c in grows[0]], "GEMM GFLOP/s (best / median)",
-           1.0)
+    gcols = [c for c in ("kcore bf16", "kcore f32", "torch bf16") if c in grows[0]]
+    _print(grows, gcols, "GEMM GFLOP/s (best / median)", 1.0)
     return {"bf16": rows, "bf16_gemm": grows}
 
 
