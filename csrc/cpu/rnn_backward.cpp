@@ -63,10 +63,12 @@ template <typename T> struct BackwardStep {
       return false;
     }
     T* d = dh + b * u;
-    for (int64_t j = j0; j < j1; ++j) {
-      d[j] += acc[j] + (go ? go[j] : T(0));
+    for (int64_t j = j0; j < j1; ++j) {  // (no `go ? go[j] : 0` in the loop: see ForwardStep's biases)
+      d[j] += acc[j];
       acc[j] = T(0);
     }
+    if (go)
+      for (int64_t j = j0; j < j1; ++j) d[j] += go[j];
     return true;
   }
 

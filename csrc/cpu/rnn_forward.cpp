@@ -24,8 +24,10 @@ namespace {
 
 template <typename T> struct ForwardStep {
   const RnnSaved& sv;
-  const T* b_in;   // input bias (G*U) or null; added by the row functions, while the gates are hot
-  const T* b_rec;  // GRU reset_after: recurrent bias (3U) or null
+  // Never null (zeros without a bias): a null pointer in a vectorised loop becomes masked loads from
+  // address 0, which some CPUs fault-suppress very slowly.
+  const T* b_in;   // input bias (G*U); added by the row functions, while the gates are hot
+  const T* b_rec;  // GRU reset_after: recurrent bias (3U)
   T* rec;          // GRU reset_after: (B, 3U) scratch for h_{t-1} U
   T* out;          // (B, T, U)
   int64_t s;       // processed step
@@ -45,7 +47,6 @@ template <typename T> struct ForwardStep {
 
   // Adds the input bias to gates [k0, k1) of row b, units [j0, j1).
   void add_bias(int64_t b, int64_t k0, int64_t k1, int64_t j0, int64_t j1) const {
-    if (!b_in) return;
     const int64_t u = U();
     T* g = gates() + b * gate_count(sv.config) * u;
     for (int64_t k = k0 * u; k < k1 * u; k += u)
@@ -90,7 +91,7 @@ template <typename T> struct ForwardStep {
     with_act(sv.config.activation, [&](auto act) {
       using A = decltype(act);
 #pragma GCC ivdep
-      for (int64_t j = j0; j < j1; ++j) hn[j] = g[j] = A::value(pre[j - j0] + (b_in ? b_in[j] : T(0)));
+      for (int64_t j = j0; j < j1; ++j) hn[j] = g[j] = A::value(pre[j - j0] + b_in[j]);
     });
     finish_row(b, j0, j1);
   }
@@ -110,13 +111,13 @@ template <typename T> struct ForwardStep {
       for (int64_t jb = j0; jb < j1; jb += kBlock) {
         const int64_t n = std::min(kBlock, j1 - jb);
         const T* z = pre + (jb - j0);
-        const T* bi = b_in ? b_in + jb : nullptr;
+        const T* bi = b_in + jb;
 #pragma GCC ivdep
         for (int64_t j = 0; j < n; ++j) {
-          const T i = R::value(z[j] + (bi ? bi[j] : T(0)));
-          const T f = R::value(z[ps + j] + (bi ? bi[u + j] : T(0)));
-          const T cc = A::value(z[2 * ps + j] + (bi ? bi[2 * u + j] : T(0)));
-          const T o = R::value(z[3 * ps + j] + (bi ? bi[3 * u + j] : T(0)));
+          const T i = R::value(z[j] + bi[j]);
+          const T f = R::value(z[ps + j] + bi[u + j]);
+          const T cc = A::value(z[2 * ps + j] + bi[2 * u + j]);
+          const T o = R::value(z[3 * ps + j] + bi[3 * u + j]);
           const T c = f * cp[jb + j] + i * cc;
           const T t = A::value(c);
           tile[0][j] = i;
@@ -147,10 +148,10 @@ template <typename T> struct ForwardStep {
 #pragma GCC ivdep
       for (int64_t j = j0; j < j1; ++j) {
         const T *x = pre + (j - j0), *h = rec + (j - j0);
-        const T z = R::value(x[0] + h[0] + (b_in ? b_in[j] : T(0)) + (b_rec ? b_rec[j] : T(0)));
-        const T r = R::value(x[ps] + h[ps] + (b_in ? b_in[u + j] : T(0)) + (b_rec ? b_rec[u + j] : T(0)));
-        const T hr = h[2 * ps] + (b_rec ? b_rec[2 * u + j] : T(0));
-        const T n = A::value(x[2 * ps] + (b_in ? b_in[2 * u + j] : T(0)) + r * hr);
+        const T z = R::value(x[0] + h[0] + b_in[j] + b_rec[j]);
+        const T r = R::value(x[ps] + h[ps] + b_in[u + j] + b_rec[u + j]);
+        const T hr = h[2 * ps] + b_rec[2 * u + j];
+        const T n = A::value(x[2 * ps] + b_in[2 * u + j] + r * hr);
         g[j] = z;
         g[u + j] = r;
         g[2 * u + j] = n;
@@ -214,9 +215,10 @@ template <typename T> void forward_steps(const RnnSaved& sv, const Tensor& rk, c
   const bool after = c.cell == RnnCell::gru && c.reset_after;
   const bool before = c.cell == RnnCell::gru && !c.reset_after;
   Tensor rec = after ? Tensor::empty({b, gu}, sv.x.dtype()) : Tensor();
+  const std::vector<T> zeros(bias.defined() && after ? 0 : gu, T(0));  // stands in for a missing bias
   ForwardStep<T> st{sv,
-                    bias.defined() ? bias.data<T>() : nullptr,
-                    after && bias.defined() ? bias.data<T>() + gu : nullptr,
+                    bias.defined() ? bias.data<T>() : zeros.data(),
+                    after && bias.defined() ? bias.data<T>() + gu : zeros.data(),
                     after ? rec.data<T>() : nullptr,
                     out,
                     0};
@@ -253,6 +255,7 @@ void forward_steps_packed(const RnnSaved& sv, const Tensor& kernel, const Tensor
   }
   const float* kp = kernel.data<float>();
   const float* rkp = rk.data<float>();
+  const std::vector<float> zeros(bias.defined() && after ? 0 : gu, 0.0f);  // stands in for a missing bias
   const int nt = unit_team(u);
 #pragma omp parallel num_threads(nt)
   {
@@ -267,8 +270,8 @@ void forward_steps_packed(const RnnSaved& sv, const Tensor& kernel, const Tensor
     float* pre = pre_buf.data();
     float* rec = after ? rec_buf.data() : pre;
     ForwardStep<float> st{sv,
-                          bias.defined() ? bias.data<float>() : nullptr,
-                          after && bias.defined() ? bias.data<float>() + gu : nullptr,
+                          bias.defined() ? bias.data<float>() : zeros.data(),
+                          after && bias.defined() ? bias.data<float>() + gu : zeros.data(),
                           nullptr,
                           out,
                           0};
