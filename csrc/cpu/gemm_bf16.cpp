@@ -286,12 +286,13 @@ const uint16_t* PackedA::tile(int64_t i, int64_t r, int64_t* row_step, int64_t* 
   return data_.data() + i * pairs() * 2;
 }
 
-void gemm_panels(const PackedB& b, int64_t p0, int64_t p1, const PackedA& a, float* c, int64_t ldc, bool accumulate) {
+void gemm_panels_into(const PackedB& b, int64_t p0, int64_t p1, const PackedA& a, float* c, int64_t ldc,
+                      bool accumulate) {
   const Bf16Path path = a.path();
   const Tiles tiles(a.m(), tile_rows(path));
   for (int64_t p = p0; p < p1; ++p) {
     const int64_t cols = std::min<int64_t>(kNR, b.n() - p * kNR);
-    float* cp = c + p * kNR;
+    float* cp = c + (p - p0) * kNR;
 #if defined(KCORE_HAVE_DPBF16)
     if (path == Bf16Path::avx512_bf16) {
       panel_tiles<kMRDot, DotTiles>(a, tiles, b.panel(p), cp, ldc, cols, accumulate);
@@ -300,6 +301,10 @@ void gemm_panels(const PackedB& b, int64_t p0, int64_t p1, const PackedA& a, flo
 #endif
     panel_tiles<kMREmu, EmuTiles>(a, tiles, b.panel(p), cp, ldc, cols, accumulate);
   }
+}
+
+void gemm_panels(const PackedB& b, int64_t p0, int64_t p1, const PackedA& a, float* c, int64_t ldc, bool accumulate) {
+  gemm_panels_into(b, p0, p1, a, c + p0 * kNR, ldc, accumulate);
 }
 
 void gemm(int64_t m, int64_t n, int64_t k, const Operand& a, const Operand& b, float* c, int64_t ldc, bool accumulate) {

@@ -82,6 +82,9 @@ class PackedA {
 // C[0:m, panel columns] (+)= A @ B's panels [p0, p1); c points at column 0, row stride ldc. Runs on
 // the calling thread (callers split panels over threads).
 void gemm_panels(const PackedB& b, int64_t p0, int64_t p1, const PackedA& a, float* c, int64_t ldc, bool accumulate);
+// The same with c pointing at the first column of panel p0 (C holds only these panels' columns).
+void gemm_panels_into(const PackedB& b, int64_t p0, int64_t p1, const PackedA& a, float* c, int64_t ldc,
+                      bool accumulate);
 
 // C (m x n) (+)= op(A) @ op(B), op(A) m x k, op(B) k x n: blocked over K, threads over columns
 // (or rows for tall, narrow products).

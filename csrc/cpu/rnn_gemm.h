@@ -14,6 +14,7 @@ namespace kcore::rnn_cpu {
 
 struct F32Gemm {
   static constexpr int kNR = packed::kNR;
+  static constexpr int64_t kKC = packed::kKC;  // K rows of a weight-gradient block
   using Weights = packed::PackedMatrix;
   // The left operand of a per-step product: float32 rows read in place.
   struct Rows {
@@ -31,14 +32,18 @@ struct F32Gemm {
   static void panels(const Weights& w, int64_t p0, int64_t p1, const Rows& a, float* c, int64_t ldc, bool acc) {
     packed::gemm_panels(w, p0, p1, a.m, a.a, a.ld, c, ldc, acc);
   }
-  static void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
-                   int64_t ldb, float* c, int64_t ldc, bool acc) {
-    packed::gemm(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, acc);
+  static void panels_into(const Weights& w, int64_t p0, int64_t p1, const Rows& a, float* c, int64_t ldc, bool acc) {
+    packed::gemm_panels_into(w, p0, p1, a.m, a.a, a.ld, c, ldc, acc);
+  }
+  static void gemm_packed_b(bool ta, int64_t m, const float* a, int64_t lda, const Weights& b, float* c, int64_t ldc,
+                            bool acc) {
+    packed::gemm_packed_b(ta, m, a, lda, b, c, ldc, acc);
   }
 };
 
 struct Bf16Gemm {
   static constexpr int kNR = bfgemm::kNR;
+  static constexpr int64_t kKC = 512;
   using Weights = bfgemm::PackedB;
   // The left operand of a per-step product, rounded to bfloat16 into the calling thread's copy.
   struct Rows {
@@ -53,9 +58,14 @@ struct Bf16Gemm {
   static void panels(const Weights& w, int64_t p0, int64_t p1, const Rows& a, float* c, int64_t ldc, bool acc) {
     bfgemm::gemm_panels(w, p0, p1, a.a, c, ldc, acc);
   }
-  static void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
-                   int64_t ldb, float* c, int64_t ldc, bool acc) {
-    bfgemm::gemm(m, n, k, bfgemm::f32_operand(a, lda, ta), bfgemm::f32_operand(b, ldb, tb), c, ldc, acc);
+  static void panels_into(const Weights& w, int64_t p0, int64_t p1, const Rows& a, float* c, int64_t ldc, bool acc) {
+    bfgemm::gemm_panels_into(w, p0, p1, a.a, c, ldc, acc);
+  }
+  static void gemm_packed_b(bool ta, int64_t m, const float* a, int64_t lda, const Weights& b, float* c, int64_t ldc,
+                            bool acc) {
+    thread_local bfgemm::PackedA rows;
+    rows.pack(bfgemm::f32_operand(a, lda, ta), m, b.k());
+    bfgemm::gemm_panels(b, 0, b.panels(), rows, c, ldc, acc);
   }
 };
 
