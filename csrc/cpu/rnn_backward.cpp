@@ -243,8 +243,8 @@ void backward_steps_packed(BackwardStep<float>& st0, const Tensor& kernel, const
     const UnitRange xr = unit_range(d, omp_get_thread_num(), omp_get_num_threads());  // dx columns
     wt.pack(rk.data<float>(), gu, true, r.panel_lo, r.panel_hi);
     if (dx) wxt.pack(kernel.data<float>(), gu, true, xr.panel_lo, xr.panel_hi);
-    BackwardStep<float> st = st0;  // each thread swaps its own pointers (in step with the others)
-    packed::PackedMatrix dg_block;   // a block of this thread's gate-gradient columns
+    BackwardStep<float> st = st0;   // each thread swaps its own pointers (in step with the others)
+    packed::PackedMatrix dg_block;  // a block of this thread's gate-gradient columns
     st.dacc = dropped ? scratch.data<float>() : nullptr;
     int64_t chunk_end = sv.steps;
     for (int64_t s = sv.steps - 1; s >= 0; --s) {
