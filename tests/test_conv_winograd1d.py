@@ -13,6 +13,10 @@ def _t(a):
     return _C.from_numpy(np.ascontiguousarray(a))
 
 
+def _as64(a):
+    return None if a is None else a.astype(np.float64)
+
+
 def _run(x, w, b, dy, args):
     y = np.array(_C.conv(_t(x), _t(w), None if b is None else _t(b), *args))
     grads = _C.conv_backward(_t(x), _t(w), _t(dy), *args, True, True, b is not None)
@@ -41,8 +45,7 @@ def test_winograd1d_matches_float64_and_sliding_rows(case):
     args = ([1], [1], [pb], [pa])
     out_len = length + pb + pa - 4
     dy = rng.standard_normal((n, out_len, f)).astype(np.float32)
-    as64 = (lambda a: None if a is None else a.astype(np.float64))
-    exact = _run(as64(x), as64(w), as64(b), as64(dy), args)
+    exact = _run(_as64(x), _as64(w), _as64(b), _as64(dy), args)
     xp = np.pad(x.astype(np.float64), [(0, 0), (pb, pa), (0, 0)])
     y_np = sum(xp[:, j:j + out_len] @ w[j].astype(np.float64) for j in range(5)) + (0 if b is None else b)
     np.testing.assert_allclose(exact[0], y_np, rtol=1e-12, atol=1e-12)

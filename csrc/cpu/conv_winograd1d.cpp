@@ -20,17 +20,17 @@ namespace kcore {
 namespace {
 
 constexpr int kPoints = 8;
-constexpr int64_t kChunk = 48;                            // tiles per chunk
-constexpr double kMinMacsPerWorker = double(1 << 21);     // below this a second worker costs more than it saves
-constexpr double kG[kPoints][kWinograd1dTaps] = {         // U = G g
-    {-1, 0, 0, 0, 0},
-    {-2.0 / 9, -2.0 / 9, -2.0 / 9, -2.0 / 9, -2.0 / 9},
-    {-2.0 / 9, 2.0 / 9, -2.0 / 9, 2.0 / 9, -2.0 / 9},
-    {1.0 / 90, 2.0 / 90, 4.0 / 90, 8.0 / 90, 16.0 / 90},
-    {1.0 / 90, -2.0 / 90, 4.0 / 90, -8.0 / 90, 16.0 / 90},
-    {32.0 / 45, 16.0 / 45, 8.0 / 45, 4.0 / 45, 2.0 / 45},
-    {32.0 / 45, -16.0 / 45, 8.0 / 45, -4.0 / 45, 2.0 / 45},
-    {0, 0, 0, 0, 1}};
+constexpr int64_t kChunk = 48;                         // tiles per chunk
+constexpr double kMinMacsPerWorker = double(1 << 21);  // below this a second worker costs more than it saves
+constexpr double kG[kPoints][kWinograd1dTaps] = {      // U = G g
+                                                 {-1, 0, 0, 0, 0},
+                                                 {-2.0 / 9, -2.0 / 9, -2.0 / 9, -2.0 / 9, -2.0 / 9},
+                                                 {-2.0 / 9, 2.0 / 9, -2.0 / 9, 2.0 / 9, -2.0 / 9},
+                                                 {1.0 / 90, 2.0 / 90, 4.0 / 90, 8.0 / 90, 16.0 / 90},
+                                                 {1.0 / 90, -2.0 / 90, 4.0 / 90, -8.0 / 90, 16.0 / 90},
+                                                 {32.0 / 45, 16.0 / 45, 8.0 / 45, 4.0 / 45, 2.0 / 45},
+                                                 {32.0 / 45, -16.0 / 45, 8.0 / 45, -4.0 / 45, 2.0 / 45},
+                                                 {0, 0, 0, 0, 1}};
 
 // V = B^T d for every channel: d[i] points at input column i of the tile (or at zeros), v at the
 // tile's row of plane 0 (planes `plane` floats apart).
@@ -78,8 +78,8 @@ bool winograd1d_applicable(int64_t taps, int64_t channels, int64_t filters) {
   return conv_winograd() && small_gemm_fast() && taps == kWinograd1dTaps && channels >= 16 && filters >= 16;
 }
 
-void winograd1d_conv5(const float* x, int64_t n, int64_t w, int64_t c, const float* kernel, int64_t f,
-                      int64_t pad_left, int64_t ow, const float* bias, float* y) {
+void winograd1d_conv5(const float* x, int64_t n, int64_t w, int64_t c, const float* kernel, int64_t f, int64_t pad_left,
+                      int64_t ow, const float* bias, float* y) {
   const int64_t cf = c * f, per_image = (ow + 3) / 4, tiles = n * per_image;
   if (tiles == 0) return;
   std::vector<float> u(kPoints * cf);  // U[p] (c x f), in double before rounding
@@ -93,9 +93,11 @@ void winograd1d_conv5(const float* x, int64_t n, int64_t w, int64_t c, const flo
   if (!bias) bias = zeros.data();
   const int64_t chunks = (tiles + kChunk - 1) / kChunk;
   const double macs = double(tiles) * kPoints * double(cf);
-  const int threads = omp_in_parallel() ? 1
-                                        : int(std::max<int64_t>(1, std::min<int64_t>({int64_t(num_threads()), chunks,
-                                                                                       int64_t(macs / kMinMacsPerWorker)})));
+  const int threads =
+      omp_in_parallel()
+          ? 1
+          : int(std::max<int64_t>(
+                1, std::min<int64_t>({int64_t(num_threads()), chunks, int64_t(macs / kMinMacsPerWorker)})));
 #pragma omp parallel num_threads(threads)
   {
     const int tid = omp_get_thread_num(), team = omp_get_num_threads();

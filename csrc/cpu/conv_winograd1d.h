@@ -16,7 +16,7 @@ bool winograd1d_applicable(int64_t taps, int64_t channels, int64_t filters);
 
 // y (n, ow, f) = x (n, w, c) conv kernel (5, c, f) + bias (may be null), where output column o reads
 // input columns o - pad_left .. o - pad_left + 4 (outside [0, w) read as zeros).
-void winograd1d_conv5(const float* x, int64_t n, int64_t w, int64_t c, const float* kernel, int64_t f,
-                      int64_t pad_left, int64_t ow, const float* bias, float* y);
+void winograd1d_conv5(const float* x, int64_t n, int64_t w, int64_t c, const float* kernel, int64_t f, int64_t pad_left,
+                      int64_t ow, const float* bias, float* y);
 
 }  // namespace kcore

@@ -74,6 +74,7 @@ constexpr int64_t kKC = 256;  // rows of B packed at a time (a block stays in L2
 // packed::gemm on the calling thread alone; scratch (optional) holds the packed blocks, so a
 // caller looping over many GEMMs allocates once.
 void gemm_on_thread(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
-                    const float* b, int64_t ldb, float* c, int64_t ldc, bool accumulate, PackedMatrix* scratch = nullptr);
+                    const float* b, int64_t ldb, float* c, int64_t ldc, bool accumulate,
+                    PackedMatrix* scratch = nullptr);
 
 }  // namespace kcore::packed
