@@ -142,7 +142,7 @@ def gemm_rows(torch, repeats):
 
 def run(args):
     torch = common.setup_threads(args.threads)
-    repeats = max(args.repeats, 15)
+    repeats = 3 if getattr(args, "quick", False) else max(args.repeats, 15)
     names = args.cases.split(",") if getattr(args, "cases", None) else list(CASES)
     print(f"\nbfloat16 path: {_C.bf16_path()}; threads {args.threads}; {repeats} interleaved rounds; "
           f"load {common.load_average()}")
