@@ -239,6 +239,8 @@ void backward_steps_packed(BackwardStep<float>& st0, const Tensor& kernel, const
   const int64_t t = sv.steps;
   float* dx = need_x ? grads.x.data<float>() : nullptr;  // (B, T, D) in the caller's time order
   const int nt = unit_team(u, E::kNR);
+  // dG as the GEMMs read it; two chunks of steps: a thread rounds step s - 1 while another still reads chunk [s, ...)
+  typename E::Grads gm(st0.dgh, st0.dgx, b, gu, 2 * kChunk);
   float* final_dh = nullptr;
 #pragma omp parallel num_threads(nt)
   {
@@ -257,9 +259,10 @@ void backward_steps_packed(BackwardStep<float>& st0, const Tensor& kernel, const
       for (int64_t i = 0; i < b; ++i) {
         st.row(i, r.lo, r.hi);
         if (dropped) std::memset(st.dacc + i * u + r.lo, 0, (r.hi - r.lo) * sizeof(float));
+        for (int64_t k = i * gu; k < (i + 1) * gu; k += u) gm.copy(s, k + r.lo, k + r.hi);
       }
 #pragma omp barrier
-      lhs.set(st.dgh + s * b * gu, b, gu, gu);
+      lhs.set(gm.h(s), b, gu, gu);
       E::panels(wt, r.panel_lo, r.panel_hi, lhs, st.dacc, u, true);
       if (dropped)
         for (int64_t i = 0; i < b; ++i) st.undrop_row(i, r.lo, r.hi);
@@ -273,10 +276,10 @@ void backward_steps_packed(BackwardStep<float>& st0, const Tensor& kernel, const
         for (int64_t q0 = 0; q0 < rows; q0 += E::kKC) {  // dG packed once for dU and (LSTM, SimpleRNN) dW
           const int64_t kc = std::min(E::kKC, rows - q0);
           dg_block.resize(kc, w);
-          E::pack(dg_block, gh + q0 * gu, gu, false, 0, dg_block.panels());
+          E::pack(dg_block, gm.h(s) + q0 * gu + k, gu, false, 0, dg_block.panels());
           E::gemm_packed_b(true, u, hs + (r0 + q0) * u, u, dg_block, du + k, gu, true);
           if (d == 0) continue;
-          if (gx != gh) E::pack(dg_block, gx + q0 * gu, gu, false, 0, dg_block.panels());
+          if (gm.split()) E::pack(dg_block, gm.x(s) + q0 * gu + k, gu, false, 0, dg_block.panels());
           E::gemm_packed_b(true, d, xs + (r0 + q0) * d, d, dg_block, dw + k, gu, true);
         }
         if (db)
@@ -288,7 +291,7 @@ void backward_steps_packed(BackwardStep<float>& st0, const Tensor& kernel, const
       }
       for (int64_t q = s; dx && q < chunk_end; ++q) {  // dx rows of step q, own feature columns
         const int64_t tq = sv.config.go_backwards ? t - 1 - q : q;
-        lhs.set(st.dgx + q * b * gu, b, gu, gu);
+        lhs.set(gm.x(q), b, gu, gu);
         E::panels(wxt, xr.panel_lo, xr.panel_hi, lhs, dx + tq * d, t * d, false);
       }
       chunk_end = s;

@@ -6,6 +6,7 @@
 // per-step left operand (x_t, h_{t-1}, the gate gradients) every step.
 #pragma once
 #include <cstdint>
+#include <vector>
 
 #include "cpu/gemm_bf16.h"
 #include "cpu/gemm_packed.h"
@@ -29,6 +30,18 @@ struct F32Gemm {
   static void pack(Weights& w, const float* src, int64_t ld, bool trans, int64_t p0, int64_t p1) {
     w.pack(src, ld, trans, p0, p1);
   }
+  // The gate gradients of the backward pass as its GEMMs read them, by step (rows of `batch`
+  // rows): the float32 rows themselves.
+  struct Grads {
+    const float *dgh, *dgx;
+    int64_t per_step;  // elements of one step: batch * G * U
+    Grads(const float* h, const float* x, int64_t batch, int64_t gu, int64_t /*ring*/)
+        : dgh(h), dgx(x), per_step(batch * gu) {}
+    void copy(int64_t /*step*/, int64_t /*c0*/, int64_t /*c1*/) {}
+    const float* h(int64_t step) const { return dgh + step * per_step; }
+    const float* x(int64_t step) const { return dgx + step * per_step; }
+    bool split() const { return dgx != dgh; }
+  };
   static void panels(const Weights& w, int64_t p0, int64_t p1, const Rows& a, float* c, int64_t ldc, bool acc) {
     packed::gemm_panels(w, p0, p1, a.m, a.a, a.ld, c, ldc, acc);
   }
@@ -51,10 +64,41 @@ struct Bf16Gemm {
     void set(const float* p, int64_t rows, int64_t k, int64_t row_stride) {
       a.pack(bfgemm::f32_operand(p, row_stride), rows, k);
     }
+    void set(const uint16_t* p, int64_t rows, int64_t k, int64_t row_stride) {
+      a.pack(bfgemm::bf16_operand(p, row_stride), rows, k);
+    }
   };
   static void pack(Weights& w, const float* src, int64_t ld, bool trans, int64_t p0, int64_t p1) {
     w.pack(bfgemm::f32_operand(src, ld, trans), p0, p1);
   }
+  static void pack(Weights& w, const uint16_t* src, int64_t ld, bool trans, int64_t p0, int64_t p1) {
+    w.pack(bfgemm::bf16_operand(src, ld, trans), p0, p1);
+  }
+  // bfloat16 copies of the backward pass's gate gradients, rounded once (by the thread that owns the
+  // columns, copy()) for the three GEMMs that read them (dh_{t-1}, dx, the weight gradients) and kept
+  // for the last `ring` steps only (step s in slot s % ring: a chunk of steps aligned to a divisor
+  // of ring lies in consecutive slots).
+  struct Grads {
+    std::vector<uint16_t> hb, xb;  // xb: GRU reset_after only (dgx differs from dgh)
+    const float *dgh, *dgx;
+    int64_t per_step, ring;
+    Grads(const float* h, const float* x, int64_t batch, int64_t gu, int64_t ring_steps)
+        : hb(size_t(ring_steps * batch * gu)),
+          xb(x != h ? size_t(ring_steps * batch * gu) : 0),
+          dgh(h),
+          dgx(x),
+          per_step(batch * gu),
+          ring(ring_steps) {}
+    // Elements [c0, c1) of step `step` (offsets from the step's first row).
+    void copy(int64_t step, int64_t c0, int64_t c1) {
+      const int64_t from = step * per_step + c0, to = (step % ring) * per_step + c0;
+      float_to_bf16_ftz(dgh + from, reinterpret_cast<bf16*>(hb.data()) + to, c1 - c0);
+      if (split()) float_to_bf16_ftz(dgx + from, reinterpret_cast<bf16*>(xb.data()) + to, c1 - c0);
+    }
+    const uint16_t* h(int64_t step) const { return hb.data() + (step % ring) * per_step; }
+    const uint16_t* x(int64_t step) const { return (split() ? xb : hb).data() + (step % ring) * per_step; }
+    bool split() const { return !xb.empty(); }
+  };
   static void panels(const Weights& w, int64_t p0, int64_t p1, const Rows& a, float* c, int64_t ldc, bool acc) {
     bfgemm::gemm_panels(w, p0, p1, a.a, c, ldc, acc);
   }
