@@ -1,6 +1,7 @@
 """mixed_bfloat16 benchmark: kcore's bfloat16 kernels against PyTorch autocast (CPU, bfloat16).
 
     python -m kcore.bench.bf16 [--threads 2] [--repeats 15] [--cases lstm,conv1d] [--json out.json]
+    python -m kcore.bench.bf16 --threads 1 --cpu-time      (stable on a machine others keep busy)
     (also the "bf16" suite of python -m kcore.bench)
 
 Layer forward + backward (input, weight and bias gradients) as mixed precision runs them: float32
@@ -11,6 +12,8 @@ Conv2D). kcore float32 is shown for reference. Contenders alternate, >= 15 round
 median reported with the load average; the GEMM table gives GFLOP/s of the bfloat16 GEMM against
 kcore's float32 packed GEMM and torch.matmul on bfloat16 tensors.
 """
+import time
+
 import numpy as np
 
 from kcore.backend.native import _C
@@ -93,7 +96,7 @@ def _torch_runner(torch, kind, xs, spec):
     return run
 
 
-def run_case(name, torch, repeats):
+def run_case(name, torch, repeats, clock=None):
     desc, kind, xs, spec = CASES[name]
     rng = np.random.default_rng(0)
     contenders = {}
@@ -102,7 +105,7 @@ def run_case(name, torch, repeats):
                              else _rnn_runner(kind, xs, spec, dtype, rng))
     if torch is not None:
         contenders["torch autocast"] = _torch_runner(torch, kind, xs, spec)
-    runs = common.measure_runs(contenders, repeats)
+    runs = common.measure_runs(contenders, repeats, **({"clock": clock} if clock else {}))
     row = {"case": desc}
     for label, ts in runs.items():
         row[label] = min(ts)
@@ -143,10 +146,15 @@ def gemm_rows(torch, repeats):
 def run(args):
     torch = common.setup_threads(args.threads)
     repeats = 3 if getattr(args, "quick", False) else max(args.repeats, 15)
+    clock = None
+    if getattr(args, "cpu_time", False):
+        if args.threads != 1:
+            raise SystemExit("--cpu-time needs --threads 1 (CPU time of several threads is not a duration)")
+        clock = time.process_time
     names = args.cases.split(",") if getattr(args, "cases", None) else list(CASES)
     print(f"\nbfloat16 path: {_C.bf16_path()}; threads {args.threads}; {repeats} interleaved rounds; "
-          f"load {common.load_average()}")
-    rows = [run_case(n, torch, repeats) for n in names]
+          f"load {common.load_average()}{'; process CPU time' if clock else '; wall time'}")
+    rows = [run_case(n, torch, repeats, clock) for n in names]
     cols = ["kcore bf16", "kcore f32"] + (["torch autocast"] if torch is not None else [])
     _print(rows, cols, "layer forward + backward, ms (min / median)", 1e3)
     grows = gemm_rows(torch, repeats)
@@ -171,6 +179,8 @@ def _print(rows, cols, title, scale):
 
 def add_args(parser):
     parser.add_argument("--cases", default=None, help=f"comma-separated cases (default: all of {','.join(CASES)})")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="layer times as process CPU time (needs --threads 1): stable on a busy machine")
 
 
 if __name__ == "__main__":
