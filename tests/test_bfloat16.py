@@ -122,3 +122,48 @@ def test_keras_promotion_rule_recorded():
     rule = json.loads(str(REF["promotion"]))
     assert rule["float32"] == ["float32", "float32"] and rule["float64"] == ["float64", "float64"]
     assert rule["int32"] == ["bfloat16", "bfloat16"] and rule["python_float"][0] == "bfloat16"
+
+
+def test_import_kcore_does_not_import_ml_dtypes():
+    import subprocess
+    import sys
+
+    code = "import sys, kcore; print('ml_dtypes' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert out.stdout.strip() == "False"
+
+
+def test_read_only_bf16_input_is_read_not_written():
+    src = np.array([[1.0, -2.0], [0.5, 4.0]], np.float32).astype(BF16)
+    src.flags.writeable = False
+    t = ops.convert_to_tensor(src)
+    assert t.value.readonly
+    np.testing.assert_array_equal(ops.multiply(t, 2.0).numpy().astype(np.float32), [[2.0, -4.0], [1.0, 8.0]])
+    np.testing.assert_array_equal(ops.transpose(t).numpy(), src.T)
+    np.testing.assert_array_equal(src.astype(np.float32), [[1.0, -2.0], [0.5, 4.0]])
+
+
+def test_bf16_variable_round_trip():
+    v = kcore.Variable(np.array([1.0, 1.00390625], np.float32), dtype="bfloat16")
+    assert v.dtype == "bfloat16"
+    np.testing.assert_array_equal(v.numpy().astype(np.float32), [1.0, 1.0])  # ties to even
+    v.assign(np.array([3.0, -0.5], np.float32))
+    np.testing.assert_array_equal(v.numpy().astype(np.float32), [3.0, -0.5])
+
+
+def test_packing_conversion_flushes_denormals_and_otherwise_rounds_to_nearest_even():
+    rng = np.random.default_rng(5)
+    normal = (rng.standard_normal(1000) * np.exp(rng.uniform(-80, 80, 1000))).astype(np.float32)
+    special = np.array([1 + 2 ** -8, 1 + 3 * 2 ** -8, np.inf, -np.inf, 0.0, -0.0, 3.4028235e38, 1.1754944e-38],
+                       np.float32)
+    denormal = np.array([1e-39, -1e-39, 1.4e-45, 1.1754942e-38], np.float32)
+    x = np.concatenate([normal, special, denormal, [np.nan]]).astype(np.float32)
+    want = x.astype(BF16).view(np.uint16).copy()
+    n = len(normal) + len(special)
+    for portable in (False, True):  # the AVX512-BF16 instruction where the CPU has it, and the portable loop
+        got = np.asarray(_C.float_to_bf16_ftz(_C.from_numpy(x), portable=portable))
+        np.testing.assert_array_equal(got[:n], want[:n])
+        np.testing.assert_array_equal(got[n:n + 4], np.signbit(denormal) * 0x8000)  # flushed to signed zero
+        assert (got[-1] & 0x7FC0) == 0x7FC0
+    assert isinstance(_C.cpu_has_avx512_bf16(), bool)

@@ -43,6 +43,9 @@ def test_mixed_operands_compute_in_the_wider_dtype_exactly():
     assert got.dtype == "float32"
     np.testing.assert_array_equal(got.numpy(), x.astype(BF16).astype(np.float32) + y)  # no rounding of the sum
     assert ops.add(bf(x), ops.cast(y, "float64")).dtype == "float64"
+    raw = _C.binary(BinaryOp.add, bf(x).value, _C.from_numpy(y))  # native bf16 kernels: mixed still promotes
+    assert raw.dtype == "float32"
+    np.testing.assert_array_equal(np.asarray(raw), x.astype(BF16).astype(np.float32) + y)
     w = RNG.standard_normal((4, 2)).astype(np.float32)
     lin = _C.linear(bf(x).value, _C.from_numpy(w), None)  # bf16 activations, float32 weights: float32 out
     assert lin.dtype == "float32"
@@ -183,3 +186,109 @@ def test_bad_input_names_the_op():
         _C.binary(BinaryOp.add, x.value, bf(np.ones((3, 3))).value)
     with pytest.raises(TypeError, match="unsupported dtype"):
         ops.cast(x, "float16")
+
+
+def test_dlpack_exchange_with_torch_bfloat16():
+    torch = pytest.importorskip("torch")
+    x = bf([[0.25, -1.5], [3.0, 1.0 + 2 ** -7]])
+    t = torch.from_dlpack(x)
+    assert t.dtype == torch.bfloat16
+    np.testing.assert_array_equal(t.float().numpy(), x.numpy().astype(np.float32))
+    back = kcore.backend.tensor.from_dlpack(torch.tensor([1.5, -2.0], dtype=torch.bfloat16))
+    assert back.dtype == "bfloat16"
+    np.testing.assert_array_equal(back.numpy().astype(np.float32), [1.5, -2.0])
+
+
+def test_fit_and_predict_accept_bf16_numpy_data():
+    from kcore import layers
+
+    kcore.utils.set_random_seed(0)
+    model = kcore.Sequential([layers.Input((4,)), layers.Dense(3, activation="relu"), layers.Dense(2)])
+    xb = RNG.random((8, 4)).astype(np.float32).astype(BF16)
+    np.testing.assert_array_equal(model.predict(xb, verbose=0), model.predict(xb.astype(np.float32), verbose=0))
+    model.compile("sgd", "mse")
+    history = model.fit(xb, np.ones((8, 2), np.float32), epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    xb[0, 0] = np.nan
+    with pytest.warns(RuntimeWarning, match="NaN"):
+        model.predict(xb, verbose=0)
+
+
+def test_factories_initializers_and_one_hot_in_bf16():
+    assert ops.zeros((2, 3), dtype="bfloat16").dtype == "bfloat16"
+    np.testing.assert_array_equal(ops.ones((2,), dtype="bfloat16").numpy().astype(np.float32), [1.0, 1.0])
+    assert ops.zeros_like(bf([1.0, 2.0])).dtype == "bfloat16"
+    for init in (kcore.initializers.GlorotUniform(seed=1), kcore.initializers.Orthogonal(seed=1)):
+        w = init((4, 4), dtype="bfloat16")
+        assert str(w.dtype) == "bfloat16" and np.all(np.isfinite(np.asarray(w).astype(np.float32)))
+    hot = ops.one_hot(bf([0.0, 2.0, 5.0]), 3)  # float indices, as Keras: out of range gives zeros
+    np.testing.assert_array_equal(hot.numpy(), [[1, 0, 0], [0, 0, 1], [0, 0, 0]])
+    hot16 = ops.one_hot(np.array([1, 0]), 2, dtype="bfloat16")
+    assert hot16.dtype == "bfloat16"
+    np.testing.assert_array_equal(hot16.numpy().astype(np.float32), [[0, 1], [1, 0]])
+
+
+def test_ops_and_losses_on_bf16_match_keras():
+    ref = np.load(os.path.join(os.path.dirname(__file__), "data", "keras3_bfloat16_ops.npz"))
+    dtypes = json.loads(str(ref["dtypes"]))
+    xb, wb, pb = bf(ref["x"]), bf(ref["w"]), bf(ref["p"])
+    y = ref["y"]
+    got = {
+        "exp": ops.exp(xb), "tanh": ops.tanh(xb), "relu": ops.relu(xb), "sigmoid": ops.sigmoid(xb),
+        "gelu": kcore.activations.gelu(xb), "softmax": ops.softmax(xb), "log_softmax": ops.log_softmax(xb),
+        "sum": ops.sum(xb, axis=1), "mean": ops.mean(xb), "max": ops.max(xb, axis=0), "matmul": ops.matmul(xb, wb),
+        "add_scalar": ops.add(xb, 0.1), "multiply": ops.multiply(xb, xb), "divide": ops.divide(xb, pb),
+        "sqrt": ops.sqrt(pb), "mse_fn": kcore.losses.mean_squared_error(y, pb),
+        "bce_fn": kcore.losses.binary_crossentropy(y, pb), "mse_loss": kcore.losses.MeanSquaredError()(y, pb),
+        "cce_loss": kcore.losses.CategoricalCrossentropy()(y, pb),
+    }
+    assert set(got) == set(dtypes)
+    for name, value in got.items():
+        assert value.dtype == dtypes[name], f"{name}: {value.dtype}, Keras gives {dtypes[name]}"
+        # kcore rounds once from float32; TensorFlow may round intermediates: allow two bf16 steps
+        np.testing.assert_allclose(ops.cast(value, "float32").numpy(), ref[name], rtol=2 ** -7, atol=2 ** -9,
+                                   err_msg=name)
+
+
+def test_layers_run_on_bf16_inputs_in_a_fresh_process():
+    """Layers that build NumPy helpers in their input's dtype work on bf16 inputs even when nothing imported
+    ml_dtypes before (kcore registers "bfloat16" with NumPy when it meets the dtype)."""
+    import subprocess
+    import sys
+
+    code = """
+import sys
+import numpy as np
+import kcore
+from kcore import layers as L, ops
+assert 'ml_dtypes' not in sys.modules
+x2 = ops.cast(np.random.rand(2, 6).astype(np.float32), 'bfloat16')
+x3 = ops.cast(np.random.rand(2, 6, 3).astype(np.float32), 'bfloat16')
+x4 = ops.cast(np.random.rand(2, 6, 6, 3).astype(np.float32), 'bfloat16')
+outs = [L.RepeatVector(2)(x2), L.UpSampling2D(2, interpolation='bilinear')(x4), L.MaxPooling2D()(x4),
+        L.Attention()([x3, x3], use_causal_mask=True), L.ZeroPadding2D(1)(x4), L.Cropping1D(1)(x3),
+        L.BatchNormalization()(x4, training=True), L.LayerNormalization()(x3), L.Conv2D(4, 3)(x4),
+        L.GRU(3)(x3), L.Bidirectional(L.LSTM(2))(x3), L.Dot(axes=2)([x3, x3])]
+assert all(np.isfinite(ops.cast(o, 'float32').numpy()).all() for o in outs)
+print('ok')
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+
+
+@pytest.mark.parametrize("name,fn", [
+    ("sum", lambda t: ops.sum(t, axis=1)), ("mean", lambda t: ops.mean(t, axis=0)),
+    ("max", lambda t: ops.max(t, axis=1)), ("min", lambda t: ops.min(t)),
+    ("softmax", lambda t: ops.softmax(t, axis=-1)),
+    ("log_softmax", lambda t: ops.log_softmax(t, axis=0)), ("add", lambda t: ops.add(t, ops.transpose(t))),
+    ("tanh", ops.tanh), ("gelu", kcore.activations.gelu), ("divide", lambda t: ops.divide(t, ops.transpose(t))),
+    ("power", lambda t: ops.power(ops.abs(t), 0.5))])
+def test_native_bf16_kernels_round_the_float32_result_once(name, fn):
+    """The bf16 kernels (elementwise, reductions, softmax) compute in float and round once: bit-identical
+    to the float32 op on the same values, rounded to bf16."""
+    x = RNG.standard_normal((16, 16)).astype(np.float32) * 3
+    got = fn(bf(x))
+    want = ops.cast(fn(ops.convert_to_tensor(x.astype(BF16).astype(np.float32))), "bfloat16")
+    assert got.dtype == "bfloat16"
+    np.testing.assert_array_equal(got.numpy().view(np.uint16), want.numpy().view(np.uint16), err_msg=name)

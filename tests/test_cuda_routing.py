@@ -211,10 +211,10 @@ def _routing_rows():
 
 # Bindings that take tensors but need no routing row: views and plumbing built on the device-aware
 # Tensor methods, rnn_backward / conv_lstm_backward, whose first argument is a forward's saved state,
-# and packed_matmul, a CPU-only testing entry point of the recurrent kernels' GEMM that rejects
-# other devices itself.
+# and packed_matmul / float_to_bf16_ftz, CPU-only testing entry points of kernel helpers that reject
+# other devices themselves.
 _ROUTING_EXEMPT = {"transpose", "slice", "reshape", "from_numpy", "to_device", "to_dlpack", "from_dlpack_capsule",
-                   "rnn_backward", "conv_lstm_backward", "packed_matmul"}
+                   "rnn_backward", "conv_lstm_backward", "packed_matmul", "float_to_bf16_ftz"}
 
 
 def _cpu_factory(shape, dtype=np.float32):

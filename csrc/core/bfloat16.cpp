@@ -39,8 +39,8 @@ void float_to_bf16(const float* src, bf16* dst, int64_t n) {
 }
 
 #if defined(KCORE_X86) && (defined(__GNUC__) || defined(__clang__))
-__attribute__((target("avx512f,avx512bf16,avx512vl"))) static void float_to_bf16_hw(const float* src, bf16* dst,
-                                                                                    int64_t n) {
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"))) static void float_to_bf16_hw(const float* src,
+                                                                                             bf16* dst, int64_t n) {
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
     __m256bh h = _mm512_cvtneps_pbh(_mm512_loadu_ps(src + i));
@@ -61,13 +61,7 @@ bool cpu_has_avx512_bf16() {
 bool cpu_has_avx512_bf16() { return false; }
 #endif
 
-void float_to_bf16_ftz(const float* src, bf16* dst, int64_t n) {
-#if defined(KCORE_X86) && (defined(__GNUC__) || defined(__clang__))
-  if (cpu_has_avx512_bf16()) {
-    float_to_bf16_hw(src, dst, n);
-    return;
-  }
-#endif
+void float_to_bf16_ftz_portable(const float* src, bf16* dst, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     uint32_t u;
     std::memcpy(&u, src + i, 4);
@@ -76,6 +70,16 @@ void float_to_bf16_ftz(const float* src, bf16* dst, int64_t n) {
     if ((b & 0x7f80u) == 0) b &= 0x8000u;  // and a denormal result flushes
     dst[i].bits = b;
   }
+}
+
+void float_to_bf16_ftz(const float* src, bf16* dst, int64_t n) {
+#if defined(KCORE_X86) && (defined(__GNUC__) || defined(__clang__))
+  if (cpu_has_avx512_bf16()) {
+    float_to_bf16_hw(src, dst, n);
+    return;
+  }
+#endif
+  float_to_bf16_ftz_portable(src, dst, n);
 }
 
 }  // namespace kcore

@@ -62,6 +62,7 @@ void float_to_bf16(const float* src, bf16* dst, int64_t n);
 // AVX512-BF16, checked at run time). Like the kernels' denormal mode, it flushes float32 denormal
 // inputs and bf16 denormal results to zero; otherwise it equals float_to_bf16.
 void float_to_bf16_ftz(const float* src, bf16* dst, int64_t n);
+void float_to_bf16_ftz_portable(const float* src, bf16* dst, int64_t n);  // the same without AVX512-BF16
 // Whether this CPU has the AVX512-BF16 instructions (and this build can use them).
 bool cpu_has_avx512_bf16();
 

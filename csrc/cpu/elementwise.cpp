@@ -35,14 +35,15 @@ template <typename T, typename F> void map2(const BroadcastPlan<3>& p, T* out, c
 }
 
 template <typename T> void binary_kernel(BinaryOp op, const BroadcastPlan<3>& p, T* o, const T* a, const T* b) {
+  using C = acc_t<T>;  // bf16 operands compute in float
   switch (op) {
-    case BinaryOp::add: return map2(p, o, a, b, [](T x, T y) { return x + y; });
-    case BinaryOp::subtract: return map2(p, o, a, b, [](T x, T y) { return x - y; });
-    case BinaryOp::multiply: return map2(p, o, a, b, [](T x, T y) { return x * y; });
-    case BinaryOp::divide: return map2(p, o, a, b, [](T x, T y) { return x / y; });
-    case BinaryOp::power: return map2(p, o, a, b, [](T x, T y) { return std::pow(x, y); });
-    case BinaryOp::maximum: return map2(p, o, a, b, [](T x, T y) { return (x >= y || std::isnan(x)) ? x : y; });
-    case BinaryOp::minimum: return map2(p, o, a, b, [](T x, T y) { return (x <= y || std::isnan(x)) ? x : y; });
+    case BinaryOp::add: return map2(p, o, a, b, [](C x, C y) { return x + y; });
+    case BinaryOp::subtract: return map2(p, o, a, b, [](C x, C y) { return x - y; });
+    case BinaryOp::multiply: return map2(p, o, a, b, [](C x, C y) { return x * y; });
+    case BinaryOp::divide: return map2(p, o, a, b, [](C x, C y) { return x / y; });
+    case BinaryOp::power: return map2(p, o, a, b, [](C x, C y) { return std::pow(x, y); });
+    case BinaryOp::maximum: return map2(p, o, a, b, [](C x, C y) { return (x >= y || std::isnan(x)) ? x : y; });
+    case BinaryOp::minimum: return map2(p, o, a, b, [](C x, C y) { return (x <= y || std::isnan(x)) ? x : y; });
   }
 }
 
@@ -66,6 +67,7 @@ template <typename T> void compare_kernel(CompareOp op, const BroadcastPlan<3>& 
 template <typename T>
 void binary_grad_kernel(BinaryOp op, const Shape& shape, const Tensor& a, const Tensor& b, const Tensor& g, Tensor& ga,
                         Tensor& gb) {
+  using C = acc_t<T>;  // bf16 operands compute in float
   auto run = [&](Tensor& out, auto f) {
     if (!out.defined()) return;
     auto p = make_plan<4>(shape, {&out, &g, &a, &b});
@@ -77,43 +79,47 @@ void binary_grad_kernel(BinaryOp op, const Shape& shape, const Tensor& a, const 
   };
   switch (op) {
     case BinaryOp::add:
-      run(ga, [](T gv, T, T) { return gv; });
-      run(gb, [](T gv, T, T) { return gv; });
+      run(ga, [](C gv, T, T) { return gv; });
+      run(gb, [](C gv, T, T) { return gv; });
       break;
     case BinaryOp::subtract:
-      run(ga, [](T gv, T, T) { return gv; });
-      run(gb, [](T gv, T, T) { return -gv; });
+      run(ga, [](C gv, T, T) { return gv; });
+      run(gb, [](C gv, T, T) { return -gv; });
       break;
     case BinaryOp::multiply:
-      run(ga, [](T gv, T, T y) { return gv * y; });
-      run(gb, [](T gv, T x, T) { return gv * x; });
+      run(ga, [](C gv, T, C y) { return gv * y; });
+      run(gb, [](C gv, C x, T) { return gv * x; });
       break;
     case BinaryOp::divide:
-      run(ga, [](T gv, T, T y) { return gv / y; });
-      run(gb, [](T gv, T x, T y) { return -gv * x / (y * y); });
+      run(ga, [](C gv, T, C y) { return gv / y; });
+      run(gb, [](C gv, C x, C y) { return -gv * x / (y * y); });
       break;
     case BinaryOp::power:
-      run(ga, [](T gv, T x, T y) { return y == T(0) ? T(0) : gv * y * std::pow(x, y - T(1)); });
-      run(gb, [](T gv, T x, T y) { return x > T(0) ? gv * std::pow(x, y) * std::log(x) : T(0); });
+      run(ga, [](C gv, C x, C y) { return y == C(0) ? C(0) : gv * y * std::pow(x, y - C(1)); });
+      run(gb, [](C gv, C x, C y) { return x > C(0) ? gv * std::pow(x, y) * std::log(x) : C(0); });
       break;
     case BinaryOp::maximum:
-      run(ga, [](T gv, T x, T y) { return x >= y ? gv : T(0); });
-      run(gb, [](T gv, T x, T y) { return x >= y ? T(0) : gv; });
+      run(ga, [](C gv, C x, C y) { return x >= y ? gv : C(0); });
+      run(gb, [](C gv, C x, C y) { return x >= y ? C(0) : gv; });
       break;
     case BinaryOp::minimum:
-      run(ga, [](T gv, T x, T y) { return x <= y ? gv : T(0); });
-      run(gb, [](T gv, T x, T y) { return x <= y ? T(0) : gv; });
+      run(ga, [](C gv, C x, C y) { return x <= y ? gv : C(0); });
+      run(gb, [](C gv, C x, C y) { return x <= y ? C(0) : gv; });
       break;
   }
 }
 
 
 // The loop over elements is instantiated per op so the compiler can vectorise each one.
-template <typename T, UnaryOp OP> void unary_loop(int64_t n, T* o, const T* x, T alpha) {
-  for (int64_t i = 0; i < n; ++i) o[i] = activation::value<T>(OP, x[i], alpha);
+// bf16 values compute in float (C = acc_t<T>) and round once at the store.
+template <typename T, UnaryOp OP> void unary_loop(int64_t n, T* o, const T* x, acc_t<T> alpha) {
+  using C = acc_t<T>;
+  for (int64_t i = 0; i < n; ++i) o[i] = T(activation::value<C>(OP, C(x[i]), alpha));
 }
-template <typename T, UnaryOp OP> void unary_grad_loop(int64_t n, T* o, const T* x, const T* y, const T* g, T alpha) {
-  for (int64_t i = 0; i < n; ++i) o[i] = g[i] * activation::derivative<T>(OP, x[i], y[i], alpha);
+template <typename T, UnaryOp OP>
+void unary_grad_loop(int64_t n, T* o, const T* x, const T* y, const T* g, acc_t<T> alpha) {
+  using C = acc_t<T>;
+  for (int64_t i = 0; i < n; ++i) o[i] = T(C(g[i]) * activation::derivative<C>(OP, C(x[i]), C(y[i]), alpha));
 }
 
 template <typename T, typename Fn> void with_unary_op(UnaryOp op, Fn&& fn) {
@@ -127,39 +133,39 @@ template <typename T, typename Fn> void with_unary_op(UnaryOp op, Fn&& fn) {
 
 void binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out) {
   auto plan = make_plan<3>(out.shape(), {&out, &a, &b});
-  dispatch_float(a.dtype(), binary_name(op), [&](auto tag) {
+  dispatch_float_cpu(a.dtype(), binary_name(op), [&](auto tag) {
     using T = decltype(tag);
     binary_kernel<T>(op, plan, out.data<T>(), a.data<T>(), b.data<T>());
   });
 }
 
 void binary_backward(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& grad, Tensor& ga, Tensor& gb) {
-  dispatch_float(grad.dtype(), binary_name(op), [&](auto tag) {
+  dispatch_float_cpu(grad.dtype(), binary_name(op), [&](auto tag) {
     using T = decltype(tag);
     binary_grad_kernel<T>(op, grad.shape(), a, b, grad, ga, gb);
   });
 }
 
 void unary(UnaryOp op, const Tensor& x, double alpha, Tensor& out) {
-  dispatch_float(x.dtype(), "unary", [&](auto tag) {
+  dispatch_float_cpu(x.dtype(), "unary", [&](auto tag) {
     using T = decltype(tag);
     const T* xp = x.data<T>();
     T* op_ = out.data<T>();
     with_unary_op<T>(op, [&](auto opc) {
       parallel_for(x.numel(), 1 << 14, [&](int64_t lo, int64_t hi) {
-        unary_loop<T, decltype(opc)::value>(hi - lo, op_ + lo, xp + lo, T(alpha));
+        unary_loop<T, decltype(opc)::value>(hi - lo, op_ + lo, xp + lo, acc_t<T>(alpha));
       });
     });
   });
 }
 
 void unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& g, double alpha, Tensor& out) {
-  dispatch_float(x.dtype(), "unary backward", [&](auto tag) {
+  dispatch_float_cpu(x.dtype(), "unary backward", [&](auto tag) {
     using T = decltype(tag);
     with_unary_op<T>(op, [&](auto opc) {
       parallel_for(x.numel(), 1 << 14, [&](int64_t lo, int64_t hi) {
         unary_grad_loop<T, decltype(opc)::value>(hi - lo, out.data<T>() + lo, x.data<T>() + lo, y.data<T>() + lo,
-                                                 g.data<T>() + lo, T(alpha));
+                                                 g.data<T>() + lo, acc_t<T>(alpha));
       });
     });
   });

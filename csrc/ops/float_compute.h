@@ -10,9 +10,10 @@
 // float32 inside the op; only the stored results are bf16.
 //
 // Every bound kernel op runs through it (KCORE_DEF_KERNEL, python/bindings.h), so a new op is correct on
-// bf16 with no code of its own. An op with a native bf16 path (pure data movement, or a bf16 GEMM /
-// convolution / recurrent kernel) is bound with KCORE_DEF(m, name, Kernel()) instead and gets bf16
-// operands as they are.
+// bf16 with no code of its own. An op whose kernels compute bf16 in float themselves (the elementwise
+// unary / binary kernels, reductions and softmax, a bf16 GEMM / convolution / recurrent kernel) is bound with
+// KCORE_DEF_KERNEL_BF16 (float_compute_if_mixed: bf16 operands reach it as they are unless float32 or
+// float64 ones come with them); pure data movement with KCORE_DEF_KERNEL_ANY_DTYPE (no conversion ever).
 #pragma once
 #include <tuple>
 #include <type_traits>
@@ -95,13 +96,24 @@ template <typename F, typename... A> decltype(auto) float_compute(F&& f, A&&... 
   return float_compute_detail::call_widened(s, f, std::index_sequence_for<A...>{}, std::forward<A>(args)...);
 }
 
-// A plain function with op's signature that runs op through float_compute (for binding).
+// For an op whose kernels take bf16: op(args...) itself when the floating operands share one dtype
+// (all bf16 included), float_compute when bf16 meets float32 or float64.
+template <typename F, typename... A> decltype(auto) float_compute_if_mixed(F&& f, A&&... args) {
+  float_compute_detail::Scan s;
+  (float_compute_detail::scan(s, args), ...);
+  if (!s.bf16 || !s.wider) return f(std::forward<A>(args)...);
+  return float_compute_detail::call_widened(s, f, std::index_sequence_for<A...>{}, std::forward<A>(args)...);
+}
+
+// Plain functions with op's signature that run op through float_compute / float_compute_if_mixed (for binding).
 template <auto Op> struct FloatCompute;
 template <typename R, typename... A, R (*Op)(A...)> struct FloatCompute<Op> {
   static R call(A... args) { return float_compute(Op, std::forward<A>(args)...); }
+  static R call_if_mixed(A... args) { return float_compute_if_mixed(Op, std::forward<A>(args)...); }
 };
 
 }  // namespace kcore
 
-// The bindable float_compute wrapper of the entry point kcore::name.
+// The bindable float_compute wrapper of the entry point kcore::name, and its float_compute_if_mixed one.
 #define KCORE_FLOAT_COMPUTE(name) (&::kcore::FloatCompute<&::kcore::name>::call)
+#define KCORE_FLOAT_COMPUTE_IF_MIXED(name) (&::kcore::FloatCompute<&::kcore::name>::call_if_mixed)

@@ -10,7 +10,6 @@
 
 #include "core/parallel.h"
 #include "core/tensor.h"
-#include "ops/bf16_native.h"
 #include "ops/float_compute.h"
 
 namespace kcore::python {
@@ -73,9 +72,10 @@ template <> struct type_caster<kcore::OptionalTensor> {
 #define KCORE_DEF_KERNEL(name) KCORE_DEF_FLOAT(m, name, ::kcore::python::Kernel());
 // An op whose entry point handles bf16 itself (KCORE_DEF above), without the GIL.
 #define KCORE_DEF_KERNEL_ANY_DTYPE(name) KCORE_DEF(m, name, ::kcore::python::Kernel());
-// An op with its own bfloat16 kernels (ops/bf16_native.h), without the GIL.
-#define KCORE_DEF_BF16(m, name, ...) (m).def(#name, KCORE_BF16_NATIVE(name), ##__VA_ARGS__)
-#define KCORE_DEF_KERNEL_BF16(name) KCORE_DEF_BF16(m, name, ::kcore::python::Kernel());
+// An op whose kernels take bf16 when every floating operand is bf16 (ops/float_compute.h), without the GIL.
+#define KCORE_DEF_KERNEL_BF16(name) (m).def(#name, KCORE_FLOAT_COMPUTE_IF_MIXED(name), ::kcore::python::Kernel());
+// The same with pybind11 extras (argument names, docs): m.def(name, ...) of an op with its own bf16 kernels.
+#define KCORE_DEF_BF16(m, name, ...) (m).def(#name, KCORE_FLOAT_COMPUTE_IF_MIXED(name), ##__VA_ARGS__)
 
 // Binds enum E as Python's `name`, one value per entry of the X-macro list LIST (the list the enum is made of).
 #define KCORE_ENUM_VALUE(entry) kcore_enum.value(#entry, Enum::entry);

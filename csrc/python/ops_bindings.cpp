@@ -15,10 +15,13 @@ using namespace kcore::python;
 // The ops each family binds, one name per op (each is a kcore:: entry point, ops/<family>.h).
 // clang-format off
 #define KCORE_ELEMENTWISE_OPS(X)                                                                           \
-  X(binary) X(binary_backward) X(unary) X(unary_backward) X(compare) X(where) X(clip) X(clip_backward)     \
-  X(sum_to_shape) X(broadcast_to) X(scale) X(has_nonfinite)
+  X(compare) X(where) X(clip) X(clip_backward) X(sum_to_shape) X(broadcast_to) X(scale) X(has_nonfinite)
+// Their CPU kernels compute bf16 operands in float (cpu/elementwise.cpp).
+#define KCORE_ELEMENTWISE_BF16_OPS(X) X(binary) X(binary_backward) X(unary) X(unary_backward)
 // clang-format on
-#define KCORE_REDUCE_OPS(X) X(reduce) X(reduce_backward) X(argmax) X(softmax) X(softmax_backward)
+#define KCORE_REDUCE_OPS(X) X(reduce_backward)
+// Their CPU kernels compute bf16 operands in float (cpu/reduce.cpp).
+#define KCORE_REDUCE_BF16_OPS(X) X(reduce) X(argmax) X(softmax) X(softmax_backward)
 // Pure data movement (any element type, bf16 included, moved as bytes) and the rest.
 #define KCORE_SHAPE_DATA_OPS(X) X(reshape) X(concatenate) X(slice_backward) X(take_rows)
 #define KCORE_SHAPE_OPS(X) X(take_rows_backward)
@@ -43,6 +46,7 @@ KCORE_BINDINGS(elementwise) {
   KCORE_BIND_ENUM(m, UnaryOp, "UnaryOp", KCORE_UNARY_OPS);
   KCORE_BIND_ENUM(m, CompareOp, "CompareOp", KCORE_COMPARE_OPS);
   KCORE_ELEMENTWISE_OPS(KCORE_DEF_KERNEL)
+  KCORE_ELEMENTWISE_BF16_OPS(KCORE_DEF_KERNEL_BF16)
   m.def("broadcast_shapes", [](const Shape& a, const Shape& b) {
     OpScope scope("broadcast_shapes");
     return broadcast_shapes(a, b, "broadcast");
@@ -56,6 +60,7 @@ KCORE_BINDINGS(reduce) {
       .value("max", ReduceOp::max)
       .value("min", ReduceOp::min);
   KCORE_REDUCE_OPS(KCORE_DEF_KERNEL)
+  KCORE_REDUCE_BF16_OPS(KCORE_DEF_KERNEL_BF16)
 }
 
 KCORE_BINDINGS(shape) {

@@ -119,6 +119,19 @@ KCORE_BINDINGS(tensor) {
       .def("data_ptr", [](const Tensor& t) { return (uintptr_t)t.raw(); })
       .def("shares_memory", [](const Tensor& a, const Tensor& b) { return a.storage() == b.storage(); });
   m.def("from_numpy", &from_numpy, py::arg("array"));
+  m.def("cpu_has_avx512_bf16", &cpu_has_avx512_bf16, "Whether the CPU (and this build) has AVX512-BF16.");
+  m.def(
+      "float_to_bf16_ftz",
+      [](const Tensor& x, bool portable) {
+        OpScope scope("float_to_bf16_ftz");
+        KCORE_CHECK(x.dtype() == DType::f32 && x.device() == Device::cpu,
+                    "float_to_bf16_ftz: expected a float32 CPU tensor, got " << dtype_name(x.dtype()));
+        Tensor src = x.contiguous(), out = Tensor::empty(x.shape(), DType::bf16);
+        (portable ? float_to_bf16_ftz_portable : float_to_bf16_ftz)(src.data<float>(), out.data<bf16>(), src.numel());
+        return out;
+      },
+      py::arg("x"), py::arg("portable") = false,
+      "Testing entry point of the packing conversion kernels use (denormals flushed to zero).");
   m.def(
       "empty",
       [](const Shape& s, const std::string& d, const std::string& dev) {

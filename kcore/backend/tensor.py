@@ -241,7 +241,9 @@ def _dtype_name(dtype):
     if dtype is None:
         return None
     name = np.dtype(dtype).name if not isinstance(dtype, str) else dtype
-    if name not in _NUMPY_DTYPES and name != "bfloat16":
+    if name == "bfloat16":
+        _bfloat16()  # registers "bfloat16" with NumPy, so np.zeros(shape, t.dtype) works for bf16 tensors too
+    elif name not in _NUMPY_DTYPES:
         raise TypeError(f"unsupported dtype {dtype!r}: kcore supports float32, float64, bfloat16, int32, int64 "
                         "and bool")
     return name
@@ -333,14 +335,21 @@ def convert_to_tensor(x, dtype=None, who: str = "convert_to_tensor") -> Tensor:
 def from_dlpack(x) -> Tensor:
     """A Tensor sharing memory with any DLPack producer (NumPy, CuPy, PyTorch...), no copy."""
     if not hasattr(x, "__dlpack__"):
-        return Tensor(_C.from_dlpack_capsule(x))  # already a capsule
+        return _registered(Tensor(_C.from_dlpack_capsule(x)))  # already a capsule
     if x.__dlpack_device__()[0] == 1:
-        return Tensor(_C.from_dlpack_capsule(x.__dlpack__()))
+        return _registered(Tensor(_C.from_dlpack_capsule(x.__dlpack__())))
     from kcore import cuda
 
     cuda.require()
     # kcore runs on CUDA's legacy default stream (DLPack stream 1): the producer orders its work before it.
     return Tensor(_C.from_dlpack_capsule(x.__dlpack__(stream=1)))
+
+
+def _registered(t):
+    """t, with NumPy taught "bfloat16" when t holds it (a bf16 tensor that came from another library)."""
+    if t.value.dtype == "bfloat16":
+        _bfloat16()
+    return t
 
 
 @functools.cache

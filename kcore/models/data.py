@@ -9,10 +9,10 @@ def _check_array(a, what):
     if isinstance(a, (list, tuple)) and a and not np.isscalar(a[0]) and not isinstance(a[0], (list, tuple)):
         a = np.asarray(a)
     arr = a.numpy() if hasattr(a, "numpy") and not isinstance(a, np.ndarray) else np.asarray(a)
-    if arr.dtype.kind in "OUSVc":
+    if arr.dtype.kind in "OUSVc" and arr.dtype.name != "bfloat16":  # ml_dtypes.bfloat16 is kind "V"
         raise TypeError(f"{what} has dtype {arr.dtype}; kcore needs real numeric arrays (float or int). Convert "
                         f"your data, e.g. np.asarray({what}, dtype='float32')")
-    if arr.dtype.kind == "f" and arr.size and _has_nonfinite(arr):
+    if (arr.dtype.kind == "f" or arr.dtype.name == "bfloat16") and arr.size and _has_nonfinite(arr):
         warnings.warn(f"{what} contains NaN or infinite values; the loss and weights will become NaN",
                       RuntimeWarning, stacklevel=4)
     if arr.ndim == 0:

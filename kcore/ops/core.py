@@ -10,7 +10,7 @@ import numpy as np
 from kcore.backend.autodiff import attach
 from kcore.backend.device import get_device
 from kcore.backend.native import _C, ReduceOp
-from kcore.backend.tensor import FLOAT_DTYPES, Tensor, _dtype_name, convert_to_tensor
+from kcore.backend.tensor import FLOAT_DTYPES, Tensor, _dtype_name, convert_to_tensor, numpy_dtype
 from kcore.ops.axes import as_int, normalize_axes, normalize_axis, shape_arg
 from kcore.ops.elementwise import TensorLike, _float, _pair, cast, negative
 
@@ -394,11 +394,13 @@ def one_hot(x: TensorLike, num_classes: int, dtype=None) -> Tensor:
     if num_classes < 0:
         raise ValueError(f"one_hot: num_classes must be >= 0, got {num_classes}")
     idx = np.asarray(convert_to_numpy(convert_to_tensor(x, who="one_hot")))
+    if idx.dtype.name == "bfloat16":
+        idx = idx.astype(np.float32)
     if idx.dtype.kind == "f":
         if not np.all(np.isfinite(idx)):
             raise ValueError("one_hot: indices must be finite, got NaN or infinity")
         idx = idx.astype(np.int64)
-    out = np.zeros(idx.shape + (num_classes,), dtype=_dtype_name(dtype or floatx()))
+    out = np.zeros(idx.shape + (num_classes,), dtype=numpy_dtype(_dtype_name(dtype or floatx())))
     if num_classes == 0:
         return convert_to_tensor(out)
     valid = (idx >= 0) & (idx < num_classes)
