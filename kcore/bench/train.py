@@ -7,7 +7,8 @@ alternating epochs, minimum and median over rounds. Cases:
 - lstm: the text classifier of kcore/examples/text_classification.py (Bidirectional LSTM over masked
   ids; kcore/bench/train_models.py).
 
-    python -m kcore.bench.train [--threads N] [--rounds 15] [--cases mlp,cnn,lstm] [--keras] [--json out.json]
+    python -m kcore.bench.train [--threads N] [--rounds 15] [--cases mlp,cnn,lstm] [--keras] [--cpu-time]
+                                [--json out.json]
 """
 import os
 
@@ -74,6 +75,8 @@ def _add_args(parser):
     parser.add_argument("--rounds", type=int, default=15, help="timed epochs per contender (minimum and median)")
     parser.add_argument("--cases", default="mlp,cnn,lstm", help="comma-separated: mlp, cnn, lstm")
     parser.add_argument("--keras", action="store_true", help="also time Keras 3 (TensorFlow backend) on mlp")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time with process CPU time (only with --threads 1): stable on a busy machine")
 
 
 def _contenders(case, torch, quick, keras):
@@ -106,10 +109,11 @@ def _contenders(case, torch, quick, keras):
 def run(args):
     torch = common.setup_threads(args.threads)
     rounds = 3 if args.quick else max(1, getattr(args, "rounds", 15))
+    clock, clock_name = common.clock_for(args)
     rows = []
     for case in getattr(args, "cases", "mlp,cnn,lstm").split(","):
         fns, steps, desc = _contenders(case, torch, args.quick, getattr(args, "keras", False))
-        runs = common.measure_runs(fns, rounds)
+        runs = common.measure_runs(fns, rounds, clock=clock)
         row = {"case": desc, **{k: float(np.median(v)) for k, v in runs.items()}}
         for k, v in runs.items():
             row[f"{k} min ms"] = min(v) * 1e3
@@ -120,9 +124,9 @@ def run(args):
     columns = list(dict.fromkeys(k for r in rows for k in ("kcore", "torch", "keras") if k in r))
     extra = list(dict.fromkeys(k for r in rows for k in r if k not in columns and k != "case"))
     load = common.load_average()
-    common.print_table(f"training epoch (median ms of {rounds} alternating rounds), {args.threads} threads; "
-                       f"load average {load}", rows, columns, extra=extra)
-    return {"train_epoch": rows, "train_load_average": load}
+    common.print_table(f"training epoch (median ms of {rounds} alternating rounds, {clock_name}), {args.threads} "
+                       f"threads; load average {load}", rows, columns, extra=extra)
+    return {"train_epoch": rows, "train_load_average": load, "train_clock": clock_name}
 
 
 def main(argv=None):

@@ -10,7 +10,8 @@ PyTorch's own weight initialisation):
   Adam(0.005); binary crossentropy; batch 64; accuracy metric). PyTorch gets the same masking by
   packing the padded sequences (pack_padded_sequence), and the input dropout as nn.Dropout.
 
-Every builder returns a function that trains one epoch (no validation split) and returns nothing.
+Every builder returns a function that trains one epoch (no validation split); its `model` attribute is
+the model it trains.
 """
 import numpy as np
 
@@ -32,7 +33,15 @@ def kcore_cnn_epoch(x, y):
 
     model = create_model()
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    return lambda: model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)
+    return _kcore_epoch(model, x, y)
+
+
+def _kcore_epoch(model, x, y):
+    def epoch():
+        model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)
+
+    epoch.model = model
+    return epoch
 
 
 def _torch_epoch(torch, model, loss_fn, opt, inputs, target, predict_correct):
@@ -55,6 +64,7 @@ def _torch_epoch(torch, model, loss_fn, opt, inputs, target, predict_correct):
             correct += int(predict_correct(out.detach(), target[idx]))
         return correct
 
+    epoch.model = model
     return epoch
 
 
@@ -93,7 +103,7 @@ def kcore_text_epoch(ids, labels):
     ])
     model.compile(optimizer=kcore.optimizers.Adam(learning_rate=0.005), loss="binary_crossentropy",
                   metrics=["accuracy"])
-    return lambda: model.fit(ids, labels, batch_size=BATCH, epochs=1, verbose=0)
+    return _kcore_epoch(model, ids, labels)
 
 
 def torch_text_epoch(torch, ids, labels):
