@@ -96,7 +96,7 @@ def _torch_runner(torch, kind, xs, spec):
     return run
 
 
-def run_case(name, torch, repeats, clock=None):
+def run_case(name, torch, repeats, clock=time.perf_counter):
     desc, kind, xs, spec = CASES[name]
     rng = np.random.default_rng(0)
     contenders = {}
@@ -105,7 +105,7 @@ def run_case(name, torch, repeats, clock=None):
                              else _rnn_runner(kind, xs, spec, dtype, rng))
     if torch is not None:
         contenders["torch autocast"] = _torch_runner(torch, kind, xs, spec)
-    runs = common.measure_runs(contenders, repeats, **({"clock": clock} if clock else {}))
+    runs = common.measure_runs(contenders, repeats, clock=clock)
     row = {"case": desc}
     for label, ts in runs.items():
         row[label] = min(ts)
@@ -146,14 +146,10 @@ def gemm_rows(torch, repeats):
 def run(args):
     torch = common.setup_threads(args.threads)
     repeats = 3 if getattr(args, "quick", False) else max(args.repeats, 15)
-    clock = None
-    if getattr(args, "cpu_time", False):
-        if args.threads != 1:
-            raise SystemExit("--cpu-time needs --threads 1 (CPU time of several threads is not a duration)")
-        clock = time.process_time
+    clock, clock_name = common.clock_for(args)
     names = args.cases.split(",") if getattr(args, "cases", None) else list(CASES)
     print(f"\nbfloat16 path: {_C.bf16_path()}; threads {args.threads}; {repeats} interleaved rounds; "
-          f"load {common.load_average()}{'; process CPU time' if clock else '; wall time'}")
+          f"load {common.load_average()}; {clock_name}")
     rows = [run_case(n, torch, repeats, clock) for n in names]
     cols = ["kcore bf16", "kcore f32"] + (["torch autocast"] if torch is not None else [])
     _print(rows, cols, "layer forward + backward, ms (min / median)", 1e3)
