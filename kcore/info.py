@@ -11,6 +11,13 @@ def build_info():
     info.update({"kcore": kcore.__version__, "python": sys.version.split()[0], "machine": platform.machine(),
                  "threads in use": kcore.get_num_threads()})
     info["global dtype policy"] = kcore.mixed_precision.global_policy().name
+    features = _C.cpu_features()
+    info["bf16 path"] = features["bf16_path"]
+    names = ("avx512f", "avx512_bf16", "amx_tile", "amx_bf16")
+    info["cpu features"] = ", ".join(k for k in names if features[k]) or "none"
+    if features["amx_tile"]:
+        info["cpu features"] += " (AMX " + ("permitted" if features["amx_permitted"] else "not permitted by the OS") + \
+            "; kcore has no AMX kernel yet)"
     try:
         from kcore import cuda
 

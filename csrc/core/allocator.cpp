@@ -9,8 +9,13 @@
 namespace kcore {
 
 namespace {
-constexpr size_t kCachedFrom = size_t(1) << 20;  // smaller blocks go straight to malloc
-constexpr size_t kGranule = size_t(1) << 16;     // cached sizes are rounded up to 64 KiB
+// Blocks from 128 KiB up are cached (glibc would map and unmap them, and every reuse would page-fault
+// them in again); smaller ones go straight to malloc. Sizes are rounded up to 4 KiB below 1 MiB and
+// to 64 KiB above.
+constexpr size_t kCachedFrom = size_t(1) << 17;
+constexpr size_t kFineUpTo = size_t(1) << 20;
+constexpr size_t kFineGranule = size_t(1) << 12;
+constexpr size_t kGranule = size_t(1) << 16;
 constexpr size_t kCacheLimit = size_t(256) << 20;
 
 class BlockCache {
@@ -59,7 +64,8 @@ class BlockCache {
 }  // namespace
 
 void* host_alloc(size_t bytes, size_t* reserved) {
-  size_t size = bytes < kCachedFrom ? ((bytes + 63) / 64) * 64 : (bytes + kGranule - 1) / kGranule * kGranule;
+  const size_t granule = bytes < kCachedFrom ? 64 : bytes < kFineUpTo ? kFineGranule : kGranule;
+  size_t size = (bytes + granule - 1) / granule * granule;
   if (size == 0) size = 64;
   *reserved = size;
   if (size >= kCachedFrom)

@@ -8,7 +8,7 @@
 namespace kcore {
 
 // Cephes-style exp: range reduction by ln 2 and a degree-6 polynomial; within 2 ulp.
-inline float fast_exp(float x) {
+__attribute__((always_inline)) inline float fast_exp(float x) {
   // NaN-safe clamp (a NaN would reach the int conversion below: undefined behaviour); NaN is returned at the end
   const float clamped = x > -87.0f ? (x < 88.0f ? x : 88.0f) : -87.0f;
   // round-to-nearest by the 1.5 * 2^23 trick (std::floor does not vectorise without -ffast-math)
@@ -28,7 +28,7 @@ inline float fast_exp(float x) {
 inline double fast_exp(double x) { return std::exp(x); }
 
 // Odd polynomial near zero (no cancellation), (1 - e^-2|x|) / (1 + e^-2|x|) elsewhere.
-inline float fast_tanh(float x) {
+__attribute__((always_inline)) inline float fast_tanh(float x) {
   const float ax = std::fabs(x);
   const float z = x * x;
   const float small =
@@ -42,7 +42,7 @@ inline float fast_tanh(float x) {
 }
 inline double fast_tanh(double x) { return std::tanh(x); }
 
-inline float fast_sigmoid(float x) { return 1.0f / (1.0f + fast_exp(-x)); }
+__attribute__((always_inline)) inline float fast_sigmoid(float x) { return 1.0f / (1.0f + fast_exp(-x)); }
 inline double fast_sigmoid(double x) { return x >= 0 ? 1.0 / (1.0 + std::exp(-x)) : std::exp(x) / (1.0 + std::exp(x)); }
 
 }  // namespace kcore

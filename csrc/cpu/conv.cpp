@@ -24,9 +24,11 @@
 #include "core/blas.h"
 #include "core/checked.h"
 #include "core/parallel.h"
+#include "cpu/conv_bf16.h"
 #include "cpu/conv_depthwise.h"
 #include "cpu/conv_fast.h"
 #include "cpu/conv_geometry.h"
+#include "cpu/conv_im2col.h"
 #include "cpu/conv_workers.h"
 #include "ops/conv_geometry.h"
 
@@ -34,6 +36,8 @@ namespace kcore {
 
 namespace {
 
+using conv_detail::col2im;
+using conv_detail::im2col;
 using conv_detail::run_split;
 
 // Bytes of im2col buffer per worker: about an L2 cache's share, where the GEMM reads it back fastest.
@@ -69,72 +73,6 @@ Plan make_plan(const Geometry& g, int64_t itemsize, int64_t units) {
   const int64_t rows_per_thread = (g.rows() + p.threads - 1) / p.threads;
   p.step = std::max<int64_t>(1, std::min(per_thread, rows_per_thread));
   return p;
-}
-
-// Walks the receptive field of output row r one kernel line (k[2] taps along W) at a time, in
-// kernel order: fn(first_tap, line, w0) where `line` is the pixel offset (from the start of the
-// batch) of input position (i0, i1, 0), or -1 when that line lies in the padding, and w0 is the
-// input W coordinate of the line's first tap (may be negative: padding).
-template <typename Fn> void for_each_tap(const Geometry& g, int64_t r, Fn&& fn) {
-  const ConvPixel p = g.decode(r);
-  const int64_t base = p.n * g.in_pixels();
-  int64_t tap = 0;
-  for (int64_t a = 0; a < g.k[0]; ++a) {
-    const int64_t i0 = g.input_coord(0, p.o0, a);
-    const bool ok0 = i0 >= 0 && i0 < g.in[0];
-    for (int64_t b = 0; b < g.k[1]; ++b) {
-      const int64_t i1 = g.input_coord(1, p.o1, b);
-      const bool ok1 = ok0 && i1 >= 0 && i1 < g.in[1];
-      const int64_t line = base + (i0 * g.in[1] + i1) * g.in[2];
-      const int64_t w0 = g.input_coord(2, p.o2, 0);
-      fn(tap, ok1 ? line : -1, w0);
-      tap += g.k[2];
-    }
-  }
-}
-
-// im2col for output rows [r0, r0 + nr) and the channels [c0, c0 + cg) of one group: col is (nr, K).
-template <typename T> void im2col(const Geometry& g, const T* x, int64_t r0, int64_t nr, int64_t c0, T* col) {
-  const int64_t C = g.c, cg = g.cg(), K = g.cols(), kw = g.k[2], dw = g.d[2], W = g.in[2];
-  for (int64_t i = 0; i < nr; ++i) {
-    T* row = col + i * K;
-    for_each_tap(g, r0 + i, [&](int64_t tap, int64_t line, int64_t w0) {
-      T* dst = row + tap * cg;
-      if (line < 0) {
-        std::memset(dst, 0, kw * cg * sizeof(T));
-        return;
-      }
-      const T* src = x + line * C + c0;
-      if (cg == C && dw == 1 && w0 >= 0 && w0 + kw <= W) {  // the whole kernel line is one contiguous run
-        std::memcpy(dst, src + w0 * C, kw * C * sizeof(T));
-        return;
-      }
-      for (int64_t c = 0; c < kw; ++c) {
-        const int64_t iw = w0 + c * dw;
-        if (iw >= 0 && iw < W) std::memcpy(dst + c * cg, src + iw * C, cg * sizeof(T));
-        else std::memset(dst + c * cg, 0, cg * sizeof(T));
-      }
-    });
-  }
-}
-
-// Adds rows [0, nr) of dcol (output rows r0..., channels c0... of one group) back into dx: the
-// transpose of im2col.
-template <typename T> void col2im(const Geometry& g, const T* dcol, int64_t r0, int64_t nr, int64_t c0, T* dx) {
-  const int64_t C = g.c, cg = g.cg(), K = g.cols(), kw = g.k[2], dw = g.d[2], W = g.in[2];
-  for (int64_t i = 0; i < nr; ++i) {
-    const T* row = dcol + i * K;
-    for_each_tap(g, r0 + i, [&](int64_t tap, int64_t line, int64_t w0) {
-      if (line < 0) return;
-      for (int64_t c = 0; c < kw; ++c) {
-        const int64_t iw = w0 + c * dw;
-        if (iw < 0 || iw >= W) continue;
-        T* dst = dx + (line + iw) * C + c0;
-        const T* src = row + (tap + c) * cg;
-        for (int64_t ci = 0; ci < cg; ++ci) dst[ci] += src[ci];
-      }
-    });
-  }
 }
 
 // The im2col buffer, kept per calling thread and reused across calls: a fresh multi-MiB buffer
@@ -317,6 +255,7 @@ Tensor conv_forward(const Tensor& x_in, const Tensor& w_in, const Tensor& bias_i
                 "conv: bias of shape " << shape_str(bias_in.shape()) << " does not match " << g.f << " filters");
     bias = bias_in.contiguous();
   }
+  if (x.dtype() == DType::bf16) return conv_detail::bf16_forward(x, w, bias, args);
   Tensor out = Tensor::empty(g.out_shape(), x.dtype());
   dispatch_float(x.dtype(), "conv", [&](auto tag) {
     using T = decltype(tag);
@@ -335,6 +274,7 @@ std::tuple<Tensor, Tensor, Tensor> conv_backward(const Tensor& x_in, const Tenso
                                                     << shape_str(grad_in.shape()) << " does not match the output shape "
                                                     << shape_str(g.out_shape()));
   Tensor x = x_in.contiguous(), w = w_in.contiguous(), dy = grad_in.contiguous();
+  if (x.dtype() == DType::bf16) return conv_detail::bf16_backward(x, w, dy, args, need_x, need_kernel, need_bias);
   Tensor gx, gw, gb;
   if (need_x) gx = Tensor::empty(x.shape(), x.dtype());  // every cell is written by backward_impl
   if (need_kernel) gw = Tensor::empty(w.shape(), w.dtype());

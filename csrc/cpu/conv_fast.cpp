@@ -5,6 +5,7 @@
 
 #include "cpu/conv_rows.h"
 #include "cpu/conv_winograd.h"
+#include "cpu/conv_winograd1d.h"
 #include "cpu/conv_winograd4.h"
 #include "cpu/small_gemm.h"
 #include "ops/conv.h"
@@ -110,6 +111,11 @@ void fast_backward(const Geometry& g, const float* x, const float* w, const floa
     dkernel = nullptr;
     bias_grad();
   }
+}
+
+bool winograd_takes(const Geometry& g) {
+  const bool conv1d_f45 = use_rows(g) && g.in[1] == 1 && g.k[1] == 1 && winograd1d_applicable(g.k[2], g.c, g.f);
+  return winograd_variant(g) != 0 || conv1d_f45;  // as fast_forward and rows_conv_forward choose
 }
 
 int64_t fast_workspace_bytes(const Geometry& g, int64_t workspace_limit) {

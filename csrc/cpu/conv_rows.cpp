@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/parallel.h"
+#include "cpu/conv_winograd1d.h"
 #include "cpu/conv_workers.h"
 #include "cpu/small_gemm.h"
 
@@ -86,6 +87,8 @@ int64_t rows_conv_workspace_bytes(const RowsConv& g) {
 }
 
 void rows_conv_forward(const RowsConv& g, const float* x, const float* w, const float* bias, float* y) {
+  if (g.h == 1 && g.kh == 1 && winograd1d_applicable(g.kw, g.c, g.f))  // Conv1D, 5 taps: F(4, 5)
+    return winograd1d_conv5(x, g.n, g.w, g.c, w, g.f, g.pad_left, g.ow, bias, y);
   const int64_t C = g.c, F = g.f, per_worker = g.h * padded_width(g) * C;
   const int threads = workers(g);
   std::vector<float> buffers(threads * per_worker);

@@ -49,6 +49,10 @@ class PackedMatrix {
 void gemm_panels(const PackedMatrix& b, int64_t p0, int64_t p1, int64_t m, const float* a, int64_t lda, float* c,
                  int64_t ldc, bool accumulate);
 
+// The same with c pointing at the first column of panel p0 (C holds only these panels' columns).
+void gemm_panels_into(const PackedMatrix& b, int64_t p0, int64_t p1, int64_t m, const float* a, int64_t lda, float* c,
+                      int64_t ldc, bool accumulate);
+
 // The same for columns [c0, c1) of B (any range, not only panel boundaries).
 void gemm_columns(const PackedMatrix& b, int64_t c0, int64_t c1, int64_t m, const float* a, int64_t lda, float* c,
                   int64_t ldc, bool accumulate);
@@ -59,5 +63,18 @@ void gemm_columns(const PackedMatrix& b, int64_t c0, int64_t c1, int64_t m, cons
 // (input projection, input gradient, weight gradients over all steps).
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
           int64_t ldb, float* c, int64_t ldc, bool accumulate);
+
+// C (m x b.n()) (+)= op(A) @ B with B packed already (k = b.k() rows); A is (m x k), or with
+// trans_a stored (k x m). Runs on the calling thread only.
+void gemm_packed_b(bool trans_a, int64_t m, const float* a, int64_t lda, const PackedMatrix& b, float* c, int64_t ldc,
+                   bool accumulate);
+
+constexpr int64_t kKC = 256;  // rows of B packed at a time (a block stays in L2)
+
+// packed::gemm on the calling thread alone; scratch (optional) holds the packed blocks, so a
+// caller looping over many GEMMs allocates once.
+void gemm_on_thread(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+                    const float* b, int64_t ldb, float* c, int64_t ldc, bool accumulate,
+                    PackedMatrix* scratch = nullptr);
 
 }  // namespace kcore::packed

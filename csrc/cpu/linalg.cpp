@@ -5,6 +5,7 @@
 
 #include "core/blas.h"
 #include "core/parallel.h"
+#include "cpu/linalg_bf16.h"
 #include "ops/arguments.h"
 
 namespace kcore::cpu {
@@ -33,10 +34,12 @@ template <typename T> void batched_gemm(const Tensor& a, const Tensor& b, Tensor
 }  // namespace
 
 void matmul(const Tensor& a, const Tensor& b, const Shape& batch, Tensor& out) {
+  if (a.dtype() == DType::bf16) return bf16_linalg::matmul(a, b, batch, out);
   dispatch_float(a.dtype(), "matmul", [&](auto tag) { batched_gemm<decltype(tag)>(a, b, out, batch); });
 }
 
 void linear(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& out) {
+  if (x.dtype() == DType::bf16) return bf16_linalg::linear(x, w, bias, out);
   const int64_t m = x.dim(0), k = w.dim(0), n = w.dim(1);  // k may be 0: rows still come from the shape
   MatrixLayout lw = layout_of(w);
   dispatch_float(x.dtype(), "linear", [&](auto tag) {
@@ -73,6 +76,7 @@ void sum_rows(const Tensor& x, int64_t rows, int64_t cols, Tensor& out) {
 }
 
 void linear_backward(const Tensor& x, const Tensor& w, const Tensor& g, Tensor& gw, Tensor& gx) {
+  if (x.dtype() == DType::bf16) return bf16_linalg::linear_backward(x, w, g, gw, gx);
   const int64_t m = x.dim(0), k = w.dim(0), n = w.dim(1);
   MatrixLayout lw = layout_of(w);
   dispatch_float(x.dtype(), "linear backward", [&](auto tag) {

@@ -63,10 +63,12 @@ template <typename T> struct BackwardStep {
       return false;
     }
     T* d = dh + b * u;
-    for (int64_t j = j0; j < j1; ++j) {
-      d[j] += acc[j] + (go ? go[j] : T(0));
+    for (int64_t j = j0; j < j1; ++j) {  // (no `go ? go[j] : 0` in the loop: see ForwardStep's biases)
+      d[j] += acc[j];
       acc[j] = T(0);
     }
+    if (go)
+      for (int64_t j = j0; j < j1; ++j) d[j] += go[j];
     return true;
   }
 
@@ -81,33 +83,29 @@ template <typename T> struct BackwardStep {
 
   void lstm_row(int64_t b, int64_t j0, int64_t j1) const {
     if (!gather(b, j0, j1)) return;
-    const int64_t u = U(), w = j1 - j0;
-    const RnnConfig& c = sv.config;
+    const int64_t u = U();
     const T* g = gates(b);
-    const T *gi = g, *gf = g + u, *gc = g + 2 * u, *go = g + 3 * u;
     const T* tc = extra(b);
     const T* cp = sv.cells.data<T>() + (s * B() + b) * u;
     const T* d = dh + b * u;
     T* dcb = dc + b * u;
     T* out = dgx_row(b);
-    T *di = out, *df = out + u, *dcand = out + 2 * u, *dout = out + 3 * u;
-    for (int64_t j = j0; j < j1; ++j) {
-      dout[j] = d[j] * tc[j];
-      df[j] = d[j] * go[j];  // temporarily d(act(c)) for the slope below
-    }
-    scale_by_slope(c.activation, tc + j0, df + j0, w);
-    for (int64_t j = j0; j < j1; ++j) {
-      const T dct = dcb[j] + df[j];
-      di[j] = dct * gc[j];
-      dcand[j] = dct * gi[j];
-      df[j] = dct * cp[j];
-      dcb[j] = dct * gf[j];
-    }
-    scale_by_slope(c.recurrent_activation, gi + j0, di + j0, w);
-    scale_by_slope(c.recurrent_activation, gf + j0, df + j0, w);
-    scale_by_slope(c.activation, gc + j0, dcand + j0, w);
-    scale_by_slope(c.recurrent_activation, go + j0, dout + j0, w);
-    std::memset(dh_prev + b * u + j0, 0, w * sizeof(T));
+    T* dp = dh_prev + b * u;
+    with_acts(sv.config, [&](auto ract, auto act) {
+      using R = decltype(ract);
+      using A = decltype(act);
+#pragma GCC ivdep
+      for (int64_t j = j0; j < j1; ++j) {
+        const T i = g[j], f = g[u + j], cc = g[2 * u + j], o = g[3 * u + j], t = tc[j], dj = d[j];
+        const T dct = dcb[j] + dj * o * A::slope(t);
+        out[j] = dct * cc * R::slope(i);
+        out[u + j] = dct * cp[j] * R::slope(f);
+        out[2 * u + j] = dct * i * A::slope(cc);
+        out[3 * u + j] = dj * t * R::slope(o);
+        dcb[j] = dct * f;
+        dp[j] = T(0);
+      }
+    });
   }
 
   // Gradients through h = z h_{t-1} + (1 - z) n: dz and dn (scaled by slopes), dh_{t-1} direct term.
@@ -221,6 +219,7 @@ template <typename T> void backward_steps(BackwardStep<T>& st, const Tensor& rk)
 // Every kChunk steps each thread adds the chunk's share of dW, dU and the bias gradient for
 // its own gate columns, while the gate gradients it has just written are still in its cache,
 // and writes the chunk's dx = dG W^T for its range of input features (W^T packed once).
+template <class E>
 void backward_steps_packed(BackwardStep<float>& st0, const Tensor& kernel, const Tensor& rk, bool need_x,
                            RnnGrads& grads) {
   const RnnSaved& sv = st0.sv;
@@ -234,18 +233,24 @@ void backward_steps_packed(BackwardStep<float>& st0, const Tensor& kernel, const
   const bool two_biases = sv.config.cell == RnnCell::gru;  // reset_after: (2, 3U), second row from dgh
   const bool dropped = sv.rec_mask.defined();
   Tensor scratch = dropped ? Tensor::empty({b, u}, DType::f32) : Tensor();
-  packed::PackedMatrix wt(gu, u), wxt(gu, d);  // U^T (gates * units, units), W^T (gates * units, features)
+  typename E::Weights wt, wxt;  // U^T (gates * units, units), W^T (gates * units, features)
+  wt.resize(gu, u);
+  wxt.resize(gu, d);
   const int64_t t = sv.steps;
   float* dx = need_x ? grads.x.data<float>() : nullptr;  // (B, T, D) in the caller's time order
-  const int nt = unit_team(u);
+  const int nt = unit_team(u, E::kNR);
+  // dG as the GEMMs read it; two chunks of steps: a thread rounds step s - 1 while another still reads chunk [s, ...)
+  typename E::Grads gm(st0.dgh, st0.dgx, b, gu, 2 * kChunk);
   float* final_dh = nullptr;
 #pragma omp parallel num_threads(nt)
   {
-    const UnitRange r = unit_range(u, omp_get_thread_num(), omp_get_num_threads());
-    const UnitRange xr = unit_range(d, omp_get_thread_num(), omp_get_num_threads());  // dx columns
-    wt.pack(rk.data<float>(), gu, true, r.panel_lo, r.panel_hi);
-    if (dx) wxt.pack(kernel.data<float>(), gu, true, xr.panel_lo, xr.panel_hi);
+    const UnitRange r = unit_range(u, omp_get_thread_num(), omp_get_num_threads(), E::kNR);
+    const UnitRange xr = unit_range(d, omp_get_thread_num(), omp_get_num_threads(), E::kNR);  // dx columns
+    E::pack(wt, rk.data<float>(), gu, true, r.panel_lo, r.panel_hi);
+    if (dx) E::pack(wxt, kernel.data<float>(), gu, true, xr.panel_lo, xr.panel_hi);
+    typename E::Rows lhs;          // a step's gate gradients
     BackwardStep<float> st = st0;  // each thread swaps its own pointers (in step with the others)
+    typename E::Weights dg_block;  // a block of this thread's gate-gradient columns
     st.dacc = dropped ? scratch.data<float>() : nullptr;
     int64_t chunk_end = sv.steps;
     for (int64_t s = sv.steps - 1; s >= 0; --s) {
@@ -254,9 +259,11 @@ void backward_steps_packed(BackwardStep<float>& st0, const Tensor& kernel, const
       for (int64_t i = 0; i < b; ++i) {
         st.row(i, r.lo, r.hi);
         if (dropped) std::memset(st.dacc + i * u + r.lo, 0, (r.hi - r.lo) * sizeof(float));
+        for (int64_t k = i * gu; k < (i + 1) * gu; k += u) gm.copy(s, k + r.lo, k + r.hi);
       }
 #pragma omp barrier
-      packed::gemm_panels(wt, r.panel_lo, r.panel_hi, b, st.dgh + s * b * gu, gu, st.dacc, u, true);
+      lhs.set(gm.h(s), b, gu, gu);
+      E::panels(wt, r.panel_lo, r.panel_hi, lhs, st.dacc, u, true);
       if (dropped)
         for (int64_t i = 0; i < b; ++i) st.undrop_row(i, r.lo, r.hi);
       std::swap(st.dh, st.dh_prev);
@@ -266,8 +273,15 @@ void backward_steps_packed(BackwardStep<float>& st0, const Tensor& kernel, const
       for (int64_t k = r.lo; w > 0 && k < gu; k += u) {  // weight gradients, own columns
         const float* gx = st.dgx + r0 * gu + k;
         const float* gh = st.dgh + r0 * gu + k;
-        packed::gemm(true, false, u, w, rows, hs + r0 * u, u, gh, gu, du + k, gu, true);
-        if (d > 0) packed::gemm(true, false, d, w, rows, xs + r0 * d, d, gx, gu, dw + k, gu, true);
+        for (int64_t q0 = 0; q0 < rows; q0 += E::kKC) {  // dG packed once for dU and (LSTM, SimpleRNN) dW
+          const int64_t kc = std::min(E::kKC, rows - q0);
+          dg_block.resize(kc, w);
+          E::pack(dg_block, gm.h(s) + q0 * gu + k, gu, false, 0, dg_block.panels());
+          E::gemm_packed_b(true, u, hs + (r0 + q0) * u, u, dg_block, du + k, gu, true);
+          if (d == 0) continue;
+          if (gm.split()) E::pack(dg_block, gm.x(s) + q0 * gu + k, gu, false, 0, dg_block.panels());
+          E::gemm_packed_b(true, d, xs + (r0 + q0) * d, d, dg_block, dw + k, gu, true);
+        }
         if (db)
           for (int64_t i = 0; i < rows; ++i)
             for (int64_t j = 0; j < w; ++j) {
@@ -277,7 +291,8 @@ void backward_steps_packed(BackwardStep<float>& st0, const Tensor& kernel, const
       }
       for (int64_t q = s; dx && q < chunk_end; ++q) {  // dx rows of step q, own feature columns
         const int64_t tq = sv.config.go_backwards ? t - 1 - q : q;
-        packed::gemm_panels(wxt, xr.panel_lo, xr.panel_hi, b, st.dgx + q * b * gu, gu, dx + tq * d, t * d, false);
+        lhs.set(gm.x(q), b, gu, gu);
+        E::panels(wxt, xr.panel_lo, xr.panel_hi, lhs, dx + tq * d, t * d, false);
       }
       chunk_end = s;
     }
@@ -362,7 +377,8 @@ void rnn_backward(const RnnSaved& sv, const Tensor& kernel, const Tensor& rk, co
                        dgx.data<T>(),
                        dgh.data<T>()};
     if constexpr (std::is_same_v<T, float>) {
-      if (packed) backward_steps_packed(st, kernel, rk, need_x, g);
+      if (packed && sv.bf16) backward_steps_packed<Bf16Gemm>(st, kernel, rk, need_x, g);
+      else if (packed) backward_steps_packed<F32Gemm>(st, kernel, rk, need_x, g);
       else backward_steps<T>(st, rk);
     } else {
       backward_steps<T>(st, rk);

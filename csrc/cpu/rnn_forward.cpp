@@ -24,8 +24,10 @@ namespace {
 
 template <typename T> struct ForwardStep {
   const RnnSaved& sv;
-  const T* b_in;   // input bias (G*U) or null; added by the row functions, while the gates are hot
-  const T* b_rec;  // GRU reset_after: recurrent bias (3U) or null
+  // Never null (zeros without a bias): a null pointer in a vectorised loop becomes masked loads from
+  // address 0, which some CPUs fault-suppress very slowly.
+  const T* b_in;   // input bias (G*U); added by the row functions, while the gates are hot
+  const T* b_rec;  // GRU reset_after: recurrent bias (3U)
   T* rec;          // GRU reset_after: (B, 3U) scratch for h_{t-1} U
   T* out;          // (B, T, U)
   int64_t s;       // processed step
@@ -45,7 +47,6 @@ template <typename T> struct ForwardStep {
 
   // Adds the input bias to gates [k0, k1) of row b, units [j0, j1).
   void add_bias(int64_t b, int64_t k0, int64_t k1, int64_t j0, int64_t j1) const {
-    if (!b_in) return;
     const int64_t u = U();
     T* g = gates() + b * gate_count(sv.config) * u;
     for (int64_t k = k0 * u; k < k1 * u; k += u)
@@ -78,55 +79,87 @@ template <typename T> struct ForwardStep {
     else std::memcpy(o, o - u, w);
   }
 
-  void simple_row(int64_t b, int64_t j0, int64_t j1) const {
+  // The row functions below take row b's pre-activations: gate k, unit j at pre[k ps + j - j0]
+  // (x W without the bias; plus h_{t-1} U, except for GRU reset_after, which has it in rec).
+  // They add the biases, run the gate math in one pass and write the activated gates, the states
+  // and the output.
+
+  void simple_row(int64_t b, int64_t j0, int64_t j1, const T* pre) const {
     const int64_t u = U();
-    T* z = gates() + b * u + j0;
-    add_bias(b, 0, 1, j0, j1);
-    activate(sv.config.activation, z, j1 - j0);
-    std::memcpy(h_next() + b * u + j0, z, (j1 - j0) * sizeof(T));
+    T* g = gates() + b * u;
+    T* hn = h_next() + b * u;
+    with_act(sv.config.activation, [&](auto act) {
+      using A = decltype(act);
+#pragma GCC ivdep
+      for (int64_t j = j0; j < j1; ++j) hn[j] = g[j] = A::value(pre[j - j0] + b_in[j]);
+    });
     finish_row(b, j0, j1);
   }
 
-  void lstm_row(int64_t b, int64_t j0, int64_t j1) const {
-    const int64_t u = U(), w = j1 - j0;
-    const RnnConfig& c = sv.config;
+  void lstm_row(int64_t b, int64_t j0, int64_t j1, const T* pre, int64_t ps) const {
+    const int64_t u = U();
     T* g = gates() + b * 4 * u;
-    T *gi = g, *gf = g + u, *gc = g + 2 * u, *go = g + 3 * u;
-    add_bias(b, 0, 4, j0, j1);
-    activate(c.recurrent_activation, gi + j0, w);
-    activate(c.recurrent_activation, gf + j0, w);
-    activate(c.activation, gc + j0, w);
-    activate(c.recurrent_activation, go + j0, w);
     const T* cp = sv.cells.data<T>() + s * B() * u + b * u;
     T* cn = const_cast<T*>(cp) + B() * u;
     T* tc = extra() + b * u;
-    for (int64_t j = j0; j < j1; ++j) tc[j] = cn[j] = gf[j] * cp[j] + gi[j] * gc[j];
-    activate(c.activation, tc + j0, w);
     T* hn = h_next() + b * u;
-    for (int64_t j = j0; j < j1; ++j) hn[j] = go[j] * tc[j];
+    constexpr int64_t kBlock = 32;
+    T tile[5][kBlock];  // the gates and act(c) of a block of units: saved for the backward pass only
+    with_acts(sv.config, [&](auto ract, auto act) {
+      using R = decltype(ract);
+      using A = decltype(act);
+      for (int64_t jb = j0; jb < j1; jb += kBlock) {
+        const int64_t n = std::min(kBlock, j1 - jb);
+        const T* z = pre + (jb - j0);
+        const T* bi = b_in + jb;
+#pragma GCC ivdep
+        for (int64_t j = 0; j < n; ++j) {
+          const T i = R::value(z[j] + bi[j]);
+          const T f = R::value(z[ps + j] + bi[u + j]);
+          const T cc = A::value(z[2 * ps + j] + bi[2 * u + j]);
+          const T o = R::value(z[3 * ps + j] + bi[3 * u + j]);
+          const T c = f * cp[jb + j] + i * cc;
+          const T t = A::value(c);
+          tile[0][j] = i;
+          tile[1][j] = f;
+          tile[2][j] = cc;
+          tile[3][j] = o;
+          tile[4][j] = t;
+          cn[jb + j] = c;
+          hn[jb + j] = o * t;
+        }
+        for (int64_t k = 0; k < 4; ++k) stream_out(g + k * u + jb, tile[k], n);
+        stream_out(tc + jb, tile[4], n);
+      }
+    });
     finish_row(b, j0, j1);
   }
 
-  // GRU reset_after: gates hold x W + b_in; rec holds h_{t-1} U.
-  void gru_after_row(int64_t b, int64_t j0, int64_t j1) const {
-    const int64_t u = U(), w = j1 - j0;
-    const RnnConfig& c = sv.config;
+  // GRU reset_after: pre holds x W, rec holds h_{t-1} U (same layout).
+  void gru_after_row(int64_t b, int64_t j0, int64_t j1, const T* pre, const T* rec, int64_t ps) const {
+    const int64_t u = U();
     T* g = gates() + b * 3 * u;
-    const T* r_in = rec + b * 3 * u;
     T* hh = extra() + b * u;
-    add_bias(b, 0, 3, j0, j1);
-    for (int64_t k = 0; k < 2 * u; k += u)
-      for (int64_t j = k + j0; j < k + j1; ++j) g[j] += r_in[j] + (b_rec ? b_rec[j] : T(0));
-    activate(c.recurrent_activation, g + j0, w);
-    activate(c.recurrent_activation, g + u + j0, w);
-    const T* r = g + u;
-    T* n = g + 2 * u;
-    for (int64_t j = j0; j < j1; ++j) {
-      hh[j] = r_in[2 * u + j] + (b_rec ? b_rec[2 * u + j] : T(0));
-      n[j] += r[j] * hh[j];
-    }
-    activate(c.activation, n + j0, w);
-    gru_combine(b, j0, j1);
+    const T* hp = h_prev() + b * u;
+    T* hn = h_next() + b * u;
+    with_acts(sv.config, [&](auto ract, auto act) {
+      using R = decltype(ract);
+      using A = decltype(act);
+#pragma GCC ivdep
+      for (int64_t j = j0; j < j1; ++j) {
+        const T *x = pre + (j - j0), *h = rec + (j - j0);
+        const T z = R::value(x[0] + h[0] + b_in[j] + b_rec[j]);
+        const T r = R::value(x[ps] + h[ps] + b_in[u + j] + b_rec[u + j]);
+        const T hr = h[2 * ps] + b_rec[2 * u + j];
+        const T n = A::value(x[2 * ps] + b_in[2 * u + j] + r * hr);
+        g[j] = z;
+        g[u + j] = r;
+        g[2 * u + j] = n;
+        hh[j] = hr;
+        hn[j] = z * hp[j] + (T(1) - z) * n;
+      }
+    });
+    finish_row(b, j0, j1);
   }
 
   // GRU reset_after=False, first half: z and r (their recurrent part is already added), and r * h_{t-1}.
@@ -159,11 +192,11 @@ template <typename T> struct ForwardStep {
   }
 
   // The gate kernel of one row after the recurrent GEMM (not GRU reset_after=False: two GEMMs).
-  void row(int64_t b, int64_t j0, int64_t j1) const {
+  void row(int64_t b, int64_t j0, int64_t j1, const T* pre, const T* rec_pre, int64_t ps) const {
     switch (sv.config.cell) {
-      case RnnCell::simple: return simple_row(b, j0, j1);
-      case RnnCell::lstm: return lstm_row(b, j0, j1);
-      case RnnCell::gru: return gru_after_row(b, j0, j1);
+      case RnnCell::simple: return simple_row(b, j0, j1, pre);
+      case RnnCell::lstm: return lstm_row(b, j0, j1, pre, ps);
+      case RnnCell::gru: return gru_after_row(b, j0, j1, pre, rec_pre, ps);
     }
   }
 };
@@ -182,9 +215,10 @@ template <typename T> void forward_steps(const RnnSaved& sv, const Tensor& rk, c
   const bool after = c.cell == RnnCell::gru && c.reset_after;
   const bool before = c.cell == RnnCell::gru && !c.reset_after;
   Tensor rec = after ? Tensor::empty({b, gu}, sv.x.dtype()) : Tensor();
+  const std::vector<T> zeros(bias.defined() && after ? 0 : gu, T(0));  // stands in for a missing bias
   ForwardStep<T> st{sv,
-                    bias.defined() ? bias.data<T>() : nullptr,
-                    after && bias.defined() ? bias.data<T>() + gu : nullptr,
+                    bias.defined() ? bias.data<T>() : zeros.data(),
+                    after && bias.defined() ? bias.data<T>() + gu : zeros.data(),
                     after ? rec.data<T>() : nullptr,
                     out,
                     0};
@@ -195,7 +229,7 @@ template <typename T> void forward_steps(const RnnSaved& sv, const Tensor& rk, c
     if (sv.rec_in.defined()) for_rows(b, [&](int64_t r) { st.drop_row(r, 0, u); });
     if (!before) {  // GRU reset_after: h_{t-1} U goes to rec (the reset gate multiplies part of it)
       gemm<T>(false, false, b, gu, u, T(1), st.rec_input(), u, w, gu, after ? T(0) : T(1), after ? st.rec : gs, gu);
-      for_rows(b, [&](int64_t r) { st.row(r, 0, u); });
+      for_rows(b, [&](int64_t r) { st.row(r, 0, u, gs + r * gu, after ? st.rec + r * gu : nullptr, u); });
     } else if (before) {
       gemm<T>(false, false, b, 2 * u, u, T(1), st.rec_input(), u, w, gu, T(1), gs, gu);
       for_rows(b, [&](int64_t r) { st.gru_before_gates_row(r); });
@@ -206,49 +240,61 @@ template <typename T> void forward_steps(const RnnSaved& sv, const Tensor& rk, c
 }
 
 // float32, one recurrent GEMM per step: per-gate input and recurrent weights packed once, each
-// thread owns a range of units (see rnn_common.h) and computes x_t W + h_{t-1} U for its columns
-// (no pre-computed projection of all steps to stream back from memory), then runs the gate
-// kernel on them while they are in cache; one barrier per step.
+// thread owns a range of units (see rnn_common.h). Per step it computes x_t W for its columns
+// into its own pre-activation buffer (reused every step, so it stays in cache; this needs no
+// other thread's results and runs before the step's barrier), then panel by panel (32 units of
+// every gate) adds h_{t-1} U and runs the gate math on those units while they are in L1.
+template <class E>
 void forward_steps_packed(const RnnSaved& sv, const Tensor& kernel, const Tensor& rk, const Tensor& bias, float* out) {
   const RnnConfig& c = sv.config;
   const int64_t b = sv.batch, d = sv.input_dim, u = sv.units, g = gate_count(c), gu = g * u;
   const bool after = c.cell == RnnCell::gru;
-  Tensor rec = after ? Tensor::empty({b, gu}, DType::f32) : Tensor();
-  std::vector<packed::PackedMatrix> wx(g), wh(g);
+  std::vector<typename E::Weights> wx(g), wh(g);
   for (int64_t k = 0; k < g; ++k) {
     wx[k].resize(d, u);
     wh[k].resize(u, u);
   }
   const float* kp = kernel.data<float>();
   const float* rkp = rk.data<float>();
-  const int nt = unit_team(u);
+  const std::vector<float> zeros(bias.defined() && after ? 0 : gu, 0.0f);  // stands in for a missing bias
+  const int nt = unit_team(u, E::kNR);
 #pragma omp parallel num_threads(nt)
   {
-    const UnitRange r = unit_range(u, omp_get_thread_num(), omp_get_num_threads());
+    const UnitRange r = unit_range(u, omp_get_thread_num(), omp_get_num_threads(), E::kNR);
     for (int64_t k = 0; k < g; ++k) {
-      wx[k].pack(kp + k * u, gu, false, r.panel_lo, r.panel_hi);
-      wh[k].pack(rkp + k * u, gu, false, r.panel_lo, r.panel_hi);
+      E::pack(wx[k], kp + k * u, gu, false, r.panel_lo, r.panel_hi);
+      E::pack(wh[k], rkp + k * u, gu, false, r.panel_lo, r.panel_hi);
     }
+    // Row i, gate k, unit j of this thread at pre[i ps + k w + j - lo]; GRU keeps h_{t-1} U in rec.
+    const int64_t w = (r.panel_hi - r.panel_lo) * E::kNR, ps = g * w;
+    std::vector<float> pre_buf(size_t(b * ps)), rec_buf(after ? size_t(b * ps) : 0);
+    float* pre = pre_buf.data();
+    float* rec = after ? rec_buf.data() : pre;
+    typename E::Rows lhs;  // x_t, then h_{t-1}
     ForwardStep<float> st{sv,
-                          bias.defined() ? bias.data<float>() : nullptr,
-                          after && bias.defined() ? bias.data<float>() + gu : nullptr,
-                          after ? rec.data<float>() : nullptr,
+                          bias.defined() ? bias.data<float>() : zeros.data(),
+                          after && bias.defined() ? bias.data<float>() + gu : zeros.data(),
+                          nullptr,
                           out,
                           0};
     for (int64_t s = 0; s < sv.steps; ++s) {
       st.s = s;
       if (sv.rec_in.defined())
         for (int64_t i = 0; i < b; ++i) st.drop_row(i, r.lo, r.hi);
-      float* gs = st.gates();
       const float* xs = sv.x.data<float>() + s * b * d;
+      lhs.set(xs, b, d, d);
       for (int64_t k = 0; k < g; ++k)  // the input part needs no other thread's results
-        packed::gemm_panels(wx[k], r.panel_lo, r.panel_hi, b, xs, d, gs + k * u, gu, false);
+        E::panels_into(wx[k], r.panel_lo, r.panel_hi, lhs, pre + k * w, ps, false);
 #pragma omp barrier
-      float* dst = after ? st.rec : gs;  // GRU: h_{t-1} U apart (the reset gate scales part of it)
-      for (int64_t k = 0; k < g; ++k)
-        packed::gemm_panels(wh[k], r.panel_lo, r.panel_hi, b, st.rec_input(), u, dst + k * u, gu, !after);
-      for (int64_t i = 0; i < b; ++i) st.row(i, r.lo, r.hi);
+      lhs.set(st.rec_input(), b, u, u);
+      for (int64_t p = r.panel_lo; p < r.panel_hi; ++p) {
+        const int64_t j0 = p * E::kNR, j1 = std::min(u, j0 + E::kNR), off = j0 - r.lo;
+        for (int64_t k = 0; k < g; ++k)  // GRU: h_{t-1} U apart (the reset gate scales part of it)
+          E::panels_into(wh[k], p, p + 1, lhs, rec + k * w + off, ps, !after);
+        for (int64_t i = 0; i < b; ++i) st.row(i, j0, j1, pre + i * ps + off, rec + i * ps + off, w);
+      }
     }
+    stream_fence();
   }
 }
 
@@ -268,7 +314,9 @@ void rnn_forward(RnnSaved& sv, const Tensor& x, const Tensor& kernel, const Tens
     copy_or_zero(sv.states.data<T>(), h0, b * u);
     if (sv.cells.defined()) copy_or_zero(sv.cells.data<T>(), c0, b * u);
     if constexpr (std::is_same_v<T, float>) {
-      if (packed_path(cfg, dt)) return forward_steps_packed(sv, kernel, rk, bias, outputs.data<float>());
+      if (packed_path(cfg, dt) && sv.bf16)
+        return forward_steps_packed<Bf16Gemm>(sv, kernel, rk, bias, outputs.data<float>());
+      if (packed_path(cfg, dt)) return forward_steps_packed<F32Gemm>(sv, kernel, rk, bias, outputs.data<float>());
     }
     project_inputs<T>(sv, kernel);
     forward_steps<T>(sv, rk, bias, outputs.data<T>());

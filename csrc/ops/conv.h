@@ -47,7 +47,8 @@ Shape conv_output_shape(const Shape& x_shape, const Shape& kernel_shape, const C
 
 // The im2col workspace budget per worker thread in bytes (default 1 MiB); a knob for benchmarks and tests.
 void conv_set_workspace_limit(int64_t bytes);
-// Winograd F(2x2, 3x3) for eligible float32 3x3 stride-1 2-D convs (default on); off = im2col always.
+// Winograd for eligible float32 stride-1 convs (default on): F(2x2, 3x3) / F(4x4, 3x3) for 3x3 2-D convs,
+// F(4, 5) for 5-tap 1-D convs; off = im2col or the sliding-row GEMMs always.
 void conv_set_winograd(bool enabled);
 bool conv_winograd();
 // Winograd variant for eligible float32 convs: "auto" (per shape, the measured rule), "f2" (F(2x2, 3x3))

@@ -5,6 +5,7 @@
 
 #include "ops/arguments.h"
 #include "ops/elementwise.h"
+#include "ops/float_compute.h"
 #include "ops/op_call.h"
 
 namespace kcore {
@@ -44,19 +45,20 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
   return out;
 }
 
-// Built from matmul on transposed views; the batch broadcast is summed back to each operand's shape.
+// Built from matmul on transposed views; the batch broadcast is summed back to each operand's shape
+// (in float32 for bfloat16 operands: the sums have no bfloat16 kernel).
 std::pair<Tensor, Tensor> matmul_backward(const Tensor& a, const Tensor& b, const Tensor& grad, bool need_a,
                                           bool need_b) {
   OpCall call("matmul_backward", a, b, grad);
   Tensor ga, gb;
-  if (need_a) ga = sum_to_shape(matmul(grad, swap_last_two(b)), a.shape());
+  if (need_a) ga = float_compute(sum_to_shape, matmul(grad, swap_last_two(b)), a.shape());
   if (need_b) {
     if (b.ndim() == 2 && a.ndim() > 2) {
       Tensor a2 = a.contiguous().view(arguments::as_rows(a.shape()));
       Tensor g2 = grad.contiguous().view(arguments::as_rows(grad.shape()));
       gb = matmul(swap_last_two(a2), g2);
     } else {
-      gb = sum_to_shape(matmul(swap_last_two(a), grad), b.shape());
+      gb = float_compute(sum_to_shape, matmul(swap_last_two(a), grad), b.shape());
     }
   }
   return {ga, gb};
@@ -93,7 +95,7 @@ std::tuple<Tensor, Tensor, Tensor> linear_backward(const Tensor& x_in, const Ten
     kernel(x.view(arguments::as_rows(x.shape())), as_gemm_operand(w), g.view(arguments::as_rows(g.shape())), gw,
            gx_rows);
   }
-  if (need_bias) gb = sum_rows(g);
+  if (need_bias) gb = float_compute(sum_rows, g);
   return {gx, gw, gb};
 }
 

@@ -64,16 +64,17 @@ void check_grad(const Tensor& g, const Shape& want, DType dt, const char* op, co
 
 Tensor contiguous_or_none(const Tensor& t) { return t.defined() ? t.contiguous() : Tensor(); }
 
-}  // namespace
+// bfloat16 layers: their operands in float32 (exact), their results rounded back.
+Tensor widen(const Tensor& t) { return t.defined() && t.dtype() == DType::bf16 ? t.astype(DType::f32) : t; }
+Tensor narrow(const Tensor& t) { return t.defined() && t.dtype() == DType::f32 ? t.astype(DType::bf16) : t; }
 
-RnnForwardResult rnn_forward(RnnCell cell, bool reset_after, RnnActivation activation,
-                             RnnActivation recurrent_activation, bool go_backwards, const Tensor& x_in,
-                             const Tensor& kernel_in, const Tensor& rk_in, const OptionalTensor& bias,
-                             const OptionalTensor& h0, const OptionalTensor& c0, const OptionalTensor& mask,
-                             const OptionalTensor& rec_mask) {
+// The forward entry point; bf16: the layer's operands were bfloat16 (the arguments are their float32
+// copies): the kernels keep float32 state and run their GEMMs on bfloat16 operands.
+RnnForwardResult forward(const RnnConfig& cfg, bool bf16, const Tensor& x_in, const Tensor& kernel_in,
+                         const Tensor& rk_in, const Tensor& bias, const Tensor& h0, const Tensor& c0,
+                         const Tensor& mask, const Tensor& rec_mask) {
   OpCall call("rnn_forward", x_in, kernel_in, rk_in, bias, h0, c0, mask, rec_mask);
   auto kernel = KCORE_KERNEL(call, rnn_forward);
-  const RnnConfig cfg{cell, reset_after, activation, recurrent_activation, go_backwards};
   check_inputs(cfg, x_in, kernel_in, rk_in, bias, h0, c0, mask);
   check_state(rec_mask, x_in, x_in.dim(0), rk_in.dim(0), rnn_op_name(cfg), "recurrent dropout mask");
   auto sv = std::make_shared<RnnSaved>();
@@ -83,6 +84,7 @@ RnnForwardResult rnn_forward(RnnCell cell, bool reset_after, RnnActivation activ
   sv->input_dim = x_in.dim(2);
   sv->units = rk_in.dim(0);
   sv->has_bias = bias.defined();
+  sv->bf16 = bf16;
   const int64_t b = sv->batch, t = sv->steps, d = sv->input_dim, u = sv->units, gu = rnn_gate_count(cfg) * u;
   const DType dt = x_in.dtype();
   sv->x = call.empty({t, b, d}, dt);
@@ -104,11 +106,30 @@ RnnForwardResult rnn_forward(RnnCell cell, bool reset_after, RnnActivation activ
   return {outputs, h, c, sv};
 }
 
+}  // namespace
+
+RnnForwardResult rnn_forward(RnnCell cell, bool reset_after, RnnActivation activation,
+                             RnnActivation recurrent_activation, bool go_backwards, const Tensor& x,
+                             const Tensor& kernel, const Tensor& rk, const OptionalTensor& bias,
+                             const OptionalTensor& h0, const OptionalTensor& c0, const OptionalTensor& mask,
+                             const OptionalTensor& rec_mask) {
+  const RnnConfig cfg{cell, reset_after, activation, recurrent_activation, go_backwards};
+  if (x.dtype() != DType::bf16) return forward(cfg, false, x, kernel, rk, bias, h0, c0, mask, rec_mask);
+  auto [out, h, c, sv] = forward(cfg, true, widen(x), widen(kernel), widen(rk), widen(bias), widen(h0), widen(c0),
+                                 widen(mask), widen(rec_mask));
+  return {narrow(out), narrow(h), narrow(c), sv};
+}
+
 RnnBackwardResult rnn_backward(const std::shared_ptr<RnnSaved>& saved, const Tensor& kernel_in, const Tensor& rk_in,
                                const OptionalTensor& grad_out, const OptionalTensor& grad_h,
                                const OptionalTensor& grad_c, bool need_x) {
   KCORE_CHECK(saved != nullptr, "rnn_backward: saved must be what rnn_forward returned, got None");
   const RnnSaved& sv = *saved;
+  if (sv.bf16 && kernel_in.dtype() == DType::bf16) {  // float32 inside, bfloat16 gradients out
+    auto [gx, gh0, gc0, gk, grk, gb] =
+        rnn_backward(saved, widen(kernel_in), widen(rk_in), widen(grad_out), widen(grad_h), widen(grad_c), need_x);
+    return {narrow(gx), narrow(gh0), narrow(gc0), narrow(gk), narrow(grk), narrow(gb)};
+  }
   OpCall call("rnn_backward", sv.x, kernel_in, rk_in, grad_out, grad_h, grad_c);
   auto kernel = KCORE_KERNEL(call, rnn_backward);
   const RnnConfig& c = sv.config;

@@ -58,6 +58,7 @@ struct RnnSaved {
   std::vector<uint8_t> mask;  // (T, B), empty when every step is valid
   Tensor rec_mask;            // (B, U) recurrent dropout (scaled 0/1) on h_{t-1} where it enters the recurrent GEMMs
   Tensor rec_in;              // (T, B, U) h_{t-1} * rec_mask of every step; undefined without rec_mask (states used)
+  bool bf16 = false;          // the layer's inputs were bfloat16: float32 buffers, GEMMs on bfloat16 operands
 };
 
 struct RnnGrads {

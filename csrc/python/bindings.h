@@ -101,6 +101,8 @@ template <> struct type_caster<kcore::OptionalTensor> {
 // An op whose kernels take bf16 when every floating operand is bf16 (ops/float_compute.h), through KernelCall.
 #define KCORE_DEF_KERNEL_BF16(name) \
   (m).def(#name, &::kcore::python::KernelCall<KCORE_FLOAT_COMPUTE_IF_MIXED(name)>::call);
+// The same with pybind11 extras (argument names, docs), GIL always released: an op with its own bf16 kernels.
+#define KCORE_DEF_BF16(m, name, ...) (m).def(#name, KCORE_FLOAT_COMPUTE_IF_MIXED(name), ##__VA_ARGS__)
 
 // Binds enum E as Python's `name`, one value per entry of the X-macro list LIST (the list the enum is made of).
 #define KCORE_ENUM_VALUE(entry) kcore_enum.value(#entry, Enum::entry);

@@ -22,8 +22,8 @@ KCORE_BINDINGS(conv) {
       "conv",
       [](const Tensor& x, const Tensor& kernel, const OptionalTensor& bias, const Ints& strides, const Ints& dilation,
          const Ints& pad_before, const Ints& pad_after, int64_t groups) {
-        return float_compute(conv_forward, x, kernel, bias,
-                             conv_args(strides, dilation, pad_before, pad_after, groups));
+        return float_compute_if_mixed(conv_forward, x, kernel, bias,
+                                      conv_args(strides, dilation, pad_before, pad_after, groups));
       },
       py::arg("x"), py::arg("kernel"), py::arg("bias"), py::arg("strides"), py::arg("dilation"), py::arg("pad_before"),
       py::arg("pad_after"), py::arg("groups") = 1, HeavyKernel());
@@ -31,9 +31,9 @@ KCORE_BINDINGS(conv) {
       "conv_backward",
       [](const Tensor& x, const Tensor& kernel, const Tensor& grad, const Ints& strides, const Ints& dilation,
          const Ints& pad_before, const Ints& pad_after, bool need_x, bool need_kernel, bool need_bias, int64_t groups) {
-        return float_compute(conv_backward, x, kernel, grad,
-                             conv_args(strides, dilation, pad_before, pad_after, groups), need_x, need_kernel,
-                             need_bias);
+        return float_compute_if_mixed(conv_backward, x, kernel, grad,
+                                      conv_args(strides, dilation, pad_before, pad_after, groups), need_x, need_kernel,
+                                      need_bias);
       },
       py::arg("x"), py::arg("kernel"), py::arg("grad"), py::arg("strides"), py::arg("dilation"), py::arg("pad_before"),
       py::arg("pad_after"), py::arg("need_x"), py::arg("need_kernel"), py::arg("need_bias"), py::arg("groups") = 1,

@@ -25,7 +25,9 @@ using namespace kcore::python;
 // Pure data movement (any element type, bf16 included, moved as bytes) and the rest.
 #define KCORE_SHAPE_DATA_OPS(X) X(reshape) X(concatenate) X(slice_backward) X(take_rows)
 #define KCORE_SHAPE_OPS(X) X(take_rows_backward)
-#define KCORE_LINALG_OPS(X) X(matmul) X(matmul_backward) X(linear) X(linear_backward) X(sum_rows)
+#define KCORE_LINALG_OPS(X) X(sum_rows)
+// With bfloat16 kernels of their own (cpu/linalg_bf16.cpp).
+#define KCORE_LINALG_BF16_OPS(X) X(matmul) X(matmul_backward) X(linear) X(linear_backward)
 // clang-format off
 #define KCORE_LOSS_OPS(X)                                                                                  \
   X(softmax_cross_entropy) X(softmax_cross_entropy_backward) X(sparse_softmax_cross_entropy)                \
@@ -68,7 +70,7 @@ KCORE_BINDINGS(shape) {
   KCORE_SHAPE_OPS(KCORE_DEF_KERNEL)
 }
 
-KCORE_BINDINGS(linalg){KCORE_LINALG_OPS(KCORE_DEF_KERNEL)}
+KCORE_BINDINGS(linalg){KCORE_LINALG_OPS(KCORE_DEF_KERNEL) KCORE_LINALG_BF16_OPS(KCORE_DEF_KERNEL_BF16)}
 
 KCORE_BINDINGS(loss) {
   py::enum_<ErrorKind>(m, "ErrorKind").value("squared", ErrorKind::squared).value("absolute", ErrorKind::absolute);

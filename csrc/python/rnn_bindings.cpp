@@ -59,13 +59,13 @@ KCORE_BINDINGS(rnn) {
       .def_property_readonly("steps", [](const RnnSaved& s) { return s.steps; })
       .def_property_readonly("units", [](const RnnSaved& s) { return s.units; });
 
-  KCORE_DEF_FLOAT(m, rnn_forward, Kernel(), py::arg("cell"), py::arg("reset_after"), py::arg("activation"),
-                  py::arg("recurrent_activation"), py::arg("go_backwards"), py::arg("x"), py::arg("kernel"),
-                  py::arg("recurrent_kernel"), py::arg("bias"), py::arg("h0"), py::arg("c0"), py::arg("mask"),
-                  py::arg("recurrent_dropout_mask") = py::none(),
-                  "Whole-sequence forward: returns (outputs (B,T,U), final h, final c or None, saved).");
-  KCORE_DEF_FLOAT(m, rnn_backward, Kernel(), py::arg("saved"), py::arg("kernel"), py::arg("recurrent_kernel"),
-                  py::arg("grad_outputs"), py::arg("grad_h"), py::arg("grad_c"), py::arg("need_x") = true,
-                  "Backward through time: returns (dx or None, dh0, dc0 or None, dkernel, drecurrent_kernel, dbias or "
-                  "None).");
+  KCORE_DEF_BF16(m, rnn_forward, Kernel(), py::arg("cell"), py::arg("reset_after"), py::arg("activation"),
+                 py::arg("recurrent_activation"), py::arg("go_backwards"), py::arg("x"), py::arg("kernel"),
+                 py::arg("recurrent_kernel"), py::arg("bias"), py::arg("h0"), py::arg("c0"), py::arg("mask"),
+                 py::arg("recurrent_dropout_mask") = py::none(),
+                 "Whole-sequence forward: returns (outputs (B,T,U), final h, final c or None, saved).");
+  KCORE_DEF_BF16(m, rnn_backward, Kernel(), py::arg("saved"), py::arg("kernel"), py::arg("recurrent_kernel"),
+                 py::arg("grad_outputs"), py::arg("grad_h"), py::arg("grad_c"), py::arg("need_x") = true,
+                 "Backward through time: returns (dx or None, dh0, dc0 or None, dkernel, drecurrent_kernel, dbias or "
+                 "None).");
 }

@@ -11,7 +11,7 @@ import time
 
 from kcore.bench import common
 
-SUITES = ["matmul", "conv", "pool", "rnn", "train"]
+SUITES = ["matmul", "conv", "pool", "rnn", "train", "bf16"]
 
 
 def main(argv=None):

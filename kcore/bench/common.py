@@ -136,6 +136,15 @@ def sgemm_gflops(n=1024, repeats=5):
     return 2.0 * n**3 / t / 1e9
 
 
+def clock_for(args):
+    """(clock, its name) for a benchmark's --cpu-time flag: process CPU time (one thread only) or wall time."""
+    if getattr(args, "cpu_time", False):
+        if args.threads != 1:
+            raise SystemExit("--cpu-time needs --threads 1 (CPU time of several threads is not a duration)")
+        return time.process_time, "process CPU time"
+    return time.perf_counter, "wall time"
+
+
 def measure_runs(contenders, repeats, warmup=1, clock=time.perf_counter):
     """Like `measure`, but rotates the starting contender every round (so none always runs right
     after another) and returns every run's seconds: {name: [s, ...]} for medians and best-of.

@@ -9,7 +9,6 @@ kcore runs through its public op under a GradientTape; NumPy is an im2col refere
 Memory: kcore reports its bounded workspace (per-worker im2col buffers, or Winograd transform
 buffers for float32 3x3 stride-1 convs); the NumPy reference materialises the full im2col matrix.
 """
-import time
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -139,21 +138,13 @@ def add_args(parser):
                              "stable on a machine other processes keep busy")
 
 
-def _clock(args):
-    if getattr(args, "cpu_time", False):
-        if args.threads != 1:
-            raise SystemExit("--cpu-time needs --threads 1 (CPU time of several threads is not a duration)")
-        return time.process_time, "process CPU time"
-    return time.perf_counter, "wall time"
-
-
 def run_suite(args, suite, title, cases, run_case, repeats):
     """Times every case of a suite (kcore vs NumPy vs torch) and prints its table: shared by conv and pool."""
     torch = common.setup_threads(args.threads)
     if getattr(args, "no_torch", False):
         torch = None
     names = args.cases.split(",") if getattr(args, "cases", None) else list(cases)
-    clock, clock_name = _clock(args)
+    clock, clock_name = common.clock_for(args)
     rows = [run_case(n, torch, repeats, clock) for n in names]
     columns = ["kcore", "numpy"] + (["torch"] if torch is not None else [])
     extra = list(dict.fromkeys(k for r in rows for k in r if k not in columns and k != "case"))
