@@ -62,14 +62,33 @@ class CallbackList:
             cb.set_params(params)
 
     def __getattr__(self, hook):
+        """The fan-out function of `hook`, built on first use; `.noop` is True when no callback implements the
+        hook (fit then skips building the batch logs for it)."""
         if not hook.startswith("on_"):
             raise AttributeError(hook)
+        callees = [getattr(cb, hook) for cb in self.callbacks if _implements(cb, hook)]
 
         def call(*args, **kwargs):
-            for cb in self.callbacks:
-                getattr(cb, hook)(*args, **kwargs)
+            for fn in callees:
+                fn(*args, **kwargs)
 
+        call.noop = not callees
+        self.__dict__[hook] = call  # later lookups find it without __getattr__
         return call
+
+
+# Training-batch hooks fall back to Keras 2's names (Callback.on_train_batch_begin calls on_batch_begin).
+_FALLBACK_HOOKS = {"on_train_batch_begin": "on_batch_begin", "on_train_batch_end": "on_batch_end"}
+
+
+def _implements(cb, hook):
+    """Whether `cb` does something on `hook`: anything but a Callback that inherits the base class's no-op."""
+    if not isinstance(cb, Callback):
+        return True  # duck-typed: called as it is
+    for name in (hook, _FALLBACK_HOOKS.get(hook)):
+        if name and (name in vars(cb) or getattr(type(cb), name, None) is not getattr(Callback, name, None)):
+            return True
+    return False
 
 
 class History(Callback):

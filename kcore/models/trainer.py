@@ -270,10 +270,12 @@ class Trainer:
                 self._reset_metrics()
                 cbs.on_epoch_begin(epoch)
                 step = -1
+                batch_begin, batch_end = cbs.on_train_batch_begin, cbs.on_train_batch_end
                 for step, (xb, yb, swb) in enumerate(data):
-                    cbs.on_train_batch_begin(step)
+                    batch_begin(step)
                     dist.train_step(self, xb, yb, swb) if dist is not None else self.train_step(xb, yb, swb)
-                    cbs.on_train_batch_end(step, self._logs())
+                    if not batch_end.noop:  # the running logs are built only for a callback that reads them
+                        batch_end(step, self._logs())
                     if self.stop_training:
                         break
                 if step < 0:
