@@ -11,8 +11,27 @@
 namespace kcore {
 
 namespace {
+// The helpers below return a reference: to `t` itself when it already has the form (no Tensor copy, so
+// no shape/stride allocation for a small Dense step), else to the reshaped or packed tensor they store
+// in `holder`.
+
 // t as a GEMM operand: itself when row-major or a transposed view, else a packed copy.
-Tensor as_gemm_operand(const Tensor& t) { return arguments::layout_of(t).ok ? t : t.contiguous(); }
+const Tensor& gemm_operand(const Tensor& t, Tensor& holder) {
+  if (arguments::layout_of(t).ok) return t;
+  return holder = t.contiguous();
+}
+
+// t's rows as a row-major matrix (all leading axes folded into one).
+const Tensor& matrix_rows(const Tensor& t, Tensor& holder) {
+  if (t.ndim() == 2 && t.is_contiguous()) return t;
+  holder = t.contiguous();
+  return holder = holder.view(arguments::as_rows(holder.shape()));
+}
+
+Tensor as_gemm_operand(const Tensor& t) {
+  Tensor holder;
+  return gemm_operand(t, holder);
+}
 
 // The view of x with its last two axes swapped (no copy).
 Tensor swap_last_two(const Tensor& x) {
@@ -76,9 +95,9 @@ Tensor linear(const Tensor& x_in, const Tensor& w, const OptionalTensor& bias_in
                 "linear: bias of shape " << shape_str(bias_in.shape()) << " does not match " << n << " units");
     bias = bias_in.contiguous();
   }
-  Tensor x = x_in.contiguous();
-  Tensor out = call.empty(shape, x.dtype());
-  if (out.numel() > 0) kernel(x.view(arguments::as_rows(x.shape())), as_gemm_operand(w), bias, out);
+  Tensor out = call.empty(shape, x_in.dtype());
+  Tensor x_rows, w_packed;
+  if (out.numel() > 0) kernel(matrix_rows(x_in, x_rows), gemm_operand(w, w_packed), bias, out);
   return out;
 }
 
@@ -87,14 +106,14 @@ std::tuple<Tensor, Tensor, Tensor> linear_backward(const Tensor& x_in, const Ten
   OpCall call("linear_backward", x_in, w, grad_in);
   auto kernel = KCORE_KERNEL(call, linear_backward);
   arguments::linear_backward_operands(x_in, w, grad_in);
-  Tensor x = x_in.contiguous(), g = grad_in.contiguous();
   Tensor gx, gw = call.empty(w.shape(), w.dtype()), gb;
-  if (need_x) gx = call.empty(x.shape(), x.dtype());
-  if (gw.numel() > 0 || (need_x && gx.numel() > 0)) {
-    Tensor gx_rows = need_x ? gx.view(arguments::as_rows(x.shape())) : Tensor();
-    kernel(x.view(arguments::as_rows(x.shape())), as_gemm_operand(w), g.view(arguments::as_rows(g.shape())), gw,
-           gx_rows);
-  }
+  if (need_x) gx = call.empty(x_in.shape(), x_in.dtype());
+  Tensor x_rows, g_rows, gx_rows, w_packed;
+  const Tensor& g = matrix_rows(grad_in, g_rows);
+  if (need_x && gx.ndim() != 2) gx_rows = gx.view(arguments::as_rows(gx.shape()));
+  Tensor& gx_matrix = gx_rows.defined() ? gx_rows : gx;  // gx (undefined when not needed) or its rows
+  if (gw.numel() > 0 || (need_x && gx.numel() > 0))
+    kernel(matrix_rows(x_in, x_rows), gemm_operand(w, w_packed), g, gw, gx_matrix);
   if (need_bias) gb = float_compute(sum_rows, g);
   return {gx, gw, gb};
 }
