@@ -58,6 +58,9 @@ class Tensor {
 
   bool is_contiguous() const;
   Tensor contiguous() const;              // self if already contiguous, else a packed copy
+  // *this when already contiguous, else a packed copy kept in `holder`: no Tensor copy (and no shape
+  // allocation) on the common path, for the entry points of small, frequent ops.
+  const Tensor& contiguous(Tensor& holder) const { return is_contiguous() ? *this : (holder = contiguous()); }
   Tensor clone() const;                   // always a packed copy
   Tensor view(const Shape& shape) const;  // same storage, contiguous only
   Tensor as_strided(const Shape& shape, const Shape& strides, int64_t offset) const;

@@ -123,7 +123,8 @@ Tensor sum_rows(const Tensor& x_in) {
   auto kernel = KCORE_KERNEL(call, sum_rows);
   check_float(x_in, "sum_rows", "x");
   KCORE_CHECK(x_in.ndim() >= 1, "sum_rows: x must have at least one axis");
-  Tensor x = x_in.contiguous();
+  Tensor xh;
+  const Tensor& x = x_in.contiguous(xh);
   const int64_t cols = x.dim(-1), rows = arguments::as_rows(x.shape())[0];
   Tensor out = call.empty({cols}, x.dtype());
   if (cols > 0) kernel(x, rows, cols, out);

@@ -30,9 +30,10 @@ Tensor softmax_cross_entropy(const Tensor& logits, const Tensor& targets) {
   OpCall call("softmax_cross_entropy", logits, targets);
   auto kernel = KCORE_KERNEL(call, softmax_cross_entropy);
   arguments::loss_pair(logits, targets, "categorical_crossentropy");
-  Tensor x = logits.contiguous();
+  Tensor xh, th;
+  const Tensor& x = logits.contiguous(xh);
   Tensor out = call.empty(without_last(x.shape()), x.dtype());
-  if (out.numel() > 0) kernel(x, targets.contiguous(), out.numel(), x.dim(-1), out);
+  if (out.numel() > 0) kernel(x, targets.contiguous(th), out.numel(), x.dim(-1), out);
   return out;
 }
 
@@ -40,11 +41,12 @@ Tensor softmax_cross_entropy_backward(const Tensor& logits, const Tensor& target
   OpCall call("softmax_cross_entropy_backward", logits, targets, grad);
   auto kernel = KCORE_KERNEL(call, softmax_cross_entropy_backward);
   arguments::loss_pair(logits, targets, "categorical_crossentropy backward");
-  Tensor x = logits.contiguous();
+  Tensor xh, th, gh;
+  const Tensor& x = logits.contiguous(xh);
   const int64_t rows = as_rows(x.shape())[0];
   check_row_grad(grad, rows, "categorical_crossentropy");
   Tensor out = call.empty(x.shape(), x.dtype());
-  if (rows > 0) kernel(x, targets.contiguous(), grad.contiguous(), rows, x.dim(-1), out);
+  if (rows > 0) kernel(x, targets.contiguous(th), grad.contiguous(gh), rows, x.dim(-1), out);
   return out;
 }
 
