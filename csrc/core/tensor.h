@@ -57,7 +57,7 @@ class Tensor {
   template <typename T> T* data() const { return static_cast<T*>(raw()); }
 
   bool is_contiguous() const;
-  Tensor contiguous() const;              // self if already contiguous, else a packed copy
+  Tensor contiguous() const;  // self if already contiguous, else a packed copy
   // *this when already contiguous, else a packed copy kept in `holder`: no Tensor copy (and no shape
   // allocation) on the common path, for the entry points of small, frequent ops.
   const Tensor& contiguous(Tensor& holder) const { return is_contiguous() ? *this : (holder = contiguous()); }
