@@ -35,7 +35,6 @@ struct RegisterBindings {
 // in a binding without the guard and release the GIL inside, as rnn_bindings.cpp does. The op lists
 // bound with KCORE_DEF_KERNEL release the GIL only for large tensors (KernelCall below).
 using Kernel = py::call_guard<DenormalGuard, py::gil_scoped_release>;
-using HeavyKernel = Kernel;  // a name for the long-running ops (convolution, pooling, ...)
 
 // Elements an op's tensors must hold before KernelCall releases the GIL: releasing and taking it
 // back costs about 0.1 µs, more than a small elementwise op itself, and a step of a small model
@@ -90,8 +89,6 @@ template <> struct type_caster<kcore::OptionalTensor> {
 // m.def(name, kcore::name, extra...): the binding of an op entry point (ops/<family>.h) that takes
 // bfloat16 operands as they are (views, data movement, ops with native bf16 kernels).
 #define KCORE_DEF(m, name, ...) (m).def(#name, &::kcore::name, ##__VA_ARGS__)
-// The same for an op that computes bf16 operands in float32 (ops/float_compute.h).
-#define KCORE_DEF_FLOAT(m, name, ...) (m).def(#name, KCORE_FLOAT_COMPUTE(name), ##__VA_ARGS__)
 // Inside KCORE_BINDINGS, with a family's list of op names (FAMILY_OPS(KCORE_DEF_KERNEL) binds them all):
 // an op called through KernelCall (denormals flushed, the GIL released for large tensors) whose bf16
 // operands are computed in float32 (ops/float_compute.h): the default.
@@ -101,7 +98,7 @@ template <> struct type_caster<kcore::OptionalTensor> {
 // An op whose kernels take bf16 when every floating operand is bf16 (ops/float_compute.h), through KernelCall.
 #define KCORE_DEF_KERNEL_BF16(name) \
   (m).def(#name, &::kcore::python::KernelCall<KCORE_FLOAT_COMPUTE_IF_MIXED(name)>::call);
-// The same with pybind11 extras (argument names, docs), GIL always released: an op with its own bf16 kernels.
+// An op with its own bf16 kernels bound with pybind11 extras (argument names, the Kernel() guard, docs).
 #define KCORE_DEF_BF16(m, name, ...) (m).def(#name, KCORE_FLOAT_COMPUTE_IF_MIXED(name), ##__VA_ARGS__)
 
 // Binds enum E as Python's `name`, one value per entry of the X-macro list LIST (the list the enum is made of).

@@ -26,7 +26,7 @@ KCORE_BINDINGS(conv) {
                                       conv_args(strides, dilation, pad_before, pad_after, groups));
       },
       py::arg("x"), py::arg("kernel"), py::arg("bias"), py::arg("strides"), py::arg("dilation"), py::arg("pad_before"),
-      py::arg("pad_after"), py::arg("groups") = 1, HeavyKernel());
+      py::arg("pad_after"), py::arg("groups") = 1, Kernel());
   m.def(
       "conv_backward",
       [](const Tensor& x, const Tensor& kernel, const Tensor& grad, const Ints& strides, const Ints& dilation,
@@ -37,7 +37,7 @@ KCORE_BINDINGS(conv) {
       },
       py::arg("x"), py::arg("kernel"), py::arg("grad"), py::arg("strides"), py::arg("dilation"), py::arg("pad_before"),
       py::arg("pad_after"), py::arg("need_x"), py::arg("need_kernel"), py::arg("need_bias"), py::arg("groups") = 1,
-      HeavyKernel());
+      Kernel());
   m.def(
       "conv_transpose",
       [](const Tensor& x, const Tensor& kernel, const OptionalTensor& bias, const Shape& out_spatial,
@@ -46,7 +46,7 @@ KCORE_BINDINGS(conv) {
                              conv_args(strides, dilation, pad_before, pad_after));
       },
       py::arg("x"), py::arg("kernel"), py::arg("bias"), py::arg("out_spatial"), py::arg("strides"), py::arg("dilation"),
-      py::arg("pad_before"), py::arg("pad_after"), HeavyKernel());
+      py::arg("pad_before"), py::arg("pad_after"), Kernel());
   m.def(
       "conv_transpose_backward",
       [](const Tensor& x, const Tensor& kernel, const Tensor& grad, const Ints& strides, const Ints& dilation,
@@ -55,7 +55,7 @@ KCORE_BINDINGS(conv) {
                              conv_args(strides, dilation, pad_before, pad_after), need_x, need_kernel, need_bias);
       },
       py::arg("x"), py::arg("kernel"), py::arg("grad"), py::arg("strides"), py::arg("dilation"), py::arg("pad_before"),
-      py::arg("pad_after"), py::arg("need_x"), py::arg("need_kernel"), py::arg("need_bias"), HeavyKernel());
+      py::arg("pad_after"), py::arg("need_x"), py::arg("need_kernel"), py::arg("need_bias"), Kernel());
   m.def(
       "conv_output_shape",
       [](const Shape& x, const Shape& k, const Ints& strides, const Ints& dilation, const Ints& pad_before,
@@ -93,7 +93,7 @@ KCORE_BINDINGS(pool) {
         return float_compute(pool_forward, x, mode, PoolArgs{pool_size, strides, pad_before, pad_after});
       },
       py::arg("x"), py::arg("mode"), py::arg("pool_size"), py::arg("strides"), py::arg("pad_before"),
-      py::arg("pad_after"), HeavyKernel());
+      py::arg("pad_after"), Kernel());
   m.def(
       "pool_backward",
       [](const Tensor& grad, const OptionalTensor& argmax, const Shape& x_shape, PoolMode mode, const Ints& pool_size,
@@ -102,5 +102,5 @@ KCORE_BINDINGS(pool) {
                              PoolArgs{pool_size, strides, pad_before, pad_after});
       },
       py::arg("grad"), py::arg("argmax"), py::arg("x_shape"), py::arg("mode"), py::arg("pool_size"), py::arg("strides"),
-      py::arg("pad_before"), py::arg("pad_after"), HeavyKernel());
+      py::arg("pad_before"), py::arg("pad_after"), Kernel());
 }
