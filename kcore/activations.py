@@ -69,13 +69,19 @@ tanh, sigmoid, exponential, selu, softplus = ops.tanh, ops.sigmoid, ops.exp, ops
 softsign, hard_sigmoid, silu, swish = ops.softsign, ops.hard_sigmoid, ops.silu, ops.silu
 hard_sigmoid_k2 = ops_elementwise.hard_sigmoid_k2  # Keras 2's clip(0.2 x + 0.5, 0, 1): what a Keras 2 .h5 file means
 relu6, mish, log_sigmoid = ops.relu6, ops.mish, ops.log_sigmoid
+celu, glu, hard_silu, hard_swish, hard_tanh = ops.celu, ops.glu, ops.hard_silu, ops.hard_silu, ops.hard_tanh
+hard_shrink, soft_shrink, tanh_shrink, threshold = ops.hard_shrink, ops.soft_shrink, ops.tanh_shrink, ops.threshold
+sparse_plus, sparse_sigmoid, sparsemax, squareplus = ops.sparse_plus, ops.sparse_sigmoid, ops.sparsemax, ops.squareplus
 
 _REGISTRY = Registry("activation function", "keras.activations", {
     "linear": linear, "relu": relu, "softmax": softmax, "log_softmax": log_softmax, "elu": elu,
     "leaky_relu": leaky_relu, "gelu": gelu, "tanh": tanh, "sigmoid": sigmoid, "exponential": exponential,
     "selu": selu, "softplus": softplus, "softsign": softsign, "hard_sigmoid": hard_sigmoid,
     "hard_sigmoid_k2": hard_sigmoid_k2, "silu": silu,
-    "swish": swish, "relu6": relu6, "mish": mish, "log_sigmoid": log_sigmoid,
+    "swish": swish, "relu6": relu6, "mish": mish, "log_sigmoid": log_sigmoid, "celu": celu, "glu": glu,
+    "hard_silu": hard_silu, "hard_swish": hard_swish, "hard_tanh": hard_tanh, "hard_shrink": hard_shrink,
+    "soft_shrink": soft_shrink, "tanh_shrink": tanh_shrink, "threshold": threshold, "sparse_plus": sparse_plus,
+    "sparse_sigmoid": sparse_sigmoid, "sparsemax": sparsemax, "squareplus": squareplus,
 })
 
 

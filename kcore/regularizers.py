@@ -1,4 +1,6 @@
 """Weight penalties added to the training loss: L1 = l1 sum|w|, L2 = l2 sum w^2 (no 1/2)."""
+import numpy as np
+
 from kcore import ops
 from kcore.utils.registry import Configurable, Registry
 
@@ -8,6 +10,12 @@ class Regularizer(Configurable):
 
     def __call__(self, x):
         return 0.0
+
+
+def _float32(value):
+    """L1's factor as Keras 3 writes it in configs: L1 (only) holds it as a float32 tensor, so 0.01 reads back
+    0.009999999776..."""
+    return float(np.float32(value))
 
 
 class L1L2(Regularizer):
@@ -36,7 +44,7 @@ class L1(L1L2):
         super().__init__(l1=l1)
 
     def get_config(self):
-        return {"l1": self.l1}
+        return {"l1": _float32(self.l1)}
 
 
 class L2(L1L2):

@@ -85,6 +85,53 @@ ELEMENTWISE = [
 ]
 
 
+def _sparsemax_ref(x, axis=-1):
+    z = np.moveaxis(x, axis, -1)
+    ranked = -np.sort(-z, axis=-1)
+    running = np.cumsum(ranked, axis=-1)
+    k = np.arange(1, z.shape[-1] + 1)
+    size = np.sum(1 + k * ranked > running, axis=-1, keepdims=True)
+    tau = (np.take_along_axis(running, size - 1, axis=-1) - 1) / size
+    return np.moveaxis(np.maximum(z - tau, 0.0), -1, axis)
+
+
+def _glu_ref(x, axis=-1):
+    a, b = np.split(x, 2, axis=axis)
+    return a * _sigmoid(b)
+
+
+_GATED = [((3, 4), -1), ((4, 3), 0), ((2, 2, 6), 1), ((1, 2), -1), ((0, 4), -1)]
+_glu_samples = fixed(*[(lambda rng, s=s, a=a: Sample((uniform(rng, s),), {"axis": a}, f"{s}-axis{a}"))
+                       for s, a in _GATED])
+_sparsemax_samples = fixed(*[(lambda rng, s=s, a=a: Sample((uniform(rng, s),), {"axis": a}, f"{s}-axis{a}"))
+                             for s, a in [((3, 5), -1), ((4, 3, 2), 1), ((1, 7), -1), ((6,), 0), ((0, 4), -1)]])
+
+# Activations composed of the ops above (kcore/ops/activation_ops.py): no native op of their own.
+COMPOSED = [
+    _unary("celu", ops.celu, lambda x, alpha=1.0: np.maximum(x, 0) + alpha * np.expm1(np.minimum(x, 0) / alpha),
+           kinks=(0.0,), extra={"alpha": 0.5}),
+    OpInfo("glu", ops.glu, _glu_samples, _glu_ref,
+           bad=(Bad((np.ones((2, 3)),), match=r"divisible by 2.*\(2, 3\)"),)),
+    _unary("hard_silu", ops.hard_silu, lambda x: x * np.clip(x + 3.0, 0.0, 6.0) / 6.0, -4.0, 4.0,
+           kinks=(-3.0, 3.0), aliases=("hard_swish",)),
+    _unary("hard_tanh", ops.hard_tanh, lambda x: np.clip(x, -1.0, 1.0), kinks=(-1.0, 1.0)),
+    _unary("hard_shrink", ops.hard_shrink, lambda x, threshold=0.5: np.where(np.abs(x) > threshold, x, 0.0),
+           kinks=(-0.5, 0.5), extra={"threshold": 1.0}),
+    _unary("soft_shrink", ops.soft_shrink, lambda x, threshold=0.5: np.sign(x) * np.maximum(np.abs(x) - threshold,
+                                                                                             0.0),
+           kinks=(-0.5, 0.5), extra={"threshold": 1.0}),
+    _unary("tanh_shrink", ops.tanh_shrink, lambda x: x - np.tanh(x)),
+    OpInfo("threshold", ops.threshold, unary_samples(kinks=(0.3,), threshold=0.3, default_value=-2.0),
+           lambda x, threshold, default_value: np.where(x > threshold, x, default_value)),
+    _unary("sparse_plus", ops.sparse_plus, lambda x: np.where(x <= -1, 0.0, np.where(x < 1, (x + 1) ** 2 / 4, x)),
+           kinks=(-1.0, 1.0)),
+    _unary("sparse_sigmoid", ops.sparse_sigmoid, lambda x: np.clip((x + 1) / 2, 0.0, 1.0), kinks=(-1.0, 1.0)),
+    _unary("squareplus", ops.squareplus, lambda x, b=4: (x + np.sqrt(x * x + b)) / 2, extra={"b": 1.0}),
+    OpInfo("sparsemax", ops.sparsemax, _sparsemax_samples, _sparsemax_ref,
+           bad=(Bad((np.ones((2, 3)),), {"axis": 2}, match="axis 2 is out of range"),)),
+]
+
+
 def _softmax_ref(x, axis=-1, log=False):
     axis = tuple(axis) if isinstance(axis, list) else axis
     shifted = x - np.max(x, axis=axis, keepdims=True) if x.size else x
@@ -276,7 +323,7 @@ CREATION = [
            bad=(Bad((np.array([0, 1]),), {"num_classes": -1}, match="num_classes"),)),
 ]
 
-ROWS = ELEMENTWISE + REDUCTIONS + LINALG + SHAPE + LOGIC + CREATION
+ROWS = ELEMENTWISE + COMPOSED + REDUCTIONS + LINALG + SHAPE + LOGIC + CREATION
 
 # Argument errors (axes, sizes, dtypes) that follow NumPy's rules, added to the rows above.
 _A = np.arange(24.0).reshape(2, 3, 4)

@@ -95,7 +95,7 @@ template <typename T> KCORE_MATH T derivative(UnaryOp op, T x, T y, T alpha) {
     case UnaryOp::sigmoid: return y * (T(1) - y);
     case UnaryOp::relu: return x > T(0) ? T(1) : T(0);
     case UnaryOp::elu: return x > T(0) ? T(1) : y + alpha;
-    case UnaryOp::selu: return x > T(0) ? T(kSeluScale) : y + T(kSeluScale * kSeluAlpha);
+    case UnaryOp::selu: return x >= T(0) ? T(kSeluScale) : y + T(kSeluScale * kSeluAlpha);  // at 0: TF's scale
     case UnaryOp::softplus: return sigmoid(x);
     case UnaryOp::softsign: {
       const T d = T(1) + abs(x);

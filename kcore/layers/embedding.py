@@ -18,8 +18,11 @@ class Embedding(Layer):
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
                  embeddings_constraint=None, mask_zero=False, weights=None, input_length=None, **kwargs):
-        for legacy in ("lora_rank", "lora_alpha", "sparse", "quantization_config"):
-            kwargs.pop(legacy, None)
+        for option in ("lora_rank", "lora_alpha", "sparse", "quantization_config"):
+            value = kwargs.pop(option, None)
+            if value not in (None, False):
+                raise NotImplementedError(f"Embedding({option}={value!r}): LoRA, sparse gradients and quantization "
+                                          f"are not supported by kcore; leave {option} unset")
         if input_length is not None and not any(k in kwargs for k in ("input_shape", "batch_input_shape")):
             kwargs["batch_input_shape"] = (kwargs.pop("batch_size", None), input_length)
         super().__init__(**kwargs)
@@ -86,8 +89,9 @@ class Embedding(Layer):
             "input_dim": self.input_dim, "output_dim": self.output_dim,
             "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
             "embeddings_regularizer": regularizers.serialize(self.embeddings_regularizer),
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
             "embeddings_constraint": constraints.serialize(self.embeddings_constraint),
-            "mask_zero": self.mask_zero,
+            "mask_zero": self.mask_zero, "quantization_config": None,
         })
         if self.input_length is not None:
             config["input_length"] = self.input_length

@@ -1,4 +1,6 @@
 """BatchNormalization and LayerNormalization (native kernels forward and backward)."""
+import warnings
+
 import numpy as np
 
 from kcore import ops
@@ -18,8 +20,12 @@ class BatchNormalization(Layer):
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", moving_mean_initializer="zeros", moving_variance_initializer="ones",
                  beta_regularizer=None, gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
-                 synchronized=False, **kwargs):
+                 synchronized=False, renorm=False, renorm_clipping=None, renorm_momentum=0.99, **kwargs):
         super().__init__(**kwargs)
+        if renorm:
+            raise NotImplementedError(f"BatchNormalization(renorm=True): batch renormalization is not supported by "
+                                      f"kcore (renorm_clipping={renorm_clipping!r}); use renorm=False")
+        self.renorm, self.renorm_clipping, self.renorm_momentum = False, renorm_clipping, renorm_momentum
         self.synchronized = bool(synchronized)
         if isinstance(axis, (list, tuple)) and len(axis) == 1:
             axis = axis[0]
@@ -119,9 +125,12 @@ class BatchNormalization(Layer):
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
-                "center": self.center, "scale": self.scale, "synchronized": self.synchronized,
+                "center": self.center, "scale": self.scale,
                 **weight_options_config(self, "beta", "gamma", "moving_mean", "moving_variance",
-                                        kinds=("initializer",))}
+                                        kinds=("initializer",)),
+                **weight_options_config(self, "beta", "gamma", kinds=("regularizer", "constraint")),
+                "synchronized": self.synchronized, "renorm": self.renorm, "renorm_clipping": self.renorm_clipping,
+                "renorm_momentum": self.renorm_momentum}
 
 
 class LayerNormalization(Layer):
@@ -138,7 +147,9 @@ class LayerNormalization(Layer):
                  gamma_constraint=None, **kwargs):
         super().__init__(**kwargs)
         if rms_scaling:
-            raise NotImplementedError("LayerNormalization(rms_scaling=True) is not supported by kcore")
+            warnings.warn("LayerNormalization(rms_scaling=True) is deprecated in Keras 3: it scales the input by "
+                          "its variance, not its root mean square (kept for compatibility)", stacklevel=2)
+        self.rms_scaling = bool(rms_scaling)
         if isinstance(axis, (list, tuple)) and all(isinstance(a, int) and not isinstance(a, bool) for a in axis):
             axis = list(axis)
         elif not isinstance(axis, int) or isinstance(axis, bool):
@@ -172,15 +183,18 @@ class LayerNormalization(Layer):
             raise ValueError(f"Layer '{self.name}': the normalised axes must have known sizes, got input shape "
                              f"{tuple(input_shape)} with axis={self.axis}")
         self.gamma = self.add_weight("gamma", shape, self.gamma_initializer, regularizer=self.gamma_regularizer,
-                                     constraint=self.gamma_constraint) if self.scale else None
+                                     constraint=self.gamma_constraint) if self.scale or self.rms_scaling else None
         self.beta = self.add_weight("beta", shape, self.beta_initializer, regularizer=self.beta_regularizer,
-                                    constraint=self.beta_constraint) if self.center else None
+                                    constraint=self.beta_constraint) if self.center and not self.rms_scaling else None
         self._norm_size = int(np.prod(shape))
+        self.axis = given  # Keras keeps the sorted list once built (its config then shows a list)
         self.built = True
 
     def call(self, inputs):
         rank = inputs.ndim
         _, positions = self._axes(inputs.shape)
+        if self.rms_scaling:
+            return self._variance_scaled(inputs, positions)
         trailing = positions == list(range(rank - len(positions), rank))
         if trailing and len(positions) == 1:
             return ops.layer_normalization(inputs, self.gamma, self.beta, self._norm_size, self.epsilon)
@@ -194,10 +208,20 @@ class LayerNormalization(Layer):
         y = ops.layer_normalization(ops.transpose(inputs, perm), gamma, beta, self._norm_size, self.epsilon)
         return ops.transpose(y, list(np.argsort(perm)))
 
+    def _variance_scaled(self, inputs, positions):
+        """Keras 3's deprecated rms_scaling: x / sqrt(var(x) + epsilon) * gamma (no centring, no beta)."""
+        centred = ops.subtract(inputs, ops.mean(inputs, axis=tuple(positions), keepdims=True))
+        variance = ops.mean(ops.square(centred), axis=tuple(positions), keepdims=True)
+        outputs = ops.divide(inputs, ops.sqrt(ops.add(variance, self.epsilon)))
+        if self.gamma is None:
+            return outputs
+        shape = [inputs.shape[d] if d in positions else 1 for d in range(inputs.ndim)]
+        return ops.multiply(outputs, ops.reshape(self.gamma, shape))
+
     def compute_output_shape(self, input_shape):
         self._axes(input_shape)
         return input_shape
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon, "center": self.center,
-                "scale": self.scale, **weight_options_config(self, "beta", "gamma", kinds=("initializer",))}
+                "scale": self.scale, "rms_scaling": self.rms_scaling, **weight_options_config(self, "beta", "gamma")}

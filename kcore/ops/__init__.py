@@ -1,6 +1,21 @@
 """kcore.ops: functional ops under keras.ops names; accept NumPy arrays or kcore tensors."""
 from kcore.backend.tensor import convert_to_tensor, is_tensor
 from kcore.ops import image
+from kcore.ops.activation_ops import (
+    celu,
+    glu,
+    hard_shrink,
+    hard_silu,
+    hard_swish,
+    hard_tanh,
+    soft_shrink,
+    sparse_plus,
+    sparse_sigmoid,
+    sparsemax,
+    squareplus,
+    tanh_shrink,
+    threshold,
+)
 from kcore.ops.conv import average_pool, conv, conv_transpose, depthwise_conv, max_pool, separable_conv
 from kcore.ops.conv_lstm import conv_lstm
 from kcore.ops.core import (

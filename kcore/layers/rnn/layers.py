@@ -22,12 +22,15 @@ class FlatCellConfig:
     RNN's, no nested cell (LSTM, GRU, SimpleRNN, ConvLSTM*D)."""
 
     def get_config(self):
+        from kcore import regularizers
+
         config = super().get_config()
         del config["cell"]
         cell_config = self.cell.get_config()
         for key in ("name", "trainable", "dtype"):
             cell_config.pop(key, None)
         config.update(cell_config)
+        config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)  # None included (Keras)
         return config
 
     @classmethod
@@ -85,6 +88,11 @@ class SimpleRNN(_CellRNN):
     def __init__(self, units, activation="tanh", **kwargs):
         kwargs.pop("recurrent_activation", None)
         super().__init__(units, activation=activation, **kwargs)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("seed", None)  # Keras 3 leaves it out of SimpleRNN's config (not of LSTM's, GRU's or the cell's)
+        return config
 
 
 class LSTM(_CellRNN):
