@@ -331,7 +331,7 @@ def test_history_order_with_lr_callbacks():
     history = model.fit(x, y, epochs=1, verbose=0, validation_data=(x, y),
                         callbacks=[callbacks.ReduceLROnPlateau(patience=1)])
     assert list(history.history) == ["loss", "mae", "val_loss", "val_mae", "learning_rate"]
-    assert math.isclose(history.history["learning_rate"][0], 0.01, rel_tol=1e-9)
+    assert math.isclose(history.history["learning_rate"][0], 0.01, rel_tol=1e-7)  # a float32 rate, as Keras logs it
 
 
 def test_early_stopping_restores_best_weights_even_without_stopping():

@@ -169,8 +169,8 @@ def test_saved_h5_layout_and_round_trip(tmp_path, rng):
         tc = json.loads(f.attrs["training_config"])
         # Settings tf.keras's classic Adam and Keras 3 both read; the loss alias spelled out for Keras 3.
         assert tc["optimizer_config"] == {"class_name": "Adam", "config": {
-            "name": "adam", "learning_rate": 0.01, "clipnorm": None, "clipvalue": None, "global_clipnorm": None,
-            "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07, "amsgrad": False}}
+            "name": "adam", "learning_rate": float(np.float32(0.01)), "clipnorm": None, "clipvalue": None,
+            "global_clipnorm": None, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07, "amsgrad": False}}
         assert tc["loss"] == "mean_squared_error" and tc["metrics"] == ["mae"]
         g = f["model_weights"]
         assert _attr_names(g, "layer_names") == [layer.name for layer in model.layers]

@@ -6,7 +6,15 @@ import kcore
 from kcore import optimizers
 
 
-def ref_rmsprop(w, grads, lr=0.01, rho=0.9, momentum=0.0, eps=1e-7, centered=False):
+def f32(rate):
+    """A learning rate as Keras 3 (and kcore) hold it: in a float32 variable, also when the weights are float64."""
+    return float(np.float32(rate))
+
+
+LR_001, LR_05 = f32(0.01), f32(0.5)
+
+
+def ref_rmsprop(w, grads, lr=LR_001, rho=0.9, momentum=0.0, eps=1e-7, centered=False):
     v, a, mom = (np.zeros_like(w) for _ in range(3))
     for g in grads:
         v = rho * v + (1 - rho) * g * g
@@ -23,7 +31,7 @@ def ref_rmsprop(w, grads, lr=0.01, rho=0.9, momentum=0.0, eps=1e-7, centered=Fal
     return w
 
 
-def ref_adagrad(w, grads, lr=0.01, init=0.1, eps=1e-7):
+def ref_adagrad(w, grads, lr=LR_001, init=0.1, eps=1e-7):
     acc = np.full_like(w, init)
     for g in grads:
         acc = acc + g * g
@@ -31,7 +39,7 @@ def ref_adagrad(w, grads, lr=0.01, init=0.1, eps=1e-7):
     return w
 
 
-def ref_adadelta(w, grads, lr=0.5, rho=0.95, eps=1e-7):
+def ref_adadelta(w, grads, lr=LR_05, rho=0.95, eps=1e-7):
     eg, edx = np.zeros_like(w), np.zeros_like(w)
     for g in grads:
         eg = rho * eg + (1 - rho) * g * g
@@ -41,7 +49,7 @@ def ref_adadelta(w, grads, lr=0.5, rho=0.95, eps=1e-7):
     return w
 
 
-def ref_nadam(w, grads, lr=0.01, b1=0.9, b2=0.999, eps=1e-7):
+def ref_nadam(w, grads, lr=LR_001, b1=0.9, b2=0.999, eps=1e-7):
     m, v, prod = np.zeros_like(w), np.zeros_like(w), 1.0
     for t, g in enumerate(grads, start=1):
         u_t = b1 * (1 - 0.5 * 0.96**t)
@@ -55,7 +63,7 @@ def ref_nadam(w, grads, lr=0.01, b1=0.9, b2=0.999, eps=1e-7):
     return w
 
 
-def ref_adamax(w, grads, lr=0.01, b1=0.9, b2=0.999, eps=1e-7):
+def ref_adamax(w, grads, lr=LR_001, b1=0.9, b2=0.999, eps=1e-7):
     m, u = np.zeros_like(w), np.zeros_like(w)
     for t, g in enumerate(grads, start=1):
         m = m + (g - m) * (1 - b1)
@@ -64,7 +72,7 @@ def ref_adamax(w, grads, lr=0.01, b1=0.9, b2=0.999, eps=1e-7):
     return w
 
 
-def ref_adamw(w, grads, lr=0.01, wd=0.004, b1=0.9, b2=0.999, eps=1e-7):
+def ref_adamw(w, grads, lr=LR_001, wd=0.004, b1=0.9, b2=0.999, eps=1e-7):
     m, v = np.zeros_like(w), np.zeros_like(w)
     for t, g in enumerate(grads, start=1):
         w = w - lr * wd * w
@@ -168,7 +176,7 @@ def test_constraints_apply_after_each_update():
     np.testing.assert_allclose(var.numpy(), [0.0, 0.5])
 
 
-def _numpy_adam(w, grads, lr=0.01, b1=0.9, b2=0.999, eps=1e-7, amsgrad=False):
+def _numpy_adam(w, grads, lr=LR_001, b1=0.9, b2=0.999, eps=1e-7, amsgrad=False):
     m, v, vhat = np.zeros_like(w), np.zeros_like(w), np.zeros_like(w)
     for t, g in enumerate(grads, start=1):
         m = m + (g - m) * (1 - b1)
@@ -179,7 +187,7 @@ def _numpy_adam(w, grads, lr=0.01, b1=0.9, b2=0.999, eps=1e-7, amsgrad=False):
     return w
 
 
-def _numpy_sgd(w, grads, lr=0.01, momentum=0.0, nesterov=False):
+def _numpy_sgd(w, grads, lr=LR_001, momentum=0.0, nesterov=False):
     m = np.zeros_like(w)
     for g in grads:
         if momentum == 0:
@@ -191,11 +199,11 @@ def _numpy_sgd(w, grads, lr=0.01, momentum=0.0, nesterov=False):
 
 
 @pytest.mark.parametrize("make,ref", [
-    (lambda: optimizers.SGD(0.1), lambda w, gs: _numpy_sgd(w, gs, 0.1)),
-    (lambda: optimizers.SGD(0.1, momentum=0.9), lambda w, gs: _numpy_sgd(w, gs, 0.1, 0.9)),
-    (lambda: optimizers.SGD(0.1, momentum=0.9, nesterov=True), lambda w, gs: _numpy_sgd(w, gs, 0.1, 0.9, True)),
-    (lambda: optimizers.Adam(0.01), lambda w, gs: _numpy_adam(w, gs, 0.01)),
-    (lambda: optimizers.Adam(0.01, amsgrad=True), lambda w, gs: _numpy_adam(w, gs, 0.01, amsgrad=True)),
+    (lambda: optimizers.SGD(0.1), lambda w, gs: _numpy_sgd(w, gs, f32(0.1))),
+    (lambda: optimizers.SGD(0.1, momentum=0.9), lambda w, gs: _numpy_sgd(w, gs, f32(0.1), 0.9)),
+    (lambda: optimizers.SGD(0.1, momentum=0.9, nesterov=True), lambda w, gs: _numpy_sgd(w, gs, f32(0.1), 0.9, True)),
+    (lambda: optimizers.Adam(0.01), lambda w, gs: _numpy_adam(w, gs, f32(0.01))),
+    (lambda: optimizers.Adam(0.01, amsgrad=True), lambda w, gs: _numpy_adam(w, gs, f32(0.01), amsgrad=True)),
 ])
 def test_optimizer_steps_match_numpy_reference(make, ref, rng):
     w0 = rng.standard_normal((3, 4))

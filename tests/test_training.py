@@ -137,7 +137,7 @@ def test_seed_002_legacy_adam_arguments():
     from kcore.optimizers import Adam
 
     opt = Adam(lr=0.001, beta_1=0.9, beta_2=0.999, epsilon=None, decay=0.0, amsgrad=False)
-    assert opt.learning_rate == 0.001 and opt.epsilon == 1e-7
+    assert opt.learning_rate == pytest.approx(0.001) and opt.epsilon == 1e-7
     decayed = Adam(lr=0.1, decay=0.5)
     decayed.iterations = 2
     assert decayed.learning_rate == pytest.approx(0.1 / 2)

@@ -58,7 +58,7 @@ class DataParallel:
         opt = model.optimizer
         opt.build(variables)
         self._bcast(model, [w.value for w in model.weights] + list(_optimizer_buffers(opt)))
-        opt.iterations = int(self.comm.bcast_obj(int(opt.iterations)))
+        opt._iterations = int(self.comm.bcast_obj(int(opt._iterations)))
 
     def broadcast_weights(self, model):
         """Every rank takes rank 0's weights (before evaluate / predict)."""
@@ -94,7 +94,8 @@ class DataParallel:
             with GradientTape() as tape:
                 y_pred = model(x, training=True)
                 loss, per_output = model.compute_loss(x, y, y_pred, sample_weight)
-            grads = tape.gradient(loss, variables) if variables else []
+                scaled = model.optimizer.scale_loss(loss)
+            grads = tape.gradient(scaled, variables) if variables else []
         finally:
             _context.state["batch"] = None
         if self._nccl is not None and variables and variables[0].value.device != "cpu":

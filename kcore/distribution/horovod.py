@@ -105,7 +105,7 @@ class BroadcastGlobalVariablesCallback(_callbacks.Callback):
             for var in opt._tracked:
                 for slot in opt._slots[id(var)]:
                     comm.bcast_(np.asarray(slot), root=self.root_rank)
-            opt.iterations = int(comm.bcast_obj(int(opt.iterations), root=self.root_rank))
+            opt._iterations = int(comm.bcast_obj(int(opt._iterations), root=self.root_rank))
 
 
 class MetricAverageCallback(_callbacks.Callback):

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from kcore import dtype_policies, ops, regularizers
+from kcore import ops, regularizers
 from kcore.layers.layer import InputSpec, Layer
 from kcore.ops.random import dropout_mask, uniform_like
 from kcore.utils.rng import next_seed
@@ -70,9 +70,8 @@ class _SpatialDropout(_Random):
         return ops.dropout(inputs, self.rate, noise, self._next_seed())
 
     def get_config(self):
-        # Keras's spatial dropouts take only these (no `trainable`)
-        config = {"rate": self.rate, "seed": self.seed, "name": self.name,
-                  "dtype": dtype_policies.serialize(self.dtype_policy)}
+        # Keras's spatial dropouts take only these (no `trainable`; the dtype is the variable dtype's name)
+        config = {"rate": self.rate, "seed": self.seed, "name": self.name, "dtype": self.variable_dtype}
         if self._rank > 3:
             config["data_format"] = self.data_format
         return config

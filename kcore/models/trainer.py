@@ -185,7 +185,8 @@ class Trainer:
         with GradientTape() as tape:
             y_pred = self(x, training=True)
             loss, per_output = self.compute_loss(x, y, y_pred, sample_weight)
-        grads = tape.gradient(loss, variables)
+            scaled = self.optimizer.scale_loss(loss)  # the loss itself unless loss_scale_factor is set
+        grads = tape.gradient(scaled, variables)
         self.optimizer.apply(grads, variables) if variables else None
         self._update_metrics(y, y_pred, loss, per_output, sample_weight)
 

@@ -10,15 +10,22 @@ from kcore.backend.tensor import Tensor
 from kcore.optimizers.schedules import LearningRateSchedule
 
 
+def _float32_rate(value):
+    """A numeric learning rate as Keras holds it, in a float32 variable (0.001 reads back 0.0010000000474974513, in
+    configs too); schedules and callables unchanged."""
+    if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
+        return float(np.float32(value))
+    return value
+
+
 class Optimizer:
     """Subclasses define `_slot_names` and `_update(var, grad, slots, lr)` (one fused native call)."""
 
     _slot_names = ()
 
     def __init__(self, learning_rate=0.001, weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
-                 use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None, name=None, lr=None, decay=0.0,
-                 **kwargs):
-        kwargs.pop("loss_scale_factor", None), kwargs.pop("gradient_accumulation_steps", None)
+                 use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name=None, lr=None, decay=0.0, **kwargs):
         if kwargs:
             raise ValueError(f"Argument(s) not recognized by {type(self).__name__}: {kwargs}")
         if lr is not None:  # Keras 2 spelling
@@ -34,18 +41,40 @@ class Optimizer:
                                                         or ema_overwrite_frequency < 1):
                 raise ValueError("`ema_overwrite_frequency` must be an integer >= 1 or None. Received: "
                                  f"ema_overwrite_frequency={ema_overwrite_frequency}")
+        if gradient_accumulation_steps and (not isinstance(gradient_accumulation_steps, (int, np.integer))
+                                            or gradient_accumulation_steps < 2):
+            raise ValueError("`gradient_accumulation_steps` must be an integer >= 2. Received: "
+                             f"gradient_accumulation_steps={gradient_accumulation_steps!r}")
+        if loss_scale_factor is not None and not (isinstance(loss_scale_factor, (int, float, np.number))
+                                                  and math.isfinite(loss_scale_factor) and loss_scale_factor > 0):
+            raise ValueError(f"`loss_scale_factor` must be a positive finite number or None. Received: "
+                             f"loss_scale_factor={loss_scale_factor!r}")
+        self.loss_scale_factor = loss_scale_factor
+        self.gradient_accumulation_steps = int(gradient_accumulation_steps) if gradient_accumulation_steps else None
+        self._accumulators = {}  # id(variable) -> native tensor: gradients summed since the last update
         self.use_ema, self.ema_momentum = bool(use_ema), float(ema_momentum)
         self.ema_overwrite_frequency = ema_overwrite_frequency
         self._averages = {}  # id(variable) -> native tensor: the moving average of the variable (use_ema)
         self._no_decay_ids, self._no_decay_pattern = set(), None
-        self._learning_rate = learning_rate
+        self._learning_rate = _float32_rate(learning_rate)
         self.weight_decay = weight_decay
         self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
         self.decay = float(decay)
         self.name = name or type(self).__name__.lower()
-        self.iterations = 0
+        self._iterations = 0  # calls of apply (Keras's `_iterations`, the saved count); see `iterations`
         self._slots = {}  # id(variable) -> list of native tensors
         self._tracked = []  # variables in the order their slots were created
+
+    @property
+    def iterations(self):
+        """Optimizer steps taken: calls of `apply`, or with gradient accumulation the updates made (calls //
+        gradient_accumulation_steps), as Keras 3 counts them. Inside an update it already counts that update."""
+        steps = self.gradient_accumulation_steps
+        return self._iterations // steps if steps else self._iterations
+
+    @iterations.setter
+    def iterations(self, value):
+        self._iterations = int(value) * (self.gradient_accumulation_steps or 1)
 
     # -- learning rate -------------------------------------------------------------------------
     @property
@@ -54,12 +83,12 @@ class Optimizer:
         arguments (Keras 3)."""
         lr = self._learning_rate
         if isinstance(lr, LearningRateSchedule):
-            lr = lr(self.iterations)
+            lr = lr(self._iterations)  # Keras 3 gives schedules the count of apply calls
         elif callable(lr):
             lr = lr()
         lr = float(lr)
         if self.decay:
-            lr = lr / (1.0 + self.decay * self.iterations)
+            lr = lr / (1.0 + self.decay * self._iterations)
         return lr
 
     @learning_rate.setter
@@ -69,7 +98,7 @@ class Optimizer:
                             "constructor argument, hence its learning rate is not settable. If you need the learning "
                             "rate to be settable, you should instantiate the optimizer with a float `learning_rate` "
                             "argument.")
-        self._learning_rate = value
+        self._learning_rate = _float32_rate(value)
 
     lr = learning_rate
 
@@ -80,27 +109,37 @@ class Optimizer:
                 self._slots[id(var)] = [self._new_slot(var, name) for name in self._slot_names]
                 if self.use_ema:
                     self._averages[id(var)] = _C.zeros(list(var.value.shape), var.dtype, var.value.device)
+                if self.gradient_accumulation_steps:
+                    self._accumulators[id(var)] = _C.zeros(list(var.value.shape), var.dtype, var.value.device)
                 self._tracked.append(var)
 
     def _new_slot(self, var, name):
         return _C.zeros(list(var.value.shape), var.dtype, var.value.device)
 
+    def _state_tensors(self, variables):
+        """The native tensors of the saved state after iterations and learning rate, in Keras's order: the
+        moving averages (use_ema), the gradient accumulators, then each variable's slots."""
+        out = [self._averages[id(v)] for v in variables if self.use_ema]
+        out += [self._accumulators[id(v)] for v in variables if self.gradient_accumulation_steps]
+        return out + [s for v in variables for s in self._slots[id(v)]]
+
+    def state_size(self, variable_count):
+        """How many arrays `variables` holds for `variable_count` tracked variables."""
+        per_variable = len(self._slot_names) + int(self.use_ema) + int(bool(self.gradient_accumulation_steps))
+        return 2 + variable_count * per_variable
+
     @property
     def variables(self):
-        """[iterations, learning_rate, slots of each variable in order] as NumPy arrays (for saving)."""
-        out = [np.array(self.iterations, dtype=np.int64), np.array(self.learning_rate, dtype=np.float32)]
-        for var in self._tracked:
-            out.extend(np.array(to_device(s, "cpu")) for s in self._slots[id(var)])
-        return out
+        """[iterations, learning_rate, averages, accumulators, slots of each variable] as NumPy arrays (saving)."""
+        out = [np.array(self._iterations, dtype=np.int64), np.array(self.learning_rate, dtype=np.float32)]
+        return out + [np.array(to_device(t, "cpu")) for t in self._state_tensors(self._tracked)]
 
     def set_state(self, values, variables):
         """Restores `variables` from `self.variables`-style arrays (after build)."""
         self.build(variables)
-        self.iterations = int(values[0])
-        it = iter(values[2:])
-        for var in variables:
-            for slot in self._slots[id(var)]:
-                slot.copy_from(_C.from_numpy(np.ascontiguousarray(next(it), dtype=slot.dtype)))
+        self._iterations = int(values[0])
+        for tensor, value in zip(self._state_tensors(variables), values[2:]):
+            tensor.copy_from(_C.from_numpy(np.ascontiguousarray(value, dtype=tensor.dtype)))
 
     # -- applying -----------------------------------------------------------------------------------
     def apply_gradients(self, grads_and_vars):
@@ -118,9 +157,16 @@ class Optimizer:
         if not updated:
             return
         self.build(variables)  # every variable is tracked (and averaged with use_ema), as in Keras
+        if self.loss_scale_factor is not None:  # the loss was scaled by scale_loss: gradients come back unscaled
+            native_grads = [_C.scale(g, 1.0 / self.loss_scale_factor) for g in native_grads]
+        if self.gradient_accumulation_steps and not self._accumulate(native_grads, updated):
+            self._iterations += 1
+            if self.use_ema:
+                self._update_averages()
+            return
         grads = self._clip(native_grads)
         lr = self.learning_rate
-        self.iterations += 1
+        self._iterations += 1
         for g, var in zip(grads, updated):
             if self.weight_decay and self._use_weight_decay(var):
                 var.value.copy_from(_C.scale(var.value, 1.0 - lr * float(self.weight_decay)))
@@ -130,15 +176,39 @@ class Optimizer:
         if self.use_ema:
             self._update_averages()
 
+    def scale_loss(self, loss):
+        """The loss times `loss_scale_factor` (when set), before gradients are taken; `apply` divides it out."""
+        if self.loss_scale_factor is None:
+            return loss
+        from kcore import ops
+
+        return ops.multiply(loss, float(self.loss_scale_factor))
+
+    def _accumulate(self, grads, variables):
+        """Gradient accumulation (Keras 3): on most steps the gradients are only added to the accumulators (False
+        is returned); every `gradient_accumulation_steps`-th step `grads` become the mean over the steps since the
+        last update, the accumulators are reset, and the update runs (True)."""
+        accumulators = [self._accumulators[id(v)] for v in variables]
+        if (self._iterations + 1) % self.gradient_accumulation_steps:
+            for acc, g in zip(accumulators, grads):
+                acc.copy_from(_C.binary(BinaryOp.add, acc, g))
+            return False
+        inverse = 1.0 / self.gradient_accumulation_steps
+        for i, (acc, g) in enumerate(zip(accumulators, grads)):
+            grads[i] = _C.scale(_C.binary(BinaryOp.add, g, acc), inverse)
+            acc.copy_from(_C.scale(acc, 0.0))
+        return True
+
     # -- exponential moving average of the weights (use_ema) ----------------------------------------
     def _update_averages(self):
         """average = m * average + (1 - m) * var after each step (m = 0 on the first step, so it starts at the
         variable); every `ema_overwrite_frequency` steps the variables take their averages."""
-        momentum = self.ema_momentum if self.iterations > 1 else 0.0
+        previous = (self._iterations - 1) // (self.gradient_accumulation_steps or 1)  # Keras's count before this step
+        momentum = self.ema_momentum if previous > 0 else 0.0
         for var in self._tracked:
             avg = self._averages[id(var)]
             avg.copy_from(_C.binary(BinaryOp.add, _C.scale(avg, momentum), _C.scale(var.value, 1.0 - momentum)))
-        if self.ema_overwrite_frequency and self.iterations % self.ema_overwrite_frequency == 0:
+        if self.ema_overwrite_frequency and (previous + 1) % self.ema_overwrite_frequency == 0:
             self._overwrite_with_averages(self._tracked)
 
     def _overwrite_with_averages(self, variables):
@@ -191,7 +261,8 @@ class Optimizer:
         return {"name": self.name, "learning_rate": lr,
                 "weight_decay": self.weight_decay, "clipnorm": self.clipnorm, "clipvalue": self.clipvalue,
                 "global_clipnorm": self.global_clipnorm, "use_ema": self.use_ema, "ema_momentum": self.ema_momentum,
-                "ema_overwrite_frequency": self.ema_overwrite_frequency}
+                "ema_overwrite_frequency": self.ema_overwrite_frequency, "loss_scale_factor": self.loss_scale_factor,
+                "gradient_accumulation_steps": self.gradient_accumulation_steps}
 
     @classmethod
     def from_config(cls, config):

@@ -57,7 +57,7 @@ def write_optimizer_weights(model, f, new_style):
         paired, single = [], paired + single
     if len(paired) + len(single) != len(wanted):  # a slot the table does not know: leave the state out
         return
-    names, values = ["iteration:0"], [np.array(optimizer.iterations, dtype=np.int64)]
+    names, values = ["iteration:0"], [np.array(optimizer._iterations, dtype=np.int64)]
     prefix = type(optimizer).__name__
     state = {id(v): dict(zip(wanted, (np.array(to_device(s, "cpu")) for s in slots[id(v)]))) for v in variables}
 

@@ -95,13 +95,16 @@ def read_optimizer(optimizer, reader, variables):
         values = [reader.read(str(i), (), base=stored) for i in range(count)]
 
         def apply_iterations():
-            optimizer.iterations = int(values[0]) if values else 0
+            optimizer._iterations = int(values[0]) if values else 0
         return apply_iterations
-    expected = 2 + len(variables) * len(optimizer._slot_names)
+    expected = optimizer.state_size(len(variables))
     if count != expected:
         raise ValueError(f"The file's optimizer state has {count} variables; this optimizer "
                          f"({type(optimizer).__name__}) with {len(variables)} trainable weights needs {expected}")
-    shapes = [(), ()] + [tuple(v.shape) for v in variables for _ in optimizer._slot_names]
+    per_variable = (expected - 2) // len(variables) if variables else 0
+    extra = per_variable - len(optimizer._slot_names)  # averages / accumulators: one list each, all variables
+    shapes = [(), ()] + [tuple(v.shape) for _ in range(extra) for v in variables] + \
+        [tuple(v.shape) for v in variables for _ in optimizer._slot_names]
     values = [reader.read(str(i), shape, base=stored) for i, shape in enumerate(shapes)]
     return lambda: optimizer.set_state(values, variables)
 

@@ -1,0 +1,60 @@
+"""Writes tests/data/keras3_optimizer_options.npz (+ keras3_accumulating_adam.keras): training with the Keras 3
+optimizer options gradient_accumulation_steps, loss_scale_factor and use_ema, in real Keras 3 (TensorFlow).
+
+Each case trains the same small model (weights set from the npz) for 7 batches with fit(shuffle=False) and records
+the weights after training, the optimizer's iteration count and its variables (in Keras's order). The .keras file
+is a model compiled with an accumulating, EMA-tracking Adam after those 7 batches (optimizer state saved).
+
+Not part of the test run. Run with the reference environment:
+    KERAS_BACKEND=tensorflow /work/refenv/bin/python tests/data/gen/make_keras_optimizer_options.py
+"""
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+CASES = {
+    "sgd_accumulate3": ("SGD", {"learning_rate": 0.1, "momentum": 0.5, "gradient_accumulation_steps": 3}),
+    "adam_accumulate2": ("Adam", {"learning_rate": 0.01, "gradient_accumulation_steps": 2}),
+    "adam_loss_scale": ("Adam", {"learning_rate": 0.01, "loss_scale_factor": 128.0}),
+    "sgd_accumulate_clip": ("SGD", {"learning_rate": 0.1, "gradient_accumulation_steps": 2, "clipnorm": 0.05}),
+    "adamw_accumulate_ema": ("AdamW", {"learning_rate": 0.01, "gradient_accumulation_steps": 3, "use_ema": True,
+                                       "ema_momentum": 0.9}),
+    "nadam_accumulate2": ("Nadam", {"learning_rate": 0.01, "gradient_accumulation_steps": 2}),
+}
+
+
+def model(weights):
+    m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="tanh"), keras.layers.Dense(2)])
+    m.set_weights(weights)
+    return m
+
+
+def main():
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(28, 4)).astype("float32")
+    y = rng.normal(size=(28, 2)).astype("float32")
+    w0 = [rng.normal(0, 0.5, s).astype("float32") for s in [(4, 3), (3,), (3, 2), (2,)]]
+    out = {"x": x, "y": y, **{f"w0_{i}": w for i, w in enumerate(w0)}}
+    for name, (cls, kwargs) in CASES.items():
+        m = model(w0)
+        opt = getattr(keras.optimizers, cls)(**kwargs)
+        m.compile(optimizer=opt, loss="mse")
+        m.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0)
+        for i, w in enumerate(m.get_weights()):
+            out[f"{name}_w{i}"] = w
+        out[f"{name}_iterations"] = np.array(int(opt.iterations.numpy()))
+        out[f"{name}_nvars"] = np.array(len(opt.variables))
+        if name == "adamw_accumulate_ema":
+            for i, v in enumerate(opt.variables):
+                out[f"{name}_var{i}"] = np.asarray(v.numpy())
+            m.save(os.path.join(HERE, "keras3_accumulating_adam.keras"))
+    np.savez(os.path.join(HERE, "keras3_optimizer_options.npz"), **out)
+    print("wrote", len(CASES), "cases")
+
+
+if __name__ == "__main__":
+    main()
