@@ -282,3 +282,18 @@ def test_repeated_calls_keep_memory_flat():
     loss_with_penalty = model.evaluate(x, np.zeros((5, 1), np.float32), verbose=0)
     model.fit(x, np.zeros((5, 1), np.float32), epochs=3, verbose=0)
     assert len(model.layers[0]._losses) <= 1 and loss_with_penalty >= 0
+
+
+def test_model_metrics_follow_metrics_names_and_evaluate():
+    inp = kcore.Input((4,))
+    hidden = layers.Dense(3)(inp)
+    model = kcore.Model(inp, [layers.Dense(2, activation="softmax", name="cls")(hidden),
+                              layers.Dense(1, name="reg")(hidden)])
+    assert model.metrics == [] and model.metrics_names == ["loss"]
+    model.compile("sgd", ["sparse_categorical_crossentropy", "mse"], metrics=[["accuracy"], ["mae"]])
+    x = np.random.default_rng(0).random((8, 4)).astype("float32")
+    y = [np.arange(8) % 2, x[:, :1]]
+    results = model.evaluate(x, y, verbose=0)
+    assert [m.name for m in model.metrics] == model.metrics_names == [
+        "loss", "cls_loss", "reg_loss", "cls_accuracy", "reg_mae"]
+    assert [m.result() for m in model.metrics] == pytest.approx(results)

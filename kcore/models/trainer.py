@@ -95,10 +95,20 @@ class Trainer:
         return targets
 
     @property
-    def metrics_names(self):
+    def metrics(self):
+        """The compiled model's metric objects, in the order of `metrics_names` (and of evaluate()'s list): the
+        loss tracker, one loss tracker per output with a loss (several outputs), then the compiled metrics
+        (tf.keras's flat list; Keras 3 wraps the compiled metrics in one container). Empty before compile."""
+        if getattr(self, "_compile_args", None) is None:
+            return []
         targets = self._resolve_targets()
-        return ["loss"] + [tr.name for tr in self._output_loss_trackers if tr is not None] + \
-            [m.name for t in targets for m in t.metrics]
+        return [self._loss_tracker] + [tr for tr in self._output_loss_trackers if tr is not None] + \
+            [m for t in targets for m in t.metrics]
+
+    @property
+    def metrics_names(self):
+        """The names of `metrics`: "loss", "<output>_loss" per output with a loss, then each compiled metric."""
+        return [m.name for m in self.metrics] or ["loss"]
 
     def _reset_metrics(self):
         for t in self._resolve_targets():
