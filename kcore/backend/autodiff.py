@@ -36,6 +36,32 @@ class Node:
         self.n_outputs = n_outputs
 
 
+class RowGradient:
+    """The gradient of a table read by row (an embedding): `dense`, the summed gradient, and `squares`, the sum of
+    the squares of the gradient of each read (`sum_i g_i ** 2`, which differs from `dense ** 2` when a row is read
+    more than once in a batch).
+
+    Keras's TensorFlow backend receives such gradients as IndexedSlices, and optimizers that square the gradient
+    (Adam, RMSprop, Adagrad, ...) then square each read separately; kcore's optimizers use `squares` to do the
+    same (kcore.optimizers.base). Only a leaf table gets one; adding any other gradient to it gives a plain one,
+    as TensorFlow densifies.
+    """
+
+    __slots__ = ("dense", "squares")
+
+    def __init__(self, dense, squares):
+        self.dense, self.squares = dense, squares
+
+
+def add_gradients(a, b):
+    """a + b for native gradients, where either may be a RowGradient."""
+    if type(a) is RowGradient or type(b) is RowGradient:
+        if type(a) is RowGradient and type(b) is RowGradient:
+            return RowGradient(_C.binary(BinaryOp.add, a.dense, b.dense), _C.binary(BinaryOp.add, a.squares, b.squares))
+        a, b = getattr(a, "dense", a), getattr(b, "dense", b)
+    return _C.binary(BinaryOp.add, a, b)
+
+
 def is_recording() -> bool:
     """Whether a GradientTape is recording (ops attach backward rules only then)."""
     return STATE.recording > 0
@@ -124,7 +150,7 @@ def _accumulate(pending, t, g):
     v = t if node is None or node.backward is None else node
     if v is t or v.n_outputs == 1:
         prev = pending.get(v)
-        pending[v] = g if prev is None else _C.binary(BinaryOp.add, prev, g)
+        pending[v] = g if prev is None else add_gradients(prev, g)
     else:
         _accumulate_output(pending, v, t.output_index, g)
 
@@ -143,7 +169,7 @@ def backpropagate(root, root_grad, release_graph):
     pending = {}
     _accumulate(pending, root, root_grad)
     leaves = {}
-    pop, add, add_op = pending.pop, _C.binary, BinaryOp.add
+    pop = pending.pop
     for v in reversed(order):
         g = pop(v, None)
         if g is None:
@@ -157,7 +183,7 @@ def backpropagate(root, root_grad, release_graph):
                 w = inp if node is None or node.backward is None else node
                 if w is inp or w.n_outputs == 1:
                     prev = pending.get(w)
-                    pending[w] = gi if prev is None else add(add_op, prev, gi)
+                    pending[w] = gi if prev is None else add_gradients(prev, gi)
                 else:
                     _accumulate_output(pending, w, inp.output_index, gi)
         if release_graph:  # frees what the backward kept; the outputs become leaves
@@ -206,7 +232,7 @@ class GradientTape:
         return no_grad()
 
     def gradient(self, target, sources, output_gradients=None, unconnected_gradients="none"):
-        from kcore.backend.tensor import Tensor, convert_to_tensor
+        from kcore.backend.tensor import RowGradientTensor, Tensor, convert_to_tensor
 
         if self._used and not self.persistent:
             raise RuntimeError("A non-persistent GradientTape can only be used to compute one set of gradients; "
@@ -225,13 +251,13 @@ class GradientTape:
                 continue
             for leaf, g in backpropagate(t, seed, release_graph=not self.persistent).items():
                 prev = leaves.get(leaf)
-                leaves[leaf] = g if prev is None else _C.binary(BinaryOp.add, prev, g)
+                leaves[leaf] = g if prev is None else add_gradients(prev, g)
         out = []
         for s in _flatten(sources):
             g = leaves.get(s)
             if g is None and unconnected_gradients == "zero":
                 g = _C.zeros(list(s.value.shape), s.dtype, s.value.device)
-            out.append(None if g is None else Tensor(g))
+            out.append(None if g is None else RowGradientTensor(g) if type(g) is RowGradient else Tensor(g))
         return _unflatten_like(sources, out)
 
 

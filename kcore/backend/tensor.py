@@ -173,6 +173,18 @@ class Tensor:
     __hash__ = object.__hash__
 
 
+class RowGradientTensor(Tensor):
+    """A gradient from GradientTape.gradient for a table read by row: the summed gradient, plus `row_squares`
+    (native), the sum of the squares of each read's gradient, which optimizers squaring the gradient use as
+    Keras's TensorFlow backend does with IndexedSlices (see kcore.backend.autodiff.RowGradient)."""
+
+    __slots__ = ("row_squares",)
+
+    def __init__(self, gradient):
+        super().__init__(gradient.dense)
+        self.row_squares = gradient.squares
+
+
 class Variable(Tensor):
     """A mutable tensor owned by a layer or optimizer; updated in place by optimizers."""
 

@@ -12,6 +12,9 @@ class Adam(Optimizer):
         self.amsgrad = bool(amsgrad)
         self._slot_names = ("momentum", "velocity", "velocity_hat") if amsgrad else ("momentum", "velocity")
 
+    def _squared_slot(self):
+        return 1, self.beta_2, 1.0 - self.beta_2
+
     def _update(self, var, grad, slots, lr):
         vhat = slots[2] if self.amsgrad else None
         _C.adam_update(var.value, grad, slots[0], slots[1], vhat, lr, self.beta_1, self.beta_2, self.epsilon,

@@ -146,19 +146,25 @@ class Optimizer:
         pairs = [(g, v) for g, v in grads_and_vars if g is not None]
         self.apply([g for g, _ in pairs], [v for _, v in pairs])
 
+    # A method returning the slot an optimizer accumulates squared gradients in, as (slot index, d, c) for
+    # acc = d * acc + c * g^2; None when it squares no gradient. See _fold_row_squares.
+    _squared_slot = None
+
     def apply(self, grads, variables):
         variables = list(variables)
-        native_grads, updated = [], []
+        native_grads, updated, squares = [], [], []
         for g, v in zip(grads, variables):
             if g is not None:  # no gradient: left alone (Keras)
                 native_grads.append(g.value if isinstance(g, Tensor) else
                                     to_device(_C.from_numpy(np.asarray(g, dtype=v.dtype, order="C")), v.value.device))
+                squares.append(getattr(g, "row_squares", None))
                 updated.append(v)
         if not updated:
             return
         self.build(variables)  # every variable is tracked (and averaged with use_ema), as in Keras
         if self.loss_scale_factor is not None:  # the loss was scaled by scale_loss: gradients come back unscaled
             native_grads = [_C.scale(g, 1.0 / self.loss_scale_factor) for g in native_grads]
+            squares = [None if q is None else _C.scale(q, self.loss_scale_factor ** -2) for q in squares]
         if self.gradient_accumulation_steps and not self._accumulate(native_grads, updated):
             self._iterations += 1
             if self.use_ema:
@@ -167,14 +173,30 @@ class Optimizer:
         grads = self._clip(native_grads)
         lr = self.learning_rate
         self._iterations += 1
-        for g, var in zip(grads, updated):
+        fold = self._squared_slot is not None and grads is native_grads and not self.gradient_accumulation_steps
+        for g, var, sq in zip(grads, updated, squares):
             if self.weight_decay and self._use_weight_decay(var):
                 var.value.copy_from(_C.scale(var.value, 1.0 - lr * float(self.weight_decay)))
+            if fold and sq is not None:
+                self._fold_row_squares(g, sq, self._slots[id(var)])
             self._update(var, g, self._slots[id(var)], lr)
             if var.constraint is not None:
                 _apply_constraint(var)
         if self.use_ema:
             self._update_averages()
+
+    def _fold_row_squares(self, grad, squares, slots):
+        """Makes the update square each read of an embedding row separately (sum_i g_i^2 where the dense rule has
+        (sum_i g_i)^2), as Keras's TensorFlow backend does with the IndexedSlices gradients of embeddings: the
+        squared-gradient slot is shifted first by c/d * (squares - grad^2), so the native update's d * acc + c * grad^2
+        lands on d * acc + c * squares. (Gradient clipping or accumulation densify the gradient, as in Keras; the
+        slot of a d = 0 optimizer cannot be shifted and keeps the dense rule.)"""
+        index, d, c = self._squared_slot()
+        if d <= 0:
+            return
+        acc = slots[index]
+        excess = _C.binary(BinaryOp.subtract, squares, _C.unary(UnaryOp.square, grad, 0.0))
+        acc.copy_from(_C.binary(BinaryOp.add, acc, _C.scale(excess, c / d)))
 
     def scale_loss(self, loss):
         """The loss times `loss_scale_factor` (when set), before gradients are taken; `apply` divides it out."""

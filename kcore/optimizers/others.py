@@ -18,6 +18,9 @@ class RMSprop(Optimizer):
         self._slot_names = ("velocity",) + (("average_gradient",) if centered else ()) + \
             (("momentum",) if self.momentum else ())
 
+    def _squared_slot(self):
+        return 0, self.rho, 1.0 - self.rho
+
     def _update(self, var, grad, slots, lr):
         avg = slots[1] if self.centered else None
         mom = slots[-1] if self.momentum else None
@@ -40,6 +43,9 @@ class Adagrad(Optimizer):
     def _new_slot(self, var, name):
         return _C.full(list(var.value.shape), var.dtype, self.initial_accumulator_value, var.value.device)
 
+    def _squared_slot(self):
+        return 0, 1.0, 1.0
+
     def _update(self, var, grad, slots, lr):
         _C.adagrad_update(var.value, grad, slots[0], lr, self.epsilon)
 
@@ -52,6 +58,9 @@ class Adadelta(Optimizer):
     """Adagrad variant with moving averages of squared gradients and of squared updates."""
 
     _slot_names = ("accumulated_grad", "accumulated_delta_var")
+
+    def _squared_slot(self):
+        return 0, self.rho, 1.0 - self.rho
 
     def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
@@ -94,6 +103,9 @@ class Nadam(Optimizer):
         for t in range(1, self.iterations + 1):
             self._u_product *= self.beta_1 * (1.0 - 0.5 * 0.96**t)
         self._u_product_step = self.iterations
+
+    def _squared_slot(self):
+        return 1, self.beta_2, 1.0 - self.beta_2
 
     def _update(self, var, grad, slots, lr):
         c_m, c_g, bias2 = self._coefficients()

@@ -27,6 +27,26 @@ CASES = {
 }
 
 
+# Embedding models: TensorFlow hands the optimizer IndexedSlices, which square each read of a row separately.
+EMBEDDING_CASES = {
+    "emb_adam": ("Adam", {"learning_rate": 0.05}),
+    "emb_adam_amsgrad": ("Adam", {"learning_rate": 0.05, "amsgrad": True}),
+    "emb_adamw": ("AdamW", {"learning_rate": 0.05, "weight_decay": 0.1}),
+    "emb_rmsprop_centered": ("RMSprop", {"learning_rate": 0.01, "centered": True, "momentum": 0.5}),
+    "emb_adagrad": ("Adagrad", {"learning_rate": 0.1}),
+    "emb_nadam": ("Nadam", {"learning_rate": 0.05}),
+    "emb_sgd_momentum": ("SGD", {"learning_rate": 0.1, "momentum": 0.9}),
+    "emb_adam_accumulate": ("Adam", {"learning_rate": 0.05, "gradient_accumulation_steps": 2}),
+}
+
+
+def embedding_model(weights):
+    m = keras.Sequential([keras.Input((7,)), keras.layers.Embedding(10, 4, mask_zero=True),
+                          keras.layers.GlobalAveragePooling1D(), keras.layers.Dense(1, activation="sigmoid")])
+    m.set_weights(weights)
+    return m
+
+
 def model(weights):
     m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="tanh"), keras.layers.Dense(2)])
     m.set_weights(weights)
@@ -52,6 +72,17 @@ def main():
             for i, v in enumerate(opt.variables):
                 out[f"{name}_var{i}"] = np.asarray(v.numpy())
             m.save(os.path.join(HERE, "keras3_accumulating_adam.keras"))
+    tokens = rng.integers(1, 10, (12, 7))
+    tokens[::3, 4:] = 0  # padding, masked
+    labels = rng.integers(0, 2, (12, 1)).astype("float32")
+    e0 = [rng.normal(0, 0.5, s).astype("float32") for s in [(10, 4), (4, 1), (1,)]]
+    out.update(tokens=tokens, labels=labels, **{f"e0_{i}": w for i, w in enumerate(e0)})
+    for name, (cls, kwargs) in EMBEDDING_CASES.items():
+        m = embedding_model(e0)
+        m.compile(optimizer=getattr(keras.optimizers, cls)(**kwargs), loss="binary_crossentropy")
+        m.fit(tokens, labels, batch_size=4, epochs=2, shuffle=False, verbose=0)
+        for i, w in enumerate(m.get_weights()):
+            out[f"{name}_w{i}"] = w
     np.savez(os.path.join(HERE, "keras3_optimizer_options.npz"), **out)
     print("wrote", len(CASES), "cases")
 
