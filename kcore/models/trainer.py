@@ -195,9 +195,10 @@ class Trainer:
         with GradientTape() as tape:
             y_pred = self(x, training=True)
             loss, per_output = self.compute_loss(x, y, y_pred, sample_weight)
-            scaled = self.optimizer.scale_loss(loss)  # the loss itself unless loss_scale_factor is set
+            optimizer = self.optimizer
+            scaled = loss if optimizer.loss_scale_factor is None else optimizer.scale_loss(loss)
         grads = tape.gradient(scaled, variables)
-        self.optimizer.apply(grads, variables) if variables else None
+        optimizer.apply(grads, variables) if variables else None
         self._update_metrics(y, y_pred, loss, per_output, sample_weight)
 
     def test_step(self, x, y, sample_weight=None):

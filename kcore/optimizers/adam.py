@@ -18,7 +18,7 @@ class Adam(Optimizer):
     def _update(self, var, grad, slots, lr):
         vhat = slots[2] if self.amsgrad else None
         _C.adam_update(var.value, grad, slots[0], slots[1], vhat, lr, self.beta_1, self.beta_2, self.epsilon,
-                       self.iterations)
+                       self._step)
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,

@@ -62,6 +62,7 @@ class Optimizer:
         self.decay = float(decay)
         self.name = name or type(self).__name__.lower()
         self._iterations = 0  # calls of apply (Keras's `_iterations`, the saved count); see `iterations`
+        self._step = 0  # `iterations` as of the update being applied (read by the update rules)
         self._slots = {}  # id(variable) -> list of native tensors
         self._tracked = []  # variables in the order their slots were created
 
@@ -152,19 +153,20 @@ class Optimizer:
 
     def apply(self, grads, variables):
         variables = list(variables)
-        native_grads, updated, squares = [], [], []
+        native_grads, updated, squares = [], [], {}  # squares: position -> row_squares of a RowGradientTensor
         for g, v in zip(grads, variables):
             if g is not None:  # no gradient: left alone (Keras)
+                if type(g) is not Tensor and isinstance(g, Tensor) and getattr(g, "row_squares", None) is not None:
+                    squares[len(updated)] = g.row_squares
                 native_grads.append(g.value if isinstance(g, Tensor) else
                                     to_device(_C.from_numpy(np.asarray(g, dtype=v.dtype, order="C")), v.value.device))
-                squares.append(getattr(g, "row_squares", None))
                 updated.append(v)
         if not updated:
             return
         self.build(variables)  # every variable is tracked (and averaged with use_ema), as in Keras
         if self.loss_scale_factor is not None:  # the loss was scaled by scale_loss: gradients come back unscaled
             native_grads = [_C.scale(g, 1.0 / self.loss_scale_factor) for g in native_grads]
-            squares = [None if q is None else _C.scale(q, self.loss_scale_factor ** -2) for q in squares]
+            squares = {i: _C.scale(q, self.loss_scale_factor ** -2) for i, q in squares.items()}
         if self.gradient_accumulation_steps and not self._accumulate(native_grads, updated):
             self._iterations += 1
             if self.use_ema:
@@ -173,12 +175,14 @@ class Optimizer:
         grads = self._clip(native_grads)
         lr = self.learning_rate
         self._iterations += 1
-        fold = self._squared_slot is not None and grads is native_grads and not self.gradient_accumulation_steps
-        for g, var, sq in zip(grads, updated, squares):
+        self._step = self.iterations  # what the update rules count (this update included)
+        if squares and self._squared_slot is not None and grads is native_grads and \
+                not self.gradient_accumulation_steps:  # (clipping or accumulation densify: Keras)
+            for i, sq in squares.items():
+                self._fold_row_squares(grads[i], sq, self._slots[id(updated[i])])
+        for g, var in zip(grads, updated):
             if self.weight_decay and self._use_weight_decay(var):
                 var.value.copy_from(_C.scale(var.value, 1.0 - lr * float(self.weight_decay)))
-            if fold and sq is not None:
-                self._fold_row_squares(g, sq, self._slots[id(var)])
             self._update(var, g, self._slots[id(var)], lr)
             if var.constraint is not None:
                 _apply_constraint(var)

@@ -86,7 +86,7 @@ class Nadam(Optimizer):
         self._u_product_step = 0
 
     def _coefficients(self):
-        t = self.iterations  # already incremented for this step
+        t = self._step  # this update included
         if self._u_product_step != t:  # advance the running product once per step
             self._u_product *= self.beta_1 * (1.0 - 0.5 * 0.96**t)
             self._u_product_step = t
@@ -127,7 +127,7 @@ class Adamax(Optimizer):
 
     def _update(self, var, grad, slots, lr):
         _C.adamax_update(var.value, grad, slots[0], slots[1], lr, self.beta_1, self.beta_2, self.epsilon,
-                         self.iterations)
+                         self._step)
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
