@@ -37,27 +37,33 @@ class Node:
 
 
 class RowGradient:
-    """The gradient of a table read by row (an embedding): `dense`, the summed gradient, and `squares`, the sum of
-    the squares of the gradient of each read (`sum_i g_i ** 2`, which differs from `dense ** 2` when a row is read
-    more than once in a batch).
+    """The gradient of a table read by row (an embedding): `dense`, the summed gradient, and `reads`, the gradient
+    of each read as (values, indices, rows) (what `take` received), as TensorFlow keeps them in IndexedSlices.
 
-    Keras's TensorFlow backend receives such gradients as IndexedSlices, and optimizers that square the gradient
-    (Adam, RMSprop, Adagrad, ...) then square each read separately; kcore's optimizers use `squares` to do the
-    same (kcore.optimizers.base). Only a leaf table gets one; adding any other gradient to it gives a plain one,
-    as TensorFlow densifies.
+    Optimizers that square (or take the absolute value of) the gradient do it per read on Keras's TensorFlow
+    backend, and `sum_over_reads` gives them the same sums (kcore.optimizers.base). Only a leaf table gets one;
+    adding any other gradient to it gives a plain one, as TensorFlow densifies.
     """
 
-    __slots__ = ("dense", "squares")
+    __slots__ = ("dense", "reads")
 
-    def __init__(self, dense, squares):
-        self.dense, self.squares = dense, squares
+    def __init__(self, dense, reads):
+        self.dense, self.reads = dense, reads
+
+    def sum_over_reads(self, fn):
+        """sum over the reads of fn(each read's gradient), per row of the table (a native tensor)."""
+        total = None
+        for values, indices, rows in self.reads:
+            part = _C.take_rows_backward(fn(values), indices, rows)
+            total = part if total is None else _C.binary(BinaryOp.add, total, part)
+        return total
 
 
 def add_gradients(a, b):
     """a + b for native gradients, where either may be a RowGradient."""
     if type(a) is RowGradient or type(b) is RowGradient:
         if type(a) is RowGradient and type(b) is RowGradient:
-            return RowGradient(_C.binary(BinaryOp.add, a.dense, b.dense), _C.binary(BinaryOp.add, a.squares, b.squares))
+            return RowGradient(_C.binary(BinaryOp.add, a.dense, b.dense), a.reads + b.reads)
         a, b = getattr(a, "dense", a), getattr(b, "dense", b)
     return _C.binary(BinaryOp.add, a, b)
 

@@ -174,15 +174,15 @@ class Tensor:
 
 
 class RowGradientTensor(Tensor):
-    """A gradient from GradientTape.gradient for a table read by row: the summed gradient, plus `row_squares`
-    (native), the sum of the squares of each read's gradient, which optimizers squaring the gradient use as
-    Keras's TensorFlow backend does with IndexedSlices (see kcore.backend.autodiff.RowGradient)."""
+    """A gradient from GradientTape.gradient for a table read by row: the summed gradient, keeping in
+    `row_gradient` each read's gradient, which optimizers squaring the gradient use as Keras's TensorFlow backend
+    does with IndexedSlices (see kcore.backend.autodiff.RowGradient)."""
 
-    __slots__ = ("row_squares",)
+    __slots__ = ("row_gradient",)
 
     def __init__(self, gradient):
         super().__init__(gradient.dense)
-        self.row_squares = gradient.squares
+        self.row_gradient = gradient
 
 
 class Variable(Tensor):

@@ -9,7 +9,7 @@ import numpy as np
 
 from kcore.backend.autodiff import RowGradient, attach
 from kcore.backend.device import get_device
-from kcore.backend.native import _C, BinaryOp, ReduceOp
+from kcore.backend.native import _C, ReduceOp
 from kcore.backend.tensor import FLOAT_DTYPES, Tensor, _dtype_name, convert_to_tensor, numpy_dtype
 from kcore.ops.axes import as_int, normalize_axes, normalize_axis, shape_arg
 from kcore.ops.elementwise import TensorLike, _float, _pair, cast, negative
@@ -347,9 +347,8 @@ def take(x: TensorLike, indices: TensorLike, axis: int = 0) -> Tensor:
         raise TypeError(f"take: indices must be integers, got {idx.dtype}")
     xv, iv, rows = x.value, idx.value, x.shape[0]
     out = Tensor(_C.take_rows(xv, iv))
-    if x.node is None and x.dtype in FLOAT_DTYPES:  # a table (leaf): its gradient keeps the sum of squared reads
-        return attach(out, (x,), lambda g: (RowGradient(_C.take_rows_backward(g, iv, rows), _C.take_rows_backward(
-            _C.binary(BinaryOp.multiply, g, g), iv, rows)),))
+    if x.node is None and x.dtype in FLOAT_DTYPES:  # a table (leaf): its gradient keeps each read's (RowGradient)
+        return attach(out, (x,), lambda g: (RowGradient(_C.take_rows_backward(g, iv, rows), [(g, iv, rows)]),))
     return attach(out, (x,), lambda g: (_C.take_rows_backward(g, iv, rows),))
 
 

@@ -148,16 +148,16 @@ class Optimizer:
         self.apply([g for g, _ in pairs], [v for _, v in pairs])
 
     # A method returning the slot an optimizer accumulates squared gradients in, as (slot index, d, c) for
-    # acc = d * acc + c * g^2; None when it squares no gradient. See _fold_row_squares.
+    # acc = d * acc + c * g^2; None when it squares no gradient. See _update_rows.
     _squared_slot = None
 
     def apply(self, grads, variables):
         variables = list(variables)
-        native_grads, updated, squares = [], [], {}  # squares: position -> row_squares of a RowGradientTensor
+        native_grads, updated, reads = [], [], {}  # reads: position -> RowGradient of a RowGradientTensor
         for g, v in zip(grads, variables):
             if g is not None:  # no gradient: left alone (Keras)
-                if type(g) is not Tensor and isinstance(g, Tensor) and getattr(g, "row_squares", None) is not None:
-                    squares[len(updated)] = g.row_squares
+                if type(g) is not Tensor and isinstance(g, Tensor) and getattr(g, "row_gradient", None) is not None:
+                    reads[len(updated)] = g.row_gradient
                 native_grads.append(g.value if isinstance(g, Tensor) else
                                     to_device(_C.from_numpy(np.asarray(g, dtype=v.dtype, order="C")), v.value.device))
                 updated.append(v)
@@ -166,7 +166,6 @@ class Optimizer:
         self.build(variables)  # every variable is tracked (and averaged with use_ema), as in Keras
         if self.loss_scale_factor is not None:  # the loss was scaled by scale_loss: gradients come back unscaled
             native_grads = [_C.scale(g, 1.0 / self.loss_scale_factor) for g in native_grads]
-            squares = {i: _C.scale(q, self.loss_scale_factor ** -2) for i, q in squares.items()}
         if self.gradient_accumulation_steps and not self._accumulate(native_grads, updated):
             self._iterations += 1
             if self.use_ema:
@@ -176,31 +175,41 @@ class Optimizer:
         lr = self.learning_rate
         self._iterations += 1
         self._step = self.iterations  # what the update rules count (this update included)
-        if squares and self._squared_slot is not None and grads is native_grads and \
-                not self.gradient_accumulation_steps:  # (clipping or accumulation densify: Keras)
-            for i, sq in squares.items():
-                self._fold_row_squares(grads[i], sq, self._slots[id(updated[i])])
-        for g, var in zip(grads, updated):
+        if grads is not native_grads or self.gradient_accumulation_steps:
+            reads = {}  # clipping and accumulation densify the gradients (Keras)
+        for i, (g, var) in enumerate(zip(grads, updated)):
             if self.weight_decay and self._use_weight_decay(var):
                 var.value.copy_from(_C.scale(var.value, 1.0 - lr * float(self.weight_decay)))
-            self._update(var, g, self._slots[id(var)], lr)
+            if reads and i in reads:
+                self._update_rows(var, g, reads[i], self._slots[id(var)], lr)
+            else:
+                self._update(var, g, self._slots[id(var)], lr)
             if var.constraint is not None:
                 _apply_constraint(var)
         if self.use_ema:
             self._update_averages()
 
-    def _fold_row_squares(self, grad, squares, slots):
-        """Makes the update square each read of an embedding row separately (sum_i g_i^2 where the dense rule has
-        (sum_i g_i)^2), as Keras's TensorFlow backend does with the IndexedSlices gradients of embeddings: the
-        squared-gradient slot is shifted first by c/d * (squares - grad^2), so the native update's d * acc + c * grad^2
-        lands on d * acc + c * squares. (Gradient clipping or accumulation densify the gradient, as in Keras; the
-        slot of a d = 0 optimizer cannot be shifted and keeps the dense rule.)"""
-        index, d, c = self._squared_slot()
-        if d <= 0:
-            return
-        acc = slots[index]
-        excess = _C.binary(BinaryOp.subtract, squares, _C.unary(UnaryOp.square, grad, 0.0))
-        acc.copy_from(_C.binary(BinaryOp.add, acc, _C.scale(excess, c / d)))
+    def _read_sums(self, rows, fn):
+        """sum over an embedding's reads of fn(read gradient), per row (with the loss scale divided out)."""
+        factor = self.loss_scale_factor
+        if factor is None:
+            return rows.sum_over_reads(fn)
+        return rows.sum_over_reads(lambda values: fn(_C.scale(values, 1.0 / factor)))
+
+    def _update_rows(self, var, grad, rows, slots, lr):
+        """The update for an embedding table's gradient, made as Keras's TensorFlow backend makes it from
+        IndexedSlices: where the rule squares the gradient, each read of a row is squared separately
+        (sum_i g_i^2 where the dense rule has (sum_i g_i)^2; they differ when a row is read twice in a batch).
+        By default the squared-gradient slot (`_squared_slot`: acc = d * acc + c * g^2) is shifted first by
+        c/d * (sum_i g_i^2 - g^2), so the native update lands on d * acc + c * sum_i g_i^2 (d = 0 keeps the dense
+        rule); optimizers whose rule differs override this."""
+        spec = self._squared_slot() if self._squared_slot is not None else None
+        if spec is not None and spec[1] > 0:
+            index, d, c = spec
+            squares = self._read_sums(rows, _square)
+            excess = _C.binary(BinaryOp.subtract, squares, _square(grad))
+            slots[index].copy_from(_C.binary(BinaryOp.add, slots[index], _C.scale(excess, c / d)))
+        self._update(var, grad, slots, lr)
 
     def scale_loss(self, loss):
         """The loss times `loss_scale_factor` (when set), before gradients are taken; `apply` divides it out."""
@@ -293,6 +302,10 @@ class Optimizer:
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+
+def _square(t):
+    return _C.unary(UnaryOp.square, t, 0.0)
 
 
 def _norm(g):

@@ -1,11 +1,21 @@
 """RMSprop, Adagrad, Adadelta, Nadam, Adamax and AdamW with Keras 3's defaults and update rules."""
-from kcore.backend.native import _C
+from kcore.backend.native import _C, BinaryOp, UnaryOp
 from kcore.optimizers.adam import Adam
-from kcore.optimizers.base import Optimizer
+from kcore.optimizers.base import Optimizer, _square
 
 
 def _eps(epsilon):
     return 1e-7 if epsilon is None else float(epsilon)
+
+
+def _moving(acc, new, rho):
+    """rho * acc + (1 - rho) * new (native tensors)."""
+    return _C.binary(BinaryOp.add, _C.scale(acc, rho), _C.scale(new, 1.0 - rho))
+
+
+def _rms(acc, epsilon):
+    """sqrt(acc + epsilon) (native tensors)."""
+    return _C.unary(UnaryOp.sqrt, _C.binary(BinaryOp.add, acc, _C.full([], acc.dtype, epsilon, acc.device)), 0.0)
 
 
 class RMSprop(Optimizer):
@@ -59,15 +69,23 @@ class Adadelta(Optimizer):
 
     _slot_names = ("accumulated_grad", "accumulated_delta_var")
 
-    def _squared_slot(self):
-        return 0, self.rho, 1.0 - self.rho
-
     def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
         self.rho, self.epsilon = float(rho), _eps(epsilon)
 
     def _update(self, var, grad, slots, lr):
         _C.adadelta_update(var.value, grad, slots[0], slots[1], lr, self.rho, self.epsilon)
+
+    def _update_rows(self, var, grad, rows, slots, lr):
+        """Keras's rule on an embedding's reads: both accumulators take per-read squares (each read's update is
+        -rms(delta accumulator) / rms(gradient accumulator) * g_i, every read of a row sharing the factor)."""
+        acc_grad, acc_delta = slots
+        squares = self._read_sums(rows, _square)
+        acc_grad.copy_from(_moving(acc_grad, squares, self.rho))
+        ratio = _C.binary(BinaryOp.divide, _rms(acc_delta, self.epsilon), _rms(acc_grad, self.epsilon))
+        delta = _C.binary(BinaryOp.multiply, ratio, grad)
+        acc_delta.copy_from(_moving(acc_delta, _C.binary(BinaryOp.multiply, _square(ratio), squares), self.rho))
+        var.value.copy_from(_C.binary(BinaryOp.subtract, var.value, _C.scale(delta, lr)))
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
@@ -128,6 +146,14 @@ class Adamax(Optimizer):
     def _update(self, var, grad, slots, lr):
         _C.adamax_update(var.value, grad, slots[0], slots[1], lr, self.beta_1, self.beta_2, self.epsilon,
                          self._step)
+
+    def _update_rows(self, var, grad, rows, slots, lr):
+        """Keras's rule on an embedding's reads: u = max(beta_2 u, sum_i |g_i|) (TensorFlow densifies the read
+        magnitudes before the maximum); u is raised to sum_i |g_i| / beta_2 first, so the native max lands there."""
+        if self.beta_2 > 0:
+            magnitudes = self._read_sums(rows, lambda t: _C.unary(UnaryOp.abs, t, 0.0))
+            slots[1].copy_from(_C.binary(BinaryOp.maximum, slots[1], _C.scale(magnitudes, 1.0 / self.beta_2)))
+        self._update(var, grad, slots, lr)
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}

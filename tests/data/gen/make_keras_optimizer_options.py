@@ -37,6 +37,8 @@ EMBEDDING_CASES = {
     "emb_nadam": ("Nadam", {"learning_rate": 0.05}),
     "emb_sgd_momentum": ("SGD", {"learning_rate": 0.1, "momentum": 0.9}),
     "emb_adam_accumulate": ("Adam", {"learning_rate": 0.05, "gradient_accumulation_steps": 2}),
+    "emb_adadelta": ("Adadelta", {"learning_rate": 1.0}),
+    "emb_adamax": ("Adamax", {"learning_rate": 0.05}),
 }
 
 
