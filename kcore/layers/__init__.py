@@ -80,6 +80,7 @@ from kcore.layers.pooling import (
     MaxPooling2D,
     MaxPooling3D,
 )
+from kcore.layers.preprocessing import Identity, Normalization, Rescaling, UnitNormalization
 from kcore.layers.repeat_permute import Permute, RepeatVector
 from kcore.layers.reshaping import (
     Cropping1D,
