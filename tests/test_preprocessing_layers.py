@@ -61,5 +61,9 @@ def test_normalization_errors():
         adapted.adapt(np.ones((2, 4, 5)))
     with pytest.raises(ValueError, match="empty iterable"):
         layers.Normalization().adapt([])
+    with pytest.raises(TypeError, match="adapt: expected numeric data"):
+        layers.Normalization().adapt(np.array([["a", "b"]]))
+    with pytest.raises(ValueError, match="adapt\\(\\) got no samples"):
+        layers.Normalization().adapt(np.zeros((0, 3), np.float32))
     with pytest.raises(TypeError, match="Rescaling: `scale`"):
         layers.Rescaling("half")

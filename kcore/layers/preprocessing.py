@@ -154,6 +154,7 @@ class Normalization(Layer):
         if isinstance(data, Tensor):
             data = data.numpy()
         if isinstance(data, np.ndarray):
+            data = _batch_array(data)
             shape = data.shape
         elif hasattr(data, "__iter__") and not isinstance(data, (str, bytes)):
             iterator = iter(data)
@@ -172,6 +173,8 @@ class Normalization(Layer):
             raise ValueError(f"Layer '{self.name}': adapt() cannot change a mean and variance given to the constructor")
         if batches is None:
             values = np.asarray(data, dtype=np.float64)
+            if values.size == 0:
+                raise ValueError(f"Layer '{self.name}': adapt() got no samples (data of shape {values.shape})")
             mean, variance = values.mean(axis=self._reduce), values.var(axis=self._reduce)
         else:
             mean, variance = self._merged_statistics(batches)
@@ -190,6 +193,8 @@ class Normalization(Layer):
             batch = np.asarray(_batch_array(batch), dtype=np.float64)
             self._check_kept(batch.shape)
             batch_count = math.prod(batch.shape[d] for d in self._reduce) if self._reduce else 1
+            if batch_count == 0:
+                continue
             count += batch_count
             weight = batch_count / count
             batch_mean, batch_var = batch.mean(axis=self._reduce), batch.var(axis=self._reduce)
@@ -197,6 +202,8 @@ class Normalization(Layer):
             variance = (variance + (mean - new_mean) ** 2) * (1.0 - weight) + \
                 (batch_var + (batch_mean - new_mean) ** 2) * weight
             mean = new_mean
+        if count == 0:
+            raise ValueError(f"Layer '{self.name}': adapt() got no samples (every batch was empty)")
         return mean, variance
 
     def call(self, inputs):
@@ -223,10 +230,13 @@ class Normalization(Layer):
 
 
 def _batch_array(batch):
-    """The inputs of one batch (the first item of an (x, y, ...) tuple) as a NumPy array."""
+    """The inputs of one batch (the first item of an (x, y, ...) tuple) as a NumPy array of numbers."""
     if isinstance(batch, (tuple, list)) and batch and not np.isscalar(batch[0]):
         batch = batch[0]
-    return batch.numpy() if isinstance(batch, Tensor) else np.asarray(batch)
+    values = batch.numpy() if isinstance(batch, Tensor) else np.asarray(batch)
+    if values.dtype.kind not in "biuf" and values.dtype.name != "bfloat16":
+        raise TypeError(f"Normalization.adapt: expected numeric data, got an array of dtype {values.dtype}")
+    return values
 
 
 def _chain(first, rest):
