@@ -82,6 +82,14 @@ def ref_adamw(w, grads, lr=LR_001, wd=0.004, b1=0.9, b2=0.999, eps=1e-7):
     return w
 
 
+def ref_lion(w, grads, lr=LR_001, b1=0.9, b2=0.99):
+    m = np.zeros_like(w)
+    for g in grads:
+        w = w - lr * np.sign(b1 * m + (1 - b1) * g)
+        m = b2 * m + (1 - b2) * g
+    return w
+
+
 CASES = {
     "rmsprop": (lambda: optimizers.RMSprop(0.01), ref_rmsprop),
     "rmsprop_centered_momentum": (lambda: optimizers.RMSprop(0.01, momentum=0.5, centered=True),
@@ -91,6 +99,7 @@ CASES = {
     "nadam": (lambda: optimizers.Nadam(0.01), ref_nadam),
     "adamax": (lambda: optimizers.Adamax(0.01), ref_adamax),
     "adamw": (lambda: optimizers.AdamW(0.01), ref_adamw),
+    "lion": (lambda: optimizers.Lion(0.01), ref_lion),
 }
 
 

@@ -2,13 +2,13 @@
 from kcore.optimizers import schedules
 from kcore.optimizers.adam import Adam
 from kcore.optimizers.base import Optimizer
-from kcore.optimizers.others import Adadelta, Adagrad, Adamax, AdamW, Nadam, RMSprop
+from kcore.optimizers.others import Adadelta, Adagrad, Adamax, AdamW, Lion, Nadam, RMSprop
 from kcore.optimizers.sgd import SGD
 from kcore.utils.registry import Registry
 
 _REGISTRY = Registry("optimizer", "keras.optimizers", {
     "sgd": SGD, "adam": Adam, "rmsprop": RMSprop, "adagrad": Adagrad, "adadelta": Adadelta, "nadam": Nadam,
-    "adamax": Adamax, "adamw": AdamW}, fold_case=True)
+    "adamax": Adamax, "adamw": AdamW, "lion": Lion}, fold_case=True)
 
 
 def register(name, cls):

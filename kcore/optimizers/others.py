@@ -166,3 +166,25 @@ class AdamW(Adam):
                  amsgrad=False, **kwargs):
         super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, amsgrad=amsgrad,
                          weight_decay=weight_decay, **kwargs)
+
+
+class Lion(Optimizer):
+    """Lion (Chen et al., 2023): w -= lr * sign(beta_1 m + (1 - beta_1) g), then m = beta_2 m + (1 - beta_2) g."""
+
+    _slot_names = ("momentum",)
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        if not 0 < beta_1 <= 1:
+            raise ValueError(f"Argument `beta_1` must be in the [0, 1] range. Otherwise, the optimizer degenerates "
+                             f"to SignSGD. Received: beta_1={beta_1}.")
+        self.beta_1, self.beta_2 = float(beta_1), float(beta_2)
+
+    def _update(self, var, grad, slots, lr):
+        m = slots[0]
+        mixed = _C.binary(BinaryOp.add, _C.scale(m, self.beta_1), _C.scale(grad, 1.0 - self.beta_1))
+        var.value.copy_from(_C.binary(BinaryOp.subtract, var.value, _C.scale(_C.unary(UnaryOp.sign, mixed, 0.0), lr)))
+        m.copy_from(_C.binary(BinaryOp.add, _C.scale(m, self.beta_2), _C.scale(grad, 1.0 - self.beta_2)))
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2}

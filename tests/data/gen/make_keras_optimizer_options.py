@@ -24,6 +24,8 @@ CASES = {
     "adamw_accumulate_ema": ("AdamW", {"learning_rate": 0.01, "gradient_accumulation_steps": 3, "use_ema": True,
                                        "ema_momentum": 0.9}),
     "nadam_accumulate2": ("Nadam", {"learning_rate": 0.01, "gradient_accumulation_steps": 2}),
+    "lion": ("Lion", {"learning_rate": 0.01, "beta_2": 0.95}),
+    "lion_accumulate2_ema": ("Lion", {"learning_rate": 0.01, "gradient_accumulation_steps": 2, "use_ema": True}),
 }
 
 
@@ -37,6 +39,7 @@ EMBEDDING_CASES = {
     "emb_nadam": ("Nadam", {"learning_rate": 0.05}),
     "emb_sgd_momentum": ("SGD", {"learning_rate": 0.1, "momentum": 0.9}),
     "emb_adam_accumulate": ("Adam", {"learning_rate": 0.05, "gradient_accumulation_steps": 2}),
+    "emb_lion": ("Lion", {"learning_rate": 0.05}),
     "emb_adadelta": ("Adadelta", {"learning_rate": 1.0}),
     "emb_adamax": ("Adamax", {"learning_rate": 0.05}),
 }
