@@ -12,9 +12,13 @@ from kcore.optimizers.schedules import LearningRateSchedule
 
 def _float32_rate(value):
     """A numeric learning rate as Keras holds it, in a float32 variable (0.001 reads back 0.0010000000474974513, in
-    configs too); schedules and callables unchanged."""
+    configs too); a serialized schedule (a config dict) is rebuilt; schedules and callables unchanged."""
     if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
         return float(np.float32(value))
+    if isinstance(value, dict):
+        from kcore.optimizers.schedules import deserialize
+
+        return deserialize(value)
     return value
 
 
@@ -290,7 +294,9 @@ class Optimizer:
     def get_config(self):
         lr = self._learning_rate
         if isinstance(lr, LearningRateSchedule):
-            lr = lr.get_config()
+            from kcore.optimizers.schedules import serialize
+
+            lr = serialize(lr)
         elif callable(lr):  # a plain function is not serialisable: its current value is kept
             lr = self.learning_rate
         return {"name": self.name, "learning_rate": lr,

@@ -2,6 +2,11 @@
 import math
 
 
+def _check_steps(value, name):
+    if not value > 0:
+        raise ValueError(f"Argument `{name}` must be > 0. Received: {name}={value}")
+
+
 class LearningRateSchedule:
     """Base of learning-rate schedules: called with the step, returns the rate."""
 
@@ -19,11 +24,10 @@ class LearningRateSchedule:
 class ExponentialDecay(LearningRateSchedule):
     """initial_learning_rate * decay_rate ** (step / decay_steps), the exponent floored when staircase."""
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name=None):
-        if decay_steps <= 0:
-            raise ValueError(f"decay_steps must be > 0, got {decay_steps}")
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="ExponentialDecay"):
+        _check_steps(decay_steps, "decay_steps")
         self.initial_learning_rate, self.decay_steps = float(initial_learning_rate), decay_steps
-        self.decay_rate, self.staircase = float(decay_rate), staircase
+        self.decay_rate, self.staircase, self.name = float(decay_rate), staircase, name
 
     def __call__(self, step):
         p = step / self.decay_steps
@@ -33,16 +37,16 @@ class ExponentialDecay(LearningRateSchedule):
 
     def get_config(self):
         return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "decay_rate": self.decay_rate, "staircase": self.staircase}
+                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
     """values[i] while step <= boundaries[i], values[-1] after the last boundary."""
 
-    def __init__(self, boundaries, values, name=None):
+    def __init__(self, boundaries, values, name="PiecewiseConstant"):
         if len(values) != len(boundaries) + 1:
             raise ValueError("The length of `values` must be one more than the length of `boundaries`")
-        self.boundaries, self.values = list(boundaries), list(values)
+        self.boundaries, self.values, self.name = list(boundaries), list(values), name
 
     def __call__(self, step):
         for boundary, value in zip(self.boundaries, self.values):
@@ -51,17 +55,18 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         return float(self.values[-1])
 
     def get_config(self):
-        return {"boundaries": self.boundaries, "values": self.values}
+        return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
 
 
 class CosineDecay(LearningRateSchedule):
     """Cosine decay from initial_learning_rate to alpha * initial_learning_rate over decay_steps (after an optional
     linear warmup)."""
 
-    def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name=None, warmup_target=None,
+    def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay", warmup_target=None,
                  warmup_steps=0):
+        _check_steps(decay_steps, "decay_steps")
         self.initial_learning_rate, self.decay_steps, self.alpha = float(initial_learning_rate), decay_steps, alpha
-        self.warmup_target, self.warmup_steps = warmup_target, warmup_steps
+        self.warmup_target, self.warmup_steps, self.name = warmup_target, warmup_steps, name
 
     def __call__(self, step):
         if self.warmup_target is not None and step < self.warmup_steps:
@@ -74,4 +79,105 @@ class CosineDecay(LearningRateSchedule):
 
     def get_config(self):
         return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "alpha": self.alpha, "warmup_target": self.warmup_target, "warmup_steps": self.warmup_steps}
+                "alpha": self.alpha, "name": self.name, "warmup_target": self.warmup_target,
+                "warmup_steps": self.warmup_steps}
+
+
+class PolynomialDecay(LearningRateSchedule):
+    """(initial - end) * (1 - step / decay_steps) ** power + end, the step held at decay_steps; with cycle,
+    decay_steps grows to the first multiple of itself above the step."""
+
+    def __init__(self, initial_learning_rate, decay_steps, end_learning_rate=0.0001, power=1.0, cycle=False,
+                 name="PolynomialDecay"):
+        _check_steps(decay_steps, "decay_steps")
+        self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
+        self.end_learning_rate, self.power, self.cycle, self.name = end_learning_rate, power, cycle, name
+
+    def __call__(self, step):
+        steps = float(self.decay_steps)
+        if self.cycle:
+            steps *= 1.0 if step == 0 else math.ceil(step / self.decay_steps)
+        else:
+            step = min(step, steps)
+        fraction = step / steps
+        return (self.initial_learning_rate - self.end_learning_rate) * (1 - fraction) ** self.power + \
+            self.end_learning_rate
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
+                "end_learning_rate": self.end_learning_rate, "power": self.power, "cycle": self.cycle,
+                "name": self.name}
+
+
+class InverseTimeDecay(LearningRateSchedule):
+    """initial_learning_rate / (1 + decay_rate * step / decay_steps), the ratio floored when staircase."""
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="InverseTimeDecay"):
+        _check_steps(decay_steps, "decay_steps")
+        self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
+        self.decay_rate, self.staircase, self.name = decay_rate, staircase, name
+
+    def __call__(self, step):
+        p = step / self.decay_steps
+        if self.staircase:
+            p = math.floor(p)
+        return self.initial_learning_rate / (1.0 + self.decay_rate * p)
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
+                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+
+
+class CosineDecayRestarts(LearningRateSchedule):
+    """Cosine decay with warm restarts (SGDR, Loshchilov & Hutter 2016): periods of first_decay_steps, each
+    t_mul times longer than the last, each restart's peak m_mul times the last; alpha is the floor fraction."""
+
+    def __init__(self, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0, name="SGDRDecay"):
+        _check_steps(first_decay_steps, "first_decay_steps")
+        self.initial_learning_rate, self.first_decay_steps = initial_learning_rate, first_decay_steps
+        self.t_mul, self.m_mul, self.alpha, self.name = t_mul, m_mul, alpha, name
+
+    def __call__(self, step):
+        fraction = step / self.first_decay_steps
+        if self.t_mul == 1.0:
+            restart = math.floor(fraction)
+            fraction -= restart
+        else:
+            restart = math.floor(math.log(1.0 - fraction * (1.0 - self.t_mul)) / math.log(self.t_mul))
+            fraction = (fraction - (1.0 - self.t_mul ** restart) / (1.0 - self.t_mul)) / self.t_mul ** restart
+        cosine = 0.5 * self.m_mul ** restart * (1.0 + math.cos(math.pi * fraction))
+        return self.initial_learning_rate * ((1 - self.alpha) * cosine + self.alpha)
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate, "first_decay_steps": self.first_decay_steps,
+                "t_mul": self.t_mul, "m_mul": self.m_mul, "alpha": self.alpha, "name": self.name}
+
+
+_BUILT_IN = {cls.__name__: cls for cls in (ExponentialDecay, PiecewiseConstantDecay, CosineDecay, PolynomialDecay,
+                                           InverseTimeDecay, CosineDecayRestarts)}
+
+
+def serialize(schedule):
+    """A schedule's config as Keras 3 writes it: {module, class_name, config, registered_name}."""
+    from kcore.saving import get_registered_name
+
+    cls = type(schedule)
+    registered = None if cls.__name__ in _BUILT_IN and _BUILT_IN[cls.__name__] is cls else get_registered_name(cls)
+    return {"module": "keras.optimizers.schedules", "class_name": cls.__name__, "config": schedule.get_config(),
+            "registered_name": registered}
+
+
+def deserialize(config, custom_objects=None):
+    """The schedule a `serialize` dict (or a Keras 3 file's) describes: built-in, registered or in custom_objects."""
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"Could not interpret learning rate schedule config: {config!r}")
+    name = config.get("registered_name") or config["class_name"]
+    cls = _BUILT_IN.get(config["class_name"]) if not config.get("registered_name") else None
+    if cls is None:
+        from kcore.saving import get_registered_object
+
+        cls = get_registered_object(name, custom_objects)
+    if cls is None or not (isinstance(cls, type) and issubclass(cls, LearningRateSchedule)):
+        raise ValueError(f"Unknown learning rate schedule: {config['class_name']!r} (register a custom schedule "
+                         f"with kcore.saving.register_keras_serializable or pass it in custom_objects)")
+    return cls.from_config(dict(config.get("config") or {}))
