@@ -1,7 +1,8 @@
 """Layer configs against real Keras 3: each case of tests/data/keras3_layer_configs.json (made by
 tests/data/gen/make_keras_layer_configs.py) is built in kcore with the same arguments and input, and its
 `get_config()` must equal Keras's (every key and value but the auto-generated name); a config round trip
-rebuilds the layer; LayerNormalization's outputs (including the deprecated rms_scaling) match Keras's."""
+rebuilds the layer; the outputs of LayerNormalization (including the deprecated rms_scaling), GroupNormalization
+and RMSNormalization match Keras's (with non-trivial weights)."""
 import json
 import os
 import warnings
@@ -48,7 +49,7 @@ def test_config_round_trip_rebuilds_the_layer(case):
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if "output" in c], ids=lambda c: json.dumps(c["kwargs"]))
-def test_layer_normalization_outputs_match_keras(case):
+def test_normalization_outputs_match_keras(case):
     _, y = _built(case)
     np.testing.assert_allclose(np.asarray(y), np.asarray(case["output"]), rtol=2e-5, atol=2e-6)
 
@@ -67,3 +68,27 @@ def test_unsupported_options_raise_clearly():
         kcore.layers.Dense(3, quantization_config={"mode": "int8"})
     with pytest.raises(NotImplementedError, match=r"Dense\(lora_rank=4\)"):
         kcore.layers.Dense(3, lora_rank=4)
+
+
+@pytest.mark.parametrize("make,shape", [
+    (lambda: kcore.layers.GroupNormalization(groups=2, dtype="float64"), (2, 3, 4)),
+    (lambda: kcore.layers.GroupNormalization(groups=-1, axis=1, dtype="float64"), (2, 3, 4)),
+    (lambda: kcore.layers.RMSNormalization(axis=[1, 2], dtype="float64"), (2, 3, 4)),
+], ids=["group", "instance_axis1", "rms_two_axes"])
+def test_group_and_rms_normalization_gradients_float64(make, shape):
+    from kcore.testing import gradcheck
+
+    layer = make()
+    x = np.random.default_rng(2).normal(size=shape)
+    layer(x)
+    layer.set_weights([np.random.default_rng(3).normal(1, 0.3, w.shape) for w in layer.get_weights()])
+    gradcheck(lambda t: layer(t), [x])
+
+
+def test_group_normalization_errors():
+    with pytest.raises(ValueError, match="invalid value for argument `groups`"):
+        kcore.layers.GroupNormalization(groups=0)
+    with pytest.raises(ValueError, match=r"Number of groups \(3\) must be a multiple"):
+        kcore.layers.GroupNormalization(groups=3)(np.ones((2, 4), np.float32))
+    with pytest.raises(ValueError, match="cannot be more than the number of channels"):
+        kcore.layers.GroupNormalization(groups=8)(np.ones((2, 4), np.float32))

@@ -53,7 +53,7 @@ from kcore.layers.noise import (
     SpatialDropout2D,
     SpatialDropout3D,
 )
-from kcore.layers.normalization import BatchNormalization, LayerNormalization
+from kcore.layers.normalization import BatchNormalization, GroupNormalization, LayerNormalization, RMSNormalization
 from kcore.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,

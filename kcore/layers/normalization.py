@@ -225,3 +225,110 @@ class LayerNormalization(Layer):
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon, "center": self.center,
                 "scale": self.scale, "rms_scaling": self.rms_scaling, **weight_options_config(self, "beta", "gamma")}
+
+
+class GroupNormalization(Layer):
+    """Normalises each sample over groups of channels (`groups` of them along `axis`, -1 for one channel per group:
+    instance normalization) and the other non-batch axes, with the biased variance; gamma and beta per channel."""
+
+    _float32_compute = True
+
+    def __init__(self, groups=32, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
+                 gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
+                 gamma_constraint=None, **kwargs):
+        if not isinstance(groups, int) or isinstance(groups, bool) or (groups <= 0 and groups != -1):
+            raise ValueError(f"Received an invalid value for argument `groups`, expected a positive integer (or `-1` "
+                             f"for instance normalization). Received: groups={groups}")
+        super().__init__(**kwargs)
+        self.groups, self.axis, self.epsilon, self.center, self.scale = groups, axis, float(epsilon), center, scale
+        set_weight_options(self, beta_initializer=beta_initializer, gamma_initializer=gamma_initializer,
+                           beta_regularizer=beta_regularizer, gamma_regularizer=gamma_regularizer,
+                           beta_constraint=beta_constraint, gamma_constraint=gamma_constraint)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        rank = len(input_shape)
+        if not -rank <= self.axis < rank or self.axis % rank == 0:
+            raise ValueError(f"Layer '{self.name}': axis {self.axis} is not a non-batch axis of inputs of shape "
+                             f"{tuple(input_shape)}")
+        channels = input_shape[self.axis]
+        if channels is None:
+            raise ValueError(f"Axis {self.axis} of input tensor should have a defined dimension but the layer "
+                             f"received an input with shape {tuple(input_shape)}.")
+        if self.groups == -1:
+            self.groups = channels
+        if channels < self.groups:
+            raise ValueError(f"Number of groups ({self.groups}) cannot be more than the number of channels "
+                             f"({channels}).")
+        if channels % self.groups:
+            raise ValueError(f"Number of groups ({self.groups}) must be a multiple of the number of channels "
+                             f"({channels}).")
+        self.gamma = self.add_weight("gamma", (channels,), self.gamma_initializer, regularizer=self.gamma_regularizer,
+                                     constraint=self.gamma_constraint) if self.scale else None
+        self.beta = self.add_weight("beta", (channels,), self.beta_initializer, regularizer=self.beta_regularizer,
+                                    constraint=self.beta_constraint) if self.center else None
+        self.built = True
+
+    def call(self, inputs):
+        rank = inputs.ndim
+        axis = self.axis % rank
+        shape = list(inputs.shape)
+        grouped = shape[:axis] + [self.groups, shape[axis] // self.groups] + shape[axis + 1:]
+        x = ops.reshape(inputs, grouped)
+        reduce = tuple(d for d in range(1, rank + 1) if d != axis)
+        mean = ops.mean(x, axis=reduce, keepdims=True)
+        variance = ops.mean(ops.square(ops.subtract(x, mean)), axis=reduce, keepdims=True)
+        inverse = ops.reciprocal(ops.sqrt(ops.add(variance, self.epsilon)))
+        per_channel = [1] * (rank + 1)
+        per_channel[axis], per_channel[axis + 1] = self.groups, shape[axis] // self.groups
+        if self.gamma is not None:
+            inverse = ops.multiply(inverse, ops.reshape(self.gamma, per_channel))
+        shift = ops.negative(ops.multiply(mean, inverse))
+        if self.beta is not None:
+            shift = ops.add(shift, ops.reshape(self.beta, per_channel))
+        return ops.reshape(ops.add(ops.multiply(x, inverse), shift), shape)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "groups": self.groups, "axis": self.axis, "epsilon": self.epsilon,
+                "center": self.center, "scale": self.scale, **weight_options_config(self, "beta", "gamma")}
+
+
+class RMSNormalization(Layer):
+    """x / sqrt(mean(x^2 over `axis`) + epsilon) * scale (root-mean-square normalization, epsilon 1e-6)."""
+
+    _float32_compute = True
+
+    def __init__(self, axis=-1, epsilon=1e-6, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(axis, (list, tuple)):
+            axis = list(axis)
+        elif not isinstance(axis, int) or isinstance(axis, bool):
+            raise TypeError(f"RMSNormalization: expected an int or a list of ints for `axis`, got {axis!r}")
+        self.axis, self.epsilon = axis, float(epsilon)
+
+    def build(self, input_shape):
+        rank = len(input_shape)
+        axes = sorted(self.axis) if isinstance(self.axis, list) else [self.axis]
+        for a in axes:
+            if not -rank <= a < rank:
+                raise ValueError(f"Axis {a} is out of bounds for input shape {tuple(input_shape)}. "
+                                 f"Received: axis={self.axis}")
+        self.axis = axes  # Keras keeps the sorted list once built
+        self.scale = self.add_weight("scale", tuple(input_shape[a] for a in axes), "ones")
+        self.built = True
+
+    def call(self, x):
+        rank = x.ndim
+        positions = [a % rank for a in self.axis]
+        mean_square = ops.mean(ops.square(x), axis=tuple(positions), keepdims=True)
+        normalized = ops.multiply(x, ops.reciprocal(ops.sqrt(ops.add(mean_square, self.epsilon))))
+        shape = [x.shape[d] if d in positions else 1 for d in range(rank)]
+        return ops.multiply(normalized, ops.reshape(self.scale, shape))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    _config_attrs = ("axis", "epsilon")

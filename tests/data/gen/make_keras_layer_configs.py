@@ -45,8 +45,13 @@ SPECS = [  # (class, kwargs, input shape)
     ("Dropout", {"rate": 0.3, "noise_shape": [None, 1], "seed": 3}, (2, 5)),
     ("Activation", {"activation": "hard_silu"}, (2, 5)),
     ("Activation", {"activation": "sparsemax"}, (2, 5)),
+    ("GroupNormalization", {"groups": 2}, (2, 3, 5, 4)),
+    ("GroupNormalization", {"groups": -1, "axis": 1, "epsilon": 1e-5, "center": False}, (2, 4, 3, 5)),
+    ("GroupNormalization", {"groups": 3, "gamma_regularizer": "l2"}, (3, 7, 6)),
+    ("RMSNormalization", {}, (2, 3, 5)),
+    ("RMSNormalization", {"axis": [1, 2], "epsilon": 1e-3}, (2, 3, 5)),
 ]
-OUTPUTS = {"LayerNormalization"}  # classes whose outputs are recorded too
+OUTPUTS = {"LayerNormalization", "GroupNormalization", "RMSNormalization"}  # classes whose outputs are recorded too
 
 
 def _jsonable(value):
@@ -61,6 +66,9 @@ def main():
         x = rng.integers(0, 10, (2, 4)) if shape is None else rng.standard_normal(shape).astype("float32")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            layer(x)
+            if layer.weights:  # non-trivial weights, so outputs check how they are laid over the input
+                layer.set_weights([rng.normal(1, 0.5, w.shape).astype("float32") for w in layer.get_weights()])
             y = layer(x)
         case = {"class": cls, "kwargs": kwargs, "input": x.tolist(), "config": _jsonable(layer.get_config()),
                 "weights": [w.tolist() for w in layer.get_weights()]}
