@@ -51,7 +51,7 @@ template <typename What> inline int64_t checked_add(int64_t a, int64_t b, What&&
 
 // The product of `dims`, checked (a zero dimension does not excuse an overflowing partial
 // product: strides are built from those). `what()` describes the shape on overflow.
-template <typename What> inline int64_t checked_product(const std::vector<int64_t>& dims, What&& what) {
+template <typename What> inline int64_t checked_product(const Shape& dims, What&& what) {
   int64_t n = 1;
   for (auto d : dims) n = checked_mul(n, d, what);
   return n;

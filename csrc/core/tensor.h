@@ -7,10 +7,9 @@
 
 #include "core/dtype.h"
 #include "core/errors.h"
+#include "core/shape.h"
 
 namespace kcore {
-
-using Shape = std::vector<int64_t>;
 
 enum class Device : int { cpu = 0, cuda = 1 };
 

@@ -21,7 +21,7 @@ void register_cuda_ops(py::capsule table) {
 
 struct ExportCtx {
   Tensor tensor;  // keeps the storage alive
-  std::vector<int64_t> shape, strides;
+  Shape shape, strides;  // the DLTensor points into these (the context never moves)
   KcDLManagedTensor managed;
 };
 
