@@ -85,7 +85,7 @@ int64_t normalize_axis(int64_t axis, int64_t ndim, const char* op) {
   return a;
 }
 
-std::vector<int64_t> normalized_axes(std::vector<int64_t> axes, int64_t ndim, const char* op) {
+Shape normalized_axes(Shape axes, int64_t ndim, const char* op) {
   if (axes.empty())
     for (int64_t d = 0; d < ndim; ++d) axes.push_back(d);
   for (auto& a : axes) a = normalize_axis(a, ndim, op);
@@ -94,7 +94,7 @@ std::vector<int64_t> normalized_axes(std::vector<int64_t> axes, int64_t ndim, co
   return axes;
 }
 
-Shape reduced_shape(const Shape& shape, const std::vector<int64_t>& axes, bool keepdims) {
+Shape reduced_shape(const Shape& shape, const Shape& axes, bool keepdims) {
   Shape out;
   for (int64_t d = 0; d < (int64_t)shape.size(); ++d) {
     const bool reduced = std::binary_search(axes.begin(), axes.end(), d);
