@@ -45,10 +45,21 @@ class Shape {
     assign(first, last);
   }
   Shape(const std::vector<int64_t>& values) { assign(values.begin(), values.end()); }  // NOLINT: implicit
-  Shape(const Shape& other) { assign(other.begin(), other.end()); }
+  Shape(const Shape& other) {
+    if (other.size_ <= kInline) {
+      copy_inline(other);
+    } else {
+      assign(other.begin(), other.end());
+    }
+  }
   Shape(Shape&& other) noexcept { take(other); }
   Shape& operator=(const Shape& other) {
-    if (this != &other) assign(other.begin(), other.end());
+    if (this == &other) return *this;
+    if (!on_heap() && other.size_ <= kInline) {
+      copy_inline(other);
+    } else {
+      assign(other.begin(), other.end());
+    }
     return *this;
   }
   Shape& operator=(Shape&& other) noexcept {
@@ -175,7 +186,7 @@ class Shape {
   void grow(size_t n) {
     const size_t want = std::max(n, 2 * kInline);
     if (want > UINT32_MAX) throw std::length_error("kcore::Shape: too many dimensions");
-    int64_t* heap = new int64_t[want];
+    int64_t* heap = new int64_t[want]();  // zeroed: copy_inline may read past size_
     std::copy(begin(), end(), heap);
     free_heap();
     data_ = heap;
@@ -189,7 +200,7 @@ class Shape {
     } else {
       data_ = inline_;
       cap_ = kInline;
-      std::memcpy(inline_, other.inline_, other.size_ * sizeof(int64_t));
+      std::memcpy(inline_, other.inline_, sizeof inline_);
     }
     size_ = other.size_;
     other.data_ = other.inline_;
@@ -204,6 +215,13 @@ class Shape {
     size_ += static_cast<uint32_t>(n);
     return at;
   }
+  // Copies a shape of at most kInline values into the (inline) storage of this one: always the
+  // whole inline block, a fixed-size copy the compiler turns into a few moves. Every value read is
+  // initialized (inline_ starts zeroed and heap buffers are allocated zeroed).
+  void copy_inline(const Shape& other) {
+    std::memcpy(inline_, other.data_, sizeof inline_);
+    size_ = other.size_;
+  }
   size_t checked(size_t i) const {
     if (i >= size_) throw std::out_of_range("kcore::Shape::at: index out of range");
     return i;
@@ -212,7 +230,7 @@ class Shape {
   int64_t* data_ = inline_;
   uint32_t size_ = 0;
   uint32_t cap_ = kInline;
-  int64_t inline_[kInline];
+  int64_t inline_[kInline] = {};
 };
 
 }  // namespace kcore
