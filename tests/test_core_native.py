@@ -1,8 +1,10 @@
-"""kcore::Shape (csrc/core/shape.h), the small vector with inline storage every tensor keeps its
-dims and strides in: a small C++ program checks it against std::vector<int64_t> over random
-operation sequences (under the address and undefined-behaviour sanitizers when the compiler has
-them). The Python-facing behaviour (shapes from tuples/lists, shapes back as tuples, ranks past the
-inline size) is checked through the engine."""
+"""Core helpers checked by small C++ programs (built under the address and undefined-behaviour
+sanitizers when the compiler has them):
+- kcore::Shape (csrc/core/shape.h), the small vector with inline storage every tensor keeps its dims
+  and strides in, against std::vector<int64_t> over random operation sequences;
+- OpScope (csrc/core/op_scope.cpp): one running op per top-level call, nested entry points included.
+The Python-facing side of Shape (shapes from tuples/lists, back as tuples, ranks past the inline
+size) is checked through the engine."""
 import os
 import shutil
 import subprocess
@@ -13,26 +15,37 @@ import pytest
 import kcore._C as C
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SOURCE = os.path.join(ROOT, "tests", "native", "shape_check.cpp")
+CSRC = os.path.join(ROOT, "csrc")
 CXX = shutil.which(os.environ.get("CXX", "c++")) or shutil.which("g++") or shutil.which("clang++")
+needs_compiler = pytest.mark.skipif(not os.path.isdir(CSRC) or CXX is None,
+                                    reason="needs the source tree (csrc) and a C++ compiler")
 
 
-def _build(exe):
-    base = [CXX, "-std=c++17", "-O1", "-I", os.path.join(ROOT, "csrc"), SOURCE, "-o", str(exe)]
+def _build_and_run(tmp_path, *sources):
+    """Compiles tests/native/<sources[0]> with the csrc files after it; returns the program's stdout."""
+    exe = tmp_path / "check"
+    paths = [os.path.join(ROOT, "tests", "native", sources[0])] + [os.path.join(CSRC, s) for s in sources[1:]]
+    base = [CXX, "-std=c++17", "-O1", "-I", CSRC, *paths, "-o", str(exe)]
     sanitized = subprocess.run(base + ["-fsanitize=address,undefined", "-fno-sanitize-recover=all"],
                                capture_output=True, text=True, timeout=300, check=False)
     if sanitized.returncode != 0:  # no sanitizer runtime here: the plain build still checks the values
         subprocess.run(base, check=True, capture_output=True, text=True, timeout=300)
-
-
-@pytest.mark.skipif(not os.path.isdir(os.path.join(ROOT, "csrc")) or CXX is None,
-                    reason="needs the source tree (csrc) and a C++ compiler")
-def test_shape_behaves_like_std_vector(tmp_path):
-    exe = tmp_path / "shape_check"
-    _build(exe)
     run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=120, check=False)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert run.stdout.startswith("ok ") and int(run.stdout.split()[1]) > 100000
+    assert run.stdout.startswith("ok "), run.stdout
+    return run.stdout
+
+
+@needs_compiler
+def test_shape_behaves_like_std_vector(tmp_path):
+    out = _build_and_run(tmp_path, "shape_check.cpp")
+    assert int(out.split()[1]) > 100000
+
+
+@needs_compiler
+def test_one_op_scope_per_top_level_call(tmp_path):
+    out = _build_and_run(tmp_path, "op_scope_check.cpp", "core/op_scope.cpp")
+    assert int(out.split()[1]) == 12
 
 
 @pytest.mark.parametrize("shape", [(), (3,), (2, 3), (1, 2, 1, 2, 1, 2), (2, 1, 2, 1, 2, 1, 2), (1,) * 12 + (3,)])

@@ -1,7 +1,7 @@
 // Checks kcore::Shape (csrc/core/shape.h), the small vector with inline storage, against
 // std::vector<int64_t>: random sequences of every operation the class offers, applied to both,
 // must leave the same values, across the inline / heap boundary and back. Built (with the address
-// and undefined-behaviour sanitizers where the compiler has them) and run by tests/test_shape_native.py.
+// and undefined-behaviour sanitizers where the compiler has them) and run by tests/test_core_native.py.
 #include <cstdio>
 #include <random>
 #include <stdexcept>
