@@ -60,3 +60,14 @@ def test_shapes_of_any_rank_round_trip(shape):
     np.testing.assert_array_equal(np.asarray(back), a)
     z = C.zeros(shape, "float32")  # a tuple converts as a list does
     assert z.shape == shape and np.asarray(z).shape == shape
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(5, 3), (7, 1500), (3, 4, 1100)])
+def test_sum_rows_over_column_blocks(shape, dtype):
+    # sum_rows accumulates columns in double in fixed-size stack blocks; wide rows span several.
+    x = np.random.default_rng(3).standard_normal(shape).astype(dtype)
+    got = np.asarray(C.sum_rows(C.from_numpy(x)))
+    want = x.reshape(-1, shape[-1]).astype(np.float64).sum(axis=0)
+    assert got.dtype == dtype and got.shape == (shape[-1],)
+    np.testing.assert_allclose(got, want.astype(dtype), rtol=1e-6 if dtype == np.float32 else 1e-12)

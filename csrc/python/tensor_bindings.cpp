@@ -85,8 +85,8 @@ KCORE_BINDINGS(tensor) {
         if (t.device() != Device::cpu)
           throw ValueError("a cuda tensor has no host buffer: copy it to the CPU first with .to('cpu')");
         const ssize_t es = (ssize_t)dtype_size(t.dtype());
-        std::vector<ssize_t> shape(t.shape().begin(), t.shape().end()), strides;
-        for (auto s : t.strides()) strides.push_back(s * es);
+        std::vector<ssize_t> shape(t.shape().begin(), t.shape().end()), strides(t.strides().begin(), t.strides().end());
+        for (auto& s : strides) s *= es;
         return py::buffer_info(t.numel() ? t.raw() : t.storage()->data, es, format_of(t.dtype()), (ssize_t)t.ndim(),
                                shape, strides, t.storage()->readonly);
       })
