@@ -12,7 +12,7 @@ import subprocess
 import numpy as np
 import pytest
 
-import kcore._C as C
+from kcore.backend.native import _C as C
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CSRC = os.path.join(ROOT, "csrc")

@@ -51,8 +51,7 @@ Tensor reduce(ReduceOp op, const Tensor& x_in, Shape axes, bool keepdims) {
 }
 
 // Built from other ops; max / min share the gradient equally among the elements attaining the extremum.
-Tensor reduce_backward(ReduceOp op, const Tensor& x, const Tensor& y, const Tensor& grad, Shape axes,
-                       bool keepdims) {
+Tensor reduce_backward(ReduceOp op, const Tensor& x, const Tensor& y, const Tensor& grad, Shape axes, bool keepdims) {
   OpCall call("reduce_backward", x, y, grad);
   const char* name = reduce_name(op);
   axes = normalized_axes(axes, x.ndim(), name);

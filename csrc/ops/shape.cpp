@@ -49,8 +49,7 @@ Tensor reshape(const Tensor& x, Shape shape) {
   return x.contiguous().view(shape);
 }
 
-Tensor slice(const Tensor& x, const Shape& start, const Shape& stop,
-             const Shape& step) {
+Tensor slice(const Tensor& x, const Shape& start, const Shape& stop, const Shape& step) {
   OpScope scope("slice");
   KCORE_CHECK((int64_t)start.size() == x.ndim() && stop.size() == start.size() && step.size() == start.size(),
               "slice: expected one start/stop/step per axis of a tensor of rank " << x.ndim());
@@ -82,8 +81,7 @@ Tensor concatenate(const std::vector<Tensor>& xs, int64_t axis) {
 }
 
 // The gradient lands in the window the slice read: a strided copy into zeros, on any device.
-Tensor slice_backward(const Tensor& grad, const Shape& in_shape, const Shape& start,
-                      const Shape& step) {
+Tensor slice_backward(const Tensor& grad, const Shape& in_shape, const Shape& start, const Shape& step) {
   OpCall call("slice_backward", grad);
   KCORE_CHECK(
       grad.ndim() == (int64_t)in_shape.size() && start.size() == in_shape.size() && step.size() == in_shape.size(),

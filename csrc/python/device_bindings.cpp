@@ -20,7 +20,7 @@ void register_cuda_ops(py::capsule table) {
 // ---- DLPack export -------------------------------------------------------------
 
 struct ExportCtx {
-  Tensor tensor;  // keeps the storage alive
+  Tensor tensor;         // keeps the storage alive
   Shape shape, strides;  // the DLTensor points into these (the context never moves)
   KcDLManagedTensor managed;
 };
