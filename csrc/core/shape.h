@@ -32,8 +32,7 @@ class Shape {
   using reverse_iterator = std::reverse_iterator<iterator>;
   using const_reverse_iterator = std::reverse_iterator<const_iterator>;
 
-  // Values held without a heap allocation (rank 6 covers every layer's tensors but Conv3D's
-  // grouped intermediates; those, and anything larger, spill to the heap).
+  // Values held without a heap allocation: a Conv3D input has rank 5; larger ranks spill to the heap.
   static constexpr size_t kInline = 6;
 
   Shape() noexcept {}
@@ -74,9 +73,6 @@ class Shape {
     return *this;
   }
   ~Shape() { free_heap(); }
-
-  // A std::vector copy, for the few interfaces that take one.
-  std::vector<int64_t> vec() const { return {begin(), end()}; }
 
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }

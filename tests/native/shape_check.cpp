@@ -92,7 +92,7 @@ int main() {
   EXPECT(same(Shape{4, 5}, {4, 5}), "initializer list");
   const Vec big = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
   EXPECT(same(Shape(big.begin(), big.end()), big), "iterator range");
-  EXPECT(same(Shape(big), big) && Shape(big).vec() == big, "vector round trip");
+  EXPECT(same(Shape(big), big), "from a std::vector");
   EXPECT(Shape({1, 2}) == Shape({1, 2}) && Shape({1, 2}) != Shape({1, 2, 3}) && Shape({1}) != Shape({2}), "==");
   EXPECT(Shape({1, 2}) < Shape({1, 3}) && !(Shape({1, 3}) < Shape({1, 2})), "<");
   bool threw = false;
