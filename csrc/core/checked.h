@@ -15,7 +15,9 @@ namespace kcore {
 // size and memory errors raised below the op's own checks are prefixed with it.
 const char* current_op();
 
-// Names the running op for the lifetime of the scope (nests; restores the outer name). When an
+// Names the running op for the lifetime of the outermost scope: a scope opened while another op
+// runs (an entry point called from inside another, as reduce_backward calls broadcast_to) does
+// nothing, so one top-level call costs one scope and errors name the op the caller called. When an
 // exception leaves the outermost scope, that op is recorded as failed_op() for the thread.
 class OpScope {
  public:
@@ -26,8 +28,8 @@ class OpScope {
 
  private:
   const char* op_;
-  const char* outer_;
-  int uncaught_;
+  bool outermost_;
+  int uncaught_ = 0;
 };
 
 // The op an exception last escaped from on this thread ("kcore" when none): the bindings name it
@@ -51,7 +53,7 @@ template <typename What> inline int64_t checked_add(int64_t a, int64_t b, What&&
 
 // The product of `dims`, checked (a zero dimension does not excuse an overflowing partial
 // product: strides are built from those). `what()` describes the shape on overflow.
-template <typename What> inline int64_t checked_product(const std::vector<int64_t>& dims, What&& what) {
+template <typename What> inline int64_t checked_product(const Shape& dims, What&& what) {
   int64_t n = 1;
   for (auto d : dims) n = checked_mul(n, d, what);
   return n;

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "core/shape.h"
+
 namespace kcore {
 
 struct ValueError : std::invalid_argument {
@@ -26,7 +28,7 @@ struct DeviceError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-inline std::string shape_str(const std::vector<int64_t>& s) {
+inline std::string shape_str(const Shape& s) {
   std::ostringstream o;
   o << "(";
   for (size_t i = 0; i < s.size(); ++i) o << (i ? ", " : "") << s[i];

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <exception>
 #include <type_traits>
 
 #include <new>
@@ -16,28 +15,10 @@
 namespace kcore {
 
 namespace {
-thread_local const char* t_current_op = nullptr;
-thread_local const char* t_failed_op = nullptr;
-
 std::string describe(const Shape& shape, DType dtype) {
   return std::string("a ") + dtype_name(dtype) + " tensor of shape " + shape_str(shape);
 }
 }  // namespace
-
-const char* current_op() { return t_current_op ? t_current_op : "kcore"; }
-OpScope::OpScope(const char* op) : op_(op), outer_(t_current_op), uncaught_(std::uncaught_exceptions()) {
-  if (!outer_) t_failed_op = nullptr;
-  t_current_op = op;
-}
-OpScope::~OpScope() {
-  if (!outer_ && std::uncaught_exceptions() > uncaught_) t_failed_op = op_;
-  t_current_op = outer_;
-}
-const char* failed_op() { return t_failed_op ? t_failed_op : "kcore"; }
-
-void throw_size_overflow(const std::string& what) {
-  throw ValueError(std::string(current_op()) + ": " + what + " is too large (the size overflows int64)");
-}
 
 void throw_out_of_memory(size_t nbytes, const std::string& what) {
   std::ostringstream o;
@@ -85,7 +66,7 @@ int64_t normalize_axis(int64_t axis, int64_t ndim, const char* op) {
   return a;
 }
 
-std::vector<int64_t> normalized_axes(std::vector<int64_t> axes, int64_t ndim, const char* op) {
+Shape normalized_axes(Shape axes, int64_t ndim, const char* op) {
   if (axes.empty())
     for (int64_t d = 0; d < ndim; ++d) axes.push_back(d);
   for (auto& a : axes) a = normalize_axis(a, ndim, op);
@@ -94,7 +75,7 @@ std::vector<int64_t> normalized_axes(std::vector<int64_t> axes, int64_t ndim, co
   return axes;
 }
 
-Shape reduced_shape(const Shape& shape, const std::vector<int64_t>& axes, bool keepdims) {
+Shape reduced_shape(const Shape& shape, const Shape& axes, bool keepdims) {
   Shape out;
   for (int64_t d = 0; d < (int64_t)shape.size(); ++d) {
     const bool reduced = std::binary_search(axes.begin(), axes.end(), d);

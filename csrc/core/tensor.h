@@ -7,10 +7,9 @@
 
 #include "core/dtype.h"
 #include "core/errors.h"
+#include "core/shape.h"
 
 namespace kcore {
-
-using Shape = std::vector<int64_t>;
 
 enum class Device : int { cpu = 0, cuda = 1 };
 
@@ -93,9 +92,9 @@ int64_t tensor_nbytes(const Shape& shape, DType dtype);
 [[noreturn]] void throw_out_of_memory(size_t nbytes, const std::string& what);
 int64_t normalize_axis(int64_t axis, int64_t ndim, const char* op);
 // Sorted, non-negative, distinct axes (empty means every axis).
-std::vector<int64_t> normalized_axes(std::vector<int64_t> axes, int64_t ndim, const char* op);
+Shape normalized_axes(Shape axes, int64_t ndim, const char* op);
 // The shape left after reducing `axes` (kept as size 1 with keepdims).
-Shape reduced_shape(const Shape& shape, const std::vector<int64_t>& axes, bool keepdims);
+Shape reduced_shape(const Shape& shape, const Shape& axes, bool keepdims);
 
 // Checks shared by every entry point: a defined tensor of a floating dtype on the CPU.
 void check_float(const Tensor& t, const char* op, const char* name);

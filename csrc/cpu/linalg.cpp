@@ -1,6 +1,7 @@
 // CPU matrix products through BLAS over the operands ops/linalg.cpp prepares.
 #include "ops/linalg.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/blas.h"
@@ -65,12 +66,17 @@ void sum_rows(const Tensor& x, int64_t rows, int64_t cols, Tensor& out) {
     const T* p = x.data<T>();
     T* o = out.data<T>();
     parallel_for(cols, 64, [&](int64_t lo, int64_t hi) {
-      std::vector<double> acc(hi - lo, 0.0);
-      for (int64_t r = 0; r < rows; ++r) {
-        const T* row = p + r * cols + lo;
-        for (int64_t c = 0; c < hi - lo; ++c) acc[c] += row[c];
+      constexpr int64_t kBlock = 512;  // columns summed at once, in double, in a stack buffer
+      double acc[kBlock];
+      for (int64_t c0 = lo; c0 < hi; c0 += kBlock) {
+        const int64_t n = std::min(kBlock, hi - c0);
+        std::fill(acc, acc + n, 0.0);
+        for (int64_t r = 0; r < rows; ++r) {
+          const T* row = p + r * cols + c0;
+          for (int64_t c = 0; c < n; ++c) acc[c] += row[c];
+        }
+        for (int64_t c = 0; c < n; ++c) o[c0 + c] = T(acc[c]);
       }
-      for (int64_t c = lo; c < hi; ++c) o[c] = T(acc[c - lo]);
     });
   });
 }

@@ -17,7 +17,7 @@
 namespace kcore {
 
 struct ConvArgs {
-  std::vector<int64_t> strides, dilation, pad_before, pad_after;
+  Shape strides, dilation, pad_before, pad_after;
   int64_t groups = 1;  // conv_forward / conv_backward only; the transposed conv requires 1
 };
 

@@ -65,7 +65,7 @@ struct ConvGeometry {
 };
 
 inline void check_conv_args(const ConvArgs& a, int64_t rank) {
-  auto check_len = [&](const std::vector<int64_t>& v, const char* name) {
+  auto check_len = [&](const Shape& v, const char* name) {
     KCORE_CHECK((int64_t)v.size() == rank,
                 "conv: " << name << " must have one value per spatial axis (" << rank << "), got " << shape_str(v));
   };

@@ -133,7 +133,7 @@ Tensor sum_to_shape(const Tensor& grad, const Shape& shape) {
   if (grad.shape() == shape) return grad;
   const int64_t lead = grad.ndim() - (int64_t)shape.size();
   KCORE_CHECK(lead >= 0, "sum_to_shape: cannot reduce " << shape_str(grad.shape()) << " to " << shape_str(shape));
-  std::vector<int64_t> axes;
+  Shape axes;
   for (int64_t d = 0; d < grad.ndim(); ++d)
     if (d < lead || (shape[d - lead] == 1 && grad.shape()[d] != 1)) axes.push_back(d);
   if (axes.empty()) return grad.contiguous().view(shape);

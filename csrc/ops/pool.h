@@ -14,7 +14,7 @@ namespace kcore {
 enum class PoolMode : int { max, average };
 
 struct PoolArgs {
-  std::vector<int64_t> pool_size, strides, pad_before, pad_after;
+  Shape pool_size, strides, pad_before, pad_after;
 };
 
 // Returns (y, argmax). For max pooling argmax (int32, shaped like y) holds, per output cell,

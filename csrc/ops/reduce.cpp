@@ -12,7 +12,7 @@ namespace kcore {
 
 namespace {
 // x with the reduced axes last, packed: (outer, red) rows (a copy only when they are not already last).
-Tensor reduced_axes_last(const Tensor& x, const std::vector<int64_t>& axes, int64_t* outer, int64_t* red) {
+Tensor reduced_axes_last(const Tensor& x, const Shape& axes, int64_t* outer, int64_t* red) {
   Shape shape, strides;
   *outer = 1;
   *red = 1;
@@ -31,7 +31,7 @@ Tensor reduced_axes_last(const Tensor& x, const std::vector<int64_t>& axes, int6
 }
 }  // namespace
 
-Tensor reduce(ReduceOp op, const Tensor& x_in, std::vector<int64_t> axes, bool keepdims) {
+Tensor reduce(ReduceOp op, const Tensor& x_in, Shape axes, bool keepdims) {
   OpCall call("reduce", x_in);
   auto kernel = KCORE_KERNEL(call, reduce);
   const char* name = reduce_name(op);
@@ -51,8 +51,7 @@ Tensor reduce(ReduceOp op, const Tensor& x_in, std::vector<int64_t> axes, bool k
 }
 
 // Built from other ops; max / min share the gradient equally among the elements attaining the extremum.
-Tensor reduce_backward(ReduceOp op, const Tensor& x, const Tensor& y, const Tensor& grad, std::vector<int64_t> axes,
-                       bool keepdims) {
+Tensor reduce_backward(ReduceOp op, const Tensor& x, const Tensor& y, const Tensor& grad, Shape axes, bool keepdims) {
   OpCall call("reduce_backward", x, y, grad);
   const char* name = reduce_name(op);
   axes = normalized_axes(axes, x.ndim(), name);

@@ -14,9 +14,8 @@ inline const char* reduce_name(ReduceOp op) {
 }
 
 // Empty `axes` reduces over every axis.
-Tensor reduce(ReduceOp op, const Tensor& x, std::vector<int64_t> axes, bool keepdims);
-Tensor reduce_backward(ReduceOp op, const Tensor& x, const Tensor& y, const Tensor& grad, std::vector<int64_t> axes,
-                       bool keepdims);
+Tensor reduce(ReduceOp op, const Tensor& x, Shape axes, bool keepdims);
+Tensor reduce_backward(ReduceOp op, const Tensor& x, const Tensor& y, const Tensor& grad, Shape axes, bool keepdims);
 Tensor argmax(const Tensor& x, int64_t axis, bool keepdims);
 
 Tensor softmax(const Tensor& x, int64_t axis, bool log);

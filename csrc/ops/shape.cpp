@@ -9,7 +9,7 @@
 
 namespace kcore {
 
-Tensor transpose(const Tensor& x, const std::vector<int64_t>& perm) {
+Tensor transpose(const Tensor& x, const Shape& perm) {
   OpScope scope("transpose");
   KCORE_CHECK((int64_t)perm.size() == x.ndim(),
               "transpose: axes " << shape_str(perm) << " do not match a tensor of rank " << x.ndim());
@@ -49,8 +49,7 @@ Tensor reshape(const Tensor& x, Shape shape) {
   return x.contiguous().view(shape);
 }
 
-Tensor slice(const Tensor& x, const std::vector<int64_t>& start, const std::vector<int64_t>& stop,
-             const std::vector<int64_t>& step) {
+Tensor slice(const Tensor& x, const Shape& start, const Shape& stop, const Shape& step) {
   OpScope scope("slice");
   KCORE_CHECK((int64_t)start.size() == x.ndim() && stop.size() == start.size() && step.size() == start.size(),
               "slice: expected one start/stop/step per axis of a tensor of rank " << x.ndim());
@@ -82,15 +81,14 @@ Tensor concatenate(const std::vector<Tensor>& xs, int64_t axis) {
 }
 
 // The gradient lands in the window the slice read: a strided copy into zeros, on any device.
-Tensor slice_backward(const Tensor& grad, const Shape& in_shape, const std::vector<int64_t>& start,
-                      const std::vector<int64_t>& step) {
+Tensor slice_backward(const Tensor& grad, const Shape& in_shape, const Shape& start, const Shape& step) {
   OpCall call("slice_backward", grad);
   KCORE_CHECK(
       grad.ndim() == (int64_t)in_shape.size() && start.size() == in_shape.size() && step.size() == in_shape.size(),
       "slice backward: gradient of shape " << shape_str(grad.shape()) << " does not match input shape "
                                            << shape_str(in_shape));
   Tensor out = call.zeros(in_shape, grad.dtype());
-  std::vector<int64_t> stop(in_shape.size());
+  Shape stop(in_shape.size());
   for (size_t d = 0; d < in_shape.size(); ++d) {
     KCORE_CHECK(step[d] > 0 && start[d] >= 0 && start[d] <= in_shape[d],
                 "slice backward: start " << start[d] << " / step " << step[d] << " do not fit axis " << d << " of size "

@@ -7,14 +7,12 @@
 
 namespace kcore {
 
-Tensor transpose(const Tensor& x, const std::vector<int64_t>& perm);  // a strided view
-Tensor reshape(const Tensor& x, Shape shape);                         // one -1 allowed
+Tensor transpose(const Tensor& x, const Shape& perm);  // a strided view
+Tensor reshape(const Tensor& x, Shape shape);          // one -1 allowed
 Tensor concatenate(const std::vector<Tensor>& xs, int64_t axis);
 // Basic slicing x[start:stop:step] on every axis (steps > 0); a strided view.
-Tensor slice(const Tensor& x, const std::vector<int64_t>& start, const std::vector<int64_t>& stop,
-             const std::vector<int64_t>& step);
-Tensor slice_backward(const Tensor& grad, const Shape& in_shape, const std::vector<int64_t>& start,
-                      const std::vector<int64_t>& step);
+Tensor slice(const Tensor& x, const Shape& start, const Shape& stop, const Shape& step);
+Tensor slice_backward(const Tensor& grad, const Shape& in_shape, const Shape& start, const Shape& step);
 // Rows of x (first axis) picked by integer indices, and the scatter-add that undoes it.
 Tensor take_rows(const Tensor& x, const Tensor& indices);
 Tensor take_rows_backward(const Tensor& grad, const Tensor& indices, int64_t num_rows);

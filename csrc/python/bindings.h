@@ -63,6 +63,12 @@ template <typename R, typename... A, R (*Fn)(A...)> struct KernelCall<Fn> {
 
 }  // namespace kcore::python
 
+// Shape (core/shape.h) <-> a Python sequence of ints, exactly as std::vector<int64_t> converts
+// (same accepted inputs, same signature text); results come back as a list.
+namespace pybind11::detail {
+template <> struct type_caster<kcore::Shape> : list_caster<kcore::Shape, int64_t> {};
+}  // namespace pybind11::detail
+
 // OptionalTensor (core/tensor.h) <-> `Tensor | None`: None loads as an undefined tensor and an
 // undefined result returns None, so an op with optional tensors binds directly, in one line.
 namespace pybind11::detail {

@@ -9,7 +9,7 @@ using namespace kcore;
 using namespace kcore::python;
 
 namespace {
-using Ints = std::vector<int64_t>;
+using Ints = Shape;  // strides, dilations, paddings: short int lists, held inline like shapes
 
 ConvArgs conv_args(const Ints& strides, const Ints& dilation, const Ints& pad_before, const Ints& pad_after,
                    int64_t groups = 1) {

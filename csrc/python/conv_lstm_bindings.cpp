@@ -9,7 +9,7 @@ using namespace kcore::python;
 
 namespace {
 
-using Ints = std::vector<int64_t>;
+using Ints = Shape;  // strides, dilations, paddings: short int lists, held inline like shapes
 
 #define KCORE_CONV_LSTM_OPS(X) X(conv_lstm_forward) X(conv_lstm_backward)
 

@@ -20,8 +20,8 @@ void register_cuda_ops(py::capsule table) {
 // ---- DLPack export -------------------------------------------------------------
 
 struct ExportCtx {
-  Tensor tensor;  // keeps the storage alive
-  std::vector<int64_t> shape, strides;
+  Tensor tensor;         // keeps the storage alive
+  Shape shape, strides;  // the DLTensor points into these (the context never moves)
   KcDLManagedTensor managed;
 };
 

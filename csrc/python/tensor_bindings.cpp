@@ -68,19 +68,30 @@ Tensor from_numpy(py::array arr) {
 using namespace kcore;
 using namespace kcore::python;
 
+// A shape as a Python tuple of ints, built directly (no intermediate list).
+static py::tuple as_tuple(const Shape& s) {
+  py::tuple out(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    PyObject* v = PyLong_FromLongLong(s[i]);
+    if (!v) throw py::error_already_set();
+    PyTuple_SET_ITEM(out.ptr(), (ssize_t)i, v);
+  }
+  return out;
+}
+
 KCORE_BINDINGS(tensor) {
   py::class_<Tensor>(m, "Tensor", py::buffer_protocol())
       .def_buffer([](Tensor& t) -> py::buffer_info {
         if (t.device() != Device::cpu)
           throw ValueError("a cuda tensor has no host buffer: copy it to the CPU first with .to('cpu')");
         const ssize_t es = (ssize_t)dtype_size(t.dtype());
-        std::vector<ssize_t> shape(t.shape().begin(), t.shape().end()), strides;
-        for (auto s : t.strides()) strides.push_back(s * es);
+        std::vector<ssize_t> shape(t.shape().begin(), t.shape().end()), strides(t.strides().begin(), t.strides().end());
+        for (auto& s : strides) s *= es;
         return py::buffer_info(t.numel() ? t.raw() : t.storage()->data, es, format_of(t.dtype()), (ssize_t)t.ndim(),
                                shape, strides, t.storage()->readonly);
       })
-      .def_property_readonly("shape", [](const Tensor& t) { return py::tuple(py::cast(t.shape())); })
-      .def_property_readonly("strides", [](const Tensor& t) { return py::tuple(py::cast(t.strides())); })
+      .def_property_readonly("shape", [](const Tensor& t) { return as_tuple(t.shape()); })
+      .def_property_readonly("strides", [](const Tensor& t) { return as_tuple(t.strides()); })
       .def_property_readonly("dtype", [](const Tensor& t) { return std::string(dtype_name(t.dtype())); })
       .def_property_readonly("ndim", &Tensor::ndim)
       .def_property_readonly("size", &Tensor::numel)
