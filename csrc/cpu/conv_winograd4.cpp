@@ -55,6 +55,25 @@ __attribute__((always_inline)) inline void store(float* p, Vec v, int nl) {
   std::memcpy(p, &v, (nl == kLanes ? kLanes : nl) * sizeof(float));
 }
 
+// bfloat16 operands are widened in registers as they load (exact: a shift) and results rounded as they
+// store, to nearest even with NaN kept quiet: the same bits as float_to_bf16 (core/bfloat16.h).
+typedef uint16_t Half16 __attribute__((vector_size(kLanes * sizeof(uint16_t))));
+typedef uint32_t Bits16 __attribute__((vector_size(kLanes * sizeof(uint32_t))));
+
+__attribute__((always_inline)) inline Vec load(const bf16* p, int nl) {
+  Half16 h = {};
+  std::memcpy(&h, p, (nl == kLanes ? kLanes : nl) * sizeof(uint16_t));
+  return (Vec)(__builtin_convertvector(h, Bits16) << 16);
+}
+
+__attribute__((always_inline)) inline void store(bf16* p, Vec v, int nl) {
+  const Bits16 u = (Bits16)v;
+  const Bits16 rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+  const Bits16 nan = (Bits16)((u & 0x7fffffffu) > 0x7f800000u);
+  const Half16 h = __builtin_convertvector((nan & ((u >> 16) | 0x40u)) | (~nan & rounded), Half16);
+  std::memcpy(static_cast<void*>(p), &h, (nl == kLanes ? kLanes : nl) * sizeof(uint16_t));
+}
+
 // B^T applied to 6 values (one column or row of a 6x6 patch).
 __attribute__((always_inline)) inline void bt6(const Vec* d, Vec* o) {
   o[0] = 4.f * d[0] - 5.f * d[2] + d[4];
@@ -87,8 +106,8 @@ __attribute__((always_inline)) inline void a4(const Vec* e, Vec* o) {
 
 // T d T^T of an In x In block d (cell (r, c) at src[r * In + c] + q) for a 1-D transform T from In
 // values to 6 (B^T for input patches, A for output-gradient blocks): point xi goes to out[xi * plane].
-template <int In, void (*Transform)(const Vec*, Vec*)>
-__attribute__((always_inline)) inline void to_points(const float* const* src, int64_t q, float* out, int64_t plane,
+template <int In, void (*Transform)(const Vec*, Vec*), typename T>
+__attribute__((always_inline)) inline void to_points(const T* const* src, int64_t q, float* out, int64_t plane,
                                                      int nl) {
   Vec t[6][In];  // t[i][c] = (T d)[i][c]
   for (int c = 0; c < In; ++c) {
@@ -105,13 +124,15 @@ __attribute__((always_inline)) inline void to_points(const float* const* src, in
 }
 
 // (B^T d B) of a 6x6 input patch.
-__attribute__((always_inline)) inline void input_transform(const float* const* src, int64_t q, float* out,
+template <typename T>
+__attribute__((always_inline)) inline void input_transform(const T* const* src, int64_t q, float* out,
                                                            int64_t plane, int nl) {
   to_points<6, bt6>(src, q, out, plane, nl);
 }
 
 // A^T m A of the 36 points m[xi * plane] into the 4x4 outputs dst[r * 4 + c] + q (null: outside the output).
-__attribute__((always_inline)) inline void output_transform(const float* m, int64_t plane, float* const* dst, int64_t q,
+template <typename T>
+__attribute__((always_inline)) inline void output_transform(const float* m, int64_t plane, T* const* dst, int64_t q,
                                                             const float* bias, int nl) {
   Vec s[4][6];  // s[r][j] = (A^T m)[r][j]
   for (int j = 0; j < 6; ++j) {
@@ -125,12 +146,13 @@ __attribute__((always_inline)) inline void output_transform(const float* m, int6
     Vec o[4];
     at6(s[r], o);
     for (int c = 0; c < 4; ++c)
-      if (float* d = dst[r * 4 + c]) store(d + q, o[c] + b, nl);
+      if (T* d = dst[r * 4 + c]) store(d + q, o[c] + b, nl);
   }
 }
 
 // A e A^T of a 4x4 output-gradient block (zeros outside the output).
-__attribute__((always_inline)) inline void grad_transform(const float* const* src, int64_t q, float* out, int64_t plane,
+template <typename T>
+__attribute__((always_inline)) inline void grad_transform(const T* const* src, int64_t q, float* out, int64_t plane,
                                                           int nl) {
   to_points<4, a4>(src, q, out, plane, nl);
 }
@@ -174,13 +196,14 @@ Grid make_grid(int64_t n, int64_t h, int64_t w, int64_t c, int64_t f, int64_t pt
 }
 
 // Transforms the patch of tile t (channels of x) into row `row` of V (36 planes of rows x C).
-void gather_input(const Grid& g, const float* x, const float* zeros, int64_t t, int64_t row, int64_t rows, float* v) {
+template <typename T>
+void gather_input(const Grid& g, const T* x, const T* zeros, int64_t t, int64_t row, int64_t rows, float* v) {
   int64_t img, y0, x0;
   g.locate(t, img, y0, x0);
   y0 -= g.pad_top;
   x0 -= g.pad_left;
   const int64_t C = g.c, plane = rows * C;
-  const float* src[kPoints];
+  const T* src[kPoints];
   for (int i = 0; i < 6; ++i)
     for (int j = 0; j < 6; ++j) {
       const int64_t yy = y0 + i, xx = x0 + j;
@@ -245,8 +268,12 @@ int64_t winograd4_workspace_bytes(int64_t n, int64_t oh, int64_t ow, int64_t c, 
   return (sp.threads * per_worker_floats(sp, c, f) + accumulators) * int64_t(sizeof(float));
 }
 
-void winograd4_conv3x3(const float* x, int64_t n, int64_t h, int64_t w, int64_t c, const float* kernel, int64_t f,
-                       int64_t pad_top, int64_t pad_left, int64_t oh, int64_t ow, const float* bias, float* y) {
+namespace {
+
+// x and y float32 or bfloat16 (T): the transforms widen and round in registers, the GEMMs run in float32.
+template <typename T>
+void conv3x3(const T* x, int64_t n, int64_t h, int64_t w, int64_t c, const float* kernel, int64_t f, int64_t pad_top,
+             int64_t pad_left, int64_t oh, int64_t ow, const float* bias, T* y) {
   const Grid g = make_grid(n, h, w, c, f, pad_top, pad_left, oh, ow);
   const int64_t tiles = g.tiles();
   if (tiles == 0) return;
@@ -262,13 +289,13 @@ void winograd4_conv3x3(const float* x, int64_t n, int64_t h, int64_t w, int64_t 
     std::fill(zeros, zeros + std::max(c, f), 0.f);
     for (int64_t t0 = lo; t0 < hi; t0 += sp.step) {
       const int64_t rows = std::min(sp.step, hi - t0);
-      for (int64_t r = 0; r < rows; ++r) gather_input(g, x, zeros, t0 + r, r, rows, v);
+      for (int64_t r = 0; r < rows; ++r) gather_input(g, x, reinterpret_cast<const T*>(zeros), t0 + r, r, rows, v);
       for (int xi = 0; xi < kPoints; ++xi)
         small_gemm(rows, f, c, v + xi * rows * c, c, 1, u + xi * c * f, f, m + xi * rows * f, f, false);
       for (int64_t r = 0; r < rows; ++r) {
         int64_t img, oy, ox;
         g.locate(t0 + r, img, oy, ox);
-        float* dst[16];
+        T* dst[16];
         for (int i = 0; i < 4; ++i)
           for (int j = 0; j < 4; ++j)
             dst[i * 4 + j] = oy + i < oh && ox + j < ow ? y + ((img * oh + oy + i) * ow + ox + j) * f : nullptr;
@@ -282,8 +309,9 @@ void winograd4_conv3x3(const float* x, int64_t n, int64_t h, int64_t w, int64_t 
   });
 }
 
-void winograd4_kernel_grad(const float* x, int64_t n, int64_t h, int64_t w, int64_t c, const float* dy, int64_t f,
-                           int64_t pad_top, int64_t pad_left, int64_t oh, int64_t ow, float* dkernel) {
+template <typename T>
+void kernel_grad(const T* x, int64_t n, int64_t h, int64_t w, int64_t c, const T* dy, int64_t f, int64_t pad_top,
+                 int64_t pad_left, int64_t oh, int64_t ow, float* dkernel) {
   const Grid g = make_grid(n, h, w, c, f, pad_top, pad_left, oh, ow);
   const int64_t tiles = g.tiles(), CF = c * f;
   if (tiles == 0) {
@@ -306,13 +334,14 @@ void winograd4_kernel_grad(const float* x, int64_t n, int64_t h, int64_t w, int6
     for (int64_t t0 = lo; t0 < hi; t0 += sp.step) {
       const int64_t rows = std::min(sp.step, hi - t0);
       for (int64_t r = 0; r < rows; ++r) {
-        gather_input(g, x, zeros, t0 + r, r, rows, v);
+        const T* none = reinterpret_cast<const T*>(zeros);  // all-zero bits: 0 in either type
+        gather_input(g, x, none, t0 + r, r, rows, v);
         int64_t img, oy, ox;
         g.locate(t0 + r, img, oy, ox);
-        const float* src[16];
+        const T* src[16];
         for (int i = 0; i < 4; ++i)
           for (int j = 0; j < 4; ++j)
-            src[i * 4 + j] = oy + i < oh && ox + j < ow ? dy + ((img * oh + oy + i) * ow + ox + j) * f : zeros;
+            src[i * 4 + j] = oy + i < oh && ox + j < ow ? dy + ((img * oh + oy + i) * ow + ox + j) * f : none;
         const int64_t plane = rows * f;
         int64_t q = 0;
         for (; q + kLanes <= f; q += kLanes) grad_transform(src, q, e + r * f + q, plane, kLanes);
@@ -341,6 +370,28 @@ void winograd4_kernel_grad(const float* x, int64_t n, int64_t h, int64_t w, int6
       }
     }
   for (int64_t q = 0; q < 9 * CF; ++q) dkernel[q] = float(sum[q]);
+}
+
+}  // namespace
+
+void winograd4_conv3x3(const float* x, int64_t n, int64_t h, int64_t w, int64_t c, const float* kernel, int64_t f,
+                       int64_t pad_top, int64_t pad_left, int64_t oh, int64_t ow, const float* bias, float* y) {
+  conv3x3(x, n, h, w, c, kernel, f, pad_top, pad_left, oh, ow, bias, y);
+}
+
+void winograd4_conv3x3(const bf16* x, int64_t n, int64_t h, int64_t w, int64_t c, const float* kernel, int64_t f,
+                       int64_t pad_top, int64_t pad_left, int64_t oh, int64_t ow, const float* bias, bf16* y) {
+  conv3x3(x, n, h, w, c, kernel, f, pad_top, pad_left, oh, ow, bias, y);
+}
+
+void winograd4_kernel_grad(const float* x, int64_t n, int64_t h, int64_t w, int64_t c, const float* dy, int64_t f,
+                           int64_t pad_top, int64_t pad_left, int64_t oh, int64_t ow, float* dkernel) {
+  kernel_grad(x, n, h, w, c, dy, f, pad_top, pad_left, oh, ow, dkernel);
+}
+
+void winograd4_kernel_grad(const bf16* x, int64_t n, int64_t h, int64_t w, int64_t c, const bf16* dy, int64_t f,
+                           int64_t pad_top, int64_t pad_left, int64_t oh, int64_t ow, float* dkernel) {
+  kernel_grad(x, n, h, w, c, dy, f, pad_top, pad_left, oh, ow, dkernel);
 }
 
 }  // namespace kcore
