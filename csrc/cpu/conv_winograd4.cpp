@@ -34,6 +34,9 @@ constexpr int kLanes = 16;                               // channels transformed
 constexpr int64_t kChunkBytes = int64_t(384) << 10;      // V + M of one chunk: about half an L2 cache
 constexpr int64_t kKernelCacheBytes = int64_t(1) << 20;  // U or dU above this streams from L3
 constexpr int64_t kMinRowsStreaming = 48;                // chunk tiles when U or dU does not stay in cache
+// Kernel gradient: each chunk reads and writes all 36 C x F accumulators, so it takes at least this
+// many tiles, past half the L2 for V + dY (b8 56x56 64->64, 1 thread: 3.1 ms at 36 tiles, 3.7 at 12).
+constexpr int64_t kMinRowsKernelGrad = 36;
 constexpr int64_t kFlushChunks = 8;  // kernel gradient: chunks summed in float before double (5x less error)
 constexpr int64_t kMinMacsPerWorker = int64_t(1) << 21;
 
@@ -195,14 +198,14 @@ Grid make_grid(int64_t n, int64_t h, int64_t w, int64_t c, int64_t f, int64_t pt
   return Grid{n, h, w, c, f, pt, pl, oh, ow, (oh + 3) / 4, (ow + 3) / 4};
 }
 
-// Transforms the patch of tile t (channels of x) into row `row` of V (36 planes of rows x C).
+// Transforms the patch of tile t (channels of x) into row `row` of V (36 planes of rows x C, `plane` apart).
 template <typename T>
-void gather_input(const Grid& g, const T* x, const T* zeros, int64_t t, int64_t row, int64_t rows, float* v) {
+void gather_input(const Grid& g, const T* x, const T* zeros, int64_t t, int64_t row, int64_t plane, float* v) {
   int64_t img, y0, x0;
   g.locate(t, img, y0, x0);
   y0 -= g.pad_top;
   x0 -= g.pad_left;
-  const int64_t C = g.c, plane = rows * C;
+  const int64_t C = g.c;
   const T* src[kPoints];
   for (int i = 0; i < 6; ++i)
     for (int j = 0; j < 6; ++j) {
@@ -225,7 +228,7 @@ struct Split {
 // A chunk's V + M (or V + dY) should stay in L2 while the 36 GEMMs run, but each chunk also streams
 // the transformed kernel U (forward) or updates the accumulators dU (kernel gradient), 36 C x F
 // matrices: when those outgrow their share of L2, larger chunks amortise that traffic over more tiles.
-Split split_tiles(int64_t tiles, int64_t c, int64_t f) {
+Split split_tiles(int64_t tiles, int64_t c, int64_t f, bool kernel_grad = false) {
   Split sp;
   const double macs = double(tiles) * kPoints * double(c) * double(f);
   sp.threads = omp_in_parallel()
@@ -236,13 +239,19 @@ Split split_tiles(int64_t tiles, int64_t c, int64_t f) {
   int64_t step = std::max<int64_t>(6, kChunkBytes / per_tile / 12 * 12);
   const bool big_kernel = kPoints * c * f * int64_t(sizeof(float)) > kKernelCacheBytes;
   if (big_kernel) step = std::max<int64_t>(step, kMinRowsStreaming);
+  if (kernel_grad) step = std::max<int64_t>(step, kMinRowsKernelGrad);
   sp.step = std::max<int64_t>(1, std::min(step, (tiles + sp.threads - 1) / sp.threads));
   return sp;
 }
 
+// Floats between the 36 planes of a chunk's rows x width matrices: one cache line more than the matrix,
+// so that the transforms' 36 loads or stores per vector do not all map to one L1 set (plane sizes of
+// a multiple of 4 KiB made the kernel gradient of b32 28x28 32->64 1.9x slower at 16 tiles per chunk).
+int64_t plane_floats(int64_t rows, int64_t width) { return rows * width + kLanes; }
+
 // Per-worker floats: V and M (or dY) of a chunk, and a zero row of max(C, F) channels.
 int64_t per_worker_floats(const Split& sp, int64_t c, int64_t f) {
-  return sp.step * kPoints * (c + f) + std::max(c, f);
+  return kPoints * (plane_floats(sp.step, c) + plane_floats(sp.step, f)) + std::max(c, f);
 }
 
 // A buffer kept by the calling thread across calls (a fresh multi-MiB one would page-fault every call).
@@ -263,7 +272,7 @@ int64_t winograd4_tiles(int64_t n, int64_t oh, int64_t ow) { return n * ((oh + 3
 int64_t winograd4_workspace_bytes(int64_t n, int64_t oh, int64_t ow, int64_t c, int64_t f, bool kernel_grad) {
   const int64_t tiles = winograd4_tiles(n, oh, ow);
   if (tiles == 0) return 0;
-  const Split sp = split_tiles(tiles, c, f);
+  const Split sp = split_tiles(tiles, c, f, kernel_grad);
   const int64_t accumulators = kernel_grad ? sp.threads * kPoints * c * f : kPoints * c * f;
   return (sp.threads * per_worker_floats(sp, c, f) + accumulators) * int64_t(sizeof(float));
 }
@@ -284,14 +293,14 @@ void conv3x3(const T* x, int64_t n, int64_t h, int64_t w, int64_t c, const float
   transform_kernel(kernel, c, f, u);
   conv_detail::run_split(sp.threads, tiles, [&](int t, int64_t lo, int64_t hi) {
     float* v = buffers + t * per_worker;
-    float* m = v + sp.step * kPoints * c;
-    float* zeros = m + sp.step * kPoints * f;
+    float* m = v + kPoints * plane_floats(sp.step, c);
+    float* zeros = m + kPoints * plane_floats(sp.step, f);
     std::fill(zeros, zeros + std::max(c, f), 0.f);
     for (int64_t t0 = lo; t0 < hi; t0 += sp.step) {
-      const int64_t rows = std::min(sp.step, hi - t0);
-      for (int64_t r = 0; r < rows; ++r) gather_input(g, x, reinterpret_cast<const T*>(zeros), t0 + r, r, rows, v);
+      const int64_t rows = std::min(sp.step, hi - t0), vplane = plane_floats(rows, c), plane = plane_floats(rows, f);
+      for (int64_t r = 0; r < rows; ++r) gather_input(g, x, reinterpret_cast<const T*>(zeros), t0 + r, r, vplane, v);
       for (int xi = 0; xi < kPoints; ++xi)
-        small_gemm(rows, f, c, v + xi * rows * c, c, 1, u + xi * c * f, f, m + xi * rows * f, f, false);
+        small_gemm(rows, f, c, v + xi * vplane, c, 1, u + xi * c * f, f, m + xi * plane, f, false);
       for (int64_t r = 0; r < rows; ++r) {
         int64_t img, oy, ox;
         g.locate(t0 + r, img, oy, ox);
@@ -299,7 +308,6 @@ void conv3x3(const T* x, int64_t n, int64_t h, int64_t w, int64_t c, const float
         for (int i = 0; i < 4; ++i)
           for (int j = 0; j < 4; ++j)
             dst[i * 4 + j] = oy + i < oh && ox + j < ow ? y + ((img * oh + oy + i) * ow + ox + j) * f : nullptr;
-        const int64_t plane = rows * f;
         const float* mr = m + r * f;
         int64_t q = 0;
         for (; q + kLanes <= f; q += kLanes) output_transform(mr + q, plane, dst, q, bias ? bias + q : nullptr, kLanes);
@@ -318,7 +326,7 @@ void kernel_grad(const T* x, int64_t n, int64_t h, int64_t w, int64_t c, const T
     std::fill(dkernel, dkernel + 9 * CF, 0.f);
     return;
   }
-  const Split sp = split_tiles(tiles, c, f);
+  const Split sp = split_tiles(tiles, c, f, true);
   const int64_t per_worker = per_worker_floats(sp, c, f);
   float* acc = scratch(sp.threads * (kPoints * CF + per_worker));
   float* buffers = acc + sp.threads * kPoints * CF;
@@ -326,29 +334,28 @@ void kernel_grad(const T* x, int64_t n, int64_t h, int64_t w, int64_t c, const T
   std::vector<double> totals(sp.threads * kPoints * CF, 0.0);
   conv_detail::run_split(sp.threads, tiles, [&](int t, int64_t lo, int64_t hi) {
     float* v = buffers + t * per_worker;
-    float* e = v + sp.step * kPoints * c;
-    float* zeros = e + sp.step * kPoints * f;
+    float* e = v + kPoints * plane_floats(sp.step, c);
+    float* zeros = e + kPoints * plane_floats(sp.step, f);
     float* dw = acc + t * kPoints * CF;
     std::fill(zeros, zeros + std::max(c, f), 0.f);
     int64_t chunks = 0;
     for (int64_t t0 = lo; t0 < hi; t0 += sp.step) {
-      const int64_t rows = std::min(sp.step, hi - t0);
+      const int64_t rows = std::min(sp.step, hi - t0), vplane = plane_floats(rows, c), plane = plane_floats(rows, f);
       for (int64_t r = 0; r < rows; ++r) {
         const T* none = reinterpret_cast<const T*>(zeros);  // all-zero bits: 0 in either type
-        gather_input(g, x, none, t0 + r, r, rows, v);
+        gather_input(g, x, none, t0 + r, r, vplane, v);
         int64_t img, oy, ox;
         g.locate(t0 + r, img, oy, ox);
         const T* src[16];
         for (int i = 0; i < 4; ++i)
           for (int j = 0; j < 4; ++j)
             src[i * 4 + j] = oy + i < oh && ox + j < ow ? dy + ((img * oh + oy + i) * ow + ox + j) * f : none;
-        const int64_t plane = rows * f;
         int64_t q = 0;
         for (; q + kLanes <= f; q += kLanes) grad_transform(src, q, e + r * f + q, plane, kLanes);
         if (q < f) grad_transform(src, q, e + r * f + q, plane, int(f - q));
       }
       for (int xi = 0; xi < kPoints; ++xi)  // dU[xi] (C x F) += V[xi]^T @ E[xi]
-        small_gemm(c, f, rows, v + xi * rows * c, 1, c, e + xi * rows * f, f, dw + xi * CF, f, true);
+        small_gemm(c, f, rows, v + xi * vplane, 1, c, e + xi * plane, f, dw + xi * CF, f, true);
       if (++chunks % kFlushChunks == 0 || t0 + rows >= hi) {  // float sums of a few chunks into double
         double* d = totals.data() + t * kPoints * CF;
         for (int64_t q = 0; q < kPoints * CF; ++q) d[q] += dw[q];
