@@ -19,8 +19,9 @@ bool fast_forward(const Geometry& g, const float* x, const float* w, const float
 void fast_backward(const Geometry& g, const float* x, const float* w, const float* dy, float*& dx, float*& dkernel,
                    float*& dbias, int64_t workspace_limit);
 
-// Whether a float32 conv of this geometry runs Winograd (the bfloat16 convs take it too, on float32
-// copies: 4x fewer multiplies than the bfloat16 im2col GEMM's 2x faster ones, conv_bf16.cpp).
+// Whether a float32 conv of this geometry runs Winograd (the bfloat16 convs take it too: 4x fewer
+// multiplies than the bfloat16 im2col GEMM's 2x faster ones; F(4x4) on the bfloat16 tensors, the
+// other variants on float32 copies, conv_bf16.cpp).
 bool winograd_takes(const Geometry& g);
 
 // Winograd F(4x4, 3x3) straight on bfloat16 operands, for the convs it takes in float32 (else false,

@@ -1,4 +1,5 @@
-// Winograd F(4x4, 3x3) (Lavin & Gray 2016) for float32 3x3 stride-1 undilated 2-D convs, channels_last.
+// Winograd F(4x4, 3x3) (Lavin & Gray 2016) for float32 and bfloat16 3x3 stride-1 undilated 2-D convs,
+// channels_last.
 //
 // A 4x4 block of outputs ("tile") comes from a 6x6 input patch d:
 //   Y = A^T [ sum_c (G g G^T)_c .* (B^T d B)_c ] A
@@ -12,9 +13,20 @@
 // i.e. per point xi, dU[xi] (C x F) += V[xi]^T @ Ydy[xi], accumulated per worker (float within runs
 // of kFlushChunks chunks, then double) and reduced in double.
 // Interpolation points 0, +-1, +-2 (and infinity). float32 error, max |error| / max |float64 result|
-// with unit-normal inputs and He-scaled weights: y 6.6e-6, dx 6.8e-6, dkernel 6.1e-6 for b32 28x28
-// 32->64; 6.7e-6 / 8.7e-6 / 4.2e-6 for b8 56x56 64->64; 1.2e-5 / 1.2e-5 / 3.9e-6 for b8 14x14
+// with unit-normal inputs and He-scaled weights: y 6.6e-6, dx 6.8e-6, dkernel 6.3e-6 for b32 28x28
+// 32->64; 7.5e-6 / 7.8e-6 / 6.4e-6 for b8 56x56 64->64; 1.4e-5 / 1.4e-5 / 4.6e-6 for b8 14x14
 // 256->256 (im2col: 2e-7 to 8e-7; F(2x2): 3e-7 to 7e-7). Bounded in tests/test_conv_fast_paths.py.
+//
+// bfloat16 (mixed_bfloat16): the same code on bfloat16 x / dy / y / dx. The loads widen bfloat16 in
+// registers (a shift), the output transform rounds to bfloat16 as it stores, and everything between,
+// the 36 GEMMs included, is float32: the result is float32 Winograd on the widened operands, rounded
+// once (the same bits; tests/test_bf16_winograd.py). Max |error| / max |float64 result of the same
+// bfloat16 inputs| (tools/bf16_winograd_error.py): y / dx / dkernel 2.1e-3 / 3.3e-3 / 2.6e-3 (b32 28x28
+// 32->64), 2.1e-3 / 2.2e-3 / 2.5e-3 (b8 56x56 64->64), 2.4e-3 / 2.4e-3 / 2.7e-3 (b8 14x14 256->256):
+// the final rounding. The GEMMs stay float32 because bfloat16 ones (V and U rounded, vdpbf16ps) would
+// cost F(4x4) 4e-2 to 7e-2 of error (simulated in that tool), beyond the 1e-2 to 2e-2 the bfloat16
+// tests accept; F(2x2) in bfloat16 (4e-3) does 16 / 4 = 4 multiplies per output at twice the rate
+// against 36 / 16 = 2.25 here, about even, with 1.8x the transform work and buffers.
 #include "cpu/conv_winograd4.h"
 
 #include <algorithm>
