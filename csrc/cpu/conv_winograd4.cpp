@@ -83,7 +83,7 @@ typedef uint32_t Bits16 __attribute__((vector_size(kLanes * sizeof(uint32_t))));
 // halves when tuned for 256-bit vectors).
 __attribute__((always_inline)) inline Bits16 widen(Half16 h) {
 #if defined(__AVX512F__)
-  return (Bits16)_mm512_cvtepu16_epi32((__m256i)h);
+  return (Bits16)_mm512_maskz_cvtepu16_epi32(__mmask16(0xffff), (__m256i)h);
 #else
   return __builtin_convertvector(h, Bits16);
 #endif
@@ -91,7 +91,7 @@ __attribute__((always_inline)) inline Bits16 widen(Half16 h) {
 
 __attribute__((always_inline)) inline Half16 narrow(Bits16 u) {
 #if defined(__AVX512F__)
-  return (Half16)_mm512_cvtepi32_epi16((__m512i)u);
+  return (Half16)_mm512_maskz_cvtepi32_epi16(__mmask16(0xffff), (__m512i)u);
 #else
   return __builtin_convertvector(u, Half16);
 #endif
@@ -201,18 +201,52 @@ constexpr double kG[6][3] = {{1.0 / 4, 0, 0},
                              {1.0 / 24, -1.0 / 12, 1.0 / 6},
                              {0, 0, 1}};
 
+// Lanes (kernel entries q = c * F + f) the kernel transforms take at once, in double.
+constexpr int kBlock = 16;
+
+// out (R x R) = L in L^T, per lane, for the R x S matrix L(i, k) = coef(i, k): one pass per side
+// over a block of lanes instead of one pass over the whole kernel per nonzero coefficient.
+template <int R, int S, typename Coef>
+inline void two_sided(Coef coef, const double (&in)[S][S][kBlock], double (&out)[R][R][kBlock]) {
+  double half[R][S][kBlock] = {};  // L in
+  for (int i = 0; i < R; ++i)
+    for (int k = 0; k < S; ++k)
+      for (int j = 0; j < S; ++j)
+        for (int l = 0; l < kBlock; ++l) half[i][j][l] += coef(i, k) * in[k][j][l];
+  for (int i = 0; i < R; ++i)
+    for (int j = 0; j < R; ++j) {
+      for (int l = 0; l < kBlock; ++l) out[i][j][l] = 0.0;
+      for (int k = 0; k < S; ++k)
+        for (int l = 0; l < kBlock; ++l) out[i][j][l] += half[i][k][l] * coef(j, k);
+    }
+}
+
 // U[xi][c][f] = (G g G^T)[xi] for the Keras kernel g (3, 3, C, F).
 void transform_kernel(const float* g, int64_t C, int64_t F, float* u) {
   const int64_t CF = C * F;
-  for (int xi = 0; xi < kPoints; ++xi) {
-    float* dst = u + xi * CF;
-    std::fill(dst, dst + CF, 0.f);
-    for (int tap = 0; tap < 9; ++tap) {
-      const float coef = float(kG[xi / 6][tap / 3] * kG[xi % 6][tap % 3]);
-      if (coef == 0.f) continue;
-      const float* src = g + tap * CF;
-      for (int64_t q = 0; q < CF; ++q) dst[q] += coef * src[q];
-    }
+  for (int64_t q0 = 0; q0 < CF; q0 += kBlock) {
+    const int nb = int(std::min<int64_t>(kBlock, CF - q0));
+    double in[3][3][kBlock] = {}, out[6][6][kBlock];
+    for (int tap = 0; tap < 9; ++tap)
+      for (int l = 0; l < nb; ++l) in[tap / 3][tap % 3][l] = g[tap * CF + q0 + l];
+    two_sided<6, 3>([](int i, int k) { return kG[i][k]; }, in, out);
+    for (int xi = 0; xi < kPoints; ++xi)
+      for (int l = 0; l < nb; ++l) u[xi * CF + q0 + l] = float(out[xi / 6][xi % 6][l]);
+  }
+}
+
+// dkernel[a][b] = (G^T dU G)[a][b], dU the sum of `parts` accumulators (36 planes of CF doubles each),
+// in double: the 36 points cancel each other down to values far smaller than the points themselves.
+void inverse_kernel_transform(const double* du, int parts, int64_t CF, float* dkernel) {
+  for (int64_t q0 = 0; q0 < CF; q0 += kBlock) {
+    const int nb = int(std::min<int64_t>(kBlock, CF - q0));
+    double in[6][6][kBlock] = {}, out[3][3][kBlock];
+    for (int t = 0; t < parts; ++t)  // the workers' accumulators in order
+      for (int xi = 0; xi < kPoints; ++xi)
+        for (int l = 0; l < nb; ++l) in[xi / 6][xi % 6][l] += du[(t * kPoints + xi) * CF + q0 + l];
+    two_sided<3, 6>([](int i, int k) { return kG[k][i]; }, in, out);
+    for (int tap = 0; tap < 9; ++tap)
+      for (int l = 0; l < nb; ++l) dkernel[tap * CF + q0 + l] = float(out[tap / 3][tap % 3][l]);
   }
 }
 
@@ -289,12 +323,12 @@ int64_t per_worker_floats(const Split& sp, int64_t c, int64_t f) {
 }
 
 // A buffer kept by the calling thread across calls (a fresh multi-MiB one would page-fault every call).
-float* scratch(int64_t floats) {
-  thread_local std::vector<float> buffer;
-  if ((int64_t)buffer.size() < floats) {
+template <typename T = float> T* scratch(int64_t count) {
+  thread_local std::vector<T> buffer;
+  if ((int64_t)buffer.size() < count) {
     buffer.clear();
     buffer.shrink_to_fit();
-    buffer.resize(floats);
+    buffer.resize(count);
   }
   return buffer.data();
 }
@@ -365,7 +399,8 @@ void kernel_grad(const T* x, int64_t n, int64_t h, int64_t w, int64_t c, const T
   float* acc = scratch(sp.threads * (kPoints * CF + per_worker));
   float* buffers = acc + sp.threads * kPoints * CF;
   std::fill(acc, buffers, 0.f);  // every worker's accumulator, in case OpenMP runs fewer of them
-  std::vector<double> totals(sp.threads * kPoints * CF, 0.0);
+  double* totals = scratch<double>(sp.threads * kPoints * CF);
+  std::fill(totals, totals + sp.threads * kPoints * CF, 0.0);
   conv_detail::run_split(sp.threads, tiles, [&](int t, int64_t lo, int64_t hi) {
     float* v = buffers + t * per_worker;
     float* e = v + kPoints * plane_floats(sp.step, c);
@@ -391,26 +426,13 @@ void kernel_grad(const T* x, int64_t n, int64_t h, int64_t w, int64_t c, const T
       for (int xi = 0; xi < kPoints; ++xi)  // dU[xi] (C x F) += V[xi]^T @ E[xi]
         small_gemm(c, f, rows, v + xi * vplane, 1, c, e + xi * plane, f, dw + xi * CF, f, true);
       if (++chunks % kFlushChunks == 0 || t0 + rows >= hi) {  // float sums of a few chunks into double
-        double* d = totals.data() + t * kPoints * CF;
+        double* d = totals + t * kPoints * CF;
         for (int64_t q = 0; q < kPoints * CF; ++q) d[q] += dw[q];
         std::fill(dw, dw + kPoints * CF, 0.f);
       }
     }
   });
-  // dkernel[tap] = sum_xi G[i][a] G[j][b] dU[xi], over the workers' accumulators in order, in double:
-  // the 36 points cancel each other down to values far smaller than the points themselves
-  std::vector<double> sum(9 * CF, 0.0);
-  for (int t = 0; t < sp.threads; ++t)
-    for (int xi = 0; xi < kPoints; ++xi) {
-      const double* src = totals.data() + (t * kPoints + xi) * CF;
-      for (int tap = 0; tap < 9; ++tap) {
-        const double coef = kG[xi / 6][tap / 3] * kG[xi % 6][tap % 3];
-        if (coef == 0.0) continue;
-        double* dst = sum.data() + tap * CF;
-        for (int64_t q = 0; q < CF; ++q) dst[q] += coef * src[q];
-      }
-    }
-  for (int64_t q = 0; q < 9 * CF; ++q) dkernel[q] = float(sum[q]);
+  inverse_kernel_transform(totals, sp.threads, CF, dkernel);
 }
 
 }  // namespace
