@@ -5,11 +5,12 @@ of the same bfloat16 inputs. Odd shapes (H/W not multiples of 4, 1x1 and 3x3 ima
 and filters not multiples of 16, 'same', 'valid' and uneven padding), on both bfloat16 GEMM paths."""
 import numpy as np
 import pytest
+from test_bf16_kernels import path  # noqa: F401  (the fixture that runs each test on both bfloat16 GEMM paths)
 
 from kcore.backend.native import _C
 from kcore.backend.tensor import Tensor
 
-PATHS = ["fallback"] + (["avx512_bf16"] if _C.cpu_features()["avx512_bf16"] else [])
+pytestmark = pytest.mark.usefixtures("path")
 
 CASES = [  # x shape (n, h, w, c), filters, pad before, pad after
     ((1, 5, 7, 16), 16, [1, 1], [1, 1]),  # batch 1, 'same', H/W not multiples of 4
@@ -20,13 +21,6 @@ CASES = [  # x shape (n, h, w, c), filters, pad before, pad after
     ((1, 4, 4, 16), 16, [0, 0], [0, 0]),  # 2x2 outputs (F(2x2)), a 4x4 input gradient
     ((2, 10, 13, 32), 48, [1, 0], [1, 2]),  # uneven padding
 ]
-
-
-@pytest.fixture(params=PATHS)
-def path(request):
-    _C._set_bf16_path(request.param)
-    yield request.param
-    _C._set_bf16_path("auto")
 
 
 def bf16(a):
@@ -63,7 +57,7 @@ def assert_rounded(got, want):
 
 
 @pytest.mark.parametrize("xs,filters,before,after", CASES)
-def test_bf16_winograd_conv(path, xs, filters, before, after):
+def test_bf16_winograd_conv(xs, filters, before, after):
     rng = np.random.default_rng(xs[-1] + filters)
     x, x32, x64 = bf16(rng.standard_normal(xs))
     w, w32, w64 = bf16(rng.standard_normal((3, 3, xs[-1], filters)) / np.sqrt(9 * xs[-1]))
@@ -90,7 +84,7 @@ def test_bf16_winograd_conv(path, xs, filters, before, after):
     np.testing.assert_array_equal(f64(only_k[1]), f64(gw))
 
 
-def test_bf16_winograd_keeps_nan_and_infinity(path):
+def test_bf16_winograd_keeps_nan_and_infinity():
     rng = np.random.default_rng(7)
     xs = rng.standard_normal((1, 8, 8, 16)).astype(np.float32)
     xs[0, 2, 3, 5] = np.nan

@@ -62,21 +62,22 @@ template <typename T> std::vector<float> rotated_kernel(const Geometry& g, const
 }
 
 // The input gradient's own variant: its conv has F input channels and C filters over an (h, w) output.
-int input_grad_variant(const Geometry& g) { return choose_winograd(g_winograd_variant, g.n, g.in[1], g.in[2], g.f, g.c); }
+int input_grad_variant(const Geometry& g) {
+  return choose_winograd(g_winograd_variant, g.n, g.in[1], g.in[2], g.f, g.c);
+}
 
 // dx of a conv with a (rotated) float32 kernel by F(4x4); T is float or bf16.
 template <typename T> void winograd4_input_grad(const Geometry& g, const float* rotated, const T* dy, T* dx) {
-  winograd4_conv3x3(dy, g.n, g.out[1], g.out[2], g.f, rotated, g.c, 2 - g.pb[1], 2 - g.pb[2], g.in[1], g.in[2],
-                    nullptr, dx);
+  winograd4_conv3x3(dy, g.n, g.out[1], g.out[2], g.f, rotated, g.c, 2 - g.pb[1], 2 - g.pb[2], g.in[1], g.in[2], nullptr,
+                    dx);
 }
 
 void winograd_input_grad(const Geometry& g, const float* w, const float* dy, float* dx, int64_t workspace_limit) {
   const std::vector<float> rotated = rotated_kernel(g, w);
-  if (input_grad_variant(g) == 4)
-    winograd4_input_grad(g, rotated.data(), dy, dx);
+  if (input_grad_variant(g) == 4) winograd4_input_grad(g, rotated.data(), dy, dx);
   else
-    winograd_conv3x3(dy, g.n, g.out[1], g.out[2], g.f, rotated.data(), g.c, 2 - g.pb[1], 2 - g.pb[2], g.in[1],
-                     g.in[2], nullptr, dx, workspace_limit);
+    winograd_conv3x3(dy, g.n, g.out[1], g.out[2], g.f, rotated.data(), g.c, 2 - g.pb[1], 2 - g.pb[2], g.in[1], g.in[2],
+                     nullptr, dx, workspace_limit);
 }
 
 }  // namespace

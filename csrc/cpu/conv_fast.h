@@ -30,8 +30,7 @@ bool winograd_takes(const Geometry& g);
 // gradient's own conv to take F(4x4) too (outputs of 3x3 and up): winograd4_bf16_takes(g, true).
 bool winograd4_bf16_takes(const Geometry& g, bool input_grad);
 bool winograd4_bf16_forward(const Geometry& g, const bf16* x, const bf16* w, const bf16* bias, bf16* y);
-bool winograd4_bf16_backward(const Geometry& g, const bf16* x, const bf16* w, const bf16* dy, bf16* dx,
-                             float* dkernel);
+bool winograd4_bf16_backward(const Geometry& g, const bf16* x, const bf16* w, const bf16* dy, bf16* dx, float* dkernel);
 
 // Bytes of workspace of the fast path the conv takes, or -1 when it takes none.
 int64_t fast_workspace_bytes(const Geometry& g, int64_t workspace_limit);

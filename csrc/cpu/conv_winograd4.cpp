@@ -162,8 +162,8 @@ __attribute__((always_inline)) inline void to_points(const T* const* src, int64_
 
 // (B^T d B) of a 6x6 input patch.
 template <typename T>
-__attribute__((always_inline)) inline void input_transform(const T* const* src, int64_t q, float* out,
-                                                           int64_t plane, int nl) {
+__attribute__((always_inline)) inline void input_transform(const T* const* src, int64_t q, float* out, int64_t plane,
+                                                           int nl) {
   to_points<6, bt6>(src, q, out, plane, nl);
 }
 

@@ -299,7 +299,8 @@ void forward_steps_packed(const RnnSaved& sv, const Tensor& kernel, const Tensor
         E::panels_into(wx[k], r.panel_lo, r.panel_hi, lhs, pre + k * w, ps, false);
       if constexpr (kRounded) {  // this thread's units of h_{t-1}
         bf16* hs = hb.data() + (s % 2) * b * u;
-        for (int64_t i = 0; i < b; ++i) float_to_bf16_ftz(st.rec_input() + i * u + r.lo, hs + i * u + r.lo, r.hi - r.lo);
+        for (int64_t i = 0; i < b; ++i)
+          float_to_bf16_ftz(st.rec_input() + i * u + r.lo, hs + i * u + r.lo, r.hi - r.lo);
       }
 #pragma omp barrier
       if constexpr (kRounded) lhs.set(bits(hb.data() + (s % 2) * b * u), b, u, u);
