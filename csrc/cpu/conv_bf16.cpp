@@ -93,12 +93,13 @@ std::tuple<Tensor, Tensor, Tensor> winograd4_backward(const Geometry& g, const T
 
 Tensor bf16_forward(const Tensor& x, const Tensor& w, const Tensor& bias, const ConvArgs& args) {
   const Geometry g = make_conv_geometry(x.shape(), w.shape(), args);
-  if (!takes(g)) {
+  if (!takes(g) && winograd4_bf16_takes(g, false)) {
     Tensor y = Tensor::empty(g.out_shape(), DType::bf16);
-    const bf16* b = bias.defined() ? bias.data<bf16>() : nullptr;
-    if (g.rows() > 0 && winograd4_bf16_forward(g, x.data<bf16>(), w.data<bf16>(), b, y.data<bf16>())) return y;
-    return narrow(cpu::conv_forward(widen(x), widen(w), widen(bias), args));
+    winograd4_bf16_forward(g, x.data<bf16>(), w.data<bf16>(), bias.defined() ? bias.data<bf16>() : nullptr,
+                           y.data<bf16>());
+    return y;
   }
+  if (!takes(g)) return narrow(cpu::conv_forward(widen(x), widen(w), widen(bias), args));
   const int64_t M = g.rows(), K = g.cols(), F = g.f, C = g.c;
   Tensor out = Tensor::empty(g.out_shape(), DType::bf16);
   bfgemm::PackedB pw;
@@ -135,7 +136,7 @@ Tensor bf16_forward(const Tensor& x, const Tensor& w, const Tensor& bias, const 
 std::tuple<Tensor, Tensor, Tensor> bf16_backward(const Tensor& x, const Tensor& w, const Tensor& dy_t,
                                                  const ConvArgs& args, bool need_x, bool need_kernel, bool need_bias) {
   const Geometry g = make_conv_geometry(x.shape(), w.shape(), args);
-  if (!takes(g) && g.rows() > 0 && winograd4_bf16_takes(g, need_x))
+  if (!takes(g) && winograd4_bf16_takes(g, need_x))
     return winograd4_backward(g, x, w, dy_t, need_x, need_kernel, need_bias);
   if (!takes(g)) {
     auto [gx, gw, gb] = cpu::conv_backward(widen(x), widen(w), widen(dy_t), args, need_x, need_kernel, need_bias);
