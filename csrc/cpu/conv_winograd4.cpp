@@ -221,9 +221,10 @@ inline void two_sided(Coef coef, const double (&in)[S][S][kBlock], double (&out)
     }
 }
 
-// U[xi][c][f] = (G g G^T)[xi] for the Keras kernel g (3, 3, C, F).
-void transform_kernel(const float* g, int64_t C, int64_t F, float* u) {
+// U[xi][c][f] = (G g G^T)[xi] for the Keras kernel g (3, 3, C, F), blocks of entries over `threads`.
+void transform_kernel(const float* g, int64_t C, int64_t F, float* u, int threads) {
   const int64_t CF = C * F;
+#pragma omp parallel for num_threads(threads) schedule(static)
   for (int64_t q0 = 0; q0 < CF; q0 += kBlock) {
     const int nb = int(std::min<int64_t>(kBlock, CF - q0));
     double in[3][3][kBlock] = {}, out[6][6][kBlock];
@@ -235,14 +236,17 @@ void transform_kernel(const float* g, int64_t C, int64_t F, float* u) {
   }
 }
 
-// dkernel[a][b] = (G^T dU G)[a][b], dU the sum of `parts` accumulators (36 planes of CF doubles each),
-// in double: the 36 points cancel each other down to values far smaller than the points themselves.
-void inverse_kernel_transform(const double* du, int parts, int64_t CF, float* dkernel) {
+// dkernel[a][b] = (G^T dU G)[a][b], dU the sum of the accumulators (36 planes of CF doubles each) of
+// the parts that ran, in double: the 36 points cancel each other down to values far smaller than the
+// points themselves. Blocks of entries over as many threads as parts.
+void inverse_kernel_transform(const double* du, const std::vector<char>& ran, int64_t CF, float* dkernel) {
+  const int parts = int(ran.size());
+#pragma omp parallel for num_threads(parts) schedule(static)
   for (int64_t q0 = 0; q0 < CF; q0 += kBlock) {
     const int nb = int(std::min<int64_t>(kBlock, CF - q0));
     double in[6][6][kBlock] = {}, out[3][3][kBlock];
     for (int t = 0; t < parts; ++t)  // the workers' accumulators in order
-      for (int xi = 0; xi < kPoints; ++xi)
+      for (int xi = 0; ran[t] && xi < kPoints; ++xi)
         for (int l = 0; l < nb; ++l) in[xi / 6][xi % 6][l] += du[(t * kPoints + xi) * CF + q0 + l];
     two_sided<3, 6>([](int i, int k) { return kG[k][i]; }, in, out);
     for (int tap = 0; tap < 9; ++tap)
@@ -358,7 +362,7 @@ void conv3x3(const T* x, int64_t n, int64_t h, int64_t w, int64_t c, const float
   const int64_t per_worker = per_worker_floats(sp, c, f);
   float* u = scratch(kPoints * c * f + sp.threads * per_worker);
   float* buffers = u + kPoints * c * f;
-  transform_kernel(kernel, c, f, u);
+  transform_kernel(kernel, c, f, u, sp.threads);
   conv_detail::run_split(sp.threads, tiles, [&](int t, int64_t lo, int64_t hi) {
     float* v = buffers + t * per_worker;
     float* m = v + kPoints * plane_floats(sp.step, c);
@@ -398,16 +402,17 @@ void kernel_grad(const T* x, int64_t n, int64_t h, int64_t w, int64_t c, const T
   const int64_t per_worker = per_worker_floats(sp, c, f);
   float* acc = scratch(sp.threads * (kPoints * CF + per_worker));
   float* buffers = acc + sp.threads * kPoints * CF;
-  std::fill(acc, buffers, 0.f);  // every worker's accumulator, in case OpenMP runs fewer of them
   double* totals = scratch<double>(sp.threads * kPoints * CF);
-  std::fill(totals, totals + sp.threads * kPoints * CF, 0.0);
+  std::vector<char> ran(sp.threads, 0);  // the workers that ran (OpenMP may run fewer) wrote their totals
   conv_detail::run_split(sp.threads, tiles, [&](int t, int64_t lo, int64_t hi) {
+    ran[t] = 1;
     float* v = buffers + t * per_worker;
     float* e = v + kPoints * plane_floats(sp.step, c);
     float* zeros = e + kPoints * plane_floats(sp.step, f);
     float* dw = acc + t * kPoints * CF;
     std::fill(zeros, zeros + std::max(c, f), 0.f);
     int64_t chunks = 0;
+    bool fresh = true, first_flush = true;  // dw and this worker's totals hold nothing yet: overwrite them
     for (int64_t t0 = lo; t0 < hi; t0 += sp.step) {
       const int64_t rows = std::min(sp.step, hi - t0), vplane = plane_floats(rows, c), plane = plane_floats(rows, f);
       for (int64_t r = 0; r < rows; ++r) {
@@ -424,15 +429,20 @@ void kernel_grad(const T* x, int64_t n, int64_t h, int64_t w, int64_t c, const T
         if (q < f) grad_transform(src, q, e + r * f + q, plane, int(f - q));
       }
       for (int xi = 0; xi < kPoints; ++xi)  // dU[xi] (C x F) += V[xi]^T @ E[xi]
-        small_gemm(c, f, rows, v + xi * vplane, 1, c, e + xi * plane, f, dw + xi * CF, f, true);
+        small_gemm(c, f, rows, v + xi * vplane, 1, c, e + xi * plane, f, dw + xi * CF, f, !fresh);
+      fresh = false;
       if (++chunks % kFlushChunks == 0 || t0 + rows >= hi) {  // float sums of a few chunks into double
         double* d = totals + t * kPoints * CF;
-        for (int64_t q = 0; q < kPoints * CF; ++q) d[q] += dw[q];
-        std::fill(dw, dw + kPoints * CF, 0.f);
+        if (first_flush)
+          for (int64_t q = 0; q < kPoints * CF; ++q) d[q] = dw[q];
+        else
+          for (int64_t q = 0; q < kPoints * CF; ++q) d[q] += dw[q];
+        first_flush = false;
+        fresh = true;
       }
     }
   });
-  inverse_kernel_transform(totals, sp.threads, CF, dkernel);
+  inverse_kernel_transform(totals, ran, CF, dkernel);
 }
 
 }  // namespace
