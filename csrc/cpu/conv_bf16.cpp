@@ -48,33 +48,6 @@ bool takes(const Geometry& g) { return g.groups == 1 && g.rows() > 0 && g.cols()
 Tensor widen(const Tensor& t) { return t.defined() ? t.astype(DType::f32) : t; }
 Tensor narrow(const Tensor& t) { return t.defined() ? t.astype(DType::bf16) : t; }
 
-// Column sums of the bfloat16 (rows, F) dy: float32 within blocks of rows, double across blocks and threads.
-void bias_grad(const bf16* dy, int64_t rows, int64_t F, bf16* out) {
-  constexpr int64_t kBlock = 64;
-  const int64_t blocks = (rows + kBlock - 1) / kBlock;
-  const int nt = team(blocks, double(rows) * F * 16);  // a thread per 256K elements (team counts 4M GEMM MACs)
-  std::vector<double> sums(nt * F, 0.0);
-#pragma omp parallel num_threads(nt)
-  {
-    const int t = omp_get_thread_num(), T = omp_get_num_threads();
-    std::vector<float> buf(kBlock * F), part(F);
-    double* sum = sums.data() + t * F;
-    for (int64_t blk = blocks * t / T; blk < blocks * (t + 1) / T; ++blk) {
-      const int64_t r0 = blk * kBlock, nr = std::min(kBlock, rows - r0);
-      bf16_to_float(dy + r0 * F, buf.data(), nr * F);
-      std::fill(part.begin(), part.end(), 0.0f);
-      for (int64_t r = 0; r < nr; ++r)
-        for (int64_t f = 0; f < F; ++f) part[f] += buf[r * F + f];
-      for (int64_t f = 0; f < F; ++f) sum[f] += part[f];
-    }
-  }
-  for (int64_t f = 0; f < F; ++f) {
-    double total = 0.0;
-    for (int t = 0; t < nt; ++t) total += sums[t * F + f];
-    out[f] = bf16(total);
-  }
-}
-
 // The gradients of a conv that Winograd F(4x4) takes both ways, on the bfloat16 tensors.
 std::tuple<Tensor, Tensor, Tensor> winograd4_backward(const Geometry& g, const Tensor& x, const Tensor& w,
                                                       const Tensor& dy, bool need_x, bool need_kernel, bool need_bias) {
@@ -85,7 +58,7 @@ std::tuple<Tensor, Tensor, Tensor> winograd4_backward(const Geometry& g, const T
   winograd4_bf16_backward(g, x.data<bf16>(), w.data<bf16>(), dy.data<bf16>(), need_x ? gx.data<bf16>() : nullptr,
                           need_kernel ? dkernel.data() : nullptr);
   if (need_kernel) float_to_bf16(dkernel.data(), gw.data<bf16>(), w.numel());
-  if (need_bias) bias_grad(dy.data<bf16>(), g.rows(), g.f, gb.data<bf16>());
+  if (need_bias) bias_gradient(dy.data<bf16>(), g.rows(), g.f, gb.data<bf16>());
   return {gx, gw, gb};
 }
 

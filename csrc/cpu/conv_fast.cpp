@@ -106,7 +106,7 @@ bool fast_forward(const Geometry& g, const float* x, const float* w, const float
 void fast_backward(const Geometry& g, const float* x, const float* w, const float* dy, float*& dx, float*& dkernel,
                    float*& dbias, int64_t workspace_limit) {
   auto bias_grad = [&] {
-    if (dbias) column_sums(dy, g.rows(), g.f, dbias);
+    if (dbias) bias_gradient(dy, g.rows(), g.f, dbias);
     dbias = nullptr;
   };
   if (dx && use_winograd(g)) {
