@@ -95,3 +95,25 @@ def test_bf16_winograd_keeps_nan_and_infinity():
     got, want = f64(_C.conv(x, w, None, *args)), f64(_C.conv(x32, w32, None, *args).astype("bfloat16"))
     assert np.isnan(got).any()
     np.testing.assert_array_equal(got, want)  # NaN where float32 has NaN, the same infinities
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_gradients_of_a_conv_large_enough_for_two_threads(dtype):
+    # 8192 output rows x 64 filters: the bias gradient splits its rows over threads (from 256K elements) and
+    # the kernel gradient's tiles over workers, each with its own accumulators
+    rng = np.random.default_rng(11)
+    x, x32, x64 = bf16(rng.standard_normal((8, 32, 32, 16)))
+    w, w32, w64 = bf16(rng.standard_normal((3, 3, 16, 64)) / 12)
+    dy, dy32, dy64 = bf16(rng.standard_normal((8, 32, 32, 64)))
+    if dtype == "float32":
+        x, w, dy = x32, w32, dy32
+    ones = [1, 1]
+    gx, gw, gb = _C.conv_backward(x, w, dy, ones, ones, ones, ones, True, True, True)
+    _, want_dx, want_dk = reference(x64, w64, dy64, ones, ones)
+    want_db = dy64.sum(axis=(0, 1, 2))
+    if dtype == "bfloat16":
+        for got, want in [(gx, want_dx), (gw, want_dk), (gb, want_db)]:
+            assert_rounded(f64(got), want)
+    else:
+        for got, want in [(gx, want_dx), (gw, want_dk), (gb, want_db)]:
+            np.testing.assert_allclose(f64(got), want, rtol=0, atol=2e-5 * np.abs(want).max())
