@@ -2,10 +2,10 @@
 // float32 accumulation (see conv_bf16.h). 3x3 stride-1 convs that float32 Winograd F(4x4, 3x3) takes run
 // it straight on the bfloat16 tensors (conv_fast.h: widened and rounded inside its transforms, no
 // float32 copies); the other convs float32 Winograd takes (F(2x2), the Conv1D F(4, 5)) run it on
-// float32 copies. Measured, forward + backward, 1 thread, CPU time (python -m kcore.bench.bf16
-// --threads 1 --cpu-time): Conv2D b32 28x28 32->64 6.3 ms on float32 copies -> 5.8 ms fused -> 4.8 ms
-// with conv_winograd4.cpp's padded planes (PyTorch autocast 6.9); b8 56x56 64->64 10.9 -> 8.6 -> 8.4 ms
-// (13.7). Output rows are processed in chunks that fit the L2 cache, each OpenMP thread running whole
+// float32 copies. Forward + backward, python -m kcore.bench.bf16 --threads 2 (minima of 15 rounds,
+// four runs at load 1.1-3.5): Conv2D b32 28x28 32->64 3.53 ms on float32 copies -> 2.39-2.58 ms (with
+// conv_winograd4.cpp's padded planes; PyTorch autocast 3.25-3.46); b8 56x56 64->64 7.07 -> 4.17-4.47 ms
+// (6.49-7.12). Output rows are processed in chunks that fit the L2 cache, each OpenMP thread running whole
 // chunks with the kernel packed once per call:
 //   forward      y  = round(col @ W + b)
 //   input grad   dx = round(col2im(dy @ W^T))       (threads own whole images: the scatter never races)
