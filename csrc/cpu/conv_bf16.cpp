@@ -1,7 +1,12 @@
 // bfloat16 convolution: im2col (in bfloat16, half the bytes of float32) and the bfloat16 GEMM with
-// float32 accumulation (see conv_bf16.h); 3x3 stride-1 convs that float32 Winograd takes run it on
-// float32 copies. Output rows are processed in chunks that fit the L2
-// cache, each OpenMP thread running whole chunks with the kernel packed once per call:
+// float32 accumulation (see conv_bf16.h). 3x3 stride-1 convs that float32 Winograd F(4x4, 3x3) takes run
+// it straight on the bfloat16 tensors (conv_fast.h: widened and rounded inside its transforms, no
+// float32 copies); the other convs float32 Winograd takes (F(2x2), the Conv1D F(4, 5)) run it on
+// float32 copies. Forward + backward, python -m kcore.bench.bf16 --threads 2 (minima of 15 rounds,
+// four runs at load 1.1-3.5): Conv2D b32 28x28 32->64 3.53 ms on float32 copies -> 2.39-2.58 ms (with
+// conv_winograd4.cpp's padded planes; PyTorch autocast 3.25-3.46); b8 56x56 64->64 7.07 -> 4.17-4.47 ms
+// (6.49-7.12). Output rows are processed in chunks that fit the L2 cache, each OpenMP thread running whole
+// chunks with the kernel packed once per call:
 //   forward      y  = round(col @ W + b)
 //   input grad   dx = round(col2im(dy @ W^T))       (threads own whole images: the scatter never races)
 //   kernel grad  dW = round(sum over chunks of col^T @ dy)   (float32 partial per thread)
@@ -43,10 +48,30 @@ bool takes(const Geometry& g) { return g.groups == 1 && g.rows() > 0 && g.cols()
 Tensor widen(const Tensor& t) { return t.defined() ? t.astype(DType::f32) : t; }
 Tensor narrow(const Tensor& t) { return t.defined() ? t.astype(DType::bf16) : t; }
 
+// The gradients of a conv that Winograd F(4x4) takes both ways, on the bfloat16 tensors.
+std::tuple<Tensor, Tensor, Tensor> winograd4_backward(const Geometry& g, const Tensor& x, const Tensor& w,
+                                                      const Tensor& dy, bool need_x, bool need_kernel, bool need_bias) {
+  Tensor gx = need_x ? Tensor::empty(x.shape(), DType::bf16) : Tensor();
+  Tensor gw = need_kernel ? Tensor::empty(w.shape(), DType::bf16) : Tensor();
+  Tensor gb = need_bias ? Tensor::empty({g.f}, DType::bf16) : Tensor();
+  std::vector<float> dkernel(need_kernel ? w.numel() : 0);
+  winograd4_bf16_backward(g, x.data<bf16>(), w.data<bf16>(), dy.data<bf16>(), need_x ? gx.data<bf16>() : nullptr,
+                          need_kernel ? dkernel.data() : nullptr);
+  if (need_kernel) float_to_bf16(dkernel.data(), gw.data<bf16>(), w.numel());
+  if (need_bias) bias_gradient(dy.data<bf16>(), g.rows(), g.f, gb.data<bf16>());
+  return {gx, gw, gb};
+}
+
 }  // namespace
 
 Tensor bf16_forward(const Tensor& x, const Tensor& w, const Tensor& bias, const ConvArgs& args) {
   const Geometry g = make_conv_geometry(x.shape(), w.shape(), args);
+  if (!takes(g) && winograd4_bf16_takes(g, false)) {
+    Tensor y = Tensor::empty(g.out_shape(), DType::bf16);
+    winograd4_bf16_forward(g, x.data<bf16>(), w.data<bf16>(), bias.defined() ? bias.data<bf16>() : nullptr,
+                           y.data<bf16>());
+    return y;
+  }
   if (!takes(g)) return narrow(cpu::conv_forward(widen(x), widen(w), widen(bias), args));
   const int64_t M = g.rows(), K = g.cols(), F = g.f, C = g.c;
   Tensor out = Tensor::empty(g.out_shape(), DType::bf16);
@@ -84,6 +109,8 @@ Tensor bf16_forward(const Tensor& x, const Tensor& w, const Tensor& bias, const 
 std::tuple<Tensor, Tensor, Tensor> bf16_backward(const Tensor& x, const Tensor& w, const Tensor& dy_t,
                                                  const ConvArgs& args, bool need_x, bool need_kernel, bool need_bias) {
   const Geometry g = make_conv_geometry(x.shape(), w.shape(), args);
+  if (!takes(g) && winograd4_bf16_takes(g, need_x))
+    return winograd4_backward(g, x, w, dy_t, need_x, need_kernel, need_bias);
   if (!takes(g)) {
     auto [gx, gw, gb] = cpu::conv_backward(widen(x), widen(w), widen(dy_t), args, need_x, need_kernel, need_bias);
     return {narrow(gx), narrow(gw), narrow(gb)};

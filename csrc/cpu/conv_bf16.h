@@ -1,8 +1,9 @@
 // Internal to the conv kernels: bfloat16 convolution as im2col + the bfloat16 GEMM
 // (cpu/gemm_bf16.h), float32 accumulation, outputs and gradients rounded to bfloat16 once.
-// cpu::conv_forward / conv_backward hand their bfloat16 operands here; convs this path does
-// not take (grouped, depthwise, empty, and those float32 Winograd takes: fewer multiplies) compute in
-// float32 and round the results.
+// cpu::conv_forward / conv_backward hand their bfloat16 operands here. Convs float32 Winograd
+// F(4x4, 3x3) takes (fewer multiplies) run it on the bfloat16 tensors, conversions fused into its
+// transforms; the other convs this path does not take (grouped, depthwise, empty, the other Winograd
+// variants) compute in float32 and round the results.
 #pragma once
 #include <tuple>
 

@@ -52,18 +52,31 @@ bool use_rows(const Geometry& g) {
 
 // grad_x of a Winograd-eligible conv is itself a 3x3 stride-1 conv: of dy with the kernel rotated
 // by 180 degrees and its channel axes swapped, padded by 2 - pad on each side.
-void winograd_input_grad(const Geometry& g, const float* w, const float* dy, float* dx, int64_t workspace_limit) {
+template <typename T> std::vector<float> rotated_kernel(const Geometry& g, const T* w) {
   const int64_t C = g.c, F = g.f;
   std::vector<float> rotated(9 * C * F);
   for (int64_t tap = 0; tap < 9; ++tap)
     for (int64_t c = 0; c < C; ++c)
-      for (int64_t f = 0; f < F; ++f) rotated[(tap * F + f) * C + c] = w[((8 - tap) * C + c) * F + f];
-  // the input gradient's own variant: its conv has F input channels and C filters over an (h, w) output
-  if (choose_winograd(g_winograd_variant, g.n, g.in[1], g.in[2], F, C) == 4)
-    winograd4_conv3x3(dy, g.n, g.out[1], g.out[2], F, rotated.data(), C, 2 - g.pb[1], 2 - g.pb[2], g.in[1], g.in[2],
-                      nullptr, dx);
+      for (int64_t f = 0; f < F; ++f) rotated[(tap * F + f) * C + c] = float(w[((8 - tap) * C + c) * F + f]);
+  return rotated;
+}
+
+// The input gradient's own variant: its conv has F input channels and C filters over an (h, w) output.
+int input_grad_variant(const Geometry& g) {
+  return choose_winograd(g_winograd_variant, g.n, g.in[1], g.in[2], g.f, g.c);
+}
+
+// dx of a conv with a (rotated) float32 kernel by F(4x4); T is float or bf16.
+template <typename T> void winograd4_input_grad(const Geometry& g, const float* rotated, const T* dy, T* dx) {
+  winograd4_conv3x3(dy, g.n, g.out[1], g.out[2], g.f, rotated, g.c, 2 - g.pb[1], 2 - g.pb[2], g.in[1], g.in[2], nullptr,
+                    dx);
+}
+
+void winograd_input_grad(const Geometry& g, const float* w, const float* dy, float* dx, int64_t workspace_limit) {
+  const std::vector<float> rotated = rotated_kernel(g, w);
+  if (input_grad_variant(g) == 4) winograd4_input_grad(g, rotated.data(), dy, dx);
   else
-    winograd_conv3x3(dy, g.n, g.out[1], g.out[2], F, rotated.data(), C, 2 - g.pb[1], 2 - g.pb[2], g.in[1], g.in[2],
+    winograd_conv3x3(dy, g.n, g.out[1], g.out[2], g.f, rotated.data(), g.c, 2 - g.pb[1], 2 - g.pb[2], g.in[1], g.in[2],
                      nullptr, dx, workspace_limit);
 }
 
@@ -93,7 +106,7 @@ bool fast_forward(const Geometry& g, const float* x, const float* w, const float
 void fast_backward(const Geometry& g, const float* x, const float* w, const float* dy, float*& dx, float*& dkernel,
                    float*& dbias, int64_t workspace_limit) {
   auto bias_grad = [&] {
-    if (dbias) column_sums(dy, g.rows(), g.f, dbias);
+    if (dbias) bias_gradient(dy, g.rows(), g.f, dbias);
     dbias = nullptr;
   };
   if (dx && use_winograd(g)) {
@@ -116,6 +129,29 @@ void fast_backward(const Geometry& g, const float* x, const float* w, const floa
 bool winograd_takes(const Geometry& g) {
   const bool conv1d_f45 = use_rows(g) && g.in[1] == 1 && g.k[1] == 1 && winograd1d_applicable(g.k[2], g.c, g.f);
   return winograd_variant(g) != 0 || conv1d_f45;  // as fast_forward and rows_conv_forward choose
+}
+
+bool winograd4_bf16_takes(const Geometry& g, bool input_grad) {
+  return winograd_variant(g) == 4 && (!input_grad || input_grad_variant(g) == 4);
+}
+
+bool winograd4_bf16_forward(const Geometry& g, const bf16* x, const bf16* w, const bf16* bias, bf16* y) {
+  if (!winograd4_bf16_takes(g, false)) return false;
+  std::vector<float> wf(9 * g.c * g.f), bf(bias ? g.f : 0);
+  bf16_to_float(w, wf.data(), int64_t(wf.size()));
+  if (bias) bf16_to_float(bias, bf.data(), g.f);
+  winograd4_conv3x3(x, g.n, g.in[1], g.in[2], g.c, wf.data(), g.f, g.pb[1], g.pb[2], g.out[1], g.out[2],
+                    bias ? bf.data() : nullptr, y);
+  return true;
+}
+
+bool winograd4_bf16_backward(const Geometry& g, const bf16* x, const bf16* w, const bf16* dy, bf16* dx,
+                             float* dkernel) {
+  if (!winograd4_bf16_takes(g, dx != nullptr)) return false;
+  if (dx) winograd4_input_grad(g, rotated_kernel(g, w).data(), dy, dx);
+  if (dkernel)
+    winograd4_kernel_grad(x, g.n, g.in[1], g.in[2], g.c, dy, g.f, g.pb[1], g.pb[2], g.out[1], g.out[2], dkernel);
+  return true;
 }
 
 int64_t fast_workspace_bytes(const Geometry& g, int64_t workspace_limit) {

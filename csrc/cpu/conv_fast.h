@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 
+#include "core/bfloat16.h"
 #include "cpu/conv_geometry.h"
 
 namespace kcore::conv_detail {
@@ -18,9 +19,18 @@ bool fast_forward(const Geometry& g, const float* x, const float* w, const float
 void fast_backward(const Geometry& g, const float* x, const float* w, const float* dy, float*& dx, float*& dkernel,
                    float*& dbias, int64_t workspace_limit);
 
-// Whether a float32 conv of this geometry runs Winograd (the bfloat16 convs take it too, on float32
-// copies: 4x fewer multiplies than the bfloat16 im2col GEMM's 2x faster ones, conv_bf16.cpp).
+// Whether a float32 conv of this geometry runs Winograd (the bfloat16 convs take it too: 4x fewer
+// multiplies than the bfloat16 im2col GEMM's 2x faster ones; F(4x4) on the bfloat16 tensors, the
+// other variants on float32 copies, conv_bf16.cpp).
 bool winograd_takes(const Geometry& g);
+
+// Winograd F(4x4, 3x3) straight on bfloat16 operands, for the convs it takes in float32 (else false,
+// nothing computed): x, dy read as bfloat16 and widened inside the transforms, y and dx rounded as they
+// are stored, dkernel in float32. backward computes dx and dkernel where non-null; dx needs the input
+// gradient's own conv to take F(4x4) too (outputs of 3x3 and up): winograd4_bf16_takes(g, true).
+bool winograd4_bf16_takes(const Geometry& g, bool input_grad);
+bool winograd4_bf16_forward(const Geometry& g, const bf16* x, const bf16* w, const bf16* bias, bf16* y);
+bool winograd4_bf16_backward(const Geometry& g, const bf16* x, const bf16* w, const bf16* dy, bf16* dx, float* dkernel);
 
 // Bytes of workspace of the fast path the conv takes, or -1 when it takes none.
 int64_t fast_workspace_bytes(const Geometry& g, int64_t workspace_limit);

@@ -21,4 +21,8 @@ template <typename T> void column_sums(const T* p, int64_t rows, int64_t F, T* o
   for (int64_t f = 0; f < F; ++f) out[f] = T(acc[f]);
 }
 
+// The same over threads, float32 within blocks of rows: the bias gradients of the fast paths (conv_bias.cpp).
+void bias_gradient(const float* dy, int64_t rows, int64_t F, float* out);
+void bias_gradient(const bf16* dy, int64_t rows, int64_t F, bf16* out);
+
 }  // namespace kcore::conv_detail

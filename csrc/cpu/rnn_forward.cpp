@@ -244,6 +244,10 @@ template <typename T> void forward_steps(const RnnSaved& sv, const Tensor& rk, c
 // into its own pre-activation buffer (reused every step, so it stays in cache; this needs no
 // other thread's results and runs before the step's barrier), then panel by panel (32 units of
 // every gate) adds h_{t-1} U and runs the gate math on those units while they are in L1.
+// bfloat16 GEMMs read their left operands rounded once, not once per thread: all of x before the
+// first step, and h_{t-1} by the threads that own its units, before the step's barrier, into one of
+// two buffers by step parity (a thread rounds step s + 1's only after every thread passed step s's
+// barrier, so none still reads the buffer of step s - 1 it overwrites).
 template <class E>
 void forward_steps_packed(const RnnSaved& sv, const Tensor& kernel, const Tensor& rk, const Tensor& bias, float* out) {
   const RnnConfig& c = sv.config;
@@ -258,9 +262,17 @@ void forward_steps_packed(const RnnSaved& sv, const Tensor& kernel, const Tensor
   const float* rkp = rk.data<float>();
   const std::vector<float> zeros(bias.defined() && after ? 0 : gu, 0.0f);  // stands in for a missing bias
   const int nt = unit_team(u, E::kNR);
+  constexpr bool kRounded = std::is_same_v<E, Bf16Gemm>;
+  std::vector<bf16> xb(kRounded ? sv.steps * b * d : 0), hb(kRounded ? 2 * b * u : 0);
+  const auto bits = [](const bf16* p) { return reinterpret_cast<const uint16_t*>(p); };
 #pragma omp parallel num_threads(nt)
   {
     const UnitRange r = unit_range(u, omp_get_thread_num(), omp_get_num_threads(), E::kNR);
+    if constexpr (kRounded) {
+      const int64_t n = int64_t(xb.size()), t = omp_get_thread_num(), T = omp_get_num_threads();
+      float_to_bf16_ftz(sv.x.data<float>() + n * t / T, xb.data() + n * t / T, n * (t + 1) / T - n * t / T);
+#pragma omp barrier
+    }
     for (int64_t k = 0; k < g; ++k) {
       E::pack(wx[k], kp + k * u, gu, false, r.panel_lo, r.panel_hi);
       E::pack(wh[k], rkp + k * u, gu, false, r.panel_lo, r.panel_hi);
@@ -281,12 +293,18 @@ void forward_steps_packed(const RnnSaved& sv, const Tensor& kernel, const Tensor
       st.s = s;
       if (sv.rec_in.defined())
         for (int64_t i = 0; i < b; ++i) st.drop_row(i, r.lo, r.hi);
-      const float* xs = sv.x.data<float>() + s * b * d;
-      lhs.set(xs, b, d, d);
+      if constexpr (kRounded) lhs.set(bits(xb.data() + s * b * d), b, d, d);
+      else lhs.set(sv.x.data<float>() + s * b * d, b, d, d);
       for (int64_t k = 0; k < g; ++k)  // the input part needs no other thread's results
         E::panels_into(wx[k], r.panel_lo, r.panel_hi, lhs, pre + k * w, ps, false);
+      if constexpr (kRounded) {  // this thread's units of h_{t-1}
+        bf16* hs = hb.data() + (s % 2) * b * u;
+        for (int64_t i = 0; i < b; ++i)
+          float_to_bf16_ftz(st.rec_input() + i * u + r.lo, hs + i * u + r.lo, r.hi - r.lo);
+      }
 #pragma omp barrier
-      lhs.set(st.rec_input(), b, u, u);
+      if constexpr (kRounded) lhs.set(bits(hb.data() + (s % 2) * b * u), b, u, u);
+      else lhs.set(st.rec_input(), b, u, u);
       for (int64_t p = r.panel_lo; p < r.panel_hi; ++p) {
         const int64_t j0 = p * E::kNR, j1 = std::min(u, j0 + E::kNR), off = j0 - r.lo;
         for (int64_t k = 0; k < g; ++k)  // GRU: h_{t-1} U apart (the reset gate scales part of it)
