@@ -175,7 +175,7 @@ def backpropagate(root, root_grad, release_graph):
     pending = {}
     _accumulate(pending, root, root_grad)
     leaves = {}
-    pop = pending.pop
+    pop, add, add_op = pending.pop, _C.binary, BinaryOp.add
     for v in reversed(order):
         g = pop(v, None)
         if g is None:
@@ -189,7 +189,12 @@ def backpropagate(root, root_grad, release_graph):
                 w = inp if node is None or node.backward is None else node
                 if w is inp or w.n_outputs == 1:
                     prev = pending.get(w)
-                    pending[w] = gi if prev is None else add_gradients(prev, gi)
+                    if prev is None:
+                        pending[w] = gi
+                    elif type(prev) is not RowGradient and type(gi) is not RowGradient:
+                        pending[w] = add(add_op, prev, gi)
+                    else:
+                        pending[w] = add_gradients(prev, gi)
                 else:
                     _accumulate_output(pending, w, inp.output_index, gi)
         if release_graph:  # frees what the backward kept; the outputs become leaves

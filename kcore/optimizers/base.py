@@ -157,20 +157,25 @@ class Optimizer:
 
     def apply(self, grads, variables):
         variables = list(variables)
-        native_grads, updated, reads = [], [], {}  # reads: position -> RowGradient of a RowGradientTensor
+        native_grads, updated, reads = [], [], None  # reads: position -> RowGradient of a RowGradientTensor
         for g, v in zip(grads, variables):
             if g is not None:  # no gradient: left alone (Keras)
-                if type(g) is not Tensor and isinstance(g, Tensor) and getattr(g, "row_gradient", None) is not None:
-                    reads[len(updated)] = g.row_gradient
-                native_grads.append(g.value if isinstance(g, Tensor) else
-                                    to_device(_C.from_numpy(np.asarray(g, dtype=v.dtype, order="C")), v.value.device))
+                if type(g) is Tensor:
+                    native_grads.append(g.value)
+                else:
+                    if getattr(g, "row_gradient", None) is not None:
+                        reads = reads or {}
+                        reads[len(updated)] = g.row_gradient
+                    native_grads.append(g.value if isinstance(g, Tensor) else to_device(
+                        _C.from_numpy(np.asarray(g, dtype=v.dtype, order="C")), v.value.device))
                 updated.append(v)
         if not updated:
             return
         self.build(variables)  # every variable is tracked (and averaged with use_ema), as in Keras
+        steps = self.gradient_accumulation_steps
         if self.loss_scale_factor is not None:  # the loss was scaled by scale_loss: gradients come back unscaled
             native_grads = [_C.scale(g, 1.0 / self.loss_scale_factor) for g in native_grads]
-        if self.gradient_accumulation_steps and not self._accumulate(native_grads, updated):
+        if steps and not self._accumulate(native_grads, updated):
             self._iterations += 1
             if self.use_ema:
                 self._update_averages()
@@ -178,9 +183,9 @@ class Optimizer:
         grads = self._clip(native_grads)
         lr = self.learning_rate
         self._iterations += 1
-        self._step = self.iterations  # what the update rules count (this update included)
-        if grads is not native_grads or self.gradient_accumulation_steps:
-            reads = {}  # clipping and accumulation densify the gradients (Keras)
+        self._step = self._iterations // steps if steps else self._iterations  # `iterations`, this update included
+        if grads is not native_grads or steps:
+            reads = None  # clipping and accumulation densify the gradients (Keras)
         for i, (g, var) in enumerate(zip(grads, updated)):
             if self.weight_decay and self._use_weight_decay(var):
                 var.value.copy_from(_C.scale(var.value, 1.0 - lr * float(self.weight_decay)))
