@@ -8,6 +8,7 @@ is a model compiled with an accumulating, EMA-tracking Adam after those 7 batche
 Not part of the test run. Run with the reference environment:
     KERAS_BACKEND=tensorflow /work/refenv/bin/python tests/data/gen/make_keras_optimizer_options.py
 """
+import json
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -88,6 +89,7 @@ def main():
         m.fit(tokens, labels, batch_size=4, epochs=2, shuffle=False, verbose=0)
         for i, w in enumerate(m.get_weights()):
             out[f"{name}_w{i}"] = w
+    out.update(cases=json.dumps(CASES), embedding_cases=json.dumps(EMBEDDING_CASES))
     np.savez(os.path.join(HERE, "keras3_optimizer_options.npz"), **out)
     print("wrote", len(CASES), "cases")
 
