@@ -39,11 +39,22 @@ def test_optimizer_config_with_a_schedule_matches_keras_and_round_trips(tmp_path
 
 
 def test_schedule_errors():
-    with pytest.raises(ValueError, match="decay_steps` must be > 0"):
+    with pytest.raises(ValueError, match="decay_steps` must be a number > 0"):
         schedules.PolynomialDecay(0.1, 0)
-    with pytest.raises(ValueError, match="first_decay_steps` must be > 0"):
+    with pytest.raises(ValueError, match="first_decay_steps` must be a number > 0"):
         schedules.CosineDecayRestarts(0.1, -1)
     with pytest.raises(ValueError, match="Unknown learning rate schedule: 'NoSuchDecay'"):
         schedules.deserialize({"class_name": "NoSuchDecay", "config": {}})
     with pytest.raises(ValueError, match="Could not interpret learning rate schedule"):
         schedules.deserialize("ExponentialDecay")
+    # configs from a file: every bad value is a clear error when loading, none waits for the first step
+    bad = [{"initial_learning_rate": "x", "decay_steps": 10, "decay_rate": 0.5},
+           {"initial_learning_rate": 0.1, "decay_steps": "10", "decay_rate": 0.5},
+           {"initial_learning_rate": 0.1, "decay_steps": 10, "decay_rate": None},
+           {"initial_learning_rate": 0.1, "decay_steps": 10, "decay_rate": 0.5, "bogus": 1}, None]
+    for config in bad:
+        with pytest.raises(ValueError, match="ExponentialDecay"):
+            schedules.deserialize({"class_name": "ExponentialDecay", "config": config})
+    with pytest.raises(ValueError, match="PolynomialDecay.*`power` must be a number"):
+        kcore.optimizers.Adam.from_config({"learning_rate": {"class_name": "PolynomialDecay", "config": {
+            "initial_learning_rate": 0.1, "decay_steps": 10, "power": "2"}}})

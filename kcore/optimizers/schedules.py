@@ -2,9 +2,16 @@
 import math
 
 
+def _number(value, name, owner):
+    """value as a float; anything else (a string, None, a list) is a TypeError naming the schedule and argument."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{owner}: `{name}` must be a number, got {value!r}")
+    return float(value)
+
+
 def _check_steps(value, name):
-    if not value > 0:
-        raise ValueError(f"Argument `{name}` must be > 0. Received: {name}={value}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"Argument `{name}` must be a number > 0. Received: {name}={value!r}")
 
 
 class LearningRateSchedule:
@@ -26,8 +33,9 @@ class ExponentialDecay(LearningRateSchedule):
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="ExponentialDecay"):
         _check_steps(decay_steps, "decay_steps")
-        self.initial_learning_rate, self.decay_steps = float(initial_learning_rate), decay_steps
-        self.decay_rate, self.staircase, self.name = float(decay_rate), staircase, name
+        self.initial_learning_rate = _number(initial_learning_rate, "initial_learning_rate", "ExponentialDecay")
+        self.decay_steps, self.decay_rate = decay_steps, _number(decay_rate, "decay_rate", "ExponentialDecay")
+        self.staircase, self.name = staircase, name
 
     def __call__(self, step):
         p = step / self.decay_steps
@@ -46,7 +54,10 @@ class PiecewiseConstantDecay(LearningRateSchedule):
     def __init__(self, boundaries, values, name="PiecewiseConstant"):
         if len(values) != len(boundaries) + 1:
             raise ValueError("The length of `values` must be one more than the length of `boundaries`")
-        self.boundaries, self.values, self.name = list(boundaries), list(values), name
+        self.boundaries = [_number(b, "boundaries", "PiecewiseConstantDecay") for b in boundaries]
+        self.values = [_number(v, "values", "PiecewiseConstantDecay") for v in values]
+        self.boundaries = [int(b) if b == int(b) else b for b in self.boundaries]
+        self.name = name
 
     def __call__(self, step):
         for boundary, value in zip(self.boundaries, self.values):
@@ -65,8 +76,12 @@ class CosineDecay(LearningRateSchedule):
     def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay", warmup_target=None,
                  warmup_steps=0):
         _check_steps(decay_steps, "decay_steps")
-        self.initial_learning_rate, self.decay_steps, self.alpha = float(initial_learning_rate), decay_steps, alpha
-        self.warmup_target, self.warmup_steps, self.name = warmup_target, warmup_steps, name
+        self.initial_learning_rate = _number(initial_learning_rate, "initial_learning_rate", "CosineDecay")
+        self.decay_steps, self.alpha = decay_steps, _number(alpha, "alpha", "CosineDecay")
+        self.warmup_target = None if warmup_target is None else _number(warmup_target, "warmup_target", "CosineDecay")
+        self.warmup_steps = _number(warmup_steps, "warmup_steps", "CosineDecay")
+        self.warmup_steps = int(self.warmup_steps) if self.warmup_steps == int(self.warmup_steps) else self.warmup_steps
+        self.name = name
 
     def __call__(self, step):
         if self.warmup_target is not None and step < self.warmup_steps:
@@ -90,6 +105,9 @@ class PolynomialDecay(LearningRateSchedule):
     def __init__(self, initial_learning_rate, decay_steps, end_learning_rate=0.0001, power=1.0, cycle=False,
                  name="PolynomialDecay"):
         _check_steps(decay_steps, "decay_steps")
+        for arg, value in (("initial_learning_rate", initial_learning_rate), ("end_learning_rate", end_learning_rate),
+                           ("power", power)):
+            _number(value, arg, "PolynomialDecay")
         self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
         self.end_learning_rate, self.power, self.cycle, self.name = end_learning_rate, power, cycle, name
 
@@ -114,6 +132,8 @@ class InverseTimeDecay(LearningRateSchedule):
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="InverseTimeDecay"):
         _check_steps(decay_steps, "decay_steps")
+        for arg, value in (("initial_learning_rate", initial_learning_rate), ("decay_rate", decay_rate)):
+            _number(value, arg, "InverseTimeDecay")
         self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
         self.decay_rate, self.staircase, self.name = decay_rate, staircase, name
 
@@ -134,6 +154,11 @@ class CosineDecayRestarts(LearningRateSchedule):
 
     def __init__(self, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0, name="SGDRDecay"):
         _check_steps(first_decay_steps, "first_decay_steps")
+        for arg, value in (("initial_learning_rate", initial_learning_rate), ("t_mul", t_mul), ("m_mul", m_mul),
+                           ("alpha", alpha)):
+            _number(value, arg, "CosineDecayRestarts")
+        if t_mul <= 0:
+            raise ValueError(f"CosineDecayRestarts: `t_mul` must be > 0, got {t_mul}")
         self.initial_learning_rate, self.first_decay_steps = initial_learning_rate, first_decay_steps
         self.t_mul, self.m_mul, self.alpha, self.name = t_mul, m_mul, alpha, name
 
@@ -180,4 +205,7 @@ def deserialize(config, custom_objects=None):
     if cls is None or not (isinstance(cls, type) and issubclass(cls, LearningRateSchedule)):
         raise ValueError(f"Unknown learning rate schedule: {config['class_name']!r} (register a custom schedule "
                          f"with kcore.saving.register_keras_serializable or pass it in custom_objects)")
-    return cls.from_config(dict(config.get("config") or {}))
+    try:
+        return cls.from_config(dict(config.get("config") or {}))
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"Learning rate schedule {config['class_name']!r}: invalid config: {e}") from None
