@@ -257,7 +257,7 @@ class GradientTape:
             if output_gradients is not None:
                 seed = convert_to_tensor(_flatten(output_gradients)[i], dtype=t.dtype).to(t.value.device).value
             else:
-                seed = _C.full(list(t.value.shape), t.dtype, 1.0, t.value.device)
+                seed = _ones_like(t.value)
             if not t.requires_grad:
                 continue
             for leaf, g in backpropagate(t, seed, release_graph=not self.persistent).items():
@@ -268,8 +268,29 @@ class GradientTape:
             g = leaves.get(s)
             if g is None and unconnected_gradients == "zero":
                 g = _C.zeros(list(s.value.shape), s.dtype, s.value.device)
+            if g is not None and type(g) is not RowGradient and not g.ndim and _is_shared_one(g):
+                g = _C.full([], g.dtype, 1.0, g.device)  # never hand the shared seed to the caller (it could write)
             out.append(None if g is None else RowGradientTensor(g) if type(g) is RowGradient else Tensor(g))
         return _unflatten_like(sources, out)
+
+
+_SCALAR_ONES = {}  # (dtype, device) -> the native scalar 1.0 seeding the gradient of a scalar loss
+
+
+def _ones_like(value):
+    """Ones of value's shape, dtype and device; the scalar ones of a loss are made once per dtype and device (no
+    op writes into a gradient, so sharing it is safe)."""
+    if value.ndim:
+        return _C.full(list(value.shape), value.dtype, 1.0, value.device)
+    key = (value.dtype, value.device)
+    one = _SCALAR_ONES.get(key)
+    if one is None:
+        one = _SCALAR_ONES[key] = _C.full([], value.dtype, 1.0, value.device)
+    return one
+
+
+def _is_shared_one(value):
+    return any(value is one for one in _SCALAR_ONES.values())
 
 
 def _flatten(x):
