@@ -128,22 +128,30 @@ class Optimizer:
         out += [self._accumulators[id(v)] for v in variables if self.gradient_accumulation_steps]
         return out + [s for v in variables for s in self._slots[id(v)]]
 
+    def state_header_size(self):
+        """Arrays `variables` holds before the per-variable state: iterations, and the learning rate unless it is a
+        schedule or a callable (Keras keeps those out of its variables)."""
+        return 1 if callable(self._learning_rate) else 2
+
     def state_size(self, variable_count):
         """How many arrays `variables` holds for `variable_count` tracked variables."""
         per_variable = len(self._slot_names) + int(self.use_ema) + int(bool(self.gradient_accumulation_steps))
-        return 2 + variable_count * per_variable
+        return self.state_header_size() + variable_count * per_variable
 
     @property
     def variables(self):
-        """[iterations, learning_rate, averages, accumulators, slots of each variable] as NumPy arrays (saving)."""
-        out = [np.array(self._iterations, dtype=np.int64), np.array(self.learning_rate, dtype=np.float32)]
+        """[iterations, learning_rate (a plain rate only), averages, accumulators, slots of each variable] as NumPy
+        arrays, in Keras's order (for saving)."""
+        out = [np.array(self._iterations, dtype=np.int64)]
+        if self.state_header_size() == 2:
+            out.append(np.array(self.learning_rate, dtype=np.float32))
         return out + [np.array(to_device(t, "cpu")) for t in self._state_tensors(self._tracked)]
 
     def set_state(self, values, variables):
         """Restores `variables` from `self.variables`-style arrays (after build)."""
         self.build(variables)
         self._iterations = int(values[0])
-        for tensor, value in zip(self._state_tensors(variables), values[2:]):
+        for tensor, value in zip(self._state_tensors(variables), values[self.state_header_size():]):
             tensor.copy_from(_C.from_numpy(np.ascontiguousarray(value, dtype=tensor.dtype)))
 
     # -- applying -----------------------------------------------------------------------------------

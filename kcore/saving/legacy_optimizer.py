@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 
 from kcore.backend.device import to_device
+from kcore.backend.native import _C
 from kcore.saving.legacy_h5 import _member, _names_attr, _read_array, _set_names_attr, _ShapeMismatch
 
 # kcore optimizer class -> (slots tf.keras alternates per variable, slots it writes one after the other),
@@ -102,14 +103,19 @@ def read_optimizer_weights(model, group, path):
         warnings.warn(f"{path}: the saved optimizer state does not match {type(optimizer).__name__} with "
                       f"{len(variables)} trainable weights (slots {list(wanted)}); it starts afresh", stacklevel=3)
         return
-    values = [_read_array(_member(group, iteration, path), (), f"optimizer_weights/{iteration}", path), None]
+    step = _read_array(_member(group, iteration, path), (), f"optimizer_weights/{iteration}", path)
+    slot_values = []
     for i, var in enumerate(variables):
         for slot in wanted:
             name = by_slot[slot][i]
             try:
-                values.append(_read_array(_member(group, name, path), tuple(var.shape), f"optimizer_weights/{name}",
-                                          path))
+                slot_values.append(_read_array(_member(group, name, path), tuple(var.shape),
+                                               f"optimizer_weights/{name}", path))
             except _ShapeMismatch as e:
                 raise ValueError(f"{path}: optimizer slot for weight '{var.name}' {e}") from None
-    optimizer.set_state(values, variables)
+    optimizer.build(variables)  # the file has the slots only (no averages or accumulators): set them directly
+    optimizer._iterations = int(step)
+    slots = [s for v in variables for s in optimizer._slots[id(v)]]
+    for tensor, value in zip(slots, slot_values):
+        tensor.copy_from(_C.from_numpy(np.ascontiguousarray(value, dtype=tensor.dtype)))
 

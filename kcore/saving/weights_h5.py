@@ -90,20 +90,20 @@ def read_optimizer(optimizer, reader, variables):
     stored = reader.group("optimizer/vars")
     if stored is None:
         return None
-    count = len(stored)
-    if count <= 2:
+    count, header = len(stored), optimizer.state_header_size()
+    expected = optimizer.state_size(len(variables))
+    if count != expected and count <= 2:  # saved before the optimizer was built: its step count at most
         values = [reader.read(str(i), (), base=stored) for i in range(count)]
 
         def apply_iterations():
             optimizer._iterations = int(values[0]) if values else 0
         return apply_iterations
-    expected = optimizer.state_size(len(variables))
     if count != expected:
         raise ValueError(f"The file's optimizer state has {count} variables; this optimizer "
                          f"({type(optimizer).__name__}) with {len(variables)} trainable weights needs {expected}")
-    per_variable = (expected - 2) // len(variables) if variables else 0
+    per_variable = (expected - header) // len(variables) if variables else 0
     extra = per_variable - len(optimizer._slot_names)  # averages / accumulators: one list each, all variables
-    shapes = [(), ()] + [tuple(v.shape) for _ in range(extra) for v in variables] + \
+    shapes = [()] * header + [tuple(v.shape) for _ in range(extra) for v in variables] + \
         [tuple(v.shape) for v in variables for _ in optimizer._slot_names]
     values = [reader.read(str(i), shape, base=stored) for i, shape in enumerate(shapes)]
     return lambda: optimizer.set_state(values, variables)
