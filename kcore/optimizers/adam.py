@@ -12,6 +12,9 @@ class Adam(Optimizer):
         self.amsgrad = bool(amsgrad)
         self._slot_names = ("momentum", "velocity", "velocity_hat") if amsgrad else ("momentum", "velocity")
 
+    def _slot_blocks(self):
+        return (("momentum", "velocity"), ("velocity_hat",)) if self.amsgrad else (("momentum", "velocity"),)
+
     def _squared_slot(self):
         return 1, self.beta_2, 1.0 - self.beta_2
 

@@ -9,6 +9,9 @@ from kcore.backend.native import _C, BinaryOp, ReduceOp, UnaryOp
 from kcore.backend.tensor import Tensor
 from kcore.optimizers.schedules import LearningRateSchedule
 
+# Tags of the non-slot per-variable state in _state_layout (objects, so no slot name can collide with them).
+_AVERAGE, _ACCUMULATED = object(), object()
+
 
 def _float32_rate(value):
     """A numeric learning rate as Keras holds it, in a float32 variable (0.001 reads back 0.0010000000474974513, in
@@ -121,38 +124,61 @@ class Optimizer:
     def _new_slot(self, var, name):
         return _C.zeros(list(var.value.shape), var.dtype, var.value.device)
 
+    def _slot_blocks(self):
+        """The slots in Keras's saved order: groups of slot names, one group after the other over all variables, a
+        variable's slots of one group side by side (Keras builds each group with one add_optimizer_variables)."""
+        return (self._slot_names,)
+
+    def _state_layout(self, variables):
+        """(variable, what) for each per-variable array of the saved state, in Keras's order: the moving averages
+        (use_ema), the gradient accumulators, then the slots (see _slot_blocks)."""
+        layout = [(v, _AVERAGE) for v in variables if self.use_ema]
+        layout += [(v, _ACCUMULATED) for v in variables if self.gradient_accumulation_steps]
+        return layout + [(v, name) for block in self._slot_blocks() for v in variables for name in block]
+
     def _state_tensors(self, variables):
-        """The native tensors of the saved state after iterations and learning rate, in Keras's order: the
-        moving averages (use_ema), the gradient accumulators, then each variable's slots."""
-        out = [self._averages[id(v)] for v in variables if self.use_ema]
-        out += [self._accumulators[id(v)] for v in variables if self.gradient_accumulation_steps]
-        return out + [s for v in variables for s in self._slots[id(v)]]
+        """The native tensors of the per-variable saved state, in `_state_layout` order (after build)."""
+        position = {name: i for i, name in enumerate(self._slot_names)}
+        tables = {_AVERAGE: self._averages, _ACCUMULATED: self._accumulators}
+        return [tables[what][id(v)] if what in tables else self._slots[id(v)][position[what]]
+                for v, what in self._state_layout(variables)]
+
+    def _extra_state(self):
+        """Scalars an optimizer saves after the per-variable state (Keras's Nadam: its momentum product)."""
+        return []
+
+    def _load_extra_state(self, values):
+        """Restores what `_extra_state` saved."""
 
     def state_header_size(self):
         """Arrays `variables` holds before the per-variable state: iterations, and the learning rate unless it is a
         schedule or a callable (Keras keeps those out of its variables)."""
         return 1 if callable(self._learning_rate) else 2
 
-    def state_size(self, variable_count):
-        """How many arrays `variables` holds for `variable_count` tracked variables."""
-        per_variable = len(self._slot_names) + int(self.use_ema) + int(bool(self.gradient_accumulation_steps))
-        return self.state_header_size() + variable_count * per_variable
+    def state_shapes(self, variables):
+        """The shape of each array of `variables` for these tracked variables, in order."""
+        shapes = [()] * self.state_header_size() + [tuple(v.shape) for v, _ in self._state_layout(variables)]
+        return shapes + [()] * len(self._extra_state())
 
     @property
     def variables(self):
-        """[iterations, learning_rate (a plain rate only), averages, accumulators, slots of each variable] as NumPy
+        """[iterations, learning_rate (a plain rate only), averages, accumulators, slots, extra scalars] as NumPy
         arrays, in Keras's order (for saving)."""
         out = [np.array(self._iterations, dtype=np.int64)]
         if self.state_header_size() == 2:
             out.append(np.array(self.learning_rate, dtype=np.float32))
-        return out + [np.array(to_device(t, "cpu")) for t in self._state_tensors(self._tracked)]
+        out += [np.array(to_device(t, "cpu")) for t in self._state_tensors(self._tracked)]
+        return out + self._extra_state()
 
     def set_state(self, values, variables):
         """Restores `variables` from `self.variables`-style arrays (after build)."""
         self.build(variables)
         self._iterations = int(values[0])
-        for tensor, value in zip(self._state_tensors(variables), values[self.state_header_size():]):
+        tensors = self._state_tensors(variables)
+        start = self.state_header_size()
+        for tensor, value in zip(tensors, values[start:start + len(tensors)]):
             tensor.copy_from(_C.from_numpy(np.ascontiguousarray(value, dtype=tensor.dtype)))
+        self._load_extra_state(values[start + len(tensors):])
 
     # -- applying -----------------------------------------------------------------------------------
     def apply_gradients(self, grads_and_vars):

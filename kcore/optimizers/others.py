@@ -1,4 +1,6 @@
 """RMSprop, Adagrad, Adadelta, Nadam, Adamax and AdamW with Keras 3's defaults and update rules."""
+import numpy as np
+
 from kcore.backend.native import _C, BinaryOp, UnaryOp
 from kcore.optimizers.adam import Adam
 from kcore.optimizers.base import Optimizer, _square
@@ -27,6 +29,9 @@ class RMSprop(Optimizer):
         self.rho, self.momentum, self.epsilon, self.centered = float(rho), float(momentum), _eps(epsilon), centered
         self._slot_names = ("velocity",) + (("average_gradient",) if centered else ()) + \
             (("momentum",) if self.momentum else ())
+
+    def _slot_blocks(self):  # Keras builds velocities, then momentums, then average gradients, each over all weights
+        return tuple((name,) for name in ("velocity", "momentum", "average_gradient") if name in self._slot_names)
 
     def _squared_slot(self):
         return 0, self.rho, 1.0 - self.rho
@@ -114,12 +119,17 @@ class Nadam(Optimizer):
         c_g = (1.0 - u_t) / (1.0 - self._u_product)
         return c_m, c_g, 1.0 - self.beta_2**t
 
-    def set_state(self, values, variables):
-        """Restores the slots and step count; the running product of u_1..u_t follows from the step count."""
-        super().set_state(values, variables)
-        self._u_product = 1.0
-        for t in range(1, self.iterations + 1):
-            self._u_product *= self.beta_1 * (1.0 - 0.5 * 0.96**t)
+    def _extra_state(self):
+        """Keras's Nadam saves its running momentum product u_1...u_t after the slots."""
+        return [np.array(self._u_product, dtype=np.float32)]
+
+    def _load_extra_state(self, values):
+        if values:  # a file with the product (Keras's layout): taken as saved
+            self._u_product = float(values[0])
+        else:  # recomputed from the step count
+            self._u_product = 1.0
+            for t in range(1, self.iterations + 1):
+                self._u_product *= self.beta_1 * (1.0 - 0.5 * 0.96**t)
         self._u_product_step = self.iterations
 
     def _squared_slot(self):

@@ -90,21 +90,16 @@ def read_optimizer(optimizer, reader, variables):
     stored = reader.group("optimizer/vars")
     if stored is None:
         return None
-    count, header = len(stored), optimizer.state_header_size()
-    expected = optimizer.state_size(len(variables))
-    if count != expected and count <= 2:  # saved before the optimizer was built: its step count at most
+    count, shapes = len(stored), optimizer.state_shapes(variables)
+    if count != len(shapes) and count <= 2:  # saved before the optimizer was built: its step count at most
         values = [reader.read(str(i), (), base=stored) for i in range(count)]
 
         def apply_iterations():
             optimizer._iterations = int(values[0]) if values else 0
         return apply_iterations
-    if count != expected:
+    if count != len(shapes):
         raise ValueError(f"The file's optimizer state has {count} variables; this optimizer "
-                         f"({type(optimizer).__name__}) with {len(variables)} trainable weights needs {expected}")
-    per_variable = (expected - header) // len(variables) if variables else 0
-    extra = per_variable - len(optimizer._slot_names)  # averages / accumulators: one list each, all variables
-    shapes = [()] * header + [tuple(v.shape) for _ in range(extra) for v in variables] + \
-        [tuple(v.shape) for v in variables for _ in optimizer._slot_names]
+                         f"({type(optimizer).__name__}) with {len(variables)} trainable weights needs {len(shapes)}")
     values = [reader.read(str(i), shape, base=stored) for i, shape in enumerate(shapes)]
     return lambda: optimizer.set_state(values, variables)
 
