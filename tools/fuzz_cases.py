@@ -378,7 +378,7 @@ _UNITS = [1, 3, 3, 3, 0, -1, 2.5, "4", None, 2 ** 40, True]
 _KSIZE = [1, 2, 3, 3, (2, 2), 0, -1, (1, 2, 3), 1.5, None, 10]
 _STRIDES = [1, 1, 2, 0, -1, (1, 1), (2, 2, 2), 1.5]
 _PADDING = ["valid", "same", "valid", "causal", "full", 3, None]
-_ACT = [None, "relu", "softmax", "tanh", "bogus", 3, "linear"]
+_ACT = [None, "relu", "softmax", "tanh", "bogus", 3, "linear", "sparsemax", "glu", "hard_silu", "celu"]
 _RATE = [0.0, 0.5, 1.0, -0.1, 2.0, "0.5", None]
 _POOL = [2, 2, 1, 0, -1, (2, 2), (3, 3, 3), None, 1.5]
 
@@ -407,6 +407,14 @@ def _layer_table():
         "SimpleRNN": rnn, "LSTM": rnn, "GRU": rnn,
         "Concatenate": {"axis": [-1, 0, 1, 3, -4, 1.5, 10]}, "Add": {}, "Multiply": {}, "Average": {},
         "Maximum": {}, "Subtract": {}, "Dot": {"axes": [-1, 1, (1, 1), 5, (1, 2), 1.5], "normalize": [False, True]},
+        "GroupNormalization": {"groups": [1, 2, 3, -1, 0, -2, 1.5, "2"], "axis": [-1, 1, 0, 5, -5],
+                               "epsilon": [1e-3, 0, -1]},
+        "RMSNormalization": {"axis": [-1, 0, 1, 5, -5, [1, 2], []], "epsilon": [1e-6, 0, -1]},
+        "UnitNormalization": {"axis": [-1, 0, 1, 5, [1, 2], 1.5]},
+        "Normalization": {"axis": [-1, None, 0, 5, (1, 2)], "mean": [None, 0.5, [1.0, 2.0], "a"],
+                          "variance": [None, 1.0, [1.0, 4.0], -1.0], "invert": [False, True]},
+        "Rescaling": {"scale": [1 / 255, 0.0, -1, [1.0, 2.0], "x", None], "offset": [0.0, 1, [1.0], "y"]},
+        "Identity": {},
     }
 
 
