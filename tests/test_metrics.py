@@ -263,7 +263,7 @@ def test_default_names():
     assert metrics.Precision().name == "precision" and metrics.AUC().name == "auc"
     assert metrics.F1Score().name == "f1_score" and metrics.FBetaScore().name == "fbeta_score"
     assert metrics.LogCoshError().name == "logcosh"
-    assert metrics.for_compile("Precision").name == "precision"  # a class name keeps the default name
+    assert metrics.for_compile("Precision").name == "Precision"  # Keras 3 logs the string as given
     restored = metrics.AUC.from_config(metrics.AUC(num_thresholds=50, curve="PR", name="pr").get_config())
     assert (restored.name, restored.curve, restored.num_thresholds) == ("pr", "PR", 50)
     with pytest.raises(ValueError, match="Could not interpret metric identifier: rmse"):

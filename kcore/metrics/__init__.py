@@ -126,8 +126,7 @@ def for_compile(identifier):
         if identifier in ("accuracy", "acc"):
             return AutoAccuracy(name=identifier)
         metric = _REGISTRY.get(identifier, extra=_COMPILE_EXTRAS)
-        if identifier != type(metric).__name__:  # a class name keeps the class's default metric name
-            metric.name = identifier
+        metric.name = identifier  # Keras 3: any string, a class name too ("AUC"), is the name in the logs
         return metric
     metric = get(identifier)
     if not isinstance(metric, Metric):

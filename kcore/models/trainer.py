@@ -377,6 +377,8 @@ class Trainer:
         if not outputs:
             raise ValueError("predict: no data to predict on")
         merged = [np.concatenate([b[i] for b in outputs], axis=0) for i in range(len(outputs[0]))]
+        if isinstance(out, dict):  # the model's own structure, as Keras 3 returns it
+            return dict(zip(out.keys(), merged))
         return merged[0] if len(merged) == 1 and not isinstance(out, (list, tuple)) else merged
 
     @on_model_device
@@ -410,6 +412,8 @@ class Trainer:
     def predict_on_batch(self, x):
         with no_grad():
             out = self(x, training=False)
+        if isinstance(out, dict):
+            return {k: o.numpy() for k, o in out.items()}
         return [o.numpy() for o in out] if isinstance(out, (list, tuple)) else out.numpy()
 
     def _batch_result(self, return_dict):

@@ -148,7 +148,10 @@ def functional_from_config(config, custom_objects=None):
 
     outputs_of = {}  # (layer name, node index) -> output tensors
     pending = []  # [layer, entry name, [(node index, node config)]] still to be called
+    mask_ops = _mask_operations(config)
     for entry in config["layers"]:
+        if entry.get("name") in mask_ops:
+            continue  # a mask Keras computed in the graph: kcore's layers propagate the same mask themselves
         layer = deserialize_layer(entry, custom_objects)
         if type(layer).__name__ == "InputLayer":
             outputs_of[(layer.name, 0)] = [layer.output]
@@ -184,6 +187,45 @@ def functional_from_config(config, custom_objects=None):
         return [ref(r) for r in spec]
 
     return Functional(refs(config["input_layers"]), refs(config["output_layers"]), name=config.get("name"))
+
+
+def _mask_operations(config):
+    """Names of the Keras 3 operation nodes (NotEqual, Any, ...: entries whose module is keras.src.ops.*) that a
+    functional config holds only to compute masks: Keras records Embedding(mask_zero) and Masking masks as such ops
+    and passes them to the next layers as `mask=`. Those `mask` arguments are dropped here (kcore propagates the same
+    masks), and the ops skipped; an operation used any other way is a clear error."""
+    ops = {e.get("name") for e in config.get("layers", []) if isinstance(e, dict)
+           and str(e.get("module") or "").startswith(("keras.src.ops", "keras.ops"))}
+    if not ops:
+        return ops
+    used_elsewhere = set()
+    for entry in config["layers"]:
+        for node in entry.get("inbound_nodes", []) if isinstance(entry, dict) else []:
+            kwargs = node.get("kwargs", {}) if isinstance(node, dict) else {}
+            if _is_tensor_config(kwargs.get("mask")) and _history_names(kwargs["mask"]) <= ops:
+                del kwargs["mask"]
+            if entry.get("name") not in ops:
+                used_elsewhere |= _history_names([node.get("args", []), list(kwargs.values())]) & ops
+    for key in ("output_layers", "input_layers"):
+        spec = config.get(key) or []
+        refs = spec.values() if isinstance(spec, dict) else (spec if spec and not isinstance(spec[0], str) else [spec])
+        used_elsewhere |= {r[0] for r in refs if isinstance(r, list) and r} & ops
+    if used_elsewhere:
+        kinds = sorted({e["class_name"] for e in config["layers"] if e.get("name") in used_elsewhere})
+        raise ValueError(f"The functional config uses Keras operations {kinds} (layers {sorted(used_elsewhere)}) as "
+                         f"layer inputs; kcore rebuilds them only where they compute masks")
+    return ops
+
+
+def _history_names(value):
+    """The layer names that the Keras tensor configs inside `value` (nested lists/dicts) come from."""
+    if isinstance(value, dict):
+        if value.get("class_name") == "__keras_tensor__":
+            return {value.get("config", {}).get("keras_history", [None])[0]}
+        return set().union(*(_history_names(v) for v in value.values())) if value else set()
+    if isinstance(value, (list, tuple)):
+        return set().union(*(_history_names(v) for v in value)) if value else set()
+    return set()
 
 
 def _is_tensor_config(value):
