@@ -1,5 +1,5 @@
 """Keras 3 functional models whose configs hold the operation nodes Keras records for masks (NotEqual / Any, passed
-on as `mask=`): kcore loads them (its layers propagate the same masks), predicts what Keras predicted, returns dict
+on as `mask=`; a Bidirectional(merge_mode=None) whose two outputs both carry the mask): kcore loads them (its layers propagate the same masks), predicts what Keras predicted, returns dict
 outputs as dicts, and logs string-named metrics under the string given ("AUC"), as Keras 3 does
 (tests/data/keras3_mask_graphs, made by tests/data/gen/make_keras_mask_graph_files.py)."""
 import json
@@ -14,7 +14,7 @@ import kcore
 DATA = os.path.join(os.path.dirname(__file__), "data", "keras3_mask_graphs")
 
 
-@pytest.mark.parametrize("name", ["embedding_gru", "masking_lstm", "shared_two_outputs"])
+@pytest.mark.parametrize("name", ["embedding_gru", "masking_lstm", "shared_two_outputs", "bidirectional_none"])
 def test_keras_mask_operation_graphs_load_and_predict_like_keras(name):
     ref = np.load(os.path.join(DATA, f"{name}.npz"))
     with zipfile.ZipFile(os.path.join(DATA, f"{name}.keras")) as z:

@@ -423,8 +423,13 @@ class Layer:
             self.add_loss(ops.divide(self.activity_regularizer(outputs), float(outputs.shape[0] or 1)))
         if mask is not None or type(self).compute_mask is not Layer.compute_mask:  # the default maps None to None
             out_mask = self.compute_mask(inputs, mask)
-            if out_mask is not None and isinstance(outputs, Tensor):
-                outputs._keras_mask = out_mask
+            if out_mask is not None:
+                if isinstance(outputs, Tensor):
+                    outputs._keras_mask = out_mask
+                elif isinstance(outputs, (list, tuple)) and isinstance(out_mask, (list, tuple)):
+                    for output, output_mask in zip(outputs, out_mask):  # one mask per output (Bidirectional's
+                        if output_mask is not None and isinstance(output, Tensor):  # merge_mode=None, states)
+                            output._keras_mask = output_mask
         return outputs
 
     # Layers that compute in float32 under a mixed policy (Keras's normalization layers): bfloat16 inputs are

@@ -43,8 +43,15 @@ def main():
     second = rng.integers(1, 20, (8, 5))
     targets = {"cls": rng.integers(0, 2, (8, 1)).astype("float32"), "reg": rng.normal(size=(8, 1)).astype("float32")}
     history = two.fit([tokens, second], targets, epochs=1, batch_size=4, verbose=0)
+    # Bidirectional(merge_mode=None): both outputs carry the mask into a Concatenate and a GRU
+    b = keras.Input((6,))
+    forward, backward = L.Bidirectional(L.LSTM(3, return_sequences=True), merge_mode=None)(
+        L.Embedding(20, 4, mask_zero=True)(b))
+    last, state = L.GRU(2, return_state=True, reset_after=False)(L.Concatenate()([forward, backward]))
+    bidirectional_none = keras.Model(b, {"last": last, "state": state})
     for name, model, x in (("embedding_gru", embedding_gru, [tokens]), ("masking_lstm", masking_lstm, [steps]),
-                           ("shared_two_outputs", two, [tokens, second])):
+                           ("shared_two_outputs", two, [tokens, second]),
+                           ("bidirectional_none", bidirectional_none, [tokens])):
         model.save(os.path.join(OUT, f"{name}.keras"))
         pred = model.predict(x if len(x) > 1 else x[0], verbose=0)
         pred = pred if isinstance(pred, dict) else {"y": pred}
