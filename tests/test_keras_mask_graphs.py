@@ -1,7 +1,8 @@
 """Keras 3 functional models whose configs hold the operation nodes Keras records for masks (NotEqual / Any, passed
-on as `mask=`; a Bidirectional(merge_mode=None) whose two outputs both carry the mask): kcore loads them (its layers propagate the same masks), predicts what Keras predicted, returns dict
-outputs as dicts, and logs string-named metrics under the string given ("AUC"), as Keras 3 does
-(tests/data/keras3_mask_graphs, made by tests/data/gen/make_keras_mask_graph_files.py)."""
+on as `mask=`; a Bidirectional(merge_mode=None) whose two outputs both carry the mask): kcore loads them (its layers
+propagate the same masks), predicts what Keras predicted, returns dict outputs as dicts, and logs string-named
+metrics under the string given ("AUC"), as Keras 3 does (tests/data/keras3_mask_graphs, made by
+tests/data/gen/make_keras_mask_graph_files.py)."""
 import json
 import os
 import zipfile
