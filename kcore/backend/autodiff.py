@@ -191,7 +191,7 @@ def backpropagate(root, root_grad, release_graph):
                     prev = pending.get(w)
                     if prev is None:
                         pending[w] = gi
-                    elif type(prev) is not RowGradient and type(gi) is not RowGradient:
+                    elif type(prev) is not RowGradient and type(gi) is not RowGradient:  # add_gradients, inlined
                         pending[w] = add(add_op, prev, gi)
                     else:
                         pending[w] = add_gradients(prev, gi)

@@ -427,8 +427,9 @@ class Layer:
                 if isinstance(outputs, Tensor):
                     outputs._keras_mask = out_mask
                 elif isinstance(outputs, (list, tuple)) and isinstance(out_mask, (list, tuple)):
-                    for output, output_mask in zip(outputs, out_mask):  # one mask per output (Bidirectional's
-                        if output_mask is not None and isinstance(output, Tensor):  # merge_mode=None, states)
+                    # one mask per output (Bidirectional with merge_mode=None, RNN outputs with their states)
+                    for output, output_mask in zip(outputs, out_mask):
+                        if output_mask is not None and isinstance(output, Tensor):
                             output._keras_mask = output_mask
         return outputs
 

@@ -155,9 +155,11 @@ class Optimizer:
         schedule or a callable (Keras keeps those out of its variables)."""
         return 1 if callable(self._learning_rate) else 2
 
-    def state_shapes(self, variables):
-        """The shape of each array of `variables` for these tracked variables, in order."""
-        shapes = [()] * self.state_header_size() + [tuple(v.shape) for v, _ in self._state_layout(variables)]
+    def state_shapes(self, variables, header=None):
+        """The shape of each array of `variables` for these tracked variables, in order (`header`: 1 or 2 leading
+        scalars, by default as this optimizer saves them)."""
+        header = self.state_header_size() if header is None else header
+        shapes = [()] * header + [tuple(v.shape) for v, _ in self._state_layout(variables)]
         return shapes + [()] * len(self._extra_state())
 
     @property
@@ -170,12 +172,12 @@ class Optimizer:
         out += [np.array(to_device(t, "cpu")) for t in self._state_tensors(self._tracked)]
         return out + self._extra_state()
 
-    def set_state(self, values, variables):
-        """Restores `variables` from `self.variables`-style arrays (after build)."""
+    def set_state(self, values, variables, header=None):
+        """Restores `variables` from `self.variables`-style arrays (after build); `header` as in state_shapes."""
         self.build(variables)
         self._iterations = int(values[0])
         tensors = self._state_tensors(variables)
-        start = self.state_header_size()
+        start = self.state_header_size() if header is None else header
         for tensor, value in zip(tensors, values[start:start + len(tensors)]):
             tensor.copy_from(_C.from_numpy(np.ascontiguousarray(value, dtype=tensor.dtype)))
         self._load_extra_state(values[start + len(tensors):])
@@ -274,7 +276,7 @@ class Optimizer:
         inverse = 1.0 / self.gradient_accumulation_steps
         for i, (acc, g) in enumerate(zip(accumulators, grads)):
             grads[i] = _C.scale(_C.binary(BinaryOp.add, g, acc), inverse)
-            acc.copy_from(_C.scale(acc, 0.0))
+            acc.copy_from(_C.zeros(list(acc.shape), acc.dtype, acc.device))  # (scaling by 0 would keep a NaN)
         return True
 
     # -- exponential moving average of the weights (use_ema) ----------------------------------------
@@ -354,7 +356,7 @@ def _square(t):
 
 
 def _norm(g):
-    return math.sqrt(float(np.asarray(_C.reduce(ReduceOp.sum, _C.unary(UnaryOp.square, g, 0.0), [], False))))
+    return math.sqrt(float(np.asarray(_C.reduce(ReduceOp.sum, _square(g), [], False))))
 
 
 def _scale_to_norm(g, norm, max_norm):

@@ -90,7 +90,13 @@ def read_optimizer(optimizer, reader, variables):
     stored = reader.group("optimizer/vars")
     if stored is None:
         return None
-    count, shapes = len(stored), optimizer.state_shapes(variables)
+    count, header = len(stored), optimizer.state_header_size()
+    shapes = optimizer.state_shapes(variables)
+    other = optimizer.state_shapes(variables, 3 - header)
+    if count != len(shapes) and count == len(other):
+        # the file was written with (or without) the learning-rate entry: a callable rate, saved as a number in
+        # the config, comes back as a plain rate
+        header, shapes = 3 - header, other
     if count != len(shapes) and count <= 2:  # saved before the optimizer was built: its step count at most
         values = [reader.read(str(i), (), base=stored) for i in range(count)]
 
@@ -101,7 +107,7 @@ def read_optimizer(optimizer, reader, variables):
         raise ValueError(f"The file's optimizer state has {count} variables; this optimizer "
                          f"({type(optimizer).__name__}) with {len(variables)} trainable weights needs {len(shapes)}")
     values = [reader.read(str(i), shape, base=stored) for i, shape in enumerate(shapes)]
-    return lambda: optimizer.set_state(values, variables)
+    return lambda: optimizer.set_state(values, variables, header)
 
 
 def write_weights(model, h5file, include_optimizer=True):
